@@ -1,0 +1,96 @@
+"""The ``deskterm`` command: the admin's and the script's interface. Never imports Textual."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+from typer.core import TyperGroup
+
+from deskterm import __version__
+from deskterm.cli import agents, db, groups, setup, tickets
+from deskterm.cli.context import CliContext, ctx_obj
+from deskterm.config import ConfigError
+from deskterm.db.errors import StoreError
+from deskterm.desk.errors import DeskError
+
+USER_ERRORS = (DeskError, StoreError, ConfigError)
+
+
+def one_line(text: str) -> str:
+    """Errors are one line: a driver's multi-line message is joined up."""
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+class DeskGroup(TyperGroup):
+    """Turns the desk's refusals into one line on stderr and exit code 1, never a traceback."""
+
+    def invoke(self, ctx):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except USER_ERRORS as exc:
+            typer.echo(f"deskterm: {one_line(str(exc))}", err=True)
+            raise typer.Exit(1) from None
+        except KeyboardInterrupt:
+            typer.echo("deskterm: interrupted; nothing more was written", err=True)
+            raise typer.Exit(130) from None
+        finally:
+            if isinstance(ctx.obj, CliContext):
+                ctx.obj.close()
+
+
+app = typer.Typer(
+    cls=DeskGroup,
+    name="deskterm",
+    help="deskterm: a complete help desk in the terminal. Without a command, opens the console.",
+    no_args_is_help=False,
+    invoke_without_command=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"deskterm {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def root(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option("--db", metavar="URL", help="Database URL (sqlite:///file or postgresql://…). "
+                     "Default: $DESKTERM_DATABASE_URL, then config.toml, then the user data dir."),
+    ] = None,
+    act_as: Annotated[
+        str | None,
+        typer.Option("--as", metavar="NAME", help="Act as another agent (admins only)."),
+    ] = None,
+    version: Annotated[
+        bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
+    ] = False,
+) -> None:
+    obj = ctx_obj(ctx)
+    obj.db = db
+    obj.act_as = act_as
+    if ctx.invoked_subcommand is None:
+        setup.open_console(obj)
+
+
+app.command("init")(setup.init)
+app.command("demo")(setup.demo)
+app.add_typer(db.app, name="db")
+app.add_typer(agents.app, name="agent")
+app.add_typer(groups.app, name="group")
+app.add_typer(tickets.app, name="ticket")
+
+
+def main() -> None:
+    app(prog_name="deskterm")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,110 @@
+"""``deskterm agent``: the support team."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import ctx_obj, print_json, print_table, split_list
+from deskterm.desk import people
+from deskterm.desk.auth import require_admin
+from deskterm.desk.reads import AgentRead
+
+app = typer.Typer(no_args_is_help=True, help="Agents: add, list, change and deactivate them.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]
+EmailOpt = Annotated[str | None, typer.Option("--email", help="E-mail address.")]
+RoleOpt = Annotated[str | None, typer.Option("--role", help="admin or agent.")]
+SkillsOpt = Annotated[str | None, typer.Option("--skills", help="Comma-separated skills.")]
+
+
+def _describe(agent: AgentRead) -> str:
+    state = "" if agent.active else " (deactivated)"
+    return f"{agent.username} — {agent.display_name}, {agent.role}{state}"
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The agent's operating-system user name.")],
+    name: NameOpt = None,
+    email: EmailOpt = None,
+    role: Annotated[str, typer.Option("--role", help="admin or agent.")] = "agent",
+    skills: SkillsOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Add an agent (admins only)."""
+
+    def work(session, actor):
+        require_admin(actor, "add agents")
+        return people.add_agent(session, username=username, display_name=name, email=email,
+                                role=role, skills=split_list(skills))
+
+    agent = ctx_obj(ctx).write(work)
+    print_json(agent) if json else typer.echo(f"added {_describe(agent)}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    active_only: Annotated[bool, typer.Option("--active", help="Only active agents.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """List the agents."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        agents = people.list_agents(session, include_inactive=not active_only)
+    if json:
+        print_json(agents)
+        return
+    print_table(
+        ["username", "name", "role", "active", "groups", "skills"],
+        [[a.username, a.display_name, a.role, "yes" if a.active else "no", ", ".join(a.groups),
+          ", ".join(a.skills)] for a in agents],
+    )
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The agent to change.")],
+    name: NameOpt = None,
+    email: EmailOpt = None,
+    role: RoleOpt = None,
+    skills: SkillsOpt = None,
+    active: Annotated[
+        bool | None, typer.Option("--active/--inactive", help="Reactivate or deactivate.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Change an agent's name, e-mail, role, skills or active state (admins only)."""
+    if all(v is None for v in (name, email, role, skills, active)):
+        raise typer.BadParameter("give at least one of --name, --email, --role, --skills, "
+                                 "--active/--inactive")
+
+    def work(session, actor):
+        require_admin(actor, "change agents")
+        return people.set_agent(
+            session, username=username, display_name=name, email=email, role=role,
+            skills=split_list(skills) if skills is not None else None, active=active,
+        )
+
+    agent = ctx_obj(ctx).write(work)
+    print_json(agent) if json else typer.echo(f"changed {_describe(agent)}")
+
+
+@app.command()
+def deactivate(
+    ctx: typer.Context,
+    username: Annotated[str, typer.Argument(help="The agent to deactivate.")],
+) -> None:
+    """Deactivate an agent: they can no longer use deskterm or be assigned (admins only)."""
+
+    def work(session, actor):
+        require_admin(actor, "deactivate agents")
+        return people.set_agent(session, username=username, active=False)
+
+    agent = ctx_obj(ctx).write(work)
+    typer.echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
+               "reassigned")

@@ -1,0 +1,121 @@
+"""What every command shares: the store, the acting agent, output helpers."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, TypeVar
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from deskterm.config import Settings, load_settings
+from deskterm.db.engine import Store
+from deskterm.db.migrate import require_current_schema
+from deskterm.desk import auth
+from deskterm.desk.reads import AgentRead, as_json
+from deskterm.desk.safe_text import clean_line
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+T = TypeVar("T")
+
+
+@dataclass
+class CliContext:
+    """Options given before the command (``deskterm --db URL --as NAME ...``)."""
+
+    db: str | None = None
+    act_as: str | None = None
+    _settings: Settings | None = None
+    _store: Store | None = field(default=None, repr=False)
+
+    @property
+    def settings(self) -> Settings:
+        if self._settings is None:
+            self._settings = load_settings()
+        return self._settings
+
+    def database_url(self) -> str:
+        return self.settings.resolved_database_url(self.db)
+
+    def store(self, *, check_schema: bool = True) -> Store:
+        """The store, refused with a clear line if its schema is not this deskterm's."""
+        if self._store is None:
+            self._store = Store(self.database_url())
+            if check_schema:
+                require_current_schema(self._store)
+        return self._store
+
+    def username(self) -> str:
+        return auth.os_username()
+
+    def actor(self, session: Session) -> AgentRead:
+        return auth.resolve_actor(session, username=self.username(), act_as=self.act_as)
+
+    def write(self, work: Callable[[Session, AgentRead], T]) -> T:
+        """Run ``work(session, actor)`` in one retried write transaction."""
+        return self.store().write(lambda session: work(session, self.actor(session)))
+
+    @contextmanager
+    def read(self) -> Iterator[tuple[Session, AgentRead]]:
+        with self.store().read() as session:
+            yield session, self.actor(session)
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.dispose()
+
+
+def ctx_obj(ctx: typer.Context) -> CliContext:
+    root = ctx.find_root()
+    if not isinstance(root.obj, CliContext):
+        root.obj = CliContext()
+    return root.obj
+
+
+def print_json(value: object) -> None:
+    typer.echo(json.dumps(as_json(value), ensure_ascii=False, indent=2))
+
+
+def stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+def console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def print_table(columns: list[str], rows: list[list[object]]) -> None:
+    """A table on a terminal; tab-separated lines when piped. Every cell is shown as plain text."""
+    cells = [[clean_line("" if value is None else str(value)) for value in row] for row in rows]
+    if not stdout_is_terminal():
+        for row in cells:
+            typer.echo("\t".join(row))
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(name, no_wrap=True, overflow="ellipsis")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
+    console().print(table)
+
+
+def read_body(body: str) -> str:
+    """``--body -`` reads the text from standard input."""
+    if body == "-":
+        return sys.stdin.read()
+    return body
+
+
+def split_list(value: str | None) -> tuple[str, ...]:
+    """``a,b , c`` -> ('a', 'b', 'c')."""
+    if not value:
+        return ()
+    return tuple(part.strip() for part in value.split(",") if part.strip())

@@ -1,0 +1,46 @@
+"""``deskterm db``: the schema."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import ctx_obj, print_json
+from deskterm.db import migrate
+from deskterm.db.errors import SchemaNotReady
+
+app = typer.Typer(no_args_is_help=True, help="The database schema: upgrade it, see where it is.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def upgrade(ctx: typer.Context) -> None:
+    """Migrate the database to this deskterm's schema (safe to run again)."""
+    store = ctx_obj(ctx).store(check_schema=False)
+    before = migrate.schema_state(store)
+    if before.empty:
+        raise SchemaNotReady(
+            f"{store.display_url} has no deskterm desk yet: run `deskterm init` to create one"
+        )
+    after = migrate.upgrade(store)
+    if before.current == after.current:
+        typer.echo(f"{store.display_url} is up to date (schema {after.current})")
+    else:
+        typer.echo(f"upgraded {store.display_url} from schema {before.current} to {after.current}")
+
+
+@app.command()
+def current(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """Show the database's schema revision and the one this deskterm needs."""
+    store = ctx_obj(ctx).store(check_schema=False)
+    state = migrate.schema_state(store)
+    status = "empty" if state.empty else "up to date" if state.up_to_date else "needs upgrade"
+    if json:
+        print_json({"database": store.display_url, "current": state.current, "head": state.head,
+                    "status": status})
+        return
+    typer.echo(f"database: {store.display_url}")
+    typer.echo(f"schema:   {state.current or '(none)'} "
+               f"(this deskterm needs {state.head}: {status})")

@@ -1,0 +1,76 @@
+"""``deskterm group``: team queues."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import ctx_obj, print_json, print_table
+from deskterm.desk import people
+from deskterm.desk.auth import require_admin
+
+app = typer.Typer(no_args_is_help=True, help="Groups: team queues such as billing or level 2.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+
+@app.command()
+def add(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The group's name.")],
+    description: Annotated[str, typer.Option("--description", help="What it handles.")] = "",
+    json: JsonOpt = False,
+) -> None:
+    """Add a group (admins only)."""
+
+    def work(session, actor):
+        require_admin(actor, "add groups")
+        return people.add_group(session, name=name, description=description)
+
+    group = ctx_obj(ctx).write(work)
+    print_json(group) if json else typer.echo(f"added group {group.name}")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List the groups and their members."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        groups = people.list_groups(session)
+    if json:
+        print_json(groups)
+        return
+    print_table(["group", "description", "members"],
+                [[g.name, g.description, ", ".join(g.members)] for g in groups])
+
+
+@app.command("add-member")
+def add_member(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="The group.")],
+    username: Annotated[str, typer.Argument(help="The agent to add to it.")],
+) -> None:
+    """Add an agent to a group (admins only)."""
+
+    def work(session, actor):
+        require_admin(actor, "change groups")
+        return people.add_member(session, group=group, username=username)
+
+    found = ctx_obj(ctx).write(work)
+    typer.echo(f"{username} is in {found.name} ({len(found.members)} members)")
+
+
+@app.command("remove-member")
+def remove_member(
+    ctx: typer.Context,
+    group: Annotated[str, typer.Argument(help="The group.")],
+    username: Annotated[str, typer.Argument(help="The agent to take out of it.")],
+) -> None:
+    """Take an agent out of a group (admins only)."""
+
+    def work(session, actor):
+        require_admin(actor, "change groups")
+        return people.remove_member(session, group=group, username=username)
+
+    found = ctx_obj(ctx).write(work)
+    typer.echo(f"{username} left {found.name} ({len(found.members)} members)")

@@ -1,0 +1,89 @@
+"""``deskterm init`` and ``deskterm demo``: create a desk, or a realistic demo desk."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import CliContext, ctx_obj, stdout_is_terminal
+from deskterm.db import migrate
+from deskterm.desk import setup
+
+
+def init(
+    ctx: typer.Context,
+    name: Annotated[str | None, typer.Option("--name", help="Your display name.")] = None,
+    email: Annotated[str | None, typer.Option("--email", help="Your e-mail address.")] = None,
+) -> None:
+    """Create the desk's schema and make you (the operating-system user) its first admin."""
+    obj = ctx_obj(ctx)
+    store = obj.store(check_schema=False)
+    state = migrate.schema_state(store)
+    if not state.empty and not state.up_to_date:
+        typer.echo(f"deskterm: {store.display_url} is at schema {state.current}: run "
+                   "`deskterm db upgrade`", err=True)
+        raise typer.Exit(1)
+    if state.empty:
+        migrate.upgrade(store)
+    username = obj.username()
+    admin = store.write(
+        lambda session: setup.ensure_first_admin(session, username=username, display_name=name,
+                                                 email=email)
+    )
+    if admin is None:
+        typer.echo(f"{store.display_url} is already set up (schema {state.head}); "
+                   "add agents with `deskterm agent add`")
+    else:
+        typer.echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
+
+
+def demo(
+    ctx: typer.Context,
+    tickets: Annotated[int, typer.Option("--tickets", min=1, max=5_000_000,
+                                         help="How many tickets to seed.")] = 2_000,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same desk).")] = 1,
+) -> None:
+    """Seed a realistic demo desk (customers, agents, groups, tickets over 90 days) and make
+    you its admin. Only into an empty database: point --db at a new file."""
+    from deskterm.desk.demo import seed_demo  # its text pools load only when seeding
+
+    obj = ctx_obj(ctx)
+    store = obj.store(check_schema=False)
+    state = migrate.schema_state(store)
+    if state.empty:
+        migrate.upgrade(store)
+    elif not state.up_to_date:
+        migrate.require_current_schema(store)
+    username = obj.username()
+    if stdout_is_terminal():
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeElapsedColumn,
+        )
+
+        with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn()) as bar:
+            task = bar.add_task("seeding tickets", total=tickets)
+            result = seed_demo(store, tickets=tickets, seed=seed, admin=username,
+                               progress=lambda done: bar.update(task, completed=done))
+    else:
+        result = seed_demo(store, tickets=tickets, seed=seed, admin=username)
+    typer.echo(
+        f"seeded {store.display_url}: {result.tickets:,} tickets, {result.messages:,} messages, "
+        f"{result.customers:,} customers in {result.organizations:,} organizations, "
+        f"{result.agents} agents in {result.groups} groups ({result.seconds:.1f} s); "
+        f"{username} is an admin"
+    )
+
+
+def open_console(obj: CliContext) -> None:
+    """``deskterm`` alone: open the console (Textual is imported only now)."""
+    from deskterm.app import run_console
+
+    obj.store()  # refuses a missing or out-of-date schema with its one line, before the screen
+    run_console(obj.database_url(), username=obj.username(), act_as=obj.act_as,
+                keymap=obj.settings.keymap)

@@ -1,0 +1,265 @@
+"""``deskterm ticket``: file, list, show, answer and change tickets."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import (
+    console,
+    ctx_obj,
+    print_json,
+    print_table,
+    read_body,
+    split_list,
+    stdout_is_terminal,
+)
+from deskterm.desk import tickets
+from deskterm.desk.reads import TicketDetail, TicketSummary
+from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+
+app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+RefArg = Annotated[str, typer.Argument(metavar="REF", help="Ticket reference: #1042 or 1042.")]
+BodyOpt = Annotated[str, typer.Option("--body", help="The text; - reads standard input.")]
+VersionOpt = Annotated[
+    int | None,
+    typer.Option("--version", metavar="N",
+                 help="Refuse if the ticket changed since version N (for scripts)."),
+]
+StatusHelp = "new, open, pending, on_hold, solved or closed"
+
+
+def _when(summary: TicketSummary) -> str:
+    return summary.updated_at.strftime("%Y-%m-%d %H:%M")
+
+
+def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> None:
+    print_table(
+        ["ref", "priority", "status", "subject", "requester", "assignee", "group", "updated"],
+        [[t.ref, t.priority, t.status, t.subject, t.requester_name, t.assignee or "-",
+          t.group or "-", _when(t)] for t in items],
+    )
+
+
+def _clear_or(value: str | None) -> str | None:
+    """``none`` clears an assignee or group."""
+    if value is None:
+        return None
+    return "" if value.strip().lower() == "none" else value.strip()
+
+
+def _tag_options(value: str | None) -> dict:
+    """``--tags a,b`` replaces the tags; ``--tags +a,-b`` adds and removes."""
+    items = split_list(value)
+    if value is None:
+        return {}
+    signed = [item for item in items if item[0] in "+-"]
+    if signed and len(signed) != len(items):
+        raise typer.BadParameter("--tags: either list the tags (a,b) or add and remove them "
+                                 "(+a,-b), not both")
+    if signed:
+        return {"add_tags": tuple(i[1:] for i in items if i[0] == "+"),
+                "remove_tags": tuple(i[1:] for i in items if i[0] == "-")}
+    return {"tags": items}
+
+
+@app.command()
+def create(
+    ctx: typer.Context,
+    subject: Annotated[str, typer.Option("--subject", help="What the request is about.")],
+    body: BodyOpt,
+    requester: Annotated[str, typer.Option("--requester", metavar="EMAIL",
+                                           help="The customer's e-mail address.")],
+    requester_name: Annotated[str | None, typer.Option("--requester-name",
+                                                       help="The customer's name.")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee", help="An agent's username.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="A group's name.")] = None,
+    priority: Annotated[str, typer.Option("--priority", help="low, normal, high or urgent.")] = (
+        "normal"
+    ),
+    ticket_type: Annotated[str, typer.Option("--type",
+                                             help="question, incident, problem or task.")] = (
+        "question"
+    ),
+    tags: Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")] = None,
+    tier: Annotated[int, typer.Option("--tier", help="Support tier 1-3.")] = 1,
+    channel: Annotated[str, typer.Option("--channel", help="How it came in (phone, email…).")] = (
+        "cli"
+    ),
+    json: JsonOpt = False,
+) -> None:
+    """File a ticket for a customer, such as a phone call you are logging."""
+    text = read_body(body)
+
+    def work(session, actor):
+        return tickets.create_ticket(
+            session, actor=actor, requester_email=requester, requester_name=requester_name,
+            subject=subject, body=text, channel=channel, priority=priority,
+            ticket_type=ticket_type, assignee=assignee, group=group, tags=split_list(tags),
+            tier=tier,
+        )
+
+    ticket = ctx_obj(ctx).write(work)
+    if json:
+        print_json(ticket)
+    else:
+        typer.echo(f"created {ticket.ref}: {clean_line(ticket.subject)}")
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    status: Annotated[str | None, typer.Option("--status", help=f"Comma list: {StatusHelp}.")] = (
+        None
+    ),
+    priority: Annotated[str | None, typer.Option("--priority", help="Comma list.")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee",
+                                                 help="Usernames, me or none.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="Group names or none.")] = None,
+    requester: Annotated[str | None, typer.Option("--requester",
+                                                  help="E-mail address or domain.")] = None,
+    org: Annotated[str | None, typer.Option("--org", help="Organization name.")] = None,
+    tag: Annotated[str | None, typer.Option("--tag", help="Has all these tags (comma list).")] = (
+        None
+    ),
+    sort: Annotated[str, typer.Option("--sort", help="updated, created, priority or number; "
+                                      "prefix - for descending.")] = "-updated",
+    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 50,
+    after: Annotated[str | None, typer.Option("--after", metavar="CURSOR",
+                                              help="Continue after this cursor (from --json).")] = (
+        None
+    ),
+    json: JsonOpt = False,
+) -> None:
+    """List tickets, newest activity first."""
+    where = TicketFilter(
+        statuses=split_list(status),
+        priorities=split_list(priority),
+        assignees=split_list(assignee),
+        groups=split_list(group),
+        requester=requester,
+        organization=org,
+        tags=split_list(tag),
+    )
+    with ctx_obj(ctx).read() as (session, actor):
+        page = list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
+                            me=actor.username)
+    if json:
+        print_json({"tickets": page.items, "next_cursor": page.next_cursor})
+        return
+    _print_summaries(page.items)
+    if page.next_cursor and stdout_is_terminal():
+        typer.echo(f"more: --after {page.next_cursor}", err=True)
+
+
+def _print_detail(detail: TicketDetail) -> None:
+    t = detail.ticket
+    out = console()
+    lines = [
+        f"{t.ref}  {clean_line(t.subject)}",
+        f"status {t.status} · priority {t.priority} · type {t.type} · tier {t.tier} · "
+        f"channel {t.channel} · version {t.version}",
+        f"requester {clean_line(detail.requester.name)} <{clean_line(detail.requester.email)}>"
+        + (f" · {clean_line(detail.requester.organization)}" if detail.requester.organization
+           else ""),
+        f"assignee {t.assignee or '-'} · group {clean_line(t.group or '-')} · "
+        f"tags {', '.join(t.tags) or '-'}",
+        f"created {t.created_at:%Y-%m-%d %H:%M} UTC · updated {t.updated_at:%Y-%m-%d %H:%M} UTC",
+    ]
+    for line in lines:
+        out.print(line, markup=False, highlight=False)
+    for message in detail.messages:
+        kind = "reply" if message.public else "internal note"
+        if message.author_kind == "customer":
+            kind = "customer"
+        out.print("")
+        out.print(f"── {clean_line(message.author)} · {kind} · "
+                  f"{message.created_at:%Y-%m-%d %H:%M} UTC", markup=False, highlight=False,
+                  style="bold" if message.public else "yellow")
+        out.print(clean(message.body).rstrip(), markup=False, highlight=False)
+
+
+@app.command()
+def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
+    """Show a ticket with its thread."""
+    number = tickets.parse_ref(ref)
+    with ctx_obj(ctx).read() as (session, _actor):
+        detail = tickets.get_ticket(session, number=number)
+    if json:
+        print_json(detail)
+    else:
+        _print_detail(detail)
+
+
+@app.command()
+def reply(
+    ctx: typer.Context,
+    ref: RefArg,
+    body: BodyOpt,
+    status: Annotated[str | None, typer.Option("--status",
+                                               help="Send as: open, pending or solved.")] = None,
+    version: VersionOpt = None,
+) -> None:
+    """Reply to the requester (public)."""
+    number = tickets.parse_ref(ref)
+    text = read_body(body)
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: tickets.add_reply(session, actor=actor, number=number, body=text,
+                                                 status=status, expected_version=version)
+    )
+    typer.echo(f"replied on {ticket.ref} (now {ticket.status})")
+
+
+@app.command()
+def note(ctx: typer.Context, ref: RefArg, body: BodyOpt) -> None:
+    """Add an internal note (never sent to the requester)."""
+    number = tickets.parse_ref(ref)
+    text = read_body(body)
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text)
+    )
+    typer.echo(f"noted on {ticket.ref}")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    ref: RefArg,
+    status: Annotated[str | None, typer.Option("--status", help=StatusHelp + ".")] = None,
+    priority: Annotated[str | None, typer.Option("--priority",
+                                                 help="low, normal, high or urgent.")] = None,
+    ticket_type: Annotated[str | None, typer.Option("--type",
+                                                    help="question, incident, problem or "
+                                                    "task.")] = None,
+    assignee: Annotated[str | None, typer.Option("--assignee",
+                                                 help="A username, or none.")] = None,
+    group: Annotated[str | None, typer.Option("--group", help="A group, or none.")] = None,
+    tags: Annotated[str | None, typer.Option("--tags",
+                                             help="a,b replaces the tags; +a,-b adds/removes.")] = (
+        None
+    ),
+    tier: Annotated[int | None, typer.Option("--tier", help="Support tier 1-3.")] = None,
+    version: VersionOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Change a ticket's fields; each change is recorded in the audit trail."""
+    number = tickets.parse_ref(ref)
+    changes = tickets.TicketChanges(
+        status=status, priority=priority, type=ticket_type, assignee=_clear_or(assignee),
+        group=_clear_or(group), tier=tier, **_tag_options(tags),
+    )
+    if changes.is_empty():
+        raise typer.BadParameter("give at least one field to change (see --help)")
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: tickets.update_ticket(session, actor=actor, number=number,
+                                                     changes=changes, expected_version=version)
+    )
+    if json:
+        print_json(ticket)
+    else:
+        typer.echo(f"{ticket.ref}: {ticket.status} · {ticket.priority} · "
+                   f"{ticket.assignee or 'unassigned'} · version {ticket.version}")

@@ -1,0 +1,1 @@
+"""The store: SQLModel tables, the engine (SQLite or PostgreSQL), bulk loading and migrations."""

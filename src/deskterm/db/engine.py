@@ -1,0 +1,148 @@
+"""One URL picks the store: a SQLite file (default) or PostgreSQL through psycopg 3.
+
+SQLite runs in WAL mode with foreign keys on and a busy timeout, and every write transaction starts
+with ``BEGIN IMMEDIATE``: a deferred ``BEGIN`` that later upgrades to a write fails with
+SQLITE_BUSY_SNAPSHOT without waiting, which is how lost updates and "database is locked" happen.
+Writes go through :meth:`Store.write`, which retries the whole unit of work a bounded number of
+times when another writer holds the lock, a PostgreSQL transaction deadlocks or fails to serialize,
+or the domain reports a :class:`WriteConflict`.
+"""
+
+from __future__ import annotations
+
+import random
+import sqlite3
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TypeVar
+
+from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+from sqlmodel import Session
+
+from deskterm.db.errors import StoreBusy, StoreUnavailable, WriteConflict
+
+T = TypeVar("T")
+
+BUSY_TIMEOUT_MS = 5_000
+WRITE_ATTEMPTS = 8
+_WRITE_OPTION = "deskterm_write"
+_RETRYABLE_SQLSTATES = {"40001", "40P01"}  # serialization_failure, deadlock_detected
+CHANGES_CHANNEL = "deskterm_changes"
+
+
+def parse_url(url: str) -> URL:
+    """Parse a database URL; PostgreSQL URLs are pointed at psycopg 3."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise StoreUnavailable(f"not a database URL: {url!r}") from None
+    if parsed.get_backend_name() == "postgresql":
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif parsed.get_backend_name() != "sqlite":
+        raise StoreUnavailable(
+            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://"
+        )
+    return parsed
+
+
+def _sqlite_setup(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:
+        # Take transaction control from the driver: deskterm emits BEGIN itself below.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute("PRAGMA foreign_keys = ON")
+        cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection) -> None:
+        write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+
+def _is_retryable(exc: BaseException) -> bool:
+    if isinstance(exc, WriteConflict):
+        return True
+    if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
+        text = str(exc.orig).lower()
+        return "locked" in text or "busy" in text
+    if isinstance(exc, DBAPIError):
+        return getattr(exc.orig, "sqlstate", None) in _RETRYABLE_SQLSTATES
+    return False
+
+
+class Store:
+    """The database: sessions for reading, retried transactions for writing."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = parse_url(url)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        if self.is_sqlite:
+            database = self.url.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                folder = Path(database).expanduser().parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise StoreUnavailable(f"cannot create {folder}: {exc.strerror}") from None
+            self.engine = create_engine(
+                self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
+            )
+            _sqlite_setup(self.engine)
+        else:
+            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+        self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+
+    @property
+    def display_url(self) -> str:
+        """The URL with any password hidden, safe to print."""
+        return self.url.render_as_string(hide_password=True).replace("+psycopg", "")
+
+    def _unavailable(self, exc: OperationalError) -> StoreUnavailable:
+        reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
+        return StoreUnavailable(f"cannot use {self.display_url}: {reason}")
+
+    @contextmanager
+    def read(self) -> Iterator[Session]:
+        """A session for reading (a deferred transaction, rolled back at the end)."""
+        try:
+            with Session(self.engine, expire_on_commit=False) as session:
+                yield session
+        except OperationalError as exc:
+            raise self._unavailable(exc) from exc
+
+    def write(self, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS) -> T:
+        """Run ``work`` in one write transaction and commit; retry it whole if it collides.
+
+        ``work`` must be safe to run again: everything it did in a failed attempt is rolled back.
+        """
+        for attempt in range(1, attempts + 1):
+            try:
+                with Session(self._write_engine, expire_on_commit=False) as session:
+                    result = work(session)
+                    if not self.is_sqlite:
+                        # Delivered on commit, to every console listening (see db/changes.py).
+                        session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
+                    session.commit()
+                    return result
+            except Exception as exc:
+                if not _is_retryable(exc):
+                    if isinstance(exc, OperationalError):
+                        raise self._unavailable(exc) from exc
+                    raise
+                if attempt == attempts:
+                    raise StoreBusy(
+                        "the database stayed busy with other writers; try again in a moment"
+                    ) from exc
+                time.sleep(min(0.5, 0.01 * 2**attempt) * random.uniform(0.5, 1.5))
+        raise AssertionError("unreachable")
+
+    def dispose(self) -> None:
+        self.engine.dispose()

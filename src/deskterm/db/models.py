@@ -1,0 +1,228 @@
+"""The tables. Every timestamp is UTC; the ticket's ``id`` is its customer-facing number (#1001)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    Column,
+    ForeignKey,
+    Index,
+    Integer,
+    SmallInteger,
+    String,
+    Text,
+    UniqueConstraint,
+)
+from sqlmodel import Field, SQLModel
+
+from deskterm.db.types import UTCDateTime, utcnow
+
+# Status, type and channel are stored as their names; priority as a rank so it sorts and compares.
+STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
+PRIORITIES = ("low", "normal", "high", "urgent")
+TICKET_TYPES = ("question", "incident", "problem", "task")
+CHANNELS = ("email", "web", "phone", "chat", "cli", "import", "api")
+ROLES = ("admin", "agent")
+FIRST_TICKET_NUMBER = 1001
+
+# Deterministic constraint names, so migrations can refer to them on both stores.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+class Organization(SQLModel, table=True):
+    __tablename__ = "organizations"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False, unique=True))
+    domain: str | None = Field(default=None, sa_column=Column(String(255), index=True))
+    """The e-mail domain its people write from (acme.com), used to match new requesters."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Customer(SQLModel, table=True):
+    """A requester: anyone who asks the desk for help, employee (internal) or not."""
+
+    __tablename__ = "customers"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(200), nullable=False))
+    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    organization_id: int | None = Field(
+        default=None,
+        sa_column=Column(Integer, ForeignKey("organizations.id"), index=True),
+    )
+    internal: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    tier: str = Field(default="standard", sa_column=Column(String(32), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Agent(SQLModel, table=True):
+    """A member of the support team, mapped to an operating-system user name."""
+
+    __tablename__ = "agents"
+    __table_args__ = (CheckConstraint(_in("role", ROLES), name="role"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    username: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+    display_name: str = Field(sa_column=Column(String(200), nullable=False))
+    email: str | None = Field(default=None, sa_column=Column(String(320)))
+    role: str = Field(default="agent", sa_column=Column(String(16), nullable=False))
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Group(SQLModel, table=True):
+    """A team queue (billing, network, level 2 ...)."""
+
+    __tablename__ = "agent_groups"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class GroupMember(SQLModel, table=True):
+    __tablename__ = "agent_group_members"
+
+    group_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agent_groups.id", ondelete="CASCADE"),
+                         primary_key=True)
+    )
+    agent_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True,
+                         index=True)
+    )
+
+
+class Tag(SQLModel, table=True):
+    __tablename__ = "tags"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(64), nullable=False, unique=True))
+
+
+class Ticket(SQLModel, table=True):
+    __tablename__ = "tickets"
+    __table_args__ = (
+        CheckConstraint(_in("status", STATUSES), name="status"),
+        CheckConstraint(f"priority BETWEEN 0 AND {len(PRIORITIES) - 1}",
+                        name="priority"),
+        CheckConstraint(_in("type", TICKET_TYPES), name="type"),
+        CheckConstraint("tier BETWEEN 1 AND 3", name="tier"),
+        # The queue's usual filters and orders: a status (or assignee / group and status) by the
+        # last update, newest first, with the id as the keyset tie-breaker.
+        Index("ix_tickets_status_updated", "status", "updated_at", "id"),
+        Index("ix_tickets_assignee_status_updated", "assignee_id", "status", "updated_at", "id"),
+        Index("ix_tickets_group_status_updated", "group_id", "status", "updated_at", "id"),
+        Index("ix_tickets_requester_created", "requester_id", "created_at", "id"),
+        Index("ix_tickets_updated", "updated_at", "id"),
+        Index("ix_tickets_created", "created_at", "id"),
+        Index("ix_tickets_priority", "priority", "id"),
+    )
+
+    id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
+                                                          autoincrement=False))
+    subject: str = Field(sa_column=Column(String(500), nullable=False))
+    status: str = Field(default="new", sa_column=Column(String(16), nullable=False))
+    priority: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False))
+    type: str = Field(default="question", sa_column=Column(String(16), nullable=False))
+    channel: str = Field(default="email", sa_column=Column(String(16), nullable=False))
+    requester_id: int = Field(sa_column=Column(Integer, ForeignKey("customers.id"),
+                                               nullable=False))
+    assignee_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                   ForeignKey("agents.id")))
+    group_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                ForeignKey("agent_groups.id")))
+    tier: int = Field(default=1, sa_column=Column(SmallInteger, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    first_response_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    solved_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    closed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    reopens: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    """Raised by every field change; a change made against an older version is refused."""
+
+
+class TicketTag(SQLModel, table=True):
+    __tablename__ = "ticket_tags"
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    tag_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True,
+                         index=True)
+    )
+
+
+class Message(SQLModel, table=True):
+    """One entry of a ticket's thread: a public reply or an internal note."""
+
+    __tablename__ = "messages"
+    __table_args__ = (
+        CheckConstraint(
+            "(author_agent_id IS NULL) <> (author_customer_id IS NULL)",
+            name="one_author",
+        ),
+        Index("ix_messages_ticket", "ticket_id", "id"),
+        UniqueConstraint("source_message_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"),
+                                            nullable=False))
+    author_agent_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                       ForeignKey("agents.id")))
+    author_customer_id: int | None = Field(
+        default=None, sa_column=Column(Integer, ForeignKey("customers.id"))
+    )
+    public: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    body: str = Field(sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    source_message_id: str | None = Field(default=None, sa_column=Column(String(998)))
+    """The e-mail Message-ID it came from, so a mail fetched twice is not filed twice."""
+
+
+class Event(SQLModel, table=True):
+    """The audit trail: who changed which field of a ticket, from what, to what, when."""
+
+    __tablename__ = "events"
+    __table_args__ = (Index("ix_events_ticket", "ticket_id", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"),
+                                            nullable=False))
+    actor_agent_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                      ForeignKey("agents.id")))
+    field: str = Field(sa_column=Column(String(32), nullable=False))
+    old: str | None = Field(default=None, sa_column=Column(Text))
+    new: str | None = Field(default=None, sa_column=Column(Text))
+    version: int = Field(sa_column=Column(Integer, nullable=False))
+    """The ticket version this change produced, so a stale writer can be told what it missed."""
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Counter(SQLModel, table=True):
+    """Named counters; ``ticket_number`` hands out ticket numbers from #1001 upwards."""
+
+    __tablename__ = "counters"
+
+    name: str = Field(sa_column=Column(String(64), primary_key=True))
+    value: int = Field(sa_column=Column(Integer, nullable=False))

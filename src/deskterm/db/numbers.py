@@ -1,0 +1,19 @@
+"""Ticket numbers from a counter row, so customers see #1001, #1002 ... on both stores."""
+
+from __future__ import annotations
+
+from sqlalchemy import update
+from sqlmodel import Session
+
+from deskterm.db.models import Counter
+
+
+def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
+    """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction."""
+    new_value = session.execute(
+        update(Counter)
+        .where(Counter.name == "ticket_number")
+        .values(value=Counter.value + count)
+        .returning(Counter.value)
+    ).scalar_one()
+    return range(new_value - count, new_value)

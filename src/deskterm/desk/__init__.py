@@ -1,0 +1,1 @@
+"""The help desk's rules: tickets, people, identity. Plain Python over a Session; no Textual."""

@@ -1,0 +1,60 @@
+"""Identity and permissions: the agent is the operating-system user running deskterm."""
+
+from __future__ import annotations
+
+import getpass
+import os
+
+from sqlmodel import Session, select
+
+from deskterm.db.models import Agent
+from deskterm.desk.errors import IdentityError, PermissionDenied
+from deskterm.desk.people import agent_read
+from deskterm.desk.reads import AgentRead
+
+
+def os_username() -> str:
+    """The operating-system user running this process.
+
+    On Unix the name comes from the process's user id, not from $USER or $LOGNAME, so an
+    agent cannot become another by setting a variable; ``--as`` is the admins' way to do that.
+    """
+    try:
+        import pwd
+
+        return pwd.getpwuid(os.getuid()).pw_name
+    except (ImportError, KeyError):
+        pass
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        raise IdentityError("cannot tell which user is running deskterm") from None
+
+
+def resolve_actor(session: Session, *, username: str, act_as: str | None = None) -> AgentRead:
+    """The agent acting: ``username``'s agent, or with ``act_as`` (admins only) that agent."""
+    agent = session.exec(select(Agent).where(Agent.username == username)).first()
+    if agent is None:
+        if session.exec(select(Agent.id).limit(1)).first() is None:
+            raise IdentityError("this desk has no agents yet: run `deskterm init`")
+        raise IdentityError(
+            f"'{username}' is not an agent of this desk: an admin can add you with "
+            f"`deskterm agent add {username}`"
+        )
+    if not agent.active:
+        raise IdentityError(
+            f"agent '{username}' is deactivated: an admin can reactivate it with "
+            f"`deskterm agent set {username} --active`"
+        )
+    actor = agent_read(session, agent)
+    if act_as is None or act_as == username:
+        return actor
+    if not actor.is_admin:
+        raise PermissionDenied(f"--as is for admins only, and '{username}' is an agent")
+    return resolve_actor(session, username=act_as)
+
+
+def require_admin(actor: AgentRead, doing: str) -> None:
+    """Refuse an admin-only action by an agent, naming the action."""
+    if not actor.is_admin:
+        raise PermissionDenied(f"only an admin can {doing}; '{actor.username}' is an agent")

@@ -1,0 +1,132 @@
+"""Read models: plain frozen values handed to the CLI and the console, never ORM objects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+from datetime import datetime
+from typing import Any
+
+
+def ref(number: int) -> str:
+    """The form customers quote: ``#1042``."""
+    return f"#{number}"
+
+
+def as_json(value: Any) -> Any:
+    """A read model (or a list of them) as JSON-ready data: timestamps in ISO 8601."""
+    if isinstance(value, list | tuple):
+        return [as_json(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        data = {f.name: as_json(getattr(value, f.name)) for f in fields(value)}
+        if isinstance(value, TicketSummary):
+            data = {"ref": value.ref, **data}
+        return data
+    if isinstance(value, dict):
+        return {key: as_json(item) for key, item in value.items()}
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return value
+
+
+@dataclass(frozen=True)
+class OrganizationRead:
+    id: int
+    name: str
+    domain: str | None
+
+
+@dataclass(frozen=True)
+class CustomerRead:
+    id: int
+    name: str
+    email: str
+    organization: str | None
+    internal: bool
+    tier: str
+
+
+@dataclass(frozen=True)
+class AgentRead:
+    id: int
+    username: str
+    display_name: str
+    email: str | None
+    role: str
+    active: bool
+    skills: tuple[str, ...]
+    groups: tuple[str, ...] = ()
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+@dataclass(frozen=True)
+class GroupRead:
+    id: int
+    name: str
+    description: str
+    members: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    number: int
+    subject: str
+    status: str
+    priority: str
+    type: str
+    channel: str
+    tier: int
+    requester_name: str
+    requester_email: str
+    organization: str | None
+    assignee: str | None
+    group: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    reopens: int
+    version: int
+
+    @property
+    def ref(self) -> str:
+        return ref(self.number)
+
+
+@dataclass(frozen=True)
+class MessageRead:
+    id: int
+    author: str
+    author_kind: str  # "agent" or "customer"
+    public: bool
+    body: str
+    created_at: datetime
+
+
+@dataclass(frozen=True)
+class EventRead:
+    actor: str | None
+    field: str
+    old: str | None
+    new: str | None
+    version: int
+    at: datetime
+
+
+@dataclass(frozen=True)
+class TicketDetail:
+    ticket: TicketSummary
+    requester: CustomerRead
+    messages: tuple[MessageRead, ...]
+    events: tuple[EventRead, ...]
+
+
+@dataclass(frozen=True)
+class Page:
+    """One keyset page of tickets; pass ``next_cursor`` back to get the following page."""
+
+    items: tuple[TicketSummary, ...]
+    next_cursor: str | None

@@ -1,0 +1,38 @@
+"""Make untrusted text (customer mail, imports, names) inert before it reaches a terminal.
+
+Removes escape sequences (CSI, OSC, DCS, APC, PM, SOS, and two-byte ESC sequences), C0 controls
+except tab and newline, DEL, C1 controls (U+0080-U+009F, which some terminals obey as 8-bit
+escapes) and bidirectional overrides and isolates that could make text display in a misleading
+order. Nothing here parses or produces markup: callers render the result as plain text.
+"""
+
+from __future__ import annotations
+
+import re
+
+_ESCAPE_SEQUENCES = re.compile(
+    r"""
+    \x1b\[ [0-?]* [ -/]* [@-~]?                      # CSI ... final byte
+    | \x1b [P\]X^_] .*? (?: \x07 | \x1b\\ | \x9c | $ ) # DCS, OSC, SOS, PM, APC ... terminator
+    | [\x90\x9d\x98\x9e\x9f] .*? (?: \x07 | \x1b\\ | \x9c | $ )  # their 8-bit forms
+    | \x9b [0-?]* [ -/]* [@-~]?                       # 8-bit CSI
+    | \x1b [ -/]* [0-~]?                              # other ESC sequences (ESC c, ESC ( B ...)
+    """,
+    re.VERBOSE | re.DOTALL,
+)
+_CONTROLS = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]"
+)
+
+
+def clean(text: str) -> str:
+    """``text`` without escape sequences, control characters or bidi overrides."""
+    if not text:
+        return text
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
+    return _CONTROLS.sub("", _ESCAPE_SEQUENCES.sub("", text))
+
+
+def clean_line(text: str) -> str:
+    """:func:`clean`, then on one line: newlines and tabs become spaces (for lists and tables)."""
+    return " ".join(clean(text).split())

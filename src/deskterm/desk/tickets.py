@@ -1,0 +1,505 @@
+"""Tickets: create, reply, note, change fields (with an audit event each), read and page.
+
+Every change locks the ticket row (``FOR UPDATE`` on PostgreSQL; SQLite's ``BEGIN IMMEDIATE``
+already holds the write lock), so two agents never overwrite each other. A change may carry the
+version the agent saw; if the ticket moved on since, :class:`StaleTicket` says who changed what.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from deskterm.db.errors import WriteConflict
+from deskterm.db.models import Agent, Customer, Event, Group, Message, Tag, Ticket, TicketTag
+from deskterm.db.numbers import allocate_ticket_numbers
+from deskterm.db.types import utcnow
+from deskterm.desk import lifecycle
+from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.people import customer_read, find_agent, find_group, get_or_create_customer
+from deskterm.desk.reads import (
+    AgentRead,
+    EventRead,
+    MessageRead,
+    TicketDetail,
+    TicketSummary,
+    ref,
+)
+from deskterm.desk.ticket_reads import count_tickets, summaries, summary
+
+_TAG = re.compile(r"^[\w][\w.:/+-]{0,63}$")
+MAX_SUBJECT = 500
+MAX_BODY = 1_000_000
+
+
+def parse_ref(text: str) -> int:
+    """A ticket number from ``#1042`` or ``1042``."""
+    cleaned = text.strip().removeprefix("#")
+    if not cleaned.isdigit() or len(cleaned) > 12:
+        raise InvalidInput(f"'{text}' is not a ticket reference like #1042")
+    return int(cleaned)
+
+
+def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ...]:
+    """Lower-cased, de-duplicated, validated tag names, in sorted order."""
+    cleaned = set()
+    for raw in tags:
+        tag = raw.strip().lower()
+        if not tag:
+            continue
+        if not _TAG.match(tag):
+            raise InvalidInput(
+                f"{where}: '{raw}' is not a tag (letters, digits, '_', '-', '.', ':', '/', '+'; "
+                "no spaces; at most 64)"
+            )
+        cleaned.add(tag)
+    return tuple(sorted(cleaned))
+
+
+def _check_subject(subject: str) -> str:
+    subject = " ".join(subject.split())
+    if not subject:
+        raise InvalidInput("subject: must not be empty")
+    if len(subject) > MAX_SUBJECT:
+        raise InvalidInput(f"subject: longer than {MAX_SUBJECT} characters")
+    return subject
+
+
+def _check_body(body: str, *, where: str = "body") -> str:
+    if not body.strip():
+        raise InvalidInput(f"{where}: must not be empty")
+    if len(body) > MAX_BODY:
+        raise InvalidInput(f"{where}: longer than {MAX_BODY:,} characters")
+    return body
+
+
+def _lock(session: Session, number: int) -> Ticket:
+    ticket = session.exec(
+        select(Ticket)
+        .where(Ticket.id == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    return ticket
+
+
+def _tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    names = list(names)
+    if not names:
+        return {}
+    found = dict(session.exec(select(Tag.name, Tag.id).where(col(Tag.name).in_(names))).all())
+    for name in names:
+        if name not in found:
+            tag = Tag(name=name)
+            session.add(tag)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                # Another transaction added the same new tag first: run the whole write again.
+                raise WriteConflict(f"tag {name} was created concurrently") from exc
+            found[name] = tag.id
+    return found
+
+
+def _tags_of(session: Session, number: int) -> tuple[str, ...]:
+    return tuple(
+        session.exec(
+            select(Tag.name)
+            .join(TicketTag, col(TicketTag.tag_id) == col(Tag.id))
+            .where(TicketTag.ticket_id == number)
+            .order_by(Tag.name)
+        ).all()
+    )
+
+
+def _set_tags(session: Session, number: int, old: tuple[str, ...], new: tuple[str, ...]) -> None:
+    removed = set(old) - set(new)
+    added = [tag for tag in new if tag not in old]
+    if removed:
+        removed_ids = list(_tag_ids(session, removed).values())
+        for link in session.exec(
+            select(TicketTag).where(TicketTag.ticket_id == number,
+                                    col(TicketTag.tag_id).in_(removed_ids))
+        ).all():
+            session.delete(link)
+    for tag_id in _tag_ids(session, added).values():
+        session.add(TicketTag(ticket_id=number, tag_id=tag_id))
+    session.flush()
+
+
+def _as_text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+class _Change:
+    """Collects one version's field changes on a locked ticket and writes their events."""
+
+    def __init__(self, session: Session, ticket: Ticket, actor: AgentRead | None) -> None:
+        self.session = session
+        self.ticket = ticket
+        self.actor = actor
+        self.events: list[tuple[str, str | None, str | None]] = []
+        self.now = utcnow()
+
+    def record(self, field: str, old: object, new: object) -> None:
+        self.events.append((field, _as_text(old), _as_text(new)))
+
+    def set_status(self, new: str) -> None:
+        ticket = self.ticket
+        lifecycle.check_transition(ref(ticket.id), ticket.status, new)
+        if new == ticket.status:
+            return
+        if new == "solved" and ticket.assignee_id is None and self.actor is not None:
+            # A solved ticket always has someone who solved it: the agent solving it.
+            self.set_assignee(self.actor.id, self.actor.username)
+        if ticket.status == "solved" and new == "open":
+            ticket.reopens += 1
+        self.record("status", ticket.status, new)
+        ticket.status = new
+        if new == "solved":
+            ticket.solved_at = self.now
+        elif new == "closed":
+            ticket.closed_at = self.now
+
+    def set_assignee(self, agent_id: int | None, username: str | None) -> None:
+        ticket = self.ticket
+        if agent_id == ticket.assignee_id:
+            return
+        old = self.session.get(Agent, ticket.assignee_id).username if ticket.assignee_id else None
+        self.record("assignee", old, username)
+        ticket.assignee_id = agent_id
+
+    def finish(self) -> Ticket:
+        """Write the changes as one new version with an event per changed field."""
+        if not self.events:
+            return self.ticket
+        ticket = self.ticket
+        ticket.version += 1
+        ticket.updated_at = self.now
+        self.session.add(ticket)
+        for field, old, new in self.events:
+            self.session.add(
+                Event(ticket_id=ticket.id, actor_agent_id=self.actor.id if self.actor else None,
+                      field=field, old=old, new=new, version=ticket.version, at=self.now)
+            )
+        self.session.flush()
+        return ticket
+
+
+def _refuse_if_closed(ticket: Ticket, doing: str) -> None:
+    if ticket.status == "closed":
+        raise PermissionDenied(
+            f"{ref(ticket.id)} is closed, and closed is final: cannot {doing}"
+        )
+
+
+def create_ticket(
+    session: Session,
+    *,
+    actor: AgentRead | None,
+    requester_email: str,
+    subject: str,
+    body: str,
+    requester_name: str | None = None,
+    channel: str = "cli",
+    priority: str = "normal",
+    ticket_type: str = "question",
+    assignee: str | None = None,
+    group: str | None = None,
+    tags: Iterable[str] = (),
+    tier: int = 1,
+    source_message_id: str | None = None,
+) -> TicketSummary:
+    """File a new ticket with the requester's first message; returns it with its number."""
+    subject = _check_subject(subject)
+    body = _check_body(body)
+    rank = lifecycle.check_priority(priority)
+    lifecycle.check_type(ticket_type)
+    lifecycle.check_tier(tier)
+    tag_names = normalize_tags(tags)
+    assignee_agent = _active_agent(session, assignee) if assignee else None
+    group_row = find_group(session, group) if group else None
+    requester = get_or_create_customer(session, email=requester_email, name=requester_name)
+    now = utcnow()
+    (number,) = allocate_ticket_numbers(session, 1)
+    ticket = Ticket(
+        id=number,
+        subject=subject,
+        # A ticket someone already owns is being worked on.
+        status="open" if assignee_agent else "new",
+        priority=rank,
+        type=ticket_type,
+        channel=channel,
+        requester_id=requester.id,
+        assignee_id=assignee_agent.id if assignee_agent else None,
+        group_id=group_row.id if group_row else None,
+        tier=tier,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(Message(ticket_id=number, author_customer_id=requester.id, public=True, body=body,
+                        created_at=now, source_message_id=source_message_id))
+    _set_tags(session, number, (), tag_names)
+    session.add(Event(ticket_id=number, actor_agent_id=actor.id if actor else None,
+                      field="created", old=None, new=channel, version=1, at=now))
+    session.flush()
+    return summary(session, ticket)
+
+
+def _active_agent(session: Session, username: str) -> Agent:
+    agent = find_agent(session, username)
+    if not agent.active:
+        raise InvalidInput(f"agent '{username}' is deactivated and cannot be assigned tickets")
+    return agent
+
+
+def add_reply(
+    session: Session,
+    *,
+    actor: AgentRead,
+    number: int,
+    body: str,
+    status: str | None = None,
+    expected_version: int | None = None,
+) -> TicketSummary:
+    """A public reply to the requester; optionally sets the status it is sent as."""
+    body = _check_body(body, where="reply")
+    ticket = _lock(session, number)
+    _refuse_if_closed(ticket, "reply")
+    _check_version(session, ticket, expected_version)
+    now = utcnow()
+    session.add(Message(ticket_id=number, author_agent_id=actor.id, public=True, body=body,
+                        created_at=now))
+    if ticket.first_response_at is None:
+        ticket.first_response_at = now
+    change = _Change(session, ticket, actor)
+    change.now = now
+    if status is not None:
+        change.set_status(lifecycle.check_status(status))
+    elif ticket.status == "new":
+        change.set_status("open")
+    ticket.updated_at = now
+    session.add(ticket)
+    return summary(session, change.finish())
+
+
+def add_note(session: Session, *, actor: AgentRead, number: int, body: str) -> TicketSummary:
+    """An internal note: seen by the team, never sent to the requester."""
+    body = _check_body(body, where="note")
+    ticket = _lock(session, number)
+    _refuse_if_closed(ticket, "add a note")
+    now = utcnow()
+    session.add(Message(ticket_id=number, author_agent_id=actor.id, public=False, body=body,
+                        created_at=now))
+    ticket.updated_at = now
+    session.add(ticket)
+    session.flush()
+    return summary(session, ticket)
+
+
+def add_customer_message(
+    session: Session,
+    *,
+    number: int,
+    email: str,
+    body: str,
+    name: str | None = None,
+    source_message_id: str | None = None,
+    channel: str = "email",
+) -> TicketSummary:
+    """The requester (or a CC'd customer) writes again.
+
+    A solved, pending or on-hold ticket goes back to open; a closed one stays closed and the
+    message starts a follow-up ticket, which is returned instead.
+    """
+    body = _check_body(body)
+    ticket = _lock(session, number)
+    customer = get_or_create_customer(session, email=email, name=name)
+    if ticket.status == "closed":
+        return create_ticket(
+            session, actor=None, requester_email=customer.email, subject=ticket.subject,
+            body=f"(follow-up to {ref(ticket.id)})\n\n{body}", channel=channel,
+            priority=lifecycle.priority_name(ticket.priority), ticket_type=ticket.type,
+            group=session.get(Group, ticket.group_id).name if ticket.group_id else None,
+            tier=ticket.tier, source_message_id=source_message_id,
+        )
+    now = utcnow()
+    session.add(Message(ticket_id=number, author_customer_id=customer.id, public=True, body=body,
+                        created_at=now, source_message_id=source_message_id))
+    change = _Change(session, ticket, None)
+    change.now = now
+    if ticket.status in lifecycle.WAITING or ticket.status == "solved":
+        change.set_status("open")
+    ticket.updated_at = now
+    session.add(ticket)
+    return summary(session, change.finish())
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """Fields to change on a ticket; ``None`` leaves a field as it is."""
+
+    status: str | None = None
+    priority: str | None = None
+    type: str | None = None
+    assignee: str | None = None
+    """A username, or ``""`` to unassign."""
+    group: str | None = None
+    """A group name, or ``""`` to take the ticket out of its group."""
+    tier: int | None = None
+    tags: tuple[str, ...] | None = None
+    """Replace the tags with these."""
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return self == TicketChanges()
+
+
+def _check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
+    if expected is None or expected == ticket.version:
+        return
+    rows = session.exec(
+        select(Event, Agent.username)
+        .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id))
+        .where(Event.ticket_id == ticket.id, Event.version > expected)
+        .order_by(col(Event.id))
+    ).all()
+    who = sorted({username or "the system" for _, username in rows}) or ["someone"]
+    what = "; ".join(
+        f"{event.field} {event.old or '-'} → {event.new or '-'}" for event, _ in rows
+    ) or "its fields"
+    raise StaleTicket(
+        f"{ref(ticket.id)} was changed by {', '.join(who)} since you loaded it "
+        f"(version {expected}, now {ticket.version}): {what}; reload and try again",
+        number=ticket.id,
+        current_version=ticket.version,
+    )
+
+
+def update_ticket(
+    session: Session,
+    *,
+    actor: AgentRead,
+    number: int,
+    changes: TicketChanges,
+    expected_version: int | None = None,
+) -> TicketSummary:
+    """Change ticket fields as one new version, with one audit event per changed field.
+
+    With ``expected_version``, refuse (StaleTicket) if someone changed the ticket since then.
+    """
+    if changes.is_empty():
+        raise InvalidInput("nothing to change: give at least one field")
+    # Validate everything before touching the ticket, so nothing is half-applied.
+    status = lifecycle.check_status(changes.status) if changes.status else None
+    rank = lifecycle.check_priority(changes.priority) if changes.priority else None
+    ticket_type = lifecycle.check_type(changes.type) if changes.type else None
+    tier = lifecycle.check_tier(changes.tier) if changes.tier is not None else None
+    replace_tags = normalize_tags(changes.tags) if changes.tags is not None else None
+    add_tags = normalize_tags(changes.add_tags)
+    remove_tags = normalize_tags(changes.remove_tags)
+    assignee = None
+    if changes.assignee:
+        assignee = _active_agent(session, changes.assignee)
+    group = find_group(session, changes.group) if changes.group else None
+
+    ticket = _lock(session, number)
+    _refuse_if_closed(ticket, "change it")
+    _check_version(session, ticket, expected_version)
+    change = _Change(session, ticket, actor)
+
+    if changes.assignee is not None:
+        change.set_assignee(assignee.id if assignee else None,
+                            assignee.username if assignee else None)
+    if changes.group is not None:
+        new_group = group.id if group else None
+        if new_group != ticket.group_id:
+            old = session.get(Group, ticket.group_id).name if ticket.group_id else None
+            change.record("group", old, group.name if group else None)
+            ticket.group_id = new_group
+    if rank is not None and rank != ticket.priority:
+        change.record("priority", lifecycle.priority_name(ticket.priority), changes.priority)
+        ticket.priority = rank
+    if ticket_type is not None and ticket_type != ticket.type:
+        change.record("type", ticket.type, ticket_type)
+        ticket.type = ticket_type
+    if tier is not None and tier != ticket.tier:
+        change.record("tier", ticket.tier, tier)
+        ticket.tier = tier
+    if replace_tags is not None or add_tags or remove_tags:
+        old_tags = _tags_of(session, number)
+        base = replace_tags if replace_tags is not None else old_tags
+        new_tags = tuple(sorted((set(base) | set(add_tags)) - set(remove_tags)))
+        if new_tags != old_tags:
+            change.record("tags", ",".join(old_tags), ",".join(new_tags))
+            _set_tags(session, number, old_tags, new_tags)
+    if status is not None:
+        change.set_status(status)
+    elif ticket.status == "new" and ticket.assignee_id is not None:
+        # Someone owns it now: it is being worked on.
+        change.set_status("open")
+    return summary(session, change.finish())
+
+
+def get_ticket(session: Session, *, number: int) -> TicketDetail:
+    """A ticket with its requester, whole thread and audit trail."""
+    ticket = session.get(Ticket, number)
+    if ticket is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    messages = session.exec(
+        select(Message, Agent.display_name, Customer.name)
+        .outerjoin(Agent, col(Agent.id) == col(Message.author_agent_id))
+        .outerjoin(Customer, col(Customer.id) == col(Message.author_customer_id))
+        .where(Message.ticket_id == number)
+        .order_by(col(Message.created_at), col(Message.id))
+    ).all()
+    events = session.exec(
+        select(Event, Agent.username)
+        .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id))
+        .where(Event.ticket_id == number)
+        .order_by(col(Event.id))
+    ).all()
+    return TicketDetail(
+        ticket=summary(session, ticket),
+        requester=customer_read(session, session.get(Customer, ticket.requester_id)),
+        messages=tuple(
+            MessageRead(
+                id=message.id,
+                author=agent_name or customer_name or "",
+                author_kind="agent" if message.author_agent_id else "customer",
+                public=message.public,
+                body=message.body,
+                created_at=message.created_at,
+            )
+            for message, agent_name, customer_name in messages
+        ),
+        events=tuple(
+            EventRead(actor=username, field=event.field, old=event.old, new=event.new,
+                      version=event.version, at=event.at)
+            for event, username in events
+        ),
+    )
+
+
+__all__ = [
+    "TicketChanges",
+    "add_customer_message",
+    "add_note",
+    "add_reply",
+    "count_tickets",
+    "create_ticket",
+    "get_ticket",
+    "normalize_tags",
+    "parse_ref",
+    "summaries",
+    "update_ticket",
+]

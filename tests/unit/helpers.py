@@ -1,0 +1,30 @@
+"""Small builders shared by the domain tests."""
+
+from __future__ import annotations
+
+from deskterm.db.engine import Store
+from deskterm.desk import tickets
+from deskterm.desk.reads import AgentRead, TicketSummary
+
+
+def new_ticket(store: Store, actor: AgentRead, **fields) -> TicketSummary:
+    """File a ticket from carol@acme.test (or ``requester_email=``)."""
+    values = {"requester_email": "carol@acme.test", "subject": "Printer jams on page 2",
+              "body": "Every second page jams."}
+    values.update(fields)
+    return store.write(lambda s: tickets.create_ticket(s, actor=actor, **values))
+
+
+def change(store: Store, actor: AgentRead, number: int, expected_version: int | None = None,
+           **fields) -> TicketSummary:
+    """Apply ``TicketChanges(**fields)`` as ``actor``."""
+    return store.write(
+        lambda s: tickets.update_ticket(s, actor=actor, number=number,
+                                        changes=tickets.TicketChanges(**fields),
+                                        expected_version=expected_version)
+    )
+
+
+def detail(store: Store, number: int):
+    with store.read() as session:
+        return tickets.get_ticket(session, number=number)

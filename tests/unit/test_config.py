@@ -1,0 +1,57 @@
+"""Where the database URL comes from: --db, then DESKTERM_DATABASE_URL, then config.toml."""
+
+from __future__ import annotations
+
+import os
+
+from deskterm import paths
+from deskterm.config import Settings, load_settings
+
+
+def _write_config(text: str) -> None:
+    paths.config_file().parent.mkdir(parents=True, exist_ok=True)
+    paths.config_file().write_text(text, encoding="utf-8")
+
+
+def test_the_default_is_a_sqlite_file_in_the_user_data_dir():
+    url = Settings().resolved_database_url()
+    assert url == f"sqlite:///{paths.data_dir() / 'deskterm.sqlite3'}"
+    assert os.environ["DESKTERM_DATA_DIR"] in url
+
+
+def test_the_config_file_overrides_the_default():
+    _write_config('database_url = "sqlite:////tmp/from-config.sqlite3"\n')
+    assert load_settings().resolved_database_url() == "sqlite:////tmp/from-config.sqlite3"
+
+
+def test_the_environment_overrides_the_config_file(monkeypatch):
+    _write_config('database_url = "sqlite:////tmp/from-config.sqlite3"\n')
+    monkeypatch.setenv("DESKTERM_DATABASE_URL", "postgresql://desk@db/desk")
+    assert load_settings().resolved_database_url() == "postgresql://desk@db/desk"
+
+
+def test_the_command_line_overrides_everything(monkeypatch):
+    monkeypatch.setenv("DESKTERM_DATABASE_URL", "postgresql://desk@db/desk")
+    assert load_settings().resolved_database_url("sqlite:////tmp/x.sqlite3") == (
+        "sqlite:////tmp/x.sqlite3")
+
+
+def test_a_broken_config_file_is_one_line_naming_it(cli):
+    _write_config("database_url = \n")
+    result = cli("ticket", "list", db=None)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {paths.config_file()}: not valid TOML")
+    assert result.stderr.count("\n") == 1
+
+
+def test_an_unsupported_or_unreachable_database_is_one_line(cli, tmp_path):
+    assert "unsupported database 'mysql'" in cli("ticket", "list", db="mysql://x@y/z").stderr
+    unreachable = cli("ticket", "list", db="postgresql://nobody@127.0.0.1:1/none")
+    assert unreachable.exit_code == 1
+    assert unreachable.stderr.startswith("deskterm: cannot open postgresql://nobody@127.0.0.1:1/")
+    assert unreachable.stderr.count("\n") == 1
+    blocked = tmp_path / "file"
+    blocked.write_text("")
+    nowhere = cli("ticket", "list", db=f"sqlite:///{blocked}/sub/desk.sqlite3")
+    assert nowhere.exit_code == 1
+    assert nowhere.stderr.count("\n") == 1

@@ -1,0 +1,58 @@
+"""Who is acting: the operating-system user, mapped to an agent; ``--as`` for admins only."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskterm.desk import auth, people
+from deskterm.desk.errors import IdentityError, InvalidInput, PermissionDenied
+
+
+def test_the_os_user_is_the_agent(store, admin):
+    with store.read() as session:
+        actor = auth.resolve_actor(session, username="ada")
+    assert (actor.username, actor.role) == ("ada", "admin")
+
+
+def test_an_empty_desk_names_deskterm_init(store):
+    with store.read() as session, pytest.raises(IdentityError, match="run `deskterm init`"):
+        auth.resolve_actor(session, username="ada")
+
+
+def test_an_unknown_user_is_told_the_command_that_adds_them(store, admin):
+    with store.read() as session, pytest.raises(
+        IdentityError, match="'mallory' is not an agent of this desk: an admin can add you with "
+        "`deskterm agent add mallory`"
+    ):
+        auth.resolve_actor(session, username="mallory")
+
+
+def test_a_deactivated_agent_cannot_act(store, admin, agent):
+    store.write(lambda s: people.set_agent(s, username="bert", active=False))
+    with store.read() as session, pytest.raises(IdentityError, match="deactivated"):
+        auth.resolve_actor(session, username="bert")
+
+
+def test_an_admin_may_act_as_another_agent(store, admin, agent):
+    with store.read() as session:
+        actor = auth.resolve_actor(session, username="ada", act_as="bert")
+    assert actor.username == "bert"
+
+
+def test_an_agent_may_not_act_as_anyone_else(store, admin, agent):
+    with store.read() as session, pytest.raises(PermissionDenied, match="--as is for admins"):
+        auth.resolve_actor(session, username="bert", act_as="ada")
+
+
+def test_the_last_active_admin_cannot_be_demoted_or_deactivated(store, admin):
+    with pytest.raises(InvalidInput, match="last active admin"):
+        store.write(lambda s: people.set_agent(s, username="ada", role="agent"))
+    with pytest.raises(InvalidInput, match="last active admin"):
+        store.write(lambda s: people.set_agent(s, username="ada", active=False))
+
+
+def test_the_identity_comes_from_the_process_user_not_the_environment(monkeypatch):
+    real = auth.os_username()
+    monkeypatch.setenv("USER", "someone-else")
+    monkeypatch.setenv("LOGNAME", "someone-else")
+    assert auth.os_username() == real

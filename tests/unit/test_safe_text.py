@@ -1,0 +1,56 @@
+"""Untrusted text loses every escape and control sequence and keeps its words."""
+
+from __future__ import annotations
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from deskterm.desk.safe_text import clean, clean_line
+
+ESC = "\x1b"
+
+
+@pytest.mark.parametrize(
+    ("hostile", "shown"),
+    [
+        ("Re: invoice [/] overdue [@click=app.quit]x[/]",
+         "Re: invoice [/] overdue [@click=app.quit]x[/]"),
+        (f"a{ESC}]52;c;ZXZpbA==\x07b", "ab"),                    # OSC 52 clipboard write
+        (f"x{ESC}]8;;http://evil{ESC}\\link{ESC}]8;;{ESC}\\y", "xlinky"),  # OSC 8 hyperlink
+        (f"red{ESC}[31mtext{ESC}[0m", "redtext"),                 # CSI colours
+        (f"clear{ESC}[2J{ESC}[H", "clear"),                       # CSI clear screen
+        ("p\x9b31mq", "pq"),                                      # 8-bit CSI
+        (f"d{ESC}P+q544e{ESC}\\e", "de"),                         # DCS
+        (f"a{ESC}_apc{ESC}\\b{ESC}^pm{ESC}\\c{ESC}Xsos{ESC}\\d", "abcd"),  # APC, PM, SOS
+        (f"reset{ESC}c!", "reset!"),                              # ESC c (full reset)
+        ("abc\u202edef\u2066g\u2069", "abcdefg"),                 # bidi override, isolate
+        ("bell\x07 nul\x00 del\x7f c1\x85", "bell nul del c1"),
+        ("tab\there\nnewline", "tab\there\nnewline"),
+        ("windows\r\nmac\rend", "windows\nmac\nend"),
+        ("שלום עולם · سلام · 中文 · Zażółć · Привет", "שלום עולם · سلام · 中文 · Zażółć · Привет"),
+        (f"unterminated{ESC}]52;c;AAAA", "unterminated"),
+    ],
+)
+def test_clean_removes_sequences_and_keeps_the_words(hostile, shown):
+    assert clean(hostile) == shown
+
+
+def test_clean_line_puts_text_on_one_line():
+    assert clean_line("  two\n lines\tand  tabs ") == "two lines and tabs"
+
+
+DANGEROUS = [chr(c) for c in range(0x20) if c not in (0x09, 0x0A)] + [chr(0x7F)] + [
+    chr(c) for c in range(0x80, 0xA0)] + ["\u202a", "\u202b", "\u202c", "\u202d", "\u202e",
+                                         "\u2066", "\u2067", "\u2068", "\u2069"]
+
+
+@given(st.text())
+def test_no_control_character_survives_any_input(text):
+    cleaned = clean(text)
+    assert not any(char in cleaned for char in DANGEROUS)
+
+
+@given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs"))))
+def test_ordinary_text_is_left_alone(text):
+    assert clean(text) == text.replace("\r\n", "\n").replace("\r", "\n")
