@@ -1,0 +1,337 @@
+"""The demo desk: realistic, internally consistent, reachable by the domain, on both stores."""
+
+from __future__ import annotations
+
+import re
+from collections import Counter, defaultdict
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import inspect, text
+from sqlmodel import SQLModel, col, select
+
+from deskterm.db import bulk
+from deskterm.db.models import (
+    PRIORITIES,
+    STATUSES,
+    Agent,
+    Customer,
+    Event,
+    Group,
+    Message,
+    Organization,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+from deskterm.db.types import sqlite_timestamp
+from deskterm.desk import demo, demo_text, people, tickets
+from deskterm.desk.demo import DAYS, seed_demo
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+
+NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
+TICKETS = 300
+
+NON_LATIN = {
+    "cyrillic": re.compile("[\u0400-\u04ff]"),
+    "hebrew": re.compile("[\u0590-\u05ff]"),
+    "arabic script": re.compile("[\u0600-\u06ff]"),
+    "cjk": re.compile("[\u4e00-\u9fff]"),
+}
+GERMAN_OR_POLISH = re.compile("[äöüßÄÖÜłŁżŻśŚąęćńźó]")
+
+
+@pytest.fixture
+def seeded(store):
+    return seed_demo(store, tickets=TICKETS, seed=1, admin="ada", now=NOW)
+
+
+def _all(store, model):
+    with store.read() as session:
+        return session.exec(select(model)).all()
+
+
+def test_seeding_reports_what_it_made(store, seeded):
+    assert seeded.tickets == TICKETS
+    assert seeded.messages == len(_all(store, Message))
+    assert seeded.customers == len(_all(store, Customer))
+    assert seeded.organizations == len(_all(store, Organization))
+    assert 8 <= seeded.agents == len(_all(store, Agent)) <= 15
+    assert seeded.groups == len(_all(store, Group)) == 6
+    assert seeded.seconds > 0
+
+
+def test_seeding_covers_every_status_priority_type_and_tier(store, seeded):
+    rows = _all(store, Ticket)
+    assert {t.status for t in rows} == set(STATUSES)
+    assert {t.priority for t in rows} == set(range(len(PRIORITIES)))
+    assert {t.type for t in rows} == {"question", "incident", "problem", "task"}
+    assert {t.tier for t in rows} == {1, 2, 3}
+    urgent = sum(t.priority == 3 for t in rows)
+    assert 0 < urgent < len(rows) * 0.15
+
+
+def test_new_tickets_are_unassigned_and_the_rest_have_an_owner(store, seeded):
+    for ticket in _all(store, Ticket):
+        if ticket.status == "new":
+            assert ticket.assignee_id is None
+        else:
+            assert ticket.assignee_id is not None and ticket.group_id is not None
+
+
+def test_threads_have_several_messages_replies_and_internal_notes(store, seeded):
+    messages = _all(store, Message)
+    per_ticket = Counter(m.ticket_id for m in messages)
+    assert len(per_ticket) == TICKETS
+    assert max(per_ticket.values()) >= 4
+    assert sum(n >= 3 for n in per_ticket.values()) >= TICKETS // 10
+    assert 2.0 <= len(messages) / TICKETS <= 3.2
+    notes = [m for m in messages if not m.public]
+    assert notes and all(m.author_agent_id is not None for m in notes)
+    for message in messages:
+        assert (message.author_agent_id is None) != (message.author_customer_id is None)
+
+
+def test_every_thread_starts_with_the_requester(store, seeded):
+    first: dict[int, Message] = {}
+    for message in sorted(_all(store, Message), key=lambda m: m.id):
+        first.setdefault(message.ticket_id, message)
+    for ticket in _all(store, Ticket):
+        assert first[ticket.id].author_customer_id == ticket.requester_id
+        assert first[ticket.id].created_at == ticket.created_at
+
+
+def test_tickets_spread_over_the_past_90_days_with_consistent_timestamps(store, seeded):
+    rows = _all(store, Ticket)
+    messages = defaultdict(list)
+    for message in _all(store, Message):
+        messages[message.ticket_id].append(message)
+    oldest = min(t.created_at for t in rows)
+    assert NOW - timedelta(days=DAYS) <= oldest < NOW - timedelta(days=DAYS - 5)
+    assert max(t.created_at for t in rows) > NOW - timedelta(days=2)
+    numbers_by_time = [t.id for t in sorted(rows, key=lambda t: (t.created_at, t.id))]
+    assert numbers_by_time == sorted(numbers_by_time)
+    for ticket in rows:
+        thread = messages[ticket.id]
+        assert ticket.created_at <= ticket.updated_at <= NOW
+        assert max(m.created_at for m in thread) <= ticket.updated_at
+        replies = [m.created_at for m in thread if m.author_agent_id and m.public]
+        assert ticket.first_response_at == (min(replies) if replies else None)
+        if ticket.status in ("solved", "closed"):
+            assert ticket.solved_at is not None and ticket.created_at <= ticket.solved_at
+        assert (ticket.closed_at is not None) == (ticket.status == "closed")
+        if ticket.closed_at:
+            assert ticket.solved_at < ticket.closed_at <= NOW
+
+
+def test_events_tell_the_same_story_as_the_ticket(store, seeded):
+    events = defaultdict(list)
+    for event in sorted(_all(store, Event), key=lambda e: e.id):
+        events[event.ticket_id].append(event)
+    for ticket in _all(store, Ticket):
+        trail = events[ticket.id]
+        created = trail[0]
+        assert (created.field, created.new, created.version) == ("created", ticket.channel, 1)
+        assert ticket.version == max(e.version for e in trail)
+        assert [e.version for e in trail] == sorted(e.version for e in trail)
+        statuses = [e for e in trail if e.field == "status"]
+        if statuses:
+            assert statuses[-1].new == ticket.status
+        if ticket.status in ("solved", "closed"):
+            assert any(e.new == "solved" for e in statuses)
+        if ticket.tier > 1:
+            assert [e.new for e in trail if e.field == "tier"] == [str(ticket.tier)]
+        assert ticket.reopens == sum(e.old == "solved" and e.new == "open" for e in statuses)
+
+
+def test_tickets_carry_zero_to_three_tags(store, seeded):
+    links = Counter(link.ticket_id for link in _all(store, TicketTag))
+    assert max(links.values()) <= 3
+    assert 0 < len(links) < TICKETS
+    assert len(_all(store, Tag)) >= 20
+
+
+def test_about_a_fifth_of_customers_write_in_other_languages_and_scripts(store, seeded):
+    customers = _all(store, Customer)
+    scripts = {name: [c for c in customers if pattern.search(c.name)]
+               for name, pattern in NON_LATIN.items()}
+    latin_accented = [c for c in customers if GERMAN_OR_POLISH.search(c.name)]
+    assert all(scripts.values()), {name: len(found) for name, found in scripts.items()}
+    assert any(set("łżśŁŻŚ") & set(c.name) for c in customers)  # Polish
+    assert any(set("äöüßÄÖÜ") & set(c.name) for c in customers)  # German
+    foreign = {c.id for found in scripts.values() for c in found} | {c.id for c in latin_accented}
+    assert 0.12 * len(customers) <= len(foreign) <= 0.3 * len(customers)
+    # They write in their own script, too.
+    writers = {c.id: name for name, found in scripts.items() for c in found}
+    by_ticket = {t.id: t for t in _all(store, Ticket)}
+    written = [m for m in _all(store, Message) if m.author_customer_id in writers]
+    assert written
+    for message in written:
+        subject = by_ticket[message.ticket_id].subject
+        if subject in demo_text.HOSTILE_SUBJECTS:
+            continue
+        pattern = NON_LATIN[writers[message.author_customer_id]]
+        assert pattern.search(message.body)
+        assert pattern.search(subject)
+
+
+def test_organizations_internal_staff_and_vips(store, seeded):
+    customers = _all(store, Customer)
+    organizations = {o.id: o for o in _all(store, Organization)}
+    assert all(o.domain for o in organizations.values())
+    assert any(c.organization_id is None for c in customers)
+    assert any(c.internal for c in customers)
+    assert any(c.tier == "vip" for c in customers)
+    for customer in customers:
+        assert customer.email.endswith(".example")
+        if customer.organization_id:
+            assert customer.email.endswith("@" + organizations[customer.organization_id].domain)
+
+
+def test_a_few_tickets_carry_hostile_text(store, seeded):
+    subjects = [t.subject for t in _all(store, Ticket)]
+    bodies = [m.body for m in _all(store, Message)]
+    assert any("[@click=app.quit]" in s for s in subjects)
+    assert any("\x1b]52;c;" in b for b in bodies)
+    assert any("\x1b[31m" in b for b in bodies)
+    assert sum("\x1b" in b or "[@click" in b for b in bodies) < TICKETS // 20
+
+
+def test_agents_groups_and_the_admin(store, seeded):
+    with store.read() as session:
+        agents = {a.username: a for a in people.list_agents(session)}
+        groups = {g.name: g for g in people.list_groups(session)}
+    assert agents["ada"].role == "admin"
+    assert all(a.display_name and a.skills for name, a in agents.items() if name != "ada")
+    assert {"Billing", "Network", "Accounts", "Hardware", "Level 2", "Engineering"} <= set(groups)
+    assert all(g.members for g in groups.values())
+    assert "ada" in groups["Level 2"].members
+
+
+def test_the_domain_reads_seeded_tickets(store, seeded):
+    with store.read() as session:
+        page = list_tickets(session, where=TicketFilter(statuses=("open", "pending")), limit=20)
+        assert page.items and all(t.status in ("open", "pending") for t in page.items)
+        seen, cursor = set(), None
+        while True:
+            page = list_tickets(session, sort="-updated", limit=70, cursor=cursor)
+            seen.update(t.number for t in page.items)
+            cursor = page.next_cursor
+            if cursor is None:
+                break
+        assert seen == set(range(1001, 1001 + TICKETS))
+        detail = tickets.get_ticket(session, number=1001 + TICKETS - 1)
+        assert detail.messages and detail.events[0].field == "created"
+        assert detail.ticket.version == max(e.version for e in detail.events)
+
+
+def test_a_ticket_filed_after_the_demo_gets_the_next_number(store, seeded):
+    def work(session):
+        actor = people.agent_read(session, people.find_agent(session, "ada"))
+        created = tickets.create_ticket(session, actor=actor, requester_email="new@fresh.example",
+                                        subject="After the demo", body="Hello")
+        people.add_agent(session, username="zed")
+        tickets.add_reply(session, actor=actor, number=created.number, body="Hi")
+        return created
+
+    created = store.write(work)
+    assert created.number == 1001 + TICKETS
+
+
+def test_indexes_are_back_and_references_hold(store, seeded):
+    with store.engine.connect() as connection:
+        inspector = inspect(connection)
+        for table in bulk.REBUILT_TABLES:
+            names = {ix["name"] for ix in inspector.get_indexes(table)}
+            assert {ix.name for ix in SQLModel.metadata.tables[table].indexes} <= names
+        if store.is_sqlite:
+            assert connection.exec_driver_sql("PRAGMA foreign_key_check").all() == []
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+        assert connection.execute(
+            text("SELECT value FROM counters WHERE name = 'ticket_number'")
+        ).scalar() == 1001 + TICKETS
+        if store.is_sqlite:
+            # Bulk rows hold exactly the text SQLAlchemy writes, so they sort and compare with
+            # the rows the domain adds later.
+            stored = connection.exec_driver_sql(
+                "SELECT created_at, updated_at FROM tickets UNION ALL SELECT at, at FROM events"
+            ).all()
+            assert all(re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", value)
+                       for row in stored for value in row)
+
+
+def test_bulk_timestamps_are_what_sqlalchemy_would_store(stores):
+    store = stores.store()
+    origin = datetime(2025, 12, 1, tzinfo=UTC)
+    encode = bulk.timestamp_encoder(store, origin, days=200)
+    for seconds in (0, 59, 86_399, 86_400, 3_600 * 24 * 45 + 12_345, 200 * 86_400 - 1):
+        value = encode(seconds)
+        instant = origin + timedelta(seconds=seconds)
+        if store.is_sqlite:
+            assert value[:19] == sqlite_timestamp(instant)[:19]
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{6}", value)
+        else:
+            assert value.tzinfo is not None and value.replace(microsecond=0) == instant
+    with pytest.raises(ValueError):
+        encode(-1)
+
+
+def test_seeding_a_desk_with_tickets_is_refused(store, seeded):
+    with pytest.raises(InvalidInput, match=r"already has 300 tickets: demo seeds only an empty"):
+        seed_demo(store, tickets=10, admin="ada", now=NOW)
+    assert len(_all(store, Ticket)) == TICKETS
+
+
+def test_an_existing_desk_without_tickets_keeps_its_agents(store, admin):
+    store.write(lambda s: people.add_agent(s, username="mia", display_name="Mia Original"))
+    result = seed_demo(store, tickets=40, seed=3, admin="ada", now=NOW)
+    with store.read() as session:
+        mia = people.find_agent(session, "mia")
+        assert mia.display_name == "Mia Original"
+        assert len(session.exec(select(Agent).where(col(Agent.username) == "ada")).all()) == 1
+    assert result.tickets == 40
+
+
+def _snapshot(store):
+    with store.read() as session:
+        ticket_rows = [
+            (t.id, t.subject, t.status, t.priority, t.type, t.channel, t.requester_id,
+             t.assignee_id, t.group_id, t.tier, t.created_at, t.updated_at, t.first_response_at,
+             t.solved_at, t.closed_at, t.reopens, t.version)
+            for t in session.exec(select(Ticket).order_by(col(Ticket.id))).all()
+        ]
+        message_rows = [
+            (m.ticket_id, m.author_agent_id, m.author_customer_id, m.public, m.body, m.created_at)
+            for m in session.exec(select(Message).order_by(col(Message.id))).all()
+        ]
+        customers = session.exec(select(Customer.name, Customer.email)
+                                 .order_by(col(Customer.id))).all()
+    return ticket_rows, message_rows, customers
+
+
+def test_the_same_seed_gives_the_same_desk(stores):
+    first, second, other = stores.store(), stores.store(), stores.store()
+    seed_demo(first, tickets=120, seed=7, admin="ada", now=NOW)
+    seed_demo(second, tickets=120, seed=7, admin="ada", now=NOW)
+    seed_demo(other, tickets=120, seed=8, admin="ada", now=NOW)
+    assert _snapshot(first) == _snapshot(second)
+    assert _snapshot(first)[0] != _snapshot(other)[0]
+
+
+def test_progress_is_reported_chunk_by_chunk(store, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 40)
+    done: list[int] = []
+    seed_demo(store, tickets=100, admin="ada", now=NOW, progress=done.append)
+    assert done == [40, 80, 100]
+
+
+def test_cli_demo_seeds_and_makes_the_user_admin(cli, store):
+    result = cli("demo", "--tickets", "50")
+    assert result.exit_code == 0, result.stderr
+    assert "50 tickets" in result.stdout and "ada is an admin" in result.stdout
+    with store.read() as session:
+        assert people.find_agent(session, "ada").role == "admin"
+    again = cli("demo", "--tickets", "50")
+    assert again.exit_code == 1
+    assert "already has 50 tickets" in again.stderr and "Traceback" not in again.stderr
