@@ -1,0 +1,59 @@
+"""The desk as the console holds it: one store, the acting agent, and change notices.
+
+Screens never import the store or SQLAlchemy; they call :class:`Desk` from thread workers and
+pass it functions of the desk (``desk.read(lambda s: queue.count_matching(s, ...))``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from deskterm.db.changes import ChangeWatcher
+from deskterm.db.engine import Store
+from deskterm.db.migrate import require_current_schema
+from deskterm.desk.auth import resolve_actor
+from deskterm.desk.reads import AgentRead
+
+T = TypeVar("T")
+
+
+class Desk:
+    """A connection to a desk as one agent."""
+
+    def __init__(self, store: Store, actor: AgentRead) -> None:
+        self.store = store
+        self.actor = actor
+
+    @classmethod
+    def open(cls, url: str, *, username: str, act_as: str | None = None) -> Desk:
+        """Open the desk at ``url`` as ``username``; refuses an out-of-date schema or a stranger."""
+        store = Store(url)
+        try:
+            require_current_schema(store)
+            with store.read() as session:
+                actor = resolve_actor(session, username=username, act_as=act_as)
+        except Exception:
+            store.dispose()
+            raise
+        return cls(store, actor)
+
+    @property
+    def where(self) -> str:
+        return self.store.display_url
+
+    def read(self, work: Callable[[Session], T]) -> T:
+        with self.store.read() as session:
+            return work(session)
+
+    def write(self, work: Callable[[Session, AgentRead], T]) -> T:
+        return self.store.write(lambda session: work(session, self.actor))
+
+    def watch(self) -> ChangeWatcher:
+        """A watcher for changes by other processes (one per thread that waits on it)."""
+        return ChangeWatcher(self.store)
+
+    def close(self) -> None:
+        self.store.dispose()

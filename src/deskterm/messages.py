@@ -1,0 +1,55 @@
+"""Messages posted by workers to their screens (plain values, never ORM objects)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual.message import Message
+
+from deskterm.desk.reads import TicketSummary
+
+
+@dataclass
+class QueueLoaded(Message):
+    """A query's result: how many match, and the rows from ``start`` (the top of the view)."""
+
+    query_text: str
+    total: int
+    start: int
+    rows: list[TicketSummary]
+    keep_number: int | None = None
+    """On a refresh: the ticket the cursor was on, to stay on."""
+
+
+@dataclass
+class SelectionFetched(Message):
+    """``*``: every ticket number matching the filter."""
+
+    numbers: set[int]
+    capped: bool
+
+
+@dataclass
+class RowsFetched(Message):
+    generation: int
+    start: int
+    rows: list[TicketSummary]
+
+
+@dataclass
+class ViewCounts(Message):
+    counts: dict[str, int]
+
+
+@dataclass
+class DeskChanged(Message):
+    """Another process changed the desk: re-query what is shown."""
+
+
+@dataclass
+class QueryRefused(Message):
+    """The filter line holds a bad term."""
+
+    query_text: str
+    message: str
+    pointer: str

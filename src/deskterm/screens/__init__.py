@@ -1,0 +1,1 @@
+"""Console screens (Textual): thin; they call the desk from thread workers."""

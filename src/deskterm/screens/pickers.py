@@ -1,0 +1,104 @@
+"""Fuzzy pickers: type to narrow, enter to choose, escape to cancel. They return a key."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.fuzzy import Matcher
+from textual.screen import ModalScreen
+from textual.widgets import Input, OptionList, Static
+from textual.widgets.option_list import Option
+
+from deskterm.desk.queue import View
+from deskterm.desk.safe_text import clean_line
+
+
+@dataclass(frozen=True)
+class Choice:
+    key: str
+    label: str
+    detail: str = ""
+
+
+class Picker(ModalScreen[str | None]):
+    """Choose one of ``choices``; the typed text narrows them by fuzzy match."""
+
+    BINDINGS = [
+        Binding("escape", "cancel", "Cancel", id="picker.cancel"),
+        Binding("down", "next", show=False, id="picker.next"),
+        Binding("up", "previous", show=False, id="picker.previous"),
+    ]
+
+    def __init__(self, title: str, choices: Sequence[Choice]) -> None:
+        super().__init__()
+        self.title_text = title
+        self.choices = list(choices)
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="picker"):
+            yield Static(self.title_text, id="picker-title")
+            yield Input(placeholder="type to narrow", id="picker-input")
+            yield OptionList(id="picker-options")
+
+    def on_mount(self) -> None:
+        self._fill("")
+        self.query_one("#picker-input", Input).focus()
+
+    def _fill(self, typed: str) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        options.clear_options()
+        matcher = Matcher(typed) if typed else None
+        scored = []
+        for choice in self.choices:
+            score = matcher.match(choice.label) if matcher else 1.0
+            if score > 0:
+                scored.append((score, choice))
+        if matcher:
+            scored.sort(key=lambda pair: -pair[0])
+        for _, choice in scored:
+            label = Text(clean_line(choice.label))
+            if choice.detail:
+                label.append(f"  {choice.detail}", style="dim")
+            options.add_option(Option(label, id=choice.key))
+        if scored:
+            options.highlighted = 0
+
+    @on(Input.Changed, "#picker-input")
+    def _typed(self, event: Input.Changed) -> None:
+        self._fill(event.value)
+
+    @on(Input.Submitted, "#picker-input")
+    def _submitted(self) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        if options.highlighted is not None:
+            self.dismiss(options.get_option_at_index(options.highlighted).id)
+
+    @on(OptionList.OptionSelected, "#picker-options")
+    def _clicked(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_next(self) -> None:
+        self.query_one("#picker-options", OptionList).action_cursor_down()
+
+    def action_previous(self) -> None:
+        self.query_one("#picker-options", OptionList).action_cursor_up()
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class ViewPicker(Picker):
+    """``v``: the queue's views with their counts."""
+
+    def __init__(self, views: Sequence[View], counts: dict[str, int]) -> None:
+        super().__init__("Views", [
+            Choice(view.key, view.name,
+                   f"{counts[view.key]:,}" if view.key in counts else "")
+            for view in views
+        ])

@@ -1,0 +1,26 @@
+"""How times read in lists: short and relative ("4m", "3h", "2d", "Nov 3"), absolute in UTC."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+
+def relative(moment: datetime, now: datetime) -> str:
+    """A compact age: ``now``, ``4m``, ``3h``, ``2d``, ``Nov 3``, ``2025-11-03``."""
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:
+        return "now"
+    if seconds < 3600:
+        return f"{int(seconds // 60)}m"
+    if seconds < 86_400:
+        return f"{int(seconds // 3600)}h"
+    if seconds < 7 * 86_400:
+        return f"{int(seconds // 86_400)}d"
+    local = moment.astimezone(UTC)
+    if local.year == now.year:
+        return f"{local:%b} {local.day}"
+    return f"{local:%Y-%m-%d}"
+
+
+def absolute(moment: datetime) -> str:
+    return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"

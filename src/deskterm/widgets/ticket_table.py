@@ -1,0 +1,410 @@
+"""A virtual ticket table: renders only the rows on screen, asks for the rows it lacks.
+
+The table knows how many tickets match and holds a bounded window of rows around the view. When a
+line it must paint is not in that window it paints a placeholder and posts :class:`NeedRows`; the
+screen fetches them in a worker and hands them back with :meth:`put_rows`. Nothing here touches
+the store, and customer text is drawn as plain ``Text`` (never markup) after ``safe_text``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from rich.segment import Segment
+from rich.text import Text
+from textual import events
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.message import Message
+from textual.reactive import reactive
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from deskterm.desk.reads import TicketSummary
+from deskterm.desk.safe_text import clean_line
+from deskterm.timefmt import relative
+
+MAX_CACHED_ROWS = 3_000
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    title: str
+    width: int  # 0: takes the room left over
+    value: Callable[[TicketSummary, datetime], str]
+
+
+def _status(row: TicketSummary, _now: datetime) -> str:
+    return row.status.replace("_", " ")
+
+
+COLUMNS: tuple[Column, ...] = (
+    Column("number", "Ref", 7, lambda r, _: r.ref),
+    Column("priority", "Priority", 8, lambda r, _: r.priority),
+    Column("status", "Status", 7, _status),
+    Column("subject", "Subject", 0, lambda r, _: r.subject),
+    Column("requester", "Requester", 18, lambda r, _: r.requester_name),
+    Column("organization", "Organization", 16, lambda r, _: r.organization or ""),
+    Column("assignee", "Assignee", 10, lambda r, _: r.assignee or "—"),
+    Column("group", "Group", 11, lambda r, _: r.group or "—"),
+    Column("updated", "Updated", 7, lambda r, now: relative(r.updated_at, now)),
+)
+MIN_SUBJECT = 16
+
+
+def fit(text: str, width: int) -> Text:
+    """``text`` cut (with an ellipsis) or padded to exactly ``width`` terminal cells.
+
+    Measured in cells, so double-width (Chinese) and right-to-left text keep columns aligned.
+    """
+    cell = Text(clean_line(text), no_wrap=True, end="")
+    cell.truncate(width, overflow="ellipsis", pad=True)
+    return cell
+
+
+class TicketTable(ScrollView, can_focus=True):
+    """The queue's rows. Keys: j/k, arrows, g/G, pgup/pgdn, enter, x."""
+
+    BINDINGS = [
+        Binding("j,down", "cursor_down", "Down", show=False, id="queue.down"),
+        Binding("k,up", "cursor_up", "Up", show=False, id="queue.up"),
+        Binding("g,home", "top", "Top", show=False, id="queue.top"),
+        Binding("G,end", "bottom", "Bottom", show=False, id="queue.bottom"),
+        Binding("pageup", "page_up", "Page up", show=False, id="queue.page-up"),
+        Binding("pagedown", "page_down", "Page down", show=False, id="queue.page-down"),
+        Binding("enter", "open", "Open", id="queue.open"),
+        Binding("x", "toggle_select", "Select", id="queue.select"),
+    ]
+
+    COMPONENT_CLASSES = {
+        "ticket-table--header",
+        "ticket-table--cursor",
+        "ticket-table--selected",
+        "ticket-table--urgent",
+        "ticket-table--high",
+        "ticket-table--unseen",
+        "ticket-table--placeholder",
+        "ticket-table--empty",
+    }
+
+    DEFAULT_CSS = """
+    TicketTable { background: $surface; }
+    TicketTable > .ticket-table--header { text-style: bold; background: $panel; }
+    TicketTable > .ticket-table--cursor { background: $primary 40%; }
+    TicketTable:focus > .ticket-table--cursor { background: $primary; color: $text; }
+    TicketTable > .ticket-table--selected { color: $accent; text-style: bold; }
+    TicketTable > .ticket-table--urgent { color: $error; text-style: bold; }
+    TicketTable > .ticket-table--high { color: $warning; text-style: bold; }
+    TicketTable > .ticket-table--unseen { color: $success; text-style: bold; }
+    TicketTable > .ticket-table--placeholder { color: $text-muted; }
+    TicketTable > .ticket-table--empty { color: $text-muted; text-style: italic; }
+    """
+
+    cursor: reactive[int] = reactive(0, always_update=True, init=False)
+
+    class NeedRows(Message):
+        """The table must paint rows it does not hold: fetch ``count`` rows from ``start``."""
+
+        def __init__(self, table: TicketTable, start: int, count: int, generation: int,
+                     anchor: TicketSummary | None) -> None:
+            super().__init__()
+            self.table = table
+            self.start = start
+            self.count = count
+            self.generation = generation
+            self.anchor = anchor
+            """The row just before ``start``, when the table holds it: fetch after it."""
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
+    class Open(Message):
+        """Enter on a row."""
+
+        def __init__(self, table: TicketTable, number: int) -> None:
+            super().__init__()
+            self.table = table
+            self.number = number
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
+    class Highlighted(Message):
+        """The cursor is on another row (``number`` is None while that row is loading)."""
+
+        def __init__(self, table: TicketTable, index: int, number: int | None) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index
+            self.number = number
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
+    class SelectionChanged(Message):
+        def __init__(self, table: TicketTable, count: int) -> None:
+            super().__init__()
+            self.table = table
+            self.count = count
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
+    def __init__(self, *, clock: Callable[[], datetime] | None = None, name: str | None = None,
+                 id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(name=name, id=id, classes=classes)
+        self._clock = clock or (lambda: datetime.now(UTC))
+        self.total = 0
+        self.generation = 0
+        self.loaded = False
+        self._rows: dict[int, TicketSummary] = {}
+        self._missing: set[int] = set()
+        self._requested: set[int] = set()
+        self._request_scheduled = False
+        self.selected: set[int] = set()
+        self.unseen: frozenset[int] = frozenset()
+        self.empty_message = "No tickets match."
+
+    # --- what the screen calls -------------------------------------------------------------
+
+    def reset(self, total: int, *, keep: int | None = None) -> None:
+        """A new result set of ``total`` rows; the cursor goes to the top (or row ``keep``)."""
+        self.generation += 1
+        self.total = total
+        self.loaded = True
+        self._rows.clear()
+        self._missing.clear()
+        self._requested.clear()
+        self.virtual_size = Size(self._width(), total + 1)
+        target = min(keep or 0, max(total - 1, 0))
+        self.cursor = target
+        if keep is None:
+            self.scroll_to(y=0, animate=False, immediate=True)
+        self.refresh()
+
+    def put_rows(self, start: int, rows: Sequence[TicketSummary], generation: int) -> None:
+        """Rows ``start``… of the current result set, fetched by the screen."""
+        if generation != self.generation:
+            return
+        for offset, row in enumerate(rows):
+            self._rows[start + offset] = row
+            self._requested.discard(start + offset)
+        for index in range(start, start + max(len(rows), 1)):
+            self._requested.discard(index)
+        self._evict()
+        self.refresh()
+        if self.row_at(self.cursor) is not None:
+            self._post_highlight()
+
+    def row_at(self, index: int) -> TicketSummary | None:
+        return self._rows.get(index)
+
+    @property
+    def cursor_row(self) -> TicketSummary | None:
+        return self._rows.get(self.cursor)
+
+    def index_of(self, number: int) -> int | None:
+        """Where ticket ``number`` is among the loaded rows."""
+        for index, row in self._rows.items():
+            if row.number == number:
+                return index
+        return None
+
+    def clear_selection(self) -> None:
+        self.selected.clear()
+        self.post_message(self.SelectionChanged(self, 0))
+        self.refresh()
+
+    def select(self, numbers: set[int]) -> None:
+        self.selected = set(numbers)
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self.refresh()
+
+    # --- geometry --------------------------------------------------------------------------
+
+    def _width(self) -> int:
+        return max(self.size.width, sum(c.width + 1 for c in COLUMNS) + MIN_SUBJECT)
+
+    def _widths(self) -> list[int]:
+        width = max(self.size.width - 2, 40)  # 2: the selection mark
+        fixed = sum(c.width for c in COLUMNS if c.width) + len(COLUMNS) - 1
+        subject = max(width - fixed, MIN_SUBJECT)
+        return [c.width or subject for c in COLUMNS]
+
+    @property
+    def page_size(self) -> int:
+        return max(self.size.height - 1, 1)
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self.virtual_size = Size(self.size.width, self.total + 1)
+
+    # --- painting --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        width = self.size.width
+        if y == 0:
+            return self._header_strip(width)
+        index = round(self.scroll_offset.y) + y - 1
+        if index >= self.total:
+            if self.total == 0 and self.loaded and y == 2:
+                return self._text_strip(Text("  " + self.empty_message), width,
+                                        "ticket-table--empty")
+            return Strip.blank(width, self.rich_style)
+        row = self._rows.get(index)
+        if row is None:
+            self._want(index)
+            return self._text_strip(Text("  …"), width, "ticket-table--placeholder",
+                                    cursor=index == self.cursor)
+        return self._row_strip(row, index, width)
+
+    def _header_strip(self, width: int) -> Strip:
+        line = Text("  ", end="")
+        for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
+                                                            strict=True)):
+            if position:
+                line.append(" ")
+            line.append_text(fit(column.title, cell_width))
+        return self._text_strip(line, width, "ticket-table--header")
+
+    def _row_strip(self, row: TicketSummary, index: int, width: int) -> Strip:
+        now = self._clock()
+        selected = row.number in self.selected
+        line = Text("● " if selected else "  ", end="")
+        if selected:
+            line.stylize(self.get_component_rich_style("ticket-table--selected"), 0, 1)
+        if row.number in self.unseen:
+            line = Text("✉ ", end="", style=self.get_component_rich_style("ticket-table--unseen"))
+        for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
+                                                            strict=True)):
+            if position:
+                line.append(" ")
+            cell = fit(column.value(row, now), cell_width)
+            if column.key == "priority" and row.priority in ("urgent", "high"):
+                cell.stylize(self.get_component_rich_style(f"ticket-table--{row.priority}"))
+            line.append_text(cell)
+        return self._text_strip(line, width, None, cursor=index == self.cursor)
+
+    def _text_strip(self, line: Text, width: int, component: str | None, *,
+                    cursor: bool = False) -> Strip:
+        base = self.rich_style
+        if component:
+            base = base + self.get_component_rich_style(component)
+        if cursor:
+            base = base + self.get_component_rich_style("ticket-table--cursor")
+        line.truncate(width, overflow="ellipsis", pad=True)
+        segments = [Segment(seg.text, base + seg.style if seg.style else base)
+                    for seg in line.render(self.app.console)]
+        return Strip(segments, width).crop(0, width)
+
+    # --- fetching --------------------------------------------------------------------------
+
+    def _want(self, index: int) -> None:
+        if index in self._requested:
+            return
+        self._missing.add(index)
+        if not self._request_scheduled:
+            self._request_scheduled = True
+            self.call_after_refresh(self._request_missing)
+
+    def _request_missing(self) -> None:
+        self._request_scheduled = False
+        if not self._missing:
+            return
+        start, end = min(self._missing), max(self._missing)
+        self._missing.clear()
+        margin = self.page_size
+        start = max(start - margin, 0)
+        while start in self._rows and start < end:
+            start += 1
+        end = min(end + margin, self.total - 1)
+        while end in self._rows and end > start:
+            end -= 1
+        count = end - start + 1
+        if count <= 0:
+            return
+        self._requested.update(range(start, end + 1))
+        self.post_message(self.NeedRows(self, start, count, self.generation,
+                                        self._rows.get(start - 1)))
+
+    def _evict(self) -> None:
+        if len(self._rows) <= MAX_CACHED_ROWS:
+            return
+        top = round(self.scroll_offset.y)
+        keep_from, keep_to = top - MAX_CACHED_ROWS // 3, top + MAX_CACHED_ROWS // 3
+        for index in [i for i in self._rows if not keep_from <= i <= keep_to]:
+            del self._rows[index]
+
+    # --- the cursor ------------------------------------------------------------------------
+
+    def watch_cursor(self, old: int, new: int) -> None:
+        top = round(self.scroll_offset.y)
+        visible = self.page_size
+        if new < top:
+            self.scroll_to(y=new, animate=False, immediate=True)
+        elif new >= top + visible:
+            self.scroll_to(y=new - visible + 1, animate=False, immediate=True)
+        self.refresh()
+        self._post_highlight()
+
+    def _post_highlight(self) -> None:
+        row = self._rows.get(self.cursor)
+        self.post_message(self.Highlighted(self, self.cursor, row.number if row else None))
+
+    def _move(self, index: int) -> None:
+        if self.total:
+            self.cursor = max(0, min(index, self.total - 1))
+
+    def action_cursor_down(self) -> None:
+        self._move(self.cursor + 1)
+
+    def action_cursor_up(self) -> None:
+        self._move(self.cursor - 1)
+
+    def action_top(self) -> None:
+        self._move(0)
+
+    def action_bottom(self) -> None:
+        self._move(self.total - 1)
+
+    def action_page_down(self) -> None:
+        self.scroll_to(y=round(self.scroll_offset.y) + self.page_size, animate=False,
+                       immediate=True)
+        self._move(self.cursor + self.page_size)
+
+    def action_page_up(self) -> None:
+        self.scroll_to(y=max(round(self.scroll_offset.y) - self.page_size, 0), animate=False,
+                       immediate=True)
+        self._move(self.cursor - self.page_size)
+
+    def action_open(self) -> None:
+        row = self.cursor_row
+        if row is not None:
+            self.post_message(self.Open(self, row.number))
+
+    def action_toggle_select(self) -> None:
+        row = self.cursor_row
+        if row is None:
+            return
+        self.selected.symmetric_difference_update({row.number})
+        self.post_message(self.SelectionChanged(self, len(self.selected)))
+        self._move(self.cursor + 1)
+        self.refresh()
+
+    def on_click(self, event: events.Click) -> None:
+        if event.y == 0:
+            return
+        index = round(self.scroll_offset.y) + event.y - 1
+        if 0 <= index < self.total:
+            self.cursor = index
+            if event.chain == 2:
+                self.action_open()
+
+
+__all__ = ["COLUMNS", "TicketTable", "fit"]
