@@ -26,7 +26,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlmodel import SQLModel
 
 from deskterm.db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
-from deskterm.db.engine import Store
+from deskterm.db.engine import CHANGES_CHANNEL, Store
 from deskterm.db.errors import StoreBusy
 from deskterm.db.types import sqlite_timestamp
 
@@ -264,6 +264,8 @@ def _load_postgres(store: Store, batches: Iterable[Batch]) -> None:
                 # autovacuum gets round to them.
                 for table in COLUMNS:
                     cursor.execute(f"ANALYZE {table}")
+                # Open consoles reload when the load commits (SQLite sees it via data_version).
+                cursor.execute(f"NOTIFY {CHANGES_CHANNEL}")
             connection.commit()
         except BaseException:
             connection.rollback()
