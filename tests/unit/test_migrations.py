@@ -1,9 +1,7 @@
 """Schema migrations on both stores: from empty to head, back to base and up again, and the one-line
 refusals for a database that is new, behind, or from a newer deskterm.
 
-There is only one revision so far, so a database *behind* the code cannot be made honestly by
-migrating to an older revision. That case is shown by making the code's head look newer
-(``migrate.head_revision`` patched to a revision after ``0001``); a database *ahead* of the code is
+A database *behind* the code is one migrated only to ``0001``; a database *ahead* of the code is
 one whose ``alembic_version`` holds a revision id this deskterm does not know.
 """
 
@@ -129,16 +127,67 @@ def test_upgrade_after_downgrade_to_base_rebuilds_the_schema(empty_store):
         assert session.exec(select(Counter.value)).all() == [1001]
 
 
-def test_database_behind_the_code_is_refused_naming_db_upgrade(empty_store, monkeypatch):
-    migrate.upgrade(empty_store)
-    monkeypatch.setattr(migrate, "head_revision", lambda: "0002")  # this code's head, pretended
+def test_database_behind_the_code_is_refused_naming_db_upgrade(empty_store):
+    migrate.upgrade(empty_store, "0001")
 
     assert not migrate.schema_state(empty_store).up_to_date
     with pytest.raises(SchemaNotReady, match="`deskterm db upgrade`") as refused:
         migrate.require_current_schema(empty_store)
 
-    assert f"schema {HEAD}" in str(refused.value)
-    assert "0002" in str(refused.value)
+    assert "schema 0001" in str(refused.value)
+    assert HEAD in str(refused.value)
+
+
+def test_upgrade_from_0001_backfills_customer_replies_and_seen(empty_store):
+    """0002 fills ``customer_replied_at`` from follow-up customer messages (never the opening
+    one) and ``ticket_seen`` from each agent's latest message or field change."""
+    migrate.upgrade(empty_store, "0001")
+    t = "2026-01-0{} 10:00:00"
+    with empty_store.engine.begin() as connection:
+        is_pg = connection.dialect.name == "postgresql"
+
+        def at(day: int) -> str:
+            return t.format(day) + ("+00" if is_pg else ".000000")
+
+        run = connection.execute
+        run(text("INSERT INTO agents (id, username, display_name, role, active, skills, "
+                 "created_at) VALUES (1, 'ada', 'Ada', 'admin', true, '[]', :c), "
+                 "(2, 'bert', 'Bert', 'agent', true, '[]', :c)"), {"c": at(1)})
+        run(text("INSERT INTO customers (id, name, email, internal, tier, created_at) "
+                 "VALUES (1, 'Carol', 'carol@acme.com', false, 'standard', :c)"), {"c": at(1)})
+        for number in (1001, 1002, 1003):
+            run(text("INSERT INTO tickets (id, subject, status, priority, type, channel, "
+                     "requester_id, assignee_id, tier, created_at, updated_at, reopens, version) "
+                     "VALUES (:n, 's', 'open', 1, 'question', 'email', 1, 2, 1, :c, :c, 0, 1)"),
+                {"n": number, "c": at(1)})
+        messages = [  # (ticket, agent, customer, day)
+            (1001, None, 1, 1), (1001, 2, None, 2), (1001, None, 1, 3), (1001, None, 1, 4),
+            (1002, None, 1, 1), (1002, 2, None, 2),  # no follow-up from the customer
+            (1003, 2, None, 1), (1003, None, 1, 2),  # opened by an agent, the customer answers
+        ]
+        for i, (ticket, agent_id, customer_id, day) in enumerate(messages, start=1):
+            run(text("INSERT INTO messages (id, ticket_id, author_agent_id, author_customer_id, "
+                     "public, body, created_at) VALUES (:i, :t, :a, :c, true, 'b', :at)"),
+                {"i": i, "t": ticket, "a": agent_id, "c": customer_id, "at": at(day)})
+        run(text("INSERT INTO events (ticket_id, actor_agent_id, field, old, new, version, at) "
+                 "VALUES (1002, 1, 'priority', 'normal', 'high', 2, :at)"), {"at": at(5)})
+
+    migrate.upgrade(empty_store)
+
+    with empty_store.engine.connect() as connection:
+        replied = dict(connection.execute(text(
+            "SELECT id, customer_replied_at FROM tickets ORDER BY id")).all())
+        seen = connection.execute(text(
+            "SELECT ticket_id, agent_id, seen_at FROM ticket_seen ORDER BY 1, 2")).all()
+    assert replied[1002] is None
+    assert str(replied[1001]).startswith("2026-01-04 10:00:00")
+    assert str(replied[1003]).startswith("2026-01-02 10:00:00")
+    assert [(ticket, agent_id, str(when)[:19]) for ticket, agent_id, when in seen] == [
+        (1001, 2, "2026-01-02 10:00:00"),
+        (1002, 1, "2026-01-05 10:00:00"),
+        (1002, 2, "2026-01-02 10:00:00"),
+        (1003, 2, "2026-01-01 10:00:00"),
+    ]
 
 
 def test_database_from_a_newer_deskterm_is_refused_naming_an_upgrade_of_deskterm(empty_store):

@@ -16,6 +16,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -158,6 +159,8 @@ class Ticket(SQLModel, table=True):
     reopens: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     """Raised by every field change; a change made against an older version is refused."""
+    customer_replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the requester last wrote after opening the ticket (a follow-up, not the first mail)."""
 
 
 class TicketTag(SQLModel, table=True):
@@ -226,3 +229,40 @@ class Counter(SQLModel, table=True):
 
     name: str = Field(sa_column=Column(String(64), primary_key=True))
     value: int = Field(sa_column=Column(Integer, nullable=False))
+
+
+class TicketSeen(SQLModel, table=True):
+    """When an agent last looked at or worked on a ticket (for the unseen-reply marker)."""
+
+    __tablename__ = "ticket_seen"
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    agent_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    )
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SavedView(SQLModel, table=True):
+    """A named queue filter: personal to its owner, or shared with the whole team."""
+
+    __tablename__ = "saved_views"
+    __table_args__ = (
+        # One name per owner (personal or shared), and one name among the shared views.
+        UniqueConstraint("owner_agent_id", "name", name="uq_saved_views_owner_name"),
+        Index("uq_saved_views_shared_name", "name", unique=True,
+              sqlite_where=text("shared"), postgresql_where=text("shared")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(60), nullable=False))
+    query: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """The filter-language text (see desk/query.py)."""
+    sort: str = Field(default="-updated", sa_column=Column(String(32), nullable=False))
+    owner_agent_id: int = Field(sa_column=Column(Integer, ForeignKey("agents.id"),
+                                                 nullable=False))
+    shared: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
