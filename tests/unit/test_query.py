@@ -280,7 +280,7 @@ def test_to_filter_needs_an_aware_now():
     ("sla:late", "late", "unknown sla state 'late' (breached, at_risk)"),
     ("sla:breached", "sla:breached", "sla:breached — SLA targets are not set up on this desk yet"),
     ("-sla:at_risk", "-sla:at_risk", "SLA targets are not set up"),
-    ("sort:subject", "subject", "unknown sort 'subject' (updated, created, priority, number"),
+    ("sort:colour", "colour", "unknown sort 'colour' (updated, created, priority, number"),
     ("sort:--updated", "--updated", "unknown sort"),
     ("sort:updated sort:created", "sort:created", "only one sort"),
     ("-sort:updated", "-sort:updated", "sort cannot be negated"),

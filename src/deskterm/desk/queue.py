@@ -13,7 +13,6 @@ from sqlalchemy import func
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Ticket
-from deskterm.desk import lifecycle
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import (
     SORT_KEYS,
@@ -23,6 +22,7 @@ from deskterm.desk.ticket_reads import (
     _parse_sort,
     _rows_query,
     list_tickets,
+    sort_value,
     summaries,
 )
 
@@ -64,14 +64,7 @@ def count_matching(session: Session, query: QueueQuery, *, me: str | None) -> in
 
 
 def _cursor_after(sort: str, row: TicketSummary) -> str:
-    name, _ = _parse_sort(sort)
-    value: object = {
-        "updated": row.updated_at,
-        "created": row.created_at,
-        "priority": lifecycle.PRIORITY_RANK[row.priority],
-        "number": row.number,
-    }[name]
-    return _encode_cursor(sort, value, row.number)
+    return _encode_cursor(sort, sort_value(sort, row), row.number)
 
 
 def _order(sort: str, *, reverse: bool = False) -> list:
@@ -79,7 +72,7 @@ def _order(sort: str, *, reverse: bool = False) -> list:
     if reverse:
         descending = not descending
     keys = [SORT_KEYS[name]] if SORT_KEYS[name] is Ticket.id else [SORT_KEYS[name], Ticket.id]
-    return [col(key).desc() if descending else col(key).asc() for key in keys]
+    return [key.desc() if descending else key.asc() for key in keys]
 
 
 def fetch_window(
