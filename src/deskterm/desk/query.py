@@ -681,3 +681,20 @@ def query_tickets(
         if culprit is None:
             raise
         raise culprit from exc
+
+
+def with_sort(text: str, sort: str) -> str:
+    """``text`` ordered by ``sort`` instead: its ``sort:`` term replaced, added or dropped.
+
+    The default order needs no term, so choosing it removes the one there was. ``text`` must
+    parse (the queue only re-sorts a query it is showing).
+    """
+    parsed = parse_query(text)
+    sort = _sort_order(sort)
+    term = parsed.sort_term
+    if term is not None:
+        before, after = text[:term.position].rstrip(), text[term.position + term.length:].strip()
+        text = f"{before} {after}".strip()
+    if sort == DEFAULT_SORT:
+        return text
+    return f"{text} sort:{sort}".strip()

@@ -8,11 +8,15 @@ done from whichever end of the order is nearer.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import Ticket
+from deskterm.db.models import Tag, Ticket, TicketTag
+from deskterm.desk import lifecycle
+from deskterm.desk.people import list_agents
+from deskterm.desk.query import resolve_query
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import (
     SORT_KEYS,
@@ -36,6 +40,9 @@ class View:
     key: str
     name: str
     query: str
+    owner: str | None = None
+    """Who saved it (None: built in)."""
+    shared: bool = False
 
 
 BUILTIN_VIEWS: tuple[View, ...] = (
@@ -54,6 +61,44 @@ class QueueQuery:
 
     where: TicketFilter
     sort: str = "-updated"
+
+
+def resolve(session: Session, text: str, *, me: str | None, now: datetime) -> QueueQuery:
+    """``text`` in the filter language, checked against the desk (unknown names are refused
+    with a :class:`~deskterm.desk.query.QueryError` pointing at the term)."""
+    where, sort = resolve_query(session, text, me=me, now=now)
+    return QueueQuery(where=where, sort=sort)
+
+
+@dataclass(frozen=True)
+class AgentChoice:
+    username: str
+    display_name: str
+    open_tickets: int
+    groups: tuple[str, ...]
+
+
+def agent_choices(session: Session) -> list[AgentChoice]:
+    """Active agents with how many unsolved tickets each holds, least loaded first."""
+    load = dict(session.exec(
+        select(Ticket.assignee_id, func.count())
+        .where(col(Ticket.status).in_(sorted(lifecycle.UNSOLVED)),
+               col(Ticket.assignee_id).is_not(None))
+        .group_by(col(Ticket.assignee_id))
+    ).all())
+    choices = [AgentChoice(a.username, a.display_name, load.get(a.id, 0), a.groups)
+               for a in list_agents(session, include_inactive=False)]
+    return sorted(choices, key=lambda c: (c.open_tickets, c.username))
+
+
+def tag_names(session: Session, *, limit: int = 500) -> list[str]:
+    """The desk's tags, most used first."""
+    return list(session.exec(
+        select(Tag.name).join(TicketTag, col(TicketTag.tag_id) == col(Tag.id), isouter=True)
+        .group_by(col(Tag.name)).order_by(func.count(col(TicketTag.ticket_id)).desc(),
+                                          col(Tag.name))
+        .limit(limit)
+    ).all())
 
 
 def count_matching(session: Session, query: QueueQuery, *, me: str | None) -> int:

@@ -42,7 +42,7 @@ def _status(row: TicketSummary, _now: datetime) -> str:
 
 
 COLUMNS: tuple[Column, ...] = (
-    Column("number", "Ref", 7, lambda r, _: r.ref),
+    Column("number", "Ref", 8, lambda r, _: r.ref),
     Column("priority", "Priority", 8, lambda r, _: r.priority),
     Column("status", "Status", 7, _status),
     Column("subject", "Subject", 0, lambda r, _: r.subject),
@@ -169,7 +169,8 @@ class TicketTable(ScrollView, can_focus=True):
         self._requested: set[int] = set()
         self._request_scheduled = False
         self.selected: set[int] = set()
-        self.unseen: frozenset[int] = frozenset()
+        self.sort = "-updated"
+        """The order the rows come in (the header marks its column)."""
         self.empty_message = "No tickets match."
 
     # --- what the screen calls -------------------------------------------------------------
@@ -266,21 +267,34 @@ class TicketTable(ScrollView, can_focus=True):
 
     def _header_strip(self, width: int) -> Strip:
         line = Text("  ", end="")
+        sorted_by = self.sort.lstrip("-")
+        arrow = "▼" if self.sort.startswith("-") else "▲"
         for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
                                                             strict=True)):
             if position:
                 line.append(" ")
-            line.append_text(fit(column.title, cell_width))
+            title = f"{column.title} {arrow}" if column.key == sorted_by else column.title
+            line.append_text(fit(title, cell_width))
         return self._text_strip(line, width, "ticket-table--header")
+
+    def column_at(self, x: int) -> str | None:
+        """The key of the column under screen column ``x`` of the table."""
+        left = 2
+        for column, cell_width in zip(COLUMNS, self._widths(), strict=True):
+            if left <= x < left + cell_width + 1:
+                return column.key
+            left += cell_width + 1
+        return None
 
     def _row_strip(self, row: TicketSummary, index: int, width: int) -> Strip:
         now = self._clock()
         selected = row.number in self.selected
-        line = Text("● " if selected else "  ", end="")
+        line = Text("✓ " if selected else "  ", end="")
         if selected:
             line.stylize(self.get_component_rich_style("ticket-table--selected"), 0, 1)
-        if row.number in self.unseen:
-            line = Text("✉ ", end="", style=self.get_component_rich_style("ticket-table--unseen"))
+        elif row.unseen_reply:
+            # The customer wrote since the assignee last looked.
+            line = Text("• ", end="", style=self.get_component_rich_style("ticket-table--unseen"))
         for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
                                                             strict=True)):
             if position:
@@ -397,8 +411,23 @@ class TicketTable(ScrollView, can_focus=True):
         self._move(self.cursor + 1)
         self.refresh()
 
+    class HeaderClicked(Message):
+        """A click on a column title: sort by that column."""
+
+        def __init__(self, table: TicketTable, column: str) -> None:
+            super().__init__()
+            self.table = table
+            self.column = column
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
     def on_click(self, event: events.Click) -> None:
         if event.y == 0:
+            column = self.column_at(event.x)
+            if column is not None:
+                self.post_message(self.HeaderClicked(self, column))
             return
         index = round(self.scroll_offset.y) + event.y - 1
         if 0 <= index < self.total:

@@ -1,0 +1,137 @@
+"""Small modal questions: confirm, name a view, edit tags. Each returns its answer on dismiss."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Checkbox, Input, Static
+
+
+class Confirm(ModalScreen[bool]):
+    """A yes/no question: ``y`` or ``enter`` confirms, ``n`` or ``escape`` declines."""
+
+    BINDINGS = [
+        Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
+        Binding("n,escape", "answer(False)", "No", id="confirm.no"),
+    ]
+
+    def __init__(self, question: str, *, yes: str = "Yes") -> None:
+        super().__init__()
+        self.question = question
+        self.yes = yes
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.question, classes="dialog-title", markup=False)
+            with Horizontal(classes="dialog-buttons"):
+                yield Button(f"{self.yes} (y)", variant="primary", id="yes")
+                yield Button("Cancel (n)", id="no")
+
+    def on_mount(self) -> None:
+        self.query_one("#yes", Button).focus()
+
+    @on(Button.Pressed)
+    def _pressed(self, event: Button.Pressed) -> None:
+        self.dismiss(event.button.id == "yes")
+
+    def action_answer(self, yes: bool) -> None:
+        self.dismiss(yes)
+
+
+@dataclass(frozen=True)
+class ViewName:
+    name: str
+    shared: bool
+
+
+class SaveView(ModalScreen[ViewName | None]):
+    """``ctrl+s`` on the queue: a name for the current filter and sort, personal or shared."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="save-view.cancel")]
+
+    def __init__(self, query_text: str, *, name: str = "", shared: bool = False) -> None:
+        super().__init__()
+        self.query_text = query_text
+        self.initial_name = name
+        self.initial_shared = shared
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Save this view", classes="dialog-title")
+            yield Static(self.query_text or "(every ticket)", classes="dialog-detail",
+                         markup=False)
+            yield Input(self.initial_name, placeholder="name, e.g. VPN escalations",
+                        id="view-name", max_length=60)
+            yield Checkbox("Share with the team", self.initial_shared, id="view-shared")
+            yield Static("enter saves · escape cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#view-name", Input).focus()
+
+    @on(Input.Submitted, "#view-name")
+    def _save(self, event: Input.Submitted) -> None:
+        name = event.value.strip()
+        if not name:
+            self.notify("A view needs a name", severity="warning")
+            return
+        self.dismiss(ViewName(name, self.query_one("#view-shared", Checkbox).value))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class TagEdit:
+    add: tuple[str, ...]
+    remove: tuple[str, ...]
+
+
+def parse_tag_edit(text: str) -> TagEdit:
+    """``vpn -spam +billing`` adds vpn and billing and removes spam."""
+    add: list[str] = []
+    remove: list[str] = []
+    for word in text.replace(",", " ").split():
+        if word.startswith("-"):
+            if word[1:]:
+                remove.append(word[1:])
+        elif word.lstrip("+"):
+            add.append(word.lstrip("+"))
+    return TagEdit(tuple(add), tuple(remove))
+
+
+class EditTags(ModalScreen[TagEdit | None]):
+    """``T`` on the queue: tags to add (``vpn`` or ``+vpn``) and remove (``-spam``)."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="edit-tags.cancel")]
+
+    def __init__(self, count: int, known: list[str]) -> None:
+        super().__init__()
+        self.count = count
+        self.known = known
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(f"Tags on {self.count:,} ticket{'s' if self.count != 1 else ''}",
+                         classes="dialog-title")
+            yield Input(placeholder="vpn +billing -spam", id="tag-edit")
+            yield Static("add: name or +name · remove: -name · enter applies",
+                         classes="dialog-hint")
+            if self.known:
+                yield Static("known: " + " ".join(self.known[:30]), classes="dialog-detail",
+                             markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#tag-edit", Input).focus()
+
+    @on(Input.Submitted, "#tag-edit")
+    def _apply(self, event: Input.Submitted) -> None:
+        edit = parse_tag_edit(event.value)
+        self.dismiss(edit if edit.add or edit.remove else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)

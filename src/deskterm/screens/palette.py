@@ -1,0 +1,67 @@
+"""Command palette (``ctrl+p``) entries of the queue: go to a ticket, switch views, act."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from functools import partial
+from typing import TYPE_CHECKING
+
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+
+if TYPE_CHECKING:
+    from deskterm.screens.queue import QueueScreen
+
+REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$")
+
+
+class QueueCommands(Provider):
+    """Everything the queue can do, by name; a ticket by its ref (``#1042`` or ``1042``)."""
+
+    def _queue(self) -> QueueScreen | None:
+        from deskterm.screens.queue import QueueScreen
+
+        screen = self.screen
+        return screen if isinstance(screen, QueueScreen) else None
+
+    def _commands(self, queue: QueueScreen) -> list[tuple[str, Callable[[], object], str]]:
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            (f"View: {view.name}", partial(queue.show_view, view.key), view.query or "every ticket")
+            for view in queue.views
+        ]
+        commands += [
+            ("Take the selected tickets", queue.action_take, "assign them to yourself"),
+            ("Assign the selected tickets…", queue.action_assign, "pick an agent"),
+            ("Set status of the selected tickets…", queue.action_set_status, "pick a status"),
+            ("Set priority of the selected tickets…", queue.action_set_priority,
+             "pick a priority"),
+            ("Tag the selected tickets…", queue.action_edit_tags, "add or remove tags"),
+            ("Select all matching tickets", queue.action_select_all, "every ticket of the filter"),
+            ("Clear the selection", queue.table.clear_selection, ""),
+            ("Save this view…", queue.action_save_view, "personal or shared with the team"),
+            ("Sort by…", queue.action_pick_sort, "any column, either direction"),
+            ("Filter…", queue.action_filter, "the filter language"),
+        ]
+        return commands
+
+    async def discover(self) -> Hits:
+        queue = self._queue()
+        if queue is None:
+            return
+        for title, command, help_text in self._commands(queue):
+            yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        queue = self._queue()
+        if queue is None:
+            return
+        found = REF.match(query)
+        if found:
+            number = int(found.group(1))
+            yield Hit(1.0, f"Go to ticket #{number}", partial(queue.go_to_ticket, number),
+                      help="open it by its ref")
+        matcher = self.matcher(query)
+        for title, command, help_text in self._commands(queue):
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
