@@ -59,7 +59,7 @@ def _fingerprint(path: Path) -> tuple:
             "SELECT * FROM (SELECT * FROM tickets ORDER BY id DESC LIMIT 2000) "
             "UNION ALL SELECT * FROM (SELECT id, ticket_id, author_agent_id, author_customer_id,"
             " public, body, created_at, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, NULL, "
-            "NULL FROM messages ORDER BY id DESC LIMIT 5000)"
+            "NULL, NULL FROM messages ORDER BY id DESC LIMIT 5000)"
         ):
             digest.update(repr(row).encode())
         return counts, digest.hexdigest()

@@ -22,6 +22,7 @@ from deskterm.db.models import (
     Organization,
     Tag,
     Ticket,
+    TicketSeen,
     TicketTag,
 )
 from deskterm.db.types import sqlite_timestamp
@@ -143,6 +144,36 @@ def test_events_tell_the_same_story_as_the_ticket(store, seeded):
         if ticket.tier > 1:
             assert [e.new for e in trail if e.field == "tier"] == [str(ticket.tier)]
         assert ticket.reopens == sum(e.old == "solved" and e.new == "open" for e in statuses)
+
+
+def test_customer_replies_and_seen_marks_agree_with_the_threads(store, seeded):
+    messages = defaultdict(list)
+    for message in sorted(_all(store, Message), key=lambda m: m.id):
+        messages[message.ticket_id].append(message)
+    seen = {(row.ticket_id, row.agent_id): row.seen_at for row in _all(store, TicketSeen)}
+    unseen = assigned_open = 0
+    for ticket in _all(store, Ticket):
+        thread = messages[ticket.id]
+        followups = [m.created_at for m in thread[1:] if m.author_customer_id]
+        assert ticket.customer_replied_at == (max(followups) if followups else None)
+        worked = [m.created_at for m in thread if m.author_agent_id]
+        if ticket.assignee_id is None:
+            assert not any(agent_id for (number, agent_id) in seen if number == ticket.id)
+            continue
+        seen_at = seen.get((ticket.id, ticket.assignee_id))
+        if worked:
+            # Seen when the assignee last wrote, or later (read a follow-up without answering).
+            assert seen_at is not None and max(worked) <= seen_at <= NOW
+        if ticket.status == "open":
+            assigned_open += 1
+            replied = ticket.customer_replied_at
+            unseen += replied is not None and (seen_at is None or seen_at < replied)
+    # A minority of the open, assigned tickets wait with a reply their assignee has not seen.
+    assert 0 < unseen < assigned_open * 0.5
+
+    with store.read() as session:
+        page = list_tickets(session, where=TicketFilter(statuses=("open",)), limit=1000)
+    assert sum(row.unseen_reply for row in page.items) == unseen
 
 
 def test_tickets_carry_zero_to_three_tags(store, seeded):

@@ -40,11 +40,13 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tags": ("id", "name"),
     "tickets": ("id", "subject", "status", "priority", "type", "channel", "requester_id",
                 "assignee_id", "group_id", "tier", "created_at", "updated_at",
-                "first_response_at", "solved_at", "closed_at", "reopens", "version"),
+                "first_response_at", "solved_at", "closed_at", "reopens", "version",
+                "customer_replied_at"),
     "messages": ("id", "ticket_id", "author_agent_id", "author_customer_id", "public", "body",
                  "created_at"),
     "events": ("id", "ticket_id", "actor_agent_id", "field", "old", "new", "version", "at"),
     "ticket_tags": ("ticket_id", "tag_id"),
+    "ticket_seen": ("ticket_id", "agent_id", "seen_at"),
 }
 """The tables a bulk load may fill, and the order of the values in each row tuple."""
 

@@ -612,8 +612,10 @@ class DemoGenerator:
         message_rows: list[tuple] = []
         event_rows: list[tuple] = []
         tag_rows: list[tuple] = []
+        seen_rows: list[tuple] = []
         add_ticket, add_message = ticket_rows.append, message_rows.append
         add_event, add_tag = event_rows.append, tag_rows.append
+        add_seen = seen_rows.append
 
         for offset in range(count):
             index = first + offset
@@ -671,6 +673,9 @@ class DemoGenerator:
             first_response = solved = None
             reopens = 0
             step_s = created_s
+            # The customer's last follow-up, and when the assignee last worked on the ticket.
+            replied_s = 0
+            worked_s = created_s if channel == "phone" and preassigned else 0
             signature = signatures[customer]
             pool = openings[language][topic]
             subject, opening = pool[int(rnd() * len(pool))]
@@ -694,6 +699,8 @@ class DemoGenerator:
                     add_message((message_id, number, None, customer_id, True,
                                  body + signature, at))
                     message_id += 1
+                    if step:
+                        replied_s = step_s
                     if current in _SOLVED_OR_WAITING:
                         version += 1
                         if current == "solved":
@@ -705,6 +712,7 @@ class DemoGenerator:
                     continue
                 target = sets[step]
                 changed = False
+                worked_s = step_s
                 if not assigned:
                     # The first agent to touch the ticket takes it (and escalates it if needed).
                     version += 1
@@ -752,9 +760,20 @@ class DemoGenerator:
                 event_id += 1
                 current = "closed"
             priority = (vip_priorities if vips[customer] else priorities)[int(rnd() * 1000)]
+            replied_at = stamp(replied_s) if replied_s else None
             add_ticket((number, subject, current, priority, types[offset], channel, customer_id,
                         assignee, group_ids[group] if group else None, tier, created_at,
-                        updated_at, first_response, solved, closed_at, reopens, version))
+                        updated_at, first_response, solved, closed_at, reopens, version,
+                        replied_at))
+            if worked_s and assignee is not None:
+                seen_s = worked_s
+                if replied_s > worked_s:
+                    # The customer wrote last. Often the assignee has read it since (more
+                    # likely the older it is); otherwise the queue marks an unseen reply.
+                    waited = now_s - replied_s
+                    if waited > 1 and rnd() < (0.8 if waited > _DAY else 0.3):
+                        seen_s = replied_s + 1 + int(rnd() * min(4 * 3_600, waited - 1))
+                add_seen((number, assignee, stamp(seen_s)))
             combo = tag_combos[topic]
             for tag_id in combo[int(rnd() * len(combo))]:
                 add_tag((number, tag_id))
@@ -764,7 +783,9 @@ class DemoGenerator:
         self.counts["messages"] += len(message_rows)
         self.counts["events"] += len(event_rows)
         self.counts["ticket_tags"] += len(tag_rows)
+        self.counts["ticket_seen"] += len(seen_rows)
         yield "tickets", ticket_rows
         yield "messages", message_rows
         yield "events", event_rows
         yield "ticket_tags", tag_rows
+        yield "ticket_seen", seen_rows

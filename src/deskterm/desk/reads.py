@@ -90,6 +90,10 @@ class TicketSummary:
     solved_at: datetime | None
     reopens: int
     version: int
+    customer_replied_at: datetime | None = None
+    """When the requester last wrote after opening the ticket."""
+    unseen_reply: bool = False
+    """The requester wrote after the assignee last looked at or worked on the ticket."""
 
     @property
     def ref(self) -> str:

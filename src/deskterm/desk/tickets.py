@@ -8,14 +8,26 @@ version the agent saw; if the ticket moved on since, :class:`StaleTicket` says w
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from deskterm.db.errors import WriteConflict
-from deskterm.db.models import Agent, Customer, Event, Group, Message, Tag, Ticket, TicketTag
+from deskterm.db.models import (
+    Agent,
+    Customer,
+    Event,
+    Group,
+    Message,
+    Tag,
+    Ticket,
+    TicketSeen,
+    TicketTag,
+)
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.types import utcnow
 from deskterm.desk import lifecycle
@@ -175,21 +187,58 @@ class _Change:
         self.record("assignee", old, username)
         ticket.assignee_id = agent_id
 
-    def finish(self) -> Ticket:
-        """Write the changes as one new version with an event per changed field."""
+    def bump(self) -> list[dict]:
+        """Make the changes one new version of the ticket; returns their event rows.
+
+        Nothing is written yet (the ticket is in the session). No changes: no new version and
+        no rows. Bulk changes insert the rows of thousands of tickets in one statement.
+        """
         if not self.events:
-            return self.ticket
+            return []
         ticket = self.ticket
         ticket.version += 1
         ticket.updated_at = self.now
         self.session.add(ticket)
-        for field, old, new in self.events:
-            self.session.add(
-                Event(ticket_id=ticket.id, actor_agent_id=self.actor.id if self.actor else None,
-                      field=field, old=old, new=new, version=ticket.version, at=self.now)
-            )
+        actor_id = self.actor.id if self.actor else None
+        return [
+            {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,
+             "new": new, "version": ticket.version, "at": self.now}
+            for field, old, new in self.events
+        ]
+
+    def finish(self) -> Ticket:
+        """Write the changes as one new version with an event per changed field."""
+        for row in self.bump():
+            self.session.add(Event(**row))
         self.session.flush()
-        return ticket
+        return self.ticket
+
+
+def _record_seen(session: Session, number: int, agent_id: int, at: datetime) -> None:
+    """Upsert: ``agent_id`` has seen ticket ``number`` at ``at`` (never moves backwards)."""
+    values = {"ticket_id": number, "agent_id": agent_id, "seen_at": at}
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(TicketSeen).values(**values)
+    excluded = statement.excluded.seen_at
+    statement = statement.on_conflict_do_update(
+        index_elements=[TicketSeen.ticket_id, TicketSeen.agent_id],
+        set_={"seen_at": excluded},
+        where=col(TicketSeen.seen_at) < excluded,
+    )
+    session.execute(statement)
+
+
+def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None = None) -> None:
+    """Record that ``agent`` (a username) looked at ticket ``number`` now (or at ``at``).
+
+    Clears the ticket's unseen-reply marker for that agent up to that moment. A later time
+    than the recorded one replaces it; an earlier one is ignored.
+    """
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise InvalidInput(f"seen at {at.isoformat()} has no time zone: give it in UTC")
+    if session.get(Ticket, number) is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    _record_seen(session, number, find_agent(session, agent).id, at or utcnow())
 
 
 def _refuse_if_closed(ticket: Ticket, doing: str) -> None:
@@ -251,6 +300,8 @@ def create_ticket(
     session.add(Event(ticket_id=number, actor_agent_id=actor.id if actor else None,
                       field="created", old=None, new=channel, version=1, at=now))
     session.flush()
+    if actor is not None:
+        _record_seen(session, number, actor.id, now)
     return summary(session, ticket)
 
 
@@ -288,7 +339,9 @@ def add_reply(
         change.set_status("open")
     ticket.updated_at = now
     session.add(ticket)
-    return summary(session, change.finish())
+    change.finish()
+    _record_seen(session, number, actor.id, now)
+    return summary(session, ticket)
 
 
 def add_note(session: Session, *, actor: AgentRead, number: int, body: str) -> TicketSummary:
@@ -302,6 +355,7 @@ def add_note(session: Session, *, actor: AgentRead, number: int, body: str) -> T
     ticket.updated_at = now
     session.add(ticket)
     session.flush()
+    _record_seen(session, number, actor.id, now)
     return summary(session, ticket)
 
 
@@ -339,6 +393,7 @@ def add_customer_message(
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
     ticket.updated_at = now
+    ticket.customer_replied_at = now
     session.add(ticket)
     return summary(session, change.finish())
 
@@ -385,6 +440,100 @@ def _check_version(session: Session, ticket: Ticket, expected: int | None) -> No
     )
 
 
+@dataclass(frozen=True)
+class _Wanted:
+    """A :class:`TicketChanges` checked and resolved to rows, before any ticket is touched."""
+
+    changes: TicketChanges
+    status: str | None
+    rank: int | None
+    ticket_type: str | None
+    tier: int | None
+    replace_tags: tuple[str, ...] | None
+    add_tags: tuple[str, ...]
+    remove_tags: tuple[str, ...]
+    assignee: Agent | None
+    group: Group | None
+
+    @property
+    def touches_tags(self) -> bool:
+        return self.replace_tags is not None or bool(self.add_tags) or bool(self.remove_tags)
+
+
+def _resolve(session: Session, changes: TicketChanges) -> _Wanted:
+    """Validate every value and look up every name, so nothing is half-applied later."""
+    if changes.is_empty():
+        raise InvalidInput("nothing to change: give at least one field")
+    return _Wanted(
+        changes=changes,
+        status=lifecycle.check_status(changes.status) if changes.status else None,
+        rank=lifecycle.check_priority(changes.priority) if changes.priority else None,
+        ticket_type=lifecycle.check_type(changes.type) if changes.type else None,
+        tier=lifecycle.check_tier(changes.tier) if changes.tier is not None else None,
+        replace_tags=normalize_tags(changes.tags) if changes.tags is not None else None,
+        add_tags=normalize_tags(changes.add_tags),
+        remove_tags=normalize_tags(changes.remove_tags),
+        assignee=_active_agent(session, changes.assignee) if changes.assignee else None,
+        group=find_group(session, changes.group) if changes.group else None,
+    )
+
+
+TagsOf = Callable[[int], tuple[str, ...]]
+SetTags = Callable[[int, tuple[str, ...], tuple[str, ...]], None]
+
+
+def _apply(
+    change: _Change,
+    wanted: _Wanted,
+    *,
+    tags_of: TagsOf | None = None,
+    set_tags: SetTags | None = None,
+) -> None:
+    """Make ``wanted`` on the locked ticket of ``change``, recording an event per changed field.
+
+    The ticket must not be closed. The status is set last, so a refused transition raises
+    after the other fields changed: a caller that goes on after it (the bulk path) checks the
+    transition first. ``tags_of``/``set_tags`` read and write the ticket's tags (by default one
+    ticket at a time; the bulk path passes batched versions).
+    """
+    session, ticket, changes = change.session, change.ticket, wanted.changes
+    if changes.assignee is not None:
+        assignee = wanted.assignee
+        change.set_assignee(assignee.id if assignee else None,
+                            assignee.username if assignee else None)
+    if changes.group is not None:
+        group = wanted.group
+        new_group = group.id if group else None
+        if new_group != ticket.group_id:
+            old = session.get(Group, ticket.group_id).name if ticket.group_id else None
+            change.record("group", old, group.name if group else None)
+            ticket.group_id = new_group
+    if wanted.rank is not None and wanted.rank != ticket.priority:
+        change.record("priority", lifecycle.priority_name(ticket.priority),
+                      lifecycle.priority_name(wanted.rank))
+        ticket.priority = wanted.rank
+    if wanted.ticket_type is not None and wanted.ticket_type != ticket.type:
+        change.record("type", ticket.type, wanted.ticket_type)
+        ticket.type = wanted.ticket_type
+    if wanted.tier is not None and wanted.tier != ticket.tier:
+        change.record("tier", ticket.tier, wanted.tier)
+        ticket.tier = wanted.tier
+    if wanted.touches_tags:
+        number = ticket.id
+        old_tags = (tags_of or (lambda n: _tags_of(session, n)))(number)
+        base = wanted.replace_tags if wanted.replace_tags is not None else old_tags
+        new_tags = tuple(sorted((set(base) | set(wanted.add_tags)) - set(wanted.remove_tags)))
+        if new_tags != old_tags:
+            change.record("tags", ",".join(old_tags), ",".join(new_tags))
+            (set_tags or (lambda n, old, new: _set_tags(session, n, old, new)))(
+                number, old_tags, new_tags)
+    if wanted.status is not None:
+        change.set_status(wanted.status)
+    elif ticket.status == "new" and ticket.assignee_id is not None:
+        # Someone owns it now: it is being worked on.
+        change.set_status("open")
+
+
 def update_ticket(
     session: Session,
     *,
@@ -396,58 +545,18 @@ def update_ticket(
     """Change ticket fields as one new version, with one audit event per changed field.
 
     With ``expected_version``, refuse (StaleTicket) if someone changed the ticket since then.
+    The acting agent has seen the ticket (its unseen-reply marker clears for them).
     """
-    if changes.is_empty():
-        raise InvalidInput("nothing to change: give at least one field")
     # Validate everything before touching the ticket, so nothing is half-applied.
-    status = lifecycle.check_status(changes.status) if changes.status else None
-    rank = lifecycle.check_priority(changes.priority) if changes.priority else None
-    ticket_type = lifecycle.check_type(changes.type) if changes.type else None
-    tier = lifecycle.check_tier(changes.tier) if changes.tier is not None else None
-    replace_tags = normalize_tags(changes.tags) if changes.tags is not None else None
-    add_tags = normalize_tags(changes.add_tags)
-    remove_tags = normalize_tags(changes.remove_tags)
-    assignee = None
-    if changes.assignee:
-        assignee = _active_agent(session, changes.assignee)
-    group = find_group(session, changes.group) if changes.group else None
-
+    wanted = _resolve(session, changes)
     ticket = _lock(session, number)
     _refuse_if_closed(ticket, "change it")
     _check_version(session, ticket, expected_version)
     change = _Change(session, ticket, actor)
-
-    if changes.assignee is not None:
-        change.set_assignee(assignee.id if assignee else None,
-                            assignee.username if assignee else None)
-    if changes.group is not None:
-        new_group = group.id if group else None
-        if new_group != ticket.group_id:
-            old = session.get(Group, ticket.group_id).name if ticket.group_id else None
-            change.record("group", old, group.name if group else None)
-            ticket.group_id = new_group
-    if rank is not None and rank != ticket.priority:
-        change.record("priority", lifecycle.priority_name(ticket.priority), changes.priority)
-        ticket.priority = rank
-    if ticket_type is not None and ticket_type != ticket.type:
-        change.record("type", ticket.type, ticket_type)
-        ticket.type = ticket_type
-    if tier is not None and tier != ticket.tier:
-        change.record("tier", ticket.tier, tier)
-        ticket.tier = tier
-    if replace_tags is not None or add_tags or remove_tags:
-        old_tags = _tags_of(session, number)
-        base = replace_tags if replace_tags is not None else old_tags
-        new_tags = tuple(sorted((set(base) | set(add_tags)) - set(remove_tags)))
-        if new_tags != old_tags:
-            change.record("tags", ",".join(old_tags), ",".join(new_tags))
-            _set_tags(session, number, old_tags, new_tags)
-    if status is not None:
-        change.set_status(status)
-    elif ticket.status == "new" and ticket.assignee_id is not None:
-        # Someone owns it now: it is being worked on.
-        change.set_status("open")
-    return summary(session, change.finish())
+    _apply(change, wanted)
+    change.finish()
+    _record_seen(session, number, actor.id, change.now)
+    return summary(session, ticket)
 
 
 def get_ticket(session: Session, *, number: int) -> TicketDetail:
@@ -498,6 +607,7 @@ __all__ = [
     "count_tickets",
     "create_ticket",
     "get_ticket",
+    "mark_seen",
     "normalize_tags",
     "parse_ref",
     "summaries",
