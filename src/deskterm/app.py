@@ -15,6 +15,19 @@ from deskterm.desk.service import Desk
 from deskterm.screens.queue import QueueScreen
 
 
+def binding_ids() -> set[str]:
+    """The id of every binding of the console (the names a keymap may use)."""
+    from deskterm.screens import dialogs, pickers
+    from deskterm.screens.queue import QueueScreen
+    from deskterm.screens.ticket import TicketScreen
+    from deskterm.widgets.ticket_table import TicketTable
+
+    owners = [DeskApp, QueueScreen, TicketScreen, TicketTable, pickers.Picker,
+              pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView, dialogs.EditTags]
+    return {binding.id for owner in owners for binding in owner.BINDINGS
+            if isinstance(binding, Binding) and binding.id}
+
+
 class DeskApp(App[None]):
     """deskterm's console."""
 
@@ -38,6 +51,11 @@ class DeskApp(App[None]):
 
     def on_mount(self) -> None:
         if self._keymap:
+            unknown = sorted(set(self._keymap) - binding_ids())
+            if unknown:
+                self.notify(f"config.toml [keymap]: no key binding has the id "
+                            f"{', '.join(repr(u) for u in unknown)}", severity="warning",
+                            timeout=10)
             self.set_keymap(self._keymap)
         self.push_screen(QueueScreen(self.desk, clock=self.clock, watch=self._watch))
 

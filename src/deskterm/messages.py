@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from deskterm.desk.reads import TicketSummary
+from deskterm.desk.reads import TicketDetail, TicketSummary
+from deskterm.desk.views import SavedViewRead
 
 
 @dataclass
@@ -19,6 +20,7 @@ class QueueLoaded(Message):
     rows: list[TicketSummary]
     keep_number: int | None = None
     """On a refresh: the ticket the cursor was on, to stay on."""
+    sort: str = "-updated"
 
 
 @dataclass
@@ -53,3 +55,26 @@ class QueryRefused(Message):
     query_text: str
     message: str
     pointer: str
+
+
+@dataclass
+class SavedViewsLoaded(Message):
+    """The agent's own and the team's shared saved views."""
+
+    views: list[SavedViewRead]
+
+
+@dataclass
+class BulkApplied(Message):
+    """A bulk action went through: what changed, and whether some tickets were skipped."""
+
+    summary: str
+    partial: bool
+
+
+@dataclass
+class TicketLoaded(Message):
+    """A ticket read in full, with the requester's other tickets."""
+
+    detail: TicketDetail
+    history: list[TicketSummary]

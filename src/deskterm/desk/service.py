@@ -26,6 +26,8 @@ class Desk:
     def __init__(self, store: Store, actor: AgentRead) -> None:
         self.store = store
         self.actor = actor
+        self.label: str | None = None
+        """How the console names this desk (default: its URL without a password)."""
 
     @classmethod
     def open(cls, url: str, *, username: str, act_as: str | None = None) -> Desk:
@@ -42,7 +44,7 @@ class Desk:
 
     @property
     def where(self) -> str:
-        return self.store.display_url
+        return self.label or self.store.display_url
 
     def read(self, work: Callable[[Session], T]) -> T:
         with self.store.read() as session:

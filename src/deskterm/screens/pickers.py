@@ -94,11 +94,28 @@ class Picker(ModalScreen[str | None]):
 
 
 class ViewPicker(Picker):
-    """``v``: the queue's views with their counts."""
+    """``v``: the queue's views with their counts; ``ctrl+d`` deletes a saved one."""
 
-    def __init__(self, views: Sequence[View], counts: dict[str, int]) -> None:
+    DELETE = "delete:"
+    BINDINGS = [Binding("ctrl+d", "delete", "Delete saved view", id="views.delete")]
+
+    def __init__(self, views: Sequence[View], counts: dict[str, int], *, me: str) -> None:
         super().__init__("Views", [
-            Choice(view.key, view.name,
-                   f"{counts[view.key]:,}" if view.key in counts else "")
+            Choice(view.key, view.name, " · ".join(part for part in (
+                f"{counts[view.key]:,}" if view.key in counts else "",
+                ("shared by " + view.owner if view.shared else "mine") if view.owner else "",
+            ) if part))
             for view in views
         ])
+        self.deletable = {view.key for view in views
+                          if view.owner == me or (view.owner and view.shared)}
+
+    def action_delete(self) -> None:
+        options = self.query_one("#picker-options", OptionList)
+        if options.highlighted is None:
+            return
+        key = options.get_option_at_index(options.highlighted).id
+        if key in self.deletable:
+            self.dismiss(f"{self.DELETE}{key}")
+        else:
+            self.notify("Built-in views cannot be deleted", severity="warning")

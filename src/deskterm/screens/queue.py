@@ -1,7 +1,12 @@
-"""The queue: the agent's home. Views, a filter line, a virtual ticket table, live updates."""
+"""The queue: the agent's home. Views, a filter line, a virtual ticket table, live updates.
+
+Everything that reads or writes the desk runs in a thread worker and posts a message back;
+the screen only arranges what arrives.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -13,39 +18,69 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Static
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue
-from deskterm.desk.query import QueryError, parse_query, to_filter
+from deskterm.desk import queue, views
+from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
+from deskterm.desk.lifecycle import PRIORITIES, STATUSES
+from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk
 from deskterm.messages import (
+    BulkApplied,
     DeskChanged,
     QueryRefused,
     QueueLoaded,
     RowsFetched,
+    SavedViewsLoaded,
     SelectionFetched,
     ViewCounts,
 )
-from deskterm.screens.pickers import ViewPicker
-from deskterm.widgets.ticket_table import TicketTable
+from deskterm.screens.dialogs import Confirm, EditTags, SaveView, TagEdit, ViewName
+from deskterm.screens.palette import QueueCommands
+from deskterm.screens.pickers import Choice, Picker, ViewPicker
+from deskterm.screens.ticket import TicketScreen
+from deskterm.widgets.ticket_table import COLUMNS, TicketTable
 
 CHANGE_WAIT_SECONDS = 1.0
+DESCENDING_FIRST = frozenset({"updated", "priority"})
+"""Columns whose first click sorts newest / most urgent first."""
+SORT_NAMES = {"number": "number"}
+"""A column's sort name where it differs from its key."""
+
+
+def sort_for_column(current: str, column: str) -> str:
+    """The order a click on ``column`` asks for: that column, or the other direction of it."""
+    name = SORT_NAMES.get(column, column)
+    if current.lstrip("-") == name:
+        return name if current.startswith("-") else f"-{name}"
+    return f"-{name}" if name in DESCENDING_FIRST else name
 
 
 class QueueScreen(Screen):
     """Tickets of the current view or filter, newest activity first."""
 
+    COMMANDS = Screen.COMMANDS | {QueueCommands}
+
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="queue.filter"),
         Binding("v", "pick_view", "Views", id="queue.views"),
-        Binding("escape", "cancel", "Back", show=False, id="queue.cancel"),
+        Binding("ctrl+s", "save_view", "Save view", id="queue.save-view"),
+        Binding("o", "pick_sort", "Sort", id="queue.sort"),
+        Binding("t", "take", "Take", id="queue.take"),
+        Binding("a", "assign", "Assign", id="queue.assign"),
+        Binding("s", "set_status", "Status", id="queue.status"),
+        Binding("p", "set_priority", "Priority", id="queue.priority"),
+        Binding("T", "edit_tags", "Tags", id="queue.tags"),
         Binding("asterisk", "select_all", "Select all", id="queue.select-all"),
+        Binding("escape", "cancel", "Clear", show=False, id="queue.cancel"),
     ]
 
-    def __init__(self, desk: Desk, *, clock=None, watch: bool = True) -> None:
+    def __init__(self, desk: Desk, *, clock: Callable[[], datetime] | None = None,
+                 watch: bool = True) -> None:
         super().__init__()
         self.desk = desk
         self.clock = clock or (lambda: datetime.now(UTC))
-        self.view: queue.View | None = queue.BUILTIN_VIEWS[0]
+        self.views: list[queue.View] = list(queue.BUILTIN_VIEWS)
+        self.view: queue.View | None = self.views[0]
         self.query_text = self.view.query
         self.counts: dict[str, int] = {}
         self._watch = watch
@@ -65,7 +100,7 @@ class QueueScreen(Screen):
         self.query_one("#filter-error").display = False
         self.table.focus()
         self.reload()
-        self.refresh_counts()
+        self.load_saved_views()
         if self._watch:
             self.watch_changes()
 
@@ -73,11 +108,14 @@ class QueueScreen(Screen):
     def table(self) -> TicketTable:
         return self.query_one("#tickets", TicketTable)
 
-    # --- loading -----------------------------------------------------------------------------
+    @property
+    def me(self) -> str:
+        return self.desk.actor.username
 
-    def _resolve(self, text: str) -> queue.QueueQuery:
-        where, sort = to_filter(parse_query(text), now=self.clock())
-        return queue.QueueQuery(where=where, sort=sort)
+    def _resolve(self, session, text: str) -> queue.QueueQuery:
+        return queue.resolve(session, text, me=self.me, now=self.clock())
+
+    # --- loading -----------------------------------------------------------------------------
 
     def reload(self, text: str | None = None, *, keep: bool = False) -> None:
         """Run ``text`` (default: the current query); ``keep`` holds the cursor where it is."""
@@ -89,25 +127,24 @@ class QueueScreen(Screen):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, text: str, start: int, count: int, keep_number: int | None) -> None:
-        me = self.desk.actor.username
+        def window(session):
+            resolved = self._resolve(session, text)
+            total = queue.count_matching(session, resolved, me=self.me)
+            first = min(start, max(total - 1, 0))
+            return resolved.sort, total, first, queue.fetch_window(
+                session, resolved, me=self.me, start=first, count=count, total=total)
+
         try:
-            resolved = self._resolve(text)
-
-            def window(session):
-                total = queue.count_matching(session, resolved, me=me)
-                first = min(start, max(total - 1, 0))
-                return total, first, queue.fetch_window(session, resolved, me=me, start=first,
-                                                        count=count, total=total)
-
-            total, first, rows = self.desk.read(window)
+            sort, total, first, rows = self.desk.read(window)
         except QueryError as error:
             self.post_message(QueryRefused(text, str(error), error.pointer(text)))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(QueueLoaded(text, total, first, rows, keep_number))
+            self.post_message(QueueLoaded(text, total, first, rows, keep_number, sort))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         table = self.table
+        table.sort = message.sort
         if message.keep_number is None:
             table.reset(message.total)
         else:
@@ -119,14 +156,19 @@ class QueueScreen(Screen):
                     break
             table.reset(message.total, keep=cursor)
         table.put_rows(message.start, message.rows, table.generation)
-        self.query_text = message.query_text
+        if message.query_text != self.query_text:
+            self.query_text = message.query_text
+            self.query_one("#filter", Input).value = message.query_text
         self.query_one("#filter-error").display = False
         self._show_status()
 
     def on_query_refused(self, message: QueryRefused) -> None:
         error = self.query_one("#filter-error", Static)
-        error.update(f"{message.pointer}\n{message.message}")
+        error.update(Text(f"{message.pointer}\n{message.message}"))
         error.display = True
+        field = self.query_one("#filter", Input)
+        field.focus()  # fix the term where it is
+        field.value = message.query_text
 
     @on(TicketTable.NeedRows)
     def _need_rows(self, event: TicketTable.NeedRows) -> None:
@@ -136,22 +178,43 @@ class QueueScreen(Screen):
     @work(thread=True, group="rows", exit_on_error=False)
     def _fetch_rows(self, text: str, start: int, count: int, generation: int, total: int,
                     anchor: TicketSummary | None) -> None:
-        resolved = self._resolve(text)
-        me = self.desk.actor.username
-        rows = self.desk.read(lambda s: queue.fetch_window(
-            s, resolved, me=me, start=start, count=count, total=total, anchor=anchor))
-        self.post_message(RowsFetched(generation, start, rows))
+        def window(session):
+            resolved = self._resolve(session, text)
+            return queue.fetch_window(session, resolved, me=self.me, start=start, count=count,
+                                      total=total, anchor=anchor)
+
+        self.post_message(RowsFetched(generation, start, self.desk.read(window)))
 
     def on_rows_fetched(self, message: RowsFetched) -> None:
         self.table.put_rows(message.start, message.rows, message.generation)
 
+    @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
+    def load_saved_views(self) -> None:
+        saved = self.desk.read(lambda s: views.list_views(s, me=self.me))
+        self.post_message(SavedViewsLoaded(saved))
+
+    def on_saved_views_loaded(self, message: SavedViewsLoaded) -> None:
+        current = self.view.key if self.view else None
+        self.views = [*queue.BUILTIN_VIEWS, *(queue.View(
+            f"saved:{v.id}", v.name, v.query, owner=v.owner, shared=v.shared)
+            for v in message.views)]
+        self.view = next((v for v in self.views if v.key == current), None)
+        self._show_views()
+        self.refresh_counts()
+
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def refresh_counts(self) -> None:
-        me = self.desk.actor.username
-        views = [(v.key, self._resolve(v.query)) for v in queue.BUILTIN_VIEWS]
-        counts = self.desk.read(lambda s: {key: queue.count_matching(s, q, me=me)
-                                           for key, q in views})
-        self.post_message(ViewCounts(counts))
+        def count(session):
+            counts = {}
+            for view in self.views:
+                try:
+                    counts[view.key] = queue.count_matching(
+                        session, self._resolve(session, view.query), me=self.me)
+                except QueryError:
+                    continue  # a saved view naming a group since deleted: shown without count
+            return counts
+
+        self.post_message(ViewCounts(self.desk.read(count)))
 
     def on_view_counts(self, message: ViewCounts) -> None:
         self.counts = message.counts
@@ -176,44 +239,46 @@ class QueueScreen(Screen):
     # --- showing -----------------------------------------------------------------------------
 
     def _show_views(self) -> None:
-        line = []
-        for view in queue.BUILTIN_VIEWS:
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, view in enumerate(self.views):
+            if index:
+                text.append("│", style="dim")
             count = self.counts.get(view.key)
             label = f" {view.name} {count:,} " if count is not None else f" {view.name} "
             current = self.view is not None and view.key == self.view.key
-            line.append((label, "reverse" if current else ""))
-        text = Text()
-        for index, (label, style) in enumerate(line):
-            if index:
-                text.append("│", style="dim")
-            text.append(label, style=style)
+            text.append(label, style="reverse" if current else "")
         self.query_one("#views", Static).update(text)
 
     def _show_status(self) -> None:
         table = self.table
         selected = f" · {len(table.selected):,} selected" if table.selected else ""
         view = self.view.name if self.view else "Filter"
-        self.query_one("#queue-status", Static).update(
-            f" {view}: {table.total:,} tickets{selected} · {self.desk.actor.username} "
-            f"on {self.desk.where}"
-        )
+        self.query_one("#queue-status", Static).update(Text(
+            f" {view}: {table.total:,} tickets{selected} · {self.me} on {self.desk.where}",
+            no_wrap=True, overflow="ellipsis",
+        ))
         self._show_views()
 
     @on(TicketTable.SelectionChanged)
     def _selection_changed(self) -> None:
         self._show_status()
 
-    # --- actions -----------------------------------------------------------------------------
+    # --- the filter, views and order ---------------------------------------------------------
+
+    def show_query(self, text: str, view: queue.View | None = None) -> None:
+        """Run ``text`` as the queue's filter (``view``: the view it comes from)."""
+        self.view = view if view is not None else next(
+            (v for v in self.views if v.query == text), None)
+        self.query_one("#filter", Input).value = text
+        self.reload(text)
+        self.table.focus()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
     @on(Input.Submitted, "#filter")
     def _apply_filter(self, event: Input.Submitted) -> None:
-        text = event.value.strip()
-        self.view = next((v for v in queue.BUILTIN_VIEWS if v.query == text), None)
-        self.reload(text)
-        self.table.focus()
+        self.show_query(event.value.strip())
 
     def action_cancel(self) -> None:
         field = self.query_one("#filter", Input)
@@ -228,18 +293,120 @@ class QueueScreen(Screen):
         def chosen(key: str | None) -> None:
             if key is None:
                 return
-            self.view = next(v for v in queue.BUILTIN_VIEWS if v.key == key)
-            self.query_one("#filter", Input).value = self.view.query
-            self.reload(self.view.query)
+            if key.startswith(ViewPicker.DELETE):
+                self.delete_view(key.removeprefix(ViewPicker.DELETE))
+                return
+            self.show_view(key)
 
-        self.app.push_screen(ViewPicker(queue.BUILTIN_VIEWS, self.counts), chosen)
+        self.app.push_screen(ViewPicker(self.views, self.counts, me=self.me), chosen)
+
+    def show_view(self, key: str) -> None:
+        view = next((v for v in self.views if v.key == key), None)
+        if view is not None:
+            self.show_query(view.query, view)
+
+    def action_save_view(self) -> None:
+        saved = self.view if self.view and self.view.key.startswith("saved:") else None
+        mine = saved is not None and saved.owner == self.me
+
+        def named(answer: ViewName | None) -> None:
+            if answer is not None:
+                self._save_view(answer.name, answer.shared, self.query_text)
+
+        self.app.push_screen(SaveView(self.query_text, name=saved.name if mine else "",
+                                      shared=saved.shared if mine else False), named)
+
+    @work(thread=True, group="saved-views", exit_on_error=False)
+    def _save_view(self, name: str, shared: bool, text: str) -> None:
+        sort = parse_query(text).sort
+        saved = self.desk.write(lambda s, actor: views.save_view(
+            s, actor=actor, name=name, query=text, sort=sort, shared=shared))
+        self.app.call_from_thread(self.notify, f"Saved view “{saved.name}”"
+                                  + (" (shared with the team)" if saved.shared else ""))
+        self.app.call_from_thread(self._select_saved, f"saved:{saved.id}")
+        self.load_saved_views()
+
+    def _select_saved(self, key: str) -> None:
+        self.view = queue.View(key, "", self.query_text)
+
+    @work(thread=True, group="saved-views", exit_on_error=False)
+    def delete_view(self, key: str) -> None:
+        view = next((v for v in self.views if v.key == key), None)
+        if view is None:
+            return
+        self.desk.write(lambda s, actor: views.delete_view(s, actor=actor, name=view.name))
+        self.app.call_from_thread(self.notify, f"Deleted view “{view.name}”")
+        self.load_saved_views()
+
+    def action_pick_sort(self) -> None:
+        current = self.table.sort
+        choices = []
+        for column in COLUMNS:
+            sort = sort_for_column(current, column.key)
+            label = column.title
+            detail = "descending" if sort.startswith("-") else "ascending"
+            choices.append(Choice(sort, label, detail))
+
+        def chosen(sort: str | None) -> None:
+            if sort is not None:
+                self.sort_by(sort)
+
+        self.app.push_screen(Picker("Sort by", choices), chosen)
+
+    @on(TicketTable.HeaderClicked)
+    def _header_clicked(self, event: TicketTable.HeaderClicked) -> None:
+        self.sort_by(sort_for_column(self.table.sort, event.column))
+
+    def sort_by(self, sort: str) -> None:
+        try:
+            text = with_sort(self.query_text, sort)
+        except QueryError:
+            return  # the query on screen always parses; nothing to re-sort otherwise
+        view = self.view if self.view and sort == DEFAULT_SORT else None
+        self.show_query(text, view)
+
+    # --- opening tickets ---------------------------------------------------------------------
+
+    @on(TicketTable.Open)
+    def _open(self, event: TicketTable.Open) -> None:
+        self.go_to_ticket(event.number)
+
+    def go_to_ticket(self, number: int) -> None:
+        """Open ticket ``number``; back on the queue, the cursor is on the last one seen."""
+        def back(last: int | None) -> None:
+            index = self.table.index_of(last) if last is not None else None
+            if index is not None:
+                self.table.cursor = index
+
+        self.app.push_screen(TicketScreen(self.desk, number, step=self.step, clock=self.clock),
+                             back)
+
+    def step(self, number: int, delta: int) -> int | None:
+        """The ticket before (-1) or after (+1) ``number`` in this view; the cursor follows."""
+        index = self.table.index_of(number)
+        if index is None:
+            return None
+        row = self.table.row_at(index + delta)
+        if row is None:
+            return None
+        self.table.cursor = index + delta
+        return row.number
+
+    # --- selection and bulk actions ----------------------------------------------------------
+
+    def _targets(self) -> list[int]:
+        """The selected tickets, or else the one under the cursor."""
+        if self.table.selected:
+            return sorted(self.table.selected)
+        row = self.table.cursor_row
+        return [row.number] if row else []
 
     @work(thread=True, exclusive=True, group="select", exit_on_error=False)
     def action_select_all(self) -> None:
         """``*``: select every ticket matching the filter (not only the loaded rows)."""
-        resolved = self._resolve(self.query_text)
-        me = self.desk.actor.username
-        numbers, capped = self.desk.read(lambda s: queue.matching_numbers(s, resolved, me=me))
+        text = self.query_text
+        numbers, capped = self.desk.read(lambda s: queue.matching_numbers(
+            s, self._resolve(s, text), me=self.me))
         self.post_message(SelectionFetched(set(numbers), capped))
 
     def on_selection_fetched(self, message: SelectionFetched) -> None:
@@ -247,3 +414,84 @@ class QueueScreen(Screen):
         if message.capped:
             self.notify(f"Selected the first {len(message.numbers):,} matching tickets",
                         severity="warning")
+
+    def bulk(self, change: BulkChange) -> None:
+        """Apply ``change`` to the targets, asking first when there are many."""
+        numbers = self._targets()
+        if not numbers:
+            self.notify("No ticket under the cursor", severity="warning")
+            return
+        if len(numbers) > BULK_CONFIRM_OVER:
+            def confirmed(yes: bool | None) -> None:
+                if yes:
+                    self._apply_bulk(numbers, change)
+
+            self.app.push_screen(Confirm(
+                f"{change.describe().capitalize()} on {len(numbers):,} tickets?",
+                yes="Apply"), confirmed)
+        else:
+            self._apply_bulk(numbers, change)
+
+    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
+    def _apply_bulk(self, numbers: list[int], change: BulkChange) -> None:
+        result = self.desk.write(lambda s, actor: apply_bulk(s, actor=actor, numbers=numbers,
+                                                             change=change))
+        self.post_message(BulkApplied(result.summary(), bool(result.skipped)))
+
+    def on_bulk_applied(self, message: BulkApplied) -> None:
+        self.notify(message.summary, severity="warning" if message.partial else "information")
+        if self.table.selected:
+            self.table.clear_selection()
+        self.reload(keep=True)
+        self.refresh_counts()
+
+    def action_take(self) -> None:
+        self.bulk(BulkChange(take=True))
+
+    def action_set_status(self) -> None:
+        self._pick("Status", [Choice(s, s.replace("_", " ")) for s in STATUSES if s != "new"],
+                   lambda status: BulkChange(status=status))
+
+    def action_set_priority(self) -> None:
+        self._pick("Priority", [Choice(p, p) for p in reversed(PRIORITIES)],
+                   lambda priority: BulkChange(priority=priority))
+
+    def _pick(self, title: str, choices: list[Choice],
+              change: Callable[[str], BulkChange]) -> None:
+        count = len(self._targets())
+        if not count:
+            self.notify("No ticket under the cursor", severity="warning")
+            return
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.bulk(change(key))
+
+        self.app.push_screen(Picker(f"{title} of {count:,} ticket{'s' if count > 1 else ''}",
+                                    choices), chosen)
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_assign(self) -> None:
+        agents = self.desk.read(queue.agent_choices)
+        choices = [Choice(a.username, a.display_name,
+                          f"{a.username} · {a.open_tickets:,} open") for a in agents]
+        choices.append(Choice("none", "Unassigned", "nobody"))
+        self.app.call_from_thread(self._pick, "Assign", choices,
+                                  lambda username: BulkChange(assignee=username))
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_edit_tags(self) -> None:
+        known = self.desk.read(queue.tag_names)
+        self.app.call_from_thread(self._edit_tags, known)
+
+    def _edit_tags(self, known: list[str]) -> None:
+        count = len(self._targets())
+        if not count:
+            self.notify("No ticket under the cursor", severity="warning")
+            return
+
+        def edited(edit: TagEdit | None) -> None:
+            if edit is not None:
+                self.bulk(BulkChange(add_tags=edit.add, remove_tags=edit.remove))
+
+        self.app.push_screen(EditTags(count, known), edited)

@@ -44,13 +44,13 @@ def _status(row: TicketSummary, _now: datetime) -> str:
 COLUMNS: tuple[Column, ...] = (
     Column("number", "Ref", 8, lambda r, _: r.ref),
     Column("priority", "Priority", 8, lambda r, _: r.priority),
-    Column("status", "Status", 7, _status),
+    Column("status", "Status", 8, _status),
     Column("subject", "Subject", 0, lambda r, _: r.subject),
-    Column("requester", "Requester", 18, lambda r, _: r.requester_name),
-    Column("organization", "Organization", 16, lambda r, _: r.organization or ""),
-    Column("assignee", "Assignee", 10, lambda r, _: r.assignee or "—"),
-    Column("group", "Group", 11, lambda r, _: r.group or "—"),
-    Column("updated", "Updated", 7, lambda r, now: relative(r.updated_at, now)),
+    Column("requester", "Requester", 15, lambda r, _: r.requester_name),
+    Column("organization", "Organization", 13, lambda r, _: r.organization or ""),
+    Column("assignee", "Assignee", 9, lambda r, _: r.assignee or "—"),
+    Column("group", "Group", 9, lambda r, _: r.group or "—"),
+    Column("updated", "Updated", 9, lambda r, now: relative(r.updated_at, now)),
 )
 MIN_SUBJECT = 16
 
@@ -91,7 +91,7 @@ class TicketTable(ScrollView, can_focus=True):
     }
 
     DEFAULT_CSS = """
-    TicketTable { background: $surface; }
+    TicketTable { background: $surface; overflow-x: hidden; overflow-y: scroll; }
     TicketTable > .ticket-table--header { text-style: bold; background: $panel; }
     TicketTable > .ticket-table--cursor { background: $primary 40%; }
     TicketTable:focus > .ticket-table--cursor { background: $primary; color: $text; }
@@ -231,10 +231,10 @@ class TicketTable(ScrollView, can_focus=True):
     # --- geometry --------------------------------------------------------------------------
 
     def _width(self) -> int:
-        return max(self.size.width, sum(c.width + 1 for c in COLUMNS) + MIN_SUBJECT)
+        return self.scrollable_content_region.width
 
     def _widths(self) -> list[int]:
-        width = max(self.size.width - 2, 40)  # 2: the selection mark
+        width = max(self._width() - 2, 40)  # 2: the selection mark
         fixed = sum(c.width for c in COLUMNS if c.width) + len(COLUMNS) - 1
         subject = max(width - fixed, MIN_SUBJECT)
         return [c.width or subject for c in COLUMNS]
@@ -244,12 +244,12 @@ class TicketTable(ScrollView, can_focus=True):
         return max(self.size.height - 1, 1)
 
     def on_resize(self, _event: events.Resize) -> None:
-        self.virtual_size = Size(self.size.width, self.total + 1)
+        self.virtual_size = Size(self._width(), self.total + 1)
 
     # --- painting --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
-        width = self.size.width
+        width = self._width()
         if y == 0:
             return self._header_strip(width)
         index = round(self.scroll_offset.y) + y - 1
@@ -273,8 +273,12 @@ class TicketTable(ScrollView, can_focus=True):
                                                             strict=True)):
             if position:
                 line.append(" ")
-            title = f"{column.title} {arrow}" if column.key == sorted_by else column.title
-            line.append_text(fit(title, cell_width))
+            if column.key == sorted_by:
+                title = Text(column.title, end="")
+                title.truncate(cell_width - 2, overflow="ellipsis")
+                line.append_text(fit(f"{title.plain} {arrow}", cell_width))
+            else:
+                line.append_text(fit(column.title, cell_width))
         return self._text_strip(line, width, "ticket-table--header")
 
     def column_at(self, x: int) -> str | None:

@@ -1,0 +1,18 @@
+"""Console fixtures: a seeded desk and a running app with a frozen clock."""
+
+from __future__ import annotations
+
+import pytest
+
+from deskterm.db.engine import Store
+
+from .desks import seed
+
+
+@pytest.fixture
+def desk_store(tmp_path) -> Store:
+    """The fixed console desk in a SQLite file of this test."""
+    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    seed(store)
+    yield store
+    store.dispose()

@@ -1,0 +1,59 @@
+"""What the console looks like at 120x40 with the fixed desk and a frozen clock.
+
+Update after a deliberate change of layout: ``.venv/bin/pytest tests/tui/test_snapshots.py
+--snapshot-update``, then look at the SVGs in ``__snapshots__`` before committing them.
+"""
+
+from __future__ import annotations
+
+from deskterm.app import DeskApp
+
+from .desks import NOW, open_desk
+from .pilot import settle, type_text
+
+SIZE = (120, 40)
+
+
+def make_app(store) -> DeskApp:
+    return DeskApp(open_desk(store), clock=lambda: NOW, watch=False)
+
+
+def test_queue_my_open(desk_store, snap_compare):
+    async def ready(pilot):
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+def test_queue_every_ticket_with_wide_and_right_to_left_text(desk_store, snap_compare):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("slash")
+        pilot.app.screen.query_one("#filter").value = ""
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("j", "x", "j", "x", "j")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+def test_queue_filter_error_points_at_the_term(desk_store, snap_compare):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("slash")
+        pilot.app.screen.query_one("#filter").value = ""
+        await type_text(pilot, "status:open priority:>=hgih")
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+def test_ticket_screen(desk_store, snap_compare):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
