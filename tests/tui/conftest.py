@@ -16,3 +16,11 @@ def desk_store(tmp_path) -> Store:
     seed(store)
     yield store
     store.dispose()
+
+
+@pytest.fixture
+def any_desk_store(stores) -> Store:
+    """The fixed console desk on SQLite, then on PostgreSQL (where the store matters)."""
+    store = stores.store()
+    seed(store)
+    return store

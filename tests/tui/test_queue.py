@@ -7,6 +7,8 @@ import subprocess
 import sys
 import textwrap
 
+from textual import events
+
 from deskterm.app import DeskApp
 from deskterm.desk import queue as desk_queue
 from deskterm.desk import views as desk_views
@@ -135,7 +137,8 @@ async def test_select_with_x_select_all_with_star_and_clear_with_escape(desk_sto
         assert not grid.selected
 
 
-async def test_take_applies_to_the_selection_with_an_event_per_ticket(desk_store):
+async def test_take_applies_to_the_selection_with_an_event_per_ticket(any_desk_store):
+    desk_store = any_desk_store
     app = make_app(desk_store, username="bert")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -151,6 +154,7 @@ async def test_take_applies_to_the_selection_with_an_event_per_ticket(desk_store
                 assert [e.new for e in detail.events if e.field == "assignee"][-1] == "bert"
         assert not grid.selected
         assert grid.total == count(desk_store, "assignee:none status:open", me="bert")
+        assert any("Changed 2 tickets" in n.message for n in app._notifications)
 
 
 async def test_status_picker_changes_the_ticket_under_the_cursor(desk_store):
@@ -361,7 +365,8 @@ async def test_hostile_subject_is_shown_literally(desk_store):
         assert isinstance(app.screen, QueueScreen)  # [@click=app.quit] did nothing
 
 
-async def test_a_change_by_another_process_shows_without_moving_the_cursor(desk_store):
+async def test_a_change_by_another_process_shows_without_moving_the_cursor(any_desk_store):
+    desk_store = any_desk_store
     app = make_app(desk_store, watch=True)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
@@ -391,3 +396,24 @@ async def test_a_change_by_another_process_shows_without_moving_the_cursor(desk_
         assert grid.cursor == cursor + 1
         assert len(grid.selected) == 1
 
+
+
+async def test_mouse_wheel_and_a_scrollbar_jump_load_the_rows_they_show(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await apply_filter(pilot, "")
+        grid = table(app)
+        for _ in range(5):  # the mouse wheel, over the table
+            grid.post_message(events.MouseScrollDown(grid, 10, 10, 0, 1, 0, False, False, False))
+            await pilot.pause()
+        await settle(pilot)
+        assert grid.scroll_offset.y > 0
+        # A drag of the scrollbar to the end is a jump: the rows there are fetched.
+        grid.scroll_to(y=grid.max_scroll_y, animate=False, immediate=True)
+        await settle(pilot)
+        top = round(grid.scroll_offset.y)
+        assert top > 60
+        assert all(grid.row_at(top + i) is not None for i in range(grid.page_size)
+                   if top + i < grid.total)
+        assert grid.row_at(grid.total - 1).number == 1001
