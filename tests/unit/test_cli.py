@@ -119,6 +119,32 @@ def test_ticket_list_filters(desk):
     assert numbers("--requester", "acme.test", "--sort", "-number") == [1003, 1002, 1001]
 
 
+def test_ticket_list_query_speaks_the_filter_language(desk):
+    _create(desk, "--assignee", "bert")
+    _create(desk, "--priority", "urgent")
+    _create(desk, "--group", "Network", "--tags", "wifi")
+
+    def numbers(query, *args):
+        result = desk("ticket", "list", "--json", "--query", query, *args)
+        assert result.exit_code == 0, result.stderr
+        return [t["number"] for t in json.loads(result.stdout)["tickets"]]
+
+    assert numbers("assignee:bert") == [1001]
+    assert numbers("assignee:none sort:number") == [1002, 1003]
+    assert numbers("priority:>=high -tag:wifi") == [1002]
+    assert numbers("group:Network tag:wifi") == [1003]
+    assert numbers("sort:-number", "--limit", "2") == [1003, 1002]
+
+
+def test_ticket_list_query_errors_name_the_column_and_exit_1(desk):
+    bad = desk("ticket", "list", "--query", "status:open assignee:nobody")
+    assert bad.exit_code == 1
+    assert bad.stderr.startswith("deskterm: --query, column 22: assignee:nobody")
+    assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    both = desk("ticket", "list", "--query", "status:open", "--status", "open")
+    assert both.exit_code == 1 and "--query holds the whole filter" in both.stderr
+
+
 def test_ticket_list_pages_with_the_cursor(desk):
     for _ in range(5):
         _create(desk)

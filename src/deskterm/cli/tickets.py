@@ -16,6 +16,8 @@ from deskterm.cli.context import (
     stdout_is_terminal,
 )
 from deskterm.desk import tickets
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketSummary
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
@@ -126,8 +128,12 @@ def list_(
     tag: Annotated[str | None, typer.Option("--tag", help="Has all these tags (comma list).")] = (
         None
     ),
-    sort: Annotated[str, typer.Option("--sort", help="updated, created, priority or number; "
-                                      "prefix - for descending.")] = "-updated",
+    sort: Annotated[str | None, typer.Option(
+        "--sort", help="updated, created, priority, number, status, subject, requester, "
+        "organization, assignee or group; prefix - for descending.")] = None,
+    query: Annotated[str | None, typer.Option(
+        "--query", "-q", help='The filter language, e.g. \'status:open tag:vpn "printer jam"\'; '
+        "instead of the field options.")] = None,
     limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 50,
     after: Annotated[str | None, typer.Option("--after", metavar="CURSOR",
                                               help="Continue after this cursor (from --json).")] = (
@@ -136,6 +142,31 @@ def list_(
     json: JsonOpt = False,
 ) -> None:
     """List tickets, newest activity first."""
+    if query is not None:
+        fields = (status, priority, assignee, group, requester, org, tag, sort)
+        if any(value is not None for value in fields):
+            raise InvalidInput("--query holds the whole filter and its sort: leave out "
+                               "--status, --priority, --assignee, --group, --requester, --org, "
+                               "--tag and --sort (write sort:-priority in the query)")
+        with ctx_obj(ctx).read() as (session, actor):
+            try:
+                page = query_tickets(session, query, me=actor.username, limit=limit,
+                                     cursor=after)
+            except QueryError as exc:
+                raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
+    else:
+        page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
+                            sort or "-updated", limit, after)
+    if json:
+        print_json({"tickets": page.items, "next_cursor": page.next_cursor})
+        return
+    _print_summaries(page.items)
+    if page.next_cursor and stdout_is_terminal():
+        typer.echo(f"more: --after {page.next_cursor}", err=True)
+
+
+def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
+                 sort: str, limit: int, after: str | None):
     where = TicketFilter(
         statuses=split_list(status),
         priorities=split_list(priority),
@@ -146,14 +177,8 @@ def list_(
         tags=split_list(tag),
     )
     with ctx_obj(ctx).read() as (session, actor):
-        page = list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
+        return list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
                             me=actor.username)
-    if json:
-        print_json({"tickets": page.items, "next_cursor": page.next_cursor})
-        return
-    _print_summaries(page.items)
-    if page.next_cursor and stdout_is_terminal():
-        typer.echo(f"more: --after {page.next_cursor}", err=True)
 
 
 def _print_detail(detail: TicketDetail) -> None:
