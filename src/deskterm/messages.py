@@ -6,7 +6,7 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
-from deskterm.desk.reads import TicketDetail, TicketSummary
+from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
 from deskterm.desk.views import SavedViewRead
 
 
@@ -78,3 +78,20 @@ class TicketLoaded(Message):
 
     detail: TicketDetail
     history: list[TicketSummary]
+
+
+@dataclass
+class MessagesArrived(Message):
+    """Before sending: messages someone else added since the agent opened the ticket."""
+
+    messages: list[MessageRead]
+    body: str
+    kind: str
+    status: str | None
+
+
+@dataclass
+class TicketStale(Message):
+    """A field change was refused: someone changed the ticket first (who and what)."""
+
+    message: str

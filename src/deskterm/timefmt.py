@@ -24,3 +24,13 @@ def relative(moment: datetime, now: datetime) -> str:
 
 def absolute(moment: datetime) -> str:
     return f"{moment.astimezone(UTC):%Y-%m-%d %H:%M} UTC"
+
+
+def ago(moment: datetime, now: datetime) -> str:
+    """``just now``, ``4m ago``, ``2d ago``, or the date for older moments (``on Nov 3``)."""
+    short = relative(moment, now)
+    if short == "now":
+        return "just now"
+    if short[-1] in "mhd" and short[:-1].isdigit():
+        return f"{short} ago"
+    return f"on {short}"

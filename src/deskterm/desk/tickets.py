@@ -36,11 +36,11 @@ from deskterm.desk.people import customer_read, find_agent, find_group, get_or_c
 from deskterm.desk.reads import (
     AgentRead,
     EventRead,
-    MessageRead,
     TicketDetail,
     TicketSummary,
     ref,
 )
+from deskterm.desk.thread import messages_after
 from deskterm.desk.ticket_reads import count_tickets, summaries, summary
 
 _TAG = re.compile(r"^[\w][\w.:/+-]{0,63}$")
@@ -564,13 +564,6 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
     ticket = session.get(Ticket, number)
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
-    messages = session.exec(
-        select(Message, Agent.display_name, Customer.name)
-        .outerjoin(Agent, col(Agent.id) == col(Message.author_agent_id))
-        .outerjoin(Customer, col(Customer.id) == col(Message.author_customer_id))
-        .where(Message.ticket_id == number)
-        .order_by(col(Message.created_at), col(Message.id))
-    ).all()
     events = session.exec(
         select(Event, Agent.username)
         .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id))
@@ -580,17 +573,7 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
     return TicketDetail(
         ticket=summary(session, ticket),
         requester=customer_read(session, session.get(Customer, ticket.requester_id)),
-        messages=tuple(
-            MessageRead(
-                id=message.id,
-                author=agent_name or customer_name or "",
-                author_kind="agent" if message.author_agent_id else "customer",
-                public=message.public,
-                body=message.body,
-                created_at=message.created_at,
-            )
-            for message, agent_name, customer_name in messages
-        ),
+        messages=tuple(messages_after(session, number=number, after_id=0)),
         events=tuple(
             EventRead(actor=username, field=event.field, old=event.old, new=event.new,
                       version=event.version, at=event.at)

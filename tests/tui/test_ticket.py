@@ -1,0 +1,196 @@
+"""The ticket screen driven with the keyboard: replies and notes, "send as", collisions with
+what others wrote meanwhile, field pickers and stale versions."""
+
+from __future__ import annotations
+
+from deskterm.app import DeskApp
+from deskterm.desk import tickets
+from deskterm.desk.auth import resolve_actor
+from deskterm.desk.tickets import get_ticket
+from deskterm.screens.dialogs import Confirm
+from deskterm.screens.pickers import Picker
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.ticket import Composer, MessageView, SendAs, TicketScreen
+
+from .desks import NOW, open_desk
+from .pilot import settle, type_text, until
+
+SIZE = (120, 40)
+
+
+def make_app(store, username: str = "ada") -> DeskApp:
+    return DeskApp(open_desk(store, username), clock=lambda: NOW, watch=False)
+
+
+def detail(store, number: int):
+    with store.read() as session:
+        return get_ticket(session, number=number)
+
+
+def as_agent(store, username: str):
+    with store.read() as session:
+        return resolve_actor(session, username=username)
+
+
+async def open_first(pilot) -> TicketScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen)
+    return screen
+
+
+async def test_reply_sent_as_solved_with_the_one_key_choice(any_desk_store):
+    store = any_desk_store
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        await pilot.press("r")
+        assert screen.composer.display and screen.composer.kind == "reply"
+        await type_text(pilot, "We refunded the second charge.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SendAs)
+        await pilot.press("s")
+        await settle(pilot)
+        assert app.screen is screen and not screen.composer.display
+        stored = detail(store, number)
+        assert stored.ticket.status == "solved"
+        last = stored.messages[-1]
+        assert (last.body, last.public, last.author_kind) == (
+            "We refunded the second charge.", True, "agent")
+        assert screen.query(MessageView).last().message.body == last.body
+
+
+async def test_internal_note_is_labelled_and_never_asks_send_as(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "Customer is on the old plan")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        last = detail(desk_store, screen.number).messages[-1]
+        assert (last.body, last.public) == ("Customer is on the old plan", False)
+        view = screen.query(MessageView).last()
+        assert view.has_class("note")
+        assert "internal note" in str(view.query_one(".message-title").render())
+
+
+async def test_escape_closes_the_composer_and_keeps_the_text(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("r")
+        await type_text(pilot, "Half written")
+        await pilot.press("escape")
+        assert not screen.composer.display and isinstance(app.screen, TicketScreen)
+        await pilot.press("r")
+        assert screen.query_one(Composer).text == "Half written"
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_a_message_that_arrived_meanwhile_is_shown_before_sending(any_desk_store):
+    store = any_desk_store
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        before = len(detail(store, number).messages)
+        requester = detail(store, number).requester.email
+        store.write(lambda s: tickets.add_customer_message(
+            s, number=number, email=requester, body="Never mind, it works now!"))
+        await pilot.press("r")
+        await type_text(pilot, "Try restarting")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "1 new message" in app.screen.question
+        await pilot.press("n")  # the agent reads it and does not send
+        await settle(pilot)
+        bodies = [v.message.body for v in screen.query(MessageView)]
+        assert "Never mind, it works now!" in bodies
+        assert len(detail(store, number).messages) == before + 1
+        assert screen.composer.text == "Try restarting"
+        # Sending again now asks nothing: the agent has seen everything.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert len(detail(store, number).messages) == before + 2
+
+
+async def test_pickers_change_fields_with_an_event_each(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        for key, typed in (("p", "urgent"), ("a", "Bert"), ("g", "Network"), ("y", "incident"),
+                           ("s", "on hold")):
+            await pilot.press(key)
+            await settle(pilot)
+            assert isinstance(app.screen, Picker), key
+            await type_text(pilot, typed)
+            await pilot.press("enter")
+            await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        await type_text(pilot, "refund")
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = detail(desk_store, number)
+        ticket = stored.ticket
+        assert (ticket.priority, ticket.assignee, ticket.group, ticket.type, ticket.status) == (
+            "urgent", "bert", "Network", "incident", "on_hold")
+        assert "refund" in ticket.tags
+        fields = [e.field for e in stored.events]
+        for field in ("priority", "assignee", "group", "type", "status", "tags"):
+            assert field in fields
+        await pilot.press("t")
+        await settle(pilot)
+        assert detail(desk_store, number).ticket.assignee == "ada"
+        assert screen.detail.ticket.assignee == "ada"  # reloaded after each change
+
+
+async def test_a_stale_change_names_who_changed_what_and_reloads(any_desk_store):
+    store = any_desk_store
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        bert = as_agent(store, "bert")
+        theirs = "high" if screen.detail.ticket.priority != "high" else "normal"
+        store.write(lambda s: tickets.update_ticket(
+            s, actor=bert, number=number, changes=tickets.TicketChanges(priority=theirs)))
+        await pilot.press("p")
+        await settle(pilot)
+        await type_text(pilot, "urgent")
+        await pilot.press("enter")
+        await settle(pilot)
+        await until(pilot, lambda: screen.detail.ticket.priority == theirs,
+                    what="the reload after the refusal")
+        assert detail(store, number).ticket.priority == theirs
+        shown = [n.message for n in app._notifications]
+        assert any("bert" in message and "priority" in message for message in shown), shown
+
+
+async def test_other_tickets_of_the_requester_open_from_the_sidebar(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        assert screen.history
+        other = screen.history[0].number
+        history = screen.query_one("#history")
+        history.focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == other
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
