@@ -55,3 +55,16 @@ def test_an_unsupported_or_unreachable_database_is_one_line(cli, tmp_path):
     nowhere = cli("ticket", "list", db=f"sqlite:///{blocked}/sub/desk.sqlite3")
     assert nowhere.exit_code == 1
     assert nowhere.stderr.count("\n") == 1
+
+
+def test_the_keymap_table_remaps_binding_ids():
+    _write_config('[keymap]\n"queue.take" = "ctrl+t"\n"queue.down" = "j,down,n"\n')
+
+    assert load_settings().keymap == {"queue.take": "ctrl+t", "queue.down": "j,down,n"}
+
+
+def test_a_keymap_that_is_not_a_table_of_keys_is_one_line_naming_the_file(cli):
+    _write_config('keymap = "ctrl+t"\n')
+    result = cli("ticket", "list")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {paths.config_file()}: keymap")
