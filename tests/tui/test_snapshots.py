@@ -46,6 +46,8 @@ def test_queue_filter_error_points_at_the_term(desk_store, snap_compare):
         await type_text(pilot, "status:open priority:>=hgih")
         await pilot.press("enter")
         await settle(pilot)
+        pilot.app.screen.query_one("#filter").cursor_blink = False  # a steady picture
+        await pilot.pause()
 
     assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
 

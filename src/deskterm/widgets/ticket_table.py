@@ -16,7 +16,7 @@ from rich.segment import Segment
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.message import Message
 from textual.reactive import reactive
 from textual.scroll_view import ScrollView
@@ -171,6 +171,10 @@ class TicketTable(ScrollView, can_focus=True):
         self.selected: set[int] = set()
         self.sort = "-updated"
         """The order the rows come in (the header marks its column)."""
+        self._strips: dict[int, tuple[tuple, Strip]] = {}
+        """Painted rows by index, with what they were painted from: a cursor move repaints two
+        lines, and a scroll only the rows that came into view."""
+        self._widths_for: tuple[int, list[int]] = (-1, [])
         self.empty_message = "No tickets match."
 
     # --- what the screen calls -------------------------------------------------------------
@@ -181,6 +185,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.total = total
         self.loaded = True
         self._rows.clear()
+        self._strips.clear()
         self._missing.clear()
         self._requested.clear()
         self.virtual_size = Size(self._width(), total + 1)
@@ -234,10 +239,13 @@ class TicketTable(ScrollView, can_focus=True):
         return self.scrollable_content_region.width
 
     def _widths(self) -> list[int]:
-        width = max(self._width() - 2, 40)  # 2: the selection mark
-        fixed = sum(c.width for c in COLUMNS if c.width) + len(COLUMNS) - 1
-        subject = max(width - fixed, MIN_SUBJECT)
-        return [c.width or subject for c in COLUMNS]
+        total = self._width()
+        if self._widths_for[0] != total:
+            width = max(total - 2, 40)  # 2: the selection mark
+            fixed = sum(c.width for c in COLUMNS if c.width) + len(COLUMNS) - 1
+            subject = max(width - fixed, MIN_SUBJECT)
+            self._widths_for = (total, [c.width or subject for c in COLUMNS])
+        return self._widths_for[1]
 
     @property
     def page_size(self) -> int:
@@ -293,6 +301,19 @@ class TicketTable(ScrollView, can_focus=True):
     def _row_strip(self, row: TicketSummary, index: int, width: int) -> Strip:
         now = self._clock()
         selected = row.number in self.selected
+        key = (id(row), index == self.cursor, selected, width, self.has_focus,
+               int(now.timestamp() // 30))
+        cached = self._strips.get(index)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        if len(self._strips) > 4 * MAX_CACHED_ROWS // 10:
+            self._strips.clear()
+        strip = self._paint_row(row, index, width, now, selected)
+        self._strips[index] = (key, strip)
+        return strip
+
+    def _paint_row(self, row: TicketSummary, index: int, width: int, now: datetime,
+                   selected: bool) -> Strip:
         line = Text("✓ " if selected else "  ", end="")
         if selected:
             line.stylize(self.get_component_rich_style("ticket-table--selected"), 0, 1)
@@ -366,9 +387,15 @@ class TicketTable(ScrollView, can_focus=True):
         visible = self.page_size
         if new < top:
             self.scroll_to(y=new, animate=False, immediate=True)
+            self.refresh()
         elif new >= top + visible:
             self.scroll_to(y=new - visible + 1, animate=False, immediate=True)
-        self.refresh()
+            self.refresh()
+        else:
+            # Only the two rows whose look changed (1: the header line).
+            width = self.size.width
+            self.refresh(*(Region(0, index - top + 1, width, 1) for index in {old, new}
+                           if top <= index < top + visible))
         self._post_highlight()
 
     def _post_highlight(self) -> None:
