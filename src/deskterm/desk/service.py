@@ -50,8 +50,10 @@ class Desk:
         with self.store.read() as session:
             return work(session)
 
-    def write(self, work: Callable[[Session, AgentRead], T]) -> T:
-        return self.store.write(lambda session: work(session, self.actor))
+    def write(self, work: Callable[[Session, AgentRead], T], *, quiet: bool = False) -> T:
+        """``work`` in one write transaction as the agent; ``quiet``: other consoles need not
+        refresh for it (presence, drafts)."""
+        return self.store.write(lambda session: work(session, self.actor), quiet=quiet)
 
     def watch(self) -> ChangeWatcher:
         """A watcher for changes by other processes (one per thread that waits on it)."""

@@ -84,6 +84,7 @@ class QueueScreen(Screen):
         self.query_text = self.view.query
         self.counts: dict[str, int] = {}
         self._watch = watch
+        self._watcher = None
 
     def compose(self) -> ComposeResult:
         yield Static(id="views")
@@ -223,7 +224,7 @@ class QueueScreen(Screen):
     @work(thread=True, exclusive=True, group="watch", exit_on_error=False)
     def watch_changes(self) -> None:
         """Wait for other processes' commits; each one re-queries what is shown."""
-        watcher = self.desk.watch()
+        watcher = self._watcher = self.desk.watch()
         worker = get_current_worker()
         try:
             while not worker.is_cancelled:
@@ -231,6 +232,10 @@ class QueueScreen(Screen):
                     self.post_message(DeskChanged())
         finally:
             watcher.close()
+
+    def on_unmount(self) -> None:
+        if self._watcher is not None:
+            self._watcher.stop()  # the console quits at once, not after the next poll
 
     def on_desk_changed(self, _message: DeskChanged) -> None:
         self.reload(keep=True)
@@ -377,6 +382,7 @@ class QueueScreen(Screen):
             index = self.table.index_of(last) if last is not None else None
             if index is not None:
                 self.table.cursor = index
+            self.reload(keep=True)  # what the agent did there (and the seen marks) shows
 
         self.app.push_screen(TicketScreen(self.desk, number, step=self.step, clock=self.clock),
                              back)
