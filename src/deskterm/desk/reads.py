@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, fields
+from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
@@ -20,6 +21,8 @@ def as_json(value: Any) -> Any:
         data = {f.name: as_json(getattr(value, f.name)) for f in fields(value)}
         if isinstance(value, TicketSummary):
             data = {"ref": value.ref, **data}
+        elif isinstance(value, TicketDetail):
+            data["minutes_spent"] = value.minutes_spent
         return data
     if isinstance(value, dict):
         return {key: as_json(item) for key, item in value.items()}
@@ -108,6 +111,8 @@ class MessageRead:
     public: bool
     body: str
     created_at: datetime
+    minutes: int | None = None
+    """Time the agent said they spent on it."""
 
 
 @dataclass(frozen=True)
@@ -121,11 +126,35 @@ class EventRead:
 
 
 @dataclass(frozen=True)
+class TicketLinks:
+    """The tickets linked to one ticket."""
+
+    related: tuple[TicketSummary, ...] = ()
+    incidents: tuple[TicketSummary, ...] = ()
+    """When the ticket is a problem: its incidents (recurrences of the same root cause)."""
+    problem: TicketSummary | None = None
+    """When the ticket is an incident: the problem it is linked to."""
+
+    def is_empty(self) -> bool:
+        return not (self.related or self.incidents or self.problem)
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     ticket: TicketSummary
     requester: CustomerRead
     messages: tuple[MessageRead, ...]
     events: tuple[EventRead, ...]
+    links: TicketLinks = dataclass_field(default_factory=TicketLinks)
+    merged_into: int | None = None
+    """The ticket this one was merged into (it is closed; its messages are there now)."""
+    merged_from: tuple[int, ...] = ()
+    """The tickets merged into this one."""
+
+    @property
+    def minutes_spent(self) -> int:
+        """Time spent on the ticket: the sum over its replies and notes."""
+        return sum(message.minutes or 0 for message in self.messages)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -30,8 +29,10 @@ from deskterm.db.models import (
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.types import utcnow
+from deskterm.db.upsert import upsert
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.links import links_of, merged_from
 from deskterm.desk.people import customer_read, find_agent, find_group, get_or_create_customer
 from deskterm.desk.reads import (
     AgentRead,
@@ -79,6 +80,15 @@ def _check_subject(subject: str) -> str:
     if len(subject) > MAX_SUBJECT:
         raise InvalidInput(f"subject: longer than {MAX_SUBJECT} characters")
     return subject
+
+
+MAX_MINUTES = 24 * 60
+
+
+def _check_minutes(minutes: int | None) -> int | None:
+    if minutes is not None and not 0 < minutes <= MAX_MINUTES:
+        raise InvalidInput(f"time spent {minutes} must be between 1 and {MAX_MINUTES} minutes")
+    return minutes
 
 
 def _check_body(body: str, *, where: str = "body") -> str:
@@ -216,16 +226,9 @@ class _Change:
 
 def _record_seen(session: Session, number: int, agent_id: int, at: datetime) -> None:
     """Upsert: ``agent_id`` has seen ticket ``number`` at ``at`` (never moves backwards)."""
-    values = {"ticket_id": number, "agent_id": agent_id, "seen_at": at}
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TicketSeen).values(**values)
-    excluded = statement.excluded.seen_at
-    statement = statement.on_conflict_do_update(
-        index_elements=[TicketSeen.ticket_id, TicketSeen.agent_id],
-        set_={"seen_at": excluded},
-        where=col(TicketSeen.seen_at) < excluded,
-    )
-    session.execute(statement)
+    upsert(session, TicketSeen, {"ticket_id": number, "agent_id": agent_id, "seen_at": at},
+           keys=("ticket_id", "agent_id"), update=("seen_at",),
+           where=lambda excluded: col(TicketSeen.seen_at) < excluded.seen_at)
 
 
 def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None = None) -> None:
@@ -312,6 +315,22 @@ def _active_agent(session: Session, username: str) -> Agent:
     return agent
 
 
+def _add_message(change: _Change, *, body: str, public: bool, minutes: int | None = None) -> None:
+    """The acting agent's reply (``public``) or internal note on the locked ticket of ``change``.
+
+    Written at ``change.now``; a reply is the first response if there was none. The caller
+    checked the body and minutes, refused a closed ticket, sets the status (a reply to a new
+    ticket opens it unless sent as another status) and calls ``change.finish()``.
+    """
+    session, ticket = change.session, change.ticket
+    session.add(Message(ticket_id=ticket.id, author_agent_id=change.actor.id, public=public,
+                        body=body, created_at=change.now, minutes=minutes))
+    if public and ticket.first_response_at is None:
+        ticket.first_response_at = change.now
+    ticket.updated_at = change.now
+    session.add(ticket)
+
+
 def add_reply(
     session: Session,
     *,
@@ -320,42 +339,39 @@ def add_reply(
     body: str,
     status: str | None = None,
     expected_version: int | None = None,
+    minutes: int | None = None,
 ) -> TicketSummary:
-    """A public reply to the requester; optionally sets the status it is sent as."""
+    """A public reply to the requester; optionally sets the status it is sent as.
+
+    ``minutes``: time the agent spent on it (summed on the ticket).
+    """
     body = _check_body(body, where="reply")
+    minutes = _check_minutes(minutes)
     ticket = _lock(session, number)
     _refuse_if_closed(ticket, "reply")
     _check_version(session, ticket, expected_version)
-    now = utcnow()
-    session.add(Message(ticket_id=number, author_agent_id=actor.id, public=True, body=body,
-                        created_at=now))
-    if ticket.first_response_at is None:
-        ticket.first_response_at = now
     change = _Change(session, ticket, actor)
-    change.now = now
+    _add_message(change, body=body, public=True, minutes=minutes)
     if status is not None:
         change.set_status(lifecycle.check_status(status))
     elif ticket.status == "new":
         change.set_status("open")
-    ticket.updated_at = now
-    session.add(ticket)
     change.finish()
-    _record_seen(session, number, actor.id, now)
+    _record_seen(session, number, actor.id, change.now)
     return summary(session, ticket)
 
 
-def add_note(session: Session, *, actor: AgentRead, number: int, body: str) -> TicketSummary:
+def add_note(session: Session, *, actor: AgentRead, number: int, body: str,
+             minutes: int | None = None) -> TicketSummary:
     """An internal note: seen by the team, never sent to the requester."""
     body = _check_body(body, where="note")
+    minutes = _check_minutes(minutes)
     ticket = _lock(session, number)
     _refuse_if_closed(ticket, "add a note")
-    now = utcnow()
-    session.add(Message(ticket_id=number, author_agent_id=actor.id, public=False, body=body,
-                        created_at=now))
-    ticket.updated_at = now
-    session.add(ticket)
-    session.flush()
-    _record_seen(session, number, actor.id, now)
+    change = _Change(session, ticket, actor)
+    _add_message(change, body=body, public=False, minutes=minutes)
+    change.finish()
+    _record_seen(session, number, actor.id, change.now)
     return summary(session, ticket)
 
 
@@ -560,7 +576,7 @@ def update_ticket(
 
 
 def get_ticket(session: Session, *, number: int) -> TicketDetail:
-    """A ticket with its requester, whole thread and audit trail."""
+    """A ticket with its requester, whole thread, audit trail, links and merge pointers."""
     ticket = session.get(Ticket, number)
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
@@ -579,6 +595,9 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
                       version=event.version, at=event.at)
             for event, username in events
         ),
+        links=links_of(session, number),
+        merged_into=ticket.merged_into_id,
+        merged_from=merged_from(session, number),
     )
 
 
