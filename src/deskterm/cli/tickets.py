@@ -15,14 +15,15 @@ from deskterm.cli.context import (
     split_list,
     stdout_is_terminal,
 )
-from deskterm.desk import tickets
+from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.query import QueryError, query_tickets
-from deskterm.desk.reads import TicketDetail, TicketSummary
+from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 
-app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set.")
+app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set, "
+                  "escalate, merge, link.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RefArg = Annotated[str, typer.Argument(metavar="REF", help="Ticket reference: #1042 or 1042.")]
@@ -31,6 +32,10 @@ VersionOpt = Annotated[
     int | None,
     typer.Option("--version", metavar="N",
                  help="Refuse if the ticket changed since version N (for scripts)."),
+]
+MinutesOpt = Annotated[
+    int | None,
+    typer.Option("--minutes", metavar="N", help="Time you spent on it, in minutes."),
 ]
 StatusHelp = "new, open, pending, on_hold, solved or closed"
 
@@ -181,6 +186,27 @@ def _list_fields(ctx: typer.Context, status, priority, assignee, group, requeste
                             me=actor.username)
 
 
+def _duration(minutes: int) -> str:
+    """``95`` -> ``1 h 35 min``."""
+    hours, rest = divmod(minutes, 60)
+    return f"{hours} h {rest} min" if hours else f"{rest} min"
+
+
+def _linked(items: tuple[TicketSummary, ...] | list[TicketSummary]) -> str:
+    return ", ".join(f"{t.ref} ({t.status}) {clean_line(t.subject)}" for t in items)
+
+
+def _link_lines(links: TicketLinks) -> list[str]:
+    lines = []
+    if links.problem is not None:
+        lines.append(f"incident of problem {_linked([links.problem])}")
+    if links.incidents:
+        lines.append(f"incidents ({len(links.incidents)}): {_linked(links.incidents)}")
+    if links.related:
+        lines.append(f"related: {_linked(links.related)}")
+    return lines
+
+
 def _print_detail(detail: TicketDetail) -> None:
     t = detail.ticket
     out = console()
@@ -195,6 +221,13 @@ def _print_detail(detail: TicketDetail) -> None:
         f"tags {', '.join(t.tags) or '-'}",
         f"created {t.created_at:%Y-%m-%d %H:%M} UTC · updated {t.updated_at:%Y-%m-%d %H:%M} UTC",
     ]
+    if detail.minutes_spent:
+        lines.append(f"time spent {_duration(detail.minutes_spent)}")
+    if detail.merged_into is not None:
+        lines.append(f"merged into {ref(detail.merged_into)}")
+    if detail.merged_from:
+        lines.append(f"merged here: {', '.join(ref(n) for n in detail.merged_from)}")
+    lines.extend(_link_lines(detail.links))
     for line in lines:
         out.print(line, markup=False, highlight=False)
     for message in detail.messages:
@@ -202,9 +235,10 @@ def _print_detail(detail: TicketDetail) -> None:
         if message.author_kind == "customer":
             kind = "customer"
         out.print("")
+        spent = f" · {_duration(message.minutes)}" if message.minutes else ""
         out.print(f"── {clean_line(message.author)} · {kind} · "
-                  f"{message.created_at:%Y-%m-%d %H:%M} UTC", markup=False, highlight=False,
-                  style="bold" if message.public else "yellow")
+                  f"{message.created_at:%Y-%m-%d %H:%M} UTC{spent}", markup=False,
+                  highlight=False, style="bold" if message.public else "yellow")
         out.print(clean(message.body).rstrip(), markup=False, highlight=False)
 
 
@@ -228,24 +262,27 @@ def reply(
     status: Annotated[str | None, typer.Option("--status",
                                                help="Send as: open, pending or solved.")] = None,
     version: VersionOpt = None,
+    minutes: MinutesOpt = None,
 ) -> None:
     """Reply to the requester (public)."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: tickets.add_reply(session, actor=actor, number=number, body=text,
-                                                 status=status, expected_version=version)
+                                                 status=status, expected_version=version,
+                                                 minutes=minutes)
     )
     typer.echo(f"replied on {ticket.ref} (now {ticket.status})")
 
 
 @app.command()
-def note(ctx: typer.Context, ref: RefArg, body: BodyOpt) -> None:
+def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = None) -> None:
     """Add an internal note (never sent to the requester)."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text)
+        lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text,
+                                                minutes=minutes)
     )
     typer.echo(f"noted on {ticket.ref}")
 
@@ -288,3 +325,115 @@ def set_(
     else:
         typer.echo(f"{ticket.ref}: {ticket.status} · {ticket.priority} · "
                    f"{ticket.assignee or 'unassigned'} · version {ticket.version}")
+
+
+@app.command()
+def escalate(
+    ctx: typer.Context,
+    ref: RefArg,
+    reason: Annotated[str, typer.Option("--reason", help="Why (kept as an internal note); "
+                                        "- reads standard input.")],
+    group: Annotated[str | None, typer.Option("--group", help="Hand it to this group.")] = None,
+    unassign: Annotated[bool, typer.Option("--unassign",
+                                           help="Take it off its assignee too.")] = False,
+    version: VersionOpt = None,
+    json: JsonOpt = False,
+) -> None:
+    """Escalate a ticket to the next tier (1 -> 2 -> 3), optionally to another group."""
+    number = tickets.parse_ref(ref)
+    text = read_body(reason)
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: ticket_ops.escalate(session, actor=actor, number=number,
+                                                   reason=text, group=group, unassign=unassign,
+                                                   expected_version=version)
+    )
+    if json:
+        print_json(ticket)
+    else:
+        typer.echo(f"escalated {ticket.ref} to tier {ticket.tier}"
+                   + (f" ({clean_line(ticket.group)})" if ticket.group else ""))
+
+
+@app.command()
+def merge(
+    ctx: typer.Context,
+    source: Annotated[str, typer.Argument(metavar="SOURCE", help="The ticket to merge (it is "
+                                          "closed; its messages move).")],
+    into: Annotated[str, typer.Option("--into", metavar="TARGET",
+                                      help="The ticket that takes its messages.")],
+    json: JsonOpt = False,
+) -> None:
+    """Merge a ticket into another: messages move, the source is closed with a pointer."""
+    source_number = tickets.parse_ref(source)
+    target_number = tickets.parse_ref(into)
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: ticket_ops.merge(session, actor=actor, source=source_number,
+                                                target=target_number)
+    )
+    if json:
+        print_json(ticket)
+    else:
+        typer.echo(f"merged {ref(source_number)} into {ticket.ref}")
+
+
+def _print_links(number: int, links: TicketLinks) -> None:
+    lines = _link_lines(links)
+    typer.echo(f"{ref(number)}: " + ("; ".join(lines) if lines else "no links"))
+
+
+@app.command()
+def link(
+    ctx: typer.Context,
+    ref_: RefArg,
+    other: Annotated[str, typer.Argument(metavar="OTHER", help="The ticket to link it to.")],
+    incident: Annotated[bool, typer.Option(
+        "--incident", help="REF is an incident of the problem OTHER (else: related).")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Link two tickets as related, or REF as an incident of the problem OTHER."""
+    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    links = ctx_obj(ctx).write(
+        lambda session, actor: ticket_ops.link(session, actor=actor, number=number,
+                                               other=other_number,
+                                               kind="incident" if incident else "related")
+    )
+    print_json(links) if json else _print_links(number, links)
+
+
+@app.command()
+def unlink(
+    ctx: typer.Context,
+    ref_: RefArg,
+    other: Annotated[str, typer.Argument(metavar="OTHER", help="The linked ticket.")],
+    json: JsonOpt = False,
+) -> None:
+    """Remove the link between two tickets."""
+    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    links = ctx_obj(ctx).write(
+        lambda session, actor: ticket_ops.unlink(session, actor=actor, number=number,
+                                                 other=other_number)
+    )
+    print_json(links) if json else _print_links(number, links)
+
+
+@app.command("solve-problem")
+def solve_problem(
+    ctx: typer.Context,
+    ref_: RefArg,
+    body: BodyOpt,
+    incidents: Annotated[bool, typer.Option(
+        "--incidents/--no-incidents",
+        help="Also solve its unsolved incidents with the same reply.")] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Solve a problem ticket with a reply, and optionally all its incidents with it."""
+    number = tickets.parse_ref(ref_)
+    text = read_body(body)
+    solved = ctx_obj(ctx).write(
+        lambda session, actor: ticket_ops.solve_problem(session, actor=actor, number=number,
+                                                        body=text, solve_incidents=incidents)
+    )
+    if json:
+        print_json({"solved": solved})
+    else:
+        typer.echo(f"solved {', '.join(ref(n) for n in solved)}")

@@ -1,0 +1,146 @@
+"""``deskterm macro``: the team's canned answers, kept in TOML files.
+
+A file holds ``name``, ``body`` and an optional ``[actions]`` table; see
+:mod:`deskterm.desk.macros` (and the README) for the format and the placeholders.
+``deskterm macro show NAME > file.toml`` writes a file ``deskterm macro edit NAME file.toml``
+reads back.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import ctx_obj, print_json, print_table, read_body
+from deskterm.desk import macros, tickets
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.macros import MacroFile, MacroRead
+from deskterm.desk.safe_text import clean_line
+
+app = typer.Typer(no_args_is_help=True,
+                  help="Macros: canned answers with placeholders and field actions.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+NameArg = Annotated[str, typer.Argument(metavar="NAME", help="The macro's name.")]
+FileArg = Annotated[Path, typer.Argument(metavar="FILE",
+                                         help="A macro file (TOML: name, body, [actions]).")]
+
+
+def _read_file(path: Path) -> MacroFile:
+    """The macro in ``path``; any problem is one line naming the file (and the line)."""
+    shown = clean_line(str(path))
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise InvalidInput(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{shown}: is a directory, not a macro file") from None
+    except OSError as exc:
+        raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{shown}: not UTF-8 text") from None
+    try:
+        return macros.parse_macro_toml(text)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{shown}, {exc}" if str(exc).startswith("line ")
+                           else f"{shown}: {exc}") from None
+
+
+def _saving(path: Path, work):
+    """Run a save of the file's macro; a refusal of its contents names the file."""
+    try:
+        return work()
+    except InvalidInput as exc:
+        raise InvalidInput(f"{clean_line(str(path))}: {exc}") from None
+
+
+@app.command()
+def add(ctx: typer.Context, file: FileArg, json: JsonOpt = False) -> None:
+    """Add a macro from a file (any agent)."""
+    found = _read_file(file)
+    macro = _saving(file, lambda: ctx_obj(ctx).write(
+        lambda session, actor: macros.add_macro(session, actor=actor, name=found.name,
+                                                body=found.body, actions=found.actions)))
+    if json:
+        print_json(macro)
+    else:
+        typer.echo(f"added macro '{clean_line(macro.name)}'")
+
+
+@app.command("list")
+def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
+    """List the macros."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        found = macros.list_macros(session)
+    if json:
+        print_json(found)
+        return
+    print_table(["macro", "actions", "added by", "updated"],
+                [[m.name, m.actions.describe(), m.created_by or "-",
+                  m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "-"]
+                 for m in found])
+
+
+@app.command()
+def show(ctx: typer.Context, name: NameArg, json: JsonOpt = False) -> None:
+    """Show a macro in the file format (or as JSON)."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        macro = macros.get_macro(session, name=name)
+    if json:
+        print_json(macro)
+    else:
+        typer.echo(macros.macro_toml(macro), nl=False)
+
+
+@app.command()
+def edit(ctx: typer.Context, name: NameArg, file: FileArg, json: JsonOpt = False) -> None:
+    """Replace a macro with a file's (its name may change); its creator or an admin."""
+    found = _read_file(file)
+    macro = _saving(file, lambda: ctx_obj(ctx).write(
+        lambda session, actor: macros.update_macro(
+            session, actor=actor, name=name, new_name=found.name, body=found.body,
+            actions=found.actions)))
+    if json:
+        print_json(macro)
+    else:
+        typer.echo(f"saved macro '{clean_line(macro.name)}'")
+
+
+@app.command()
+def remove(ctx: typer.Context, name: NameArg) -> None:
+    """Remove a macro; its creator or an admin."""
+    removed: MacroRead = ctx_obj(ctx).write(
+        lambda session, actor: macros.remove_macro(session, actor=actor, name=name))
+    typer.echo(f"removed macro '{clean_line(removed.name)}'")
+
+
+@app.command()
+def apply(
+    ctx: typer.Context,
+    name: NameArg,
+    ref: Annotated[str, typer.Argument(metavar="REF", help="Ticket reference: #1042 or 1042.")],
+    note: Annotated[bool, typer.Option("--note", help="Post it as an internal note.")] = False,
+    body: Annotated[str | None, typer.Option(
+        "--body", help="Send this text instead of the macro's body; - reads standard input.")
+    ] = None,
+    status: Annotated[str | None, typer.Option(
+        "--status", help="Send as this status instead of the macro's.")] = None,
+    minutes: Annotated[int | None, typer.Option("--minutes", metavar="N",
+                                                help="Time you spent on it.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Send a macro on a ticket: its body as a reply (or note) and its actions."""
+    number = tickets.parse_ref(ref)
+    text = read_body(body) if body is not None else None
+    ticket = ctx_obj(ctx).write(
+        lambda session, actor: macros.apply_macro(
+            session, actor=actor, number=number, macro_name=name, body=text, send_as=status,
+            public=not note, minutes=minutes))
+    if json:
+        print_json(ticket)
+    else:
+        typer.echo(f"applied '{clean_line(name)}' on {ticket.ref} (now {ticket.status})")
