@@ -20,6 +20,7 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady
 from deskterm.db.models import Counter
+from deskterm.db.search import is_search_object
 from deskterm.desk import setup
 from deskterm.desk.tickets import create_ticket
 
@@ -39,9 +40,16 @@ def _tables(store: Store) -> set[str]:
         return set(inspect(connection).get_table_names())
 
 
+def _not_search(name, type_, parent_names) -> bool:
+    """Search's FTS5 tables and GIN indexes (migration 0003) are not models: the comparison skips
+    them, as ``alembic revision --autogenerate`` does (migrations/env.py)."""
+    return not is_search_object(name)
+
+
 def _schema_differences(store: Store) -> list:
     with store.engine.connect() as connection:
-        return compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_name": _not_search})
+        return compare_metadata(context, SQLModel.metadata)
 
 
 def _set_revision(store: Store, revision: str) -> None:

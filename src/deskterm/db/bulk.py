@@ -11,7 +11,10 @@ the column order of :data:`COLUMNS`. :func:`load` writes them in one transaction
 
 On both, the secondary indexes of the big tables are dropped first and rebuilt at the end: one
 sort per index is far cheaper than keeping seven B-trees up to date row by row. Their
-definitions come from ``SQLModel.metadata``, so they never drift from the models.
+definitions come from ``SQLModel.metadata``, so they never drift from the models. Full-text
+search (:mod:`deskterm.db.search`) is treated the same way: its SQLite sync triggers and its
+PostgreSQL GIN indexes are saved from the database, dropped, and put back after the rows; on
+SQLite the FTS5 index is then built once from the loaded tables.
 """
 
 from __future__ import annotations
@@ -25,7 +28,10 @@ from sqlalchemy import JSON, Index
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlmodel import SQLModel
 
-from deskterm.db import models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from deskterm.db import (
+    models,  # noqa: F401  (registers the tables on SQLModel.metadata)
+    search,
+)
 from deskterm.db.engine import CHANGES_CHANNEL, Store
 from deskterm.db.errors import StoreBusy
 from deskterm.db.types import sqlite_timestamp
@@ -204,6 +210,7 @@ def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
                 indexes = _indexes()
                 for index in indexes:
                     connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
+                triggers = search.sqlite_suspend(connection)
                 for table, rows in batches:
                     _check_batch(table, rows)
                     if not rows:
@@ -213,8 +220,10 @@ def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
                         f"VALUES ({', '.join('?' * len(COLUMNS[table]))})",
                         _encoded(table, rows),
                     )
+                    search.sqlite_index_batch(connection, table, COLUMNS[table], rows)
                 for index in indexes:
                     connection.execute(_ddl(store, CreateIndex(index)))
+                search.sqlite_rebuild(connection, triggers)
                 connection.execute(_COUNTER_SQL)
                 connection.execute("COMMIT")
             except BaseException:
@@ -245,6 +254,7 @@ def _load_postgres(store: Store, batches: Iterable[Batch]) -> None:
                 indexes = _indexes()
                 for index in indexes:
                     cursor.execute(_ddl(store, DropIndex(index, if_exists=True)))
+                search_indexes = search.postgres_suspend(cursor)
                 for table, rows in batches:
                     _check_batch(table, rows)
                     if not rows:
@@ -255,6 +265,7 @@ def _load_postgres(store: Store, batches: Iterable[Batch]) -> None:
                             copy.write_row(row)
                 for index in indexes:
                     cursor.execute(_ddl(store, CreateIndex(index)))
+                search.postgres_rebuild(cursor, search_indexes)
                 cursor.execute(_COUNTER_SQL)
                 for table in _SERIAL_TABLES:
                     # Rows came with their ids, so the sequences never moved: continue after them.

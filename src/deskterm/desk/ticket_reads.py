@@ -9,17 +9,17 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, case, false, func, literal, not_, or_, tuple_
+from sqlalchemy import Float, and_, case, false, func, literal, not_, or_, tuple_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
+from deskterm.db import search
 from deskterm.db.models import (
     CHANNELS,
     STATUSES,
     Agent,
     Customer,
     Group,
-    Message,
     Organization,
     Tag,
     Ticket,
@@ -230,6 +230,15 @@ def _to_summary(row, tags: tuple[str, ...]) -> TicketSummary:
     )
 
 
+def rows_of(session: Session, numbers: Sequence[int]) -> list[TicketSummary]:
+    """The summaries of tickets ``numbers``, in that order (missing ones left out)."""
+    if not numbers:
+        return []
+    found = session.exec(_rows_query().where(col(Ticket.id).in_(list(numbers)))).all()
+    by_number = {row[0].id: row for row in found}
+    return summaries(session, [by_number[n] for n in numbers if n in by_number])
+
+
 def summaries(session: Session, rows: Sequence) -> list[TicketSummary]:
     tags = _tags_by_ticket(session, [row[0].id for row in rows])
     return [_to_summary(row, tags.get(row[0].id, ())) for row in rows]
@@ -311,7 +320,7 @@ def _conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
     for tag in flt.without_tags:
         conditions.append(~_has_tag(tag))
     conditions.extend(clause_condition(session, clause, me=me) for clause in flt.clauses)
-    conditions.extend(_text_condition(match.text, match.negated) for match in flt.text)
+    conditions.extend(_text_condition(session, match.text, match.negated) for match in flt.text)
     return conditions
 
 
@@ -476,21 +485,17 @@ _CLAUSE_BUILDERS = {
 CLAUSE_FIELDS = tuple(_CLAUSE_BUILDERS)
 
 
-def _text_condition(word_or_phrase: str, negated: bool):
-    """Tickets whose subject or any message (reply or note) contains ``word_or_phrase``.
+def _text_condition(session: Session, word_or_phrase: str, negated: bool):
+    """Tickets whose subject or any message (reply or internal note) contains ``word_or_phrase``
+    (``negated``: none of them does).
 
-    For now a case-insensitive substring match (LIKE with an escaped pattern; on SQLite only
-    ASCII letters fold case). This is the one place text search is decided: the search backend
-    (FTS5 / tsvector, ``db/search.py``) replaces this function's body.
+    Full-text search (:mod:`deskterm.db.search`): the term's words in that order, case-blind in
+    every alphabet; text in scripts without spaces (Chinese ...) is matched as a substring, and
+    so is a term without any letter or digit (``%``: that one reads every message). The condition
+    is a plain SQL condition on ``tickets``: it composes with every other filter, order, keyset
+    window and count.
     """
-    pattern = f"%{_escape_like(word_or_phrase)}%"
-    in_messages = (
-        select(Message.id)
-        .where(Message.ticket_id == Ticket.id, col(Message.body).ilike(pattern, escape="\\"))
-        .exists()
-    )
-    found = or_(col(Ticket.subject).ilike(pattern, escape="\\"), in_messages)
-    return not_(found) if negated else found
+    return search.ticket_condition(session, word_or_phrase, negated=negated)
 
 
 def _escape_like(text: str) -> str:
@@ -519,12 +524,18 @@ def list_tickets(
 
     Keyset paging: the order is (sort key, ticket number), so pages never skip or repeat a
     ticket even when many share a sort key, and deep pages cost as little as the first.
+    ``sort`` may also be :data:`RELEVANCE`: the best matches of the filter's words first.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit {limit} must be between 1 and {MAX_PAGE}")
+    if sort == RELEVANCE:
+        return _list_by_relevance(session, where, limit, cursor, me)
     name, descending = _parse_sort(sort)
     key = SORT_KEYS[name]
-    query = _rows_query().where(*_conditions(session, where, me))
+    # The page's numbers first, from the tickets table alone (an index walk in the sort's
+    # order), then their rows: joining names onto every matching ticket before the LIMIT
+    # costs seconds when a million match.
+    query = select(Ticket.id).where(*_conditions(session, where, me))
     if cursor:
         value, number = _decode_cursor(cursor, sort)
         bound = tuple_(literal(value, key.type), literal(number))
@@ -535,12 +546,75 @@ def list_tickets(
     else:
         order = [key.desc(), col(Ticket.id).desc()] if descending else [key.asc(),
                                                                          col(Ticket.id).asc()]
-    rows = session.exec(query.order_by(*order).limit(limit + 1)).all()
-    items = summaries(session, rows[:limit])
+    numbers = session.exec(query.order_by(*order).limit(limit + 1)).all()
+    items = rows_of(session, numbers[:limit])
+    rows = numbers
     next_cursor = None
     if len(rows) > limit:
         last = items[-1]
         next_cursor = _encode_cursor(sort, sort_value(sort, last), last.number)
+    return Page(items=tuple(items), next_cursor=next_cursor)
+
+
+RELEVANCE = "relevance"
+"""A further order for :func:`list_tickets`: the tickets best matching the filter's words first.
+
+The score is the sum over a ticket's matching subject and messages of ``bm25`` (SQLite) or
+``ts_rank`` (PostgreSQL), ties broken by ticket number. Ranking is only worth it for a selective
+search: when the filter has no words, or its words match more than
+:data:`deskterm.db.search.RANK_DOCUMENTS` documents, the list comes in ``-updated`` order instead,
+and so do the pages after it (their cursors are ``-updated`` cursors, which this sort accepts).
+"""
+_FALLBACK = "-updated"
+
+
+def _cursor_sort(cursor: str) -> object:
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        return json.loads(raw)[0]
+    except (ValueError, TypeError, IndexError, KeyError):
+        return None
+
+
+def _decode_relevance_cursor(cursor: str) -> tuple[float, int]:
+    refused = InvalidInput(f"cursor '{cursor[:40]}' is not one this desk handed out")
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        cursor_sort, value, number = json.loads(raw)
+    except (ValueError, TypeError):
+        raise refused from None
+    if cursor_sort != RELEVANCE:
+        raise InvalidInput(f"cursor belongs to sort '{cursor_sort}', not '{RELEVANCE}'")
+    if (not _is_int32(number) or isinstance(value, bool)
+            or not isinstance(value, int | float) or value != value):
+        raise refused
+    return float(value), number
+
+
+def _list_by_relevance(session: Session, where: TicketFilter, limit: int, cursor: str | None,
+                       me: str | None) -> Page:
+    if cursor and _cursor_sort(cursor) == _FALLBACK:
+        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, cursor=cursor,
+                            me=me)
+    terms = [match.text for match in where.text if not match.negated]
+    scores = search.relevance(session, terms) if terms else None
+    if scores is None:
+        if cursor:
+            _decode_relevance_cursor(cursor)  # refuses a cursor that was never handed out
+        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, me=me)
+    query = (_rows_query().add_columns(scores.c.score)
+             .join(scores, scores.c.ticket_id == Ticket.id)
+             .where(*_conditions(session, where, me)))
+    if cursor:
+        score, number = _decode_relevance_cursor(cursor)
+        query = query.where(tuple_(scores.c.score, Ticket.id)
+                            > tuple_(literal(score, Float), literal(number)))
+    rows = session.exec(query.order_by(scores.c.score, col(Ticket.id)).limit(limit + 1)).all()
+    items = summaries(session, [tuple(row)[:-1] for row in rows[:limit]])
+    next_cursor = None
+    if len(rows) > limit:
+        last = rows[limit - 1]
+        next_cursor = _encode_cursor(RELEVANCE, float(last[-1]), last[0].id)
     return Page(items=tuple(items), next_cursor=next_cursor)
 
 

@@ -5,6 +5,7 @@ from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
 import deskterm.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from deskterm.db.search import is_search_object
 from deskterm.db.types import UTCDateTime
 
 config = context.config
@@ -18,6 +19,12 @@ def render_item(type_, obj, autogen_context):
     return False
 
 
+def include_name(name, type_, parent_names) -> bool:
+    """Leave search's FTS5 tables and GIN indexes (``search_*``, made by revision 0003 and not
+    models) out of autogenerate's comparison, or it would offer to drop them."""
+    return not is_search_object(name)
+
+
 def run_migrations(connection) -> None:
     context.configure(
         connection=connection,
@@ -25,6 +32,7 @@ def run_migrations(connection) -> None:
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
         render_item=render_item,
+        include_name=include_name,
     )
     with context.begin_transaction():
         context.run_migrations()

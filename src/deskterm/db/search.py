@@ -1,0 +1,501 @@
+"""Full-text search over ticket subjects and every message body (replies and internal notes).
+
+The filter language's bare words and quoted phrases become conditions on ``tickets`` made here
+(:func:`ticket_condition`); they compose with every other filter, order and window, and every
+user text reaches the database as a bound parameter. The schema objects come from migration 0003;
+their names all start with ``search_`` (:func:`is_search_object`), which is how Alembic's schema
+comparison and the bulk loader tell them apart from the models' tables and indexes.
+
+What matches
+------------
+A term matches a ticket when its subject or one of its messages holds the term's words in that
+order (a word is a phrase of one). Case never matters, in any alphabet. Words are runs of letters
+and digits, so Polish, Russian, Hebrew and Persian words are found as typed; punctuation only
+separates words (``e-mail`` is the phrase ``e mail``; a term with no letter or digit at all, such
+as ``%`` or ``:-)``, is looked for as a literal substring of every subject and message: no index
+helps with that, so it reads them all). On SQLite accents are ignored too (``zamowienie`` finds
+``zamówienie``; ``ł`` is a letter of its own); PostgreSQL's ``simple`` configuration keeps them.
+
+Scripts written without spaces between words (Chinese, Japanese, Korean, Thai ...: the
+:data:`CJK_RANGES`) have no word boundaries to go by, so their text is also indexed by substrings:
+a term containing such a character matches any ticket whose subject or a message contains it as
+a substring, of any length. Terms in other scripts of three or more characters are also looked
+for as substrings in those documents, so ``vpn`` finds ``VPN每隔几分钟就断开``.
+
+SQLite: FTS5
+------------
+- ``search_text``: a contentless FTS5 table (``unicode61 remove_diacritics 2``) with one document
+  per subject and per message. The rowid names the ticket: ``ticket << 32`` for the subject,
+  ``ticket << 32 | message id`` for a message, so a match yields its ticket number without a
+  lookup in ``messages`` and "does ticket T match" is one seek (``rowid BETWEEN T << 32 AND ...``).
+  That costs index size: rowid deltas take about 4 bytes more per (word, document) pair than
+  dense message ids would (measured on the 1M-ticket demo: 541 MB for subjects + messages, against
+  about 260 MB with dense rowids); the lookups it saves decide whether a word found in most
+  tickets is counted in under a second. Contentless means the text is not stored twice; a
+  document is deleted by handing FTS5 its old text, which the triggers have (``OLD.body``).
+- ``search_cjk``: a trigram FTS5 table holding only documents with a :data:`CJK_RANGES`
+  character (3% of the demo's), with their text, same rowids. Terms of three or more characters
+  are trigram phrases (indexed); shorter ones scan this small table with ``instr`` (SQLite 3.40's
+  trigram LIKE finds nothing for patterns under three characters). A trigram index of every
+  message would be several times the size of the desk.
+- Triggers on ``tickets`` (insert, subject change, delete) and ``messages`` (insert, change,
+  delete) keep both in the same transaction as the write, whoever writes (domain, import, CLI).
+- Bulk loads (:mod:`deskterm.db.bulk`) drop the triggers, fill ``search_cjk`` from the rows as
+  they stream in, build ``search_text`` with two ``INSERT ... SELECT`` at the end, and put the
+  triggers back from their saved definitions.
+
+Which SQL a condition compiles to (SQLite) is decided per statement, because the fastest plan
+depends on how common the term is and what the statement does with it:
+
+- a term in fewer than :data:`RARE_DOCUMENTS` documents, or any statement without LIMIT (counts):
+  ``tickets.id IN (SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?)``, which SQLite
+  drives from the matches (a count of a word in 80% of a million tickets: ~0.5 s);
+- a common term in a short window ordered by an index of ``tickets`` (the queue's pages): a
+  correlated ``EXISTS`` probe per ticket in index order (a few milliseconds for ``the``), when
+  the expected number of probes (window end / share of recent tickets matching) is within
+  :data:`PROBE_BUDGET`; otherwise ``+tickets.id IN (...)``: the matches are collected once and
+  the index order is walked (the ``+`` keeps SQLite from sorting every match instead).
+
+The share is sampled on the newest :data:`SAMPLE_TICKETS` tickets, the ones a queue page shows
+first. Statements holding such a condition are not cached by SQLAlchemy (each compiles afresh).
+
+PostgreSQL: tsvector + GIN, pg_trgm
+-----------------------------------
+GIN expression indexes on ``to_tsvector('simple', subject)`` and ``to_tsvector('simple', body)``
+(no extra column: COPY writes nothing more, and each index is built once after a bulk load), and
+partial ``gin_trgm_ops`` indexes over the rows with a CJK character, for ``ILIKE`` substrings. A
+term is ``phraseto_tsquery('simple', :term)``; the planner picks the join order with its
+statistics.
+
+Relevance
+---------
+:func:`relevance` scores the tickets matching any of the given terms: the sum over their
+matching documents of ``bm25`` (SQLite) or ``ts_rank`` (PostgreSQL, subjects counting double),
+negated on PostgreSQL so that lower is better on both. It refuses (returns ``None``) when more
+than a cap of documents match: ranking half the desk costs seconds and tells nothing, so the
+caller falls back to its usual order.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import Boolean, Float, Integer, false, text, true
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql import ColumnElement, column
+from sqlalchemy.sql.elements import BindParameter, TextClause, UnaryExpression
+from sqlmodel import Session
+
+from deskterm.db.models import Ticket
+
+PREFIX = "search_"
+TEXT_TABLE = "search_text"
+CJK_TABLE = "search_cjk"
+
+CJK_RANGES = ((0x0E00, 0x0EFF), (0x1000, 0x109F), (0x1780, 0x17FF), (0x2E80, 0x9FFF),
+              (0xAC00, 0xD7AF), (0xF900, 0xFAFF), (0xFF00, 0xFFEF), (0x20000, 0x3FFFF))
+"""Scripts written without spaces between words: Thai and Lao, Myanmar, Khmer, CJK radicals to
+unified ideographs (kana, Bopomofo and Hangul Jamo included), Hangul syllables, CJK compatibility
+ideographs, full-width forms, CJK extensions B to H. Migration 0003 holds the same list (its
+triggers test ``GLOB '*[...]*'``)."""
+CJK_CLASS = "".join(f"{chr(low)}-{chr(high)}" for low, high in CJK_RANGES)
+_CJK = re.compile(f"[{CJK_CLASS}]")
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+SHIFT = 32
+"""A document's rowid is ``ticket << SHIFT`` (subject) or ``ticket << SHIFT | message id``."""
+_SPAN = (1 << SHIFT) - 1
+
+RARE_DOCUMENTS = 20_000
+"""Below this many matching documents a term is collected first in every statement."""
+SAMPLE_TICKETS = 2_000
+"""How many of the newest tickets are looked at to estimate the share a common term matches."""
+PROBE_BUDGET = 1_000
+"""Most tickets a window may expect to probe one by one before collecting the matches wins."""
+RANK_DOCUMENTS = 20_000
+"""Most matching documents :func:`relevance` ranks."""
+
+
+def is_search_object(name: str | None) -> bool:
+    """Whether a table, trigger or index belongs to search (is made by migration 0003)."""
+    return bool(name) and str(name).startswith(PREFIX)
+
+
+def has_cjk(value: str | None) -> bool:
+    """Whether ``value`` holds a character of a script written without spaces."""
+    return value is not None and not value.isascii() and _CJK.search(value) is not None
+
+
+def searchable(term: str) -> bool:
+    """Whether ``term`` has anything to look for: a letter or a digit."""
+    return any(ch.isalnum() for ch in term)
+
+
+def fts_string(term: str) -> str:
+    """``term`` as one FTS5 string: a phrase of its tokens, whatever characters it holds."""
+    return '"' + term.replace('"', '""') + '"'
+
+
+def _like_pattern(term: str) -> str:
+    escaped = term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+@dataclass(frozen=True)
+class _Part:
+    """One way a term is looked for.
+
+    ``words``: as a phrase of words; ``trigrams``: as a substring of three or more characters of
+    the CJK documents; ``scan``: as a shorter substring of them (read one by one on SQLite);
+    ``literal``: a term without a letter or digit, as a substring of every subject and message
+    (no index can help: this reads them all).
+    """
+
+    kind: str
+    term: str
+
+
+def _parts(term: str) -> tuple[_Part, ...]:
+    # Control characters separate words like spaces do (and PostgreSQL refuses NUL in text).
+    term = " ".join(_CONTROL.sub(" ", term).split())
+    if not term:
+        return ()
+    if not searchable(term):
+        return (_Part("literal", term),)
+    if has_cjk(term):
+        return (_Part("trigrams" if len(term) >= 3 else "scan", term),)
+    if len(term) >= 3:
+        return (_Part("words", term), _Part("trigrams", term))
+    return (_Part("words", term),)
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+_TICKET_DOCS = f"BETWEEN tickets.id << {SHIFT} AND (tickets.id << {SHIFT}) + {_SPAN}"
+
+
+def _sqlite_table(part: _Part) -> str:
+    return TEXT_TABLE if part.kind == "words" else CJK_TABLE
+
+
+def _sqlite_where(part: _Part, name: str) -> str:
+    if part.kind == "scan":
+        if part.term.lower() == part.term.upper():  # nothing to fold: Chinese, Japanese ...
+            return f"instr(text, :{name}) > 0"
+        return f"instr(lower(text), lower(:{name})) > 0"
+    table = _sqlite_table(part)
+    return f"{table} MATCH :{name}"
+
+
+def _sqlite_value(part: _Part) -> str:
+    if part.kind == "literal":
+        return _like_pattern(part.term)
+    return part.term if part.kind == "scan" else fts_string(part.term)
+
+
+def _sqlite_select(part: _Part, name: str, what: str = f"rowid >> {SHIFT}") -> str:
+    return f"SELECT {what} FROM {_sqlite_table(part)} WHERE {_sqlite_where(part, name)}"
+
+
+_LIKE = "LIKE :{} ESCAPE '\\'"
+
+
+def _sqlite_set(part: _Part, name: str) -> str:
+    """The numbers of the tickets one part matches (a ticket may come more than once)."""
+    if part.kind == "literal":
+        like = _LIKE.format(name)
+        return (f"SELECT s.id FROM tickets s WHERE s.subject {like} "
+                f"UNION ALL SELECT m.ticket_id FROM messages m WHERE m.body {like}")
+    return _sqlite_select(part, name)
+
+
+def _sqlite_probe(part: _Part, name: str) -> str:
+    """Whether the ticket at hand (``tickets.id``) matches one part."""
+    if part.kind == "literal":
+        like = _LIKE.format(name)
+        return (f"(tickets.subject {like} OR EXISTS (SELECT 1 FROM messages m "
+                f"WHERE m.ticket_id = tickets.id AND m.body {like}))")
+    return (f"EXISTS (SELECT 1 FROM {_sqlite_table(part)} WHERE rowid {_TICKET_DOCS} "
+            f"AND {_sqlite_where(part, name)})")
+
+
+def _bound(sql: str, parts: Sequence[_Part]) -> TextClause:
+    return text(sql).bindparams(*(
+        BindParameter(f"search_{i}", _sqlite_value(part), unique=True)
+        for i, part in enumerate(parts)
+    ))
+
+
+class _SqliteMatch(ColumnElement[bool]):
+    """Tickets matching one term on SQLite; the SQL is chosen when the statement compiles."""
+
+    inherit_cache = False  # the choice depends on the statement's LIMIT/OFFSET values
+    type = Boolean()
+    _is_implicitly_boolean = True  # a condition, not a column: no "= 1" after it on SQLite
+
+    def __init__(self, parts: tuple[_Part, ...], negated: bool, rare: bool, share: float):
+        self.parts = parts
+        self.negated = negated
+        self.rare = rare
+        self.share = share
+
+    def form(self, statement) -> str:
+        """``in`` (collect, let SQLite drive), ``scan`` (collect, walk the order) or ``probe``."""
+        if self.rare:
+            return "in"
+        end = _window_end(statement)
+        if end is None or not _index_ordered(statement):
+            return "in"
+        share = 1.0 - self.share if self.negated else self.share
+        return "probe" if end / max(share, 1e-6) <= PROBE_BUDGET else "scan"
+
+    def clause(self, form: str) -> TextClause:
+        names = [f"search_{i}" for i in range(len(self.parts))]
+        if form == "probe":
+            probes = " OR ".join(_sqlite_probe(part, name)
+                                 for part, name in zip(self.parts, names, strict=True))
+            sql = f"NOT ({probes})" if self.negated else f"({probes})"
+        else:
+            found = " UNION ALL ".join(_sqlite_set(part, name)
+                                       for part, name in zip(self.parts, names, strict=True))
+            target = "+tickets.id" if form == "scan" else "tickets.id"
+            sql = f"{target} {'NOT IN' if self.negated else 'IN'} ({found})"
+        return _bound(sql, self.parts)
+
+
+@compiles(_SqliteMatch)
+def _compile_sqlite_match(element: _SqliteMatch, compiler, **kw) -> str:
+    statement = compiler.stack[-1].get("selectable") if compiler.stack else None
+    return compiler.process(element.clause(element.form(statement)), **kw)
+
+
+def _window_end(statement) -> int | None:
+    """``LIMIT + OFFSET`` of a statement with a plain integer LIMIT, else None."""
+    limit = getattr(getattr(statement, "_limit_clause", None), "value", None)
+    if not isinstance(limit, int) or isinstance(limit, bool):
+        return None
+    offset = getattr(getattr(statement, "_offset_clause", None), "value", None)
+    return limit + (offset if isinstance(offset, int) else 0)
+
+
+def _index_ordered(statement) -> bool:
+    """Whether every ORDER BY term is a ``tickets`` column some index of the table leads with,
+    so SQLite can walk the order and stop after the window (a sort would probe every ticket)."""
+    table = Ticket.__table__
+    leading = {"id"} | {index.columns[0].name for index in table.indexes if index.columns}
+    for clause in getattr(statement, "_order_by_clauses", ()):
+        element = clause
+        while isinstance(element, UnaryExpression):
+            element = element.element
+        if getattr(element, "table", None) is not table or getattr(element, "name",
+                                                                     None) not in leading:
+            return False
+    return True
+
+
+def _scalar(session: Session, sql: str, params: dict) -> object:
+    return session.execute(text(sql), params).scalar()
+
+
+def _sqlite_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool, float]:
+    """(rare, share): fewer than RARE_DOCUMENTS matching documents, or else the share of the
+    newest tickets that match."""
+    indexed = [part for part in parts if part.kind in ("words", "trigrams")]
+    if not indexed:
+        return True, 0.0
+    params = {f"search_{i}": _sqlite_value(part) for i, part in enumerate(indexed)}
+    found = " UNION ALL ".join(_sqlite_select(part, f"search_{i}", "1")
+                               for i, part in enumerate(indexed))
+    documents = _scalar(session, f"SELECT count(*) FROM ({found} LIMIT {RARE_DOCUMENTS})", params)
+    if documents < RARE_DOCUMENTS:
+        return True, 0.0
+    newest = _scalar(session, "SELECT max(id) FROM tickets", {}) or 0
+    oldest = _scalar(session, "SELECT min(id) FROM tickets", {}) or 0
+    first = max(oldest, newest - SAMPLE_TICKETS + 1)
+    recent = " UNION ".join(
+        f"{_sqlite_select(part, f'search_{i}')} AND rowid >= :search_first"
+        for i, part in enumerate(indexed)
+    )
+    hits = _scalar(session, f"SELECT count(*) FROM ({recent})",
+                   {**params, "search_first": first << SHIFT})
+    return False, min(1.0, hits / max(newest - first + 1, 1))
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+_TSVECTOR = "to_tsvector('simple'::regconfig, {})"
+_TSQUERY = "phraseto_tsquery('simple'::regconfig, :{})"
+_CJK_ROWS = f"{{}} ~ '[{CJK_CLASS}]'"
+
+
+def _postgres_hits(part: _Part, name: str, score: bool = False) -> str:
+    """(ticket id[, score]) of the documents matching one part."""
+    if part.kind == "words":
+        query = _TSQUERY.format(name)
+        body, subject = _TSVECTOR.format("m.body"), _TSVECTOR.format("s.subject")
+        rank_m = f", -ts_rank({body}, {query})" if score else ""
+        rank_s = f", -2 * ts_rank({subject}, {query})" if score else ""
+        return (f"SELECT m.ticket_id{rank_m} FROM messages m WHERE {body} @@ {query} "
+                f"UNION ALL SELECT s.id{rank_s} FROM tickets s WHERE {subject} @@ {query}")
+    if part.kind == "literal":
+        return (f"SELECT m.ticket_id FROM messages m WHERE m.body ILIKE :{name} "
+                f"UNION ALL SELECT s.id FROM tickets s WHERE s.subject ILIKE :{name}")
+    rank = ", -0.1" if score else ""
+    return (f"SELECT m.ticket_id{rank} FROM messages m "
+            f"WHERE {_CJK_ROWS.format('m.body')} AND m.body ILIKE :{name} "
+            f"UNION ALL SELECT s.id{rank} FROM tickets s "
+            f"WHERE {_CJK_ROWS.format('s.subject')} AND s.subject ILIKE :{name}")
+
+
+def _postgres_value(part: _Part) -> str:
+    return part.term if part.kind == "words" else _like_pattern(part.term)
+
+
+def _postgres_condition(parts: tuple[_Part, ...], negated: bool) -> TextClause:
+    found = " UNION ALL ".join(_postgres_hits(part, f"search_{i}") for i, part in enumerate(parts))
+    sql = f"EXISTS (SELECT 1 FROM ({found}) AS hits(id) WHERE hits.id = tickets.id)"
+    return text(f"NOT {sql}" if negated else sql).bindparams(*(
+        BindParameter(f"search_{i}", _postgres_value(part), unique=True)
+        for i, part in enumerate(parts)
+    ))
+
+
+# --- Conditions and relevance -------------------------------------------------------------------
+
+
+def ticket_condition(session: Session, term: str, *, negated: bool = False) -> ColumnElement:
+    """Tickets whose subject or a message contains ``term`` (``negated``: none of them does).
+
+    The condition refers to ``tickets.id``: use it in statements over the ``tickets`` table.
+    """
+    parts = _parts(term)
+    if not parts:
+        return true() if negated else false()
+    if session.get_bind().dialect.name == "sqlite":
+        rare, share = _sqlite_estimate(session, parts)
+        return _SqliteMatch(parts, negated, rare, share)
+    return _postgres_condition(parts, negated)
+
+
+def relevance(session: Session, terms: Sequence[str], *, cap: int | None = None):
+    """A subquery ``(ticket_id, score)`` over the tickets matching any of ``terms``, the most
+    relevant with the lowest score; None when no term is searchable or more than ``cap``
+    (default :data:`RANK_DOCUMENTS`) documents match: ranking them is not worth it."""
+    cap = RANK_DOCUMENTS if cap is None else cap
+    parts = [part for term in dict.fromkeys(terms) for part in _parts(term)
+             if part.kind != "literal"]
+    if not parts:
+        return None
+    if session.get_bind().dialect.name == "sqlite":
+        sql, params = _sqlite_ranking(parts)
+    else:
+        sql = " UNION ALL ".join(_postgres_hits(part, f"search_{i}", score=True)
+                                 for i, part in enumerate(parts))
+        params = {f"search_{i}": _postgres_value(part) for i, part in enumerate(parts)}
+    documents = _scalar(session, f"SELECT count(*) FROM (SELECT 1 FROM ({sql}) AS d LIMIT "
+                                 f"{cap + 1}) AS n", params)
+    if documents > cap:
+        return None
+    ranked = (f"SELECT d.ticket_id AS ticket_id, sum(d.score) AS score FROM ({sql}) "
+              "AS d(ticket_id, score) GROUP BY d.ticket_id")
+    if session.get_bind().dialect.name == "sqlite":  # SQLite names a subquery's columns itself
+        ranked = (f"SELECT ticket_id, sum(score) AS score FROM ({sql}) GROUP BY ticket_id")
+    return (text(ranked).bindparams(*(BindParameter(key, value, unique=True)
+                                      for key, value in params.items()))
+            .columns(column("ticket_id", Integer), column("score", Float))
+            .subquery("search_rank"))
+
+
+def _sqlite_ranking(parts: Sequence[_Part]) -> tuple[str, dict[str, str]]:
+    """One bm25-scored MATCH per table for all the terms (their phrases ORed), scans scored -1."""
+    selects, params = [], {}
+    for table, kind in ((TEXT_TABLE, "words"), (CJK_TABLE, "trigrams")):
+        phrases = [fts_string(part.term) for part in parts if part.kind == kind]
+        if phrases:
+            name = f"search_{len(params)}"
+            params[name] = " OR ".join(phrases)
+            selects.append(f"SELECT rowid >> {SHIFT} AS ticket_id, bm25({table}) AS score "
+                           f"FROM {table} WHERE {table} MATCH :{name}")
+    for part in parts:
+        if part.kind == "scan":
+            name = f"search_{len(params)}"
+            params[name] = part.term
+            selects.append(f"SELECT rowid >> {SHIFT} AS ticket_id, -1.0 AS score FROM {CJK_TABLE}"
+                           f" WHERE {_sqlite_where(part, name)}")
+    return " UNION ALL ".join(selects), params
+
+
+# --- Bulk loads ---------------------------------------------------------------------------------
+
+
+def _sqlite_has_search(connection) -> bool:
+    return connection.execute(
+        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TEXT_TABLE,)
+    ).fetchone() is not None
+
+
+_BULK_HASH_BYTES = 128 * 1024 * 1024
+_DEFAULT_HASH_BYTES = 1024 * 1024
+
+
+def sqlite_suspend(connection) -> list[str]:
+    """Drop the sync triggers for a bulk load (inside its transaction); returns their SQL."""
+    saved = [sql for name, sql in connection.execute(
+        "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
+        if is_search_object(name)]
+    for sql in saved:
+        connection.execute(f"DROP TRIGGER {sql.split()[2]}")
+    return saved
+
+
+def sqlite_index_batch(connection, table: str, columns: Sequence[str],
+                       rows: Iterable[tuple]) -> None:
+    """Put the CJK documents among freshly loaded ``tickets``/``messages`` rows into search_cjk."""
+    if table not in ("tickets", "messages") or not _sqlite_has_search(connection):
+        return
+    at = {name: i for i, name in enumerate(columns)}
+    if table == "tickets":
+        ticket, message, body = at["id"], None, at["subject"]
+    else:
+        ticket, message, body = at["ticket_id"], at["id"], at["body"]
+    documents = [((row[ticket] << SHIFT) | (row[message] if message is not None else 0), row[body])
+                 for row in rows if has_cjk(row[body])]
+    if documents:
+        connection.executemany(f"INSERT INTO {CJK_TABLE}(rowid, text) VALUES (?, ?)", documents)
+
+
+def sqlite_rebuild(connection, saved_triggers: Sequence[str]) -> None:
+    """Index every subject and message in search_text, then put the triggers back."""
+    if _sqlite_has_search(connection):
+        # FTS5 writes its pending terms out as a segment whenever they pass 'hashsize' (1 MiB by
+        # default), and merges segments as they pile up: fewer, bigger segments build the index
+        # of a million tickets in about a third of the time.
+        configure = f"INSERT INTO {TEXT_TABLE}({TEXT_TABLE}, rank) VALUES ('hashsize', ?)"
+        connection.execute(configure, (_BULK_HASH_BYTES,))
+        connection.execute(f"INSERT INTO {TEXT_TABLE}(rowid, text) "
+                           f"SELECT id << {SHIFT}, subject FROM tickets")
+        connection.execute(f"INSERT INTO {TEXT_TABLE}(rowid, text) "
+                           f"SELECT (ticket_id << {SHIFT}) | id, body FROM messages")
+        connection.execute(configure, (_DEFAULT_HASH_BYTES,))
+    for sql in saved_triggers:
+        connection.execute(sql)
+
+
+def postgres_suspend(cursor) -> list[str]:
+    """Drop the search indexes for a bulk load (inside its transaction); returns their SQL."""
+    cursor.execute("SELECT indexname, indexdef FROM pg_indexes "
+                   "WHERE schemaname = current_schema() ORDER BY indexname")
+    saved = [(name, sql) for name, sql in cursor.fetchall() if is_search_object(name)]
+    for name, _sql in saved:
+        cursor.execute(f'DROP INDEX "{name}"')
+    return [sql for _name, sql in saved]
+
+
+def postgres_rebuild(cursor, saved_indexes: Sequence[str]) -> None:
+    """Build the search indexes again, each in one pass over its table."""
+    if saved_indexes:
+        cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")
+    for sql in saved_indexes:
+        cursor.execute(sql)
