@@ -19,11 +19,12 @@ def binding_ids() -> set[str]:
     """The id of every binding of the console (the names a keymap may use)."""
     from deskterm.screens import dialogs, pickers
     from deskterm.screens.queue import QueueScreen
-    from deskterm.screens.ticket import TicketScreen
+    from deskterm.screens.ticket import SendAs, TicketScreen
     from deskterm.widgets.ticket_table import TicketTable
 
-    owners = [DeskApp, QueueScreen, TicketScreen, TicketTable, pickers.Picker,
-              pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView, dialogs.EditTags]
+    owners = [DeskApp, QueueScreen, TicketScreen, TicketTable, SendAs, pickers.Picker,
+              pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView, dialogs.EditTags,
+              dialogs.Ask, dialogs.Escalate]
     return {binding.id for owner in owners for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}
 

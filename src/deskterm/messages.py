@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 from textual.message import Message
 
+from deskterm.desk.drafts import DraftRead
+from deskterm.desk.presence import Present
 from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
 from deskterm.desk.views import SavedViewRead
 
@@ -78,6 +80,7 @@ class TicketLoaded(Message):
 
     detail: TicketDetail
     history: list[TicketSummary]
+    draft: DraftRead | None = None
 
 
 @dataclass
@@ -95,3 +98,11 @@ class TicketStale(Message):
     """A field change was refused: someone changed the ticket first (who and what)."""
 
     message: str
+
+
+@dataclass
+class PresenceChanged(Message):
+    """Who else has this ticket open (a heartbeat's answer)."""
+
+    number: int
+    present: list[Present]

@@ -3,9 +3,11 @@ saved views, sorting, opening tickets, the palette, key remapping and live updat
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 import textwrap
+from pathlib import Path
 
 from textual import events
 
@@ -417,3 +419,39 @@ async def test_mouse_wheel_and_a_scrollbar_jump_load_the_rows_they_show(desk_sto
         assert all(grid.row_at(top + i) is not None for i in range(grid.page_size)
                    if top + i < grid.total)
         assert grid.row_at(grid.total - 1).number == 1001
+
+
+async def test_m_sends_a_macro_to_each_selected_ticket(desk_store):
+    from deskterm.desk import macros
+    from deskterm.desk.auth import resolve_actor
+
+    with desk_store.read() as session:
+        ada = resolve_actor(session, username="ada")
+    desk_store.write(lambda s: macros.add_macro(
+        s, actor=ada, name="Known outage", body="Hi {{requester.first_name}}, a known outage.",
+        actions=macros.MacroActions(add_tags=("outage",))))
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        grid = table(app)
+        numbers = [grid.row_at(0).number, grid.row_at(1).number]
+        await pilot.press("x", "x", "m")
+        await settle(pilot)
+        await type_text(pilot, "outage")
+        await pilot.press("enter")
+        await settle(pilot)
+        with desk_store.read() as session:
+            for number in numbers:
+                stored = get_ticket(session, number=number)
+                assert stored.messages[-1].body.endswith("a known outage.")
+                assert "outage" in stored.ticket.tags
+
+
+def test_every_documented_binding_id_exists():
+    from deskterm.app import binding_ids
+
+    readme = (Path(__file__).parents[2] / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("**Remapping keys.**"):readme.index("**Customer text is")]
+    documented = set(re.findall(r"`([a-z-]+\.[a-z-]+)`", section)) - {"config.toml"}
+    assert documented <= binding_ids()
+    assert {"queue.take", "ticket.reply", "ticket.send"} <= documented

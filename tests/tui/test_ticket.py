@@ -194,3 +194,176 @@ async def test_other_tickets_of_the_requester_open_from_the_sidebar(desk_store):
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
+
+
+async def test_the_draft_is_stored_while_typing_and_comes_back(desk_store):
+    from deskterm.desk.drafts import get_draft
+
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        await pilot.press("n")
+        await type_text(pilot, "Checked the logs")
+        await until(pilot, lambda: _draft(desk_store, number) is not None,
+                    what="the draft in the store")
+        await settle(pilot)
+    # The console is gone without sending (as when an SSH connection drops): a new one on
+    # the same ticket shows the note again.
+    with desk_store.read() as session:
+        stored = get_draft(session, agent="ada", number=number)
+    assert (stored.kind, stored.body) == ("note", "Checked the logs")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        assert screen.composer.display and screen.composer.kind == "note"
+        assert screen.composer.text == "Checked the logs"
+        await type_text(pilot, ", nothing there.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert detail(desk_store, number).messages[-1].body == "Checked the logs, nothing there."
+    assert _draft(desk_store, number) is None
+
+
+def _draft(store, number):
+    from deskterm.desk.drafts import get_draft
+
+    with store.read() as session:
+        return get_draft(session, agent="ada", number=number)
+
+
+async def test_time_spent_is_kept_on_the_message_and_summed(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        for minutes in ("15", "50"):
+            await pilot.press("n")
+            await type_text(pilot, "Worked on it")
+            screen.query_one("#composer-minutes").value = minutes
+            await pilot.press("ctrl+s")
+            await settle(pilot)
+        stored = detail(desk_store, number)
+        assert [m.minutes for m in stored.messages[-2:]] == [15, 50]
+        assert stored.minutes_spent == 65
+        assert "1h 05m" in str(screen.query_one("#ticket-fields").render())
+
+
+async def test_teammates_on_the_same_ticket_are_shown(any_desk_store):
+    from deskterm.desk import presence
+
+    store = any_desk_store
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        bert = as_agent(store, "bert")
+        store.write(lambda s: presence.heartbeat(s, actor=bert, number=screen.number,
+                                                 activity="writing"))
+        screen.beat()
+        await settle(pilot)
+        line = screen.query_one("#ticket-presence")
+        assert line.display and "Bert Baker is writing" in str(line.render())
+        with store.read() as session:
+            ada_there = presence.present(session, number=screen.number, me=bert)
+        assert [p.username for p in ada_there] == ["ada"]
+        number = screen.number
+    # Leaving the ticket (here: quitting) removes ada at once; bert's heartbeat expires.
+    await _eventually(lambda: not _present(store, number, bert))
+
+
+def _present(store, number, me):
+    from deskterm.desk import presence
+
+    with store.read() as session:
+        return presence.present(session, number=number, me=me)
+
+
+async def _eventually(condition, timeout: float = 5.0) -> None:
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError("condition never held")
+
+
+def _add_macro(store, admin_name: str = "ada") -> None:
+    from deskterm.desk import macros
+
+    actor = as_agent(store, admin_name)
+    store.write(lambda s: macros.add_macro(
+        s, actor=actor, name="Password reset",
+        body="Hi {{requester.first_name}}, your password for {{ticket.ref}} is reset. "
+             "{{agent.name}}",
+        actions=macros.MacroActions(status="pending", add_tags=("password",))))
+
+
+async def test_a_macro_fills_the_composer_and_its_actions_apply_on_send(desk_store):
+    _add_macro(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        first = detail(desk_store, number).requester.name.split()[0]
+        await pilot.press("m")
+        await settle(pilot)
+        await type_text(pilot, "Password")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.composer.display and screen.macro == "Password reset"
+        assert screen.composer.text.startswith(f"Hi {first}, your password for #{number}")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("enter")  # send as the preselected status
+        await settle(pilot)
+        stored = detail(desk_store, number)
+        assert stored.messages[-1].body.endswith("is reset. Ada Admin")
+        assert stored.ticket.status == "pending" and "password" in stored.ticket.tags
+
+
+async def test_escalate_needs_a_reason_and_moves_up_a_tier(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        await pilot.press("e")
+        await settle(pilot)
+        await pilot.press("enter")  # no reason: refused, the dialog stays
+        await settle(pilot)
+        assert type(app.screen).__name__ == "Escalate"
+        await type_text(pilot, "needs a network engineer")
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = detail(desk_store, number)
+        assert stored.ticket.tier == 2
+        assert any("needs a network engineer" in m.body and not m.public
+                   for m in stored.messages)
+
+
+async def test_merge_and_link_from_the_ticket_screen(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        source = screen.number
+        target = 1002 if source != 1002 else 1003
+        await pilot.press("L")
+        await settle(pilot)
+        await type_text(pilot, f"#{target}")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [t.number for t in detail(desk_store, source).links.related] == [target]
+        assert f"#{target}" in str(screen.query_one("#links").render())
+        await pilot.press("M")
+        await settle(pilot)
+        await type_text(pilot, str(target))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("y")
+        await settle(pilot)
+        merged = detail(desk_store, source)
+        assert merged.ticket.status == "closed" and merged.merged_into == target
+        assert screen.number == target  # the screen follows to the target

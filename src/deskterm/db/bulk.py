@@ -32,7 +32,7 @@ from deskterm.db import (
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
     search,
 )
-from deskterm.db.engine import CHANGES_CHANNEL, Store
+from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
 from deskterm.db.types import sqlite_timestamp
 
@@ -225,6 +225,7 @@ def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
                     connection.execute(_ddl(store, CreateIndex(index)))
                 search.sqlite_rebuild(connection, triggers)
                 connection.execute(_COUNTER_SQL)
+                connection.execute(BUMP_CHANGES_SQL, {"name": CHANGES_COUNTER})  # consoles
                 connection.execute("COMMIT")
             except BaseException:
                 if connection.in_transaction:

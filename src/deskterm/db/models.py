@@ -159,6 +159,9 @@ class Ticket(SQLModel, table=True):
     reopens: int = Field(default=0, sa_column=Column(Integer, nullable=False))
     version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
     """Raised by every field change; a change made against an older version is refused."""
+    merged_into_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("tickets.id", name="fk_tickets_merged_into_id_tickets")))
+    """Set when this ticket was merged into another (it is closed, its messages moved there)."""
     customer_replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the requester last wrote after opening the ticket (a follow-up, not the first mail)."""
 
@@ -201,6 +204,8 @@ class Message(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     source_message_id: str | None = Field(default=None, sa_column=Column(String(998)))
     """The e-mail Message-ID it came from, so a mail fetched twice is not filed twice."""
+    minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    """Time the agent spent on this reply or note, when they said."""
 
 
 class Event(SQLModel, table=True):
@@ -266,3 +271,85 @@ class SavedView(SQLModel, table=True):
     shared: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+DRAFT_KINDS = ("reply", "note")
+PRESENCE_ACTIVITIES = ("viewing", "writing")
+LINK_KINDS = ("related", "incident")
+
+
+class Draft(SQLModel, table=True):
+    """What an agent is writing on a ticket, stored as they type so nothing is lost."""
+
+    __tablename__ = "drafts"
+    __table_args__ = (CheckConstraint(_in("kind", DRAFT_KINDS), name="kind"),)
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    agent_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(default="reply", sa_column=Column(String(8), nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Presence(SQLModel, table=True):
+    """Who has a ticket open, and whether they are writing; refreshed by a heartbeat."""
+
+    __tablename__ = "presence"
+    __table_args__ = (
+        CheckConstraint(_in("activity", PRESENCE_ACTIVITIES), name="activity"),
+        Index("ix_presence_seen", "seen_at"),
+    )
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    agent_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("agents.id", ondelete="CASCADE"), primary_key=True)
+    )
+    activity: str = Field(default="viewing", sa_column=Column(String(8), nullable=False))
+    seen_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Macro(SQLModel, table=True):
+    """A canned answer: a body template and actions applied when it is sent."""
+
+    __tablename__ = "macros"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    actions: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    """``{"status": ..., "priority": ..., "group": ..., "assignee": ..., "add_tags": [...],
+    "remove_tags": [...]}``; any subset."""
+    created_by_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                     ForeignKey("agents.id")))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class TicketLink(SQLModel, table=True):
+    """Two related tickets, or an incident (``ticket``) of a problem (``other``)."""
+
+    __tablename__ = "ticket_links"
+    __table_args__ = (
+        CheckConstraint(_in("kind", LINK_KINDS), name="kind"),
+        CheckConstraint("ticket_id <> other_id", name="not_self"),
+        Index("ix_ticket_links_other", "other_id", "kind"),
+    )
+
+    ticket_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    other_id: int = Field(
+        sa_column=Column(Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    )
+    kind: str = Field(default="related", sa_column=Column(String(16), nullable=False,
+                                                          primary_key=True))
+    created_by_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                     ForeignKey("agents.id")))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -24,10 +24,9 @@ from deskterm.desk.ticket_reads import (
     _conditions,
     _encode_cursor,
     _parse_sort,
-    _rows_query,
     list_tickets,
+    rows_of,
     sort_value,
-    summaries,
 )
 
 UNSOLVED = "status:new,open,pending,on_hold"
@@ -148,9 +147,7 @@ def fetch_window(
     ).all()
     if reverse:
         numbers = list(reversed(numbers))
-    rows = session.exec(_rows_query().where(col(Ticket.id).in_(numbers))).all()
-    by_number = {row[0].id: row for row in rows}
-    return summaries(session, [by_number[n] for n in numbers if n in by_number])
+    return rows_of(session, numbers)
 
 
 MAX_SELECTION = 100_000

@@ -20,6 +20,7 @@ def messages_after(session: Session, *, number: int, after_id: int) -> list[Mess
     return [
         MessageRead(id=message.id, author=agent_name or customer_name or "",
                     author_kind="agent" if message.author_agent_id else "customer",
-                    public=message.public, body=message.body, created_at=message.created_at)
+                    public=message.public, body=message.body, created_at=message.created_at,
+                    minutes=message.minutes)
         for message, agent_name, customer_name in rows
     ]

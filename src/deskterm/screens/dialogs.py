@@ -9,7 +9,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Static
+from textual.widgets import Button, Checkbox, Input, Select, Static
 
 
 class Confirm(ModalScreen[bool]):
@@ -132,6 +132,81 @@ class EditTags(ModalScreen[TagEdit | None]):
     def _apply(self, event: Input.Submitted) -> None:
         edit = parse_tag_edit(event.value)
         self.dismiss(edit if edit.add or edit.remove else None)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+class Ask(ModalScreen[str | None]):
+    """One line of text: ``enter`` answers (an empty answer is refused), ``escape`` cancels."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
+
+    def __init__(self, title: str, *, placeholder: str = "", hint: str = "") -> None:
+        super().__init__()
+        self.title_text = title
+        self.placeholder = placeholder
+        self.hint = hint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(self.title_text, classes="dialog-title", markup=False)
+            yield Input(placeholder=self.placeholder, id="ask-input")
+            if self.hint:
+                yield Static(self.hint, classes="dialog-hint", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#ask-input", Input).focus()
+
+    @on(Input.Submitted, "#ask-input")
+    def _answer(self, event: Input.Submitted) -> None:
+        if event.value.strip():
+            self.dismiss(event.value.strip())
+        else:
+            self.notify("An answer is needed (escape cancels)", severity="warning")
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+@dataclass(frozen=True)
+class Escalation:
+    reason: str
+    group: str | None
+
+
+class Escalate(ModalScreen[Escalation | None]):
+    """``e`` on a ticket: the reason (required) and, optionally, the group to hand it to."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
+
+    def __init__(self, ref: str, tier: int, groups: list[str], current: str | None) -> None:
+        super().__init__()
+        self.ref = ref
+        self.tier = tier
+        self.groups = groups
+        self.current = current
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(f"Escalate {self.ref} to tier {self.tier + 1}", classes="dialog-title")
+            yield Input(placeholder="why (kept as an internal note)", id="escalate-reason")
+            yield Select([(name, name) for name in self.groups], prompt="keep the group"
+                         + (f" ({self.current})" if self.current else ""),
+                         id="escalate-group", allow_blank=True)
+            yield Static("enter escalates · escape cancels", classes="dialog-hint")
+
+    def on_mount(self) -> None:
+        self.query_one("#escalate-reason", Input).focus()
+
+    @on(Input.Submitted, "#escalate-reason")
+    def _escalate(self, event: Input.Submitted) -> None:
+        reason = event.value.strip()
+        if not reason:
+            self.notify("Say why: the reason is kept as an internal note", severity="warning")
+            return
+        group = self.query_one("#escalate-group", Select).value
+        self.dismiss(Escalation(reason, group if isinstance(group, str) else None))
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -21,8 +21,10 @@ from textual.worker import get_current_worker
 from deskterm.desk import queue, views
 from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
 from deskterm.desk.lifecycle import PRIORITIES, STATUSES
+from deskterm.desk.macros import apply_macro_bulk, list_macros
 from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
 from deskterm.desk.reads import TicketSummary
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.messages import (
     BulkApplied,
@@ -70,6 +72,7 @@ class QueueScreen(Screen):
         Binding("s", "set_status", "Status", id="queue.status"),
         Binding("p", "set_priority", "Priority", id="queue.priority"),
         Binding("T", "edit_tags", "Tags", id="queue.tags"),
+        Binding("m", "macro", "Macro", id="queue.macro"),
         Binding("asterisk", "select_all", "Select all", id="queue.select-all"),
         Binding("escape", "cancel", "Clear", show=False, id="queue.cancel"),
     ]
@@ -501,3 +504,43 @@ class QueueScreen(Screen):
                 self.bulk(BulkChange(add_tags=edit.add, remove_tags=edit.remove))
 
         self.app.push_screen(EditTags(count, known), edited)
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_macro(self) -> None:
+        """``m``: send a macro to each selected ticket (its own rendered text) and make its
+        actions."""
+        macros = self.desk.read(list_macros)
+        if not macros:
+            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
+                                      severity="warning")
+            return
+        self.app.call_from_thread(self._pick_macro, [
+            Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros])
+
+    def _pick_macro(self, choices: list[Choice]) -> None:
+        numbers = self._targets()
+        if not numbers:
+            self.notify("No ticket under the cursor", severity="warning")
+            return
+
+        def chosen(name: str | None) -> None:
+            if name is None:
+                return
+            if len(numbers) > BULK_CONFIRM_OVER:
+                def confirmed(yes: bool | None) -> None:
+                    if yes:
+                        self._apply_macro(numbers, name)
+
+                self.app.push_screen(Confirm(
+                    f"Send macro “{name}” to {len(numbers):,} tickets?", yes="Send"), confirmed)
+            else:
+                self._apply_macro(numbers, name)
+
+        self.app.push_screen(Picker(f"Macro for {len(numbers):,} ticket"
+                                    f"{'s' if len(numbers) > 1 else ''}", choices), chosen)
+
+    @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
+    def _apply_macro(self, numbers: list[int], name: str) -> None:
+        result = self.desk.write(lambda s, actor: apply_macro_bulk(
+            s, actor=actor, numbers=numbers, macro_name=name))
+        self.post_message(BulkApplied(result.summary(), bool(result.skipped)))

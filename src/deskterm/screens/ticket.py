@@ -15,17 +15,21 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, OptionList, Static, TextArea
+from textual.widgets import Footer, Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from deskterm.desk import queue
+from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.lifecycle import PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
 from deskterm.desk.people import list_groups
-from deskterm.desk.reads import EventRead, MessageRead, TicketDetail, TicketSummary
+from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.reads import EventRead, MessageRead, TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.thread import messages_after
+from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
 from deskterm.desk.ticket_reads import requester_history
 from deskterm.desk.tickets import (
     TicketChanges,
@@ -33,10 +37,11 @@ from deskterm.desk.tickets import (
     add_reply,
     get_ticket,
     mark_seen,
+    parse_ref,
     update_ticket,
 )
-from deskterm.messages import MessagesArrived, TicketLoaded, TicketStale
-from deskterm.screens.dialogs import Confirm, EditTags, TagEdit
+from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
+from deskterm.screens.dialogs import Ask, Confirm, EditTags, Escalate, Escalation, TagEdit
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.timefmt import absolute, ago
 
@@ -96,6 +101,27 @@ def event_text(event: EventRead, now: datetime) -> Text:
     return text
 
 
+def links_text(detail: TicketDetail) -> Text:
+    """The sidebar's links: merge pointers, the problem, its incidents, related tickets."""
+    text = Text()
+    links = detail.links
+    if detail.merged_into is not None:
+        text.append(f"Merged into #{detail.merged_into}\n", style="bold yellow")
+    if detail.merged_from:
+        text.append("Merged here: " + ", ".join(f"#{n}" for n in detail.merged_from) + "\n",
+                    style="dim")
+    for title, tickets in (("Problem", (links.problem,) if links.problem else ()),
+                           ("Incidents", links.incidents), ("Related", links.related)):
+        if not tickets:
+            continue
+        text.append(f"{title}\n", style="bold")
+        for other in tickets:
+            text.append(f" {other.ref} ", style="bold")
+            text.append(f"{other.status.replace('_', ' ')} ", style="dim")
+            text.append(clean_line(other.subject)[:24] + "\n")
+    return text
+
+
 class MessageView(Vertical):
     """One message of the thread; internal notes carry the ``note`` class."""
 
@@ -111,6 +137,9 @@ class MessageView(Vertical):
         yield Static(message_title(self.message, self.now), classes="message-title")
         yield Static(Text(clean(self.message.body)), classes="message-body")
 
+
+DRAFT_SAVE_SECONDS = 0.5
+"""The draft is stored this long after the agent stops typing."""
 
 SEND_AS_KEYS = {"o": "open", "p": "pending", "s": "solved"}
 
@@ -161,9 +190,25 @@ class Composer(Vertical):
         self.kind = "reply"
 
     def compose(self) -> ComposeResult:
-        yield Static(id="composer-title")
+        with Horizontal(id="composer-top"):
+            yield Static(id="composer-title")
+            yield Static("time spent (min)", id="composer-minutes-label")
+            yield Input(id="composer-minutes", type="integer", max_length=4,
+                        placeholder="—")
         yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
-        yield Static("ctrl+s send · escape close (the text stays)", id="composer-hint")
+        yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
+                     "drops)", id="composer-hint")
+
+    @property
+    def minutes(self) -> int | None:
+        value = self.query_one("#composer-minutes", Input).value.strip()
+        return int(value) if value.isdigit() and int(value) > 0 else None
+
+    def restore(self, kind: str, body: str, minutes: int | None) -> None:
+        self.start(kind)
+        self.query_one(TextArea).text = body
+        self.query_one(TextArea).move_cursor(self.query_one(TextArea).document.end)
+        self.query_one("#composer-minutes", Input).value = str(minutes) if minutes else ""
 
     def start(self, kind: str) -> None:
         self.kind = kind
@@ -179,6 +224,7 @@ class Composer(Vertical):
 
     def clear(self) -> None:
         self.query_one(TextArea).text = ""
+        self.query_one("#composer-minutes", Input).value = ""
 
 
 class TicketScreen(Screen):
@@ -196,6 +242,10 @@ class TicketScreen(Screen):
         Binding("g", "pick_group", "Group", id="ticket.group"),
         Binding("T", "edit_tags", "Tags", id="ticket.tags"),
         Binding("y", "pick_type", "Type", show=False, id="ticket.type"),
+        Binding("m", "pick_macro", "Macro", id="ticket.macro"),
+        Binding("e", "escalate", "Escalate", id="ticket.escalate"),
+        Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
+        Binding("L", "link", "Link", show=False, id="ticket.link"),
         Binding("left_square_bracket", "step(-1)", "Previous", id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
@@ -212,16 +262,22 @@ class TicketScreen(Screen):
         self.clock = clock or (lambda: datetime.now(UTC))
         self.detail: TicketDetail | None = None
         self.history: list[TicketSummary] = []
+        self.links = TicketLinks()
+        self.macro: str | None = None
+        """The macro whose text is in the composer: its actions are made on send."""
+        self.macro_status: str | None = None
         self.show_events = False
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ticket-header"):
             yield Static(id="ticket-title")
             yield Static(id="ticket-fields")
+            yield Static(id="ticket-presence")
         with Horizontal(id="ticket-body"):
             yield VerticalScroll(id="thread")
             with Vertical(id="requester"):
                 yield Static(id="requester-card")
+                yield Static(id="links")
                 yield Static("Other tickets", id="history-title")
                 yield OptionList(id="history")
         yield Composer()
@@ -229,7 +285,67 @@ class TicketScreen(Screen):
 
     def on_mount(self) -> None:
         self.query_one(Composer).display = False
+        self.query_one("#ticket-presence").display = False
+        self._draft_timer = None
+        self._restored: set[int] = set()
         self.load()
+        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+
+    def on_unmount(self) -> None:
+        number, desk = self.number, self.desk
+        self.app.run_worker(lambda: desk.write(lambda s, actor: leave(s, actor=actor,
+                                                                      number=number),
+                                               quiet=True),
+                            thread=True, group="presence", exit_on_error=False)
+
+    # --- presence and drafts -----------------------------------------------------------------
+
+    def beat(self) -> None:
+        """The heartbeat: tell the team this ticket is open here (and written on)."""
+        writing = self.composer.display and bool(self.composer.text.strip())
+        self._beat(self.number, "writing" if writing else "viewing")
+
+    @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
+    def _beat(self, number: int, activity: str) -> None:
+        self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
+                                                   activity=activity), quiet=True)
+        others = self.desk.read(lambda s: present(s, number=number, me=self.desk.actor))
+        self.post_message(PresenceChanged(number, others))
+
+    def on_presence_changed(self, message: PresenceChanged) -> None:
+        if message.number != self.number:
+            return
+        line = self.query_one("#ticket-presence", Static)
+        line.display = bool(message.present)
+        text = Text()
+        for index, person in enumerate(message.present):
+            if index:
+                text.append(" · ")
+            text.append(clean_line(person.display_name),
+                        style="bold yellow" if person.activity == "writing" else "bold")
+            text.append(" is writing a reply" if person.activity == "writing"
+                        else " is viewing this ticket")
+        line.update(text)
+
+    @on(TextArea.Changed, "#composer-text")
+    @on(Input.Changed, "#composer-minutes")
+    def _typed(self) -> None:
+        if not self.composer.display:
+            return
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+        self._draft_timer = self.set_timer(DRAFT_SAVE_SECONDS, self.save_draft)
+
+    def save_draft(self) -> None:
+        """Store what is in the composer now (called a moment after the agent stops typing)."""
+        self._draft_timer = None
+        composer = self.composer
+        self._save_draft(self.number, composer.kind, composer.text, composer.minutes)
+
+    @work(thread=True, group="drafts", exit_on_error=False)
+    def _save_draft(self, number: int, kind: str, body: str, minutes: int | None) -> None:
+        self.desk.write(lambda s, actor: save_draft(s, actor=actor, number=number, kind=kind,
+                                                    body=body, minutes=minutes), quiet=True)
 
     @property
     def composer(self) -> Composer:
@@ -246,20 +362,32 @@ class TicketScreen(Screen):
     def load(self) -> None:
         number = self.number
 
+        me = self.desk.actor.username
+
         def read(session):
             detail = get_ticket(session, number=number)
             history = requester_history(session, email=detail.requester.email, limit=50)
-            return detail, [t for t in history if t.number != number]
+            draft = get_draft(session, agent=me, number=number)
+            return detail, [t for t in history if t.number != number], draft
 
-        detail, history = self.desk.read(read)
-        self.post_message(TicketLoaded(detail, history))
-        self.desk.write(lambda s, actor: mark_seen(s, agent=actor.username, number=number))
+        detail, history, draft = self.desk.read(read)
+        self.post_message(TicketLoaded(detail, history, draft))
+        self.desk.write(lambda s, actor: mark_seen(s, agent=actor.username, number=number),
+                        quiet=True)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = message.detail
         self.history = message.history
+        self.links = message.detail.links
         self.number = message.detail.ticket.number
         self._show()
+        draft = message.draft
+        if draft is not None and self.number not in self._restored and not self.composer.text:
+            self.composer.restore(draft.kind, draft.body, draft.minutes)
+            self.notify(f"Your draft {'reply' if draft.kind == 'reply' else 'note'} is back",
+                        timeout=4)
+        self._restored.add(self.number)
+        self.beat()
 
     def _show(self) -> None:
         detail = self.detail
@@ -268,7 +396,12 @@ class TicketScreen(Screen):
         now = self.clock()
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
-        self.query_one("#ticket-fields", Static).update(fields_text(ticket, now))
+        fields = fields_text(ticket, now)
+        if detail.minutes_spent:
+            fields.append("  time spent ", style="dim")
+            fields.append(f"{detail.minutes_spent // 60}h {detail.minutes_spent % 60:02d}m"
+                          if detail.minutes_spent >= 60 else f"{detail.minutes_spent}m")
+        self.query_one("#ticket-fields", Static).update(fields)
         requester = detail.requester
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
@@ -277,6 +410,7 @@ class TicketScreen(Screen):
         card.append(f"tier {requester.tier} · "
                     f"{'internal' if requester.internal else 'external'}", style="dim")
         self.query_one("#requester-card", Static).update(card)
+        self.query_one("#links", Static).update(links_text(detail))
         history = self.query_one("#history", OptionList)
         history.clear_options()
         for other in self.history:
@@ -337,11 +471,44 @@ class TicketScreen(Screen):
             self._check_then_send(body, "note", None)
             return
 
-        def chosen(status: str | None) -> None:
-            if status is not None:
-                self._check_then_send(body, "reply", status)
+        unsolved = [t for t in self.links.incidents if t.status not in ("solved", "closed")]
 
-        self.app.push_screen(SendAs(self.detail.ticket.status), chosen)
+        def chosen(status: str | None) -> None:
+            if status is None:
+                return
+            if status == "solved" and unsolved and self.macro is None:
+                def all_of_them(yes: bool | None) -> None:
+                    if yes:
+                        self._solve_problem(body, True)
+                    else:
+                        self._check_then_send(body, "reply", status)
+
+                self.app.push_screen(Confirm(
+                    f"This problem has {len(unsolved)} unsolved incident"
+                    f"{'s' if len(unsolved) > 1 else ''}. Solve them too, with this reply?",
+                    yes="Solve all"), all_of_them)
+                return
+            self._check_then_send(body, "reply", status)
+
+        # A macro that sets a status preselects it; the agent may still choose another.
+        preselected = self.macro_status or self.detail.ticket.status
+        self.app.push_screen(SendAs(preselected), chosen)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _solve_problem(self, body: str, incidents: bool) -> None:
+        number = self.number
+
+        def solve(session, actor):
+            solved = solve_problem(session, actor=actor, number=number, body=body,
+                                   solve_incidents=incidents)
+            discard_draft(session, actor=actor, number=number)
+            return solved
+
+        solved = self.desk.write(solve)
+        others = [n for n in solved if n != number]
+        self.app.call_from_thread(
+            self._sent, f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
+            + (": " + ", ".join(f"#{n}" for n in others) if others else ""))
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _check_then_send(self, body: str, kind: str, status: str | None) -> None:
@@ -372,17 +539,32 @@ class TicketScreen(Screen):
         self._send(body, kind, status)
 
     def _send(self, body: str, kind: str, status: str | None) -> None:
-        number = self.number
-        if kind == "note":
-            self.desk.write(lambda s, actor: add_note(s, actor=actor, number=number, body=body))
-            done = "Internal note added"
-        else:
-            self.desk.write(lambda s, actor: add_reply(s, actor=actor, number=number, body=body,
-                                                       status=status))
-            done = f"Reply sent; the ticket is {status}"
+        number, minutes = self.number, self.composer.minutes
+
+        macro = self.macro
+
+        def send(session, actor):
+            if macro is not None:
+                apply_macro(session, actor=actor, number=number, macro_name=macro, body=body,
+                            send_as=status, public=kind == "reply", minutes=minutes)
+            elif kind == "note":
+                add_note(session, actor=actor, number=number, body=body, minutes=minutes)
+            else:
+                add_reply(session, actor=actor, number=number, body=body, status=status,
+                          minutes=minutes)
+            discard_draft(session, actor=actor, number=number)
+
+        self.desk.write(send)
+        done = "Internal note added" if kind == "note" else f"Reply sent; the ticket is {status}"
+        if macro is not None:
+            done += f" (macro “{macro}” applied)"
         self.app.call_from_thread(self._sent, done)
 
     def _sent(self, done: str) -> None:
+        self.macro = self.macro_status = None
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
         self.composer.clear()
         self.composer.display = False
         self.notify(done)
@@ -466,11 +648,16 @@ class TicketScreen(Screen):
     def action_step(self, delta: int) -> None:
         if self.step is None:
             return
+        if self.composer.text.strip() and self._draft_timer is not None:
+            self._draft_timer.stop()
+            self.save_draft()
         number = self.step(self.number, delta)
         if number is None:
             self.notify("No more tickets in this view" if delta > 0 else
                         "This is the first ticket of the view", severity="warning")
             return
+        self.composer.clear()
+        self.composer.display = False
         self.number = number
         self.load()
 
@@ -481,3 +668,122 @@ class TicketScreen(Screen):
     def action_scroll_thread(self, lines: int) -> None:
         thread = self.query_one("#thread", VerticalScroll)
         thread.scroll_relative(y=lines * 3, animate=False)
+
+    # --- macros, escalation, merging, links --------------------------------------------------
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_pick_macro(self) -> None:
+        macros = self.desk.read(list_macros)
+        if not macros:
+            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
+                                      severity="warning")
+            return
+        by_name = {m.name: m for m in macros}
+        choices = [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
+
+        def chosen(name: str | None) -> None:
+            if name is not None and self.detail is not None:
+                self.use_macro(by_name[name])
+
+        self.app.call_from_thread(self.app.push_screen, Picker("Macro", choices), chosen)
+
+    def use_macro(self, macro: MacroRead) -> None:
+        """Put ``macro``'s text in the composer; its actions are made when it is sent."""
+        body = render(macro, ticket=self.detail, agent=self.desk.actor)
+        self.macro = macro.name
+        self.macro_status = macro.actions.status
+        self.composer.restore("reply", body, self.composer.minutes)
+        actions = macro.actions.describe() if hasattr(macro.actions, "describe") else ""
+        self.notify(f"Macro “{macro.name}” in the composer"
+                    + (f"; on send: {actions}" if actions else ""), timeout=5)
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_escalate(self) -> None:
+        if self.detail is None:
+            return
+        ticket = self.detail.ticket
+        if ticket.tier >= 3:
+            self.app.call_from_thread(self.notify, f"{ticket.ref} is already at tier 3",
+                                      severity="warning")
+            return
+        groups = [g.name for g in self.desk.read(list_groups)]
+
+        def escalated(answer: Escalation | None) -> None:
+            if answer is not None:
+                self._escalate(answer, ticket.version)
+
+        self.app.call_from_thread(self.app.push_screen,
+                                  Escalate(ticket.ref, ticket.tier, groups, ticket.group),
+                                  escalated)
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def _escalate(self, answer: Escalation, version: int) -> None:
+        number = self.number
+        try:
+            done = self.desk.write(lambda s, actor: escalate(
+                s, actor=actor, number=number, reason=answer.reason, group=answer.group,
+                expected_version=version))
+        except StaleTicket as stale:
+            self.post_message(TicketStale(str(stale)))
+            return
+        self.app.call_from_thread(self.notify, f"Escalated to tier {done.tier}"
+                                  + (f" ({done.group})" if done.group else ""))
+        self.app.call_from_thread(self.load)
+
+    def action_merge(self) -> None:
+        if self.detail is None:
+            return
+        source = self.detail.ticket.ref
+
+        def target(text: str | None) -> None:
+            if text is None:
+                return
+            number = parse_ref(text)
+
+            def sure(yes: bool | None) -> None:
+                if yes:
+                    self._merge(number)
+
+            self.app.push_screen(Confirm(
+                f"Merge {source} into #{number}? Its messages move there and {source} is "
+                "closed.", yes="Merge"), sure)
+
+        self.app.push_screen(Ask(f"Merge {source} into which ticket?", placeholder="#1042"),
+                             target)
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def _merge(self, target: int) -> None:
+        source = self.number
+        self.desk.write(lambda s, actor: merge(s, actor=actor, source=source, target=target))
+        self.app.call_from_thread(self.notify, f"Merged #{source} into #{target}")
+        self.app.call_from_thread(self._open_instead, target)
+
+    def _open_instead(self, number: int) -> None:
+        self.number = number
+        self.composer.clear()
+        self.composer.display = False
+        self.load()
+
+    def action_link(self) -> None:
+        if self.detail is None:
+            return
+        ticket = self.detail.ticket
+
+        def other(text: str | None) -> None:
+            if text is not None:
+                kind = "incident" if text.lower().startswith("incident ") else "related"
+                self._link(parse_ref(text.split()[-1]), kind)
+
+        self.app.push_screen(Ask(
+            f"Link {ticket.ref} to which ticket?", placeholder="#1042  or  incident #1042",
+            hint="#1042: related · incident #1042: this ticket is an incident of that problem"),
+            other)
+
+    @work(thread=True, exclusive=True, group="change", exit_on_error=False)
+    def _link(self, other: int, kind: str) -> None:
+        number = self.number
+        self.desk.write(lambda s, actor: link(s, actor=actor, number=number, other=other,
+                                              kind=kind))
+        self.app.call_from_thread(self.notify, f"Linked to #{other}"
+                                  + (" as its incident" if kind == "incident" else ""))
+        self.app.call_from_thread(self.load)

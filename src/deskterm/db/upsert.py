@@ -1,0 +1,24 @@
+"""INSERT ... ON CONFLICT DO UPDATE on both stores (SQLite and PostgreSQL speak the same form)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+
+def upsert(session: Session, model: type, values: dict[str, Any], *, keys: Sequence[str],
+           update: Sequence[str], where: Callable[[Any], Any] | None = None) -> None:
+    """Insert ``values`` into ``model``'s table, or update the ``update`` columns of the row
+    with the same ``keys``; ``where(excluded)`` limits which existing rows are updated."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(model).values(**values)
+    excluded = statement.excluded
+    statement = statement.on_conflict_do_update(
+        index_elements=[getattr(model, key) for key in keys],
+        set_={column: getattr(excluded, column) for column in update},
+        where=where(excluded) if where is not None else None,
+    )
+    session.execute(statement)
