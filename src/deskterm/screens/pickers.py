@@ -15,7 +15,8 @@ from textual.screen import ModalScreen
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk.queue import View
+from deskterm.desk.lifecycle import PRIORITIES, STATUSES
+from deskterm.desk.queue import AgentChoice, View
 from deskterm.desk.safe_text import clean_line
 
 
@@ -24,6 +25,34 @@ class Choice:
     key: str
     label: str
     detail: str = ""
+
+
+def status_choices() -> list[Choice]:
+    """The statuses a ticket can be set to (``new`` is only ever the first)."""
+    return [Choice(status, status.replace("_", " ")) for status in STATUSES if status != "new"]
+
+
+def priority_choices() -> list[Choice]:
+    """Priorities, most urgent first."""
+    return [Choice(priority, priority) for priority in reversed(PRIORITIES)]
+
+
+def assignee_choices(agents: Sequence[AgentChoice], *, unassigned: str,
+                     group: str | None = None) -> list[Choice]:
+    """Agents with their open tickets, ``group``'s members first; ``unassigned``: the key
+    of the "Unassigned" choice."""
+    ordered = sorted(agents, key=lambda a: (group is None or group not in a.groups,
+                                            a.open_tickets, a.username))
+    choices = [Choice(a.username, a.display_name,
+                      f"{a.username} · {a.open_tickets:,} open"
+                      + (f" · {group}" if group is not None and group in a.groups else ""))
+               for a in ordered]
+    return [*choices, Choice(unassigned, "Unassigned", "nobody")]
+
+
+def macro_choices(macros) -> list[Choice]:
+    """Macros by name, with the start of their text."""
+    return [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
 
 
 class Picker(ModalScreen[str | None]):

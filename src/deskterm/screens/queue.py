@@ -15,16 +15,14 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Input, Static
+from textual.widgets import Input, Static
 from textual.worker import get_current_worker
 
 from deskterm.desk import queue, views
 from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
-from deskterm.desk.lifecycle import PRIORITIES, STATUSES
 from deskterm.desk.macros import apply_macro_bulk, list_macros
 from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.messages import (
     BulkApplied,
@@ -38,8 +36,17 @@ from deskterm.messages import (
 )
 from deskterm.screens.dialogs import Confirm, EditTags, SaveView, TagEdit, ViewName
 from deskterm.screens.palette import QueueCommands
-from deskterm.screens.pickers import Choice, Picker, ViewPicker
+from deskterm.screens.pickers import (
+    Choice,
+    Picker,
+    ViewPicker,
+    assignee_choices,
+    macro_choices,
+    priority_choices,
+    status_choices,
+)
 from deskterm.screens.ticket import TicketScreen
+from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.ticket_table import COLUMNS, TicketTable
 
 CHANGE_WAIT_SECONDS = 1.0
@@ -63,6 +70,10 @@ class QueueScreen(Screen):
     COMMANDS = Screen.COMMANDS | {QueueCommands}
 
     BINDINGS = [
+        # Shown here so the footer stays the same while the filter line has the focus (the
+        # table, when focused, handles these keys itself).
+        Binding("enter", "open", "Open", id="queue.open"),
+        Binding("x", "toggle_select", "Select", id="queue.select"),
         Binding("slash", "filter", "Filter", id="queue.filter"),
         Binding("v", "pick_view", "Views", id="queue.views"),
         Binding("ctrl+s", "save_view", "Save view", id="queue.save-view"),
@@ -98,7 +109,7 @@ class QueueScreen(Screen):
         yield Static(id="filter-error")
         yield TicketTable(id="tickets", clock=self.clock)
         yield Static(id="queue-status")
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
@@ -281,6 +292,12 @@ class QueueScreen(Screen):
         self.reload(text)
         self.table.focus()
 
+    def action_open(self) -> None:
+        self.table.action_open()
+
+    def action_toggle_select(self) -> None:
+        self.table.action_toggle_select()
+
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()
 
@@ -458,11 +475,11 @@ class QueueScreen(Screen):
         self.bulk(BulkChange(take=True))
 
     def action_set_status(self) -> None:
-        self._pick("Status", [Choice(s, s.replace("_", " ")) for s in STATUSES if s != "new"],
+        self._pick("Status", status_choices(),
                    lambda status: BulkChange(status=status))
 
     def action_set_priority(self) -> None:
-        self._pick("Priority", [Choice(p, p) for p in reversed(PRIORITIES)],
+        self._pick("Priority", priority_choices(),
                    lambda priority: BulkChange(priority=priority))
 
     def _pick(self, title: str, choices: list[Choice],
@@ -482,9 +499,7 @@ class QueueScreen(Screen):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_assign(self) -> None:
         agents = self.desk.read(queue.agent_choices)
-        choices = [Choice(a.username, a.display_name,
-                          f"{a.username} · {a.open_tickets:,} open") for a in agents]
-        choices.append(Choice("none", "Unassigned", "nobody"))
+        choices = assignee_choices(agents, unassigned="none")
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: BulkChange(assignee=username))
 
@@ -514,8 +529,7 @@ class QueueScreen(Screen):
             self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
                                       severity="warning")
             return
-        self.app.call_from_thread(self._pick_macro, [
-            Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros])
+        self.app.call_from_thread(self._pick_macro, macro_choices(macros))
 
     def _pick_macro(self, choices: list[Choice]) -> None:
         numbers = self._targets()

@@ -15,13 +15,13 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Footer, Input, OptionList, Static, TextArea
+from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
 
 from deskterm.desk import queue
 from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
-from deskterm.desk.lifecycle import PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.desk.lifecycle import TICKET_TYPES
 from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
 from deskterm.desk.people import list_groups
 from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
@@ -42,8 +42,16 @@ from deskterm.desk.tickets import (
 )
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import Ask, Confirm, EditTags, Escalate, Escalation, TagEdit
-from deskterm.screens.pickers import Choice, Picker
+from deskterm.screens.pickers import (
+    Choice,
+    Picker,
+    assignee_choices,
+    macro_choices,
+    priority_choices,
+    status_choices,
+)
 from deskterm.timefmt import absolute, ago
+from deskterm.widgets.footer import KeysFooter
 
 Step = Callable[[int, int], int | None]
 """Given a ticket number and -1 / +1: the previous / next ticket of the queue's view."""
@@ -281,7 +289,7 @@ class TicketScreen(Screen):
                 yield Static("Other tickets", id="history-title")
                 yield OptionList(id="history")
         yield Composer()
-        yield Footer()
+        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one(Composer).display = False
@@ -604,11 +612,11 @@ class TicketScreen(Screen):
         self.change(TicketChanges(assignee=self.desk.actor.username))
 
     def action_pick_status(self) -> None:
-        self._pick("Status", [Choice(s, s.replace("_", " ")) for s in STATUSES if s != "new"],
+        self._pick("Status", status_choices(),
                    lambda status: TicketChanges(status=status))
 
     def action_pick_priority(self) -> None:
-        self._pick("Priority", [Choice(p, p) for p in reversed(PRIORITIES)],
+        self._pick("Priority", priority_choices(),
                    lambda priority: TicketChanges(priority=priority))
 
     def action_pick_type(self) -> None:
@@ -619,11 +627,7 @@ class TicketScreen(Screen):
     def action_pick_assignee(self) -> None:
         agents = self.desk.read(queue.agent_choices)
         group = self.detail.ticket.group if self.detail else None
-        agents.sort(key=lambda a: (group not in a.groups, a.open_tickets, a.username))
-        choices = [Choice(a.username, a.display_name,
-                          f"{a.username} · {a.open_tickets:,} open"
-                          + (f" · {group}" if group in a.groups else "")) for a in agents]
-        choices.append(Choice("", "Unassigned", "nobody"))
+        choices = assignee_choices(agents, unassigned="", group=group)
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: TicketChanges(assignee=username))
 
@@ -679,7 +683,7 @@ class TicketScreen(Screen):
                                       severity="warning")
             return
         by_name = {m.name: m for m in macros}
-        choices = [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
+        choices = macro_choices(macros)
 
         def chosen(name: str | None) -> None:
             if name is not None and self.detail is not None:
