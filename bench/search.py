@@ -20,16 +20,22 @@ Also: ``sort:relevance``-style ranking (``list_tickets(sort="relevance")``) for 
 Without ``--db`` it seeds a demo desk of ``--tickets`` once into ``bench/.cache/`` and reuses it.
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py has the standard library's ``queue`` module's name: this folder leaves the import
+# path before anything (psycopg ...) imports the real one.
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import random
 import re
 import statistics
-import sys
 import time
 from datetime import UTC, datetime
-from pathlib import Path
 
 from sqlmodel import col, select
 

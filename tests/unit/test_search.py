@@ -252,14 +252,15 @@ def test_counts_and_windows_agree_with_lists(store, admin, desk):
 @pytest.mark.parametrize("rare", [True, False])
 @pytest.mark.parametrize("budget", [0, 10**9])
 def test_every_form_of_the_sql_selects_the_same_tickets(store, desk, monkeypatch, rare, budget):
-    """On SQLite a term compiles to a collected set, a walked set or per-ticket probes, by how
-    common it is and the statement; all must agree (PostgreSQL has one form)."""
+    """A term compiles to a collected set, a walked set (SQLite) or per-ticket probes, by how
+    common it is and the statement; all must agree."""
     terms = [TextMatch("printer"), TextMatch("printer", True), TextMatch("断开"),
              TextMatch("每隔几分钟"), TextMatch("断开", True), TextMatch('"printer tray"')]
     expected = {term: (matching(store, term), _counted(store, term)) for term in terms}
     if not rare:
         monkeypatch.setattr(search, "RARE_DOCUMENTS", 0)
     monkeypatch.setattr(search, "PROBE_BUDGET", budget)
+    monkeypatch.setattr(search, "PROBE_BUDGET_POSTGRES", budget)
 
     for term in terms:
         assert (matching(store, term), _counted(store, term)) == expected[term], term

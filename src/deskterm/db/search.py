@@ -26,13 +26,16 @@ SQLite: FTS5
 ------------
 - ``search_text``: a contentless FTS5 table (``unicode61 remove_diacritics 2``) with one document
   per subject and per message. The rowid names the ticket: ``ticket << 32`` for the subject,
-  ``ticket << 32 | message id`` for a message, so a match yields its ticket number without a
-  lookup in ``messages`` and "does ticket T match" is one seek (``rowid BETWEEN T << 32 AND ...``).
+  ``ticket << 32 | message id`` for a message (ticket numbers stay below 2^31 and message ids
+  below 2^32, as their 32-bit columns on PostgreSQL do), so a match yields its ticket number
+  without a lookup in ``messages`` and "does ticket T match" is one seek (``rowid BETWEEN T << 32
+  AND ...``).
   That costs index size: rowid deltas take about 4 bytes more per (word, document) pair than
-  dense message ids would (measured on the 1M-ticket demo: 541 MB for subjects + messages, against
-  about 260 MB with dense rowids); the lookups it saves decide whether a word found in most
-  tickets is counted in under a second. Contentless means the text is not stored twice; a
-  document is deleted by handing FTS5 its old text, which the triggers have (``OLD.body``).
+  dense message ids would (1M-ticket demo: 490 MB of index plus 60 MB of document sizes for
+  bm25, against about 260 MB with dense rowids); mapping 2 million matching messages to their
+  tickets through ``messages`` instead costs another ~0.3 s per count of a common word.
+  Contentless means the text is not stored twice; a document is deleted by handing FTS5 its old
+  text, which the triggers have (``OLD.body``).
 - ``search_cjk``: a trigram FTS5 table holding only documents with a :data:`CJK_RANGES`
   character (3% of the demo's), with their text, same rowids. Terms of three or more characters
   are trigram phrases (indexed); shorter ones scan this small table with ``instr`` (SQLite 3.40's
@@ -44,12 +47,12 @@ SQLite: FTS5
   they stream in, build ``search_text`` with two ``INSERT ... SELECT`` at the end, and put the
   triggers back from their saved definitions.
 
-Which SQL a condition compiles to (SQLite) is decided per statement, because the fastest plan
-depends on how common the term is and what the statement does with it:
+Which SQL a condition compiles to is decided per statement, because the fastest plan depends on
+how common the term is and what the statement does with it (on SQLite):
 
 - a term in fewer than :data:`RARE_DOCUMENTS` documents, or any statement without LIMIT (counts):
   ``tickets.id IN (SELECT rowid >> 32 FROM search_text WHERE search_text MATCH ?)``, which SQLite
-  drives from the matches (a count of a word in 80% of a million tickets: ~0.5 s);
+  drives from the matches (a count of ``the``, in 82% of a million tickets: ~0.8 s);
 - a common term in a short window ordered by an index of ``tickets`` (the queue's pages): a
   correlated ``EXISTS`` probe per ticket in index order (a few milliseconds for ``the``), when
   the expected number of probes (window end / share of recent tickets matching) is within
@@ -63,9 +66,14 @@ PostgreSQL: tsvector + GIN, pg_trgm
 -----------------------------------
 GIN expression indexes on ``to_tsvector('simple', subject)`` and ``to_tsvector('simple', body)``
 (no extra column: COPY writes nothing more, and each index is built once after a bulk load), and
-partial ``gin_trgm_ops`` indexes over the rows with a CJK character, for ``ILIKE`` substrings. A
-term is ``phraseto_tsquery('simple', :term)``; the planner picks the join order with its
-statistics.
+partial ``gin_trgm_ops`` indexes over the rows with a CJK character, for ``ILIKE`` substrings
+(the query repeats the partial indexes' predicate, so the planner can use them). A term is
+``phraseto_tsquery('simple', :term)``. The same per-statement choice is made as on SQLite, with
+the share estimated from the planner's row estimates (the GIN indexes' statistics, read with
+``EXPLAIN``: nothing is scanned): ``EXISTS`` over the union of matching subjects and messages
+(the planner joins it as it likes), or, for a common term in a short window, a probe per ticket:
+``to_tsvector(subject) @@ q OR EXISTS (message of this ticket @@ q)`` (the planner cannot turn an
+OR of subqueries into a join, so it walks the order and stops after the window).
 
 Relevance
 ---------
@@ -74,6 +82,21 @@ matching documents of ``bm25`` (SQLite) or ``ts_rank`` (PostgreSQL, subjects cou
 negated on PostgreSQL so that lower is better on both. It refuses (returns ``None``) when more
 than a cap of documents match: ranking half the desk costs seconds and tells nothing, so the
 caller falls back to its usual order.
+
+Figures
+-------
+1M-ticket demo desk on SQLite (2.6M messages), on a shared 2-core machine that other jobs kept
+busy (the same seed without search took 127 s there, against the ~55 s quoted for a quiet one):
+
+- ``deskterm demo --tickets 1000000``: 177 s instead of 127 s (FTS5 build 35 s, CJK documents
+  6 s, the rest writing 715 MB more); the file grows from 1.58 GB to 2.29 GB.
+- A filter as the queue runs it, count + first window + next window (``bench/search.py``, 20
+  runs, p50 / p95): a rare word 69 / 87 ms; ``status:open priority:high vpn`` 109 / 135 ms;
+  ``the`` (in 82% of the tickets) 883 / 933 ms, nearly all of it the count; ``printer toner``
+  147 / 167 ms; a phrase in 35,000 tickets 366 / 379 ms; Chinese, 4 characters 56 / 61 ms,
+  2 characters (scanning the CJK documents) 347 / 378 ms; ``-the`` 1.7 / 2.1 s (its count).
+- PostgreSQL 15, 200,000-ticket demo: a rare word 34 / 59 ms; ``the`` 710 / 766 ms;
+  ``status:open priority:high vpn`` 96 / 102 ms; Chinese, 2 characters 672 / 697 ms.
 """
 
 from __future__ import annotations
@@ -114,6 +137,8 @@ SAMPLE_TICKETS = 2_000
 """How many of the newest tickets are looked at to estimate the share a common term matches."""
 PROBE_BUDGET = 1_000
 """Most tickets a window may expect to probe one by one before collecting the matches wins."""
+PROBE_BUDGET_POSTGRES = 200
+"""The same on PostgreSQL, where a probe computes ``to_tsvector`` of the ticket's messages."""
 RANK_DOCUMENTS = 20_000
 """Most matching documents :func:`relevance` ranks."""
 
@@ -228,30 +253,37 @@ def _bound(sql: str, parts: Sequence[_Part]) -> TextClause:
     ))
 
 
-class _SqliteMatch(ColumnElement[bool]):
-    """Tickets matching one term on SQLite; the SQL is chosen when the statement compiles."""
+class _Match(ColumnElement[bool]):
+    """Tickets matching one term; the SQL is chosen when the statement compiles."""
 
     inherit_cache = False  # the choice depends on the statement's LIMIT/OFFSET values
     type = Boolean()
     _is_implicitly_boolean = True  # a condition, not a column: no "= 1" after it on SQLite
 
-    def __init__(self, parts: tuple[_Part, ...], negated: bool, rare: bool, share: float):
+    def __init__(self, parts: tuple[_Part, ...], negated: bool, rare: bool, share: float, *,
+                 postgres: bool = False):
         self.parts = parts
         self.negated = negated
         self.rare = rare
         self.share = share
+        self.postgres = postgres
 
     def form(self, statement) -> str:
-        """``in`` (collect, let SQLite drive), ``scan`` (collect, walk the order) or ``probe``."""
-        if self.rare:
-            return "in"
+        """``in`` (collect, let the database drive), ``scan`` (collect, walk the order),
+        ``probe`` (ticket by ticket, in the statement's order), or ``count`` (``in`` in a
+        statement without LIMIT)."""
         end = _window_end(statement)
-        if end is None or not _index_ordered(statement):
+        if end is None:
+            return "count"
+        if self.rare or not _index_ordered(statement):
             return "in"
         share = 1.0 - self.share if self.negated else self.share
-        return "probe" if end / max(share, 1e-6) <= PROBE_BUDGET else "scan"
+        budget = PROBE_BUDGET_POSTGRES if self.postgres else PROBE_BUDGET
+        return "probe" if end / max(share, 1e-6) <= budget else "scan"
 
     def clause(self, form: str) -> TextClause:
+        if self.postgres:
+            return _postgres_clause(self.parts, self.negated, form)
         names = [f"search_{i}" for i in range(len(self.parts))]
         if form == "probe":
             probes = " OR ".join(_sqlite_probe(part, name)
@@ -260,13 +292,13 @@ class _SqliteMatch(ColumnElement[bool]):
         else:
             found = " UNION ALL ".join(_sqlite_set(part, name)
                                        for part, name in zip(self.parts, names, strict=True))
-            target = "+tickets.id" if form == "scan" else "tickets.id"
+            target = "+tickets.id" if form == "scan" else "tickets.id"  # in, count
             sql = f"{target} {'NOT IN' if self.negated else 'IN'} ({found})"
         return _bound(sql, self.parts)
 
 
-@compiles(_SqliteMatch)
-def _compile_sqlite_match(element: _SqliteMatch, compiler, **kw) -> str:
+@compiles(_Match)
+def _compile_match(element: _Match, compiler, **kw) -> str:
     statement = compiler.stack[-1].get("selectable") if compiler.stack else None
     return compiler.process(element.clause(element.form(statement)), **kw)
 
@@ -330,22 +362,23 @@ _TSQUERY = "phraseto_tsquery('simple'::regconfig, :{})"
 _CJK_ROWS = f"{{}} ~ '[{CJK_CLASS}]'"
 
 
-def _postgres_hits(part: _Part, name: str, score: bool = False) -> str:
-    """(ticket id[, score]) of the documents matching one part."""
+def _postgres_hits(part: _Part, name: str, score: bool = False, union: str = "UNION ALL") -> str:
+    """(ticket id[, score]) of the documents matching one part: every matching document (with
+    its score), or with ``union="UNION"`` each matching ticket once."""
     if part.kind == "words":
         query = _TSQUERY.format(name)
         body, subject = _TSVECTOR.format("m.body"), _TSVECTOR.format("s.subject")
         rank_m = f", -ts_rank({body}, {query})" if score else ""
         rank_s = f", -2 * ts_rank({subject}, {query})" if score else ""
         return (f"SELECT m.ticket_id{rank_m} FROM messages m WHERE {body} @@ {query} "
-                f"UNION ALL SELECT s.id{rank_s} FROM tickets s WHERE {subject} @@ {query}")
+                f"{union} SELECT s.id{rank_s} FROM tickets s WHERE {subject} @@ {query}")
     if part.kind == "literal":
         return (f"SELECT m.ticket_id FROM messages m WHERE m.body ILIKE :{name} "
-                f"UNION ALL SELECT s.id FROM tickets s WHERE s.subject ILIKE :{name}")
+                f"{union} SELECT s.id FROM tickets s WHERE s.subject ILIKE :{name}")
     rank = ", -0.1" if score else ""
     return (f"SELECT m.ticket_id{rank} FROM messages m "
             f"WHERE {_CJK_ROWS.format('m.body')} AND m.body ILIKE :{name} "
-            f"UNION ALL SELECT s.id{rank} FROM tickets s "
+            f"{union} SELECT s.id{rank} FROM tickets s "
             f"WHERE {_CJK_ROWS.format('s.subject')} AND s.subject ILIKE :{name}")
 
 
@@ -353,13 +386,69 @@ def _postgres_value(part: _Part) -> str:
     return part.term if part.kind == "words" else _like_pattern(part.term)
 
 
-def _postgres_condition(parts: tuple[_Part, ...], negated: bool) -> TextClause:
-    found = " UNION ALL ".join(_postgres_hits(part, f"search_{i}") for i, part in enumerate(parts))
-    sql = f"EXISTS (SELECT 1 FROM ({found}) AS hits(id) WHERE hits.id = tickets.id)"
+def _postgres_probe(part: _Part, name: str) -> str:
+    """Whether the ticket at hand (``tickets``) matches one part, looked up by its number."""
+    if part.kind == "words":
+        query = _TSQUERY.format(name)
+        subject, body = (f"{_TSVECTOR.format('tickets.subject')} @@ {query}",
+                         f"{_TSVECTOR.format('m.body')} @@ {query}")
+    elif part.kind == "literal":
+        subject, body = f"tickets.subject ILIKE :{name}", f"m.body ILIKE :{name}"
+    else:
+        subject = f"{_CJK_ROWS.format('tickets.subject')} AND tickets.subject ILIKE :{name}"
+        body = f"{_CJK_ROWS.format('m.body')} AND m.body ILIKE :{name}"
+    return (f"({subject} OR EXISTS (SELECT 1 FROM messages m WHERE m.ticket_id = tickets.id "
+            f"AND {body}))")
+
+
+def _postgres_clause(parts: tuple[_Part, ...], negated: bool, form: str) -> TextClause:
+    if form == "probe":
+        sql = "(" + " OR ".join(_postgres_probe(part, f"search_{i}")
+                                for i, part in enumerate(parts)) + ")"
+    else:
+        # Counting, UNION: with the duplicates gone the planner hashes the matches and semi-joins
+        # them (a count of "the" on 200,000 tickets: 0.6 s instead of 1.4 s). In a window, UNION
+        # ALL: it semi-joins those too, where a UNION's aggregate got nested-loop joins (1.2 s
+        # instead of 0.15 s for "printer toner").
+        union = "UNION" if form == "count" else "UNION ALL"
+        found = f" {union} ".join(_postgres_hits(part, f"search_{i}", union=union)
+                                  for i, part in enumerate(parts))
+        sql = f"EXISTS (SELECT 1 FROM ({found}) AS hits(id) WHERE hits.id = tickets.id)"
     return text(f"NOT {sql}" if negated else sql).bindparams(*(
         BindParameter(f"search_{i}", _postgres_value(part), unique=True)
         for i, part in enumerate(parts)
     ))
+
+
+def _planned_rows(session: Session, sql: str, params: dict) -> float:
+    """How many rows the planner expects ``sql`` to return (from the GIN indexes' statistics)."""
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar()
+    return float(plan[0]["Plan"]["Plan Rows"])
+
+
+def _postgres_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool, float]:
+    """(rare, share) as on SQLite, from the planner's estimates: nothing is read."""
+    words = [part for part in parts if part.kind == "words"]
+    if not words:
+        return True, 0.0
+    tickets, messages = (max(float(n or 0), 1.0) for n in session.execute(text(
+        "SELECT (SELECT reltuples FROM pg_class WHERE oid = 'tickets'::regclass), "
+        "(SELECT reltuples FROM pg_class WHERE oid = 'messages'::regclass)")).one())
+    documents, miss = 0.0, 1.0
+    for part in words:
+        params = {"search_0": part.term}
+        query = _TSQUERY.format("search_0")
+        in_subjects = _planned_rows(
+            session, f"SELECT 1 FROM tickets s WHERE {_TSVECTOR.format('s.subject')} @@ {query}",
+            params)
+        in_bodies = _planned_rows(
+            session, f"SELECT 1 FROM messages m WHERE {_TSVECTOR.format('m.body')} @@ {query}",
+            params)
+        documents += in_subjects + in_bodies
+        # A ticket misses the term when its subject and each of its messages do.
+        miss *= (1 - min(in_subjects / tickets, 1.0)) * (
+            1 - min(in_bodies / messages, 1.0)) ** (messages / tickets)
+    return documents < RARE_DOCUMENTS, 1.0 - miss
 
 
 # --- Conditions and relevance -------------------------------------------------------------------
@@ -375,8 +464,9 @@ def ticket_condition(session: Session, term: str, *, negated: bool = False) -> C
         return true() if negated else false()
     if session.get_bind().dialect.name == "sqlite":
         rare, share = _sqlite_estimate(session, parts)
-        return _SqliteMatch(parts, negated, rare, share)
-    return _postgres_condition(parts, negated)
+        return _Match(parts, negated, rare, share)
+    rare, share = _postgres_estimate(session, parts)
+    return _Match(parts, negated, rare, share, postgres=True)
 
 
 def relevance(session: Session, terms: Sequence[str], *, cap: int | None = None):
