@@ -260,9 +260,9 @@ async def test_teammates_on_the_same_ticket_are_shown(any_desk_store):
         store.write(lambda s: presence.heartbeat(s, actor=bert, number=screen.number,
                                                  activity="writing"))
         screen.beat()
-        await settle(pilot)
         line = screen.query_one("#ticket-presence")
-        assert line.display and "Bert Baker is writing" in str(line.render())
+        await until(pilot, lambda: line.display and "Bert Baker is writing" in str(line.render()),
+                    what="bert shown as writing")
         with store.read() as session:
             ada_there = presence.present(session, number=screen.number, me=bert)
         assert [p.username for p in ada_there] == ["ada"]

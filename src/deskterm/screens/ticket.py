@@ -17,6 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
+from textual.worker import get_current_worker
 
 from deskterm.desk import queue
 from deskterm.desk.drafts import discard_draft, get_draft, save_draft
@@ -318,7 +319,8 @@ class TicketScreen(Screen):
         self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
                                                    activity=activity), quiet=True)
         others = self.desk.read(lambda s: present(s, number=number, me=self.desk.actor))
-        self.post_message(PresenceChanged(number, others))
+        if not get_current_worker().is_cancelled:  # a newer heartbeat has fresher news
+            self.post_message(PresenceChanged(number, others))
 
     def on_presence_changed(self, message: PresenceChanged) -> None:
         if message.number != self.number:
