@@ -64,6 +64,8 @@ class SavedViewsLoaded(Message):
     """The agent's own and the team's shared saved views."""
 
     views: list[SavedViewRead]
+    select: str | None = None
+    """The key of the view to make current (one just saved)."""
 
 
 @dataclass

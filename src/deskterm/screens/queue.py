@@ -209,7 +209,7 @@ class QueueScreen(Screen):
         self.post_message(SavedViewsLoaded(saved))
 
     def on_saved_views_loaded(self, message: SavedViewsLoaded) -> None:
-        current = self.view.key if self.view else None
+        current = message.select or (self.view.key if self.view else None)
         self.views = [*queue.BUILTIN_VIEWS, *(queue.View(
             f"saved:{v.id}", v.name, v.query, owner=v.owner, shared=v.shared)
             for v in message.views)]
@@ -348,11 +348,8 @@ class QueueScreen(Screen):
             s, actor=actor, name=name, query=text, sort=sort, shared=shared))
         self.app.call_from_thread(self.notify, f"Saved view “{saved.name}”"
                                   + (" (shared with the team)" if saved.shared else ""))
-        self.app.call_from_thread(self._select_saved, f"saved:{saved.id}")
-        self.load_saved_views()
-
-    def _select_saved(self, key: str) -> None:
-        self.view = queue.View(key, "", self.query_text)
+        mine = self.desk.read(lambda s: views.list_views(s, me=self.me))
+        self.post_message(SavedViewsLoaded(mine, select=f"saved:{saved.id}"))
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def delete_view(self, key: str) -> None:
