@@ -70,10 +70,6 @@ class QueueScreen(Screen):
     COMMANDS = Screen.COMMANDS | {QueueCommands}
 
     BINDINGS = [
-        # Shown here so the footer stays the same while the filter line has the focus (the
-        # table, when focused, handles these keys itself).
-        Binding("enter", "open", "Open", id="queue.open"),
-        Binding("x", "toggle_select", "Select", id="queue.select"),
         Binding("slash", "filter", "Filter", id="queue.filter"),
         Binding("v", "pick_view", "Views", id="queue.views"),
         Binding("ctrl+s", "save_view", "Save view", id="queue.save-view"),
@@ -291,12 +287,6 @@ class QueueScreen(Screen):
         self.query_one("#filter", Input).value = text
         self.reload(text)
         self.table.focus()
-
-    def action_open(self) -> None:
-        self.table.action_open()
-
-    def action_toggle_select(self) -> None:
-        self.table.action_toggle_select()
 
     def action_filter(self) -> None:
         self.query_one("#filter", Input).focus()

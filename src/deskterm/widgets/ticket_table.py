@@ -75,8 +75,8 @@ class TicketTable(ScrollView, can_focus=True):
         Binding("G,end", "bottom", "Bottom", show=False, id="queue.bottom"),
         Binding("pageup", "page_up", "Page up", show=False, id="queue.page-up"),
         Binding("pagedown", "page_down", "Page down", show=False, id="queue.page-down"),
-        Binding("enter", "open", "Open", show=False, id="queue.open"),
-        Binding("x", "toggle_select", "Select", show=False, id="queue.select"),
+        Binding("enter", "open", "Open", id="queue.open"),
+        Binding("x", "toggle_select", "Select", id="queue.select"),
     ]
 
     COMPONENT_CLASSES = {
