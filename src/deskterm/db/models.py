@@ -353,3 +353,78 @@ class TicketLink(SQLModel, table=True):
     created_by_id: int | None = Field(default=None, sa_column=Column(Integer,
                                                                      ForeignKey("agents.id")))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Knowledge base -----------------------------------------------------------------------------
+
+ARTICLE_STATUSES = ("draft", "published")
+ARTICLE_VISIBILITIES = ("internal", "public")
+
+
+class KbCategory(SQLModel, table=True):
+    """A folder of the knowledge base; categories form a tree (``parent_id`` None: a root)."""
+
+    __tablename__ = "kb_categories"
+    __table_args__ = (
+        # One name per parent; NULLs never clash in a unique constraint, so roots get their own.
+        UniqueConstraint("parent_id", "name", name="uq_kb_categories_parent_name"),
+        Index("uq_kb_categories_root_name", "name", unique=True,
+              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    parent_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("kb_categories.id")))
+    name: str = Field(sa_column=Column(String(100), nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class Article(SQLModel, table=True):
+    """A knowledge-base article: Markdown text, found by full-text search (migration 0005)."""
+
+    __tablename__ = "kb_articles"
+    __table_args__ = (
+        CheckConstraint(_in("status", ARTICLE_STATUSES), name="status"),
+        CheckConstraint(_in("visibility", ARTICLE_VISIBILITIES), name="visibility"),
+        Index("ix_kb_articles_category_title", "category_id", "title"),
+        Index("ix_kb_articles_updated", "updated_at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    slug: str = Field(sa_column=Column(String(120), nullable=False, unique=True))
+    """The article's name in URLs and files (``vpn-reset`` is ``vpn-reset.md``)."""
+    title: str = Field(sa_column=Column(String(300), nullable=False))
+    body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Markdown, untrusted: shown through ``desk.kb_render.safe_markdown``."""
+    category_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("kb_categories.id")))
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    status: str = Field(default="draft", sa_column=Column(String(16), nullable=False))
+    visibility: str = Field(default="internal", sa_column=Column(String(16), nullable=False))
+    author_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("agents.id")))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    version: int = Field(default=1, sa_column=Column(Integer, nullable=False))
+    """Raised by every edit; an edit made against an older version is refused."""
+    views: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    helpful_votes: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    insert_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    """How often its body was inserted into a reply."""
+    link_count: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    """How often a link to it was inserted into a reply, or it was linked to a ticket."""
+
+
+class ArticleTicket(SQLModel, table=True):
+    """An article used on (or linked to) a ticket."""
+
+    __tablename__ = "kb_article_tickets"
+    __table_args__ = (Index("ix_kb_article_tickets_ticket", "ticket_id"),)
+
+    article_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("kb_articles.id", ondelete="CASCADE"), primary_key=True))
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True))
+    linked_by_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                    ForeignKey("agents.id")))
+    linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -1,0 +1,256 @@
+"""Full-text search over knowledge-base articles (title and body), ranked, on both stores.
+
+The schema objects come from migration 0005 (their names start with ``search_``, like the
+tickets' in :mod:`deskterm.db.search`). Every user text reaches the database as a bound
+parameter.
+
+What matches
+------------
+A query is words and ``"quoted phrases"``; an article matches when it holds every one of them
+(title or body, case ignored in any alphabet; on SQLite accents too). The last bare word of three
+or more letters also matches as a prefix (``pass`` finds ``password``), for search as you type.
+A term holding a character of a script written without spaces (:data:`~deskterm.db.search.
+CJK_RANGES`: Chinese, Japanese, Thai ...) matches as a substring, of any length, in the articles
+holding such characters; terms of three or more characters in other scripts are looked for that
+way in those articles too (``vpn`` finds ``VPN连接断开``).
+
+Ranking: SQLite ``bm25`` with the title weighted :data:`TITLE_WEIGHT` times the body;
+PostgreSQL ``ts_rank`` over a vector whose title lexemes weigh 1.0 and body lexemes 0.2. Scores
+are negated on PostgreSQL so that lower is better on both stores, as in bm25.
+
+SQLite: ``search_kb_text`` is an external-content FTS5 table over ``kb_articles`` (rowid = the
+article's id; the text is not stored twice), ``search_kb_cjk`` a trigram table of the CJK
+articles only (with their text: short terms are read with ``instr``), ``search_kb_vocab`` the
+FTS5 vocabulary (articles per word), used by :func:`document_frequencies`. Triggers keep them in
+step with every insert, title or body change and delete, in the writer's transaction.
+
+PostgreSQL: a stored generated ``tsvector`` column (``search_vector``, so ranking reads it and
+never parses a body again) with a GIN index, and a partial ``pg_trgm`` index on
+``title || ' ' || body`` of the CJK articles for ``ILIKE``.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy import text
+from sqlmodel import Session
+
+from deskterm.db.search import CJK_CLASS, fts_string, has_cjk, searchable
+
+TITLE_WEIGHT = 10.0
+"""bm25 column weight of the title against 1.0 for the body (SQLite)."""
+PG_WEIGHTS = "{0.0, 0.0, 0.2, 1.0}"
+"""ts_rank weights for D, C, B (body), A (title) (PostgreSQL)."""
+PREFIX_MIN = 3
+"""A last word shorter than this is not matched as a prefix (it would match nearly all)."""
+
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+_TOKENS = re.compile(r'"([^"]*)"?|(\S+)')
+_WORD = re.compile(r"[^\W_]+")
+_CJK_DOC_PG = f"(a.title || ' ' || a.body) ~ '[{CJK_CLASS}]'"
+_DOC_PG = "(a.title || ' ' || a.body)"
+
+
+@dataclass(frozen=True)
+class Term:
+    """One thing a query looks for: ``text`` (a word or a phrase), as a prefix or whole."""
+
+    text: str
+    prefix: bool = False
+
+    @property
+    def cjk(self) -> bool:
+        return has_cjk(self.text)
+
+
+def parse_query(query: str) -> tuple[Term, ...]:
+    """The terms of a query: quoted phrases and bare words, the last bare word a prefix."""
+    query = _CONTROL.sub(" ", query)
+    found: list[Term] = []
+    last_bare = -1
+    for match in _TOKENS.finditer(query):
+        phrase, word = match.groups()
+        value = " ".join((phrase if phrase is not None else word).split())
+        if not value or not searchable(value):
+            continue
+        if word is not None:
+            last_bare = len(found)
+        found.append(Term(value))
+    if last_bare >= 0 and last_bare == len(found) - 1:
+        term = found[last_bare]
+        words = _WORD.findall(term.text)
+        if (len(words) == 1 and words[0] == term.text and len(term.text) >= PREFIX_MIN
+                and not term.cjk and not query.endswith((" ", '"'))):
+            found[last_bare] = Term(term.text, prefix=True)
+    return tuple(dict.fromkeys(found))
+
+
+@dataclass(frozen=True)
+class Match:
+    article_id: int
+    score: float
+
+
+def _like(value: str) -> str:
+    escaped = value.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+# --- SQLite -------------------------------------------------------------------------------------
+
+
+def _fts_term(term: Term) -> str:
+    return fts_string(term.text) + (" *" if term.prefix else "")
+
+
+def _sqlite_selects(terms: Sequence[Term], *, any_term: bool,
+                    params: dict) -> list[str]:
+    """SELECT (id, score) statements over the two FTS5 tables for ``terms``: all of them, or
+    with ``any_term`` any of them."""
+    selects = []
+    joiner = " OR " if any_term else " AND "
+    words = [t for t in terms if not t.cjk]
+    if words and (any_term or len(words) == len(terms)):
+        params["kb_words"] = joiner.join(_fts_term(t) for t in words)
+        selects.append(f"SELECT rowid AS id, bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) AS score "
+                       "FROM search_kb_text WHERE search_kb_text MATCH :kb_words")
+    long_terms = [t for t in terms if len(t.text) >= 3]
+    short_terms = [t for t in terms if len(t.text) < 3 and t.cjk]
+    if not any_term and len(long_terms) + len(short_terms) < len(terms):
+        return selects  # a short Latin word cannot be looked for in the CJK articles
+    conditions = []
+    for i, term in enumerate(short_terms):
+        name = f"kb_short_{i}"
+        params[name] = term.text
+        conditions.append(f"(instr(title, :{name}) > 0 OR instr(body, :{name}) > 0)")
+    if long_terms:
+        params["kb_trigrams"] = joiner.join(fts_string(t.text) for t in long_terms)
+        where = "search_kb_cjk MATCH :kb_trigrams"
+        if conditions:
+            where = f"({where}) {joiner} " + joiner.join(conditions)
+        selects.append(f"SELECT rowid AS id, bm25(search_kb_cjk, {TITLE_WEIGHT}, 1.0) AS score "
+                       f"FROM search_kb_cjk WHERE {where}")
+    elif conditions:
+        title_hit = f"instr(title, :{'kb_short_0'}) > 0"
+        selects.append(f"SELECT rowid AS id, CASE WHEN {title_hit} THEN -2.0 ELSE -1.0 END "
+                       f"AS score FROM search_kb_cjk WHERE {joiner.join(conditions)}")
+    return selects
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+
+def _pg_tsquery(term: Term, name: str, params: dict) -> str:
+    if term.prefix:
+        params[name] = f"{term.text}:*"
+        return f"to_tsquery('simple'::regconfig, :{name})"
+    params[name] = term.text
+    return f"phraseto_tsquery('simple'::regconfig, :{name})"
+
+
+def _pg_selects(terms: Sequence[Term], *, any_term: bool, params: dict) -> list[str]:
+    selects = []
+    words = [t for t in terms if not t.cjk]
+    if words and (any_term or len(words) == len(terms)):
+        op = " || " if any_term else " && "
+        query = "(" + op.join(_pg_tsquery(t, f"kb_q_{i}", params)
+                              for i, t in enumerate(words)) + ")"
+        selects.append(f"SELECT a.id, -ts_rank('{PG_WEIGHTS}', a.search_vector, q.q) AS score "
+                       f"FROM kb_articles a, (SELECT {query} AS q) AS q "
+                       "WHERE a.search_vector @@ q.q")
+    substrings = [t for t in terms if len(t.text) >= 3 or t.cjk]
+    if not substrings or (not any_term and len(substrings) < len(terms)):
+        return selects
+    conditions, title_hits = [], []
+    for i, term in enumerate(substrings):
+        name = f"kb_like_{i}"
+        params[name] = _like(term.text)
+        conditions.append(f"{_DOC_PG} ILIKE :{name}")
+        title_hits.append(f"a.title ILIKE :{name}")
+    joiner = " OR " if any_term else " AND "
+    selects.append(f"SELECT a.id, CASE WHEN {' OR '.join(title_hits)} THEN -0.5 ELSE -0.1 END "
+                   f"AS score FROM kb_articles a WHERE {_CJK_DOC_PG} AND "
+                   f"({joiner.join(conditions)})")
+    return selects
+
+
+# --- Both ---------------------------------------------------------------------------------------
+
+
+def match_articles(
+    session: Session,
+    terms: Sequence[Term],
+    *,
+    any_term: bool = False,
+    where: str = "",
+    where_params: dict | None = None,
+    limit: int = 20,
+) -> list[Match]:
+    """The best ``limit`` articles matching every term (``any_term``: any of them), best first.
+
+    ``where`` is an extra SQL condition on ``a`` (``kb_articles``) with bound ``where_params``
+    (made by the domain from fixed text, never from user input).
+    """
+    if not terms:
+        return []
+    params: dict = dict(where_params or {})
+    postgres = session.get_bind().dialect.name != "sqlite"
+    selects = (_pg_selects if postgres else _sqlite_selects)(terms, any_term=any_term,
+                                                             params=params)
+    if not selects:
+        return []
+    hits = selects[0] if len(selects) == 1 else (
+        "SELECT id, min(score) AS score FROM (" + " UNION ALL ".join(selects)
+        + ") AS u GROUP BY id")
+    extra = f"AND {where}" if where else ""
+    sql = (f"SELECT h.id, h.score FROM ({hits}) AS h JOIN kb_articles a ON a.id = h.id "
+           f"WHERE 1 = 1 {extra} ORDER BY h.score, h.id LIMIT :kb_limit")
+    params["kb_limit"] = limit
+    return [Match(int(row[0]), float(row[1])) for row in session.execute(text(sql), params)]
+
+
+def raw_search_sql(postgres: bool) -> str:
+    """The bare ranked query of one word, as a baseline for ``bench/kb.py``."""
+    if postgres:
+        return ("SELECT a.id FROM kb_articles a, (SELECT phraseto_tsquery('simple', :q) AS q) AS q "
+                f"WHERE a.search_vector @@ q.q ORDER BY ts_rank('{PG_WEIGHTS}', a.search_vector, "
+                "q.q) DESC LIMIT 20")
+    return (f"SELECT rowid FROM search_kb_text WHERE search_kb_text MATCH :q "
+            f"ORDER BY bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) LIMIT 20")
+
+
+def document_frequencies(session: Session, words: Sequence[str]) -> tuple[int, dict[str, int]]:
+    """(articles in all, {word: articles holding it}) for lower-cased ``words``.
+
+    SQLite reads the FTS5 vocabulary (exact); PostgreSQL asks the planner for its estimate from
+    the GIN index's statistics (nothing is scanned). A word missing from the answer is in none
+    (SQLite) or has no estimate.
+    """
+    if not words:
+        return 0, {}
+    if session.get_bind().dialect.name == "sqlite":
+        total = session.execute(text("SELECT count(*) FROM kb_articles")).scalar() or 0
+        names = {f"w{i}": word for i, word in enumerate(words)}
+        marks = ", ".join(f":{name}" for name in names)
+        rows = session.execute(text(f"SELECT term, doc FROM search_kb_vocab WHERE term IN "
+                                    f"({marks})"), names).all()
+        return int(total), {term: int(doc) for term, doc in rows}
+    total = session.execute(text(
+        "SELECT reltuples FROM pg_class WHERE oid = 'kb_articles'::regclass")).scalar() or 0
+    if total <= 0:  # never analyzed: count (a small table, or a just-loaded one)
+        total = session.execute(text("SELECT count(*) FROM kb_articles")).scalar() or 0
+    found = {}
+    for word in words:
+        plan = session.execute(text(
+            "EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ "
+            "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar()
+        found[word] = int(plan[0]["Plan"]["Plan Rows"])
+    return int(total), found
+
+
+def rebuild_sqlite(session: Session) -> None:
+    """Index every article again (after a bulk load made with the triggers dropped)."""
+    session.execute(text("INSERT INTO search_kb_text(search_kb_text) VALUES ('rebuild')"))
