@@ -9,7 +9,7 @@ import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import agents, db, groups, macros, setup, tickets
+from deskterm.cli import agents, db, groups, kb, macros, setup, tickets
 from deskterm.cli.context import CliContext, ctx_obj
 from deskterm.config import ConfigError
 from deskterm.db.errors import StoreError
@@ -87,6 +87,7 @@ app.add_typer(agents.app, name="agent")
 app.add_typer(groups.app, name="group")
 app.add_typer(tickets.app, name="ticket")
 app.add_typer(macros.app, name="macro")
+app.add_typer(kb.app, name="kb")
 
 
 def main() -> None:

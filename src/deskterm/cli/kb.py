@@ -1,0 +1,205 @@
+"""``deskterm kb``: the knowledge base from the command line, and articles as files.
+
+A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb_files` and the README).
+``kb import DIR`` reads every ``*.md`` under DIR, checks them all, and saves them in one
+transaction: a bad file is reported with its path and line and nothing is saved, unless
+``--skip-invalid`` (then the bad ones are reported and the rest saved).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from deskterm.cli.context import ctx_obj, print_json, print_table, stdout_is_terminal
+from deskterm.desk import kb, kb_files
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.safe_text import clean, clean_line
+
+app = typer.Typer(no_args_is_help=True,
+                  help="Knowledge base: search, list and show articles; import and export files.")
+
+JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+DirArg = Annotated[Path, typer.Argument(metavar="DIR", help="A directory of article files.")]
+
+
+def _shown(path: Path) -> str:
+    return clean_line(str(path))
+
+
+def _markdown_files(folder: Path) -> list[Path]:
+    if not folder.exists():
+        raise InvalidInput(f"{_shown(folder)}: no such directory")
+    if not folder.is_dir():
+        raise InvalidInput(f"{_shown(folder)}: not a directory")
+    try:
+        return sorted(path for path in folder.rglob("*.md") if path.is_file())
+    except OSError as exc:
+        raise InvalidInput(f"{_shown(folder)}: cannot be read ({exc.strerror or exc})") from None
+
+
+def _read(path: Path) -> kb.ArticleFields:
+    """The article in one file; a problem is one line naming the file (and the line)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{_shown(path)}: not UTF-8 text") from None
+    except OSError as exc:
+        raise InvalidInput(f"{_shown(path)}: cannot be read ({exc.strerror or exc})") from None
+    try:
+        return kb_files.parse_article(text, file_slug=path.stem)
+    except InvalidInput as exc:
+        raise InvalidInput(f"{_shown(path)}, {exc}" if str(exc).startswith("line ")
+                           else f"{_shown(path)}: {exc}") from None
+
+
+def _with_progress(total: int, description: str,
+                   work: Callable[[Callable[[int], None] | None], object]) -> object:
+    """Run ``work(progress)`` with a progress bar on a terminal, quietly when piped."""
+    if not stdout_is_terminal() or total < 2:
+        return work(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        return work(lambda done: bar.update(task, completed=done))
+
+
+@app.command("import")
+def import_(
+    ctx: typer.Context,
+    folder: DirArg,
+    skip_invalid: Annotated[bool, typer.Option(
+        "--skip-invalid", help="Save the good files and report the bad ones.")] = False,
+    rejects: Annotated[Path | None, typer.Option(
+        "--rejects", metavar="FILE", help="With --skip-invalid: also write the reasons here.")
+    ] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Create or update articles (by slug) from the Markdown files under DIR."""
+    files = _markdown_files(folder)
+    if not files:
+        raise InvalidInput(f"{_shown(folder)}: no article files (*.md)")
+    articles: list[kb.ArticleFields] = []
+    problems: list[str] = []
+    seen: dict[str, Path] = {}
+    for path in files:
+        try:
+            fields = _read(path)
+        except InvalidInput as exc:
+            problems.append(str(exc))
+            continue
+        if fields.slug in seen:
+            problems.append(f"{_shown(path)}: slug '{fields.slug}' is also the slug of "
+                            f"{_shown(seen[fields.slug])}")
+            continue
+        seen[fields.slug] = path
+        articles.append(fields)
+    if problems and not skip_invalid:
+        for line in problems:
+            typer.echo(f"deskterm: {line}", err=True)
+        typer.echo(f"deskterm: nothing was imported ({len(problems)} bad file(s) of "
+                   f"{len(files)}; fix them, or use --skip-invalid)", err=True)
+        raise typer.Exit(1)
+    for line in problems:
+        typer.echo(f"deskterm: skipped {line}", err=True)
+    if rejects is not None:
+        rejects.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
+    obj = ctx_obj(ctx)
+    result: kb.ImportResult = _with_progress(len(articles), "importing articles", lambda p: (
+        obj.write(lambda session, actor: kb.import_articles(session, actor=actor,
+                                                            articles=articles, progress=p))))
+    if json:
+        print_json({"created": result.created, "updated": result.updated,
+                    "unchanged": result.unchanged, "skipped": problems})
+        return
+    skipped = f", {len(problems)} skipped" if problems else ""
+    typer.echo(f"imported {_shown(folder)}: {len(result.created)} created, "
+               f"{len(result.updated)} updated, {len(result.unchanged)} unchanged{skipped}")
+
+
+@app.command()
+def export(ctx: typer.Context, folder: DirArg) -> None:
+    """Write every article to DIR as SLUG.md (the format `kb import` reads)."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        articles = kb.export_articles(session)
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise InvalidInput(f"{_shown(folder)}: cannot be created ({exc.strerror or exc})"
+                           ) from None
+
+    def write(progress: Callable[[int], None] | None) -> None:
+        for done, fields in enumerate(articles, start=1):
+            path = folder / kb_files.file_name(fields)
+            try:
+                path.write_bytes(kb_files.format_article(fields).encode("utf-8"))
+            except OSError as exc:
+                raise InvalidInput(f"{_shown(path)}: cannot be written "
+                                   f"({exc.strerror or exc})") from None
+            if progress is not None:
+                progress(done)
+
+    _with_progress(len(articles), "exporting articles", write)
+    typer.echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
+
+
+@app.command()
+def search(
+    ctx: typer.Context,
+    query: Annotated[str, typer.Argument(metavar="QUERY", help='Words and "phrases".')],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=500,
+                                       help="At most this many.")] = 20,
+    status: Annotated[str | None, typer.Option("--status",
+                                               help="draft or published.")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """Articles holding every word of QUERY, best match first."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        hits = kb.search_articles(session, query=query, limit=limit, status=status)
+    if json:
+        print_json([{"slug": h.article.slug, "title": h.article.title,
+                     "category": h.article.category, "status": h.article.status,
+                     "visibility": h.article.visibility, "score": h.score,
+                     "snippet": h.snippet} for h in hits])
+        return
+    print_table(["slug", "title", "category", "status", "snippet"],
+                [[h.article.slug, h.title, h.article.category or "-", h.article.status,
+                  h.snippet] for h in hits])
+
+
+@app.command("list")
+def list_(
+    ctx: typer.Context,
+    category: Annotated[str | None, typer.Option(
+        "--category", metavar="PATH", help="Only this category (and those under it).")] = None,
+    json: JsonOpt = False,
+) -> None:
+    """List the articles by title."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        category_id = kb.find_category(session, path=category).id if category else None
+        found = kb.list_articles(session, category_id=category_id, subcategories=True,
+                                 limit=1_000_000)
+    if json:
+        print_json(found)
+        return
+    print_table(["slug", "title", "category", "status", "visibility", "views", "used"],
+                [[a.slug, a.title, a.category or "-", a.status, a.visibility, a.views,
+                  a.insert_count + a.link_count] for a in found])
+
+
+@app.command()
+def show(ctx: typer.Context,
+         slug: Annotated[str, typer.Argument(metavar="SLUG", help="The article's slug.")],
+         json: JsonOpt = False) -> None:
+    """Show an article in the file format (or as JSON)."""
+    with ctx_obj(ctx).read() as (session, _actor):
+        article = kb.get_article(session, article=slug)
+    if json:
+        print_json(article)
+        return
+    typer.echo(clean(kb_files.format_article(kb.article_fields(article))), nl=False)
