@@ -1,0 +1,209 @@
+"""``deskterm kb`` on both stores: import/export round trip, malformed files, search, errors."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from deskterm.desk import kb
+
+VPN = """---
+title: "Reset a VPN token: step by step"
+category: Network / VPN
+tags: [vpn, Token, os:linux]
+status: published
+visibility: public
+---
+
+1. Open **Settings → VPN**.
+2. Press *Reset*.
+"""
+
+PRINTER = """---
+title: Printer jams
+tags: printers, hardware
+---
+Open the tray, remove the paper.
+"""
+
+CHINESE = """---
+title: 打印机无法连接
+slug: printer-offline-zh
+category: 硬件
+status: published
+---
+
+请检查网络设置。
+"""
+
+
+def _write(folder: Path, files: dict[str, str]) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    return folder
+
+
+def _tree(folder: Path) -> dict[str, bytes]:
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*.md"))}
+
+
+@pytest.fixture
+def desk(cli, admin):
+    return cli
+
+
+def _articles(store):
+    with store.read() as session:
+        return {a.slug: a for a in kb.list_articles(session)}
+
+
+def test_import_then_export_then_import_then_export_is_byte_identical(desk, store, tmp_path):
+    source = _write(tmp_path / "in", {"vpn-reset.md": VPN, "sub/printer-jams.md": PRINTER,
+                                      "zh.md": CHINESE})
+
+    first = desk("kb", "import", str(source))
+    assert first.exit_code == 0, first.stderr
+    assert "3 created, 0 updated, 0 unchanged" in first.stdout
+    articles = _articles(store)
+    assert set(articles) == {"vpn-reset", "printer-jams", "printer-offline-zh"}
+    vpn = articles["vpn-reset"]
+    assert (vpn.title, vpn.category, vpn.tags, vpn.status, vpn.visibility) == (
+        "Reset a VPN token: step by step", "Network/VPN", ("os:linux", "token", "vpn"),
+        "published", "public")
+    assert articles["printer-jams"].status == "draft"
+
+    assert desk("kb", "export", str(tmp_path / "out1")).exit_code == 0
+    again = desk("kb", "import", str(tmp_path / "out1"))
+    assert "0 created, 0 updated, 3 unchanged" in again.stdout
+    assert desk("kb", "export", str(tmp_path / "out2")).exit_code == 0
+
+    out1, out2 = _tree(tmp_path / "out1"), _tree(tmp_path / "out2")
+    assert out1 == out2
+    assert sorted(out1) == ["printer-jams.md", "printer-offline-zh.md", "vpn-reset.md"]
+    assert out1["vpn-reset.md"].decode() == (
+        '---\ntitle: "Reset a VPN token: step by step"\ncategory: Network/VPN\n'
+        "tags: [os:linux, token, vpn]\nstatus: published\nvisibility: public\n---\n\n"
+        "1. Open **Settings → VPN**.\n2. Press *Reset*.\n")
+
+
+def test_reimport_updates_by_slug_and_never_duplicates(desk, store, tmp_path):
+    source = _write(tmp_path / "in", {"vpn-reset.md": VPN})
+    desk("kb", "import", str(source))
+    (source / "vpn-reset.md").write_text(VPN.replace("Press *Reset*", "Press *Renew*"),
+                                         encoding="utf-8")
+
+    result = desk("kb", "import", str(source))
+
+    assert "0 created, 1 updated" in result.stdout
+    with store.read() as session:
+        assert len(kb.list_articles(session)) == 1
+        assert "Renew" in kb.get_article(session, article="vpn-reset").body
+
+
+BAD = {
+    "no-front.md": ("Just text\n", "no-front.md, line 1: no front matter"),
+    "unclosed.md": ("---\ntitle: x\n", "unclosed.md, line 1: the front matter opened"),
+    "yaml.md": ("---\ntitle: x\ntags: [a, b\n---\nbody\n", "yaml.md, line "),
+    "unknown.md": ("---\ntitle: x\n\nauthor: bob\n---\n", "unknown.md, line 4: unknown key"),
+    "status.md": ("---\ntitle: x\nstatus: live\n---\n", "status.md, line 3: status: 'live'"),
+    "tags.md": ("---\ntitle: x\ntags: [has space]\n---\n", "tags.md, line 3: tags:"),
+    "notitle.md": ("---\nstatus: draft\n---\n", "notitle.md, line 1: no title"),
+    "Bad Name.md": ("---\ntitle: x\n---\n", "Bad Name.md, line 1: the file name gives"),
+    "category.md": ("---\ntitle: x\ncategory: A//B\n---\n", "category.md, line 3: category:"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(BAD))
+def test_a_malformed_file_is_reported_with_its_path_and_line_and_nothing_is_applied(
+        desk, store, tmp_path, name):
+    text, expected = BAD[name]
+    source = _write(tmp_path / "in", {"a-good.md": PRINTER, name: text})
+
+    result = desk("kb", "import", str(source))
+
+    assert result.exit_code == 1
+    lines = result.stderr.strip().splitlines()
+    assert lines[0].startswith("deskterm: ")
+    assert expected in lines[0], lines[0]
+    assert str(source) in lines[0]
+    assert "nothing was imported" in lines[-1]
+    assert "Traceback" not in result.stderr + result.stdout
+    assert _articles(store) == {}
+
+
+def test_skip_invalid_reports_the_bad_files_and_applies_the_rest(desk, store, tmp_path):
+    source = _write(tmp_path / "in", {"printer-jams.md": PRINTER, "bad.md": "no front\n",
+                                      "worse.md": "---\nstatus: x\n---\n"})
+    rejects = tmp_path / "rejects.txt"
+
+    result = desk("kb", "import", str(source), "--skip-invalid", "--rejects", str(rejects))
+
+    assert result.exit_code == 0, result.stderr
+    assert "1 created" in result.stdout and "2 skipped" in result.stdout
+    assert result.stderr.count("deskterm: skipped ") == 2
+    assert set(_articles(store)) == {"printer-jams"}
+    assert len(rejects.read_text().splitlines()) == 2
+
+
+def test_two_files_with_one_slug_are_refused(desk, store, tmp_path):
+    source = _write(tmp_path / "in", {"a/x.md": PRINTER, "b/x.md": PRINTER})
+    result = desk("kb", "import", str(source))
+    assert result.exit_code == 1
+    assert "slug 'x' is also the slug of" in result.stderr
+    assert _articles(store) == {}
+
+
+def test_missing_or_empty_directories_are_one_line(desk, tmp_path):
+    for args in (("kb", "import", str(tmp_path / "nope")),
+                 ("kb", "import", str(_write(tmp_path / "empty", {})))):
+        result = desk(*args)
+        assert result.exit_code == 1
+        assert len(result.stderr.strip().splitlines()) == 1
+        assert result.stderr.startswith("deskterm: ")
+        assert "Traceback" not in result.stderr + result.stdout
+    (tmp_path / "file").write_text("x")
+    result = desk("kb", "import", str(tmp_path / "file"))
+    assert result.exit_code == 1 and "not a directory" in result.stderr
+
+
+def test_search_lists_the_best_match_first(desk, tmp_path):
+    desk("kb", "import", str(_write(tmp_path / "in", {
+        "vpn-reset.md": VPN, "printer-jams.md": PRINTER,
+        "lease.md": "---\ntitle: Renew the lease\n---\nIf the VPN drops, renew it.\n"})))
+
+    result = desk("kb", "search", "vpn", "--json")
+
+    assert result.exit_code == 0, result.stderr
+    hits = json.loads(result.stdout)
+    assert [hit["slug"] for hit in hits] == ["vpn-reset", "lease"]
+    plain = desk("kb", "search", "vpn", "--limit", "1")
+    assert plain.stdout.startswith("vpn-reset\t")
+    assert desk("kb", "search", "nothing-like-it").stdout == ""
+
+
+def test_list_and_show(desk, tmp_path):
+    desk("kb", "import", str(_write(tmp_path / "in", {"vpn-reset.md": VPN,
+                                                      "printer-jams.md": PRINTER})))
+
+    listed = desk("kb", "list", "--json")
+    assert [a["slug"] for a in json.loads(listed.stdout)] == ["printer-jams", "vpn-reset"]
+    only = desk("kb", "list", "--category", "network")
+    assert only.stdout.startswith("vpn-reset\t")
+    shown = desk("kb", "show", "vpn-reset")
+    assert shown.stdout.startswith("---\ntitle: ")
+    assert json.loads(desk("kb", "show", "vpn-reset", "--json").stdout)["body"].startswith("1.")
+    missing = desk("kb", "show", "nope")
+    assert missing.exit_code == 1 and "no article 'nope'" in missing.stderr
+    assert desk("kb", "list", "--category", "Nowhere").exit_code == 1
+
+
+def test_show_prints_no_escape_sequences(desk, store, admin):
+    store.write(lambda s: kb.create_article(s, actor=admin, title="Evil\x1b]0;x\x07",
+                                            body="a\x1b[2Jb", slug="evil"))
+    shown = desk("kb", "show", "evil")
+    assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
