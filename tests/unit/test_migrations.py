@@ -275,3 +275,48 @@ def test_cli_db_upgrade_on_an_empty_store_is_one_line_naming_deskterm_init(cli, 
     assert "`deskterm init`" in result.stderr
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+# --- 0005: the knowledge base --------------------------------------------------------------------
+
+
+def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_store):
+    from deskterm.desk import kb
+
+    migrate.upgrade(empty_store, "0004")
+
+    def ticket(session):
+        admin = setup.ensure_first_admin(session, username="ada")
+        create_ticket(session, actor=admin, requester_email="carol@acme.com",
+                      subject="VPN drops", body="every hour")
+        return admin
+
+    admin = empty_store.write(ticket)
+    migrate.upgrade(empty_store)
+
+    empty_store.write(lambda s: kb.create_article(s, actor=admin, title="VPN drops every hour",
+                                                  body="Renew the lease.", status="published"))
+    with empty_store.read() as session:
+        assert [h.title for h in kb.search_articles(session, query="lease")] == [
+            "VPN drops every hour"]
+        assert [h.article.slug for h in kb.suggest_for_ticket(session, number=1001)] == [
+            "vpn-drops-every-hour"]
+
+
+def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(empty_store):
+    from deskterm.desk.ticket_reads import TextMatch, TicketFilter, list_tickets
+
+    migrate.upgrade(empty_store)
+    empty_store.write(lambda s: create_ticket(
+        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.com",
+        subject="Printer jams", body="tray"))
+
+    migrate.downgrade(empty_store, "0004")
+
+    tables = _tables(empty_store)
+    assert not {t for t in tables if t.startswith(("kb_", "search_kb"))}
+    with empty_store.read() as session:
+        where = TicketFilter(text=(TextMatch("printer"),))
+        assert [t.number for t in list_tickets(session, where=where).items] == [1001]
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
