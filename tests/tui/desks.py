@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
+from sqlmodel import select
 
 from deskterm.db import migrate
 from deskterm.db.engine import Store
@@ -88,3 +89,37 @@ def open_desk(store: Store, username: str = "ada") -> Desk:
     desk = Desk.open(store.url.render_as_string(hide_password=False), username=username)
     desk.label = "test desk"
     return desk
+
+
+def add_conversation(store: Store, number: int) -> int:
+    """A reply, an internal note (with escape sequences) and the customer's answer on ticket
+    ``number`` at fixed times, and the ticket an incident of a problem; returns the problem."""
+    from deskterm.desk import ticket_ops
+    from deskterm.desk.auth import resolve_actor
+
+    problem = 1002 if number != 1002 else 1003
+
+    def work(session) -> None:
+        ada = resolve_actor(session, username="ada")
+        bert = resolve_actor(session, username="bert")
+        tickets.update_ticket(session, actor=ada, number=problem,
+                              changes=tickets.TicketChanges(type="problem"))
+        ticket_ops.link(session, actor=ada, number=number, other=problem, kind="incident")
+        tickets.add_reply(session, actor=ada, number=number, minutes=10,
+                          body="Hello, could you tell us which model it is?\nThanks, Ada")
+        tickets.add_note(session, actor=bert, number=number, minutes=5,
+                         body="Same as #1002: firmware 2.1 \x1b[31mred\x1b[0m [b]not bold[/b]")
+        requester = tickets.get_ticket(session, number=number).requester.email
+        tickets.add_customer_message(session, number=number, email=requester,
+                                     body="It is the T14, bought last year.")
+        session.flush()
+        ids = session.exec(select(Message.id).where(Message.ticket_id == number)
+                           .order_by(Message.id)).all()
+        for position, message_id in enumerate(ids[-3:]):
+            session.exec(update(Message).where(Message.id == message_id).values(
+                created_at=NOW - timedelta(hours=3 - position)))
+        session.exec(update(Ticket).where(Ticket.id.in_((number, problem))).values(
+            updated_at=NOW - timedelta(hours=1)))
+
+    store.write(work)
+    return problem

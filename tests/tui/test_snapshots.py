@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from deskterm.app import DeskApp
 
-from .desks import NOW, open_desk
+from .desks import NOW, add_conversation, open_desk
 from .pilot import settle, type_text
 
 SIZE = (120, 40)
@@ -59,3 +59,16 @@ def test_ticket_screen(desk_store, snap_compare):
         await settle(pilot)
 
     assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+def test_ticket_screen_with_public_and_internal_messages(any_desk_store, snap_compare):
+    """On both stores: the thread, the time spent and the links are read back from the store
+    (timestamps, message order, the problem link), so the picture must not depend on it."""
+    add_conversation(any_desk_store, 1118)
+
+    async def ready(pilot):
+        await settle(pilot)
+        pilot.app.screen.go_to_ticket(1118)
+        await settle(pilot)
+
+    assert snap_compare(make_app(any_desk_store), terminal_size=SIZE, run_before=ready)

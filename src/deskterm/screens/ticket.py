@@ -6,6 +6,7 @@ current view. Customer text is shown through ``safe_text`` as plain ``Text``, ne
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -13,7 +14,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
 from textual.widgets import Input, OptionList, Static, TextArea
 from textual.widgets.option_list import Option
@@ -26,8 +27,8 @@ from deskterm.desk.lifecycle import TICKET_TYPES
 from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
 from deskterm.desk.people import list_groups
 from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
-from deskterm.desk.reads import EventRead, MessageRead, TicketDetail, TicketLinks, TicketSummary
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.thread import messages_after
 from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
@@ -51,8 +52,9 @@ from deskterm.screens.pickers import (
     priority_choices,
     status_choices,
 )
-from deskterm.timefmt import absolute, ago
+from deskterm.timefmt import relative
 from deskterm.widgets.footer import KeysFooter
+from deskterm.widgets.thread import ThreadView
 
 Step = Callable[[int, int], int | None]
 """Given a ticket number and -1 / +1: the previous / next ticket of the queue's view."""
@@ -65,7 +67,11 @@ def header_text(ticket: TicketSummary, now: datetime) -> Text:
     return text
 
 
-def fields_text(ticket: TicketSummary, now: datetime) -> Text:
+def minutes_text(minutes: int) -> str:
+    return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
+
+
+def fields_text(ticket: TicketSummary, now: datetime, minutes_spent: int = 0) -> Text:
     text = Text(overflow="fold")
     parts = [
         ("status", ticket.status.replace("_", " ")),
@@ -75,9 +81,11 @@ def fields_text(ticket: TicketSummary, now: datetime) -> Text:
         ("group", ticket.group or "—"),
         ("tier", str(ticket.tier)),
         ("tags", ", ".join(ticket.tags) or "—"),
-        ("created", ago(ticket.created_at, now)),
-        ("updated", ago(ticket.updated_at, now)),
+        ("created", relative(ticket.created_at, now)),
+        ("updated", relative(ticket.updated_at, now)),
     ]
+    if minutes_spent:
+        parts.append(("spent", minutes_text(minutes_spent)))  # time spent on replies and notes
     for index, (label, value) in enumerate(parts):
         if index:
             text.append("  ")
@@ -88,63 +96,39 @@ def fields_text(ticket: TicketSummary, now: datetime) -> Text:
     return text
 
 
-def message_title(message: MessageRead, now: datetime) -> Text:
-    kind = "reply" if message.public else "internal note"
-    if message.author_kind == "customer":
-        kind = "customer"
-    title = Text(no_wrap=True, overflow="ellipsis")
-    title.append(clean_line(message.author) or "(unknown)", style="bold")
-    title.append(f"  {kind}  ", style="italic")
-    title.append(f"{ago(message.created_at, now)} · {absolute(message.created_at)}",
-                 style="dim")
-    return title
-
-
-def event_text(event: EventRead, now: datetime) -> Text:
-    text = Text(no_wrap=True, overflow="ellipsis", style="dim")
-    text.append(f"{event.actor or 'system'} changed {event.field}: ")
-    text.append(clean_line(event.old or "—"))
-    text.append(" → ")
-    text.append(clean_line(event.new or "—"))
-    text.append(f"  {ago(event.at, now)}")
-    return text
-
-
-def links_text(detail: TicketDetail) -> Text:
-    """The sidebar's links: merge pointers, the problem, its incidents, related tickets."""
-    text = Text()
+def link_options(detail: TicketDetail) -> list[Option]:
+    """The sidebar's links: merge pointers, the problem, its incidents, related tickets; each
+    ticket is an option (``enter`` opens it), the titles are disabled options."""
     links = detail.links
+    sections: list[tuple[str, list[tuple[int, str, str]]]] = []
     if detail.merged_into is not None:
-        text.append(f"Merged into #{detail.merged_into}\n", style="bold yellow")
+        sections.append(("Merged into", [(detail.merged_into, "", "")]))
     if detail.merged_from:
-        text.append("Merged here: " + ", ".join(f"#{n}" for n in detail.merged_from) + "\n",
-                    style="dim")
+        sections.append(("Merged here", [(n, "", "") for n in detail.merged_from]))
     for title, tickets in (("Problem", (links.problem,) if links.problem else ()),
                            ("Incidents", links.incidents), ("Related", links.related)):
-        if not tickets:
-            continue
-        text.append(f"{title}\n", style="bold")
-        for other in tickets:
-            text.append(f" {other.ref} ", style="bold")
-            text.append(f"{other.status.replace('_', ' ')} ", style="dim")
-            text.append(clean_line(other.subject)[:24] + "\n")
-    return text
+        if tickets:
+            sections.append((title, [(t.number, t.status, t.subject) for t in tickets]))
+    options: list[Option] = []
+    for title, tickets in sections:
+        options.append(Option(Text(title, style="bold"), disabled=True))
+        for number, status, subject in tickets:
+            options.append(Option(sidebar_line(number, status, subject), id=f"{title}:{number}"))
+    return options
 
 
-class MessageView(Vertical):
-    """One message of the thread; internal notes carry the ``note`` class."""
+SIDEBAR_TEXT = 28
+"""Cells for a ticket in the sidebar's lists (one line each, cut with an ellipsis)."""
 
-    def __init__(self, message: MessageRead, now: datetime) -> None:
-        classes = "message" if message.public else "message note"
-        if message.author_kind == "customer":
-            classes += " customer"
-        super().__init__(classes=classes)
-        self.message = message
-        self.now = now
 
-    def compose(self) -> ComposeResult:
-        yield Static(message_title(self.message, self.now), classes="message-title")
-        yield Static(Text(clean(self.message.body)), classes="message-body")
+def sidebar_line(number: int, status: str, subject: str) -> Text:
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    line.append(f"#{number} ", style="bold")
+    if status:
+        line.append(f"{status.replace('_', ' ')} ", style="dim")
+    line.append(clean_line(subject))
+    line.truncate(SIDEBAR_TEXT, overflow="ellipsis")
+    return line
 
 
 DRAFT_SAVE_SECONDS = 0.5
@@ -244,6 +228,10 @@ class TicketScreen(Screen):
         Binding("r", "compose('reply')", "Reply", id="ticket.reply"),
         Binding("n", "compose('note')", "Note", id="ticket.note"),
         Binding("ctrl+s", "send", "Send", id="ticket.send", priority=True),
+        # Only terminals speaking the kitty keyboard protocol tell ctrl+enter from enter (most,
+        # tmux and SSH sessions among them, send a plain enter): ctrl+s stays the way to send.
+        Binding("ctrl+enter", "send", "Send", id="ticket.send-ctrl-enter", show=False,
+                priority=True),
         Binding("t", "take", "Take", id="ticket.take"),
         Binding("s", "pick_status", "Status", id="ticket.status"),
         Binding("p", "pick_priority", "Priority", id="ticket.priority"),
@@ -283,10 +271,10 @@ class TicketScreen(Screen):
             yield Static(id="ticket-fields")
             yield Static(id="ticket-presence")
         with Horizontal(id="ticket-body"):
-            yield VerticalScroll(id="thread")
+            yield ThreadView(id="thread")
             with Vertical(id="requester"):
                 yield Static(id="requester-card")
-                yield Static(id="links")
+                yield OptionList(id="links")
                 yield Static("Other tickets", id="history-title")
                 yield OptionList(id="history")
         yield Composer()
@@ -296,16 +284,22 @@ class TicketScreen(Screen):
         self.query_one(Composer).display = False
         self.query_one("#ticket-presence").display = False
         self._draft_timer = None
+        self._presence_lock = threading.Lock()
+        self._left = False
         self._restored: set[int] = set()
+        self._shown: int | None = None
         self.load()
-        self.set_interval(HEARTBEAT_SECONDS, self.beat)
+        self.heartbeat_timer = self.set_interval(HEARTBEAT_SECONDS, self.beat)
 
     def on_unmount(self) -> None:
-        number, desk = self.number, self.desk
-        self.app.run_worker(lambda: desk.write(lambda s, actor: leave(s, actor=actor,
-                                                                      number=number),
-                                               quiet=True),
-                            thread=True, group="presence", exit_on_error=False)
+        self.heartbeat_timer.stop()
+        if self.app.is_running:
+            self.app.run_worker(lambda: self._leave(self.number, last=True), thread=True,
+                                group="presence", exit_on_error=False)
+        else:
+            # The console is quitting: a worker started now would never run, and teammates
+            # would see this agent for another 25 s. One small delete, written before exit.
+            self._leave(self.number, last=True)
 
     # --- presence and drafts -----------------------------------------------------------------
 
@@ -316,11 +310,24 @@ class TicketScreen(Screen):
 
     @work(thread=True, exclusive=True, group="presence", exit_on_error=False)
     def _beat(self, number: int, activity: str) -> None:
-        self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
-                                                   activity=activity), quiet=True)
+        with self._presence_lock:  # never after the leave: that would bring the agent back
+            if self._left or number != self.number:
+                return
+            self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
+                                                       activity=activity), quiet=True)
         others = self.desk.read(lambda s: present(s, number=number, me=self.desk.actor))
         if not get_current_worker().is_cancelled:  # a newer heartbeat has fresher news
             self.post_message(PresenceChanged(number, others))
+
+    def _leave(self, number: int, *, last: bool = False) -> None:
+        """This agent no longer has ticket ``number`` open (``last``: nor any other here)."""
+        with self._presence_lock:
+            self._left = self._left or last
+            self.desk.write(lambda s, actor: leave(s, actor=actor, number=number), quiet=True)
+
+    @work(thread=True, group="presence-leave", exit_on_error=False)
+    def _left_ticket(self, number: int) -> None:
+        self._leave(number)
 
     def on_presence_changed(self, message: PresenceChanged) -> None:
         if message.number != self.number:
@@ -390,7 +397,9 @@ class TicketScreen(Screen):
         self.history = message.history
         self.links = message.detail.links
         self.number = message.detail.ticket.number
-        self._show()
+        # A reload of the ticket on screen keeps the reader's place unless something new came.
+        self._show(keep_place=self._shown == self.number)
+        self._shown = self.number
         draft = message.draft
         if draft is not None and self.number not in self._restored and not self.composer.text:
             self.composer.restore(draft.kind, draft.body, draft.minutes)
@@ -399,19 +408,15 @@ class TicketScreen(Screen):
         self._restored.add(self.number)
         self.beat()
 
-    def _show(self) -> None:
+    def _show(self, *, keep_place: bool = False) -> None:
         detail = self.detail
         if detail is None:
             return
         now = self.clock()
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
-        fields = fields_text(ticket, now)
-        if detail.minutes_spent:
-            fields.append("  time spent ", style="dim")
-            fields.append(f"{detail.minutes_spent // 60}h {detail.minutes_spent % 60:02d}m"
-                          if detail.minutes_spent >= 60 else f"{detail.minutes_spent}m")
-        self.query_one("#ticket-fields", Static).update(fields)
+        self.query_one("#ticket-fields", Static).update(
+            fields_text(ticket, now, detail.minutes_spent))
         requester = detail.requester
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
@@ -420,36 +425,33 @@ class TicketScreen(Screen):
         card.append(f"tier {requester.tier} · "
                     f"{'internal' if requester.internal else 'external'}", style="dim")
         self.query_one("#requester-card", Static).update(card)
-        self.query_one("#links", Static).update(links_text(detail))
+        links = self.query_one("#links", OptionList)
+        options = link_options(detail)
+        links.set_options(options)
+        links.display = bool(options)
+        if options:
+            links.highlighted = 1  # the first ticket (option 0 is its section's title)
         history = self.query_one("#history", OptionList)
         history.clear_options()
         for other in self.history:
-            line = Text(no_wrap=True, overflow="ellipsis")
-            line.append(f"{other.ref} ", style="bold")
-            line.append(f"{other.status.replace('_', ' ')} ", style="dim")
-            line.append(clean_line(other.subject))
-            history.add_option(Option(line, id=str(other.number)))
+            history.add_option(Option(sidebar_line(other.number, other.status, other.subject),
+                                      id=str(other.number)))
         if self.history:
             history.highlighted = 0
         else:
             history.add_option(Option(Text("none", style="dim"), disabled=True))
-        thread = self.query_one("#thread", VerticalScroll)
-        thread.remove_children()
-        items = [(m.created_at, 0, MessageView(m, now)) for m in detail.messages]
-        if self.show_events:
-            items += [(e.at, 1, Static(event_text(e, now), classes="event"))
-                      for e in detail.events]
-        items.sort(key=lambda item: (item[0], item[1]))
-        thread.mount_all([widget for _, _, widget in items])
-        thread.scroll_end(animate=False)
+        thread = self.query_one(ThreadView)
+        thread.show(detail.messages, detail.events if self.show_events else (), now,
+                    keep_place=keep_place)
         if not self.composer.display:
             thread.focus()
 
-    @on(OptionList.OptionSelected, "#history")
+    @on(OptionList.OptionSelected, "#history, #links")
     def _open_other(self, event: OptionList.OptionSelected) -> None:
+        """``enter`` on one of the requester's other tickets, or on a linked one."""
         if event.option.id:
-            self.app.push_screen(TicketScreen(self.desk, int(event.option.id),
-                                              clock=self.clock))
+            number = int(event.option.id.rpartition(":")[2])
+            self.app.push_screen(TicketScreen(self.desk, number, clock=self.clock))
 
     def action_back(self) -> None:
         if self.composer.display:
@@ -664,16 +666,16 @@ class TicketScreen(Screen):
             return
         self.composer.clear()
         self.composer.display = False
+        self._left_ticket(self.number)
         self.number = number
         self.load()
 
     def action_toggle_events(self) -> None:
         self.show_events = not self.show_events
-        self._show()
+        self._show(keep_place=True)
 
     def action_scroll_thread(self, lines: int) -> None:
-        thread = self.query_one("#thread", VerticalScroll)
-        thread.scroll_relative(y=lines * 3, animate=False)
+        self.query_one(ThreadView).scroll_relative(y=lines * 3, animate=False)
 
     # --- macros, escalation, merging, links --------------------------------------------------
 
@@ -765,6 +767,7 @@ class TicketScreen(Screen):
         self.app.call_from_thread(self._open_instead, target)
 
     def _open_instead(self, number: int) -> None:
+        self._left_ticket(self.number)
         self.number = number
         self.composer.clear()
         self.composer.display = False

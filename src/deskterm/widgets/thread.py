@@ -1,0 +1,236 @@
+"""A ticket's thread drawn with the line API: one widget however long the thread is.
+
+Mounting a widget per message made a 500-message ticket take seconds to open and to scroll
+(every message was three widgets to style and lay out). Here the thread is wrapped once per
+width into a list of lines, and only the lines on screen are painted (and cached). Customer text
+is drawn as plain ``Text`` after ``safe_text``, never as markup; the widget never touches the
+store.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+
+from rich.cells import cell_len
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+from rich.text import Text
+from textual import events
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from deskterm.desk.reads import EventRead, MessageRead
+from deskterm.desk.safe_text import clean, clean_line
+from deskterm.timefmt import absolute, ago
+
+BAR = "▌"
+"""The coloured bar down the left of a message (reply, customer, internal note)."""
+
+
+def message_kind(message: MessageRead) -> str:
+    """``customer``, ``reply`` (an agent's public reply) or ``note`` (internal)."""
+    if message.author_kind == "customer":
+        return "customer"
+    return "reply" if message.public else "note"
+
+
+def message_title(message: MessageRead, now: datetime) -> Text:
+    label = {"customer": "customer", "reply": "reply", "note": "internal note"}
+    title = Text(no_wrap=True, overflow="ellipsis", end="")
+    title.append(clean_line(message.author) or "(unknown)", style="bold")
+    title.append(f"  {label[message_kind(message)]}  ", style="italic")
+    title.append(f"{ago(message.created_at, now)} · {absolute(message.created_at)}",
+                 style="dim")
+    return title
+
+
+def event_text(event: EventRead, now: datetime) -> Text:
+    text = Text(no_wrap=True, overflow="ellipsis", end="")
+    text.append(f"{event.actor or 'system'} changed {event.field}: ")
+    text.append(clean_line(event.old or "—"))
+    text.append(" → ")
+    text.append(clean_line(event.new or "—"))
+    text.append(f"  {ago(event.at, now)}")
+    return text
+
+
+def _wrapped(body: str, width: int, console: Console) -> list[Text]:
+    """``body`` broken into lines of at most ``width`` cells (most lines fit: only the long
+    ones go through Rich's word wrap, which is the costly part)."""
+    lines: list[Text] = []
+    for raw in body.expandtabs(4).split("\n"):
+        if cell_len(raw) <= width:
+            lines.append(Text(raw, end=""))
+        else:
+            lines.extend(Text(raw, end="").wrap(console, width, overflow="fold"))
+    return lines
+
+
+@dataclass(frozen=True)
+class _Line:
+    item: int
+    """Index into the thread's items; -1 for the blank line between two items."""
+    text: Text | None
+    kind: str
+    """``customer``, ``reply``, ``note``, ``event`` or ``gap``."""
+
+
+class ThreadView(ScrollView, can_focus=True):
+    """The messages of one ticket, in order, with the audit events between them if asked."""
+
+    COMPONENT_CLASSES = {
+        "thread--reply",
+        "thread--customer",
+        "thread--note",
+        "thread--note-bar",
+        "thread--event",
+    }
+
+    DEFAULT_CSS = """
+    ThreadView > .thread--reply { color: $primary; }
+    ThreadView > .thread--customer { color: $accent; }
+    ThreadView > .thread--note { background: $warning 15%; }
+    ThreadView > .thread--note-bar { color: $warning; }
+    ThreadView > .thread--event { color: $text-muted; }
+    """
+
+    def __init__(self, *, id: str | None = None, classes: str | None = None) -> None:
+        super().__init__(id=id, classes=classes)
+        self.items: list[MessageRead | EventRead] = []
+        self.now: datetime | None = None
+        self._lines: list[_Line] = []
+        self._starts: list[int] = []
+        """The first line of each item."""
+        self._wrapped_for = -1
+        self._strips: dict[int, Strip] = {}
+
+    # --- what the screen calls -------------------------------------------------------------
+
+    def show(self, messages: Sequence[MessageRead], events_: Sequence[EventRead], now: datetime,
+             *, keep_place: bool = False) -> None:
+        """Show ``messages`` (and ``events_``, merged by time) and scroll to the newest, or keep
+        the reader's place with ``keep_place`` when nothing new arrived."""
+        items: list[tuple[datetime, int, MessageRead | EventRead]] = [
+            (m.created_at, 0, m) for m in messages]
+        items += [(e.at, 1, e) for e in events_]
+        items.sort(key=lambda item: (item[0], item[1]))
+        grew = len(messages) > len(self.messages)
+        self.items = [item for _, _, item in items]
+        self.now = now
+        self._wrapped_for = -1
+        self._wrap()
+        if grew or not keep_place:
+            self.scroll_end(animate=False, immediate=True)
+        self.refresh()
+
+    @property
+    def messages(self) -> list[MessageRead]:
+        return [item for item in self.items if isinstance(item, MessageRead)]
+
+    def visible_items(self) -> list[MessageRead | EventRead]:
+        """The items with at least one line on screen (top to bottom)."""
+        top = round(self.scroll_offset.y)
+        bottom = top + self.scrollable_content_region.height
+        seen: list[int] = []
+        for line in self._lines[top:bottom]:
+            if line.item >= 0 and (not seen or seen[-1] != line.item):
+                seen.append(line.item)
+        return [self.items[index] for index in seen]
+
+    def lines_of(self, item: MessageRead | EventRead) -> list[str]:
+        """The plain text of ``item`` as drawn (title, then body lines)."""
+        index = self.items.index(item)
+        return [line.text.plain for line in self._lines
+                if line.item == index and line.text is not None]
+
+    # --- layout ----------------------------------------------------------------------------
+
+    def _text_width(self) -> int:
+        # The bar, a space either side of the text.
+        return max(self.scrollable_content_region.width - 3, 8)
+
+    def _wrap(self) -> None:
+        """Break the thread into lines for the current width (once per width and content)."""
+        width = self._text_width()
+        if width == self._wrapped_for:
+            return
+        self._wrapped_for = width
+        self._strips.clear()
+        console = self.app.console
+        now = self.now
+        lines: list[_Line] = []
+        starts: list[int] = []
+        for index, item in enumerate(self.items):
+            lines.append(_Line(-1, None, "gap"))
+            starts.append(len(lines))
+            if isinstance(item, EventRead):
+                lines.append(_Line(index, event_text(item, now), "event"))
+                continue
+            kind = message_kind(item)
+            lines.append(_Line(index, message_title(item, now), kind))
+            for part in _wrapped(clean(item.body), width, console):
+                lines.append(_Line(index, part, kind))
+        self._lines = lines
+        self._starts = starts
+        self.virtual_size = Size(self.scrollable_content_region.width, len(lines))
+
+    def on_resize(self, _event: events.Resize) -> None:
+        self._wrap()
+        self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
+
+    # --- painting --------------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        index = round(self.scroll_offset.y) + y
+        width = self.scrollable_content_region.width
+        if index >= len(self._lines):
+            return Strip.blank(width, self.rich_style)
+        strip = self._strips.get(index)
+        if strip is None:
+            if len(self._strips) > 2_000:
+                self._strips.clear()
+            strip = self._strips[index] = self._paint(self._lines[index], width)
+        return strip
+
+    def _paint(self, line: _Line, width: int) -> Strip:
+        base = self.rich_style
+        if line.kind == "gap" or line.text is None:
+            return Strip.blank(width, base)
+        if line.kind == "event":
+            base = base + self.get_component_rich_style("thread--event")
+            bar = Segment("  ", base)
+        elif line.kind == "note":
+            base = base + Style(bgcolor=self.get_component_rich_style("thread--note").bgcolor)
+            bar = Segment(BAR + " ", base + Style(
+                color=self.get_component_rich_style("thread--note-bar").color))
+        else:
+            bar = Segment(BAR + " ", base + Style(
+                color=self.get_component_rich_style(f"thread--{line.kind}").color))
+        text = line.text.copy()
+        text.truncate(width - 3, overflow="ellipsis", pad=True)
+        segments = [bar]
+        segments += [Segment(seg.text, base + seg.style if seg.style else base)
+                     for seg in text.render(self.app.console)]
+        segments.append(Segment(" ", base))
+        return Strip(segments, width).crop(0, width)
+
+    def on_unmount(self) -> None:
+        self._strips.clear()
+
+    # Jumps, not animations: on a long thread an animated scroll takes half a second.
+
+    def action_scroll_home(self) -> None:
+        self.scroll_home(animate=False)
+
+    def action_scroll_end(self) -> None:
+        self.scroll_end(animate=False)
+
+    def action_page_down(self) -> None:
+        self.scroll_page_down(animate=False)
+
+    def action_page_up(self) -> None:
+        self.scroll_page_up(animate=False)
