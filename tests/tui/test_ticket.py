@@ -369,3 +369,274 @@ async def test_merge_and_link_from_the_ticket_screen(desk_store):
         merged = detail(desk_store, source)
         assert merged.ticket.status == "closed" and merged.merged_into == target
         assert screen.number == target  # the screen follows to the target
+
+
+async def test_ctrl_enter_sends_where_the_terminal_reports_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "Sent with ctrl+enter")
+        await pilot.press("ctrl+enter")  # a kitty-protocol terminal reports it as such
+        await settle(pilot)
+        assert not screen.composer.display
+        last = detail(desk_store, screen.number).messages[-1]
+        assert (last.body, last.public) == ("Sent with ctrl+enter", False)
+        # A plain enter (what tmux and most SSH sessions send for ctrl+enter) is a new line.
+        await pilot.press("r")
+        await type_text(pilot, "one")
+        await pilot.press("enter")
+        await type_text(pilot, "two")
+        assert screen.composer.text == "one\ntwo" and screen.composer.display
+
+
+def _add_thread(store, number: int, count: int) -> None:
+    from datetime import timedelta
+
+    ada = as_agent(store, "ada")
+    email = detail(store, number).requester.email
+
+    def work(session):
+        for index in range(count):
+            if index % 4 == 3:
+                tickets.add_note(session, actor=ada, number=number, body=f"Note {index}")
+            else:
+                tickets.add_customer_message(
+                    session, number=number, email=email,
+                    body=f"Message {index}: " + "it still fails after the update. " * 3)
+        session.flush()
+        # Fixed, increasing times (after the seed's own messages) so the order is the one
+        # written.
+        from sqlalchemy import update
+
+        from deskterm.db.models import Message
+        session.exec(update(Message).where(Message.ticket_id == number, Message.body.like(
+            "Message %")).values(created_at=NOW - timedelta(hours=1)))
+        session.exec(update(Message).where(Message.ticket_id == number, Message.body.like(
+            "Note %")).values(created_at=NOW - timedelta(hours=1)))
+
+    store.write(work)
+
+
+async def test_a_500_message_thread_opens_at_the_end_and_scrolls_to_the_start_and_back(
+        desk_store):
+    number = 1118  # the first row of My open
+    before = len(detail(desk_store, number).messages)
+    _add_thread(desk_store, number, 500 - before)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        assert screen.number == number
+        thread = screen.query_one(ThreadView)
+        assert len(thread.messages) == 500 and app.focused is thread
+        first, last = thread.messages[0], thread.messages[-1]
+        assert thread.visible_items()[-1] == last  # opens on the newest message
+        await pilot.press("home")
+        await pilot.pause()
+        assert thread.visible_items()[0] == first and last not in thread.visible_items()
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        shown = thread.visible_items()
+        assert first not in shown and last not in shown
+        assert thread.messages.index(shown[0]) > 0
+        await pilot.press("end")
+        await pilot.pause()
+        assert thread.visible_items()[-1] == last
+        await pilot.press("k", "k", "j")
+        await pilot.pause()
+        assert thread.scroll_offset.y == thread.max_scroll_y - 3
+        # A field change reloads the ticket: the reader stays where they were.
+        await pilot.press("home")
+        await pilot.press("t")
+        await settle(pilot)
+        assert screen.detail.ticket.assignee == "ada"
+        assert thread.visible_items()[0] == first
+
+
+async def test_audit_events_toggle_inline_in_the_thread(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        thread = screen.query_one(ThreadView)
+        count = len(thread.items)
+        await pilot.press("p")
+        await settle(pilot)
+        await type_text(pilot, "urgent")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert len(thread.items) == count  # events hidden
+        await pilot.press("E")
+        await pilot.pause()
+        events = [item for item in thread.items if item not in thread.messages]
+        assert events and events[-1].field == "priority"
+        assert "ada changed priority:" in thread.lines_of(events[-1])[0]
+        assert "→ urgent" in thread.lines_of(events[-1])[0]
+        await pilot.press("E")
+        await pilot.pause()
+        assert len(thread.items) == count
+
+
+def _make_problem(store, problem: int, incidents: list[int]) -> None:
+    from deskterm.desk import ticket_ops
+
+    ada = as_agent(store, "ada")
+
+    def work(session):
+        tickets.update_ticket(session, actor=ada, number=problem,
+                              changes=tickets.TicketChanges(type="problem"))
+        for incident in incidents:
+            ticket_ops.link(session, actor=ada, number=incident, other=problem, kind="incident")
+
+    store.write(work)
+
+
+async def test_enter_on_a_problem_s_incident_or_a_linked_ticket_opens_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        problem = 1118
+        _make_problem(desk_store, problem, [1005, 1007])
+        await pilot.press("enter")
+        await settle(pilot)
+        screen = app.screen
+        assert screen.number == problem
+        links = screen.query_one("#links")
+        assert links.display
+        assert [o.id for o in links.options if o.id] == ["Incidents:1005", "Incidents:1007"]
+        await pilot.press("tab")  # from the thread to the links
+        assert app.focused is links
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        incident = app.screen
+        assert isinstance(incident, TicketScreen) and incident.number == 1007
+        # The incident names its problem; enter there goes back to it.
+        assert [o.id for o in incident.query_one("#links").options if o.id] == [
+            f"Problem:{problem}"]
+        incident.query_one("#links").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == problem
+        await pilot.press("escape", "escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_link_as_an_incident_from_the_ticket_screen(desk_store):
+    _make_problem(desk_store, 1002, [])
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("L")
+        await settle(pilot)
+        await type_text(pilot, "incident #1002")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert detail(desk_store, screen.number).links.problem.number == 1002
+        assert [o.id for o in screen.query_one("#links").options if o.id] == ["Problem:1002"]
+        assert screen.number in [t.number for t in detail(desk_store, 1002).links.incidents]
+
+
+async def test_solving_a_problem_offers_to_solve_its_incidents_with_the_same_reply(desk_store):
+    _make_problem(desk_store, 1118, [1005, 1006])
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        assert screen.number == 1118
+        await pilot.press("r")
+        await type_text(pilot, "Fixed in firmware 2.2")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("s")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "2 unsolved incidents" in app.screen.question
+        await pilot.press("y")
+        await settle(pilot)
+        assert app.screen is screen and not screen.composer.display
+        for number in (1118, 1005, 1006):
+            stored = detail(desk_store, number)
+            assert stored.ticket.status == "solved", number
+            assert stored.messages[-1].body == "Fixed in firmware 2.2"
+            assert stored.messages[-1].public
+        shown = [n.message for n in app._notifications]
+        assert any("2 incidents" in m and "#1005" in m and "#1006" in m for m in shown), shown
+
+
+async def test_the_assignee_picker_lists_the_group_s_agents_first_with_their_open_tickets(
+        desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("g")
+        await settle(pilot)
+        await type_text(pilot, "Network")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail.ticket.group == "Network"
+        await pilot.press("a")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, Picker)
+        keys = [c.key for c in picker.choices]
+        assert keys[0] == "bert"  # the group's only member, before ada
+        assert keys.index("ada") > 0 and keys[-1] == ""  # "Unassigned" last
+        assert "open" in picker.choices[0].detail and "Network" in picker.choices[0].detail
+        await pilot.press("escape")
+
+
+async def test_two_consoles_on_one_store_see_and_collide_with_each_other(any_desk_store):
+    """ada and bert, each in their own console on the same store and ticket."""
+    store = any_desk_store
+    ada_app, bert_app = make_app(store, "ada"), make_app(store, "bert")
+    async with ada_app.run_test(size=SIZE) as ada, bert_app.run_test(size=SIZE) as bert:
+        ada_screen = await open_first(ada)
+        number = ada_screen.number
+        await settle(bert)
+        bert_app.screen.go_to_ticket(number)
+        await settle(bert)
+        bert_screen = bert_app.screen
+        assert isinstance(bert_screen, TicketScreen) and bert_screen.number == number
+        for screen in (ada_screen, bert_screen):
+            screen.heartbeat_timer.pause()
+        # Presence: bert starts writing; ada's next heartbeat names him.
+        await bert.press("r")
+        await type_text(bert, "On it")
+        bert_screen.beat()
+        await settle(bert)
+        ada_screen.beat()
+        await settle(ada)
+        line = ada_screen.query_one("#ticket-presence")
+        assert "Bert Baker is writing a reply" in str(line.render())
+        # bert sends first; ada's reply then shows his and asks before sending.
+        await bert.press("ctrl+s")
+        await settle(bert)
+        await bert.press("o")
+        await settle(bert)
+        await ada.press("r")
+        await type_text(ada, "Looking into it")
+        await ada.press("ctrl+s")
+        await settle(ada)
+        await ada.press("o")
+        await settle(ada)
+        assert isinstance(ada_app.screen, Confirm)
+        assert "from Bert Baker" in ada_app.screen.question
+        await ada.press("y")
+        await settle(ada)
+        bodies = [m.body for m in detail(store, number).messages[-2:]]
+        assert bodies == ["On it", "Looking into it"]
+        # A field change on the version bert saw, after ada changed it: refused, reloaded.
+        await ada.press("p")
+        await settle(ada)
+        await type_text(ada, "urgent")
+        await ada.press("enter")
+        await settle(ada)
+        await bert.press("p")
+        await settle(bert)
+        await type_text(bert, "low")
+        await bert.press("enter")
+        await settle(bert)
+        await until(bert, lambda: bert_screen.detail.ticket.priority == "urgent",
+                    what="bert's screen reloaded")
+        assert detail(store, number).ticket.priority == "urgent"
+        shown = [n.message for n in bert_app._notifications]
+        assert any("ada" in m and "priority" in m for m in shown), shown

@@ -675,7 +675,7 @@ class TicketScreen(Screen):
         self._show(keep_place=True)
 
     def action_scroll_thread(self, lines: int) -> None:
-        self.query_one(ThreadView).scroll_relative(y=lines * 3, animate=False)
+        self.query_one(ThreadView).scroll_lines(lines * 3)
 
     # --- macros, escalation, merging, links --------------------------------------------------
 

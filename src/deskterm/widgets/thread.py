@@ -107,6 +107,7 @@ class ThreadView(ScrollView, can_focus=True):
         """The first line of each item."""
         self._wrapped_for = -1
         self._strips: dict[int, Strip] = {}
+        self._to_end = False
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -124,8 +125,16 @@ class ThreadView(ScrollView, can_focus=True):
         self._wrapped_for = -1
         self._wrap()
         if grew or not keep_place:
-            self.scroll_end(animate=False, immediate=True)
+            # The first ticket may arrive before the widget has its size: the resize that
+            # follows wraps again, and must land on the newest message too.
+            self._to_end = True
+            self.scroll_end(animate=False)
         self.refresh()
+
+    def scroll_lines(self, lines: int) -> None:
+        """Scroll ``lines`` down (up when negative), at once."""
+        self._to_end = False
+        self.scroll_relative(y=lines, animate=False)
 
     @property
     def messages(self) -> list[MessageRead]:
@@ -179,8 +188,12 @@ class ThreadView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(lines))
 
     def on_resize(self, _event: events.Resize) -> None:
+        at_end = self._to_end or self.scroll_offset.y >= self.max_scroll_y
         self._wrap()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
+        if at_end:
+            self.scroll_end(animate=False)
+        self._to_end = False
 
     # --- painting --------------------------------------------------------------------------
 
@@ -224,6 +237,7 @@ class ThreadView(ScrollView, can_focus=True):
     # Jumps, not animations: on a long thread an animated scroll takes half a second.
 
     def action_scroll_home(self) -> None:
+        self._to_end = False
         self.scroll_home(animate=False)
 
     def action_scroll_end(self) -> None:
@@ -233,4 +247,5 @@ class ThreadView(ScrollView, can_focus=True):
         self.scroll_page_down(animate=False)
 
     def action_page_up(self) -> None:
+        self._to_end = False
         self.scroll_page_up(animate=False)
