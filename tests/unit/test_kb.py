@@ -250,7 +250,8 @@ def test_suggestions_for_a_ticket_are_the_best_published_articles(store, admin):
 def test_suggestions_for_a_chinese_ticket(store, admin):
     _filled(store, admin)
     article = _add(store, admin, "打印机无法连接", "请检查网络设置。")
-    ticket = new_ticket(store, admin, subject="打印机无法连接网络", body="办公室的打印机坏了")
+    # Five characters give a trigram and a pair (a scan); full-width punctuation splits runs.
+    ticket = new_ticket(store, admin, subject="打印机坏了，无法连接", body="办公室的打印机坏了。")
 
     with store.read() as session:
         assert _slugs(kb.suggest_for_ticket(session, number=ticket.number))[:1] == [article.slug]
@@ -331,3 +332,17 @@ def test_a_draft_needs_a_solved_ticket(store, admin):
     ticket = new_ticket(store, admin)
     with store.read() as session, pytest.raises(InvalidInput, match="solved"):
         kb.draft_from_ticket(session, number=ticket.number)
+
+
+def test_a_word_in_too_many_articles_ranks_the_title_matches_first(store, admin, monkeypatch):
+    from deskterm.db import kb_search
+
+    monkeypatch.setattr(kb_search, "RANK_DOCUMENTS", 3)  # SQLite: rank titles only above this
+    for n in range(4):
+        _add(store, admin, f"Note {n}", "the printer is in the hall")
+    title = _add(store, admin, "Printer drivers", "Install them.")
+
+    hits = _search(store, "printer ")
+
+    assert _slugs(hits)[0] == title.slug
+    assert len(hits) == 5

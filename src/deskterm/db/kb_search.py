@@ -44,6 +44,10 @@ TITLE_WEIGHT = 10.0
 """bm25 column weight of the title against 1.0 for the body (SQLite)."""
 PG_WEIGHTS = "{0.0, 0.0, 0.2, 1.0}"
 """ts_rank weights for D, C, B (body), A (title) (PostgreSQL)."""
+RANK_DOCUMENTS = 5_000
+"""SQLite: when more articles than this match, only the title matches are ranked (bm25 over
+tens of thousands of matches takes longer than a keystroke may); the rest follow, newest first.
+The title weighs ten times the body, so the best matches are title matches anyway."""
 PREFIX_MIN = 3
 """A last word shorter than this is not matched as a prefix (it would match nearly all)."""
 
@@ -106,17 +110,30 @@ def _fts_term(term: Term) -> str:
     return fts_string(term.text) + (" *" if term.prefix else "")
 
 
-def _sqlite_selects(terms: Sequence[Term], *, any_term: bool,
-                    params: dict) -> list[str]:
+def _sqlite_selects(session: Session, terms: Sequence[Term], *, any_term: bool, params: dict,
+                    limit: int) -> list[str]:
     """SELECT (id, score) statements over the two FTS5 tables for ``terms``: all of them, or
     with ``any_term`` any of them."""
     selects = []
     joiner = " OR " if any_term else " AND "
     words = [t for t in terms if not t.cjk]
     if words and (any_term or len(words) == len(terms)):
-        params["kb_words"] = joiner.join(_fts_term(t) for t in words)
-        selects.append(f"SELECT rowid AS id, bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) AS score "
-                       "FROM search_kb_text WHERE search_kb_text MATCH :kb_words")
+        expression = joiner.join(_fts_term(t) for t in words)
+        params["kb_words"] = expression
+        documents = session.execute(text(
+            "SELECT count(*) FROM (SELECT 1 FROM search_kb_text WHERE search_kb_text MATCH "
+            f":kb_words LIMIT {RANK_DOCUMENTS + 1})"), {"kb_words": expression}).scalar()
+        if documents <= RANK_DOCUMENTS:
+            selects.append(f"SELECT rowid AS id, bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) AS "
+                           "score FROM search_kb_text WHERE search_kb_text MATCH :kb_words")
+        else:
+            # Too common to rank every match: rank the title matches, then the newest others.
+            params["kb_titles"] = f"{{title}} : ({expression})"
+            selects.append(f"SELECT rowid AS id, bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) AS "
+                           "score FROM search_kb_text WHERE search_kb_text MATCH :kb_titles")
+            selects.append("SELECT id, score FROM (SELECT rowid AS id, 0.0 AS score FROM "
+                           "search_kb_text WHERE search_kb_text MATCH :kb_words ORDER BY rowid "
+                           f"DESC LIMIT {limit * 5})")
     long_terms = [t for t in terms if len(t.text) >= 3]
     short_terms = [t for t in terms if len(t.text) < 3 and t.cjk]
     if not any_term and len(long_terms) + len(short_terms) < len(terms):
@@ -126,17 +143,19 @@ def _sqlite_selects(terms: Sequence[Term], *, any_term: bool,
         name = f"kb_short_{i}"
         params[name] = term.text
         conditions.append(f"(instr(title, :{name}) > 0 OR instr(body, :{name}) > 0)")
+    scan = (f"SELECT rowid AS id, CASE WHEN instr(title, :kb_short_0) > 0 THEN -2.0 ELSE -1.0 "
+            f"END AS score FROM search_kb_cjk WHERE {joiner.join(conditions)}")
     if long_terms:
         params["kb_trigrams"] = joiner.join(fts_string(t.text) for t in long_terms)
         where = "search_kb_cjk MATCH :kb_trigrams"
-        if conditions:
-            where = f"({where}) {joiner} " + joiner.join(conditions)
+        if conditions and not any_term:  # FTS5 takes MATCH AND more, never MATCH OR more
+            where = f"{where} AND " + " AND ".join(conditions)
         selects.append(f"SELECT rowid AS id, bm25(search_kb_cjk, {TITLE_WEIGHT}, 1.0) AS score "
                        f"FROM search_kb_cjk WHERE {where}")
+        if conditions and any_term:
+            selects.append(scan)
     elif conditions:
-        title_hit = f"instr(title, :{'kb_short_0'}) > 0"
-        selects.append(f"SELECT rowid AS id, CASE WHEN {title_hit} THEN -2.0 ELSE -1.0 END "
-                       f"AS score FROM search_kb_cjk WHERE {joiner.join(conditions)}")
+        selects.append(scan)
     return selects
 
 
@@ -198,8 +217,10 @@ def match_articles(
         return []
     params: dict = dict(where_params or {})
     postgres = session.get_bind().dialect.name != "sqlite"
-    selects = (_pg_selects if postgres else _sqlite_selects)(terms, any_term=any_term,
-                                                             params=params)
+    if postgres:
+        selects = _pg_selects(terms, any_term=any_term, params=params)
+    else:
+        selects = _sqlite_selects(session, terms, any_term=any_term, params=params, limit=limit)
     if not selects:
         return []
     hits = selects[0] if len(selects) == 1 else (

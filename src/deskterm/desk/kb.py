@@ -278,11 +278,19 @@ def check_fields(fields: ArticleFields) -> ArticleFields:
 # --- Categories ---------------------------------------------------------------------------------
 
 
-def _categories(session: Session) -> dict[int, KbCategory]:
-    return {c.id: c for c in session.exec(select(KbCategory)).all()}
+@dataclass(frozen=True)
+class _Category:
+    id: int
+    parent_id: int | None
+    name: str
 
 
-def _paths(categories: dict[int, KbCategory]) -> dict[int, str]:
+def _categories(session: Session) -> dict[int, _Category]:
+    rows = session.exec(select(KbCategory.id, KbCategory.parent_id, KbCategory.name)).all()
+    return {row[0]: _Category(*row) for row in rows}
+
+
+def _paths(categories: dict[int, _Category]) -> dict[int, str]:
     paths: dict[int, str] = {}
 
     def path_of(category_id: int) -> str:
@@ -332,7 +340,7 @@ def list_categories(session: Session) -> list[CategoryRead]:
     paths = _paths(categories)
     counts = dict(session.exec(select(Article.category_id, func.count()).where(
         col(Article.category_id).is_not(None)).group_by(Article.category_id)).all())
-    children: dict[int | None, list[KbCategory]] = {}
+    children: dict[int | None, list[_Category]] = {}
     for category in categories.values():
         children.setdefault(category.parent_id, []).append(category)
     ordered: list[CategoryRead] = []
@@ -845,7 +853,8 @@ def telling_terms(session: Session, subject: str, message: str) -> tuple[Term, .
     cjk: list[str] = []
     for text in (subject, message[:4000]):
         for run in _CJK_RUN.findall(text):
-            cjk.extend(run[i:i + 3] for i in range(0, len(run) - 1, 3))
+            for letters in re.findall(r"[^\W_]+", run):  # full-width punctuation splits runs
+                cjk.extend(letters[i:i + 3] for i in range(0, len(letters) - 1, 3))
         for word in _WORDS.findall(_CJK_RUN.sub(" ", text)):
             lower = word.lower()
             if len(lower) < 3 or lower.isdigit() or lower in _STOPWORDS:

@@ -19,6 +19,7 @@ import html
 import re
 import unicodedata
 from collections.abc import Sequence
+from functools import lru_cache
 
 from deskterm.db.kb_search import Term
 from deskterm.desk.safe_text import clean, clean_line
@@ -100,6 +101,8 @@ def safe_markdown(body: str) -> str:
 
 # --- Plain text, highlights, snippets -----------------------------------------------------------
 
+SNIPPET_SOURCE = 4_000
+"""How much of a body a snippet looks into for its first match (the rest: from the start)."""
 _MD_LINK_TEXT = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _MD_MARKS = re.compile(r"(^|\s)(#{1,6}|>|[*+-]|\d+[.)])\s+|[*_`~]{1,3}")
 
@@ -110,6 +113,7 @@ def plain_text(markdown: str) -> str:
     return clean_line(_MD_MARKS.sub(r"\1", text))
 
 
+@lru_cache(maxsize=4096)
 def _fold(ch: str) -> str:
     """How search compares a character: case folded, and Latin letters without accents."""
     folded = ch.casefold()
@@ -123,10 +127,26 @@ def _fold(ch: str) -> str:
 
 def fold(text: str) -> str:
     """``text`` folded as search compares it (see :func:`_fold`)."""
-    return "".join(_fold(ch) for ch in text)
+    return text.lower() if text.isascii() else "".join(_fold(ch) for ch in text)
 
 
-def _folded_with_map(text: str) -> tuple[str, list[int]]:
+class _Same:
+    """The index map of a text folded to the same length: position i is character i."""
+
+    def __getitem__(self, i: int) -> int:
+        return i
+
+
+_ACCENTED = re.compile("[\u00c0-\u024f\u1e00-\u1eff\u0300-\u036f]")
+
+
+def _folded_with_map(text: str) -> tuple[str, list[int] | _Same]:
+    if text.isascii():
+        return text.lower(), _Same()
+    if not _ACCENTED.search(text):  # no Latin accents to drop: folding keeps the length
+        folded = text.casefold()
+        if len(folded) == len(text):
+            return folded, _Same()
     chars, where = [], []
     for i, ch in enumerate(text):
         for f in _fold(ch):
@@ -171,7 +191,7 @@ def snippet(markdown: str, terms: Sequence[Term], *,
             width: int = 160) -> tuple[str, tuple[tuple[int, int], ...]]:
     """About ``width`` characters of the article's text around its first match (or its
     beginning), one line, with the matches' spans in it."""
-    text = plain_text(markdown)
+    text = plain_text(markdown[:SNIPPET_SOURCE])
     spans = highlight_spans(text, terms)
     start = 0
     if spans and spans[0][1] > width - 20:
