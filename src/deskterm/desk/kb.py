@@ -32,7 +32,7 @@ Search
 :func:`search_articles` ranks with bm25 / ts_rank (title above body); see
 :mod:`deskterm.db.kb_search` for what matches. :func:`suggest_for_ticket` looks for the ticket's
 subject and first message: its words are weighed by how many articles hold them (the rarest
-count most; words in a quarter of a large knowledge base or more, and common English words, are
+count most; words in a tenth of a large knowledge base or more, and common English words, are
 left out) and the published articles holding any of the telling ones are ranked.
 """
 
@@ -831,9 +831,9 @@ def search_articles(
 _WORDS = re.compile(r"[^\W_]+")
 _CJK_RUN = re.compile(r"[\u0e00-\u0eff\u1000-\u109f\u1780-\u17ff\u2e80-\u9fff\uac00-\ud7af"
                       r"\uf900-\ufaff\uff00-\uffef\U00020000-\U0003ffff]+")
-_SUGGEST_WORDS = 8
+_SUGGEST_WORDS = 6
 _SUGGEST_CANDIDATES = 40
-COMMON_SHARE = 0.25
+COMMON_SHARE = 0.10
 """A word in more than this share of the articles says little about a ticket (when there are
 at least :data:`COMMON_MIN` articles)."""
 COMMON_MIN = 40
