@@ -331,8 +331,9 @@ def filter_line(term: Terminal) -> str | None:
 
 
 def deskterm_argv() -> list[str]:
-    script = Path(sys.executable).with_name("deskterm")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "deskterm"]
+    # ``python -m deskterm`` runs what the ``deskterm`` script runs (deskterm.launch.main),
+    # whichever entry point the installed script was generated for.
+    return [sys.executable, "-m", "deskterm"]
 
 
 def ensure_desk(tickets: int, env: dict[str, str]) -> str:

@@ -1,3 +1,3 @@
-from deskterm.cli import main
+from deskterm.launch import main
 
 main()

@@ -1,18 +1,44 @@
-"""DeskApp: the console. One place shows errors; screens do their I/O in thread workers."""
+"""DeskApp: the console. One place shows errors; screens do their I/O in thread workers.
+
+Importing this module loads Textual and the queue's layout, not the store: the console can be
+on screen (:class:`~deskterm.screens.queue_layout.OpeningScreen`) while the desk and its SQL
+are still loading in a worker (see ``deskterm.launch``).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import datetime
+from typing import TYPE_CHECKING, Protocol
 
-from textual import on
+from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.service import Desk
-from deskterm.screens.queue import QueueScreen
+from deskterm.desk.queue_views import QueueStart
+from deskterm.screens.queue_layout import OpeningScreen
+
+if TYPE_CHECKING:
+    from deskterm.desk.service import Desk
+
+
+class Opening(Protocol):
+    """A desk being opened while the console starts (``deskterm.launch.Opening``)."""
+
+    def first(self) -> QueueStart:
+        """The first view's rows (blocks until read); raises ``StartRefused`` with one line."""
+
+    def open(self) -> Desk:
+        """The desk, opened in this process (loads the store: slow, run in a worker)."""
+
+    def opened(self) -> None:
+        """The queue is on screen with the desk open: the start is over."""
+
+
+class StartRefused(Exception):
+    """The desk cannot be opened (no schema, an old one, a stranger ...): one line for stderr."""
 
 
 def binding_ids() -> set[str]:
@@ -42,23 +68,92 @@ class DeskApp(App[None]):
         Binding("1", "queue", "Queue", show=False, id="app.queue"),
     ]
 
-    def __init__(self, desk: Desk, *, clock: Callable[[], datetime] | None = None,
+    def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
+                 clock: Callable[[], datetime] | None = None,
                  keymap: dict[str, str] | None = None, watch: bool = True) -> None:
         super().__init__()
+        if (desk is None) == (opening is None):
+            raise ValueError("DeskApp needs a desk or an opening desk")
         self.desk = desk
         self.clock = clock
+        self._opening = opening
         self._keymap = keymap or {}
         self._watch = watch
+        self._held_keys: list[str] | None = None
+        """Keys typed while the desk opens, replayed on the queue."""
+        self.refusal: str | None = None
+        """Why the desk could not be opened (one line), if it could not."""
 
     def on_mount(self) -> None:
+        if self._keymap:
+            self.set_keymap(self._keymap)
+        if self.desk is not None:
+            self._show_queue(None)
+        else:
+            self._held_keys = []
+            self.push_screen(OpeningScreen(clock=self.clock))
+            self._open_desk()
+
+    def _show_queue(self, start: QueueStart | None):
+        from deskterm.screens.queue import QueueScreen  # the store's code: loaded by now
+
         if self._keymap:
             unknown = sorted(set(self._keymap) - binding_ids())
             if unknown:
                 self.notify(f"config.toml [keymap]: no key binding has the id "
                             f"{', '.join(repr(u) for u in unknown)}", severity="warning",
                             timeout=10)
-            self.set_keymap(self._keymap)
-        self.push_screen(QueueScreen(self.desk, clock=self.clock, watch=self._watch))
+        queue = QueueScreen(self.desk, clock=self.clock, watch=self._watch, start=start)
+        if isinstance(self.screen, OpeningScreen):
+            return self.switch_screen(queue)
+        return self.push_screen(queue)
+
+    @work(thread=True, exclusive=True, group="open", exit_on_error=False)
+    def _open_desk(self) -> None:
+        """Show the first view as soon as it is read, then load and open the desk here."""
+        assert self._opening is not None
+        try:
+            start = self._opening.first()
+            self.call_from_thread(self._show_start, start)
+            desk = self._opening.open()
+            import deskterm.screens.queue  # noqa: F401  (loaded here, not on the event loop)
+        except (StartRefused, DeskError) as refused:
+            self.call_from_thread(self._refused, str(refused))
+            return
+        except Exception as error:  # the store's own errors: one line, like the CLI's
+            self.call_from_thread(self._refused, _one_line(str(error)) or type(error).__name__)
+            return
+        self.call_from_thread(self._opened, desk, start)
+
+    def _show_start(self, start: QueueStart) -> None:
+        if isinstance(self.screen, OpeningScreen):
+            self.screen.show_start(start)
+
+    def _refused(self, message: str) -> None:
+        self.refusal = message  # printed by whoever ran the app, once the terminal is back
+        self.exit(return_code=1)
+
+    async def _opened(self, desk: Desk, start: QueueStart) -> None:
+        self.desk = desk
+        await self._show_queue(start)
+        held, self._held_keys = self._held_keys or [], None
+
+        def replay() -> None:
+            for key in held:
+                self.simulate_key(key)
+
+        self.call_after_refresh(replay)  # on the queue, mounted and focused
+        if self._opening is not None:
+            self._opening.opened()
+
+    async def on_event(self, event: events.Event) -> None:
+        # While the desk opens, keys wait (but ctrl+q and other priority keys act at once).
+        if (self._held_keys is not None and isinstance(event, events.Key)
+                and not event.is_forwarded):
+            if not await self._check_bindings(event.key, priority=True):
+                self._held_keys.append(event.key)
+            return
+        await super().on_event(event)
 
     def action_keys(self) -> None:
         """``?``: every key of the current screen, in the side panel."""
@@ -84,9 +179,15 @@ class DeskApp(App[None]):
                         severity="error", timeout=12)
 
 
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
 def run_console(url: str, *, username: str, act_as: str | None = None,
                 keymap: dict[str, str] | None = None) -> None:
     """Open the desk at ``url`` as ``username`` and run the console until the agent quits."""
+    from deskterm.desk.service import Desk
+
     desk = Desk.open(url, username=username, act_as=act_as)
     try:
         DeskApp(desk, keymap=keymap).run()

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from textual.message import Message
 
-from deskterm.desk.drafts import DraftRead
-from deskterm.desk.presence import Present
-from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
-from deskterm.desk.views import SavedViewRead
+if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
+    from deskterm.desk.drafts import DraftRead
+    from deskterm.desk.presence import Present
+    from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
+    from deskterm.desk.views import SavedViewRead
 
 
 @dataclass

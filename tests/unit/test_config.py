@@ -68,3 +68,22 @@ def test_a_keymap_that_is_not_a_table_of_keys_is_one_line_naming_the_file(cli):
     result = cli("ticket", "list")
     assert result.exit_code == 1
     assert result.stderr.startswith(f"deskterm: {paths.config_file()}: keymap")
+
+
+def test_the_keymap_can_come_from_the_environment_as_json(monkeypatch):
+    monkeypatch.setenv("DESKTERM_KEYMAP", '{"queue.take": "ctrl+t"}')
+    assert load_settings().keymap == {"queue.take": "ctrl+t"}
+
+
+def test_a_keymap_variable_that_is_not_json_is_one_line_naming_it(cli, monkeypatch):
+    monkeypatch.setenv("DESKTERM_KEYMAP", "ctrl+t")
+    result = cli("ticket", "list")
+    assert result.exit_code == 1
+    assert result.stderr == "deskterm: $DESKTERM_KEYMAP: keymap: not valid JSON\n"
+
+
+def test_a_database_url_that_is_not_a_string_is_one_line_naming_the_file(cli):
+    _write_config("database_url = 5\n")
+    result = cli("ticket", "list", db=None)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {paths.config_file()}: database_url: must be")

@@ -135,6 +135,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_updated", "updated_at", "id"),
         Index("ix_tickets_created", "created_at", "id"),
         Index("ix_tickets_priority", "priority", "id"),
+        # status:pending priority:high, counted and paged in the queue without touching a row
+        Index("ix_tickets_status_priority_updated", "status", "priority", "updated_at", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,

@@ -2,33 +2,13 @@
 
 from __future__ import annotations
 
-import getpass
-import os
-
 from sqlmodel import Session, select
 
 from deskterm.db.models import Agent
 from deskterm.desk.errors import IdentityError, PermissionDenied
+from deskterm.desk.identity import os_username  # noqa: F401  (auth.os_username, as before)
 from deskterm.desk.people import agent_read
 from deskterm.desk.reads import AgentRead
-
-
-def os_username() -> str:
-    """The operating-system user running this process.
-
-    On Unix the name comes from the process's user id, not from $USER or $LOGNAME, so an
-    agent cannot become another by setting a variable; ``--as`` is the admins' way to do that.
-    """
-    try:
-        import pwd
-
-        return pwd.getpwuid(os.getuid()).pw_name
-    except (ImportError, KeyError):
-        pass
-    try:
-        return getpass.getuser()
-    except (KeyError, OSError):
-        raise IdentityError("cannot tell which user is running deskterm") from None
 
 
 def resolve_actor(session: Session, *, username: str, act_as: str | None = None) -> AgentRead:

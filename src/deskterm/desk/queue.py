@@ -1,4 +1,6 @@
-"""The queue: built-in views, counts, and windows of rows for a virtual table.
+"""The queue: views, counts, and windows of rows for a virtual table.
+
+The built-in views live in :mod:`deskterm.desk.queue_views` (no store needed to show them).
 
 A window is fetched after a row the table already holds when it can (keyset: as fast at row
 900,000 as at row 0); a jump into the middle (a scrollbar drag) costs one index-only OFFSET scan,
@@ -17,6 +19,12 @@ from deskterm.db.models import Tag, Ticket, TicketTag
 from deskterm.desk import lifecycle
 from deskterm.desk.people import list_agents
 from deskterm.desk.query import resolve_query
+from deskterm.desk.queue_views import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
+    BUILTIN_VIEWS,
+    UNSOLVED,
+    QueueStart,
+    View,
+)
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import (
     SORT_KEYS,
@@ -27,30 +35,6 @@ from deskterm.desk.ticket_reads import (
     list_tickets,
     rows_of,
     sort_value,
-)
-
-UNSOLVED = "status:new,open,pending,on_hold"
-
-
-@dataclass(frozen=True)
-class View:
-    """A named query: what a queue view shows."""
-
-    key: str
-    name: str
-    query: str
-    owner: str | None = None
-    """Who saved it (None: built in)."""
-    shared: bool = False
-
-
-BUILTIN_VIEWS: tuple[View, ...] = (
-    View("mine", "My open", f"assignee:me {UNSOLVED}"),
-    View("unassigned", "Unassigned", f"assignee:none {UNSOLVED}"),
-    View("all-open", "All open", UNSOLVED),
-    View("pending", "Pending", "status:pending"),
-    View("on-hold", "On hold", "status:on_hold"),
-    View("solved", "Recently solved", "status:solved updated:<7d"),
 )
 
 
@@ -148,6 +132,16 @@ def fetch_window(
     if reverse:
         numbers = list(reversed(numbers))
     return rows_of(session, numbers)
+
+
+def opening_window(session: Session, *, me: str, where: str, now: datetime,
+                   count: int = 60) -> QueueStart:
+    """The first built-in view's count and top rows: what the console opens on."""
+    view = BUILTIN_VIEWS[0]
+    resolved = resolve(session, view.query, me=me, now=now)
+    total = count_matching(session, resolved, me=me)
+    rows = fetch_window(session, resolved, me=me, start=0, count=count, total=total)
+    return QueueStart(view.query, total, tuple(rows), resolved.sort, me, where)
 
 
 MAX_SELECTION = 100_000

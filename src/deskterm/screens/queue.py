@@ -11,9 +11,7 @@ from datetime import UTC, datetime
 
 from rich.text import Text
 from textual import on, work
-from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Input, Static
 from textual.worker import get_current_worker
@@ -22,6 +20,7 @@ from deskterm.desk import queue, views
 from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
 from deskterm.desk.macros import apply_macro_bulk, list_macros
 from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
+from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk
 from deskterm.messages import (
@@ -45,8 +44,8 @@ from deskterm.screens.pickers import (
     priority_choices,
     status_choices,
 )
+from deskterm.screens.queue_layout import QueueLayout
 from deskterm.screens.ticket import TicketScreen
-from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.ticket_table import COLUMNS, TicketTable
 
 CHANGE_WAIT_SECONDS = 1.0
@@ -64,10 +63,11 @@ def sort_for_column(current: str, column: str) -> str:
     return f"-{name}" if name in DESCENDING_FIRST else name
 
 
-class QueueScreen(Screen):
+class QueueScreen(QueueLayout):
     """Tickets of the current view or filter, newest activity first."""
 
     COMMANDS = Screen.COMMANDS | {QueueCommands}
+    AUTO_FOCUS = "#tickets"
 
     BINDINGS = [
         Binding("slash", "filter", "Filter", id="queue.filter"),
@@ -85,39 +85,31 @@ class QueueScreen(Screen):
     ]
 
     def __init__(self, desk: Desk, *, clock: Callable[[], datetime] | None = None,
-                 watch: bool = True) -> None:
-        super().__init__()
+                 watch: bool = True, start: QueueStart | None = None) -> None:
+        views: list[View] = list(BUILTIN_VIEWS)
+        super().__init__(views[0].query, clock=clock or (lambda: datetime.now(UTC)))
         self.desk = desk
-        self.clock = clock or (lambda: datetime.now(UTC))
-        self.views: list[queue.View] = list(queue.BUILTIN_VIEWS)
-        self.view: queue.View | None = self.views[0]
-        self.query_text = self.view.query
+        self.views = views
+        self.view: View | None = self.views[0]
         self.counts: dict[str, int] = {}
+        self._start = start
+        """The first view as the console opened on it (read by another process)."""
         self._watch = watch
         self._watcher = None
-
-    def compose(self) -> ComposeResult:
-        yield Static(id="views")
-        with Horizontal(id="filter-bar"):
-            yield Static("/ ", id="filter-prompt")
-            yield Input(self.query_text, id="filter", select_on_focus=False,
-                        placeholder='status:open tag:vpn "printer jam"')
-        yield Static(id="filter-error")
-        yield TicketTable(id="tickets", clock=self.clock)
-        yield Static(id="queue-status")
-        yield KeysFooter()
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
         self.table.focus()
-        self.reload()
+        start, self._start = self._start, None
+        if start is not None and start.query_text == self.query_text:
+            self.counts[self.view.key] = start.total
+            self.on_queue_loaded(QueueLoaded(start.query_text, start.total, 0, list(start.rows),
+                                             None, start.sort))
+        else:
+            self.reload()
         self.load_saved_views()
         if self._watch:
             self.watch_changes()
-
-    @property
-    def table(self) -> TicketTable:
-        return self.query_one("#tickets", TicketTable)
 
     @property
     def me(self) -> str:
@@ -155,23 +147,25 @@ class QueueScreen(Screen):
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         table = self.table
-        table.sort = message.sort
-        if message.keep_number is None:
-            table.reset(message.total)
-        else:
+        keep = None
+        if message.keep_number is not None:
             # A refresh: the same rows stay on screen and the cursor stays on its ticket.
-            cursor = table.cursor
+            keep = table.cursor
             for offset, row in enumerate(message.rows):
                 if row.number == message.keep_number:
-                    cursor = message.start + offset
+                    keep = message.start + offset
                     break
-            table.reset(message.total, keep=cursor)
-        table.put_rows(message.start, message.rows, table.generation)
+        self.show_rows(message.total, message.start, message.rows, message.sort, keep=keep)
         if message.query_text != self.query_text:
             self.query_text = message.query_text
             self.query_one("#filter", Input).value = message.query_text
-        self.query_one("#filter-error").display = False
+        self._hide_error()
         self._show_status()
+
+    def _hide_error(self) -> None:
+        error = self.query_one("#filter-error")
+        if error.display:  # showing or hiding it lays the screen out again: only when it must
+            error.display = False
 
     def on_query_refused(self, message: QueryRefused) -> None:
         error = self.query_one("#filter-error", Static)
@@ -206,7 +200,7 @@ class QueueScreen(Screen):
 
     def on_saved_views_loaded(self, message: SavedViewsLoaded) -> None:
         current = message.select or (self.view.key if self.view else None)
-        self.views = [*queue.BUILTIN_VIEWS, *(queue.View(
+        self.views = [*BUILTIN_VIEWS, *(View(
             f"saved:{v.id}", v.name, v.query, owner=v.owner, shared=v.shared)
             for v in message.views)]
         self.view = next((v for v in self.views if v.key == current), None)
@@ -254,24 +248,12 @@ class QueueScreen(Screen):
     # --- showing -----------------------------------------------------------------------------
 
     def _show_views(self) -> None:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        for index, view in enumerate(self.views):
-            if index:
-                text.append("│", style="dim")
-            count = self.counts.get(view.key)
-            label = f" {view.name} {count:,} " if count is not None else f" {view.name} "
-            current = self.view is not None and view.key == self.view.key
-            text.append(label, style="reverse" if current else "")
-        self.query_one("#views", Static).update(text)
+        self.draw_views(self.views, self.view.key if self.view else None, self.counts)
 
     def _show_status(self) -> None:
         table = self.table
-        selected = f" · {len(table.selected):,} selected" if table.selected else ""
-        view = self.view.name if self.view else "Filter"
-        self.query_one("#queue-status", Static).update(Text(
-            f" {view}: {table.total:,} tickets{selected} · {self.me} on {self.desk.where}",
-            no_wrap=True, overflow="ellipsis",
-        ))
+        self.draw_status(self.view.name if self.view else "Filter", table.total,
+                         len(table.selected), self.me, self.desk.where)
         self._show_views()
 
     @on(TicketTable.SelectionChanged)
@@ -280,7 +262,7 @@ class QueueScreen(Screen):
 
     # --- the filter, views and order ---------------------------------------------------------
 
-    def show_query(self, text: str, view: queue.View | None = None) -> None:
+    def show_query(self, text: str, view: View | None = None) -> None:
         """Run ``text`` as the queue's filter (``view``: the view it comes from)."""
         self.view = view if view is not None else next(
             (v for v in self.views if v.query == text), None)
@@ -299,7 +281,7 @@ class QueueScreen(Screen):
         field = self.query_one("#filter", Input)
         if field.has_focus:
             field.value = self.query_text
-            self.query_one("#filter-error").display = False
+            self._hide_error()
             self.table.focus()
         elif self.table.selected:
             self.table.clear_selection()

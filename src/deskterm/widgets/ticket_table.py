@@ -12,7 +12,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual import events
 from textual.binding import Binding
@@ -55,14 +57,29 @@ COLUMNS: tuple[Column, ...] = (
 MIN_SUBJECT = 16
 
 
-def fit(text: str, width: int) -> Text:
-    """``text`` cut (with an ellipsis) or padded to exactly ``width`` terminal cells.
+def fit_plain(text: str, width: int) -> str:
+    """``text`` made safe, on one line, cut (with an ellipsis) or padded to exactly ``width``
+    terminal cells.
 
     Measured in cells, so double-width (Chinese) and right-to-left text keep columns aligned.
+    The same result as ``Text.truncate(width, overflow="ellipsis", pad=True)``, without building
+    a ``Text``: the table paints thousands of cells a second while it scrolls.
     """
-    cell = Text(clean_line(text), no_wrap=True, end="")
-    cell.truncate(width, overflow="ellipsis", pad=True)
-    return cell
+    text = clean_line(text)
+    if text.isascii():
+        size = len(text)
+        if size > width:
+            return text[: max(width - 1, 0)] + "…"
+        return text + " " * (width - size)
+    size = cell_len(text)
+    if size > width:
+        return set_cell_size(text, width - 1) + "…"
+    return text + " " * (width - size)
+
+
+def fit(text: str, width: int) -> Text:
+    """:func:`fit_plain` as a ``Text`` (plain: customer text is never markup)."""
+    return Text(fit_plain(text, width), no_wrap=True, end="")
 
 
 class TicketTable(ScrollView, can_focus=True):
@@ -168,6 +185,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._missing: set[int] = set()
         self._requested: set[int] = set()
         self._request_scheduled = False
+        self._prefetch_scheduled = False
         self.selected: set[int] = set()
         self.sort = "-updated"
         """The order the rows come in (the header marks its column)."""
@@ -175,6 +193,8 @@ class TicketTable(ScrollView, can_focus=True):
         """Painted rows by index, with what they were painted from: a cursor move repaints two
         lines, and a scroll only the rows that came into view."""
         self._widths_for: tuple[int, list[int]] = (-1, [])
+        self._styles_for: dict[tuple[str | None, bool], Style] = {}
+        self._cells_for: dict[int, tuple[tuple, list[str]]] = {}
         self.empty_message = "No tickets match."
 
     # --- what the screen calls -------------------------------------------------------------
@@ -208,6 +228,7 @@ class TicketTable(ScrollView, can_focus=True):
         self.refresh()
         if self.row_at(self.cursor) is not None:
             self._post_highlight()
+        self._schedule_prefetch()
 
     def row_at(self, index: int) -> TicketSummary | None:
         return self._rows.get(index)
@@ -265,7 +286,7 @@ class TicketTable(ScrollView, can_focus=True):
             if self.total == 0 and self.loaded and y == 2:
                 return self._text_strip(Text("  " + self.empty_message), width,
                                         "ticket-table--empty")
-            return Strip.blank(width, self.rich_style)
+            return Strip.blank(width, self._style(None))
         row = self._rows.get(index)
         if row is None:
             self._want(index)
@@ -312,31 +333,86 @@ class TicketTable(ScrollView, can_focus=True):
         self._strips[index] = (key, strip)
         return strip
 
+    def _style(self, component: str | None, cursor: bool = False) -> Style:
+        """The widget's style with a component class's (and the cursor's) on top, computed
+        once until the styles change (focus, theme): asking Textual costs more than a row."""
+        key = (component, cursor)
+        style = self._styles_for.get(key)
+        if style is None:
+            style = self.rich_style
+            if component:
+                style = style + self._component(component)
+            if cursor:
+                style = style + self._component("ticket-table--cursor")
+            self._styles_for[key] = style
+        return style
+
+    def _component(self, name: str) -> Style:
+        """A component class's own style (to put on top of a row's)."""
+        key = (f"component:{name}", False)
+        style = self._styles_for.get(key)
+        if style is None:
+            style = self._styles_for[key] = self.get_component_rich_style(name)
+        return style
+
+    def notify_style_update(self) -> None:
+        self._styles_for.clear()
+        self._strips.clear()
+        super().notify_style_update()
+
+    def _cells(self, row: TicketSummary, widths: list[int], now: datetime) -> list[str]:
+        """The row's cells, each fitted to its column (kept while the row and widths are)."""
+        key = (id(row), id(widths), int(now.timestamp() // 30))
+        cached = self._cells_for.get(row.number)
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        cells = [fit_plain(column.value(row, now), cell_width)
+                 for column, cell_width in zip(COLUMNS, widths, strict=True)]
+        if len(self._cells_for) > MAX_CACHED_ROWS:
+            self._cells_for.clear()
+        self._cells_for[row.number] = (key, cells)
+        return cells
+
     def _paint_row(self, row: TicketSummary, index: int, width: int, now: datetime,
                    selected: bool) -> Strip:
-        line = Text("✓ " if selected else "  ", end="")
+        widths = self._widths()
+        cells = self._cells(row, widths, now)
+        cursor = index == self.cursor
+        base = self._style(None, cursor)
+        # Plain segments straight from the cells: the mark, then the cells with a space between
+        # (the priority cell in its colour when urgent or high).
         if selected:
-            line.stylize(self.get_component_rich_style("ticket-table--selected"), 0, 1)
-        elif row.unseen_reply:
-            # The customer wrote since the assignee last looked.
-            line = Text("• ", end="", style=self.get_component_rich_style("ticket-table--unseen"))
-        for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
-                                                            strict=True)):
+            segments = [Segment("✓", base + self._component("ticket-table--selected")),
+                        Segment(" ", base)]
+        elif row.unseen_reply:  # the customer wrote since the assignee last looked
+            segments = [Segment("• ", base + self._component("ticket-table--unseen"))]
+        else:
+            segments = [Segment("  ", base)]
+        plain: list[str] = []
+        for position, (column, cell) in enumerate(zip(COLUMNS, cells, strict=True)):
             if position:
-                line.append(" ")
-            cell = fit(column.value(row, now), cell_width)
+                plain.append(" ")
             if column.key == "priority" and row.priority in ("urgent", "high"):
-                cell.stylize(self.get_component_rich_style(f"ticket-table--{row.priority}"))
-            line.append_text(cell)
-        return self._text_strip(line, width, None, cursor=index == self.cursor)
+                segments.append(Segment("".join(plain), base))
+                mark = self._component(f"ticket-table--{row.priority}")
+                segments.append(Segment(cell, base + mark))
+                plain = []
+            else:
+                plain.append(cell)
+        segments.append(Segment("".join(plain), base))
+        strip = Strip([segment for segment in segments if segment.text])
+        if strip.cell_length != width:  # narrower than the columns: end in an ellipsis
+            return self._fitted_strip(strip, width, base)
+        return strip
+
+    def _fitted_strip(self, strip: Strip, width: int, base: Style) -> Strip:
+        if strip.cell_length < width:
+            return strip.extend_cell_length(width, base)
+        return Strip([*strip.crop(0, width - 1), Segment("…", base)], width)
 
     def _text_strip(self, line: Text, width: int, component: str | None, *,
                     cursor: bool = False) -> Strip:
-        base = self.rich_style
-        if component:
-            base = base + self.get_component_rich_style(component)
-        if cursor:
-            base = base + self.get_component_rich_style("ticket-table--cursor")
+        base = self._style(component, cursor)
         line.truncate(width, overflow="ellipsis", pad=True)
         segments = [Segment(seg.text, base + seg.style if seg.style else base)
                     for seg in line.render(self.app.console)]
@@ -372,12 +448,50 @@ class TicketTable(ScrollView, can_focus=True):
         self.post_message(self.NeedRows(self, start, count, self.generation,
                                         self._rows.get(start - 1)))
 
+    def _schedule_prefetch(self) -> None:
+        if not self._prefetch_scheduled:
+            self._prefetch_scheduled = True
+            self.call_after_refresh(self._prefetch)
+
+    def _prefetch(self) -> None:
+        """Ask for the page after (then before) the one on screen before it is needed, and for
+        the last page, so ``pgdn``, scrolling and ``G`` find their rows already there."""
+        self._prefetch_scheduled = False
+        if not self.loaded or not self.total:
+            return
+        page = self.page_size
+        top = round(self.scroll_offset.y)
+        ranges = ((top + page, top + 2 * page, False), (top - page, top, True),
+                  (self.total - page - 1, self.total, False))
+        for start, end, backwards in ranges:
+            start, end = max(start, 0), min(end, self.total)
+            wanted = [i for i in range(start, end)
+                      if i not in self._rows and i not in self._requested]
+            if not wanted:
+                continue
+            first = max(wanted[-1] - 2 * page + 1, 0) if backwards else wanted[0]
+            last = min(first + 2 * page, self.total) - 1
+            block = [i for i in range(first, last + 1)
+                     if i not in self._rows and i not in self._requested]
+            if block:
+                self._requested.update(block)
+                self.post_message(self.NeedRows(self, block[0], block[-1] - block[0] + 1,
+                                                self.generation, self._rows.get(block[0] - 1)))
+            return  # one request at a time: the rows' arrival asks for the next
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        if round(old_value) != round(new_value):
+            self._schedule_prefetch()
+
     def _evict(self) -> None:
         if len(self._rows) <= MAX_CACHED_ROWS:
             return
         top = round(self.scroll_offset.y)
         keep_from, keep_to = top - MAX_CACHED_ROWS // 3, top + MAX_CACHED_ROWS // 3
-        for index in [i for i in self._rows if not keep_from <= i <= keep_to]:
+        ends = 2 * self.page_size  # the first and the last pages stay, for g and G
+        for index in [i for i in self._rows if not keep_from <= i <= keep_to
+                      and ends <= i < self.total - ends]:
             del self._rows[index]
 
     # --- the cursor ------------------------------------------------------------------------
@@ -467,4 +581,4 @@ class TicketTable(ScrollView, can_focus=True):
                 self.action_open()
 
 
-__all__ = ["COLUMNS", "TicketTable", "fit"]
+__all__ = ["COLUMNS", "TicketTable", "fit", "fit_plain"]

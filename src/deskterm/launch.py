@@ -1,0 +1,196 @@
+"""``deskterm``: the console opens at once; every other command goes to the CLI.
+
+Loading the store's code (SQLAlchemy, SQLModel, the models, the domain) costs about twice what
+loading Textual does, and the console can show nothing before it has the first view's rows. So
+``deskterm`` with no command (``--db`` and ``--as`` allowed) splits its start in two:
+
+- a child process, forked before anything heavy is imported, loads the store's code, opens the
+  desk (schema check, identity), reads the first view's count and top rows, sends them back
+  through a pipe and exits;
+- meanwhile this process loads Textual and opens the console on the queue's layout
+  (:class:`~deskterm.screens.queue_layout.OpeningScreen`); the rows are drawn as they arrive,
+  and only then does this process load the store's code and open the desk itself, in a worker.
+  The queue takes the opening screen's place with the same rows; keys typed in between wait
+  and are replayed on it.
+
+On two cores the two halves run side by side, so the rows are on screen about when the store
+alone would have been loaded. A refusal (no schema, an out-of-date one, an unknown agent) is
+the same one line on stderr and exit code 1 as from the CLI. Without ``fork`` (Windows) the
+child's part runs in the worker instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import gc
+import os
+import pickle
+import signal
+import sys
+import threading
+from collections.abc import Sequence
+from datetime import UTC, datetime
+
+from deskterm.config import ConfigError, load_settings
+from deskterm.desk.errors import DeskError
+from deskterm.desk.identity import os_username
+from deskterm.desk.queue_views import QueueStart
+
+_GLOBAL_OPTIONS = ("--db", "--as")
+
+
+def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
+    """``--db URL`` / ``--as NAME`` when that is all there is (the console); else None."""
+    found: dict[str, str | None] = {"--db": None, "--as": None}
+    items = list(argv)
+    while items:
+        item = items.pop(0)
+        name, equals, value = item.partition("=")
+        if name not in _GLOBAL_OPTIONS:
+            return None
+        if not equals:
+            if not items or items[0].startswith("-"):
+                return None  # let the CLI say what is missing
+            value = items.pop(0)
+        found[name] = value
+    return found
+
+
+def main() -> None:
+    """The ``deskterm`` command."""
+    options = console_args(sys.argv[1:])
+    if options is None:
+        from deskterm.cli import main as cli_main
+
+        cli_main()
+        return
+    sys.exit(open_console(db=options["--db"], act_as=options["--as"]))
+
+
+def _one_line(text: str) -> str:
+    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+
+
+def open_console(*, db: str | None, act_as: str | None) -> int:
+    """Run the console on the desk at ``db`` (or the configured one); the exit code."""
+    # No garbage collection while starting: loading the libraries makes hundreds of thousands
+    # of objects and no garbage, and every collection would walk them all. The child never
+    # collects; this process collects again once the desk is open (Opening.opened), after
+    # putting what it loaded out of the collector's way.
+    gc.disable()
+    try:
+        settings = load_settings()
+        url = settings.resolved_database_url(db)
+        username = os_username()
+    except (ConfigError, DeskError) as refused:
+        print(f"deskterm: {_one_line(str(refused))}", file=sys.stderr)
+        return 1
+    opening = Opening(url, username=username, act_as=act_as)
+    app = None
+    try:
+        from deskterm.app import DeskApp  # Textual, while the child opens the desk
+
+        app = DeskApp(opening=opening, keymap=settings.keymap)
+        app.run()
+        if app.refusal:
+            print(f"deskterm: {app.refusal}", file=sys.stderr)
+        return app.return_code or 0
+    finally:
+        opening.close()
+        if app is not None and app.desk is not None:
+            app.desk.close()
+
+
+def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
+    """Open the desk, read the first view, close it (the child's work)."""
+    from deskterm.desk import queue
+    from deskterm.desk.service import Desk
+
+    desk = Desk.open(url, username=username, act_as=act_as)
+    try:
+        return desk.read(lambda session: queue.opening_window(
+            session, me=desk.actor.username, where=desk.where, now=datetime.now(UTC)))
+    finally:
+        desk.close()
+
+
+class Opening:
+    """The desk being opened for the console: first by a child process, then here."""
+
+    def __init__(self, url: str, *, username: str, act_as: str | None) -> None:
+        self.url = url
+        self.username = username
+        self.act_as = act_as
+        self._pid: int | None = None
+        self._fd: int | None = None
+        self._lock = threading.Lock()
+        if hasattr(os, "fork"):
+            read, write = os.pipe()
+            pid = os.fork()
+            if pid == 0:  # the child: never returns
+                os.close(read)
+                self._child(write)
+            os.close(write)
+            self._pid, self._fd = pid, read
+
+    def _child(self, fd: int) -> None:
+        try:
+            try:
+                answer = ("ok", first_view(self.url, username=self.username,
+                                           act_as=self.act_as))
+            except BaseException as error:
+                answer = ("refused", _one_line(str(error)) or type(error).__name__)
+            data = pickle.dumps(answer)
+            while data:
+                data = data[os.write(fd, data):]
+        finally:
+            os._exit(0)
+
+    def first(self) -> QueueStart:
+        """The first view (blocks until the child has sent it)."""
+        from deskterm.app import StartRefused
+
+        if self._fd is None:  # no fork: do the child's part here
+            from deskterm.db.errors import StoreError
+
+            try:
+                return first_view(self.url, username=self.username, act_as=self.act_as)
+            except (DeskError, ConfigError, StoreError) as refused:
+                raise StartRefused(_one_line(str(refused))) from None
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 16):
+            chunks.append(chunk)
+        self._reap()
+        if not chunks:
+            raise StartRefused("the desk could not be opened (its opening process ended)")
+        kind, value = pickle.loads(b"".join(chunks))
+        if kind != "ok":
+            raise StartRefused(value)
+        return value
+
+    def open(self):
+        """The desk, opened in this process (imports the store's code)."""
+        from deskterm.desk.service import Desk
+
+        return Desk.open(self.url, username=self.username, act_as=self.act_as)
+
+    def opened(self) -> None:
+        """Start-up is over: what was loaded stays (frozen), garbage is collected again."""
+        gc.freeze()
+        gc.enable()
+
+    def _reap(self) -> None:
+        with self._lock:  # the worker that read the answer, or close() when the console quits
+            if self._fd is not None:
+                os.close(self._fd)
+                self._fd = None
+            if self._pid is not None:
+                os.waitpid(self._pid, 0)
+                self._pid = None
+
+    def close(self) -> None:
+        """Stop the child if the console quit before it answered."""
+        if self._pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._pid, signal.SIGTERM)
+        self._reap()

@@ -1,0 +1,101 @@
+"""The queue's layout, and the queue as the console opens, before the rest of deskterm is loaded.
+
+:class:`QueueLayout` composes the queue (views bar, filter line, ticket table, status line, keys)
+and draws its bars; :class:`~deskterm.screens.queue.QueueScreen` adds everything it does. The
+console opens on :class:`OpeningScreen`, the same layout showing the first view's rows that a
+separate process read (``deskterm.launch``), while this process loads the store; then the queue
+takes its place with the same rows, and the keys typed meanwhile are replayed on it.
+
+Nothing here imports the store or the domain's SQL: it is what the console can show first.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Input, Static
+
+from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
+from deskterm.widgets.footer import KeysFooter
+from deskterm.widgets.ticket_table import TicketTable
+
+
+class QueueLayout(Screen):
+    """The queue's widgets and how its bars read."""
+
+    def __init__(self, query_text: str = "", *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__()
+        self.query_text = query_text
+        self.clock = clock
+
+    def compose(self) -> ComposeResult:
+        yield Static(id="views")
+        with Horizontal(id="filter-bar"):
+            yield Static("/ ", id="filter-prompt")
+            yield Input(self.query_text, id="filter", select_on_focus=False,
+                        placeholder='status:open tag:vpn "printer jam"')
+        yield Static(id="filter-error")
+        yield TicketTable(id="tickets", clock=self.clock)
+        yield Static(id="queue-status")
+        yield KeysFooter()
+
+    @property
+    def table(self) -> TicketTable:
+        return self.query_one("#tickets", TicketTable)
+
+    def draw_views(self, views: Sequence[View], current: str | None,
+                   counts: dict[str, int]) -> None:
+        """The views bar: each view with its count, the current one highlighted."""
+        text = Text(no_wrap=True, overflow="ellipsis")
+        for index, view in enumerate(views):
+            if index:
+                text.append("│", style="dim")
+            count = counts.get(view.key)
+            label = f" {view.name} {count:,} " if count is not None else f" {view.name} "
+            text.append(label, style="reverse" if view.key == current else "")
+        self.query_one("#views", Static).update(text, layout=False)  # one line, always
+
+    def draw_status(self, view: str, total: int, selected: int, me: str, where: str) -> None:
+        """The status line: the view, how many tickets, the selection, who and where."""
+        chosen = f" · {selected:,} selected" if selected else ""
+        self.query_one("#queue-status", Static).update(Text(
+            f" {view}: {total:,} tickets{chosen} · {me} on {where}",
+            no_wrap=True, overflow="ellipsis",
+        ), layout=False)  # one line: no need to lay the screen out again
+
+    def show_rows(self, total: int, start: int, rows: Sequence, sort: str, *,
+                  keep: int | None = None) -> None:
+        """A result in the table: ``total`` tickets, ``rows`` from ``start``."""
+        table = self.table
+        table.sort = sort
+        if keep is None:
+            table.reset(total)
+        else:
+            table.reset(total, keep=keep)
+        table.put_rows(start, rows, table.generation)
+
+
+class OpeningScreen(QueueLayout):
+    """The first view while deskterm opens: real rows, no actions yet (keys wait for the
+    queue, which the app puts in this screen's place)."""
+
+    AUTO_FOCUS = "#tickets"
+
+    def on_mount(self) -> None:
+        self.query_one("#filter-error").display = False
+        self.draw_views(BUILTIN_VIEWS, None, {})
+
+    def show_start(self, start: QueueStart) -> None:
+        """The first view's rows, as read by the opening process."""
+        view = BUILTIN_VIEWS[0]
+        self.query_text = start.query_text
+        self.query_one("#filter", Input).value = start.query_text
+        self.draw_views(BUILTIN_VIEWS, view.key, {view.key: start.total})
+        self.show_rows(start.total, 0, start.rows, start.sort)
+        self.draw_status(view.name, start.total, 0, start.me, start.where)
