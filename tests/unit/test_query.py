@@ -157,12 +157,19 @@ def test_repeated_fields_are_kept_as_separate_terms():
     ("sort:+priority", "priority"),
     ("sort:-PRIORITY", "-priority"),
     ("sort:number", "number"),
+    ("sort:relevance printer", "relevance"),
+    ("sort:Relevance", "relevance"),
 ])
 def test_sort_picks_the_order(text, order):
     parsed = parse_query(text)
     assert parsed.sort == order
     assert parsed.field_terms == ()
     assert to_filter(parsed, now=NOW)[1] == order
+
+
+def test_relevance_has_no_other_direction():
+    with pytest.raises(QueryError, match="unknown sort '-relevance'"):
+        parse_query("printer sort:-relevance")
 
 
 @pytest.mark.parametrize(("text", "words"), [

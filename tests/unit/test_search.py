@@ -321,6 +321,40 @@ def test_relevance_without_words_or_with_too_many_matches_is_the_newest_first(st
     assert [item.number for item in first.items + rest.items] == newest_first
 
 
+def _queue_window(store: Store, text: str, start: int = 0, count: int = 50) -> list[int]:
+    now = datetime.now(UTC)
+    with store.read() as session:
+        resolved = queue.resolve(session, text, me=None, now=now)
+        total = queue.count_matching(session, resolved, me=None)
+        rows = queue.fetch_window(session, resolved, me=None, start=start, count=count,
+                                  total=total)
+    return [row.number for row in rows]
+
+
+def test_the_queue_sorts_a_search_by_relevance(store, admin):
+    once = new_ticket(store, admin, subject="Laptop battery",
+                      body="The laptop also shows a docking message now and then.").number
+    twice = new_ticket(store, admin, subject="Docking station flickers",
+                       body="The docking station makes both monitors flicker.").number
+    change(store, admin, once, priority="high")  # the newest, so first in the usual order
+
+    assert _queue_window(store, "docking") == [once, twice]
+    assert _queue_window(store, "docking sort:relevance") == [twice, once]
+    assert _queue_window(store, "docking sort:relevance", start=1) == [once]
+    with store.read() as session:
+        resolved = queue.resolve(session, "docking sort:relevance", me=None,
+                                 now=datetime.now(UTC))
+        assert queue.matching_numbers(session, resolved, me=None) == ([twice, once], False)
+
+
+def test_a_relevance_queue_of_too_common_words_is_newest_first(store, admin, monkeypatch):
+    numbers = [new_ticket(store, admin, subject=f"Printer {i}", body="printer").number
+               for i in range(5)]
+    monkeypatch.setattr(search, "RANK_DOCUMENTS", 3)
+    assert _queue_window(store, "printer sort:relevance") == numbers[::-1]
+    assert _queue_window(store, "sort:relevance") == numbers[::-1]
+
+
 # --- Bulk loads -----------------------------------------------------------------------------------
 
 DEMO_NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)

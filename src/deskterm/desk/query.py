@@ -38,8 +38,10 @@ Fields:
   ``<=2026-01-01`` ends with the 1st, a bare ``2026-01-01`` is that day. Years 1900-2999.
 - ``sla`` (breached, at_risk): recognised, but SLA targets are not set up on a desk yet, so
   :func:`to_filter` refuses it with an error pointing at the term.
-- ``sort``: one of updated, created, priority, number; prefix ``-`` for descending. At most one;
-  the default is ``-updated``.
+- ``sort``: one of updated, created, priority, number, status, subject, requester, organization,
+  assignee, group; prefix ``-`` for descending; or ``relevance``: the best matches of the
+  words first (bm25 / ts_rank; newest first instead when the words match too much of the desk
+  to rank). At most one; the default is ``-updated``.
 
 Every error is a :class:`QueryError` with the offset and length of the bad term or value, and a
 message naming it; nothing else escapes :func:`parse_query` or :func:`to_filter`, whatever the
@@ -63,6 +65,7 @@ from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.reads import Page
 from deskterm.desk.ticket_reads import (
+    RELEVANCE,
     SORT_KEYS,
     Clause,
     ClauseValue,
@@ -338,10 +341,12 @@ def _when(text: str) -> Age | Period:
 
 def _sort_order(text: str) -> str:
     cleaned = text.strip().lower()
+    if cleaned == RELEVANCE:  # best match of the words first; it has no other direction
+        return RELEVANCE
     name = cleaned.lstrip("-+")
     if name not in SORT_KEYS or len(cleaned) - len(name) > 1:
-        raise _Bad(f"unknown sort '{_shorten(text)}' ({', '.join(SORT_KEYS)}; prefix - for "
-                   "descending)")
+        raise _Bad(f"unknown sort '{_shorten(text)}' ({', '.join(SORT_KEYS)}, {RELEVANCE}; "
+                   "prefix - for descending)")
     return f"-{name}" if cleaned.startswith("-") else name
 
 

@@ -15,6 +15,7 @@ from datetime import datetime
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
+from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
 from deskterm.desk import lifecycle
 from deskterm.desk.people import list_agents
@@ -27,6 +28,7 @@ from deskterm.desk.queue_views import (  # noqa: F401  (queue.View, queue.BUILTI
 )
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import (
+    RELEVANCE,
     SORT_KEYS,
     TicketFilter,
     _conditions,
@@ -115,6 +117,9 @@ def fetch_window(
 ) -> list[TicketSummary]:
     """Rows ``start`` to ``start + count`` of the query's order (``anchor`` = row ``start-1``)."""
     count = max(1, min(count, 1_000))
+    if query.sort == RELEVANCE:
+        numbers = ranked_numbers(session, query, me=me)
+        return rows_of(session, numbers[start:start + count])
     if anchor is not None:
         page = list_tickets(session, where=query.where, sort=query.sort, limit=count,
                             cursor=_cursor_after(query.sort, anchor), me=me)
@@ -134,6 +139,25 @@ def fetch_window(
     return rows_of(session, numbers)
 
 
+def ranked_numbers(session: Session, query: QueueQuery, *, me: str | None) -> list[int]:
+    """The matching tickets best match first (``sort:relevance``), or newest first when the
+    filter's words are too common to rank (then a window is an index walk, as usual)."""
+    terms = [match.text for match in query.where.text if not match.negated]
+    scores = search.relevance(session, terms) if terms else None
+    conditions = _conditions(session, query.where, me)
+    if scores is None:
+        ordered = select(Ticket.id).where(*conditions).order_by(*_order(FALLBACK_SORT))
+    else:
+        ordered = (select(Ticket.id).join(scores, scores.c.ticket_id == Ticket.id)
+                   .where(*conditions).order_by(scores.c.score, col(Ticket.id)))
+    return list(session.exec(ordered.limit(MAX_RANKED)).all())
+
+
+MAX_RANKED = 100_000
+"""Most tickets a relevance order lists (ranking stops well before: search.RANK_DOCUMENTS)."""
+FALLBACK_SORT = "-updated"
+
+
 def opening_window(session: Session, *, me: str, where: str, now: datetime,
                    count: int = 60) -> QueueStart:
     """The first built-in view's count and top rows: what the console opens on."""
@@ -150,8 +174,11 @@ MAX_SELECTION = 100_000
 def matching_numbers(session: Session, query: QueueQuery, *, me: str | None,
                      cap: int = MAX_SELECTION) -> tuple[list[int], bool]:
     """The numbers of the tickets matching ``query`` in its order (at most ``cap``)."""
-    numbers = session.exec(
-        select(Ticket.id).where(*_conditions(session, query.where, me))
-        .order_by(*_order(query.sort)).limit(cap + 1)
-    ).all()
+    if query.sort == RELEVANCE:
+        numbers = ranked_numbers(session, query, me=me)[:cap + 1]
+    else:
+        numbers = session.exec(
+            select(Ticket.id).where(*_conditions(session, query.where, me))
+            .order_by(*_order(query.sort)).limit(cap + 1)
+        ).all()
     return list(numbers[:cap]), len(numbers) > cap

@@ -334,7 +334,7 @@ class QueueScreen(QueueLayout):
 
     def action_pick_sort(self) -> None:
         current = self.table.sort
-        choices = []
+        choices = [Choice("relevance", "Relevance", "the best matches of the words first")]
         for column in COLUMNS:
             sort = sort_for_column(current, column.key)
             label = column.title
