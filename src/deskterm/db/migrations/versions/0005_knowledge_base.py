@@ -14,7 +14,8 @@ Search over ``kb_articles`` (title and body), explained in ``deskterm/db/kb_sear
   spaces, ``search_kb_vocab`` (fts5vocab: how many articles hold each word, to pick the telling
   words of a ticket), and triggers keeping them in step with every write.
 - PostgreSQL: a generated ``search_vector`` column (title weight A, body weight B) with a GIN
-  index, and a partial trigram index over the CJK articles' ``title || ' ' || body``.
+  index, a partial trigram index over the CJK articles' ``title || ' ' || body`` and a
+  partial index listing those articles.
 """
 
 import re
@@ -78,11 +79,16 @@ _PG_COLUMN = (
 _PG_TEXT_INDEX = "CREATE INDEX search_kb_articles_text ON kb_articles USING gin (search_vector)"
 
 
-def _pg_cjk_index(trigrams: bool) -> str:
+def _pg_cjk_indexes(trigrams: bool) -> tuple[str, ...]:
     document = "(title || ' ' || body)"
-    how = f"gin ({document} gin_trgm_ops)" if trigrams else "btree (id)"
-    return (f"CREATE INDEX search_kb_articles_cjk ON kb_articles USING {how} "
+    # The rows index lists the CJK articles: terms of one or two characters, which trigrams
+    # cannot look up, read only those instead of every article.
+    rows = (f"CREATE INDEX search_kb_articles_cjk_rows ON kb_articles USING btree (id) "
             f"WHERE {document} ~ {_REGEX}")
+    if not trigrams:
+        return (rows,)
+    return (f"CREATE INDEX search_kb_articles_cjk ON kb_articles USING gin ({document} "
+            f"gin_trgm_ops) WHERE {document} ~ {_REGEX}", rows)
 
 
 def upgrade() -> None:
@@ -148,7 +154,7 @@ def upgrade() -> None:
             "SELECT 1 FROM pg_available_extensions WHERE name = 'pg_trgm'").first() is not None:
         op.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         trigrams = True
-    for statement in (_PG_COLUMN, _PG_TEXT_INDEX, _pg_cjk_index(trigrams)):
+    for statement in (_PG_COLUMN, _PG_TEXT_INDEX, *_pg_cjk_indexes(trigrams)):
         op.execute(statement)
 
 
