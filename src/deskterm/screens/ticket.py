@@ -210,6 +210,12 @@ class Composer(Vertical):
         self.query_one("#composer-title", Static).update(Text(title, style="bold"))
         self.display = True
         self.query_one(TextArea).focus()
+        self.refresh_bindings()  # the footer shows the editor's keys
+
+    def close(self) -> None:
+        """Hide the editor; its text stays until it is sent or cleared."""
+        self.display = False
+        self.refresh_bindings()
 
     @property
     def text(self) -> str:
@@ -243,12 +249,23 @@ class TicketScreen(Screen):
         Binding("e", "escalate", "Escalate", id="ticket.escalate"),
         Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
         Binding("L", "link", "Link", show=False, id="ticket.link"),
-        Binding("left_square_bracket", "step(-1)", "Previous", id="ticket.previous"),
-        Binding("right_square_bracket", "step(1)", "Next", id="ticket.next"),
+        # Not in the footer (120 columns hold the keys above); `?` lists them.
+        Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
+        Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
         Binding("k,up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),
     ]
+
+    WHILE_WRITING = frozenset({"back", "send"})
+    """The screen's actions that still work while the editor is open (it takes every letter)."""
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        composers = self.query(Composer)
+        writing = bool(composers) and composers.first().display
+        if action == "send":
+            return writing
+        return action in self.WHILE_WRITING or not writing
 
     def __init__(self, desk: Desk, number: int, *, step: Step | None = None,
                  clock: Callable[[], datetime] | None = None) -> None:
@@ -455,7 +472,7 @@ class TicketScreen(Screen):
 
     def action_back(self) -> None:
         if self.composer.display:
-            self.composer.display = False  # the text stays until sent
+            self.composer.close()  # the text stays until sent
             self.query_one("#thread").focus()
             return
         self.dismiss(self.number)
@@ -578,7 +595,7 @@ class TicketScreen(Screen):
             self._draft_timer.stop()
             self._draft_timer = None
         self.composer.clear()
-        self.composer.display = False
+        self.composer.close()
         self.notify(done)
         self.load()
 
@@ -665,7 +682,7 @@ class TicketScreen(Screen):
                         "This is the first ticket of the view", severity="warning")
             return
         self.composer.clear()
-        self.composer.display = False
+        self.composer.close()
         self._left_ticket(self.number)
         self.number = number
         self.load()
@@ -770,7 +787,7 @@ class TicketScreen(Screen):
         self._left_ticket(self.number)
         self.number = number
         self.composer.clear()
-        self.composer.display = False
+        self.composer.close()
         self.load()
 
     def action_link(self) -> None:
