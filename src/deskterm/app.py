@@ -44,13 +44,16 @@ class StartRefused(Exception):
 def binding_ids() -> set[str]:
     """The id of every binding of the console (the names a keymap may use)."""
     from deskterm.screens import dialogs, pickers
+    from deskterm.screens.kb import KbScreen
+    from deskterm.screens.kb_editor import ArticleEditor
+    from deskterm.screens.kb_widgets import ArticleList, InsertAs
     from deskterm.screens.queue import QueueScreen
     from deskterm.screens.ticket import SendAs, TicketScreen
     from deskterm.widgets.ticket_table import TicketTable
 
     owners = [DeskApp, QueueScreen, TicketScreen, TicketTable, SendAs, pickers.Picker,
               pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView, dialogs.EditTags,
-              dialogs.Ask, dialogs.Escalate]
+              dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList, ArticleEditor, InsertAs]
     return {binding.id for owner in owners for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}
 
@@ -66,6 +69,7 @@ class DeskApp(App[None]):
         Binding("ctrl+q", "quit", "Quit", id="app.quit", priority=True),
         Binding("question_mark", "keys", "Keys", id="app.keys"),
         Binding("1", "queue", "Queue", show=False, id="app.queue"),
+        Binding("2", "knowledge_base", "Knowledge base", show=False, id="app.kb"),
     ]
 
     def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
@@ -162,9 +166,32 @@ class DeskApp(App[None]):
         else:
             self.action_show_help_panel()
 
+    def _unsaved_work(self) -> bool:
+        """The screen on top holds text not saved yet (the article editor): say so, stay."""
+        if getattr(self.screen, "holds_unsaved_work", False):
+            self.notify("Save the article (ctrl+s) or leave the editor (escape) first",
+                        severity="warning")
+            return True
+        return False
+
     def action_queue(self) -> None:
+        if self._unsaved_work():
+            return
         while len(self.screen_stack) > 2:
             self.pop_screen()
+
+    def action_knowledge_base(self) -> None:
+        """``2``: the knowledge base; the one already open (under a ticket, say) comes back."""
+        if self.desk is None or self._held_keys is not None or self._unsaved_work():
+            return
+        from deskterm.screens.kb import KbScreen  # the store's code: loaded by now
+
+        for depth, screen in enumerate(reversed(self.screen_stack)):
+            if isinstance(screen, KbScreen):
+                for _ in range(depth):
+                    self.pop_screen()
+                return
+        self.push_screen(KbScreen(self.desk))
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -9,6 +9,7 @@ from textual.message import Message
 
 if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
     from deskterm.desk.drafts import DraftRead
+    from deskterm.desk.kb import ArticleRead, ArticleSummary, CategoryRead, SearchHit
     from deskterm.desk.presence import Present
     from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
     from deskterm.desk.views import SavedViewRead
@@ -110,3 +111,58 @@ class PresenceChanged(Message):
 
     number: int
     present: list[Present]
+
+
+# --- The knowledge base -------------------------------------------------------------------------
+
+
+@dataclass
+class KbCategoriesLoaded(Message):
+    """The category tree, depth first."""
+
+    categories: list[CategoryRead]
+
+
+@dataclass
+class KbArticlesListed(Message):
+    """The articles of the category (or of the whole base) the tree's cursor is on."""
+
+    key: str
+    articles: list[ArticleSummary]
+
+
+@dataclass
+class KbSearched(Message):
+    """A search's hits, best first, with their highlight spans."""
+
+    query_text: str
+    hits: list[SearchHit]
+
+
+@dataclass
+class KbArticleOpened(Message):
+    """An article read in full, for the reader."""
+
+    article: ArticleRead
+
+
+@dataclass
+class KbSuggested(Message):
+    """The best articles for a ticket (the ticket screen's suggestions)."""
+
+    number: int
+    hits: list[SearchHit]
+
+
+@dataclass
+class ArticleSaved(Message):
+    """The editor's article was saved."""
+
+    article: ArticleRead
+
+
+@dataclass
+class ArticleStale(Message):
+    """The editor's save was refused: someone changed the article first."""
+
+    message: str

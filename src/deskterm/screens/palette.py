@@ -65,3 +65,57 @@ class QueueCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
+
+
+class KbCommands(Provider):
+    """The knowledge-base screen's actions by name."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        screen = self.screen
+        if not hasattr(screen, "action_new") or not hasattr(screen, "action_toggle_publish"):
+            return []
+        return [
+            ("Search the knowledge base", screen.action_search, "every article, best first"),
+            ("New article", screen.action_new, "write one in Markdown"),
+            ("Edit this article", screen.action_edit, "the one open in the reader"),
+            ("Publish or unpublish this article", screen.action_toggle_publish,
+             "published articles are suggested on tickets"),
+            ("Delete this article", screen.action_delete, "asks first"),
+        ]
+
+    async def discover(self) -> Hits:
+        for title, command, help_text in self._commands():
+            yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, command, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
+
+
+class TicketKbCommands(Provider):
+    """The ticket screen's knowledge-base actions by name."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        screen = self.screen
+        if not hasattr(screen, "action_article_from_ticket"):
+            return []
+        return [
+            ("Create article from this ticket", screen.action_article_from_ticket,
+             "a draft from the subject and the solving reply"),
+            ("Insert a knowledge-base article…", screen.action_pick_article,
+             "a link line or its text, into the reply"),
+        ]
+
+    async def discover(self) -> Hits:
+        for title, command, help_text in self._commands():
+            yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, command, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)

@@ -1,0 +1,120 @@
+"""Pieces of the knowledge-base screens that hold no store code: lines for articles and hits,
+the article list, and the one-key "insert as" question of the ticket screen.
+
+Article titles, snippets and category names are untrusted: they are drawn as ``Text`` built
+from plain strings (cleaned by ``safe_text``), never as markup.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+
+from deskterm.desk.safe_text import clean_line
+
+if TYPE_CHECKING:
+    from deskterm.desk.kb import ArticleSummary, CategoryRead, SearchHit
+
+MATCH_STYLE = "bold reverse"
+"""How a search match is marked in titles and snippets."""
+
+
+def highlighted(text: str, spans: Sequence[tuple[int, int]], *, style: str = "") -> Text:
+    """``text`` (already safe, one line) with the ``spans`` marked as matches."""
+    line = Text(text, style=style, no_wrap=True, overflow="ellipsis", end="")
+    for start, end in spans:
+        line.stylize(MATCH_STYLE, start, end)
+    return line
+
+
+def status_mark(article: ArticleSummary) -> Text:
+    mark = Text(end="")
+    if article.status != "published":
+        mark.append(" draft", style="italic yellow")
+    if article.visibility == "public":
+        mark.append(" public", style="dim green")
+    return mark
+
+
+def article_line(article: ArticleSummary) -> Text:
+    """One article in the list: its title and whether it is a draft or public."""
+    line = Text(clean_line(article.title), no_wrap=True, overflow="ellipsis", end="")
+    line.append_text(status_mark(article))
+    return line
+
+
+SNIPPET_CHARACTERS = 100
+"""Of a hit's snippet in the list: about two lines of the list's width."""
+
+
+def hit_lines(hit: SearchHit, *, room: int = SNIPPET_CHARACTERS) -> Text:
+    """A search hit: the title with its matches marked, then the snippet around the first."""
+    lines = highlighted(hit.title, hit.title_spans, style="bold")
+    lines.append_text(status_mark(hit.article))
+    lines.append("\n")
+    text, spans = hit.snippet, hit.snippet_spans
+    if len(text) > room:
+        cut = text.rfind(" ", 0, room)
+        cut = cut if cut > room // 2 else room
+        text = text[:cut].rstrip() + " …"
+        spans = tuple((start, min(end, cut)) for start, end in spans if start < cut)
+    lines.append_text(highlighted(text, spans, style="dim"))
+    return lines
+
+
+def category_label(category: CategoryRead, articles: int) -> Text:
+    """A category in the tree: its name and its articles (those below it included)."""
+    label = Text(clean_line(category.name), end="")
+    if articles:
+        label.append(f" {articles}", style="dim")
+    return label
+
+
+class ArticleList(OptionList):
+    """The articles of a category, or a search's hits; ``enter`` opens the highlighted one."""
+
+    BINDINGS = [Binding("enter", "select", "Open", id="kb.open")]
+
+
+INSERT_AS_KEYS = {"l": "link", "b": "body"}
+
+
+class InsertAs(ModalScreen[str | None]):
+    """How an article goes into the reply: ``l`` a link line, ``b`` its whole text."""
+
+    BINDINGS = [
+        Binding("l", "choose('link')", "Link line", id="insert-as.link"),
+        Binding("b", "choose('body')", "Body", id="insert-as.body"),
+        Binding("escape", "cancel", "Cancel", id="insert-as.cancel"),
+    ]
+
+    def __init__(self, title: str, link_line: str) -> None:
+        super().__init__()
+        self.article_title = title
+        self.link_line = link_line
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static(Text(f"Insert “{clean_line(self.article_title)}”"),
+                         classes="dialog-title")
+            line = Text()
+            line.append(" l ", style="bold reverse")
+            line.append(" a link line   ")
+            line.append(" b ", style="bold reverse")
+            line.append(" its whole text")
+            yield Static(line)
+            yield Static(Text(clean_line(self.link_line)), classes="dialog-detail")
+            yield Static("escape: insert nothing", classes="dialog-hint")
+
+    def action_choose(self, how: str) -> None:
+        self.dismiss(how)
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
