@@ -86,10 +86,12 @@ caller falls back to its usual order.
 Figures
 -------
 1M-ticket demo desk on SQLite (2.6M messages), on a shared 2-core machine that other jobs kept
-busy (the same seed without search took 127 s there, against the ~55 s quoted for a quiet one):
+busy (load average 1.5-3.4):
 
-- ``deskterm demo --tickets 1000000``: 177 s instead of 127 s (FTS5 build 35 s, CJK documents
-  6 s, the rest writing 715 MB more); the file grows from 1.58 GB to 2.29 GB.
+- ``deskterm demo --tickets 1000000``: 138 s in ``bench/seed.py`` (the load in a rollback
+  journal); search's share is the FTS5 build, ~40 s, and the CJK documents, ~6 s; it adds
+  about 0.7 GB to the 2.23 GiB file. A raw ``executemany`` of the same rows with the index
+  built the same way takes 221 s (184 s without the search build).
 - A filter as the queue runs it, count + first window + next window (``bench/search.py``, 20
   runs, p50 / p95): a rare word 69 / 87 ms; ``status:open priority:high vpn`` 109 / 135 ms;
   ``the`` (in 82% of the tickets) 883 / 933 ms, nearly all of it the count; ``printer toner``
