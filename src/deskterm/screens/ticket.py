@@ -44,6 +44,7 @@ from deskterm.desk.tickets import (
 )
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import Ask, Confirm, EditTags, Escalate, Escalation, TagEdit
+from deskterm.screens.palette import TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
@@ -52,6 +53,7 @@ from deskterm.screens.pickers import (
     priority_choices,
     status_choices,
 )
+from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.timefmt import relative
 from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.thread import ThreadView
@@ -226,8 +228,10 @@ class Composer(Vertical):
         self.query_one("#composer-minutes", Input).value = ""
 
 
-class TicketScreen(Screen):
+class TicketScreen(TicketKnowledge, Screen):
     """One ticket: read the thread, answer, change its fields."""
+
+    COMMANDS = Screen.COMMANDS | {TicketKbCommands}
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="ticket.back"),
@@ -249,12 +253,15 @@ class TicketScreen(Screen):
         Binding("e", "escalate", "Escalate", id="ticket.escalate"),
         Binding("M", "merge", "Merge", show=False, id="ticket.merge"),
         Binding("L", "link", "Link", show=False, id="ticket.link"),
+        Binding("k", "pick_article", "KB article", show=False, id="ticket.kb-insert"),
+        Binding("K", "article_from_ticket", "Article from ticket", show=False,
+                id="ticket.kb-article"),
         # Not in the footer (120 columns hold the keys above); `?` lists them.
         Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
-        Binding("k,up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),
+        Binding("up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),  # k: KB
     ]
 
     WHILE_WRITING = frozenset({"back", "send"})
@@ -292,6 +299,8 @@ class TicketScreen(Screen):
             with Vertical(id="requester"):
                 yield Static(id="requester-card")
                 yield OptionList(id="links")
+                yield Static("Suggested articles", id="kb-suggest-title")
+                yield OptionList(id="kb-suggestions")
                 yield Static("Other tickets", id="history-title")
                 yield OptionList(id="history")
         yield Composer()
@@ -300,6 +309,9 @@ class TicketScreen(Screen):
     def on_mount(self) -> None:
         self.query_one(Composer).display = False
         self.query_one("#ticket-presence").display = False
+        self.query_one("#kb-suggest-title").display = False
+        self.query_one("#kb-suggestions").display = False
+        self._suggested: int | None = None
         self._draft_timer = None
         self._presence_lock = threading.Lock()
         self._left = False
@@ -424,6 +436,9 @@ class TicketScreen(Screen):
                         timeout=4)
         self._restored.add(self.number)
         self.beat()
+        if self._suggested != self.number:
+            self._suggested = self.number
+            self.suggest_articles(self.number)
 
     def _show(self, *, keep_place: bool = False) -> None:
         detail = self.detail
@@ -469,6 +484,11 @@ class TicketScreen(Screen):
         if event.option.id:
             number = int(event.option.id.rpartition(":")[2])
             self.app.push_screen(TicketScreen(self.desk, number, clock=self.clock))
+
+    @on(OptionList.OptionSelected, "#kb-suggestions")
+    def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id:
+            self.use_article(int(event.option.id))
 
     def action_back(self) -> None:
         if self.composer.display:

@@ -1,0 +1,142 @@
+"""The knowledge base while answering: what the ticket screen does with articles.
+
+The five best published articles for the ticket (its subject and first message) are listed in
+the sidebar; ``k`` picks any article by fuzzy match. A chosen article goes into the composer as
+a link line or its whole text (the agent picks with one key) and is linked to the ticket and
+counted (``kb.record_use``). ``K`` on a solved ticket opens the article editor with a draft
+made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
+TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
+"""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual import work
+from textual.widgets import OptionList, Static, TextArea
+from textual.widgets.option_list import Option
+
+from deskterm.desk import kb
+from deskterm.desk.safe_text import clean, clean_line
+from deskterm.messages import KbSuggested
+from deskterm.screens.kb_editor import ArticleEditor
+from deskterm.screens.kb_widgets import InsertAs, status_mark
+from deskterm.screens.pickers import Choice, Picker
+
+PICKER_ARTICLES = 5000
+"""The ``k`` picker lists this many articles at most (by title)."""
+
+
+def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
+    """Articles for the fuzzy picker: published first, then drafts, by title."""
+    ordered = sorted(articles, key=lambda a: (a.status != "published", a.title.casefold()))
+    return [Choice(str(a.id), a.title, " · ".join(part for part in (
+        clean_line(a.category or ""), "draft" if a.status != "published" else "",
+        "public" if a.visibility == "public" else "") if part)) for a in ordered]
+
+
+def inserted_text(article: kb.ArticleRead, how: str) -> str:
+    """What goes into the reply: the link line, or the article's text (escapes removed)."""
+    return kb.link_line(article) if how == "link" else clean(article.body)
+
+
+def suggestion_line(hit: kb.SearchHit) -> Text:
+    line = Text(hit.title, no_wrap=True, overflow="ellipsis", end="")
+    line.append_text(status_mark(hit.article))
+    return line
+
+
+class TicketKnowledge:
+    """The ticket screen's knowledge-base actions (a mixin: see the module's docstring)."""
+
+    @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)
+    def suggest_articles(self, number: int) -> None:
+        hits = self.desk.read(lambda s: kb.suggest_for_ticket(s, number=number))
+        self.post_message(KbSuggested(number, hits))
+
+    def on_kb_suggested(self, message: KbSuggested) -> None:
+        if message.number != self.number:
+            return
+        self.suggestions = message.hits
+        title = self.query_one("#kb-suggest-title", Static)
+        options = self.query_one("#kb-suggestions", OptionList)
+        # Hidden when nothing fits: the sidebar keeps its room for the other tickets.
+        title.display = options.display = bool(message.hits)
+        options.set_options([Option(suggestion_line(hit), id=str(hit.article.id))
+                             for hit in message.hits])
+        if message.hits:
+            options.highlighted = 0
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_pick_article(self) -> None:
+        """``k``: any article by fuzzy match, then link line or text."""
+        articles = self.desk.read(lambda s: kb.list_articles(s, limit=PICKER_ARTICLES))
+        if not articles:
+            self.app.call_from_thread(self.notify, "The knowledge base is empty: press 2 to "
+                                      "write the first article", severity="warning")
+            return
+
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                self.use_article(int(key))
+
+        self.app.call_from_thread(self.app.push_screen,
+                                  Picker("Insert a knowledge-base article",
+                                         article_choices(articles)), chosen)
+
+    def use_article(self, article_id: int) -> None:
+        """Ask link line or text (one key), then put it into the composer."""
+        if self.detail is None:
+            return
+        if self.detail.ticket.status == "closed":
+            self.notify("This ticket is closed: nothing can be added to it",
+                        severity="warning")
+            return
+        known = next((h.article for h in getattr(self, "suggestions", ())
+                      if h.article.id == article_id), None)
+        title = known.title if known else "the article"
+        line = kb.link_line(known) if known else ""
+
+        def how(answer: str | None) -> None:
+            if answer is not None:
+                self._use_article(article_id, answer, self.number)
+
+        self.app.push_screen(InsertAs(title, line), how)
+
+    @work(thread=True, group="kb-use", exit_on_error=False)
+    def _use_article(self, article_id: int, how: str, number: int) -> None:
+        def use(session, actor):
+            kb.record_use(session, actor=actor, article=article_id, number=number, how=how)
+            return kb.get_article(session, article=article_id)
+
+        article = self.desk.write(use)
+        self.app.call_from_thread(self._insert_article, article, how, number)
+
+    def _insert_article(self, article: kb.ArticleRead, how: str, number: int) -> None:
+        if number != self.number:
+            return
+        if not self.composer.display:
+            self.composer.start(self.composer.kind if self.composer.text else "reply")
+        editor = self.composer.query_one(TextArea)
+        text = inserted_text(article, how)
+        row, column = editor.cursor_location
+        before = editor.document.get_line(row)[:column]
+        editor.insert(("\n" if before.strip() else "") + text + "\n")
+        editor.focus()
+        self.notify(f"“{clean_line(article.title)}” inserted as "
+                    f"{'a link line' if how == 'link' else 'text'} and linked to "
+                    f"#{number}", timeout=4)
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def action_article_from_ticket(self) -> None:
+        """``K`` (and the palette): a draft article from a solved ticket, in the editor."""
+        number = self.number
+        draft = self.desk.read(lambda s: kb.draft_from_ticket(s, number=number))
+        self.app.call_from_thread(self._write_article, draft)
+
+    def _write_article(self, draft: kb.ArticleDraft) -> None:
+        def saved(article: kb.ArticleRead | None) -> None:
+            if article is not None:
+                self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "
+                            f"#{draft.ticket}; 2 opens the knowledge base", timeout=6)
+
+        self.app.push_screen(ArticleEditor(self.desk, draft=draft), saved)
