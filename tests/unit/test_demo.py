@@ -366,18 +366,3 @@ def test_cli_demo_seeds_and_makes_the_user_admin(cli, store):
     again = cli("demo", "--tickets", "50")
     assert again.exit_code == 1
     assert "already has 50 tickets" in again.stderr and "Traceback" not in again.stderr
-
-
-def test_rows_come_in_the_order_of_the_indexes_the_load_keeps(store, seeded):
-    # bulk.load keeps DemoGenerator.IN_ORDER in place rather than rebuilding them: only right
-    # while tickets are numbered as created and messages and events follow their tickets.
-    inversions = {
-        "ix_tickets_created": "SELECT created_at, lag(created_at) OVER (ORDER BY id) FROM tickets",
-        "ix_messages_ticket": "SELECT ticket_id, lag(ticket_id) OVER (ORDER BY id) FROM messages",
-        "ix_events_ticket": "SELECT ticket_id, lag(ticket_id) OVER (ORDER BY id) FROM events",
-    }
-    assert set(inversions) == set(demo.DemoGenerator.IN_ORDER)
-    with store.engine.connect() as connection:
-        for index, sql in inversions.items():
-            rows = connection.execute(text(sql)).all()
-            assert all(previous is None or value >= previous for value, previous in rows), index

@@ -24,7 +24,7 @@ from __future__ import annotations
 import contextlib
 import json
 import sqlite3
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from datetime import datetime, timedelta
 
 from sqlalchemy import JSON, Index
@@ -165,18 +165,15 @@ _COUNTER_SQL = (
 )
 
 
-def load(store: Store, batches: Iterable[Batch], *, in_order: Collection[str] = ()) -> None:
+def load(store: Store, batches: Iterable[Batch]) -> None:
     """Insert every batch in one transaction into a desk that has no tickets.
 
     Rows bring their own ids. Afterwards the ticket-number counter continues after the highest
     ticket, and (on PostgreSQL) every sequence after the highest id. Raises
     :class:`DeskNotEmpty` if the desk has tickets by the time the transaction starts.
-    ``in_order`` names indexes whose keys the rows bring in ascending order: SQLite keeps those
-    in place (each row is appended at the B-tree's right edge, cheaper than sorting them all
-    again at the end); the others are dropped and rebuilt.
     """
     if store.is_sqlite:
-        _load_sqlite(store, batches, frozenset(in_order))
+        _load_sqlite(store, batches)
     else:
         _load_postgres(store, batches)
 
@@ -212,7 +209,7 @@ def _rollback_journal(connection) -> bool:
     return str(mode).lower() == "delete"
 
 
-def _load_sqlite(store: Store, batches: Iterable[Batch], in_order: frozenset[str]) -> None:
+def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
     # Crash safety: the load is one transaction. In the rollback journal the few pages the desk
     # had before the load are saved before they are overwritten, so a load that fails, is
     # interrupted or dies with its process leaves a hot journal that the next connection rolls
@@ -239,7 +236,7 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], in_order: frozenset[str
             try:
                 if connection.execute("SELECT 1 FROM tickets LIMIT 1").fetchone():
                     raise DeskNotEmpty("the desk already has tickets")
-                indexes = [index for index in _indexes() if index.name not in in_order]
+                indexes = _indexes()
                 for index in indexes:
                     connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
                 triggers = search.sqlite_suspend(connection)
