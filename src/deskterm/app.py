@@ -195,7 +195,12 @@ class DeskApp(App[None]):
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:
-        """Every worker's failure lands here: one notification, never a crash."""
+        self.worker_failed(event)
+
+    def worker_failed(self, event: Worker.StateChanged) -> None:
+        """Every worker's failure lands here: one notification, never a crash. (Textual
+        does not bubble ``Worker.StateChanged``: a screen's workers report through
+        :class:`~deskterm.screens.reporting.ReportsWorkerErrors`.)"""
         if event.state != WorkerState.ERROR or event.worker.error is None:
             return
         error = event.worker.error

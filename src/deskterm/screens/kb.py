@@ -28,6 +28,7 @@ from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import ArticleList, article_line, category_label, hit_lines
 from deskterm.screens.palette import KbCommands
+from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.widgets.footer import KeysFooter
 
 SEARCH_WAIT_SECONDS = 0.2
@@ -46,7 +47,7 @@ def subtree_counts(categories: list[kb.CategoryRead]) -> dict[int, int]:
     return totals
 
 
-class KbScreen(Screen):
+class KbScreen(ReportsWorkerErrors, Screen):
     """Browse, search, read and write the team's articles."""
 
     COMMANDS = Screen.COMMANDS | {KbCommands}

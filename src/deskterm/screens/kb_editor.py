@@ -21,10 +21,11 @@ from deskterm.desk.kb_render import is_safe_link, safe_markdown
 from deskterm.desk.service import Desk
 from deskterm.messages import ArticleSaved, ArticleStale
 from deskterm.screens.dialogs import Confirm
+from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.widgets.footer import KeysFooter
 
 
-class ArticleEditor(Screen):
+class ArticleEditor(ReportsWorkerErrors, Screen):
     """Write a new article (from nothing or from a ticket's draft) or edit one."""
 
     BINDINGS = [
@@ -62,9 +63,9 @@ class ArticleEditor(Screen):
                             placeholder="what the article answers")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("category", classes="kb-editor-label")
-                yield Input(category, id="kb-edit-category", placeholder="Network/VPN")
+                yield Input(category, id="kb-edit-category", placeholder="e.g. Network/VPN")
                 yield Static("tags", classes="kb-editor-label")
-                yield Input(tags, id="kb-edit-tags", placeholder="vpn, token")
+                yield Input(tags, id="kb-edit-tags", placeholder="e.g. vpn, token")
                 yield Select([("internal", "internal"), ("public", "public")],
                              value=visibility, allow_blank=False, id="kb-edit-visibility")
             yield TextArea(body, id="kb-edit-body", soft_wrap=True, show_line_numbers=False)

@@ -21,6 +21,7 @@ from deskterm.messages import KbSuggested
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import InsertAs, status_mark
 from deskterm.screens.pickers import Choice, Picker
+from deskterm.screens.reporting import ReportsWorkerErrors
 
 PICKER_ARTICLES = 5000
 """The ``k`` picker lists this many articles at most (by title)."""
@@ -45,7 +46,7 @@ def suggestion_line(hit: kb.SearchHit) -> Text:
     return line
 
 
-class TicketKnowledge:
+class TicketKnowledge(ReportsWorkerErrors):
     """The ticket screen's knowledge-base actions (a mixin: see the module's docstring)."""
 
     @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)

@@ -1,0 +1,401 @@
+"""The knowledge-base screen and the knowledge base while answering, driven with the keyboard:
+browsing the tree, search with marked matches, writing, saving against a stale version,
+publishing, deleting, hostile article text, suggestions and insertion on the ticket screen,
+an article from a solved ticket."""
+
+from __future__ import annotations
+
+from deskterm.app import DeskApp, binding_ids
+from deskterm.desk import kb, tickets
+from deskterm.desk.auth import resolve_actor
+from deskterm.desk.kb_render import safe_markdown
+from deskterm.desk.safe_text import clean_line
+from deskterm.screens.dialogs import Confirm
+from deskterm.screens.kb import KbScreen
+from deskterm.screens.kb_editor import ArticleEditor
+from deskterm.screens.kb_widgets import MATCH_STYLE, ArticleList, InsertAs
+from deskterm.screens.pickers import Picker
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.ticket import TicketScreen
+
+from .desks import NOW, open_desk
+from .kb_articles import HOSTILE_TITLE, add_articles
+from .pilot import settle, type_text, until
+
+SIZE = (120, 40)
+
+
+def make_app(store, username: str = "ada") -> DeskApp:
+    return DeskApp(open_desk(store, username), clock=lambda: NOW, watch=False)
+
+
+def article(store, slug: str) -> kb.ArticleRead:
+    with store.read() as session:
+        return kb.get_article(session, article=slug)
+
+
+def listed(screen: KbScreen) -> list[str]:
+    options = screen.query_one(ArticleList)
+    return [options.get_option_at_index(i).prompt.plain.split("\n")[0]
+            for i in range(options.option_count)]
+
+
+def notices(app) -> list[str]:
+    return [n.message for n in app._notifications]
+
+
+async def open_kb(pilot) -> KbScreen:
+    await settle(pilot)
+    await pilot.press("2")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, KbScreen)
+    return screen
+
+
+async def open_article(pilot, screen: KbScreen, title: str) -> None:
+    """Highlight ``title`` in the list of every article and press enter."""
+    screen.query_one(ArticleList).focus()
+    await until(pilot, lambda: title in listed(screen), what=f"{title} listed")
+    while listed(screen)[screen.query_one(ArticleList).highlighted] != title:
+        await pilot.press("down")
+    await pilot.press("enter")
+    await settle(pilot)
+    assert screen.article is not None and clean_line(screen.article.title) == title
+
+
+def reader_text(app) -> str:
+    """The screen as plain lines of text (what a terminal would show)."""
+    strips = app.screen._compositor.render_strips()
+    return "\n".join(strip.text for strip in strips)
+
+
+# --- The knowledge-base screen ------------------------------------------------------------------
+
+
+async def test_2_opens_the_tree_a_category_lists_its_articles_and_enter_reads_one(
+        any_desk_store):
+    add_articles(any_desk_store)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        tree = screen.query_one("#kb-tree")
+        labels = [str(node.label) for node in tree.root.children]
+        assert labels[:2] == ["Billing 1", "Hardware 1"] and labels[-1] == "Uncategorized"
+        assert "VPN 2" in [str(n.label) for n in tree.root.children[2].children]
+        assert len(listed(screen)) == 6  # the root: every article, by title
+        # down to Network, then VPN: the list follows the tree's cursor
+        await pilot.press("down", "down", "down", "down", "down")
+        await settle(pilot)
+        assert listed(screen) == ["Reset a VPN token", "VPN drops every few minutes"]
+        await pilot.press("enter")  # from the tree into the list
+        assert app.focused is screen.query_one(ArticleList)
+        await pilot.press("enter")
+        await settle(pilot)
+        body = article(any_desk_store, "reset-a-vpn-token").body
+        assert screen.query_one("#kb-reader").source == safe_markdown(body)
+        assert "Press Reset token and sign in again." in reader_text(app)
+        assert article(any_desk_store, "reset-a-vpn-token").views == 1
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+
+
+async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):
+    add_articles(any_desk_store)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "vpn token")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert listed(screen) == ["Reset a VPN token"]
+        prompt = screen.query_one(ArticleList).get_option_at_index(0).prompt
+        marked = {prompt.plain[span.start:span.end] for span in prompt.spans
+                  if MATCH_STYLE in str(span.style)}
+        assert marked == {"VPN", "token"}
+        assert "1 match for vpn token" in reader_text(app)
+        # A word in a title ranks above the same word in a body only.
+        await pilot.press("slash")
+        screen.query_one("#kb-search").value = "printer"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert listed(screen)[0] == "Printer jams on page 2"
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.article.title == "Printer jams on page 2"
+        # escape leaves the search for the category's list, then the screen
+        await pilot.press("slash", "escape")
+        await settle(pilot)
+        assert len(listed(screen)) == 6 and isinstance(app.screen, KbScreen)
+
+
+async def test_new_article_edit_with_preview_save_and_publish(any_desk_store):
+    add_articles(any_desk_store)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ArticleEditor)
+        await type_text(pilot, "Clear the DNS cache")
+        await pilot.press("tab")
+        await type_text(pilot, "Network/DNS")
+        editor.query_one("#kb-edit-body").focus()
+        await type_text(pilot, "Run ipconfig /flushdns")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        saved = article(any_desk_store, "clear-the-dns-cache")
+        assert (saved.title, saved.category, saved.body, saved.status, saved.author) == (
+            "Clear the DNS cache", "Network/DNS", "Run ipconfig /flushdns", "draft", "ada")
+        assert screen.article.id == saved.id  # the saved article is open in the reader
+
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ArticleEditor) and editor.article.version == 1
+        await pilot.press("end")
+        await type_text(pilot, " as an admin.")
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        assert editor.query_one("#kb-edit-preview").display
+        assert "Run ipconfig /flushdns as an admin." in reader_text(app)
+        await pilot.press("ctrl+t", "ctrl+s")
+        await settle(pilot)
+        saved = article(any_desk_store, "clear-the-dns-cache")
+        assert (saved.body, saved.version) == ("Run ipconfig /flushdns as an admin.", 2)
+
+        await pilot.press("p")
+        await settle(pilot)
+        assert article(any_desk_store, "clear-the-dns-cache").status == "published"
+        assert screen.article.status == "published"
+        await pilot.press("p")
+        await settle(pilot)
+        assert article(any_desk_store, "clear-the-dns-cache").status == "draft"
+
+
+async def test_leaving_the_editor_with_changes_asks_and_1_or_2_keep_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kb(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Half an article")
+        app.screen.query_one("#kb-edit-body").focus()
+        await pilot.press("1")  # typed into the text: the editor takes every key
+        assert app.screen.query_one("#kb-edit-body").text == "1"
+        app.action_queue()  # as `1` does where no field has the focus
+        await pilot.pause()
+        assert isinstance(app.screen, ArticleEditor)
+        assert "Save the article (ctrl+s) or leave the editor (escape) first" in notices(app)
+        await pilot.press("escape")
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        assert isinstance(app.screen, ArticleEditor)
+        await pilot.press("escape", "y")
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
+
+
+async def test_delete_asks_first(desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        await open_article(pilot, screen, "Guest Wi-Fi voucher")
+        await pilot.press("d")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("n")
+        await settle(pilot)
+        assert article(desk_store, "guest-wi-fi-voucher")
+        await pilot.press("d")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        with desk_store.read() as session:
+            assert "guest-wi-fi-voucher" not in {a.slug for a in kb.list_articles(session)}
+        assert "Guest Wi-Fi voucher" not in listed(screen) and screen.article is None
+
+
+async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_desk_store):
+    add_articles(any_desk_store)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        await open_article(pilot, screen, "Reset a VPN token")
+        await pilot.press("e")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ArticleEditor)
+        # bert saves the article while ada is writing
+        with any_desk_store.read() as session:
+            bert = resolve_actor(session, username="bert")
+        any_desk_store.write(lambda s: kb.update_article(
+            s, actor=bert, article="reset-a-vpn-token", body="Bert's version."))
+        await pilot.press("end")
+        await type_text(pilot, " Ada adds this.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is editor  # still writing: nothing lost
+        assert "Ada adds this." in editor.query_one("#kb-edit-body").text
+        refused = [n for n in notices(app) if "changed since you opened it" in n]
+        assert refused and "Nothing was saved" in refused[0]
+        assert article(any_desk_store, "reset-a-vpn-token").body == "Bert's version."
+
+
+async def test_hostile_article_text_is_shown_inert(desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        shown_title = HOSTILE_TITLE.replace("\x1b[31m", "").replace("\x1b[0m", "")
+        await open_article(pilot, screen, shown_title)
+        source = screen.query_one("#kb-reader").source
+        assert "\x1b" not in source and "\x07" not in source
+        assert "](javascript:" not in source  # the link is text now, not a link
+        picture = reader_text(app)
+        assert "Markup stays text: [@click=app.quit]click me[/]" in picture
+        assert "javascript:alert(1)" in picture
+        assert shown_title == "Hostile [@click=app.quit]title[/] red"  # listed as text
+        tree = screen.query_one("#kb-tree")
+        assert "Security 1" in [str(node.label) for node in tree.root.children]
+        await pilot.click("#kb-reader", offset=(10, 3))
+        await settle(pilot)
+        assert app.is_running
+
+
+# --- While answering ----------------------------------------------------------------------------
+
+
+async def open_ticket(pilot, number: int) -> TicketScreen:
+    await settle(pilot)
+    pilot.app.screen.go_to_ticket(number)
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, TicketScreen) and screen.number == number
+    return screen
+
+
+def suggested(screen: TicketScreen) -> list[str]:
+    options = screen.query_one("#kb-suggestions")
+    return [options.get_option_at_index(i).prompt.plain for i in range(options.option_count)]
+
+
+async def test_the_ticket_screen_suggests_the_best_articles(any_desk_store):
+    add_articles(any_desk_store)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1001)  # "VPN drops every 10 minutes"
+        assert screen.query_one("#kb-suggestions").display
+        titles = suggested(screen)
+        assert titles[0] == "VPN drops every few minutes"
+        assert "Refund a double charge" not in titles  # a draft is never suggested
+        assert 1 <= len(titles) <= 5
+        assert "Suggested articles" in reader_text(app)
+
+
+async def test_k_inserts_a_link_line_or_the_text_and_links_the_article(any_desk_store):
+    store = any_desk_store
+    add_articles(store)
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1002)
+        await pilot.press("k")
+        await settle(pilot)
+        assert isinstance(app.screen, Picker)
+        await type_text(pilot, "vpn token")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InsertAs)
+        await pilot.press("l")
+        await settle(pilot)
+        assert screen.composer.display and screen.composer.kind == "reply"
+        assert screen.composer.text == "KB: Reset a VPN token (kb:reset-a-vpn-token)\n"
+        used = article(store, "reset-a-vpn-token")
+        assert (used.link_count, used.insert_count, used.tickets) == (1, 0, (1002,))
+
+        await pilot.press("escape")  # the editor closes, its text stays
+        await pilot.press("k")
+        await settle(pilot)
+        await type_text(pilot, "printer jams")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("b")
+        await settle(pilot)
+        body = article(store, "printer-jams-on-page-2").body
+        assert screen.composer.text == (
+            f"KB: Reset a VPN token (kb:reset-a-vpn-token)\n{body}\n")
+        used = article(store, "printer-jams-on-page-2")
+        assert (used.insert_count, used.link_count, used.tickets) == (1, 0, (1002,))
+        # The suggestions take enter the same way: one key for link line or text.
+        screen.query_one("#kb-suggestions").focus()
+        await pilot.press("escape")  # close the editor first (it takes every key)
+        screen.query_one("#kb-suggestions").focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, InsertAs)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_an_article_from_a_solved_ticket_starts_from_its_subject_and_solution(
+        any_desk_store):
+    store = any_desk_store
+    add_articles(store)
+
+    def solve(session):
+        ada = resolve_actor(session, username="ada")
+        tickets.add_reply(session, actor=ada, number=1010, status="solved",
+                          body="Hold the power button for 15 seconds, then wake it.")
+
+    store.write(solve)  # "Laptop will not wake from sleep"
+    app = make_app(store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1010)
+        await pilot.press("K")
+        await settle(pilot)
+        editor = app.screen
+        assert isinstance(editor, ArticleEditor)
+        assert editor.query_one("#kb-edit-title").value == "Laptop will not wake from sleep"
+        assert editor.query_one("#kb-edit-body").text == (
+            "Hold the power button for 15 seconds, then wake it.")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert app.screen is screen
+        made = article(store, "laptop-will-not-wake-from-sleep")
+        assert (made.status, made.tickets) == ("draft", (1010,))
+
+        # An unsolved ticket has no solution yet: one line says so.
+        screen.step = None
+        screen._open_instead(1002)
+        await settle(pilot)
+        await pilot.press("K")
+        await settle(pilot)
+        assert app.screen is screen
+        assert any("an article is made from a solved ticket" in n for n in notices(app))
+
+
+async def test_2_from_a_ticket_and_escape_back_to_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1001)
+        await pilot.press("2")
+        await settle(pilot)
+        assert isinstance(app.screen, KbScreen)
+        assert "no articles here yet" in reader_text(app)
+        await pilot.press("escape")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+def test_every_knowledge_base_binding_has_an_id():
+    ids = binding_ids()
+    assert {"app.kb", "kb.search", "kb.open", "kb.new", "kb.edit", "kb.publish", "kb.delete",
+            "kb.back", "kb-editor.save", "kb-editor.preview", "kb-editor.back",
+            "ticket.kb-insert", "ticket.kb-article", "insert-as.link", "insert-as.body",
+            "insert-as.cancel"} <= ids
