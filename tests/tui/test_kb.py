@@ -243,7 +243,7 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         assert app.screen is editor  # still writing: nothing lost
         assert "Ada adds this." in editor.query_one("#kb-edit-body").text
         refused = [n for n in notices(app) if "changed since you opened it" in n]
-        assert refused and "Nothing was saved" in refused[0]
+        assert refused and "now 2 by bert at " in refused[0] and "Nothing was saved" in refused[0]
         assert article(any_desk_store, "reset-a-vpn-token").body == "Bert's version."
 
 

@@ -83,6 +83,16 @@ def test_an_edit_against_an_older_version_is_refused(store, admin, agent):
         assert kb.get_article(session, article=article.id).body == "Open the tray."
 
 
+def test_the_refusal_of_a_stale_edit_names_who_saved_it_since(store, admin, agent):
+    article = _add(store, agent, "Printer jams", "Open the tray.")
+    store.write(lambda s: kb.update_article(s, actor=admin, article=article.id, title="Jams"))
+
+    with pytest.raises(kb.StaleArticle, match=f"now 2 by {admin.username} at ") as refused:
+        store.write(lambda s: kb.update_article(s, actor=agent, article=article.id,
+                                                body="mine", expected_version=1))
+    assert refused.value.current_version == 2
+
+
 def test_an_edit_that_changes_nothing_keeps_the_version(store, admin):
     article = _add(store, admin, "Printer jams", "Open the tray.")
     same = store.write(lambda s: kb.update_article(s, actor=admin, article=article.id,

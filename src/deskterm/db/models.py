@@ -404,6 +404,8 @@ class Article(SQLModel, table=True):
     status: str = Field(default="draft", sa_column=Column(String(16), nullable=False))
     visibility: str = Field(default="internal", sa_column=Column(String(16), nullable=False))
     author_id: int | None = Field(default=None, sa_column=Column(Integer, ForeignKey("agents.id")))
+    updated_by_id: int | None = Field(default=None, sa_column=Column(Integer, nullable=True))
+    """The agent who saved it last (an agent id; migration 0007)."""
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
     published_at: datetime | None = Field(default=None, sa_type=UTCDateTime)

@@ -561,7 +561,8 @@ def create_article(
         slug=slug, title=title, body=check_body(body),
         category_id=_category_id(session, category, create=True),
         tags=list(normalize_tags(tags)), status=status,
-        visibility=check_visibility(visibility), author_id=actor.id, created_at=now,
+        visibility=check_visibility(visibility), author_id=actor.id, updated_by_id=actor.id,
+        created_at=now,
         updated_at=now, published_at=now if status == "published" else None)
     source = _ticket(session, from_ticket) if from_ticket is not None else None
     session.add(article)
@@ -571,11 +572,13 @@ def create_article(
     return _read(session, article)
 
 
-def _check_version(article: Article, expected: int | None) -> None:
+def _check_version(session: Session, article: Article, expected: int | None) -> None:
     if expected is not None and expected != article.version:
+        who = _usernames(session, {article.updated_by_id} - {None}).get(article.updated_by_id)
+        by = f" by {who} at {article.updated_at:%Y-%m-%d %H:%M} UTC" if who else ""
         raise StaleArticle(
             f"article '{article.slug}' changed since you opened it (version {expected}, now "
-            f"{article.version}): reload it and make your change again",
+            f"{article.version}{by}): reload it and make your change again",
             current_version=article.version)
 
 
@@ -603,7 +606,7 @@ def update_article(
     its category. With ``expected_version``, refuse (:class:`StaleArticle`) if it changed since.
     Raises the version only when something changed."""
     found = _lock(session, article)
-    _check_version(found, expected_version)
+    _check_version(session, found, expected_version)
     changed = False
 
     def put(field: str, value) -> None:
@@ -634,6 +637,7 @@ def update_article(
     if changed:
         found.version += 1
         found.updated_at = utcnow()
+        found.updated_by_id = actor.id
         session.add(found)
         _flush(session, f"article {found.slug}")
     return _read(session, found)
