@@ -72,3 +72,23 @@ def test_ticket_screen_with_public_and_internal_messages(any_desk_store, snap_co
         await settle(pilot)
 
     assert snap_compare(make_app(any_desk_store), terminal_size=SIZE, run_before=ready)
+
+
+def test_knowledge_base_search_with_an_article_open(desk_store, snap_compare):
+    """The tree, a search's hits with their matches marked, the reader on the best hit."""
+    from .kb_articles import add_articles
+
+    add_articles(desk_store)
+
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("2")
+        await settle(pilot)
+        await pilot.press("slash")
+        await type_text(pilot, "vpn")
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
