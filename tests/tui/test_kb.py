@@ -311,6 +311,7 @@ async def test_k_inserts_a_link_line_or_the_text_and_links_the_article(any_desk_
         await pilot.press("enter")
         await settle(pilot)
         assert isinstance(app.screen, InsertAs)
+        assert app.screen.article_title == "Reset a VPN token"
         await pilot.press("l")
         await settle(pilot)
         assert screen.composer.display and screen.composer.kind == "reply"

@@ -76,15 +76,17 @@ class TicketKnowledge(ReportsWorkerErrors):
                                       "write the first article", severity="warning")
             return
 
+        by_id = {str(a.id): a for a in articles}
+
         def chosen(key: str | None) -> None:
             if key is not None:
-                self.use_article(int(key))
+                self.use_article(int(key), by_id.get(key))
 
         self.app.call_from_thread(self.app.push_screen,
                                   Picker("Insert a knowledge-base article",
                                          article_choices(articles)), chosen)
 
-    def use_article(self, article_id: int) -> None:
+    def use_article(self, article_id: int, known: kb.ArticleSummary | None = None) -> None:
         """Ask link line or text (one key), then put it into the composer."""
         if self.detail is None:
             return
@@ -92,8 +94,8 @@ class TicketKnowledge(ReportsWorkerErrors):
             self.notify("This ticket is closed: nothing can be added to it",
                         severity="warning")
             return
-        known = next((h.article for h in getattr(self, "suggestions", ())
-                      if h.article.id == article_id), None)
+        known = known or next((h.article for h in getattr(self, "suggestions", ())
+                               if h.article.id == article_id), None)
         title = known.title if known else "the article"
         line = kb.link_line(known) if known else ""
 
