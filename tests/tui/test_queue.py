@@ -455,3 +455,18 @@ def test_every_documented_binding_id_exists():
     documented = set(re.findall(r"`([a-z-]+\.[a-z-]+)`", section)) - {"config.toml"}
     assert documented <= binding_ids()
     assert {"queue.take", "ticket.reply", "ticket.send"} <= documented
+
+
+async def test_a_queue_worker_that_fails_is_one_notification_not_a_crash(desk_store,
+                                                                        monkeypatch):
+    def broken(_session, **_kwargs):
+        raise RuntimeError("the tag list is broken")
+
+    monkeypatch.setattr(desk_queue, "tag_names", broken)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("T")
+        await settle(pilot)
+        assert app.is_running
+        assert any("the tag list is broken" in n.message for n in app._notifications)

@@ -45,6 +45,7 @@ from deskterm.screens.pickers import (
     status_choices,
 )
 from deskterm.screens.queue_layout import QueueLayout
+from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.screens.ticket import TicketScreen
 from deskterm.widgets.ticket_table import COLUMNS, TicketTable
 
@@ -63,7 +64,7 @@ def sort_for_column(current: str, column: str) -> str:
     return f"-{name}" if name in DESCENDING_FIRST else name
 
 
-class QueueScreen(QueueLayout):
+class QueueScreen(ReportsWorkerErrors, QueueLayout):
     """Tickets of the current view or filter, newest activity first."""
 
     COMMANDS = Screen.COMMANDS | {QueueCommands}
