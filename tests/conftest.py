@@ -8,10 +8,14 @@ When the server is missing the PostgreSQL half is skipped with the reason, excep
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -95,6 +99,23 @@ def postgres_server() -> Iterator[PostgresServer]:
     server.close()
 
 
+_SQLITE_TEMPLATE: list[Path] = []
+
+
+def _sqlite_template() -> Path:
+    """A SQLite desk migrated to head, once per test process (migrating costs ~0.2 s a test)."""
+    if not _SQLITE_TEMPLATE:
+        folder = Path(tempfile.mkdtemp(prefix="deskterm-template-"))
+        atexit.register(shutil.rmtree, folder, True)
+        path = folder / "template.sqlite3"
+        store = Store(f"sqlite:///{path}")
+        migrate.upgrade(store)
+        store.dispose()  # the last connection's close folds the write-ahead log into the file
+        assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
+        _SQLITE_TEMPLATE.append(path)
+    return _SQLITE_TEMPLATE[0]
+
+
 @dataclass
 class StoreFactory:
     """Makes empty or migrated databases of one kind for a test, and removes them after."""
@@ -109,10 +130,8 @@ class StoreFactory:
     def url(self, *, migrated: bool = True) -> str:
         if self.kind == "sqlite":
             path = self.tmp_path / f"desk-{uuid.uuid4().hex[:8]}.sqlite3"
-            if migrated:
-                store = Store(f"sqlite:///{path}")
-                migrate.upgrade(store)
-                store.dispose()
+            if migrated:  # a copy of one file migrated once per test process
+                shutil.copyfile(_sqlite_template(), path)
             return f"sqlite:///{path}"
         name = self.server.create(migrated=migrated)
         self._made.append((None, name))
