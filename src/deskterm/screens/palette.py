@@ -67,7 +67,25 @@ class QueueCommands(Provider):
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
-class KbCommands(Provider):
+class NamedCommands(Provider):
+    """A screen's actions by name: ``_commands`` lists (title, action, help)."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        raise NotImplementedError
+
+    async def discover(self) -> Hits:
+        for title, command, help_text in self._commands():
+            yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for title, command, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
+
+
+class KbCommands(NamedCommands):
     """The knowledge-base screen's actions by name."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
@@ -83,19 +101,9 @@ class KbCommands(Provider):
             ("Delete this article", screen.action_delete, "asks first"),
         ]
 
-    async def discover(self) -> Hits:
-        for title, command, help_text in self._commands():
-            yield DiscoveryHit(title, command, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, command, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
-class TicketKbCommands(Provider):
+class TicketKbCommands(NamedCommands):
     """The ticket screen's knowledge-base actions by name."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
@@ -109,13 +117,3 @@ class TicketKbCommands(Provider):
              "a link line or its text, into the reply"),
         ]
 
-    async def discover(self) -> Hits:
-        for title, command, help_text in self._commands():
-            yield DiscoveryHit(title, command, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, command, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=help_text)
