@@ -102,7 +102,6 @@ class KbCommands(NamedCommands):
         ]
 
 
-
 class TicketKbCommands(NamedCommands):
     """The ticket screen's knowledge-base actions by name."""
 
