@@ -348,6 +348,7 @@ def test_a_word_in_too_many_articles_ranks_the_title_matches_first(store, admin,
     from deskterm.db import kb_search
 
     monkeypatch.setattr(kb_search, "RANK_DOCUMENTS", 3)  # SQLite: rank titles only above this
+    monkeypatch.setattr(kb_search, "PG_RANK_DOCUMENTS", 0)  # PostgreSQL: by the planner's guess
     for n in range(4):
         _add(store, admin, f"Note {n}", "the printer is in the hall")
     title = _add(store, admin, "Printer drivers", "Install them.")
@@ -356,3 +357,31 @@ def test_a_word_in_too_many_articles_ranks_the_title_matches_first(store, admin,
 
     assert _slugs(hits)[0] == title.slug
     assert len(hits) == 5
+
+
+def test_word_frequencies_for_suggestions_come_from_the_store(store, admin):
+    from sqlalchemy import text
+
+    from deskterm.db import kb_search
+
+    for n in range(30):
+        _add(store, admin, f"Printer {n}", "The printer jams." if n % 3 == 0 else "Toner low.")
+    words = ["printer", "jams", "toner", "nowhere"]
+    if not store.is_sqlite:  # the planner's statistics: as autovacuum would have made them
+        with store.engine.begin() as connection:
+            connection.execute(text("ANALYZE kb_articles"))
+
+    with store.read() as session:
+        total, found = kb_search.document_frequencies(session, words)
+        if store.is_sqlite:
+            assert (total, found) == (30, {"printer": 30, "jams": 10, "toner": 20})
+            return
+        planned = {}  # one question to the planner per word: what the statistics replace
+        for word in words:
+            plan = session.execute(text(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ "
+                "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar()
+            planned[word] = int(plan[0]["Plan"]["Plan Rows"])
+    assert total == 30
+    assert found == planned
+    assert found["printer"] > found["toner"] > found["jams"] > found["nowhere"]

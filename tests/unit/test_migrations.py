@@ -320,3 +320,57 @@ def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(em
         assert [t.number for t in list_tickets(session, where=where).items] == [1001]
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+
+
+# --- 0008: PostgreSQL's title vector and CJK column ----------------------------------------------
+
+
+def _article_columns(store: Store) -> set[str]:
+    with store.engine.connect() as connection:
+        return {c["name"] for c in inspect(connection).get_columns("kb_articles")}
+
+
+def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empty_store):
+    from deskterm.desk import kb
+
+    migrate.upgrade(empty_store, "0007")
+
+    def articles(session):
+        admin = setup.ensure_first_admin(session, username="ada")
+        for title, body in (("VPN drops every hour", "Renew the lease."),
+                            ("打印机无法连接", "请检查网络设置。"),
+                            ("Printer jams", "Open the tray.")):
+            kb.create_article(session, actor=admin, title=title, body=body, status="published")
+
+    empty_store.write(articles)
+    migrate.upgrade(empty_store)
+
+    assert migrate.schema_state(empty_store).current == HEAD == "0008"
+    with empty_store.read() as session:
+        assert [h.title for h in kb.search_articles(session, query="lease")] == [
+            "VPN drops every hour"]
+        assert [h.title for h in kb.search_articles(session, query="打印")] == ["打印机无法连接"]
+        if not empty_store.is_sqlite:
+            marked = session.execute(text(
+                "SELECT title FROM kb_articles WHERE search_cjk ORDER BY id")).scalars().all()
+            assert marked == ["打印机无法连接"]
+            titles = session.execute(text(
+                "SELECT title FROM kb_articles WHERE search_title @@ "
+                "to_tsquery('simple', 'printer') ORDER BY id")).scalars().all()
+            assert titles == ["Printer jams"]
+    if not empty_store.is_sqlite:
+        assert {"search_title", "search_cjk"} <= _article_columns(empty_store)
+
+
+def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty_store):
+    migrate.upgrade(empty_store)
+
+    migrate.downgrade(empty_store, "0007")
+
+    if not empty_store.is_sqlite:
+        assert not {"search_title", "search_cjk"} & _article_columns(empty_store)
+        with empty_store.engine.connect() as connection:
+            indexes = {i["name"] for i in inspect(connection).get_indexes("kb_articles")}
+        assert {"search_kb_articles_cjk_rows", "search_kb_articles_text"} <= indexes
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []

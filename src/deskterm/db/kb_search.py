@@ -1,7 +1,7 @@
 """Full-text search over knowledge-base articles (title and body), ranked, on both stores.
 
-The schema objects come from migration 0005 (their names start with ``search_``, like the
-tickets' in :mod:`deskterm.db.search`). Every user text reaches the database as a bound
+The schema objects come from migrations 0005 and 0008 (their names start with ``search_``,
+like the tickets' in :mod:`deskterm.db.search`). Every user text reaches the database as a bound
 parameter.
 
 What matches
@@ -25,8 +25,13 @@ FTS5 vocabulary (articles per word), used by :func:`document_frequencies`. Trigg
 step with every insert, title or body change and delete, in the writer's transaction.
 
 PostgreSQL: a stored generated ``tsvector`` column (``search_vector``, so ranking reads it and
-never parses a body again) with a GIN index, and a partial ``pg_trgm`` index on
-``title || ' ' || body`` of the CJK articles for ``ILIKE``.
+never parses a body again) with a GIN index; a second one of the title alone (``search_title``,
+0008) with its own GIN index, through which the title matches of a very common word are found;
+a stored generated boolean ``search_cjk`` (0008) marking the CJK articles, with a partial index
+of their ids and a partial ``pg_trgm`` index on their ``title || ' ' || body`` for ``LIKE`` and
+``ILIKE`` (``LIKE`` for terms without letter case: three times cheaper). The ranked query runs
+with the planner settings in :data:`_PG_PLANNER`, and the word frequencies for suggestions come
+from the planner's statistics of ``search_vector`` in one query.
 """
 
 from __future__ import annotations
@@ -38,7 +43,7 @@ from dataclasses import dataclass
 from sqlalchemy import text
 from sqlmodel import Session
 
-from deskterm.db.search import CJK_CLASS, fts_string, has_cjk, searchable
+from deskterm.db.search import fts_string, has_cjk, searchable
 
 TITLE_WEIGHT = 10.0
 """bm25 column weight of the title against 1.0 for the body (SQLite)."""
@@ -47,14 +52,17 @@ PG_WEIGHTS = "{0.0, 0.0, 0.2, 1.0}"
 RANK_DOCUMENTS = 5_000
 """When more articles than this match, only the title matches are ranked (bm25 over
 tens of thousands of matches takes longer than a keystroke may); the rest follow, newest first.
-The title weighs ten times the body, so the best matches are title matches anyway."""
+The title weighs ten times the body, so the best matches are title matches anyway (SQLite)."""
+PG_RANK_DOCUMENTS = RANK_DOCUMENTS
+"""The same on PostgreSQL, by the planner's estimate of the matches. The title matches are found
+through the title's own vector (``search_title``, migration 0008): through ``search_vector``'s
+title-weighted lexemes the server had to read every match's row again to check the weight."""
 PREFIX_MIN = 3
 """A last word shorter than this is not matched as a prefix (it would match nearly all)."""
 
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 _TOKENS = re.compile(r'"([^"]*)"?|(\S+)')
 _WORD = re.compile(r"[^\W_]+")
-_CJK_DOC_PG = f"(a.title || ' ' || a.body) ~ '[{CJK_CLASS}]'"
 _DOC_PG = "(a.title || ' ' || a.body)"
 
 
@@ -170,24 +178,18 @@ def _pg_tsquery(term: Term, name: str, params: dict) -> str:
     return f"phraseto_tsquery('simple'::regconfig, :{name})"
 
 
-def _pg_title_query(words: Sequence[Term], any_term: bool) -> str:
-    """The words as one to_tsquery text matching title lexemes (weight A) only; the words are
-    letters and digits only, so nothing in them is tsquery syntax."""
-    parts = []
-    for term in words:
-        tokens = _WORD.findall(term.text.lower())
-        if not tokens:
-            continue
-        if term.prefix:
-            parts.append(f"{tokens[0]}:*A")
-        else:
-            parts.append("(" + " <-> ".join(f"{token}:A" for token in tokens) + ")")
-    return (" | " if any_term else " & ").join(parts)
+def _pg_like(term: Term) -> str:
+    """``LIKE`` for a term without letter case (Chinese, digits ...): ``ILIKE`` lower-cases every
+    document it reads, which costs more than the match."""
+    return "LIKE" if term.text.lower() == term.text.upper() else "ILIKE"
 
 
 def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, params: dict,
-                limit: int) -> list[str]:
+                limit: int, where: str) -> list[str]:
+    """SELECT (id, score) statements over ``kb_articles a`` for ``terms``: all of them, or with
+    ``any_term`` any of them; each keeps only the articles meeting ``where`` itself."""
     selects = []
+    extra = f" AND {where}" if where else ""
     words = [t for t in terms if not t.cjk]
     if words and (any_term or len(words) == len(terms)):
         op = " || " if any_term else " && "
@@ -196,19 +198,18 @@ def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, para
         plan = session.execute(text(
             f"EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ {query}"),
             params).scalar()
-        titles = _pg_title_query(words, any_term)
-        if plan[0]["Plan"]["Plan Rows"] <= RANK_DOCUMENTS or not titles:
+        if plan[0]["Plan"]["Plan Rows"] <= PG_RANK_DOCUMENTS:
             selects.append(f"SELECT a.id, -ts_rank('{PG_WEIGHTS}', a.search_vector, q.q) AS "
                            f"score FROM kb_articles a, (SELECT {query} AS q) AS q "
-                           "WHERE a.search_vector @@ q.q")
+                           f"WHERE a.search_vector @@ q.q{extra}")
         else:
-            # Too common to rank every match: rank the title matches, then the newest others.
-            params["kb_titles"] = titles
+            # Too common to rank every match: rank the title matches (found through the title's
+            # own vector, which needs no second look at each row), then the newest others.
             selects.append(f"SELECT a.id, -ts_rank('{PG_WEIGHTS}', a.search_vector, q.q) AS "
-                           "score FROM kb_articles a, (SELECT to_tsquery('simple'::regconfig, "
-                           ":kb_titles) AS q) AS q WHERE a.search_vector @@ q.q")
+                           f"score FROM kb_articles a, (SELECT {query} AS q) AS q "
+                           f"WHERE a.search_title @@ q.q{extra}")
             selects.append(f"SELECT id, score FROM (SELECT a.id, 0.0 AS score FROM kb_articles a "
-                           f"WHERE a.search_vector @@ {query} ORDER BY a.id DESC "
+                           f"WHERE a.search_vector @@ {query}{extra} ORDER BY a.id DESC "
                            f"LIMIT {limit * 5}) AS newest")
     # Any of many words (suggestions): only CJK terms as substrings, or the OR of ILIKEs over
     # the whole table makes the planner scan it.
@@ -219,12 +220,12 @@ def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, para
     for i, term in enumerate(substrings):
         name = f"kb_like_{i}"
         params[name] = _like(term.text)
-        conditions.append(f"{_DOC_PG} ILIKE :{name}")
-        title_hits.append(f"a.title ILIKE :{name}")
+        conditions.append(f"{_DOC_PG} {_pg_like(term)} :{name}")
+        title_hits.append(f"a.title {_pg_like(term)} :{name}")
     joiner = " OR " if any_term else " AND "
     selects.append(f"SELECT a.id, CASE WHEN {' OR '.join(title_hits)} THEN -0.5 ELSE -0.1 END "
-                   f"AS score FROM kb_articles a WHERE {_CJK_DOC_PG} AND "
-                   f"({joiner.join(conditions)})")
+                   f"AS score FROM kb_articles a WHERE a.search_cjk AND "
+                   f"({joiner.join(conditions)}){extra}")
     return selects
 
 
@@ -248,29 +249,54 @@ def match_articles(
     if not terms:
         return []
     params: dict = dict(where_params or {})
-    postgres = session.get_bind().dialect.name != "sqlite"
-    if postgres:
-        selects = _pg_selects(session, terms, any_term=any_term, params=params, limit=limit)
-    else:
-        selects = _sqlite_selects(session, terms, any_term=any_term, params=params, limit=limit)
+    if session.get_bind().dialect.name != "sqlite":
+        return _pg_match(session, terms, any_term=any_term, where=where, params=params,
+                         limit=limit)
+    selects = _sqlite_selects(session, terms, any_term=any_term, params=params, limit=limit)
     if not selects:
         return []
-    hits = selects[0] if len(selects) == 1 else (
+    extra = f"AND {where}" if where else ""
+    sql = (f"SELECT h.id, h.score FROM ({_union(selects)}) AS h JOIN kb_articles a "
+           f"ON a.id = h.id WHERE 1 = 1 {extra} ORDER BY h.score, h.id LIMIT :kb_limit")
+    params["kb_limit"] = limit
+    return [Match(int(row[0]), float(row[1])) for row in session.execute(text(sql), params)]
+
+
+def _union(selects: Sequence[str]) -> str:
+    """One (id, score) per article of the ``selects``, its best score."""
+    return selects[0] if len(selects) == 1 else (
         "SELECT id, min(score) AS score FROM (" + " UNION ALL ".join(selects)
         + ") AS u GROUP BY id")
-    extra = f"AND {where}" if where else ""
-    sql = (f"SELECT h.id, h.score FROM ({hits}) AS h JOIN kb_articles a ON a.id = h.id "
-           f"WHERE 1 = 1 {extra} ORDER BY h.score, h.id LIMIT :kb_limit")
+
+
+_PG_PLANNER = ("random_page_cost", "plan_cache_mode", "jit")
+"""Planner settings changed for the ranked query alone (SET LOCAL, then back to the defaults):
+
+- ``random_page_cost`` 1.1: the default (4, for spinning disks) makes the planner read the whole
+  table rather than a few thousand GIN matches (suggestions: 90 ms instead of 20 ms);
+- ``plan_cache_mode`` ``force_custom_plan``: psycopg prepares a statement run five times, and the
+  server then plans it once for any words (a generic plan cannot tell a rare word from a common
+  one: the same one-word search took 29 ms instead of 22 ms from its eleventh run on);
+- ``jit`` off: a plan costed above ``jit_above_cost`` (one reading many articles, as on a larger
+  desk) is compiled first, which took 60-110 ms here, more than the query itself."""
+
+
+def _pg_match(session: Session, terms: Sequence[Term], *, any_term: bool, where: str,
+              params: dict, limit: int) -> list[Match]:
+    selects = _pg_selects(session, terms, any_term=any_term, params=params, limit=limit,
+                          where=where)
+    if not selects:
+        return []
+    sql = (f"SELECT h.id, h.score FROM ({_union(selects)}) AS h ORDER BY h.score, h.id "
+           "LIMIT :kb_limit")
     params["kb_limit"] = limit
-    if not postgres:
-        return [Match(int(row[0]), float(row[1])) for row in session.execute(text(sql), params)]
-    # The default random_page_cost (4, for spinning disks) makes the planner read the whole
-    # table rather than a few thousand GIN matches (suggestions: 90 ms instead of 20 ms).
-    session.execute(text("SET LOCAL random_page_cost = 1.1"))
+    # No parameters: psycopg sends these as one simple query (one round trip).
+    session.execute(text("SET LOCAL random_page_cost = 1.1; "
+                         "SET LOCAL plan_cache_mode = force_custom_plan; SET LOCAL jit = off"))
     try:
         return [Match(int(row[0]), float(row[1])) for row in session.execute(text(sql), params)]
     finally:
-        session.execute(text("SET LOCAL random_page_cost TO DEFAULT"))
+        session.execute(text("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in _PG_PLANNER)))
 
 
 def raw_search_sql(postgres: bool) -> str:
@@ -287,8 +313,8 @@ def document_frequencies(session: Session, words: Sequence[str]) -> tuple[int, d
     """(about how many articles there are, {word: articles holding it}) for lower-cased
     ``words``.
 
-    SQLite reads the FTS5 vocabulary (exact); PostgreSQL asks the planner for its estimate from
-    the GIN index's statistics (nothing is scanned). A word missing from the answer is in none
+    SQLite reads the FTS5 vocabulary (exact); PostgreSQL estimates from the planner's statistics
+    of ``search_vector`` (nothing is scanned). A word missing from the answer is in none
     (SQLite) or has no estimate.
     """
     if not words:
@@ -305,13 +331,40 @@ def document_frequencies(session: Session, words: Sequence[str]) -> tuple[int, d
         "SELECT reltuples FROM pg_class WHERE oid = 'kb_articles'::regclass")).scalar() or 0
     if total <= 0:  # never analyzed: count (a small table, or a just-loaded one)
         total = session.execute(text("SELECT count(*) FROM kb_articles")).scalar() or 0
-    found = {}
-    for word in words:
-        plan = session.execute(text(
-            "EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ "
-            "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar()
-        found[word] = int(plan[0]["Plan"]["Plan Rows"])
+    found = _pg_statistics(session, words, total)
+    if found is None:
+        found = {}
+        for word in words:
+            plan = session.execute(text(
+                "EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ "
+                "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar()
+            found[word] = int(plan[0]["Plan"]["Plan Rows"])
     return int(total), found
+
+
+_PG_MATCH_SELECTIVITY = 0.005
+"""The planner's selectivity of a word when it knows nothing better (DEFAULT_TS_MATCH_SEL)."""
+
+
+def _pg_statistics(session: Session, words: Sequence[str], total: float) -> dict[str, int] | None:
+    """The planner's estimate of the articles holding each word, as it makes it for
+    ``search_vector @@ 'word'`` (tsmatchsel), from the lexemes ANALYZE found most common: their
+    frequency, or for any other word half the least frequency listed. One query for all the
+    words, where asking the planner (EXPLAIN) was one round trip per word. None when the
+    column was never analyzed."""
+    row = session.execute(text(
+        "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs, s.null_frac "
+        "FROM pg_stats s WHERE s.schemaname = current_schema() AND s.tablename = 'kb_articles' "
+        "AND s.attname = 'search_vector'")).first()
+    if row is None or row[0] is None or not row[1]:
+        return None
+    lexemes, frequencies, null_share = row
+    listed = dict(zip(lexemes, frequencies, strict=False))
+    # After the lexemes' frequencies come the least and the greatest of them.
+    least = frequencies[len(lexemes)] if len(frequencies) > len(lexemes) else min(frequencies)
+    other = min(_PG_MATCH_SELECTIVITY, least / 2)
+    rows = total * (1.0 - (null_share or 0.0))
+    return {word: max(1, round(rows * listed.get(word, other))) for word in words}
 
 
 def rebuild_sqlite(session: Session) -> None:
