@@ -16,7 +16,8 @@ sort per index is far cheaper than keeping seven B-trees up to date row by row. 
 definitions come from ``SQLModel.metadata``, so they never drift from the models. Full-text
 search (:mod:`deskterm.db.search`) is treated the same way: its SQLite sync triggers and its
 PostgreSQL GIN indexes are saved from the database, dropped, and put back after the rows; on
-SQLite the FTS5 index is then built once from the loaded tables.
+SQLite the FTS5 index is built once, beside the load (:mod:`deskterm.db.search_load`: in a
+helper process for a big load, so a second core tokenises while this one inserts).
 """
 
 from __future__ import annotations
@@ -37,6 +38,7 @@ from deskterm.db import (
 )
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
+from deskterm.db.search_load import SqliteSearchLoad
 from deskterm.db.types import sqlite_timestamp
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -233,33 +235,38 @@ def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
                     raise StoreBusy("another writer kept the database locked; try again in a "
                                     "moment") from exc
                 raise
-            try:
-                if connection.execute("SELECT 1 FROM tickets LIMIT 1").fetchone():
-                    raise DeskNotEmpty("the desk already has tickets")
-                indexes = _indexes()
-                for index in indexes:
-                    connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
-                triggers = search.sqlite_suspend(connection)
-                for table, rows in batches:
-                    _check_batch(table, rows)
-                    if not rows:
-                        continue
-                    connection.executemany(
-                        f"INSERT INTO {_insert_target(store, table)} "
-                        f"VALUES ({', '.join('?' * len(COLUMNS[table]))})",
-                        _encoded(table, rows),
-                    )
-                    search.sqlite_index_batch(connection, table, COLUMNS[table], rows)
-                for index in indexes:
-                    connection.execute(_ddl(store, CreateIndex(index)))
-                search.sqlite_rebuild(connection, triggers)
-                connection.execute(_COUNTER_SQL)
-                connection.execute(BUMP_CHANGES_SQL, {"name": CHANGES_COUNTER})  # consoles
-                connection.execute("COMMIT")
-            except BaseException:
-                if connection.in_transaction:
-                    connection.execute("ROLLBACK")
-                raise
+            # The search index's helper (if the load is big enough to start one) is stopped and
+            # its scratch file removed when this block ends, after the commit or rollback.
+            with SqliteSearchLoad(connection) as search_index:
+                try:
+                    if connection.execute("SELECT 1 FROM tickets LIMIT 1").fetchone():
+                        raise DeskNotEmpty("the desk already has tickets")
+                    indexes = _indexes()
+                    for index in indexes:
+                        connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
+                    triggers = search.sqlite_suspend(connection)
+                    for table, rows in batches:
+                        _check_batch(table, rows)
+                        if not rows:
+                            continue
+                        connection.executemany(
+                            f"INSERT INTO {_insert_target(store, table)} "
+                            f"VALUES ({', '.join('?' * len(COLUMNS[table]))})",
+                            _encoded(table, rows),
+                        )
+                        search_index.add(table, COLUMNS[table], rows)
+                    for index in indexes:
+                        connection.execute(_ddl(store, CreateIndex(index)))
+                    search_index.finish()
+                    for sql in triggers:
+                        connection.execute(sql)
+                    connection.execute(_COUNTER_SQL)
+                    connection.execute(BUMP_CHANGES_SQL, {"name": CHANGES_COUNTER})  # consoles
+                    connection.execute("COMMIT")
+                except BaseException:
+                    if connection.in_transaction:
+                        connection.execute("ROLLBACK")
+                    raise
             if not journal:
                 # The load went through the write-ahead log; fold it into the database file now
                 # and truncate it, rather than leave a log as big as the desk next to it.

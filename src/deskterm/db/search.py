@@ -104,7 +104,7 @@ busy (load average 1.5-3.4):
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import Boolean, Float, Integer, false, text, true
@@ -522,17 +522,6 @@ def _sqlite_ranking(parts: Sequence[_Part]) -> tuple[str, dict[str, str]]:
 # --- Bulk loads ---------------------------------------------------------------------------------
 
 
-def _sqlite_has_search(connection) -> bool:
-    return connection.execute(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (TEXT_TABLE,)
-    ).fetchone() is not None
-
-
-_BULK_HASH_BYTES = 128 * 1024 * 1024
-_DEFAULT_HASH_BYTES = 1024 * 1024
-_DEFAULT_AUTOMERGE = 4
-
-
 def sqlite_suspend(connection) -> list[str]:
     """Drop the sync triggers for a bulk load (inside its transaction); returns their SQL."""
     saved = [sql for name, sql in connection.execute(
@@ -541,44 +530,6 @@ def sqlite_suspend(connection) -> list[str]:
     for sql in saved:
         connection.execute(f"DROP TRIGGER {sql.split()[2]}")
     return saved
-
-
-def sqlite_index_batch(connection, table: str, columns: Sequence[str],
-                       rows: Iterable[tuple]) -> None:
-    """Put the CJK documents among freshly loaded ``tickets``/``messages`` rows into search_cjk."""
-    if table not in ("tickets", "messages") or not _sqlite_has_search(connection):
-        return
-    at = {name: i for i, name in enumerate(columns)}
-    if table == "tickets":
-        ticket, message, body = at["id"], None, at["subject"]
-    else:
-        ticket, message, body = at["ticket_id"], at["id"], at["body"]
-    documents = [((row[ticket] << SHIFT) | (row[message] if message is not None else 0), row[body])
-                 for row in rows if has_cjk(row[body])]
-    if documents:
-        connection.executemany(f"INSERT INTO {CJK_TABLE}(rowid, text) VALUES (?, ?)", documents)
-
-
-def sqlite_rebuild(connection, saved_triggers: Sequence[str]) -> None:
-    """Index every subject and message in search_text, then put the triggers back."""
-    if _sqlite_has_search(connection):
-        # FTS5 writes its pending terms out as a segment whenever they pass 'hashsize' (1 MiB by
-        # default), and merges segments as they pile up: fewer, bigger segments build the index
-        # of a million tickets in about a third of the time.
-        # Merging as they pile up is off for the build too: the few 128 MiB segments it leaves
-        # answer queries as fast as one merged segment does (measured on the 1M demo: "the"
-        # counted in 115 ms either way), and the build takes a third less (33 s -> 22 s).
-        configure = f"INSERT INTO {TEXT_TABLE}({TEXT_TABLE}, rank) VALUES (?, ?)"
-        connection.execute(configure, ("hashsize", _BULK_HASH_BYTES))
-        connection.execute(configure, ("automerge", 0))
-        connection.execute(f"INSERT INTO {TEXT_TABLE}(rowid, text) "
-                           f"SELECT id << {SHIFT}, subject FROM tickets")
-        connection.execute(f"INSERT INTO {TEXT_TABLE}(rowid, text) "
-                           f"SELECT (ticket_id << {SHIFT}) | id, body FROM messages")
-        connection.execute(configure, ("hashsize", _DEFAULT_HASH_BYTES))
-        connection.execute(configure, ("automerge", _DEFAULT_AUTOMERGE))
-    for sql in saved_triggers:
-        connection.execute(sql)
 
 
 def postgres_suspend(cursor) -> list[str]:
