@@ -352,14 +352,15 @@ def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empt
         assert [h.title for h in kb.search_articles(session, query="打印")] == ["打印机无法连接"]
         if not empty_store.is_sqlite:
             marked = session.execute(text(
-                "SELECT title FROM kb_articles WHERE search_cjk ORDER BY id")).scalars().all()
-            assert marked == ["打印机无法连接"]
+                "SELECT search_cjk_text FROM kb_articles WHERE search_cjk_text IS NOT NULL "
+                "ORDER BY id")).scalars().all()
+            assert marked == ["打印机无法连接 请检查网络设置。"]
             titles = session.execute(text(
                 "SELECT title FROM kb_articles WHERE search_title @@ "
                 "to_tsquery('simple', 'printer') ORDER BY id")).scalars().all()
             assert titles == ["Printer jams"]
     if not empty_store.is_sqlite:
-        assert {"search_title", "search_cjk"} <= _article_columns(empty_store)
+        assert {"search_title", "search_cjk_text"} <= _article_columns(empty_store)
 
 
 def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty_store):
@@ -368,7 +369,7 @@ def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty
     migrate.downgrade(empty_store, "0007")
 
     if not empty_store.is_sqlite:
-        assert not {"search_title", "search_cjk"} & _article_columns(empty_store)
+        assert not {"search_title", "search_cjk_text"} & _article_columns(empty_store)
         with empty_store.engine.connect() as connection:
             indexes = {i["name"] for i in inspect(connection).get_indexes("kb_articles")}
         assert {"search_kb_articles_cjk_rows", "search_kb_articles_text"} <= indexes
