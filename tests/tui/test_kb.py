@@ -101,6 +101,22 @@ async def test_2_opens_the_tree_a_category_lists_its_articles_and_enter_reads_on
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_store):
+    add_articles(any_desk_store)
+    with any_desk_store.read() as session:
+        token = kb.get_article(session, article="reset-a-vpn-token")
+    any_desk_store.write(lambda s: kb.record_view(s, article=token.id), quiet=True)
+    app = make_app(any_desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        for stored in (2, 3):  # read before (1), then each opening counts one
+            await open_article(pilot, screen, "Reset a VPN token")
+            await until(pilot, lambda n=stored: f"views {n} " in reader_text(app),
+                        what=f"views {stored} shown")
+            assert article(any_desk_store, "reset-a-vpn-token").views == stored
+            assert screen.article.views == stored
+
+
 async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):
     add_articles(any_desk_store)
     app = make_app(any_desk_store)

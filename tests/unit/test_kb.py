@@ -320,6 +320,17 @@ def test_views_and_helpful_votes_are_counted(store, admin):
     assert (voted.views, voted.helpful_votes) == (2, 1)
 
 
+def test_reading_an_article_counts_the_view_it_returns(store, admin):
+    article = _add(store, admin, "Reset a VPN token", "Do this.")
+    store.write(lambda s: kb.record_view(s, article=article.id), quiet=True)
+
+    read = store.write(lambda s: kb.read_article(s, article=article.slug), quiet=True)
+
+    assert read.views == 2
+    with store.read() as session:
+        assert kb.get_article(session, article=article.id).views == 2
+
+
 def test_a_draft_from_a_solved_ticket_has_its_subject_and_solving_reply(store, admin):
     ticket = new_ticket(store, admin, subject="Re: VPN drops every hour", tags=("vpn",))
     store.write(lambda s: tickets.add_reply(s, actor=admin, number=ticket.number,

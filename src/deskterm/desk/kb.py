@@ -21,10 +21,11 @@ optional category (a path ``Network/VPN``), tags, a status (``draft`` or ``publi
 published articles are suggested) and a visibility (``internal``: for agents; ``public``: may be
 sent to customers). Bodies are stored without leading blank lines and trailing whitespace.
 
-Counts: ``views`` (:func:`record_view`), ``helpful_votes`` (:func:`vote_helpful`),
-``insert_count`` (its body inserted into a reply) and ``link_count`` (a link to it inserted, or it
-was linked to a ticket) (:func:`record_use`, :func:`link_article`). The counters are plain
-``UPDATE ... SET n = n + 1``: run :func:`record_view` in ``store.write(..., quiet=True)`` so an open
+Counts: ``views`` (:func:`record_view`; :func:`read_article` counts one and returns the article),
+``helpful_votes`` (:func:`vote_helpful`), ``insert_count`` (its body inserted into a reply) and
+``link_count`` (a link to it inserted, or it was linked to a ticket) (:func:`record_use`,
+:func:`link_article`). The counters are plain ``UPDATE ... SET n = n + 1``: run
+:func:`record_view` and :func:`read_article` in ``store.write(..., quiet=True)`` so an open
 queue is not refreshed for a view.
 
 Search
@@ -687,6 +688,15 @@ def record_view(session: Session, *, article: int | str) -> None:
     _bump(session, _get(session, article).id, views=1)
 
 
+def read_article(session: Session, *, article: int | str) -> ArticleRead:
+    """An agent opens an article to read it: one view counted, and the article as it is with
+    that view (write it with ``quiet=True``), so the count shown is the one stored."""
+    found = _get(session, article)
+    _bump(session, found.id, views=1)
+    session.refresh(found)
+    return _read(session, found)
+
+
 def vote_helpful(session: Session, *, article: int | str) -> ArticleSummary:
     """Count one "this helped" vote."""
     found = _get(session, article)
@@ -1004,6 +1014,7 @@ __all__ = [
     "list_categories",
     "publish_article",
     "query_terms",
+    "read_article",
     "record_use",
     "record_view",
     "rename_category",

@@ -250,10 +250,12 @@ class KbScreen(ReportsWorkerErrors, Screen):
 
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def open_article(self, article_id: int, *, count_view: bool = True) -> None:
-        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        if count_view:  # the reading is counted first, so the reader shows the stored count
+            article = self.desk.write(lambda s, actor: kb.read_article(s, article=article_id),
+                                      quiet=True)
+        else:
+            article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
         self.post_message(KbArticleOpened(article))
-        if count_view:
-            self.desk.write(lambda s, actor: kb.record_view(s, article=article_id), quiet=True)
 
     async def on_kb_article_opened(self, message: KbArticleOpened) -> None:
         article = self.article = message.article
