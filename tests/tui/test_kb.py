@@ -117,6 +117,28 @@ async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_stor
             assert screen.article.views == stored
 
 
+async def test_a_long_title_is_one_line_in_the_list_cut_with_an_ellipsis(desk_store):
+    add_articles(desk_store)
+    long_title = "Reconnect the VPN " + "after every sleep and every network change " * 4
+    desk_store.write(lambda s: kb.create_article(
+        s, actor=resolve_actor(s, username="ada"), title=long_title.strip(), body="Do this.",
+        status="published"))
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        articles = screen.query_one(ArticleList)
+        await until(pilot, lambda: articles.option_count == 7, what="7 articles listed")
+        await settle(pilot)
+
+        assert articles.virtual_size.height == articles.option_count  # one line each
+        screen_lines = reader_text(app).splitlines()
+        shown = [i for i, line in enumerate(screen_lines) if "Reconnect the VPN" in line]
+        assert len(shown) == 1
+        assert "Reconnect the VPN after every sleep …" in screen_lines[shown[0]]
+        # the next line is the next article's, not the rest of the title
+        assert "Refund a double charge" in screen_lines[shown[0] + 1]
+
+
 async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):
     add_articles(any_desk_store)
     app = make_app(any_desk_store)

@@ -167,7 +167,7 @@ class KbScreen(ReportsWorkerErrors, Screen):
         count = len(message.articles)
         self._list_title(Text(f"{title} · {count:,} article{'s' if count != 1 else ''}"))
         self._fill([Option(article_line(a), id=str(a.id)) for a in message.articles],
-                   "no articles here yet: n writes one")
+                   "no articles here yet: n writes one", titles=True)
 
     def _category_title(self, key: str) -> str:
         if key == ALL:
@@ -182,8 +182,11 @@ class KbScreen(ReportsWorkerErrors, Screen):
         text.overflow = "ellipsis"
         self.query_one("#kb-list-title", Static).update(text)
 
-    def _fill(self, options: list[Option], empty: str) -> None:
+    def _fill(self, options: list[Option], empty: str, *, titles: bool = False) -> None:
+        """Show ``options`` in the list; ``titles``: one line each, a long title cut with an
+        ellipsis (a hit's snippet wraps onto a second line)."""
         articles = self.query_one(ArticleList)
+        articles.set_class(titles, "-titles")
         keep = None
         if articles.highlighted is not None and articles.option_count:
             keep = articles.get_option_at_index(articles.highlighted).id
