@@ -215,6 +215,23 @@ async def test_new_article_edit_with_preview_save_and_publish(any_desk_store):
         assert article(any_desk_store, "clear-the-dns-cache").status == "draft"
 
 
+async def test_the_editor_highlights_markdown(desk_store):
+    from textual.widgets import TextArea
+
+    add_articles(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_kb(pilot)
+        await open_article(pilot, screen, "Reset a VPN token")
+        await pilot.press("e")
+        await settle(pilot)
+        body = app.screen.query_one("#kb-edit-body", TextArea)
+
+        assert body.language == "markdown" and body.is_syntax_aware  # textual[syntax]
+        # "1. Open **Settings → VPN**.": tree-sitter found something to colour on that line
+        assert body._highlights[0]
+
+
 async def test_leaving_the_editor_with_changes_asks_and_1_or_2_keep_it(desk_store):
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:

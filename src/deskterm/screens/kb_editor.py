@@ -68,7 +68,9 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
                 yield Input(tags, id="kb-edit-tags", placeholder="e.g. vpn, token")
                 yield Select([("internal", "internal"), ("public", "public")],
                              value=visibility, allow_blank=False, id="kb-edit-visibility")
-            yield TextArea(body, id="kb-edit-body", soft_wrap=True, show_line_numbers=False)
+            # Markdown highlighting: the tree-sitter grammar comes with textual[syntax].
+            yield TextArea(body, id="kb-edit-body", language="markdown", soft_wrap=True,
+                           show_line_numbers=False)
             with VerticalScroll(id="kb-edit-preview"):
                 yield Markdown(id="kb-edit-preview-text", open_links=False)
         yield KeysFooter()
