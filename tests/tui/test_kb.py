@@ -117,7 +117,8 @@ async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_stor
             assert screen.article.views == stored
 
 
-async def test_a_long_title_is_one_line_in_the_list_cut_with_an_ellipsis(desk_store):
+async def test_a_long_title_is_one_line_in_the_list_and_the_hits_cut_with_an_ellipsis(
+        desk_store):
     add_articles(desk_store)
     long_title = "Reconnect the VPN " + "after every sleep and every network change " * 4
     desk_store.write(lambda s: kb.create_article(
@@ -137,6 +138,17 @@ async def test_a_long_title_is_one_line_in_the_list_cut_with_an_ellipsis(desk_st
         assert "Reconnect the VPN after every sleep …" in screen_lines[shown[0]]
         # the next line is the next article's, not the rest of the title
         assert "Refund a double charge" in screen_lines[shown[0] + 1]
+
+        # a search's hit too: its title on one line, the snippet under it
+        await pilot.press("slash")
+        await type_text(pilot, "reconnect")
+        await pilot.press("enter")
+        await until(pilot, lambda: "1 match for reconnect" in reader_text(app), what="the hit")
+        screen_lines = reader_text(app).splitlines()
+        shown = [i for i, line in enumerate(screen_lines) if "Reconnect the VPN" in line]
+        assert len(shown) == 1
+        assert "Reconnect the VPN after every sleep …" in screen_lines[shown[0]]
+        assert "Do this." in screen_lines[shown[0] + 1]
 
 
 async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):

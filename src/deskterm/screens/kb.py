@@ -241,7 +241,11 @@ class KbScreen(ReportsWorkerErrors, Screen):
         title.append(clean_line(message.query_text), style="bold")
         title.append(" · best first", style="dim")
         self._list_title(title)
-        self._fill([Option(hit_lines(h), id=str(h.article.id)) for h in message.hits],
+        articles = self.query_one(ArticleList)
+        width = (articles.scrollable_content_region.width
+                 - articles.get_component_styles("option-list--option").padding.width)
+        self._fill([Option(hit_lines(h, width=width), id=str(h.article.id))
+                    for h in message.hits],
                    "no article holds every word")
 
     # --- reading -----------------------------------------------------------------------------

@@ -54,10 +54,14 @@ SNIPPET_CHARACTERS = 100
 """Of a hit's snippet in the list: about two lines of the list's width."""
 
 
-def hit_lines(hit: SearchHit, *, room: int = SNIPPET_CHARACTERS) -> Text:
-    """A search hit: the title with its matches marked, then the snippet around the first."""
+def hit_lines(hit: SearchHit, *, room: int = SNIPPET_CHARACTERS, width: int | None = None) -> Text:
+    """A search hit: the title with its matches marked, then the snippet around the first.
+    ``width``: the list's, to which the title line is cut with an ellipsis (the snippet wraps
+    under it)."""
     lines = highlighted(hit.title, hit.title_spans, style="bold")
     lines.append_text(status_mark(hit.article))
+    if width is not None and width > 0:
+        lines.truncate(width, overflow="ellipsis")
     lines.append("\n")
     text, spans = hit.snippet, hit.snippet_spans
     if len(text) > room:
