@@ -28,7 +28,7 @@ PostgreSQL: a stored generated ``tsvector`` column (``search_vector``, so rankin
 never parses a body again) with a GIN index; a second one of the title alone (``search_title``,
 0008) with its own GIN index, through which the title matches of a very common word are found;
 the lower-cased ``title || ' ' || body`` of the CJK articles only (``search_cjk_text``, 0008;
-NULL for the others), with a partial index of their ids and a partial ``pg_trgm`` index for
+NULL for the others), with an index of their ids and a partial ``pg_trgm`` index for
 ``LIKE``: the same as ``ILIKE`` over ``title || ' ' || body``, without lower-casing every text
 read (three times cheaper). The ranked query runs with the planner settings in
 :data:`_PG_PLANNER`, and the word frequencies for suggestions come from the planner's
@@ -218,9 +218,13 @@ def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, para
         conditions.append(f"a.search_cjk_text LIKE lower(:{name})")
         title_hits.append(f"a.title ILIKE :{name}")
     joiner = " OR " if any_term else " AND "
+    # A term shorter than a trigram is looked for in every CJK article (through the index of
+    # their ids); otherwise only the trigram index answers (naming the column's NOT NULL would
+    # let the planner read every CJK article instead: 7 ms against 1-4 ms a word).
+    every = ("a.search_cjk_text IS NOT NULL AND "
+             if any(len(t.text) < 3 for t in substrings) else "")
     selects.append(f"SELECT a.id, CASE WHEN {' OR '.join(title_hits)} THEN -0.5 ELSE -0.1 END "
-                   f"AS score FROM kb_articles a WHERE a.search_cjk_text IS NOT NULL AND "
-                   f"({joiner.join(conditions)}){extra}")
+                   f"AS score FROM kb_articles a WHERE {every}({joiner.join(conditions)}){extra}")
     return selects
 
 
