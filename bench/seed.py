@@ -98,7 +98,8 @@ def run_raw(path: Path, *, tickets: int, seed: int, now: datetime, rebuild: bool
     store = Store(f"sqlite:///{path}")
     migrate.upgrade(store)
     start = prepare(store, admin=ADMIN)  # same admin row, so every id matches the seeded desk
-    generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, store=store)
+    generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now,
+                              sqlite=store.is_sqlite)
     indexes = [index for table in bulk.REBUILT_TABLES
                for index in SQLModel.metadata.tables[table].indexes]
     dialect = store.engine.dialect

@@ -77,7 +77,7 @@ Batch = tuple[str, Sequence[tuple]]
 """A table name from :data:`COLUMNS` and rows for it."""
 
 
-def timestamp_encoder(store: Store, origin: datetime, *, days: int) -> Callable[[int], object]:
+def timestamp_encoder(sqlite: bool, origin: datetime, *, days: int) -> Callable[[int], object]:
     """A function from whole seconds after ``origin`` (a UTC midnight) to a column value.
 
     Bulk rows skip SQLAlchemy's type processing, so they must carry what it would store: on
@@ -94,7 +94,7 @@ def timestamp_encoder(store: Store, origin: datetime, *, days: int) -> Callable[
     def micros(second_of_day: int) -> int:
         return (second_of_day * 7_919) % 1_000_000
 
-    if not store.is_sqlite:
+    if not sqlite:
         def aware(seconds: int) -> datetime:
             if seconds < 0:
                 raise ValueError(f"timestamp {seconds} s is before the origin")

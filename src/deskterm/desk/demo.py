@@ -10,7 +10,10 @@ terminal escapes) so the demo shows that the console renders it inert.
 
 Speed: rows are plain tuples built from pre-made text pools and handed to
 :func:`deskterm.db.bulk.load` in chunks, never ORM objects. Generating is a pure function of the
-seed, the clock and the desk's starting ids, so the benchmark can generate the same rows again.
+seed, the clock and the desk's starting ids, so the benchmark can generate the same rows again,
+and a big desk's rows are made in a helper process (:mod:`deskterm.desk.demo_worker`) while
+this one loads them: with the search index built in another (:mod:`deskterm.db.search_load`),
+a million-ticket seed keeps both cores busy.
 """
 
 from __future__ import annotations
@@ -43,6 +46,7 @@ from deskterm.db.models import (
     Ticket,
 )
 from deskterm.desk import demo_text as text
+from deskterm.desk import demo_worker
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people import add_agent
 
@@ -52,6 +56,8 @@ HISTORY_DAYS = 3 * 365
 """Customers, companies and agents date back up to this many days before that."""
 CHUNK = 20_000
 """Tickets per batch handed to the loader (and between progress reports)."""
+HELPER_TICKETS = 50_000
+"""From this many tickets on, the rows are made in a helper process (:mod:`.demo_worker`)."""
 CUSTOMERS_PER_TICKET = 0.2
 CUSTOMERS_PER_ORGANIZATION = 20
 INTERNAL_SHARE = 0.05
@@ -160,20 +166,34 @@ def seed_demo(
         raise InvalidInput("demo: --tickets must be at least 1")
     started = time.perf_counter()
     start = prepare(store, admin=admin)
-    generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, store=store)
+    now = now or datetime.now(UTC)
+    if tickets >= HELPER_TICKETS:
+        counts: dict[str, int] = {}
+        batches = demo_worker.rows_from_helper(start, tickets=tickets, seed=seed, now=now,
+                                               sqlite=store.is_sqlite, counts=counts,
+                                               progress=progress)
+    else:
+        generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now,
+                                  sqlite=store.is_sqlite)
+        counts = generator.counts
+        batches = generator.batches(progress)
     try:
-        bulk.load(store, generator.batches(progress))
+        bulk.load(store, batches)
     except bulk.DeskNotEmpty:
         with store.read() as session:
             _refuse_nonempty(store, session)
         raise
+    finally:
+        close = getattr(batches, "close", None)
+        if close is not None:
+            close()  # a helper still making rows is stopped
     return DemoResult(
-        tickets=generator.counts["tickets"],
-        messages=generator.counts["messages"],
-        customers=generator.counts["customers"],
-        organizations=generator.counts["organizations"],
-        agents=len(start.agents) + generator.counts["agents"],
-        groups=len(start.groups) + generator.counts["agent_groups"],
+        tickets=counts["tickets"],
+        messages=counts["messages"],
+        customers=counts["customers"],
+        organizations=counts["organizations"],
+        agents=len(start.agents) + counts["agents"],
+        groups=len(start.groups) + counts["agent_groups"],
         seconds=time.perf_counter() - started,
     )
 
@@ -297,7 +317,7 @@ class DemoGenerator:
     """
 
     def __init__(self, start: DemoStart, *, tickets: int, seed: int = 1,
-                 now: datetime | None = None, store: Store) -> None:
+                 now: datetime | None = None, sqlite: bool) -> None:
         self.start = start
         self.tickets = tickets
         self.rng = Random(seed)
@@ -308,7 +328,7 @@ class DemoGenerator:
         self.now_s = int((now - origin).total_seconds())
         self.window_s = self.now_s - DAYS * _DAY
         self.origin = origin
-        self.stamp = bulk.timestamp_encoder(store, origin, days=self.now_s // _DAY + 1)
+        self.stamp = bulk.timestamp_encoder(sqlite, origin, days=self.now_s // _DAY + 1)
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
 
     # -- people ---------------------------------------------------------------------------------
@@ -512,11 +532,12 @@ class DemoGenerator:
             for _ in range(256):
                 count = rng.choices([c for c, _ in _TAG_COUNT],
                                     weights=[w for _, w in _TAG_COUNT])[0]
-                names = set(rng.sample(text.TAGS[topic], min(count, len(text.TAGS[topic]))))
+                names = rng.sample(text.TAGS[topic], min(count, len(text.TAGS[topic])))
                 if names and rng.random() < 0.25:
-                    names.pop()
-                    names.add(rng.choice(text.GENERAL_TAGS))
-                combos.append(tuple(sorted(self.tag_ids[name] for name in names)))
+                    # A list, not a set: which tag gives way must not depend on string hashes,
+                    # which differ from process to process (the rows may be made in a helper).
+                    names[-1] = rng.choice(text.GENERAL_TAGS)
+                combos.append(tuple(sorted({self.tag_ids[name] for name in names})))
             self.tag_combos.append(combos)
 
     def _created_times(self) -> list[int]:
