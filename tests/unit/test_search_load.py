@@ -1,142 +1,152 @@
-"""A big SQLite bulk load builds its search index in a helper process: the same index as a build
-in the load's own connection, no scratch file left behind, and a helper that fails rolls the
-whole load back with one line that says so."""
+"""A big demo seed on SQLite has a helper process make half the desk (some tables and the whole
+search index) in a scratch file that the load copies in: the same desk as seeding alone, no
+scratch file left behind, and a helper that fails rolls the whole load back with one line that
+says so. PostgreSQL seeds without one."""
 
 from __future__ import annotations
 
 import sqlite3
 import sys
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from sqlalchemy import text
 from sqlmodel import func, select
 
-from deskterm.db import search_load
+from deskterm.db import bulk, search_load
 from deskterm.db.engine import Store
-from deskterm.db.models import Ticket
+from deskterm.db.models import Customer, Ticket
+from deskterm.desk import demo, demo_worker
 from deskterm.desk.demo import seed_demo
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300
+TABLES = ("organizations", "customers", "agent_groups", "agent_group_members", "tags",
+          "tickets", "messages", "events", "ticket_tags", "ticket_seen")
 
 
 @pytest.fixture
-def sqlite_stores(tmp_path):
-    made: list[Store] = []
-
-    def make(name: str) -> Store:
-        from deskterm.db import migrate
-
-        store = Store(f"sqlite:///{tmp_path / name}")
-        migrate.upgrade(store)
-        made.append(store)
-        return store
-
-    yield make
-    for store in made:
-        store.dispose()
+def launched(monkeypatch):
+    """Seeds of 100 tickets and more get a helper; the commands started are listed."""
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
+    commands: list[list[str]] = []
+    command = demo_worker._helper_command
+    monkeypatch.setattr(demo_worker, "_helper_command",
+                        lambda: commands.append(command()) or commands[-1])
+    return commands
 
 
-def _shadow_rows(store: Store) -> dict[str, list[tuple]]:
-    path = store.url.database
-    with sqlite3.connect(path) as connection:
-        return {table: connection.execute(f"SELECT * FROM {table}").fetchall()
-                for table in search_load._shadow_tables(connection)}
+def _rows(store, tables) -> dict[str, list[tuple]]:
+    with sqlite3.connect(store.url.database) as connection:
+        return {table: connection.execute(f"SELECT * FROM {table} ORDER BY 1, 2").fetchall()
+                for table in tables}
 
 
-def _leftovers(store: Store) -> list[str]:
-    from pathlib import Path
+def _shadow_tables(store) -> list[str]:
+    with sqlite3.connect(store.url.database) as connection:
+        return search_load._shadow_tables(connection)
 
-    return [p.name for p in Path(store.url.database).parent.glob(".deskterm-search-*")]
+
+def _leftovers(store) -> list[str]:
+    return [p.name for p in Path(store.url.database).parent.glob(".deskterm-load-*")]
 
 
-def test_the_helper_builds_the_same_index_as_the_load_itself(sqlite_stores, monkeypatch):
-    serial = sqlite_stores("serial.sqlite3")
-    seed_demo(serial, tickets=TICKETS, seed=3, admin="ada", now=NOW)
+stores_sqlite = pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
 
-    started: list[bool] = []
-    start = search_load.SqliteSearchLoad._start
 
-    def spy(self):
-        started.append(start(self))
-        return started[-1]
+@stores_sqlite
+def test_with_a_helper_the_desk_and_its_search_index_are_the_same(stores, monkeypatch):
+    alone = stores.store()
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 10**9)  # seeded without a helper
+    seed_demo(alone, tickets=TICKETS, seed=3, admin="ada", now=NOW)
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
+    commands: list[list[str]] = []
+    command = demo_worker._helper_command
+    monkeypatch.setattr(demo_worker, "_helper_command",
+                        lambda: commands.append(command()) or commands[-1])
+    helped = stores.store()
+    result = seed_demo(helped, tickets=TICKETS, seed=3, admin="ada", now=NOW)
 
-    monkeypatch.setattr(search_load, "PARALLEL_DOCUMENTS", 100)
-    monkeypatch.setattr(search_load.SqliteSearchLoad, "_start", spy)
-    helped = sqlite_stores("helped.sqlite3")
-    seed_demo(helped, tickets=TICKETS, seed=3, admin="ada", now=NOW)
-
-    assert started == [True], "the helper process was not used"
-    serial_rows, helped_rows = _shadow_rows(serial), _shadow_rows(helped)
-    assert set(serial_rows) == {f"{t}_{s}" for t in ("search_text", "search_cjk")
-                                for s in ("config", "data", "docsize", "idx")
-                                } | {"search_cjk_content"}
-    assert helped_rows == serial_rows
-    assert sum(len(rows) for rows in helped_rows.values()) > TICKETS * 3
+    assert len(commands) == 1, "no helper process was started"
+    assert result.tickets == TICKETS
+    shadow = _shadow_tables(helped)
+    assert set(shadow) == {f"{t}_{s}" for t in ("search_text", "search_cjk")
+                           for s in ("config", "data", "docsize", "idx")} | {"search_cjk_content"}
+    assert _rows(helped, (*TABLES, *shadow)) == _rows(alone, (*TABLES, *shadow))
+    assert sum(len(rows) for rows in _rows(helped, shadow).values()) > TICKETS * 3
     with helped.engine.begin() as connection:
-        for table in ("search_text", "search_cjk"):  # FTS5's own consistency check
+        for table in search_load.TABLES:  # FTS5's own consistency check
             connection.execute(text(f"INSERT INTO {table}({table}, rank) "
                                     "VALUES ('integrity-check', 1)"))
         attached = connection.execute(text("PRAGMA database_list")).all()
+        assert connection.execute(text(
+            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar()
     assert [name for _seq, name, _file in attached] == ["main"]
     assert _leftovers(helped) == []
 
 
-def test_a_failing_helper_rolls_the_load_back(sqlite_stores, monkeypatch):
-    monkeypatch.setattr(search_load, "PARALLEL_DOCUMENTS", 100)
-    monkeypatch.setattr(search_load, "_helper_command", lambda: [
-        sys.executable, "-c", "import sys; sys.stdin.buffer.read(10); sys.exit(5)"])
-    store = sqlite_stores("failed.sqlite3")
-    with pytest.raises(search_load.SearchBuildFailed, match="exited with code 5"):
+@stores_sqlite
+def test_a_failing_helper_loads_nothing_and_leaves_no_file(store, monkeypatch):
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
+    monkeypatch.setattr(demo_worker, "_helper_command", lambda: [
+        sys.executable, "-c", "import sys; sys.stdin.buffer.read(); sys.exit(5)"])
+    with pytest.raises(demo_worker.DemoHelperFailed, match="exited with code 5"):
         seed_demo(store, tickets=TICKETS, seed=3, admin="ada", now=NOW)
     with store.read() as session:
         assert session.exec(select(func.count()).select_from(Ticket)).one() == 0
+        assert session.exec(select(func.count()).select_from(Customer)).one() == 0
     assert _leftovers(store) == []
-    # ... and the desk takes the same load once the helper works.
-    monkeypatch.undo()
-    monkeypatch.setattr(search_load, "PARALLEL_DOCUMENTS", 100)
+    monkeypatch.undo()  # ... and the same desk takes the seed once the helper works
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
     assert seed_demo(store, tickets=TICKETS, seed=3, admin="ada", now=NOW).tickets == TICKETS
 
 
-def test_a_small_load_needs_no_helper(sqlite_stores, monkeypatch):
-    def refuse(self):
-        raise AssertionError("no helper for a small load")
+@stores_sqlite
+def test_cli_says_in_one_line_that_the_helper_failed(cli, monkeypatch):
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
+    monkeypatch.setattr(demo_worker, "_helper_command", lambda: [
+        sys.executable, "-c", "import sys; sys.exit(5)"])
+    result = cli("demo", "--tickets", "300")
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr.strip().splitlines() == [
+        "deskterm: making half of the demo desk stopped (its helper process exited with code 5)"
+        "; nothing was loaded"]
 
-    monkeypatch.setattr(search_load.SqliteSearchLoad, "_start", refuse)
-    store = sqlite_stores("small.sqlite3")
-    seed_demo(store, tickets=TICKETS, seed=3, admin="ada", now=NOW)
-    assert _leftovers(store) == []
+
+def test_small_seeds_and_postgresql_seed_without_a_helper(store, launched):
+    seed_demo(store, tickets=99, seed=3, admin="ada", now=NOW)
+    assert launched == []
+    if not store.is_sqlite:
+        other = Store(store.url.render_as_string(hide_password=False))
+        with pytest.raises(ValueError, match="SQLite desks only"):
+            bulk.load(other, [], side=bulk.SideLoad(path="x", tables=(), search=False,
+                                                    wait=lambda: None))
 
 
-def test_a_desk_without_a_file_is_indexed_in_the_loads_connection(monkeypatch):
-    monkeypatch.setattr(search_load, "PARALLEL_DOCUMENTS", 10)
+def test_a_load_refuses_side_tables_in_its_own_batches(tmp_path):
+    from deskterm.db import migrate
+
+    store = Store(f"sqlite:///{tmp_path / 'desk.sqlite3'}")
+    migrate.upgrade(store)
+    side = bulk.SideLoad(path=str(tmp_path / "none.sqlite3"), tables=("ticket_tags",),
+                         search=False, wait=lambda: None)
+    with pytest.raises(ValueError, match="ticket_tags comes from the side load"):
+        bulk.load(store, [("ticket_tags", [(1, 1)])], side=side)
+    store.dispose()
+
+
+def test_a_desk_without_a_file_is_indexed_in_the_loads_connection():
     connection = sqlite3.connect(":memory:", isolation_level=None)
     connection.execute("CREATE VIRTUAL TABLE search_text USING fts5(text, content='')")
     connection.execute("CREATE VIRTUAL TABLE search_cjk USING fts5(text, tokenize='trigram')")
     rows = [(n, 1 + n // 3, f"message {n} 打印机" if n % 2 else f"message {n}")
             for n in range(1, 60)]
-    with search_load.SqliteSearchLoad(connection) as index:
-        index.add("messages", ("id", "ticket_id", "body"), rows)
-        assert index.process is None
-        index.finish()
+    index = search_load.SqliteSearchLoad(connection)
+    index.add("messages", ("id", "ticket_id", "body"), rows)
+    index.finish()
     assert connection.execute(
         "SELECT count(*) FROM search_text WHERE search_text MATCH 'message'").fetchone() == (59,)
     assert connection.execute(
         "SELECT count(*) FROM search_cjk WHERE search_cjk MATCH '打印机'").fetchone() == (30,)
-
-
-def test_cli_says_in_one_line_that_the_search_build_failed(tmp_path, monkeypatch):
-    from typer.testing import CliRunner
-
-    from deskterm.cli import app
-
-    monkeypatch.setattr(search_load, "PARALLEL_DOCUMENTS", 100)
-    monkeypatch.setattr(search_load, "_helper_command", lambda: [
-        sys.executable, "-c", "import sys; sys.exit(5)"])
-    url = f"sqlite:///{tmp_path / 'cli.sqlite3'}"
-    result = CliRunner().invoke(app, ["--db", url, "demo", "--tickets", "300"])
-    assert result.exit_code == 1
-    assert result.output.strip().splitlines() == [
-        "deskterm: building the search index stopped (its helper process exited with code 5)"
-        "; nothing was loaded"]

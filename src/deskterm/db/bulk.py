@@ -24,9 +24,13 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy import JSON, Index
 from sqlalchemy.schema import CreateIndex, DropIndex
@@ -35,6 +39,7 @@ from sqlmodel import SQLModel
 from deskterm.db import (
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
     search,
+    search_load,
 )
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
@@ -167,17 +172,118 @@ _COUNTER_SQL = (
 )
 
 
-def load(store: Store, batches: Iterable[Batch]) -> None:
+def load(store: Store, batches: Iterable[Batch], *, side: SideLoad | None = None) -> None:
     """Insert every batch in one transaction into a desk that has no tickets.
 
     Rows bring their own ids. Afterwards the ticket-number counter continues after the highest
     ticket, and (on PostgreSQL) every sequence after the highest id. Raises
-    :class:`DeskNotEmpty` if the desk has tickets by the time the transaction starts.
+    :class:`DeskNotEmpty` if the desk has tickets by the time the transaction starts. ``side``
+    (SQLite only): tables, and the search index, that a helper process writes meanwhile; they
+    are copied in before the indexes are built, in the same transaction.
     """
     if store.is_sqlite:
-        _load_sqlite(store, batches)
+        _load_sqlite(store, batches, side)
+    elif side is not None:
+        raise ValueError("bulk load: a side load is for SQLite desks only")
     else:
         _load_postgres(store, batches)
+
+
+# --- Side loads: a second process filling some tables of a SQLite load -------------------------
+
+SIDE_SCHEMA = "deskterm_side_load"
+"""The name a side load's scratch file is attached under while its tables are copied."""
+
+
+@dataclass
+class SideLoad:
+    """Tables (and the search index) a helper process writes into a scratch file during a load.
+
+    A bulk load is one connection's work: making the rows, inserting them, tokenising the text
+    for search, sorting the indexes. A producer that can make some of its rows twice (the demo
+    generator is a pure function of its seed) runs a helper that writes ``tables`` (and, with
+    ``search``, the FTS5 index of every subject and message) into ``path`` with
+    :class:`SideWriter`, on a second core, while the load inserts the rest; the load's batches
+    leave those tables out. :func:`load` then calls ``wait`` (which raises a StoreError or
+    DeskError if the helper failed), attaches the file and copies the tables in C, inside its
+    transaction, so the load still commits or rolls back as one.
+    """
+
+    path: str
+    tables: tuple[str, ...]
+    search: bool
+    wait: Callable[[], None]
+
+
+def side_file(store: Store) -> str:
+    """A new, empty scratch file beside the desk's (the same disk, known to have room)."""
+    database = store.url.database
+    if not store.is_sqlite or not database or database == ":memory:" or database.startswith(
+            "file:"):
+        raise ValueError("bulk load: a side load needs a SQLite desk in a file")
+    handle, path = tempfile.mkstemp(prefix=".deskterm-load-", suffix=".sqlite3",
+                                    dir=Path(database).expanduser().parent)
+    os.close(handle)
+    return path
+
+
+def side_statements(store: Store, tables: Sequence[str], *, search: bool) -> list[str]:
+    """What a side load's scratch file needs: the tables (no indexes), the FTS5 tables."""
+    raw = store.engine.raw_connection()
+    try:
+        connection = raw.driver_connection
+        found = dict(connection.execute(
+            f"SELECT name, sql FROM sqlite_master WHERE type = 'table' "
+            f"AND name IN ({', '.join('?' * len(tables))})", tuple(tables)).fetchall())
+        statements = [found[table] for table in tables]
+        if search:
+            statements += search_load.table_statements(connection)
+        return statements
+    finally:
+        raw.close()
+
+
+def _sqlite_insert(table: str) -> str:
+    columns = COLUMNS[table]
+    quoted = ", ".join(f'"{name}"' for name in columns)
+    return f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+
+
+class SideWriter:
+    """The helper's half of a :class:`SideLoad`: fills the scratch file, one transaction."""
+
+    def __init__(self, path: str, statements: Sequence[str], tables: Sequence[str]) -> None:
+        self.tables = frozenset(tables)
+        self.connection = sqlite3.connect(path, isolation_level=None)
+        for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -262144"):
+            self.connection.execute(f"PRAGMA {pragma}")
+        self.connection.execute("BEGIN")
+        for sql in statements:
+            self.connection.execute(sql)
+        self.search = SqliteSearchLoad(self.connection)
+
+    def add(self, table: str, rows: Sequence[tuple]) -> None:
+        """Take one batch of the producer's: kept if it is a side table; its text indexed."""
+        _check_batch(table, rows)
+        if table in self.tables and rows:
+            self.connection.executemany(_sqlite_insert(table), _encoded(table, rows))
+        self.search.add(table, COLUMNS[table], rows)
+
+    def finish(self) -> None:
+        self.search.finish()
+        self.connection.execute("COMMIT")
+        self.connection.close()
+
+
+def _copy_side(connection, side: SideLoad) -> None:
+    side.wait()
+    connection.execute(f"ATTACH DATABASE ? AS {SIDE_SCHEMA}", (side.path,))
+    for table in side.tables:
+        columns = ", ".join(f'"{name}"' for name in COLUMNS[table])
+        connection.execute(f'INSERT INTO main."{table}" ({columns}) '
+                           f'SELECT {columns} FROM {SIDE_SCHEMA}."{table}"')
+    if side.search and search_load.has_search(connection):
+        search_load.copy_index(connection, SIDE_SCHEMA)
 
 
 # Settings only for the load's connection, restored before it goes back to the pool. Foreign
@@ -211,7 +317,7 @@ def _rollback_journal(connection) -> bool:
     return str(mode).lower() == "delete"
 
 
-def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
+def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) -> None:
     # Crash safety: the load is one transaction. In the rollback journal the few pages the desk
     # had before the load are saved before they are overwritten, so a load that fails, is
     # interrupted or dies with its process leaves a hot journal that the next connection rolls
@@ -235,38 +341,52 @@ def _load_sqlite(store: Store, batches: Iterable[Batch]) -> None:
                     raise StoreBusy("another writer kept the database locked; try again in a "
                                     "moment") from exc
                 raise
-            # The search index's helper (if the load is big enough to start one) is stopped and
-            # its scratch file removed when this block ends, after the commit or rollback.
-            with SqliteSearchLoad(connection) as search_index:
-                try:
-                    if connection.execute("SELECT 1 FROM tickets LIMIT 1").fetchone():
-                        raise DeskNotEmpty("the desk already has tickets")
-                    indexes = _indexes()
-                    for index in indexes:
-                        connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
-                    triggers = search.sqlite_suspend(connection)
-                    for table, rows in batches:
-                        _check_batch(table, rows)
-                        if not rows:
-                            continue
-                        connection.executemany(
-                            f"INSERT INTO {_insert_target(store, table)} "
-                            f"VALUES ({', '.join('?' * len(COLUMNS[table]))})",
-                            _encoded(table, rows),
-                        )
-                        search_index.add(table, COLUMNS[table], rows)
-                    for index in indexes:
+            try:
+                if connection.execute("SELECT 1 FROM tickets LIMIT 1").fetchone():
+                    raise DeskNotEmpty("the desk already has tickets")
+                indexes = _indexes()
+                for index in indexes:
+                    connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
+                triggers = search.sqlite_suspend(connection)
+                search_index = SqliteSearchLoad(connection)
+                if side is not None and side.search:
+                    search_index.enabled = False  # the side load brings the index
+                for table, rows in batches:
+                    _check_batch(table, rows)
+                    if side is not None and table in side.tables:
+                        raise ValueError(f"bulk load: {table} comes from the side load")
+                    if not rows:
+                        continue
+                    connection.executemany(_sqlite_insert(table), _encoded(table, rows))
+                    search_index.add(table, COLUMNS[table], rows)
+                # The indexes of the tables loaded here are sorted while the side load's
+                # helper may still be at work; those of its tables once they are copied in.
+                later = set(side.tables) if side is not None else set()
+                for index in indexes:
+                    if index.table.name not in later:
                         connection.execute(_ddl(store, CreateIndex(index)))
-                    search_index.finish()
-                    for sql in triggers:
-                        connection.execute(sql)
-                    connection.execute(_COUNTER_SQL)
-                    connection.execute(BUMP_CHANGES_SQL, {"name": CHANGES_COUNTER})  # consoles
-                    connection.execute("COMMIT")
-                except BaseException:
-                    if connection.in_transaction:
-                        connection.execute("ROLLBACK")
-                    raise
+                if side is not None:
+                    # ATTACH works inside a transaction (a file attached before BEGIN IMMEDIATE
+                    # would have been locked against the helper); DETACH waits for the end.
+                    _copy_side(connection, side)
+                for index in indexes:
+                    if index.table.name in later:
+                        connection.execute(_ddl(store, CreateIndex(index)))
+                search_index.finish()
+                for sql in triggers:
+                    connection.execute(sql)
+                connection.execute(_COUNTER_SQL)
+                connection.execute(BUMP_CHANGES_SQL, {"name": CHANGES_COUNTER})  # consoles
+                connection.execute("COMMIT")
+            except BaseException:
+                if connection.in_transaction:
+                    connection.execute("ROLLBACK")
+                raise
+            finally:
+                attached = [name for _seq, name, _file in
+                            connection.execute("PRAGMA database_list")]
+                if SIDE_SCHEMA in attached:
+                    connection.execute(f"DETACH DATABASE {SIDE_SCHEMA}")
             if not journal:
                 # The load went through the write-ahead log; fold it into the database file now
                 # and truncate it, rather than leave a log as big as the desk next to it.

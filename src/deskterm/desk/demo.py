@@ -11,9 +11,8 @@ terminal escapes) so the demo shows that the console renders it inert.
 Speed: rows are plain tuples built from pre-made text pools and handed to
 :func:`deskterm.db.bulk.load` in chunks, never ORM objects. Generating is a pure function of the
 seed, the clock and the desk's starting ids, so the benchmark can generate the same rows again,
-and a big desk's rows are made in a helper process (:mod:`deskterm.desk.demo_worker`) while
-this one loads them: with the search index built in another (:mod:`deskterm.db.search_load`),
-a million-ticket seed keeps both cores busy.
+and on a big SQLite desk a helper process makes them too and writes some tables and the search
+index while this one inserts the rest (:mod:`deskterm.desk.demo_worker`): both cores work.
 """
 
 from __future__ import annotations
@@ -57,7 +56,8 @@ HISTORY_DAYS = 3 * 365
 CHUNK = 20_000
 """Tickets per batch handed to the loader (and between progress reports)."""
 HELPER_TICKETS = 50_000
-"""From this many tickets on, the rows are made in a helper process (:mod:`.demo_worker`)."""
+"""From this many tickets on, a SQLite desk is seeded with a helper process's help
+(:mod:`.demo_worker`)."""
 CUSTOMERS_PER_TICKET = 0.2
 CUSTOMERS_PER_ORGANIZATION = 20
 INTERNAL_SHARE = 0.05
@@ -167,26 +167,26 @@ def seed_demo(
     started = time.perf_counter()
     start = prepare(store, admin=admin)
     now = now or datetime.now(UTC)
-    if tickets >= HELPER_TICKETS:
-        counts: dict[str, int] = {}
-        batches = demo_worker.rows_from_helper(start, tickets=tickets, seed=seed, now=now,
-                                               sqlite=store.is_sqlite, counts=counts,
-                                               progress=progress)
-    else:
-        generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now,
-                                  sqlite=store.is_sqlite)
-        counts = generator.counts
-        batches = generator.batches(progress)
+    generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now,
+                              sqlite=store.is_sqlite)
+    counts = generator.counts
+    helper = None
+    if tickets >= HELPER_TICKETS and store.is_sqlite and store.url.database not in (
+            None, "", ":memory:"):
+        helper = demo_worker.start_side_load(store, start, tickets=tickets, seed=seed, now=now)
     try:
-        bulk.load(store, batches)
+        if helper is None:
+            bulk.load(store, generator.batches(progress))
+        else:
+            bulk.load(store, ((table, rows) for table, rows in generator.batches(progress)
+                              if table not in helper.side.tables), side=helper.side)
     except bulk.DeskNotEmpty:
         with store.read() as session:
             _refuse_nonempty(store, session)
         raise
     finally:
-        close = getattr(batches, "close", None)
-        if close is not None:
-            close()  # a helper still making rows is stopped
+        if helper is not None:
+            helper.close()
     return DemoResult(
         tickets=counts["tickets"],
         messages=counts["messages"],

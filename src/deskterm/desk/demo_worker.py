@@ -1,90 +1,105 @@
-"""The demo's rows made in a helper process, so the loader's core only inserts them.
+"""Half of a big demo desk made in a helper process, on the second core.
 
-Generating a million tickets' rows is pure Python (about a fifth of the seed on one core);
-:func:`rows_from_helper` runs :class:`~deskterm.desk.demo.DemoGenerator` in ``python -m
-deskterm.desk.demo_worker`` and yields the batches it sends back through a pipe, as pickles,
-in the order the generator makes them: the same rows as generating them here (the generator is
-a pure function of what it is given). The helper reads its arguments from its standard input
-and writes ``("batch", table, rows)``, ``("progress", done)`` and, last, ``("counts", counts)``.
+Seeding a million tickets on SQLite is one connection's work on one core: making the rows in
+Python, inserting them, tokenising every subject and message for search, sorting the indexes.
+The demo generator is a pure function of what it is given, so a helper can make the very same
+rows too: :func:`start_side_load` runs ``python -m deskterm.desk.demo_worker``, which makes
+every row again and writes :data:`SIDE_TABLES` and the search index into a scratch file beside
+the desk (:class:`deskterm.db.bulk.SideWriter`), while this process inserts the other tables;
+the bulk load copies the helper's tables in before it builds the indexes, in its one
+transaction (:class:`deskterm.db.bulk.SideLoad`). No row crosses between the processes.
 
-If the helper stops early, :class:`DemoHelperFailed` is raised from the iteration, so the bulk
-load it feeds rolls back; if the load stops early, the helper is stopped.
+The helper reads its arguments as one pickle on its standard input. If it fails, the load
+raises :class:`DemoHelperFailed` and rolls back; :meth:`SideHelper.close` stops it if the load
+ends first and removes the scratch file either way.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import pickle
 import subprocess
 import sys
-from collections.abc import Callable, Iterator
 from datetime import datetime
 from typing import TYPE_CHECKING
 
+from deskterm.db import bulk
 from deskterm.desk.errors import DeskError
 
 if TYPE_CHECKING:
-    from deskterm.db import bulk
+    from deskterm.db.engine import Store
     from deskterm.desk.demo import DemoStart
+
+SIDE_TABLES = ("ticket_tags", "ticket_seen")
+"""The tables the helper writes (with the search index): chosen so both cores have about as
+much to do on a 1M desk (here: making rows, tickets, messages, events; there: making rows,
+tags, seen marks, the search index)."""
 
 
 class DemoHelperFailed(DeskError):
-    """The process making the demo's rows stopped before it had made them all."""
+    """The process making half of the demo desk stopped before it had finished."""
 
 
 def _helper_command() -> list[str]:
     return [sys.executable, "-m", __name__]
 
 
-def rows_from_helper(start: DemoStart, *, tickets: int, seed: int, now: datetime, sqlite: bool,
-                     counts: dict[str, int],
-                     progress: Callable[[int], None] | None = None) -> Iterator[bulk.Batch]:
-    """The batches of ``DemoGenerator(start, ...)``, made in a helper; then fills ``counts``."""
-    helper = subprocess.Popen(_helper_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
-    try:
+class SideHelper:
+    """The running helper of one seed; :attr:`side` is what :func:`bulk.load` takes."""
+
+    def __init__(self, store: Store, start: DemoStart, *, tickets: int, seed: int,
+                 now: datetime) -> None:
+        path = bulk.side_file(store)
+        self.path = path
         try:
-            pickle.dump((start, tickets, seed, now, sqlite), helper.stdin,
+            statements = bulk.side_statements(store, SIDE_TABLES, search=True)
+            self.process = subprocess.Popen(_helper_command(), stdin=subprocess.PIPE)
+        except BaseException:
+            os.remove(path)
+            raise
+        try:
+            from deskterm.desk import demo  # the chunk size shapes the rows: the helper's is ours
+
+            pickle.dump((start, tickets, seed, now, store.is_sqlite, demo.CHUNK, path,
+                         statements, SIDE_TABLES), self.process.stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
-            helper.stdin.close()
+            self.process.stdin.close()
         except BrokenPipeError:
-            pass  # it stopped already: reading says so
-        while True:
-            try:
-                message = pickle.load(helper.stdout)
-            except (EOFError, pickle.UnpicklingError):
-                code = helper.wait()
-                raise DemoHelperFailed(f"making the demo's rows stopped (its helper process "
-                                       f"exited with code {code}); nothing was loaded") from None
-            kind = message[0]
-            if kind == "batch":
-                yield message[1], message[2]
-            elif kind == "progress":
-                if progress is not None:
-                    progress(message[1])
-            else:
-                counts.update(message[1])
-                break
-    finally:
-        helper.stdout.close()
-        if helper.poll() is None:
-            helper.kill()
-        helper.wait()
+            pass  # it stopped already; wait() says so
+        self.side = bulk.SideLoad(path=path, tables=SIDE_TABLES, search=True, wait=self.wait)
+
+    def wait(self) -> None:
+        code = self.process.wait()
+        if code != 0:
+            raise DemoHelperFailed(f"making half of the demo desk stopped (its helper process "
+                                   f"exited with code {code}); nothing was loaded")
+
+    def close(self) -> None:
+        if self.process.poll() is None:
+            self.process.kill()
+            self.process.wait()
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
+
+
+def start_side_load(store: Store, start: DemoStart, *, tickets: int, seed: int,
+                    now: datetime) -> SideHelper:
+    """Start the helper for a seed of ``tickets`` into ``store`` (a SQLite desk in a file)."""
+    return SideHelper(store, start, tickets=tickets, seed=seed, now=now)
 
 
 def _main() -> None:
+    from deskterm.desk import demo
     from deskterm.desk.demo import DemoGenerator
 
-    start, tickets, seed, now, sqlite = pickle.load(sys.stdin.buffer)
+    start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = pickle.load(
+        sys.stdin.buffer)
     generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
-    out = sys.stdout.buffer
-    protocol = pickle.HIGHEST_PROTOCOL
-    try:
-        for table, rows in generator.batches(
-                lambda done: pickle.dump(("progress", done), out, protocol=protocol)):
-            pickle.dump(("batch", table, rows), out, protocol=protocol)
-        pickle.dump(("counts", generator.counts), out, protocol=protocol)
-        out.flush()
-    except BrokenPipeError:  # the load stopped reading
-        sys.exit(3)
+    writer = bulk.SideWriter(path, statements, tables)
+    for table, rows in generator.batches():
+        writer.add(table, rows)
+    writer.finish()
 
 
 if __name__ == "__main__":
