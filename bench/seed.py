@@ -11,9 +11,9 @@ So that the ratio compares like with like, the baseline does the search work the
 does: the search triggers are dropped first (with them every insert would index its row one
 by one, which the seed never does) and the FTS5 indexes are built once with the same code
 (``db.search_load.SqliteSearchLoad``, CJK documents included), but in the baseline's own
-connection: the seed builds a big desk's index in a helper process on a second core, the
-baseline is one core's work. Two figures are printed for it: rows only, and rows + search
-build; the ratio is against the second.
+connection: for a big desk the seed has a helper process on the second core make the index
+(and two tables; ``desk.demo_worker``), the baseline is one core's work. Two figures are
+printed for it: rows only, and rows + search build; the ratio is against the second.
 ``--raw-indexes keep|rebuild`` chooses whether its B-tree indexes stay in place during the
 inserts or are dropped and rebuilt at the end as the seed does.
 
@@ -117,7 +117,7 @@ def run_raw(path: Path, *, tickets: int, seed: int, now: datetime, rebuild: bool
     timed += time.perf_counter() - started
     search_s = 0.0
     # The same build as the seed's, in this one connection: the baseline is one core's work.
-    search_index = SqliteSearchLoad(connection, parallel=False)
+    search_index = SqliteSearchLoad(connection)
     for table, rows in generator.batches():  # generating is not timed, inserting is
         if not rows:
             continue

@@ -57,6 +57,7 @@ stores_sqlite = pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
 
 @stores_sqlite
 def test_with_a_helper_the_desk_and_its_search_index_are_the_same(stores, monkeypatch):
+    monkeypatch.setattr(demo, "CHUNK", 70)  # several chunks, the last one short
     alone = stores.store()
     monkeypatch.setattr(demo, "HELPER_TICKETS", 10**9)  # seeded without a helper
     seed_demo(alone, tickets=TICKETS, seed=3, admin="ada", now=NOW)

@@ -268,6 +268,8 @@ class SideWriter:
         if table in self.tables and rows:
             self.connection.executemany(_sqlite_insert(table), _encoded(table, rows))
         self.search.add(table, COLUMNS[table], rows)
+        if table == "messages":
+            self.search.flush()  # a chunk's subjects and messages: indexed, not kept
 
     def finish(self) -> None:
         self.search.finish()

@@ -58,13 +58,19 @@ def table_statements(connection) -> list[str]:
 class SqliteSearchLoad:
     """Indexes the tickets and messages of one bulk load in ``connection``.
 
-    :meth:`add` every batch as it is loaded, :meth:`finish` once (it writes the index).
+    :meth:`add` every batch as it is loaded; :meth:`flush` writes what was added so far (a
+    caller short of memory flushes after each chunk of messages), :meth:`finish` the rest.
+    Documents are written in rowid order: FTS5 writes its pending terms out as a segment
+    whenever a rowid is lower than the one before, so a ticket's subject followed by the
+    messages of the whole chunk would cut one segment per chunk; in order, segments are cut
+    only at 'hashsize'.
     """
 
     def __init__(self, connection) -> None:
         self.connection = connection
         self.enabled = has_search(connection)
         self.pending: list[tuple[int, str]] = []
+        self.configured = False
 
     def add(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
         """Take the subjects (``tickets``) or bodies (``messages``) of freshly loaded rows."""
@@ -79,15 +85,23 @@ class SqliteSearchLoad:
             self.pending.extend(((row[ticket] << SHIFT) | row[message], row[body])
                                 for row in rows)
 
-    def finish(self) -> None:
-        if not self.enabled:
+    def flush(self) -> None:
+        if not self.pending:
             return
-        _configure(self.connection, bulk=True)
+        if not self.configured:
+            _configure(self.connection, bulk=True)
+            self.configured = True
+        self.pending.sort()
         self.connection.executemany(_INSERT[TEXT_TABLE], self.pending)
         self.connection.executemany(
             _INSERT[CJK_TABLE], [document for document in self.pending if has_cjk(document[1])])
         self.pending = []
-        _configure(self.connection, bulk=False)
+
+    def finish(self) -> None:
+        self.flush()
+        if self.configured:
+            _configure(self.connection, bulk=False)
+            self.configured = False
 
 
 def _shadow_tables(connection, schema: str = "main") -> list[str]:
