@@ -117,7 +117,7 @@ async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_stor
             assert screen.article.views == stored
 
 
-async def test_a_long_title_is_one_line_in_the_list_and_the_hits_cut_with_an_ellipsis(
+async def test_a_long_title_is_one_line_in_the_list_and_hits_and_whole_in_the_reader(
         desk_store):
     add_articles(desk_store)
     long_title = "Reconnect the VPN " + "after every sleep and every network change " * 4
@@ -149,6 +149,14 @@ async def test_a_long_title_is_one_line_in_the_list_and_the_hits_cut_with_an_ell
         assert len(shown) == 1
         assert "Reconnect the VPN after every sleep …" in screen_lines[shown[0]]
         assert "Do this." in screen_lines[shown[0] + 1]
+
+        # the reader shows the whole title, wrapped
+        await pilot.press("down", "enter")
+        title = screen.query_one("#kb-article-title")
+        await until(pilot, lambda: "Reconnect" in str(title.render()), what="the article read")
+        await settle(pilot)
+        assert title.size.height >= 3
+        assert " ".join(str(title.render()).split()) == long_title.strip()
 
 
 async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):
