@@ -16,8 +16,8 @@ sort per index is far cheaper than keeping seven B-trees up to date row by row. 
 definitions come from ``SQLModel.metadata``, so they never drift from the models. Full-text
 search (:mod:`deskterm.db.search`) is treated the same way: its SQLite sync triggers and its
 PostgreSQL GIN indexes are saved from the database, dropped, and put back after the rows; on
-SQLite the FTS5 index is built once, beside the load (:mod:`deskterm.db.search_load`: in a
-helper process for a big load, so a second core tokenises while this one inserts).
+SQLite the FTS5 index is built once, after the rows (:mod:`deskterm.db.search_load`), or comes
+ready-made from a helper process's side load (:class:`SideLoad`).
 """
 
 from __future__ import annotations
@@ -215,14 +215,19 @@ class SideLoad:
     wait: Callable[[], None]
 
 
+def can_side_load(store: Store) -> bool:
+    """Whether ``store`` can take a :class:`SideLoad`: a SQLite desk in a file."""
+    database = store.url.database
+    return (store.is_sqlite and bool(database) and database != ":memory:"
+            and not database.startswith("file:"))
+
+
 def side_file(store: Store) -> str:
     """A new, empty scratch file beside the desk's (the same disk, known to have room)."""
-    database = store.url.database
-    if not store.is_sqlite or not database or database == ":memory:" or database.startswith(
-            "file:"):
+    if not can_side_load(store):
         raise ValueError("bulk load: a side load needs a SQLite desk in a file")
     handle, path = tempfile.mkstemp(prefix=".deskterm-load-", suffix=".sqlite3",
-                                    dir=Path(database).expanduser().parent)
+                                    dir=Path(store.url.database).expanduser().parent)
     os.close(handle)
     return path
 
@@ -243,10 +248,13 @@ def side_statements(store: Store, tables: Sequence[str], *, search: bool) -> lis
         raw.close()
 
 
+def _quoted_columns(table: str) -> str:
+    return ", ".join(f'"{name}"' for name in COLUMNS[table])
+
+
 def _sqlite_insert(table: str) -> str:
-    columns = COLUMNS[table]
-    quoted = ", ".join(f'"{name}"' for name in columns)
-    return f'INSERT INTO "{table}" ({quoted}) VALUES ({", ".join("?" * len(columns))})'
+    marks = ", ".join("?" * len(COLUMNS[table]))
+    return f'INSERT INTO "{table}" ({_quoted_columns(table)}) VALUES ({marks})'
 
 
 class SideWriter:
@@ -281,7 +289,7 @@ def _copy_side(connection, side: SideLoad) -> None:
     side.wait()
     connection.execute(f"ATTACH DATABASE ? AS {SIDE_SCHEMA}", (side.path,))
     for table in side.tables:
-        columns = ", ".join(f'"{name}"' for name in COLUMNS[table])
+        columns = _quoted_columns(table)
         connection.execute(f'INSERT INTO main."{table}" ({columns}) '
                            f'SELECT {columns} FROM {SIDE_SCHEMA}."{table}"')
     if side.search and search_load.has_search(connection):
@@ -350,9 +358,9 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
                 for index in indexes:
                     connection.execute(_ddl(store, DropIndex(index, if_exists=True)))
                 triggers = search.sqlite_suspend(connection)
-                search_index = SqliteSearchLoad(connection)
-                if side is not None and side.search:
-                    search_index.enabled = False  # the side load brings the index
+                # A side load brings the search index ready-made.
+                search_index = SqliteSearchLoad(connection,
+                                                build=side is None or not side.search)
                 for table, rows in batches:
                     _check_batch(table, rows)
                     if side is not None and table in side.tables:

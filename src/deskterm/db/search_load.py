@@ -60,15 +60,16 @@ class SqliteSearchLoad:
 
     :meth:`add` every batch as it is loaded; :meth:`flush` writes what was added so far (a
     caller short of memory flushes after each chunk of messages), :meth:`finish` the rest.
-    Documents are written in rowid order: FTS5 writes its pending terms out as a segment
+    ``build=False`` takes nothing (the index comes from elsewhere). Documents are written in
+    rowid order: FTS5 writes its pending terms out as a segment
     whenever a rowid is lower than the one before, so a ticket's subject followed by the
     messages of the whole chunk would cut one segment per chunk; in order, segments are cut
     only at 'hashsize'.
     """
 
-    def __init__(self, connection) -> None:
+    def __init__(self, connection, *, build: bool = True) -> None:
         self.connection = connection
-        self.enabled = has_search(connection)
+        self.enabled = build and has_search(connection)
         self.pending: list[tuple[int, str]] = []
         self.configured = False
 

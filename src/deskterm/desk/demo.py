@@ -171,9 +171,8 @@ def seed_demo(
                               sqlite=store.is_sqlite)
     counts = generator.counts
     helper = None
-    if tickets >= HELPER_TICKETS and store.is_sqlite and store.url.database not in (
-            None, "", ":memory:"):
-        helper = demo_worker.start_side_load(store, start, tickets=tickets, seed=seed, now=now)
+    if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
+        helper = demo_worker.SideHelper(store, start, tickets=tickets, seed=seed, now=now)
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))

@@ -3,7 +3,7 @@
 Seeding a million tickets on SQLite is one connection's work on one core: making the rows in
 Python, inserting them, tokenising every subject and message for search, sorting the indexes.
 The demo generator is a pure function of what it is given, so a helper can make the very same
-rows too: :func:`start_side_load` runs ``python -m deskterm.desk.demo_worker``, which makes
+rows too: :class:`SideHelper` runs ``python -m deskterm.desk.demo_worker``, which makes
 every row again and writes :data:`SIDE_TABLES` and the search index into a scratch file beside
 the desk (:class:`deskterm.db.bulk.SideWriter`), while this process inserts the other tables;
 the bulk load copies the helper's tables in before it builds the indexes, in its one
@@ -81,12 +81,6 @@ class SideHelper:
             self.process.wait()
         with contextlib.suppress(FileNotFoundError):
             os.remove(self.path)
-
-
-def start_side_load(store: Store, start: DemoStart, *, tickets: int, seed: int,
-                    now: datetime) -> SideHelper:
-    """Start the helper for a seed of ``tickets`` into ``store`` (a SQLite desk in a file)."""
-    return SideHelper(store, start, tickets=tickets, seed=seed, now=now)
 
 
 def _main() -> None:
