@@ -7,6 +7,11 @@ are still loading in a worker (see ``deskterm.launch``).
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
+import sys
+import threading
 from collections.abc import Callable
 from datetime import datetime
 from typing import TYPE_CHECKING, Protocol
@@ -18,6 +23,7 @@ from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
+from deskterm.desk.safe_text import clean_line
 from deskterm.screens.queue_layout import OpeningScreen
 
 if TYPE_CHECKING:
@@ -35,6 +41,15 @@ class Opening(Protocol):
 
     def opened(self) -> None:
         """The queue is on screen with the desk open: the start is over."""
+
+
+ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
+"""Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
+when an SSH connection drops)."""
+
+EXIT_GRACE = 5.0
+"""Seconds an ending signal leaves the console to restore the terminal and exit, once the
+drafts are stored; after that it ends at once (a terminal that hung up may block the output)."""
 
 
 class StartRefused(Exception):
@@ -74,7 +89,10 @@ class DeskApp(App[None]):
 
     def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 keymap: dict[str, str] | None = None, watch: bool = True) -> None:
+                 keymap: dict[str, str] | None = None, watch: bool = True,
+                 signals: bool = False) -> None:
+        """``signals``: end on SIGTERM and SIGHUP, drafts stored first (only the console's own
+        process: a test's event loop keeps its handlers)."""
         super().__init__()
         if (desk is None) == (opening is None):
             raise ValueError("DeskApp needs a desk or an opening desk")
@@ -83,12 +101,18 @@ class DeskApp(App[None]):
         self._opening = opening
         self._keymap = keymap or {}
         self._watch = watch
+        self._signals = signals
         self._held_keys: list[str] | None = None
         """Keys typed while the desk opens, replayed on the queue."""
         self.refusal: str | None = None
-        """Why the desk could not be opened (one line), if it could not."""
+        """One line for stderr once the terminal is back: why the desk could not be opened,
+        or what could not be stored when a signal ended the console."""
 
     def on_mount(self) -> None:
+        if self._signals:
+            loop = asyncio.get_running_loop()
+            for signum in ENDING_SIGNALS:
+                loop.add_signal_handler(signum, self.end_on_signal, signum)
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.desk is not None:
@@ -159,6 +183,24 @@ class DeskApp(App[None]):
             return
         await super().on_event(event)
 
+    def end_on_signal(self, signum: int) -> None:
+        """SIGTERM or SIGHUP: store what every screen holds (the drafts), then end as
+        ``ctrl+q`` does, with exit code 128 + the signal's number."""
+        code = 128 + signum
+        # The drafts first, before any output: a terminal that hung up may block it.
+        ender = threading.Timer(EXIT_GRACE, os._exit, (code,))
+        ender.daemon = True
+        ender.start()
+        for screen in reversed(self.screen_stack):
+            store = getattr(screen, "store_drafts", None)
+            if store is None:
+                continue
+            try:
+                store(wait=True)
+            except Exception as error:  # the store is gone too: say so, end all the same
+                self.refusal = f"your draft could not be stored: {clean_line(str(error))}"
+        self.exit(return_code=code)
+
     def action_keys(self) -> None:
         """``?``: every key of the current screen, in the side panel."""
         if self.screen.query("HelpPanel"):
@@ -222,6 +264,11 @@ def run_console(url: str, *, username: str, act_as: str | None = None,
 
     desk = Desk.open(url, username=username, act_as=act_as)
     try:
-        DeskApp(desk, keymap=keymap).run()
+        app = DeskApp(desk, keymap=keymap, signals=True)
+        app.run()
     finally:
         desk.close()
+    if app.refusal:
+        print(f"deskterm: {app.refusal}", file=sys.stderr)
+    if app.return_code:
+        raise SystemExit(app.return_code)  # 128 + the signal's number when one ended it

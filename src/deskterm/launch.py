@@ -90,7 +90,7 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
     try:
         from deskterm.app import DeskApp  # Textual, while the child opens the desk
 
-        app = DeskApp(opening=opening, keymap=settings.keymap)
+        app = DeskApp(opening=opening, keymap=settings.keymap, signals=True)
         app.run()
         if app.refusal:
             print(f"deskterm: {app.refusal}", file=sys.stderr)

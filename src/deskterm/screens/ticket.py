@@ -7,6 +7,7 @@ current view. Customer text is shown through ``safe_text`` as plain ``Text``, ne
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -21,6 +22,7 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from deskterm.desk import queue
+from deskterm.desk.draft_saving import DraftText, DraftTimer, DraftWriter
 from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.lifecycle import TICKET_TYPES
@@ -133,8 +135,11 @@ def sidebar_line(number: int, status: str, subject: str) -> Text:
     return line
 
 
-DRAFT_SAVE_SECONDS = 0.5
-"""The draft is stored this long after the agent stops typing."""
+def minutes_value(text: str) -> int | None:
+    """The composer's "time spent" field as a number of minutes (None: not given)."""
+    value = text.strip()
+    return int(value) if value.isdigit() and int(value) > 0 else None
+
 
 SEND_AS_KEYS = {"o": "open", "p": "pending", "s": "solved"}
 
@@ -196,8 +201,7 @@ class Composer(Vertical):
 
     @property
     def minutes(self) -> int | None:
-        value = self.query_one("#composer-minutes", Input).value.strip()
-        return int(value) if value.isdigit() and int(value) > 0 else None
+        return minutes_value(self.query_one("#composer-minutes", Input).value)
 
     def restore(self, kind: str, body: str, minutes: int | None) -> None:
         self.start(kind)
@@ -288,6 +292,9 @@ class TicketScreen(TicketKnowledge, Screen):
         """The macro whose text is in the composer: its actions are made on send."""
         self.macro_status: str | None = None
         self.show_events = False
+        self._draft_timing = DraftTimer()
+        self._drafts = DraftWriter(self._write_draft)
+        self._draft_timer = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ticket-header"):
@@ -312,7 +319,10 @@ class TicketScreen(TicketKnowledge, Screen):
         self.query_one("#kb-suggest-title").display = False
         self.query_one("#kb-suggestions").display = False
         self._suggested: int | None = None
-        self._draft_timer = None
+        # The editor's own widgets: at unmount, when the draft is stored a last time, the
+        # screen's children are already gone from its queries.
+        self._typing = (self.composer, self.query_one("#composer-text"),
+                        self.query_one("#composer-minutes"))
         self._presence_lock = threading.Lock()
         self._left = False
         self._restored: set[int] = set()
@@ -322,6 +332,13 @@ class TicketScreen(TicketKnowledge, Screen):
 
     def on_unmount(self) -> None:
         self.heartbeat_timer.stop()
+        # Leaving the ticket (escape) or quitting (ctrl+q, a signal, a lost terminal): what
+        # was typed since the last save is stored now.
+        quitting = not self.app.is_running
+        try:
+            self.store_drafts(wait=quitting)
+        except Exception as error:  # quitting, and the store is gone: say so after the exit
+            self.app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
         if self.app.is_running:
             self.app.run_worker(lambda: self._leave(self.number, last=True), thread=True,
                                 group="presence", exit_on_error=False)
@@ -378,20 +395,39 @@ class TicketScreen(TicketKnowledge, Screen):
     def _typed(self) -> None:
         if not self.composer.display:
             return
+        now = time.monotonic()
+        due = self._draft_timing.typed(now)
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._draft_timer = self.set_timer(DRAFT_SAVE_SECONDS, self.save_draft)
+        self._draft_timer = self.set_timer(max(due - now, 0), self.save_draft)
 
     def save_draft(self) -> None:
-        """Store what is in the composer now (called a moment after the agent stops typing)."""
-        self._draft_timer = None
-        composer = self.composer
-        self._save_draft(self.number, composer.kind, composer.text, composer.minutes)
+        """Hand what is in the composer to the draft writer, if it changed since last time
+        (the timer calls this a pause after the last keystroke, or at the maximum wait)."""
+        if self._draft_timer is not None:
+            self._draft_timer.stop()
+            self._draft_timer = None
+        if not self._draft_timing.unsaved:
+            return
+        self._draft_timing.stored()
+        composer, editor, minutes = self._typing
+        text = DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value))
+        if self._drafts.put(text):
+            # The app's worker, not the screen's: it finishes when the screen is gone.
+            self.app.run_worker(self._drafts.write_pending, thread=True, group="drafts",
+                                exit_on_error=False)
 
-    @work(thread=True, group="drafts", exit_on_error=False)
-    def _save_draft(self, number: int, kind: str, body: str, minutes: int | None) -> None:
-        self.desk.write(lambda s, actor: save_draft(s, actor=actor, number=number, kind=kind,
-                                                    body=body, minutes=minutes), quiet=True)
+    def store_drafts(self, *, wait: bool) -> None:
+        """Store what was typed and not stored yet; ``wait``: write it in this thread before
+        returning (the console is about to end: a worker might never run)."""
+        self.save_draft()
+        if wait:
+            self._drafts.flush()
+
+    def _write_draft(self, text: DraftText) -> None:
+        self.desk.write(lambda s, actor: save_draft(
+            s, actor=actor, number=text.number, kind=text.kind, body=text.body,
+            minutes=text.minutes), quiet=True)
 
     @property
     def composer(self) -> Composer:
@@ -553,10 +589,12 @@ class TicketScreen(TicketKnowledge, Screen):
             discard_draft(session, actor=actor, number=number)
             return solved
 
-        solved = self.desk.write(solve)
+        with self._drafts.sending(number):
+            solved = self.desk.write(solve)
         others = [n for n in solved if n != number]
         self.app.call_from_thread(
-            self._sent, f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
+            self._sent, number,
+            f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
             + (": " + ", ".join(f"#{n}" for n in others) if others else ""))
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
@@ -603,19 +641,22 @@ class TicketScreen(TicketKnowledge, Screen):
                           minutes=minutes)
             discard_draft(session, actor=actor, number=number)
 
-        self.desk.write(send)
+        with self._drafts.sending(number):  # no draft of this text written back after it
+            self.desk.write(send)
         done = "Internal note added" if kind == "note" else f"Reply sent; the ticket is {status}"
         if macro is not None:
             done += f" (macro “{macro}” applied)"
-        self.app.call_from_thread(self._sent, done)
+        self.app.call_from_thread(self._sent, number, done)
 
-    def _sent(self, done: str) -> None:
+    def _sent(self, number: int, done: str) -> None:
         self.macro = self.macro_status = None
         if self._draft_timer is not None:
             self._draft_timer.stop()
             self._draft_timer = None
+        self._draft_timing.stored()
         self.composer.clear()
         self.composer.close()
+        self._drafts.sent(number)
         self.notify(done)
         self.load()
 
@@ -693,9 +734,7 @@ class TicketScreen(TicketKnowledge, Screen):
     def action_step(self, delta: int) -> None:
         if self.step is None:
             return
-        if self.composer.text.strip() and self._draft_timer is not None:
-            self._draft_timer.stop()
-            self.save_draft()
+        self.save_draft()  # before the editor is emptied for the next ticket
         number = self.step(self.number, delta)
         if number is None:
             self.notify("No more tickets in this view" if delta > 0 else
@@ -804,6 +843,7 @@ class TicketScreen(TicketKnowledge, Screen):
         self.app.call_from_thread(self._open_instead, target)
 
     def _open_instead(self, number: int) -> None:
+        self.save_draft()
         self._left_ticket(self.number)
         self.number = number
         self.composer.clear()
