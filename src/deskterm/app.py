@@ -11,9 +11,9 @@ import asyncio
 import os
 import signal
 import sys
-import threading
 from collections.abc import Callable
 from datetime import datetime
+from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
 from textual import events, on, work
@@ -47,9 +47,9 @@ ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
 when an SSH connection drops)."""
 
-EXIT_GRACE = 5.0
-"""Seconds an ending signal leaves the console to restore the terminal and exit, once the
-drafts are stored; after that it ends at once (a terminal that hung up may block the output)."""
+EXIT_GRACE = 5
+"""Seconds an ending signal leaves the console to store the drafts, restore the terminal and
+exit; after that it ends at once (a terminal that hung up may block the output for good)."""
 
 
 class StartRefused(Exception):
@@ -102,6 +102,9 @@ class DeskApp(App[None]):
         self._keymap = keymap or {}
         self._watch = watch
         self._signals = signals
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._handlers: dict[int, object] = {}
+        self._ending = False
         self._held_keys: list[str] | None = None
         """Keys typed while the desk opens, replayed on the queue."""
         self.refusal: str | None = None
@@ -110,9 +113,12 @@ class DeskApp(App[None]):
 
     def on_mount(self) -> None:
         if self._signals:
-            loop = asyncio.get_running_loop()
+            # Not the event loop's signal handlers: a terminal that hung up can block the
+            # loop on output, and the drafts must be stored all the same. A Python handler
+            # runs in the main thread even while it waits.
+            self._loop = asyncio.get_running_loop()
             for signum in ENDING_SIGNALS:
-                loop.add_signal_handler(signum, self.end_on_signal, signum)
+                self._handlers[signum] = signal.signal(signum, self._signalled)
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.desk is not None:
@@ -183,23 +189,35 @@ class DeskApp(App[None]):
             return
         await super().on_event(event)
 
+    def _signalled(self, signum: int, frame: FrameType | None) -> None:
+        self.end_on_signal(signum)
+
     def end_on_signal(self, signum: int) -> None:
         """SIGTERM or SIGHUP: store what every screen holds (the drafts), then end as
-        ``ctrl+q`` does, with exit code 128 + the signal's number."""
+        ``ctrl+q`` does, with exit code 128 + the signal's number.
+
+        This runs inside the signal handler, between two steps of the main thread: it only
+        reads the editors and writes to the store, and leaves the exit to the event loop."""
+        if self._ending:
+            return
+        self._ending = True
         code = 128 + signum
-        # The drafts first, before any output: a terminal that hung up may block it.
-        ender = threading.Timer(EXIT_GRACE, os._exit, (code,))
-        ender.daemon = True
-        ender.start()
+        signal.signal(signal.SIGALRM, lambda *_: os._exit(code))
+        signal.alarm(EXIT_GRACE)
         for screen in reversed(self.screen_stack):
             store = getattr(screen, "store_drafts", None)
             if store is None:
                 continue
             try:
-                store(wait=True)
+                store()
             except Exception as error:  # the store is gone too: say so, end all the same
                 self.refusal = f"your draft could not be stored: {clean_line(str(error))}"
-        self.exit(return_code=code)
+        if self._loop is not None:
+            self._loop.call_soon_threadsafe(self.exit, None, code)
+
+    def on_unmount(self) -> None:
+        for signum, handler in self._handlers.items():  # the screens have stored their drafts
+            signal.signal(signum, handler)  # type: ignore[arg-type]
 
     def action_keys(self) -> None:
         """``?``: every key of the current screen, in the side panel."""

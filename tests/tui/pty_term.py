@@ -16,12 +16,19 @@ import pty
 import select
 import struct
 import subprocess
+import sys
 import termios
 import time
 from collections.abc import Callable, Sequence
 from fcntl import ioctl
 
 import pyte
+
+CONTROLLING_TERMINAL = (
+    "import fcntl, os, sys, termios; fcntl.ioctl(0, termios.TIOCSCTTY, 0); "
+    "os.execv(sys.argv[1], sys.argv[1:])")
+"""Run before the program (in its new session): the pseudo-terminal becomes its controlling
+terminal, as a login shell's is, so that closing the terminal's side sends it SIGHUP."""
 
 KEYS = {
     "enter": b"\r",
@@ -46,8 +53,9 @@ class PtyTerminal:
         master, slave = pty.openpty()
         ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", rows, cols, 0, 0))
         try:
-            self.process = subprocess.Popen(list(argv), stdin=slave, stdout=slave, stderr=slave,
-                                            env=env, start_new_session=True, close_fds=True)
+            self.process = subprocess.Popen(
+                [sys.executable, "-c", CONTROLLING_TERMINAL, *argv], stdin=slave,
+                stdout=slave, stderr=slave, env=env, start_new_session=True, close_fds=True)
         finally:
             os.close(slave)
         self.fd = master
@@ -125,6 +133,14 @@ class PtyTerminal:
                 time.sleep(0.01)
         self.pump(0)
         return self.process.returncode
+
+    def hang_up(self) -> None:
+        """Close the terminal's side, as a dropped SSH connection does: the kernel sends the
+        program SIGHUP, and its reads and writes on the terminal fail from then on."""
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+        self.closed = True
 
     def close(self) -> None:
         if self.process.poll() is None:

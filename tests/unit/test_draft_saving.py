@@ -166,7 +166,7 @@ def test_the_store_holds_the_newest_text_after_steady_saves(store, admin):
         subject="VPN drops", body="Since the update."))
     writer = DraftWriter(lambda d: store.write(lambda s: save_draft(
         s, actor=admin, number=d.number, kind=d.kind, body=d.body, minutes=d.minutes)))
-    words = "Checked the VPN logs and found nothing since Monday".split()
+    words = ["Checked", "the", "VPN", "logs", "and", "found", "nothing", "since", "Monday"]
     threads = []
     for count in range(1, len(words) + 1):
         if writer.put(text(ticket.number, " ".join(words[:count]))):

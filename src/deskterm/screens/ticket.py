@@ -334,11 +334,13 @@ class TicketScreen(TicketKnowledge, Screen):
         self.heartbeat_timer.stop()
         # Leaving the ticket (escape) or quitting (ctrl+q, a signal, a lost terminal): what
         # was typed since the last save is stored now.
-        quitting = not self.app.is_running
-        try:
-            self.store_drafts(wait=quitting)
-        except Exception as error:  # quitting, and the store is gone: say so after the exit
-            self.app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
+        if self.app.is_running:
+            self.save_draft()
+        else:
+            try:
+                self.store_drafts()
+            except Exception as error:  # quitting, and the store is gone: said after the exit
+                self.app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
         if self.app.is_running:
             self.app.run_worker(lambda: self._leave(self.number, last=True), thread=True,
                                 group="presence", exit_on_error=False)
@@ -399,30 +401,34 @@ class TicketScreen(TicketKnowledge, Screen):
         due = self._draft_timing.typed(now)
         if self._draft_timer is not None:
             self._draft_timer.stop()
-        self._draft_timer = self.set_timer(max(due - now, 0), self.save_draft)
+        self._draft_timer = self.set_timer(max(due - now, 0.01), self.save_draft)
 
     def save_draft(self) -> None:
-        """Hand what is in the composer to the draft writer, if it changed since last time
-        (the timer calls this a pause after the last keystroke, or at the maximum wait)."""
+        """Have what is in the composer stored, if it changed since last time (the timer
+        calls this a pause after the last keystroke, or at the maximum wait)."""
         if self._draft_timer is not None:
             self._draft_timer.stop()
             self._draft_timer = None
-        if not self._draft_timing.unsaved:
-            return
-        self._draft_timing.stored()
-        composer, editor, minutes = self._typing
-        text = DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value))
-        if self._drafts.put(text):
+        if self._hand_over():
             # The app's worker, not the screen's: it finishes when the screen is gone.
             self.app.run_worker(self._drafts.write_pending, thread=True, group="drafts",
                                 exit_on_error=False)
 
-    def store_drafts(self, *, wait: bool) -> None:
-        """Store what was typed and not stored yet; ``wait``: write it in this thread before
-        returning (the console is about to end: a worker might never run)."""
-        self.save_draft()
-        if wait:
-            self._drafts.flush()
+    def store_drafts(self) -> None:
+        """Store what was typed and not stored yet, in this thread, before returning: the
+        console is ending (a worker might never run). A signal handler calls this too, so it
+        touches no timer and starts no worker."""
+        self._hand_over()
+        self._drafts.flush()
+
+    def _hand_over(self) -> bool:
+        """Give the writer the text if it changed; True when a writer must be started."""
+        if not self._draft_timing.unsaved:
+            return False
+        self._draft_timing.stored()
+        composer, editor, minutes = self._typing
+        return self._drafts.put(
+            DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value)))
 
     def _write_draft(self, text: DraftText) -> None:
         self.desk.write(lambda s, actor: save_draft(
