@@ -55,9 +55,14 @@ def test_nothing_is_due_once_the_text_is_stored():
     assert not timer.unsaved and timer.due is None
 
 
-def test_a_pause_longer_than_the_maximum_wait_is_refused():
-    with pytest.raises(ValueError, match="at most its maximum wait"):
-        DraftTimer(pause=2.0, max_wait=1.0)
+def test_a_pause_longer_than_the_maximum_wait_leaves_the_maximum_wait_in_charge():
+    assert stored_at([0.0, 0.5, 1.0], DraftTimer(pause=60.0, max_wait=0.8)) == [0.8, 1.8]
+
+
+@pytest.mark.parametrize(("pause", "max_wait"), [(0, 1.0), (0.3, 0), (-1, 1.0)])
+def test_a_pause_or_maximum_wait_that_is_not_positive_is_refused(pause, max_wait):
+    with pytest.raises(ValueError, match="must be positive"):
+        DraftTimer(pause=pause, max_wait=max_wait)
 
 
 def text(number: int, body: str) -> DraftText:

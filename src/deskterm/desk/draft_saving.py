@@ -31,8 +31,8 @@ class DraftTimer:
     """When the editor's text is due to be stored (times in seconds of a monotonic clock)."""
 
     def __init__(self, *, pause: float = PAUSE, max_wait: float = MAX_WAIT) -> None:
-        if not 0 < pause <= max_wait:
-            raise ValueError("a draft's pause must be positive and at most its maximum wait")
+        if pause <= 0 or max_wait <= 0:
+            raise ValueError("a draft's pause and maximum wait must be positive")
         self.pause = pause
         self.max_wait = max_wait
         self._first: float | None = None

@@ -1,7 +1,9 @@
 """Drafts: what an agent is writing on a ticket, kept in the store as they type.
 
-A dropped SSH connection or a killed process loses at most the last debounce interval; opening
-the ticket again brings the text back. Sending the message discards the draft in the same
+The console stores the text while the agent types (``desk.draft_saving``: a pause after the last
+key, at the latest a maximum wait after the first one not stored), so a killed process loses at
+most the last second of typing, and a dropped SSH connection (SIGHUP) or SIGTERM nothing;
+opening the ticket again brings the text back. Sending the message discards the draft in the same
 transaction.
 """
 
