@@ -234,6 +234,21 @@ class DeskApp(App[None]):
             return True
         return False
 
+    async def action_quit(self) -> None:
+        """``ctrl+q``; on the article editor with unsaved changes it asks first (``ctrl+q``
+        again, or ``y``, quits). The ticket editor's text is stored as a draft on the way out."""
+        if getattr(self.screen, "holds_unsaved_work", False):
+            from deskterm.screens.dialogs import Confirm
+
+            def answer(quit_anyway: bool | None) -> None:
+                if quit_anyway:
+                    self.exit()
+
+            self.push_screen(Confirm("Quit? Your changes to the article are not saved.",
+                                     yes="Quit"), answer)
+            return
+        self.exit()
+
     def action_queue(self) -> None:
         if self._unsaved_work():
             return

@@ -1,6 +1,7 @@
-"""The ticket screen's draft: stored while the agent keeps typing, and whatever is left when
-they leave the ticket, move to the next one or quit. The timer is set long where a test shows
-another way of storing, so that only that way can have stored the text."""
+"""No lost work in the console: the ticket screen's draft is stored while the agent keeps
+typing, and whatever is left when they leave the ticket, move to the next one or quit (the
+timer is set long where a test shows another way of storing, so that only that way can have
+stored the text); the article editor asks before ctrl+q throws its changes away."""
 
 from __future__ import annotations
 
@@ -12,10 +13,13 @@ import pytest
 
 from deskterm.desk.draft_saving import DraftTimer
 from deskterm.desk.drafts import get_draft
+from deskterm.screens.dialogs import Confirm
+from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
 
 from .pilot import settle, type_text, until
+from .test_kb import open_kb
 from .test_ticket import SIZE, make_app, open_first
 
 
@@ -100,3 +104,21 @@ async def test_moving_to_the_next_ticket_stores_the_draft_of_the_one_left(desk_s
         await until(pilot, lambda: _draft(desk_store, first) is not None,
                     what="the draft in the store")
         assert _draft(desk_store, first).body == "Asked for the logs"
+
+
+async def test_ctrl_q_in_the_article_editor_with_changes_asks_before_quitting(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_kb(pilot)
+        await pilot.press("n")
+        await settle(pilot)
+        await type_text(pilot, "Half an article")
+        await pilot.press("ctrl+q")
+        await pilot.pause()
+        assert isinstance(app.screen, Confirm) and app.is_running
+        await pilot.press("n")
+        assert isinstance(app.screen, ArticleEditor)
+        assert app.screen.query_one("#kb-edit-title").value == "Half an article"
+        await pilot.press("ctrl+q", "y")
+        await pilot.pause()
+        assert not app.is_running
