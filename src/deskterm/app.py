@@ -47,9 +47,9 @@ ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
 when an SSH connection drops)."""
 
-EXIT_GRACE = 5
-"""Seconds an ending signal leaves the console to store the drafts, restore the terminal and
-exit; after that it ends at once (a terminal that hung up may block the output for good)."""
+HANG_UP_GRACE = 10
+"""Seconds SIGHUP leaves the console to store the drafts and exit; after that it ends at once
+(the output to a terminal that hung up may block for good)."""
 
 
 class StartRefused(Exception):
@@ -198,12 +198,13 @@ class DeskApp(App[None]):
 
         This runs inside the signal handler, between two steps of the main thread: it only
         reads the editors and writes to the store, and leaves the exit to the event loop."""
+        code = 128 + signum
+        if signum == signal.SIGHUP:
+            signal.signal(signal.SIGALRM, lambda *_: os._exit(code))
+            signal.alarm(HANG_UP_GRACE)
         if self._ending:
             return
         self._ending = True
-        code = 128 + signum
-        signal.signal(signal.SIGALRM, lambda *_: os._exit(code))
-        signal.alarm(EXIT_GRACE)
         for screen in reversed(self.screen_stack):
             store = getattr(screen, "store_drafts", None)
             if store is None:

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 PAUSE = 0.3
 """Seconds after the last keystroke when the text is stored."""
 
-MAX_WAIT = 0.8
+MAX_WAIT = 0.6
 """Seconds after the first keystroke not stored yet when the text is stored at the latest,
 even while the typing goes on."""
 
