@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import functools
-import time
 
 import pytest
 
@@ -46,7 +45,6 @@ async def test_typing_that_never_pauses_is_stored_while_it_goes_on(desk_store,
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first(pilot)
         await pilot.press("n")
-        started = time.monotonic()
         stored = None
         for index in range(30):
             await type_text(pilot, f"word{index:02d} ")
@@ -54,8 +52,9 @@ async def test_typing_that_never_pauses_is_stored_while_it_goes_on(desk_store,
             stored = _draft(desk_store, screen.number)
             if stored is not None:
                 break
+        # the pause is 10 minutes: only the maximum wait can have stored it
         assert stored is not None, "nothing stored while typing"
-        assert stored.body.startswith("word00 ") and time.monotonic() - started < 3
+        assert stored.body.startswith("word00 ")
         await settle(pilot)
 
 
