@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,17 @@ from typing import Any
 from deskterm import paths
 
 ENV_PREFIX = "DESKTERM_"
+
+SETTINGS = ("database_url", "keymap")
+"""The keys config.toml may hold (the fields of :class:`Settings`); any other is refused: a typo of
+``database_url`` would otherwise open the private default desk without a word."""
+
+ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_CONFIG_DIR",
+                 "DESKTERM_DATA_DIR")
+"""Every ``DESKTERM_*`` variable deskterm reads (add a new one here, or it is refused)."""
+
+ENV_RESERVED = "DESKTERM_TEST_"
+"""Variables of deskterm's own test suite (``DESKTERM_TEST_PG``): never read by deskterm."""
 
 
 class ConfigError(Exception):
@@ -68,11 +80,45 @@ def _keymap(value: Any, where: str) -> dict[str, str]:
     return dict(value)
 
 
+def _shown(name: str) -> str:
+    # A key or a variable name is the user's text: only printable characters reach a message.
+    return "".join(ch for ch in name if ch.isprintable())[:60]
+
+
+def _did_you_mean(name: str, known: tuple[str, ...]) -> str:
+    import difflib  # only when there is a mistake to name: the console's start stays lean
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def check_keys(values: dict[str, Any], where: str) -> None:
+    """Refuse a key of the config file that is not a setting, naming it and the known ones."""
+    for key in values:
+        if key not in SETTINGS:
+            raise ConfigError(f"{where}: unknown setting '{_shown(key)}'"
+                              f"{_did_you_mean(key, SETTINGS)}; the settings are "
+                              f"{', '.join(SETTINGS)}")
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a ``DESKTERM_*`` variable deskterm does not read (a typo would be ignored)."""
+    for name in sorted(environ):
+        if (name.startswith(ENV_PREFIX) and name not in ENV_VARIABLES
+                and not name.startswith(ENV_RESERVED)):
+            raise ConfigError(f"${_shown(name)}: unknown deskterm variable"
+                              f"{_did_you_mean(name, ENV_VARIABLES)}; deskterm reads "
+                              f"{', '.join(ENV_VARIABLES)}")
+
+
 def load_settings() -> Settings:
-    """Read settings; a bad config file (or variable) raises ConfigError naming it."""
+    """Read settings; a bad config file (or variable), an unknown key or an unknown
+    ``DESKTERM_*`` variable raises ConfigError naming it."""
+    check_environment(os.environ)
     path = paths.config_file()
     values = _read_file(path)
     where = str(path)
+    check_keys(values, where)
     url = _database_url(values.get("database_url"), where)
     keymap = _keymap(values.get("keymap"), where)
     env_url = os.environ.get(f"{ENV_PREFIX}DATABASE_URL")
