@@ -133,8 +133,8 @@ class Store:
             raise StoreUnavailable(f"cannot open {self.display_url}: {exc.strerror}") from None
         if mode is None:
             if not create:
-                raise SchemaNotReady(f"{self.display_url} has no deskterm desk yet (there is no "
-                                     "such file): run `deskterm init` to create one")
+                raise SchemaNotReady(f"{self.display_url} has no deskterm desk yet: run "
+                                     "`deskterm init` to create one (there is no such file)")
             try:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
