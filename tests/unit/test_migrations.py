@@ -426,6 +426,18 @@ def test_cli_init_on_a_device_a_directory_or_an_unwritable_path_is_one_line(cli,
     assert says in line
 
 
+@sqlite_only
+@pytest.mark.parametrize("command", [("init",), ("ticket", "list")])
+def test_a_file_that_is_not_a_database_is_one_line_and_left_alone(cli, tmp_path, command):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a desk\n")
+
+    line = _one_line_refusal(cli(*command, db=f"sqlite:///{notes}"))
+
+    assert line.endswith("notes.txt: file is not a database")
+    assert notes.read_text() == "my notes, not a desk\n"
+
+
 def test_a_migration_that_cannot_write_is_one_line_naming_the_reason(tmp_path):
     path = tmp_path / "desk.sqlite3"
     sqlite3.connect(path).close()

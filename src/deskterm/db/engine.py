@@ -10,6 +10,7 @@ or the domain reports a :class:`WriteConflict`.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
 import stat
@@ -139,6 +140,9 @@ class Store:
                 path.parent.mkdir(parents=True, exist_ok=True)
             except OSError as exc:
                 raise StoreUnavailable(f"cannot create {path.parent}: {exc.strerror}") from None
+            if not os.access(path.parent, os.W_OK | os.X_OK):
+                raise StoreUnavailable(f"cannot create {self.display_url}: {path.parent} is not "
+                                       "writable")
             return
         if stat.S_ISDIR(mode):
             raise StoreUnavailable(f"cannot open {self.display_url}: it is a directory, not a "

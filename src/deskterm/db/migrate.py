@@ -7,7 +7,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError, OperationalError
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
@@ -125,8 +125,8 @@ def schema_state(store: Store) -> SchemaState:
                 current = None if current is None else _printable(str(current))
             if current is None and DESK_TABLE in tables:
                 current = UNSTAMPED
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0]
+    except DBAPIError as exc:  # unreachable, refused, not a database file ...
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         raise StoreUnavailable(f"cannot open {store.display_url}: {reason}") from None
     except Exception as exc:
         if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
