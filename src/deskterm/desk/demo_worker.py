@@ -66,8 +66,8 @@ class SideHelper:
         try:
             from deskterm.desk import demo  # the chunk size shapes the rows: the helper's is ours
 
-            pickle.dump((start, tickets, seed, now, store.is_sqlite, demo.CHUNK, path,
-                         statements, SIDE_TABLES), self.process.stdin,
+            pickle.dump((os.getpid(), start, tickets, seed, now, store.is_sqlite, demo.CHUNK,
+                         path, statements, SIDE_TABLES), self.process.stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.close()
         except BrokenPipeError:
@@ -91,11 +91,20 @@ def _main() -> None:
     from deskterm.desk import demo
     from deskterm.desk.demo import DemoGenerator
 
-    start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = pickle.load(
-        sys.stdin.buffer)
+    seed_process, start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = (
+        pickle.load(sys.stdin.buffer))
+
+    def stop_if_orphaned() -> None:
+        # The seed was killed (kill -9 never reaches this process): stop, rather than spend
+        # minutes of a core making rows no one will load. The next start removes the file.
+        if os.getppid() != seed_process:
+            sys.exit(3)
+
+    stop_if_orphaned()
     generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
     writer = bulk.SideWriter(path, statements, tables)
     for table, rows in generator.batches():
+        stop_if_orphaned()
         writer.add(table, rows)
     writer.finish()
 
