@@ -1,7 +1,8 @@
 """Settings: the database URL and the keymap, from ``DESKTERM_*`` variables and config.toml.
 
 Precedence, highest first: ``--db``, ``DESKTERM_DATABASE_URL``, ``config.toml``, the default SQLite
-file in the user data directory. Read with the standard library only: the console reads its
+file in the user data directory. A key of config.toml or a ``DESKTERM_*`` variable that deskterm
+does not know is refused, naming it. Read with the standard library only: the console reads its
 settings before anything else, and every import made before its first paint is waited for.
 """
 

@@ -3,7 +3,8 @@
 A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb_files` and the README).
 ``kb import DIR`` reads every ``*.md`` under DIR, checks them all, and saves them in one
 transaction: a bad file is reported with its path and line and nothing is saved, unless
-``--skip-invalid`` (then the bad ones are reported and the rest saved).
+``--skip-invalid`` (then the bad ones are reported and the rest saved). ``kb export DIR`` writes
+every article or none (:func:`deskterm.desk.kb_files.write_articles`).
 """
 
 from __future__ import annotations

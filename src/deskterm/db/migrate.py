@@ -7,7 +7,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
@@ -199,9 +199,10 @@ def upgrade(store: Store, revision: str = "head") -> SchemaState:
         with store.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
-    except OperationalError as exc:
-        # A read-only file or directory, a full disk, a device that is not a file.
-        reason = str(exc.orig).strip().splitlines()[0]
+    except DBAPIError as exc:
+        # A read-only file or folder, a full disk, a user without CREATE rights, another init
+        # that got there first.
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         raise StoreUnavailable(f"cannot write to {store.display_url}: {reason}") from None
     return schema_state(store)
 
