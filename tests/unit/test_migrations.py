@@ -414,6 +414,19 @@ def test_cli_init_makes_the_missing_folders_and_the_file(cli, tmp_path):
 
 
 @sqlite_only
+def test_a_path_starting_with_a_tilde_is_in_the_home_folder(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+
+    made = cli("init", db="sqlite:///~/desks/desk.sqlite3")
+    listed = cli("ticket", "list", db="sqlite:///~/desks/desk.sqlite3")
+
+    assert made.exit_code == listed.exit_code == 0, made.stderr + listed.stderr
+    assert (tmp_path / "home" / "desks" / "desk.sqlite3").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+@sqlite_only
 @pytest.mark.parametrize(("where", "says"), [
     ("/dev/null", "not a regular file"),
     ("{tmp}", "is a directory"),

@@ -114,7 +114,10 @@ class Store:
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
-                self._check_sqlite_file(Path(database).expanduser(), create=create)
+                if database.startswith("~"):  # SQLite would look for a folder named "~"
+                    database = str(Path(database).expanduser())
+                    self.url = self.url.set(database=database)
+                self._check_sqlite_file(Path(database), create=create)
             self.engine = create_engine(
                 self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )
