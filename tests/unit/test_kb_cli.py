@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import resource
@@ -306,3 +307,23 @@ def test_an_export_that_fails_half_way_leaves_the_folder_as_it_was(desk, store, 
                                     "too large)")
     assert sorted(os.listdir(out)) == ["a-small.md"]
     assert (out / "a-small.md").read_text() == "my own notes\n"
+
+
+def test_an_export_removes_what_a_killed_export_left_and_refuses_to_run_beside_another(
+        desk, store, tmp_path):
+    desk("kb", "import", str(_write(tmp_path / "in", {"vpn-reset.md": VPN})))
+    out = _write(tmp_path / "out", {".deskterm-export-0a1b2c-1.tmp": "half an article"})
+    folder = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # another export, running
+        busy = desk("kb", "export", str(out))
+    finally:
+        os.close(folder)
+
+    done = desk("kb", "export", str(out))
+
+    assert busy.exit_code == 1
+    assert busy.stderr == (f"deskterm: {out}: another export is writing there; try again when "
+                           "it is done\n")
+    assert done.exit_code == 0, done.stderr
+    assert sorted(os.listdir(out)) == ["vpn-reset.md"]

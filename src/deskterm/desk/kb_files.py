@@ -36,6 +36,11 @@ from pathlib import Path
 
 import yaml
 
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, and no sweep of a killed export's temporary files
+    fcntl = None
+
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.kb import ArticleFields, check_fields
 from deskterm.desk.safe_text import clean_line
@@ -44,6 +49,9 @@ KEYS = ("title", "slug", "category", "tags", "status", "visibility")
 FENCE = "---"
 MAX_FILE_NAME = 255
 """Bytes in a file name: the limit of ext4, XFS, Btrfs, ZFS and APFS."""
+
+_TEMP_PREFIX = ".deskterm-export-"
+_TEMP_SUFFIX = ".tmp"
 
 # A new file, never an existing one and never through a link (the name is ours and random).
 _NEW_FILE = (os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
@@ -226,6 +234,23 @@ def _written(folder: Path, name: str, exc: OSError) -> InvalidInput:
     return InvalidInput(f"{_shown(folder / name)}: cannot be written ({exc.strerror or exc})")
 
 
+def _take_folder(folder: Path, directory: int) -> None:
+    """Lock the folder against another export (``flock`` on it, let go of when the descriptor
+    is closed, however this process ends); then temporary files found there are those of an
+    export that was killed, and are removed."""
+    if fcntl is None:
+        return
+    try:
+        fcntl.flock(directory, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        raise InvalidInput(f"{_shown(folder)}: another export is writing there; try again when "
+                           "it is done") from None
+    for name in os.listdir(directory):
+        if name.startswith(_TEMP_PREFIX) and name.endswith(_TEMP_SUFFIX):
+            with contextlib.suppress(OSError):
+                os.unlink(name, dir_fd=directory)  # a link is removed, never followed
+
+
 def write_articles(folder: Path, articles: Sequence[ArticleFields],
                    progress: Callable[[int], None] | None = None) -> None:
     """Write each article to ``folder`` as :func:`file_name`, all or nothing.
@@ -236,7 +261,9 @@ def write_articles(folder: Path, articles: Sequence[ArticleFields],
     the folder as it was. A rename replaces whatever has the name, a symbolic link included,
     and never writes through it: a planted ``vpn.md -> ~/.bashrc`` becomes a plain file and
     ``~/.bashrc`` is not touched. The folder is opened once and every name is taken relative
-    to it, so swapping the folder for a link midway changes nothing.
+    to it, so swapping the folder for a link midway changes nothing. Two exports into one
+    folder do not mix: the second is refused while the first runs, and removes what a killed
+    one left.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -245,6 +272,7 @@ def write_articles(folder: Path, articles: Sequence[ArticleFields],
         raise InvalidInput(f"{_shown(folder)}: cannot be created ({exc.strerror or exc})"
                            ) from None
     try:
+        _take_folder(folder, directory)
         names = [file_name(fields) for fields in articles]
         for name in names:
             try:
@@ -257,7 +285,7 @@ def write_articles(folder: Path, articles: Sequence[ArticleFields],
         temporary: list[str] = []
         try:
             for done, (name, fields) in enumerate(zip(names, articles, strict=True), start=1):
-                temp = f".deskterm-export-{token}-{done}.tmp"
+                temp = f"{_TEMP_PREFIX}{token}-{done}{_TEMP_SUFFIX}"
                 try:
                     fd = os.open(temp, _NEW_FILE, 0o666, dir_fd=directory)
                     temporary.append(temp)
