@@ -112,6 +112,20 @@ def check_environment(environ: Mapping[str, str]) -> None:
                               f"{', '.join(ENV_VARIABLES)}")
 
 
+def _unique(where: str):
+    """A JSON object hook refusing a key given twice (json keeps the last one silently)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in items:
+            if key in found:
+                raise ConfigError(f"{where}: keymap: '{_shown(key)}' is given twice")
+            found[key] = value
+        return found
+
+    return pairs
+
+
 def load_settings() -> Settings:
     """Read settings; a bad config file (or variable), an unknown key or an unknown
     ``DESKTERM_*`` variable raises ConfigError naming it."""
@@ -129,7 +143,8 @@ def load_settings() -> Settings:
     if env_keymap:
         variable = f"${ENV_PREFIX}KEYMAP"
         try:
-            keymap = _keymap(json.loads(env_keymap), variable)
+            keymap = _keymap(json.loads(env_keymap, object_pairs_hook=_unique(variable)),
+                             variable)
         except json.JSONDecodeError:
             raise ConfigError(f"{variable}: keymap: not valid JSON") from None
     return Settings(database_url=url, keymap=keymap)

@@ -149,3 +149,21 @@ def test_the_console_refuses_an_unknown_key_before_it_opens(monkeypatch, capsys)
 
     assert launch.open_console(db=None, act_as=None) == 1
     assert "unknown setting 'databse_url'" in capsys.readouterr().err
+
+
+def test_a_binding_given_twice_in_the_keymap_variable_is_one_line(cli, monkeypatch):
+    monkeypatch.setenv("DESKTERM_KEYMAP", '{"queue.take": "ctrl+t", "queue.take": "t"}')
+
+    result = cli("ticket", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr == "deskterm: $DESKTERM_KEYMAP: keymap: 'queue.take' is given twice\n"
+
+
+def test_a_setting_given_twice_in_the_config_file_is_refused_by_toml_itself(cli):
+    _write_config('database_url = "sqlite:////tmp/a.sqlite3"\ndatabase_url = "sqlite:////b"\n')
+
+    result = cli("ticket", "list", db=None)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {paths.config_file()}: not valid TOML")
