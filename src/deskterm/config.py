@@ -1,7 +1,8 @@
 """Settings: the database URL and the keymap, from ``DESKTERM_*`` variables and config.toml.
 
 Precedence, highest first: ``--db``, ``DESKTERM_DATABASE_URL``, ``config.toml``, the default SQLite
-file in the user data directory. Read with the standard library only: the console reads its
+file in the user data directory. A key of config.toml or a ``DESKTERM_*`` variable that deskterm
+does not know is refused, naming it. Read with the standard library only: the console reads its
 settings before anything else, and every import made before its first paint is waited for.
 """
 
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,17 @@ from typing import Any
 from deskterm import paths
 
 ENV_PREFIX = "DESKTERM_"
+
+SETTINGS = ("database_url", "keymap")
+"""The keys config.toml may hold (the fields of :class:`Settings`); any other is refused: a typo of
+``database_url`` would otherwise open the private default desk without a word."""
+
+ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_CONFIG_DIR",
+                 "DESKTERM_DATA_DIR")
+"""Every ``DESKTERM_*`` variable deskterm reads (add a new one here, or it is refused)."""
+
+ENV_RESERVED = "DESKTERM_TEST_"
+"""Variables of deskterm's own test suite (``DESKTERM_TEST_PG``): never read by deskterm."""
 
 
 class ConfigError(Exception):
@@ -68,11 +81,59 @@ def _keymap(value: Any, where: str) -> dict[str, str]:
     return dict(value)
 
 
+def _shown(name: str) -> str:
+    # A key or a variable name is the user's text: only printable characters reach a message.
+    return "".join(ch for ch in name if ch.isprintable())[:60]
+
+
+def _did_you_mean(name: str, known: tuple[str, ...]) -> str:
+    import difflib  # only when there is a mistake to name: the console's start stays lean
+
+    close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
+    return f" (did you mean {close[0]}?)" if close else ""
+
+
+def check_keys(values: dict[str, Any], where: str) -> None:
+    """Refuse a key of the config file that is not a setting, naming it and the known ones."""
+    for key in values:
+        if key not in SETTINGS:
+            raise ConfigError(f"{where}: unknown setting '{_shown(key)}'"
+                              f"{_did_you_mean(key, SETTINGS)}; the settings are "
+                              f"{', '.join(SETTINGS)}")
+
+
+def check_environment(environ: Mapping[str, str]) -> None:
+    """Refuse a ``DESKTERM_*`` variable deskterm does not read (a typo would be ignored)."""
+    for name in sorted(environ):
+        if (name.startswith(ENV_PREFIX) and name not in ENV_VARIABLES
+                and not name.startswith(ENV_RESERVED)):
+            raise ConfigError(f"${_shown(name)}: unknown deskterm variable"
+                              f"{_did_you_mean(name, ENV_VARIABLES)}; deskterm reads "
+                              f"{', '.join(ENV_VARIABLES)}")
+
+
+def _unique(where: str):
+    """A JSON object hook refusing a key given twice (json keeps the last one silently)."""
+
+    def pairs(items: list[tuple[str, Any]]) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+        for key, value in items:
+            if key in found:
+                raise ConfigError(f"{where}: keymap: '{_shown(key)}' is given twice")
+            found[key] = value
+        return found
+
+    return pairs
+
+
 def load_settings() -> Settings:
-    """Read settings; a bad config file (or variable) raises ConfigError naming it."""
+    """Read settings; a bad config file (or variable), an unknown key or an unknown
+    ``DESKTERM_*`` variable raises ConfigError naming it."""
+    check_environment(os.environ)
     path = paths.config_file()
     values = _read_file(path)
     where = str(path)
+    check_keys(values, where)
     url = _database_url(values.get("database_url"), where)
     keymap = _keymap(values.get("keymap"), where)
     env_url = os.environ.get(f"{ENV_PREFIX}DATABASE_URL")
@@ -82,7 +143,8 @@ def load_settings() -> Settings:
     if env_keymap:
         variable = f"${ENV_PREFIX}KEYMAP"
         try:
-            keymap = _keymap(json.loads(env_keymap), variable)
+            keymap = _keymap(json.loads(env_keymap, object_pairs_hook=_unique(variable)),
+                             variable)
         except json.JSONDecodeError:
             raise ConfigError(f"{variable}: keymap: not valid JSON") from None
     return Settings(database_url=url, keymap=keymap)

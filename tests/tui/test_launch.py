@@ -103,3 +103,4 @@ def test_a_desk_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path, extra, sa
     assert code == 1
     assert says in text
     assert "Traceback" not in text
+    assert extra or not (tmp_path / "desk.sqlite3").exists()  # a mistyped path makes no desk

@@ -87,3 +87,83 @@ def test_a_database_url_that_is_not_a_string_is_one_line_naming_the_file(cli):
     result = cli("ticket", "list", db=None)
     assert result.exit_code == 1
     assert result.stderr.startswith(f"deskterm: {paths.config_file()}: database_url: must be")
+
+
+def test_an_unknown_key_in_the_config_file_is_one_line_naming_it_and_the_known_ones(cli):
+    _write_config('databse_url = "postgresql://desk@db/desk"\n')
+
+    result = cli("ticket", "list", db=None)
+
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    assert result.stderr == (
+        f"deskterm: {paths.config_file()}: unknown setting 'databse_url' (did you mean "
+        "database_url?); the settings are database_url, keymap\n")
+
+
+def test_a_mistyped_database_url_never_opens_the_default_desk(cli):
+    _write_config('database-url = "postgresql://desk@db/desk"\n')
+
+    result = cli("init", db=None)
+
+    assert result.exit_code == 1
+    assert "unknown setting 'database-url'" in result.stderr
+    assert not paths.default_database_path().exists()
+
+
+def test_an_unknown_deskterm_variable_is_one_line_naming_it_and_the_known_ones(cli, monkeypatch):
+    monkeypatch.setenv("DESKTERM_DATABASE_ULR", "postgresql://desk@db/desk")
+
+    result = cli("ticket", "list", db=None)
+
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "deskterm: $DESKTERM_DATABASE_ULR: unknown deskterm variable (did you mean "
+        "DESKTERM_DATABASE_URL?); deskterm reads DESKTERM_DATABASE_URL, DESKTERM_KEYMAP, "
+        "DESKTERM_CONFIG_DIR, DESKTERM_DATA_DIR\n")
+
+
+def test_the_variables_deskterm_and_its_tests_use_are_accepted(monkeypatch):
+    for name in ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_CONFIG_DIR",
+                 "DESKTERM_DATA_DIR", "DESKTERM_TEST_PG"):
+        monkeypatch.setenv(name, os.environ.get(name, "{}"))
+    monkeypatch.setenv("DESKTERM_DATABASE_URL", "sqlite:////tmp/x.sqlite3")
+
+    assert load_settings().database_url == "sqlite:////tmp/x.sqlite3"
+
+
+def test_an_unknown_key_is_shown_without_its_control_characters(cli):
+    _write_config('"\\u001b]52;c;aGk=\\u0007x" = 1\n')
+
+    result = cli("ticket", "list", db=None)
+
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert "unknown setting ']52;c;aGk=x'" in result.stderr
+
+
+def test_the_console_refuses_an_unknown_key_before_it_opens(monkeypatch, capsys):
+    from deskterm import launch
+
+    _write_config('databse_url = "postgresql://desk@db/desk"\n')
+
+    assert launch.open_console(db=None, act_as=None) == 1
+    assert "unknown setting 'databse_url'" in capsys.readouterr().err
+
+
+def test_a_binding_given_twice_in_the_keymap_variable_is_one_line(cli, monkeypatch):
+    monkeypatch.setenv("DESKTERM_KEYMAP", '{"queue.take": "ctrl+t", "queue.take": "t"}')
+
+    result = cli("ticket", "list")
+
+    assert result.exit_code == 1
+    assert result.stderr == "deskterm: $DESKTERM_KEYMAP: keymap: 'queue.take' is given twice\n"
+
+
+def test_a_setting_given_twice_in_the_config_file_is_refused_by_toml_itself(cli):
+    _write_config('database_url = "sqlite:////tmp/a.sqlite3"\ndatabase_url = "sqlite:////b"\n')
+
+    result = cli("ticket", "list", db=None)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {paths.config_file()}: not valid TOML")

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import fcntl
 import json
+import os
+import resource
+import signal
 from pathlib import Path
 
 import pytest
@@ -115,6 +119,10 @@ BAD = {
     "notitle.md": ("---\nstatus: draft\n---\n", "notitle.md, line 1: no title"),
     "Bad Name.md": ("---\ntitle: x\n---\n", "Bad Name.md, line 1: the file name gives"),
     "category.md": ("---\ntitle: x\ncategory: A//B\n---\n", "category.md, line 3: category:"),
+    "twice.md": ("---\ntitle: x\nstatus: draft\ntitle: y\n---\n",
+                 "twice.md, line 4: not valid YAML front matter: duplicate key 'title'"),
+    "nested.md": ("---\ntitle: x\ntags: {a: 1, a: 2}\n---\n",
+                  "nested.md, line 3: not valid YAML front matter: duplicate key 'a'"),
 }
 
 
@@ -207,3 +215,115 @@ def test_show_prints_no_escape_sequences(desk, store, admin):
                                             body="a\x1b[2Jb", slug="evil"))
     shown = desk("kb", "show", "evil")
     assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
+
+
+# --- export: long slugs, all or nothing, never through a link ------------------------------------
+
+LONG_SLUG = "打印机" * 40  # 120 characters, 360 bytes: too long for a file name
+
+
+def _long_slug_article(store, admin):
+    store.write(lambda s: kb.create_article(s, actor=admin, title="打印机无法连接", slug=LONG_SLUG,
+                                            body="请检查网络设置。", status="published"))
+
+
+def test_a_slug_too_long_for_a_file_name_is_cut_with_a_hash_and_round_trips(desk, store, admin,
+                                                                           tmp_path):
+    _long_slug_article(store, admin)
+
+    first = desk("kb", "export", str(tmp_path / "out1"))
+    again = desk("kb", "import", str(tmp_path / "out1"))
+    second = desk("kb", "export", str(tmp_path / "out2"))
+
+    assert first.exit_code == again.exit_code == second.exit_code == 0, first.stderr
+    [name] = _tree(tmp_path / "out1")
+    assert len(name.encode()) <= 255
+    assert name.startswith("打印机") and name != f"{LONG_SLUG}.md"
+    assert "0 created, 0 updated, 1 unchanged" in again.stdout
+    assert _tree(tmp_path / "out1") == _tree(tmp_path / "out2")
+    assert f"slug: {LONG_SLUG}\n" in _tree(tmp_path / "out1")[name].decode()
+
+
+def test_export_replaces_a_planted_link_and_never_writes_through_it(desk, store, admin,
+                                                                   tmp_path):
+    _write(tmp_path / "in", {"vpn-reset.md": VPN})
+    desk("kb", "import", str(tmp_path / "in"))
+    bashrc = tmp_path / "home" / ".bashrc"
+    bashrc.parent.mkdir()
+    bashrc.write_text("export PATH=/usr/bin\n")
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "vpn-reset.md").symlink_to(bashrc)
+
+    result = desk("kb", "export", str(out))
+
+    assert result.exit_code == 0, result.stderr
+    assert bashrc.read_text() == "export PATH=/usr/bin\n"
+    assert not (out / "vpn-reset.md").is_symlink()
+    assert (out / "vpn-reset.md").read_text(encoding="utf-8").startswith("---\ntitle: \"Reset")
+    assert sorted(os.listdir(out)) == ["vpn-reset.md"]
+
+
+def test_export_onto_a_directory_of_an_articles_name_writes_nothing(desk, store, tmp_path):
+    desk("kb", "import", str(_write(tmp_path / "in", {"vpn-reset.md": VPN,
+                                                      "printer-jams.md": PRINTER})))
+    out = _write(tmp_path / "out", {"vpn-reset.md": "my own notes\n"})
+    (out / "printer-jams.md").mkdir()
+
+    result = desk("kb", "export", str(out))
+
+    assert result.exit_code == 1
+    assert result.stderr == (f"deskterm: {out / 'printer-jams.md'}: is a directory; nothing "
+                             "was exported\n")
+    assert sorted(os.listdir(out)) == ["printer-jams.md", "vpn-reset.md"]
+    assert (out / "vpn-reset.md").read_text() == "my own notes\n"
+
+
+@pytest.fixture
+def file_size_limit():
+    """Files this process writes may grow to ``limit(n)`` bytes (a full disk, for one test)."""
+    before_signal = signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+    before = resource.getrlimit(resource.RLIMIT_FSIZE)
+    yield lambda n: resource.setrlimit(resource.RLIMIT_FSIZE, (n, before[1]))
+    resource.setrlimit(resource.RLIMIT_FSIZE, before)
+    signal.signal(signal.SIGXFSZ, before_signal)
+
+
+def test_an_export_that_fails_half_way_leaves_the_folder_as_it_was(desk, store, tmp_path,
+                                                                   file_size_limit):
+    big = PRINTER.replace("Open the tray", "Open the tray. " * 2000)
+    desk("kb", "import", str(_write(tmp_path / "in", {"a-small.md": VPN.replace(
+        "title: ", "slug: a-small\ntitle: "), "z-big.md": big})))
+    out = _write(tmp_path / "out", {"a-small.md": "my own notes\n"})
+
+    file_size_limit(4_000)  # the small article fits, the big one does not
+    try:
+        result = desk("kb", "export", str(out))
+    finally:
+        file_size_limit(resource.RLIM_INFINITY)
+
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: {out / 'z-big.md'}: cannot be written (File "
+                                    "too large)")
+    assert sorted(os.listdir(out)) == ["a-small.md"]
+    assert (out / "a-small.md").read_text() == "my own notes\n"
+
+
+def test_an_export_removes_what_a_killed_export_left_and_refuses_to_run_beside_another(
+        desk, store, tmp_path):
+    desk("kb", "import", str(_write(tmp_path / "in", {"vpn-reset.md": VPN})))
+    out = _write(tmp_path / "out", {".deskterm-export-0a1b2c-1.tmp": "half an article"})
+    folder = os.open(out, os.O_RDONLY)
+    try:
+        fcntl.flock(folder, fcntl.LOCK_EX)  # another export, running
+        busy = desk("kb", "export", str(out))
+    finally:
+        os.close(folder)
+
+    done = desk("kb", "export", str(out))
+
+    assert busy.exit_code == 1
+    assert busy.stderr == (f"deskterm: {out}: another export is writing there; try again when "
+                           "it is done\n")
+    assert done.exit_code == 0, done.stderr
+    assert sorted(os.listdir(out)) == ["vpn-reset.md"]

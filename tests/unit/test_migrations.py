@@ -8,6 +8,8 @@ one whose ``alembic_version`` holds a revision id this deskterm does not know.
 from __future__ import annotations
 
 import json
+import sqlite3
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -18,7 +20,7 @@ from sqlmodel import SQLModel, select
 import deskterm.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.db.errors import SchemaNotReady
+from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
@@ -251,8 +253,16 @@ def test_cli_db_current_reports_a_migrated_store_up_to_date(cli):
     assert state["status"] == "up to date"
 
 
+def _empty_url(stores) -> str:
+    """An empty database (on SQLite an existing, empty file: a missing one is no desk at all)."""
+    url = stores.url(migrated=False)
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).touch()
+    return url
+
+
 def test_cli_db_current_reports_an_empty_store_empty(cli, stores):
-    result = cli("db", "current", "--json", db=stores.url(migrated=False))
+    result = cli("db", "current", "--json", db=_empty_url(stores))
 
     assert result.exit_code == 0, result.stderr
     state = json.loads(result.stdout)
@@ -275,6 +285,223 @@ def test_cli_db_upgrade_on_an_empty_store_is_one_line_naming_deskterm_init(cli, 
     assert "`deskterm init`" in result.stderr
     assert result.exit_code == 1
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def _one_line_refusal(result) -> str:
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.exit_code == 1
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    return lines[0]
+
+
+@pytest.fixture
+def newer_url(stores) -> str:
+    """A desk whose schema revision comes from a newer deskterm."""
+    url = stores.url()
+    store = Store(url)
+    _set_revision(store, "0099")
+    store.dispose()
+    return url
+
+
+@pytest.fixture
+def unstamped_url(stores) -> str:
+    """deskterm's tables without an alembic_version row: not made by ``deskterm init``."""
+    url = stores.url()
+    store = Store(url)
+    with store.engine.begin() as connection:
+        connection.execute(text("DROP TABLE alembic_version"))
+    store.dispose()
+    return url
+
+
+def _revision(url: str) -> str | None:
+    store = Store(url, create=False)
+    try:
+        return migrate.schema_state(store).current
+    finally:
+        store.dispose()
+
+
+def test_cli_init_on_a_newer_desk_says_to_upgrade_deskterm_not_the_desk(cli, newer_url):
+    line = _one_line_refusal(cli("init", db=newer_url))
+
+    assert "schema 0099" in line
+    assert "upgrade deskterm" in line
+    assert "db upgrade" not in line
+
+
+def test_cli_db_current_calls_a_newer_desk_newer_not_needs_upgrade(cli, newer_url):
+    as_json = cli("db", "current", "--json", db=newer_url)
+    plain = cli("db", "current", db=newer_url)
+
+    assert as_json.exit_code == plain.exit_code == 0, as_json.stderr
+    assert json.loads(as_json.stdout)["status"] == "newer"
+    assert "needs upgrade" not in plain.stdout
+    assert "made by a newer deskterm" in plain.stdout
+
+
+def test_cli_db_current_says_a_desk_behind_needs_db_upgrade(cli, stores):
+    url = _empty_url(stores)
+    store = Store(url)
+    migrate.upgrade(store, "0001")
+    store.dispose()
+
+    result = cli("db", "current", db=url)
+
+    assert result.exit_code == 0, result.stderr
+    assert "needs upgrade, run `deskterm db upgrade`" in result.stdout
+
+
+def test_cli_db_upgrade_on_a_newer_desk_is_one_line_and_changes_nothing(cli, newer_url):
+    line = _one_line_refusal(cli("db", "upgrade", db=newer_url))
+
+    assert "newer version" in line and "upgrade deskterm" in line
+    assert _revision(newer_url) == "0099"
+
+
+def test_cli_db_upgrade_on_an_unstamped_desk_is_one_line_and_changes_nothing(cli, unstamped_url):
+    line = _one_line_refusal(cli("db", "upgrade", db=unstamped_url))
+
+    assert "no schema revision" in line
+    store = Store(unstamped_url, create=False)
+    assert "alembic_version" not in _tables(store)
+    store.dispose()
+
+
+def test_cli_init_on_an_unstamped_desk_is_one_line(cli, unstamped_url):
+    assert "no schema revision" in _one_line_refusal(cli("init", db=unstamped_url))
+
+
+# --- SQLite files: only init and demo make one; never a directory or a device ----------------
+
+
+sqlite_only = pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
+
+
+@sqlite_only
+@pytest.mark.parametrize("command", [("ticket", "list"), ("db", "current"), ("db", "upgrade"),
+                                     ("kb", "list"), ("agent", "list")])
+def test_a_read_command_on_a_mistyped_path_creates_no_folder_and_no_file(cli, tmp_path,
+                                                                            command):
+    missing = tmp_path / "typo" / "desk.sqlite3"
+
+    line = _one_line_refusal(cli(*command, db=f"sqlite:///{missing}"))
+
+    assert "has no deskterm desk yet" in line and "run `deskterm init`" in line
+    assert not (tmp_path / "typo").exists()
+
+
+def test_the_console_opens_no_desk_on_a_mistyped_path(tmp_path):
+    from deskterm.desk.service import Desk
+
+    missing = tmp_path / "typo" / "desk.sqlite3"
+    with pytest.raises(SchemaNotReady, match=r"has no deskterm desk yet.*`deskterm init`"):
+        Desk.open(f"sqlite:///{missing}", username="ada")
+    assert not (tmp_path / "typo").exists()
+
+
+@sqlite_only
+def test_cli_init_makes_the_missing_folders_and_the_file(cli, tmp_path):
+    path = tmp_path / "new" / "team" / "desk.sqlite3"
+
+    result = cli("init", db=f"sqlite:///{path}")
+
+    assert result.exit_code == 0, result.stderr
+    assert path.is_file()
+
+
+@sqlite_only
+def test_a_path_starting_with_a_tilde_is_in_the_home_folder(cli, tmp_path, monkeypatch):
+    monkeypatch.setenv("HOME", str(tmp_path / "home"))
+    monkeypatch.chdir(tmp_path)
+
+    made = cli("init", db="sqlite:///~/desks/desk.sqlite3")
+    listed = cli("ticket", "list", db="sqlite:///~/desks/desk.sqlite3")
+
+    assert made.exit_code == listed.exit_code == 0, made.stderr + listed.stderr
+    assert (tmp_path / "home" / "desks" / "desk.sqlite3").is_file()
+    assert not (tmp_path / "~").exists()
+
+
+@sqlite_only
+@pytest.mark.parametrize(("where", "says"), [
+    ("/dev/null", "not a regular file"),
+    ("{tmp}", "is a directory"),
+    ("/proc/deskterm/desk.sqlite3", "cannot create /proc/deskterm"),
+])
+def test_cli_init_on_a_device_a_directory_or_an_unwritable_path_is_one_line(cli, tmp_path,
+                                                                            where, says):
+    line = _one_line_refusal(cli("init", db=f"sqlite:///{where.format(tmp=tmp_path)}"))
+
+    assert says in line
+
+
+@sqlite_only
+@pytest.mark.parametrize("command", [("init",), ("ticket", "list")])
+def test_a_file_that_is_not_a_database_is_one_line_and_left_alone(cli, tmp_path, command):
+    notes = tmp_path / "notes.txt"
+    notes.write_text("my notes, not a desk\n")
+
+    line = _one_line_refusal(cli(*command, db=f"sqlite:///{notes}"))
+
+    assert line.endswith("notes.txt: file is not a database")
+    assert notes.read_text() == "my notes, not a desk\n"
+
+
+def test_a_migration_that_cannot_write_is_one_line_naming_the_reason(tmp_path):
+    path = tmp_path / "desk.sqlite3"
+    sqlite3.connect(path).close()
+    read_only = Store(f"sqlite:///file:{path}?mode=ro&uri=true")
+
+    with pytest.raises(StoreUnavailable, match=r"cannot write to .*readonly") as refused:
+        migrate.upgrade(read_only)
+
+    assert "\n" not in str(refused.value)
+    read_only.dispose()
+
+
+# --- another program's database ------------------------------------------------------------------
+
+
+@pytest.fixture
+def foreign_url(stores) -> str:
+    """A database holding another program's tables (and its own alembic_version)."""
+    url = _empty_url(stores)
+    store = Store(url)
+    with store.engine.begin() as connection:
+        connection.execute(text("CREATE TABLE invoices (id INTEGER PRIMARY KEY, total INTEGER)"))
+        connection.execute(text("CREATE TABLE payments (id INTEGER PRIMARY KEY)"))
+        connection.execute(text("CREATE TABLE alembic_version (version_num VARCHAR(32))"))
+        connection.execute(text("INSERT INTO alembic_version VALUES ('ae1027a6acf')"))
+    store.dispose()
+    return url
+
+
+def test_cli_init_refuses_a_foreign_database_naming_its_tables_and_adds_nothing(cli,
+                                                                                foreign_url):
+    line = _one_line_refusal(cli("init", db=foreign_url))
+
+    assert "is not a deskterm desk" in line
+    assert "invoices, payments" in line
+    store = Store(foreign_url, create=False)
+    assert _tables(store) == {"invoices", "payments", "alembic_version"}
+    store.dispose()
+
+
+@pytest.mark.parametrize("command", [("demo", "--tickets", "5"), ("db", "upgrade"),
+                                     ("ticket", "list")])
+def test_other_commands_refuse_a_foreign_database_too(cli, foreign_url, command):
+    assert "is not a deskterm desk" in _one_line_refusal(cli(*command, db=foreign_url))
+
+
+def test_cli_db_current_calls_a_foreign_database_foreign(cli, foreign_url):
+    result = cli("db", "current", "--json", db=foreign_url)
+
+    assert result.exit_code == 0, result.stderr
+    assert json.loads(result.stdout)["status"] == "foreign"
 
 
 # --- 0005: the knowledge base --------------------------------------------------------------------

@@ -5,8 +5,13 @@ says so. PostgreSQL seeds without one."""
 
 from __future__ import annotations
 
+import contextlib
+import os
+import signal
 import sqlite3
+import subprocess
 import sys
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -151,3 +156,127 @@ def test_a_desk_without_a_file_is_indexed_in_the_loads_connection():
         "SELECT count(*) FROM search_text WHERE search_text MATCH 'message'").fetchone() == (59,)
     assert connection.execute(
         "SELECT count(*) FROM search_cjk WHERE search_cjk MATCH '打印机'").fetchone() == (30,)
+
+
+# --- scratch files of seeds killed with kill -9 ---------------------------------------------------
+
+
+def _killed_seed_leaves_a_scratch_file(store) -> str:
+    """A process that takes a scratch file beside the desk and is killed (SIGKILL) at once."""
+    url = store.url.render_as_string(hide_password=False)
+    process = subprocess.run([sys.executable, "-c", (
+        "import os, signal, sys\n"
+        "from deskterm.db import bulk\n"
+        "from deskterm.db.engine import Store\n"
+        f"print(bulk.side_file(Store({url!r})).path, flush=True)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n")], capture_output=True, text=True, timeout=60)
+    assert process.returncode == -signal.SIGKILL, process.stderr
+    path = process.stdout.strip()
+    assert Path(path).is_file()
+    return Path(path).name
+
+
+@pytest.fixture
+def seed_killed_while_its_helper_runs(store):
+    """A seed (with its helper) killed with SIGKILL while the helper still runs: the helper's
+    pid is yielded; it is killed at the end."""
+    url = store.url.render_as_string(hide_password=False)
+    helper = ("import os, sys, time; sys.stdin.buffer.read(); print(os.getpid(), flush=True); "
+              "time.sleep(120)")
+    seed = subprocess.Popen([sys.executable, "-c", (
+        "import sys\n"
+        "from deskterm.db.engine import Store\n"
+        "from deskterm.desk import demo, demo_worker\n"
+        "demo.HELPER_TICKETS = 1\n"
+        f"demo_worker._helper_command = lambda: [sys.executable, '-c', {helper!r}]\n"
+        f"demo.seed_demo(Store({url!r}), tickets=20, seed=1, admin='ada')\n")],
+        stdout=subprocess.PIPE, text=True)
+    helper_pid = int(seed.stdout.readline())
+    seed.kill()
+    seed.wait()
+    yield helper_pid
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(helper_pid, signal.SIGKILL)
+
+
+def _swept_until_gone(store) -> None:
+    deadline = time.monotonic() + 30
+    while _leftovers(store) and time.monotonic() < deadline:
+        bulk.remove_stale_side_files(store)
+        time.sleep(0.05)
+
+
+@stores_sqlite
+def test_the_next_seed_removes_a_killed_seeds_scratch_file_and_keeps_a_running_ones(store):
+    dead = _killed_seed_leaves_a_scratch_file(store)
+
+    running = bulk.side_file(store)  # the next seed's start
+
+    assert dead not in _leftovers(store)
+    assert _leftovers(store) == [Path(running.path).name]
+    assert bulk.remove_stale_side_files(store) == []  # a running seed's file stays
+    assert _leftovers(store) == [Path(running.path).name]
+    running.remove()
+    assert _leftovers(store) == []
+
+
+@stores_sqlite
+def test_a_seed_killed_while_its_helper_runs_keeps_its_file_until_the_helper_ends(
+        store, seed_killed_while_its_helper_runs):
+    assert len(_leftovers(store)) == 1
+
+    assert bulk.remove_stale_side_files(store) == []  # the helper still holds it
+
+    assert len(_leftovers(store)) == 1
+    os.kill(seed_killed_while_its_helper_runs, signal.SIGKILL)
+    _swept_until_gone(store)
+    assert _leftovers(store) == []
+
+
+@stores_sqlite
+@pytest.mark.parametrize("command", [("demo", "--tickets", "5"), ("init",)])
+def test_cli_demo_and_init_remove_a_killed_seeds_scratch_file(cli, store, command):
+    _killed_seed_leaves_a_scratch_file(store)
+
+    result = cli(*command)
+
+    assert result.exit_code == 0, result.stderr
+    assert _leftovers(store) == []
+
+
+@stores_sqlite
+def test_a_scratch_file_name_that_is_a_link_is_never_followed_or_removed(store, tmp_path):
+    target = tmp_path / "precious.txt"
+    target.write_text("keep me")
+    link = Path(store.url.database).parent / f"{bulk.SIDE_PREFIX}planted{bulk.SIDE_SUFFIX}"
+    link.symlink_to(target)
+
+    assert bulk.remove_stale_side_files(store) == []
+
+    assert link.is_symlink()
+    assert target.read_text() == "keep me"
+
+
+@stores_sqlite
+def test_a_helper_whose_seed_was_killed_stops_and_its_file_is_then_removed(store):
+    url = store.url.render_as_string(hide_password=False)
+    seed = subprocess.Popen([sys.executable, "-c", (
+        "from deskterm.db.engine import Store\n"
+        "from deskterm.desk import demo\n"
+        "demo.HELPER_TICKETS = 1\n"
+        "demo.CHUNK = 50\n"
+        f"demo.seed_demo(Store({url!r}), tickets=1_000_000, seed=1, admin='ada')\n")])
+    try:
+        deadline = time.monotonic() + 60
+        while not _leftovers(store) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert _leftovers(store), "the seed made no scratch file"
+    finally:
+        seed.kill()
+        seed.wait()
+
+    # Possible once the helper has noticed and stopped: within seconds, where making its half
+    # of a million tickets would take it a minute and more.
+    _swept_until_gone(store)
+
+    assert _leftovers(store) == []

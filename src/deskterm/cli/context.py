@@ -45,10 +45,11 @@ class CliContext:
     def database_url(self) -> str:
         return self.settings.resolved_database_url(self.db)
 
-    def store(self, *, check_schema: bool = True) -> Store:
-        """The store, refused with a clear line if its schema is not this deskterm's."""
+    def store(self, *, check_schema: bool = True, create: bool = False) -> Store:
+        """The store, refused with a clear line if its schema is not this deskterm's.
+        ``create``: a SQLite file that does not exist yet is made (``init`` and ``demo`` only)."""
         if self._store is None:
-            self._store = Store(self.database_url())
+            self._store = Store(self.database_url(), create=create)
             if check_schema:
                 require_current_schema(self._store)
         return self._store

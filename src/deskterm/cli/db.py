@@ -8,22 +8,26 @@ import typer
 
 from deskterm.cli.context import ctx_obj, print_json
 from deskterm.db import migrate
-from deskterm.db.errors import SchemaNotReady
 
 app = typer.Typer(no_args_is_help=True, help="The database schema: upgrade it, see where it is.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
+
+_STATUS_TEXT = {
+    "empty": "empty, run `deskterm init`",
+    "up to date": "up to date",
+    "needs upgrade": "needs upgrade, run `deskterm db upgrade`",
+    "newer": "made by a newer deskterm, upgrade deskterm",
+    "unstamped": "no schema revision, not made by `deskterm init`",
+    "foreign": "not a deskterm desk, it holds other tables",
+}
 
 
 @app.command()
 def upgrade(ctx: typer.Context) -> None:
     """Migrate the database to this deskterm's schema (safe to run again)."""
     store = ctx_obj(ctx).store(check_schema=False)
-    before = migrate.schema_state(store)
-    if before.empty:
-        raise SchemaNotReady(
-            f"{store.display_url} has no deskterm desk yet: run `deskterm init` to create one"
-        )
+    before = migrate.require_upgradable(store)
     after = migrate.upgrade(store)
     if before.current == after.current:
         typer.echo(f"{store.display_url} is up to date (schema {after.current})")
@@ -36,11 +40,11 @@ def current(ctx: typer.Context, json: JsonOpt = False) -> None:
     """Show the database's schema revision and the one this deskterm needs."""
     store = ctx_obj(ctx).store(check_schema=False)
     state = migrate.schema_state(store)
-    status = "empty" if state.empty else "up to date" if state.up_to_date else "needs upgrade"
+    status = state.status
     if json:
         print_json({"database": store.display_url, "current": state.current, "head": state.head,
                     "status": status})
         return
     typer.echo(f"database: {store.display_url}")
     typer.echo(f"schema:   {state.current or '(none)'} "
-               f"(this deskterm needs {state.head}: {status})")
+               f"(this deskterm needs {state.head}: {_STATUS_TEXT[status]})")

@@ -3,7 +3,8 @@
 A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb_files` and the README).
 ``kb import DIR`` reads every ``*.md`` under DIR, checks them all, and saves them in one
 transaction: a bad file is reported with its path and line and nothing is saved, unless
-``--skip-invalid`` (then the bad ones are reported and the rest saved).
+``--skip-invalid`` (then the bad ones are reported and the rest saved). ``kb export DIR`` writes
+every article or none (:func:`deskterm.desk.kb_files.write_articles`).
 """
 
 from __future__ import annotations
@@ -124,27 +125,12 @@ def import_(
 
 @app.command()
 def export(ctx: typer.Context, folder: DirArg) -> None:
-    """Write every article to DIR as SLUG.md (the format `kb import` reads)."""
+    """Write every article to DIR as SLUG.md (the format `kb import` reads), all or nothing;
+    a file of the same name is replaced (a symbolic link too, never written through)."""
     with ctx_obj(ctx).read() as (session, _actor):
         articles = kb.export_articles(session)
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise InvalidInput(f"{_shown(folder)}: cannot be created ({exc.strerror or exc})"
-                           ) from None
-
-    def write(progress: Callable[[int], None] | None) -> None:
-        for done, fields in enumerate(articles, start=1):
-            path = folder / kb_files.file_name(fields)
-            try:
-                path.write_bytes(kb_files.format_article(fields).encode("utf-8"))
-            except OSError as exc:
-                raise InvalidInput(f"{_shown(path)}: cannot be written "
-                                   f"({exc.strerror or exc})") from None
-            if progress is not None:
-                progress(done)
-
-    _with_progress(len(articles), "exporting articles", write)
+    _with_progress(len(articles), "exporting articles",
+                   lambda progress: kb_files.write_articles(folder, articles, progress))
     typer.echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
 
 

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import CliContext, ctx_obj, stdout_is_terminal
-from deskterm.db import migrate
+from deskterm.db import bulk, migrate
 from deskterm.desk import setup
 
 
@@ -18,14 +18,13 @@ def init(
 ) -> None:
     """Create the desk's schema and make you (the operating-system user) its first admin."""
     obj = ctx_obj(ctx)
-    store = obj.store(check_schema=False)
+    store = obj.store(check_schema=False, create=True)
+    bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
-    if not state.empty and not state.up_to_date:
-        typer.echo(f"deskterm: {store.display_url} is at schema {state.current}: run "
-                   "`deskterm db upgrade`", err=True)
-        raise typer.Exit(1)
     if state.empty:
         migrate.upgrade(store)
+    else:  # another program's database, or a desk behind, ahead or not made by deskterm
+        migrate.require_schema(store, state)
     username = obj.username()
     admin = store.write(
         lambda session: setup.ensure_first_admin(session, username=username, display_name=name,
@@ -49,12 +48,13 @@ def demo(
     from deskterm.desk.demo import seed_demo  # its text pools load only when seeding
 
     obj = ctx_obj(ctx)
-    store = obj.store(check_schema=False)
+    store = obj.store(check_schema=False, create=True)
+    bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
     if state.empty:
         migrate.upgrade(store)
-    elif not state.up_to_date:
-        migrate.require_current_schema(store)
+    else:
+        migrate.require_schema(store, state)
     username = obj.username()
     if stdout_is_terminal():
         from rich.progress import (

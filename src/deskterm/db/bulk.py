@@ -32,6 +32,11 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
 
+try:
+    import fcntl
+except ImportError:  # Windows: scratch files of killed seeds are not swept
+    fcntl = None
+
 from sqlalchemy import JSON, Index
 from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlmodel import SQLModel
@@ -222,14 +227,103 @@ def can_side_load(store: Store) -> bool:
             and not database.startswith("file:"))
 
 
-def side_file(store: Store) -> str:
-    """A new, empty scratch file beside the desk's (the same disk, known to have room)."""
+SIDE_PREFIX = ".deskterm-load-"
+SIDE_SUFFIX = ".sqlite3"
+
+
+@dataclass
+class SideFile:
+    """A side load's scratch file, and the descriptor that holds a lock (``flock``) on it.
+
+    The lock says the file is in use: :func:`remove_stale_side_files` removes only files no
+    process holds, which are those of a seed killed (``kill -9``) before it could remove its
+    own. The helper process inherits the descriptor (``pass_fds``), so the lock lasts while
+    either of them runs, and the kernel lets go of it when both are gone, however they end.
+    It is a lock of its own kind (not SQLite's POSIX locks), taken before SQLite opens the file
+    and let go of after the load has detached it.
+    """
+
+    path: str
+    fd: int
+
+    def remove(self) -> None:
+        """Remove the file, then let go of the lock."""
+        if self.fd < 0:
+            return
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(self.path)
+        os.close(self.fd)
+        self.fd = -1
+
+
+def _lock(fd: int) -> bool:
+    """Take the lock on ``fd`` if nobody holds it (always, without ``flock``: Windows)."""
+    if fcntl is None:
+        return True
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        return False
+    return True
+
+
+def _still_named(fd: int, path: str) -> bool:
+    """Whether ``path`` still names the file open as ``fd`` (no one removed it meanwhile)."""
+    try:
+        named = os.stat(path, follow_symlinks=False)
+    except FileNotFoundError:
+        return False
+    opened = os.fstat(fd)
+    return (named.st_dev, named.st_ino) == (opened.st_dev, opened.st_ino)
+
+
+def _desk_folder(store: Store) -> Path:
+    return Path(store.url.database).expanduser().parent
+
+
+def side_file(store: Store) -> SideFile:
+    """A new, empty, locked scratch file beside the desk's (the same disk, known to have room).
+
+    Scratch files left by killed seeds are removed first."""
     if not can_side_load(store):
         raise ValueError("bulk load: a side load needs a SQLite desk in a file")
-    handle, path = tempfile.mkstemp(prefix=".deskterm-load-", suffix=".sqlite3",
-                                    dir=Path(store.url.database).expanduser().parent)
-    os.close(handle)
-    return path
+    remove_stale_side_files(store)
+    while True:
+        handle, path = tempfile.mkstemp(prefix=SIDE_PREFIX, suffix=SIDE_SUFFIX,
+                                        dir=_desk_folder(store))
+        # Between mkstemp and the lock the file is unlocked: another start's sweep may have
+        # taken it for a dead seed's and removed it. Then make another.
+        if _lock(handle) and _still_named(handle, path):
+            return SideFile(path=path, fd=handle)
+        os.close(handle)
+
+
+def remove_stale_side_files(store: Store) -> list[str]:
+    """Remove the scratch files of seeds that died without removing them (no process holds
+    their lock); a running seed's file is left alone. The names removed."""
+    if not can_side_load(store) or fcntl is None:
+        return []
+    removed = []
+    try:
+        entries = [entry.name for entry in os.scandir(_desk_folder(store))
+                   if entry.name.startswith(SIDE_PREFIX) and entry.name.endswith(SIDE_SUFFIX)]
+    except OSError:
+        return []  # no folder yet, or not readable: nothing of ours is there
+    for name in entries:
+        path = str(_desk_folder(store) / name)
+        try:
+            fd = os.open(path, os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0))
+        except OSError:
+            continue  # gone already, not ours (a link), or not readable
+        try:
+            if _lock(fd) and _still_named(fd, path):
+                os.remove(path)
+                removed.append(name)
+        except OSError:
+            pass
+        finally:
+            os.close(fd)
+    return removed
 
 
 def side_statements(store: Store, tables: Sequence[str], *, search: bool) -> list[str]:

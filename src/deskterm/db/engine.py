@@ -10,8 +10,10 @@ or the domain reports a :class:`WriteConflict`.
 
 from __future__ import annotations
 
+import os
 import random
 import sqlite3
+import stat
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -23,7 +25,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
-from deskterm.db.errors import StoreBusy, StoreUnavailable, WriteConflict
+from deskterm.db.errors import SchemaNotReady, StoreBusy, StoreUnavailable, WriteConflict
 
 T = TypeVar("T")
 
@@ -103,17 +105,19 @@ def announce_change(session: Session) -> None:
 class Store:
     """The database: sessions for reading, retried transactions for writing."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, create: bool = True) -> None:
+        """``create``: a SQLite file (and its folder) that does not exist yet is made; else it
+        is refused with the line that says to run ``deskterm init`` (only ``init`` and ``demo``
+        make a desk: a mistyped ``--db`` path must not leave folders and an empty file)."""
         self.url = parse_url(url)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             database = self.url.database
             if database and database != ":memory:" and not database.startswith("file:"):
-                folder = Path(database).expanduser().parent
-                try:
-                    folder.mkdir(parents=True, exist_ok=True)
-                except OSError as exc:
-                    raise StoreUnavailable(f"cannot create {folder}: {exc.strerror}") from None
+                if database.startswith("~"):  # SQLite would look for a folder named "~"
+                    database = str(Path(database).expanduser())
+                    self.url = self.url.set(database=database)
+                self._check_sqlite_file(Path(database), create=create)
             self.engine = create_engine(
                 self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )
@@ -121,6 +125,34 @@ class Store:
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
+
+    def _check_sqlite_file(self, path: Path, *, create: bool) -> None:
+        # SQLite opens a directory or a device such as /dev/null and fails later with "disk I/O
+        # error" halfway through a migration; refused here, before anything is written.
+        try:
+            mode = path.stat().st_mode
+        except FileNotFoundError:
+            mode = None
+        except OSError as exc:
+            raise StoreUnavailable(f"cannot open {self.display_url}: {exc.strerror}") from None
+        if mode is None:
+            if not create:
+                raise SchemaNotReady(f"{self.display_url} has no deskterm desk yet: run "
+                                     "`deskterm init` to create one (there is no such file)")
+            try:
+                path.parent.mkdir(parents=True, exist_ok=True)
+            except OSError as exc:
+                raise StoreUnavailable(f"cannot create {path.parent}: {exc.strerror}") from None
+            if not os.access(path.parent, os.W_OK | os.X_OK):
+                raise StoreUnavailable(f"cannot create {self.display_url}: {path.parent} is not "
+                                       "writable")
+            return
+        if stat.S_ISDIR(mode):
+            raise StoreUnavailable(f"cannot open {self.display_url}: it is a directory, not a "
+                                   "desk file")
+        if not stat.S_ISREG(mode):
+            raise StoreUnavailable(f"cannot open {self.display_url}: it is not a regular file "
+                                   "(a desk is a SQLite file)")
 
     @property
     def display_url(self) -> str:

@@ -7,7 +7,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from sqlalchemy import inspect, text
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DBAPIError
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
@@ -21,6 +21,12 @@ against it needs no Alembic, which keeps the console's start quick."""
 
 UNSTAMPED = "unstamped"
 """The revision reported for a database with deskterm's tables but no alembic_version row."""
+
+DESK_TABLE = "tickets"
+"""A table every deskterm schema has had since the first revision: a database holding tables but
+not this one is some other program's."""
+
+_NAMED_TABLES = 3
 
 
 def _config() -> Config:
@@ -44,10 +50,22 @@ def head_revision() -> str:
 class SchemaState:
     current: str | None
     head: str
+    foreign_tables: tuple[str, ...] = ()
+    """The tables of a database that is not a deskterm desk (empty for a desk)."""
 
     @property
     def empty(self) -> bool:
-        return self.current is None
+        """No tables at all: ``deskterm init`` may create a desk here."""
+        return self.current is None and not self.foreign_tables
+
+    @property
+    def foreign(self) -> bool:
+        """Tables, but not deskterm's: another program's database."""
+        return bool(self.foreign_tables)
+
+    @property
+    def unstamped(self) -> bool:
+        return self.current == UNSTAMPED
 
     @property
     def up_to_date(self) -> bool:
@@ -56,7 +74,7 @@ class SchemaState:
     @property
     def known(self) -> bool:
         """Whether this deskterm knows the database's revision (it is not from a newer one)."""
-        if self.current is None or self.current == self.head:
+        if self.current in (None, UNSTAMPED, self.head):
             return True
         from alembic.script import ScriptDirectory
 
@@ -65,35 +83,83 @@ class SchemaState:
         except Exception:  # alembic raises for ids it cannot resolve
             return False
 
+    @property
+    def status(self) -> str:
+        """One word or two for ``db current``: empty, up to date, needs upgrade, newer, unstamped
+        or foreign."""
+        if self.foreign:
+            return "foreign"
+        if self.empty:
+            return "empty"
+        if self.unstamped:
+            return "unstamped"
+        if self.up_to_date:
+            return "up to date"
+        return "needs upgrade" if self.known else "newer"
+
+
+def _printable(name: str) -> str:
+    # Table names are another program's text: only printable characters reach a message.
+    return "".join(ch for ch in name if ch.isprintable())[:40]
+
+
+def _foreign_tables(tables: list[str]) -> tuple[str, ...]:
+    others = sorted(t for t in tables if t != "alembic_version" and not t.startswith("sqlite_"))
+    if not others or DESK_TABLE in tables:
+        return ()
+    return tuple(others)
+
 
 def schema_state(store: Store) -> SchemaState:
     """Which revision the database is at, and which this deskterm expects."""
     try:
         with store.engine.connect() as connection:
+            tables = inspect(connection).get_table_names()
+            foreign = _foreign_tables(tables)
             current = None
-            if inspect(connection).has_table("alembic_version"):
+            if foreign:
+                pass  # whatever its alembic_version says, it is not a deskterm revision
+            elif "alembic_version" in tables:
                 current = connection.execute(
                     text("SELECT version_num FROM alembic_version")).scalar()
-            if current is None and inspect(connection).has_table("tickets"):
+                current = None if current is None else _printable(str(current))
+            if current is None and DESK_TABLE in tables:
                 current = UNSTAMPED
-    except OperationalError as exc:
-        reason = str(exc.orig).strip().splitlines()[0]
+    except DBAPIError as exc:  # unreachable, refused, not a database file ...
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
         raise StoreUnavailable(f"cannot open {store.display_url}: {reason}") from None
     except Exception as exc:
         if exc.__class__.__module__.startswith(("sqlalchemy", "psycopg")):
             raise StoreUnavailable(f"cannot open {store.display_url}: {exc}") from None
         raise
-    return SchemaState(current=current, head=HEAD)
+    return SchemaState(current=current, head=HEAD, foreign_tables=foreign)
 
 
-def require_current_schema(store: Store) -> None:
-    """Refuse a database that is new, behind, or from a newer deskterm, naming the fix."""
-    state = schema_state(store)
+def no_desk_yet(where: str) -> SchemaNotReady:
+    """The refusal for a database (or a SQLite file) that holds no desk yet."""
+    return SchemaNotReady(f"{where} has no deskterm desk yet: run `deskterm init` to create one")
+
+
+def refuse_foreign(store: Store, state: SchemaState) -> None:
+    """Refuse another program's database, naming some of its tables (nothing is added to it)."""
+    if not state.foreign:
+        return
+    names = ", ".join(_printable(t) for t in state.foreign_tables[:_NAMED_TABLES])
+    more = len(state.foreign_tables) - _NAMED_TABLES
+    if more > 0:
+        names += f" and {more} more"
+    raise SchemaNotReady(
+        f"{store.display_url} is not a deskterm desk: it holds other tables ({names}); "
+        "point --db at a new file or an empty database"
+    )
+
+
+def require_schema(store: Store, state: SchemaState) -> None:
+    """Refuse ``state`` unless it is this deskterm's schema, with the line that names the fix."""
+    refuse_foreign(store, state)
     if state.empty:
-        raise SchemaNotReady(
-            f"{store.display_url} has no deskterm desk yet: run `deskterm init` to create one"
-        )
-    if state.current == UNSTAMPED:
+        raise no_desk_yet(store.display_url)
+    if state.unstamped:
         raise SchemaNotReady(
             f"{store.display_url} has tickets tables but no schema revision, so deskterm did not "
             "create it: point --db at a database made by `deskterm init`"
@@ -110,14 +176,34 @@ def require_current_schema(store: Store) -> None:
         )
 
 
+def require_current_schema(store: Store) -> None:
+    """Refuse a database that is new, behind, from a newer deskterm or another program's, naming
+    the fix."""
+    require_schema(store, schema_state(store))
+
+
+def require_upgradable(store: Store) -> SchemaState:
+    """The state of a desk ``db upgrade`` can migrate (behind or current); else the refusal."""
+    state = schema_state(store)
+    if not state.known or state.unstamped or state.foreign or state.empty:
+        require_schema(store, state)
+    return state
+
+
 def upgrade(store: Store, revision: str = "head") -> SchemaState:
     """Migrate the database to ``revision`` (the newest by default)."""
     from alembic import command
 
     config = _config()
-    with store.engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    try:
+        with store.engine.begin() as connection:
+            config.attributes["connection"] = connection
+            command.upgrade(config, revision)
+    except DBAPIError as exc:
+        # A read-only file or folder, a full disk, a user without CREATE rights, another init
+        # that got there first.
+        reason = (str(exc.orig).strip().splitlines() or [type(exc.orig).__name__])[0]
+        raise StoreUnavailable(f"cannot write to {store.display_url}: {reason}") from None
     return schema_state(store)
 
 

@@ -11,12 +11,13 @@ transaction (:class:`deskterm.db.bulk.SideLoad`). No row crosses between the pro
 
 The helper reads its arguments as one pickle on its standard input. If it fails, the load
 raises :class:`DemoHelperFailed` and rolls back; :meth:`SideHelper.close` stops it if the load
-ends first and removes the scratch file either way.
+ends first and removes the scratch file either way. A seed killed with ``kill -9`` leaves it: the
+next seed's (or ``deskterm init``'s) start removes it, once no process holds its lock
+(:class:`deskterm.db.bulk.SideFile`).
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
 import pickle
 import subprocess
@@ -50,19 +51,23 @@ class SideHelper:
 
     def __init__(self, store: Store, start: DemoStart, *, tickets: int, seed: int,
                  now: datetime) -> None:
-        path = bulk.side_file(store)
-        self.path = path
+        self.scratch = bulk.side_file(store)
+        path = self.path = self.scratch.path
         try:
             statements = bulk.side_statements(store, SIDE_TABLES, search=True)
-            self.process = subprocess.Popen(_helper_command(), stdin=subprocess.PIPE)
+            # The helper holds the scratch file's lock too: a seed killed while its helper
+            # still writes does not have its file taken for a dead one's.
+            self.process = subprocess.Popen(
+                _helper_command(), stdin=subprocess.PIPE,
+                pass_fds=(self.scratch.fd,) if os.name == "posix" else ())
         except BaseException:
-            os.remove(path)
+            self.scratch.remove()
             raise
         try:
             from deskterm.desk import demo  # the chunk size shapes the rows: the helper's is ours
 
-            pickle.dump((start, tickets, seed, now, store.is_sqlite, demo.CHUNK, path,
-                         statements, SIDE_TABLES), self.process.stdin,
+            pickle.dump((os.getpid(), start, tickets, seed, now, store.is_sqlite, demo.CHUNK,
+                         path, statements, SIDE_TABLES), self.process.stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.close()
         except BrokenPipeError:
@@ -79,19 +84,27 @@ class SideHelper:
         if self.process.poll() is None:
             self.process.kill()
             self.process.wait()
-        with contextlib.suppress(FileNotFoundError):
-            os.remove(self.path)
+        self.scratch.remove()
 
 
 def _main() -> None:
     from deskterm.desk import demo
     from deskterm.desk.demo import DemoGenerator
 
-    start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = pickle.load(
-        sys.stdin.buffer)
+    seed_process, start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = (
+        pickle.load(sys.stdin.buffer))
+
+    def stop_if_orphaned() -> None:
+        # The seed was killed (kill -9 never reaches this process): stop, rather than spend
+        # minutes of a core making rows no one will load. The next start removes the file.
+        if os.getppid() != seed_process:
+            sys.exit(3)
+
+    stop_if_orphaned()
     generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
     writer = bulk.SideWriter(path, statements, tables)
     for table, rows in generator.batches():
+        stop_if_orphaned()
         writer.add(table, rows)
     writer.finish()
 

@@ -32,7 +32,7 @@ class Desk:
     @classmethod
     def open(cls, url: str, *, username: str, act_as: str | None = None) -> Desk:
         """Open the desk at ``url`` as ``username``; refuses an out-of-date schema or a stranger."""
-        store = Store(url)
+        store = Store(url, create=False)
         try:
             require_current_schema(store)
             with store.read() as session:
