@@ -88,6 +88,14 @@ class DeskApp(App[None]):
         self.refusal: str | None = None
         """Why the desk could not be opened (one line), if it could not."""
 
+    def get_driver_class(self):
+        """Textual's driver, its input parser keeping a bracketed paste one paste (no
+        keystrokes from a pasted ESC: see ``deskterm.paste_guard``)."""
+        from deskterm import paste_guard
+
+        paste_guard.install()
+        return super().get_driver_class()
+
     def on_mount(self) -> None:
         if self._keymap:
             self.set_keymap(self._keymap)
