@@ -14,10 +14,12 @@ from typing import TYPE_CHECKING, Protocol
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
+from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
 
 if TYPE_CHECKING:
@@ -87,6 +89,15 @@ class DeskApp(App[None]):
         """Keys typed while the desk opens, replayed on the queue."""
         self.refusal: str | None = None
         """Why the desk could not be opened (one line), if it could not."""
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification (a screen's ``notify`` lands here) as plain, cleaned text:
+        messages hold article titles, macro and group names and the domain's errors, which
+        must never be parsed as markup (a ``[@click=…]`` would run an action) nor carry
+        escape sequences; ``markup`` is ignored."""
+        super().notify(clean(message), title=clean_line(title), severity=severity,
+                       timeout=timeout, markup=False)
 
     def get_driver_class(self):
         """Textual's driver, its input parser keeping a bracketed paste one paste (no

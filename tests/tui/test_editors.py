@@ -10,7 +10,11 @@ from textual import events
 from textual.app import App, ComposeResult
 from textual.widgets import OptionList
 
+from deskterm.app import DeskApp
 from deskterm.widgets.editors import SafeInput, SafeSelect, SafeTextArea, one_line
+
+from .desks import NOW, open_desk
+from .pilot import settle
 
 ESC = "\x1b"
 HOSTILE = (
@@ -120,3 +124,16 @@ async def test_select_options_and_prompt_are_plain_cleaned_text():
         pick.set_options([(f"new{ESC}c", "z")])
         await pilot.pause()
         assert listed.get_option_at_index(listed.option_count - 1).prompt.plain == "new"
+
+
+async def test_notifications_are_plain_cleaned_text_whoever_sends_them(desk_store):
+    app = DeskApp(open_desk(desk_store, "ada"), clock=lambda: NOW, watch=False)
+    async with app.run_test() as pilot:
+        await settle(pilot)
+        app.screen.notify(f"Macro “Refund [@click=app.quit]x[/]{ESC}]52;c;SGVsbG8=\x07” in",
+                          title=f"T{ESC}c\nitle")
+        await pilot.pause()
+        shown = app._notifications  # Textual keeps no public list of the toasts shown
+        last = list(shown)[-1]
+        assert (last.message, last.title, last.markup) == (
+            "Macro “Refund [@click=app.quit]x[/]” in", "T itle", False)
