@@ -19,11 +19,12 @@ from typing import TYPE_CHECKING, Protocol
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.notifications import SeverityLevel
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
 
 if TYPE_CHECKING:
@@ -110,6 +111,23 @@ class DeskApp(App[None]):
         self.refusal: str | None = None
         """One line for stderr once the terminal is back: why the desk could not be opened,
         or what could not be stored when a signal ended the console."""
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Every notification (a screen's ``notify`` lands here) as plain, cleaned text:
+        messages hold article titles, macro and group names and the domain's errors, which
+        must never be parsed as markup (a ``[@click=…]`` would run an action) nor carry
+        escape sequences; ``markup`` is ignored."""
+        super().notify(clean(message), title=clean_line(title), severity=severity,
+                       timeout=timeout, markup=False)
+
+    def get_driver_class(self):
+        """Textual's driver, its input parser keeping a bracketed paste one paste (no
+        keystrokes from a pasted ESC: see ``deskterm.paste_guard``)."""
+        from deskterm import paste_guard
+
+        paste_guard.install()
+        return super().get_driver_class()
 
     def on_mount(self) -> None:
         if self._signals:

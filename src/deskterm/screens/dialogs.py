@@ -9,7 +9,9 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Checkbox, Input, Select, Static
+from textual.widgets import Button, Checkbox, Static
+
+from deskterm.widgets.editors import SafeInput, SafeSelect
 
 
 class Confirm(ModalScreen[bool]):
@@ -65,16 +67,16 @@ class SaveView(ModalScreen[ViewName | None]):
             yield Static("Save this view", classes="dialog-title")
             yield Static(self.query_text or "(every ticket)", classes="dialog-detail",
                          markup=False)
-            yield Input(self.initial_name, placeholder="name, e.g. VPN escalations",
-                        id="view-name", max_length=60)
+            yield SafeInput(self.initial_name, placeholder="name, e.g. VPN escalations",
+                            id="view-name", max_length=60)
             yield Checkbox("Share with the team", self.initial_shared, id="view-shared")
             yield Static("enter saves · escape cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#view-name", Input).focus()
+        self.query_one("#view-name", SafeInput).focus()
 
-    @on(Input.Submitted, "#view-name")
-    def _save(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#view-name")
+    def _save(self, event: SafeInput.Submitted) -> None:
         name = event.value.strip()
         if not name:
             self.notify("A view needs a name", severity="warning")
@@ -118,7 +120,7 @@ class EditTags(ModalScreen[TagEdit | None]):
         with Vertical(classes="dialog"):
             yield Static(f"Tags on {self.count:,} ticket{'s' if self.count != 1 else ''}",
                          classes="dialog-title")
-            yield Input(placeholder="vpn +billing -spam", id="tag-edit")
+            yield SafeInput(placeholder="vpn +billing -spam", id="tag-edit")
             yield Static("add: name or +name · remove: -name · enter applies",
                          classes="dialog-hint")
             if self.known:
@@ -126,10 +128,10 @@ class EditTags(ModalScreen[TagEdit | None]):
                              markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#tag-edit", Input).focus()
+        self.query_one("#tag-edit", SafeInput).focus()
 
-    @on(Input.Submitted, "#tag-edit")
-    def _apply(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#tag-edit")
+    def _apply(self, event: SafeInput.Submitted) -> None:
         edit = parse_tag_edit(event.value)
         self.dismiss(edit if edit.add or edit.remove else None)
 
@@ -151,15 +153,15 @@ class Ask(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
-            yield Input(placeholder=self.placeholder, id="ask-input")
+            yield SafeInput(placeholder=self.placeholder, id="ask-input")
             if self.hint:
                 yield Static(self.hint, classes="dialog-hint", markup=False)
 
     def on_mount(self) -> None:
-        self.query_one("#ask-input", Input).focus()
+        self.query_one("#ask-input", SafeInput).focus()
 
-    @on(Input.Submitted, "#ask-input")
-    def _answer(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#ask-input")
+    def _answer(self, event: SafeInput.Submitted) -> None:
         if event.value.strip():
             self.dismiss(event.value.strip())
         else:
@@ -190,22 +192,22 @@ class Escalate(ModalScreen[Escalation | None]):
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(f"Escalate {self.ref} to tier {self.tier + 1}", classes="dialog-title")
-            yield Input(placeholder="why (kept as an internal note)", id="escalate-reason")
-            yield Select([(name, name) for name in self.groups], prompt="keep the group"
-                         + (f" ({self.current})" if self.current else ""),
-                         id="escalate-group", allow_blank=True)
+            yield SafeInput(placeholder="why (kept as an internal note)", id="escalate-reason")
+            yield SafeSelect([(name, name) for name in self.groups], prompt="keep the group"
+                             + (f" ({self.current})" if self.current else ""),
+                             id="escalate-group", allow_blank=True)
             yield Static("enter escalates · escape cancels", classes="dialog-hint")
 
     def on_mount(self) -> None:
-        self.query_one("#escalate-reason", Input).focus()
+        self.query_one("#escalate-reason", SafeInput).focus()
 
-    @on(Input.Submitted, "#escalate-reason")
-    def _escalate(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#escalate-reason")
+    def _escalate(self, event: SafeInput.Submitted) -> None:
         reason = event.value.strip()
         if not reason:
             self.notify("Say why: the reason is kept as an internal note", severity="warning")
             return
-        group = self.query_one("#escalate-group", Select).value
+        group = self.query_one("#escalate-group", SafeSelect).value
         self.dismiss(Escalation(reason, group if isinstance(group, str) else None))
 
     def action_cancel(self) -> None:

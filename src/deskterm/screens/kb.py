@@ -16,7 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Markdown, Static, Tree
+from textual.widgets import Markdown, Static, Tree
 from textual.widgets.option_list import Option
 
 from deskterm.desk import kb
@@ -29,6 +29,7 @@ from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import ArticleList, article_line, category_label, hit_lines
 from deskterm.screens.palette import KbCommands
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.widgets.editors import SafeInput
 from deskterm.widgets.footer import KeysFooter
 
 SEARCH_WAIT_SECONDS = 0.2
@@ -84,7 +85,7 @@ class KbScreen(ReportsWorkerErrors, Screen):
             with Vertical(id="kb-list-pane"):
                 with Horizontal(id="kb-search-bar"):
                     yield Static("/", id="kb-search-prompt")
-                    yield Input(placeholder="search every article", id="kb-search")
+                    yield SafeInput(placeholder="search every article", id="kb-search")
                 yield Static(id="kb-list-title")
                 yield ArticleList(id="kb-articles")
             with Vertical(id="kb-reader-pane"):
@@ -135,7 +136,7 @@ class KbScreen(ReportsWorkerErrors, Screen):
         if key == self.key and not self.searching:
             return
         self.key = key
-        search = self.query_one("#kb-search", Input)
+        search = self.query_one("#kb-search", SafeInput)
         if search.value:
             search.value = ""  # browsing the tree leaves the search
         self.searching = ""
@@ -198,17 +199,17 @@ class KbScreen(ReportsWorkerErrors, Screen):
     # --- search ------------------------------------------------------------------------------
 
     def action_search(self) -> None:
-        self.query_one("#kb-search", Input).focus()
+        self.query_one("#kb-search", SafeInput).focus()
 
-    @on(Input.Changed, "#kb-search")
-    def _typed(self, event: Input.Changed) -> None:
+    @on(SafeInput.Changed, "#kb-search")
+    def _typed(self, event: SafeInput.Changed) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
         self._search_timer = self.set_timer(SEARCH_WAIT_SECONDS,
                                             lambda: self.search(event.value))
 
-    @on(Input.Submitted, "#kb-search")
-    def _submitted(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#kb-search")
+    def _submitted(self, event: SafeInput.Submitted) -> None:
         if self._search_timer is not None:
             self._search_timer.stop()
             self._search_timer = None
@@ -407,7 +408,7 @@ class KbScreen(ReportsWorkerErrors, Screen):
             self._search(self.searching)
 
     def action_back(self) -> None:
-        search = self.query_one("#kb-search", Input)
+        search = self.query_one("#kb-search", SafeInput)
         if search.has_focus or self.searching:
             search.value = ""
             self.search("")

@@ -14,14 +14,16 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Input, Markdown, Select, Static, TextArea
+from textual.widgets import Markdown, Static
 
 from deskterm.desk import kb
 from deskterm.desk.kb_render import is_safe_link, safe_markdown
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.messages import ArticleSaved, ArticleStale
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.widgets.editors import SafeInput, SafeSelect, SafeTextArea
 from deskterm.widgets.footer import KeysFooter
 
 
@@ -42,6 +44,8 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         self.draft = draft
         self.category = category
         self._saving = False
+        self._opened = self.initial
+        """What the fields held when the editor opened (cleaned by the fields themselves)."""
 
     @property
     def initial(self) -> tuple[str, str, str, str, str]:
@@ -59,23 +63,28 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             yield Static(id="kb-editor-heading")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("title", classes="kb-editor-label")
-                yield Input(title, id="kb-edit-title", max_length=kb.MAX_TITLE,
-                            placeholder="what the article answers")
+                yield SafeInput(title, id="kb-edit-title", max_length=kb.MAX_TITLE,
+                                placeholder="what the article answers")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("category", classes="kb-editor-label")
-                yield Input(category, id="kb-edit-category", placeholder="e.g. Network/VPN")
+                yield SafeInput(category, id="kb-edit-category", placeholder="e.g. Network/VPN")
                 yield Static("tags", classes="kb-editor-label")
-                yield Input(tags, id="kb-edit-tags", placeholder="e.g. vpn, token")
-                yield Select([("internal", "internal"), ("public", "public")],
-                             value=visibility, allow_blank=False, id="kb-edit-visibility")
+                yield SafeInput(tags, id="kb-edit-tags", placeholder="e.g. vpn, token")
+                yield SafeSelect([("internal", "internal"), ("public", "public")],
+                                 value=visibility, allow_blank=False, id="kb-edit-visibility")
             # Markdown highlighting: the tree-sitter grammar comes with textual[syntax].
-            yield TextArea(body, id="kb-edit-body", language="markdown", soft_wrap=True,
-                           show_line_numbers=False)
+            yield SafeTextArea(body, id="kb-edit-body", language="markdown", soft_wrap=True,
+                               show_line_numbers=False)
             with VerticalScroll(id="kb-edit-preview"):
                 yield Markdown(id="kb-edit-preview-text", open_links=False)
         yield KeysFooter()
 
     def on_mount(self) -> None:
+        # The fields clean what they are given, so an article holding escape sequences differs
+        # from its fields at once: "changed" is measured from what the fields hold now.
+        visibility = self.initial[3]
+        title, category, tags, _, body = self.values()
+        self._opened = (title, category, tags, visibility, body)
         self.query_one("#kb-edit-preview").display = False
         heading = ("Edit article" if self.article is not None else
                    f"New article from #{self.draft.ticket}" if self.draft and self.draft.ticket
@@ -84,21 +93,21 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             heading += f" · {self.article.slug} · version {self.article.version}"
         self.query_one("#kb-editor-heading", Static).update(Text(heading, style="bold"))
         if self.article is None and self.draft is None:
-            self.query_one("#kb-edit-title", Input).focus()
+            self.query_one("#kb-edit-title", SafeInput).focus()
         else:
-            self.query_one("#kb-edit-body", TextArea).focus()
+            self.query_one("#kb-edit-body", SafeTextArea).focus()
 
     def values(self) -> tuple[str, str, str, str, str]:
-        visibility = self.query_one("#kb-edit-visibility", Select).value
-        return (self.query_one("#kb-edit-title", Input).value,
-                self.query_one("#kb-edit-category", Input).value,
-                self.query_one("#kb-edit-tags", Input).value,
+        visibility = self.query_one("#kb-edit-visibility", SafeSelect).value
+        return (self.query_one("#kb-edit-title", SafeInput).value,
+                self.query_one("#kb-edit-category", SafeInput).value,
+                self.query_one("#kb-edit-tags", SafeInput).value,
                 visibility if isinstance(visibility, str) else "internal",
-                self.query_one("#kb-edit-body", TextArea).text)
+                self.query_one("#kb-edit-body", SafeTextArea).text)
 
     @property
     def dirty(self) -> bool:
-        return self.values() != self.initial
+        return self.values() != self._opened
 
     @property
     def holds_unsaved_work(self) -> bool:
@@ -106,7 +115,7 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         return self.dirty
 
     async def action_toggle_preview(self) -> None:
-        body = self.query_one("#kb-edit-body", TextArea)
+        body = self.query_one("#kb-edit-body", SafeTextArea)
         preview = self.query_one("#kb-edit-preview")
         if preview.display:
             preview.display = False
@@ -129,7 +138,7 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         title, category, tags, visibility, body = self.values()
         if not title.strip():
             self.notify("An article needs a title", severity="warning")
-            self.query_one("#kb-edit-title", Input).focus()
+            self.query_one("#kb-edit-title", SafeInput).focus()
             return
         self._saving = True
         self._save(title, category, [t for t in tags.replace(",", " ").split() if t],
@@ -158,8 +167,8 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         self.post_message(ArticleSaved(saved))
 
     def on_article_saved(self, message: ArticleSaved) -> None:
-        self.notify(f"Saved “{message.article.title}” ({message.article.status})",
-                    timeout=4)
+        self.notify(f"Saved “{clean_line(message.article.title)}” ({message.article.status})",
+                    markup=False, timeout=4)
         self.dismiss(message.article)
 
     def on_article_stale(self, message: ArticleStale) -> None:

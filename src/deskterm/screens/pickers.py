@@ -12,12 +12,13 @@ from textual.binding import Binding
 from textual.containers import Vertical
 from textual.fuzzy import Matcher
 from textual.screen import ModalScreen
-from textual.widgets import Input, OptionList, Static
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.desk.lifecycle import PRIORITIES, STATUSES
 from deskterm.desk.queue import AgentChoice, View
 from deskterm.desk.safe_text import clean_line
+from deskterm.widgets.editors import SafeInput
 
 
 @dataclass(frozen=True)
@@ -72,12 +73,12 @@ class Picker(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical(id="picker"):
             yield Static(self.title_text, id="picker-title")
-            yield Input(placeholder="type to narrow", id="picker-input")
+            yield SafeInput(placeholder="type to narrow", id="picker-input")
             yield OptionList(id="picker-options")
 
     def on_mount(self) -> None:
         self._fill("")
-        self.query_one("#picker-input", Input).focus()
+        self.query_one("#picker-input", SafeInput).focus()
 
     def _fill(self, typed: str) -> None:
         options = self.query_one("#picker-options", OptionList)
@@ -98,11 +99,11 @@ class Picker(ModalScreen[str | None]):
         if scored:
             options.highlighted = 0
 
-    @on(Input.Changed, "#picker-input")
-    def _typed(self, event: Input.Changed) -> None:
+    @on(SafeInput.Changed, "#picker-input")
+    def _typed(self, event: SafeInput.Changed) -> None:
         self._fill(event.value)
 
-    @on(Input.Submitted, "#picker-input")
+    @on(SafeInput.Submitted, "#picker-input")
     def _submitted(self) -> None:
         options = self.query_one("#picker-options", OptionList)
         if options.highlighted is not None:

@@ -13,7 +13,7 @@ from rich.text import Text
 from textual import on, work
 from textual.binding import Binding
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 from textual.worker import get_current_worker
 
 from deskterm.desk import queue, views
@@ -47,6 +47,7 @@ from deskterm.screens.pickers import (
 from deskterm.screens.queue_layout import QueueLayout
 from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.screens.ticket import TicketScreen
+from deskterm.widgets.editors import SafeInput
 from deskterm.widgets.ticket_table import COLUMNS, TicketTable
 
 CHANGE_WAIT_SECONDS = 1.0
@@ -159,7 +160,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         self.show_rows(message.total, message.start, message.rows, message.sort, keep=keep)
         if message.query_text != self.query_text:
             self.query_text = message.query_text
-            self.query_one("#filter", Input).value = message.query_text
+            self.query_one("#filter", SafeInput).value = message.query_text
         self._hide_error()
         self._show_status()
 
@@ -172,7 +173,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         error = self.query_one("#filter-error", Static)
         error.update(Text(f"{message.pointer}\n{message.message}"))
         error.display = True
-        field = self.query_one("#filter", Input)
+        field = self.query_one("#filter", SafeInput)
         field.focus()  # fix the term where it is
         field.value = message.query_text
 
@@ -267,19 +268,19 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         """Run ``text`` as the queue's filter (``view``: the view it comes from)."""
         self.view = view if view is not None else next(
             (v for v in self.views if v.query == text), None)
-        self.query_one("#filter", Input).value = text
+        self.query_one("#filter", SafeInput).value = text
         self.reload(text)
         self.table.focus()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", Input).focus()
+        self.query_one("#filter", SafeInput).focus()
 
-    @on(Input.Submitted, "#filter")
-    def _apply_filter(self, event: Input.Submitted) -> None:
+    @on(SafeInput.Submitted, "#filter")
+    def _apply_filter(self, event: SafeInput.Submitted) -> None:
         self.show_query(event.value.strip())
 
     def action_cancel(self) -> None:
-        field = self.query_one("#filter", Input)
+        field = self.query_one("#filter", SafeInput)
         if field.has_focus:
             field.value = self.query_text
             self._hide_error()

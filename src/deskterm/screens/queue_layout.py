@@ -18,9 +18,10 @@ from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Input, Static
+from textual.widgets import Static
 
 from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
+from deskterm.widgets.editors import SafeInput
 from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.ticket_table import TicketTable
 
@@ -38,8 +39,8 @@ class QueueLayout(Screen):
         yield Static(id="views")
         with Horizontal(id="filter-bar"):
             yield Static("/ ", id="filter-prompt")
-            yield Input(self.query_text, id="filter", select_on_focus=False,
-                        placeholder='status:open tag:vpn "printer jam"')
+            yield SafeInput(self.query_text, id="filter", select_on_focus=False,
+                            placeholder='status:open tag:vpn "printer jam"')
         yield Static(id="filter-error")
         yield TicketTable(id="tickets", clock=self.clock)
         yield Static(id="queue-status")
@@ -95,7 +96,7 @@ class OpeningScreen(QueueLayout):
         """The first view's rows, as read by the opening process."""
         view = BUILTIN_VIEWS[0]
         self.query_text = start.query_text
-        self.query_one("#filter", Input).value = start.query_text
+        self.query_one("#filter", SafeInput).value = start.query_text
         self.draw_views(BUILTIN_VIEWS, view.key, {view.key: start.total})
         self.show_rows(start.total, 0, start.rows, start.sort)
         self.draw_status(view.name, start.total, 0, start.me, start.where)

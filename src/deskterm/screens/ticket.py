@@ -17,7 +17,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen, Screen
-from textual.widgets import Input, OptionList, Static, TextArea
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
@@ -57,6 +57,7 @@ from deskterm.screens.pickers import (
 )
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.timefmt import relative
+from deskterm.widgets.editors import SafeInput, SafeTextArea
 from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.thread import ThreadView
 
@@ -193,21 +194,21 @@ class Composer(Vertical):
         with Horizontal(id="composer-top"):
             yield Static(id="composer-title")
             yield Static("time spent (min)", id="composer-minutes-label")
-            yield Input(id="composer-minutes", type="integer", max_length=4,
-                        placeholder="—")
-        yield TextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+            yield SafeInput(id="composer-minutes", type="integer", max_length=4,
+                            placeholder="—")
+        yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
         yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
                      "drops)", id="composer-hint")
 
     @property
     def minutes(self) -> int | None:
-        return minutes_value(self.query_one("#composer-minutes", Input).value)
+        return minutes_value(self.query_one("#composer-minutes", SafeInput).value)
 
     def restore(self, kind: str, body: str, minutes: int | None) -> None:
         self.start(kind)
-        self.query_one(TextArea).text = body
-        self.query_one(TextArea).move_cursor(self.query_one(TextArea).document.end)
-        self.query_one("#composer-minutes", Input).value = str(minutes) if minutes else ""
+        self.query_one(SafeTextArea).text = body
+        self.query_one(SafeTextArea).move_cursor(self.query_one(SafeTextArea).document.end)
+        self.query_one("#composer-minutes", SafeInput).value = str(minutes) if minutes else ""
 
     def start(self, kind: str) -> None:
         self.kind = kind
@@ -215,7 +216,7 @@ class Composer(Vertical):
         title = "Reply to the requester" if kind == "reply" else "Internal note (agents only)"
         self.query_one("#composer-title", Static).update(Text(title, style="bold"))
         self.display = True
-        self.query_one(TextArea).focus()
+        self.query_one(SafeTextArea).focus()
         self.refresh_bindings()  # the footer shows the editor's keys
 
     def close(self) -> None:
@@ -225,11 +226,11 @@ class Composer(Vertical):
 
     @property
     def text(self) -> str:
-        return self.query_one(TextArea).text
+        return self.query_one(SafeTextArea).text
 
     def clear(self) -> None:
-        self.query_one(TextArea).text = ""
-        self.query_one("#composer-minutes", Input).value = ""
+        self.query_one(SafeTextArea).text = ""
+        self.query_one("#composer-minutes", SafeInput).value = ""
 
 
 class TicketScreen(TicketKnowledge, Screen):
@@ -392,8 +393,8 @@ class TicketScreen(TicketKnowledge, Screen):
                         else " is viewing this ticket")
         line.update(text)
 
-    @on(TextArea.Changed, "#composer-text")
-    @on(Input.Changed, "#composer-minutes")
+    @on(SafeTextArea.Changed, "#composer-text")
+    @on(SafeInput.Changed, "#composer-minutes")
     def _typed(self) -> None:
         if not self.composer.display:
             return
@@ -663,7 +664,7 @@ class TicketScreen(TicketKnowledge, Screen):
         self.composer.clear()
         self.composer.close()
         self._drafts.sent(number)
-        self.notify(done)
+        self.notify(clean_line(done), markup=False)  # holds the macro's name
         self.load()
 
     # --- fields ------------------------------------------------------------------------------
@@ -784,8 +785,9 @@ class TicketScreen(TicketKnowledge, Screen):
         self.macro_status = macro.actions.status
         self.composer.restore("reply", body, self.composer.minutes)
         actions = macro.actions.describe() if hasattr(macro.actions, "describe") else ""
-        self.notify(f"Macro “{macro.name}” in the composer"
-                    + (f"; on send: {actions}" if actions else ""), timeout=5)
+        self.notify(clean_line(f"Macro “{macro.name}” in the composer"
+                               + (f"; on send: {actions}" if actions else "")),
+                    markup=False, timeout=5)
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_escalate(self) -> None:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from rich.text import Text
 from textual import work
-from textual.widgets import OptionList, Static, TextArea
+from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.desk import kb
@@ -22,6 +22,7 @@ from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import InsertAs, status_mark
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.widgets.editors import SafeTextArea
 
 PICKER_ARTICLES = 5000
 """The ``k`` picker lists this many articles at most (by title)."""
@@ -119,7 +120,7 @@ class TicketKnowledge(ReportsWorkerErrors):
             return
         if not self.composer.display:
             self.composer.start(self.composer.kind if self.composer.text else "reply")
-        editor = self.composer.query_one(TextArea)
+        editor = self.composer.query_one(SafeTextArea)
         text = inserted_text(article, how)
         row, column = editor.cursor_location
         before = editor.document.get_line(row)[:column]
