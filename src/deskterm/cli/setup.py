@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import CliContext, ctx_obj, stdout_is_terminal
+from deskterm.cli.context import CliContext, ctx_obj
+from deskterm.cli.output import echo, error, stdout_is_terminal
 from deskterm.db import migrate
 from deskterm.desk import setup
 
@@ -21,8 +22,7 @@ def init(
     store = obj.store(check_schema=False)
     state = migrate.schema_state(store)
     if not state.empty and not state.up_to_date:
-        typer.echo(f"deskterm: {store.display_url} is at schema {state.current}: run "
-                   "`deskterm db upgrade`", err=True)
+        error(f"{store.display_url} is at schema {state.current}: run `deskterm db upgrade`")
         raise typer.Exit(1)
     if state.empty:
         migrate.upgrade(store)
@@ -32,10 +32,10 @@ def init(
                                                  email=email)
     )
     if admin is None:
-        typer.echo(f"{store.display_url} is already set up (schema {state.head}); "
+        echo(f"{store.display_url} is already set up (schema {state.head}); "
                    "add agents with `deskterm agent add`")
     else:
-        typer.echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
+        echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
 
 
 def demo(
@@ -72,7 +72,7 @@ def demo(
                                progress=lambda done: bar.update(task, completed=done))
     else:
         result = seed_demo(store, tickets=tickets, seed=seed, admin=username)
-    typer.echo(
+    echo(
         f"seeded {store.display_url}: {result.tickets:,} tickets, {result.messages:,} messages, "
         f"{result.customers:,} customers in {result.organizations:,} organizations, "
         f"{result.agents} agents in {result.groups} groups ({result.seconds:.1f} s); "
