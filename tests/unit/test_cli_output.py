@@ -164,7 +164,7 @@ def test_ticket_show_cleans_the_channel_and_keeps_markup_as_text(hostile_url):
     assert "[bold red]M[/][link=http://markup.evil]N[/link]" in out
 
 
-@pytest.mark.parametrize("args", [a + ("--json",) for a in READS if a[:2] != ("macro", "show")],
+@pytest.mark.parametrize("args", [(*a, "--json") for a in READS if a[:2] != ("macro", "show")],
                          ids=" ".join)
 def test_json_is_ascii_and_gives_the_stored_text_back(hostile_url, args):
     result = _run(hostile_url, *args)

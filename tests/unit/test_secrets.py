@@ -9,6 +9,7 @@ PostgreSQL trusts every local login, so it cannot refuse one).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import struct
@@ -56,11 +57,8 @@ class RefusingServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            with conn:
-                try:
-                    self._refuse(conn)
-                except (OSError, ConnectionError):
-                    pass
+            with conn, contextlib.suppress(OSError):  # ConnectionError is one
+                self._refuse(conn)
 
     def _refuse(self, conn: socket.socket) -> None:
         conn.settimeout(10)
@@ -214,7 +212,8 @@ def test_the_console_from_env_or_config_prints_no_password(source, refusing_serv
     ("postgresql//postgres:pw@host/x", "postgresql//***@host/x"),
     ("postgresql://postgres:pw/db", "postgresql://postgres:***/db"),
     ("postgresql://postgres@host:5432/db", "postgresql://postgres@host:5432/db"),
-    ("postgresql://h/db?sslmode=require&password=pw", "postgresql://h/db?sslmode=require&password=***"),
+    ("postgresql://h/db?sslmode=require&password=pw",
+     "postgresql://h/db?sslmode=require&password=***"),
     ("host=h password=pw dbname=x", "host=h password=*** dbname=x"),
     ("sqlite:////srv/desk@team.sqlite3", "sqlite:////srv/desk@team.sqlite3"),
     ("sqlite:///u:pw@host/x", "sqlite:///***@host/x"),
@@ -226,4 +225,5 @@ def test_mask_url_hides_credentials_whether_or_not_the_url_parses(url, shown):
 
 def test_mask_secrets_finds_urls_inside_a_message():
     message = "cannot open 'postgresql://u:p@ss@host/db' (retry with password=x1)"
-    assert mask_secrets(message) == "cannot open 'postgresql://u:***@host/db' (retry with password=***)"
+    assert mask_secrets(message) == ("cannot open 'postgresql://u:***@host/db' "
+                                     "(retry with password=***)")
