@@ -15,10 +15,17 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import ctx_obj
-from deskterm.cli.output import echo, error, print_json, print_table, stdout_is_terminal
+from deskterm.cli.output import (
+    echo,
+    echo_text,
+    error,
+    print_json,
+    print_table,
+    stdout_is_terminal,
+)
 from deskterm.desk import kb, kb_files
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import clean_line
 
 app = typer.Typer(no_args_is_help=True,
                   help="Knowledge base: search, list and show articles; import and export files.")
@@ -203,4 +210,4 @@ def show(ctx: typer.Context,
     if json:
         print_json(article)
         return
-    echo(clean(kb_files.format_article(kb.article_fields(article))), nl=False)
+    echo_text(kb_files.format_article(kb.article_fields(article)), nl=False)

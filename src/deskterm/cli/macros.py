@@ -14,7 +14,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import ctx_obj, read_body
-from deskterm.cli.output import echo, print_json, print_table
+from deskterm.cli.output import echo, echo_text, print_json, print_table
 from deskterm.desk import macros, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.macros import MacroFile, MacroRead
@@ -94,7 +94,7 @@ def show(ctx: typer.Context, name: NameArg, json: JsonOpt = False) -> None:
     if json:
         print_json(macro)
     else:
-        echo(macros.macro_toml(macro), nl=False)
+        echo_text(macros.macro_toml(macro), nl=False)
 
 
 @app.command()

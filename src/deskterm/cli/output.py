@@ -16,6 +16,7 @@ A test (tests/unit/test_cli_output.py) fails when a module of the CLI prints any
 from __future__ import annotations
 
 import json
+import re
 import sys
 
 import typer
@@ -25,6 +26,8 @@ from rich.text import Text
 
 from deskterm.desk.reads import as_json
 from deskterm.desk.safe_text import clean, clean_line, message_line
+
+_ONE_LINE = re.compile("[\n\t]")
 
 
 def stdout_is_terminal() -> bool:
@@ -36,14 +39,21 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=False)
 
 
-def echo(text: str = "", *, err: bool = False, nl: bool = True, style: str | None = None) -> None:
-    """Print ``text`` cleaned (newlines and tabs kept); ``style`` (e.g. ``bold``) only on a
+def echo(line: str = "", *, err: bool = False, style: str | None = None) -> None:
+    """Print one line, cleaned: a newline or tab inside it (a name holding one) becomes a space,
+    so stored text cannot start a line of its own. ``style`` (e.g. ``bold``) only on a
     terminal."""
-    shown = clean(text)
+    shown = _ONE_LINE.sub(" ", clean(line))
     if style is not None and not err and stdout_is_terminal():
-        _console().print(Text(shown, style=style), end="\n" if nl else "")
+        _console().print(Text(shown, style=style))
         return
-    typer.echo(shown, err=err, nl=nl)
+    typer.echo(shown, err=err)
+
+
+def echo_text(text: str, *, nl: bool = True) -> None:
+    """Print a block of text (a message's body, an article or macro file), cleaned, its
+    newlines and tabs kept."""
+    typer.echo(clean(text), nl=nl)
 
 
 def error(message: str) -> None:

@@ -7,12 +7,12 @@ from typing import Annotated
 import typer
 
 from deskterm.cli.context import ctx_obj, read_body, split_list
-from deskterm.cli.output import echo, print_json, print_table, stdout_is_terminal
+from deskterm.cli.output import echo, echo_text, print_json, print_table, stdout_is_terminal
 from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 
 app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set, "
@@ -221,7 +221,7 @@ def _print_detail(detail: TicketDetail) -> None:
         lines.append(f"merged here: {', '.join(ref(n) for n in detail.merged_from)}")
     lines.extend(_link_lines(detail.links))
     for line in lines:
-        echo(clean_line(line))
+        echo(line)
     for message in detail.messages:
         kind = "reply" if message.public else "internal note"
         if message.author_kind == "customer":
@@ -231,7 +231,7 @@ def _print_detail(detail: TicketDetail) -> None:
         echo(f"── {clean_line(message.author)} · {kind} · "
              f"{message.created_at:%Y-%m-%d %H:%M} UTC{spent}",
              style="bold" if message.public else "yellow")
-        echo(clean(message.body).rstrip())
+        echo_text(message.body.rstrip())
 
 
 @app.command()
