@@ -19,7 +19,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from deskterm.cli import app
+from deskterm.cli import app, output
 from deskterm.db.engine import Store
 from deskterm.db.models import (
     Agent,
@@ -48,7 +48,7 @@ HOSTILE = ("A\x1b]52;c;ZXZpbA==\x07B\x1b]8;;http://osc8.evil/\x1b\\C\x1b]8;;\x1b
            "\x1bP$q m\x1b\\F\x1bcG\x9b31mH\x9d0;t\x9cI\x85J\u202eK\u2066L"
            "[bold red]M[/][link=http://markup.evil]N[/link]")
 SHORT = "n\x1b]52;c;ZXZpbA==\x07\x1b[2J\x1bc\x9b31m\u202e[bold red]x[/]"  # names: 64 at most
-CHANNEL = "\x1b]8;;x\x07\x1bc\u202e"  # 16 at most
+CHANNEL = "ph\x1b]8;;x\x07\x1bc\u202eone"  # 16 at most
 # What must never be seen: the payloads of the sequences above, and the characters themselves.
 PAYLOADS = ("ZXZpbA==", "osc8.evil", "$q", "0;t")
 FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
@@ -160,7 +160,7 @@ def test_piped_output_holds_no_byte_of_stored_escape_sequences(hostile_url, args
 
 def test_ticket_show_cleans_the_channel_and_keeps_markup_as_text(hostile_url):
     out = _run(hostile_url, "ticket", "show", "1001").stdout
-    assert "channel  · version" not in out and "channel 8;;x" not in out
+    assert "· channel phone · version" in out
     assert "[bold red]M[/][link=http://markup.evil]N[/link]" in out
 
 
@@ -188,7 +188,7 @@ def _strings(value: object):
 
 _DRIVER = """
 import json, sys
-from deskterm.cli import app
+from deskterm.cli import app, output
 for index, argv in enumerate(json.loads(sys.argv[1])):
     sys.stdout.write(f"\\n@@{index}@@\\n")
     sys.stdout.flush()
@@ -357,3 +357,12 @@ def test_the_scan_finds_a_bare_print(tmp_path):
                        "    Console().print(x)\n    click.echo(x)\n    os.write(2, x)\n"
                        "    os.write(pipe, x)\n")
     assert len(_bare_prints(planted)) == 6
+
+
+def test_a_plain_line_keeps_stored_text_on_it_and_a_block_keeps_its_lines(capsys):
+    output.echo("added group ops\ndeskterm: fake\tline")
+    output.echo_text("first line\n\tsecond\x1b[2J line")
+    output.error("no group 'a\nb\x1b]52;c;ZXZpbA==\x07'")
+    out, err = capsys.readouterr()
+    assert out == "added group ops deskterm: fake line\nfirst line\n\tsecond line\n"
+    assert err == "deskterm: no group 'a; b'\n"
