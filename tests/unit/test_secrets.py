@@ -19,10 +19,15 @@ import threading
 from collections.abc import Iterator
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from deskterm import paths
 from deskterm.cli import app
+from deskterm.db.engine import parse_url
+from deskterm.db.errors import StoreUnavailable
+from deskterm.desk.safe_text import message_line
 from deskterm.redact import mask_secrets, mask_url
 
 from ..tui.pty_term import PtyTerminal
@@ -227,3 +232,28 @@ def test_mask_secrets_finds_urls_inside_a_message():
     message = "cannot open 'postgresql://u:p@ss@host/db' (retry with password=x1)"
     assert mask_secrets(message) == ("cannot open 'postgresql://u:***@host/db' "
                                      "(retry with password=***)")
+
+
+_PREFIXES = ["postgresql://", "postgresql+psycopg://", "postgresql//", "postgresql:/",
+             "postgresql:", "postgres://", "", "sqlite://", "mysql://", "postgresql:///"]
+_SUFFIXES = ["/db", ":5432/db", ":abc/db", "", "/db?sslmode=require", ":/db", "@other/db"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(prefix=st.sampled_from(_PREFIXES), suffix=st.sampled_from(_SUFFIXES),
+       password=st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)),
+                        max_size=20).map(lambda middle: f"Pw{middle}Zz"))
+def test_no_password_survives_parsing_or_display(prefix, suffix, password):
+    """Whatever the password holds (@, :, /, spaces, escapes) and whether or not the URL parses:
+    neither the refusal nor the shown URL holds it, nor a part of it cut at an '@'."""
+    url = f"{prefix}agent:{password}@db.example{suffix}"
+    try:
+        parse_url(url)
+    except StoreUnavailable as refused:
+        shown = message_line(str(refused))
+    else:
+        shown = mask_url(url)
+    in_message = message_line(f"cannot open {mask_url(url)}: refused")
+    for part in [password, *(p for p in password.split("@") if len(p) >= 4)]:
+        assert part not in shown
+        assert part not in in_message
