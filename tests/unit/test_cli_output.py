@@ -258,6 +258,7 @@ def test_errors_that_echo_the_user_s_arguments_are_one_clean_line(hostile_url, a
     ("ticket", "list", "--limit", HOSTILE),
     ("ticket", SHORT),
     (SHORT,),
+    (f"--{SHORT}", "ticket", "list"),
 ], ids=lambda args: " ".join(a if a.isprintable() else "HOSTILE" for a in args))
 def test_a_wrong_command_line_is_one_clean_line_naming_the_help(hostile_url, args):
     result = _run(hostile_url, *args)
