@@ -46,6 +46,12 @@ def _mask_authority_without_at(rest: str) -> str:
     return authority[: colon + 1] + HIDDEN + rest[end:]
 
 
+def _hide_value(match: re.Match[str]) -> str:
+    if match.group(2).startswith(HIDDEN):  # masked already: keep what follows (": ...")
+        return match.group(0)
+    return match.group(1) + HIDDEN
+
+
 def mask_url(url: str) -> str:
     """``url`` with its credentials hidden, whether or not it is a valid URL."""
     start = _START.match(url)
@@ -65,11 +71,11 @@ def mask_url(url: str) -> str:
         rest = shown + rest[at:]
     elif prefix.endswith("//") or prefix.endswith(":"):
         rest = _mask_authority_without_at(rest)
-    return _PASSWORD_PARAMETER.sub(lambda m: m.group(1) + HIDDEN, prefix + rest)
+    return _PASSWORD_PARAMETER.sub(_hide_value, prefix + rest)
 
 
 def mask_secrets(text: str) -> str:
     """``text`` with every URL-like part's credentials and every ``password=`` value hidden
     (for messages that may quote a URL, such as a driver's error)."""
     masked = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
-    return _PASSWORD_PARAMETER.sub(lambda m: m.group(1) + HIDDEN, masked)
+    return _PASSWORD_PARAMETER.sub(_hide_value, masked)

@@ -228,6 +228,12 @@ def test_mask_url_hides_credentials_whether_or_not_the_url_parses(url, shown):
     assert mask_url(url) == shown
 
 
+def test_masking_a_message_twice_changes_nothing():
+    message = f"cannot open {mask_url('postgresql://h/db?password=pw')}: refused"
+    assert message == "cannot open postgresql://h/db?password=***: refused"
+    assert mask_secrets(message) == message
+
+
 def test_mask_secrets_finds_urls_inside_a_message():
     message = "cannot open 'postgresql://u:p@ss@host/db' (retry with password=x1)"
     assert mask_secrets(message) == ("cannot open 'postgresql://u:***@host/db' "
