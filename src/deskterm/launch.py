@@ -35,6 +35,7 @@ from deskterm.config import ConfigError, load_settings
 from deskterm.desk.errors import DeskError
 from deskterm.desk.identity import os_username
 from deskterm.desk.queue_views import QueueStart
+from deskterm.desk.safe_text import message_line
 
 _GLOBAL_OPTIONS = ("--db", "--as")
 
@@ -71,6 +72,13 @@ def _one_line(text: str) -> str:
     return "; ".join(line.strip() for line in text.splitlines() if line.strip())
 
 
+def _refuse(reason: str) -> None:
+    """The console's refusal to start: one line on stderr, cleaned, any password hidden (the
+    CLI's errors are written the same way, by deskterm.cli.output)."""
+    sys.stderr.write(f"deskterm: {message_line(reason)}\n")
+    sys.stderr.flush()
+
+
 def open_console(*, db: str | None, act_as: str | None) -> int:
     """Run the console on the desk at ``db`` (or the configured one); the exit code."""
     # No garbage collection while starting: loading the libraries makes hundreds of thousands
@@ -83,7 +91,7 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
         url = settings.resolved_database_url(db)
         username = os_username()
     except (ConfigError, DeskError) as refused:
-        print(f"deskterm: {_one_line(str(refused))}", file=sys.stderr)
+        _refuse(str(refused))
         return 1
     opening = Opening(url, username=username, act_as=act_as)
     app = None
@@ -93,7 +101,7 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
         app = DeskApp(opening=opening, keymap=settings.keymap, signals=True)
         app.run()
         if app.refusal:
-            print(f"deskterm: {app.refusal}", file=sys.stderr)
+            _refuse(app.refusal)
         return app.return_code or 0
     finally:
         opening.close()

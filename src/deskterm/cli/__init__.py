@@ -9,31 +9,53 @@ import typer
 from typer.core import TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import agents, db, groups, kb, macros, setup, tickets
+from deskterm.cli import agents, db, groups, kb, macros, output, setup, tickets
 from deskterm.cli.context import CliContext, ctx_obj
 from deskterm.config import ConfigError
 from deskterm.db.errors import StoreError
 from deskterm.desk.errors import DeskError
 
 USER_ERRORS = (DeskError, StoreError, ConfigError)
+# Typer carries its own copy of Click and names only some of its errors; the base of all of
+# them (unknown option, missing argument, bad value, no such command) is found through one.
+CLICK_ERROR: type[Exception] = next(
+    base for base in typer.BadParameter.__mro__ if base.__name__ == "ClickException")
 
 
-def one_line(text: str) -> str:
-    """Errors are one line: a driver's multi-line message is joined up."""
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
+def _shows_help(exc: Exception) -> bool:
+    """``deskterm ticket`` alone: Typer shows the help (as Typer itself tells it, by name)."""
+    return type(exc).__name__ == "NoArgsIsHelpError"
 
 
 class DeskGroup(TyperGroup):
-    """Turns the desk's refusals into one line on stderr and exit code 1, never a traceback."""
+    """Turns the desk's refusals into one line on stderr and exit code 1, never a traceback.
+
+    How the line is written (cleaned, passwords hidden) is :mod:`deskterm.cli.output`'s; a
+    wrong command line is one line too (exit code 2), naming the command's ``--help``.
+    """
+
+    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+        try:
+            return super().make_context(info_name, args, parent=parent, **extra)
+        except CLICK_ERROR as exc:
+            if _shows_help(exc):
+                raise
+            output.usage_error(exc)
+            raise typer.Exit(exc.exit_code) from None
 
     def invoke(self, ctx):  # type: ignore[override]
         try:
             return super().invoke(ctx)
         except USER_ERRORS as exc:
-            typer.echo(f"deskterm: {one_line(str(exc))}", err=True)
+            output.error(str(exc))
             raise typer.Exit(1) from None
+        except CLICK_ERROR as exc:
+            if _shows_help(exc):
+                raise
+            output.usage_error(exc)
+            raise typer.Exit(exc.exit_code) from None
         except KeyboardInterrupt:
-            typer.echo("deskterm: interrupted; nothing more was written", err=True)
+            output.error("interrupted; nothing more was written")
             raise typer.Exit(130) from None
         finally:
             if isinstance(ctx.obj, CliContext):
@@ -53,7 +75,7 @@ app = typer.Typer(
 
 def _version(value: bool) -> None:
     if value:
-        typer.echo(f"deskterm {__version__}")
+        output.echo(f"deskterm {__version__}")
         raise typer.Exit()
 
 

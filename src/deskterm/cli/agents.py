@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import ctx_obj, print_json, print_table, split_list
+from deskterm.cli.context import ctx_obj, split_list
+from deskterm.cli.output import echo, print_json, print_table
 from deskterm.desk import people
 from deskterm.desk.auth import require_admin
 from deskterm.desk.reads import AgentRead
@@ -43,7 +44,7 @@ def add(
                                 role=role, skills=split_list(skills))
 
     agent = ctx_obj(ctx).write(work)
-    print_json(agent) if json else typer.echo(f"added {_describe(agent)}")
+    print_json(agent) if json else echo(f"added {_describe(agent)}")
 
 
 @app.command("list")
@@ -91,7 +92,7 @@ def set_(
         )
 
     agent = ctx_obj(ctx).write(work)
-    print_json(agent) if json else typer.echo(f"changed {_describe(agent)}")
+    print_json(agent) if json else echo(f"changed {_describe(agent)}")
 
 
 @app.command()
@@ -106,5 +107,5 @@ def deactivate(
         return people.set_agent(session, username=username, active=False)
 
     agent = ctx_obj(ctx).write(work)
-    typer.echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
+    echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
                "reassigned")

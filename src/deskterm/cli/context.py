@@ -1,8 +1,7 @@
-"""What every command shares: the store, the acting agent, output helpers."""
+"""What every command shares: the store, the acting agent, the input helpers."""
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,16 +9,12 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from deskterm.config import Settings, load_settings
 from deskterm.db.engine import Store
 from deskterm.db.migrate import require_current_schema
 from deskterm.desk import auth
-from deskterm.desk.reads import AgentRead, as_json
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.reads import AgentRead
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -79,33 +74,6 @@ def ctx_obj(ctx: typer.Context) -> CliContext:
     if not isinstance(root.obj, CliContext):
         root.obj = CliContext()
     return root.obj
-
-
-def print_json(value: object) -> None:
-    typer.echo(json.dumps(as_json(value), ensure_ascii=False, indent=2))
-
-
-def stdout_is_terminal() -> bool:
-    return sys.stdout.isatty()
-
-
-def console() -> Console:
-    return Console(highlight=False, soft_wrap=False)
-
-
-def print_table(columns: list[str], rows: list[list[object]]) -> None:
-    """A table on a terminal; tab-separated lines when piped. Every cell is shown as plain text."""
-    cells = [[clean_line("" if value is None else str(value)) for value in row] for row in rows]
-    if not stdout_is_terminal():
-        for row in cells:
-            typer.echo("\t".join(row))
-        return
-    table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name in columns:
-        table.add_column(name, no_wrap=True, overflow="ellipsis")
-    for row in cells:
-        table.add_row(*(Text(cell) for cell in row))
-    console().print(table)
 
 
 def read_body(body: str) -> str:

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import ctx_obj, print_json
+from deskterm.cli.context import ctx_obj
+from deskterm.cli.output import echo, print_json
 from deskterm.db import migrate
 
 app = typer.Typer(no_args_is_help=True, help="The database schema: upgrade it, see where it is.")
@@ -30,9 +31,9 @@ def upgrade(ctx: typer.Context) -> None:
     before = migrate.require_upgradable(store)
     after = migrate.upgrade(store)
     if before.current == after.current:
-        typer.echo(f"{store.display_url} is up to date (schema {after.current})")
+        echo(f"{store.display_url} is up to date (schema {after.current})")
     else:
-        typer.echo(f"upgraded {store.display_url} from schema {before.current} to {after.current}")
+        echo(f"upgraded {store.display_url} from schema {before.current} to {after.current}")
 
 
 @app.command()
@@ -45,6 +46,6 @@ def current(ctx: typer.Context, json: JsonOpt = False) -> None:
         print_json({"database": store.display_url, "current": state.current, "head": state.head,
                     "status": status})
         return
-    typer.echo(f"database: {store.display_url}")
-    typer.echo(f"schema:   {state.current or '(none)'} "
-               f"(this deskterm needs {state.head}: {_STATUS_TEXT[status]})")
+    echo(f"database: {store.display_url}")
+    echo(f"schema:   {state.current or '(none)'} "
+         f"(this deskterm needs {state.head}: {_STATUS_TEXT[status]})")

@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import ctx_obj, print_json, print_table
+from deskterm.cli.context import ctx_obj
+from deskterm.cli.output import echo, print_json, print_table
 from deskterm.desk import people
 from deskterm.desk.auth import require_admin
 
@@ -29,7 +30,7 @@ def add(
         return people.add_group(session, name=name, description=description)
 
     group = ctx_obj(ctx).write(work)
-    print_json(group) if json else typer.echo(f"added group {group.name}")
+    print_json(group) if json else echo(f"added group {group.name}")
 
 
 @app.command("list")
@@ -57,7 +58,7 @@ def add_member(
         return people.add_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)
-    typer.echo(f"{username} is in {found.name} ({len(found.members)} members)")
+    echo(f"{username} is in {found.name} ({len(found.members)} members)")
 
 
 @app.command("remove-member")
@@ -73,4 +74,4 @@ def remove_member(
         return people.remove_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)
-    typer.echo(f"{username} left {found.name} ({len(found.members)} members)")
+    echo(f"{username} left {found.name} ({len(found.members)} members)")

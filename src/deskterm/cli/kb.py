@@ -15,10 +15,18 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import ctx_obj, print_json, print_table, stdout_is_terminal
+from deskterm.cli.context import ctx_obj
+from deskterm.cli.output import (
+    echo,
+    echo_text,
+    error,
+    print_json,
+    print_table,
+    stdout_is_terminal,
+)
 from deskterm.desk import kb, kb_files
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import clean_line
 
 app = typer.Typer(no_args_is_help=True,
                   help="Knowledge base: search, list and show articles; import and export files.")
@@ -102,12 +110,12 @@ def import_(
         articles.append(fields)
     if problems and not skip_invalid:
         for line in problems:
-            typer.echo(f"deskterm: {line}", err=True)
-        typer.echo(f"deskterm: nothing was imported ({len(problems)} bad file(s) of "
-                   f"{len(files)}; fix them, or use --skip-invalid)", err=True)
+            error(line)
+        error(f"nothing was imported ({len(problems)} bad file(s) of {len(files)}; fix them, "
+              "or use --skip-invalid)")
         raise typer.Exit(1)
     for line in problems:
-        typer.echo(f"deskterm: skipped {line}", err=True)
+        error(f"skipped {line}")
     if rejects is not None:
         rejects.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
     obj = ctx_obj(ctx)
@@ -119,7 +127,7 @@ def import_(
                     "unchanged": result.unchanged, "skipped": problems})
         return
     skipped = f", {len(problems)} skipped" if problems else ""
-    typer.echo(f"imported {_shown(folder)}: {len(result.created)} created, "
+    echo(f"imported {_shown(folder)}: {len(result.created)} created, "
                f"{len(result.updated)} updated, {len(result.unchanged)} unchanged{skipped}")
 
 
@@ -131,7 +139,7 @@ def export(ctx: typer.Context, folder: DirArg) -> None:
         articles = kb.export_articles(session)
     _with_progress(len(articles), "exporting articles",
                    lambda progress: kb_files.write_articles(folder, articles, progress))
-    typer.echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
+    echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
 
 
 @app.command()
@@ -188,4 +196,4 @@ def show(ctx: typer.Context,
     if json:
         print_json(article)
         return
-    typer.echo(clean(kb_files.format_article(kb.article_fields(article))), nl=False)
+    echo_text(kb_files.format_article(kb.article_fields(article)), nl=False)

@@ -13,7 +13,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import ctx_obj, print_json, print_table, read_body
+from deskterm.cli.context import ctx_obj, read_body
+from deskterm.cli.output import echo, echo_text, print_json, print_table
 from deskterm.desk import macros, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.macros import MacroFile, MacroRead
@@ -68,7 +69,7 @@ def add(ctx: typer.Context, file: FileArg, json: JsonOpt = False) -> None:
     if json:
         print_json(macro)
     else:
-        typer.echo(f"added macro '{clean_line(macro.name)}'")
+        echo(f"added macro '{clean_line(macro.name)}'")
 
 
 @app.command("list")
@@ -93,7 +94,7 @@ def show(ctx: typer.Context, name: NameArg, json: JsonOpt = False) -> None:
     if json:
         print_json(macro)
     else:
-        typer.echo(macros.macro_toml(macro), nl=False)
+        echo_text(macros.macro_toml(macro), nl=False)
 
 
 @app.command()
@@ -107,7 +108,7 @@ def edit(ctx: typer.Context, name: NameArg, file: FileArg, json: JsonOpt = False
     if json:
         print_json(macro)
     else:
-        typer.echo(f"saved macro '{clean_line(macro.name)}'")
+        echo(f"saved macro '{clean_line(macro.name)}'")
 
 
 @app.command()
@@ -115,7 +116,7 @@ def remove(ctx: typer.Context, name: NameArg) -> None:
     """Remove a macro; its creator or an admin."""
     removed: MacroRead = ctx_obj(ctx).write(
         lambda session, actor: macros.remove_macro(session, actor=actor, name=name))
-    typer.echo(f"removed macro '{clean_line(removed.name)}'")
+    echo(f"removed macro '{clean_line(removed.name)}'")
 
 
 @app.command()
@@ -143,4 +144,4 @@ def apply(
     if json:
         print_json(ticket)
     else:
-        typer.echo(f"applied '{clean_line(name)}' on {ticket.ref} (now {ticket.status})")
+        echo(f"applied '{clean_line(name)}' on {ticket.ref} (now {ticket.status})")

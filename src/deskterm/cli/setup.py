@@ -6,7 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import CliContext, ctx_obj, stdout_is_terminal
+from deskterm.cli.context import CliContext, ctx_obj
+from deskterm.cli.output import echo, stdout_is_terminal
 from deskterm.db import bulk, migrate
 from deskterm.desk import setup
 
@@ -31,10 +32,10 @@ def init(
                                                  email=email)
     )
     if admin is None:
-        typer.echo(f"{store.display_url} is already set up (schema {state.head}); "
+        echo(f"{store.display_url} is already set up (schema {state.head}); "
                    "add agents with `deskterm agent add`")
     else:
-        typer.echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
+        echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
 
 
 def demo(
@@ -72,7 +73,7 @@ def demo(
                                progress=lambda done: bar.update(task, completed=done))
     else:
         result = seed_demo(store, tickets=tickets, seed=seed, admin=username)
-    typer.echo(
+    echo(
         f"seeded {store.display_url}: {result.tickets:,} tickets, {result.messages:,} messages, "
         f"{result.customers:,} customers in {result.organizations:,} organizations, "
         f"{result.agents} agents in {result.groups} groups ({result.seconds:.1f} s); "

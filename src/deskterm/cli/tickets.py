@@ -6,20 +6,13 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli.context import (
-    console,
-    ctx_obj,
-    print_json,
-    print_table,
-    read_body,
-    split_list,
-    stdout_is_terminal,
-)
+from deskterm.cli.context import ctx_obj, read_body, split_list
+from deskterm.cli.output import echo, echo_text, print_json, print_table, stdout_is_terminal
 from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 
 app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set, "
@@ -114,7 +107,7 @@ def create(
     if json:
         print_json(ticket)
     else:
-        typer.echo(f"created {ticket.ref}: {clean_line(ticket.subject)}")
+        echo(f"created {ticket.ref}: {clean_line(ticket.subject)}")
 
 
 @app.command("list")
@@ -167,7 +160,7 @@ def list_(
         return
     _print_summaries(page.items)
     if page.next_cursor and stdout_is_terminal():
-        typer.echo(f"more: --after {page.next_cursor}", err=True)
+        echo(f"more: --after {page.next_cursor}", err=True)
 
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
@@ -209,7 +202,6 @@ def _link_lines(links: TicketLinks) -> list[str]:
 
 def _print_detail(detail: TicketDetail) -> None:
     t = detail.ticket
-    out = console()
     lines = [
         f"{t.ref}  {clean_line(t.subject)}",
         f"status {t.status} · priority {t.priority} · type {t.type} · tier {t.tier} · "
@@ -229,17 +221,17 @@ def _print_detail(detail: TicketDetail) -> None:
         lines.append(f"merged here: {', '.join(ref(n) for n in detail.merged_from)}")
     lines.extend(_link_lines(detail.links))
     for line in lines:
-        out.print(line, markup=False, highlight=False)
+        echo(line)
     for message in detail.messages:
         kind = "reply" if message.public else "internal note"
         if message.author_kind == "customer":
             kind = "customer"
-        out.print("")
+        echo("")
         spent = f" · {_duration(message.minutes)}" if message.minutes else ""
-        out.print(f"── {clean_line(message.author)} · {kind} · "
-                  f"{message.created_at:%Y-%m-%d %H:%M} UTC{spent}", markup=False,
-                  highlight=False, style="bold" if message.public else "yellow")
-        out.print(clean(message.body).rstrip(), markup=False, highlight=False)
+        echo(f"── {clean_line(message.author)} · {kind} · "
+             f"{message.created_at:%Y-%m-%d %H:%M} UTC{spent}",
+             style="bold" if message.public else "yellow")
+        echo_text(message.body.rstrip())
 
 
 @app.command()
@@ -272,7 +264,7 @@ def reply(
                                                  status=status, expected_version=version,
                                                  minutes=minutes)
     )
-    typer.echo(f"replied on {ticket.ref} (now {ticket.status})")
+    echo(f"replied on {ticket.ref} (now {ticket.status})")
 
 
 @app.command()
@@ -284,7 +276,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
         lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text,
                                                 minutes=minutes)
     )
-    typer.echo(f"noted on {ticket.ref}")
+    echo(f"noted on {ticket.ref}")
 
 
 @app.command("set")
@@ -315,7 +307,7 @@ def set_(
         group=_clear_or(group), tier=tier, **_tag_options(tags),
     )
     if changes.is_empty():
-        raise typer.BadParameter("give at least one field to change (see --help)")
+        raise typer.BadParameter("give at least one field to change")
     ticket = ctx_obj(ctx).write(
         lambda session, actor: tickets.update_ticket(session, actor=actor, number=number,
                                                      changes=changes, expected_version=version)
@@ -323,7 +315,7 @@ def set_(
     if json:
         print_json(ticket)
     else:
-        typer.echo(f"{ticket.ref}: {ticket.status} · {ticket.priority} · "
+        echo(f"{ticket.ref}: {ticket.status} · {ticket.priority} · "
                    f"{ticket.assignee or 'unassigned'} · version {ticket.version}")
 
 
@@ -350,7 +342,7 @@ def escalate(
     if json:
         print_json(ticket)
     else:
-        typer.echo(f"escalated {ticket.ref} to tier {ticket.tier}"
+        echo(f"escalated {ticket.ref} to tier {ticket.tier}"
                    + (f" ({clean_line(ticket.group)})" if ticket.group else ""))
 
 
@@ -373,12 +365,12 @@ def merge(
     if json:
         print_json(ticket)
     else:
-        typer.echo(f"merged {ref(source_number)} into {ticket.ref}")
+        echo(f"merged {ref(source_number)} into {ticket.ref}")
 
 
 def _print_links(number: int, links: TicketLinks) -> None:
     lines = _link_lines(links)
-    typer.echo(f"{ref(number)}: " + ("; ".join(lines) if lines else "no links"))
+    echo(f"{ref(number)}: " + ("; ".join(lines) if lines else "no links"))
 
 
 @app.command()
@@ -436,4 +428,4 @@ def solve_problem(
     if json:
         print_json({"solved": solved})
     else:
-        typer.echo(f"solved {', '.join(ref(n) for n in solved)}")
+        echo(f"solved {', '.join(ref(n) for n in solved)}")

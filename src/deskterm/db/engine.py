@@ -26,6 +26,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
 from deskterm.db.errors import SchemaNotReady, StoreBusy, StoreUnavailable, WriteConflict
+from deskterm.redact import mask_secrets, mask_url
 
 T = TypeVar("T")
 
@@ -37,16 +38,37 @@ CHANGES_CHANNEL = "deskterm_changes"
 
 
 def parse_url(url: str) -> URL:
-    """Parse a database URL; PostgreSQL URLs are pointed at psycopg 3."""
+    """Parse a database URL; PostgreSQL URLs are pointed at psycopg 3.
+
+    Every refusal shows the URL masked (:func:`deskterm.redact.mask_url`), never as given.
+    """
+    shown = mask_url(url)
     try:
         parsed = make_url(url)
     except ArgumentError:
-        raise StoreUnavailable(f"not a database URL: {url!r}") from None
-    if parsed.get_backend_name() == "postgresql":
-        parsed = parsed.set(drivername="postgresql+psycopg")
-    elif parsed.get_backend_name() != "sqlite":
         raise StoreUnavailable(
-            f"unsupported database {parsed.get_backend_name()!r}: use sqlite:/// or postgresql://"
+            f"not a database URL: {shown} (use sqlite:///FILE or postgresql://USER@HOST/DB)"
+        ) from None
+    except ValueError:  # SQLAlchemy reads the port with int()
+        raise StoreUnavailable(
+            f"{shown}: the port (after the host's ':') must be a number; a password goes "
+            "before the host (USER:PASSWORD@HOST:PORT)") from None
+    backend = parsed.get_backend_name()
+    if backend == "postgresql":
+        if "@" in (parsed.host or ""):
+            # urlparse-style splitting took the first '@': the rest of the password is in the
+            # host name, and the driver would print it in "failed to resolve host ..."
+            raise StoreUnavailable(
+                f"{shown}: the user name or password holds an '@': write it as %40") from None
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    elif backend == "sqlite":
+        if parsed.host or parsed.username or parsed.password or parsed.port:
+            raise StoreUnavailable(
+                f"{shown}: a SQLite URL names a file: sqlite:///relative/path or "
+                "sqlite:////absolute/path") from None
+    else:
+        raise StoreUnavailable(
+            f"unsupported database {backend!r}: use sqlite:/// or postgresql://"
         )
     return parsed
 
@@ -110,6 +132,9 @@ class Store:
         is refused with the line that says to run ``deskterm init`` (only ``init`` and ``demo``
         make a desk: a mistyped ``--db`` path must not leave folders and an empty file)."""
         self.url = parse_url(url)
+        shown = mask_url(url)
+        self._display_url = ("postgresql" + shown[len("postgresql+psycopg"):]
+                             if shown.startswith("postgresql+psycopg") else shown)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             database = self.url.database
@@ -156,12 +181,12 @@ class Store:
 
     @property
     def display_url(self) -> str:
-        """The URL with any password hidden, safe to print."""
-        return self.url.render_as_string(hide_password=True).replace("+psycopg", "")
+        """The URL as given with any password hidden (also in ``password=``), safe to print."""
+        return self._display_url
 
     def _unavailable(self, exc: OperationalError) -> StoreUnavailable:
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
-        return StoreUnavailable(f"cannot use {self.display_url}: {reason}")
+        return StoreUnavailable(f"cannot use {self.display_url}: {mask_secrets(reason)}")
 
     @contextmanager
     def read(self) -> Iterator[Session]:

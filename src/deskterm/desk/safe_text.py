@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import re
 
+from deskterm.redact import mask_secrets
+
 _ESCAPE_SEQUENCES = re.compile(
     r"""
     \x1b\[ [0-?]* [ -/]* [@-~]?                      # CSI ... final byte
@@ -36,3 +38,10 @@ def clean(text: str) -> str:
 def clean_line(text: str) -> str:
     """:func:`clean`, then on one line: newlines and tabs become spaces (for lists and tables)."""
     return " ".join(clean(text).split())
+
+
+def message_line(text: str) -> str:
+    """An error or refusal for the terminal: one line (a driver's lines joined with ``; ``),
+    cleaned, and with any database password hidden (see :mod:`deskterm.redact`)."""
+    joined = "; ".join(line.strip() for line in text.splitlines() if line.strip())
+    return mask_secrets(clean_line(mask_secrets(joined)))

@@ -1,0 +1,96 @@
+"""Everything the CLI prints goes through here, and leaves inert.
+
+- Lines and tables: stored text comes from customers, imports and other agents, so every line
+  is cleaned (:func:`deskterm.desk.safe_text.clean`: no escape sequences, C0/C1 controls or bidi
+  overrides) and never read as Rich markup. Table cells are put on one line each.
+- Errors: one line on stderr, ``deskterm: ...``, cleaned and with any database password hidden
+  (:func:`deskterm.desk.safe_text.message_line`) -- they quote the user's own arguments and the
+  driver's words, either of which may hold a URL.
+- JSON: ``ensure_ascii=True``, so every non-ASCII or control character is a ``\\uXXXX`` escape:
+  lossless for a script (``json.loads`` gives the stored text back), and nothing a terminal
+  would obey.
+
+A test (tests/unit/test_cli_output.py) fails when a module of the CLI prints any other way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import sys
+
+import typer
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from deskterm.desk.reads import as_json
+from deskterm.desk.safe_text import clean, clean_line, message_line
+
+_ONE_LINE = re.compile("[\n\t]")
+
+
+def stdout_is_terminal() -> bool:
+    """True when standard output is a terminal (tables and progress bars), not a pipe."""
+    return sys.stdout.isatty()
+
+
+def _console() -> Console:
+    return Console(highlight=False, soft_wrap=False)
+
+
+def echo(line: str = "", *, err: bool = False, style: str | None = None) -> None:
+    """Print one line, cleaned: a newline or tab inside it (a name holding one) becomes a space,
+    so stored text cannot start a line of its own. ``style`` (e.g. ``bold``) only on a
+    terminal."""
+    shown = _ONE_LINE.sub(" ", clean(line))
+    if style is not None and not err and stdout_is_terminal():
+        _console().print(Text(shown, style=style))
+        return
+    typer.echo(shown, err=err)
+
+
+def echo_text(text: str, *, nl: bool = True) -> None:
+    """Print a block of text (a message's body, an article or macro file), cleaned, its
+    newlines and tabs kept."""
+    typer.echo(clean(text), nl=nl)
+
+
+def error(message: str) -> None:
+    """``deskterm: message`` on stderr: one line, cleaned, any password hidden."""
+    typer.echo(f"deskterm: {message_line(message)}", err=True)
+
+
+def usage_error(exc: Exception) -> None:
+    """A wrong command line (a Click error: unknown option, missing argument, bad value) as one
+    line naming the command and its ``--help``; the user's own arguments in it are cleaned like
+    the rest."""
+    ctx = getattr(exc, "ctx", None)
+    where = ""
+    if ctx is not None:
+        path = ctx.command_path
+        where = path.partition(" ")[2] + ": " if " " in path else ""
+        error(f"{where}{exc.format_message()} (see `{path} --help`)")  # type: ignore[attr-defined]
+        return
+    error(exc.format_message())  # type: ignore[attr-defined]
+
+
+def print_json(value: object) -> None:
+    """``value`` (read models, lists, dicts) as indented JSON, ASCII only."""
+    typer.echo(json.dumps(as_json(value), ensure_ascii=True, indent=2))
+
+
+def print_table(columns: list[str], rows: list[list[object]]) -> None:
+    """A table on a terminal; tab-separated lines when piped. Every cell is shown as plain text
+    on one line."""
+    cells = [[clean_line("" if value is None else str(value)) for value in row] for row in rows]
+    if not stdout_is_terminal():
+        for row in cells:
+            typer.echo("\t".join(row))
+        return
+    table = Table(show_edge=False, pad_edge=False, header_style="bold")
+    for name in columns:
+        table.add_column(clean_line(name), no_wrap=True, overflow="ellipsis")
+    for row in cells:
+        table.add_row(*(Text(cell) for cell in row))
+    _console().print(table)
