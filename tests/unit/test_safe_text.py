@@ -29,7 +29,7 @@ ESC = "\x1b"
         ("tab\there\nnewline", "tab\there\nnewline"),
         ("windows\r\nmac\rend", "windows\nmac\nend"),
         ("שלום עולם · سلام · 中文 · Zażółć · Привет", "שלום עולם · سلام · 中文 · Zażółć · Привет"),
-        (f"unterminated{ESC}]52;c;AAAA", "unterminated"),
+        (f"unterminated{ESC}]52;c;AAAA", "unterminated52;c;AAAA"),
     ],
 )
 def test_clean_removes_sequences_and_keeps_the_words(hostile, shown):
@@ -54,3 +54,22 @@ def test_no_control_character_survives_any_input(text):
 @given(st.text(alphabet=st.characters(blacklist_categories=("Cc", "Cf", "Cs"))))
 def test_ordinary_text_is_left_alone(text):
     assert clean(text) == text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+@pytest.mark.parametrize(
+    ("hostile", "shown"),
+    [
+        (f"before{ESC}]52;c;ZXZpbA== after", "before52;c;ZXZpbA== after"),
+        (f"a{ESC}P+q544e and the rest", "a+q544e and the rest"),
+        ("\u201cquoted\u201d then mis-decoded \xe2\x80\x9d and the rest",
+         "\u201cquoted\u201d then mis-decoded \xe2 and the rest"),
+        (f"{ESC}]8;;http://x{ESC}]52;c;YQ==\x07tail", "8;;http://xtail"),
+    ],
+)
+def test_an_unterminated_sequence_loses_its_introducer_not_the_rest_of_the_text(hostile, shown):
+    assert clean(hostile) == shown
+
+
+def test_many_unterminated_introducers_are_cleaned_without_backtracking_over_the_text():
+    # Each introducer's search stops at the next one: a quadratic scan would take minutes here.
+    assert clean("\x90" * 200_000 + f"{ESC}]" * 100_000 + "end") == "end"

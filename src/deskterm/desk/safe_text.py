@@ -4,6 +4,11 @@ Removes escape sequences (CSI, OSC, DCS, APC, PM, SOS, and two-byte ESC sequence
 except tab and newline, DEL, C1 controls (U+0080-U+009F, which some terminals obey as 8-bit
 escapes) and bidirectional overrides and isolates that could make text display in a misleading
 order. Nothing here parses or produces markup: callers render the result as plain text.
+
+A string sequence (OSC, DCS ...) that is never terminated loses only its introducer: the text
+after it stays, inert. Taking everything to the end (as a terminal would swallow it) cut the
+rest of a message, and in an editor that loss would be saved: a Latin-1 mis-decoded quote
+ends in U+009D, an 8-bit OSC introducer.
 """
 
 from __future__ import annotations
@@ -15,8 +20,8 @@ from deskterm.redact import mask_secrets
 _ESCAPE_SEQUENCES = re.compile(
     r"""
     \x1b\[ [0-?]* [ -/]* [@-~]?                      # CSI ... final byte
-    | \x1b [P\]X^_] .*? (?: \x07 | \x1b\\ | \x9c | $ ) # DCS, OSC, SOS, PM, APC ... terminator
-    | [\x90\x9d\x98\x9e\x9f] .*? (?: \x07 | \x1b\\ | \x9c | $ )  # their 8-bit forms
+    | (?: \x1b [P\]X^_] | [\x90\x9d\x98\x9e\x9f] )        # DCS, OSC, SOS, PM, APC (7 or 8 bit)
+      [^\x07\x1b\x90\x98\x9c-\x9f]*+ (?: \x07 | \x1b\\ | \x9c )   # ... up to their terminator
     | \x9b [0-?]* [ -/]* [@-~]?                       # 8-bit CSI
     | \x1b [ -/]* [0-~]?                              # other ESC sequences (ESC c, ESC ( B ...)
     """,
