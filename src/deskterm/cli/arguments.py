@@ -36,7 +36,7 @@ def _argument_name(command: Any, position: int) -> str:
     arguments = [p for p in command.params if p.param_type_name == "argument"]
     if position < len(arguments):
         found = arguments[position]
-        return found.metavar or (found.name or "argument").upper()
+        return found.metavar or found.name or "argument"
     return f"argument {position + 1}"
 
 

@@ -15,7 +15,7 @@ from deskterm.cli.context import (
     split_list,
     stdout_is_terminal,
 )
-from deskterm.desk import ticket_ops, tickets
+from deskterm.desk import lifecycle, ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
@@ -94,9 +94,8 @@ def create(
     ),
     tags: Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")] = None,
     tier: Annotated[int, typer.Option("--tier", help="Support tier 1-3.")] = 1,
-    channel: Annotated[str, typer.Option("--channel", help="How it came in (phone, email…).")] = (
-        "cli"
-    ),
+    channel: Annotated[str, typer.Option(
+        "--channel", help=f"How it came in: {', '.join(lifecycle.CHANNELS)}.")] = "cli",
     json: JsonOpt = False,
 ) -> None:
     """File a ticket for a customer, such as a phone call you are logging."""

@@ -197,7 +197,8 @@ class Composer(Vertical):
     @property
     def minutes(self) -> int | None:
         value = self.query_one("#composer-minutes", Input).value.strip()
-        return int(value) if value.isdigit() and int(value) > 0 else None
+        # ASCII digits only: "²".isdigit() is true and int("²") fails.
+        return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
     def restore(self, kind: str, body: str, minutes: int | None) -> None:
         self.start(kind)
