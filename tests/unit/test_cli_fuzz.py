@@ -98,7 +98,9 @@ def _desk(store, admin) -> None:
 
 
 def _run(url: str, argv: list[str], stdin: str):
-    return CliRunner().invoke(app, ["--db", url, *argv], input=stdin, catch_exceptions=True)
+    # stdin as bytes: a lone surrogate becomes the byte that is not UTF-8 it stands for
+    return CliRunner().invoke(app, ["--db", url, *argv], catch_exceptions=True,
+                              input=stdin.encode("utf-8", "surrogateescape"))
 
 
 def _assert_clean(argv: list[str], result) -> None:

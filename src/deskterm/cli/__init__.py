@@ -59,6 +59,8 @@ class DeskGroup(TyperGroup):
             line = failures.describe(exc)
             if line is None or failures.is_closed_output(exc):
                 raise  # a bug shows its traceback; a closed pipe ends quietly (Click's own)
+            if isinstance(exc, OSError) and exc.filename is None:
+                failures.silence_output()  # most likely stdout: what it still holds is lost
             _say(line)
             raise typer.Exit(1) from None
         except KeyboardInterrupt:

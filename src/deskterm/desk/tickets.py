@@ -32,7 +32,7 @@ from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
-from deskterm.desk.limits import INT_MAX, check_int, check_text, shown_number
+from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text, shown_number
 from deskterm.desk.links import links_of, merged_from
 from deskterm.desk.people import customer_read, find_agent, find_group, get_or_create_customer
 from deskterm.desk.reads import (
@@ -121,6 +121,16 @@ def _check_body(body: str, *, where: str = "body") -> str:
     if len(body) > MAX_BODY:
         raise InvalidInput(f"{where}: longer than {MAX_BODY:,} characters")
     return body
+
+
+MAX_MESSAGE_ID = 998
+
+
+def _check_message_id(message_id: str | None) -> str | None:
+    """An e-mail Message-ID (RFC 5322 lines hold at most 998 characters)."""
+    if message_id is None:
+        return None
+    return check_name(message_id, field="message id", max_length=MAX_MESSAGE_ID)
 
 
 def _lock(session: Session, number: int) -> Ticket:
@@ -298,6 +308,7 @@ def create_ticket(
     subject = _check_subject(subject)
     body = _check_body(body)
     channel = lifecycle.check_channel(channel)
+    source_message_id = _check_message_id(source_message_id)
     rank = lifecycle.check_priority(priority)
     lifecycle.check_type(ticket_type)
     lifecycle.check_tier(tier)
@@ -418,6 +429,7 @@ def add_customer_message(
     message starts a follow-up ticket, which is returned instead.
     """
     body = _check_body(body)
+    source_message_id = _check_message_id(source_message_id)
     ticket = _lock(session, number)
     customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
