@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from deskterm.config import ConfigError, load_settings
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text
@@ -75,3 +76,12 @@ def test_an_age_past_a_hundred_years_is_a_filter_error_not_an_overflow(query):
 def test_an_age_in_non_ascii_digits_is_a_filter_error():
     with pytest.raises(QueryError, match="bad date or age"):
         parse_query("created:<١٢d")
+
+
+def test_a_config_file_nested_too_deeply_is_one_line_naming_it(tmp_path, monkeypatch):
+    folder = tmp_path / "config"
+    folder.mkdir()
+    (folder / "config.toml").write_text("x = " + "[" * 5000 + "]" * 5000 + "\n")
+    monkeypatch.setenv("DESKTERM_CONFIG_DIR", str(folder))
+    with pytest.raises(ConfigError, match=r"config\.toml: not valid TOML: .* nested too deeply"):
+        load_settings()
