@@ -64,6 +64,7 @@ BAD_INPUTS = [
     (["group", "add", "g" * 101], "group name: longer than 100"),
     (["group", "add-member", "Net\x00", "ada"], "no group named"),
     (["ticket", "list", "--assignee", "ada\x00"], "assignee: a name must not hold NUL"),
+    (["ticket", "list", "--tag", "vpn\x00"], "tag: a name must not hold NUL"),
     (["--as", "ada\x00", "ticket", "list"], "is not an agent of this desk"),
     (["ticket", "list", "-q", "created:<999999999w"], "more than a hundred years"),
     (["ticket", "list", "-q", "created:<١٢d"], "bad date or age"),

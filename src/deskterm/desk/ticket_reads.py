@@ -316,6 +316,7 @@ def _conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
         conditions.append(_requester_in(session, (flt.requester,), me))
     if flt.organization:
         conditions.append(_organization_in(session, (flt.organization,), me))
+    _names((*flt.tags, *flt.without_tags), "tag")  # refuses NUL, which PostgreSQL would
     for tag in flt.tags:
         conditions.append(_has_tag(tag))
     for tag in flt.without_tags:

@@ -19,7 +19,7 @@ from deskterm.db.errors import WriteConflict
 from deskterm.db.models import Agent, SavedView
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
-from deskterm.desk.limits import check_name, check_text
+from deskterm.desk.limits import check_name, check_text, storable
 from deskterm.desk.people import find_agent
 from deskterm.desk.query import parse_query
 from deskterm.desk.reads import AgentRead
@@ -70,12 +70,16 @@ def _check_query(query: str) -> str:
 
 
 def _shared_named(session: Session, name: str) -> SavedView | None:
+    if not storable(name):
+        return None
     return session.exec(
         select(SavedView).where(SavedView.name == name, col(SavedView.shared).is_(True))
     ).first()
 
 
 def _own_named(session: Session, owner_id: int, name: str) -> SavedView | None:
+    if not storable(name):
+        return None
     return session.exec(
         select(SavedView).where(SavedView.owner_agent_id == owner_id, SavedView.name == name)
     ).first()
