@@ -228,3 +228,15 @@ def test_a_closed_pipe_ends_quietly(os_user_desk):
         os.close(writer)
     assert result.returncode == 1
     assert result.stderr == b""
+
+
+@pytest.mark.parametrize("option", ["--db", "--as"])
+def test_the_console_refuses_an_option_that_is_not_utf8_before_opening(tmp_path, option):
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)}
+    result = subprocess.run([sys.executable, "-m", "deskterm", option, f"x{SURROGATE}"],
+                            env=env, stdin=subprocess.DEVNULL, capture_output=True, timeout=60,
+                            cwd=tmp_path)
+    assert result.returncode == 1
+    assert result.stderr.decode() == (
+        f"deskterm: {option}: not valid UTF-8 text (an undecodable byte); nothing was done\n")
+    assert list(tmp_path.iterdir()) == []
