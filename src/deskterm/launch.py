@@ -25,6 +25,7 @@ import contextlib
 import gc
 import os
 import pickle
+import re
 import signal
 import sys
 import threading
@@ -38,6 +39,8 @@ from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import message_line
 
 _GLOBAL_OPTIONS = ("--db", "--as")
+_UNDECODABLE = re.compile("[\ud800-\udfff]")
+"""What Python makes of an argument's bytes that are not UTF-8."""
 
 
 def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
@@ -65,6 +68,10 @@ def main() -> None:
 
         cli_main()
         return
+    for name, value in options.items():
+        if value is not None and _UNDECODABLE.search(value):  # as the CLI refuses it
+            _refuse(f"{name}: not valid UTF-8 text (an undecodable byte); nothing was done")
+            sys.exit(1)
     sys.exit(open_console(db=options["--db"], act_as=options["--as"]))
 
 

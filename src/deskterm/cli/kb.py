@@ -114,10 +114,14 @@ def import_(
         error(f"nothing was imported ({len(problems)} bad file(s) of {len(files)}; fix them, "
               "or use --skip-invalid)")
         raise typer.Exit(1)
+    if rejects is not None:  # first: an unwritable path stops the import before anything
+        try:
+            rejects.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
+        except OSError as exc:
+            raise InvalidInput(f"--rejects {_shown(rejects)}: cannot be written "
+                               f"({exc.strerror or exc}); nothing was imported") from None
     for line in problems:
         error(f"skipped {line}")
-    if rejects is not None:
-        rejects.write_text("".join(f"{line}\n" for line in problems), encoding="utf-8")
     obj = ctx_obj(ctx)
     result: kb.ImportResult = _with_progress(len(articles), "importing articles", lambda p: (
         obj.write(lambda session, actor: kb.import_articles(session, actor=actor,

@@ -8,7 +8,7 @@ import typer
 
 from deskterm.cli.context import ctx_obj, read_body, split_list
 from deskterm.cli.output import echo, echo_text, print_json, print_table, stdout_is_terminal
-from deskterm.desk import ticket_ops, tickets
+from deskterm.desk import lifecycle, ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
@@ -87,9 +87,8 @@ def create(
     ),
     tags: Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")] = None,
     tier: Annotated[int, typer.Option("--tier", help="Support tier 1-3.")] = 1,
-    channel: Annotated[str, typer.Option("--channel", help="How it came in (phone, email…).")] = (
-        "cli"
-    ),
+    channel: Annotated[str, typer.Option(
+        "--channel", help=f"How it came in: {', '.join(lifecycle.CHANNELS)}.")] = "cli",
     json: JsonOpt = False,
 ) -> None:
     """File a ticket for a customer, such as a phone call you are logging."""

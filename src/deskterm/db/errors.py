@@ -1,5 +1,9 @@
 """Errors the store raises that a user can act on."""
 
+from __future__ import annotations
+
+from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+
 
 class StoreError(Exception):
     """A problem with the database itself; the message is one line a user can act on."""
@@ -19,3 +23,22 @@ class StoreUnavailable(StoreError):
 
 class WriteConflict(Exception):
     """A concurrent writer got in between; the whole transaction is retried."""
+
+
+def refused_value(exc: BaseException) -> str | None:
+    """One short line for a value or change the database refused; None for anything else.
+
+    The desk checks what it is given before the store sees it; this names whatever still gets
+    through (a driver's ``DataError`` or ``IntegrityError``) by the first line of the database's
+    own reason only: the statement and its parameters, which may hold anything, are left out.
+    """
+    if isinstance(exc, DataError):
+        return f"the database refused the value: {_first_line(exc)}"
+    if isinstance(exc, IntegrityError):
+        return f"the database refused the change: {_first_line(exc)}"
+    return None
+
+
+def _first_line(exc: DBAPIError) -> str:
+    reason = str(exc.orig if exc.orig is not None else exc).strip()
+    return (reason.splitlines() or ["no reason given"])[0][:200]

@@ -7,13 +7,15 @@ from sqlmodel import Session, select
 from deskterm.db.models import Agent
 from deskterm.desk.errors import IdentityError, PermissionDenied
 from deskterm.desk.identity import os_username  # noqa: F401  (auth.os_username, as before)
+from deskterm.desk.limits import storable
 from deskterm.desk.people import agent_read
 from deskterm.desk.reads import AgentRead
 
 
 def resolve_actor(session: Session, *, username: str, act_as: str | None = None) -> AgentRead:
     """The agent acting: ``username``'s agent, or with ``act_as`` (admins only) that agent."""
-    agent = session.exec(select(Agent).where(Agent.username == username)).first()
+    agent = (session.exec(select(Agent).where(Agent.username == username)).first()
+             if storable(username) else None)
     if agent is None:
         if session.exec(select(Agent.id).limit(1)).first() is None:
             raise IdentityError("this desk has no agents yet: run `deskterm init`")

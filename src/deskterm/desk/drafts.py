@@ -18,6 +18,7 @@ from deskterm.db.models import DRAFT_KINDS, Draft
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.limits import check_int, check_text
 from deskterm.desk.people import find_agent
 from deskterm.desk.reads import AgentRead
 
@@ -39,6 +40,9 @@ def save_draft(session: Session, *, actor: AgentRead, number: int, kind: str, bo
     """Keep ``body`` as ``actor``'s draft on ticket ``number`` (an empty one is discarded)."""
     if kind not in DRAFT_KINDS:
         raise InvalidInput(f"draft kind '{kind}' is not one of: {', '.join(DRAFT_KINDS)}")
+    body = check_text(body, field="draft")
+    if minutes is not None:
+        check_int(minutes, field="draft time spent", low=0)
     if len(body) > MAX_DRAFT:
         raise InvalidInput(f"a draft holds at most {MAX_DRAFT:,} characters")
     if not body.strip() and minutes is None:

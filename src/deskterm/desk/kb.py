@@ -66,6 +66,7 @@ from deskterm.db.search import has_cjk
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import DeskError, InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.kb_render import fold, highlight_spans, snippet
+from deskterm.desk.limits import INT_MAX, check_int, check_text, storable
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets import _tags_of, normalize_tags
@@ -193,7 +194,7 @@ class ImportResult:
 
 
 def check_title(title: str) -> str:
-    cleaned = " ".join(title.split())
+    cleaned = " ".join(check_text(title, field="title").split())
     if not cleaned:
         raise InvalidInput("title: must not be empty")
     if len(cleaned) > MAX_TITLE:
@@ -225,6 +226,7 @@ def slugify(title: str) -> str:
 
 
 def check_body(body: str) -> str:
+    body = check_text(body, field="body")
     body = _LEADING_BLANK_LINES.sub("", body.replace("\r\n", "\n").replace("\r", "\n")).rstrip()
     if len(body) > MAX_BODY:
         raise InvalidInput(f"body: longer than {MAX_BODY:,} characters")
@@ -456,8 +458,10 @@ def _read(session: Session, article: Article) -> ArticleRead:
 
 def _find(session: Session, article: int | str) -> Article | None:
     if isinstance(article, int) and not isinstance(article, bool):
-        return session.get(Article, article)
+        return session.get(Article, article) if 1 <= article <= INT_MAX else None
     slug = unicodedata.normalize("NFC", str(article).strip()).lower()
+    if not storable(slug):
+        return None
     return session.exec(select(Article).where(Article.slug == slug)).first()
 
 
@@ -528,7 +532,7 @@ def _refuse_taken_slug(session: Session, slug: str, keep: int | None = None) -> 
 
 
 def _ticket(session: Session, number: int) -> Ticket:
-    ticket = session.get(Ticket, number)
+    ticket = session.get(Ticket, number) if 1 <= number <= INT_MAX else None
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
     return ticket
@@ -574,6 +578,8 @@ def create_article(
 
 
 def _check_version(session: Session, article: Article, expected: int | None) -> None:
+    if expected is not None:
+        check_int(expected, field="version")
     if expected is not None and expected != article.version:
         who = _usernames(session, {article.updated_by_id} - {None}).get(article.updated_by_id)
         by = f" by {who} at {article.updated_at:%Y-%m-%d %H:%M} UTC" if who else ""

@@ -160,7 +160,10 @@ def _tags(meta: _FrontMatter) -> tuple[str, ...]:
 def parse_article(text: str, *, file_slug: str) -> ArticleFields:
     """An article from the file format; ``file_slug`` is the file name without ``.md``."""
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    meta = _front_matter(text)
+    try:
+        meta = _front_matter(text)
+    except RecursionError:  # PyYAML composes nested lists and maps by recursion
+        raise FileProblem(1, "the front matter is nested too deeply") from None
     for key in meta.data:
         if str(key) not in KEYS:
             raise FileProblem(meta.lines.get(str(key), 2),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskterm.db.models import PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 
 WAITING = frozenset({"pending", "on_hold"})
@@ -44,6 +44,14 @@ def check_type(ticket_type: str) -> str:
     if ticket_type not in TICKET_TYPES:
         raise InvalidInput(f"type '{ticket_type}' is not one of: {', '.join(TICKET_TYPES)}")
     return ticket_type
+
+
+def check_channel(channel: str) -> str:
+    """How a ticket came in, one of :data:`CHANNELS` (any case); stored lower-cased."""
+    name = channel.strip().lower()
+    if name not in CHANNELS:
+        raise InvalidInput(f"channel: '{channel[:40]}' is not one of: {', '.join(CHANNELS)}")
+    return name
 
 
 def check_tier(tier: int) -> int:

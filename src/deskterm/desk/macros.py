@@ -74,6 +74,7 @@ from deskterm.desk.bulk_actions import (
     _unique,
 )
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.limits import storable
 from deskterm.desk.people import find_agent, find_group
 from deskterm.desk.reads import AgentRead, TicketDetail, TicketSummary
 from deskterm.desk.safe_text import clean_line
@@ -354,6 +355,8 @@ def _check_actions(session: Session, actions: MacroActions) -> MacroActions:
 def _find(session: Session, name: str) -> Macro | None:
     """The macro named ``name``, exactly or else ignoring case."""
     cleaned = " ".join(name.split())
+    if not storable(cleaned):
+        return None
     exact = session.exec(select(Macro).where(Macro.name == cleaned)).first()
     if exact is not None:
         return exact
@@ -652,6 +655,8 @@ def parse_macro_toml(text: str) -> MacroFile:
             raise InvalidInput(f"line {at.group(1)}, column {at.group(2)}: not valid TOML: "
                                f"{message}") from None
         raise InvalidInput(f"not valid TOML: {message}") from None
+    except RecursionError:
+        raise InvalidInput("not valid TOML: arrays or tables nested too deeply") from None
     unknown = [key for key in data if key not in _FILE_KEYS]
     if unknown:
         raise InvalidInput(f"unknown key '{_shown(unknown[0])}' (a macro file has name, body "

@@ -11,26 +11,40 @@ from sqlmodel import Session, col, select
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import ROLES, Agent, Customer, Group, GroupMember, Organization
 from deskterm.desk.errors import InvalidInput, NotFound
+from deskterm.desk.limits import check_name, check_text, storable
 from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
+from deskterm.desk.safe_text import clean_line
 
-_USERNAME = re.compile(r"^[a-z_][a-z0-9_.-]{0,63}$", re.IGNORECASE)
-_EMAIL = re.compile(r"^[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+$")
+# ASCII only: with IGNORECASE, [a-z] would also take the Kelvin sign and the long s.
+_USERNAME = re.compile(r"[a-z_][a-z0-9_.-]{0,63}", re.IGNORECASE | re.ASCII)
+_EMAIL = re.compile(r"[^@\s<>\"]+@[^@\s<>\"]+\.[^@\s<>\"]+")
+MAX_DISPLAY_NAME = 200
+MAX_GROUP_NAME = 100
+MAX_EMAIL = 320
+MAX_SKILL = 64
 
 
 def normalize_email(email: str, *, where: str = "email") -> str:
     """A lower-cased, validated e-mail address."""
-    email = email.strip().lower()
-    if not _EMAIL.match(email) or len(email) > 320:
-        raise InvalidInput(f"{where}: '{email}' is not an e-mail address")
+    email = check_name(email, field=where, max_length=MAX_EMAIL).lower()
+    if not _EMAIL.fullmatch(email) or not email.isprintable():
+        raise InvalidInput(f"{where}: '{email[:80]}' is not an e-mail address")
     return email
 
 
 def _clean_skills(skills: list[str] | tuple[str, ...]) -> list[str]:
-    cleaned = sorted({skill.strip().lower() for skill in skills if skill.strip()})
-    for skill in cleaned:
-        if len(skill) > 64:
-            raise InvalidInput(f"skill '{skill[:20]}…' is longer than 64 characters")
-    return cleaned
+    return sorted({check_name(skill, field="skill", max_length=MAX_SKILL).lower()
+                   for skill in skills if skill.strip()})
+
+
+def _check_display_name(name: str) -> str:
+    return check_name(name, field="display name", max_length=MAX_DISPLAY_NAME)
+
+
+def _same_name_as(names: list[str], wanted: str) -> str | None:
+    """The name among ``names`` that is ``wanted`` in another case (``Bob`` for ``bob``)."""
+    folded = wanted.casefold()
+    return next((name for name in names if name.casefold() == folded), None)
 
 
 def _check_role(role: str) -> str:
@@ -59,9 +73,11 @@ def agent_read(session: Session, agent: Agent) -> AgentRead:
 
 
 def find_agent(session: Session, username: str) -> Agent:
-    agent = session.exec(select(Agent).where(Agent.username == username)).first()
+    # A name no store can hold is looked up nowhere (PostgreSQL would refuse the query).
+    agent = (session.exec(select(Agent).where(Agent.username == username)).first()
+             if storable(username) else None)
     if agent is None:
-        raise NotFound(f"no agent named '{username}' (see `deskterm agent list`)")
+        raise NotFound(f"no agent named '{username[:64]}' (see `deskterm agent list`)")
     return agent
 
 
@@ -74,19 +90,27 @@ def add_agent(
     role: str = "agent",
     skills: list[str] | tuple[str, ...] = (),
 ) -> AgentRead:
-    """Add an agent for the operating-system user ``username``."""
-    if not _USERNAME.match(username):
+    """Add an agent for the operating-system user ``username``.
+
+    Usernames are unique whatever their case: ``Bob`` next to ``bob`` reads as the same person
+    in every list, so the desk refuses it (the check runs in the write transaction).
+    """
+    if not _USERNAME.fullmatch(username):
         raise InvalidInput(
-            f"username '{username}' must be an operating-system user name "
+            f"username '{username[:64]}' must be an operating-system user name "
             "(letters, digits, '_', '.', '-'; at most 64)"
         )
-    if session.exec(select(Agent.id).where(Agent.username == username)).first() is not None:
+    taken = _same_name_as(list(session.exec(select(Agent.username)).all()), username)
+    if taken is not None:
         raise InvalidInput(
-            f"agent '{username}' already exists (change it with `deskterm agent set`)"
+            f"agent '{taken}' already exists (change it with `deskterm agent set`)"
+            if taken == username else
+            f"username '{username}': agent '{taken}' already exists (names differing only in "
+            "case are the same name)"
         )
     agent = Agent(
         username=username,
-        display_name=(display_name or username).strip() or username,
+        display_name=_check_display_name(display_name) if display_name else username,
         email=normalize_email(email) if email else None,
         role=_check_role(role),
         skills=_clean_skills(skills),
@@ -124,9 +148,7 @@ def set_agent(
     agent = find_agent(session, username)
     was_admin = agent.role == "admin" and agent.active
     if display_name is not None:
-        if not display_name.strip():
-            raise InvalidInput("display name: must not be empty")
-        agent.display_name = display_name.strip()
+        agent.display_name = _check_display_name(display_name)
     if email is not None:
         agent.email = normalize_email(email) if email else None
     if role is not None:
@@ -143,9 +165,10 @@ def set_agent(
 
 
 def find_group(session: Session, name: str) -> Group:
-    group = session.exec(select(Group).where(Group.name == name)).first()
+    group = (session.exec(select(Group).where(Group.name == name)).first()
+             if storable(name) else None)
     if group is None:
-        raise NotFound(f"no group named '{name}' (see `deskterm group list`)")
+        raise NotFound(f"no group named '{name[:100]}' (see `deskterm group list`)")
     return group
 
 
@@ -161,12 +184,15 @@ def _group_read(session: Session, group: Group) -> GroupRead:
 
 
 def add_group(session: Session, *, name: str, description: str = "") -> GroupRead:
-    name = name.strip()
-    if not name or len(name) > 100:
-        raise InvalidInput("group name: must be 1 to 100 characters")
-    if session.exec(select(Group.id).where(Group.name == name)).first() is not None:
-        raise InvalidInput(f"group '{name}' already exists")
-    group = Group(name=name, description=description.strip())
+    """A new group; its name is one line, unique whatever its case (``Network``/``network``)."""
+    name = check_name(name, field="group name", max_length=MAX_GROUP_NAME)
+    description = check_text(description, field="group description").strip()
+    taken = _same_name_as(list(session.exec(select(Group.name)).all()), name)
+    if taken is not None:
+        raise InvalidInput(f"group '{taken}' already exists" if taken == name else
+                           f"group name '{name}': group '{taken}' already exists (names "
+                           "differing only in case are the same name)")
+    group = Group(name=name, description=description)
     session.add(group)
     session.flush()
     return _group_read(session, group)
@@ -212,6 +238,7 @@ def customer_read(session: Session, customer: Customer) -> CustomerRead:
 
 
 def find_customer(session: Session, email: str) -> Customer:
+    """The customer writing from ``email`` (NotFound if none)."""
     customer = session.exec(
         select(Customer).where(Customer.email == normalize_email(email, where="requester"))
     ).first()
@@ -221,7 +248,8 @@ def find_customer(session: Session, email: str) -> Customer:
 
 
 def find_organization(session: Session, name: str) -> Organization:
-    organization = session.exec(select(Organization).where(Organization.name == name)).first()
+    organization = (session.exec(select(Organization).where(Organization.name == name)).first()
+                    if storable(name) else None)
     if organization is None:
         raise NotFound(f"no organization named '{name}'")
     return organization
@@ -235,7 +263,9 @@ def get_or_create_customer(session: Session, *, email: str, name: str | None = N
         return customer
     domain = email.rsplit("@", 1)[1]
     organization = session.exec(select(Organization).where(Organization.domain == domain)).first()
-    display = (name or "").strip() or email.split("@", 1)[0]
+    # A customer's name comes from outside (a mail header, an import): its control characters
+    # are removed rather than the whole request refused.
+    display = clean_line(check_text(name or "", field="requester name")) or email.split("@", 1)[0]
     customer = Customer(
         name=display[:200],
         email=email,

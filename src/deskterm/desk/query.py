@@ -87,10 +87,11 @@ _OPS = ("<=", ">=", "<", ">", "=")
 _COMPARE = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge,
             "=": operator.eq, "": operator.eq}
 _FIELD_NAME = re.compile(r"([^\W\d_]\w*):")
-_AGE = re.compile(r"(\d{1,9})([mhdw])", re.IGNORECASE)
+# ASCII digits only: \d alone also takes Arabic-Indic and other digits that int() reads.
+_AGE = re.compile(r"(\d{1,9})([mhdw])", re.IGNORECASE | re.ASCII)
 _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1),
           "w": timedelta(weeks=1)}
-_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2}))?)?")
+_DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
 _SHOWN = 60
 """Longest a term is quoted in an error message."""
 
@@ -319,10 +320,11 @@ def _when(text: str) -> Age | Period:
     age = _AGE.fullmatch(text.strip())
     if age:
         unit = _UNITS[age.group(2).lower()]
-        delta = int(age.group(1)) * unit
-        if delta > MAX_AGE:
+        count = int(age.group(1))
+        # Compared before multiplying: 999999999w is past what a timedelta can hold.
+        if count > MAX_AGE // unit:
             raise _Bad(f"'{_shorten(text)}' reaches back more than a hundred years")
-        return Age(delta, unit)
+        return Age(count * unit, unit)
     date = _DATE.fullmatch(text.strip())
     if not date:
         raise bad

@@ -28,6 +28,7 @@ from deskterm.db.models import (
 )
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.limits import storable
 from deskterm.desk.people import find_agent, find_customer, find_group, find_organization
 from deskterm.desk.reads import Page, TicketSummary
 
@@ -292,7 +293,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
         if value.tzinfo is None:
             raise refused
     elif name in _TEXT_SORTS:
-        if not isinstance(value, str) or len(value) > 1_000:
+        if not isinstance(value, str) or len(value) > 1_000 or not storable(value):
             raise refused
     elif not _is_int32(value):
         raise refused
@@ -315,6 +316,7 @@ def _conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
         conditions.append(_requester_in(session, (flt.requester,), me))
     if flt.organization:
         conditions.append(_organization_in(session, (flt.organization,), me))
+    _names((*flt.tags, *flt.without_tags), "tag")  # refuses NUL, which PostgreSQL would
     for tag in flt.tags:
         conditions.append(_has_tag(tag))
     for tag in flt.without_tags:
@@ -342,6 +344,8 @@ def _any(options: list):
 def _names(values: Sequence[ClauseValue], field: str) -> list[str]:
     if not all(isinstance(value, str) for value in values):
         raise InvalidInput(f"{field}: values must be names")
+    if not all(storable(value) for value in values):
+        raise InvalidInput(f"{field}: a name must not hold NUL (U+0000) or undecodable bytes")
     return list(values)
 
 

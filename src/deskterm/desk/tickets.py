@@ -32,6 +32,7 @@ from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text, shown_number
 from deskterm.desk.links import links_of, merged_from
 from deskterm.desk.people import customer_read, find_agent, find_group, get_or_create_customer
 from deskterm.desk.reads import (
@@ -44,17 +45,31 @@ from deskterm.desk.reads import (
 from deskterm.desk.thread import messages_after
 from deskterm.desk.ticket_reads import count_tickets, summaries, summary
 
-_TAG = re.compile(r"^[\w][\w.:/+-]{0,63}$")
+_TAG = re.compile(r"[\w][\w.:/+-]{0,63}")
+_REF = re.compile(r"#?([0-9]+)")
 MAX_SUBJECT = 500
 MAX_BODY = 1_000_000
 
 
 def parse_ref(text: str) -> int:
-    """A ticket number from ``#1042`` or ``1042``."""
-    cleaned = text.strip().removeprefix("#")
-    if not cleaned.isdigit() or len(cleaned) > 12:
-        raise InvalidInput(f"'{text}' is not a ticket reference like #1042")
-    return int(cleaned)
+    """A ticket number from ``#1042`` or ``1042``: ASCII digits only, 1 to :data:`INT_MAX`.
+
+    ``str.isdigit`` and ``int`` also take ``²`` and Arabic-Indic digits (``١٢`` is 12), which
+    nobody means as a ticket number.
+    """
+    found = _REF.fullmatch(text.strip())
+    if not found:
+        raise InvalidInput(f"'{text[:40]}' is not a ticket reference like #1042")
+    digits = found.group(1).lstrip("0") or "0"
+    if len(digits) > len(str(INT_MAX)) or not 1 <= int(digits) <= INT_MAX:
+        raise InvalidInput(f"'{text[:40]}' is not a ticket reference like #1042 (numbers run "
+                           f"from 1 to {INT_MAX})")
+    return int(digits)
+
+
+def in_range(number: int) -> bool:
+    """Whether ``number`` can be a ticket's number (the store's integers are 32-bit)."""
+    return 1 <= number <= INT_MAX
 
 
 def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ...]:
@@ -64,7 +79,7 @@ def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ..
         tag = raw.strip().lower()
         if not tag:
             continue
-        if not _TAG.match(tag):
+        if not _TAG.fullmatch(tag):
             raise InvalidInput(
                 f"{where}: '{raw}' is not a tag (letters, digits, '_', '-', '.', ':', '/', '+'; "
                 "no spaces; at most 64)"
@@ -74,7 +89,7 @@ def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ..
 
 
 def _check_subject(subject: str) -> str:
-    subject = " ".join(subject.split())
+    subject = " ".join(check_text(subject, field="subject").split())
     if not subject:
         raise InvalidInput("subject: must not be empty")
     if len(subject) > MAX_SUBJECT:
@@ -87,11 +102,20 @@ MAX_MINUTES = 24 * 60
 
 def _check_minutes(minutes: int | None) -> int | None:
     if minutes is not None and not 0 < minutes <= MAX_MINUTES:
-        raise InvalidInput(f"time spent {minutes} must be between 1 and {MAX_MINUTES} minutes")
+        raise InvalidInput(f"time spent {shown_number(minutes)} must be between 1 and "
+                           f"{MAX_MINUTES} minutes")
     return minutes
 
 
+def check_version(version: int | None) -> int | None:
+    """A version a change was made against (``--version N``): 1 to :data:`INT_MAX`."""
+    if version is not None:
+        check_int(version, field="version")
+    return version
+
+
 def _check_body(body: str, *, where: str = "body") -> str:
+    body = check_text(body, field=where)
     if not body.strip():
         raise InvalidInput(f"{where}: must not be empty")
     if len(body) > MAX_BODY:
@@ -99,7 +123,19 @@ def _check_body(body: str, *, where: str = "body") -> str:
     return body
 
 
+MAX_MESSAGE_ID = 998
+
+
+def _check_message_id(message_id: str | None) -> str | None:
+    """An e-mail Message-ID (RFC 5322 lines hold at most 998 characters)."""
+    if message_id is None:
+        return None
+    return check_name(message_id, field="message id", max_length=MAX_MESSAGE_ID)
+
+
 def _lock(session: Session, number: int) -> Ticket:
+    if not in_range(number):
+        raise NotFound(f"no ticket {ref(number)}")
     ticket = session.exec(
         select(Ticket)
         .where(Ticket.id == number)
@@ -239,7 +275,7 @@ def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None 
     """
     if at is not None and (at.tzinfo is None or at.utcoffset() is None):
         raise InvalidInput(f"seen at {at.isoformat()} has no time zone: give it in UTC")
-    if session.get(Ticket, number) is None:
+    if not in_range(number) or session.get(Ticket, number) is None:
         raise NotFound(f"no ticket {ref(number)}")
     _record_seen(session, number, find_agent(session, agent).id, at or utcnow())
 
@@ -271,6 +307,8 @@ def create_ticket(
     """File a new ticket with the requester's first message; returns it with its number."""
     subject = _check_subject(subject)
     body = _check_body(body)
+    channel = lifecycle.check_channel(channel)
+    source_message_id = _check_message_id(source_message_id)
     rank = lifecycle.check_priority(priority)
     lifecycle.check_type(ticket_type)
     lifecycle.check_tier(tier)
@@ -391,6 +429,7 @@ def add_customer_message(
     message starts a follow-up ticket, which is returned instead.
     """
     body = _check_body(body)
+    source_message_id = _check_message_id(source_message_id)
     ticket = _lock(session, number)
     customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
@@ -436,6 +475,7 @@ class TicketChanges:
 
 
 def _check_version(session: Session, ticket: Ticket, expected: int | None) -> None:
+    check_version(expected)
     if expected is None or expected == ticket.version:
         return
     rows = session.exec(
@@ -577,7 +617,7 @@ def update_ticket(
 
 def get_ticket(session: Session, *, number: int) -> TicketDetail:
     """A ticket with its requester, whole thread, audit trail, links and merge pointers."""
-    ticket = session.get(Ticket, number)
+    ticket = session.get(Ticket, number) if in_range(number) else None
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
     events = session.exec(
@@ -606,9 +646,11 @@ __all__ = [
     "add_customer_message",
     "add_note",
     "add_reply",
+    "check_version",
     "count_tickets",
     "create_ticket",
     "get_ticket",
+    "in_range",
     "mark_seen",
     "normalize_tags",
     "parse_ref",

@@ -19,6 +19,7 @@ from deskterm.db.errors import WriteConflict
 from deskterm.db.models import Agent, SavedView
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.limits import check_name, check_text, storable
 from deskterm.desk.people import find_agent
 from deskterm.desk.query import parse_query
 from deskterm.desk.reads import AgentRead
@@ -45,12 +46,7 @@ def _read(view: SavedView, owner: str) -> SavedViewRead:
 
 
 def _check_name(name: str) -> str:
-    cleaned = " ".join(name.split())
-    if not cleaned:
-        raise InvalidInput("view name: must not be empty")
-    if len(cleaned) > MAX_NAME:
-        raise InvalidInput(f"view name: longer than {MAX_NAME} characters")
-    return cleaned
+    return check_name(" ".join(name.split()), field="view name", max_length=MAX_NAME)
 
 
 def _check_sort(sort: str) -> str:
@@ -66,6 +62,7 @@ def _check_sort(sort: str) -> str:
 
 def _check_query(query: str) -> str:
     """The query as typed, if the filter language accepts it (QueryError says where not)."""
+    query = check_text(query, field="view query")
     if len(query) > MAX_QUERY:
         raise InvalidInput(f"view query: longer than {MAX_QUERY:,} characters")
     parse_query(query)
@@ -73,12 +70,16 @@ def _check_query(query: str) -> str:
 
 
 def _shared_named(session: Session, name: str) -> SavedView | None:
+    if not storable(name):
+        return None
     return session.exec(
         select(SavedView).where(SavedView.name == name, col(SavedView.shared).is_(True))
     ).first()
 
 
 def _own_named(session: Session, owner_id: int, name: str) -> SavedView | None:
+    if not storable(name):
+        return None
     return session.exec(
         select(SavedView).where(SavedView.owner_agent_id == owner_id, SavedView.name == name)
     ).first()

@@ -12,7 +12,7 @@ from textual.command import DiscoveryHit, Hit, Hits, Provider
 if TYPE_CHECKING:
     from deskterm.screens.queue import QueueScreen
 
-REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$")
+REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$", re.ASCII)  # not ١٢ (Arabic-Indic) as #12
 
 
 class QueueCommands(Provider):

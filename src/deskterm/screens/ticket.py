@@ -139,7 +139,8 @@ def sidebar_line(number: int, status: str, subject: str) -> Text:
 def minutes_value(text: str) -> int | None:
     """The composer's "time spent" field as a number of minutes (None: not given)."""
     value = text.strip()
-    return int(value) if value.isdigit() and int(value) > 0 else None
+    # ASCII digits only: "²".isdigit() is true and int("²") fails.
+    return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
 SEND_AS_KEYS = {"o": "open", "p": "pending", "s": "solved"}
