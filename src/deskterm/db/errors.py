@@ -19,3 +19,7 @@ class StoreUnavailable(StoreError):
 
 class WriteConflict(Exception):
     """A concurrent writer got in between; the whole transaction is retried."""
+
+
+class QueryStopped(StoreError):
+    """A read the database stopped: it ran past its time, or was too large to run."""

@@ -43,6 +43,11 @@ Fields:
   words first (bm25 / ts_rank; newest first instead when the words match too much of the desk
   to rank). At most one; the default is ``-updated``.
 
+A query holds at most :data:`MAX_TERMS` terms in at most :data:`MAX_LENGTH` characters, and a
+text term needs a letter or a digit: the search finds words, so ``(`` or ``...`` alone would
+find nothing, and on PostgreSQL each such term once cost a read of every message (16 of them
+took 42 s on a 5,000-ticket desk).
+
 Every error is a :class:`QueryError` with the offset and length of the bad term or value, and a
 message naming it; nothing else escapes :func:`parse_query` or :func:`to_filter`, whatever the
 input. Values reach the database only as bound parameters.
@@ -61,6 +66,7 @@ from typing import TypeVar, cast
 from sqlmodel import Session
 
 from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.db.search import searchable
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.reads import Page
@@ -93,6 +99,14 @@ _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(day
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2}))?)?")
 _SHOWN = 60
 """Longest a term is quoted in an error message."""
+MAX_TERMS = 50
+"""Most terms a filter or a KB search may hold. The built-in views hold 1-3 and a long typed
+filter 10; each text term is one more join for the database to plan (100 words on a
+5,000-ticket PostgreSQL desk: 2.2 s, against 0.3 s for 50), and 3,000 negated words once ran
+for minutes."""
+MAX_LENGTH = 2_000
+"""Most characters a filter or a KB search may hold: 25 full lines of an 80-column terminal,
+far beyond anything typed; it also bounds comma lists (``tag:a,b,c,...``)."""
 
 
 class QueryError(InvalidInput):
@@ -483,6 +497,9 @@ def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
     words = " ".join("".join(piece.text for piece in pieces).split())
     if not words:
         return None
+    if not searchable(words):
+        raise _term_error(text, word.start, word.end,
+                          "no letter or digit to search for (the search finds words): remove it")
     return TextTerm(words, negated, any(piece.quoted for piece in pieces) or " " in words,
                     word.start, word.end - word.start)
 
@@ -505,12 +522,28 @@ def _sort_of(text: str, terms: Sequence[FieldTerm]) -> tuple[str, FieldTerm | No
     return str(term.values[0].meaning), term
 
 
+def check_size(text: str, starts: Sequence[int], *, what: str = "filter") -> None:
+    """Refuse ``text`` (a ``what``) past :data:`MAX_LENGTH` characters or with more than
+    :data:`MAX_TERMS` terms (``starts``: where each term begins), pointing at the excess."""
+    if len(text) > MAX_LENGTH:
+        raise QueryError(f"the {what} is {len(text):,} characters; at most {MAX_LENGTH:,}",
+                         position=MAX_LENGTH, length=len(text) - MAX_LENGTH)
+    if len(starts) > MAX_TERMS:
+        first = starts[MAX_TERMS]
+        raise QueryError(f"the {what} has {len(starts):,} terms; at most {MAX_TERMS}",
+                         position=first, length=len(text) - first)
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Take a query apart; raises :class:`QueryError` (and nothing else) for a malformed one."""
+    if len(text) > MAX_LENGTH:  # before reading it: its characters could be anything
+        check_size(text, ())
     _check_characters(text)
+    words = _words(text)
+    check_size(text, [word.start for word in words])
     field_terms: list[FieldTerm] = []
     text_terms: list[TextTerm] = []
-    for word in _words(text):
+    for word in words:
         term = _term(text, word)
         if isinstance(term, FieldTerm):
             field_terms.append(term)
