@@ -43,10 +43,11 @@ Fields:
   words first (bm25 / ts_rank; newest first instead when the words match too much of the desk
   to rank). At most one; the default is ``-updated``.
 
-A query holds at most :data:`MAX_TERMS` terms in at most :data:`MAX_LENGTH` characters, and a
-text term needs a letter or a digit: the search finds words, so ``(`` or ``...`` alone would
-find nothing, and on PostgreSQL each such term once cost a read of every message (16 of them
-took 42 s on a 5,000-ticket desk).
+A query holds at most :data:`MAX_TERMS` terms in at most :data:`MAX_LENGTH` characters. A text
+term without a letter or digit (``(``, ``...``, ``--``) is left out: the search finds words and
+punctuation only separates them, here as inside a word (``(toner)`` is ``toner``). Such terms
+were once looked for as substrings, each one a read of every message (16 ``(`` took 42 s on a
+5,000-ticket PostgreSQL desk).
 
 Every error is a :class:`QueryError` with the offset and length of the bad term or value, and a
 message naming it; nothing else escapes :func:`parse_query` or :func:`to_filter`, whatever the
@@ -476,7 +477,8 @@ def _field_term(text: str, word: _Word, name: str, negated: bool,
 
 
 def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
-    """What one word says: a field term, a text term, or nothing (an empty phrase)."""
+    """What one word says: a field term, a text term, or nothing (an empty phrase, or one with
+    no letter or digit)."""
     pieces = list(word.pieces)
     negated = not pieces[0].quoted and pieces[0].text.startswith("-")
     if negated:
@@ -495,11 +497,8 @@ def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
             value_pieces.insert(0, _Piece(head.text[named.end():], False, after, head.end))
         return _field_term(text, word, named.group(1), negated, value_pieces)
     words = " ".join("".join(piece.text for piece in pieces).split())
-    if not words:
+    if not searchable(words):  # punctuation only separates words, here as inside them
         return None
-    if not searchable(words):
-        raise _term_error(text, word.start, word.end,
-                          "no letter or digit to search for (the search finds words): remove it")
     return TextTerm(words, negated, any(piece.quoted for piece in pieces) or " " in words,
                     word.start, word.end - word.start)
 
