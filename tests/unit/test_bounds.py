@@ -185,6 +185,33 @@ def test_closing_the_store_stops_a_read_running_in_another_thread(store, admin):
     assert isinstance(outcome[0], QueryStopped)
 
 
+INTERRUPTED_CLIENT = """
+import sys
+from sqlalchemy import text
+from deskterm.db.engine import Store
+store = Store(sys.argv[1], read_timeout=600)
+try:
+    with store.read() as session:
+        session.execute(text(sys.argv[2])).all()
+except BaseException as exc:
+    print(type(exc).__name__, exc)
+"""
+
+
+def test_ctrl_c_during_a_read_is_an_interruption_not_a_timeout(store):
+    url = store.url.render_as_string(hide_password=False)
+    client = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED_CLIENT, url, slow_sql(store)], stdout=subprocess.PIPE,
+        text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    try:
+        time.sleep(1.0)  # the read has started (or not: Ctrl-C is Ctrl-C either way)
+        client.send_signal(signal.SIGINT)
+        output, _ = client.communicate(timeout=FEW_SECONDS)
+    finally:
+        client.kill()
+    assert output.strip() == "KeyboardInterrupt"
+
+
 # --- A killed client (PostgreSQL) ---------------------------------------------------------------
 
 KILLED_CLIENT = """

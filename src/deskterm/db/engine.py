@@ -159,6 +159,8 @@ class Store:
         """DB-API connections running a read statement now (cancelled by :meth:`dispose`)."""
         self._reading_lock = threading.Lock()
         self._closing = False
+        self._late = threading.local()
+        """``late.statement``: this thread's SQLite read ran out of time (not Ctrl-C)."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             database = self.url.database
@@ -190,8 +192,14 @@ class Store:
             if sqlite:  # a handler left from an earlier read must not stop a write
                 if reading:
                     deadline = time.monotonic() + self.read_timeout
-                    dbapi_connection.set_progress_handler(
-                        lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+                    late = self._late
+                    late.statement = False
+
+                    def past_deadline() -> bool:
+                        late.statement = time.monotonic() > deadline
+                        return late.statement
+
+                    dbapi_connection.set_progress_handler(past_deadline, PROGRESS_STEPS)
                 else:
                     dbapi_connection.set_progress_handler(None, 0)
             if reading:
@@ -213,13 +221,17 @@ class Store:
         event.listen(self.engine, "handle_error",
                      lambda context: _done(context.connection) if context.connection else None)
 
-    def _stopped(self, exc: DBAPIError) -> QueryStopped | None:
+    def _stopped(self, exc: DBAPIError) -> QueryStopped | KeyboardInterrupt | None:
         """The domain error for a read the database stopped or found too large, if it is one."""
         original = exc.orig
         message = str(original).lower()
         sqlstate = getattr(original, "sqlstate", None) or ""
         if isinstance(original, sqlite3.OperationalError):
             if "interrupted" in message:
+                if not self._closing and not getattr(self._late, "statement", False):
+                    # Ctrl-C: its KeyboardInterrupt was raised in the progress handler, which
+                    # sqlite3 turns into an interruption and clears.
+                    return KeyboardInterrupt()
                 sqlstate = "57014"
                 message = "user request" if self._closing else "statement timeout"
             elif any(reason in message for reason in _TOO_COMPLEX_SQLITE):
