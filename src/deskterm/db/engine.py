@@ -95,7 +95,7 @@ def _sqlite_setup(engine: Engine) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def _postgres_setup(engine: Engine, read_timeout: float) -> None:
+def _postgres_setup(engine: Engine, read_timeout: Callable[[], float]) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record) -> None:
         # Evaluated only on servers that know the setting (PostgreSQL 14+).
@@ -108,7 +108,7 @@ def _postgres_setup(engine: Engine, read_timeout: float) -> None:
     def _on_begin(connection) -> None:
         if connection.get_execution_options().get(_READ_OPTION, False):
             connection.exec_driver_sql(
-                f"SET LOCAL statement_timeout = {max(1, round(read_timeout * 1000))}")
+                f"SET LOCAL statement_timeout = {max(1, round(read_timeout() * 1000))}")
 
 
 def _seconds(value: float) -> str:
@@ -176,7 +176,7 @@ class Store:
             _sqlite_setup(self.engine)
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
-            _postgres_setup(self.engine, read_timeout)
+            _postgres_setup(self.engine, lambda: self.read_timeout)
         self._bound_reads()
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_engine = self.engine.execution_options(**{_READ_OPTION: True})
@@ -228,12 +228,13 @@ class Store:
         sqlstate = getattr(original, "sqlstate", None) or ""
         if isinstance(original, sqlite3.OperationalError):
             if "interrupted" in message:
-                if not self._closing and not getattr(self._late, "statement", False):
+                late = getattr(self._late, "statement", False)
+                if not late and not self._closing:
                     # Ctrl-C: its KeyboardInterrupt was raised in the progress handler, which
                     # sqlite3 turns into an interruption and clears.
                     return KeyboardInterrupt()
                 sqlstate = "57014"
-                message = "user request" if self._closing else "statement timeout"
+                message = "statement timeout" if late else "user request"
             elif any(reason in message for reason in _TOO_COMPLEX_SQLITE):
                 sqlstate = "54001"
         if sqlstate == "57014":  # query_canceled
