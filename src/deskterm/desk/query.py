@@ -102,9 +102,9 @@ _SHOWN = 60
 """Longest a term is quoted in an error message."""
 MAX_TERMS = 50
 """Most terms a filter or a KB search may hold. The built-in views hold 1-3 and a long typed
-filter 10; each text term is one more join for the database to plan (100 words on a
-5,000-ticket PostgreSQL desk: 2.2 s, against 0.3 s for 50), and 3,000 negated words once ran
-for minutes."""
+filter 10; each text term is one more join for the database to plan and run (100 rare words
+on a 5,000-ticket PostgreSQL desk: 2.1-2.2 s, against 0.3-0.5 s for 50), and 3,000 negated
+words once ran for minutes."""
 MAX_LENGTH = 2_000
 """Most characters a filter or a KB search may hold: 25 full lines of an 80-column terminal,
 far beyond anything typed; it also bounds comma lists (``tag:a,b,c,...``)."""
