@@ -1,12 +1,5 @@
 """Errors of the help desk's rules. Each message is one line that tells a user what to do."""
 
-from deskterm.db.errors import QueryStopped
-
-__all__ = ["DeskError", "IdentityError", "InvalidInput", "NotFound", "PermissionDenied",
-           "QueryStopped", "StaleTicket", "TransitionRefused"]
-"""``QueryStopped`` is the store's (a read stopped for its time or size), named here for the
-screens, which never import the store."""
-
 
 class DeskError(Exception):
     """A request the desk refuses; the message names where and what."""

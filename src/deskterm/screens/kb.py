@@ -20,11 +20,10 @@ from textual.widgets import Input, Markdown, Static, Tree
 from textual.widgets.option_list import Option
 
 from deskterm.desk import kb
-from deskterm.desk.errors import QueryStopped
 from deskterm.desk.kb_render import is_safe_link, safe_markdown
 from deskterm.desk.query import QueryError
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.service import Desk
+from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
