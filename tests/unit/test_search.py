@@ -169,12 +169,24 @@ def test_queries_with_search_syntax_do_not_fail(store, desk, query):
     found(store, query)
 
 
-def test_a_term_without_letters_or_digits_is_a_literal_substring(store, desk):
-    assert found(store, "!") == {desk["russian"]}
-    assert found(store, '"*"') == set()
-    assert found(store, '-"*"') == set(desk.values())
-    assert found(store, "-!") == set(desk.values()) - {desk["russian"]}
-    assert found(store, "%") == found(store, "_") == found(store, "\\") == set()
+def test_a_filter_term_without_letters_or_digits_is_left_out(store, desk):
+    everything = set(desk.values())
+    for query in ("!", '"*"', '-"*"', "-!", "%", "_", "\\", "( ( ( ...", "-w3 -(", ":-)"):
+        assert found(store, query) == everything, query
+    assert found(store, "printer ( ) ...") == found(store, "printer")
+
+
+def test_a_term_without_letters_or_digits_finds_nothing_and_reads_nothing(store, desk):
+    """Below the filter language: the condition is a constant, no statement reads a message."""
+    statements = []
+    with store.read() as session:
+        for negated in (False, True):
+            condition = search.ticket_condition(session, ":-)", negated=negated)
+            statements.append(str(condition.compile(session.get_bind())))
+    assert [number for term in (TextMatch("("), TextMatch("...")) for number in
+            matching(store, term)] == []
+    assert set(matching(store, TextMatch("(", negated=True))) == set(desk.values())
+    assert not any("messages" in sql or "LIKE" in sql.upper() for sql in statements)
 
 
 # --- Text written later ---------------------------------------------------------------------------

@@ -25,6 +25,10 @@ class WriteConflict(Exception):
     """A concurrent writer got in between; the whole transaction is retried."""
 
 
+class QueryStopped(StoreError):
+    """A read the database stopped: it ran past its time, or was too large to run."""
+
+
 def refused_value(exc: BaseException) -> str | None:
     """One short line for a value or change the database refused; None for anything else.
 

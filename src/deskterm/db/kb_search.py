@@ -100,6 +100,11 @@ def parse_query(query: str) -> tuple[Term, ...]:
     return tuple(dict.fromkeys(found))
 
 
+def term_starts(query: str) -> list[int]:
+    """Where each term of ``query`` begins, whether or not it has anything to look for."""
+    return [match.start() for match in _TOKENS.finditer(query)]
+
+
 @dataclass(frozen=True)
 class Match:
     article_id: int

@@ -11,10 +11,16 @@ What matches
 A term matches a ticket when its subject or one of its messages holds the term's words in that
 order (a word is a phrase of one). Case never matters, in any alphabet. Words are runs of letters
 and digits, so Polish, Russian, Hebrew and Persian words are found as typed; punctuation only
-separates words (``e-mail`` is the phrase ``e mail``; a term with no letter or digit at all, such
-as ``%`` or ``:-)``, is looked for as a literal substring of every subject and message: no index
-helps with that, so it reads them all). On SQLite accents are ignored too (``zamowienie`` finds
-``zamówienie``; ``ł`` is a letter of its own); PostgreSQL's ``simple`` configuration keeps them.
+separates words (``e-mail`` is the phrase ``e mail``). A term with no letter or digit at all, such
+as ``(`` or ``:-)``, has no word to look for and matches no ticket (negated: every ticket),
+without reading anything. It used to be looked for as a literal substring, which no index can
+answer: every such term read every subject and message, and several of them made PostgreSQL's
+planner, multiplying their selectivities down to one row, pick nested loops that read every
+message again for each ticket (16 ``(`` terms: 42 s on a 5,000-ticket desk). The filter language
+(:mod:`deskterm.desk.query`) and the KB search leave such terms out.
+
+On SQLite accents are ignored too (``zamowienie`` finds ``zamówienie``; ``ł`` is a letter of its
+own); PostgreSQL's ``simple`` configuration keeps them.
 
 Scripts written without spaces between words (Chinese, Japanese, Korean, Thai ...: the
 :data:`CJK_RANGES`) have no word boundaries to go by, so their text is also indexed by substrings:
@@ -175,9 +181,7 @@ class _Part:
     """One way a term is looked for.
 
     ``words``: as a phrase of words; ``trigrams``: as a substring of three or more characters of
-    the CJK documents; ``scan``: as a shorter substring of them (read one by one on SQLite);
-    ``literal``: a term without a letter or digit, as a substring of every subject and message
-    (no index can help: this reads them all).
+    the CJK documents; ``scan``: as a shorter substring of them (read one by one on SQLite).
     """
 
     kind: str
@@ -189,8 +193,8 @@ def _parts(term: str) -> tuple[_Part, ...]:
     term = " ".join(_CONTROL.sub(" ", term).split())
     if not term:
         return ()
-    if not searchable(term):
-        return (_Part("literal", term),)
+    if not searchable(term):  # nothing an index holds: see "What matches"
+        return ()
     if has_cjk(term):
         return (_Part("trigrams" if len(term) >= 3 else "scan", term),)
     if len(term) >= 3:
@@ -217,8 +221,6 @@ def _sqlite_where(part: _Part, name: str) -> str:
 
 
 def _sqlite_value(part: _Part) -> str:
-    if part.kind == "literal":
-        return _like_pattern(part.term)
     return part.term if part.kind == "scan" else fts_string(part.term)
 
 
@@ -226,24 +228,13 @@ def _sqlite_select(part: _Part, name: str, what: str = f"rowid >> {SHIFT}") -> s
     return f"SELECT {what} FROM {_sqlite_table(part)} WHERE {_sqlite_where(part, name)}"
 
 
-_LIKE = "LIKE :{} ESCAPE '\\'"
-
-
 def _sqlite_set(part: _Part, name: str) -> str:
     """The numbers of the tickets one part matches (a ticket may come more than once)."""
-    if part.kind == "literal":
-        like = _LIKE.format(name)
-        return (f"SELECT s.id FROM tickets s WHERE s.subject {like} "
-                f"UNION ALL SELECT m.ticket_id FROM messages m WHERE m.body {like}")
     return _sqlite_select(part, name)
 
 
 def _sqlite_probe(part: _Part, name: str) -> str:
     """Whether the ticket at hand (``tickets.id``) matches one part."""
-    if part.kind == "literal":
-        like = _LIKE.format(name)
-        return (f"(tickets.subject {like} OR EXISTS (SELECT 1 FROM messages m "
-                f"WHERE m.ticket_id = tickets.id AND m.body {like}))")
     return (f"EXISTS (SELECT 1 FROM {_sqlite_table(part)} WHERE rowid {_TICKET_DOCS} "
             f"AND {_sqlite_where(part, name)})")
 
@@ -374,9 +365,6 @@ def _postgres_hits(part: _Part, name: str, score: bool = False, union: str = "UN
         rank_s = f", -2 * ts_rank({subject}, {query})" if score else ""
         return (f"SELECT m.ticket_id{rank_m} FROM messages m WHERE {body} @@ {query} "
                 f"{union} SELECT s.id{rank_s} FROM tickets s WHERE {subject} @@ {query}")
-    if part.kind == "literal":
-        return (f"SELECT m.ticket_id FROM messages m WHERE m.body ILIKE :{name} "
-                f"{union} SELECT s.id FROM tickets s WHERE s.subject ILIKE :{name}")
     rank = ", -0.1" if score else ""
     return (f"SELECT m.ticket_id{rank} FROM messages m "
             f"WHERE {_CJK_ROWS.format('m.body')} AND m.body ILIKE :{name} "
@@ -394,8 +382,6 @@ def _postgres_probe(part: _Part, name: str) -> str:
         query = _TSQUERY.format(name)
         subject, body = (f"{_TSVECTOR.format('tickets.subject')} @@ {query}",
                          f"{_TSVECTOR.format('m.body')} @@ {query}")
-    elif part.kind == "literal":
-        subject, body = f"tickets.subject ILIKE :{name}", f"m.body ILIKE :{name}"
     else:
         subject = f"{_CJK_ROWS.format('tickets.subject')} AND tickets.subject ILIKE :{name}"
         body = f"{_CJK_ROWS.format('m.body')} AND m.body ILIKE :{name}"
@@ -476,8 +462,7 @@ def relevance(session: Session, terms: Sequence[str], *, cap: int | None = None)
     relevant with the lowest score; None when no term is searchable or more than ``cap``
     (default :data:`RANK_DOCUMENTS`) documents match: ranking them is not worth it."""
     cap = RANK_DOCUMENTS if cap is None else cap
-    parts = [part for term in dict.fromkeys(terms) for part in _parts(term)
-             if part.kind != "literal"]
+    parts = [part for term in dict.fromkeys(terms) for part in _parts(term)]
     if not parts:
         return None
     if session.get_bind().dialect.name == "sqlite":

@@ -67,6 +67,7 @@ from deskterm.db.types import utcnow
 from deskterm.desk.errors import DeskError, InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.kb_render import fold, highlight_spans, snippet
 from deskterm.desk.limits import INT_MAX, check_int, check_text, storable
+from deskterm.desk.query import MAX_LENGTH, check_size
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets import _tags_of, normalize_tags
@@ -833,7 +834,12 @@ def search_articles(
 ) -> list[SearchHit]:
     """The articles holding every word and phrase of ``query``, best first (title matches above
     body matches), with the matches' spans in the title and a snippet. An empty query (or one
-    with nothing to look for) finds nothing. ``category_id`` includes its subcategories."""
+    with nothing to look for) finds nothing. ``category_id`` includes its subcategories.
+
+    A query past the filter language's limits (:func:`~deskterm.desk.query.check_size`) is a
+    :class:`~deskterm.desk.query.QueryError`."""
+    check_size(query, kb_search.term_starts(query) if len(query) <= MAX_LENGTH else (),
+               what="search")
     terms = kb_search.parse_query(query)
     category_ids = None
     if category_id is not None:

@@ -43,6 +43,12 @@ Fields:
   words first (bm25 / ts_rank; newest first instead when the words match too much of the desk
   to rank). At most one; the default is ``-updated``.
 
+A query holds at most :data:`MAX_TERMS` terms in at most :data:`MAX_LENGTH` characters. A text
+term without a letter or digit (``(``, ``...``, ``--``) is left out: the search finds words and
+punctuation only separates them, here as inside a word (``(toner)`` is ``toner``). Such terms
+were once looked for as substrings, each one a read of every message (16 ``(`` took 42 s on a
+5,000-ticket PostgreSQL desk).
+
 Every error is a :class:`QueryError` with the offset and length of the bad term or value, and a
 message naming it; nothing else escapes :func:`parse_query` or :func:`to_filter`, whatever the
 input. Values reach the database only as bound parameters.
@@ -61,6 +67,7 @@ from typing import TypeVar, cast
 from sqlmodel import Session
 
 from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.db.search import searchable
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.reads import Page
@@ -94,6 +101,14 @@ _UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(day
 _DATE = re.compile(r"(\d{4})-(\d{2})-(\d{2})(?:[Tt](\d{2}):(\d{2})(?::(\d{2}))?)?", re.ASCII)
 _SHOWN = 60
 """Longest a term is quoted in an error message."""
+MAX_TERMS = 50
+"""Most terms a filter or a KB search may hold. The built-in views hold 1-3 and a long typed
+filter 10; each text term is one more join for the database to plan and run (100 rare words
+on a 5,000-ticket PostgreSQL desk: 2.1-2.2 s, against 0.3-0.5 s for 50), and 3,000 negated
+words once ran for minutes."""
+MAX_LENGTH = 2_000
+"""Most characters a filter or a KB search may hold: 25 full lines of an 80-column terminal,
+far beyond anything typed; it also bounds comma lists (``tag:a,b,c,...``)."""
 
 
 class QueryError(InvalidInput):
@@ -464,7 +479,8 @@ def _field_term(text: str, word: _Word, name: str, negated: bool,
 
 
 def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
-    """What one word says: a field term, a text term, or nothing (an empty phrase)."""
+    """What one word says: a field term, a text term, or nothing (an empty phrase, or one with
+    no letter or digit)."""
     pieces = list(word.pieces)
     negated = not pieces[0].quoted and pieces[0].text.startswith("-")
     if negated:
@@ -483,7 +499,7 @@ def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
             value_pieces.insert(0, _Piece(head.text[named.end():], False, after, head.end))
         return _field_term(text, word, named.group(1), negated, value_pieces)
     words = " ".join("".join(piece.text for piece in pieces).split())
-    if not words:
+    if not searchable(words):  # punctuation only separates words, here as inside them
         return None
     return TextTerm(words, negated, any(piece.quoted for piece in pieces) or " " in words,
                     word.start, word.end - word.start)
@@ -507,12 +523,28 @@ def _sort_of(text: str, terms: Sequence[FieldTerm]) -> tuple[str, FieldTerm | No
     return str(term.values[0].meaning), term
 
 
+def check_size(text: str, starts: Sequence[int], *, what: str = "filter") -> None:
+    """Refuse ``text`` (a ``what``) past :data:`MAX_LENGTH` characters or with more than
+    :data:`MAX_TERMS` terms (``starts``: where each term begins), pointing at the excess."""
+    if len(text) > MAX_LENGTH:
+        raise QueryError(f"the {what} is {len(text):,} characters; at most {MAX_LENGTH:,}",
+                         position=MAX_LENGTH, length=len(text) - MAX_LENGTH)
+    if len(starts) > MAX_TERMS:
+        first = starts[MAX_TERMS]
+        raise QueryError(f"the {what} has {len(starts):,} terms; at most {MAX_TERMS}",
+                         position=first, length=len(text) - first)
+
+
 def parse_query(text: str) -> ParsedQuery:
     """Take a query apart; raises :class:`QueryError` (and nothing else) for a malformed one."""
+    if len(text) > MAX_LENGTH:  # before reading it: its characters could be anything
+        check_size(text, ())
     _check_characters(text)
+    words = _words(text)
+    check_size(text, [word.start for word in words])
     field_terms: list[FieldTerm] = []
     text_terms: list[TextTerm] = []
-    for word in _words(text):
+    for word in words:
         term = _term(text, word)
         if isinstance(term, FieldTerm):
             field_terms.append(term)

@@ -13,11 +13,16 @@ from sqlmodel import Session
 
 from deskterm.db.changes import ChangeWatcher
 from deskterm.db.engine import Store
+from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
 from deskterm.desk.auth import resolve_actor
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")
+
+__all__ = ["Desk", "QueryStopped"]
+"""``QueryStopped``: what :meth:`Desk.read` raises for a read stopped for its time or size
+(the store's error, named here for the screens, which never import the store)."""
 
 
 class Desk:
@@ -47,6 +52,8 @@ class Desk:
         return self.label or self.store.display_url
 
     def read(self, work: Callable[[Session], T]) -> T:
+        """``work`` in one read; a statement past the store's read timeout (or too large for the
+        database) raises :class:`QueryStopped`."""
         with self.store.read() as session:
             return work(session)
 

@@ -21,8 +21,9 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk import kb
 from deskterm.desk.kb_render import is_safe_link, safe_markdown
+from deskterm.desk.query import QueryError
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.service import Desk
+from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
@@ -229,8 +230,17 @@ class KbScreen(ReportsWorkerErrors, Screen):
 
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
     def _search(self, text: str) -> None:
-        hits = self.desk.read(lambda s: kb.search_articles(s, query=text, limit=100))
+        try:
+            hits = self.desk.read(lambda s: kb.search_articles(s, query=text, limit=100))
+        except (QueryError, QueryStopped) as refused:
+            self.app.call_from_thread(self._search_refused, text, str(refused))
+            return
         self.post_message(KbSearched(text, hits))
+
+    def _search_refused(self, text: str, reason: str) -> None:
+        """Say why under the search line; the list keeps the last matches."""
+        if text == self.searching:
+            self._list_title(Text(reason, style="bold red"))
 
     def on_kb_searched(self, message: KbSearched) -> None:
         if message.query_text != self.searching:

@@ -22,7 +22,7 @@ from deskterm.desk.macros import apply_macro_bulk, list_macros
 from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
 from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.service import Desk
+from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import (
     BulkApplied,
     DeskChanged,
@@ -144,6 +144,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         except QueryError as error:
             self.post_message(QueryRefused(text, str(error), error.pointer(text)))
             return
+        except QueryStopped as stopped:  # too slow or too large: the table keeps what it shows
+            self.post_message(QueryRefused(text, str(stopped), ""))
+            return
         if not get_current_worker().is_cancelled:
             self.post_message(QueueLoaded(text, total, first, rows, keep_number, sort))
 
@@ -171,7 +174,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     def on_query_refused(self, message: QueryRefused) -> None:
         error = self.query_one("#filter-error", Static)
-        error.update(Text(f"{message.pointer}\n{message.message}"))
+        error.update(Text("\n".join(line for line in (message.pointer, message.message) if line)))
         error.display = True
         field = self.query_one("#filter", SafeInput)
         field.focus()  # fix the term where it is
@@ -190,7 +193,12 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
             return queue.fetch_window(session, resolved, me=self.me, start=start, count=count,
                                       total=total, anchor=anchor)
 
-        self.post_message(RowsFetched(generation, start, self.desk.read(window)))
+        try:
+            rows = self.desk.read(window)
+        except QueryStopped as stopped:  # the rows already shown stay
+            self.post_message(QueryRefused(text, str(stopped), ""))
+            return
+        self.post_message(RowsFetched(generation, start, rows))
 
     def on_rows_fetched(self, message: RowsFetched) -> None:
         self.table.put_rows(message.start, message.rows, message.generation)
@@ -217,7 +225,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
                 try:
                     counts[view.key] = queue.count_matching(
                         session, self._resolve(session, view.query), me=self.me)
-                except QueryError:
+                except (QueryError, QueryStopped):
                     continue  # a saved view naming a group since deleted: shown without count
             return counts
 
