@@ -44,8 +44,9 @@ def demo(
                                          help="How many tickets to seed.")] = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same desk).")] = 1,
 ) -> None:
-    """Seed a realistic demo desk (customers, agents, groups, tickets over 90 days) and make
-    you its admin. Only into an empty database: point --db at a new file."""
+    """Seed a realistic demo desk (customers, agents, groups, tickets over 90 days, a knowledge
+    base and macros) and make you its admin. Only into an empty database: point --db at a new
+    file."""
     from deskterm.desk.demo import seed_demo  # its text pools load only when seeding
 
     obj = ctx_obj(ctx)
@@ -76,8 +77,8 @@ def demo(
     echo(
         f"seeded {store.display_url}: {result.tickets:,} tickets, {result.messages:,} messages, "
         f"{result.customers:,} customers in {result.organizations:,} organizations, "
-        f"{result.agents} agents in {result.groups} groups ({result.seconds:.1f} s); "
-        f"{username} is an admin"
+        f"{result.agents} agents in {result.groups} groups, {result.articles} articles, "
+        f"{result.macros} macros ({result.seconds:.1f} s); {username} is an admin"
     )
 
 

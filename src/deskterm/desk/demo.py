@@ -6,7 +6,9 @@ tickets over the past 90 days whose status, thread and audit trail tell one cons
 older tickets are mostly solved or closed, recent ones new or open; every agent reply, note,
 assignment, escalation and status change is a message or an event at a plausible time, and the
 ticket's timestamps and version agree with them. A few tickets carry hostile text (markup,
-terminal escapes) so the demo shows that the console renders it inert.
+terminal escapes) so the demo shows that the console renders it inert. After the tickets come
+a knowledge base about the same topics, in the same languages, and a dozen macros
+(:mod:`deskterm.desk.demo_kb`), so suggestions, ``k`` and ``m`` have something to show.
 
 Speed: rows are plain tuples built from pre-made text pools and handed to
 :func:`deskterm.db.bulk.load` in chunks, never ORM objects. Generating is a pure function of the
@@ -44,8 +46,8 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
+from deskterm.desk import demo_kb, demo_worker
 from deskterm.desk import demo_text as text
-from deskterm.desk import demo_worker
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people import add_agent
 
@@ -81,6 +83,8 @@ class DemoResult:
     agents: int
     groups: int
     seconds: float
+    articles: int = 0
+    macros: int = 0
 
 
 @dataclass(frozen=True)
@@ -186,6 +190,10 @@ def seed_demo(
     finally:
         if helper is not None:
             helper.close()
+    # A few hundred rows: an ordinary transaction, whose triggers (SQLite) or generated column
+    # (PostgreSQL) index the articles for search and suggestions.
+    knowledge = store.write(lambda session: demo_kb.write_knowledge_base(
+        session, seed=seed, now=now, admin=admin))
     return DemoResult(
         tickets=counts["tickets"],
         messages=counts["messages"],
@@ -194,6 +202,8 @@ def seed_demo(
         agents=len(start.agents) + counts["agents"],
         groups=len(start.groups) + counts["agent_groups"],
         seconds=time.perf_counter() - started,
+        articles=knowledge.articles,
+        macros=knowledge.macros,
     )
 
 
