@@ -26,7 +26,7 @@ from deskterm.db.models import (
     TicketTag,
 )
 from deskterm.db.types import sqlite_timestamp
-from deskterm.desk import demo, demo_text, people, tickets
+from deskterm.desk import demo, demo_kb, demo_kb_text, demo_text, kb, macros, people, tickets
 from deskterm.desk.demo import DAYS, seed_demo
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
@@ -373,3 +373,118 @@ def test_cli_demo_seeds_and_makes_the_user_admin(cli, store):
     again = cli("demo", "--tickets", "50")
     assert again.exit_code == 1
     assert "already has 50 tickets" in again.stderr and "Traceback" not in again.stderr
+
+
+# --- The knowledge base and the macros ------------------------------------------------------------
+
+
+def _articles(store):
+    with store.read() as session:
+        return [kb.get_article(session, article=a.id) for a in kb.list_articles(session)]
+
+
+def test_the_demo_has_a_knowledge_base_in_categories_languages_and_states(store, seeded):
+    articles = _articles(store)
+    assert seeded.articles == len(articles) == len(demo_kb.demo_articles(1)) >= 200
+    with store.read() as session:
+        paths = {c.path for c in kb.list_categories(session)}
+    assert {"Network/How-to", "Network/Runbooks", "Billing/Deutsch", "Accounts/中文"} <= paths
+    assert all(a.category in paths for a in articles)
+    titles = " ".join(a.title for a in articles)
+    for script, pattern in {**NON_LATIN, "german or polish": GERMAN_OR_POLISH}.items():
+        assert pattern.search(titles), f"no article title in {script}"
+    assert Counter(a.visibility for a in articles).keys() == {"internal", "public"}
+    states = Counter(a.status for a in articles)
+    assert states.keys() == {"draft", "published"} and states["published"] > states["draft"]
+    assert len({a.author for a in articles}) >= 10
+    bodies = [a.body for a in articles]
+    for markdown in ("## ", "\n1. ", "\n- ", "```shell\n", "](https://"):
+        assert any(markdown in body for body in bodies), f"no article body with {markdown!r}"
+
+
+def test_kb_search_finds_demo_topics_in_several_languages(store, seeded):
+    with store.read() as session:
+        vpn = kb.search_articles(session, query="vpn", limit=50)
+        refund = kb.search_articles(session, query="refund")
+        chinese = kb.search_articles(session, query="重复扣款")
+    assert len(vpn) >= 10 and all("vpn" in (h.title + h.snippet).lower() for h in vpn)
+    assert {h.article.category.split("/")[1] for h in vpn} >= {"How-to", "Deutsch", "中文"}
+    assert refund and all("refund" in (h.title + h.snippet).lower() for h in refund)
+    assert chinese and all("重复扣款" in h.title for h in chinese)
+
+
+def test_demo_tickets_get_published_suggestions(store, seeded):
+    with store.read() as session:
+        numbers = session.exec(select(Ticket.id).order_by(col(Ticket.id)).limit(100)).all()
+        suggestions = {n: kb.suggest_for_ticket(session, number=n) for n in numbers}
+        vpn = session.exec(select(Ticket.id).where(
+            col(Ticket.subject).startswith("VPN "),
+            col(Ticket.subject).not_in(demo_text.HOSTILE_SUBJECTS)).order_by(col(Ticket.id))
+            .limit(1)).one()
+        vpn_hits = kb.suggest_for_ticket(session, number=vpn)
+    with_some = [n for n, hits in suggestions.items() if hits]
+    assert len(with_some) >= 90, f"{100 - len(with_some)} of 100 demo tickets get no suggestion"
+    assert all(h.article.status == "published" for hits in suggestions.values() for h in hits)
+    network = [h for h in vpn_hits if h.article.category.startswith("Network/")]
+    assert vpn_hits[0] in network and len(network) >= 3, [h.title for h in vpn_hits]
+
+
+def test_the_demo_macros_render_and_apply_on_a_demo_ticket(store, seeded):
+    with store.read() as session:
+        listed = macros.list_macros(session)
+        ada = people.agent_read(session, people.find_agent(session, "ada"))
+        number = session.exec(select(Ticket.id).where(col(Ticket.status) == "open")
+                              .order_by(col(Ticket.id)).limit(1)).one()
+        ticket = tickets.get_ticket(session, number=number)
+        rendered = {m.name: macros.render(m, ticket=ticket, agent=ada) for m in listed}
+    assert seeded.macros == len(listed) == len(demo_kb_text.MACROS) >= 12
+    assert sum(not m.actions.is_empty() for m in listed) == len(listed)
+    first = macros.first_name(ticket.requester.name)
+    for name, body in rendered.items():
+        assert "{{" not in body, name
+    assert first in rendered["Need more information"]
+    assert ticket.ticket.subject in rendered["Need more information"]
+    assert ticket.ticket.ref in rendered["Password reset"]
+    assert ada.display_name in rendered["Take it"]
+    after = store.write(lambda s: macros.apply_macro(s, actor=ada, number=number,
+                                                     macro_name="Need more information"))
+    assert after.status == "pending"
+    with store.read() as session:
+        detail = tickets.get_ticket(session, number=number)
+    assert "needs-info" in detail.ticket.tags
+
+
+def test_the_same_seed_gives_the_same_knowledge_base(stores):
+    first, second = stores.store(), stores.store()
+    seed_demo(first, tickets=20, seed=7, admin="ada", now=NOW)
+    seed_demo(second, tickets=20, seed=7, admin="ada", now=NOW)
+
+    def snapshot(store):
+        return [(a.slug, a.title, a.body, a.category, a.tags, a.status, a.visibility, a.author,
+                 a.created_at) for a in _articles(store)]
+
+    assert snapshot(first) == snapshot(second)
+    assert demo_kb.demo_articles(7) == demo_kb.demo_articles(7)
+    assert demo_kb.demo_articles(7) != demo_kb.demo_articles(8)
+
+
+def test_a_desk_with_articles_and_macros_keeps_them(store, admin):
+    def own(session):
+        kb.create_article(session, actor=admin, title="Our VPN guide", body="Ours.",
+                          status="published", visibility="public")
+        macros.add_macro(session, actor=admin, name="take IT", body="Mine.")
+
+    store.write(own)
+    result = seed_demo(store, tickets=20, seed=3, admin="ada", now=NOW)
+    with store.read() as session:
+        assert [a.title for a in kb.list_articles(session)] == ["Our VPN guide"]
+        assert macros.get_macro(session, name="Take it").body == "Mine."
+    assert result.articles == 0 and result.macros == len(demo_kb_text.MACROS) - 1
+
+
+def test_cli_finds_demo_articles_and_macros_right_after_the_demo(cli, store):
+    assert cli("demo", "--tickets", "30").exit_code == 0
+    search = cli("kb", "search", "vpn")
+    assert search.exit_code == 0 and "VPN disconnects every few minutes" in search.stdout
+    listed = cli("macro", "list")
+    assert listed.exit_code == 0 and "Escalate to Level 2" in listed.stdout

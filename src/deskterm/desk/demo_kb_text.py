@@ -92,7 +92,7 @@ GUIDES: dict[str, tuple[Guide, ...]] = {
               ("{p} keeps dropping since the update", "Reconnecting works for a few minutes"),
               ("Quit {p} completely.", "Delete the cached profile (see the command below).",
                "Start {p} again and sign in: a fresh profile is downloaded."),
-              "rm -rf ~/.config/vpn/profiles/cache\nvpn-client --reset-profile"),
+              "lumen-connect --quit\nlumen-connect --reset-profile"),
         Guide("Floor outage: no internet on a whole floor",
               "When every desk on a floor loses the network while the guest network works, the "
               "floor's access switch is usually down. {p} users on that floor are affected too.",
@@ -267,7 +267,7 @@ FOREIGN = (
             "{p} trennt die Verbindung alle paar Minuten",
             "Seit dem Update trennt {p} die Verbindung? Meist ist das alte Profil schuld.\n\n"
             "## Schritte\n\n1. {p} beenden.\n2. Den Profil-Cache löschen:\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. Neu anmelden.\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. Neu anmelden.\n\n"
             f"Störungen: [Statusseite]({STATUS})"),
         "accounts": (
             "Gesperrtes Konto in {p} entsperren",
@@ -295,7 +295,7 @@ FOREIGN = (
             "{p} rozłącza się co kilka minut",
             "Po aktualizacji {p} zrywa połączenie? Zwykle winny jest stary profil.\n\n"
             "## Kroki\n\n1. Zamknij {p}.\n2. Wyczyść pamięć profilu:\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. Zaloguj się ponownie.\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. Zaloguj się ponownie.\n\n"
             f"Awarie: [strona statusu]({STATUS})"),
         "accounts": (
             "Odblokowanie konta w {p}",
@@ -323,7 +323,7 @@ FOREIGN = (
             "{p} отключается каждые несколько минут",
             "После обновления {p} постоянно теряет соединение? Обычно виноват старый профиль."
             "\n\n## Что сделать\n\n1. Закройте {p}.\n2. Сбросьте профиль:\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. Войдите снова.\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. Войдите снова.\n\n"
             f"Сбои: [страница статуса]({STATUS})"),
         "accounts": (
             "Разблокировать учётную запись {p}",
@@ -351,7 +351,7 @@ FOREIGN = (
             "{p} מתנתק כל כמה דקות",
             "מאז העדכון {p} מתנתק? בדרך כלל הפרופיל הישן אשם.\n\n"
             "## שלבים\n\n1. סגרו את {p}.\n2. אפסו את הפרופיל:\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. התחברו מחדש.\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. התחברו מחדש.\n\n"
             f"תקלות: [דף סטטוס]({STATUS})"),
         "accounts": (
             "שחרור חשבון נעול ב-{p}",
@@ -379,7 +379,7 @@ FOREIGN = (
             "{p} هر چند دقیقه قطع می‌شود",
             "از زمان به‌روزرسانی {p} مدام قطع می‌شود؟ معمولاً پروفایل قدیمی مقصر است.\n\n"
             "## مراحل\n\n1. {p} را ببندید.\n2. پروفایل را بازنشانی کنید:\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. دوباره وارد شوید.\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. دوباره وارد شوید.\n\n"
             f"اختلال‌ها: [صفحه وضعیت]({STATUS})"),
         "accounts": (
             "باز کردن حساب قفل‌شده در {p}",
@@ -406,7 +406,7 @@ FOREIGN = (
             "{p} 连接每隔几分钟断开",
             "更新后 {p} 连接断开？通常是旧的配置文件导致的。\n\n"
             "## 步骤\n\n1. 退出 {p}。\n2. 重置配置文件：\n\n"
-            "```shell\nvpn-client --reset-profile\n```\n\n3. 重新登录。\n\n"
+            "```shell\nlumen-connect --reset-profile\n```\n\n3. 重新登录。\n\n"
             f"故障：[状态页面]({STATUS})"),
         "accounts": (
             "{p} 账户被锁定怎么办",
@@ -441,7 +441,7 @@ MACROS: tuple[tuple[str, str, dict], ...] = (
      "and in the portal under Billing > Invoices.\n\n{{agent.name}}",
      {"status": "solved", "add_tags": ["invoice", "vat"]}),
     ("VPN: reset the profile", "Hi {{requester.first_name}},\n\nPlease quit the VPN client, run "
-     "`vpn-client --reset-profile` and sign in again. Does it stay connected?\n\n"
+     "`lumen-connect --reset-profile` and sign in again. Does it stay connected?\n\n"
      "{{agent.name}}", {"status": "pending", "add_tags": ["vpn"]}),
     ("Outage acknowledged", "Hi {{requester.first_name}},\n\nWe know about the outage and are "
      "working on it; updates on the status page.\n\n{{agent.name}}",
