@@ -3,9 +3,10 @@
 :func:`demo_articles` is a pure function of the seed: a few hundred articles in categories
 (``Network/How-to``, ``Network/Runbooks``, ``Network/Deutsch`` ...), about the demo tickets'
 topics and products, in the demo's seven languages; runbooks internal, how-tos public, one in
-eight a draft. :func:`write_knowledge_base` saves them after the tickets' bulk load in one
-ordinary transaction (a few hundred rows: the search index is kept by the store itself, by
-triggers on SQLite and a generated column on PostgreSQL) and adds the macros through
+eight a draft (never the only article of its language about an issue).
+:func:`write_knowledge_base` saves them after the tickets' bulk load in one ordinary transaction
+(a few hundred rows: the search index is kept by the store itself, by triggers on SQLite and a
+generated column on PostgreSQL) and adds the macros through
 :func:`deskterm.desk.macros.add_macro`, so they are checked like any agent's.
 """
 
@@ -74,12 +75,12 @@ def demo_articles(seed: int = 1) -> list[DemoArticle]:
     slugs: set[str] = set()
 
     def add(slug: str, title: str, body: str, category: str, tags, visibility: str,
-            author: str) -> None:
+            author: str, *, may_draft: bool = True) -> None:
         base, n = slug, 2
         while slug in slugs:
             slug, n = f"{base}-{n}", n + 1
         slugs.add(slug)
-        status = "draft" if rng.random() < DRAFT_SHARE else "published"
+        status = "draft" if rng.random() < DRAFT_SHARE and may_draft else "published"
         fields = check_fields(ArticleFields(slug=slug, title=title, body=body,
                                             category=category, tags=tuple(tags),
                                             status=status, visibility=visibility))
@@ -105,6 +106,10 @@ def demo_articles(seed: int = 1) -> list[DemoArticle]:
                 add(f"{language.code}-{topic}-{slugify(product)}", title.format(p=product),
                     body.format(p=product), f"{group}/{language.category}",
                     (topic, language.code), visibility, _LANGUAGE_AUTHORS[language.code])
+        for number, (topic, title, body) in enumerate(language.general, start=1):
+            add(f"{language.code}-{topic}-{number}", title, body,
+                f"{demo_text.TOPIC_GROUPS[topic]}/{language.category}", (topic, language.code),
+                "public", _LANGUAGE_AUTHORS[language.code], may_draft=False)
     return made
 
 

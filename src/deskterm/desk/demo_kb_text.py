@@ -251,7 +251,9 @@ class Foreign:
     code: str
     category: str
     articles: dict[str, tuple[str, str]]
-    """Per topic, (title, Markdown body)."""
+    """Per topic, (title, Markdown body), written for each of the topic's brands (``{p}``)."""
+    general: tuple[tuple[str, str, str], ...] = ()
+    """(topic, title, body) of articles about no brand: a floor's outage, a printer."""
 
 
 FOREIGN = (
@@ -282,7 +284,18 @@ FOREIGN = (
             "2. Den Einschaltknopf 30 Sekunden gedrückt halten.\n"
             "3. Netzteil anschließen und einschalten.\n\n"
             "Ein Leihgerät gibt es am Service Desk."),
-    }),
+    }, general=(
+        ("network", "Kein Internet im ganzen Stock",
+         "Hat ein ganzer Stock kein Internet, während das Gastnetz funktioniert, ist "
+         "meist der Switch des Stockwerks ausgefallen.\n\n## Schritte\n\n1. Auf der "
+         "Statusseite nach einer bekannten Netzwerkstörung sehen.\n2. Stockwerk und "
+         "Anzahl der betroffenen Plätze im Ticket nennen.\n3. Bis dahin das Gastnetz "
+         f"nutzen.\n\n[Statusseite]({STATUS})"),
+        ("hardware", "Drucker druckt nur leere Seiten",
+         "Leere Seiten nach einem Tonerwechsel: Meist steckt noch das Schutzband im Toner."
+         "\n\n## Schritte\n\n1. Vordere Klappe öffnen und den Toner herausnehmen.\n2. Das "
+         "orange Schutzband abziehen.\n3. Eine Testseite drucken."),
+    )),
     Foreign("pl", "Polski", {
         "billing": (
             "Zwrot podwójnej płatności za {p}",
@@ -310,7 +323,17 @@ FOREIGN = (
             "2. Przytrzymaj przycisk zasilania przez 30 sekund.\n"
             "3. Podłącz zasilacz i włącz komputer.\n\n"
             "Sprzęt zastępczy wydaje dział wsparcia."),
-    }),
+    }, general=(
+        ("network", "Brak internetu na całym piętrze",
+         "Gdy całe piętro nie ma internetu, a sieć dla gości działa, zwykle zawiódł "
+         "przełącznik na piętrze.\n\n## Kroki\n\n1. Sprawdź stronę statusu (awaria sieci)."
+         "\n2. Podaj w zgłoszeniu numer piętra i liczbę stanowisk.\n3. Do tego czasu "
+         f"korzystaj z sieci dla gości.\n\n[Strona statusu]({STATUS})"),
+        ("hardware", "Drukarka drukuje puste strony",
+         "Puste strony po wymianie tonera oznaczają zwykle, że nie zdjęto taśmy ochronnej."
+         "\n\n## Kroki\n\n1. Otwórz przednią pokrywę i wyjmij toner.\n2. Zdejmij "
+         "pomarańczową taśmę.\n3. Wydrukuj stronę testową."),
+    )),
     Foreign("ru", "Русский", {
         "billing": (
             "Возврат двойного списания за {p}",
@@ -338,7 +361,17 @@ FOREIGN = (
             "2. Удерживайте кнопку питания 30 секунд.\n"
             "3. Подключите зарядку и включите ноутбук.\n\n"
             "Подменный ноутбук можно получить в службе поддержки."),
-    }),
+    }, general=(
+        ("network", "Нет интернета на всём этаже",
+         "Если на этаже пропала сеть, а гостевая сеть работает, обычно отказал коммутатор "
+         "этажа.\n\n## Что сделать\n\n1. Проверьте страницу статуса.\n2. Укажите в заявке "
+         "этаж и число рабочих мест.\n3. Пока используйте гостевую сеть.\n\n[Страница "
+         f"статуса]({STATUS})"),
+        ("hardware", "Принтер печатает пустые листы",
+         "Пустые листы после замены картриджа: обычно не снята защитная лента.\n\n## Что "
+         "сделать\n\n1. Откройте переднюю крышку и выньте картридж.\n2. Снимите оранжевую "
+         "ленту.\n3. Напечатайте тестовую страницу."),
+    )),
     Foreign("he", "עברית", {
         "billing": (
             "החזר על חיוב כפול עבור {p}",
@@ -366,7 +399,15 @@ FOREIGN = (
             "2. החזיקו את כפתור ההפעלה 30 שניות.\n"
             "3. חברו את המטען והדליקו.\n\n"
             "מחשב חלופי אפשר לקבל בדלפק התמיכה."),
-    }),
+    }, general=(
+        ("network", "אין אינטרנט בקומה שלמה",
+         "כשבקומה שלמה אין אינטרנט ורשת האורחים עובדת, בדרך כלל המתג של הקומה נפל.\n\n## "
+         "שלבים\n\n1. בדקו את דף הסטטוס.\n2. ציינו בפנייה את מספר הקומה ואת מספר העמדות.\n"
+         f"3. בינתיים השתמשו ברשת האורחים.\n\n[דף סטטוס]({STATUS})"),
+        ("hardware", "המדפסת מדפיסה דפים ריקים",
+         "דפים ריקים אחרי החלפת טונר: בדרך כלל סרט ההגנה לא הוסר.\n\n## שלבים\n\n1. פתחו "
+         "את המכסה הקדמי והוציאו את הטונר.\n2. הסירו את הסרט הכתום.\n3. הדפיסו דף ניסיון."),
+    )),
     Foreign("fa", "فارسی", {
         "billing": (
             "بازپرداخت پرداخت تکراری برای {p}",
@@ -394,7 +435,17 @@ FOREIGN = (
             "2. دکمه پاور را ۳۰ ثانیه نگه دارید.\n"
             "3. شارژر را وصل کنید و دستگاه را روشن کنید.\n\n"
             "دستگاه جایگزین را از میز پشتیبانی بگیرید."),
-    }),
+    }, general=(
+        ("network", "قطعی اینترنت در کل طبقه",
+         "وقتی اینترنت کل طبقه قطع است اما شبکه‌ی مهمان کار می‌کند، معمولاً سوییچ طبقه از "
+         "کار افتاده.\n\n## مراحل\n\n1. صفحه وضعیت را ببینید.\n2. شماره‌ی طبقه و تعداد "
+         "میزها را در درخواست بنویسید.\n3. تا آن زمان از شبکه‌ی مهمان استفاده کنید.\n\n"
+         f"[صفحه وضعیت]({STATUS})"),
+        ("hardware", "چاپگر برگه‌ی سفید چاپ می‌کند",
+         "برگه‌ی سفید پس از تعویض کارتریج: معمولاً نوار محافظ جدا نشده است.\n\n## مراحل\n"
+         "\n1. درِ جلو را باز کنید و کارتریج را بیرون بیاورید.\n2. نوار نارنجی را جدا "
+         "کنید.\n3. یک صفحه‌ی آزمایشی چاپ کنید."),
+    )),
     Foreign("zh", "中文", {
         "billing": (
             "{p} 重复扣款退款",
@@ -418,9 +469,18 @@ FOREIGN = (
             "充电灯亮着但屏幕是黑的？通常硬重置可以解决。\n\n"
             "## 步骤\n\n1. 拔掉充电器和所有线缆。\n2. 按住电源键 30 秒。\n"
             "3. 接上充电器并开机。\n\n可以在服务台借用备用电脑。"),
-    }),
+    }, general=(
+        ("network", "整层楼网络中断，无法上网",
+         "如果整层楼无法上网而访客网络正常，通常是该楼层的交换机故障。\n\n"
+         "## 步骤\n\n1. 查看状态页面。\n2. 在工单中写明楼层和受影响的工位数量。\n"
+         f"3. 在此期间使用访客网络。\n\n[状态页面]({STATUS})"),
+        ("hardware", "打印机只打印空白页",
+         "更换墨粉后打印空白页：通常是保护封条没有撕掉。\n\n"
+         "## 步骤\n\n1. 打开前盖，取出墨粉盒。\n2. 撕掉橙色封条。\n3. 打印一张测试页。"),
+    )),
 )
-"""The six other languages of the demo's customers, one article per topic each."""
+"""The six other languages of the demo's customers: one article per topic and brand, and two
+about no brand."""
 
 MACROS: tuple[tuple[str, str, dict], ...] = (
     ("Take it", "Hi {{requester.first_name}},\n\nI'm looking into {{ticket.ref}} now and will "
