@@ -396,7 +396,7 @@ def test_the_demo_has_a_knowledge_base_in_categories_languages_and_states(store,
     assert Counter(a.visibility for a in articles).keys() == {"internal", "public"}
     states = Counter(a.status for a in articles)
     assert states.keys() == {"draft", "published"} and states["published"] > states["draft"]
-    assert len({a.author for a in articles}) >= 10
+    assert len({a.author for a in articles}) >= 10 and all(a.tags for a in articles)
     bodies = [a.body for a in articles]
     for markdown in ("## ", "\n1. ", "\n- ", "```shell\n", "](https://"):
         assert any(markdown in body for body in bodies), f"no article body with {markdown!r}"

@@ -88,13 +88,12 @@ def demo_articles(seed: int = 1) -> list[DemoArticle]:
 
     for topic, guides in words.GUIDES.items():
         group = demo_text.TOPIC_GROUPS[topic]
-        for guide in guides:
+        for guide, tags in zip(guides, words.GUIDE_TAGS[topic], strict=True):
             products = demo_text.PRODUCTS[topic] if "{p}" in guide.title else ("",)
             kind = words.ENGLISH_KINDS[guide.internal]
             for product in products:
                 title = guide.title.format(p=product)
                 slug = slugify(title)
-                tags = rng.sample(demo_text.TAGS[topic], 2)
                 add(slug, title, _guide_body(guide, product or "the VPN", slug),
                     f"{group}/{kind}", tags, "internal" if guide.internal else "public",
                     rng.choice(_AUTHORS[topic]))

@@ -240,6 +240,18 @@ GUIDES: dict[str, tuple[Guide, ...]] = {
 }
 """Per topic, one English article per issue a customer writes about (same order)."""
 
+GUIDE_TAGS: dict[str, tuple[tuple[str, ...], ...]] = {
+    "billing": (("refund", "payment"), ("invoice",), ("subscription", "refund"), ("invoice", "vat"),
+                ("payment", "subscription"), ("subscription",)),
+    "network": (("vpn", "remote-work"), ("outage", "network"), ("vpn", "dns"), ("wifi",),
+                ("dns", "vpn"), ("vpn", "password")),
+    "accounts": (("login", "password"), ("access-request", "onboarding"), ("2fa",),
+                 ("access-request", "sso"), ("password",), ("offboarding",)),
+    "hardware": (("laptop",), ("printer",), ("battery", "warranty"), ("screen", "replacement"),
+                 ("laptop", "screen"), ("laptop", "replacement")),
+}
+"""The tags of each guide of :data:`GUIDES`, in the same order (names from the demo's tags)."""
+
 ENGLISH_KINDS = ("How-to", "Runbooks")
 """English subcategories: public how-tos, internal runbooks."""
 
