@@ -109,3 +109,26 @@ async def test_a_burst_into_the_views_picker_opens_the_typed_view(desk_store):
         await until(pilot, lambda: queue.view is not None and queue.view.name == "All open",
                     what="the All open view")
         assert app.screen is queue
+
+
+async def test_a_burst_into_a_picker_that_loads_its_choices_first_picks_the_typed_one(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        burst(app, "a", *"Bert", "enter")  # the agents are read in a worker, then the picker
+        await until(pilot, lambda: screen.detail.ticket.assignee == "bert",
+                    what="the ticket assigned to Bert")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_a_burst_into_the_command_palette_opens_the_ticket_by_its_ref(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        number = app.screen.table.row_at(2).number
+        burst(app, "ctrl+p", "number_sign", *str(number), "enter")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen),
+                    what="the ticket screen")
+        await settle(pilot)
+        assert app.screen.number == number
