@@ -22,6 +22,7 @@ from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
@@ -60,6 +61,13 @@ HANG_UP_GRACE = 10
 KEY_SETTLE_TIMEOUT = 1.0
 """Seconds after which a key that never came back (its widget was removed on the way) stops
 holding the keys typed after it."""
+
+
+KEYS_WAIT_FOR = frozenset({"pickers", "change", "ticket"})
+"""Groups of the workers a key may start that the next key depends on: a picker's choices
+being read (it opens when they are), a ticket's change being written and the ticket read
+again (a second change is checked against the version the first one left). The keys typed
+meanwhile wait for them."""
 
 
 class KeySettled(Message):
@@ -277,24 +285,38 @@ class DeskApp(App[None]):
         self._wait_for_openings()
 
     def _wait_for_openings(self) -> None:
-        screens, self._opening_screens = self._opening_screens, []
-        loading = [worker for worker in self.workers
-                   if worker.group == "pickers" and not worker.is_finished]
-        if not screens and not loading:
-            self.call_later(self._release_keys)
-            return
+        task = asyncio.ensure_future(self._openings_done())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
 
-        async def opened() -> None:
+    async def _openings_done(self) -> None:
+        """Wait for what the last key set going (see :meth:`on_event`), then release the next."""
+        deadline = asyncio.get_running_loop().time() + KEY_SETTLE_TIMEOUT
+        while True:
+            screens, self._opening_screens = self._opening_screens, []
+            loading = [worker for worker in self.workers
+                       if worker.group in KEYS_WAIT_FOR and not worker.is_finished]
             for mounted in screens:
                 await mounted
             for worker in loading:
                 with contextlib.suppress(Exception):  # its failure is reported elsewhere
                     await worker.wait()
-            self.call_later(self._wait_for_openings)  # what a loaded picker pushed, if any
+            # The messages the key led to (an input's Submitted that dismisses a picker, the
+            # callbacks that focus an input) are handled before the next key goes anywhere.
+            while not self._quiet() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.001)
+            if not screens and not loading and not self._opening_screens:
+                break
+        self.call_later(self._release_keys)
 
-        task = asyncio.ensure_future(opened())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+    def _quiet(self) -> bool:
+        """No message waits in the app, its screens, or the focused widget and its parents."""
+        pumps: list[MessagePump] = [self, *self.screen_stack]
+        node = self.focused
+        while node is not None and node is not self.screen:
+            pumps.append(node)
+            node = node.parent
+        return all(pump.message_queue_size == 0 for pump in pumps)
 
     async def _release_keys(self) -> None:
         """The next held key, now that what the one before it opened has the focus."""

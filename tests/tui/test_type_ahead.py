@@ -132,3 +132,17 @@ async def test_a_burst_into_the_command_palette_opens_the_ticket_by_its_ref(desk
                     what="the ticket screen")
         await settle(pilot)
         assert app.screen.number == number
+
+
+async def test_keys_after_a_picker_closes_act_on_the_screen_it_leaves(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        before = priority(desk_store, screen.number)
+        burst(app, "a", *"Bert", "enter", "T", *"vpn", "enter")
+        await until(pilot, lambda: "vpn" in screen.detail.ticket.tags,
+                    what="the ticket tagged vpn")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.detail.ticket.assignee == "bert"
+        assert priority(desk_store, screen.number) == before  # no `p` of "vpn" reached it
