@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import datetime
 from functools import partial
@@ -24,6 +25,7 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
@@ -132,7 +134,7 @@ class DeskApp(App[None]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handlers: dict[int, object] = {}
         self._ending = False
-        self._held: list[events.Key] = []
+        self._held: list[tuple[int, events.Key]] = []
         """Keys typed while the keys before them are still acting (see :meth:`on_event`)."""
         self._waiting = False
         """A key is acting, a screen or a picker is opening, or the desk is opening."""
@@ -140,6 +142,10 @@ class DeskApp(App[None]):
         self._key_serial = 0
         self._in_flight: int | None = None
         self._opening_screens: list[AwaitMount] = []
+        self._arrived = 0
+        """Keys that have come from the terminal so far."""
+        self._shown_after: weakref.WeakKeyDictionary[Screen, int] = weakref.WeakKeyDictionary()
+        """For each screen pushed, how many keys had come when it was on screen."""
         self._tasks: set[asyncio.Future] = set()
         self.refusal: str | None = None
         """One line for stderr once the terminal is back: why the desk could not be opened,
@@ -235,27 +241,48 @@ class DeskApp(App[None]):
     # a laggy SSH link) would all reach the widget that had the focus when they arrived: the
     # letters meant for a picker would act on the screen behind it. So the app holds each key
     # until the one before it has come back up (:class:`KeySettled`), the screens it pushed
-    # are mounted with their focus set, and the pickers it started loading (workers of the
-    # group "pickers") are up; then it hands on the next one.
+    # are mounted with their focus set, the workers it started that the next key depends on
+    # (``KEYS_WAIT_FOR``: a picker's choices, a ticket's change) are done, and the messages
+    # it led to are handled; then it hands on the next one. ctrl+q never waits.
 
     def push_screen(self, screen, callback=None, wait_for_dismiss=False, *, mode=None):  # type: ignore[override]
         """Textual's ``push_screen``; the keys typed next wait until the screen is mounted."""
         pushed = super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
         if isinstance(pushed, AwaitMount):
             self._opening_screens.append(pushed)
+            if isinstance(screen, Screen):
+                self._in_background(self._mark_shown(screen, pushed))
         return pushed
+
+    async def _mark_shown(self, screen: Screen, mounted: AwaitMount) -> None:
+        await mounted
+        self._shown_after[screen] = self._arrived
+
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _unseen_enter(self, arrival: int, event: events.Key) -> bool:
+        """``enter`` typed before the screen on top was shown, where it takes a preselected
+        answer (a screen with ``ENTER_TAKES_A_DEFAULT``): the agent has not seen that answer."""
+        if event.key != "enter" or not getattr(self.screen, "ENTER_TAKES_A_DEFAULT", False):
+            return False
+        shown_after = self._shown_after.get(self.screen)
+        return shown_after is None or arrival <= shown_after
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
+            self._arrived += 1
             if not self._waiting:
-                await self._send_key(event)
+                await self._send_key(self._arrived, event)
             elif self._quits(event.key) or self._desk_opening:
                 # ctrl+q at once; while the desk opens, any priority key (there is no screen
                 # behind the opening one for it to act on)
                 if not await self._check_bindings(event.key, priority=True):
-                    self._held.append(event)
+                    self._held.append((self._arrived, event))
             else:
-                self._held.append(event)
+                self._held.append((self._arrived, event))
             return
         await super().on_event(event)
 
@@ -263,8 +290,13 @@ class DeskApp(App[None]):
         return any(binding.action in ("quit", "app.quit")
                    for binding in self._bindings.key_to_bindings.get(key, ()))
 
-    async def _send_key(self, event: events.Key) -> None:
+    async def _send_key(self, arrival: int, event: events.Key) -> None:
         self._waiting = True
+        if self._unseen_enter(arrival, event):
+            self.notify("enter typed before this question was shown: ignored — read it, "
+                        "then answer", severity="warning")
+            self.call_later(self._release_keys)
+            return
         self._key_serial += 1
         serial = self._in_flight = self._key_serial
         target = self.focused or self.screen
@@ -285,12 +317,16 @@ class DeskApp(App[None]):
         self._wait_for_openings()
 
     def _wait_for_openings(self) -> None:
-        task = asyncio.ensure_future(self._openings_done())
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._in_background(self._openings_done())
 
     async def _openings_done(self) -> None:
         """Wait for what the last key set going (see :meth:`on_event`), then release the next."""
+        try:
+            await self._wait_for_what_keys_started()
+        finally:  # whatever went wrong there, the keys must not stay held
+            self.call_later(self._release_keys)
+
+    async def _wait_for_what_keys_started(self) -> None:
         deadline = asyncio.get_running_loop().time() + KEY_SETTLE_TIMEOUT
         while True:
             screens, self._opening_screens = self._opening_screens, []
@@ -306,12 +342,12 @@ class DeskApp(App[None]):
             while not self._quiet() and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.001)
             if not screens and not loading and not self._opening_screens:
-                break
-        self.call_later(self._release_keys)
+                return
 
     def _quiet(self) -> bool:
-        """No message waits in the app, its screens, or the focused widget and its parents."""
-        pumps: list[MessagePump] = [self, *self.screen_stack]
+        """No message waits in the app, the screen on top, or the focused widget and its
+        parents (the screens below may be busy with live updates: they do not count)."""
+        pumps: list[MessagePump] = [self, self.screen]
         node = self.focused
         while node is not None and node is not self.screen:
             pumps.append(node)
@@ -324,7 +360,7 @@ class DeskApp(App[None]):
             return
         self._waiting = False
         if self._held:
-            await self._send_key(self._held.pop(0))
+            await self._send_key(*self._held.pop(0))
 
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
         self.end_on_signal(signum)

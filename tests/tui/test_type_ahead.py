@@ -8,6 +8,7 @@ from textual import events
 
 from deskterm.app import DeskApp
 from deskterm.desk.tickets import get_ticket
+from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.ticket import TicketScreen
@@ -146,3 +147,17 @@ async def test_keys_after_a_picker_closes_act_on_the_screen_it_leaves(desk_store
         assert app.screen is screen
         assert screen.detail.ticket.assignee == "bert"
         assert priority(desk_store, screen.number) == before  # no `p` of "vpn" reached it
+
+
+async def test_an_enter_typed_before_a_question_was_shown_does_not_answer_it(desk_store):
+    app = make_app(desk_store)
+    answers: list[bool | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(Confirm("Close 40 tickets?"), answers.append)
+        burst(app, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and answers == []
+        await pilot.press("enter")  # typed with the question on screen
+        await settle(pilot)
+        assert answers == [True]
