@@ -276,11 +276,8 @@ class DeskApp(App[None]):
             self._arrived += 1
             if not self._waiting:
                 await self._send_key(self._arrived, event)
-            elif self._quits(event.key) or self._desk_opening:
-                # ctrl+q at once; while the desk opens, any priority key (there is no screen
-                # behind the opening one for it to act on)
-                if not await self._check_bindings(event.key, priority=True):
-                    self._held.append((self._arrived, event))
+            elif self._quits(event.key):  # ctrl+q at once, even while the desk opens
+                await self._check_bindings(event.key, priority=True)
             else:
                 self._held.append((self._arrived, event))
             return

@@ -71,3 +71,17 @@ def test_bursts_act_on_what_the_keys_before_them_opened(tmp_path):
 
     assert _priority(url, numbers[subject]) == "low"
     assert "urgent" not in screen
+
+
+def test_the_palette_typed_while_the_console_opens_opens_the_ticket(tmp_path):
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    numbers = _seed(url)
+    number = numbers[SUBJECTS[0]]
+    with PtyTerminal([sys.executable, "-m", "deskterm", "--db", url]) as term:
+        term.wait_for(lambda t: "Filter" in t.text() or "tickets" in t.text(), timeout=60,
+                      what="the console")
+        term.send(f"\x10#{number}\r".encode())  # ctrl+p #ref enter, as the README suggests
+        term.wait_for(lambda t: "It jams again" in t.text(), timeout=30, what="the ticket")
+        assert f"#{number} {SUBJECTS[0]}" in term.text()
+        term.send("ctrl+q")
+        assert term.wait_exit(timeout=30) == 0
