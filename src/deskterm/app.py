@@ -27,6 +27,7 @@ from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
@@ -275,13 +276,23 @@ class DeskApp(App[None]):
         if isinstance(event, events.Key) and not event.is_forwarded:
             self._arrived += 1
             if not self._waiting:
-                await self._send_key(self._arrived, event)
+                if self._types_into_focus(event):
+                    await super().on_event(event)
+                else:
+                    await self._send_key(self._arrived, event)
             elif self._quits(event.key):  # ctrl+q at once, even while the desk opens
                 await self._check_bindings(event.key, priority=True)
             else:
                 self._held.append((self._arrived, event))
             return
         await super().on_event(event)
+
+    def _types_into_focus(self, event: events.Key) -> bool:
+        """A letter for the focused text field: it goes in without waiting, since it opens
+        nothing and moves no focus (the field takes every printable key)."""
+        focused = self.focused
+        return (event.is_printable and isinstance(focused, (Input, TextArea))
+                and not getattr(focused, "read_only", False))
 
     def _quits(self, key: str) -> bool:
         return any(binding.action in ("quit", "app.quit")
@@ -356,6 +367,8 @@ class DeskApp(App[None]):
         if self._desk_opening or self._in_flight is not None:
             return
         self._waiting = False
+        while self._held and self._types_into_focus(self._held[0][1]):
+            await super().on_event(self._held.pop(0)[1])
         if self._held:
             await self._send_key(*self._held.pop(0))
 
