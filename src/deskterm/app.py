@@ -8,18 +8,26 @@ are still loading in a worker (see ``deskterm.launch``).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
+import weakref
 from collections.abc import Callable
 from datetime import datetime
+from functools import partial
 from types import FrameType
 from typing import TYPE_CHECKING, Protocol
 
 from textual import events, on, work
 from textual.app import App
 from textual.binding import Binding
+from textual.message import Message
+from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
+from textual.screen import Screen
+from textual.widget import AwaitMount
+from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
@@ -51,6 +59,27 @@ when an SSH connection drops)."""
 HANG_UP_GRACE = 10
 """Seconds SIGHUP leaves the console to store the drafts and exit; after that it ends at once
 (the output to a terminal that hung up may block for good)."""
+
+
+KEY_SETTLE_TIMEOUT = 1.0
+"""Seconds after which a key that never came back (its widget was removed on the way) stops
+holding the keys typed after it."""
+
+
+KEYS_WAIT_FOR = frozenset({"pickers", "change", "ticket"})
+"""Groups of the workers a key may start that the next key depends on: a picker's choices
+being read (it opens when they are), a ticket's change being written and the ticket read
+again (a second change is checked against the version the first one left). The keys typed
+meanwhile wait for them."""
+
+
+class KeySettled(Message):
+    """Follows a key up from the widget it went to: when it reaches the app, that key has been
+    handled by the widget, the screen and their bindings."""
+
+    def __init__(self, serial: int) -> None:
+        super().__init__()
+        self.serial = serial
 
 
 class StartRefused(Exception):
@@ -106,8 +135,19 @@ class DeskApp(App[None]):
         self._loop: asyncio.AbstractEventLoop | None = None
         self._handlers: dict[int, object] = {}
         self._ending = False
-        self._held_keys: list[str] | None = None
-        """Keys typed while the desk opens, replayed on the queue."""
+        self._held: list[tuple[int, events.Key]] = []
+        """Keys typed while the keys before them are still acting (see :meth:`on_event`)."""
+        self._waiting = False
+        """A key is acting, a screen or a picker is opening, or the desk is opening."""
+        self._desk_opening = False
+        self._key_serial = 0
+        self._in_flight: int | None = None
+        self._opening_screens: list[AwaitMount] = []
+        self._arrived = 0
+        """Keys that have come from the terminal so far."""
+        self._shown_after: weakref.WeakKeyDictionary[Screen, int] = weakref.WeakKeyDictionary()
+        """For each screen pushed, how many keys had come when it was on screen."""
+        self._tasks: set[asyncio.Future] = set()
         self.refusal: str | None = None
         """One line for stderr once the terminal is back: why the desk could not be opened,
         or what could not be stored when a signal ended the console."""
@@ -142,7 +182,7 @@ class DeskApp(App[None]):
         if self.desk is not None:
             self._show_queue(None)
         else:
-            self._held_keys = []
+            self._waiting = self._desk_opening = True
             self.push_screen(OpeningScreen(clock=self.clock))
             self._open_desk()
 
@@ -188,24 +228,149 @@ class DeskApp(App[None]):
     async def _opened(self, desk: Desk, start: QueueStart) -> None:
         self.desk = desk
         await self._show_queue(start)
-        held, self._held_keys = self._held_keys or [], None
-
-        def replay() -> None:
-            for key in held:
-                self.simulate_key(key)
-
-        self.call_after_refresh(replay)  # on the queue, mounted and focused
+        self._desk_opening = False
+        self._opening_screens.clear()
+        self.call_after_refresh(self._release_keys)  # on the queue, mounted and focused
         if self._opening is not None:
             self._opening.opened()
 
+    # Keys act one after the other, each on what the one before it left on screen.
+    #
+    # Textual hands every key to the focused widget as it arrives, but what a key does happens
+    # later: its binding runs when it has bubbled back up, a pushed screen mounts in its own
+    # task and an input takes the focus in a callback after that. Keys typed quickly (a paste,
+    # a laggy SSH link) would all reach the widget that had the focus when they arrived: the
+    # letters meant for a picker would act on the screen behind it. So the app holds each key
+    # until the one before it has come back up (:class:`KeySettled`), the screens it pushed
+    # are mounted with their focus set, the workers it started that the next key depends on
+    # (``KEYS_WAIT_FOR``: a picker's choices, a ticket's change) are done, and the messages
+    # it led to are handled; then it hands on the next one. ctrl+q never waits.
+
+    def push_screen(self, screen, callback=None, wait_for_dismiss=False, *, mode=None):  # type: ignore[override]
+        """Textual's ``push_screen``; the keys typed next wait until the screen is mounted."""
+        pushed = super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
+        if isinstance(pushed, AwaitMount):
+            self._opening_screens.append(pushed)
+            if isinstance(screen, Screen):
+                self._in_background(self._mark_shown(screen, pushed))
+        return pushed
+
+    async def _mark_shown(self, screen: Screen, mounted: AwaitMount) -> None:
+        await mounted
+        self._shown_after[screen] = self._arrived
+
+    def _in_background(self, coroutine) -> None:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    def _unseen_enter(self, arrival: int, event: events.Key) -> bool:
+        """``enter`` typed before the screen on top was shown, where it takes a preselected
+        answer (a screen with ``ENTER_TAKES_A_DEFAULT``): the agent has not seen that answer."""
+        if event.key != "enter" or not getattr(self.screen, "ENTER_TAKES_A_DEFAULT", False):
+            return False
+        shown_after = self._shown_after.get(self.screen)
+        return shown_after is None or arrival <= shown_after
+
     async def on_event(self, event: events.Event) -> None:
-        # While the desk opens, keys wait (but ctrl+q and other priority keys act at once).
-        if (self._held_keys is not None and isinstance(event, events.Key)
-                and not event.is_forwarded):
-            if not await self._check_bindings(event.key, priority=True):
-                self._held_keys.append(event.key)
+        if isinstance(event, events.Key) and not event.is_forwarded:
+            self._arrived += 1
+            if not self._waiting:
+                if self._types_into_focus(event):
+                    await super().on_event(event)
+                else:
+                    await self._send_key(self._arrived, event)
+            elif self._quits(event.key):  # ctrl+q at once, even while the desk opens
+                await self._check_bindings(event.key, priority=True)
+            else:
+                self._held.append((self._arrived, event))
             return
         await super().on_event(event)
+
+    def _types_into_focus(self, event: events.Key) -> bool:
+        """A letter for the focused text field: it goes in without waiting, since it opens
+        nothing and moves no focus (the field takes every printable key)."""
+        focused = self.focused
+        return (event.is_printable and isinstance(focused, (Input, TextArea))
+                and not getattr(focused, "read_only", False))
+
+    def _quits(self, key: str) -> bool:
+        return any(binding.action in ("quit", "app.quit")
+                   for binding in self._bindings.key_to_bindings.get(key, ()))
+
+    async def _send_key(self, arrival: int, event: events.Key) -> None:
+        self._waiting = True
+        if self._unseen_enter(arrival, event):
+            self.notify("enter typed before this question was shown: ignored — read it, "
+                        "then answer", severity="warning")
+            self.call_later(self._release_keys)
+            return
+        self._key_serial += 1
+        serial = self._in_flight = self._key_serial
+        target = self.focused or self.screen
+        await super().on_event(event)
+        if not target.post_message(KeySettled(serial)):
+            self.call_later(self._key_settled, serial)
+        self.set_timer(KEY_SETTLE_TIMEOUT, partial(self._key_settled, serial))
+
+    def on_key_settled(self, message: KeySettled) -> None:
+        message.stop()
+        # After the callbacks the key queued (an input taking the focus): they come first.
+        self.call_later(self._key_settled, message.serial)
+
+    def _key_settled(self, serial: int) -> None:
+        if serial != self._in_flight:
+            return  # settled already (this is the time-out), or a later key's
+        self._in_flight = None
+        self._wait_for_openings()
+
+    def _wait_for_openings(self) -> None:
+        self._in_background(self._openings_done())
+
+    async def _openings_done(self) -> None:
+        """Wait for what the last key set going (see :meth:`on_event`), then release the next."""
+        try:
+            await self._wait_for_what_keys_started()
+        finally:  # whatever went wrong there, the keys must not stay held
+            self.call_later(self._release_keys)
+
+    async def _wait_for_what_keys_started(self) -> None:
+        deadline = asyncio.get_running_loop().time() + KEY_SETTLE_TIMEOUT
+        while True:
+            screens, self._opening_screens = self._opening_screens, []
+            loading = [worker for worker in self.workers
+                       if worker.group in KEYS_WAIT_FOR and not worker.is_finished]
+            for mounted in screens:
+                await mounted
+            for worker in loading:
+                with contextlib.suppress(Exception):  # its failure is reported elsewhere
+                    await worker.wait()
+            # The messages the key led to (an input's Submitted that dismisses a picker, the
+            # callbacks that focus an input) are handled before the next key goes anywhere.
+            while not self._quiet() and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.001)
+            if not screens and not loading and not self._opening_screens:
+                return
+
+    def _quiet(self) -> bool:
+        """No message waits in the app, the screen on top, or the focused widget and its
+        parents (the screens below may be busy with live updates: they do not count)."""
+        pumps: list[MessagePump] = [self, self.screen]
+        node = self.focused
+        while node is not None and node is not self.screen:
+            pumps.append(node)
+            node = node.parent
+        return all(pump.message_queue_size == 0 for pump in pumps)
+
+    async def _release_keys(self) -> None:
+        """The next held key, now that what the one before it opened has the focus."""
+        if self._desk_opening or self._in_flight is not None:
+            return
+        self._waiting = False
+        while self._held and self._types_into_focus(self._held[0][1]):
+            await super().on_event(self._held.pop(0)[1])
+        if self._held:
+            await self._send_key(*self._held.pop(0))
 
     def _signalled(self, signum: int, frame: FrameType | None) -> None:
         self.end_on_signal(signum)
@@ -276,7 +441,7 @@ class DeskApp(App[None]):
 
     def action_knowledge_base(self) -> None:
         """``2``: the knowledge base; the one already open (under a ticket, say) comes back."""
-        if self.desk is None or self._held_keys is not None or self._unsaved_work():
+        if self.desk is None or self._desk_opening or self._unsaved_work():
             return
         from deskterm.screens.kb import KbScreen  # the store's code: loaded by now
 

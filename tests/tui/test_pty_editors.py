@@ -106,6 +106,7 @@ def test_e_and_k_put_an_articles_title_tags_category_and_text_into_editors_clean
         term.send("k")  # the article's whole text into the reply
         term.wait_for(_shows("Insert a knowledge-base article"), what="the article picker")
         term.settle(0.3, timeout=5)
+        term.send("VPN")  # a picker's enter takes only the choice typed or moved to
         term.send("enter")
         term.wait_for(_shows("its whole text"), what="link line or text")
         term.send("b")
@@ -139,6 +140,7 @@ def test_m_puts_a_macros_text_into_the_reply_cleaned_and_keeps_it_so_as_a_draft(
         term.send("m")
         term.wait_for(_shows("Refund done"), what="the macro picker")
         term.settle(0.3, timeout=5)
+        term.send("Refund")
         term.send("enter")
         _editor_shows_the_cleaned_text(term, "Hi Mallory, the refund is on its way.")
         _wait_for_draft(term, desk, number, f"Hi Mallory, the refund is on its way. {SHOWN}")

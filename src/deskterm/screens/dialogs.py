@@ -17,6 +17,9 @@ from deskterm.widgets.editors import SafeInput, SafeSelect
 class Confirm(ModalScreen[bool]):
     """A yes/no question: ``y`` or ``enter`` confirms, ``n`` or ``escape`` declines."""
 
+    ENTER_TAKES_A_DEFAULT = True
+    """An ``enter`` typed before this was on screen is dropped (see ``DeskApp``)."""
+
     BINDINGS = [
         Binding("y,enter", "answer(True)", "Yes", id="confirm.yes"),
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),

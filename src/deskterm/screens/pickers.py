@@ -57,7 +57,8 @@ def macro_choices(macros) -> list[Choice]:
 
 
 class Picker(ModalScreen[str | None]):
-    """Choose one of ``choices``; the typed text narrows them by fuzzy match."""
+    """Choose one of ``choices``; the typed text narrows them by fuzzy match and marks the
+    best; ``enter`` takes the marked one (none is marked before the agent types or moves)."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
@@ -96,7 +97,9 @@ class Picker(ModalScreen[str | None]):
             if choice.detail:
                 label.append(f"  {choice.detail}", style="dim")
             options.add_option(Option(label, id=choice.key))
-        if scored:
+        # No row is chosen until the agent has typed or moved: an ``enter`` typed ahead
+        # never takes a first row nobody saw.
+        if scored and typed:
             options.highlighted = 0
 
     @on(SafeInput.Changed, "#picker-input")
@@ -108,6 +111,10 @@ class Picker(ModalScreen[str | None]):
         options = self.query_one("#picker-options", OptionList)
         if options.highlighted is not None:
             self.dismiss(options.get_option_at_index(options.highlighted).id)
+        elif options.option_count:
+            self.notify("Type to narrow or move to a choice (↓) first", severity="warning")
+        else:
+            self.notify("Nothing matches: change the text or escape", severity="warning")
 
     @on(OptionList.OptionSelected, "#picker-options")
     def _clicked(self, event: OptionList.OptionSelected) -> None:

@@ -281,7 +281,11 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         self.table.focus()
 
     def action_filter(self) -> None:
-        self.query_one("#filter", SafeInput).focus()
+        """``/``: the filter with its whole text selected, the cursor at its end: typing
+        replaces it, an arrow key or ``end`` keeps it to edit, ``ctrl+u`` clears it."""
+        field = self.query_one("#filter", SafeInput)
+        field.focus()
+        field.select_all()
 
     @on(SafeInput.Submitted, "#filter")
     def _apply_filter(self, event: SafeInput.Submitted) -> None:

@@ -150,6 +150,9 @@ class SendAs(ModalScreen[str | None]):
     """The one-key "send as" choice: ``o`` open, ``p`` pending, ``s`` solved, ``enter`` the
     preselected one (the ticket's current status where it is one of them)."""
 
+    ENTER_TAKES_A_DEFAULT = True
+    """An ``enter`` typed before this was on screen is dropped (see ``DeskApp``)."""
+
     BINDINGS = [
         Binding("o", "send('open')", "Open", id="send-as.open"),
         Binding("p", "send('pending')", "Pending", id="send-as.pending"),

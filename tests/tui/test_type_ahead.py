@@ -1,0 +1,163 @@
+"""Keys typed faster than the console opens what they ask for (a paste, a laggy SSH link): each
+acts on what the keys before it opened, never on the screen behind a picker, and a picker's
+``enter`` takes only a choice the agent typed or moved to."""
+
+from __future__ import annotations
+
+from textual import events
+
+from deskterm.app import DeskApp
+from deskterm.desk.tickets import get_ticket
+from deskterm.screens.dialogs import Confirm
+from deskterm.screens.pickers import Picker
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.ticket import TicketScreen
+from deskterm.widgets.editors import SafeInput
+
+from .desks import NOW, open_desk
+from .pilot import settle, until
+
+SIZE = (120, 40)
+
+
+def make_app(store) -> DeskApp:
+    return DeskApp(open_desk(store, "ada"), clock=lambda: NOW, watch=False)
+
+
+def burst(app: DeskApp, *keys: str) -> None:
+    """``keys`` as the terminal delivers one write: all queued before the first one acts."""
+    for key in keys:
+        character = {"space": " "}.get(key, key if len(key) == 1 else None)
+        app.post_message(events.Key(key, character))
+
+
+def priority(store, number: int) -> str:
+    with store.read() as session:
+        return get_ticket(session, number=number).ticket.priority
+
+
+async def open_first(pilot) -> TicketScreen:
+    await settle(pilot)
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, TicketScreen)
+    return pilot.app.screen
+
+
+async def test_a_burst_into_the_priority_picker_sets_the_typed_priority(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        burst(app, "p", "l", "o", "w", "enter")
+        await until(pilot, lambda: priority(desk_store, screen.number) == "low",
+                    what="the priority set to low")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_enter_in_a_picker_before_any_key_chooses_nothing(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        before = priority(desk_store, screen.number)
+        burst(app, "p", "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Picker)
+        assert priority(desk_store, screen.number) == before
+        await pilot.press("down", "enter")  # moved to: the first row, seen
+        await settle(pilot)
+        assert app.screen is screen
+        assert priority(desk_store, screen.number) == "urgent"
+
+
+async def test_a_burst_after_slash_is_the_filter_and_opens_no_picker(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        burst(app, "slash", *"priority:low", "enter")
+        await until(pilot, lambda: queue.query_text == "priority:low", what="the filter applied")
+        await settle(pilot)
+        assert app.screen is queue
+
+
+async def test_slash_selects_the_old_filter_typing_replaces_it_and_ctrl_u_clears_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        field = queue.query_one("#filter", SafeInput)
+        old = field.value
+        assert old  # the first view's filter
+        burst(app, "slash")
+        await settle(pilot)
+        assert field.has_focus and field.cursor_position == len(old)
+        await pilot.press("x")
+        assert field.value == "x"
+        await pilot.press("escape", "slash", "end", "space", "x")
+        assert field.value == f"{old} x"
+        await pilot.press("ctrl+u")
+        assert field.value == ""
+
+
+async def test_a_burst_into_the_views_picker_opens_the_typed_view(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        burst(app, "v", *"All", "space", "open", "enter")
+        await until(pilot, lambda: queue.view is not None and queue.view.name == "All open",
+                    what="the All open view")
+        assert app.screen is queue
+
+
+async def test_a_burst_into_a_picker_that_loads_its_choices_first_picks_the_typed_one(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        burst(app, "a", *"Bert", "enter")  # the agents are read in a worker, then the picker
+        await until(pilot, lambda: screen.detail.ticket.assignee == "bert",
+                    what="the ticket assigned to Bert")
+        await settle(pilot)
+        assert app.screen is screen
+
+
+async def test_a_burst_into_the_command_palette_opens_the_ticket_by_its_ref(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        number = app.screen.table.row_at(2).number
+        burst(app, "ctrl+p", "number_sign", *str(number), "enter")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen),
+                    what="the ticket screen")
+        await settle(pilot)
+        assert app.screen.number == number
+
+
+async def test_keys_after_a_picker_closes_act_on_the_screen_it_leaves(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        before = priority(desk_store, screen.number)
+        burst(app, "a", *"Bert", "enter", "T", *"vpn", "enter")
+        await until(pilot, lambda: "vpn" in screen.detail.ticket.tags,
+                    what="the ticket tagged vpn")
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.detail.ticket.assignee == "bert"
+        assert priority(desk_store, screen.number) == before  # no `p` of "vpn" reached it
+
+
+async def test_an_enter_typed_before_a_question_was_shown_does_not_answer_it(desk_store):
+    app = make_app(desk_store)
+    answers: list[bool | None] = []
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.push_screen(Confirm("Close 40 tickets?"), answers.append)
+        burst(app, "enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and answers == []
+        await pilot.press("enter")  # typed with the question on screen
+        await settle(pilot)
+        assert answers == [True]
