@@ -31,12 +31,16 @@ import sys
 import threading
 from collections.abc import Sequence
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from deskterm.config import ConfigError, load_settings
 from deskterm.desk.errors import DeskError
 from deskterm.desk.identity import os_username
-from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import message_line
+
+if TYPE_CHECKING:
+    from deskterm.desk.queue_views import QueueStart
+# The settings (tomllib, platformdirs) and the queue's views load in the console's half only:
+# every other command goes to the CLI, which loads what it needs itself.
 
 _GLOBAL_OPTIONS = ("--db", "--as")
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
@@ -93,6 +97,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
     # collects; this process collects again once the desk is open (Opening.opened), after
     # putting what it loaded out of the collector's way.
     gc.disable()
+    from deskterm.config import ConfigError, load_settings
+
     try:
         settings = load_settings()
         url = settings.resolved_database_url(db)
@@ -166,6 +172,7 @@ class Opening:
         from deskterm.app import StartRefused
 
         if self._fd is None:  # no fork: do the child's part here
+            from deskterm.config import ConfigError
             from deskterm.db.errors import StoreError
 
             try:

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import (
     echo,
@@ -24,9 +25,12 @@ from deskterm.cli.output import (
     print_table,
     stdout_is_terminal,
 )
-from deskterm.desk import kb, kb_files
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+kb = lazy.module("deskterm.desk.kb")
+kb_files = lazy.module("deskterm.desk.kb_files")
 
 app = typer.Typer(no_args_is_help=True,
                   help="Knowledge base: search, list and show articles; import and export files.")

@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 import re
 import sys
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
 from deskterm.desk.reads import as_json
 from deskterm.desk.safe_text import clean, clean_line, message_line
+
+if TYPE_CHECKING:  # Rich loads when a table or a styled line is printed, not for --version
+    from rich.console import Console
 
 _ONE_LINE = re.compile("[\n\t]")
 
@@ -36,6 +37,8 @@ def stdout_is_terminal() -> bool:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -45,6 +48,8 @@ def echo(line: str = "", *, err: bool = False, style: str | None = None) -> None
     terminal."""
     shown = _ONE_LINE.sub(" ", clean(line))
     if style is not None and not err and stdout_is_terminal():
+        from rich.text import Text
+
         _console().print(Text(shown, style=style))
         return
     typer.echo(shown, err=err)
@@ -88,6 +93,9 @@ def print_table(columns: list[str], rows: list[list[object]]) -> None:
         for row in cells:
             typer.echo("\t".join(row))
         return
+    from rich.table import Table
+    from rich.text import Text
+
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
     for name in columns:
         table.add_column(clean_line(name), no_wrap=True, overflow="ellipsis")
