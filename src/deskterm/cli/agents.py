@@ -66,6 +66,7 @@ def list_(
         ["username", "name", "role", "active", "groups", "skills"],
         [[a.username, a.display_name, a.role, "yes" if a.active else "no", ", ".join(a.groups),
           ", ".join(a.skills)] for a in agents],
+        give_way=["skills", "groups", "name"],
     )
 
 

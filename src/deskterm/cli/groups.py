@@ -45,7 +45,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         print_json(groups)
         return
     print_table(["group", "description", "members"],
-                [[g.name, g.description, ", ".join(g.members)] for g in groups])
+                [[g.name, g.description, ", ".join(g.members)] for g in groups],
+                give_way=["description", "members"])
 
 
 @app.command("add-member")

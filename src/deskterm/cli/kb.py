@@ -171,7 +171,8 @@ def search(
         return
     print_table(["slug", "title", "category", "status", "snippet"],
                 [[h.article.slug, h.title, h.article.category or "-", h.article.status,
-                  h.snippet] for h in hits])
+                  h.snippet] for h in hits],
+                give_way=["snippet", "title", "category"])
 
 
 @app.command("list")
@@ -191,7 +192,8 @@ def list_(
         return
     print_table(["slug", "title", "category", "status", "visibility", "views", "used"],
                 [[a.slug, a.title, a.category or "-", a.status, a.visibility, a.views,
-                  a.insert_count + a.link_count] for a in found])
+                  a.insert_count + a.link_count] for a in found],
+                give_way=["title", "category"])
 
 
 @app.command()

@@ -89,7 +89,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     print_table(["macro", "actions", "added by", "updated"],
                 [[m.name, m.actions.describe(), m.created_by or "-",
                   m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "-"]
-                 for m in found])
+                 for m in found],
+                give_way=["actions"])
 
 
 @app.command()

@@ -48,6 +48,7 @@ def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> 
         ["ref", "priority", "status", "subject", "requester", "assignee", "group", "updated"],
         [[t.ref, t.priority, t.status, t.subject, t.requester_name, t.assignee or "-",
           t.group or "-", _when(t)] for t in items],
+        give_way=["subject", "requester", "group", "assignee"],
     )
 
 
