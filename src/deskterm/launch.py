@@ -24,13 +24,10 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import re
 import signal
 import sys
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 from deskterm.desk.errors import DeskError
@@ -39,8 +36,9 @@ from deskterm.desk.safe_text import message_line
 
 if TYPE_CHECKING:
     from deskterm.desk.queue_views import QueueStart
-# The settings (tomllib, platformdirs) and the queue's views load in the console's half only:
-# every other command goes to the CLI, which loads what it needs itself.
+# What only the console's half uses (the settings: tomllib, platformdirs; the queue's views;
+# pickle, threading, datetime) is imported there: every other command goes to the CLI, whose
+# --version and --help must start at once.
 
 _GLOBAL_OPTIONS = ("--db", "--as")
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
@@ -124,6 +122,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
 
 def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
     """Open the desk, read the first view, close it (the child's work)."""
+    from datetime import UTC, datetime
+
     from deskterm.desk import queue
     from deskterm.desk.service import Desk
 
@@ -144,6 +144,8 @@ class Opening:
         self.act_as = act_as
         self._pid: int | None = None
         self._fd: int | None = None
+        import threading
+
         self._lock = threading.Lock()
         if hasattr(os, "fork"):
             read, write = os.pipe()
@@ -161,6 +163,8 @@ class Opening:
                                            act_as=self.act_as))
             except BaseException as error:
                 answer = ("refused", _one_line(str(error)) or type(error).__name__)
+            import pickle
+
             data = pickle.dumps(answer)
             while data:
                 data = data[os.write(fd, data):]
@@ -185,6 +189,8 @@ class Opening:
         self._reap()
         if not chunks:
             raise StartRefused("the desk could not be opened (its opening process ended)")
+        import pickle
+
         kind, value = pickle.loads(b"".join(chunks))
         if kind != "ok":
             raise StartRefused(value)

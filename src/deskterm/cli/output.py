@@ -23,7 +23,6 @@ from typing import TYPE_CHECKING
 
 import typer
 
-from deskterm.desk.reads import as_json
 from deskterm.desk.safe_text import clean, clean_line, message_line
 
 if TYPE_CHECKING:  # Rich loads when a table or a styled line is printed, not for --version
@@ -83,6 +82,8 @@ def usage_error(exc: Exception) -> None:
 
 def print_json(value: object) -> None:
     """``value`` (read models, lists, dicts) as indented JSON, ASCII only."""
+    from deskterm.desk.reads import as_json  # not loaded for --help and --version
+
     typer.echo(json.dumps(as_json(value), ensure_ascii=True, indent=2))
 
 
