@@ -66,6 +66,10 @@ def main() -> None:
     """The ``deskterm`` command."""
     options = console_args(sys.argv[1:])
     if options is None:
+        # As for the console: no garbage collection while the libraries load (they make
+        # hundreds of thousands of objects and no garbage); the CLI collects again once its
+        # store is open (deskterm.cli.context), or never, in a process that opens none.
+        gc.disable()
         from deskterm.cli import main as cli_main
 
         cli_main()

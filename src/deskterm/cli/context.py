@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -54,6 +55,9 @@ class CliContext:
             self._store = engine.Store(self.database_url(), create=create)
             if check_schema:
                 migrate.require_current_schema(self._store)
+            if not gc.isenabled():  # disabled while deskterm started (deskterm.launch)
+                gc.freeze()  # what is loaded stays: out of the collector's way
+                gc.enable()
         return self._store
 
     def username(self) -> str:
