@@ -101,6 +101,8 @@ class _Commands(MutableMapping):
 
     def __len__(self) -> int:
         return len(dict.fromkeys([*COMMANDS, *self.loaded]))
+
+
 # Typer carries its own copy of Click and names only some of its errors; the base of all of
 # them (unknown option, missing argument, bad value, no such command) is found through one.
 CLICK_ERROR: type[Exception] = next(
