@@ -24,19 +24,21 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import pickle
 import re
 import signal
 import sys
-import threading
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
-from deskterm.config import ConfigError, load_settings
 from deskterm.desk.errors import DeskError
 from deskterm.desk.identity import os_username
-from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import message_line
+
+if TYPE_CHECKING:
+    from deskterm.desk.queue_views import QueueStart
+# What only the console's half uses (the settings: tomllib, platformdirs; the queue's views;
+# pickle, threading, datetime) is imported there: every other command goes to the CLI, whose
+# --version and --help must start at once.
 
 _GLOBAL_OPTIONS = ("--db", "--as")
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
@@ -64,6 +66,10 @@ def main() -> None:
     """The ``deskterm`` command."""
     options = console_args(sys.argv[1:])
     if options is None:
+        # As for the console: no garbage collection while the libraries load (they make
+        # hundreds of thousands of objects and no garbage); the CLI collects again once its
+        # store is open (deskterm.cli.context), or never, in a process that opens none.
+        gc.disable()
         from deskterm.cli import main as cli_main
 
         cli_main()
@@ -93,6 +99,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
     # collects; this process collects again once the desk is open (Opening.opened), after
     # putting what it loaded out of the collector's way.
     gc.disable()
+    from deskterm.config import ConfigError, load_settings
+
     try:
         settings = load_settings()
         url = settings.resolved_database_url(db)
@@ -118,6 +126,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
 
 def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
     """Open the desk, read the first view, close it (the child's work)."""
+    from datetime import UTC, datetime
+
     from deskterm.desk import queue
     from deskterm.desk.service import Desk
 
@@ -138,6 +148,8 @@ class Opening:
         self.act_as = act_as
         self._pid: int | None = None
         self._fd: int | None = None
+        import threading
+
         self._lock = threading.Lock()
         if hasattr(os, "fork"):
             read, write = os.pipe()
@@ -155,6 +167,8 @@ class Opening:
                                            act_as=self.act_as))
             except BaseException as error:
                 answer = ("refused", _one_line(str(error)) or type(error).__name__)
+            import pickle
+
             data = pickle.dumps(answer)
             while data:
                 data = data[os.write(fd, data):]
@@ -166,6 +180,7 @@ class Opening:
         from deskterm.app import StartRefused
 
         if self._fd is None:  # no fork: do the child's part here
+            from deskterm.config import ConfigError
             from deskterm.db.errors import StoreError
 
             try:
@@ -178,6 +193,8 @@ class Opening:
         self._reap()
         if not chunks:
             raise StartRefused("the desk could not be opened (its opening process ended)")
+        import pickle
+
         kind, value = pickle.loads(b"".join(chunks))
         if kind != "ok":
             raise StartRefused(value)

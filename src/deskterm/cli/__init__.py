@@ -3,21 +3,106 @@
 from __future__ import annotations
 
 import contextlib
+import importlib
 import sys
-from typing import Annotated
+from collections.abc import Iterator, MutableMapping
+from typing import Annotated, NamedTuple
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperCommand, TyperGroup
 
 from deskterm import __version__
-from deskterm.cli import agents, db, failures, groups, kb, macros, output, setup, tickets
+from deskterm.cli import failures, lazy, output
 from deskterm.cli.arguments import undecodable_argument
 from deskterm.cli.context import CliContext, ctx_obj
-from deskterm.config import ConfigError
-from deskterm.db.errors import StoreError
-from deskterm.desk.errors import DeskError
 
-USER_ERRORS = (DeskError, StoreError, ConfigError)
+USER_ERRORS = (
+    ("deskterm.desk.errors", "DeskError"),
+    ("deskterm.db.errors", "StoreError"),
+    ("deskterm.config", "ConfigError"),
+)
+"""The refusals a user can act on (module, class). Looked up only in modules already loaded: a
+command that never loaded the store cannot have raised its error, and importing the store to
+catch it would cost ``--help`` half a second."""
+
+
+def user_errors() -> tuple[type[BaseException], ...]:
+    """The classes of :data:`USER_ERRORS` whose modules are loaded."""
+    found = (lazy.loaded(module, name) for module, name in USER_ERRORS)
+    return tuple(error for error in found if error is not None)
+
+
+class Listed(NamedTuple):
+    """A command of ``deskterm``, as the root lists it before its module is loaded."""
+
+    module: str
+    attribute: str
+    """``app`` (a group of commands: its Typer) or the command's function."""
+    help: str
+    """What ``deskterm --help`` shows for it: the command's own help (a test keeps them equal)."""
+
+
+COMMANDS: dict[str, Listed] = {
+    "init": Listed("deskterm.cli.setup", "init", "Create the desk's schema and make you (the "
+                   "operating-system user) its first admin."),
+    "demo": Listed("deskterm.cli.setup", "demo", "Seed a realistic demo desk (customers, agents, "
+                   "groups, tickets over 90 days) and make\nyou its admin. Only into an empty "
+                   "database: point --db at a new file."),
+    "db": Listed("deskterm.cli.db", "app", "The database schema: upgrade it, see where it is."),
+    "agent": Listed("deskterm.cli.agents", "app",
+                    "Agents: add, list, change and deactivate them."),
+    "group": Listed("deskterm.cli.groups", "app",
+                    "Groups: team queues such as billing or level 2."),
+    "ticket": Listed("deskterm.cli.tickets", "app", "Tickets: create, list, show, reply, note, "
+                     "set, escalate, merge, link."),
+    "macro": Listed("deskterm.cli.macros", "app",
+                    "Macros: canned answers with placeholders and field actions."),
+    "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
+                 "import and export files."),
+}
+"""The root's commands in the order ``--help`` lists them. Each module is imported only when its
+command is run (or its help asked for): a command module brings the desk and the store."""
+
+
+def load_command(name: str) -> TyperCommand | TyperGroup:
+    """The Click command ``name`` of :data:`COMMANDS`, built as ``app.add_typer`` /
+    ``app.command`` would have built it on the root."""
+    listed = COMMANDS[name]
+    found = getattr(importlib.import_module(listed.module), listed.attribute)
+    holder = typer.Typer()
+    if isinstance(found, typer.Typer):
+        holder.add_typer(found, name=name)
+    else:
+        holder.command(name)(found)
+    return typer.main.get_group(holder).commands[name]
+
+
+class _Commands(MutableMapping):
+    """The root's commands by name: every name of :data:`COMMANDS`, each built on first use."""
+
+    def __init__(self) -> None:
+        self.loaded: dict[str, object] = {}
+
+    def __getitem__(self, name: str):
+        if name not in self.loaded:
+            if name not in COMMANDS:
+                raise KeyError(name)
+            self.loaded[name] = load_command(name)
+        return self.loaded[name]
+
+    def __setitem__(self, name: str, command) -> None:
+        self.loaded[name] = command
+
+    def __delitem__(self, name: str) -> None:
+        del self.loaded[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(dict.fromkeys([*COMMANDS, *self.loaded]))
+
+    def __len__(self) -> int:
+        return len(dict.fromkeys([*COMMANDS, *self.loaded]))
+
+
 # Typer carries its own copy of Click and names only some of its errors; the base of all of
 # them (unknown option, missing argument, bad value, no such command) is found through one.
 CLICK_ERROR: type[Exception] = next(
@@ -48,6 +133,28 @@ class DeskGroup(TyperGroup):
 
     ARGS_KEY = "deskterm.args"
 
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.commands = _Commands()
+        self._listing = False
+
+    def list_commands(self, ctx):  # type: ignore[override]
+        return list(self.commands)  # the names only: listing them loads nothing
+
+    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+        listed = COMMANDS.get(cmd_name)
+        if self._listing and listed is not None and cmd_name not in self.commands.loaded:
+            # --help lists every command by name and one line: the table has both
+            return TyperCommand(cmd_name, help=listed.help)
+        return self.commands.get(cmd_name)
+
+    def format_help(self, ctx, formatter):  # type: ignore[override]
+        self._listing = True
+        try:
+            return super().format_help(ctx, formatter)
+        finally:
+            self._listing = False
+
     def parse_args(self, ctx, args):  # type: ignore[override]
         ctx.meta[self.ARGS_KEY] = list(args)  # every argument, before Click takes them apart
         return super().parse_args(ctx, args)
@@ -68,7 +175,7 @@ class DeskGroup(TyperGroup):
                 _say(f"{bad}: not valid UTF-8 text (an undecodable byte); nothing was done")
                 raise typer.Exit(1)
             return super().invoke(ctx)
-        except USER_ERRORS as exc:
+        except user_errors() as exc:
             _say(str(exc))
             raise typer.Exit(1) from None
         except CLICK_ERROR as exc:
@@ -129,17 +236,9 @@ def root(
     obj.db = db
     obj.act_as = act_as
     if ctx.invoked_subcommand is None:
-        setup.open_console(obj)
+        from deskterm.cli.setup import open_console
 
-
-app.command("init")(setup.init)
-app.command("demo")(setup.demo)
-app.add_typer(db.app, name="db")
-app.add_typer(agents.app, name="agent")
-app.add_typer(groups.app, name="group")
-app.add_typer(tickets.app, name="ticket")
-app.add_typer(macros.app, name="macro")
-app.add_typer(kb.app, name="kb")
+        open_console(obj)
 
 
 def main() -> None:

@@ -6,11 +6,14 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, split_list
 from deskterm.cli.output import echo, print_json, print_table
-from deskterm.desk import people
-from deskterm.desk.auth import require_admin
 from deskterm.desk.reads import AgentRead
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+auth = lazy.module("deskterm.desk.auth")
+people = lazy.module("deskterm.desk.people")
 
 app = typer.Typer(no_args_is_help=True, help="Agents: add, list, change and deactivate them.")
 
@@ -39,7 +42,7 @@ def add(
     """Add an agent (admins only)."""
 
     def work(session, actor):
-        require_admin(actor, "add agents")
+        auth.require_admin(actor, "add agents")
         return people.add_agent(session, username=username, display_name=name, email=email,
                                 role=role, skills=split_list(skills))
 
@@ -63,6 +66,7 @@ def list_(
         ["username", "name", "role", "active", "groups", "skills"],
         [[a.username, a.display_name, a.role, "yes" if a.active else "no", ", ".join(a.groups),
           ", ".join(a.skills)] for a in agents],
+        give_way=["skills", "groups", "name"],
     )
 
 
@@ -85,7 +89,7 @@ def set_(
                                  "--active/--inactive")
 
     def work(session, actor):
-        require_admin(actor, "change agents")
+        auth.require_admin(actor, "change agents")
         return people.set_agent(
             session, username=username, display_name=name, email=email, role=role,
             skills=split_list(skills) if skills is not None else None, active=active,
@@ -103,7 +107,7 @@ def deactivate(
     """Deactivate an agent: they can no longer use deskterm or be assigned (admins only)."""
 
     def work(session, actor):
-        require_admin(actor, "deactivate agents")
+        auth.require_admin(actor, "deactivate agents")
         return people.set_agent(session, username=username, active=False)
 
     agent = ctx_obj(ctx).write(work)

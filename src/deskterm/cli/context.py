@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -10,14 +11,21 @@ from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
-from deskterm.config import Settings, load_settings
-from deskterm.db.engine import Store
-from deskterm.db.migrate import require_current_schema
-from deskterm.desk import auth
-from deskterm.desk.reads import AgentRead
+from deskterm.cli import lazy
 
 if TYPE_CHECKING:
     from sqlmodel import Session
+
+    from deskterm.config import Settings
+    from deskterm.db.engine import Store
+    from deskterm.desk.reads import AgentRead
+
+# The store and the desk (SQLAlchemy, SQLModel, the models) load when a command opens the
+# store, not when the CLI starts: ``--help`` and ``--version`` need none of it.
+config = lazy.module("deskterm.config")
+engine = lazy.module("deskterm.db.engine")
+migrate = lazy.module("deskterm.db.migrate")
+auth = lazy.module("deskterm.desk.auth")
 
 T = TypeVar("T")
 
@@ -34,7 +42,7 @@ class CliContext:
     @property
     def settings(self) -> Settings:
         if self._settings is None:
-            self._settings = load_settings()
+            self._settings = config.load_settings()
         return self._settings
 
     def database_url(self) -> str:
@@ -44,9 +52,12 @@ class CliContext:
         """The store, refused with a clear line if its schema is not this deskterm's.
         ``create``: a SQLite file that does not exist yet is made (``init`` and ``demo`` only)."""
         if self._store is None:
-            self._store = Store(self.database_url(), create=create)
+            self._store = engine.Store(self.database_url(), create=create)
             if check_schema:
-                require_current_schema(self._store)
+                migrate.require_current_schema(self._store)
+            if not gc.isenabled():  # disabled while deskterm started (deskterm.launch)
+                gc.freeze()  # what is loaded stays: out of the collector's way
+                gc.enable()
         return self._store
 
     def username(self) -> str:

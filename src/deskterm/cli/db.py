@@ -6,9 +6,12 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, print_json
-from deskterm.db import migrate
+
+# The store's modules: loaded when a command first uses them.
+migrate = lazy.module("deskterm.db.migrate")
 
 app = typer.Typer(no_args_is_help=True, help="The database schema: upgrade it, see where it is.")
 

@@ -6,10 +6,13 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, print_json, print_table
-from deskterm.desk import people
-from deskterm.desk.auth import require_admin
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+auth = lazy.module("deskterm.desk.auth")
+people = lazy.module("deskterm.desk.people")
 
 app = typer.Typer(no_args_is_help=True, help="Groups: team queues such as billing or level 2.")
 
@@ -26,7 +29,7 @@ def add(
     """Add a group (admins only)."""
 
     def work(session, actor):
-        require_admin(actor, "add groups")
+        auth.require_admin(actor, "add groups")
         return people.add_group(session, name=name, description=description)
 
     group = ctx_obj(ctx).write(work)
@@ -42,7 +45,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
         print_json(groups)
         return
     print_table(["group", "description", "members"],
-                [[g.name, g.description, ", ".join(g.members)] for g in groups])
+                [[g.name, g.description, ", ".join(g.members)] for g in groups],
+                give_way=["description", "members"])
 
 
 @app.command("add-member")
@@ -54,7 +58,7 @@ def add_member(
     """Add an agent to a group (admins only)."""
 
     def work(session, actor):
-        require_admin(actor, "change groups")
+        auth.require_admin(actor, "change groups")
         return people.add_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)
@@ -70,7 +74,7 @@ def remove_member(
     """Take an agent out of a group (admins only)."""
 
     def work(session, actor):
-        require_admin(actor, "change groups")
+        auth.require_admin(actor, "change groups")
         return people.remove_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)

@@ -15,6 +15,7 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import (
     echo,
@@ -24,9 +25,12 @@ from deskterm.cli.output import (
     print_table,
     stdout_is_terminal,
 )
-from deskterm.desk import kb, kb_files
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+kb = lazy.module("deskterm.desk.kb")
+kb_files = lazy.module("deskterm.desk.kb_files")
 
 app = typer.Typer(no_args_is_help=True,
                   help="Knowledge base: search, list and show articles; import and export files.")
@@ -167,7 +171,8 @@ def search(
         return
     print_table(["slug", "title", "category", "status", "snippet"],
                 [[h.article.slug, h.title, h.article.category or "-", h.article.status,
-                  h.snippet] for h in hits])
+                  h.snippet] for h in hits],
+                give_way=["snippet", "title", "category"])
 
 
 @app.command("list")
@@ -187,7 +192,8 @@ def list_(
         return
     print_table(["slug", "title", "category", "status", "visibility", "views", "used"],
                 [[a.slug, a.title, a.category or "-", a.status, a.visibility, a.views,
-                  a.insert_count + a.link_count] for a in found])
+                  a.insert_count + a.link_count] for a in found],
+                give_way=["title", "category"])
 
 
 @app.command()

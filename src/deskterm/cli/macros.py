@@ -9,16 +9,22 @@ reads back.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, read_body
 from deskterm.cli.output import echo, echo_text, print_json, print_table
-from deskterm.desk import macros, tickets
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.macros import MacroFile, MacroRead
 from deskterm.desk.safe_text import clean_line
+
+if TYPE_CHECKING:
+    from deskterm.desk.macros import MacroFile, MacroRead
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+macros = lazy.module("deskterm.desk.macros")
+tickets = lazy.module("deskterm.desk.tickets")
 
 app = typer.Typer(no_args_is_help=True,
                   help="Macros: canned answers with placeholders and field actions.")
@@ -83,7 +89,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     print_table(["macro", "actions", "added by", "updated"],
                 [[m.name, m.actions.describe(), m.created_by or "-",
                   m.updated_at.strftime("%Y-%m-%d %H:%M") if m.updated_at else "-"]
-                 for m in found])
+                 for m in found],
+                give_way=["actions"])
 
 
 @app.command()

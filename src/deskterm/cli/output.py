@@ -18,14 +18,15 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import typer
-from rich.console import Console
-from rich.table import Table
-from rich.text import Text
 
-from deskterm.desk.reads import as_json
 from deskterm.desk.safe_text import clean, clean_line, message_line
+
+if TYPE_CHECKING:  # Rich loads when a table or a styled line is printed, not for --version
+    from rich.console import Console
 
 _ONE_LINE = re.compile("[\n\t]")
 
@@ -36,6 +37,8 @@ def stdout_is_terminal() -> bool:
 
 
 def _console() -> Console:
+    from rich.console import Console
+
     return Console(highlight=False, soft_wrap=False)
 
 
@@ -45,6 +48,8 @@ def echo(line: str = "", *, err: bool = False, style: str | None = None) -> None
     terminal."""
     shown = _ONE_LINE.sub(" ", clean(line))
     if style is not None and not err and stdout_is_terminal():
+        from rich.text import Text
+
         _console().print(Text(shown, style=style))
         return
     typer.echo(shown, err=err)
@@ -77,20 +82,67 @@ def usage_error(exc: Exception) -> None:
 
 def print_json(value: object) -> None:
     """``value`` (read models, lists, dicts) as indented JSON, ASCII only."""
+    from deskterm.desk.reads import as_json  # not loaded for --help and --version
+
     typer.echo(json.dumps(as_json(value), ensure_ascii=True, indent=2))
 
 
-def print_table(columns: list[str], rows: list[list[object]]) -> None:
+def print_table(columns: list[str], rows: list[list[object]], *,
+                give_way: Sequence[str] = ()) -> None:
     """A table on a terminal; tab-separated lines when piped. Every cell is shown as plain text
-    on one line."""
+    on one line.
+
+    On a terminal too narrow for the whole table, the columns named in ``give_way`` are cut
+    (ending in ``…``), in that order, each down to a few characters before the next one gives
+    way, then further, the last named first; the other columns (a ticket's ref, priority,
+    status) are never cut as long as they alone fit."""
     cells = [[clean_line("" if value is None else str(value)) for value in row] for row in rows]
     if not stdout_is_terminal():
         for row in cells:
             typer.echo("\t".join(row))
         return
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console()
+    names = [clean_line(name) for name in columns]
+    limits = _widths_that_fit(console, names, cells, [columns.index(n) for n in give_way])
     table = Table(show_edge=False, pad_edge=False, header_style="bold")
-    for name in columns:
-        table.add_column(clean_line(name), no_wrap=True, overflow="ellipsis")
+    for index, name in enumerate(names):
+        table.add_column(name, no_wrap=True, overflow="ellipsis", max_width=limits.get(index))
     for row in cells:
         table.add_row(*(Text(cell) for cell in row))
-    _console().print(table)
+    console.print(table)
+
+
+_FLOOR = 10
+"""How narrow a column that gives way gets before the next one does."""
+
+
+def _widths_that_fit(console: Console, names: list[str], cells: list[list[str]],
+                     give_way: list[int]) -> dict[int, int]:
+    """The widths of the ``give_way`` columns (by index) that fit the table in the terminal;
+    the columns not named keep their full width."""
+    from rich.cells import cell_len
+    from rich.measure import Measurement
+    from rich.table import Table
+
+    widths = [max([cell_len(name), *(cell_len(row[i]) for row in cells)])
+              for i, name in enumerate(names)]
+    natural = Table(show_edge=False, pad_edge=False)
+    for name in names:
+        natural.add_column(name)
+    # what the table adds to the cells: padding and the rules between columns
+    extra = Measurement.get(console, console.options, natural).maximum - sum(
+        cell_len(name) for name in names)
+    excess = sum(widths) + extra - console.width
+    limits: dict[int, int] = {}
+    for floor, order in ((_FLOOR, give_way), (1, give_way[::-1])):
+        for index in order:
+            if excess <= 0:
+                return limits
+            cut = min(excess, max(widths[index] - floor, 0))
+            widths[index] -= cut
+            excess -= cut
+            limits[index] = widths[index]
+    return limits

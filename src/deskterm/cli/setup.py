@@ -6,10 +6,14 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import CliContext, ctx_obj
 from deskterm.cli.output import echo, stdout_is_terminal
-from deskterm.db import bulk, migrate
-from deskterm.desk import setup
+
+# The store's and the desk's modules: loaded when a command first uses them.
+bulk = lazy.module("deskterm.db.bulk")
+migrate = lazy.module("deskterm.db.migrate")
+setup = lazy.module("deskterm.desk.setup")
 
 
 def init(

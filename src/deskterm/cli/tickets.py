@@ -6,14 +6,20 @@ from typing import Annotated
 
 import typer
 
+from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, read_body, split_list
 from deskterm.cli.output import echo, echo_text, print_json, print_table, stdout_is_terminal
-from deskterm.desk import lifecycle, ticket_ops, tickets
+from deskterm.db.choices import CHANNELS
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.query import QueryError, query_tickets
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+
+# The desk's modules bring the store with them: loaded when a command first uses them.
+lifecycle = lazy.module("deskterm.desk.lifecycle")
+ticket_ops = lazy.module("deskterm.desk.ticket_ops")
+tickets = lazy.module("deskterm.desk.tickets")
+ticket_query = lazy.module("deskterm.desk.query")
+ticket_reads = lazy.module("deskterm.desk.ticket_reads")
 
 app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, set, "
                   "escalate, merge, link.")
@@ -42,6 +48,7 @@ def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> 
         ["ref", "priority", "status", "subject", "requester", "assignee", "group", "updated"],
         [[t.ref, t.priority, t.status, t.subject, t.requester_name, t.assignee or "-",
           t.group or "-", _when(t)] for t in items],
+        give_way=["subject", "requester", "group", "assignee"],
     )
 
 
@@ -88,7 +95,7 @@ def create(
     tags: Annotated[str | None, typer.Option("--tags", help="Comma-separated tags.")] = None,
     tier: Annotated[int, typer.Option("--tier", help="Support tier 1-3.")] = 1,
     channel: Annotated[str, typer.Option(
-        "--channel", help=f"How it came in: {', '.join(lifecycle.CHANNELS)}.")] = "cli",
+        "--channel", help=f"How it came in: {', '.join(CHANNELS)}.")] = "cli",
     json: JsonOpt = False,
 ) -> None:
     """File a ticket for a customer, such as a phone call you are logging."""
@@ -147,9 +154,9 @@ def list_(
                                "--tag and --sort (write sort:-priority in the query)")
         with ctx_obj(ctx).read() as (session, actor):
             try:
-                page = query_tickets(session, query, me=actor.username, limit=limit,
+                page = ticket_query.query_tickets(session, query, me=actor.username, limit=limit,
                                      cursor=after)
-            except QueryError as exc:
+            except ticket_query.QueryError as exc:
                 raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
     else:
         page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
@@ -164,7 +171,7 @@ def list_(
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
                  sort: str, limit: int, after: str | None):
-    where = TicketFilter(
+    where = ticket_reads.TicketFilter(
         statuses=split_list(status),
         priorities=split_list(priority),
         assignees=split_list(assignee),
@@ -174,7 +181,7 @@ def _list_fields(ctx: typer.Context, status, priority, assignee, group, requeste
         tags=split_list(tag),
     )
     with ctx_obj(ctx).read() as (session, actor):
-        return list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
+        return ticket_reads.list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
                             me=actor.username)
 
 

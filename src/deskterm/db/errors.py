@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
+import sys
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy.exc import DBAPIError
 
 
 class StoreError(Exception):
@@ -36,6 +40,12 @@ def refused_value(exc: BaseException) -> str | None:
     through (a driver's ``DataError`` or ``IntegrityError``) by the first line of the database's
     own reason only: the statement and its parameters, which may hold anything, are left out.
     """
+    # Without SQLAlchemy loaded no error can be one of its own; not importing it here keeps
+    # the CLI's error handling (and so ``deskterm --help``) from loading it.
+    if "sqlalchemy" not in sys.modules:
+        return None
+    from sqlalchemy.exc import DataError, IntegrityError
+
     if isinstance(exc, DataError):
         return f"the database refused the value: {_first_line(exc)}"
     if isinstance(exc, IntegrityError):

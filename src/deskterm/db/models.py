@@ -20,14 +20,9 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
+from deskterm.db.choices import CHANNELS, PRIORITIES, ROLES, STATUSES, TICKET_TYPES  # noqa: F401 (re-exported)
 from deskterm.db.types import UTCDateTime, utcnow
 
-# Status, type and channel are stored as their names; priority as a rank so it sorts and compares.
-STATUSES = ("new", "open", "pending", "on_hold", "solved", "closed")
-PRIORITIES = ("low", "normal", "high", "urgent")
-TICKET_TYPES = ("question", "incident", "problem", "task")
-CHANNELS = ("email", "web", "phone", "chat", "cli", "import", "api")
-ROLES = ("admin", "agent")
 FIRST_TICKET_NUMBER = 1001
 
 # Deterministic constraint names, so migrations can refer to them on both stores.
