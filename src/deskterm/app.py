@@ -27,13 +27,13 @@ from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
 from textual.widget import AwaitMount
-from textual.widgets import Input, TextArea
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
+from deskterm.widgets.editors import TEXT_FIELDS
 
 if TYPE_CHECKING:
     from deskterm.desk.service import Desk
@@ -291,7 +291,7 @@ class DeskApp(App[None]):
         """A letter for the focused text field: it goes in without waiting, since it opens
         nothing and moves no focus (the field takes every printable key)."""
         focused = self.focused
-        return (event.is_printable and isinstance(focused, (Input, TextArea))
+        return (event.is_printable and isinstance(focused, TEXT_FIELDS)
                 and not getattr(focused, "read_only", False))
 
     def _quits(self, key: str) -> bool:

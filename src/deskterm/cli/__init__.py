@@ -46,8 +46,8 @@ COMMANDS: dict[str, Listed] = {
     "init": Listed("deskterm.cli.setup", "init", "Create the desk's schema and make you (the "
                    "operating-system user) its first admin."),
     "demo": Listed("deskterm.cli.setup", "demo", "Seed a realistic demo desk (customers, agents, "
-                   "groups, tickets over 90 days) and make\nyou its admin. Only into an empty "
-                   "database: point --db at a new file."),
+                   "groups, tickets over 90 days, a knowledge\nbase and macros) and make you its "
+                   "admin. Only into an empty database: point --db at a new\nfile."),
     "db": Listed("deskterm.cli.db", "app", "The database schema: upgrade it, see where it is."),
     "agent": Listed("deskterm.cli.agents", "app",
                     "Agents: add, list, change and deactivate them."),

@@ -34,6 +34,10 @@ from textual.widgets.text_area import Edit, EditResult
 
 from deskterm.desk.safe_text import clean, clean_line
 
+TEXT_FIELDS: tuple[type, ...] = (Input, TextArea)
+"""The kinds of widget a typed letter goes into (Textual's own too, e.g. the command palette's
+search line): the app lets such keys through without waiting (see ``DeskApp``)."""
+
 
 def one_line(text: str) -> str:
     """``text`` cleaned for a one-line field: line breaks and tabs become spaces (runs of
