@@ -33,7 +33,7 @@ lint: $(STAMP)
 test: lint
 	$(BIN)/pytest -n auto -q
 
-# The edit-test loop, about a minute: the unit tests on SQLite only. It leaves out every
+# The edit-test loop (a third of `make test`'s time): the unit tests on SQLite only. It leaves out every
 # PostgreSQL test, the console's tests (tests/tui: Pilot and pseudo-terminal) and the slowest
 # unit files (the 1,050-ticket paging desk, concurrent writers, search bulk loads, the change
 # watcher, CLI fuzzing). No lint. `make test` runs everything, as CI does.
