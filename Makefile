@@ -6,7 +6,7 @@ STAMP  := $(VENV)/.installed
 DEMO_DIR ?= $(CURDIR)/demo-desk
 DEMO_TICKETS ?= 20000
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test test-fast lint bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,14 @@ lint: $(STAMP)
 
 test: lint
 	$(BIN)/pytest -n auto -q
+
+# The edit-test loop (a third of `make test`'s time): the unit tests on SQLite only. It leaves out every
+# PostgreSQL test, the console's tests (tests/tui: Pilot and pseudo-terminal) and the slowest
+# unit files (the 1,050-ticket paging desk, concurrent writers, search bulk loads, the change
+# watcher, CLI fuzzing). No lint. `make test` runs everything, as CI does.
+FAST_SKIP := test_paging test_concurrency test_search_load test_changes test_cli_fuzz
+test-fast: $(STAMP)
+	$(BIN)/pytest -n auto -q -m "not postgres" tests/unit $(FAST_SKIP:%=--ignore=tests/unit/%.py)
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed.py

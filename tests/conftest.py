@@ -1,7 +1,8 @@
 """Fixtures: a fresh store on SQLite and on PostgreSQL for every store and domain test.
 
 PostgreSQL is the server at 127.0.0.1:5432 (user postgres, or $DESKTERM_TEST_PG). Each test gets
-its own database, cloned from a template migrated once per test process, and dropped afterwards.
+its own database, in the state of a template migrated once per test process (tests/pg_databases.py
+makes that cheap). SQLite: each test gets a copy of a file migrated once per test process.
 When the server is missing the PostgreSQL half is skipped with the reason, except in CI
 (CI=true), where that is a failure.
 """
@@ -13,11 +14,10 @@ import os
 import shutil
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import psycopg
 import pytest
 from typer.testing import CliRunner
 
@@ -26,6 +26,8 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import auth, people, setup
 from deskterm.desk.reads import AgentRead
+
+from .pg_databases import PostgresServer
 
 PG_ADMIN_URL = os.environ.get("DESKTERM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -40,85 +42,40 @@ def _isolated_environment(tmp_path_factory, monkeypatch):
     monkeypatch.delenv("DESKTERM_DATABASE_URL", raising=False)
 
 
-def _pg_url(database: str) -> str:
-    return PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + database
-
-
-def _pg_admin(sql: str) -> None:
-    with psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=3) as conn:
-        conn.execute(sql)
-
-
-class PostgresServer:
-    """Creates and drops throw-away databases cloned from one migrated template."""
-
-    def __init__(self) -> None:
-        self.template: str | None = None
-        self.error: str | None = None
-        try:
-            _pg_admin("SELECT 1")
-        except psycopg.Error as exc:
-            self.error = f"PostgreSQL not reachable at {PG_ADMIN_URL}: {str(exc).strip()}"
-
-    def require(self) -> None:
-        if self.error is None:
-            return
-        if IN_CI:
-            pytest.fail(f"{self.error} (CI=true: the PostgreSQL tests must run)")
-        pytest.skip(self.error)
-
-    def _template(self) -> str:
-        if self.template is None:
-            name = f"deskterm_tmpl_{uuid.uuid4().hex[:12]}"
-            _pg_admin(f'CREATE DATABASE "{name}"')
-            store = Store(_pg_url(name))
-            migrate.upgrade(store)
-            store.dispose()
-            self.template = name
-        return self.template
-
-    def create(self, *, migrated: bool = True) -> str:
-        self.require()
-        name = f"deskterm_test_{uuid.uuid4().hex[:12]}"
-        template = f' TEMPLATE "{self._template()}"' if migrated else ""
-        _pg_admin(f'CREATE DATABASE "{name}"{template}')
-        return name
-
-    def drop(self, name: str) -> None:
-        _pg_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-    def close(self) -> None:
-        if self.template:
-            self.drop(self.template)
-
-
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[PostgresServer]:
-    server = PostgresServer()
+    server = PostgresServer(PG_ADMIN_URL, in_ci=IN_CI)
     yield server
     server.close()
 
 
-_SQLITE_TEMPLATE: list[Path] = []
+SQLITE_TEMPLATES: dict[Callable[[Store], None] | None, Path] = {}
 
 
-def _sqlite_template() -> Path:
-    """A SQLite desk migrated to head, once per test process (migrating costs ~0.2 s a test)."""
-    if not _SQLITE_TEMPLATE:
+def sqlite_template(seeded: Callable[[Store], None] | None = None) -> Path:
+    """A SQLite desk migrated to head (and ``seeded(store)``), once per test process:
+    migrating costs ~0.2 s a test, seeding the console's desk ~1 s."""
+    if seeded not in SQLITE_TEMPLATES:
         folder = Path(tempfile.mkdtemp(prefix="deskterm-template-"))
         atexit.register(shutil.rmtree, folder, True)
         path = folder / "template.sqlite3"
-        store = Store(f"sqlite:///{path}")
-        migrate.upgrade(store)
+        if seeded is None:
+            store = Store(f"sqlite:///{path}")
+            migrate.upgrade(store)
+        else:
+            shutil.copyfile(sqlite_template(), path)
+            store = Store(f"sqlite:///{path}")
+            seeded(store)
         store.dispose()  # the last connection's close folds the write-ahead log into the file
         assert not Path(f"{path}-wal").exists() or Path(f"{path}-wal").stat().st_size == 0
-        _SQLITE_TEMPLATE.append(path)
-    return _SQLITE_TEMPLATE[0]
+        SQLITE_TEMPLATES[seeded] = path
+    return SQLITE_TEMPLATES[seeded]
 
 
 @dataclass
 class StoreFactory:
-    """Makes empty or migrated databases of one kind for a test, and removes them after."""
+    """Makes empty, migrated or seeded databases of one kind for a test, and removes them
+    after."""
 
     kind: str
     tmp_path: object
@@ -127,18 +84,22 @@ class StoreFactory:
     def __post_init__(self) -> None:
         self._made: list[tuple[Store, str | None]] = []
 
-    def url(self, *, migrated: bool = True) -> str:
+    def url(self, *, migrated: bool = True,
+            seeded: Callable[[Store], None] | None = None) -> str:
+        """A new database: empty, migrated, or migrated and holding what ``seeded(store)``
+        writes (run once per test process and kind; each test gets a copy of the result)."""
         if self.kind == "sqlite":
             path = self.tmp_path / f"desk-{uuid.uuid4().hex[:8]}.sqlite3"
             if migrated:  # a copy of one file migrated once per test process
-                shutil.copyfile(_sqlite_template(), path)
+                shutil.copyfile(sqlite_template(seeded), path)
             return f"sqlite:///{path}"
-        name = self.server.create(migrated=migrated)
+        name = self.server.create(migrated=migrated, seeded=seeded)
         self._made.append((None, name))
-        return _pg_url(name)
+        return self.server.url(name)
 
-    def store(self, *, migrated: bool = True) -> Store:
-        store = Store(self.url(migrated=migrated))
+    def store(self, *, migrated: bool = True,
+              seeded: Callable[[Store], None] | None = None) -> Store:
+        store = Store(self.url(migrated=migrated, seeded=seeded))
         self._made.append((store, None))
         return store
 

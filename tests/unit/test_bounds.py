@@ -191,6 +191,7 @@ from sqlalchemy import text
 from deskterm.db.engine import Store
 store = Store(sys.argv[1], read_timeout=600)
 try:
+    print("reading", flush=True)
     with store.read() as session:
         session.execute(text(sys.argv[2])).all()
 except BaseException as exc:
@@ -204,7 +205,10 @@ def test_ctrl_c_during_a_read_is_an_interruption_not_a_timeout(store):
         [sys.executable, "-c", INTERRUPTED_CLIENT, url, slow_sql(store)], stdout=subprocess.PIPE,
         text=True, preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
-        time.sleep(1.0)  # the read has started (or not: Ctrl-C is Ctrl-C either way)
+        # Past its imports (a Ctrl-C there is not this test's business, and takes over a second
+        # on a busy machine); then the read has started, or not: Ctrl-C is Ctrl-C either way.
+        assert client.stdout.readline() == "reading\n"
+        time.sleep(0.2)
         client.send_signal(signal.SIGINT)
         output, _ = client.communicate(timeout=FEW_SECONDS)
     finally:
