@@ -39,7 +39,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
 
 
 @dataclass
@@ -80,27 +79,20 @@ def _ms(seconds: float) -> str:
     return f"{seconds * 1000:6.0f}ms"
 
 
-def deskterm_argv() -> list[str]:
-    # ``python -m deskterm`` runs what the ``deskterm`` script runs (deskterm.launch.main).
-    return [sys.executable, "-m", "deskterm"]
+def _load_queue_bench():
+    """bench/queue.py as a module (loaded by path: its name is the standard library's
+    ``queue``): its desk, its way of starting deskterm and its first-paint measurement."""
+    spec = importlib.util.spec_from_file_location("bench_queue", HERE / "queue.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
 
 
-def ensure_desk(tickets: int, env: dict[str, str]) -> str:
-    """A demo desk of ``tickets`` tickets in bench/.cache, seeded once."""
-    path = CACHE / f"cli-{tickets}.sqlite3"
-    if not path.exists():
-        CACHE.mkdir(exist_ok=True)
-        part = path.with_name(path.name + ".part")
-        for leftover in (part, Path(f"{part}-wal"), Path(f"{part}-shm")):
-            leftover.unlink(missing_ok=True)
-        print(f"seeding {tickets:,} demo tickets into {path} (once) ...", flush=True)
-        subprocess.run([*deskterm_argv(), "--db", f"sqlite:///{part}", "demo",
-                        "--tickets", str(tickets)], env=env, check=True, stdout=subprocess.DEVNULL)
-        part.rename(path)
-    else:  # seeded by an older deskterm: bring the schema up to this one's
-        subprocess.run([*deskterm_argv(), "--db", f"sqlite:///{path}", "db", "upgrade"],
-                       env=env, check=True, stdout=subprocess.DEVNULL)
-    return f"sqlite:///{path}"
+queue_bench = _load_queue_bench()
+deskterm_argv = queue_bench.deskterm_argv
+ensure_desk = queue_bench.ensure_desk  # the same cached demo desk as bench/queue.py's
 
 
 def a_ticket(url: str, env: dict[str, str]) -> str:
@@ -113,13 +105,7 @@ def a_ticket(url: str, env: dict[str, str]) -> str:
 
 
 def console_first_paints(url: str, env: dict[str, str], runs: int) -> list[float]:
-    """The console's first paint, as bench/queue.py measures it (its module is loaded by path:
-    its name is the standard library's ``queue``)."""
-    spec = importlib.util.spec_from_file_location("bench_queue", HERE / "queue.py")
-    assert spec is not None and spec.loader is not None
-    queue_bench = importlib.util.module_from_spec(spec)
-    sys.modules[spec.name] = queue_bench  # its dataclasses look their module up there
-    spec.loader.exec_module(queue_bench)
+    """The console's first paint, as bench/queue.py measures it."""
     console = [*deskterm_argv(), "--db", url]
     queue_bench.first_paint(console, env, queue_bench._has_rows)  # warm-up
     return [queue_bench.first_paint(console, env, queue_bench._has_rows).painted
