@@ -81,10 +81,6 @@ def main() -> None:
     sys.exit(open_console(db=options["--db"], act_as=options["--as"]))
 
 
-def _one_line(text: str) -> str:
-    return "; ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
 def _refuse(reason: str) -> None:
     """The console's refusal to start: one line on stderr, cleaned, any password hidden (the
     CLI's errors are written the same way, by deskterm.cli.output)."""
@@ -166,7 +162,7 @@ class Opening:
                 answer = ("ok", first_view(self.url, username=self.username,
                                            act_as=self.act_as))
             except BaseException as error:
-                answer = ("refused", _one_line(str(error)) or type(error).__name__)
+                answer = ("refused", message_line(str(error)) or type(error).__name__)
             import pickle
 
             data = pickle.dumps(answer)
@@ -186,7 +182,7 @@ class Opening:
             try:
                 return first_view(self.url, username=self.username, act_as=self.act_as)
             except (DeskError, ConfigError, StoreError) as refused:
-                raise StartRefused(_one_line(str(refused))) from None
+                raise StartRefused(message_line(str(refused))) from None
         chunks = []
         while chunk := os.read(self._fd, 1 << 16):
             chunks.append(chunk)
