@@ -58,6 +58,8 @@ BAD_INPUTS = [
     (["agent", "add", "eve", "--skills", "vpn\x1b[2J"], "skill: must not hold control"),
     (["agent", "add", "Ada"], "differing only in case"),
     (["agent", "set", "ada", "--name", "Ada\x00"], "display name: must not hold control"),
+    (["init", "--name", "Ada\x00"], "display name: must not hold control"),  # set up already
+    (["init", "--email", "ada@@acme"], "email"),
     (["group", "add", "Net\x1b[31m"], "group name: must not hold control"),
     (["group", "add", "Level\n2"], "group name: must not hold control"),
     (["group", "add", "NETWORK"], "differing only in case"),

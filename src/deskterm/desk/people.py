@@ -37,7 +37,7 @@ def _clean_skills(skills: list[str] | tuple[str, ...]) -> list[str]:
                    for skill in skills if skill.strip()})
 
 
-def _check_display_name(name: str) -> str:
+def check_display_name(name: str) -> str:
     return check_name(name, field="display name", max_length=MAX_DISPLAY_NAME)
 
 
@@ -110,7 +110,7 @@ def add_agent(
         )
     agent = Agent(
         username=username,
-        display_name=_check_display_name(display_name) if display_name else username,
+        display_name=check_display_name(display_name) if display_name else username,
         email=normalize_email(email) if email else None,
         role=_check_role(role),
         skills=_clean_skills(skills),
@@ -148,7 +148,7 @@ def set_agent(
     agent = find_agent(session, username)
     was_admin = agent.role == "admin" and agent.active
     if display_name is not None:
-        agent.display_name = _check_display_name(display_name)
+        agent.display_name = check_display_name(display_name)
     if email is not None:
         agent.email = normalize_email(email) if email else None
     if role is not None:
