@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 
 from deskterm.desk import auth, people
@@ -56,3 +58,39 @@ def test_the_identity_comes_from_the_process_user_not_the_environment(monkeypatc
     monkeypatch.setenv("USER", "someone-else")
     monkeypatch.setenv("LOGNAME", "someone-else")
     assert auth.os_username() == real
+
+
+@pytest.mark.parametrize("add", [
+    lambda s, name: people.add_agent(s, username=name),
+    lambda s, name: people.add_group(s, name=name),
+], ids=["agent", "group"])
+def test_one_name_added_in_two_cases_at_once_is_refused_the_second_time(store, admin, add):
+    """Names are unique whatever their case, a check the database cannot make: a second
+    transaction adding ``bob`` while the first has added ``Bob`` (not yet committed) waits for
+    it, then is refused (on PostgreSQL both went in before the table was locked)."""
+    added, release = threading.Event(), threading.Event()
+    second: dict = {}
+
+    def first_write(session):
+        add(session, "Bob")
+        added.set()
+        assert release.wait(10)
+
+    def second_write():
+        try:
+            store.write(lambda session: add(session, "bob"))
+            second["result"] = "added"
+        except InvalidInput as exc:
+            second["result"] = str(exc)
+
+    first = threading.Thread(target=store.write, args=(first_write,))
+    first.start()
+    assert added.wait(10)
+    racer = threading.Thread(target=second_write)
+    racer.start()
+    racer.join(0.3)
+    assert racer.is_alive(), "the second write did not wait for the first"
+    release.set()
+    first.join(10)
+    racer.join(10)
+    assert "differing only in case" in second["result"]

@@ -178,6 +178,17 @@ def announce_change(session: Session) -> None:
         session.execute(text(f"NOTIFY {CHANGES_CHANNEL}"))
 
 
+def lock_for_unique_names(session: Session, table: str) -> None:
+    """Hold off other transactions' inserts into ``table`` until this one ends, so that a
+    uniqueness the database cannot express (names unique whatever their case) is checked and
+    kept in one step. PostgreSQL: ``SHARE ROW EXCLUSIVE`` (conflicts with itself and with
+    writers; readers go on). SQLite: nothing to do, a write transaction already runs alone
+    (``BEGIN IMMEDIATE``)."""
+    if session.get_bind().dialect.name != "sqlite":
+        quoted = session.get_bind().dialect.identifier_preparer.quote(table)
+        session.execute(text(f"LOCK TABLE {quoted} IN SHARE ROW EXCLUSIVE MODE"))
+
+
 class Store:
     """The database: sessions for reading, retried transactions for writing."""
 

@@ -8,6 +8,7 @@ from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from deskterm.db.engine import lock_for_unique_names
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import ROLES, Agent, Customer, Group, GroupMember, Organization
 from deskterm.desk.errors import InvalidInput, NotFound
@@ -100,6 +101,7 @@ def add_agent(
             f"username '{username[:64]}' must be an operating-system user name "
             "(letters, digits, '_', '.', '-'; at most 64)"
         )
+    lock_for_unique_names(session, Agent.__tablename__)
     taken = _same_name_as(list(session.exec(select(Agent.username)).all()), username)
     if taken is not None:
         raise InvalidInput(
@@ -187,6 +189,7 @@ def add_group(session: Session, *, name: str, description: str = "") -> GroupRea
     """A new group; its name is one line, unique whatever its case (``Network``/``network``)."""
     name = check_name(name, field="group name", max_length=MAX_GROUP_NAME)
     description = check_text(description, field="group description").strip()
+    lock_for_unique_names(session, Group.__tablename__)
     taken = _same_name_as(list(session.exec(select(Group.name)).all()), name)
     if taken is not None:
         raise InvalidInput(f"group '{taken}' already exists" if taken == name else
