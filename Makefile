@@ -31,7 +31,7 @@ lint: $(STAMP)
 	$(BIN)/lint-imports
 
 test: lint
-	$(BIN)/pytest -n auto -q
+	$(BIN)/pytest -n auto -q --durations=15
 
 # The edit-test loop (a third of `make test`'s time): the unit tests on SQLite only. It leaves out every
 # PostgreSQL test, the console's tests (tests/tui: Pilot and pseudo-terminal) and the slowest
