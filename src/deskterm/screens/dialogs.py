@@ -181,9 +181,17 @@ class Escalation:
 
 
 class Escalate(ModalScreen[Escalation | None]):
-    """``e`` on a ticket: the reason (required) and, optionally, the group to hand it to."""
+    """``e`` on a ticket: the reason (required) and, optionally, the group to hand it to.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
+    ``enter`` escalates wherever the focus is, as the hint says: on the group list too, which
+    Textual's ``Select`` would otherwise open again (``space`` or ``down`` opens it); only
+    while the list is open does ``enter`` choose the group under the cursor.
+    """
+
+    BINDINGS = [
+        Binding("enter", "escalate", "Escalate", id="escalate.escalate", priority=True),
+        Binding("escape", "cancel", "Cancel", id="escalate.cancel"),
+    ]
 
     def __init__(self, ref: str, tier: int, groups: list[str], current: str | None) -> None:
         super().__init__()
@@ -199,16 +207,23 @@ class Escalate(ModalScreen[Escalation | None]):
             yield SafeSelect([(name, name) for name in self.groups], prompt="keep the group"
                              + (f" ({self.current})" if self.current else ""),
                              id="escalate-group", allow_blank=True)
-            yield Static("enter escalates · escape cancels", classes="dialog-hint")
+            yield Static("enter escalates · tab, then space: another group · escape cancels",
+                         classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#escalate-reason", SafeInput).focus()
 
-    @on(SafeInput.Submitted, "#escalate-reason")
-    def _escalate(self, event: SafeInput.Submitted) -> None:
-        reason = event.value.strip()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "escalate" and self.query_one("#escalate-group", SafeSelect).expanded:
+            return False  # the open list's own enter chooses a group
+        return True
+
+    def action_escalate(self) -> None:
+        reason_input = self.query_one("#escalate-reason", SafeInput)
+        reason = reason_input.value.strip()
         if not reason:
             self.notify("Say why: the reason is kept as an internal note", severity="warning")
+            reason_input.focus()
             return
         group = self.query_one("#escalate-group", SafeSelect).value
         self.dismiss(Escalation(reason, group if isinstance(group, str) else None))
