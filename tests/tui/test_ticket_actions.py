@@ -4,7 +4,9 @@ pickers, and the command palette."""
 
 from __future__ import annotations
 
-from deskterm.screens.dialogs import Escalate
+from textual.widgets import Static
+
+from deskterm.screens.dialogs import Escalate, SendAs
 from deskterm.screens.ticket import TicketScreen
 
 from .pilot import settle, type_text, until
@@ -38,3 +40,50 @@ async def test_enter_on_the_group_list_escalates_as_the_hint_says(desk_store):
         assert isinstance(app.screen, TicketScreen)
         stored = detail(desk_store, number).ticket
         assert (stored.tier, stored.group) == (2, "Network")
+
+
+async def test_a_reply_is_sent_as_on_hold_with_h(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        assert screen.detail.ticket.status in ("new", "open", "pending")
+        await pilot.press("r")
+        await type_text(pilot, "Waiting on the carrier")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SendAs)
+        assert "on hold" in str(app.screen.query(Static)[1].render())
+        await pilot.press("h")
+        await settle(pilot)
+        assert app.screen is screen and not screen.composer.display
+        stored = detail(desk_store, number)
+        assert stored.ticket.status == "on_hold"
+        assert stored.messages[-1].body == "Waiting on the carrier"
+
+
+async def test_send_as_on_a_solved_ticket_offers_reopen_or_solved_and_says_why_not_hold(
+        desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        await pilot.press("s")
+        await settle(pilot)
+        await type_text(pilot, "solved")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.detail.ticket.status == "solved"
+        await pilot.press("r")
+        await type_text(pilot, "One more thing")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SendAs) and app.screen.allowed == ("open", "solved")
+        await pilot.press("h")  # refused, said, the choice stays open
+        await settle(pilot)
+        assert isinstance(app.screen, SendAs)
+        assert any(f"#{number} is solved: it can be reopened (open) or closed" in n.message
+                   for n in app._notifications)
+        await pilot.press("o")
+        await settle(pilot)
+        assert detail(desk_store, number).ticket.status == "open"

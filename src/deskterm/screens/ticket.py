@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -45,7 +45,15 @@ from deskterm.desk.tickets import (
     update_ticket,
 )
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
-from deskterm.screens.dialogs import Ask, Confirm, EditTags, Escalate, Escalation, TagEdit
+from deskterm.screens.dialogs import (
+    Ask,
+    Confirm,
+    EditTags,
+    Escalate,
+    Escalation,
+    SendAs,
+    TagEdit,
+)
 from deskterm.screens.palette import TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
@@ -141,50 +149,6 @@ def minutes_value(text: str) -> int | None:
     value = text.strip()
     # ASCII digits only: "²".isdigit() is true and int("²") fails.
     return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
-
-
-SEND_AS_KEYS = {"o": "open", "p": "pending", "s": "solved"}
-
-
-class SendAs(ModalScreen[str | None]):
-    """The one-key "send as" choice: ``o`` open, ``p`` pending, ``s`` solved, ``enter`` the
-    preselected one (the ticket's current status where it is one of them)."""
-
-    ENTER_TAKES_A_DEFAULT = True
-    """An ``enter`` typed before this was on screen is dropped (see ``DeskApp``)."""
-
-    BINDINGS = [
-        Binding("o", "send('open')", "Open", id="send-as.open"),
-        Binding("p", "send('pending')", "Pending", id="send-as.pending"),
-        Binding("s", "send('solved')", "Solved", id="send-as.solved"),
-        Binding("enter", "send_default", "Send", id="send-as.default"),
-        Binding("escape", "cancel", "Cancel", id="send-as.cancel"),
-    ]
-
-    def __init__(self, current: str) -> None:
-        super().__init__()
-        self.default = current if current in SEND_AS_KEYS.values() else "open"
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static("Send as", classes="dialog-title")
-            line = Text()
-            for key, status in SEND_AS_KEYS.items():
-                chosen = status == self.default
-                line.append(f" {key} ", style="bold reverse" if chosen else "bold")
-                line.append(f" {status}   ", style="bold" if chosen else "")
-            yield Static(line)
-            yield Static(f"enter sends as {self.default} · escape goes back to the text",
-                         classes="dialog-hint")
-
-    def action_send(self, status: str) -> None:
-        self.dismiss(status)
-
-    def action_send_default(self) -> None:
-        self.dismiss(self.default)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
 
 
 class Composer(Vertical):
@@ -587,8 +551,9 @@ class TicketScreen(TicketKnowledge, Screen):
             self._check_then_send(body, "reply", status)
 
         # A macro that sets a status preselects it; the agent may still choose another.
-        preselected = self.macro_status or self.detail.ticket.status
-        self.app.push_screen(SendAs(preselected), chosen)
+        ticket = self.detail.ticket
+        self.app.push_screen(SendAs(ticket.status, ref=ticket.ref, preselect=self.macro_status),
+                             chosen)
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _solve_problem(self, body: str, incidents: bool) -> None:
