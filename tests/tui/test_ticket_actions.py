@@ -87,3 +87,27 @@ async def test_send_as_on_a_solved_ticket_offers_reopen_or_solved_and_says_why_n
         await pilot.press("o")
         await settle(pilot)
         assert detail(desk_store, number).ticket.status == "open"
+
+
+async def test_tab_goes_from_the_reply_text_to_time_spent_and_back(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        await pilot.press("n")
+        await type_text(pilot, "Checked the logs")
+        await pilot.press("tab")
+        assert app.focused.id == "composer-minutes"
+        await type_text(pilot, "25")
+        await pilot.press("shift+tab")
+        assert app.focused.id == "composer-text"
+        await type_text(pilot, " twice")
+        await pilot.press("tab", "tab")  # from the field, tab comes back to the text
+        assert app.focused.id == "composer-text"
+        await pilot.press("shift+tab")
+        assert app.focused.id == "composer-minutes"
+        assert screen.composer.text == "Checked the logs twice"  # no tab character went in
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        last = detail(desk_store, number).messages[-1]
+        assert (last.body, last.minutes) == ("Checked the logs twice", 25)

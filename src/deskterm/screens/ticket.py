@@ -152,7 +152,16 @@ def minutes_value(text: str) -> int | None:
 
 
 class Composer(Vertical):
-    """The reply / internal-note editor at the foot of the ticket screen."""
+    """The reply / internal-note editor at the foot of the ticket screen.
+
+    ``tab`` and ``shift+tab`` go between the text and the time-spent field, and stay in the
+    editor: the text takes no tab character, and the focus never leaves for the thread.
+    """
+
+    BINDINGS = [
+        Binding("tab", "other_field", "Time spent", show=False, id="composer.next-field"),
+        Binding("shift+tab", "other_field", "Text", show=False, id="composer.previous-field"),
+    ]
 
     def __init__(self) -> None:
         super().__init__(id="composer")
@@ -164,9 +173,14 @@ class Composer(Vertical):
             yield Static("time spent (min)", id="composer-minutes-label")
             yield SafeInput(id="composer-minutes", type="integer", max_length=4,
                             placeholder="—")
-        yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
+        yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False,
+                           tab_behavior="focus")
         yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
                      "drops)", id="composer-hint")
+
+    def action_other_field(self) -> None:
+        text = self.query_one("#composer-text", SafeTextArea)
+        (self.query_one("#composer-minutes", SafeInput) if text.has_focus else text).focus()
 
     @property
     def minutes(self) -> int | None:
