@@ -7,6 +7,7 @@ from __future__ import annotations
 from textual.widgets import Static
 
 from deskterm.screens.dialogs import Escalate, SendAs
+from deskterm.screens.pickers import Picker
 from deskterm.screens.ticket import TicketScreen
 
 from .pilot import settle, type_text, until
@@ -111,3 +112,45 @@ async def test_tab_goes_from_the_reply_text_to_time_spent_and_back(desk_store):
         await settle(pilot)
         last = detail(desk_store, number).messages[-1]
         assert (last.body, last.minutes) == ("Checked the logs twice", 25)
+
+
+async def test_the_assignee_picker_unassigns_with_an_audit_event(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        assert screen.detail.ticket.assignee == "ada"
+        await pilot.press("a")
+        await settle(pilot)
+        assert isinstance(app.screen, Picker)
+        assert app.screen.choices[0].label == "Unassigned"  # on top, seen without scrolling
+        await type_text(pilot, "none")  # what an agent types for nobody
+        await pilot.press("enter")
+        await settle(pilot)
+        stored = detail(desk_store, number)
+        assert stored.ticket.assignee is None
+        event = stored.events[-1]
+        assert (event.field, event.old, event.new, event.actor) == ("assignee", "ada", None,
+                                                                    "ada")
+        assert "assignee —" in str(screen.query_one("#ticket-fields").render())
+
+
+async def test_the_queue_unassigns_a_selection(desk_store):
+    from deskterm.screens.queue import QueueScreen
+
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        numbers = [queue.table.row_at(0).number, queue.table.row_at(1).number]
+        await pilot.press("x", "x", "a")
+        await settle(pilot)
+        await type_text(pilot, "nobody")
+        await pilot.press("enter")
+        await settle(pilot)
+        for number in numbers:
+            stored = detail(desk_store, number)
+            assert stored.ticket.assignee is None
+            assert (stored.events[-1].field, stored.events[-1].new) == ("assignee", None)
+        assert any("unassigned" in n.message for n in app._notifications)

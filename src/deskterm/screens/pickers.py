@@ -26,6 +26,8 @@ class Choice:
     key: str
     label: str
     detail: str = ""
+    also: str = ""
+    """Other words the typed text finds it by (not shown): a username, ``none`` ..."""
 
 
 def status_choices() -> list[Choice]:
@@ -38,17 +40,19 @@ def priority_choices() -> list[Choice]:
     return [Choice(priority, priority) for priority in reversed(PRIORITIES)]
 
 
-def assignee_choices(agents: Sequence[AgentChoice], *, unassigned: str,
+def assignee_choices(agents: Sequence[AgentChoice], *,
                      group: str | None = None) -> list[Choice]:
-    """Agents with their open tickets, ``group``'s members first; ``unassigned``: the key
-    of the "Unassigned" choice."""
+    """"Unassigned" first (found by ``none`` or ``nobody`` too), then the agents with their
+    open tickets, ``group``'s members first. Unassigned is the key ``""``, as
+    :class:`~deskterm.desk.tickets.TicketChanges` spells it (``BulkChange`` takes it too)."""
     ordered = sorted(agents, key=lambda a: (group is None or group not in a.groups,
                                             a.open_tickets, a.username))
     choices = [Choice(a.username, a.display_name,
                       f"{a.username} · {a.open_tickets:,} open"
-                      + (f" · {group}" if group is not None and group in a.groups else ""))
+                      + (f" · {group}" if group is not None and group in a.groups else ""),
+                      also=a.username)
                for a in ordered]
-    return [*choices, Choice(unassigned, "Unassigned", "nobody")]
+    return [Choice("", "Unassigned", "nobody", also="none nobody"), *choices]
 
 
 def macro_choices(macros) -> list[Choice]:
@@ -87,7 +91,8 @@ class Picker(ModalScreen[str | None]):
         matcher = Matcher(typed) if typed else None
         scored = []
         for choice in self.choices:
-            score = matcher.match(choice.label) if matcher else 1.0
+            score = (max(matcher.match(choice.label), matcher.match(choice.also))
+                     if matcher else 1.0)
             if score > 0:
                 scored.append((score, choice))
         if matcher:

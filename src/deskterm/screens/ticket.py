@@ -699,7 +699,7 @@ class TicketScreen(TicketKnowledge, Screen):
     def action_pick_assignee(self) -> None:
         agents = self.desk.read(queue.agent_choices)
         group = self.detail.ticket.group if self.detail else None
-        choices = assignee_choices(agents, unassigned="", group=group)
+        choices = assignee_choices(agents, group=group)
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: TicketChanges(assignee=username))
 
