@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from textual.widgets import Static
 
-from deskterm.screens.dialogs import Escalate, SendAs
-from deskterm.screens.pickers import Picker
+from deskterm.screens.dialogs import Confirm, Escalate, SendAs
+from deskterm.screens.pickers import Picker, TicketPicker
 from deskterm.screens.ticket import TicketScreen
 
+from .desks import HOSTILE_SUBJECT
 from .pilot import settle, type_text, until
 from .test_ticket import SIZE, detail, make_app, open_first
 
@@ -154,3 +155,51 @@ async def test_the_queue_unassigns_a_selection(desk_store):
             assert stored.ticket.assignee is None
             assert (stored.events[-1].field, stored.events[-1].new) == ("assignee", None)
         assert any("unassigned" in n.message for n in app._notifications)
+
+
+async def test_link_offers_the_requester_s_other_tickets_found_by_subject(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        others = {t.number: t.subject for t in screen.history}
+        await pilot.press("L")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, TicketPicker)
+        offered = [c.key for c in picker.choices]
+        assert offered[:len(others)] == [f"related:{n}" for n in sorted(others, reverse=True)]
+        target = sorted(others)[0]
+        word = others[target].split()[0]
+        await type_text(pilot, word)
+        options = picker.query_one("#picker-options")
+        shown = [options.get_option_at_index(i).id for i in range(options.option_count)]
+        assert f"related:{target}" in shown and len(shown) < len(offered)
+        while options.get_option_at_index(options.highlighted).id != f"related:{target}":
+            await pilot.press("down")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert [t.number for t in detail(desk_store, number).links.related] == [target]
+
+
+async def test_the_merge_question_shows_the_target_s_subject_and_requester_inert(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        source = screen.number
+        await pilot.press("M")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketPicker)
+        await type_text(pilot, "#1003")  # any ticket by its number, offered or not
+        await pilot.press("enter")
+        await settle(pilot)
+        confirm = app.screen
+        assert isinstance(confirm, Confirm)
+        assert confirm.question.startswith(
+            f"Merge #{source} into #1003 “{HOSTILE_SUBJECT}” from יעל כהן (")
+        shown = str(confirm.query_one(".dialog-title", Static).render())
+        assert HOSTILE_SUBJECT in shown  # the brackets as typed: never markup
+        await pilot.press("y")
+        await settle(pilot)
+        assert detail(desk_store, source).merged_into == 1003
+        assert screen.number == 1003

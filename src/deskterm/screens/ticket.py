@@ -33,20 +33,19 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.thread import messages_after
+from deskterm.desk.ticket_candidates import ticket_candidates
 from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
-from deskterm.desk.ticket_reads import requester_history
+from deskterm.desk.ticket_reads import requester_history, rows_of
 from deskterm.desk.tickets import (
     TicketChanges,
     add_note,
     add_reply,
     get_ticket,
     mark_seen,
-    parse_ref,
     update_ticket,
 )
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import (
-    Ask,
     Confirm,
     EditTags,
     Escalate,
@@ -58,10 +57,12 @@ from deskterm.screens.palette import TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
+    TicketPicker,
     assignee_choices,
     macro_choices,
     priority_choices,
     status_choices,
+    ticket_choices,
 )
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.timefmt import relative
@@ -805,26 +806,40 @@ class TicketScreen(TicketKnowledge, Screen):
                                   + (f" ({done.group})" if done.group else ""))
         self.app.call_from_thread(self.load)
 
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_merge(self) -> None:
         if self.detail is None:
             return
-        source = self.detail.ticket.ref
+        source, number, me = self.detail.ticket.ref, self.number, self.desk.actor.username
+        candidates = self.desk.read(lambda s: ticket_candidates(
+            s, number=number, agent=me, purpose="merge"))
+        self.app.call_from_thread(
+            self.app.push_screen,
+            TicketPicker(f"Merge {source} into which ticket? (its number, or type to find it)",
+                         ticket_choices(candidates, kind="merge"), kind="merge"),
+            self._merge_into)
 
-        def target(text: str | None) -> None:
-            if text is None:
-                return
-            number = parse_ref(text)
+    def _merge_into(self, key: str | None) -> None:
+        if key is not None:
+            self._ask_merge(self.number, int(key.partition(":")[2]))
 
-            def sure(yes: bool | None) -> None:
-                if yes:
-                    self._merge(number)
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def _ask_merge(self, source: int, target: int) -> None:
+        """Show what the ticket is merged into (subject, requester) before it is done."""
+        found = self.desk.read(lambda s: rows_of(s, [target]))
+        if not found:
+            self.app.call_from_thread(self.notify, f"No ticket #{target}", severity="warning")
+            return
+        into = found[0]
 
-            self.app.push_screen(Confirm(
-                f"Merge {source} into #{number}? Its messages move there and {source} is "
-                "closed.", yes="Merge"), sure)
+        def sure(yes: bool | None) -> None:
+            if yes:
+                self._merge(target)
 
-        self.app.push_screen(Ask(f"Merge {source} into which ticket?", placeholder="#1042"),
-                             target)
+        self.app.call_from_thread(self.app.push_screen, Confirm(
+            f"Merge #{source} into {into.ref} “{clean_line(into.subject)}” from "
+            f"{clean_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
+            f"messages move there and #{source} is closed.", yes="Merge"), sure)
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _merge(self, target: int) -> None:
@@ -841,20 +856,28 @@ class TicketScreen(TicketKnowledge, Screen):
         self.composer.close()
         self.load()
 
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_link(self) -> None:
         if self.detail is None:
             return
-        ticket = self.detail.ticket
+        ticket, number, me = self.detail.ticket, self.number, self.desk.actor.username
+        candidates = self.desk.read(lambda s: ticket_candidates(
+            s, number=number, agent=me, purpose="link"))
+        incidents = ticket.type != "problem"
 
-        def other(text: str | None) -> None:
-            if text is not None:
-                kind = "incident" if text.lower().startswith("incident ") else "related"
-                self._link(parse_ref(text.split()[-1]), kind)
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                kind, _, other = key.partition(":")
+                self._link(int(other), kind)
 
-        self.app.push_screen(Ask(
-            f"Link {ticket.ref} to which ticket?", placeholder="#1042  or  incident #1042",
-            hint="#1042: related · incident #1042: this ticket is an incident of that problem"),
-            other)
+        self.app.call_from_thread(
+            self.app.push_screen,
+            TicketPicker(f"Link {ticket.ref} to which ticket? (its number, or type to find it"
+                         + ("; incident #1042: an incident of that problem)" if incidents
+                            else ")"),
+                         ticket_choices(candidates, kind="related", incidents=incidents),
+                         kind="related", incidents=incidents),
+            chosen)
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _link(self, other: int, kind: str) -> None:
