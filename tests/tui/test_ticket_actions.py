@@ -203,3 +203,63 @@ async def test_the_merge_question_shows_the_target_s_subject_and_requester_inert
         await settle(pilot)
         assert detail(desk_store, source).merged_into == 1003
         assert screen.number == 1003
+
+
+def _hits(app) -> list[str]:
+    """The palette's hits, each by its title (its help is on a second line)."""
+    return [str(option.prompt).partition("\n")[0]
+            for option in app.screen.query("CommandList").first().options]
+
+
+async def test_the_ticket_palette_opens_another_ticket_by_ref_and_runs_actions(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        number = screen.number
+        other = 1005 if number != 1005 else 1006
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, f"#{other}")
+        await until(pilot, lambda: f"Go to ticket #{other}" in " ".join(_hits(app)),
+                    what="the go-to hit")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, TicketScreen) and app.screen.number == other
+        await pilot.press("escape")  # back to the ticket it was opened from
+        await settle(pilot)
+        assert app.screen is screen and screen.number == number
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "priority")
+        await until(pilot, lambda: "Set priority…" in _hits(app), what="the action's hit")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Picker) and app.screen.title_text == "Priority"
+        await type_text(pilot, "urgent")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert detail(desk_store, number).ticket.priority == "urgent"
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await type_text(pilot, "#99999")
+        await until(pilot, lambda: "Go to ticket #99999" in " ".join(_hits(app)),
+                    what="the go-to hit")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.screen is screen
+        assert any(n.message == "No ticket #99999" for n in app._notifications)
+
+
+async def test_the_ticket_palette_lists_the_ticket_s_actions_by_name(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first(pilot)
+        await pilot.press("ctrl+p")
+        await settle(pilot)
+        await until(pilot, lambda: "Escalate…" in _hits(app), what="the discovered actions")
+        hits = _hits(app)
+        for title in ("Reply to the requester", "Add an internal note", "Set status…",
+                      "Assign…", "Set group…", "Edit tags…", "Set type…", "Apply a macro…",
+                      "Merge into another ticket…", "Link to another ticket…",
+                      "Insert a knowledge-base article…"):
+            assert title in hits, title

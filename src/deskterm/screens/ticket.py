@@ -53,7 +53,7 @@ from deskterm.screens.dialogs import (
     SendAs,
     TagEdit,
 )
-from deskterm.screens.palette import TicketKbCommands
+from deskterm.screens.palette import TicketCommands, TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
@@ -219,7 +219,7 @@ class Composer(Vertical):
 class TicketScreen(TicketKnowledge, Screen):
     """One ticket: read the thread, answer, change its fields."""
 
-    COMMANDS = Screen.COMMANDS | {TicketKbCommands}
+    COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="ticket.back"),
@@ -510,6 +510,18 @@ class TicketScreen(TicketKnowledge, Screen):
         if event.option.id:
             number = int(event.option.id.rpartition(":")[2])
             self.app.push_screen(TicketScreen(self.desk, number, clock=self.clock))
+
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def open_ticket(self, number: int) -> None:
+        """Another ticket by its ref (the palette's ``#1042``), over this one: ``escape``
+        comes back here."""
+        if number == self.number:
+            self.app.call_from_thread(self.notify, f"#{number} is the ticket on screen")
+        elif not self.desk.read(lambda s: rows_of(s, [number])):
+            self.app.call_from_thread(self.notify, f"No ticket #{number}", severity="warning")
+        else:
+            self.app.call_from_thread(self.app.push_screen,
+                                      TicketScreen(self.desk, number, clock=self.clock))
 
     @on(OptionList.OptionSelected, "#kb-suggestions")
     def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
