@@ -163,12 +163,15 @@ async def test_link_offers_the_requester_s_other_tickets_found_by_subject(desk_s
         screen = await open_first(pilot)
         number = screen.number
         others = {t.number: t.subject for t in screen.history}
+        unsolved = sorted((t.number for t in screen.history
+                           if t.status not in ("solved", "closed")), reverse=True)
         await pilot.press("L")
         await settle(pilot)
         picker = app.screen
         assert isinstance(picker, TicketPicker)
         offered = [c.key for c in picker.choices]
-        assert offered[:len(others)] == [f"related:{n}" for n in sorted(others, reverse=True)]
+        assert unsolved and offered[:len(unsolved)] == [f"related:{n}" for n in unsolved]
+        assert {f"related:{n}" for n in others} <= set(offered)
         target = sorted(others)[0]
         word = others[target].split()[0]
         await type_text(pilot, word)

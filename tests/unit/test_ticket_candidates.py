@@ -19,6 +19,8 @@ def test_the_requester_s_tickets_then_open_problems_then_the_agent_s_own(store, 
     closed = new_ticket(store, admin, subject="Printer jammed in May")
     change(store, admin, closed.number, status="solved")
     change(store, admin, closed.number, status="closed")
+    solved = new_ticket(store, admin, subject="Printer fixed")
+    change(store, admin, solved.number, status="solved")
     problem = new_ticket(store, agent, requester_email="dave@acme.test", ticket_type="problem",
                          subject="Floor 3 printers jam")
     solved_problem = new_ticket(store, agent, requester_email="dave@acme.test",
@@ -28,9 +30,11 @@ def test_the_requester_s_tickets_then_open_problems_then_the_agent_s_own(store, 
     theirs = new_ticket(store, admin, requester_email="erin@acme.test", assignee="ada")
 
     link = _offered(store, this.number, "bert", "link")
-    assert link == [(closed.number, "same requester"), (older.number, "same requester"),
-                    (problem.number, "open problem"), (mine.number, "yours")]
+    assert link == [(older.number, "same requester"), (problem.number, "open problem"),
+                    (mine.number, "yours"), (solved.number, "same requester"),
+                    (closed.number, "same requester")]
     merge = _offered(store, this.number, "bert", "merge")
-    assert merge == [(older.number, "same requester"), (mine.number, "yours")]
+    assert merge == [(older.number, "same requester"), (mine.number, "yours"),
+                     (solved.number, "same requester")]
     assert theirs.number not in dict(_offered(store, this.number, "bert", "link"))
     assert dict(_offered(store, mine.number, "bert", "link")).get(mine.number) is None

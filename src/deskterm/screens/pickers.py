@@ -118,7 +118,7 @@ class Picker(ModalScreen[str | None]):
             scored = [(1.0, known or first),
                       *((score, choice) for score, choice in scored if choice.key != first.key)]
         for _, choice in scored:
-            label = Text(clean_line(choice.label))
+            label = Text(clean_line(choice.label), no_wrap=True, overflow="ellipsis")
             if choice.detail:
                 label.append(f"  {clean_line(choice.detail)}", style="dim")
             options.add_option(Option(label, id=choice.key))

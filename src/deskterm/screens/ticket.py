@@ -176,8 +176,8 @@ class Composer(Vertical):
                             placeholder="—")
         yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False,
                            tab_behavior="focus")
-        yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
-                     "drops)", id="composer-hint")
+        yield Static("ctrl+s send · tab time spent · escape close (the draft is kept, also if "
+                     "the connection drops)", id="composer-hint")
 
     def action_other_field(self) -> None:
         text = self.query_one("#composer-text", SafeTextArea)
@@ -646,7 +646,8 @@ class TicketScreen(TicketKnowledge, Screen):
 
         with self._drafts.sending(number):  # no draft of this text written back after it
             self.desk.write(send)
-        done = "Internal note added" if kind == "note" else f"Reply sent; the ticket is {status}"
+        done = ("Internal note added" if kind == "note"
+                else f"Reply sent; the ticket is {(status or '').replace('_', ' ')}")
         if macro is not None:
             done += f" (macro “{macro}” applied)"
         self.app.call_from_thread(self._sent, number, done)
