@@ -114,7 +114,7 @@ class Picker(ModalScreen[str | None]):
             scored.sort(key=lambda pair: -pair[0])
         first = self.typed_choice(typed) if typed else None
         if first is not None:
-            known = next((choice for _, choice in scored if choice.key == first.key), None)
+            known = next((choice for choice in self.choices if choice.key == first.key), None)
             scored = [(1.0, known or first),
                       *((score, choice) for score, choice in scored if choice.key != first.key)]
         for _, choice in scored:
@@ -187,16 +187,18 @@ def ticket_choices(candidates: Sequence[Candidate], *, kind: str,
                    incidents: bool = False) -> list[Choice]:
     """Tickets to pick, keyed ``kind:number``, each shown as ``#1042 subject`` (what the typed
     text matches) with its status, requester and why it is offered. With ``incidents``, an
-    open problem is offered twice: related, and with the key ``incident:number``."""
+    open problem is offered twice: related, and ``#1050 (as its incident) subject`` with the
+    key ``incident:number``."""
     choices = []
     for candidate in candidates:
         ticket = candidate.ticket
         label = f"{ticket.ref} {ticket.subject}"
         about = f"{ticket.status.replace('_', ' ')} · {ticket.requester_name}"
         if incidents and candidate.why == "open problem":
-            choices.append(Choice(f"incident:{ticket.number}", label,
-                                  f"{about} · make this ticket an incident of this problem",
-                                  also="incident"))
+            # Told apart from the related row at the start: the end is cut when narrow.
+            choices.append(Choice(f"incident:{ticket.number}",
+                                  f"{ticket.ref} (as its incident) {ticket.subject}",
+                                  f"{about} · open problem", also="incident"))
         choices.append(Choice(f"{kind}:{ticket.number}", label, f"{about} · {candidate.why}",
                               also=ticket.requester_name))
     return choices

@@ -876,7 +876,8 @@ class TicketScreen(TicketKnowledge, Screen):
         ticket, number, me = self.detail.ticket, self.number, self.desk.actor.username
         candidates = self.desk.read(lambda s: ticket_candidates(
             s, number=number, agent=me, purpose="link"))
-        incidents = ticket.type != "problem"
+        # An incident of a problem already, or a problem: no "as its incident" rows.
+        incidents = ticket.type != "problem" and self.links.problem is None
 
         def chosen(key: str | None) -> None:
             if key is not None:
