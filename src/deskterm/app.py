@@ -93,12 +93,13 @@ def binding_ids() -> set[str]:
     from deskterm.screens.kb_editor import ArticleEditor
     from deskterm.screens.kb_widgets import ArticleList, InsertAs
     from deskterm.screens.queue import QueueScreen
-    from deskterm.screens.ticket import SendAs, TicketScreen
+    from deskterm.screens.ticket import Composer, TicketScreen
     from deskterm.widgets.ticket_table import TicketTable
 
-    owners = [DeskApp, QueueScreen, TicketScreen, TicketTable, SendAs, pickers.Picker,
-              pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView, dialogs.EditTags,
-              dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList, ArticleEditor, InsertAs]
+    owners = [DeskApp, QueueScreen, TicketScreen, Composer, TicketTable, dialogs.SendAs,
+              pickers.Picker, pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView,
+              dialogs.EditTags, dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList,
+              ArticleEditor, InsertAs]
     return {binding.id for owner in owners for binding in owner.BINDINGS
             if isinstance(binding, Binding) and binding.id}
 

@@ -578,9 +578,10 @@ async def test_the_assignee_picker_lists_the_group_s_agents_first_with_their_ope
         picker = app.screen
         assert isinstance(picker, Picker)
         keys = [c.key for c in picker.choices]
-        assert keys[0] == "bert"  # the group's only member, before ada
-        assert keys.index("ada") > 0 and keys[-1] == ""  # "Unassigned" last
-        assert "open" in picker.choices[0].detail and "Network" in picker.choices[0].detail
+        assert keys[0] == ""  # "Unassigned" first, where it is seen
+        assert keys[1] == "bert"  # the group's only member, before ada
+        assert keys.index("ada") > 1
+        assert "open" in picker.choices[1].detail and "Network" in picker.choices[1].detail
         await pilot.press("escape")
 
 

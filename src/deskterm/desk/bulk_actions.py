@@ -50,7 +50,7 @@ class BulkChange:
     take: bool = False
     """Assign the tickets to the acting agent."""
     assignee: str | None = None
-    """A username, or ``"none"`` to unassign."""
+    """A username, or ``""`` (as :class:`TicketChanges` says it; ``"none"`` too) to unassign."""
     group: str | None = None
     """A group name, or ``"none"`` to take the tickets out of their group."""
     status: str | None = None

@@ -20,6 +20,17 @@ ALLOWED: dict[str, frozenset[str]] = {
 }
 """Which status each status may move to. ``new`` is only ever the first; ``closed`` is final."""
 
+REPLY_STATUSES = ("open", "pending", "on_hold", "solved")
+"""The statuses a public reply can be sent as ("send as"), in the order they are offered."""
+
+
+def reply_statuses(current: str) -> tuple[str, ...]:
+    """The statuses a reply to a ``current`` ticket can be sent as: where the lifecycle lets it
+    go from ``current``, or ``current`` itself (a solved ticket: reopened, or kept solved)."""
+    return tuple(status for status in REPLY_STATUSES
+                 if status == current or status in ALLOWED[check_status(current)])
+
+
 PRIORITY_RANK = {name: rank for rank, name in enumerate(PRIORITIES)}
 
 

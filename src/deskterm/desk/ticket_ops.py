@@ -16,6 +16,10 @@ new version with an audit event each, and the caller's ``Store.write`` makes it 
 - **Link** two tickets as related (read from both sides), or one as an incident of a problem
   (the other must be of type ``problem``; an incident has one problem, and a problem is not
   itself an incident). Linking and unlinking are recorded as ``link`` events on both tickets.
+  A closed ticket is read-only: a link with it is recorded (read from both sides, as any link)
+  with its event on the other ticket only, so the closed one's version, updated time and
+  history stay as they were; two closed tickets are not linked, nor an incident to a closed
+  problem (it will never be solved again).
 - **Solve a problem**: a reply solving it, and optionally the same reply solving each of its
   unsolved incidents, placeholders filled in per ticket (see :mod:`deskterm.desk.macros`).
 """
@@ -177,9 +181,20 @@ def _describe(link: TicketLink, side: int) -> str:
     return f"incident {ref(link.ticket_id)}"
 
 
+def _refuse_if_both_closed(locked: dict[int, Ticket], doing: str) -> None:
+    """A link needs one ticket that is not closed, to carry its event."""
+    if all(ticket.status == "closed" for ticket in locked.values()):
+        first, second = sorted(locked)
+        raise PermissionDenied(f"{ref(first)} and {ref(second)} are both closed, and closed "
+                               f"is final: cannot {doing} them")
+
+
 def _record_links(session: Session, actor: AgentRead, locked: dict[int, Ticket],
                   link: TicketLink, *, added: bool) -> None:
+    """A ``link`` event on each ticket but a closed one (read-only: it does not change)."""
     for number, ticket in locked.items():
+        if ticket.status == "closed":
+            continue
         change = _Change(session, ticket, actor)
         text = _describe(link, number)
         change.record("link", None if added else text, text if added else None)
@@ -202,6 +217,7 @@ def link(
     if number == other:
         raise InvalidInput(f"cannot link {ref(number)} to itself")
     locked = _lock_in_order(session, number, other)
+    _refuse_if_both_closed(locked, "link")
     existing = _link_rows(session, number, other)
     if kind == "related":
         if any(row.kind == "related" for row in existing):
@@ -218,6 +234,7 @@ def link(
         if incident.type == "problem":
             raise InvalidInput(f"{ref(number)} is a problem itself: a problem cannot be an "
                                "incident of another")
+        _refuse_if_closed(problem, f"make {ref(number)} an incident of it")
         current = session.exec(select(TicketLink).where(
             TicketLink.ticket_id == number, TicketLink.kind == "incident")).first()
         if current is not None and current.other_id == other:
@@ -243,6 +260,7 @@ def unlink(session: Session, *, actor: AgentRead, number: int, other: int) -> Ti
     rows = _link_rows(session, number, other)
     if not rows:
         raise NotFound(f"{ref(number)} and {ref(other)} are not linked")
+    _refuse_if_both_closed(locked, "unlink")
     for row in rows:
         _record_links(session, actor, locked, row, added=False)
         session.delete(row)

@@ -1,9 +1,11 @@
-"""Small modal questions: confirm, name a view, edit tags. Each returns its answer on dismiss."""
+"""Small modal questions: confirm, name a view, edit tags, escalate, send as. Each returns its
+answer on dismiss."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -11,6 +13,8 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
+from deskterm.desk.errors import TransitionRefused
+from deskterm.desk.lifecycle import check_transition, reply_statuses
 from deskterm.widgets.editors import SafeInput, SafeSelect
 
 
@@ -181,9 +185,17 @@ class Escalation:
 
 
 class Escalate(ModalScreen[Escalation | None]):
-    """``e`` on a ticket: the reason (required) and, optionally, the group to hand it to."""
+    """``e`` on a ticket: the reason (required) and, optionally, the group to hand it to.
 
-    BINDINGS = [Binding("escape", "cancel", "Cancel", id="escalate.cancel")]
+    ``enter`` escalates wherever the focus is, as the hint says: on the group list too, which
+    Textual's ``Select`` would otherwise open again (``space`` or ``down`` opens it); only
+    while the list is open does ``enter`` choose the group under the cursor.
+    """
+
+    BINDINGS = [
+        Binding("enter", "escalate", "Escalate", id="escalate.escalate", priority=True),
+        Binding("escape", "cancel", "Cancel", id="escalate.cancel"),
+    ]
 
     def __init__(self, ref: str, tier: int, groups: list[str], current: str | None) -> None:
         super().__init__()
@@ -199,19 +211,89 @@ class Escalate(ModalScreen[Escalation | None]):
             yield SafeSelect([(name, name) for name in self.groups], prompt="keep the group"
                              + (f" ({self.current})" if self.current else ""),
                              id="escalate-group", allow_blank=True)
-            yield Static("enter escalates · escape cancels", classes="dialog-hint")
+            yield Static("enter escalates · tab, then space: another group · escape cancels",
+                         classes="dialog-hint")
 
     def on_mount(self) -> None:
         self.query_one("#escalate-reason", SafeInput).focus()
 
-    @on(SafeInput.Submitted, "#escalate-reason")
-    def _escalate(self, event: SafeInput.Submitted) -> None:
-        reason = event.value.strip()
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        # While the group list is open, its own enter chooses a group.
+        return action != "escalate" or not self.query_one("#escalate-group", SafeSelect).expanded
+
+    def action_escalate(self) -> None:
+        reason_input = self.query_one("#escalate-reason", SafeInput)
+        reason = reason_input.value.strip()
         if not reason:
             self.notify("Say why: the reason is kept as an internal note", severity="warning")
+            reason_input.focus()
             return
         group = self.query_one("#escalate-group", SafeSelect).value
         self.dismiss(Escalation(reason, group if isinstance(group, str) else None))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+SEND_AS_KEYS = {"o": "open", "p": "pending", "h": "on_hold", "s": "solved"}
+"""The one-key answers of "send as", each a status of :data:`lifecycle.REPLY_STATUSES`."""
+
+
+class SendAs(ModalScreen[str | None]):
+    """The one-key "send as" choice: ``o`` open, ``p`` pending, ``h`` on hold, ``s`` solved,
+    ``enter`` the preselected one. Only what the lifecycle allows from the ticket's status is
+    offered (a solved ticket: open or solved); another key says why it is not."""
+
+    ENTER_TAKES_A_DEFAULT = True
+    """An ``enter`` typed before this was on screen is dropped (see ``DeskApp``)."""
+
+    BINDINGS = [
+        Binding("o", "send('open')", "Open", id="send-as.open"),
+        Binding("p", "send('pending')", "Pending", id="send-as.pending"),
+        Binding("h", "send('on_hold')", "On hold", id="send-as.on-hold"),
+        Binding("s", "send('solved')", "Solved", id="send-as.solved"),
+        Binding("enter", "send_default", "Send", id="send-as.default"),
+        Binding("escape", "cancel", "Cancel", id="send-as.cancel"),
+    ]
+
+    def __init__(self, current: str, *, ref: str = "This ticket",
+                 preselect: str | None = None) -> None:
+        """``current``: the ticket's status; ``preselect``: what ``enter`` sends as, when
+        allowed (a macro's status), else the current status, else open."""
+        super().__init__()
+        self.current = current
+        self.ref = ref
+        self.allowed = reply_statuses(current)
+        self.default = next((status for status in (preselect, current, "open")
+                             if status in self.allowed), "open")
+
+    def compose(self) -> ComposeResult:
+        with Vertical(classes="dialog"):
+            yield Static("Send as", classes="dialog-title")
+            line = Text()
+            for key, status in SEND_AS_KEYS.items():
+                name = status.replace("_", " ")
+                if status not in self.allowed:
+                    line.append(f" {key}  {name}   ", style="dim strike")
+                    continue
+                chosen = status == self.default
+                line.append(f" {key} ", style="bold reverse" if chosen else "bold")
+                line.append(f" {name}   ", style="bold" if chosen else "")
+            yield Static(line)
+            yield Static(f"enter sends as {self.default.replace('_', ' ')} · escape goes back "
+                         "to the text", classes="dialog-hint")
+
+    def action_send(self, status: str) -> None:
+        if status not in self.allowed:
+            try:
+                check_transition(self.ref, self.current, status)
+            except TransitionRefused as refused:
+                self.notify(str(refused), severity="warning", markup=False)
+            return
+        self.dismiss(status)
+
+    def action_send_default(self) -> None:
+        self.action_send(self.default)
 
     def action_cancel(self) -> None:
         self.dismiss(None)

@@ -1,21 +1,49 @@
-"""Command palette (``ctrl+p``) entries of the queue: go to a ticket, switch views, act."""
+"""Command palette (``ctrl+p``) entries of each screen: its actions by name, and on the queue
+and the ticket screen a ticket by its ref."""
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
+from deskterm.screens.pickers import ticket_number
+
 if TYPE_CHECKING:
     from deskterm.screens.queue import QueueScreen
+    from deskterm.screens.ticket import TicketScreen
 
-REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$", re.ASCII)  # not ١٢ (Arabic-Indic) as #12
+
+class NamedCommands(Provider):
+    """A screen's actions by name: ``_commands`` lists (title, action, help); where
+    ``_go_to`` gives a way to open a ticket, its ref too (``#1042`` or ``1042``)."""
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        raise NotImplementedError
+
+    def _go_to(self) -> Callable[[int], object] | None:
+        return None
+
+    async def discover(self) -> Hits:
+        for title, command, help_text in self._commands():
+            yield DiscoveryHit(title, command, help=help_text)
+
+    async def search(self, query: str) -> Hits:
+        go_to = self._go_to()
+        number = ticket_number(query) if go_to is not None else None
+        if go_to is not None and number is not None:
+            yield Hit(1.0, f"Go to ticket #{number}", partial(go_to, number),
+                      help="open it by its ref")
+        matcher = self.matcher(query)
+        for title, command, help_text in self._commands():
+            score = matcher.match(title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
-class QueueCommands(Provider):
+class QueueCommands(NamedCommands):
     """Everything the queue can do, by name; a ticket by its ref (``#1042`` or ``1042``)."""
 
     def _queue(self) -> QueueScreen | None:
@@ -24,7 +52,14 @@ class QueueCommands(Provider):
         screen = self.screen
         return screen if isinstance(screen, QueueScreen) else None
 
-    def _commands(self, queue: QueueScreen) -> list[tuple[str, Callable[[], object], str]]:
+    def _go_to(self) -> Callable[[int], object] | None:
+        queue = self._queue()
+        return queue.go_to_ticket if queue is not None else None
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        queue = self._queue()
+        if queue is None:
+            return []
         commands: list[tuple[str, Callable[[], object], str]] = [
             (f"View: {view.name}", partial(queue.show_view, view.key), view.query or "every ticket")
             for view in queue.views
@@ -44,45 +79,48 @@ class QueueCommands(Provider):
         ]
         return commands
 
-    async def discover(self) -> Hits:
-        queue = self._queue()
-        if queue is None:
-            return
-        for title, command, help_text in self._commands(queue):
-            yield DiscoveryHit(title, command, help=help_text)
 
-    async def search(self, query: str) -> Hits:
-        queue = self._queue()
-        if queue is None:
-            return
-        found = REF.match(query)
-        if found:
-            number = int(found.group(1))
-            yield Hit(1.0, f"Go to ticket #{number}", partial(queue.go_to_ticket, number),
-                      help="open it by its ref")
-        matcher = self.matcher(query)
-        for title, command, help_text in self._commands(queue):
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=help_text)
+class TicketCommands(NamedCommands):
+    """The ticket screen's actions by name; another ticket by its ref (``#1042``)."""
 
+    def _ticket(self) -> TicketScreen | None:
+        from deskterm.screens.ticket import TicketScreen
 
-class NamedCommands(Provider):
-    """A screen's actions by name: ``_commands`` lists (title, action, help)."""
+        screen = self.screen
+        return screen if isinstance(screen, TicketScreen) else None
+
+    def _go_to(self) -> Callable[[int], object] | None:
+        ticket = self._ticket()
+        return ticket.open_ticket if ticket is not None else None
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        raise NotImplementedError
-
-    async def discover(self) -> Hits:
-        for title, command, help_text in self._commands():
-            yield DiscoveryHit(title, command, help=help_text)
-
-    async def search(self, query: str) -> Hits:
-        matcher = self.matcher(query)
-        for title, command, help_text in self._commands():
-            score = matcher.match(title)
-            if score > 0:
-                yield Hit(score, matcher.highlight(title), command, help=help_text)
+        ticket = self._ticket()
+        if ticket is None:
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Reply to the requester", partial(ticket.action_compose, "reply"),
+             "a public reply; ctrl+s sends"),
+            ("Add an internal note", partial(ticket.action_compose, "note"), "agents only"),
+            ("Take this ticket", ticket.action_take, "assign it to yourself"),
+            ("Set status…", ticket.action_pick_status, "pick a status"),
+            ("Set priority…", ticket.action_pick_priority, "pick a priority"),
+            ("Assign…", ticket.action_pick_assignee, "pick an agent, or unassign"),
+            ("Set group…", ticket.action_pick_group, "pick a group"),
+            ("Edit tags…", ticket.action_edit_tags, "add or remove tags"),
+            ("Set type…", ticket.action_pick_type, "question, incident, problem, task"),
+            ("Apply a macro…", ticket.action_pick_macro, "its text into the reply"),
+            ("Escalate…", ticket.action_escalate, "to the next tier, with a reason"),
+            ("Merge into another ticket…", ticket.action_merge, "its messages move there"),
+            ("Link to another ticket…", ticket.action_link, "related, or an incident"),
+            ("Show or hide the audit events", ticket.action_toggle_events,
+             "who changed what, in the thread"),
+        ]
+        if ticket.step is not None:
+            commands += [
+                ("Previous ticket of the view", partial(ticket.action_step, -1), ""),
+                ("Next ticket of the view", partial(ticket.action_step, 1), ""),
+            ]
+        return commands
 
 
 class KbCommands(NamedCommands):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -18,6 +19,7 @@ from textual.widgets.option_list import Option
 from deskterm.desk.lifecycle import PRIORITIES, STATUSES
 from deskterm.desk.queue import AgentChoice, View
 from deskterm.desk.safe_text import clean_line
+from deskterm.desk.ticket_candidates import Candidate
 from deskterm.widgets.editors import SafeInput
 
 
@@ -26,6 +28,8 @@ class Choice:
     key: str
     label: str
     detail: str = ""
+    also: str = ""
+    """Other words the typed text finds it by (not shown): a username, ``none`` ..."""
 
 
 def status_choices() -> list[Choice]:
@@ -38,17 +42,28 @@ def priority_choices() -> list[Choice]:
     return [Choice(priority, priority) for priority in reversed(PRIORITIES)]
 
 
-def assignee_choices(agents: Sequence[AgentChoice], *, unassigned: str,
+def assignee_choices(agents: Sequence[AgentChoice], *,
                      group: str | None = None) -> list[Choice]:
-    """Agents with their open tickets, ``group``'s members first; ``unassigned``: the key
-    of the "Unassigned" choice."""
+    """"Unassigned" first (found by ``none`` or ``nobody`` too), then the agents with their
+    open tickets, ``group``'s members first. Unassigned is the key ``""``, as
+    :class:`~deskterm.desk.tickets.TicketChanges` spells it (``BulkChange`` takes it too)."""
     ordered = sorted(agents, key=lambda a: (group is None or group not in a.groups,
                                             a.open_tickets, a.username))
     choices = [Choice(a.username, a.display_name,
                       f"{a.username} · {a.open_tickets:,} open"
-                      + (f" · {group}" if group is not None and group in a.groups else ""))
+                      + (f" · {group}" if group is not None and group in a.groups else ""),
+                      also=a.username)
                for a in ordered]
-    return [*choices, Choice(unassigned, "Unassigned", "nobody")]
+    return [Choice("", "Unassigned", "nobody", also="none nobody"), *choices]
+
+
+REF = re.compile(r"^\s*#?\s*(\d{1,9})\s*$", re.ASCII)  # not ١٢ (Arabic-Indic) as #12
+
+
+def ticket_number(text: str) -> int | None:
+    """The ticket ``#1042`` or ``1042`` names (None: it names none)."""
+    found = REF.match(text)
+    return int(found.group(1)) if found else None
 
 
 def macro_choices(macros) -> list[Choice]:
@@ -81,21 +96,31 @@ class Picker(ModalScreen[str | None]):
         self._fill("")
         self.query_one("#picker-input", SafeInput).focus()
 
+    def typed_choice(self, typed: str) -> Choice | None:
+        """A choice made of the typed text itself, put first (none here)."""
+        return None
+
     def _fill(self, typed: str) -> None:
         options = self.query_one("#picker-options", OptionList)
         options.clear_options()
         matcher = Matcher(typed) if typed else None
         scored = []
         for choice in self.choices:
-            score = matcher.match(choice.label) if matcher else 1.0
+            score = (max(matcher.match(choice.label), matcher.match(choice.also))
+                     if matcher else 1.0)
             if score > 0:
                 scored.append((score, choice))
         if matcher:
             scored.sort(key=lambda pair: -pair[0])
+        first = self.typed_choice(typed) if typed else None
+        if first is not None:
+            known = next((choice for choice in self.choices if choice.key == first.key), None)
+            scored = [(1.0, known or first),
+                      *((score, choice) for score, choice in scored if choice.key != first.key)]
         for _, choice in scored:
-            label = Text(clean_line(choice.label))
+            label = Text(clean_line(choice.label), no_wrap=True, overflow="ellipsis")
             if choice.detail:
-                label.append(f"  {choice.detail}", style="dim")
+                label.append(f"  {clean_line(choice.detail)}", style="dim")
             options.add_option(Option(label, id=choice.key))
         # No row is chosen until the agent has typed or moved: an ``enter`` typed ahead
         # never takes a first row nobody saw.
@@ -156,3 +181,47 @@ class ViewPicker(Picker):
             self.dismiss(f"{self.DELETE}{key}")
         else:
             self.notify("Built-in views cannot be deleted", severity="warning")
+
+
+def ticket_choices(candidates: Sequence[Candidate], *, kind: str,
+                   incidents: bool = False) -> list[Choice]:
+    """Tickets to pick, keyed ``kind:number``, each shown as ``#1042 subject`` (what the typed
+    text matches) with its status, requester and why it is offered. With ``incidents``, an
+    open problem is offered twice: related, and ``#1050 (as its incident) subject`` with the
+    key ``incident:number``."""
+    choices = []
+    for candidate in candidates:
+        ticket = candidate.ticket
+        label = f"{ticket.ref} {ticket.subject}"
+        about = f"{ticket.status.replace('_', ' ')} · {ticket.requester_name}"
+        if incidents and candidate.why == "open problem":
+            # Told apart from the related row at the start: the end is cut when narrow.
+            choices.append(Choice(f"incident:{ticket.number}",
+                                  f"{ticket.ref} (as its incident) {ticket.subject}",
+                                  f"{about} · open problem", also="incident"))
+        choices.append(Choice(f"{kind}:{ticket.number}", label, f"{about} · {candidate.why}",
+                              also=ticket.requester_name))
+    return choices
+
+
+class TicketPicker(Picker):
+    """A ticket among likely ones, found by number or subject; or any ticket by its number
+    typed (``#1042`` or ``1042``; ``incident #1042`` where ``incidents``). Keys are
+    ``kind:number``."""
+
+    def __init__(self, title: str, choices: Sequence[Choice], *, kind: str,
+                 incidents: bool = False) -> None:
+        super().__init__(title, choices)
+        self.kind = kind
+        self.incidents = incidents
+
+    def typed_choice(self, typed: str) -> Choice | None:
+        kind, text = self.kind, typed
+        word, _, rest = typed.strip().partition(" ")
+        if self.incidents and word.lower() == "incident":
+            kind, text = "incident", rest
+        number = ticket_number(text)
+        if number is None:
+            return None
+        return Choice(f"{kind}:{number}", f"#{number}",
+                      "make this ticket its incident" if kind == "incident" else "by its number")

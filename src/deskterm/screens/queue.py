@@ -482,7 +482,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_assign(self) -> None:
         agents = self.desk.read(queue.agent_choices)
-        choices = assignee_choices(agents, unassigned="none")
+        choices = assignee_choices(agents)
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: BulkChange(assignee=username))
 

@@ -16,7 +16,7 @@ from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -33,27 +33,36 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.thread import messages_after
+from deskterm.desk.ticket_candidates import ticket_candidates
 from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
-from deskterm.desk.ticket_reads import requester_history
+from deskterm.desk.ticket_reads import requester_history, rows_of
 from deskterm.desk.tickets import (
     TicketChanges,
     add_note,
     add_reply,
     get_ticket,
     mark_seen,
-    parse_ref,
     update_ticket,
 )
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
-from deskterm.screens.dialogs import Ask, Confirm, EditTags, Escalate, Escalation, TagEdit
-from deskterm.screens.palette import TicketKbCommands
+from deskterm.screens.dialogs import (
+    Confirm,
+    EditTags,
+    Escalate,
+    Escalation,
+    SendAs,
+    TagEdit,
+)
+from deskterm.screens.palette import TicketCommands, TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
+    TicketPicker,
     assignee_choices,
     macro_choices,
     priority_choices,
     status_choices,
+    ticket_choices,
 )
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.timefmt import relative
@@ -143,52 +152,17 @@ def minutes_value(text: str) -> int | None:
     return int(value) if value.isascii() and value.isdigit() and int(value) > 0 else None
 
 
-SEND_AS_KEYS = {"o": "open", "p": "pending", "s": "solved"}
+class Composer(Vertical):
+    """The reply / internal-note editor at the foot of the ticket screen.
 
-
-class SendAs(ModalScreen[str | None]):
-    """The one-key "send as" choice: ``o`` open, ``p`` pending, ``s`` solved, ``enter`` the
-    preselected one (the ticket's current status where it is one of them)."""
-
-    ENTER_TAKES_A_DEFAULT = True
-    """An ``enter`` typed before this was on screen is dropped (see ``DeskApp``)."""
+    ``tab`` and ``shift+tab`` go between the text and the time-spent field, and stay in the
+    editor: the text takes no tab character, and the focus never leaves for the thread.
+    """
 
     BINDINGS = [
-        Binding("o", "send('open')", "Open", id="send-as.open"),
-        Binding("p", "send('pending')", "Pending", id="send-as.pending"),
-        Binding("s", "send('solved')", "Solved", id="send-as.solved"),
-        Binding("enter", "send_default", "Send", id="send-as.default"),
-        Binding("escape", "cancel", "Cancel", id="send-as.cancel"),
+        Binding("tab", "other_field", "Time spent", show=False, id="composer.next-field"),
+        Binding("shift+tab", "other_field", "Text", show=False, id="composer.previous-field"),
     ]
-
-    def __init__(self, current: str) -> None:
-        super().__init__()
-        self.default = current if current in SEND_AS_KEYS.values() else "open"
-
-    def compose(self) -> ComposeResult:
-        with Vertical(classes="dialog"):
-            yield Static("Send as", classes="dialog-title")
-            line = Text()
-            for key, status in SEND_AS_KEYS.items():
-                chosen = status == self.default
-                line.append(f" {key} ", style="bold reverse" if chosen else "bold")
-                line.append(f" {status}   ", style="bold" if chosen else "")
-            yield Static(line)
-            yield Static(f"enter sends as {self.default} · escape goes back to the text",
-                         classes="dialog-hint")
-
-    def action_send(self, status: str) -> None:
-        self.dismiss(status)
-
-    def action_send_default(self) -> None:
-        self.dismiss(self.default)
-
-    def action_cancel(self) -> None:
-        self.dismiss(None)
-
-
-class Composer(Vertical):
-    """The reply / internal-note editor at the foot of the ticket screen."""
 
     def __init__(self) -> None:
         super().__init__(id="composer")
@@ -200,9 +174,14 @@ class Composer(Vertical):
             yield Static("time spent (min)", id="composer-minutes-label")
             yield SafeInput(id="composer-minutes", type="integer", max_length=4,
                             placeholder="—")
-        yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
-        yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
-                     "drops)", id="composer-hint")
+        yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False,
+                           tab_behavior="focus")
+        yield Static("ctrl+s send · tab time spent · escape close (the draft is kept, also if "
+                     "the connection drops)", id="composer-hint")
+
+    def action_other_field(self) -> None:
+        text = self.query_one("#composer-text", SafeTextArea)
+        (self.query_one("#composer-minutes", SafeInput) if text.has_focus else text).focus()
 
     @property
     def minutes(self) -> int | None:
@@ -240,7 +219,7 @@ class Composer(Vertical):
 class TicketScreen(TicketKnowledge, Screen):
     """One ticket: read the thread, answer, change its fields."""
 
-    COMMANDS = Screen.COMMANDS | {TicketKbCommands}
+    COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="ticket.back"),
@@ -532,6 +511,18 @@ class TicketScreen(TicketKnowledge, Screen):
             number = int(event.option.id.rpartition(":")[2])
             self.app.push_screen(TicketScreen(self.desk, number, clock=self.clock))
 
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def open_ticket(self, number: int) -> None:
+        """Another ticket by its ref (the palette's ``#1042``), over this one: ``escape``
+        comes back here."""
+        if number == self.number:
+            self.app.call_from_thread(self.notify, f"#{number} is the ticket on screen")
+        elif not self.desk.read(lambda s: rows_of(s, [number])):
+            self.app.call_from_thread(self.notify, f"No ticket #{number}", severity="warning")
+        else:
+            self.app.call_from_thread(self.app.push_screen,
+                                      TicketScreen(self.desk, number, clock=self.clock))
+
     @on(OptionList.OptionSelected, "#kb-suggestions")
     def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
         if event.option.id:
@@ -587,8 +578,9 @@ class TicketScreen(TicketKnowledge, Screen):
             self._check_then_send(body, "reply", status)
 
         # A macro that sets a status preselects it; the agent may still choose another.
-        preselected = self.macro_status or self.detail.ticket.status
-        self.app.push_screen(SendAs(preselected), chosen)
+        ticket = self.detail.ticket
+        self.app.push_screen(SendAs(ticket.status, ref=ticket.ref, preselect=self.macro_status),
+                             chosen)
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _solve_problem(self, body: str, incidents: bool) -> None:
@@ -654,7 +646,8 @@ class TicketScreen(TicketKnowledge, Screen):
 
         with self._drafts.sending(number):  # no draft of this text written back after it
             self.desk.write(send)
-        done = "Internal note added" if kind == "note" else f"Reply sent; the ticket is {status}"
+        done = ("Internal note added" if kind == "note"
+                else f"Reply sent; the ticket is {(status or '').replace('_', ' ')}")
         if macro is not None:
             done += f" (macro “{macro}” applied)"
         self.app.call_from_thread(self._sent, number, done)
@@ -720,7 +713,7 @@ class TicketScreen(TicketKnowledge, Screen):
     def action_pick_assignee(self) -> None:
         agents = self.desk.read(queue.agent_choices)
         group = self.detail.ticket.group if self.detail else None
-        choices = assignee_choices(agents, unassigned="", group=group)
+        choices = assignee_choices(agents, group=group)
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: TicketChanges(assignee=username))
 
@@ -826,26 +819,40 @@ class TicketScreen(TicketKnowledge, Screen):
                                   + (f" ({done.group})" if done.group else ""))
         self.app.call_from_thread(self.load)
 
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_merge(self) -> None:
         if self.detail is None:
             return
-        source = self.detail.ticket.ref
+        source, number, me = self.detail.ticket.ref, self.number, self.desk.actor.username
+        candidates = self.desk.read(lambda s: ticket_candidates(
+            s, number=number, agent=me, purpose="merge"))
+        self.app.call_from_thread(
+            self.app.push_screen,
+            TicketPicker(f"Merge {source} into which ticket? (its number, or type to find it)",
+                         ticket_choices(candidates, kind="merge"), kind="merge"),
+            self._merge_into)
 
-        def target(text: str | None) -> None:
-            if text is None:
-                return
-            number = parse_ref(text)
+    def _merge_into(self, key: str | None) -> None:
+        if key is not None:
+            self._ask_merge(self.number, int(key.partition(":")[2]))
 
-            def sure(yes: bool | None) -> None:
-                if yes:
-                    self._merge(number)
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
+    def _ask_merge(self, source: int, target: int) -> None:
+        """Show what the ticket is merged into (subject, requester) before it is done."""
+        found = self.desk.read(lambda s: rows_of(s, [target]))
+        if not found:
+            self.app.call_from_thread(self.notify, f"No ticket #{target}", severity="warning")
+            return
+        into = found[0]
 
-            self.app.push_screen(Confirm(
-                f"Merge {source} into #{number}? Its messages move there and {source} is "
-                "closed.", yes="Merge"), sure)
+        def sure(yes: bool | None) -> None:
+            if yes:
+                self._merge(target)
 
-        self.app.push_screen(Ask(f"Merge {source} into which ticket?", placeholder="#1042"),
-                             target)
+        self.app.call_from_thread(self.app.push_screen, Confirm(
+            f"Merge #{source} into {into.ref} “{clean_line(into.subject)}” from "
+            f"{clean_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
+            f"messages move there and #{source} is closed.", yes="Merge"), sure)
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _merge(self, target: int) -> None:
@@ -862,20 +869,29 @@ class TicketScreen(TicketKnowledge, Screen):
         self.composer.close()
         self.load()
 
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_link(self) -> None:
         if self.detail is None:
             return
-        ticket = self.detail.ticket
+        ticket, number, me = self.detail.ticket, self.number, self.desk.actor.username
+        candidates = self.desk.read(lambda s: ticket_candidates(
+            s, number=number, agent=me, purpose="link"))
+        # An incident of a problem already, or a problem: no "as its incident" rows.
+        incidents = ticket.type != "problem" and self.links.problem is None
 
-        def other(text: str | None) -> None:
-            if text is not None:
-                kind = "incident" if text.lower().startswith("incident ") else "related"
-                self._link(parse_ref(text.split()[-1]), kind)
+        def chosen(key: str | None) -> None:
+            if key is not None:
+                kind, _, other = key.partition(":")
+                self._link(int(other), kind)
 
-        self.app.push_screen(Ask(
-            f"Link {ticket.ref} to which ticket?", placeholder="#1042  or  incident #1042",
-            hint="#1042: related · incident #1042: this ticket is an incident of that problem"),
-            other)
+        self.app.call_from_thread(
+            self.app.push_screen,
+            TicketPicker(f"Link {ticket.ref} to which ticket? (its number, or type to find it"
+                         + ("; incident #1042: an incident of that problem)" if incidents
+                            else ")"),
+                         ticket_choices(candidates, kind="related", incidents=incidents),
+                         kind="related", incidents=incidents),
+            chosen)
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _link(self, other: int, kind: str) -> None:
