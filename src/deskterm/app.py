@@ -143,6 +143,8 @@ class DeskApp(App[None]):
         self._desk_opening = False
         self._key_serial = 0
         self._in_flight: int | None = None
+        self._typed_into_focus = False
+        """Letters went straight into the focused field since the last key that acts."""
         self._opening_screens: list[AwaitMount] = []
         self._arrived = 0
         """Keys that have come from the terminal so far."""
@@ -278,6 +280,7 @@ class DeskApp(App[None]):
             self._arrived += 1
             if not self._waiting:
                 if self._types_into_focus(event):
+                    self._typed_into_focus = True
                     await super().on_event(event)
                 else:
                     await self._send_key(self._arrived, event)
@@ -301,6 +304,7 @@ class DeskApp(App[None]):
 
     async def _send_key(self, arrival: int, event: events.Key) -> None:
         self._waiting = True
+        await self._typed_keys_taken()
         if self._unseen_enter(arrival, event):
             self.notify("enter typed before this question was shown: ignored — read it, "
                         "then answer", severity="warning")
@@ -313,6 +317,20 @@ class DeskApp(App[None]):
         if not target.post_message(KeySettled(serial)):
             self.call_later(self._key_settled, serial)
         self.set_timer(KEY_SETTLE_TIMEOUT, partial(self._key_settled, serial))
+
+    async def _typed_keys_taken(self) -> None:
+        """Letters handed straight to the focused field are in it before the next key acts:
+        a priority binding (``ctrl+s`` sends what the editor holds) runs in the app at once,
+        while the letters still wait in the field's queue. A callback queued behind them
+        runs once the field has taken them."""
+        focused = self.focused
+        if not self._typed_into_focus or focused is None:
+            return
+        self._typed_into_focus = False
+        taken = asyncio.Event()
+        if focused.call_later(taken.set):
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(taken.wait(), KEY_SETTLE_TIMEOUT)
 
     def on_key_settled(self, message: KeySettled) -> None:
         message.stop()
@@ -369,6 +387,7 @@ class DeskApp(App[None]):
             return
         self._waiting = False
         while self._held and self._types_into_focus(self._held[0][1]):
+            self._typed_into_focus = True
             await super().on_event(self._held.pop(0)[1])
         if self._held:
             await self._send_key(*self._held.pop(0))

@@ -161,3 +161,25 @@ async def test_an_enter_typed_before_a_question_was_shown_does_not_answer_it(des
         await pilot.press("enter")  # typed with the question on screen
         await settle(pilot)
         assert answers == [True]
+
+
+async def test_a_burst_of_reply_text_and_ctrl_s_sends_the_whole_text(desk_store):
+    """The letters go straight into the editor; ctrl+s, which acts on what the editor holds,
+    waits until they are in it (it ran first: "Nothing to send yet")."""
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        text = "Restarting the spooler fixed it"
+        burst(app, "r", *[{" ": "space"}.get(c, c) for c in text], "ctrl+s")
+        await until(pilot, lambda: app.screen.__class__.__name__ == "SendAs",
+                    what="the send-as question")
+        await settle(pilot)
+        await pilot.press("o")
+        await until(pilot, lambda: any(
+            message.body == text for message in _messages(desk_store, screen.number)),
+            what="the reply stored")
+
+
+def _messages(store, number: int):
+    with store.read() as session:
+        return get_ticket(session, number=number).messages
