@@ -12,7 +12,7 @@ from deskterm.widgets.ticket_table import COLUMNS, column_layout
 
 from .desks import NOW, add_conversation, open_desk
 from .kb_articles import add_articles
-from .pilot import settle, until
+from .pilot import settle, type_text, until
 
 ALWAYS = ["number", "priority", "status", "subject", "updated"]
 
@@ -75,6 +75,24 @@ async def test_the_queue_keeps_ref_priority_status_subject_and_updated_at_80_col
         row = table.cursor_row
         line = str(detail.render())
         assert row.requester_name in line and f"assignee {row.assignee}" in line
+
+
+async def test_sorted_by_a_column_the_narrow_queue_shows_it(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("o")
+        await settle(pilot)
+        await type_text(pilot, "Requester")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert screen.table.sort == "requester"
+        assert shown(screen.table) == [*ALWAYS[:4], "requester", "updated"]
+        assert "Requester ▲" in screen_text(app).splitlines()[2]
+        line = str(screen.query_one("#ticket-detail").render())
+        assert screen.table.cursor_row.requester_name not in line
+        assert f"assignee {screen.table.cursor_row.assignee}" in line
 
 
 async def test_the_queue_shows_every_column_at_120_and_gives_200_to_subjects_and_names(desk_store):

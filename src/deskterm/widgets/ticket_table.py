@@ -73,17 +73,18 @@ Layout = tuple[tuple[Column, int], ...]
 """The columns shown, in order, each with its width."""
 
 
-def column_layout(width: int) -> Layout:
+def column_layout(width: int, sorted_by: str = "") -> Layout:
     """The columns that fit in ``width`` cells (the selection mark's 2 included), and their
-    widths: the optional ones dropped in :attr:`Column.drop` order as the table narrows, the
-    names grown with half of what a wide table has beyond :data:`SUBJECT_AT_EASE`."""
+    widths: the optional ones dropped in :attr:`Column.drop` order as the table narrows (the
+    one the rows are ``sorted_by`` kept), the names grown with half of what a wide table has
+    beyond :data:`SUBJECT_AT_EASE`."""
     room = width - 2
 
     def subject_room(columns: list[Column]) -> int:
         return room - sum(c.width for c in columns) - (len(columns) - 1)
 
-    shown = [c for c in COLUMNS if not c.drop]
-    for column in sorted((c for c in COLUMNS if c.drop), key=lambda c: c.drop):
+    shown = [c for c in COLUMNS if not c.drop or c.key == sorted_by]
+    for column in sorted((c for c in COLUMNS if c not in shown), key=lambda c: c.drop):
         if subject_room([*shown, column]) < SUBJECT_BEFORE_EXTRAS:
             break
         shown.append(column)
@@ -261,7 +262,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._strips: dict[int, tuple[tuple, Strip]] = {}
         """Painted rows by index, with what they were painted from: a cursor move repaints two
         lines, and a scroll only the rows that came into view."""
-        self._layout_for: tuple[int, Layout] = (-1, ())
+        self._layout_for: tuple[tuple[int, str], Layout] = ((-1, ""), ())
         self._hidden: tuple[str, ...] | None = None
         """The keys of the columns left out (None until the table has its width)."""
         self._styles_for: dict[tuple[str | None, bool], Style] = {}
@@ -280,6 +281,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._missing.clear()
         self._requested.clear()
         self.virtual_size = Size(self._width(), total + 1)
+        self._check_columns()  # sorted by a column: it shows, however narrow the table
         target = min(keep or 0, max(total - 1, 0))
         self.cursor = target
         if keep is None:
@@ -333,9 +335,9 @@ class TicketTable(ScrollView, can_focus=True):
     @property
     def layout(self) -> Layout:
         """The columns shown at the table's width, with their widths."""
-        total = self._width()
-        if self._layout_for[0] != total:
-            self._layout_for = (total, column_layout(total))
+        key = (self._width(), self.sort.lstrip("-"))
+        if self._layout_for[0] != key:
+            self._layout_for = (key, column_layout(*key))
         return self._layout_for[1]
 
     @property
@@ -370,6 +372,12 @@ class TicketTable(ScrollView, can_focus=True):
 
     def on_resize(self, _event: events.Resize) -> None:
         self.virtual_size = Size(self._width(), self.total + 1)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        """Tell the screen when the columns left out change (the width or the order did)."""
+        if not self.size:
+            return  # not laid out yet: its first resize tells
         hidden = self.hidden
         if hidden != self._hidden:
             self._hidden = hidden
