@@ -100,7 +100,9 @@ def binding_ids() -> set[str]:
               pickers.Picker, pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView,
               dialogs.EditTags, dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList,
               ArticleEditor, InsertAs]
-    return {binding.id for owner in owners for binding in owner.BINDINGS
+    # Through each class's bases too: a mixin's bindings (ticket_layout.TicketPanes) count.
+    return {binding.id for owner in owners for base in owner.__mro__
+            for binding in vars(base).get("BINDINGS", ())
             if isinstance(binding, Binding) and binding.id}
 
 

@@ -6,6 +6,10 @@ open one (:class:`~deskterm.screens.kb_editor.ArticleEditor`), ``p`` publishes o
 it, ``d`` deletes it after asking. Reads and writes run in thread workers and come back as
 messages; article text reaches the reader only through ``kb_render.safe_markdown`` and names
 and titles only as ``Text``.
+
+Below 120 columns the screen shows one side at a time: the tree and the list, then the reader
+alone when an article opens (``escape`` or ``\\`` back to the list, ``\\`` to the reader
+again). Wider, the three panes share the width and ``\\`` gives the reader all of it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import ArticleList, article_line, category_label, hit_lines
 from deskterm.screens.palette import KbCommands
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.screens.sizing import SizeClasses
 from deskterm.widgets.editors import SafeInput
 from deskterm.widgets.footer import KeysFooter
 
@@ -49,7 +54,11 @@ def subtree_counts(categories: list[kb.CategoryRead]) -> dict[int, int]:
     return totals
 
 
-class KbScreen(ReportsWorkerErrors, Screen):
+READING = "-reading"
+"""The screen's class while the reader is shown alone."""
+
+
+class KbScreen(ReportsWorkerErrors, SizeClasses):
     """Browse, search, read and write the team's articles."""
 
     COMMANDS = Screen.COMMANDS | {KbCommands}
@@ -57,6 +66,9 @@ class KbScreen(ReportsWorkerErrors, Screen):
 
     BINDINGS = [
         Binding("escape", "back", "Back", id="kb.back"),
+        # One key, two bindings: the footer names the side it goes to.
+        Binding("backslash", "read", "Reader", id="kb.reader"),
+        Binding("backslash", "browse", "Articles", id="kb.articles"),
         Binding("slash", "search", "Search", id="kb.search"),
         Binding("n", "new", "New", id="kb.new"),
         Binding("e", "edit", "Edit", id="kb.edit"),
@@ -76,6 +88,13 @@ class KbScreen(ReportsWorkerErrors, Screen):
         """The query whose hits the list shows ('' when it lists a category)."""
         self.article: kb.ArticleRead | None = None
         self._search_timer = None
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "read":
+            return self.article is not None and not self.reading
+        if action == "browse":
+            return self.reading
+        return True
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="kb-body"):
@@ -100,6 +119,41 @@ class KbScreen(ReportsWorkerErrors, Screen):
         self.query_one("#kb-article-title", Static).update(
             Text("Nothing open: enter on an article reads it", style="dim"))
         self.load_categories()
+
+    # --- the panes -------------------------------------------------------------------------
+
+    @property
+    def reading(self) -> bool:
+        """The reader is shown alone (the tree and the list are behind ``\\``)."""
+        return self.has_class(READING)
+
+    def action_read(self) -> None:
+        """``\\``: the open article alone, the whole width for its text."""
+        if self.article is None:
+            return
+        self.add_class(READING)
+        self.query_one("#kb-reader-scroll").focus()
+        self.refresh_bindings()
+
+    def action_browse(self) -> None:
+        """``\\`` or ``escape`` from the reader: the tree and the list again."""
+        self.remove_class(READING)
+        self.query_one(ArticleList).focus()
+        self.refresh_bindings()
+
+    def narrow_changed(self, narrow: bool) -> None:
+        """Narrow, the reader (if the agent is in it) goes alone; wide again, every pane
+        shows."""
+        if narrow and self.article is not None and self._in_reader():
+            self.action_read()
+        elif not narrow and self.reading:
+            self.remove_class(READING)
+        super().narrow_changed(narrow)
+
+    def _in_reader(self) -> bool:
+        focused = self.focused
+        pane = self.query_one("#kb-reader-pane")
+        return focused is not None and (focused is pane or pane in focused.ancestors)
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -200,6 +254,8 @@ class KbScreen(ReportsWorkerErrors, Screen):
     # --- search ------------------------------------------------------------------------------
 
     def action_search(self) -> None:
+        if self.reading:
+            self.action_browse()
         self.query_one("#kb-search", SafeInput).focus()
 
     @on(SafeInput.Changed, "#kb-search")
@@ -282,6 +338,8 @@ class KbScreen(ReportsWorkerErrors, Screen):
         self.query_one("#kb-article-meta", Static).update(self._meta(article))
         await self.query_one("#kb-reader", Markdown).update(safe_markdown(article.body))
         self.query_one("#kb-reader-scroll").scroll_home(animate=False)
+        if self.narrow and not self.reading:
+            self.action_read()  # one pane at a time: the article takes the screen
         self.refresh_bindings()
 
     @staticmethod
@@ -410,6 +468,8 @@ class KbScreen(ReportsWorkerErrors, Screen):
     async def _deleted(self, article: kb.ArticleRead) -> None:
         self.notify(f"Deleted “{clean_line(article.title)}”")
         self.article = None
+        if self.reading:
+            self.action_browse()
         self.query_one("#kb-article-title", Static).update(Text("Deleted", style="dim"))
         self.query_one("#kb-article-meta", Static).update("")
         await self.query_one("#kb-reader", Markdown).update("")
@@ -418,6 +478,9 @@ class KbScreen(ReportsWorkerErrors, Screen):
             self._search(self.searching)
 
     def action_back(self) -> None:
+        if self.reading:
+            self.action_browse()
+            return
         search = self.query_one("#kb-search", SafeInput)
         if search.has_focus or self.searching:
             search.value = ""

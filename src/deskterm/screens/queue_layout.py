@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from datetime import datetime
 
 from rich.text import Text
+from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.screen import Screen
@@ -43,12 +44,31 @@ class QueueLayout(Screen):
                             placeholder='status:open tag:vpn "printer jam"')
         yield Static(id="filter-error")
         yield TicketTable(id="tickets", clock=self.clock)
+        yield Static(id="ticket-detail")
         yield Static(id="queue-status")
         yield KeysFooter()
 
     @property
     def table(self) -> TicketTable:
         return self.query_one("#tickets", TicketTable)
+
+    @on(TicketTable.ColumnsChanged, "#tickets")
+    def _columns_changed(self, event: TicketTable.ColumnsChanged) -> None:
+        """A narrow table: the line under it shows what its columns leave out."""
+        self.query_one("#ticket-detail").display = bool(event.hidden)
+        self.draw_detail()
+
+    @on(TicketTable.Highlighted, "#tickets")
+    def draw_detail(self) -> None:
+        """The detail line: the highlighted ticket's requester, organization, assignee and
+        group, those the table is too narrow to show."""
+        detail = self.query_one("#ticket-detail", Static)
+        if detail.display:
+            fields = self.table.hidden_fields()
+            line = Text(" ", no_wrap=True, overflow="ellipsis", end="")
+            if fields is not None:
+                line.append_text(fields)
+            detail.update(line, layout=False)
 
     def draw_views(self, views: Sequence[View], current: str | None,
                    counts: dict[str, int]) -> None:

@@ -65,6 +65,7 @@ from deskterm.screens.pickers import (
     ticket_choices,
 )
 from deskterm.screens.ticket_kb import TicketKnowledge
+from deskterm.screens.ticket_layout import PANE_ACTIONS, TicketPanes, requester_line
 from deskterm.timefmt import relative
 from deskterm.widgets.editors import SafeInput, SafeTextArea
 from deskterm.widgets.footer import KeysFooter
@@ -131,17 +132,13 @@ def link_options(detail: TicketDetail) -> list[Option]:
     return options
 
 
-SIDEBAR_TEXT = 28
-"""Cells for a ticket in the sidebar's lists (one line each, cut with an ellipsis)."""
-
-
 def sidebar_line(number: int, status: str, subject: str) -> Text:
+    """A ticket in the sidebar's lists: one line, cut to the sidebar's width (its CSS)."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(f"#{number} ", style="bold")
     if status:
         line.append(f"{status.replace('_', ' ')} ", style="dim")
     line.append(clean_line(subject))
-    line.truncate(SIDEBAR_TEXT, overflow="ellipsis")
     return line
 
 
@@ -216,7 +213,7 @@ class Composer(Vertical):
         self.query_one("#composer-minutes", SafeInput).value = ""
 
 
-class TicketScreen(TicketKnowledge, Screen):
+class TicketScreen(TicketKnowledge, TicketPanes):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
@@ -260,6 +257,8 @@ class TicketScreen(TicketKnowledge, Screen):
         writing = bool(composers) and composers.first().display
         if action == "send":
             return writing
+        if action in PANE_ACTIONS:
+            return not writing and self.pane_action_shown(action)
         return action in self.WHILE_WRITING or not writing
 
     def __init__(self, desk: Desk, number: int, *, step: Step | None = None,
@@ -283,6 +282,7 @@ class TicketScreen(TicketKnowledge, Screen):
     def compose(self) -> ComposeResult:
         with Vertical(id="ticket-header"):
             yield Static(id="ticket-title")
+            yield Static(id="ticket-requester")  # narrow: the sidebar is behind a key
             yield Static(id="ticket-fields")
             yield Static(id="ticket-presence")
         with Horizontal(id="ticket-body"):
@@ -476,6 +476,8 @@ class TicketScreen(TicketKnowledge, Screen):
         self.query_one("#ticket-fields", Static).update(
             fields_text(ticket, now, detail.minutes_spent))
         requester = detail.requester
+        self.query_one("#ticket-requester", Static).update(
+            requester_line(requester.name, requester.email, requester.organization))
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
         card.append(clean_line(requester.email) + "\n")
@@ -532,6 +534,9 @@ class TicketScreen(TicketKnowledge, Screen):
         if self.composer.display:
             self.composer.close()  # the text stays until sent
             self.query_one("#thread").focus()
+            return
+        if self.side:
+            self.action_show_thread()
             return
         self.dismiss(self.number)
 

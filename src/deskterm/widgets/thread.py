@@ -108,6 +108,8 @@ class ThreadView(ScrollView, can_focus=True):
         self._wrapped_for = -1
         self._strips: dict[int, Strip] = {}
         self._to_end = False
+        self._height = 0
+        """The height at the last resize: whether the end was in view is judged by it."""
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -188,7 +190,10 @@ class ThreadView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(lines))
 
     def on_resize(self, _event: events.Resize) -> None:
-        at_end = self._to_end or self.scroll_offset.y >= self.max_scroll_y
+        # Judged with the height before the resize: the reply editor opening under the thread
+        # must not leave the newest message below the fold.
+        at_end = self._to_end or self.scroll_offset.y >= len(self._lines) - self._height
+        self._height = self.scrollable_content_region.height
         self._wrap()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
         if at_end:

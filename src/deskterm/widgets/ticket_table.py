@@ -35,8 +35,12 @@ MAX_CACHED_ROWS = 3_000
 class Column:
     key: str
     title: str
-    width: int  # 0: takes the room left over
+    width: int  # 0: the subject, which takes the room left over
     value: Callable[[TicketSummary, datetime], str]
+    drop: int = 0
+    """0: always shown; else the table drops it when narrow, the highest first."""
+    grow: int = 0
+    """Cells it takes beyond ``width`` at most, when the table is wide."""
 
 
 def _status(row: TicketSummary, _now: datetime) -> str:
@@ -48,13 +52,79 @@ COLUMNS: tuple[Column, ...] = (
     Column("priority", "Priority", 8, lambda r, _: r.priority),
     Column("status", "Status", 8, _status),
     Column("subject", "Subject", 0, lambda r, _: r.subject),
-    Column("requester", "Requester", 15, lambda r, _: r.requester_name),
-    Column("organization", "Organization", 13, lambda r, _: r.organization or ""),
-    Column("assignee", "Assignee", 9, lambda r, _: r.assignee or "—"),
-    Column("group", "Group", 9, lambda r, _: r.group or "—"),
+    # Who asked matters most, then who has it and where it is; the organization least.
+    Column("requester", "Requester", 15, lambda r, _: r.requester_name, drop=1, grow=15),
+    Column("organization", "Organization", 13, lambda r, _: r.organization or "", drop=4,
+           grow=13),
+    Column("assignee", "Assignee", 9, lambda r, _: r.assignee or "—", drop=2, grow=9),
+    Column("group", "Group", 9, lambda r, _: r.group or "—", drop=3, grow=9),
     Column("updated", "Updated", 9, lambda r, now: relative(r.updated_at, now)),
 )
 MIN_SUBJECT = 16
+"""The subject's cells however narrow the table (the row ends in an ellipsis)."""
+SUBJECT_BEFORE_EXTRAS = 30
+"""A column that may be dropped shows only while the subject keeps this many cells: at 80
+columns the subject has 40 and the requester, organization, assignee and group are in the
+detail line under the table; at 120 every column shows."""
+SUBJECT_AT_EASE = 60
+"""Beyond this many cells for the subject, half the extra width goes to the names."""
+
+Layout = tuple[tuple[Column, int], ...]
+"""The columns shown, in order, each with its width."""
+
+
+def column_layout(width: int, sorted_by: str = "") -> Layout:
+    """The columns that fit in ``width`` cells (the selection mark's 2 included), and their
+    widths: the optional ones dropped in :attr:`Column.drop` order as the table narrows (the
+    one the rows are ``sorted_by`` kept), the names grown with half of what a wide table has
+    beyond :data:`SUBJECT_AT_EASE`."""
+    room = width - 2
+
+    def subject_room(columns: list[Column]) -> int:
+        return room - sum(c.width for c in columns) - (len(columns) - 1)
+
+    shown = [c for c in COLUMNS if not c.drop or c.key == sorted_by]
+    for column in sorted((c for c in COLUMNS if c not in shown), key=lambda c: c.drop):
+        if subject_room([*shown, column]) < SUBJECT_BEFORE_EXTRAS:
+            break
+        shown.append(column)
+    widths = {c.key: c.width for c in shown}
+    subject = max(subject_room(shown), MIN_SUBJECT)
+    extra = max(subject - SUBJECT_AT_EASE, 0) // 2
+    growing = [c for c in COLUMNS if c in shown and c.grow]
+    while extra and growing:
+        for column in list(growing):
+            if not extra:
+                break
+            widths[column.key] += 1
+            subject -= 1
+            extra -= 1
+            if widths[column.key] >= column.width + column.grow:
+                growing.remove(column)
+    return tuple((c, widths[c.key] or subject) for c in COLUMNS if c in shown)
+
+
+def hidden_fields(row: TicketSummary, layout: Layout, now: datetime) -> Text:
+    """The row's values of the columns ``layout`` leaves out, on one line: the requester (and
+    their organization after a comma), then ``assignee …`` and ``group …``."""
+    shown = {column.key for column, _ in layout}
+    line = Text(no_wrap=True, overflow="ellipsis", end="")
+    for column in COLUMNS:
+        if column.key in shown or not column.drop:
+            continue
+        value = clean_line(column.value(row, now))
+        if column.key == "requester":
+            line.append(value, style="bold")
+            continue
+        if column.key == "organization" and "requester" not in shown:
+            if value:
+                line.append(f", {value}")
+            continue
+        if line:
+            line.append(" · ", style="dim")
+        line.append(f"{column.title.lower()} ", style="dim")
+        line.append(value or "—")
+    return line
 
 
 def fit_plain(text: str, width: int) -> str:
@@ -192,7 +262,9 @@ class TicketTable(ScrollView, can_focus=True):
         self._strips: dict[int, tuple[tuple, Strip]] = {}
         """Painted rows by index, with what they were painted from: a cursor move repaints two
         lines, and a scroll only the rows that came into view."""
-        self._widths_for: tuple[int, list[int]] = (-1, [])
+        self._layout_for: tuple[tuple[int, str], Layout] = ((-1, ""), ())
+        self._hidden: tuple[str, ...] | None = None
+        """The keys of the columns left out (None until the table has its width)."""
         self._styles_for: dict[tuple[str | None, bool], Style] = {}
         self._cells_for: dict[int, tuple[tuple, list[str]]] = {}
         self.empty_message = "No tickets match."
@@ -209,6 +281,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._missing.clear()
         self._requested.clear()
         self.virtual_size = Size(self._width(), total + 1)
+        self._check_columns()  # sorted by a column: it shows, however narrow the table
         target = min(keep or 0, max(total - 1, 0))
         self.cursor = target
         if keep is None:
@@ -259,21 +332,56 @@ class TicketTable(ScrollView, can_focus=True):
     def _width(self) -> int:
         return self.scrollable_content_region.width
 
-    def _widths(self) -> list[int]:
-        total = self._width()
-        if self._widths_for[0] != total:
-            width = max(total - 2, 40)  # 2: the selection mark
-            fixed = sum(c.width for c in COLUMNS if c.width) + len(COLUMNS) - 1
-            subject = max(width - fixed, MIN_SUBJECT)
-            self._widths_for = (total, [c.width or subject for c in COLUMNS])
-        return self._widths_for[1]
+    @property
+    def layout(self) -> Layout:
+        """The columns shown at the table's width, with their widths."""
+        key = (self._width(), self.sort.lstrip("-"))
+        if self._layout_for[0] != key:
+            self._layout_for = (key, column_layout(*key))
+        return self._layout_for[1]
+
+    @property
+    def hidden(self) -> tuple[str, ...]:
+        """The keys of the columns the table is too narrow to show."""
+        shown = {column.key for column, _ in self.layout}
+        return tuple(column.key for column in COLUMNS if column.key not in shown)
+
+    def hidden_fields(self) -> Text | None:
+        """The cursor row's values of the columns left out (None: every column shows, or
+        the row is loading)."""
+        row = self.cursor_row
+        if row is None or not self.hidden:
+            return None
+        return hidden_fields(row, self.layout, self._clock())
 
     @property
     def page_size(self) -> int:
         return max(self.size.height - 1, 1)
 
+    class ColumnsChanged(Message):
+        """The table's width shows other columns: ``hidden`` are the keys of those left out."""
+
+        def __init__(self, table: TicketTable, hidden: tuple[str, ...]) -> None:
+            super().__init__()
+            self.table = table
+            self.hidden = hidden
+
+        @property
+        def control(self) -> TicketTable:
+            return self.table
+
     def on_resize(self, _event: events.Resize) -> None:
         self.virtual_size = Size(self._width(), self.total + 1)
+        self._check_columns()
+
+    def _check_columns(self) -> None:
+        """Tell the screen when the columns left out change (the width or the order did)."""
+        if not self.size:
+            return  # not laid out yet: its first resize tells
+        hidden = self.hidden
+        if hidden != self._hidden:
+            self._hidden = hidden
+            self.post_message(self.ColumnsChanged(self, hidden))
 
     # --- painting --------------------------------------------------------------------------
 
@@ -298,8 +406,7 @@ class TicketTable(ScrollView, can_focus=True):
         line = Text("  ", end="")
         sorted_by = self.sort.lstrip("-")
         arrow = "▼" if self.sort.startswith("-") else "▲"
-        for position, (column, cell_width) in enumerate(zip(COLUMNS, self._widths(),
-                                                            strict=True)):
+        for position, (column, cell_width) in enumerate(self.layout):
             if position:
                 line.append(" ")
             if column.key == sorted_by:
@@ -313,7 +420,7 @@ class TicketTable(ScrollView, can_focus=True):
     def column_at(self, x: int) -> str | None:
         """The key of the column under screen column ``x`` of the table."""
         left = 2
-        for column, cell_width in zip(COLUMNS, self._widths(), strict=True):
+        for column, cell_width in self.layout:
             if left <= x < left + cell_width + 1:
                 return column.key
             left += cell_width + 1
@@ -360,14 +467,14 @@ class TicketTable(ScrollView, can_focus=True):
         self._strips.clear()
         super().notify_style_update()
 
-    def _cells(self, row: TicketSummary, widths: list[int], now: datetime) -> list[str]:
-        """The row's cells, each fitted to its column (kept while the row and widths are)."""
-        key = (id(row), id(widths), int(now.timestamp() // 30))
+    def _cells(self, row: TicketSummary, layout: Layout, now: datetime) -> list[str]:
+        """The row's cells, each fitted to its column (kept while the row and layout are)."""
+        key = (id(row), id(layout), int(now.timestamp() // 30))
         cached = self._cells_for.get(row.number)
         if cached is not None and cached[0] == key:
             return cached[1]
         cells = [fit_plain(column.value(row, now), cell_width)
-                 for column, cell_width in zip(COLUMNS, widths, strict=True)]
+                 for column, cell_width in layout]
         if len(self._cells_for) > MAX_CACHED_ROWS:
             self._cells_for.clear()
         self._cells_for[row.number] = (key, cells)
@@ -375,8 +482,8 @@ class TicketTable(ScrollView, can_focus=True):
 
     def _paint_row(self, row: TicketSummary, index: int, width: int, now: datetime,
                    selected: bool) -> Strip:
-        widths = self._widths()
-        cells = self._cells(row, widths, now)
+        layout = self.layout
+        cells = self._cells(row, layout, now)
         cursor = index == self.cursor
         base = self._style(None, cursor)
         # Plain segments straight from the cells: the mark, then the cells with a space between
@@ -389,7 +496,7 @@ class TicketTable(ScrollView, can_focus=True):
         else:
             segments = [Segment("  ", base)]
         plain: list[str] = []
-        for position, (column, cell) in enumerate(zip(COLUMNS, cells, strict=True)):
+        for position, ((column, _width), cell) in enumerate(zip(layout, cells, strict=True)):
             if position:
                 plain.append(" ")
             if column.key == "priority" and row.priority in ("urgent", "high"):
@@ -581,4 +688,4 @@ class TicketTable(ScrollView, can_focus=True):
                 self.action_open()
 
 
-__all__ = ["COLUMNS", "TicketTable", "fit", "fit_plain"]
+__all__ = ["COLUMNS", "TicketTable", "column_layout", "fit", "fit_plain", "hidden_fields"]
