@@ -173,8 +173,8 @@ class Composer(Vertical):
                             placeholder="—")
         yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False,
                            tab_behavior="focus")
-        yield Static("ctrl+s send · tab time spent · escape close (the draft is kept, also if "
-                     "the connection drops)", id="composer-hint")
+        yield Static("ctrl+s send · tab time spent · escape close (the draft is kept)",
+                     id="composer-hint")
 
     def action_other_field(self) -> None:
         text = self.query_one("#composer-text", SafeTextArea)
