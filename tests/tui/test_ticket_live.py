@@ -9,7 +9,10 @@ from deskterm.app import DeskApp
 from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.auth import resolve_actor
 from deskterm.desk.tickets import get_ticket
+from deskterm.screens.dialogs import Confirm
 from deskterm.screens.ticket import TicketScreen
+from deskterm.screens.ticket_live import what_changed
+from deskterm.timefmt import next_change
 from deskterm.widgets.editors import SafeTextArea
 from deskterm.widgets.thread import ThreadView
 
@@ -25,9 +28,9 @@ def make_app(store, *, watch: bool = True, clock=None) -> DeskApp:
     return DeskApp(open_desk(store, "ada"), clock=clock or (lambda: NOW), watch=watch)
 
 
-def as_bert(store):
+def actor(store, username: str = "bert"):
     with store.read() as session:
-        return resolve_actor(session, username="bert")
+        return resolve_actor(session, username=username)
 
 
 def detail(store, number: int):
@@ -70,6 +73,9 @@ async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_th
         thread = screen.query_one(ThreadView)
         await pilot.press("r")
         await type_text(pilot, "Half a reply")
+        await pilot.pause()
+        # Opening the composer shrank the thread: it still shows its end.
+        assert thread.scroll_offset.y == thread.max_scroll_y > 0
         editor = screen.query_one("#composer-text", SafeTextArea)
         await pilot.press("left", "left")
         cursor = editor.cursor_location
@@ -77,7 +83,7 @@ async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_th
         await pilot.pause()
         place = thread.scroll_offset.y
         assert place < thread.max_scroll_y
-        bert = as_bert(store)
+        bert = actor(store)
         store.write(lambda s: tickets.update_ticket(
             s, actor=bert, number=number,
             changes=tickets.TicketChanges(priority="urgent", add_tags=("outage",))))
@@ -113,6 +119,13 @@ async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_th
         assert any("(customer) wrote" in n for n in notes(app))
         await pilot.press("space", "x")
         assert screen.composer.text == "Half a rep xly"
+        # What came while the agent was writing is asked about before the reply goes.
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        await pilot.press("o")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        assert "2 new messages from Bert Baker" in app.screen.question
 
 
 async def test_the_next_field_change_after_a_teammate_s_is_not_refused(any_desk_store):
@@ -121,7 +134,7 @@ async def test_the_next_field_change_after_a_teammate_s_is_not_refused(any_desk_
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ticket(pilot, number)
         seen = screen.detail.ticket.version
-        bert = as_bert(store)
+        bert = actor(store)
         store.write(lambda s: tickets.update_ticket(
             s, actor=bert, number=number, changes=tickets.TicketChanges(priority="low")))
         await until(pilot, lambda: screen.detail.ticket.version > seen, timeout=LIVE,
@@ -144,7 +157,7 @@ async def test_a_link_and_a_merge_by_a_teammate_show_and_enter_opens_the_target(
         screen = await open_ticket(pilot, number)
         banner = screen.query_one("#ticket-banner")
         assert not banner.display
-        bert = as_bert(store)
+        bert = actor(store)
         store.write(lambda s: ticket_ops.link(s, actor=bert, number=1040, other=number))
         await until(pilot, lambda: [t.number for t in screen.links.related] == [1040],
                     timeout=LIVE, what="bert's link in the sidebar")
@@ -191,3 +204,32 @@ async def test_ages_tick_when_they_turn_without_reading_the_store(desk_store):
                     what="the thread's age to tick")
         assert "updated 2h" in str(screen.query_one("#ticket-fields").render())
         assert reads == []
+
+
+def test_ages_turn_at_the_minute_the_hour_and_the_day():
+    assert next_change(NOW, NOW) == 60  # "just now" until a minute has passed
+    assert next_change(NOW - timedelta(seconds=59.5), NOW) == 0.5
+    assert next_change(NOW - timedelta(minutes=5, seconds=10), NOW) == 50
+    assert next_change(NOW - timedelta(hours=2, minutes=59), NOW) == 60
+    assert next_change(NOW - timedelta(days=2, hours=23), NOW) == 3600
+    assert next_change(NOW + timedelta(seconds=5), NOW) == 65  # a clock a little behind
+
+
+def test_what_changed_names_who_did_what_and_leaves_out_the_agent_s_own(desk_store):
+    bert = actor(desk_store)
+    ada = actor(desk_store, "ada")
+    before = detail(desk_store, 1030)
+
+    def work(session):
+        tickets.update_ticket(session, actor=ada, number=1030,
+                              changes=tickets.TicketChanges(type="incident"))
+        tickets.update_ticket(session, actor=bert, number=1030, changes=tickets.TicketChanges(
+            status="pending", assignee="ada", group="Network", remove_tags=("vpn",)))
+        tickets.add_reply(session, actor=bert, number=1030, body="On it")
+        tickets.add_note(session, actor=ada, number=1030, body="mine")
+
+    desk_store.write(work)
+    lines = what_changed(before, detail(desk_store, 1030), me="ada", my_name="Ada Admin",
+                         names={"bert": "Bert Baker"})
+    assert lines == ["Bert Baker assigned it to you, moved it to group Network, "
+                     "set status to pending, replied"]

@@ -451,7 +451,10 @@ class TicketScreen(LiveTicket, TicketKnowledge, Screen):
 
     @property
     def last_message_id(self) -> int:
-        """The newest message on screen (what the agent has read)."""
+        """The newest message on screen (what the agent has read), but not those that came
+        live while they were writing (see ``LiveTicket.read_before_writing``)."""
+        if self.read_before_writing is not None:
+            return self.read_before_writing
         if self.detail is None or not self.detail.messages:
             return 0
         return max(message.id for message in self.detail.messages)

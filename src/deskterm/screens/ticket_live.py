@@ -25,7 +25,7 @@ from textual import work
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk.reads import EventRead, TicketDetail
+from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.thread import display_names, stamp_of, ticket_stamp
 from deskterm.desk.ticket_reads import requester_history
@@ -75,6 +75,14 @@ def event_phrase(event: EventRead, me: str) -> str | None:
     return f"set {_words(field)} to {_words(new)}"
 
 
+def others_messages(old: TicketDetail, new: TicketDetail, *,
+                    my_name: str) -> list[MessageRead]:
+    """The messages in ``new`` and not in ``old`` that someone else wrote."""
+    seen = stamp_of(old).last_message
+    return [m for m in new.messages if m.id > seen
+            and (message_kind(m) == "customer" or m.author != my_name)]
+
+
 def what_changed(old: TicketDetail, new: TicketDetail, *, me: str, my_name: str,
                  names: dict[str, str]) -> list[str]:
     """One line per person for what others did between ``old`` and ``new`` (the agent's own
@@ -87,21 +95,19 @@ def what_changed(old: TicketDetail, new: TicketDetail, *, me: str, my_name: str,
         if phrase not in phrases:
             phrases.append(phrase)
 
+    merged_now = old.merged_into is None and new.merged_into is not None
     for event in new.events:
         if event.version <= old.ticket.version or (event.actor is not None and event.actor == me):
             continue
+        if event.field == "status" and event.new == "closed" and merged_now:
+            continue  # "merged it into #N" says it
         who = names.get(event.actor, event.actor) if event.actor else "deskterm"
         phrase = event_phrase(event, me)
         if phrase is not None:
             say(who, phrase)
             fields.setdefault(who, set()).add(event.field)
-    seen = stamp_of(old).last_message
-    for message in new.messages:
-        if message.id <= seen:
-            continue
+    for message in others_messages(old, new, my_name=my_name):
         kind = message_kind(message)
-        if kind != "customer" and message.author == my_name:
-            continue
         who = message.author or "(unknown)"
         if kind == "customer":
             say(f"{who} (customer)", "wrote")
@@ -119,6 +125,11 @@ def merge_banner(merged_into: int) -> Text:
 
 class LiveTicket:
     """The ticket screen's live updates and ticking ages (see the module's docstring)."""
+
+    read_before_writing: int | None = None
+    """The newest message shown before others' messages came in live while the composer was
+    open: sending asks first, as for messages that arrived unseen (they may change the
+    answer, and a notification is easily missed while typing)."""
 
     def on_mount(self) -> None:
         self._ages_timer = None
@@ -165,8 +176,12 @@ class LiveTicket:
             self.show_sidebar(keep_highlight=True)
         if new.messages != old.messages or (self.show_events and new.events != old.events):
             self.show_thread(now, keep_place=True, follow=False)
-            if now_stamp.last_message > was.last_message and self.is_current:
-                self._mark_seen(self.number)
+            others = others_messages(old, new, my_name=self.desk.actor.display_name)
+            if now_stamp.last_message > was.last_message:
+                if others and self.composer.display and self.read_before_writing is None:
+                    self.read_before_writing = was.last_message
+                if self.is_current:
+                    self._mark_seen(self.number)
         actor = self.desk.actor
         news = what_changed(old, new, me=actor.username, my_name=actor.display_name,
                             names=message.names)
@@ -205,6 +220,7 @@ class LiveTicket:
     # --- ticking ages ------------------------------------------------------------------------
 
     def on_ticket_loaded(self, _message: TicketLoaded) -> None:
+        self.read_before_writing = None  # read in full again: after a send, or the question
         self.refresh_bindings()
         self.arm_ages()
 

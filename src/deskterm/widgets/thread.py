@@ -108,6 +108,8 @@ class ThreadView(ScrollView, can_focus=True):
         self._wrapped_for = -1
         self._strips: dict[int, Strip] = {}
         self._to_end = False
+        self._following = True
+        """The reader is at the end (new messages scroll into view)."""
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -154,12 +156,13 @@ class ThreadView(ScrollView, can_focus=True):
     @property
     def at_end(self) -> bool:
         """The reader sees the newest message (or is being taken there)."""
-        return self._to_end or self.scroll_offset.y >= self.max_scroll_y
+        return self._to_end or self._following
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         super().watch_scroll_y(old_value, new_value)
-        if new_value < old_value:
-            self._to_end = False  # the reader went up (a key, the wheel, the scrollbar)
+        # Kept as the reader scrolls, not worked out when asked: once the widget has shrunk
+        # (the composer opened) the offset that was the end no longer is.
+        self._following = new_value >= self.max_scroll_y
 
     def scroll_lines(self, lines: int) -> None:
         """Scroll ``lines`` down (up when negative), at once."""
