@@ -166,7 +166,7 @@ async def test_a_link_and_a_merge_by_a_teammate_show_and_enter_opens_the_target(
         store.write(lambda s: ticket_ops.merge(s, actor=bert, source=number, target=target))
         await until(pilot, lambda: banner.display, timeout=LIVE, what="the merge banner")
         assert f"Merged into #{target}" in str(banner.render())
-        assert "enter opens" in str(banner.render())
+        assert "enter opens it" in str(banner.render())
         assert any(f"merged it into #{target}" in n for n in notes(app)), notes(app)
         await pilot.press("enter")
         await settle(pilot)

@@ -119,8 +119,8 @@ def what_changed(old: TicketDetail, new: TicketDetail, *, me: str, my_name: str,
 
 
 def merge_banner(merged_into: int) -> Text:
-    return Text(f" Merged into #{merged_into}: this ticket is closed, its messages are there "
-                f"— enter opens #{merged_into} ", no_wrap=True, overflow="ellipsis")
+    return Text(f"Merged into #{merged_into} (its messages are there now) — enter opens it",
+                no_wrap=True, overflow="ellipsis")
 
 
 class LiveTicket:
