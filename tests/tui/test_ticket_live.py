@@ -65,7 +65,7 @@ def add_messages(store, number: int, count: int) -> None:
 
 async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_the_place(
         any_desk_store):
-    store, number = any_desk_store, 1030
+    store, number = any_desk_store, 1031  # assigned to ada
     add_messages(store, number, 12)
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
@@ -117,6 +117,9 @@ async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_th
         await until(pilot, lambda: thread.visible_items()[-1] == thread.messages[-1],
                     timeout=LIVE, what="the thread following its end")
         assert any("(customer) wrote" in n for n in notes(app))
+        # ada has it on screen: the queue does not flag the customer's message as unseen.
+        await until(pilot, lambda: not detail(store, number).ticket.unseen_reply,
+                    timeout=LIVE, what="the new message marked seen")
         await pilot.press("space", "x")
         assert screen.composer.text == "Half a rep xly"
         # What came while the agent was writing is asked about before the reply goes.
@@ -157,11 +160,18 @@ async def test_a_link_and_a_merge_by_a_teammate_show_and_enter_opens_the_target(
         screen = await open_ticket(pilot, number)
         banner = screen.query_one("#ticket-banner")
         assert not banner.display
+        history = screen.query_one("#history")
+        history.focus()
+        await pilot.press("down")
+        assert history.highlighted == 1
         bert = actor(store)
         store.write(lambda s: ticket_ops.link(s, actor=bert, number=1040, other=number))
         await until(pilot, lambda: [t.number for t in screen.links.related] == [1040],
                     timeout=LIVE, what="bert's link in the sidebar")
         assert screen.query_one("#links").display
+        # The sidebar was drawn again under the agent's cursor: it stays where it was.
+        assert app.focused is history and history.highlighted == 1
+        screen.query_one(ThreadView).focus()
         assert any("Bert Baker linked it (related #1040)" in n for n in notes(app)), notes(app)
         store.write(lambda s: ticket_ops.merge(s, actor=bert, source=number, target=target))
         await until(pilot, lambda: banner.display, timeout=LIVE, what="the merge banner")
