@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.thread import display_names, stamp_of, ticket_stamp
+from deskterm.desk.thread import TicketStamp, display_names, stamp_of, ticket_stamp
 from deskterm.desk.ticket_reads import requester_history
 from deskterm.desk.tickets import get_ticket, mark_seen
 from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
@@ -143,7 +143,7 @@ class LiveTicket:
             self._follow(self.number, stamp_of(detail))
 
     @work(thread=True, exclusive=True, group="ticket-live", exit_on_error=False)
-    def _follow(self, number: int, shown) -> None:
+    def _follow(self, number: int, shown: TicketStamp) -> None:
         def read(session):
             if ticket_stamp(session, number=number) == shown:
                 return None  # another ticket changed
