@@ -106,6 +106,16 @@ class TicketStale(Message):
 
 
 @dataclass
+class TicketRefreshed(Message):
+    """The ticket on screen moved on (a teammate, the CLI, a rule): read again in full, with
+    the display names of who changed it."""
+
+    detail: TicketDetail
+    history: list[TicketSummary]
+    names: dict[str, str]
+
+
+@dataclass
 class PresenceChanged(Message):
     """Who else has this ticket open (a heartbeat's answer)."""
 

@@ -34,3 +34,17 @@ def ago(moment: datetime, now: datetime) -> str:
     if short[-1] in "mhd" and short[:-1].isdigit():
         return f"{short} ago"
     return f"on {short}"
+
+
+def next_change(moment: datetime, now: datetime) -> float:
+    """Seconds from ``now`` until :func:`relative` (and :func:`ago`) of ``moment`` reads
+    differently: a screen showing ages re-draws them then, not on a fixed beat ("just now"
+    turns "1m ago" on time)."""
+    seconds = (now - moment).total_seconds()
+    if seconds < 60:  # "now", also for a moment a little ahead of this clock
+        return 60 - seconds
+    for limit, step in ((3600, 60), (86_400, 3600), (7 * 86_400, 86_400)):
+        if seconds < limit:
+            return step - seconds % step
+    # A date: it reads differently only when the year turns; look again tomorrow.
+    return 86_400 - now.astimezone(UTC).timestamp() % 86_400

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from sqlmodel import Session, col, select
+from collections.abc import Iterable
+from dataclasses import dataclass
 
-from deskterm.db.models import Agent, Customer, Message
-from deskterm.desk.reads import MessageRead
+from sqlmodel import Session, col, func, select
+
+from deskterm.db.models import Agent, Customer, Message, Ticket
+from deskterm.desk.errors import NotFound
+from deskterm.desk.reads import MessageRead, TicketDetail, ref
 
 
 def messages_after(session: Session, *, number: int, after_id: int) -> list[MessageRead]:
@@ -24,3 +28,37 @@ def messages_after(session: Session, *, number: int, after_id: int) -> list[Mess
                     minutes=message.minutes)
         for message, agent_name, customer_name in rows
     ]
+
+
+@dataclass(frozen=True, order=True)
+class TicketStamp:
+    """What says a ticket moved on: every field change, link and merge makes a new version;
+    a message (a note, the customer's answer) may not, but it is a new, higher id."""
+
+    version: int
+    last_message: int
+
+
+def stamp_of(detail: TicketDetail) -> TicketStamp:
+    """The stamp of a ticket as read in full."""
+    return TicketStamp(detail.ticket.version, max((m.id for m in detail.messages), default=0))
+
+
+def ticket_stamp(session: Session, *, number: int) -> TicketStamp:
+    """The stamp of ticket ``number`` now: one small read, to re-read the whole ticket only
+    when it changed (an open ticket screen hears of every change to the desk)."""
+    version = session.exec(select(Ticket.version).where(Ticket.id == number)).first()
+    if version is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    last = session.exec(select(func.max(Message.id)).where(Message.ticket_id == number)).one()
+    return TicketStamp(version, last or 0)
+
+
+def display_names(session: Session, usernames: Iterable[str]) -> dict[str, str]:
+    """``{username: display name}`` of the agents named (the audit trail keeps usernames)."""
+    wanted = sorted(set(usernames))
+    if not wanted:
+        return {}
+    rows = session.exec(select(Agent.username, Agent.display_name)
+                        .where(col(Agent.username).in_(wanted))).all()
+    return dict(rows)

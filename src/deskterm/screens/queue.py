@@ -251,9 +251,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         if self._watcher is not None:
             self._watcher.stop()  # the console quits at once, not after the next poll
 
-    def on_desk_changed(self, _message: DeskChanged) -> None:
+    def on_desk_changed(self, message: DeskChanged) -> None:
+        message.stop()
         self.reload(keep=True)
         self.refresh_counts()
+        # The console's one watcher: the screens above the queue (a ticket) hear it too.
+        for screen in self.app.screen_stack:
+            if screen is not self:
+                screen.post_message(DeskChanged())
 
     # --- showing -----------------------------------------------------------------------------
 

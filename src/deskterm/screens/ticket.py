@@ -66,6 +66,7 @@ from deskterm.screens.pickers import (
 )
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.screens.ticket_layout import PANE_ACTIONS, TicketPanes, requester_line
+from deskterm.screens.ticket_live import LiveTicket
 from deskterm.timefmt import relative
 from deskterm.widgets.editors import SafeInput, SafeTextArea
 from deskterm.widgets.footer import KeysFooter
@@ -213,7 +214,7 @@ class Composer(Vertical):
         self.query_one("#composer-minutes", SafeInput).value = ""
 
 
-class TicketScreen(TicketKnowledge, TicketPanes):
+class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
@@ -245,6 +246,7 @@ class TicketScreen(TicketKnowledge, TicketPanes):
         Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
+        Binding("enter", "open_merged", "Open merged-into", id="ticket.open-merged"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
         Binding("up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),  # k: KB
     ]
@@ -259,6 +261,8 @@ class TicketScreen(TicketKnowledge, TicketPanes):
             return writing
         if action in PANE_ACTIONS:
             return not writing and self.pane_action_shown(action)
+        if action == "open_merged":
+            return not writing and self.merged_into is not None
         return action in self.WHILE_WRITING or not writing
 
     def __init__(self, desk: Desk, number: int, *, step: Step | None = None,
@@ -284,6 +288,7 @@ class TicketScreen(TicketKnowledge, TicketPanes):
             yield Static(id="ticket-title")
             yield Static(id="ticket-requester")  # narrow: the sidebar is behind a key
             yield Static(id="ticket-fields")
+            yield Static(id="ticket-banner")
             yield Static(id="ticket-presence")
         with Horizontal(id="ticket-body"):
             yield ThreadView(id="thread")
@@ -425,7 +430,10 @@ class TicketScreen(TicketKnowledge, TicketPanes):
 
     @property
     def last_message_id(self) -> int:
-        """The newest message on screen (what the agent has read)."""
+        """The newest message on screen (what the agent has read), but not those that came
+        live while they were writing (see ``LiveTicket.read_before_writing``)."""
+        if self.read_before_writing is not None:
+            return self.read_before_writing
         if self.detail is None or not self.detail.messages:
             return 0
         return max(message.id for message in self.detail.messages)
@@ -467,14 +475,28 @@ class TicketScreen(TicketKnowledge, TicketPanes):
             self.suggest_articles(self.number)
 
     def _show(self, *, keep_place: bool = False) -> None:
-        detail = self.detail
-        if detail is None:
+        if self.detail is None:
             return
         now = self.clock()
+        self.show_header(now)
+        self.show_sidebar()
+        self.show_thread(now, keep_place=keep_place)
+        if not self.composer.display:
+            self.query_one(ThreadView).focus()
+
+    def show_header(self, now: datetime) -> None:
+        """The title, the fields line (its ages for ``now``) and the merge banner."""
+        detail = self.detail
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
         self.query_one("#ticket-fields", Static).update(
             fields_text(ticket, now, detail.minutes_spent))
+        self.show_banner()
+
+    def show_sidebar(self, *, keep_highlight: bool = False) -> None:
+        """The requester's card, the links and the requester's other tickets (``keep_highlight``:
+        a list's cursor stays on its row, as when the ticket is refreshed live)."""
+        detail = self.detail
         requester = detail.requester
         self.query_one("#ticket-requester", Static).update(
             requester_line(requester.name, requester.email, requester.organization))
@@ -486,25 +508,31 @@ class TicketScreen(TicketKnowledge, TicketPanes):
                     f"{'internal' if requester.internal else 'external'}", style="dim")
         self.query_one("#requester-card", Static).update(card)
         links = self.query_one("#links", OptionList)
+        was = links.highlighted if keep_highlight else None
         options = link_options(detail)
         links.set_options(options)
         links.display = bool(options)
         if options:
-            links.highlighted = 1  # the first ticket (option 0 is its section's title)
+            # The first ticket (option 0 is its section's title).
+            links.highlighted = was if was is not None and was < len(options) else 1
         history = self.query_one("#history", OptionList)
+        was = history.highlighted if keep_highlight else None
         history.clear_options()
         for other in self.history:
             history.add_option(Option(sidebar_line(other.number, other.status, other.subject),
                                       id=str(other.number)))
         if self.history:
-            history.highlighted = 0
+            history.highlighted = was if was is not None and was < len(self.history) else 0
         else:
             history.add_option(Option(Text("none", style="dim"), disabled=True))
-        thread = self.query_one(ThreadView)
-        thread.show(detail.messages, detail.events if self.show_events else (), now,
-                    keep_place=keep_place)
-        if not self.composer.display:
-            thread.focus()
+
+    def show_thread(self, now: datetime, *, keep_place: bool = False,
+                    follow: bool = True) -> None:
+        """The thread (see :meth:`ThreadView.show` for ``keep_place`` and ``follow``)."""
+        detail = self.detail
+        self.query_one(ThreadView).show(
+            detail.messages, detail.events if self.show_events else (), now,
+            keep_place=keep_place, follow=follow)
 
     @on(OptionList.OptionSelected, "#history, #links")
     def _open_other(self, event: OptionList.OptionSelected) -> None:

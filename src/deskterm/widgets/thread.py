@@ -108,20 +108,22 @@ class ThreadView(ScrollView, can_focus=True):
         self._wrapped_for = -1
         self._strips: dict[int, Strip] = {}
         self._to_end = False
-        self._height = 0
-        """The height at the last resize: whether the end was in view is judged by it."""
+        self._following = True
+        """The reader is at the end (new messages scroll into view)."""
 
     # --- what the screen calls -------------------------------------------------------------
 
     def show(self, messages: Sequence[MessageRead], events_: Sequence[EventRead], now: datetime,
-             *, keep_place: bool = False) -> None:
+             *, keep_place: bool = False, follow: bool = True) -> None:
         """Show ``messages`` (and ``events_``, merged by time) and scroll to the newest, or keep
-        the reader's place with ``keep_place`` when nothing new arrived."""
+        the reader's place with ``keep_place`` when nothing new arrived. ``follow=False``: new
+        messages (someone else's, arriving live) scroll into view only for a reader who is at
+        the end already; one who scrolled up to read stays where they are."""
         items: list[tuple[datetime, int, MessageRead | EventRead]] = [
             (m.created_at, 0, m) for m in messages]
         items += [(e.at, 1, e) for e in events_]
         items.sort(key=lambda item: (item[0], item[1]))
-        grew = len(messages) > len(self.messages)
+        grew = len(messages) > len(self.messages) and (follow or self.at_end)
         self.items = [item for _, _, item in items]
         self.now = now
         self._wrapped_for = -1
@@ -132,6 +134,35 @@ class ThreadView(ScrollView, can_focus=True):
             self._to_end = True
             self.scroll_end(animate=False)
         self.refresh()
+
+    def retime(self, now: datetime) -> None:
+        """Re-draw the ages ("4m ago") for ``now``: only the title lines are made again, no
+        body is wrapped, nothing is read."""
+        self.now = now
+        changed = False
+        for index, start in enumerate(self._starts):
+            if start >= len(self._lines) or index >= len(self.items):
+                break
+            item, line = self.items[index], self._lines[start]
+            text = (event_text(item, now) if isinstance(item, EventRead)
+                    else message_title(item, now))
+            if line.text is None or text.plain != line.text.plain:
+                self._lines[start] = _Line(index, text, line.kind)
+                self._strips.pop(start, None)
+                changed = True
+        if changed:
+            self.refresh()
+
+    @property
+    def at_end(self) -> bool:
+        """The reader sees the newest message (or is being taken there)."""
+        return self._to_end or self._following
+
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        super().watch_scroll_y(old_value, new_value)
+        # Kept as the reader scrolls, not worked out when asked: once the widget has shrunk
+        # (the composer opened) the offset that was the end no longer is.
+        self._following = new_value >= self.max_scroll_y
 
     def scroll_lines(self, lines: int) -> None:
         """Scroll ``lines`` down (up when negative), at once."""
@@ -190,10 +221,9 @@ class ThreadView(ScrollView, can_focus=True):
         self.virtual_size = Size(self.scrollable_content_region.width, len(lines))
 
     def on_resize(self, _event: events.Resize) -> None:
-        # Judged with the height before the resize: the reply editor opening under the thread
-        # must not leave the newest message below the fold.
-        at_end = self._to_end or self.scroll_offset.y >= len(self._lines) - self._height
-        self._height = self.scrollable_content_region.height
+        # Kept while scrolling: the reply editor opening under the thread must not leave the
+        # newest message below the fold.
+        at_end = self.at_end
         self._wrap()
         self.virtual_size = Size(self.scrollable_content_region.width, len(self._lines))
         if at_end:
