@@ -109,7 +109,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
     try:
         from deskterm.app import DeskApp  # Textual, while the child opens the desk
 
-        app = DeskApp(opening=opening, keymap=settings.keymap, signals=True)
+        app = DeskApp(opening=opening, keymap=settings.keymap, signals=True,
+                      help_center_url=settings.help_center_url)
         app.run()
         if app.refusal:
             _refuse(app.refusal)
