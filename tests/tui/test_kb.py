@@ -321,6 +321,14 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         refused = [n for n in notices(app) if "changed since you opened it" in n]
         assert refused and "now 2 by bert at " in refused[0] and "Nothing was saved" in refused[0]
         assert article(any_desk_store, "reset-a-vpn-token").body == "Bert's version."
+        # Leaving the editor, the reader shows bert's version, the one stored.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")  # leave without saving
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.article.version == 2 and screen.article.body == "Bert's version."
+        assert "Bert's version." in reader_text(app) and "version 2" in reader_text(app)
 
 
 async def test_hostile_article_text_is_shown_inert(desk_store):
