@@ -58,6 +58,8 @@ def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
             if not items or items[0].startswith("-"):
                 return None  # let the CLI say what is missing
             value = items.pop(0)
+        if not value.strip():
+            return None  # the CLI says it is empty (bad usage), the console does not open
         found[name] = value
     return found
 
