@@ -224,6 +224,7 @@ def test_user_errors_are_one_line_on_stderr_with_exit_1(desk, args, message):
         ("ticket", "list", "--query", "status:open", "--sort", "number"),
         ("ticket", "list", "--limit", "0"),
         ("ticket", "list", "--limit", "1001"),
+        ("ticket", "list", "--limit", "99999999999"),
         ("kb", "search", "vpn", "--limit", "0"),
         ("--as=", "ticket", "list"),
         ("--as", " ", "ticket", "list"),
