@@ -1,4 +1,5 @@
-"""Settings: the database URL, the keymap and the help center's address, from ``DESKTERM_*`` variables and config.toml.
+"""Settings: the database URL, the keymap and the help center's address, from ``DESKTERM_*``
+variables and config.toml.
 
 Precedence, highest first: ``--db``, ``DESKTERM_DATABASE_URL``, ``config.toml``, the default SQLite
 file in the user data directory. A key of config.toml or a ``DESKTERM_*`` variable that deskterm

@@ -39,7 +39,8 @@ GREETINGS = (
 )
 CLOSINGS = (
     "best", "regards", "kind regards", "best regards", "warm regards", "thanks", "thank you",
-    "many thanks", "thanks in advance", "thank you in advance", "cheers", "sincerely", "yours", "all the best", "have a nice day",
+    "many thanks", "thanks in advance", "thank you in advance", "cheers", "sincerely", "yours",
+    "all the best", "have a nice day",
     "viele grüße", "beste grüße", "mit freundlichen grüßen", "freundliche grüße", "vielen dank",
     "danke", "grüße", "pozdrawiam", "z poważaniem", "z góry dziękuję", "dziękuję",
     "с уважением", "спасибо", "заранее спасибо", "всего доброго", "בברכה", "תודה", "תודה מראש",
