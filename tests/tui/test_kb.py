@@ -485,7 +485,7 @@ async def test_an_internal_article_is_warned_and_needs_a_yes_before_it_goes_into
         await pilot.press("b")
         await settle(pilot)
         assert isinstance(app.screen, Confirm) and "internal article" in app.screen.question
-        await pilot.press("n")
+        await pilot.press("enter")  # enter is on Cancel: only y says yes
         await settle(pilot)
         assert app.screen is screen and screen.composer.text == ""
         assert article(store, "reset-a-vpn-token").insert_count == 0
