@@ -150,10 +150,10 @@ def list_(
     if query is not None:
         fields = (status, priority, assignee, group, requester, org, tag, sort)
         if any(value is not None for value in fields):
-            raise typer.BadParameter("--query holds the whole filter and its sort: leave out "
+            raise typer.BadParameter("it holds the whole filter and its sort: leave out "
                                      "--status, --priority, --assignee, --group, --requester, "
                                      "--org, --tag and --sort (write sort:-priority in the "
-                                     "query)")
+                                     "query)", param_hint="'--query'")
         with ctx_obj(ctx).read() as (session, actor):
             try:
                 page = ticket_query.query_tickets(session, query, me=actor.username, limit=limit,
