@@ -101,7 +101,7 @@ class TicketKnowledge(ReportsWorkerErrors):
         """The help center's address (the ``help_center_url`` setting), None when unset."""
         return getattr(self.app, "help_center_url", None)
 
-    @work(thread=True, exclusive=True, group="kb-use", exit_on_error=False)
+    @work(thread=True, exclusive=True, group="kb-offer", exit_on_error=False)
     def _offer_article(self, article_id: int, number: int, public: bool) -> None:
         # Read now: whether it is internal decides what is offered, and the picker's list
         # (or the suggestions) may be older than a teammate's change.
