@@ -123,9 +123,10 @@ class DeskApp(App[None]):
     def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
                  clock: Callable[[], datetime] | None = None,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 signals: bool = False) -> None:
+                 signals: bool = False, help_center_url: str | None = None) -> None:
         """``signals``: end on SIGTERM and SIGHUP, drafts stored first (only the console's own
-        process: a test's event loop keeps its handlers)."""
+        process: a test's event loop keeps its handlers). ``help_center_url``: the setting
+        (links to articles' pages in replies)."""
         super().__init__()
         if (desk is None) == (opening is None):
             raise ValueError("DeskApp needs a desk or an opening desk")
@@ -133,6 +134,7 @@ class DeskApp(App[None]):
         self.clock = clock
         self._opening = opening
         self._keymap = keymap or {}
+        self.help_center_url = help_center_url
         self._watch = watch
         self._signals = signals
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -497,13 +499,13 @@ def _one_line(text: str) -> str:
 
 
 def run_console(url: str, *, username: str, act_as: str | None = None,
-                keymap: dict[str, str] | None = None) -> None:
+                keymap: dict[str, str] | None = None, help_center_url: str | None = None) -> None:
     """Open the desk at ``url`` as ``username`` and run the console until the agent quits."""
     from deskterm.desk.service import Desk
 
     desk = Desk.open(url, username=username, act_as=act_as)
     try:
-        app = DeskApp(desk, keymap=keymap, signals=True)
+        app = DeskApp(desk, keymap=keymap, signals=True, help_center_url=help_center_url)
         app.run()
     finally:
         desk.close()

@@ -1,4 +1,5 @@
-"""Settings: the database URL and the keymap, from ``DESKTERM_*`` variables and config.toml.
+"""Settings: the database URL, the keymap and the help center's address, from ``DESKTERM_*``
+variables and config.toml.
 
 Precedence, highest first: ``--db``, ``DESKTERM_DATABASE_URL``, ``config.toml``, the default SQLite
 file in the user data directory. A key of config.toml or a ``DESKTERM_*`` variable that deskterm
@@ -20,12 +21,12 @@ from deskterm import paths
 
 ENV_PREFIX = "DESKTERM_"
 
-SETTINGS = ("database_url", "keymap")
+SETTINGS = ("database_url", "keymap", "help_center_url")
 """The keys config.toml may hold (the fields of :class:`Settings`); any other is refused: a typo of
 ``database_url`` would otherwise open the private default desk without a word."""
 
-ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_CONFIG_DIR",
-                 "DESKTERM_DATA_DIR")
+ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_HELP_CENTER_URL",
+                 "DESKTERM_CONFIG_DIR", "DESKTERM_DATA_DIR")
 """Every ``DESKTERM_*`` variable deskterm reads (add a new one here, or it is refused)."""
 
 ENV_RESERVED = "DESKTERM_TEST_"
@@ -46,6 +47,12 @@ class Settings:
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, to remap the console's keys (e.g. ``queue.take = "ctrl+t"``).
     As a variable: ``DESKTERM_KEYMAP='{"queue.take": "ctrl+t"}'``."""
+
+    help_center_url: str | None = None
+    """Where customers read the published public articles: ``https://help.example.com/articles/
+    {slug}`` (``{slug}`` is replaced by the article's slug) or a base address the slug is added
+    to (``https://help.example.com/articles``). With it, ``k`` can put a link to an article's
+    page into a reply; without it, only the article's text."""
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: the command line's, else the configured one, else the default file."""
@@ -70,6 +77,42 @@ def _database_url(value: Any, where: str) -> str | None:
     if value is None or isinstance(value, str):
         return value or None
     raise ConfigError(f"{where}: database_url: must be a string (a database URL)")
+
+
+HELP_CENTER_EXAMPLE = "https://help.example.com/articles/{slug}"
+
+
+def check_help_center_url(value: Any, where: str) -> str | None:
+    """The help center's address as given, or None when unset; ConfigError unless it is an
+    absolute ``http(s)`` address with a host, no user name or password (customers are sent it),
+    no spaces, and at most one ``{slug}`` (no other braces). Without ``{slug}`` the slug is
+    added to its path, so it may then hold no ``?`` or ``#``."""
+    if value is None or value == "":
+        return None
+    bad = f"{where}: help_center_url: "
+    if not isinstance(value, str):
+        raise ConfigError(bad + f"must be a string (e.g. {HELP_CENTER_EXAMPLE})")
+    if any(ch.isspace() or not ch.isprintable() for ch in value):
+        raise ConfigError(bad + "must not hold spaces or control characters")
+    from urllib.parse import urlsplit  # only when one is set: the console's start stays lean
+
+    try:
+        parts = urlsplit(value.replace("{slug}", "slug"))
+        host = parts.hostname
+    except ValueError:
+        raise ConfigError(bad + f"'{_shown(value)}' is not a URL") from None
+    if parts.scheme.lower() not in ("http", "https") or not host:
+        raise ConfigError(bad + f"'{_shown(value)}' is not an http(s) address with a host "
+                          f"(e.g. {HELP_CENTER_EXAMPLE})")
+    if parts.username is not None or parts.password is not None:
+        raise ConfigError(bad + "must not hold a user name or password (customers see it)")
+    if value.count("{slug}") > 1 or "{" in value.replace("{slug}", "") or "}" in value.replace(
+            "{slug}", ""):
+        raise ConfigError(bad + "may hold {slug} once and no other braces")
+    if "{slug}" not in value and (parts.query or parts.fragment or "?" in value or "#" in value):
+        raise ConfigError(bad + "the slug is added to the address's path: put {slug} where it "
+                          "goes when the address has a ? or #")
+    return value
 
 
 def _keymap(value: Any, where: str) -> dict[str, str]:
@@ -138,6 +181,10 @@ def load_settings() -> Settings:
     check_keys(values, where)
     url = _database_url(values.get("database_url"), where)
     keymap = _keymap(values.get("keymap"), where)
+    help_center = check_help_center_url(values.get("help_center_url"), where)
+    env_help_center = os.environ.get(f"{ENV_PREFIX}HELP_CENTER_URL")
+    if env_help_center:
+        help_center = check_help_center_url(env_help_center, f"${ENV_PREFIX}HELP_CENTER_URL")
     env_url = os.environ.get(f"{ENV_PREFIX}DATABASE_URL")
     if env_url:
         url = env_url
@@ -149,4 +196,4 @@ def load_settings() -> Settings:
                              variable)
         except json.JSONDecodeError:
             raise ConfigError(f"{variable}: keymap: not valid JSON") from None
-    return Settings(database_url=url, keymap=keymap)
+    return Settings(database_url=url, keymap=keymap, help_center_url=help_center)

@@ -58,6 +58,8 @@ def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
             if not items or items[0].startswith("-"):
                 return None  # let the CLI say what is missing
             value = items.pop(0)
+        if not value.strip():
+            return None  # the CLI says it is empty (bad usage), the console does not open
         found[name] = value
     return found
 
@@ -109,7 +111,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
     try:
         from deskterm.app import DeskApp  # Textual, while the child opens the desk
 
-        app = DeskApp(opening=opening, keymap=settings.keymap, signals=True)
+        app = DeskApp(opening=opening, keymap=settings.keymap, signals=True,
+                      help_center_url=settings.help_center_url)
         app.run()
         if app.refusal:
             _refuse(app.refusal)

@@ -117,11 +117,11 @@ class HostileDesk:
         self.store.write(poison)
 
     def article(self, title: str, body: str) -> int:
-        """A published article whose title, body, tag and category are hostile."""
+        """A published public article whose title, body, tag and category are hostile."""
         admin = self.admin
         made = self.store.write(lambda s: kb.create_article(
             s, actor=admin, title=title, body=body, category="Network", tags=("vpn",),
-            status="published"))
+            status="published", visibility="public"))
 
         def poison(session) -> None:
             row = session.get(Article, made.id)

@@ -25,8 +25,9 @@ from .pilot import settle, type_text, until
 SIZE = (120, 40)
 
 
-def make_app(store, username: str = "ada") -> DeskApp:
-    return DeskApp(open_desk(store, username), clock=lambda: NOW, watch=False)
+def make_app(store, username: str = "ada", help_center_url: str | None = None) -> DeskApp:
+    return DeskApp(open_desk(store, username), clock=lambda: NOW, watch=False,
+                   help_center_url=help_center_url)
 
 
 def article(store, slug: str) -> kb.ArticleRead:
@@ -320,6 +321,14 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         refused = [n for n in notices(app) if "changed since you opened it" in n]
         assert refused and "now 2 by bert at " in refused[0] and "Nothing was saved" in refused[0]
         assert article(any_desk_store, "reset-a-vpn-token").body == "Bert's version."
+        # Leaving the editor, the reader shows bert's version, the one stored.
+        await pilot.press("escape")
+        await settle(pilot)
+        await pilot.press("y")  # leave without saving
+        await settle(pilot)
+        assert app.screen is screen
+        assert screen.article.version == 2 and screen.article.body == "Bert's version."
+        assert "Bert's version." in reader_text(app) and "version 2" in reader_text(app)
 
 
 async def test_hostile_article_text_is_shown_inert(desk_store):
@@ -373,42 +382,59 @@ async def test_the_ticket_screen_suggests_the_best_articles(any_desk_store):
         assert "Suggested articles" in reader_text(app)
 
 
-async def test_k_inserts_a_link_line_or_the_text_and_links_the_article(any_desk_store):
+def make_public(store, *slugs: str) -> None:
+    def work(session):
+        ada = resolve_actor(session, username="ada")
+        for slug in slugs:
+            kb.update_article(session, actor=ada, article=slug, visibility="public")
+
+    store.write(work)
+
+
+async def pick_article(pilot, words: str) -> None:
+    await pilot.press("k")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, Picker)
+    await type_text(pilot, words)
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+HELP_CENTER = "https://help.example.com/articles/{slug}"
+
+
+async def test_k_puts_a_public_article_into_a_reply_as_plain_text_or_a_help_center_link(
+        any_desk_store):
     store = any_desk_store
     add_articles(store)
-    app = make_app(store)
+    make_public(store, "reset-a-vpn-token", "printer-jams-on-page-2")
+    app = make_app(store, help_center_url=HELP_CENTER)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_ticket(pilot, 1002)
-        await pilot.press("k")
-        await settle(pilot)
-        assert isinstance(app.screen, Picker)
-        await type_text(pilot, "vpn token")
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, InsertAs)
-        assert app.screen.article_title == "Reset a VPN token"
+        await pick_article(pilot, "vpn token")
+        dialog = app.screen
+        assert isinstance(dialog, InsertAs) and dialog.article_title == "Reset a VPN token"
+        assert not dialog.query("#insert-as-warning")
         await pilot.press("l")
         await settle(pilot)
         assert screen.composer.display and screen.composer.kind == "reply"
-        assert screen.composer.text == "KB: Reset a VPN token (kb:reset-a-vpn-token)\n"
+        assert screen.composer.text == (
+            "Reset a VPN token (https://help.example.com/articles/reset-a-vpn-token)\n")
         used = article(store, "reset-a-vpn-token")
         assert (used.link_count, used.insert_count, used.tickets) == (1, 0, (1002,))
 
         await pilot.press("escape")  # the editor closes, its text stays
-        await pilot.press("k")
-        await settle(pilot)
-        await type_text(pilot, "printer jams")
-        await pilot.press("enter")
-        await settle(pilot)
+        await pick_article(pilot, "vpn token")
         await pilot.press("b")
         await settle(pilot)
-        body = article(store, "printer-jams-on-page-2").body
         assert screen.composer.text == (
-            f"KB: Reset a VPN token (kb:reset-a-vpn-token)\n{body}\n")
-        used = article(store, "printer-jams-on-page-2")
-        assert (used.insert_count, used.link_count, used.tickets) == (1, 0, (1002,))
-        # The suggestions take enter the same way: one key for link line or text.
-        screen.query_one("#kb-suggestions").focus()
+            "Reset a VPN token (https://help.example.com/articles/reset-a-vpn-token)\n"
+            "1. Open Settings → VPN.\n2. Press Reset token and sign in again.\n\n"
+            "The VPN token expires after 90 days.\n")
+        assert "**" not in screen.composer.text and "*Reset" not in screen.composer.text
+        used = article(store, "reset-a-vpn-token")
+        assert (used.insert_count, used.link_count) == (1, 1)
+        # The suggestions take enter the same way.
         await pilot.press("escape")  # close the editor first (it takes every key)
         screen.query_one("#kb-suggestions").focus()
         await pilot.press("enter")
@@ -417,6 +443,78 @@ async def test_k_inserts_a_link_line_or_the_text_and_links_the_article(any_desk_
         await pilot.press("escape")
         await settle(pilot)
         assert app.screen is screen
+
+
+async def test_without_a_help_center_no_link_goes_into_a_reply(desk_store):
+    add_articles(desk_store)
+    make_public(desk_store, "printer-jams-on-page-2")
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1002)
+        await pick_article(pilot, "printer jams")
+        dialog = app.screen
+        assert isinstance(dialog, InsertAs)
+        said = str(dialog.query_one("#insert-as-link").render())
+        assert "No link" in said and "help_center_url" in said
+        await pilot.press("l")
+        await settle(pilot)
+        assert app.screen is dialog  # nothing chosen: the dialog says why and stays
+        assert any("help_center_url" in n for n in notices(app))
+        await pilot.press("b")
+        await settle(pilot)
+        assert screen.composer.text.startswith("Open tray 2, remove the torn sheet")
+        assert "kb:" not in screen.composer.text
+        assert article(desk_store, "printer-jams-on-page-2").link_count == 0
+
+
+async def test_an_internal_article_is_warned_and_needs_a_yes_before_it_goes_into_a_reply(
+        any_desk_store):
+    store = any_desk_store
+    add_articles(store)  # all internal
+    app = make_app(store, help_center_url=HELP_CENTER)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1002)
+        await pick_article(pilot, "vpn token")
+        dialog = app.screen
+        assert isinstance(dialog, InsertAs)
+        warning = str(dialog.query_one("#insert-as-warning").render())
+        assert "Internal article" in warning and "not for customers" in warning
+        await pilot.press("l")  # no page for customers: no link
+        await settle(pilot)
+        assert app.screen is dialog
+        await pilot.press("b")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and "internal article" in app.screen.question
+        await pilot.press("enter")  # enter is on Cancel: only y says yes
+        await settle(pilot)
+        assert app.screen is screen and screen.composer.text == ""
+        assert article(store, "reset-a-vpn-token").insert_count == 0
+
+        await pick_article(pilot, "vpn token")
+        await pilot.press("b")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert screen.composer.kind == "reply"
+        assert screen.composer.text.startswith("1. Open Settings → VPN.")
+        assert article(store, "reset-a-vpn-token").insert_count == 1
+
+
+async def test_an_internal_note_takes_an_internal_article_and_its_kb_reference(desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, 1002)
+        await pilot.press("n")
+        await type_text(pilot, "See")
+        await pilot.press("escape")  # the note, hidden, is where k puts the article
+        await pick_article(pilot, "vpn token")
+        dialog = app.screen
+        assert isinstance(dialog, InsertAs) and not dialog.query("#insert-as-warning")
+        await pilot.press("l")
+        await settle(pilot)
+        assert screen.composer.kind == "note"
+        assert screen.composer.text == "See\nKB: Reset a VPN token (kb:reset-a-vpn-token)\n"
 
 
 async def test_an_article_from_a_solved_ticket_starts_from_its_subject_and_solution(

@@ -51,7 +51,7 @@ def test_only_global_options_open_the_console(argv, expected):
 
 @pytest.mark.parametrize("argv", [
     ["ticket", "list"], ["--db", "sqlite:///x", "ticket"], ["--help"], ["--version"],
-    ["--db"], ["--db", "--as", "x"], ["--bogus"],
+    ["--db"], ["--db", "--as", "x"], ["--bogus"], ["--db="], ["--as", ""], ["--as= "],
 ])
 def test_anything_else_goes_to_the_cli(argv):
     assert console_args(argv) is None

@@ -108,7 +108,7 @@ def test_e_and_k_put_an_articles_title_tags_category_and_text_into_editors_clean
         term.settle(0.3, timeout=5)
         term.send("VPN")  # a picker's enter takes only the choice typed or moved to
         term.send("enter")
-        term.wait_for(_shows("its whole text"), what="link line or text")
+        term.wait_for(_shows("its text, as plain text"), what="link or text")
         term.send("b")
         _editor_shows_the_cleaned_text(term, "2. Reset.")
         term.send("escape")

@@ -142,7 +142,9 @@ def test_ticket_list_query_errors_name_the_column_and_exit_1(desk):
     assert bad.stderr.startswith("deskterm: --query, column 22: assignee:nobody")
     assert bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
     both = desk("ticket", "list", "--query", "status:open", "--status", "open")
-    assert both.exit_code == 1 and "--query holds the whole filter" in both.stderr
+    assert both.exit_code == 2
+    assert "Invalid value for '--query': it holds the whole filter" in both.stderr
+    assert both.stderr.endswith("(see `deskterm ticket list --help`)\n")
 
 
 def test_ticket_list_pages_with_the_cursor(desk):
@@ -220,6 +222,13 @@ def test_user_errors_are_one_line_on_stderr_with_exit_1(desk, args, message):
         ("ticket", "list", "--limit", "many"),
         ("nonsense",),
         ("ticket", "set", "1001", "--tags", "+a,b"),
+        ("ticket", "list", "--query", "status:open", "--sort", "number"),
+        ("ticket", "list", "--limit", "0"),
+        ("ticket", "list", "--limit", "1001"),
+        ("ticket", "list", "--limit", "99999999999"),
+        ("kb", "search", "vpn", "--limit", "0"),
+        ("--as=", "ticket", "list"),
+        ("--as", " ", "ticket", "list"),
     ],
 )
 def test_bad_usage_exits_2(desk, args):
@@ -227,6 +236,27 @@ def test_bad_usage_exits_2(desk, args):
     result = desk(*args)
     assert result.exit_code == 2
     assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("deskterm: ") and result.stderr.count("\n") == 1
+    assert "--help`)" in result.stderr
+
+
+def test_a_root_option_without_its_value_names_deskterm_help(cli):
+    result = cli("--as")
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "deskterm: Option '--as' requires an argument. (see `deskterm --help`)\n")
+
+
+def test_help_shows_flags_as_flags_without_a_type(cli):
+    for args in [(), ("ticket", "list"), ("ticket", "reply"), ("kb", "list"), ("agent", "set"),
+                 ("kb", "import"), ("macro", "list")]:
+        shown = cli(*args, "--help").stdout
+        assert "<bool>" not in shown, args
+        assert "--help" in shown and "Show this message and exit." in shown
+    listing = cli("ticket", "list", "--help").stdout
+    json_row = next(line for line in listing.splitlines() if "│ --json " in line)
+    assert json_row.split("--json", 1)[1].split()[0] == "Print", json_row
+    assert "<int range>" in listing  # options that take a value keep their type
 
 
 def test_every_command_has_help(cli):

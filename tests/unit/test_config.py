@@ -98,7 +98,7 @@ def test_an_unknown_key_in_the_config_file_is_one_line_naming_it_and_the_known_o
     assert result.stdout == ""
     assert result.stderr == (
         f"deskterm: {paths.config_file()}: unknown setting 'databse_url' (did you mean "
-        "database_url?); the settings are database_url, keymap\n")
+        "database_url?); the settings are database_url, keymap, help_center_url\n")
 
 
 def test_a_mistyped_database_url_never_opens_the_default_desk(cli):
@@ -120,14 +120,16 @@ def test_an_unknown_deskterm_variable_is_one_line_naming_it_and_the_known_ones(c
     assert result.stderr == (
         "deskterm: $DESKTERM_DATABASE_ULR: unknown deskterm variable (did you mean "
         "DESKTERM_DATABASE_URL?); deskterm reads DESKTERM_DATABASE_URL, DESKTERM_KEYMAP, "
-        "DESKTERM_CONFIG_DIR, DESKTERM_DATA_DIR\n")
+        "DESKTERM_HELP_CENTER_URL, DESKTERM_CONFIG_DIR, DESKTERM_DATA_DIR\n")
 
 
 def test_the_variables_deskterm_and_its_tests_use_are_accepted(monkeypatch):
-    for name in ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_CONFIG_DIR",
+    for name in ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_HELP_CENTER_URL",
+                 "DESKTERM_CONFIG_DIR",
                  "DESKTERM_DATA_DIR", "DESKTERM_TEST_PG"):
         monkeypatch.setenv(name, os.environ.get(name, "{}"))
     monkeypatch.setenv("DESKTERM_DATABASE_URL", "sqlite:////tmp/x.sqlite3")
+    monkeypatch.setenv("DESKTERM_HELP_CENTER_URL", "https://help.example.com/{slug}")
 
     assert load_settings().database_url == "sqlite:////tmp/x.sqlite3"
 
@@ -167,3 +169,42 @@ def test_a_setting_given_twice_in_the_config_file_is_refused_by_toml_itself(cli)
 
     assert result.exit_code == 1
     assert result.stderr.startswith(f"deskterm: {paths.config_file()}: not valid TOML")
+
+
+# --- The help center's address ------------------------------------------------------------------
+
+
+def test_the_help_center_url_is_read_from_the_config_file_and_the_environment(monkeypatch):
+    assert load_settings().help_center_url is None
+    _write_config('help_center_url = "https://help.example.com/articles/{slug}"\n')
+    assert load_settings().help_center_url == "https://help.example.com/articles/{slug}"
+    monkeypatch.setenv("DESKTERM_HELP_CENTER_URL", "http://intranet.example/kb")
+    assert load_settings().help_center_url == "http://intranet.example/kb"
+
+
+def test_a_help_center_url_that_is_not_an_http_address_is_one_line_naming_it(cli):
+    refused = {
+        "javascript:alert(1)": "not an http(s) address with a host",
+        "ftp://files.example.com/{slug}": "not an http(s) address with a host",
+        "help.example.com/articles": "not an http(s) address with a host",
+        "https:///articles/{slug}": "not an http(s) address with a host",
+        "https://user:secret@help.example.com/{slug}": "must not hold a user name or password",
+        "https://help.example.com/a b/{slug}": "must not hold spaces",
+        "https://help.example.com/{slug}/{slug}": "may hold {slug} once",
+        "https://help.example.com/{id}": "may hold {slug} once and no other braces",
+        "https://help.example.com/kb?article=": "put {slug} where it goes",
+    }
+    for value, why in refused.items():
+        _write_config(f'help_center_url = "{value}"\n')
+        result = cli("ticket", "list")
+        assert result.exit_code == 1, value
+        assert result.stderr.startswith(
+            f"deskterm: {paths.config_file()}: help_center_url: "), value
+        assert why in result.stderr and result.stderr.count("\n") == 1, (value, result.stderr)
+    _write_config("help_center_url = 42\n")
+    assert "help_center_url: must be a string" in cli("ticket", "list").stderr
+
+
+def test_a_help_center_url_with_its_slug_in_the_query_is_accepted():
+    _write_config('help_center_url = "https://help.example.com/kb?article={slug}"\n')
+    assert load_settings().help_center_url == "https://help.example.com/kb?article={slug}"

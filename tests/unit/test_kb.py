@@ -349,6 +349,20 @@ def test_a_draft_from_a_solved_ticket_has_its_subject_and_solving_reply(store, a
     assert article.status == "draft"
 
 
+def test_a_draft_leaves_out_the_replys_greeting_and_sign_off(store, admin):
+    ticket = new_ticket(store, admin, subject="Laptop will not wake", requester_name="Giulia "
+                        "Wright", requester_email="giulia@acme.test")
+    store.write(lambda s: tickets.add_reply(
+        s, actor=admin, number=ticket.number, status="solved",
+        body="Hello Giulia Wright,\n\nHold the power button for 15 seconds.\n\n"
+             "Best regards,\nAda Admin\nLumen Systems Ltd support"))
+
+    with store.read() as session:
+        draft = kb.draft_from_ticket(session, number=ticket.number)
+
+    assert draft.body == "Hold the power button for 15 seconds."
+
+
 def test_a_draft_needs_a_solved_ticket(store, admin):
     ticket = new_ticket(store, admin)
     with store.read() as session, pytest.raises(InvalidInput, match="solved"):

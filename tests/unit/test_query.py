@@ -530,6 +530,10 @@ SELECTIONS = [
     ("group:billing", {"A", "E"}),
     ('group:"Level 2"', {"B"}),
     ("group:none", {"C", "D", "F", "G"}),
+    ("group:BILLING", {"A", "E"}),  # names in any case
+    ('group:"level 2"', {"B"}),
+    ("assignee:BERT,Ada", {"A", "B", "D", "G"}),
+    ("-group:Billing", {"B", "C", "D", "F", "G"}),
     ("-group:billing", {"B", "C", "D", "F", "G"}),
     ("tag:vpn", {"A", "B"}),
     ("tag:vpn,spam", {"A", "B", "C"}),
@@ -620,6 +624,17 @@ def test_resolve_query_checks_names_before_anyone_builds_sql(desk):
         with pytest.raises(QueryError, match="no group named 'Level 3'") as caught:
             resolve_query(session, 'tag:vpn group:"Level 3"', me="ada")
     assert (caught.value.position, caught.value.length) == (14, 9)
+
+
+def test_group_names_match_under_unicode_case_folding(desk, admin):
+    desk.store.write(lambda s: people.add_group(s, name="Straße"))
+    filed = new_ticket(desk.store, admin, group="Straße").number
+    with desk.store.read() as session:
+        for typed in ("STRASSE", "straße", "Straße"):
+            assert [t.number for t in query_tickets(session, f"group:{typed}").items] == [
+                filed], typed
+        with pytest.raises(QueryError, match="no group named 'STRAS'"):
+            resolve_query(session, "group:STRAS", me="ada")
 
 
 def test_me_without_an_acting_agent_is_a_query_error(desk):

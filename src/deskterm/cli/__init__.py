@@ -210,6 +210,28 @@ app = typer.Typer(
 )
 
 
+def _flags_show_no_type() -> None:
+    """``--help`` shows a flag as a flag: Typer 0.29's rich help gives every option a type
+    column, ``<bool>`` for ``--json`` and ``--help`` too, though a flag takes no value (Click's
+    own help leaves flags and counters without one, as this does)."""
+    from typer.core import TyperOption
+
+    shown = TyperOption.display_type_rich
+    if getattr(shown, "deskterm_flags", False):
+        return
+
+    def display_type_rich(self, ctx):
+        if self.is_flag or self.count:
+            return None
+        return shown(self, ctx)
+
+    display_type_rich.deskterm_flags = True  # type: ignore[attr-defined]
+    TyperOption.display_type_rich = display_type_rich  # type: ignore[method-assign]
+
+
+_flags_show_no_type()
+
+
 def _version(value: bool) -> None:
     if value:
         output.echo(f"deskterm {__version__}")
@@ -232,6 +254,9 @@ def root(
         bool, typer.Option("--version", callback=_version, is_eager=True, help="Show the version.")
     ] = False,
 ) -> None:
+    for name, given in (("--db", db), ("--as", act_as)):
+        if given is not None and not given.strip():
+            raise typer.BadParameter("must not be empty", param_hint=f"'{name}'")
     obj = ctx_obj(ctx)
     obj.db = db
     obj.act_as = act_as

@@ -77,7 +77,8 @@ def usage_error(exc: Exception) -> None:
         where = path.partition(" ")[2] + ": " if " " in path else ""
         error(f"{where}{exc.format_message()} (see `{path} --help`)")  # type: ignore[attr-defined]
         return
-    error(exc.format_message())  # type: ignore[attr-defined]
+    # Click names no command when the root's own options are wrong (``deskterm --as``)
+    error(f"{exc.format_message()} (see `deskterm --help`)")  # type: ignore[attr-defined]
 
 
 def print_json(value: object) -> None:

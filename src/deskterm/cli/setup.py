@@ -92,4 +92,4 @@ def open_console(obj: CliContext) -> None:
 
     obj.store()  # refuses a missing or out-of-date schema with its one line, before the screen
     run_console(obj.database_url(), username=obj.username(), act_as=obj.act_as,
-                keymap=obj.settings.keymap)
+                keymap=obj.settings.keymap, help_center_url=obj.settings.help_center_url)

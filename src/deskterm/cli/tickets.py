@@ -138,7 +138,8 @@ def list_(
     query: Annotated[str | None, typer.Option(
         "--query", "-q", help='The filter language, e.g. \'status:open tag:vpn "printer jam"\'; '
         "instead of the field options.")] = None,
-    limit: Annotated[int, typer.Option("--limit", help="At most this many (1-1000).")] = 50,
+    limit: Annotated[int, typer.Option("--limit", min=1, max=1000,
+                                       help="At most this many.")] = 50,
     after: Annotated[str | None, typer.Option("--after", metavar="CURSOR",
                                               help="Continue after this cursor (from --json).")] = (
         None
@@ -149,9 +150,10 @@ def list_(
     if query is not None:
         fields = (status, priority, assignee, group, requester, org, tag, sort)
         if any(value is not None for value in fields):
-            raise InvalidInput("--query holds the whole filter and its sort: leave out "
-                               "--status, --priority, --assignee, --group, --requester, --org, "
-                               "--tag and --sort (write sort:-priority in the query)")
+            raise typer.BadParameter("it holds the whole filter and its sort: leave out "
+                                     "--status, --priority, --assignee, --group, --requester, "
+                                     "--org, --tag and --sort (write sort:-priority in the "
+                                     "query)", param_hint="'--query'")
         with ctx_obj(ctx).read() as (session, actor):
             try:
                 page = ticket_query.query_tickets(session, query, me=actor.username, limit=limit,

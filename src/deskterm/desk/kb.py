@@ -58,6 +58,7 @@ from deskterm.db.models import (
     Agent,
     Article,
     ArticleTicket,
+    Customer,
     KbCategory,
     Message,
     Ticket,
@@ -69,6 +70,7 @@ from deskterm.desk.kb_render import fold, highlight_spans, snippet
 from deskterm.desk.limits import INT_MAX, check_int, check_text, storable
 from deskterm.desk.query import MAX_LENGTH, check_size
 from deskterm.desk.reads import AgentRead, ref
+from deskterm.desk.reply_trim import without_greeting_and_sign_off
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets import _tags_of, normalize_tags
 
@@ -927,7 +929,7 @@ _REPLY_PREFIX = re.compile(r"^\s*(?:(?:re|fwd?|aw|wg|odp|回复|答复)\s*[:：]
 
 def draft_from_ticket(session: Session, *, number: int) -> ArticleDraft:
     """A new article's text from a solved (or closed) ticket: its subject as the title and the
-    reply that solved it as the body (nothing is saved)."""
+    reply that solved it, without its greeting and sign-off, as the body (nothing is saved)."""
     ticket = _ticket(session, number)
     if ticket.status not in ("solved", "closed"):
         raise InvalidInput(f"ticket {ref(number)} is {ticket.status}: an article is made from a "
@@ -941,9 +943,23 @@ def draft_from_ticket(session: Session, *, number: int) -> ArticleDraft:
     if solving is None:
         solving = session.exec(replies.order_by(col(Message.id).desc()).limit(1)).first()
     title = _REPLY_PREFIX.sub("", ticket.subject).strip() or ticket.subject
-    return ArticleDraft(title=" ".join(title.split()),
-                        body=check_body(solving.body) if solving else "",
+    body = ""
+    if solving is not None:
+        body = check_body(_solution(session, ticket, solving)) or check_body(solving.body)
+    return ArticleDraft(title=" ".join(title.split()), body=body,
                         tags=_tags_of(session, number), ticket=number)
+
+
+def _solution(session: Session, ticket: Ticket, reply: Message) -> str:
+    """The reply's text without its greeting ("Hello Giulia Wright,") and sign-off (the
+    agent's name and company): an article is for every customer."""
+    requester = session.get(Customer, ticket.requester_id)
+    agent = session.get(Agent, reply.author_agent_id) if reply.author_agent_id else None
+    names = [requester.name] if requester is not None and requester.name else []
+    names += [names[0].split()[0]] if names and names[0].split() else []
+    return without_greeting_and_sign_off(
+        reply.body, requester=names,
+        agent=[agent.display_name, agent.username] if agent is not None else [])
 
 
 # --- Files --------------------------------------------------------------------------------------

@@ -166,6 +166,43 @@ def set_agent(
     return agent_read(session, agent)
 
 
+def find_agent_any_case(session: Session, username: str) -> Agent:
+    """The agent named ``username`` in any case (``ADA`` finds ``ada``; Unicode case folding,
+    the same on both stores), for filters. Usernames are unique whatever their case; of names
+    made before that check that differ only in case, the one spelled as typed wins."""
+    try:
+        return find_agent(session, username)
+    except NotFound:
+        found = _any_case(session, Agent, Agent.username, username)
+        if found is None:
+            raise
+        return found
+
+
+def find_group_any_case(session: Session, name: str) -> Group:
+    """The group named ``name`` in any case (``billing`` finds ``Billing``), for filters: see
+    :func:`find_agent_any_case`."""
+    try:
+        return find_group(session, name)
+    except NotFound:
+        found = _any_case(session, Group, Group.name, name)
+        if found is None:
+            raise
+        return found
+
+
+def _any_case(session: Session, model, column, name: str):
+    """The row whose ``column`` equals ``name`` under Unicode case folding. Compared here, not
+    in SQL: SQLite's ``lower()`` folds ASCII only and PostgreSQL's depends on the collation;
+    agents and groups are few, and this runs only when the exact name is not found."""
+    if not storable(name):
+        return None
+    folded = name.casefold()
+    rows = session.exec(select(col(model.id), column)).all()
+    match = min((row_id for row_id, value in rows if value.casefold() == folded), default=None)
+    return session.get(model, match) if match is not None else None
+
+
 def find_group(session: Session, name: str) -> Group:
     group = (session.exec(select(Group).where(Group.name == name)).first()
              if storable(name) else None)

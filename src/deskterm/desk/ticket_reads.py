@@ -29,7 +29,12 @@ from deskterm.db.models import (
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import storable
-from deskterm.desk.people import find_agent, find_customer, find_group, find_organization
+from deskterm.desk.people import (
+    find_agent_any_case,
+    find_customer,
+    find_group_any_case,
+    find_organization,
+)
 from deskterm.desk.reads import Page, TicketSummary
 
 MAX_PAGE = 1_000
@@ -394,7 +399,7 @@ def _assignee_in(session: Session, values: Sequence[ClauseValue], me: str | None
             if me is None:
                 raise InvalidInput("assignee 'me' needs an acting agent")
             name = me
-        ids.append(find_agent(session, name).id)
+        ids.append(find_agent_any_case(session, name).id)
     options = [_set_and_in(Ticket.assignee_id, ids)] if ids else []
     if unassigned:
         options.append(col(Ticket.assignee_id).is_(None))
@@ -403,7 +408,7 @@ def _assignee_in(session: Session, values: Sequence[ClauseValue], me: str | None
 
 def _group_in(session: Session, values: Sequence[ClauseValue], me: str | None):
     names = _names(values, "group")
-    ids = [find_group(session, name).id for name in names if name != "none"]
+    ids = [find_group_any_case(session, name).id for name in names if name != "none"]
     options = [_set_and_in(Ticket.group_id, ids)] if ids else []
     if "none" in names:
         options.append(col(Ticket.group_id).is_(None))

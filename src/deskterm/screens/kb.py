@@ -411,6 +411,10 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     def _edited(self, saved: kb.ArticleRead | None) -> None:
         if saved is None:
+            # Left without saving, perhaps after a save refused because a teammate saved
+            # first: the reader shows what is stored now, not the version it had.
+            if self.article is not None:
+                self.open_article(self.article.id, count_view=False)
             return
         self.load_categories()
         if self.searching:

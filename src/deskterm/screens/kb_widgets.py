@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -18,9 +19,11 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
 from deskterm.desk.safe_text import clean_line
+from deskterm.screens.dialogs import Confirm
 
 if TYPE_CHECKING:
     from deskterm.desk.kb import ArticleSummary, CategoryRead, SearchHit
+    from deskterm.desk.kb_reply import InsertChoices
 
 MATCH_STYLE = "bold reverse"
 """How a search match is marked in titles and snippets."""
@@ -90,34 +93,61 @@ class ArticleList(OptionList):
 INSERT_AS_KEYS = {"l": "link", "b": "body"}
 
 
+class ConfirmInternal(Confirm):
+    """The question before an internal article's text goes into a public reply: only ``y``
+    (or a click on its button) says yes; ``enter`` is on Cancel, so a key meant for something
+    else never sends agents' text toward a customer."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not Confirm's own handler, which focuses the yes button
+        self.query_one("#no").focus()
+
+
 class InsertAs(ModalScreen[str | None]):
-    """How an article goes into the reply: ``l`` a link line, ``b`` its whole text."""
+    """How an article goes into the composer: ``l`` a link, ``b`` its text (plain text).
+
+    What is offered is the domain's (:func:`deskterm.desk.kb_reply.insert_choices`): into a
+    public reply an internal article is shown with a warning (its text then needs a
+    confirmation, asked by the ticket screen), and when no link is offered the line says why
+    and ``l`` only repeats it."""
 
     BINDINGS = [
-        Binding("l", "choose('link')", "Link line", id="insert-as.link"),
-        Binding("b", "choose('body')", "Body", id="insert-as.body"),
+        Binding("l", "choose('link')", "Link", id="insert-as.link"),
+        Binding("b", "choose('body')", "Text", id="insert-as.body"),
         Binding("escape", "cancel", "Cancel", id="insert-as.cancel"),
     ]
 
-    def __init__(self, title: str, link_line: str) -> None:
+    def __init__(self, title: str, choices: InsertChoices) -> None:
         super().__init__()
         self.article_title = title
-        self.link_line = link_line
+        self.choices = choices
 
     def compose(self) -> ComposeResult:
+        choices = self.choices
+        where = "the reply to the requester" if choices.public else "the internal note"
         with Vertical(classes="dialog"):
-            yield Static(Text(f"Insert “{clean_line(self.article_title)}”"),
+            yield Static(Text(f"Insert “{clean_line(self.article_title)}” into {where}"),
                          classes="dialog-title")
+            if choices.needs_confirmation:
+                yield Static(Text("⚠ Internal article: written for agents, not for customers. "
+                                  "Its text goes into this reply only once you confirm it.",
+                                  style="bold red"), id="insert-as-warning")
             line = Text()
-            line.append(" l ", style="bold reverse")
-            line.append(" a link line   ")
+            if choices.link is not None:
+                line.append(" l ", style="bold reverse")
+                line.append(" a link to its page   " if choices.public else " a kb: reference   ")
             line.append(" b ", style="bold reverse")
-            line.append(" its whole text")
+            line.append(" its text, as plain text" + ("…" if choices.needs_confirmation else ""))
             yield Static(line)
-            yield Static(Text(clean_line(self.link_line)), classes="dialog-detail")
+            detail = (Text(clean_line(choices.link)) if choices.link is not None
+                      else Text(f"No link: {choices.no_link}", style="italic"))
+            yield Static(detail, classes="dialog-detail", id="insert-as-link")
             yield Static("escape: insert nothing", classes="dialog-hint")
 
     def action_choose(self, how: str) -> None:
+        if how == "link" and self.choices.link is None:
+            self.notify(f"No link: {self.choices.no_link}", severity="warning", timeout=6)
+            return
         self.dismiss(how)
 
     def action_cancel(self) -> None:

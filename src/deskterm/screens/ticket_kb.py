@@ -2,8 +2,10 @@
 
 The five best published articles for the ticket (its subject and first message) are listed in
 the sidebar; ``k`` picks any article by fuzzy match. A chosen article goes into the composer as
-a link line or its whole text (the agent picks with one key) and is linked to the ticket and
-counted (``kb.record_use``). ``K`` on a solved ticket opens the article editor with a draft
+a link or as its text in plain text (the agent picks with one key; what is offered into a public
+reply or a note, and the warning and confirmation an internal article needs before it goes into
+a public reply, are :mod:`deskterm.desk.kb_reply`'s) and is linked to the ticket and counted
+(``kb.record_use``). ``K`` on a solved ticket opens the article editor with a draft
 made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
 TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
 """
@@ -15,11 +17,11 @@ from textual import work
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk import kb
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk import kb, kb_reply
+from deskterm.desk.safe_text import clean_line
 from deskterm.messages import KbSuggested
 from deskterm.screens.kb_editor import ArticleEditor
-from deskterm.screens.kb_widgets import InsertAs, status_mark
+from deskterm.screens.kb_widgets import ConfirmInternal, InsertAs, status_mark
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.widgets.editors import SafeTextArea
@@ -34,11 +36,6 @@ def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
     return [Choice(str(a.id), a.title, " · ".join(part for part in (
         clean_line(a.category or ""), "draft" if a.status != "published" else "",
         "public" if a.visibility == "public" else "") if part)) for a in ordered]
-
-
-def inserted_text(article: kb.ArticleRead, how: str) -> str:
-    """What goes into the reply: the link line, or the article's text (escapes removed)."""
-    return kb.link_line(article) if how == "link" else clean(article.body)
 
 
 def suggestion_line(hit: kb.SearchHit) -> Text:
@@ -77,57 +74,98 @@ class TicketKnowledge(ReportsWorkerErrors):
                                       "write the first article", severity="warning")
             return
 
-        by_id = {str(a.id): a for a in articles}
-
         def chosen(key: str | None) -> None:
             if key is not None:
-                self.use_article(int(key), by_id.get(key))
+                self.use_article(int(key))
 
         self.app.call_from_thread(self.app.push_screen,
                                   Picker("Insert a knowledge-base article",
                                          article_choices(articles)), chosen)
 
-    def use_article(self, article_id: int, known: kb.ArticleSummary | None = None) -> None:
-        """Ask link line or text (one key), then put it into the composer."""
+    def use_article(self, article_id: int) -> None:
+        """Read the article, ask link or text (one key), then put it into the composer."""
         if self.detail is None:
             return
         if self.detail.ticket.status == "closed":
             self.notify("This ticket is closed: nothing can be added to it",
                         severity="warning")
             return
-        known = known or next((h.article for h in getattr(self, "suggestions", ())
-                               if h.article.id == article_id), None)
-        title = known.title if known else "the article"
-        line = kb.link_line(known) if known else ""
+        self._offer_article(article_id, self.number, self.insert_target() == "reply")
+
+    def insert_target(self) -> str:
+        """Where an article goes: the open (or hidden, unsent) composer's kind, else a reply."""
+        composer = self.composer
+        return composer.kind if composer.display or composer.text else "reply"
+
+    def help_center(self) -> str | None:
+        """The help center's address (the ``help_center_url`` setting), None when unset."""
+        return getattr(self.app, "help_center_url", None)
+
+    @work(thread=True, exclusive=True, group="kb-offer", exit_on_error=False)
+    def _offer_article(self, article_id: int, number: int, public: bool) -> None:
+        # Read now: whether it is internal decides what is offered, and the picker's list
+        # (or the suggestions) may be older than a teammate's change.
+        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        self.app.call_from_thread(self._ask_how, article, number, public)
+
+    def _ask_how(self, article: kb.ArticleRead, number: int, public: bool) -> None:
+        if number != self.number:
+            return
+        choices = kb_reply.insert_choices(article, public=public, help_center=self.help_center())
 
         def how(answer: str | None) -> None:
-            if answer is not None:
-                self._use_article(article_id, answer, self.number)
+            if answer is None:
+                return
+            if answer == "body" and choices.needs_confirmation:
+                self._confirm_internal(article, number)
+                return
+            self._use_article(article.id, answer, number, public, False)
 
-        self.app.push_screen(InsertAs(title, line), how)
+        self.app.push_screen(InsertAs(article.title, choices), how)
+
+    def _confirm_internal(self, article: kb.ArticleRead, number: int) -> None:
+        def sure(yes: bool | None) -> None:
+            if yes:
+                self._use_article(article.id, "body", number, True, True)
+
+        self.app.push_screen(ConfirmInternal(
+            f"“{clean_line(article.title)}” is an internal article, written for agents. Put its "
+            "text into the reply to the requester? Read it through before you send.",
+            yes="Insert into the reply"), sure)
 
     @work(thread=True, group="kb-use", exit_on_error=False)
-    def _use_article(self, article_id: int, how: str, number: int) -> None:
+    def _use_article(self, article_id: int, how: str, number: int, public: bool,
+                     confirmed: bool) -> None:
+        help_center = self.help_center()
+
         def use(session, actor):
+            # The stored article decides (made internal since it was offered: refused here).
+            article = kb.get_article(session, article=article_id)
+            text = kb_reply.inserted_text(article, how, public=public, help_center=help_center,
+                                          confirmed=confirmed)
             kb.record_use(session, actor=actor, article=article_id, number=number, how=how)
-            return kb.get_article(session, article=article_id)
+            return article, text
 
-        article = self.desk.write(use)
-        self.app.call_from_thread(self._insert_article, article, how, number)
+        article, text = self.desk.write(use)
+        self.app.call_from_thread(self._insert_article, article, text, how, number, public)
 
-    def _insert_article(self, article: kb.ArticleRead, how: str, number: int) -> None:
+    def _insert_article(self, article: kb.ArticleRead, text: str, how: str, number: int,
+                        public: bool) -> None:
         if number != self.number:
+            return
+        if self.insert_target() != ("reply" if public else "note"):
+            self.notify("The editor changed between reply and note: nothing was inserted; "
+                        "press k again", severity="warning")
             return
         if not self.composer.display:
             self.composer.start(self.composer.kind if self.composer.text else "reply")
         editor = self.composer.query_one(SafeTextArea)
-        text = inserted_text(article, how)
         row, column = editor.cursor_location
         before = editor.document.get_line(row)[:column]
         editor.insert(("\n" if before.strip() else "") + text + "\n")
         editor.focus()
-        self.notify(f"“{clean_line(article.title)}” inserted as "
-                    f"{'a link line' if how == 'link' else 'text'} and linked to "
+        what = "its text" if how == "body" else ("a link" if public else "a kb: reference")
+        self.notify(f"“{clean_line(article.title)}” inserted as {what} and linked to "
                     f"#{number}", timeout=4)
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
