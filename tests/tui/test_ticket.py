@@ -99,6 +99,26 @@ async def test_escape_closes_the_composer_and_keeps_the_text(desk_store):
         assert isinstance(app.screen, QueueScreen)
 
 
+async def test_r_on_an_unsent_internal_note_asks_before_its_text_becomes_a_reply(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_first(pilot)
+        await pilot.press("n")
+        await type_text(pilot, "Agents only: the refund is a goodwill exception")
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("enter")  # enter is on "Keep it a note"
+        await settle(pilot)
+        assert (screen.composer.display, screen.composer.kind) == (True, "note")
+        await pilot.press("escape", "r")
+        await settle(pilot)
+        await pilot.press("y")
+        await settle(pilot)
+        assert (screen.composer.display, screen.composer.kind) == (True, "reply")
+        assert screen.composer.text.startswith("Agents only")
+
+
 async def test_a_message_that_arrived_meanwhile_is_shown_before_sending(any_desk_store):
     store = any_desk_store
     app = make_app(store)

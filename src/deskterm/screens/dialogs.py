@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from rich.text import Text
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -29,17 +29,18 @@ class Confirm(ModalScreen[bool]):
         Binding("n,escape", "answer(False)", "No", id="confirm.no"),
     ]
 
-    def __init__(self, question: str, *, yes: str = "Yes") -> None:
+    def __init__(self, question: str, *, yes: str = "Yes", no: str = "Cancel") -> None:
         super().__init__()
         self.question = question
         self.yes = yes
+        self.no = no
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.question, classes="dialog-title", markup=False)
             with Horizontal(classes="dialog-buttons"):
                 yield Button(f"{self.yes} (y)", variant="primary", id="yes")
-                yield Button("Cancel (n)", id="no")
+                yield Button(f"{self.no} (n)", id="no")
 
     def on_mount(self) -> None:
         self.query_one("#yes", Button).focus()
@@ -50,6 +51,16 @@ class Confirm(ModalScreen[bool]):
 
     def action_answer(self, yes: bool) -> None:
         self.dismiss(yes)
+
+
+class ConfirmToCustomer(Confirm):
+    """The question before agents' text (an internal article, an internal note) goes toward a
+    customer: only ``y`` (or a click on its button) says yes; ``enter`` is on the other
+    answer, so a key meant for something else never sends it."""
+
+    def on_mount(self, event: events.Mount) -> None:
+        event.prevent_default()  # not Confirm's own handler, which focuses the yes button
+        self.query_one("#no").focus()
 
 
 @dataclass(frozen=True)

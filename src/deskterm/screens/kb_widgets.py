@@ -11,7 +11,6 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
@@ -19,7 +18,6 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
 from deskterm.desk.safe_text import clean_line
-from deskterm.screens.dialogs import Confirm
 
 if TYPE_CHECKING:
     from deskterm.desk.kb import ArticleSummary, CategoryRead, SearchHit
@@ -91,16 +89,6 @@ class ArticleList(OptionList):
 
 
 INSERT_AS_KEYS = {"l": "link", "b": "body"}
-
-
-class ConfirmInternal(Confirm):
-    """The question before an internal article's text goes into a public reply: only ``y``
-    (or a click on its button) says yes; ``enter`` is on Cancel, so a key meant for something
-    else never sends agents' text toward a customer."""
-
-    def on_mount(self, event: events.Mount) -> None:
-        event.prevent_default()  # not Confirm's own handler, which focuses the yes button
-        self.query_one("#no").focus()
 
 
 class InsertAs(ModalScreen[str | None]):

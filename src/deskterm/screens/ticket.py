@@ -47,6 +47,7 @@ from deskterm.desk.tickets import (
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import (
     Confirm,
+    ConfirmToCustomer,
     EditTags,
     Escalate,
     Escalation,
@@ -577,7 +578,18 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
             self.notify("This ticket is closed: a customer writing again opens a follow-up",
                         severity="warning")
             return
-        self.composer.start(kind)
+        composer = self.composer
+        if kind == "reply" and composer.kind == "note" and composer.text.strip():
+            # An internal note's text (an internal article, what agents say among themselves)
+            # never becomes a public reply without the agent saying so.
+            def answered(yes: bool | None) -> None:
+                composer.start("reply" if yes else "note")
+
+            self.app.push_screen(ConfirmToCustomer(
+                "The editor holds an internal note. Make its text a public reply the customer "
+                "will see?", yes="Make it a reply", no="Keep it a note"), answered)
+            return
+        composer.start(kind)
 
     def action_send(self) -> None:
         composer = self.composer

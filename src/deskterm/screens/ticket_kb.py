@@ -20,8 +20,9 @@ from textual.widgets.option_list import Option
 from deskterm.desk import kb, kb_reply
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import KbSuggested
+from deskterm.screens.dialogs import ConfirmToCustomer
 from deskterm.screens.kb_editor import ArticleEditor
-from deskterm.screens.kb_widgets import ConfirmInternal, InsertAs, status_mark
+from deskterm.screens.kb_widgets import InsertAs, status_mark
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.widgets.editors import SafeTextArea
@@ -128,7 +129,7 @@ class TicketKnowledge(ReportsWorkerErrors):
             if yes:
                 self._use_article(article.id, "body", number, True, True)
 
-        self.app.push_screen(ConfirmInternal(
+        self.app.push_screen(ConfirmToCustomer(
             f"“{clean_line(article.title)}” is an internal article, written for agents. Put its "
             "text into the reply to the requester? Read it through before you send.",
             yes="Insert into the reply"), sure)
