@@ -55,6 +55,13 @@ from deskterm.screens.pickers import (
     priority_choices,
     status_choices,
 )
+from deskterm.screens.ticket_customer import (
+    CUSTOMER,
+    KIND_NAMES,
+    CustomerMessages,
+    composer_hint,
+    composer_title,
+)
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.timefmt import relative
 from deskterm.widgets.editors import SafeInput, SafeTextArea
@@ -193,6 +200,8 @@ class Composer(Vertical):
     def __init__(self) -> None:
         super().__init__(id="composer")
         self.kind = "reply"
+        self.requester = ""
+        """The requester's name: a customer message is theirs."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-top"):
@@ -201,11 +210,12 @@ class Composer(Vertical):
             yield SafeInput(id="composer-minutes", type="integer", max_length=4,
                             placeholder="—")
         yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False)
-        yield Static("ctrl+s send · escape close (the draft is kept, also if the connection "
-                     "drops)", id="composer-hint")
+        yield Static(composer_hint("reply"), id="composer-hint")
 
     @property
     def minutes(self) -> int | None:
+        if self.kind == CUSTOMER:
+            return None
         return minutes_value(self.query_one("#composer-minutes", SafeInput).value)
 
     def restore(self, kind: str, body: str, minutes: int | None) -> None:
@@ -217,8 +227,11 @@ class Composer(Vertical):
     def start(self, kind: str) -> None:
         self.kind = kind
         self.set_class(kind == "note", "note")
-        title = "Reply to the requester" if kind == "reply" else "Internal note (agents only)"
-        self.query_one("#composer-title", Static).update(Text(title, style="bold"))
+        self.set_class(kind == CUSTOMER, "customer")
+        self.query_one("#composer-title", Static).update(composer_title(kind, self.requester))
+        self.query_one("#composer-hint", Static).update(composer_hint(kind))
+        for minutes in self.query("#composer-minutes-label, #composer-minutes"):
+            minutes.display = kind != CUSTOMER  # the customer's words: no time of the agent's
         self.display = True
         self.query_one(SafeTextArea).focus()
         self.refresh_bindings()  # the footer shows the editor's keys
@@ -237,7 +250,7 @@ class Composer(Vertical):
         self.query_one("#composer-minutes", SafeInput).value = ""
 
 
-class TicketScreen(TicketKnowledge, Screen):
+class TicketScreen(CustomerMessages, TicketKnowledge, Screen):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketKbCommands}
@@ -246,6 +259,9 @@ class TicketScreen(TicketKnowledge, Screen):
         Binding("escape", "back", "Back", id="ticket.back"),
         Binding("r", "compose('reply')", "Reply", id="ticket.reply"),
         Binding("n", "compose('note')", "Note", id="ticket.note"),
+        # Not in the footer (it is full at 120 columns); `?` and the README list it.
+        Binding("c", "compose('customer')", "Customer message", show=False,
+                id="ticket.customer-message"),
         Binding("ctrl+s", "send", "Send", id="ticket.send", priority=True),
         # Only terminals speaking the kitty keyboard protocol tell ctrl+enter from enter (most,
         # tmux and SSH sessions among them, send a plain enter): ctrl+s stays the way to send.
@@ -479,8 +495,7 @@ class TicketScreen(TicketKnowledge, Screen):
         draft = message.draft
         if draft is not None and self.number not in self._restored and not self.composer.text:
             self.composer.restore(draft.kind, draft.body, draft.minutes)
-            self.notify(f"Your draft {'reply' if draft.kind == 'reply' else 'note'} is back",
-                        timeout=4)
+            self.notify(f"Your draft {KIND_NAMES.get(draft.kind, draft.kind)} is back", timeout=4)
         self._restored.add(self.number)
         self.beat()
         if self._suggested != self.number:
@@ -497,6 +512,7 @@ class TicketScreen(TicketKnowledge, Screen):
         self.query_one("#ticket-fields", Static).update(
             fields_text(ticket, now, detail.minutes_spent))
         requester = detail.requester
+        self.composer.requester = requester.name
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
         card.append(clean_line(requester.email) + "\n")
@@ -550,9 +566,15 @@ class TicketScreen(TicketKnowledge, Screen):
         if self.detail is None:
             return
         if self.detail.ticket.status == "closed":
-            self.notify("This ticket is closed: a customer writing again opens a follow-up",
+            self.notify("This ticket is closed: file what the customer said as a new ticket (n "
+                        "in the queue)" if kind == CUSTOMER else
+                        "This ticket is closed: a customer writing again opens a follow-up",
                         severity="warning")
             return
+        was = self.composer.kind
+        if was != kind and self.composer.text.strip():
+            self.notify(f"The text in the editor was a {KIND_NAMES.get(was, was)}: it is now a "
+                        f"{KIND_NAMES.get(kind, kind)}", severity="warning", timeout=6)
         self.composer.start(kind)
 
     def action_send(self) -> None:
@@ -562,6 +584,9 @@ class TicketScreen(TicketKnowledge, Screen):
         body = composer.text
         if not body.strip():
             self.notify("Nothing to send yet", severity="warning")
+            return
+        if composer.kind == CUSTOMER:
+            self.send_customer_message(body)
             return
         if composer.kind == "note":
             self._check_then_send(body, "note", None)
