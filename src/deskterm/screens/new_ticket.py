@@ -98,7 +98,8 @@ class RequesterPicker(Picker):
         self._found_for = None
         self._search(typed)
 
-    @work(thread=True, exclusive=True, group="requester-search", exit_on_error=False)
+    # "pickers": keys typed after an ``enter`` wait for the choices (see ``DeskApp``).
+    @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _search(self, typed: str) -> None:
         try:
             found = self.desk.read(lambda s: search_customers(s, text=typed, limit=SEARCH_LIMIT))

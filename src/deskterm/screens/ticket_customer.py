@@ -31,7 +31,7 @@ def composer_title(kind: str, requester: str) -> Text:
     if kind == CUSTOMER:
         title = Text("Customer message from ", style="bold")
         title.append(clean_line(requester) or "the requester", style="bold reverse")
-        title.append("  their words, added to the thread; nothing is sent", style="italic")
+        title.append(" · their words, nothing is sent", style="italic")
         return title
     return Text("Reply to the requester" if kind == "reply" else "Internal note (agents only)",
                 style="bold")
@@ -39,8 +39,7 @@ def composer_title(kind: str, requester: str) -> Text:
 
 def composer_hint(kind: str) -> str:
     if kind == CUSTOMER:
-        return ("ctrl+s add as the customer's message (a pending or solved ticket opens again) "
-                "· escape close (the draft is kept)")
+        return "ctrl+s add to the thread (pending/solved reopens) · escape close (draft kept)"
     return "ctrl+s send · escape close (the draft is kept, also if the connection drops)"
 
 
