@@ -456,3 +456,17 @@ async def test_a_burst_from_N_to_the_subject_lands_each_key_in_its_field(desk_st
                     what="the subject typed into the form")
         form = app.screen
         assert form.requester.email == "carol@acme.test"
+
+
+def test_the_picker_ranks_names_starting_with_the_text_then_name_words_then_fuzzy():
+    from deskterm.desk.reads import CustomerRead
+    from deskterm.screens.new_ticket import ranked
+
+    def person(number, name, email):
+        return CustomerRead(id=number, name=name, email=email, organization=None,
+                            internal=False, tier="standard")
+
+    found = [person(1, "Aoife Martinez", "aoife@x.test"), person(2, "Imani Morris", "im@x.test"),
+             person(3, "Kwame Martinez", "kw@x.test"), person(4, "Mary Novak", "mary@x.test"),
+             person(5, "Bo Li", "mar.bo@x.test")]
+    assert [p.id for p in ranked("mar", found)] == [4, 5, 1, 3, 2]

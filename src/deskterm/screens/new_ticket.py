@@ -47,6 +47,10 @@ DEFAULT_CHANNEL = "phone"
 SEARCH_LIMIT = 30
 """People shown for what was typed (the best first)."""
 
+SEARCH_READ = 200
+"""People read from the store for what was typed, ranked here: a short text matches many (the
+store's order only puts the names and addresses that start with it first)."""
+
 NEW = "\0new"
 """The key of the picker's "new requester" choice (no e-mail address holds a NUL)."""
 
@@ -72,11 +76,21 @@ def requester_label(customer: CustomerRead, width: int) -> Text:
 
 
 def ranked(typed: str, people: Sequence[CustomerRead]) -> list[CustomerRead]:
-    """``people`` (found by the store) best match first by Textual's fuzzy score on name and
-    address; the store's order (prefix matches first) breaks ties."""
-    matcher = Matcher(typed)
-    scores = {p.id: matcher.match(f"{clean_line(p.name)} {p.email}") for p in people}
-    return sorted(people, key=lambda p: -scores[p.id])
+    """``people`` (found by the store) best first: a name or address that starts with what was
+    typed, then a name with a word that does (``mar``: Kwame Martinez), then by Textual's fuzzy
+    score on name and address; the store's order breaks ties."""
+    words = " ".join(typed.lower().split())
+    if not words:
+        return list(people)
+    matcher = Matcher(words)
+
+    def rank(person: CustomerRead) -> tuple[bool, bool, float]:
+        name = clean_line(person.name).lower()
+        return (not (name.startswith(words) or person.email.startswith(words)),
+                not any(word.startswith(words) for word in name.split()),
+                -matcher.match(f"{name} {person.email}"))
+
+    return sorted(people, key=rank)
 
 
 class RequesterPicker(Picker):
@@ -102,7 +116,7 @@ class RequesterPicker(Picker):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _search(self, typed: str) -> None:
         try:
-            found = self.desk.read(lambda s: search_customers(s, text=typed, limit=SEARCH_LIMIT))
+            found = self.desk.read(lambda s: search_customers(s, text=typed, limit=SEARCH_READ))
         except DeskError:
             found = []  # text no address can hold (invalid UTF-8): nobody
         self.app.call_from_thread(self._show, typed, found)
@@ -114,8 +128,8 @@ class RequesterPicker(Picker):
         self.people = {p.email: p for p in found}
         options = self.query_one("#picker-options", OptionList)
         options.clear_options()
-        width = options.scrollable_content_region.width - 1
-        for person in ranked(typed, found) if typed.strip() else found:
+        width = options.scrollable_content_region.width - 3  # a scrollbar may come
+        for person in ranked(typed, found)[:SEARCH_LIMIT]:
             options.add_option(Option(requester_label(person, width), id=person.email))
         new = Text("+ New requester", style="bold")
         if typed.strip():
