@@ -97,6 +97,11 @@ async def test_c_reopens_a_pending_ticket_on_both_stores(any_desk_store):
         assert (stored.messages[-1].author_kind, stored.messages[-1].body) == (
             "customer", "Still waiting for the part")
         assert stored.ticket.status == "open"
+        # Its requester's name holds markup: the editor's title shows it as characters.
+        await pilot.press("c")
+        title = str(app.screen.composer.query_one("#composer-title").render())
+        assert title.startswith(f"Customer message from {stored.requester.name} · ")
+        assert "[@click=app.quit]" in title and app.is_running
 
 
 async def test_c_on_a_closed_ticket_is_refused_with_a_clear_line(desk_store):
@@ -260,25 +265,6 @@ async def test_n_files_a_ticket_for_a_new_requester(desk_store):
     assert stored.ticket.channel == "phone"
 
 
-async def test_the_picker_offers_a_new_requester_with_what_was_typed_as_the_address(desk_store):
-    app = make_app(desk_store)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
-        await type_text(pilot, "zed@nowhere.example")
-        await until(pilot, lambda: app.screen._found_for == "zed@nowhere.example",
-                    what="the search's results")
-        options = app.screen.query_one("#picker-options")
-        assert options.option_count == 1  # nobody matches: only the new requester
-        assert "New requester: zed@nowhere.example" in str(options.get_option_at_index(0).prompt)
-        await pilot.press("enter")
-        await settle(pilot)
-        form = app.screen
-        assert form.query_one("#new-email", SafeInput).value == "zed@nowhere.example"
-        assert app.focused is form.query_one("#new-name")
-
-
 async def test_refusals_are_shown_in_the_form_on_their_field_and_nothing_is_filed(desk_store):
     before = newest(desk_store)
     app = make_app(desk_store)
@@ -315,27 +301,36 @@ async def test_refusals_are_shown_in_the_form_on_their_field_and_nothing_is_file
     assert new_tickets(desk_store, before) == []
 
 
-async def test_a_bad_new_address_is_refused_on_the_address_field(desk_store):
+async def test_an_address_nobody_has_is_offered_as_new_and_a_bad_one_refused_on_its_field(
+        desk_store):
+    before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await pilot.press("ctrl+n")
+        await type_text(pilot, "zed@nowhere")
+        await until(pilot, lambda: app.screen._found_for == "zed@nowhere",
+                    what="the search's results")
+        options = app.screen.query_one("#picker-options")
+        assert options.option_count == 1  # nobody matches: only the new requester
+        assert "New requester: zed@nowhere" in str(options.get_option_at_index(0).prompt)
+        await pilot.press("enter")
         await settle(pilot)
         form = app.screen
-        await type_text(pilot, "Nadia")
-        await pilot.press("tab")
-        await type_text(pilot, "not-an-address")
-        await pilot.press("tab")
+        assert form.query_one("#new-email", SafeInput).value == "zed@nowhere"
+        assert app.focused is form.query_one("#new-name")
+        await type_text(pilot, "Zed")
+        await pilot.press("tab", "tab")
         await type_text(pilot, "Subject")
         await pilot.press("tab")
         await type_text(pilot, "Body")
         await pilot.press("ctrl+s")
         await settle(pilot)
         error = str(form.query_one("#new-ticket-error").render())
-        assert error == "requester: 'not-an-address' is not an e-mail address"
+        assert error == "requester: 'zed@nowhere' is not an e-mail address"
         assert app.focused is form.query_one("#new-email")
+    assert new_tickets(desk_store, before) == []
 
 
 async def test_escape_with_typed_text_asks_before_throwing_it_away(desk_store):
@@ -359,6 +354,13 @@ async def test_escape_with_typed_text_asks_before_throwing_it_away(desk_store):
         await settle(pilot)
         assert isinstance(app.screen, Confirm) and "not created yet" in app.screen.question
         await pilot.press("n")
+        await pilot.press("ctrl+r")  # and over the requester picker opened again
+        await settle(pilot)
+        assert isinstance(app.screen, RequesterPicker)
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm) and "not created yet" in app.screen.question
+        await pilot.press("n", "escape")
         await pilot.press("escape")
         await settle(pilot)
         await pilot.press("y")

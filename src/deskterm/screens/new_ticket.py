@@ -51,6 +51,10 @@ SEARCH_READ = 200
 """People read from the store for what was typed, ranked here: a short text matches many (the
 store's order only puts the names and addresses that start with it first)."""
 
+UNSAVED_WORK = "Quit? The new ticket is not created yet."
+UNSAVED_HINT = "Create the ticket (ctrl+s) or cancel it (escape) first"
+"""What ``ctrl+q`` asks, and ``1`` / ``2`` say, while the form holds typed text (``DeskApp``)."""
+
 NEW = "\0new"
 """The key of the picker's "new requester" choice (no e-mail address holds a NUL)."""
 
@@ -164,6 +168,16 @@ class RequesterPicker(Picker):
             person = self.people[result]
             result = Requester(person.email, person.name)
         return super().dismiss(result)
+
+    @property
+    def holds_unsaved_work(self) -> bool:
+        """Opened again (``ctrl+r``) over a form with text: ``ctrl+q`` asks as the form does."""
+        stack = self.app.screen_stack
+        below = stack[-2] if len(stack) > 1 and stack[-1] is self else None
+        return isinstance(below, NewTicketForm) and below.holds_unsaved_work
+
+    UNSAVED_WORK = UNSAVED_WORK
+    UNSAVED_HINT = UNSAVED_HINT
 
     def action_new_requester(self):
         """A person not in the desk yet: what was typed goes into the name or e-mail field."""
@@ -315,8 +329,8 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
         """ctrl+q asks before quitting (``DeskApp.action_quit``)."""
         return self._typed()
 
-    UNSAVED_WORK = "Quit? The new ticket is not created yet."
-    UNSAVED_HINT = "Create the ticket (ctrl+s) or cancel it (escape) first"
+    UNSAVED_WORK = UNSAVED_WORK
+    UNSAVED_HINT = UNSAVED_HINT
 
     def form(self) -> NewTicket | None:
         """What the form holds, or None (with the reason shown) when no requester is set."""
