@@ -97,7 +97,7 @@ def ranked(typed: str, people: Sequence[CustomerRead]) -> list[CustomerRead]:
     return sorted(people, key=rank)
 
 
-class RequesterPicker(Picker):
+class RequesterPicker(ReportsWorkerErrors, Picker):
     """Who the ticket is for: type a name or an e-mail; the last choice is a new person."""
 
     BINDINGS = [Binding("ctrl+n", "new_requester", "New requester",
