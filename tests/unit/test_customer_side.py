@@ -113,6 +113,8 @@ def test_the_requester_search_matches_letters_in_order_in_names_and_addresses(st
     assert found("wright.team") == ["Help 50%_off"]  # by address
     assert found("50%_") == ["Help 50%_off"]  # % and _ are letters, not wildcards
     assert found("%") == ["Help 50%_off"]
+    assert found("t@acme") == ["Giulia Wright"]  # an address: as typed, not letters in order
+    assert found("w@acme.test") == []
     assert found("   ") == []
     assert found("zzz") == []
 

@@ -133,13 +133,19 @@ class RequesterPicker(ReportsWorkerErrors, Picker):
         options = self.query_one("#picker-options", OptionList)
         options.clear_options()
         width = options.scrollable_content_region.width - 3  # a scrollbar may come
-        for person in ranked(typed, found)[:SEARCH_LIMIT]:
-            options.add_option(Option(requester_label(person, width), id=person.email))
         new = Text("+ New requester", style="bold")
         if typed.strip():
             new.append(f": {clean_line(typed.strip())}", style="")
         new.append("  (ctrl+n)", style="dim")
-        options.add_option(Option(new, id=NEW))
+        address = typed.strip().lower()
+        # An address no one's starts with is a new person's: that choice comes first, marked.
+        new_first = "@" in address and not any(email.startswith(address) for email in self.people)
+        if new_first:
+            options.add_option(Option(new, id=NEW))
+        for person in ranked(typed, found)[:SEARCH_LIMIT]:
+            options.add_option(Option(requester_label(person, width), id=person.email))
+        if not new_first:
+            options.add_option(Option(new, id=NEW))
         # As the other pickers: nothing is marked until the agent has typed or moved.
         if typed.strip():
             options.highlighted = 0
