@@ -438,8 +438,7 @@ def test_the_new_keys_have_ids_a_keymap_can_use():
             "new-ticket.requester", "new-ticket.cancel", "requester-picker.new"} <= binding_ids()
 
 
-async def test_a_burst_from_N_to_the_subject_lands_each_key_in_its_field(desk_store,
-                                                                         monkeypatch):
+async def test_a_burst_from_N_to_ctrl_s_lands_each_key_in_its_field(desk_store, monkeypatch):
     import time
 
     from deskterm.screens import new_ticket
@@ -450,16 +449,19 @@ async def test_a_burst_from_N_to_the_subject_lands_each_key_in_its_field(desk_st
 
     search_customers = new_ticket.search_customers
     monkeypatch.setattr(new_ticket, "search_customers", slow_search)
+    before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        for key in ("N", *"carol@ac", "enter", *"VPN"):  # one write from the terminal
+        # One write from the terminal; ctrl+s acts as it arrives (a priority binding).
+        for key in ("N", *"carol@ac", "enter", *"VPN", "tab", *"Drops", "ctrl+s"):
             app.post_message(events.Key(key, key if len(key) == 1 else None))
-        await until(pilot, lambda: isinstance(app.screen, NewTicketForm)
-                    and app.screen.query_one("#new-subject", SafeInput).value == "VPN",
-                    what="the subject typed into the form")
-        form = app.screen
-        assert form.requester.email == "carol@acme.test"
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen), what="the new ticket")
+        await settle(pilot)
+    (created,) = new_tickets(desk_store, before)
+    stored = detail(desk_store, created.id)
+    assert (stored.ticket.subject, stored.messages[0].body, stored.requester.email) == (
+        "VPN", "Drops", "carol@acme.test")
 
 
 def test_the_picker_ranks_names_starting_with_the_text_then_name_words_then_fuzzy():
@@ -474,3 +476,18 @@ def test_the_picker_ranks_names_starting_with_the_text_then_name_words_then_fuzz
              person(3, "Kwame Martinez", "kw@x.test"), person(4, "Mary Novak", "mary@x.test"),
              person(5, "Bo Li", "mar.bo@x.test")]
     assert [p.id for p in ranked("mar", found)] == [4, 5, 1, 3, 2]
+
+
+async def test_a_burst_of_c_text_and_ctrl_s_adds_the_whole_text(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, PENDING)
+        # ctrl+s acts as it arrives (a priority binding): the letters before it come first.
+        for key in ("c", *"She is fine", "ctrl+s"):  # one write from the terminal
+            app.post_message(events.Key("space" if key == " " else key,
+                                        key if len(key) == 1 else None))
+        await until(pilot, lambda: detail(desk_store, PENDING).ticket.status == "open",
+                    what="the message added")
+        await settle(pilot)
+        assert detail(desk_store, PENDING).messages[-1].body == "She is fine"
+        assert not screen.composer.display

@@ -363,6 +363,11 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
         )
 
     def action_create(self) -> None:
+        # ctrl+s acts as it arrives (a priority binding), while letters typed just before it in
+        # the same burst may still wait in the focused field's queue: this runs after them.
+        (self.focused or self).call_later(self._create_written)
+
+    def _create_written(self) -> None:
         if self._creating:
             return
         wanted = self.form()

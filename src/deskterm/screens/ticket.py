@@ -578,6 +578,11 @@ class TicketScreen(CustomerMessages, TicketKnowledge, Screen):
         self.composer.start(kind)
 
     def action_send(self) -> None:
+        # ctrl+s acts as it arrives (a priority binding), while letters typed just before it in
+        # the same burst may still wait in the editor's queue: this runs after them.
+        (self.focused or self.composer).call_later(self._send_written)
+
+    def _send_written(self) -> None:
         composer = self.composer
         if not composer.display or self.detail is None:
             return
