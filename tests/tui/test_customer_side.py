@@ -65,7 +65,7 @@ async def test_c_adds_the_requesters_message_and_reopens_a_solved_ticket(desk_st
         title = str(composer.query_one("#composer-title").render())
         assert title.startswith(f"Customer message from {requester}")
         assert not composer.query_one("#composer-minutes").display  # their words: no time
-        await type_text(pilot, "Called back: the printer works after a restart.")
+        await type_text(pilot, "Works after a restart.")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen  # no "send as": nothing is sent to anyone
@@ -73,13 +73,13 @@ async def test_c_adds_the_requesters_message_and_reopens_a_solved_ticket(desk_st
         stored = detail(desk_store, number)
         last = stored.messages[-1]
         assert (last.author, last.author_kind, last.public, last.body) == (
-            requester, "customer", True, "Called back: the printer works after a restart.")
+            requester, "customer", True, "Works after a restart.")
         assert stored.ticket.status == "open"
         assert stored.events[-1].actor == "ada"  # who logged it reopened it
         thread = screen.query_one(ThreadView)
         title, *body = thread.lines_of(thread.messages[-1])
         assert title.startswith(f"{requester}  customer  ")
-        assert body == ["Called back: the printer works after a restart."]
+        assert body == ["Works after a restart."]
         assert "status open" in str(screen.query_one("#ticket-fields").render())
         assert any("Customer message added" in n and "open" in n for n in notifications(app))
 
@@ -90,12 +90,12 @@ async def test_c_reopens_a_pending_ticket_on_both_stores(any_desk_store):
     async with app.run_test(size=SIZE) as pilot:
         await open_ticket(pilot, PENDING)
         await pilot.press("c")
-        await type_text(pilot, "Still waiting for the part")
+        await type_text(pilot, "Still waiting")
         await pilot.press("ctrl+s")
         await settle(pilot)
         stored = detail(store, PENDING)
         assert (stored.messages[-1].author_kind, stored.messages[-1].body) == (
-            "customer", "Still waiting for the part")
+            "customer", "Still waiting")
         assert stored.ticket.status == "open"
         # Its requester's name holds markup: the editor's title shows it as characters.
         await pilot.press("c")
@@ -209,10 +209,10 @@ async def test_N_files_a_phone_ticket_for_a_picked_requester_and_opens_it(desk_s
         assert isinstance(form, NewTicketForm)
         assert str(form.query_one("#new-requester").label) == "Carol Diaz <carol@acme.test>"
         assert app.focused is form.query_one("#new-subject")
-        await type_text(pilot, "Phone: printer offline")
+        await type_text(pilot, "Printer down")
         await pilot.press("tab")
         assert app.focused is form.query_one("#new-body")
-        await type_text(pilot, "It says E-42 since the power cut.")
+        await type_text(pilot, "It says E-42.")
         form.query_one("#new-group", SafeSelect).value = "Network"
         form.query_one("#new-priority", SafeSelect).value = "high"
         await pilot.press("ctrl+s")
@@ -224,12 +224,12 @@ async def test_N_files_a_phone_ticket_for_a_picked_requester_and_opens_it(desk_s
         stored = detail(desk_store, created.id)
         ticket = stored.ticket
         assert (ticket.subject, ticket.channel, ticket.group, ticket.priority, ticket.status) == (
-            "Phone: printer offline", "phone", "Network", "high", "new")
+            "Printer down", "phone", "Network", "high", "new")
         assert (stored.requester.email, stored.requester.name) == ("carol@acme.test",
                                                                    "Carol Diaz")
         first = stored.messages[0]
-        assert (first.author_kind, first.body) == ("customer", "It says E-42 since the power cut.")
-        assert "Phone: printer offline" in str(screen.query_one("#ticket-title").render())
+        assert (first.author_kind, first.body) == ("customer", "It says E-42.")
+        assert "Printer down" in str(screen.query_one("#ticket-title").render())
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
@@ -242,26 +242,26 @@ async def test_n_files_a_ticket_for_a_new_requester(desk_store):
         await settle(pilot)
         await pilot.press("n")
         await settle(pilot)
-        await type_text(pilot, "Nadia Novak")
+        await type_text(pilot, "Nadia N")
         await pilot.press("ctrl+n")  # nobody of the desk: a new person
         await settle(pilot)
         form = app.screen
         assert isinstance(form, NewTicketForm)
         assert form.query_one("#new-person").display
-        assert form.query_one("#new-name", SafeInput).value == "Nadia Novak"
+        assert form.query_one("#new-name", SafeInput).value == "Nadia N"
         assert app.focused is form.query_one("#new-email")
-        await type_text(pilot, "nadia@novak.example")
+        await type_text(pilot, "na@nv.example")
         await pilot.press("tab")
-        await type_text(pilot, "Laptop fan is loud")
+        await type_text(pilot, "Fan loud")
         await pilot.press("tab")
-        await type_text(pilot, "Since Monday.")
+        await type_text(pilot, "Monday.")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, TicketScreen)
     (created,) = new_tickets(desk_store, before)
     stored = detail(desk_store, created.id)
-    assert (stored.requester.name, stored.requester.email) == ("Nadia Novak",
-                                                               "nadia@novak.example")
+    assert (stored.requester.name, stored.requester.email) == ("Nadia N",
+                                                               "na@nv.example")
     assert stored.ticket.channel == "phone"
 
 
@@ -343,7 +343,7 @@ async def test_escape_with_typed_text_asks_before_throwing_it_away(desk_store):
         await pilot.press("n")
         await settle(pilot)
         await pick_requester(pilot, "carol")
-        await type_text(pilot, "Half a subject")
+        await type_text(pilot, "Half")
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, Confirm) and "Throw away" in app.screen.question
@@ -351,7 +351,7 @@ async def test_escape_with_typed_text_asks_before_throwing_it_away(desk_store):
         await settle(pilot)
         form = app.screen
         assert isinstance(form, NewTicketForm)
-        assert form.query_one("#new-subject", SafeInput).value == "Half a subject"
+        assert form.query_one("#new-subject", SafeInput).value == "Half"
         await pilot.press("ctrl+q")  # quitting asks too
         await settle(pilot)
         assert isinstance(app.screen, Confirm) and "not created yet" in app.screen.question
@@ -421,9 +421,9 @@ async def test_hostile_names_in_the_picker_and_the_form_stay_inert(desk_store):
         await pick_requester(pilot, "mallory")
         form = app.screen
         assert str(form.query_one("#new-requester").label) == f"{mallory} <mallory@evil.test>"
-        await type_text(pilot, f"Invoice {MARKUP}")
+        form.query_one("#new-subject", SafeInput).insert_text_at_cursor(f"Invoice {MARKUP}")
         await pilot.press("tab")
-        await type_text(pilot, MARKUP)
+        await type_text(pilot, "[b]x[/b]")
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.is_running and isinstance(app.screen, TicketScreen)  # no [@click] ran
