@@ -92,6 +92,7 @@ def binding_ids() -> set[str]:
     from deskterm.screens.kb import KbScreen
     from deskterm.screens.kb_editor import ArticleEditor
     from deskterm.screens.kb_widgets import ArticleList, InsertAs
+    from deskterm.screens.new_ticket import NewTicketForm, RequesterPicker
     from deskterm.screens.queue import QueueScreen
     from deskterm.screens.ticket import Composer, TicketScreen
     from deskterm.widgets.ticket_table import TicketTable
@@ -99,7 +100,7 @@ def binding_ids() -> set[str]:
     owners = [DeskApp, QueueScreen, TicketScreen, Composer, TicketTable, dialogs.SendAs,
               pickers.Picker, pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView,
               dialogs.EditTags, dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList,
-              ArticleEditor, InsertAs]
+              ArticleEditor, InsertAs, NewTicketForm, RequesterPicker]
     # Through each class's bases too: a mixin's bindings (ticket_layout.TicketPanes) count.
     return {binding.id for owner in owners for base in owner.__mro__
             for binding in vars(base).get("BINDINGS", ())
@@ -437,8 +438,8 @@ class DeskApp(App[None]):
     def _unsaved_work(self) -> bool:
         """The screen on top holds text not saved yet (the article editor): say so, stay."""
         if getattr(self.screen, "holds_unsaved_work", False):
-            self.notify("Save the article (ctrl+s) or leave the editor (escape) first",
-                        severity="warning")
+            self.notify(getattr(self.screen, "UNSAVED_HINT", "Save the article (ctrl+s) or "
+                                "leave the editor (escape) first"), severity="warning")
             return True
         return False
 
@@ -452,8 +453,9 @@ class DeskApp(App[None]):
                 if quit_anyway:
                     self.exit()
 
-            self.push_screen(Confirm("Quit? Your changes to the article are not saved.",
-                                     yes="Quit"), answer)
+            self.push_screen(Confirm(getattr(self.screen, "UNSAVED_WORK", "Quit? Your changes "
+                                             "to the article are not saved."), yes="Quit"),
+                             answer)
             return
         self.exit()
 

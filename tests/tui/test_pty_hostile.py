@@ -81,6 +81,17 @@ def test_hostile_text_never_reaches_the_terminal(tmp_path):
             term.send(key)
             term.settle(0.1, timeout=5)
         screen = term.lines()
+        # The new-ticket form's requester picker lists the hostile names (n, then a search).
+        term.send("n")
+        term.wait_for(lambda t: "Requester: type a name" in t.text(), timeout=30,
+                      what="the requester picker")
+        term.send("hostile")
+        term.wait_for(lambda t: "user0@hostile.example" in t.text(), timeout=30,
+                      what="the hostile requesters in the picker")
+        picker = term.lines()
+        for key in ("escape", "escape"):  # the picker, then the empty form
+            term.send(key)
+            term.settle(0.1, timeout=5)
         term.send("ctrl+q")
         assert term.wait_exit(timeout=30) == 0
         raw = bytes(term.raw)
@@ -92,3 +103,4 @@ def test_hostile_text_never_reaches_the_terminal(tmp_path):
     subject, name = _cell(row, "Re: invoice"), _cell(row, "Mallory")
     assert len(subject) >= 20 and MARKUP_SUBJECT.startswith(subject), row
     assert len(name) >= 10 and MARKUP_NAME.startswith(name), row
+    assert any(MARKUP_NAME in line for line in picker), picker

@@ -15,6 +15,7 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect, text
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
 import deskterm.db.models  # noqa: F401  (registers every table on SQLModel.metadata)
@@ -572,7 +573,7 @@ def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empt
     empty_store.write(articles)
     migrate.upgrade(empty_store)
 
-    assert migrate.schema_state(empty_store).current == HEAD == "0008"
+    assert migrate.schema_state(empty_store).current == HEAD
     with empty_store.read() as session:
         assert [h.title for h in kb.search_articles(session, query="lease")] == [
             "VPN drops every hour"]
@@ -602,3 +603,52 @@ def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty
         assert {"search_kb_articles_cjk_rows", "search_kb_articles_text"} <= indexes
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+
+
+# --- 0009: customer-message drafts -------------------------------------------------------------
+
+
+def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_store):
+    from deskterm.desk.drafts import get_draft, save_draft
+
+    migrate.upgrade(empty_store, "0008")
+
+    def ticket_with_a_draft(session):
+        admin = setup.ensure_first_admin(session, username="ada")
+        create_ticket(session, actor=admin, requester_email="c@acme.test", subject="VPN",
+                      body="It drops.")
+        save_draft(session, actor=admin, number=1001, kind="note", body="half a note")
+        return admin
+
+    admin = empty_store.write(ticket_with_a_draft)
+    migrate.upgrade(empty_store)
+
+    with empty_store.read() as session:
+        assert get_draft(session, agent="ada", number=1001).body == "half a note"
+    empty_store.write(lambda s: save_draft(s, actor=admin, number=1001, kind="customer",
+                                           body="She says it drops at 9"))
+    with empty_store.read() as session:
+        assert get_draft(session, agent="ada", number=1001).kind == "customer"
+    assert _schema_differences(empty_store) == []
+
+
+def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store):
+    from deskterm.desk.drafts import get_draft, save_draft
+
+    migrate.upgrade(empty_store)
+
+    def ticket_with_a_draft(session):
+        admin = setup.ensure_first_admin(session, username="ada")
+        create_ticket(session, actor=admin, requester_email="c@acme.test", subject="VPN",
+                      body="It drops.")
+        save_draft(session, actor=admin, number=1001, kind="customer", body="She called back")
+
+    empty_store.write(ticket_with_a_draft)
+    migrate.downgrade(empty_store, "0008")
+
+    with empty_store.read() as session:
+        draft = get_draft(session, agent="ada", number=1001)
+    assert (draft.kind, draft.body) == ("note", "She called back")
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text("UPDATE drafts SET kind = 'customer'"))
+    migrate.upgrade(empty_store)

@@ -54,7 +54,7 @@ COMMANDS: dict[str, Listed] = {
     "group": Listed("deskterm.cli.groups", "app",
                     "Groups: team queues such as billing or level 2."),
     "ticket": Listed("deskterm.cli.tickets", "app", "Tickets: create, list, show, reply, note, "
-                     "set, escalate, merge, link."),
+                     "customer-reply, set, escalate, merge, link."),
     "macro": Listed("deskterm.cli.macros", "app",
                     "Macros: canned answers with placeholders and field actions."),
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "

@@ -270,7 +270,7 @@ class SavedView(SQLModel, table=True):
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
-DRAFT_KINDS = ("reply", "note")
+DRAFT_KINDS = ("reply", "note", "customer")
 PRESENCE_ACTIVITIES = ("viewing", "writing")
 LINK_KINDS = ("related", "incident")
 

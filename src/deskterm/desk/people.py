@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import func
+from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -275,6 +275,48 @@ def customer_read(session: Session, customer: Customer) -> CustomerRead:
         internal=customer.internal,
         tier=customer.tier,
     )
+
+
+MAX_CUSTOMER_SEARCH = 60
+"""Characters of a requester search that are used (a longer one finds nobody anyway)."""
+
+
+def _like_escaped(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+def search_customers(session: Session, *, text: str, limit: int = 50) -> list[CustomerRead]:
+    """Customers whose name or e-mail holds the letters of ``text`` in order (``gwri`` finds
+    Giulia Wright), the ones whose name or e-mail starts with it first; at most ``limit``.
+
+    Text with an ``@`` is an address: only addresses holding it as it is match (letters in
+    order would find ``ingrid.lopez@blue-yonder…`` for ``zoe@new.example``). The letters go
+    into one parameterized ``LIKE`` (``%g%w%r%i%``), so a desk of a hundred thousand customers
+    is searched in the store, not loaded into the console.
+    """
+    words = " ".join(check_text(text, field="requester search").lower().split())
+    words = words[:MAX_CUSTOMER_SEARCH]
+    typed = words.replace(" ", "")
+    if not typed:
+        return []
+    if "@" in typed:
+        searched = func.lower(col(Customer.email))
+        pattern = "%" + _like_escaped(typed) + "%"
+    else:
+        searched = func.lower(col(Customer.name) + " " + col(Customer.email))
+        pattern = "%" + "%".join(_like_escaped(letter) for letter in typed) + "%"
+    starts = _like_escaped(words) + "%"
+    first = case((func.lower(col(Customer.name)).like(starts, escape="\\"), 0),
+                 (func.lower(col(Customer.email)).like(starts, escape="\\"), 1), else_=2)
+    rows = session.exec(
+        select(Customer, Organization.name)
+        .outerjoin(Organization, col(Organization.id) == col(Customer.organization_id))
+        .where(searched.like(pattern, escape="\\"))
+        .order_by(first, func.lower(col(Customer.name)), col(Customer.id))
+        .limit(limit)
+    ).all()
+    return [CustomerRead(id=c.id, name=c.name, email=c.email, organization=org,
+                         internal=c.internal, tier=c.tier) for c, org in rows]
 
 
 def find_customer(session: Session, email: str) -> Customer:

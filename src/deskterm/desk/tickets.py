@@ -417,21 +417,32 @@ def add_customer_message(
     session: Session,
     *,
     number: int,
-    email: str,
     body: str,
+    email: str | None = None,
     name: str | None = None,
     source_message_id: str | None = None,
     channel: str = "email",
+    actor: AgentRead | None = None,
 ) -> TicketSummary:
-    """The requester (or a CC'd customer) writes again.
+    """The requester (or a CC'd customer) writes again; ``email`` defaults to the requester.
 
-    A solved, pending or on-hold ticket goes back to open; a closed one stays closed and the
-    message starts a follow-up ticket, which is returned instead.
+    A solved, pending or on-hold ticket goes back to open. On a closed one, mail (no
+    ``actor``) starts a follow-up ticket, which is returned instead.
+
+    ``actor``: the agent logging the customer's words (a phone call, an answer that came some
+    other way). The message is still the customer's; the reopening is the agent's in the audit
+    trail, the agent has seen it, and a closed ticket is refused: the agent files a new ticket
+    knowingly rather than get one made behind their back.
     """
     body = _check_body(body)
     source_message_id = _check_message_id(source_message_id)
     ticket = _lock(session, number)
-    customer = get_or_create_customer(session, email=email, name=name)
+    if actor is not None:
+        _refuse_if_closed(ticket, "add the customer's message; file a new ticket for it")
+    if email is None:
+        customer = session.get(Customer, ticket.requester_id)
+    else:
+        customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
         return create_ticket(
             session, actor=None, requester_email=customer.email, subject=ticket.subject,
@@ -443,14 +454,17 @@ def add_customer_message(
     now = utcnow()
     session.add(Message(ticket_id=number, author_customer_id=customer.id, public=True, body=body,
                         created_at=now, source_message_id=source_message_id))
-    change = _Change(session, ticket, None)
+    change = _Change(session, ticket, actor)
     change.now = now
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
     ticket.updated_at = now
     ticket.customer_replied_at = now
     session.add(ticket)
-    return summary(session, change.finish())
+    change.finish()
+    if actor is not None:
+        _record_seen(session, number, actor.id, now)
+    return summary(session, ticket)
 
 
 @dataclass(frozen=True)

@@ -76,6 +76,7 @@ class QueueCommands(NamedCommands):
             ("Save this view…", queue.action_save_view, "personal or shared with the team"),
             ("Sort by…", queue.action_pick_sort, "any column, either direction"),
             ("Filter…", queue.action_filter, "the filter language"),
+            ("New ticket…", queue.action_new_ticket, "for a customer: log a call"),
         ]
         return commands
 

@@ -34,6 +34,7 @@ from deskterm.messages import (
     ViewCounts,
 )
 from deskterm.screens.dialogs import Confirm, EditTags, SaveView, TagEdit, ViewName
+from deskterm.screens.new_ticket import NewTicketForm
 from deskterm.screens.palette import QueueCommands
 from deskterm.screens.pickers import (
     Choice,
@@ -83,6 +84,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         Binding("T", "edit_tags", "Tags", id="queue.tags"),
         Binding("m", "macro", "Macro", id="queue.macro"),
         Binding("asterisk", "select_all", "Select all", id="queue.select-all"),
+        # Not in the footer (it is full at 120 columns); `?` and the palette list it.
+        Binding("n,N", "new_ticket", "New ticket", show=False, id="queue.new-ticket"),
         Binding("escape", "cancel", "Clear", show=False, id="queue.cancel"),
     ]
 
@@ -394,6 +397,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
         self.app.push_screen(TicketScreen(self.desk, number, step=self.step, clock=self.clock),
                              back)
+
+    def action_new_ticket(self) -> None:
+        """A ticket for a customer (a call being logged); the new ticket opens once filed."""
+        def filed(number: int | None) -> None:
+            if number is not None:
+                self.go_to_ticket(number)
+
+        self.app.push_screen(NewTicketForm(self.desk), filed)
 
     def step(self, number: int, delta: int) -> int | None:
         """The ticket before (-1) or after (+1) ``number`` in this view; the cursor follows."""

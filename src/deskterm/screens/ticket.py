@@ -65,6 +65,13 @@ from deskterm.screens.pickers import (
     status_choices,
     ticket_choices,
 )
+from deskterm.screens.ticket_customer import (
+    CUSTOMER,
+    KIND_NAMES,
+    CustomerMessages,
+    composer_hint,
+    composer_title,
+)
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.screens.ticket_layout import PANE_ACTIONS, TicketPanes, requester_line
 from deskterm.screens.ticket_live import LiveTicket
@@ -166,6 +173,8 @@ class Composer(Vertical):
     def __init__(self) -> None:
         super().__init__(id="composer")
         self.kind = "reply"
+        self.requester = ""
+        """The requester's name: a customer message is theirs."""
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="composer-top"):
@@ -175,15 +184,18 @@ class Composer(Vertical):
                             placeholder="—")
         yield SafeTextArea(id="composer-text", soft_wrap=True, show_line_numbers=False,
                            tab_behavior="focus")
-        yield Static("ctrl+s send · tab time spent · escape close (the draft is kept)",
-                     id="composer-hint")
+        yield Static(composer_hint("reply"), id="composer-hint")
 
     def action_other_field(self) -> None:
         text = self.query_one("#composer-text", SafeTextArea)
+        if text.has_focus and self.kind == CUSTOMER:
+            return  # the customer's words have no time-spent field: the focus stays
         (self.query_one("#composer-minutes", SafeInput) if text.has_focus else text).focus()
 
     @property
     def minutes(self) -> int | None:
+        if self.kind == CUSTOMER:
+            return None
         return minutes_value(self.query_one("#composer-minutes", SafeInput).value)
 
     def restore(self, kind: str, body: str, minutes: int | None) -> None:
@@ -195,8 +207,11 @@ class Composer(Vertical):
     def start(self, kind: str) -> None:
         self.kind = kind
         self.set_class(kind == "note", "note")
-        title = "Reply to the requester" if kind == "reply" else "Internal note (agents only)"
-        self.query_one("#composer-title", Static).update(Text(title, style="bold"))
+        self.set_class(kind == CUSTOMER, "customer")
+        self.query_one("#composer-title", Static).update(composer_title(kind, self.requester))
+        self.query_one("#composer-hint", Static).update(composer_hint(kind))
+        for minutes in self.query("#composer-minutes-label, #composer-minutes"):
+            minutes.display = kind != CUSTOMER  # the customer's words: no time of the agent's
         self.display = True
         self.query_one(SafeTextArea).focus()
         self.refresh_bindings()  # the footer shows the editor's keys
@@ -215,7 +230,7 @@ class Composer(Vertical):
         self.query_one("#composer-minutes", SafeInput).value = ""
 
 
-class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
+class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
@@ -224,6 +239,9 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
         Binding("escape", "back", "Back", id="ticket.back"),
         Binding("r", "compose('reply')", "Reply", id="ticket.reply"),
         Binding("n", "compose('note')", "Note", id="ticket.note"),
+        # Not in the footer (it is full at 120 columns); `?` and the README list it.
+        Binding("c", "compose('customer')", "Customer message", show=False,
+                id="ticket.customer-message"),
         Binding("ctrl+s", "send", "Send", id="ticket.send", priority=True),
         # Only terminals speaking the kitty keyboard protocol tell ctrl+enter from enter (most,
         # tmux and SSH sessions among them, send a plain enter): ctrl+s stays the way to send.
@@ -467,8 +485,7 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
         draft = message.draft
         if draft is not None and self.number not in self._restored and not self.composer.text:
             self.composer.restore(draft.kind, draft.body, draft.minutes)
-            self.notify(f"Your draft {'reply' if draft.kind == 'reply' else 'note'} is back",
-                        timeout=4)
+            self.notify(f"Your draft {KIND_NAMES.get(draft.kind, draft.kind)} is back", timeout=4)
         self._restored.add(self.number)
         self.beat()
         if self._suggested != self.number:
@@ -501,6 +518,7 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
         requester = detail.requester
         self.query_one("#ticket-requester", Static).update(
             requester_line(requester.name, requester.email, requester.organization))
+        self.composer.requester = requester.name
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
         card.append(clean_line(requester.email) + "\n")
@@ -575,11 +593,14 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
         if self.detail is None:
             return
         if self.detail.ticket.status == "closed":
-            self.notify("This ticket is closed: a customer writing again opens a follow-up",
+            self.notify("This ticket is closed: file what the customer said as a new ticket (n "
+                        "in the queue)" if kind == CUSTOMER else
+                        "This ticket is closed: a customer writing again opens a follow-up",
                         severity="warning")
             return
         composer = self.composer
-        if kind == "reply" and composer.kind == "note" and composer.text.strip():
+        was = composer.kind
+        if kind == "reply" and was == "note" and composer.text.strip():
             # An internal note's text (an internal article, what agents say among themselves)
             # never becomes a public reply without the agent saying so.
             def answered(yes: bool | None) -> None:
@@ -589,15 +610,26 @@ class TicketScreen(LiveTicket, TicketKnowledge, TicketPanes):
                 "The editor holds an internal note. Make its text a public reply the customer "
                 "will see?", yes="Make it a reply", no="Keep it a note"), answered)
             return
+        if was != kind and composer.text.strip():
+            self.notify(f"The text in the editor was a {KIND_NAMES.get(was, was)}: it is now a "
+                        f"{KIND_NAMES.get(kind, kind)}", severity="warning", timeout=6)
         composer.start(kind)
 
     def action_send(self) -> None:
+        # ctrl+s acts as it arrives (a priority binding), while letters typed just before it in
+        # the same burst may still wait in the editor's queue: this runs after them.
+        (self.focused or self.composer).call_later(self._send_written)
+
+    def _send_written(self) -> None:
         composer = self.composer
         if not composer.display or self.detail is None:
             return
         body = composer.text
         if not body.strip():
             self.notify("Nothing to send yet", severity="warning")
+            return
+        if composer.kind == CUSTOMER:
+            self.send_customer_message(body)
             return
         if composer.kind == "note":
             self._check_then_send(body, "note", None)
