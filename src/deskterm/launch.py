@@ -121,7 +121,19 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
 
 
 def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
-    """Open the desk, read the first view, close it (the child's work)."""
+    """The first view (the child's work): read in plain SQL when that can answer, without
+    loading the store (``deskterm.desk.opening``); else through the store, which also words
+    any refusal."""
+    from deskterm.desk.opening import NotCovered, plain_first_view
+
+    try:
+        return plain_first_view(url, username=username, act_as=act_as)
+    except NotCovered:
+        return store_first_view(url, username=username, act_as=act_as)
+
+
+def store_first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
+    """Open the desk, read the first view, close it."""
     from datetime import UTC, datetime
 
     from deskterm.desk import queue
