@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from datetime import datetime
@@ -60,6 +61,10 @@ HANG_UP_GRACE = 10
 """Seconds SIGHUP leaves the console to store the drafts and exit; after that it ends at once
 (the output to a terminal that hung up may block for good)."""
 
+
+START_PAINT_WAIT = 2.0
+"""Seconds the console waits for the first rows to be painted before it loads the store
+(after that it loads it all the same)."""
 
 KEY_SETTLE_TIMEOUT = 1.0
 """Seconds after which a key that never came back (its widget was removed on the way) stops
@@ -206,7 +211,12 @@ class DeskApp(App[None]):
         assert self._opening is not None
         try:
             start = self._opening.first()
-            self.call_from_thread(self._show_start, start)
+            painted = threading.Event()
+            self.call_from_thread(self._show_start, start, painted)
+            # Loading the store holds the interpreter's lock about half the time: begun at
+            # once, it slowed the painting of the rows (read in a few milliseconds now) by as
+            # much as the painting itself.
+            painted.wait(START_PAINT_WAIT)
             desk = self._opening.open()
             import deskterm.screens.queue  # noqa: F401  (loaded here, not on the event loop)
         except (StartRefused, DeskError) as refused:
@@ -217,9 +227,12 @@ class DeskApp(App[None]):
             return
         self.call_from_thread(self._opened, desk, start)
 
-    def _show_start(self, start: QueueStart) -> None:
+    def _show_start(self, start: QueueStart, painted: threading.Event) -> None:
         if isinstance(self.screen, OpeningScreen):
             self.screen.show_start(start)
+            self.screen.table.after_painted(painted.set)  # once the rows are on the terminal
+        else:
+            painted.set()
 
     def _refused(self, message: str) -> None:
         self.refusal = message  # printed by whoever ran the app, once the terminal is back
