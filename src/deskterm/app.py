@@ -229,8 +229,7 @@ class DeskApp(App[None]):
 
     def _show_start(self, start: QueueStart, painted: threading.Event) -> None:
         if isinstance(self.screen, OpeningScreen):
-            self.screen.show_start(start)
-            self.screen.table.after_painted(painted.set)  # once the rows are on the terminal
+            self.screen.show_start(start, painted.set)  # set once the rows are on the terminal
         else:
             painted.set()
 

@@ -6,6 +6,8 @@ lock about half the time: started as soon as the rows were read, it slowed their
 
 from __future__ import annotations
 
+from textual.app import App
+
 from deskterm.app import DeskApp
 from deskterm.desk.opening import plain_first_view
 from deskterm.desk.service import Desk
@@ -53,3 +55,27 @@ async def test_the_first_rows_are_painted_before_the_store_loads(desk_store, mon
                     and not isinstance(app.screen, OpeningScreen), what="the queue")
     assert opening.painted_when_loading, "the store began loading before any frame"
     assert opening.painted_when_loading[-1], "the store began loading before the rows' frame"
+
+
+async def test_rows_read_before_the_opening_screen_is_mounted_are_drawn_as_it_mounts(
+        desk_store):
+    # The opening process can answer before the screen has mounted: its bars and rows must
+    # not be drawn over by the empty ones it mounts with.
+    start = plain_first_view(desk_store.url.render_as_string(hide_password=False),
+                             username="ada", act_as=None)
+    painted: list[bool] = []
+
+    class Host(App[None]):
+        def on_mount(self) -> None:
+            screen = OpeningScreen(clock=lambda: NOW)
+            self.push_screen(screen)
+            screen.show_start(start, lambda: painted.append(True))  # not mounted yet
+
+    app = Host()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await until(pilot, lambda: painted, what="the rows painted")
+        screen = app.screen
+        assert f"My open {start.total}" in str(screen.query_one("#views").render())
+        assert f"My open: {start.total} tickets" in str(
+            screen.query_one("#queue-status").render())
+        assert screen.table.row_at(0) == start.rows[0]

@@ -14,7 +14,7 @@ from __future__ import annotations
 from deskterm.db.choices import PRIORITIES
 from deskterm.db.opening import NotCovered, TicketRow, display_url, read_first_window, reading
 from deskterm.desk.queue_views import BUILTIN_VIEWS, UNSOLVED, QueueStart
-from deskterm.desk.reads import TicketSummary
+from deskterm.desk.ticket_summary import TicketSummary
 
 __all__ = ["COVERED_QUERY", "WINDOW", "NotCovered", "plain_first_view"]
 
