@@ -397,7 +397,7 @@ class Report:
         ok = value <= limit
         self.failed += not ok
         shown = f"{value * 1000:.0f} ms" if unit == "ms" else (
-            f"{value:.2f} s" if unit == "s" else f"{value:.1f}{unit}")
+            f"{value:.2f} s" if unit == "s" else f"{value:.2f}{unit}")
         target = f"{limit * 1000:.0f} ms" if unit == "ms" else (
             f"{limit:.2f} s" if unit == "s" else f"{limit:g}{unit}")
         self.line(f"  {name:<44} {shown:>10}   target <= {target:<8} {'PASS' if ok else 'FAIL'}")

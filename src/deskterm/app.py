@@ -34,7 +34,7 @@ from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
-from deskterm.widgets.editors import TEXT_FIELDS
+from deskterm.widgets.editors import is_text_field
 
 if TYPE_CHECKING:
     from deskterm.desk.service import Desk
@@ -303,7 +303,7 @@ class DeskApp(App[None]):
         """A letter for the focused text field: it goes in without waiting, since it opens
         nothing and moves no focus (the field takes every printable key)."""
         focused = self.focused
-        return (event.is_printable and isinstance(focused, TEXT_FIELDS)
+        return (event.is_printable and is_text_field(focused)
                 and not getattr(focused, "read_only", False))
 
     def _quits(self, key: str) -> bool:
