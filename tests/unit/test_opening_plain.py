@@ -175,3 +175,16 @@ def test_the_consoles_first_read_loads_no_store_code(tmp_path):
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.split(maxsplit=1) == ["34", "[]\n"], out.stderr
+
+
+def test_an_unforeseen_failure_of_the_plain_path_falls_back_to_the_store(tmp_path, monkeypatch):
+    path = tmp_path / "desk.sqlite3"
+    shutil.copyfile(sqlite_template(seeded=seed), path)
+    url = f"sqlite:///{path}"
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug in the plain path")
+
+    monkeypatch.setattr(opening, "read_first_window", broken)
+    assert launch.first_view(url, username="ada", act_as=None) == _store_view(url,
+                                                                              username="ada")
