@@ -46,6 +46,9 @@ class Opening(Protocol):
     def first(self) -> QueueStart:
         """The first view's rows (blocks until read); raises ``StartRefused`` with one line."""
 
+    def ready(self) -> QueueStart | None:
+        """The first view's rows if they have been read already (never waits); else None."""
+
     def open(self) -> Desk:
         """The desk, opened in this process (loads the store: slow, run in a worker)."""
 
@@ -188,8 +191,13 @@ class DeskApp(App[None]):
             self._show_queue(None)
         else:
             self._waiting = self._desk_opening = True
-            self.push_screen(OpeningScreen(clock=self.clock))
-            self._open_desk()
+            screen = OpeningScreen(clock=self.clock)
+            self.push_screen(screen)
+            painted = threading.Event()
+            early = self._opening.ready()
+            if early is not None:  # drawn in the screen's first frame
+                screen.show_start(early, painted.set)
+            self._open_desk(painted, shown=early is not None)
 
     def _show_queue(self, start: QueueStart | None):
         from deskterm.screens.queue import QueueScreen  # the store's code: loaded by now
@@ -206,13 +214,14 @@ class DeskApp(App[None]):
         return self.push_screen(queue)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open_desk(self) -> None:
-        """Show the first view as soon as it is read, then load and open the desk here."""
+    def _open_desk(self, painted: threading.Event, *, shown: bool) -> None:
+        """Show the first view as soon as it is read (unless ``shown`` already), then load and
+        open the desk here."""
         assert self._opening is not None
         try:
             start = self._opening.first()
-            painted = threading.Event()
-            self.call_from_thread(self._show_start, start, painted)
+            if not shown:
+                self.call_from_thread(self._show_start, start, painted)
             # Loading the store holds the interpreter's lock about half the time: begun at
             # once, it slowed the painting of the rows (read in a few milliseconds now) by as
             # much as the painting itself.

@@ -158,6 +158,8 @@ class Opening:
         self.act_as = act_as
         self._pid: int | None = None
         self._fd: int | None = None
+        self._answer: tuple[str, object] | None = None
+        """What the child sent: ("ok", the first view) or ("refused", one line)."""
         import threading
 
         self._lock = threading.Lock()
@@ -189,7 +191,7 @@ class Opening:
         """The first view (blocks until the child has sent it)."""
         from deskterm.app import StartRefused
 
-        if self._fd is None:  # no fork: do the child's part here
+        if self._answer is None and self._fd is None:  # no fork: do the child's part here
             from deskterm.config import ConfigError
             from deskterm.db.errors import StoreError
 
@@ -197,18 +199,42 @@ class Opening:
                 return first_view(self.url, username=self.username, act_as=self.act_as)
             except (DeskError, ConfigError, StoreError) as refused:
                 raise StartRefused(message_line(str(refused))) from None
-        chunks = []
-        while chunk := os.read(self._fd, 1 << 16):
-            chunks.append(chunk)
-        self._reap()
-        if not chunks:
-            raise StartRefused("the desk could not be opened (its opening process ended)")
-        import pickle
-
-        kind, value = pickle.loads(b"".join(chunks))
+        with self._lock:
+            if self._answer is None:
+                self._answer = self._read_answer()
+        kind, value = self._answer
         if kind != "ok":
             raise StartRefused(value)
         return value
+
+    def ready(self) -> QueueStart | None:
+        """The first view if the child has already sent it (never waits); else None.
+
+        The child is usually done before Textual is loaded here: the console then draws its
+        first frame with the rows in it, rather than an empty one and then the rows."""
+        with self._lock:
+            if self._answer is None:
+                if self._pid is None or self._fd is None:
+                    return None
+                # Exited: all it wrote is in the pipe (a first view is far below the pipe's
+                # 64 KiB; a child blocked on a fuller pipe has not exited).
+                if os.waitpid(self._pid, os.WNOHANG)[0] == 0:
+                    return None
+                self._pid = None
+                self._answer = self._read_answer()
+            kind, value = self._answer
+        return value if kind == "ok" else None  # a refusal is the worker's to report
+
+    def _read_answer(self) -> tuple[str, object]:
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 16):
+            chunks.append(chunk)
+        self._reap(locked=True)
+        if not chunks:
+            return ("refused", "the desk could not be opened (its opening process ended)")
+        import pickle
+
+        return pickle.loads(b"".join(chunks))
 
     def open(self):
         """The desk, opened in this process (imports the store's code)."""
@@ -221,14 +247,17 @@ class Opening:
         gc.freeze()
         gc.enable()
 
-    def _reap(self) -> None:
-        with self._lock:  # the worker that read the answer, or close() when the console quits
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-            if self._pid is not None:
-                os.waitpid(self._pid, 0)
-                self._pid = None
+    def _reap(self, *, locked: bool = False) -> None:
+        if not locked:
+            with self._lock:  # the worker that read the answer, or close() as the console quits
+                self._reap(locked=True)
+            return
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
 
     def close(self) -> None:
         """Stop the child if the console quit before it answered."""

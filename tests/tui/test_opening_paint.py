@@ -30,6 +30,9 @@ class _Opening:
     def first(self):
         return plain_first_view(self.url, username="ada", act_as=None)
 
+    def ready(self):
+        return None  # as when the opening process has not answered yet: the worker waits
+
     def open(self) -> Desk:
         self.painted_when_loading = list(self.painted)
         self.desk = Desk.open(self.url, username="ada")

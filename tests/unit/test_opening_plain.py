@@ -6,6 +6,7 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -188,3 +189,18 @@ def test_an_unforeseen_failure_of_the_plain_path_falls_back_to_the_store(tmp_pat
     monkeypatch.setattr(opening, "read_first_window", broken)
     assert launch.first_view(url, username="ada", act_as=None) == _store_view(url,
                                                                               username="ada")
+
+
+def test_the_console_takes_the_first_view_without_waiting_once_it_has_been_read(tmp_path):
+    path = tmp_path / "desk.sqlite3"
+    shutil.copyfile(sqlite_template(seeded=seed), path)
+    url = f"sqlite:///{path}"
+    opening = launch.Opening(url, username="ada", act_as=None)  # forks the reading process
+    try:
+        deadline = time.monotonic() + 30
+        while (early := opening.ready()) is None:  # None until that process has answered
+            assert time.monotonic() < deadline, "the opening process never answered"
+            time.sleep(0.01)
+        assert early == opening.first() == _store_view(url, username="ada")
+    finally:
+        opening.close()
