@@ -12,6 +12,7 @@ import contextlib
 import os
 import signal
 import sys
+import threading
 import weakref
 from collections.abc import Callable
 from datetime import datetime
@@ -33,7 +34,7 @@ from deskterm.desk.errors import DeskError
 from deskterm.desk.queue_views import QueueStart
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
-from deskterm.widgets.editors import TEXT_FIELDS
+from deskterm.widgets.editors import is_text_field
 
 if TYPE_CHECKING:
     from deskterm.desk.service import Desk
@@ -44,6 +45,9 @@ class Opening(Protocol):
 
     def first(self) -> QueueStart:
         """The first view's rows (blocks until read); raises ``StartRefused`` with one line."""
+
+    def ready(self) -> QueueStart | None:
+        """The first view's rows if they have been read already (never waits); else None."""
 
     def open(self) -> Desk:
         """The desk, opened in this process (loads the store: slow, run in a worker)."""
@@ -60,6 +64,10 @@ HANG_UP_GRACE = 10
 """Seconds SIGHUP leaves the console to store the drafts and exit; after that it ends at once
 (the output to a terminal that hung up may block for good)."""
 
+
+START_PAINT_WAIT = 2.0
+"""Seconds the console waits for the first rows to be painted before it loads the store
+(after that it loads it all the same)."""
 
 KEY_SETTLE_TIMEOUT = 1.0
 """Seconds after which a key that never came back (its widget was removed on the way) stops
@@ -191,8 +199,13 @@ class DeskApp(App[None]):
             self._show_queue(None)
         else:
             self._waiting = self._desk_opening = True
-            self.push_screen(OpeningScreen(clock=self.clock))
-            self._open_desk()
+            screen = OpeningScreen(clock=self.clock)
+            self.push_screen(screen)
+            painted = threading.Event()
+            early = self._opening.ready()
+            if early is not None:  # drawn in the screen's first frame
+                screen.show_start(early, painted.set)
+            self._open_desk(painted, shown=early is not None)
 
     def _show_queue(self, start: QueueStart | None):
         from deskterm.screens.queue import QueueScreen  # the store's code: loaded by now
@@ -209,12 +222,18 @@ class DeskApp(App[None]):
         return self.push_screen(queue)
 
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
-    def _open_desk(self) -> None:
-        """Show the first view as soon as it is read, then load and open the desk here."""
+    def _open_desk(self, painted: threading.Event, *, shown: bool) -> None:
+        """Show the first view as soon as it is read (unless ``shown`` already), then load and
+        open the desk here."""
         assert self._opening is not None
         try:
             start = self._opening.first()
-            self.call_from_thread(self._show_start, start)
+            if not shown:
+                self.call_from_thread(self._show_start, start, painted)
+            # Loading the store holds the interpreter's lock about half the time: begun at
+            # once, it slowed the painting of the rows (read in a few milliseconds now) by as
+            # much as the painting itself.
+            painted.wait(START_PAINT_WAIT)
             desk = self._opening.open()
             import deskterm.screens.queue  # noqa: F401  (loaded here, not on the event loop)
         except (StartRefused, DeskError) as refused:
@@ -225,9 +244,11 @@ class DeskApp(App[None]):
             return
         self.call_from_thread(self._opened, desk, start)
 
-    def _show_start(self, start: QueueStart) -> None:
+    def _show_start(self, start: QueueStart, painted: threading.Event) -> None:
         if isinstance(self.screen, OpeningScreen):
-            self.screen.show_start(start)
+            self.screen.show_start(start, painted.set)  # set once the rows are on the terminal
+        else:
+            painted.set()
 
     def _refused(self, message: str) -> None:
         self.refusal = message  # printed by whoever ran the app, once the terminal is back
@@ -300,7 +321,7 @@ class DeskApp(App[None]):
         """A letter for the focused text field: it goes in without waiting, since it opens
         nothing and moves no focus (the field takes every printable key)."""
         focused = self.focused
-        return (event.is_printable and isinstance(focused, TEXT_FIELDS)
+        return (event.is_printable and is_text_field(focused)
                 and not getattr(focused, "read_only", False))
 
     def _quits(self, key: str) -> bool:

@@ -9,9 +9,7 @@ settings before anything else, and every import made before its first paint is w
 
 from __future__ import annotations
 
-import json
 import os
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -62,6 +60,8 @@ class Settings:
 def _read_file(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {}
+    import tomllib  # only when there is a file: most starts read none
+
     try:
         with path.open("rb") as handle:
             return tomllib.load(handle)
@@ -191,6 +191,8 @@ def load_settings() -> Settings:
     env_keymap = os.environ.get(f"{ENV_PREFIX}KEYMAP")
     if env_keymap:
         variable = f"${ENV_PREFIX}KEYMAP"
+        import json
+
         try:
             keymap = _keymap(json.loads(env_keymap, object_pairs_hook=_unique(variable)),
                              variable)

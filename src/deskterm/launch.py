@@ -4,19 +4,21 @@ Loading the store's code (SQLAlchemy, SQLModel, the models, the domain) costs ab
 loading Textual does, and the console can show nothing before it has the first view's rows. So
 ``deskterm`` with no command (``--db`` and ``--as`` allowed) splits its start in two:
 
-- a child process, forked before anything heavy is imported, loads the store's code, opens the
-  desk (schema check, identity), reads the first view's count and top rows, sends them back
-  through a pipe and exits;
+- a child process, forked before anything heavy is imported, reads the first view's count and
+  top rows in plain SQL (``deskterm.desk.opening``: the standard library's ``sqlite3``, or
+  psycopg; the schema's revision and the agent checked by plain queries too), sends them back
+  through a pipe and exits. It loads the store's code (SQLAlchemy, SQLModel, the models: 0.6 s)
+  only when the plain path cannot answer: a refusal to word, a URL or schema it does not read;
 - meanwhile this process loads Textual and opens the console on the queue's layout
   (:class:`~deskterm.screens.queue_layout.OpeningScreen`); the rows are drawn as they arrive,
-  and only then does this process load the store's code and open the desk itself, in a worker.
-  The queue takes the opening screen's place with the same rows; keys typed in between wait
-  and are replayed on it.
+  and once they are on the terminal this process loads the store's code and opens the desk
+  itself, in a worker. The queue takes the opening screen's place with the same rows; keys
+  typed in between wait and are replayed on it.
 
-On two cores the two halves run side by side, so the rows are on screen about when the store
-alone would have been loaded. A refusal (no schema, an out-of-date one, an unknown agent) is
-the same one line on stderr and exit code 1 as from the CLI. Without ``fork`` (Windows) the
-child's part runs in the worker instead.
+The child's reading takes some 50 ms, so the rows come about when Textual is ready to draw
+them. A refusal (no schema, an out-of-date one, an unknown agent) is the same one line on
+stderr and exit code 1 as from the CLI. Without ``fork`` (Windows) the child's part runs in
+the worker instead.
 """
 
 from __future__ import annotations
@@ -124,7 +126,19 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
 
 
 def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
-    """Open the desk, read the first view, close it (the child's work)."""
+    """The first view (the child's work): read in plain SQL when that can answer, without
+    loading the store (``deskterm.desk.opening``); else through the store, which also words
+    any refusal."""
+    from deskterm.desk.opening import plain_first_view
+
+    try:
+        return plain_first_view(url, username=username, act_as=act_as)
+    except Exception:  # NotCovered, or anything unforeseen: the store's path is the authority
+        return store_first_view(url, username=username, act_as=act_as)
+
+
+def store_first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
+    """Open the desk, read the first view, close it."""
     from datetime import UTC, datetime
 
     from deskterm.desk import queue
@@ -147,6 +161,8 @@ class Opening:
         self.act_as = act_as
         self._pid: int | None = None
         self._fd: int | None = None
+        self._answer: tuple[str, object] | None = None
+        """What the child sent: ("ok", the first view) or ("refused", one line)."""
         import threading
 
         self._lock = threading.Lock()
@@ -178,7 +194,7 @@ class Opening:
         """The first view (blocks until the child has sent it)."""
         from deskterm.app import StartRefused
 
-        if self._fd is None:  # no fork: do the child's part here
+        if self._answer is None and self._fd is None:  # no fork: do the child's part here
             from deskterm.config import ConfigError
             from deskterm.db.errors import StoreError
 
@@ -186,18 +202,42 @@ class Opening:
                 return first_view(self.url, username=self.username, act_as=self.act_as)
             except (DeskError, ConfigError, StoreError) as refused:
                 raise StartRefused(message_line(str(refused))) from None
-        chunks = []
-        while chunk := os.read(self._fd, 1 << 16):
-            chunks.append(chunk)
-        self._reap()
-        if not chunks:
-            raise StartRefused("the desk could not be opened (its opening process ended)")
-        import pickle
-
-        kind, value = pickle.loads(b"".join(chunks))
+        with self._lock:
+            if self._answer is None:
+                self._answer = self._read_answer()
+        kind, value = self._answer
         if kind != "ok":
             raise StartRefused(value)
         return value
+
+    def ready(self) -> QueueStart | None:
+        """The first view if the child has already sent it (never waits); else None.
+
+        The child is usually done before Textual is loaded here: the console then draws its
+        first frame with the rows in it, rather than an empty one and then the rows."""
+        with self._lock:
+            if self._answer is None:
+                if self._pid is None or self._fd is None:
+                    return None
+                # Exited: all it wrote is in the pipe (a first view is far below the pipe's
+                # 64 KiB; a child blocked on a fuller pipe has not exited).
+                if os.waitpid(self._pid, os.WNOHANG)[0] == 0:
+                    return None
+                self._pid = None
+                self._answer = self._read_answer()
+            kind, value = self._answer
+        return value if kind == "ok" else None  # a refusal is the worker's to report
+
+    def _read_answer(self) -> tuple[str, object]:
+        chunks = []
+        while chunk := os.read(self._fd, 1 << 16):
+            chunks.append(chunk)
+        self._reap(locked=True)
+        if not chunks:
+            return ("refused", "the desk could not be opened (its opening process ended)")
+        import pickle
+
+        return pickle.loads(b"".join(chunks))
 
     def open(self):
         """The desk, opened in this process (imports the store's code)."""
@@ -210,14 +250,17 @@ class Opening:
         gc.freeze()
         gc.enable()
 
-    def _reap(self) -> None:
-        with self._lock:  # the worker that read the answer, or close() when the console quits
-            if self._fd is not None:
-                os.close(self._fd)
-                self._fd = None
-            if self._pid is not None:
-                os.waitpid(self._pid, 0)
-                self._pid = None
+    def _reap(self, *, locked: bool = False) -> None:
+        if not locked:
+            with self._lock:  # the worker that read the answer, or close() as the console quits
+                self._reap(locked=True)
+            return
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+        if self._pid is not None:
+            os.waitpid(self._pid, 0)
+            self._pid = None
 
     def close(self) -> None:
         """Stop the child if the console quit before it answered."""

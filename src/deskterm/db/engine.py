@@ -49,6 +49,7 @@ from deskterm.db.errors import (
     StoreUnavailable,
     WriteConflict,
 )
+from deskterm.db.opening import display_url
 from deskterm.redact import mask_secrets, mask_url
 
 T = TypeVar("T")
@@ -198,9 +199,7 @@ class Store:
         is refused with the line that says to run ``deskterm init`` (only ``init`` and ``demo``
         make a desk: a mistyped ``--db`` path must not leave folders and an empty file)."""
         self.url = parse_url(url)
-        shown = mask_url(url)
-        self._display_url = ("postgresql" + shown[len("postgresql+psycopg"):]
-                             if shown.startswith("postgresql+psycopg") else shown)
+        self._display_url = display_url(url)
         self.read_timeout = read_timeout
         self._reading: set = set()
         """DB-API connections running a read statement now (cancelled by :meth:`dispose`)."""

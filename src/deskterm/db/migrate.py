@@ -11,13 +11,15 @@ from sqlalchemy.exc import DBAPIError
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
+from deskterm.db.opening import SCHEMA_HEAD
 
 if TYPE_CHECKING:
     from alembic.config import Config
 
-HEAD = "0009"
+HEAD = SCHEMA_HEAD
 """The newest revision in migrations/versions (a test keeps the two equal). Checking a desk
-against it needs no Alembic, which keeps the console's start quick."""
+against it needs no Alembic, which keeps the console's start quick; it is kept in
+``deskterm.db.opening``, which the console's first read imports without SQLAlchemy."""
 
 UNSTAMPED = "unstamped"
 """The revision reported for a database with deskterm's tables but no alembic_version row."""

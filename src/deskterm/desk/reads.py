@@ -7,10 +7,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
-
-def ref(number: int) -> str:
-    """The form customers quote: ``#1042``."""
-    return f"#{number}"
+from deskterm.desk.ticket_summary import TicketSummary, ref  # noqa: F401 (re-exported)
 
 
 def as_json(value: Any) -> Any:
@@ -70,37 +67,6 @@ class GroupRead:
     name: str
     description: str
     members: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class TicketSummary:
-    number: int
-    subject: str
-    status: str
-    priority: str
-    type: str
-    channel: str
-    tier: int
-    requester_name: str
-    requester_email: str
-    organization: str | None
-    assignee: str | None
-    group: str | None
-    tags: tuple[str, ...]
-    created_at: datetime
-    updated_at: datetime
-    first_response_at: datetime | None
-    solved_at: datetime | None
-    reopens: int
-    version: int
-    customer_replied_at: datetime | None = None
-    """When the requester last wrote after opening the ticket."""
-    unseen_reply: bool = False
-    """The requester wrote after the assignee last looked at or worked on the ticket."""
-
-    @property
-    def ref(self) -> str:
-        return ref(self.number)
 
 
 @dataclass(frozen=True)

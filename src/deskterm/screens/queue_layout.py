@@ -108,15 +108,34 @@ class OpeningScreen(QueueLayout):
 
     AUTO_FOCUS = "#tickets"
 
+    def __init__(self, query_text: str = "", *,
+                 clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(query_text, clock=clock)
+        self._mounted = False
+        self._start: tuple[QueueStart, Callable[[], object] | None] | None = None
+
     def on_mount(self) -> None:
+        self._mounted = True
         self.query_one("#filter-error").display = False
         self.draw_views(BUILTIN_VIEWS, None, {})
+        if self._start is not None:
+            self._draw_start(*self._start)
 
-    def show_start(self, start: QueueStart) -> None:
-        """The first view's rows, as read by the opening process."""
+    def show_start(self, start: QueueStart,
+                   painted: Callable[[], object] | None = None) -> None:
+        """The first view's rows, as read by the opening process; ``painted`` is called once
+        they are on the terminal. They may come before this screen is mounted (the opening
+        process can be that quick): then they are drawn as it mounts."""
+        self._start = (start, painted)
+        if self._mounted:
+            self._draw_start(start, painted)
+
+    def _draw_start(self, start: QueueStart, painted: Callable[[], object] | None) -> None:
         view = BUILTIN_VIEWS[0]
         self.query_text = start.query_text
         self.query_one("#filter", SafeInput).value = start.query_text
         self.draw_views(BUILTIN_VIEWS, view.key, {view.key: start.total})
         self.show_rows(start.total, 0, start.rows, start.sort)
         self.draw_status(view.name, start.total, 0, start.me, start.where)
+        if painted is not None:
+            self.table.after_painted(painted)

@@ -23,20 +23,32 @@ The ways text gets in, from Textual 8's sources:
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 from textual.content import Content
 from textual.markup import escape
-from textual.widgets import Input, Select, TextArea
-from textual.widgets.text_area import Edit, EditResult
+from textual.widgets import Input, Select
 
 from deskterm.desk.safe_text import clean, clean_line
 
-TEXT_FIELDS: tuple[type, ...] = (Input, TextArea)
-"""The kinds of widget a typed letter goes into (Textual's own too, e.g. the command palette's
-search line): the app lets such keys through without waiting (see ``DeskApp``)."""
+if TYPE_CHECKING:
+    from textual.widgets import TextArea
+    from textual.widgets.text_area import Edit, EditResult
+
+_TEXT_AREA_MODULE = "textual.widgets._text_area"
+
+
+def is_text_field(widget: object) -> bool:
+    """Whether ``widget`` is a kind a typed letter goes into, an ``Input`` or a ``TextArea``
+    (Textual's own too, e.g. the command palette's search line): the app lets such keys
+    through without waiting (see ``DeskApp``)."""
+    if isinstance(widget, Input):
+        return True
+    text_area = sys.modules.get(_TEXT_AREA_MODULE)  # not loaded yet: there is none
+    return text_area is not None and isinstance(widget, text_area.TextArea)
 
 
 def one_line(text: str) -> str:
@@ -69,30 +81,50 @@ class SafeInput(Input):
         super().replace(one_line(text), start, end)
 
 
-class SafeTextArea(TextArea):
-    """A ``TextArea`` whose document only ever holds cleaned text (newlines and tabs kept)."""
+def _safe_text_area() -> type[TextArea]:
+    # Textual's TextArea (and tree-sitter with it) is loaded with the first screen that has
+    # one, not before the console's first paint, which has none.
+    from textual.widgets import TextArea
+    from textual.widgets.text_area import Edit
 
-    def __init__(self, text: str = "", *, placeholder: str | Content = "",
-                 **kwargs: Any) -> None:
-        super().__init__(clean(text), placeholder=_placeholder(placeholder), **kwargs)
+    class SafeTextArea(TextArea):
+        """A ``TextArea`` whose document only ever holds cleaned text (newlines and tabs kept)."""
 
-    def load_text(self, text: str) -> None:
-        """Replace the whole text (also what ``text = ...`` does), cleaned."""
-        super().load_text(clean(text))
+        def __init__(self, text: str = "", *, placeholder: str | Content = "",
+                     **kwargs: Any) -> None:
+            super().__init__(clean(text), placeholder=_placeholder(placeholder), **kwargs)
 
-    def edit(self, edit: Edit) -> EditResult:
-        """Every change but a whole new text passes here: keys, pastes, ``insert``, ``replace``."""
-        cleaned = clean(edit.text)
-        if cleaned != edit.text:
-            edit = Edit(cleaned, edit.from_location, edit.to_location,
-                        edit.maintain_selection_offset)
-        return super().edit(edit)
+        def load_text(self, text: str) -> None:
+            """Replace the whole text (also what ``text = ...`` does), cleaned."""
+            super().load_text(clean(text))
 
-    def validate_suggestion(self, suggestion: str) -> str:
-        return clean(suggestion)
+        def edit(self, edit: Edit) -> EditResult:
+            """Every change but a whole new text passes here: keys, pastes, ``insert``,
+            ``replace``."""
+            cleaned = clean(edit.text)
+            if cleaned != edit.text:
+                edit = Edit(cleaned, edit.from_location, edit.to_location,
+                            edit.maintain_selection_offset)
+            return super().edit(edit)
 
-    def validate_placeholder(self, placeholder: str | Content) -> str | Content:
-        return _placeholder(placeholder)
+        def validate_suggestion(self, suggestion: str) -> str:
+            return clean(suggestion)
+
+        def validate_placeholder(self, placeholder: str | Content) -> str | Content:
+            return _placeholder(placeholder)
+
+    SafeTextArea.__qualname__ = "SafeTextArea"
+    SafeTextArea.__module__ = __name__
+    return SafeTextArea
+
+
+def __getattr__(name: str) -> Any:
+    """``SafeTextArea``: made on first use (see :func:`_safe_text_area`)."""
+    if name == "SafeTextArea":
+        made = _safe_text_area()
+        globals()[name] = made
+        return made
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 
 def _option_prompt(prompt: object) -> Text:

@@ -24,8 +24,8 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm.desk.reads import TicketSummary
 from deskterm.desk.safe_text import clean_line
+from deskterm.desk.ticket_summary import TicketSummary
 from deskterm.timefmt import relative
 
 MAX_CACHED_ROWS = 3_000
@@ -268,6 +268,7 @@ class TicketTable(ScrollView, can_focus=True):
         self._styles_for: dict[tuple[str | None, bool], Style] = {}
         self._cells_for: dict[int, tuple[tuple, list[str]]] = {}
         self.empty_message = "No tickets match."
+        self._after_painted: Callable[[], object] | None = None
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -302,6 +303,12 @@ class TicketTable(ScrollView, can_focus=True):
         if self.row_at(self.cursor) is not None:
             self._post_highlight()
         self._schedule_prefetch()
+
+    def after_painted(self, callback: Callable[[], object]) -> None:
+        """Call ``callback`` once a frame showing the current result set (its rows, or that
+        there are none) has been drawn."""
+        self._after_painted = callback
+        self.refresh()
 
     def row_at(self, index: int) -> TicketSummary | None:
         return self._rows.get(index)
@@ -386,6 +393,10 @@ class TicketTable(ScrollView, can_focus=True):
     # --- painting --------------------------------------------------------------------------
 
     def render_line(self, y: int) -> Strip:
+        if self._after_painted is not None and self.loaded:
+            # Handled once the frame being drawn now is out: on the next turn of the loop.
+            callback, self._after_painted = self._after_painted, None
+            self.call_after_refresh(callback)
         width = self._width()
         if y == 0:
             return self._header_strip(width)

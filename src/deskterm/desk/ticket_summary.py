@@ -1,0 +1,46 @@
+"""A ticket's line in a list: the one read model the console's first screen needs.
+
+Kept apart from :mod:`deskterm.desk.reads` (which re-exports it) so that the console, drawing
+its first rows, loads this one class rather than every read model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+def ref(number: int) -> str:
+    """The form customers quote: ``#1042``."""
+    return f"#{number}"
+
+
+@dataclass(frozen=True)
+class TicketSummary:
+    number: int
+    subject: str
+    status: str
+    priority: str
+    type: str
+    channel: str
+    tier: int
+    requester_name: str
+    requester_email: str
+    organization: str | None
+    assignee: str | None
+    group: str | None
+    tags: tuple[str, ...]
+    created_at: datetime
+    updated_at: datetime
+    first_response_at: datetime | None
+    solved_at: datetime | None
+    reopens: int
+    version: int
+    customer_replied_at: datetime | None = None
+    """When the requester last wrote after opening the ticket."""
+    unseen_reply: bool = False
+    """The requester wrote after the assignee last looked at or worked on the ticket."""
+
+    @property
+    def ref(self) -> str:
+        return ref(self.number)
