@@ -68,6 +68,11 @@ def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
 
 def main() -> None:
     """The ``deskterm`` command."""
+    if sys.argv[1:] == ["--version"]:  # for scripts that check it: no CLI to load (Typer)
+        from deskterm import __version__
+
+        sys.stdout.write(f"deskterm {__version__}\n")
+        return
     options = console_args(sys.argv[1:])
     if options is None:
         # As for the console: no garbage collection while the libraries load (they make

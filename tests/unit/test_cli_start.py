@@ -12,6 +12,7 @@ import sys
 import pytest
 import typer
 
+from deskterm import __version__
 from deskterm.cli import COMMANDS, app, load_command
 
 _RUN = """
@@ -47,11 +48,27 @@ def test_help_is_shown_without_loading_sqlalchemy(args):
     assert "Usage: deskterm" in done.stdout
 
 
-def test_the_version_is_shown_without_loading_sqlalchemy():
+def test_the_version_is_shown_without_loading_sqlalchemy_or_the_cli():
     done = _run("--version")
 
-    assert done.stdout.startswith("deskterm ")
+    assert done.stdout == f"deskterm {__version__}\n"
     assert done.stderr.splitlines()[-2] == "exit 0 loaded []"
+    assert "typer" not in _run_modules("--version")
+
+
+def test_the_version_says_the_same_with_other_options():
+    done = _run("--db", "sqlite:///nowhere.db", "--version")
+
+    assert done.stdout == f"deskterm {__version__}\n"
+
+
+def _run_modules(*args: str) -> set[str]:
+    """The top-level modules ``deskterm ARGS`` loaded."""
+    code = _RUN + ("\nprint('modules', *sorted({m.split('.')[0] for m in sys.modules}),"
+                   " file=sys.stderr)")
+    done = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True,
+                          check=True, timeout=60)
+    return set(done.stderr.splitlines()[-1].split()[1:])
 
 
 def test_a_command_that_reads_the_desk_loads_the_store(tmp_path):
