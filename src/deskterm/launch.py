@@ -66,12 +66,17 @@ def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
     return found
 
 
+def _show_version() -> None:
+    """``deskterm --version`` (the CLI's answer, without loading the CLI: a constant line)."""
+    from deskterm import __version__
+
+    sys.stdout.write(f"deskterm {__version__}\n")
+
+
 def main() -> None:
     """The ``deskterm`` command."""
     if sys.argv[1:] == ["--version"]:  # for scripts that check it: no CLI to load (Typer)
-        from deskterm import __version__
-
-        sys.stdout.write(f"deskterm {__version__}\n")
+        _show_version()
         return
     options = console_args(sys.argv[1:])
     if options is None:

@@ -324,7 +324,8 @@ def _bare_prints(path: Path) -> list[str]:
     found = []
     functions = [node for node in ast.walk(tree)
                  if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef)]
-    allowed_lines = {line for f in functions if path.name == "launch.py" and f.name == "_refuse"
+    allowed_lines = {line for f in functions
+                     if path.name == "launch.py" and f.name in ("_refuse", "_show_version")
                      for line in range(f.lineno, (f.end_lineno or f.lineno) + 1)}
     for node in ast.walk(tree):
         if not isinstance(node, ast.Call) or node.lineno in allowed_lines:

@@ -69,7 +69,7 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
     ``app.command`` would have built it on the root."""
     listed = COMMANDS[name]
     found = getattr(importlib.import_module(listed.module), listed.attribute)
-    holder = typer.Typer()
+    holder = typer.Typer(rich_markup_mode=None)
     if isinstance(found, typer.Typer):
         holder.add_typer(found, name=name)
     else:
@@ -207,6 +207,7 @@ app = typer.Typer(
     invoke_without_command=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
 
 

@@ -15,7 +15,8 @@ from deskterm.desk.reads import AgentRead
 auth = lazy.module("deskterm.desk.auth")
 people = lazy.module("deskterm.desk.people")
 
-app = typer.Typer(no_args_is_help=True, help="Agents: add, list, change and deactivate them.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="Agents: add, list, change and deactivate them.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 NameOpt = Annotated[str | None, typer.Option("--name", help="Display name.")]

@@ -13,7 +13,8 @@ from deskterm.cli.output import echo, print_json
 # The store's modules: loaded when a command first uses them.
 migrate = lazy.module("deskterm.db.migrate")
 
-app = typer.Typer(no_args_is_help=True, help="The database schema: upgrade it, see where it is.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="The database schema: upgrade it, see where it is.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

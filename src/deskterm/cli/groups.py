@@ -14,7 +14,8 @@ from deskterm.cli.output import echo, print_json, print_table
 auth = lazy.module("deskterm.desk.auth")
 people = lazy.module("deskterm.desk.people")
 
-app = typer.Typer(no_args_is_help=True, help="Groups: team queues such as billing or level 2.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="Groups: team queues such as billing or level 2.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 

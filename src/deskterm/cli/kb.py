@@ -32,7 +32,7 @@ from deskterm.desk.safe_text import clean_line
 kb = lazy.module("deskterm.desk.kb")
 kb_files = lazy.module("deskterm.desk.kb_files")
 
-app = typer.Typer(no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Knowledge base: search, list and show articles; import and export files.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 macros = lazy.module("deskterm.desk.macros")
 tickets = lazy.module("deskterm.desk.tickets")
 
-app = typer.Typer(no_args_is_help=True,
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Macros: canned answers with placeholders and field actions.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]

@@ -21,8 +21,9 @@ tickets = lazy.module("deskterm.desk.tickets")
 ticket_query = lazy.module("deskterm.desk.query")
 ticket_reads = lazy.module("deskterm.desk.ticket_reads")
 
-app = typer.Typer(no_args_is_help=True, help="Tickets: create, list, show, reply, note, "
-                  "customer-reply, set, escalate, merge, link.")
+app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
+                  help="Tickets: create, list, show, reply, note, customer-reply, set, "
+                       "escalate, merge, link.")
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 RefArg = Annotated[str, typer.Argument(metavar="REF", help="Ticket reference: #1042 or 1042.")]
@@ -289,7 +290,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
 
 @app.command("customer-reply")
 def customer_reply(ctx: typer.Context, ref: RefArg, body: BodyOpt, json: JsonOpt = False) -> None:
-    """Log the requester's own message (e.g. a phone call); a pending or solved ticket reopens."""
+    """Log the requester's own message, such as a phone call; a pending or solved ticket reopens."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
