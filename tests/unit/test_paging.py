@@ -40,6 +40,10 @@ from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import SORT_KEYS, TicketFilter, list_tickets
 from deskterm.desk.tickets import create_ticket
 
+# One test process builds the big desk (per store kind) and runs every test of this file, rather
+# than each of the suite's processes building it (make test uses --dist loadgroup).
+pytestmark = pytest.mark.xdist_group("paging")
+
 TICKETS = 1_050
 LIMIT = 37
 ASSIGNEES = ("ada", "bert", None)
