@@ -190,9 +190,9 @@ async def test_search_ranks_best_first_and_marks_the_matches(any_desk_store):
         assert len(listed(screen)) == 6 and isinstance(app.screen, KbScreen)
 
 
-async def test_new_article_edit_with_preview_save_and_publish(any_desk_store):
-    add_articles(any_desk_store)
-    app = make_app(any_desk_store)
+async def test_new_article_edit_with_preview_save_and_publish(desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_kb(pilot)
         await pilot.press("n")
@@ -207,7 +207,7 @@ async def test_new_article_edit_with_preview_save_and_publish(any_desk_store):
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert app.screen is screen
-        saved = article(any_desk_store, "clear-the-dns-cache")
+        saved = article(desk_store, "clear-the-dns-cache")
         assert (saved.title, saved.category, saved.body, saved.status, saved.author) == (
             "Clear the DNS cache", "Network/DNS", "Run ipconfig /flushdns", "draft", "ada")
         assert screen.article.id == saved.id  # the saved article is open in the reader
@@ -224,16 +224,16 @@ async def test_new_article_edit_with_preview_save_and_publish(any_desk_store):
         assert "Run ipconfig /flushdns as an admin." in reader_text(app)
         await pilot.press("ctrl+t", "ctrl+s")
         await settle(pilot)
-        saved = article(any_desk_store, "clear-the-dns-cache")
+        saved = article(desk_store, "clear-the-dns-cache")
         assert (saved.body, saved.version) == ("Run ipconfig /flushdns as an admin.", 2)
 
         await pilot.press("p")
         await settle(pilot)
-        assert article(any_desk_store, "clear-the-dns-cache").status == "published"
+        assert article(desk_store, "clear-the-dns-cache").status == "published"
         assert screen.article.status == "published"
         await pilot.press("p")
         await settle(pilot)
-        assert article(any_desk_store, "clear-the-dns-cache").status == "draft"
+        assert article(desk_store, "clear-the-dns-cache").status == "draft"
 
 
 async def test_the_editor_highlights_markdown(desk_store):
@@ -404,8 +404,8 @@ HELP_CENTER = "https://help.example.com/articles/{slug}"
 
 
 async def test_k_puts_a_public_article_into_a_reply_as_plain_text_or_a_help_center_link(
-        any_desk_store):
-    store = any_desk_store
+        desk_store):
+    store = desk_store
     add_articles(store)
     make_public(store, "reset-a-vpn-token", "printer-jams-on-page-2")
     app = make_app(store, help_center_url=HELP_CENTER)
@@ -468,8 +468,8 @@ async def test_without_a_help_center_no_link_goes_into_a_reply(desk_store):
 
 
 async def test_an_internal_article_is_warned_and_needs_a_yes_before_it_goes_into_a_reply(
-        any_desk_store):
-    store = any_desk_store
+        desk_store):
+    store = desk_store
     add_articles(store)  # all internal
     app = make_app(store, help_center_url=HELP_CENTER)
     async with app.run_test(size=SIZE) as pilot:
