@@ -173,6 +173,13 @@ async def test_turning_the_editors_text_into_another_kind_says_so(desk_store):
 # --- n / N: a new ticket -----------------------------------------------------------------------
 
 
+async def open_new_ticket_form(pilot, key: str = "n") -> None:
+    """The queue on screen, then ``key`` (``n`` or ``N``): the new-ticket form opens."""
+    await settle(pilot)
+    await pilot.press(key)
+    await settle(pilot)
+
+
 def form_of(app) -> NewTicketForm:
     form = next(s for s in app.screen_stack if isinstance(s, NewTicketForm))
     return form
@@ -200,9 +207,7 @@ async def test_N_files_a_phone_ticket_for_a_picked_requester_and_opens_it(desk_s
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("N")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "N")
         assert isinstance(app.screen, RequesterPicker)  # who is calling comes first
         await pick_requester(pilot, "carol")
         form = app.screen
@@ -239,9 +244,7 @@ async def test_n_files_a_ticket_for_a_new_requester(desk_store):
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "n")
         await type_text(pilot, "Nadia N")
         await pilot.press("ctrl+n")  # nobody of the desk: a new person
         await settle(pilot)
@@ -269,9 +272,7 @@ async def test_refusals_are_shown_in_the_form_on_their_field_and_nothing_is_file
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "n")
         await pilot.press("escape")  # no requester yet
         await settle(pilot)
         form = app.screen
@@ -306,9 +307,7 @@ async def test_an_address_nobody_has_is_offered_as_new_and_a_bad_one_refused_on_
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "n")
         await type_text(pilot, "dan@example")
         await until(pilot, lambda: app.screen._found_for == "dan@example",
                     what="the search's results")
@@ -339,9 +338,7 @@ async def test_escape_with_typed_text_asks_before_throwing_it_away(desk_store):
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "n")
         await pick_requester(pilot, "carol")
         await type_text(pilot, "Half")
         await pilot.press("escape")
@@ -405,9 +402,7 @@ async def test_hostile_names_in_the_picker_and_the_form_stay_inert(desk_store):
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        await pilot.press("n")
-        await settle(pilot)
+        await open_new_ticket_form(pilot, "n")
         picker = app.screen
         await type_text(pilot, "e")
         await until(pilot, lambda: picker._found_for == "e", what="the search's results")
