@@ -546,6 +546,7 @@ SELECTIONS = [
     ("requester:cme.com", set()),
     ("requester:initech.io,carol@acme.com", {"A", "D", "E", "G"}),
     ('org:"Acme Corp"', {"A", "C", "E"}),
+    ('org:"ACME corp"', {"A", "C", "E"}),  # names in any case
     ('organization:"Acme Corp",Globex', {"A", "B", "C", "E", "F"}),
     ("-org:Globex", {"A", "C", "D", "E", "G"}),
     ("created:<7d", ALL - {"E"}),

@@ -191,10 +191,23 @@ def find_group_any_case(session: Session, name: str) -> Group:
         return found
 
 
+def find_organization_any_case(session: Session, name: str) -> Organization:
+    """The organization named ``name`` in any case (``acme corp`` finds ``Acme Corp``), for
+    filters: see :func:`find_agent_any_case`."""
+    try:
+        return find_organization(session, name)
+    except NotFound:
+        found = _any_case(session, Organization, Organization.name, name)
+        if found is None:
+            raise
+        return found
+
+
 def _any_case(session: Session, model, column, name: str):
     """The row whose ``column`` equals ``name`` under Unicode case folding. Compared here, not
     in SQL: SQLite's ``lower()`` folds ASCII only and PostgreSQL's depends on the collation;
-    agents and groups are few, and this runs only when the exact name is not found."""
+    agents, groups and organizations are few next to tickets, and this runs only when the exact
+    name is not found."""
     if not storable(name):
         return None
     folded = name.casefold()

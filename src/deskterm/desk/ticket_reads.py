@@ -34,6 +34,7 @@ from deskterm.desk.people import (
     find_customer,
     find_group_any_case,
     find_organization,
+    find_organization_any_case,
 )
 from deskterm.desk.reads import Page, TicketSummary
 
@@ -433,7 +434,7 @@ def _requester_in(session: Session, values: Sequence[ClauseValue], me: str | Non
 
 
 def _organization_in(session: Session, values: Sequence[ClauseValue], me: str | None):
-    ids = [find_organization(session, name).id for name in _names(values, "org")]
+    ids = [find_organization_any_case(session, name).id for name in _names(values, "org")]
     members = select(Customer.id).where(col(Customer.organization_id).in_(ids))
     return col(Ticket.requester_id).in_(members)
 
