@@ -170,34 +170,28 @@ def find_agent_any_case(session: Session, username: str) -> Agent:
     """The agent named ``username`` in any case (``ADA`` finds ``ada``; Unicode case folding,
     the same on both stores), for filters. Usernames are unique whatever their case; of names
     made before that check that differ only in case, the one spelled as typed wins."""
-    try:
-        return find_agent(session, username)
-    except NotFound:
-        found = _any_case(session, Agent, Agent.username, username)
-        if found is None:
-            raise
-        return found
+    return _find_any_case(session, username, find_agent, Agent, Agent.username)
 
 
 def find_group_any_case(session: Session, name: str) -> Group:
     """The group named ``name`` in any case (``billing`` finds ``Billing``), for filters: see
     :func:`find_agent_any_case`."""
-    try:
-        return find_group(session, name)
-    except NotFound:
-        found = _any_case(session, Group, Group.name, name)
-        if found is None:
-            raise
-        return found
+    return _find_any_case(session, name, find_group, Group, Group.name)
 
 
 def find_organization_any_case(session: Session, name: str) -> Organization:
     """The organization named ``name`` in any case (``acme corp`` finds ``Acme Corp``), for
     filters: see :func:`find_agent_any_case`."""
+    return _find_any_case(session, name, find_organization, Organization, Organization.name)
+
+
+def _find_any_case(session: Session, name: str, find, model, column):
+    """``find(session, name)`` (the exact name), else the row named so in another case; else
+    ``find``'s NotFound."""
     try:
-        return find_organization(session, name)
+        return find(session, name)
     except NotFound:
-        found = _any_case(session, Organization, Organization.name, name)
+        found = _any_case(session, model, column, name)
         if found is None:
             raise
         return found

@@ -3,6 +3,7 @@ and the ticket screen a ticket by its ref."""
 
 from __future__ import annotations
 
+from abc import abstractmethod
 from collections.abc import Callable
 from functools import partial
 from typing import TYPE_CHECKING
@@ -20,8 +21,9 @@ class NamedCommands(Provider):
     """A screen's actions by name: ``_commands`` lists (title, action, help); where
     ``_go_to`` gives a way to open a ticket, its ref too (``#1042`` or ``1042``)."""
 
+    @abstractmethod
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        raise NotImplementedError
+        """Each screen's own: (title, action, help) for every command it offers."""
 
     def _go_to(self) -> Callable[[int], object] | None:
         return None
