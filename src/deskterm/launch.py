@@ -75,6 +75,11 @@ def _show_version() -> None:
 
 def main() -> None:
     """The ``deskterm`` command."""
+    # Pydantic (under SQLModel and Typer) looks for plugins in every installed package's
+    # metadata when it builds its first class: some 40 ms of every start, for plugins that have
+    # nothing to watch here (the models are never validated by Pydantic). A value the user set
+    # is kept.
+    os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "1")
     if sys.argv[1:] == ["--version"]:  # for scripts that check it: no CLI to load (Typer)
         _show_version()
         return

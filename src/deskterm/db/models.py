@@ -16,7 +16,6 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
-    text,
 )
 from sqlmodel import Field, SQLModel
 
@@ -254,8 +253,10 @@ class SavedView(SQLModel, table=True):
     __table_args__ = (
         # One name per owner (personal or shared), and one name among the shared views.
         UniqueConstraint("owner_agent_id", "name", name="uq_saved_views_owner_name"),
-        Index("uq_saved_views_shared_name", "name", unique=True,
-              sqlite_where=text("shared"), postgresql_where=text("shared")),
+        # Partial (``WHERE shared``): see migration 0002. The condition is not repeated here, as
+        # the models never create a table and a PostgreSQL-only option would load that dialect
+        # (some 30 ms of every command's start) on a SQLite desk too.
+        Index("uq_saved_views_shared_name", "name", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -365,8 +366,8 @@ class KbCategory(SQLModel, table=True):
     __table_args__ = (
         # One name per parent; NULLs never clash in a unique constraint, so roots get their own.
         UniqueConstraint("parent_id", "name", name="uq_kb_categories_parent_name"),
-        Index("uq_kb_categories_root_name", "name", unique=True,
-              sqlite_where=text("parent_id IS NULL"), postgresql_where=text("parent_id IS NULL")),
+        # Partial (``WHERE parent_id IS NULL``): see migration 0005 (and the note above).
+        Index("uq_kb_categories_root_name", "name", unique=True),
     )
 
     id: int | None = Field(default=None, primary_key=True)

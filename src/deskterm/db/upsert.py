@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from importlib import import_module
 from typing import Any
 
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
 
@@ -13,7 +13,9 @@ def upsert(session: Session, model: type, values: dict[str, Any], *, keys: Seque
            update: Sequence[str], where: Callable[[Any], Any] | None = None) -> None:
     """Insert ``values`` into ``model``'s table, or update the ``update`` columns of the row
     with the same ``keys``; ``where(excluded)`` limits which existing rows are updated."""
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    # The store's own dialect only: a SQLite desk never loads PostgreSQL's (some 30 ms).
+    name = "postgresql" if session.get_bind().dialect.name == "postgresql" else "sqlite"
+    dialect = import_module(f"sqlalchemy.dialects.{name}")
     statement = dialect.insert(model).values(**values)
     excluded = statement.excluded
     statement = statement.on_conflict_do_update(
