@@ -24,7 +24,7 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.desk import auth, people, setup
+from deskterm.desk import auth, identity, people, setup
 from deskterm.desk.reads import AgentRead
 
 from .pg_databases import PostgresServer
@@ -147,6 +147,7 @@ def as_user(monkeypatch):
 
     def switch(name: str) -> None:
         monkeypatch.setattr(auth, "os_username", lambda: name)
+        monkeypatch.setattr(identity, "os_username", lambda: name)  # the CLI's plain reads
 
     switch("ada")
     return switch

@@ -199,10 +199,10 @@ def _storable(text: str) -> bool:
     return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
-                      statuses: Sequence[str], count: int) -> FirstWindow:
-    """The agent's tickets in ``statuses``, newest change first: the count and the first
-    ``count`` rows, as ``queue.opening_window`` reads them through the store."""
+def acting_agent(reader: _Reader, *, username: str, act_as: str | None) -> tuple[int, str]:
+    """(id, username) of the agent acting, the schema's revision and the agent checked as the
+    store's path checks them (``migrate.require_current_schema``, ``auth.resolve_actor``);
+    :class:`NotCovered` wherever that path would refuse."""
     revision = reader.one("SELECT alembic_version.version_num FROM alembic_version")
     if revision is None or revision[0] != SCHEMA_HEAD:
         raise NotCovered(f"schema {revision and revision[0]!r}, not {SCHEMA_HEAD}")
@@ -217,7 +217,30 @@ def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
         agent = _agent(reader, act_as)
         if agent is None:
             raise NotCovered(f"no active agent {act_as!r}")
-    me_id, me, _role = agent
+    return agent[0], agent[1]
+
+
+def ticket_rows(reader: _Reader, numbers: Sequence[int]
+                ) -> tuple[dict[int, TicketRow], dict[int, tuple[str, ...]]]:
+    """The rows of tickets ``numbers`` by number (missing ones left out) and their tags, sorted
+    by name, as the store's ``ticket_reads.rows_of`` reads them."""
+    if not numbers:
+        return {}, {}
+    truth = ("1", "0") if reader.sqlite else ("true", "false")
+    found = reader.rows(_ROWS.format(true=truth[0], false=truth[1],
+                                     numbers=_marks(len(numbers))), numbers)
+    tags: dict[int, list[str]] = {}
+    for number, name in reader.rows(_TAGS.format(numbers=_marks(len(numbers))), numbers):
+        tags.setdefault(number, []).append(name)
+    return ({values[0]: _row(values) for values in found},
+            {number: tuple(names) for number, names in tags.items()})
+
+
+def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
+                      statuses: Sequence[str], count: int) -> FirstWindow:
+    """The agent's tickets in ``statuses``, newest change first: the count and the first
+    ``count`` rows, as ``queue.opening_window`` reads them through the store."""
+    me_id, me = acting_agent(reader, username=username, act_as=act_as)
     mine = _MINE.format(me="?", statuses=_marks(len(statuses)))
     params = (me_id, *statuses)
     total = reader.one(f"SELECT count(*) FROM tickets WHERE {mine}", params)[0]
@@ -226,19 +249,8 @@ def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
         f"SELECT tickets.id FROM tickets WHERE {mine} "
         "ORDER BY tickets.updated_at DESC, tickets.id DESC LIMIT ? OFFSET ?",
         (*params, limit, 0))]
-    if not numbers:
-        return FirstWindow(me, total, (), {})
-    truth = ("1", "0") if reader.sqlite else ("true", "false")
-    found = reader.rows(_ROWS.format(true=truth[0], false=truth[1],
-                                     numbers=_marks(len(numbers))), numbers)
-    by_number = {values[0]: _row(values) for values in found}
-    tags: dict[int, list[str]] = {}
-    for number, name in reader.rows(_TAGS.format(numbers=_marks(len(numbers))), numbers):
-        tags.setdefault(number, []).append(name)
-    return FirstWindow(
-        me, total, tuple(by_number[n] for n in numbers if n in by_number),
-        {number: tuple(names) for number, names in tags.items()},
-    )
+    by_number, tags = ticket_rows(reader, numbers)
+    return FirstWindow(me, total, tuple(by_number[n] for n in numbers if n in by_number), tags)
 
 
 # --- the connections ---------------------------------------------------------------------

@@ -42,29 +42,13 @@ from deskterm.desk.reads import (
     TicketSummary,
     ref,
 )
+from deskterm.desk.refs import parse_ref
 from deskterm.desk.thread import messages_after
 from deskterm.desk.ticket_reads import count_tickets, summaries, summary
 
 _TAG = re.compile(r"[\w][\w.:/+-]{0,63}")
-_REF = re.compile(r"#?([0-9]+)")
 MAX_SUBJECT = 500
 MAX_BODY = 1_000_000
-
-
-def parse_ref(text: str) -> int:
-    """A ticket number from ``#1042`` or ``1042``: ASCII digits only, 1 to :data:`INT_MAX`.
-
-    ``str.isdigit`` and ``int`` also take ``²`` and Arabic-Indic digits (``١٢`` is 12), which
-    nobody means as a ticket number.
-    """
-    found = _REF.fullmatch(text.strip())
-    if not found:
-        raise InvalidInput(f"'{text[:40]}' is not a ticket reference like #1042")
-    digits = found.group(1).lstrip("0") or "0"
-    if len(digits) > len(str(INT_MAX)) or not 1 <= int(digits) <= INT_MAX:
-        raise InvalidInput(f"'{text[:40]}' is not a ticket reference like #1042 (numbers run "
-                           f"from 1 to {INT_MAX})")
-    return int(digits)
 
 
 def in_range(number: int) -> bool:
