@@ -22,9 +22,9 @@ from sqlmodel import col, select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Ticket
+from deskterm.demo.generator import seed_demo
 from deskterm.desk.auth import resolve_actor
 from deskterm.desk.bulk_actions import BulkChange, apply_bulk
-from deskterm.desk.demo import seed_demo
 
 ADMIN = "bench"
 CHANGES = (

@@ -39,8 +39,8 @@ from deskterm.db import kb_search, migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Article, KbCategory, Ticket
 from deskterm.db.search import fts_string
+from deskterm.demo.text import LANGUAGES, PRODUCTS
 from deskterm.desk import kb, setup, tickets
-from deskterm.desk.demo_text import LANGUAGES, PRODUCTS
 
 TOPICS = ("billing", "network", "accounts", "hardware")
 SUBCATEGORIES = ("How-to", "Known issues", "Policies", "Troubleshooting", "Reference",

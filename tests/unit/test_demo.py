@@ -26,8 +26,12 @@ from deskterm.db.models import (
     TicketTag,
 )
 from deskterm.db.types import sqlite_timestamp
-from deskterm.desk import demo, demo_kb, demo_kb_text, demo_text, kb, macros, people, tickets
-from deskterm.desk.demo import DAYS, seed_demo
+from deskterm.demo import generator as demo
+from deskterm.demo import kb as demo_kb
+from deskterm.demo import kb_text as demo_kb_text
+from deskterm.demo import text as demo_text
+from deskterm.demo.generator import DAYS, seed_demo
+from deskterm.desk import kb, macros, people, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 

@@ -14,8 +14,8 @@ from sqlmodel import select
 from deskterm.db import migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Ticket
+from deskterm.demo.generator import seed_demo
 from deskterm.desk import queue, tickets
-from deskterm.desk.demo import seed_demo
 from deskterm.desk.query import query_tickets
 from deskterm.desk.ticket_reads import RELEVANCE, TextMatch, TicketFilter, list_tickets
 

@@ -20,8 +20,8 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from deskterm.db.models import Agent, Article, KbCategory, Macro
-from deskterm.desk import demo_kb_text as words
-from deskterm.desk import demo_text
+from deskterm.demo import kb_text as words
+from deskterm.demo import text as demo_text
 from deskterm.desk.kb import ArticleFields, check_fields, slugify
 from deskterm.desk.macros import MacroActions, add_macro
 from deskterm.desk.people import agent_read
