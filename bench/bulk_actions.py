@@ -23,8 +23,8 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Ticket
 from deskterm.demo.generator import seed_demo
-from deskterm.desk.auth import resolve_actor
 from deskterm.desk.bulk_actions import BulkChange, apply_bulk
+from deskterm.desk.people.auth import resolve_actor
 
 ADMIN = "bench"
 CHANGES = (

@@ -33,7 +33,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.identity import os_username
+from deskterm.desk.people.identity import os_username
 from deskterm.desk.safe_text import message_line
 
 if TYPE_CHECKING:

@@ -10,7 +10,8 @@ from sqlmodel import select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Event, Message, Ticket
-from deskterm.desk import people, setup, tickets
+from deskterm.desk import setup, tickets
+from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
@@ -95,7 +96,7 @@ def add_conversation(store: Store, number: int) -> int:
     """A reply, an internal note (with escape sequences) and the customer's answer on ticket
     ``number`` at fixed times, and the ticket an incident of a problem; returns the problem."""
     from deskterm.desk import ticket_ops
-    from deskterm.desk.auth import resolve_actor
+    from deskterm.desk.people.auth import resolve_actor
 
     problem = 1002 if number != 1002 else 1003
 

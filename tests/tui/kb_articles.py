@@ -7,7 +7,7 @@ from sqlalchemy import update
 from deskterm.db.engine import Store
 from deskterm.db.models import Article
 from deskterm.desk import kb
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.people.auth import resolve_actor
 
 from .desks import NOW
 

@@ -9,7 +9,7 @@ from textual import events
 from deskterm.app import DeskApp
 from deskterm.db.models import Customer, Ticket
 from deskterm.desk import tickets
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.tickets import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.new_ticket import NewTicketForm, RequesterPicker

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from deskterm.app import DeskApp, binding_ids
 from deskterm.desk import kb, tickets
-from deskterm.desk.auth import resolve_actor
 from deskterm.desk.kb_render import safe_markdown
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.safe_text import clean_line
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb import KbScreen

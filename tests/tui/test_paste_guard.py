@@ -9,7 +9,7 @@ import sys
 from textual import events
 from textual._xterm_parser import XTermParser
 
-from deskterm.desk.auth import os_username
+from deskterm.desk.people.auth import os_username
 from deskterm.paste_guard import PasteGuardParser
 
 from .hostile_desk import HostileDesk

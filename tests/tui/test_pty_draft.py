@@ -14,8 +14,8 @@ import pytest
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import setup, tickets
-from deskterm.desk.auth import os_username
 from deskterm.desk.drafts import get_draft
+from deskterm.desk.people.auth import os_username
 
 from .pty_term import PtyTerminal
 

@@ -8,7 +8,7 @@ import sys
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import setup, tickets
-from deskterm.desk.auth import os_username
+from deskterm.desk.people.auth import os_username
 
 from .pty_term import PtyTerminal
 

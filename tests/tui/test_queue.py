@@ -382,7 +382,7 @@ async def test_a_change_by_another_process_shows_without_moving_the_cursor(any_d
         code = textwrap.dedent(f"""
             from deskterm.db.engine import Store
             from deskterm.desk import tickets
-            from deskterm.desk.auth import resolve_actor
+            from deskterm.desk.people.auth import resolve_actor
             store = Store({url!r})
             with store.read() as session:
                 bert = resolve_actor(session, username="bert")
@@ -423,7 +423,7 @@ async def test_mouse_wheel_and_a_scrollbar_jump_load_the_rows_they_show(desk_sto
 
 async def test_m_sends_a_macro_to_each_selected_ticket(desk_store):
     from deskterm.desk import macros
-    from deskterm.desk.auth import resolve_actor
+    from deskterm.desk.people.auth import resolve_actor
 
     with desk_store.read() as session:
         ada = resolve_actor(session, username="ada")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from deskterm.app import DeskApp
 from deskterm.desk import tickets
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.tickets import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker

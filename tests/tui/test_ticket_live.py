@@ -7,7 +7,7 @@ from datetime import timedelta
 
 from deskterm.app import DeskApp
 from deskterm.desk import ticket_ops, tickets
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.tickets import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.ticket import TicketScreen

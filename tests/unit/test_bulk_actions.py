@@ -10,9 +10,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from deskterm.db.models import Event, Ticket
-from deskterm.desk import bulk_actions, people, tickets
+from deskterm.desk import bulk_actions, tickets
 from deskterm.desk.bulk_actions import BulkChange, BulkResult, apply_bulk
 from deskterm.desk.errors import InvalidInput, NotFound, StaleTicket
+from deskterm.desk.people import directory as people
 
 from .helpers import change, detail
 

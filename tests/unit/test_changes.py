@@ -17,7 +17,7 @@ def _in_another_process(store, code: str) -> None:
     script = textwrap.dedent(f"""
         from deskterm.db.engine import Store
         from deskterm.desk import tickets
-        from deskterm.desk.auth import resolve_actor
+        from deskterm.desk.people.auth import resolve_actor
         store = Store({url!r})
         with store.read() as session:
             ada = resolve_actor(session, username="ada")

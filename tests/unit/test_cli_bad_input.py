@@ -16,8 +16,9 @@ from deskterm.cli import app, failures
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Group
-from deskterm.desk import kb, macros, people, setup, tickets
+from deskterm.desk import kb, macros, setup, tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 
 from .helpers import detail
 

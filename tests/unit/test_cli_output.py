@@ -34,8 +34,9 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
-from deskterm.desk import kb, macros, people, setup, ticket_ops, tickets
-from deskterm.desk.identity import os_username
+from deskterm.desk import kb, macros, setup, ticket_ops, tickets
+from deskterm.desk.people import directory as people
+from deskterm.desk.people.identity import os_username
 
 from ..conftest import StoreFactory
 from ..tui.pty_term import PtyTerminal

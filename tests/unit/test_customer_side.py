@@ -7,8 +7,9 @@ import json
 
 import pytest
 
-from deskterm.desk import people, tickets
+from deskterm.desk import tickets
 from deskterm.desk.errors import PermissionDenied
+from deskterm.desk.people import directory as people
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 
 

@@ -31,8 +31,9 @@ from deskterm.demo import kb as demo_kb
 from deskterm.demo import kb_text as demo_kb_text
 from deskterm.demo import text as demo_text
 from deskterm.demo.generator import DAYS, seed_demo
-from deskterm.desk import kb, macros, people, tickets
+from deskterm.desk import kb, macros, tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 from deskterm.desk.ticket_reads import TicketFilter, list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)

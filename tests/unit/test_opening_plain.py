@@ -16,7 +16,9 @@ from deskterm import launch
 from deskterm.db import migrate
 from deskterm.db import opening as plain_sql
 from deskterm.db.engine import Store
-from deskterm.desk import auth, opening, people, queue, tickets
+from deskterm.desk import opening, queue, tickets
+from deskterm.desk.people import auth
+from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
 
 from ..conftest import sqlite_template

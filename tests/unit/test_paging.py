@@ -34,8 +34,9 @@ from deskterm.db.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.desk import people, setup
+from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.ticket_reads import SORT_KEYS, TicketFilter, list_tickets
 from deskterm.desk.tickets import create_ticket

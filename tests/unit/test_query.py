@@ -18,8 +18,9 @@ from sqlmodel import select
 
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Organization, Ticket
-from deskterm.desk import people, tickets
+from deskterm.desk import tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 from deskterm.desk.query import (
     Age,
     FieldTerm,

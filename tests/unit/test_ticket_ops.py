@@ -9,8 +9,9 @@ import pytest
 from sqlmodel import col, select, update
 
 from deskterm.db.models import Message
-from deskterm.desk import people, ticket_ops, tickets
+from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.people import directory as people
 from deskterm.desk.query import query_tickets
 
 from .helpers import change, detail, new_ticket

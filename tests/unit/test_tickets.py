@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from deskterm.db.models import Organization
-from deskterm.desk import people, tickets
+from deskterm.desk import tickets
 from deskterm.desk.errors import InvalidInput, NotFound, StaleTicket
+from deskterm.desk.people import directory as people
 from deskterm.desk.ticket_reads import organization_history, requester_history
 
 from .helpers import change, detail, new_ticket

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import people, views
+from deskterm.desk import views
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.people import directory as people
 from deskterm.desk.query import QueryError
 
 

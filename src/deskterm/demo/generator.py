@@ -50,7 +50,7 @@ from deskterm.demo import helper as side_helper
 from deskterm.demo import kb as demo_kb
 from deskterm.demo import text
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.people import add_agent
+from deskterm.desk.people.directory import add_agent
 
 DAYS = 90
 """Tickets are spread over this many days up to now."""

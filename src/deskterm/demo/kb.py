@@ -24,7 +24,7 @@ from deskterm.demo import kb_text as words
 from deskterm.demo import text as demo_text
 from deskterm.desk.kb import ArticleFields, check_fields, slugify
 from deskterm.desk.macros import MacroActions, add_macro
-from deskterm.desk.people import agent_read
+from deskterm.desk.people.directory import agent_read
 
 DRAFT_SHARE = 0.125
 """About one article in eight is a draft (not suggested, not public)."""

@@ -68,6 +68,7 @@ from deskterm.db.types import utcnow
 from deskterm.desk.errors import DeskError, InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.kb_render import fold, highlight_spans, snippet
 from deskterm.desk.limits import INT_MAX, check_int, check_text, storable
+from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.query import MAX_LENGTH, check_size
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.reply_trim import without_greeting_and_sign_off
@@ -380,7 +381,7 @@ def find_category(session: Session, *, path: str) -> CategoryRead:
 def rename_category(session: Session, *, actor: AgentRead, category_id: int,
                     name: str) -> CategoryRead:
     """Rename a category (admins); its articles and subcategories follow."""
-    _require_admin(actor, "rename a category")
+    require_admin(actor, "rename a category")
     category = _get_category(session, category_id)
     if "/" in name:
         raise InvalidInput("category name: must not hold '/'")
@@ -396,7 +397,7 @@ def rename_category(session: Session, *, actor: AgentRead, category_id: int,
 
 def delete_category(session: Session, *, actor: AgentRead, category_id: int) -> CategoryRead:
     """Delete an empty category (admins): no articles, no subcategories."""
-    _require_admin(actor, "delete a category")
+    require_admin(actor, "delete a category")
     removed = _category_read(session, category_id)
     category = _get_category(session, category_id)
     if session.exec(select(KbCategory.id).where(KbCategory.parent_id == category_id)).first():
@@ -414,11 +415,6 @@ def _get_category(session: Session, category_id: int) -> KbCategory:
     if category is None:
         raise NotFound(f"no category with id {category_id}")
     return category
-
-
-def _require_admin(actor: AgentRead, doing: str) -> None:
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an admin can {doing}; '{actor.username}' is an agent")
 
 
 # --- Reading articles ---------------------------------------------------------------------------

@@ -75,7 +75,7 @@ from deskterm.desk.bulk_actions import (
 )
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.limits import storable
-from deskterm.desk.people import find_agent, find_group
+from deskterm.desk.people.directory import find_agent, find_group
 from deskterm.desk.reads import AgentRead, TicketDetail, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.ticket_reads import summary

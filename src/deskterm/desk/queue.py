@@ -18,7 +18,7 @@ from sqlmodel import Session, col, select
 from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
 from deskterm.desk import lifecycle
-from deskterm.desk.people import list_agents
+from deskterm.desk.people.directory import list_agents
 from deskterm.desk.query import resolve_query
 from deskterm.desk.queue_views import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
     BUILTIN_VIEWS,

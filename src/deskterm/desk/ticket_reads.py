@@ -29,7 +29,7 @@ from deskterm.db.models import (
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import storable
-from deskterm.desk.people import (
+from deskterm.desk.people.directory import (
     find_agent_any_case,
     find_customer,
     find_group_any_case,

@@ -34,7 +34,12 @@ from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
 from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text, shown_number
 from deskterm.desk.links import links_of, merged_from
-from deskterm.desk.people import customer_read, find_agent, find_group, get_or_create_customer
+from deskterm.desk.people.directory import (
+    customer_read,
+    find_agent,
+    find_group,
+    get_or_create_customer,
+)
 from deskterm.desk.reads import (
     AgentRead,
     EventRead,

@@ -20,7 +20,7 @@ from deskterm.db.models import Agent, SavedView
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.limits import check_name, check_text, storable
-from deskterm.desk.people import find_agent
+from deskterm.desk.people.directory import find_agent
 from deskterm.desk.query import parse_query
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.ticket_reads import _parse_sort

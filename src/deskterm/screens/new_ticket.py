@@ -31,7 +31,7 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.lifecycle import CHANNELS, PRIORITIES
-from deskterm.desk.people import list_groups, search_customers
+from deskterm.desk.people.directory import list_groups, search_customers
 from deskterm.desk.reads import CustomerRead, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk

@@ -27,7 +27,7 @@ from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.lifecycle import TICKET_TYPES
 from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
-from deskterm.desk.people import list_groups
+from deskterm.desk.people.directory import list_groups
 from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
