@@ -15,8 +15,9 @@ from sqlmodel import select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Article, Draft, KbCategory, Macro, Message, Tag, Ticket
-from deskterm.desk import kb, setup, tickets
+from deskterm.desk import setup, tickets
 from deskterm.desk.drafts import save_draft
+from deskterm.desk.kb import articles
 from deskterm.desk.macros import add_macro
 
 ESC = "\x1b"
@@ -119,7 +120,7 @@ class HostileDesk:
     def article(self, title: str, body: str) -> int:
         """A published public article whose title, body, tag and category are hostile."""
         admin = self.admin
-        made = self.store.write(lambda s: kb.create_article(
+        made = self.store.write(lambda s: articles.create_article(
             s, actor=admin, title=title, body=body, category="Network", tags=("vpn",),
             status="published", visibility="public"))
 

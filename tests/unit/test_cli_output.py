@@ -34,7 +34,9 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
-from deskterm.desk import kb, macros, setup, ticket_ops, tickets
+from deskterm.desk import macros, setup, ticket_ops, tickets
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import transfer
 from deskterm.desk.people import directory as people
 from deskterm.desk.people.identity import os_username
 
@@ -90,7 +92,8 @@ def _seed(url: str, me: str) -> None:
             s, actor=admin, number=1001, changes=tickets.TicketChanges(priority="high")))
         store.write(lambda s: ticket_ops.link(s, actor=admin, number=1001, other=1002))
         store.write(lambda s: macros.add_macro(s, actor=admin, name="m", body="hello"))
-        store.write(lambda s: kb.import_articles(s, actor=admin, articles=[kb.ArticleFields(
+        store.write(lambda s: transfer.import_articles(s, actor=admin,
+                                                       articles=[kb_articles.ArticleFields(
             slug=SLUG, title="title hostileword", body="body hostileword", category="cat",
             status="published")]))
         with Session(store.engine) as s:

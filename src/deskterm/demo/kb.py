@@ -22,7 +22,7 @@ from sqlmodel import Session, select
 from deskterm.db.models import Agent, Article, KbCategory, Macro
 from deskterm.demo import kb_text as words
 from deskterm.demo import text as demo_text
-from deskterm.desk.kb import ArticleFields, check_fields, slugify
+from deskterm.desk.kb.articles import ArticleFields, check_fields, slugify
 from deskterm.desk.macros import MacroActions, add_macro
 from deskterm.desk.people.directory import agent_read
 
