@@ -9,8 +9,9 @@ import pytest
 
 from deskterm.desk import tickets
 from deskterm.desk.errors import PermissionDenied
+from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.people import directory as people
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.ticket_reads import list_tickets
 
 
 def _ticket(store, admin, status: str | None = None, **extra) -> int:

@@ -33,12 +33,13 @@ from deskterm.demo import text as demo_text
 from deskterm.demo.generator import DAYS, seed_demo
 from deskterm.desk import macros, tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb import suggestions as kb_suggestions
 from deskterm.desk.people import directory as people
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.ticket_reads import list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300

@@ -7,8 +7,8 @@ import pytest
 from deskterm.config import ConfigError, load_settings
 from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.language import QueryError, parse_query
 from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text
-from deskterm.desk.query import QueryError, parse_query
 from deskterm.desk.tickets import parse_ref
 
 

@@ -535,7 +535,8 @@ def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_sto
 
 
 def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(empty_store):
-    from deskterm.desk.ticket_reads import TextMatch, TicketFilter, list_tickets
+    from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
+    from deskterm.desk.ticket_reads import list_tickets
 
     migrate.upgrade(empty_store)
     empty_store.write(lambda s: create_ticket(

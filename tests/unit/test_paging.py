@@ -36,9 +36,11 @@ from deskterm.db.models import (
 )
 from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.sql import SORT_KEYS
+from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.ticket_reads import SORT_KEYS, TicketFilter, list_tickets
+from deskterm.desk.ticket_reads import list_tickets
 from deskterm.desk.tickets import create_ticket
 
 # One test process builds the big desk (per store kind) and runs every test of this file, rather

@@ -12,7 +12,8 @@ from sqlmodel import select
 from deskterm.db.models import TicketSeen
 from deskterm.desk import tickets
 from deskterm.desk.errors import InvalidInput, NotFound
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.ticket_reads import list_tickets
 
 from .helpers import change, detail, new_ticket
 

@@ -11,8 +11,8 @@ from sqlmodel import col, select, update
 from deskterm.db.models import Message
 from deskterm.desk import ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.filter.language import query_tickets
 from deskterm.desk.people import directory as people
-from deskterm.desk.query import query_tickets
 
 from .helpers import change, detail, new_ticket
 

@@ -6,8 +6,8 @@ import pytest
 
 from deskterm.desk import views
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.filter.language import QueryError
 from deskterm.desk.people import directory as people
-from deskterm.desk.query import QueryError
 
 
 @pytest.fixture

@@ -18,7 +18,8 @@ from deskterm.desk.safe_text import clean_line
 lifecycle = lazy.module("deskterm.desk.lifecycle")
 ticket_ops = lazy.module("deskterm.desk.ticket_ops")
 tickets = lazy.module("deskterm.desk.tickets")
-ticket_query = lazy.module("deskterm.desk.query")
+ticket_query = lazy.module("deskterm.desk.filter.language")
+ticket_filter = lazy.module("deskterm.desk.filter.ticket_filter")
 ticket_reads = lazy.module("deskterm.desk.ticket_reads")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -174,7 +175,7 @@ def list_(
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
                  sort: str, limit: int, after: str | None):
-    where = ticket_reads.TicketFilter(
+    where = ticket_filter.TicketFilter(
         statuses=split_list(status),
         priorities=split_list(priority),
         assignees=split_list(assignee),

@@ -261,7 +261,7 @@ class SavedView(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(60), nullable=False))
     query: str = Field(default="", sa_column=Column(Text, nullable=False))
-    """The filter-language text (see desk/query.py)."""
+    """The filter-language text (see desk/filter/language.py)."""
     sort: str = Field(default="-updated", sa_column=Column(String(32), nullable=False))
     owner_agent_id: int = Field(sa_column=Column(Integer, ForeignKey("agents.id"),
                                                  nullable=False))

@@ -23,11 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Markdown, Static, Tree
 from textual.widgets.option_list import Option
 
+from deskterm.desk.filter.language import QueryError
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import categories as kb_categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb.render import is_safe_link, safe_markdown
-from deskterm.desk.query import QueryError
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched

@@ -13,10 +13,10 @@ from deskterm.db.kb_search import Term
 from deskterm.db.models import (
     Article,
 )
+from deskterm.desk.filter.language import MAX_LENGTH, check_size
 from deskterm.desk.kb.articles import ArticleSummary, check_status, check_visibility, summaries
 from deskterm.desk.kb.categories import categories_by_id
 from deskterm.desk.kb.render import highlight_spans, snippet
-from deskterm.desk.query import MAX_LENGTH, check_size
 from deskterm.desk.safe_text import clean_line
 
 
@@ -93,8 +93,9 @@ def search_articles(
     body matches), with the matches' spans in the title and a snippet. An empty query (or one
     with nothing to look for) finds nothing. ``category_id`` includes its subcategories.
 
-    A query past the filter language's limits (:func:`~deskterm.desk.query.check_size`) is a
-    :class:`~deskterm.desk.query.QueryError`."""
+    A query past the filter language's limits
+    (:func:`~deskterm.desk.filter.language.check_size`) is a
+    :class:`~deskterm.desk.filter.language.QueryError`."""
     check_size(query, kb_search.term_starts(query) if len(query) <= MAX_LENGTH else (),
                what="search")
     terms = kb_search.parse_query(query)
