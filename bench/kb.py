@@ -40,9 +40,10 @@ from deskterm.db.engine import Store
 from deskterm.db.models import Article, KbCategory, Ticket
 from deskterm.db.search import fts_string
 from deskterm.demo.text import LANGUAGES, PRODUCTS
-from deskterm.desk import setup, tickets
+from deskterm.desk import setup
 from deskterm.desk.kb import search as desk_kb_search
 from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.tickets import ticket as tickets
 
 TOPICS = ("billing", "network", "accounts", "hardware")
 SUBCATEGORIES = ("How-to", "Known issues", "Policies", "Troubleshooting", "Reference",

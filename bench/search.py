@@ -43,9 +43,9 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Ticket
 from deskterm.demo.generator import seed_demo
-from deskterm.desk import queue
 from deskterm.desk.filter.sql import RELEVANCE
-from deskterm.desk.ticket_reads import list_tickets
+from deskterm.desk.queue import windows as queue
+from deskterm.desk.tickets.reads import list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 WINDOW = 40

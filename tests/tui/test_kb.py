@@ -6,11 +6,11 @@ an article from a solved ticket."""
 from __future__ import annotations
 
 from deskterm.app import DeskApp, binding_ids
-from deskterm.desk import tickets
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb.render import safe_markdown
 from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.safe_text import clean_line
+from deskterm.desk.tickets import ticket as tickets
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb import KbScreen
 from deskterm.screens.kb_editor import ArticleEditor

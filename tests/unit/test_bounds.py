@@ -17,9 +17,9 @@ from sqlalchemy import event, text
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
-from deskterm.desk import queue
 from deskterm.desk.filter.language import MAX_LENGTH, MAX_TERMS, QueryError, parse_query
 from deskterm.desk.kb import search as kb_search
+from deskterm.desk.queue import windows as queue
 from deskterm.desk.service import Desk
 
 from .helpers import new_ticket

@@ -16,10 +16,12 @@ from deskterm.cli import app, failures
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Group
-from deskterm.desk import macros, setup, tickets
+from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.kb import articles
 from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import macros
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import detail
 

@@ -31,7 +31,6 @@ from deskterm.demo import kb as demo_kb
 from deskterm.demo import kb_text as demo_kb_text
 from deskterm.demo import text as demo_text
 from deskterm.demo.generator import DAYS, seed_demo
-from deskterm.desk import macros, tickets
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.kb import articles as kb_articles
@@ -39,7 +38,9 @@ from deskterm.desk.kb import categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb import suggestions as kb_suggestions
 from deskterm.desk.people import directory as people
-from deskterm.desk.ticket_reads import list_tickets
+from deskterm.desk.tickets import macros
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import tickets
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import categories as kb_categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import new_ticket
 

@@ -25,7 +25,7 @@ from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
-from deskterm.desk.tickets import create_ticket
+from deskterm.desk.tickets.ticket import create_ticket
 
 HEAD = migrate.head_revision()
 
@@ -536,7 +536,7 @@ def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_sto
 
 def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(empty_store):
     from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
-    from deskterm.desk.ticket_reads import list_tickets
+    from deskterm.desk.tickets.reads import list_tickets
 
     migrate.upgrade(empty_store)
     empty_store.write(lambda s: create_ticket(
@@ -616,7 +616,7 @@ def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty
 
 
 def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_store):
-    from deskterm.desk.drafts import get_draft, save_draft
+    from deskterm.desk.tickets.drafts import get_draft, save_draft
 
     migrate.upgrade(empty_store, "0008")
 
@@ -640,7 +640,7 @@ def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_
 
 
 def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store):
-    from deskterm.desk.drafts import get_draft, save_draft
+    from deskterm.desk.tickets.drafts import get_draft, save_draft
 
     migrate.upgrade(empty_store)
 

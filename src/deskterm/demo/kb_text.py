@@ -533,4 +533,4 @@ MACROS: tuple[tuple[str, str, dict], ...] = (
     ("Solved, thanks", "Hi {{requester.first_name}},\n\nGlad it works again. If anything comes "
      "back, just reply to this message.\n\n{{agent.name}}", {"status": "solved"}),
 )
-"""Name, body template and actions of the demo's macros (see :mod:`deskterm.desk.macros`)."""
+"""Name, body template and actions of the demo's macros (:mod:`deskterm.desk.tickets.macros`)."""

@@ -16,13 +16,14 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue, views
-from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
 from deskterm.desk.filter.language import DEFAULT_SORT, QueryError, parse_query, with_sort
-from deskterm.desk.macros import apply_macro_bulk, list_macros
-from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
+from deskterm.desk.queue import views
+from deskterm.desk.queue import windows as queue
+from deskterm.desk.queue.builtin import BUILTIN_VIEWS, QueueStart, View
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
+from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER, BulkChange, apply_bulk
+from deskterm.desk.tickets.macros import apply_macro_bulk, list_macros
 from deskterm.messages import (
     BulkApplied,
     DeskChanged,

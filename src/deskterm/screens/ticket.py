@@ -21,29 +21,23 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue
-from deskterm.desk.draft_saving import DraftText, DraftTimer, DraftWriter
-from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
-from deskterm.desk.lifecycle import TICKET_TYPES
-from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
 from deskterm.desk.people.directory import list_groups
-from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.queue import windows as queue
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.thread import messages_after
-from deskterm.desk.ticket_candidates import ticket_candidates
-from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
-from deskterm.desk.ticket_reads import requester_history, rows_of
-from deskterm.desk.tickets import (
-    TicketChanges,
-    add_note,
-    add_reply,
-    get_ticket,
-    mark_seen,
-    update_ticket,
-)
+from deskterm.desk.tickets.candidates import ticket_candidates
+from deskterm.desk.tickets.change import TicketChanges
+from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
+from deskterm.desk.tickets.drafts import discard_draft, get_draft, save_draft
+from deskterm.desk.tickets.lifecycle import TICKET_TYPES
+from deskterm.desk.tickets.macros import MacroRead, apply_macro, list_macros, render
+from deskterm.desk.tickets.ops import escalate, link, merge, solve_problem
+from deskterm.desk.tickets.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.tickets.reads import requester_history, rows_of
+from deskterm.desk.tickets.thread import messages_after
+from deskterm.desk.tickets.ticket import add_note, add_reply, get_ticket, mark_seen, update_ticket
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import (
     Confirm,

@@ -79,7 +79,7 @@ from deskterm.desk.filter.ticket_filter import (
     TimeRange,
 )
 from deskterm.desk.reads import Page
-from deskterm.desk.ticket_reads import list_tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"

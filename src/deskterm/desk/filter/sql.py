@@ -30,7 +30,6 @@ from deskterm.db.models import (
     TicketSeen,
     TicketTag,
 )
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.ticket_filter import Clause, ClauseValue, TicketFilter, TimeRange
 from deskterm.desk.limits import storable
@@ -41,6 +40,7 @@ from deskterm.desk.people.directory import (
     find_organization_any_case,
 )
 from deskterm.desk.reads import TicketSummary
+from deskterm.desk.tickets import lifecycle
 
 
 def _name_of(column, table, key):

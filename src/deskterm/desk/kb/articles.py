@@ -30,7 +30,7 @@ from deskterm.desk.kb.rows import find_article_row, flush_or_conflict, ticket_ro
 from deskterm.desk.limits import check_int, check_text
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.tickets import normalize_tags
+from deskterm.desk.tickets.checks import normalize_tags
 
 MAX_TITLE = 300
 MAX_SLUG = 120

@@ -23,8 +23,8 @@ from deskterm.desk.kb.render import fold
 from deskterm.desk.kb.rows import ticket_row
 from deskterm.desk.kb.search import SearchHit, search_filters, search_hits
 from deskterm.desk.reads import ref
-from deskterm.desk.reply_trim import without_greeting_and_sign_off
-from deskterm.desk.tickets import _tags_of
+from deskterm.desk.tickets.change import ticket_tags
+from deskterm.desk.tickets.reply_trim import without_greeting_and_sign_off
 
 SUGGESTIONS = 5
 _STOPWORDS = frozenset(re.findall(r"\w+", """
@@ -137,7 +137,7 @@ def draft_from_ticket(session: Session, *, number: int) -> ArticleDraft:
     if solving is not None:
         body = check_body(_solution(session, ticket, solving)) or check_body(solving.body)
     return ArticleDraft(title=" ".join(title.split()), body=body,
-                        tags=_tags_of(session, number), ticket=number)
+                        tags=ticket_tags(session, number), ticket=number)
 
 
 def _solution(session: Session, ticket: Ticket, reply: Message) -> str:

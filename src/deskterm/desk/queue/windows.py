@@ -1,6 +1,6 @@
 """The queue: views, counts, and windows of rows for a virtual table.
 
-The built-in views live in :mod:`deskterm.desk.queue_views` (no store needed to show them).
+The built-in views live in :mod:`deskterm.desk.queue.builtin` (no store needed to show them).
 
 A window is fetched after a row the table already holds when it can (keyset: as fast at row
 900,000 as at row 0); a jump into the middle (a scrollbar drag) costs one index-only OFFSET scan,
@@ -17,7 +17,6 @@ from sqlmodel import Session, col, select
 
 from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
-from deskterm.desk import lifecycle
 from deskterm.desk.filter.language import resolve_query
 from deskterm.desk.filter.sql import (
     RELEVANCE,
@@ -29,14 +28,15 @@ from deskterm.desk.filter.sql import (
 )
 from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.people.directory import list_agents
-from deskterm.desk.queue_views import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
+from deskterm.desk.queue.builtin import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
     BUILTIN_VIEWS,
     UNSOLVED,
     QueueStart,
     View,
 )
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.ticket_reads import list_tickets, rows_of
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.reads import list_tickets, rows_of
 
 
 @dataclass(frozen=True)

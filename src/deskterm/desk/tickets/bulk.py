@@ -1,10 +1,11 @@
 """Bulk actions: one change (take, assign, group, status, priority, tags) on many tickets at once.
 
 The change goes through the same rules and audit trail as a single ticket's
-(:func:`deskterm.desk.tickets.update_ticket`): every changed ticket gets a new version and one
-event per changed field. A ticket that cannot take the change (closed, or a status it may not
-move to) is skipped and reported; the rest is changed. Everything happens in the caller's one
-transaction (``Store.write``), so an unexpected error leaves every ticket as it was.
+(:func:`deskterm.desk.tickets.ticket.update_ticket`, through :mod:`deskterm.desk.tickets.change`):
+every changed ticket gets a new version and one event per changed field. A ticket that cannot
+take the change (closed, or a status it may not move to) is skipped and reported; the rest is
+changed. Everything happens in the caller's one transaction (``Store.write``), so an unexpected
+error leaves every ticket as it was.
 
 Bulk actions apply to the tickets as they are now, so they carry no expected versions; they do
 raise the versions, so an agent still editing one of the tickets from before is told it moved
@@ -24,17 +25,17 @@ from sqlalchemy import delete, insert, tuple_
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 from deskterm.desk.reads import AgentRead, ref
-from deskterm.desk.tickets import (
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.change import (
+    Change,
     TicketChanges,
-    _apply,
-    _Change,
-    _resolve,
-    _tag_ids,
-    normalize_tags,
+    apply_changes,
+    resolve_changes,
+    tag_ids,
 )
+from deskterm.desk.tickets.checks import normalize_tags
 
 BULK_CONFIRM_OVER = 50
 """The console asks for confirmation before changing more tickets than this."""
@@ -189,7 +190,7 @@ class _BatchedTags:
         self.added.extend((number, name) for name in new if name not in old)
 
     def write(self) -> None:
-        ids = _tag_ids(self.session, sorted({name for _, name in self.removed + self.added}))
+        ids = tag_ids(self.session, sorted({name for _, name in self.removed + self.added}))
         removed = [(number, ids[name]) for number, name in self.removed]
         for start in range(0, len(removed), _CHUNK):
             self.session.execute(
@@ -231,7 +232,7 @@ def apply_bulk(
     status may not move to the asked one are skipped and reported. Each changed ticket gets a
     new version with one audit event per changed field, as a single change would.
     """
-    wanted = _resolve(session, _ticket_changes(change, actor))
+    wanted = resolve_changes(session, _ticket_changes(change, actor))
     numbers = _unique(numbers)
     tickets = _lock_all(session, numbers)
     # The names tickets refer to, held here so each lookup is a hit in the identity map
@@ -252,11 +253,11 @@ def apply_bulk(
         if reason is not None:
             skipped.append((number, reason))
             continue
-        ticket_change = _Change(session, ticket, actor)
+        ticket_change = Change(session, ticket, actor)
         if tags is None:
-            _apply(ticket_change, wanted)
+            apply_changes(ticket_change, wanted)
         else:
-            _apply(ticket_change, wanted, tags_of=tags.tags_of, set_tags=tags.set_tags)
+            apply_changes(ticket_change, wanted, tags_of=tags.tags_of, set_tags=tags.set_tags)
         rows = ticket_change.bump()
         if rows:
             events.extend(rows)

@@ -17,7 +17,6 @@ from deskterm.db.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.sql import (
     RELEVANCE,
@@ -37,6 +36,7 @@ from deskterm.desk.people.directory import (
     find_organization,
 )
 from deskterm.desk.reads import Page, TicketSummary
+from deskterm.desk.tickets import lifecycle
 
 MAX_PAGE = 1_000
 
