@@ -120,7 +120,7 @@ def _tickets(count: int) -> str:
     return "1 ticket" if count == 1 else f"{count:,} tickets"
 
 
-def _ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
+def as_ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     """The single-ticket change doing the same (names checked there)."""
     if change.is_empty():
         raise InvalidInput("nothing to change: give at least one field")
@@ -144,11 +144,12 @@ def _ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     )
 
 
-def _unique(numbers: Sequence[int]) -> list[int]:
+def unique_numbers(numbers: Sequence[int]) -> list[int]:
+    """``numbers`` without repeats, in their first order."""
     return list(dict.fromkeys(numbers))
 
 
-def _lock_all(session: Session, numbers: list[int]) -> dict[int, Ticket]:
+def lock_tickets(session: Session, numbers: list[int]) -> dict[int, Ticket]:
     """Lock and load the tickets, a chunk at a time, in ticket-number order (no deadlocks)."""
     found: dict[int, Ticket] = {}
     ordered = sorted(numbers)
@@ -206,7 +207,7 @@ class _BatchedTags:
             )
 
 
-def _refusal(ticket: Ticket, status: str | None) -> str | None:
+def why_refused(ticket: Ticket, status: str | None) -> str | None:
     """Why ``ticket`` cannot take the change, or None if it can."""
     if ticket.status == "closed":
         return "closed"
@@ -232,9 +233,9 @@ def apply_bulk(
     status may not move to the asked one are skipped and reported. Each changed ticket gets a
     new version with one audit event per changed field, as a single change would.
     """
-    wanted = resolve_changes(session, _ticket_changes(change, actor))
-    numbers = _unique(numbers)
-    tickets = _lock_all(session, numbers)
+    wanted = resolve_changes(session, as_ticket_changes(change, actor))
+    numbers = unique_numbers(numbers)
+    tickets = lock_tickets(session, numbers)
     # The names tickets refer to, held here so each lookup is a hit in the identity map
     # (which keeps only weak references), not a query (and an autoflush) per ticket.
     people = (session.exec(select(Agent)).all(), session.exec(select(Group)).all())
@@ -249,7 +250,7 @@ def apply_bulk(
         if ticket is None:
             skipped.append((number, "not found"))
             continue
-        reason = _refusal(ticket, wanted.status)
+        reason = why_refused(ticket, wanted.status)
         if reason is not None:
             skipped.append((number, reason))
             continue

@@ -73,10 +73,10 @@ from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.bulk import (
     BulkChange,
     BulkResult,
-    _lock_all,
-    _refusal,
-    _ticket_changes,
-    _unique,
+    as_ticket_changes,
+    lock_tickets,
+    unique_numbers,
+    why_refused,
 )
 from deskterm.desk.tickets.change import (
     Change,
@@ -513,7 +513,7 @@ def _wanted(session: Session, macro: MacroRead, actor: AgentRead,
     if change.is_empty():
         return None
     try:
-        return resolve_changes(session, _ticket_changes(change, actor))
+        return resolve_changes(session, as_ticket_changes(change, actor))
     except (InvalidInput, NotFound) as exc:
         # A name the macro refers to went away (or was deactivated) since it was saved.
         raise type(exc)(f"macro '{macro.name}': {exc}") from None
@@ -583,8 +583,8 @@ def apply_macro_bulk(
     macro = get_macro(session, name=macro_name)
     wanted = _wanted(session, macro, actor, None)
     status = wanted.status if wanted is not None else None
-    numbers = _unique(numbers)
-    tickets: dict[int, Ticket] = _lock_all(session, numbers)
+    numbers = unique_numbers(numbers)
+    tickets: dict[int, Ticket] = lock_tickets(session, numbers)
     changed: list[int] = []
     skipped: list[tuple[int, str]] = []
     for number in numbers:
@@ -592,7 +592,7 @@ def apply_macro_bulk(
         if ticket is None:
             skipped.append((number, "not found"))
             continue
-        reason = _refusal(ticket, status)
+        reason = why_refused(ticket, status)
         if reason is not None:
             skipped.append((number, reason))
             continue

@@ -1,9 +1,9 @@
 """Working across tiers and tickets: escalate, merge, link, and solve a problem with its incidents.
 
 Every operation is a write taking a ``Session`` and the acting agent, made of the same pieces as
-a single ticket's change (:mod:`deskterm.desk.tickets.change`): the ticket rows are locked (in ticket
-number order when there are several, so two writers never deadlock), field changes become one
-new version with an audit event each, and the caller's ``Store.write`` makes it one transaction.
+a single ticket's change (:mod:`deskterm.desk.tickets.change`): the ticket rows are locked (in
+ticket number order when there are several, so two writers never deadlock), field changes become
+one new version with an audit event each, and the caller's ``Store.write`` makes it one transaction.
 
 - **Escalate**: the next tier (1 -> 2 -> 3), optionally another group and no assignee (so the
   next level's queue picks it up); the reason is kept as an internal note.
