@@ -57,10 +57,10 @@ def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> 
 
 
 def _clear_or(value: str | None) -> str | None:
-    """``none`` clears an assignee or group."""
+    """``none`` (any case) clears an assignee or group, as the desk spells it."""
     if value is None:
         return None
-    return "" if value.strip().lower() == "none" else value.strip()
+    return "none" if value.strip().lower() == "none" else value.strip()
 
 
 def _tag_options(value: str | None) -> dict:

@@ -29,9 +29,11 @@ from deskterm.desk.errors import InvalidInput, TransitionRefused
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import (
+    NONE,
     Change,
     TicketChanges,
     apply_changes,
+    means_none,
     resolve_changes,
     tag_ids,
 )
@@ -51,9 +53,10 @@ class BulkChange:
     take: bool = False
     """Assign the tickets to the acting agent."""
     assignee: str | None = None
-    """A username, or ``""`` (as :class:`TicketChanges` says it; ``"none"`` too) to unassign."""
+    """A username, or :data:`~deskterm.desk.tickets.change.NONE` to unassign."""
     group: str | None = None
-    """A group name, or ``"none"`` to take the tickets out of their group."""
+    """A group name, or :data:`~deskterm.desk.tickets.change.NONE` to take the tickets out of
+    their group."""
     status: str | None = None
     priority: str | None = None
     add_tags: tuple[str, ...] = ()
@@ -68,10 +71,10 @@ class BulkChange:
         if self.take:
             parts.append("taken")
         if self.assignee is not None:
-            parts.append("unassigned" if _is_none(self.assignee)
+            parts.append("unassigned" if means_none(self.assignee)
                          else f"assigned to {self.assignee.strip()}")
         if self.group is not None:
-            parts.append("removed from their group" if _is_none(self.group)
+            parts.append("removed from their group" if means_none(self.group)
                          else f"group {self.group.strip()}")
         if self.status is not None:
             parts.append(f"status {self.status.strip()}")
@@ -82,10 +85,6 @@ class BulkChange:
         if self.remove_tags:
             parts.append(f"untagged {', '.join(self.remove_tags)}")
         return ", ".join(parts) or "nothing"
-
-
-def _is_none(value: str) -> bool:
-    return value.strip().lower() in ("none", "")
 
 
 @dataclass(frozen=True)
@@ -130,10 +129,10 @@ def as_ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     if change.take:
         assignee = actor.username
     elif assignee is not None:
-        assignee = "" if _is_none(assignee) else assignee.strip()
+        assignee = NONE if means_none(assignee) else assignee.strip()
     group = change.group
     if group is not None:
-        group = "" if _is_none(group) else group.strip()
+        group = NONE if means_none(group) else group.strip()
     return TicketChanges(
         status=change.status.strip() if change.status is not None else None,
         priority=change.priority.strip() if change.priority is not None else None,

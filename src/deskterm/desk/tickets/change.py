@@ -213,6 +213,19 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
     session.add(ticket)
 
 
+NONE = "none"
+"""How every change says "nobody": an assignee or group of ``"none"`` unassigns the ticket or takes
+it out of its group, in a :class:`TicketChanges`, a :class:`~deskterm.desk.tickets.bulk.BulkChange`
+and a macro's actions alike (and in the filter language: ``assignee:none``)."""
+
+
+def means_none(value: str) -> bool:
+    """Whether ``value`` says :data:`NONE` (any case, blanks around it ignored). The empty string
+    says it too: no username or group name is empty (the console's pickers use it as the key of
+    "Unassigned" and "No group", so an agent named ``none`` can still be picked)."""
+    return value.strip().lower() in (NONE, "")
+
+
 @dataclass(frozen=True)
 class TicketChanges:
     """Fields to change on a ticket; ``None`` leaves a field as it is."""
@@ -221,9 +234,9 @@ class TicketChanges:
     priority: str | None = None
     type: str | None = None
     assignee: str | None = None
-    """A username, or ``""`` to unassign."""
+    """A username, or :data:`NONE` to unassign."""
     group: str | None = None
-    """A group name, or ``""`` to take the ticket out of its group."""
+    """A group name, or :data:`NONE` to take the ticket out of its group."""
     tier: int | None = None
     tags: tuple[str, ...] | None = None
     """Replace the tags with these."""
@@ -289,8 +302,10 @@ def resolve_changes(session: Session, changes: TicketChanges) -> Wanted:
         replace_tags=normalize_tags(changes.tags) if changes.tags is not None else None,
         add_tags=normalize_tags(changes.add_tags),
         remove_tags=normalize_tags(changes.remove_tags),
-        assignee=active_agent(session, changes.assignee) if changes.assignee else None,
-        group=find_group(session, changes.group) if changes.group else None,
+        assignee=(active_agent(session, changes.assignee)
+                  if changes.assignee is not None and not means_none(changes.assignee) else None),
+        group=(find_group(session, changes.group)
+               if changes.group is not None and not means_none(changes.group) else None),
     )
 
 

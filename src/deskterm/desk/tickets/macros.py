@@ -79,6 +79,7 @@ from deskterm.desk.tickets.bulk import (
     why_refused,
 )
 from deskterm.desk.tickets.change import (
+    NONE,
     Change,
     Wanted,
     add_message,
@@ -331,10 +332,10 @@ def _check_actions(session: Session, actions: MacroActions) -> MacroActions:
         priority = actions.priority.strip().lower()
         lifecycle.check_priority(priority)
     if actions.group is not None:
-        group = "none" if _is(actions.group, "none") else _named(
+        group = NONE if _is(actions.group, NONE) else _named(
             "actions.group", find_group, session, actions.group.strip()).name
     if actions.assignee is not None:
-        if _is(actions.assignee, "me") or _is(actions.assignee, "none"):
+        if _is(actions.assignee, "me") or _is(actions.assignee, NONE):
             assignee = actions.assignee.strip().lower()
         else:
             agent = _named("actions.assignee", find_agent, session, actions.assignee.strip())

@@ -35,6 +35,7 @@ from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.reads import AgentRead, TicketLinks, TicketSummary, ref
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import (
+    NONE,
     Change,
     TicketChanges,
     add_message,
@@ -90,7 +91,7 @@ def escalate(
     wanted = resolve_changes(session, TicketChanges(
         tier=ticket.tier + 1,
         group=group.strip() if group and group.strip() else None,
-        assignee="" if unassign else None,
+        assignee=NONE if unassign else None,
     ))
     change = Change(session, ticket, actor)
     apply_changes(change, wanted)
