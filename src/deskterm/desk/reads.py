@@ -29,13 +29,6 @@ def as_json(value: Any) -> Any:
 
 
 @dataclass(frozen=True)
-class OrganizationRead:
-    id: int
-    name: str
-    domain: str | None
-
-
-@dataclass(frozen=True)
 class CustomerRead:
     id: int
     name: str

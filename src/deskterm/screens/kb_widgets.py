@@ -90,9 +90,6 @@ class ArticleList(OptionList):
     BINDINGS = [Binding("enter", "select", "Open", id="kb.open")]
 
 
-INSERT_AS_KEYS = {"l": "link", "b": "body"}
-
-
 class InsertAs(ModalScreen[str | None]):
     """How an article goes into the composer: ``l`` a link, ``b`` its text (plain text).
 
