@@ -126,6 +126,8 @@ def rows_query():
 
 
 def parse_sort(sort: str) -> tuple[str, bool]:
+    """The column name and direction of ``sort`` (``-updated``: updated, descending); InvalidInput
+    if it is none of :data:`SORT_KEYS`."""
     descending = sort.startswith("-")
     name = sort.lstrip("-+")
     if name not in SORT_KEYS:
@@ -135,6 +137,7 @@ def parse_sort(sort: str) -> tuple[str, bool]:
 
 
 def encode_cursor(sort: str, value: object, number: int) -> str:
+    """The keyset cursor after a row: its ``sort``, its value in that order and its number."""
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = json.dumps([sort, value, number], separators=(",", ":")).encode()
@@ -174,6 +177,8 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
 
 
 def filter_conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
+    """The SQL conditions of ``flt`` (all must hold), with its names looked up (``me``: the acting
+    agent)."""
     conditions = []
     if flt.statuses:
         conditions.append(_status_in(session, flt.statuses, me))
@@ -399,6 +404,7 @@ and so do the pages after it (their cursors are ``-updated`` cursors, which this
 
 
 def cursor_sort(cursor: str) -> object:
+    """The sort a cursor was handed out for, or None if it is no cursor of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return json.loads(raw)[0]
@@ -407,6 +413,8 @@ def cursor_sort(cursor: str) -> object:
 
 
 def decode_relevance_cursor(cursor: str) -> tuple[float, int]:
+    """The (score, ticket number) a :data:`RELEVANCE` cursor holds; anything not handed out is
+    refused."""
     refused = InvalidInput(f"cursor '{cursor[:40]}' is not one this desk handed out")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))

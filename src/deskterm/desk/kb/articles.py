@@ -171,6 +171,7 @@ def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
 
 
 def summaries(session: Session, articles: Sequence[Article]) -> list[ArticleSummary]:
+    """The read models of ``articles``, with their category paths and authors."""
     paths = (category_paths(categories_by_id(session)) if any(a.category_id for a in articles)
              else {})
     names = _usernames(session, {a.author_id for a in articles if a.author_id is not None})

@@ -64,11 +64,13 @@ class _Category:
 
 
 def categories_by_id(session: Session) -> dict[int, _Category]:
+    """Every category row by id (one read: the tree is small)."""
     rows = session.exec(select(KbCategory.id, KbCategory.parent_id, KbCategory.name)).all()
     return {row[0]: _Category(*row) for row in rows}
 
 
 def category_paths(categories: dict[int, _Category]) -> dict[int, str]:
+    """Every category's path (``Network/VPN``) by id."""
     paths: dict[int, str] = {}
 
     def path_of(category_id: int) -> str:
@@ -97,6 +99,7 @@ def _child(session: Session, parent_id: int | None, name: str) -> KbCategory | N
 
 
 def category_id(session: Session, path: str | None, *, create: bool) -> int | None:
+    """The id of the category at ``path`` (None for none); with ``create``, made where missing."""
     if path is None or not path.strip():
         return None
     parent_id = None

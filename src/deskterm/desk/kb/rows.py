@@ -18,6 +18,7 @@ from deskterm.desk.reads import ref
 
 
 def flush_or_conflict(session: Session, what: str) -> None:
+    """Flush; a unique name taken at the same moment is a WriteConflict (the write runs again)."""
     try:
         session.flush()
     except IntegrityError as exc:
@@ -27,6 +28,7 @@ def flush_or_conflict(session: Session, what: str) -> None:
 
 
 def find_article_row(session: Session, article: int | str) -> Article | None:
+    """The article row named by id or slug, or None."""
     if isinstance(article, int) and not isinstance(article, bool):
         return session.get(Article, article) if 1 <= article <= INT_MAX else None
     slug = unicodedata.normalize("NFC", str(article).strip()).lower()
@@ -36,6 +38,7 @@ def find_article_row(session: Session, article: int | str) -> Article | None:
 
 
 def ticket_row(session: Session, number: int) -> Ticket:
+    """The ticket row ``number``; NotFound if there is none."""
     ticket = session.get(Ticket, number) if 1 <= number <= INT_MAX else None
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")

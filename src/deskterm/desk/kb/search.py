@@ -42,7 +42,9 @@ def query_terms(query: str) -> tuple[Term, ...]:
 
 
 def search_filters(status: str | None, visibility: str | None,
-             category_ids: set[int] | None) -> tuple[str, dict]:
+                   category_ids: set[int] | None) -> tuple[str, dict]:
+    """The SQL condition and parameters narrowing a search to a status, a visibility and
+    categories."""
     conditions, params = [], {}
     if status is not None:
         conditions.append("a.status = :kb_status")
@@ -61,6 +63,8 @@ def search_filters(status: str | None, visibility: str | None,
 
 def search_hits(session: Session, matches: Sequence[kb_search.Match],
                 terms: Sequence[Term]) -> list[SearchHit]:
+    """The ranked matches as hits, with highlighted titles and snippets (articles gone since are
+    left out)."""
     if not matches:
         return []
     by_id = {a.id: a for a in session.exec(select(Article).where(

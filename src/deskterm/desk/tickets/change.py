@@ -49,6 +49,7 @@ from deskterm.desk.tickets.checks import check_version, in_range, normalize_tags
 
 
 def lock_ticket(session: Session, number: int) -> Ticket:
+    """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none."""
     if not in_range(number):
         raise NotFound(f"no ticket {ref(number)}")
     ticket = session.exec(
@@ -63,6 +64,7 @@ def lock_ticket(session: Session, number: int) -> Ticket:
 
 
 def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """The ids of the tags ``names``, made where missing."""
     names = list(names)
     if not names:
         return {}
@@ -81,6 +83,7 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
 
 
 def ticket_tags(session: Session, number: int) -> tuple[str, ...]:
+    """Ticket ``number``'s tags, sorted."""
     return tuple(
         session.exec(
             select(Tag.name)
@@ -93,6 +96,7 @@ def ticket_tags(session: Session, number: int) -> tuple[str, ...]:
 
 def replace_ticket_tags(session: Session, number: int, old: tuple[str, ...],
                         new: tuple[str, ...]) -> None:
+    """Ticket ``number``'s tags go from ``old`` to ``new``."""
     removed = set(old) - set(new)
     added = [tag for tag in new if tag not in old]
     if removed:
@@ -184,6 +188,7 @@ def record_seen(session: Session, number: int, agent_id: int, at: datetime) -> N
 
 
 def refuse_if_closed(ticket: Ticket, doing: str) -> None:
+    """A closed ticket cannot be changed: PermissionDenied naming what was tried (``doing``)."""
     if ticket.status == "closed":
         raise PermissionDenied(
             f"{ref(ticket.id)} is closed, and closed is final: cannot {doing}"
@@ -191,6 +196,7 @@ def refuse_if_closed(ticket: Ticket, doing: str) -> None:
 
 
 def active_agent(session: Session, username: str) -> Agent:
+    """The agent ``username``, if active (a deactivated agent is not assigned tickets)."""
     agent = find_agent(session, username)
     if not agent.active:
         raise InvalidInput(f"agent '{username}' is deactivated and cannot be assigned tickets")
@@ -248,6 +254,8 @@ class TicketChanges:
 
 
 def refuse_if_stale(session: Session, ticket: Ticket, expected: int | None) -> None:
+    """StaleTicket (who changed what since) if ``ticket`` is not at ``expected`` (None: any
+    version)."""
     check_version(expected)
     if expected is None or expected == ticket.version:
         return

@@ -53,6 +53,7 @@ def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ..
 
 
 def check_subject(subject: str) -> str:
+    """A subject: one line of at most :data:`MAX_SUBJECT` characters."""
     subject = " ".join(check_text(subject, field="subject").split())
     if not subject:
         raise InvalidInput("subject: must not be empty")
@@ -65,6 +66,7 @@ MAX_MINUTES = 24 * 60
 
 
 def check_minutes(minutes: int | None) -> int | None:
+    """Minutes spent (None: not given): 1 to :data:`MAX_MINUTES`."""
     if minutes is not None and not 0 < minutes <= MAX_MINUTES:
         raise InvalidInput(f"time spent {shown_number(minutes)} must be between 1 and "
                            f"{MAX_MINUTES} minutes")
@@ -79,6 +81,7 @@ def check_version(version: int | None) -> int | None:
 
 
 def check_body(body: str, *, where: str = "body") -> str:
+    """A message body: not empty, at most :data:`MAX_BODY` characters."""
     body = check_text(body, field=where)
     if not body.strip():
         raise InvalidInput(f"{where}: must not be empty")
