@@ -4,7 +4,7 @@
 ``enter`` opens the highlighted article in the reader, ``n`` writes a new one, ``e`` edits the
 open one (:class:`~deskterm.screens.kb_editor.ArticleEditor`), ``p`` publishes or unpublishes
 it, ``d`` deletes it after asking. Reads and writes run in thread workers and come back as
-messages; article text reaches the reader only through ``kb_render.safe_markdown`` and names
+messages; article text reaches the reader only through ``kb.render.safe_markdown`` and names
 and titles only as ``Text``.
 
 Below 120 columns the screen shows one side at a time: the tree and the list, then the reader

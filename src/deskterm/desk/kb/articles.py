@@ -74,7 +74,7 @@ class ArticleSummary:
 @dataclass(frozen=True)
 class ArticleRead(ArticleSummary):
     body: str
-    """Markdown as stored (untrusted: show it through ``kb_render.safe_markdown``)."""
+    """Markdown as stored (untrusted: show it through ``kb.render.safe_markdown``)."""
     created_at: datetime
     published_at: datetime | None
     tickets: tuple[int, ...]

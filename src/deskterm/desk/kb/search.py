@@ -37,7 +37,7 @@ class SearchHit:
 
 
 def query_terms(query: str) -> tuple[Term, ...]:
-    """What a search query looks for (for highlighting text with ``kb_render``)."""
+    """What a search query looks for (for highlighting text with :mod:`.render`)."""
     return kb_search.parse_query(query)
 
 
