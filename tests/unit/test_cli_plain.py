@@ -19,10 +19,15 @@ from deskterm.cli import app, output
 from deskterm.cli import tickets as cli_tickets
 from deskterm.cli.context import CliContext
 from deskterm.db.engine import Store
-from deskterm.desk import people, plain_reads, refs, setup, ticket_ops, ticket_reads, tickets
-from deskterm.desk.cursors import encode_cursor
-from deskterm.desk.identity import os_username
+from deskterm.desk import plain_reads, setup
+from deskterm.desk.filter.cursors import encode_cursor
+from deskterm.desk.people import directory as people
+from deskterm.desk.people.identity import os_username
 from deskterm.desk.reads import as_json
+from deskterm.desk.tickets import change as tickets_change
+from deskterm.desk.tickets import ops as ticket_ops
+from deskterm.desk.tickets import reads as ticket_reads
+from deskterm.desk.tickets import ticket as tickets
 
 from ..conftest import sqlite_template
 
@@ -63,9 +68,9 @@ def seed_plain(store: Store) -> None:
         tickets.add_note(session, actor=bert, number=1002, body="Noted, no time")
         tickets.add_customer_message(session, number=1001, email="carol@acme.test",
                                      body="Any news?")
-        tickets.update_ticket(session, actor=ada, number=1001, changes=tickets.TicketChanges(
+        tickets.update_ticket(session, actor=ada, number=1001, changes=tickets_change.TicketChanges(
             priority="urgent", status="pending", add_tags=("escalated",)))
-        tickets.update_ticket(session, actor=ada, number=1002, changes=tickets.TicketChanges(
+        tickets.update_ticket(session, actor=ada, number=1002, changes=tickets_change.TicketChanges(
             assignee="", group=""))
         ticket_ops.merge(session, actor=ada, source=1003, target=1001)
         ticket_ops.merge(session, actor=ada, source=1009, target=1001)
@@ -399,8 +404,7 @@ def test_the_covered_commands_load_no_store_code(tmp_path, command):
 
 
 def test_a_ticket_reference_is_read_without_the_store():
-    run = subprocess.run([sys.executable, "-c", "import sys; from deskterm.desk.refs import "
-                          "parse_ref; print(parse_ref('#42'), 'sqlalchemy' in sys.modules)"],
+    run = subprocess.run([sys.executable, "-c", "import sys; from deskterm.desk.tickets.checks "
+                          "import parse_ref; print(parse_ref('#42'), 'sqlalchemy' in sys.modules)"],
                          capture_output=True, text=True, check=True)
     assert run.stdout == "42 False\n"
-    assert tickets.parse_ref is refs.parse_ref  # the store's commands parse it the same way

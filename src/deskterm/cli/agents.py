@@ -12,8 +12,8 @@ from deskterm.cli.output import echo, print_json, print_table
 from deskterm.desk.reads import AgentRead
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-auth = lazy.module("deskterm.desk.auth")
-people = lazy.module("deskterm.desk.people")
+permissions = lazy.module("deskterm.desk.people.permissions")
+people = lazy.module("deskterm.desk.people.directory")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Agents: add, list, change and deactivate them.")
@@ -43,7 +43,7 @@ def add(
     """Add an agent (admins only)."""
 
     def work(session, actor):
-        auth.require_admin(actor, "add agents")
+        permissions.require_admin(actor, "add agents")
         return people.add_agent(session, username=username, display_name=name, email=email,
                                 role=role, skills=split_list(skills))
 
@@ -90,7 +90,7 @@ def set_(
                                  "--active/--inactive")
 
     def work(session, actor):
-        auth.require_admin(actor, "change agents")
+        permissions.require_admin(actor, "change agents")
         return people.set_agent(
             session, username=username, display_name=name, email=email, role=role,
             skills=split_list(skills) if skills is not None else None, active=active,
@@ -108,7 +108,7 @@ def deactivate(
     """Deactivate an agent: they can no longer use deskterm or be assigned (admins only)."""
 
     def work(session, actor):
-        auth.require_admin(actor, "deactivate agents")
+        permissions.require_admin(actor, "deactivate agents")
         return people.set_agent(session, username=username, active=False)
 
     agent = ctx_obj(ctx).write(work)

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from deskterm.cli import lazy
-from deskterm.desk import identity
+from deskterm.desk.people import identity
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 config = lazy.module("deskterm.config")
 engine = lazy.module("deskterm.db.engine")
 migrate = lazy.module("deskterm.db.migrate")
-auth = lazy.module("deskterm.desk.auth")
+auth = lazy.module("deskterm.desk.people.auth")
 
 T = TypeVar("T")
 

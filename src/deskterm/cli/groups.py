@@ -11,8 +11,8 @@ from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, print_json, print_table
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-auth = lazy.module("deskterm.desk.auth")
-people = lazy.module("deskterm.desk.people")
+permissions = lazy.module("deskterm.desk.people.permissions")
+people = lazy.module("deskterm.desk.people.directory")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Groups: team queues such as billing or level 2.")
@@ -30,7 +30,7 @@ def add(
     """Add a group (admins only)."""
 
     def work(session, actor):
-        auth.require_admin(actor, "add groups")
+        permissions.require_admin(actor, "add groups")
         return people.add_group(session, name=name, description=description)
 
     group = ctx_obj(ctx).write(work)
@@ -59,7 +59,7 @@ def add_member(
     """Add an agent to a group (admins only)."""
 
     def work(session, actor):
-        auth.require_admin(actor, "change groups")
+        permissions.require_admin(actor, "change groups")
         return people.add_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)
@@ -75,7 +75,7 @@ def remove_member(
     """Take an agent out of a group (admins only)."""
 
     def work(session, actor):
-        auth.require_admin(actor, "change groups")
+        permissions.require_admin(actor, "change groups")
         return people.remove_member(session, group=group, username=username)
 
     found = ctx_obj(ctx).write(work)

@@ -1,10 +1,10 @@
 """``deskterm kb``: the knowledge base from the command line, and articles as files.
 
-A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb_files` and the README).
+A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb.files` and the README).
 ``kb import DIR`` reads every ``*.md`` under DIR, checks them all, and saves them in one
 transaction: a bad file is reported with its path and line and nothing is saved, unless
 ``--skip-invalid`` (then the bad ones are reported and the rest saved). ``kb export DIR`` writes
-every article or none (:func:`deskterm.desk.kb_files.write_articles`).
+every article or none (:func:`deskterm.desk.kb.files.write_articles`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,11 @@ from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-kb = lazy.module("deskterm.desk.kb")
-kb_files = lazy.module("deskterm.desk.kb_files")
+kb_articles = lazy.module("deskterm.desk.kb.articles")
+kb_categories = lazy.module("deskterm.desk.kb.categories")
+kb_search = lazy.module("deskterm.desk.kb.search")
+kb_transfer = lazy.module("deskterm.desk.kb.transfer")
+kb_files = lazy.module("deskterm.desk.kb.files")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Knowledge base: search, list and show articles; import and export files.")
@@ -54,7 +57,7 @@ def _markdown_files(folder: Path) -> list[Path]:
         raise InvalidInput(f"{_shown(folder)}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _read(path: Path) -> kb.ArticleFields:
+def _read(path: Path) -> kb_articles.ArticleFields:
     """The article in one file; a problem is one line naming the file (and the line)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -97,7 +100,7 @@ def import_(
     files = _markdown_files(folder)
     if not files:
         raise InvalidInput(f"{_shown(folder)}: no article files (*.md)")
-    articles: list[kb.ArticleFields] = []
+    articles: list[kb_articles.ArticleFields] = []
     problems: list[str] = []
     seen: dict[str, Path] = {}
     for path in files:
@@ -127,9 +130,10 @@ def import_(
     for line in problems:
         error(f"skipped {line}")
     obj = ctx_obj(ctx)
-    result: kb.ImportResult = _with_progress(len(articles), "importing articles", lambda p: (
-        obj.write(lambda session, actor: kb.import_articles(session, actor=actor,
-                                                            articles=articles, progress=p))))
+    result: kb_transfer.ImportResult = _with_progress(
+        len(articles), "importing articles", lambda p: (
+            obj.write(lambda session, actor: kb_transfer.import_articles(
+                session, actor=actor, articles=articles, progress=p))))
     if json:
         print_json({"created": result.created, "updated": result.updated,
                     "unchanged": result.unchanged, "skipped": problems})
@@ -144,7 +148,7 @@ def export(ctx: typer.Context, folder: DirArg) -> None:
     """Write every article to DIR as SLUG.md (the format `kb import` reads), all or nothing;
     a file of the same name is replaced (a symbolic link too, never written through)."""
     with ctx_obj(ctx).read() as (session, _actor):
-        articles = kb.export_articles(session)
+        articles = kb_transfer.export_articles(session)
     _with_progress(len(articles), "exporting articles",
                    lambda progress: kb_files.write_articles(folder, articles, progress))
     echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
@@ -162,7 +166,7 @@ def search(
 ) -> None:
     """Articles holding every word of QUERY, best match first."""
     with ctx_obj(ctx).read() as (session, _actor):
-        hits = kb.search_articles(session, query=query, limit=limit, status=status)
+        hits = kb_search.search_articles(session, query=query, limit=limit, status=status)
     if json:
         print_json([{"slug": h.article.slug, "title": h.article.title,
                      "category": h.article.category, "status": h.article.status,
@@ -184,8 +188,8 @@ def list_(
 ) -> None:
     """List the articles by title."""
     with ctx_obj(ctx).read() as (session, _actor):
-        category_id = kb.find_category(session, path=category).id if category else None
-        found = kb.list_articles(session, category_id=category_id, subcategories=True,
+        category_id = kb_categories.find_category(session, path=category).id if category else None
+        found = kb_articles.list_articles(session, category_id=category_id, subcategories=True,
                                  limit=1_000_000)
     if json:
         print_json(found)
@@ -202,8 +206,8 @@ def show(ctx: typer.Context,
          json: JsonOpt = False) -> None:
     """Show an article in the file format (or as JSON)."""
     with ctx_obj(ctx).read() as (session, _actor):
-        article = kb.get_article(session, article=slug)
+        article = kb_articles.get_article(session, article=slug)
     if json:
         print_json(article)
         return
-    echo_text(kb_files.format_article(kb.article_fields(article)), nl=False)
+    echo_text(kb_files.format_article(kb_transfer.article_fields(article)), nl=False)

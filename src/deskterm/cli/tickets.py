@@ -13,15 +13,17 @@ from deskterm.db.choices import CHANNELS
 from deskterm.desk import plain_reads
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
-from deskterm.desk.refs import parse_ref
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-lifecycle = lazy.module("deskterm.desk.lifecycle")
-ticket_ops = lazy.module("deskterm.desk.ticket_ops")
-tickets = lazy.module("deskterm.desk.tickets")
-ticket_query = lazy.module("deskterm.desk.query")
-ticket_reads = lazy.module("deskterm.desk.ticket_reads")
+lifecycle = lazy.module("deskterm.desk.tickets.lifecycle")
+ticket_ops = lazy.module("deskterm.desk.tickets.ops")
+tickets = lazy.module("deskterm.desk.tickets.ticket")
+ticket_checks = lazy.module("deskterm.desk.tickets.checks")
+ticket_change = lazy.module("deskterm.desk.tickets.change")
+ticket_query = lazy.module("deskterm.desk.filter.language")
+ticket_filter = lazy.module("deskterm.desk.filter.ticket_filter")
+ticket_reads = lazy.module("deskterm.desk.tickets.reads")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Tickets: create, list, show, reply, note, customer-reply, set, "
@@ -56,10 +58,10 @@ def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> 
 
 
 def _clear_or(value: str | None) -> str | None:
-    """``none`` clears an assignee or group."""
+    """``none`` (any case) clears an assignee or group, as the desk spells it."""
     if value is None:
         return None
-    return "" if value.strip().lower() == "none" else value.strip()
+    return "none" if value.strip().lower() == "none" else value.strip()
 
 
 def _tag_options(value: str | None) -> dict:
@@ -192,7 +194,7 @@ def _list_newest(ctx: typer.Context, limit: int, after: str | None):
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
                  sort: str, limit: int, after: str | None):
-    where = ticket_reads.TicketFilter(
+    where = ticket_filter.TicketFilter(
         statuses=split_list(status),
         priorities=split_list(priority),
         assignees=split_list(assignee),
@@ -264,7 +266,7 @@ def _print_detail(detail: TicketDetail) -> None:
 @app.command()
 def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
     """Show a ticket with its thread."""
-    number = parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)  # light: no store loaded
     detail = ctx_obj(ctx).plain(  # without loading the store; else through it
         lambda url, username, act_as: plain_reads.ticket_detail(
             url, number=number, username=username, act_as=act_as))
@@ -288,7 +290,7 @@ def reply(
     minutes: MinutesOpt = None,
 ) -> None:
     """Reply to the requester (public)."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: tickets.add_reply(session, actor=actor, number=number, body=text,
@@ -301,7 +303,7 @@ def reply(
 @app.command()
 def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = None) -> None:
     """Add an internal note (never sent to the requester)."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text,
@@ -313,7 +315,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
 @app.command("customer-reply")
 def customer_reply(ctx: typer.Context, ref: RefArg, body: BodyOpt, json: JsonOpt = False) -> None:
     """Log the requester's own message, such as a phone call; a pending or solved ticket reopens."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: tickets.add_customer_message(session, actor=actor, number=number,
@@ -347,8 +349,8 @@ def set_(
     json: JsonOpt = False,
 ) -> None:
     """Change a ticket's fields; each change is recorded in the audit trail."""
-    number = tickets.parse_ref(ref)
-    changes = tickets.TicketChanges(
+    number = ticket_checks.parse_ref(ref)
+    changes = ticket_change.TicketChanges(
         status=status, priority=priority, type=ticket_type, assignee=_clear_or(assignee),
         group=_clear_or(group), tier=tier, **_tag_options(tags),
     )
@@ -378,7 +380,7 @@ def escalate(
     json: JsonOpt = False,
 ) -> None:
     """Escalate a ticket to the next tier (1 -> 2 -> 3), optionally to another group."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(reason)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: ticket_ops.escalate(session, actor=actor, number=number,
@@ -402,8 +404,8 @@ def merge(
     json: JsonOpt = False,
 ) -> None:
     """Merge a ticket into another: messages move, the source is closed with a pointer."""
-    source_number = tickets.parse_ref(source)
-    target_number = tickets.parse_ref(into)
+    source_number = ticket_checks.parse_ref(source)
+    target_number = ticket_checks.parse_ref(into)
     ticket = ctx_obj(ctx).write(
         lambda session, actor: ticket_ops.merge(session, actor=actor, source=source_number,
                                                 target=target_number)
@@ -429,7 +431,7 @@ def link(
     json: JsonOpt = False,
 ) -> None:
     """Link two tickets as related, or REF as an incident of the problem OTHER."""
-    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
     links = ctx_obj(ctx).write(
         lambda session, actor: ticket_ops.link(session, actor=actor, number=number,
                                                other=other_number,
@@ -446,7 +448,7 @@ def unlink(
     json: JsonOpt = False,
 ) -> None:
     """Remove the link between two tickets."""
-    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
     links = ctx_obj(ctx).write(
         lambda session, actor: ticket_ops.unlink(session, actor=actor, number=number,
                                                  other=other_number)
@@ -465,7 +467,7 @@ def solve_problem(
     json: JsonOpt = False,
 ) -> None:
     """Solve a problem ticket with a reply, and optionally all its incidents with it."""
-    number = tickets.parse_ref(ref_)
+    number = ticket_checks.parse_ref(ref_)
     text = read_body(body)
     solved = ctx_obj(ctx).write(
         lambda session, actor: ticket_ops.solve_problem(session, actor=actor, number=number,

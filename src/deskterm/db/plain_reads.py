@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from deskterm.db.opening import NotCovered, TicketRow, _Reader, _timestamp, ticket_rows
+from deskterm.db.opening import NotCovered, Reader, TicketRow, read_timestamp, ticket_rows
 
 __all__ = ["LinkRow", "NotCovered", "TicketRecord", "read_newest", "read_ticket"]
 
@@ -112,7 +112,7 @@ def _flag(value: object) -> bool:
     return bool(value)
 
 
-def read_ticket(reader: _Reader, number: int) -> TicketRecord | None:
+def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     """Ticket ``number`` with its requester, thread, audit trail, links and merges; None when
     there is no such ticket."""
     found = reader.one(_TICKET, (number,))
@@ -127,13 +127,13 @@ def read_ticket(reader: _Reader, number: int) -> TicketRecord | None:
     messages = tuple(
         MessageRow(id=id_, agent_id=agent_id, agent_name=agent_name,
                    customer_name=customer_name, public=_flag(public), body=body,
-                   created_at=_timestamp(created_at), minutes=minutes)
+                   created_at=read_timestamp(created_at), minutes=minutes)
         for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes)
         in reader.rows(_MESSAGES, (number, 0))
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,
-                 at=_timestamp(at))
+                 at=read_timestamp(at))
         for actor, field, old, new, version, at in reader.rows(_EVENTS, (number,))
     )
     links = tuple(LinkRow(*values) for values in reader.rows(_LINKS, (number, number)))
@@ -149,7 +149,7 @@ def read_ticket(reader: _Reader, number: int) -> TicketRecord | None:
     )
 
 
-def read_newest(reader: _Reader, *, limit: int, after: tuple[datetime, int] | None = None
+def read_newest(reader: Reader, *, limit: int, after: tuple[datetime, int] | None = None
                 ) -> tuple[list[int], dict[int, TicketRow], dict[int, tuple[str, ...]]]:
     """The numbers of the ``limit + 1`` most recently updated tickets (the ticket number
     breaking ties, highest first), after ``after`` (an update time and a number) in that order;
@@ -164,7 +164,7 @@ def read_newest(reader: _Reader, *, limit: int, after: tuple[datetime, int] | No
     return numbers, rows, tags
 
 
-def _bound_timestamp(reader: _Reader, value: datetime) -> datetime | str:
+def _bound_timestamp(reader: Reader, value: datetime) -> datetime | str:
     """A timestamp as the store binds it: SQLite compares the UTC time as the text it keeps
     (``YYYY-MM-DD HH:MM:SS.ffffff``); PostgreSQL takes the aware time."""
     if value.tzinfo is None or value.utcoffset() is None:

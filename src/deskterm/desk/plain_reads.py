@@ -5,7 +5,7 @@ Loading SQLAlchemy, SQLModel and the models costs a command some 0.45 s on the 2
 two thirds of its run, for a read of a few milliseconds. These two reads are made of the plain
 statements of :mod:`deskterm.db.plain_reads` (the standard library's ``sqlite3``, or psycopg)
 into the very values the store's path makes: the :class:`TicketDetail` of
-``desk.tickets.get_ticket`` and the :class:`Page` of ``desk.ticket_reads.list_tickets`` in the
+``tickets.ticket.get_ticket`` and the :class:`Page` of ``tickets.reads.list_tickets`` in the
 order ``-updated`` (with its ``next_cursor``). Tests compare the two, and the CLI's output of
 each, on both stores.
 
@@ -22,7 +22,7 @@ from datetime import datetime
 
 from deskterm.db.opening import NotCovered, acting_agent, reading
 from deskterm.db.plain_reads import LinkRow, TicketRecord, read_newest, read_ticket
-from deskterm.desk.cursors import encode_cursor, is_int32, unpack_cursor
+from deskterm.desk.filter.cursors import encode_cursor, is_int32, unpack_cursor
 from deskterm.desk.opening import ticket_summary
 from deskterm.desk.reads import (
     CustomerRead,
@@ -39,12 +39,12 @@ __all__ = ["MAX_PAGE", "NEWEST", "NotCovered", "newest_tickets", "ticket_detail"
 NEWEST = "-updated"
 """The one order the plain list reads (the store's default for ``ticket list``)."""
 MAX_PAGE = 1_000
-"""As ``ticket_reads.MAX_PAGE`` (a test keeps them equal)."""
+"""As ``tickets.reads.MAX_PAGE`` (a test keeps them equal)."""
 
 
 def ticket_detail(url: str, *, number: int, username: str, act_as: str | None) -> TicketDetail:
-    """Ticket ``number`` at ``url`` as ``desk.tickets.get_ticket`` reads it, the agent checked as
-    the CLI's store path checks it; :class:`NotCovered` when only that path can tell."""
+    """Ticket ``number`` at ``url`` as ``tickets.ticket.get_ticket`` reads it, the agent checked
+    as the CLI's store path checks it; :class:`NotCovered` when only that path can tell."""
     with reading(url) as reader:
         acting_agent(reader, username=username, act_as=act_as)
         record = read_ticket(reader, number)
@@ -84,8 +84,8 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
 
 def _links(number: int, links: tuple[LinkRow, ...],
            found: dict[int, TicketSummary]) -> TicketLinks:
-    """As ``desk.links.links_of``: related tickets from either side, a problem's incidents, an
-    incident's problem, each by ticket number."""
+    """As ``tickets.links.links_of``: related tickets from either side, a problem's incidents,
+    an incident's problem, each by ticket number."""
     related = sorted({link.other if link.ticket == number else link.ticket
                       for link in links if link.kind == "related"})
     incidents = sorted(link.ticket for link in links
@@ -102,7 +102,7 @@ def _links(number: int, links: tuple[LinkRow, ...],
 def newest_tickets(url: str, *, username: str, act_as: str | None, limit: int,
                    after: str | None) -> Page:
     """One page of every ticket, most recently updated first, after the cursor ``after``: the
-    :class:`Page` ``desk.ticket_reads.list_tickets`` reads with no filter in the order
+    :class:`Page` ``desk.tickets.reads.list_tickets`` reads with no filter in the order
     ``-updated``; :class:`NotCovered` when only the store's path can tell."""
     if not 1 <= limit <= MAX_PAGE:
         raise NotCovered(f"limit {limit}: the store's path refuses it")

@@ -15,7 +15,7 @@ from deskterm.db.changes import ChangeWatcher
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")

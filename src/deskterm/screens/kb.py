@@ -4,7 +4,7 @@
 ``enter`` opens the highlighted article in the reader, ``n`` writes a new one, ``e`` edits the
 open one (:class:`~deskterm.screens.kb_editor.ArticleEditor`), ``p`` publishes or unpublishes
 it, ``d`` deletes it after asking. Reads and writes run in thread workers and come back as
-messages; article text reaches the reader only through ``kb_render.safe_markdown`` and names
+messages; article text reaches the reader only through ``kb.render.safe_markdown`` and names
 and titles only as ``Text``.
 
 Below 120 columns the screen shows one side at a time: the tree and the list, then the reader
@@ -23,9 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Markdown, Static, Tree
 from textual.widgets.option_list import Option
 
-from deskterm.desk import kb
-from deskterm.desk.kb_render import is_safe_link, safe_markdown
-from deskterm.desk.query import QueryError
+from deskterm.desk.filter.language import QueryError
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import categories as kb_categories
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.kb.render import is_safe_link, safe_markdown
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched
@@ -45,7 +47,7 @@ ALL = "all"
 UNCATEGORIZED = "none"
 
 
-def subtree_counts(categories: list[kb.CategoryRead]) -> dict[int, int]:
+def subtree_counts(categories: list[kb_categories.CategoryRead]) -> dict[int, int]:
     """Each category's articles, those of its subcategories included (the list shows them)."""
     totals = {c.id: c.articles for c in categories}
     for category in reversed(categories):  # depth first: children come after their parent
@@ -79,14 +81,14 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
-        self.categories: list[kb.CategoryRead] = []
+        self.categories: list[kb_categories.CategoryRead] = []
         self.key = ALL
         """What the list shows: ``all``, ``none`` (uncategorized) or ``c<category id>``."""
-        self.listed: list[kb.ArticleSummary] = []
-        self.hits: list[kb.SearchHit] = []
+        self.listed: list[kb_articles.ArticleSummary] = []
+        self.hits: list[kb_search.SearchHit] = []
         self.searching = ""
         """The query whose hits the list shows ('' when it lists a category)."""
-        self.article: kb.ArticleRead | None = None
+        self.article: kb_articles.ArticleRead | None = None
         self._search_timer = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -159,7 +161,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-categories", exit_on_error=False)
     def load_categories(self) -> None:
-        self.post_message(KbCategoriesLoaded(self.desk.read(kb.list_categories)))
+        self.post_message(KbCategoriesLoaded(self.desk.read(kb_categories.list_categories)))
 
     def on_kb_categories_loaded(self, message: KbCategoriesLoaded) -> None:
         self.categories = message.categories
@@ -204,13 +206,13 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-list", exit_on_error=False)
     def list_articles(self, key: str) -> None:
         if key == ALL:
-            articles = self.desk.read(lambda s: kb.list_articles(s, limit=2000))
+            articles = self.desk.read(lambda s: kb_articles.list_articles(s, limit=2000))
         elif key == UNCATEGORIZED:
-            articles = self.desk.read(lambda s: kb.list_articles(s, uncategorized=True,
-                                                                 limit=2000))
+            articles = self.desk.read(lambda s: kb_articles.list_articles(s, uncategorized=True,
+                                                                          limit=2000))
         else:
             category_id = int(key[1:])
-            articles = self.desk.read(lambda s: kb.list_articles(
+            articles = self.desk.read(lambda s: kb_articles.list_articles(
                 s, category_id=category_id, subcategories=True, limit=2000))
         self.post_message(KbArticlesListed(key, articles))
 
@@ -287,7 +289,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
     def _search(self, text: str) -> None:
         try:
-            hits = self.desk.read(lambda s: kb.search_articles(s, query=text, limit=100))
+            hits = self.desk.read(lambda s: kb_search.search_articles(s, query=text, limit=100))
         except (QueryError, QueryStopped) as refused:
             self.app.call_from_thread(self._search_refused, text, str(refused))
             return
@@ -325,10 +327,11 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def open_article(self, article_id: int, *, count_view: bool = True) -> None:
         if count_view:  # the reading is counted first, so the reader shows the stored count
-            article = self.desk.write(lambda s, actor: kb.read_article(s, article=article_id),
+            article = self.desk.write(lambda s, actor: kb_articles.read_article(s,
+                                                                                article=article_id),
                                       quiet=True)
         else:
-            article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+            article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
         self.post_message(KbArticleOpened(article))
 
     async def on_kb_article_opened(self, message: KbArticleOpened) -> None:
@@ -343,7 +346,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self.refresh_bindings()
 
     @staticmethod
-    def _meta(article: kb.ArticleRead) -> Text:
+    def _meta(article: kb_articles.ArticleRead) -> Text:
         meta = Text()
         parts = [
             ("", article.status),
@@ -403,13 +406,13 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def _edit(self, article_id: int) -> None:
         # The latest version: a teammate's save since it was opened is edited, not lost.
-        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
         self.app.call_from_thread(self._open_editor, article)
 
-    def _open_editor(self, article: kb.ArticleRead) -> None:
+    def _open_editor(self, article: kb_articles.ArticleRead) -> None:
         self.app.push_screen(ArticleEditor(self.desk, article=article), self._edited)
 
-    def _edited(self, saved: kb.ArticleRead | None) -> None:
+    def _edited(self, saved: kb_articles.ArticleRead | None) -> None:
         if saved is None:
             # Left without saving, perhaps after a save refused because a teammate saved
             # first: the reader shows what is stored now, not the version it had.
@@ -428,21 +431,22 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self._toggle_publish(self.article)
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
-    def _toggle_publish(self, article: kb.ArticleRead) -> None:
-        change = kb.unpublish_article if article.status == "published" else kb.publish_article
+    def _toggle_publish(self, article: kb_articles.ArticleRead) -> None:
+        change = (kb_articles.unpublish_article if article.status == "published"
+                  else kb_articles.publish_article)
         try:
             done = self.desk.write(lambda s, actor: change(
                 s, actor=actor, article=article.id, expected_version=article.version))
-        except kb.StaleArticle as stale:
+        except kb_articles.StaleArticle as stale:
             self.app.call_from_thread(self._publish_refused, article, str(stale))
             return
         self.app.call_from_thread(self._published, done)
 
-    def _publish_refused(self, article: kb.ArticleRead, why: str) -> None:
+    def _publish_refused(self, article: kb_articles.ArticleRead, why: str) -> None:
         self.notify(f"{why} — reloaded; nothing was changed", severity="error", timeout=10)
         self.open_article(article.id, count_view=False)
 
-    def _published(self, done: kb.ArticleRead) -> None:
+    def _published(self, done: kb_articles.ArticleRead) -> None:
         self.notify(f"“{clean_line(done.title)}” is "
                     f"{'published' if done.status == 'published' else 'a draft again'}")
         self.post_message(KbArticleOpened(done))
@@ -465,11 +469,12 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
                                      "Its links to tickets go with it.", yes="Delete"), answer)
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
-    def _delete(self, article: kb.ArticleRead) -> None:
-        self.desk.write(lambda s, actor: kb.delete_article(s, actor=actor, article=article.id))
+    def _delete(self, article: kb_articles.ArticleRead) -> None:
+        self.desk.write(lambda s, actor: kb_articles.delete_article(s, actor=actor,
+                                                                    article=article.id))
         self.app.call_from_thread(self._deleted, article)
 
-    async def _deleted(self, article: kb.ArticleRead) -> None:
+    async def _deleted(self, article: kb_articles.ArticleRead) -> None:
         self.notify(f"Deleted “{clean_line(article.title)}”")
         self.article = None
         if self.reading:

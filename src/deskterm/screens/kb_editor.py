@@ -16,8 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
-from deskterm.desk import kb
-from deskterm.desk.kb_render import is_safe_link, safe_markdown
+from deskterm.desk.kb import articles, suggestions
+from deskterm.desk.kb.render import is_safe_link, safe_markdown
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.messages import ArticleSaved, ArticleStale
@@ -36,8 +36,9 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         Binding("escape", "leave", "Back", id="kb-editor.back"),
     ]
 
-    def __init__(self, desk: Desk, *, article: kb.ArticleRead | None = None,
-                 draft: kb.ArticleDraft | None = None, category: str | None = None) -> None:
+    def __init__(self, desk: Desk, *, article: articles.ArticleRead | None = None,
+                 draft: suggestions.ArticleDraft | None = None,
+                 category: str | None = None) -> None:
         super().__init__()
         self.desk = desk
         self.article = article
@@ -63,7 +64,7 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             yield Static(id="kb-editor-heading")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("title", classes="kb-editor-label")
-                yield SafeInput(title, id="kb-edit-title", max_length=kb.MAX_TITLE,
+                yield SafeInput(title, id="kb-edit-title", max_length=articles.MAX_TITLE,
                                 placeholder="what the article answers")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("category", classes="kb-editor-label")
@@ -150,16 +151,16 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         try:
             if self.article is None:
                 ticket = self.draft.ticket if self.draft is not None else None
-                saved = self.desk.write(lambda s, actor: kb.create_article(
+                saved = self.desk.write(lambda s, actor: articles.create_article(
                     s, actor=actor, title=title, body=body, category=category or None,
                     tags=tags, visibility=visibility, from_ticket=ticket))
             else:
                 article = self.article
-                saved = self.desk.write(lambda s, actor: kb.update_article(
+                saved = self.desk.write(lambda s, actor: articles.update_article(
                     s, actor=actor, article=article.id, title=title, body=body,
                     category=category, tags=tags, visibility=visibility,
                     expected_version=article.version))
-        except kb.StaleArticle as stale:
+        except articles.StaleArticle as stale:
             self.post_message(ArticleStale(str(stale)))
             return
         finally:

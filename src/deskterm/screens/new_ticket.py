@@ -30,12 +30,12 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.lifecycle import CHANNELS, PRIORITIES
-from deskterm.desk.people import list_groups, search_customers
+from deskterm.desk.people.directory import list_groups, search_customers
 from deskterm.desk.reads import CustomerRead, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.tickets import create_ticket
+from deskterm.desk.tickets.lifecycle import CHANNELS, PRIORITIES
+from deskterm.desk.tickets.ticket import create_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.reporting import ReportsWorkerErrors

@@ -10,6 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -21,29 +22,23 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue
-from deskterm.desk.draft_saving import DraftText, DraftTimer, DraftWriter
-from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
-from deskterm.desk.lifecycle import TICKET_TYPES
-from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
-from deskterm.desk.people import list_groups
-from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.people.directory import list_groups
+from deskterm.desk.queue import windows as queue
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.thread import messages_after
-from deskterm.desk.ticket_candidates import ticket_candidates
-from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
-from deskterm.desk.ticket_reads import requester_history, rows_of
-from deskterm.desk.tickets import (
-    TicketChanges,
-    add_note,
-    add_reply,
-    get_ticket,
-    mark_seen,
-    update_ticket,
-)
+from deskterm.desk.tickets.candidates import ticket_candidates
+from deskterm.desk.tickets.change import TicketChanges
+from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
+from deskterm.desk.tickets.drafts import discard_draft, get_draft, save_draft
+from deskterm.desk.tickets.lifecycle import TICKET_TYPES
+from deskterm.desk.tickets.macros import MacroRead, apply_macro, list_macros, render
+from deskterm.desk.tickets.ops import escalate, link, merge, solve_problem
+from deskterm.desk.tickets.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.tickets.reads import requester_history, rows_of
+from deskterm.desk.tickets.thread import messages_after
+from deskterm.desk.tickets.ticket import add_note, add_reply, get_ticket, mark_seen, update_ticket
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import (
     Confirm,
@@ -54,7 +49,7 @@ from deskterm.screens.dialogs import (
     SendAs,
     TagEdit,
 )
-from deskterm.screens.palette import TicketCommands, TicketKbCommands
+from deskterm.screens.palette import NamedCommands, TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
@@ -228,6 +223,47 @@ class Composer(Vertical):
     def clear(self) -> None:
         self.query_one(SafeTextArea).text = ""
         self.query_one("#composer-minutes", SafeInput).value = ""
+
+
+class TicketCommands(NamedCommands):
+    """The ticket screen's actions by name; another ticket by its ref (``#1042``)."""
+
+    def _ticket(self) -> TicketScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, TicketScreen) else None
+
+    def _go_to(self) -> Callable[[int], object] | None:
+        ticket = self._ticket()
+        return ticket.open_ticket if ticket is not None else None
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        ticket = self._ticket()
+        if ticket is None:
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Reply to the requester", partial(ticket.action_compose, "reply"),
+             "a public reply; ctrl+s sends"),
+            ("Add an internal note", partial(ticket.action_compose, "note"), "agents only"),
+            ("Take this ticket", ticket.action_take, "assign it to yourself"),
+            ("Set status…", ticket.action_pick_status, "pick a status"),
+            ("Set priority…", ticket.action_pick_priority, "pick a priority"),
+            ("Assign…", ticket.action_pick_assignee, "pick an agent, or unassign"),
+            ("Set group…", ticket.action_pick_group, "pick a group"),
+            ("Edit tags…", ticket.action_edit_tags, "add or remove tags"),
+            ("Set type…", ticket.action_pick_type, "question, incident, problem, task"),
+            ("Apply a macro…", ticket.action_pick_macro, "its text into the reply"),
+            ("Escalate…", ticket.action_escalate, "to the next tier, with a reason"),
+            ("Merge into another ticket…", ticket.action_merge, "its messages move there"),
+            ("Link to another ticket…", ticket.action_link, "related, or an incident"),
+            ("Show or hide the audit events", ticket.action_toggle_events,
+             "who changed what, in the thread"),
+        ]
+        if ticket.step is not None:
+            commands += [
+                ("Previous ticket of the view", partial(ticket.action_step, -1), ""),
+                ("Next ticket of the view", partial(ticket.action_step, 1), ""),
+            ]
+        return commands
 
 
 class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):

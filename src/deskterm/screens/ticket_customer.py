@@ -15,9 +15,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 
-from deskterm.desk.drafts import discard_draft
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.tickets import add_customer_message
+from deskterm.desk.tickets.drafts import discard_draft
+from deskterm.desk.tickets.ticket import add_customer_message
 
 CUSTOMER = "customer"
 """The composer's kind (and the draft's) for the customer's words."""

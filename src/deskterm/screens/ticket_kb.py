@@ -4,8 +4,8 @@ The five best published articles for the ticket (its subject and first message) 
 the sidebar; ``k`` picks any article by fuzzy match. A chosen article goes into the composer as
 a link or as its text in plain text (the agent picks with one key; what is offered into a public
 reply or a note, and the warning and confirmation an internal article needs before it goes into
-a public reply, are :mod:`deskterm.desk.kb_reply`'s) and is linked to the ticket and counted
-(``kb.record_use``). ``K`` on a solved ticket opens the article editor with a draft
+a public reply, are :mod:`deskterm.desk.kb.reply`'s) and is linked to the ticket and counted
+(``kb_articles.record_use``). ``K`` on a solved ticket opens the article editor with a draft
 made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
 TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
 """
@@ -17,7 +17,10 @@ from textual import work
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk import kb, kb_reply
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import reply as kb_reply
+from deskterm.desk.kb import search
+from deskterm.desk.kb import suggestions as kb_suggestions
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import KbSuggested
 from deskterm.screens.dialogs import ConfirmToCustomer
@@ -31,7 +34,7 @@ PICKER_ARTICLES = 5000
 """The ``k`` picker lists this many articles at most (by title)."""
 
 
-def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
+def article_choices(articles: list[kb_articles.ArticleSummary]) -> list[Choice]:
     """Articles for the fuzzy picker: published first, then drafts, by title."""
     ordered = sorted(articles, key=lambda a: (a.status != "published", a.title.casefold()))
     return [Choice(str(a.id), a.title, " · ".join(part for part in (
@@ -39,7 +42,7 @@ def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
         "public" if a.visibility == "public" else "") if part)) for a in ordered]
 
 
-def suggestion_line(hit: kb.SearchHit) -> Text:
+def suggestion_line(hit: search.SearchHit) -> Text:
     line = Text(hit.title, no_wrap=True, overflow="ellipsis", end="")
     line.append_text(status_mark(hit.article))
     return line
@@ -50,7 +53,7 @@ class TicketKnowledge(ReportsWorkerErrors):
 
     @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)
     def suggest_articles(self, number: int) -> None:
-        hits = self.desk.read(lambda s: kb.suggest_for_ticket(s, number=number))
+        hits = self.desk.read(lambda s: kb_suggestions.suggest_for_ticket(s, number=number))
         self.post_message(KbSuggested(number, hits))
 
     def on_kb_suggested(self, message: KbSuggested) -> None:
@@ -69,7 +72,7 @@ class TicketKnowledge(ReportsWorkerErrors):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_article(self) -> None:
         """``k``: any article by fuzzy match, then link line or text."""
-        articles = self.desk.read(lambda s: kb.list_articles(s, limit=PICKER_ARTICLES))
+        articles = self.desk.read(lambda s: kb_articles.list_articles(s, limit=PICKER_ARTICLES))
         if not articles:
             self.app.call_from_thread(self.notify, "The knowledge base is empty: press 2 to "
                                       "write the first article", severity="warning")
@@ -106,10 +109,10 @@ class TicketKnowledge(ReportsWorkerErrors):
     def _offer_article(self, article_id: int, number: int, public: bool) -> None:
         # Read now: whether it is internal decides what is offered, and the picker's list
         # (or the suggestions) may be older than a teammate's change.
-        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
         self.app.call_from_thread(self._ask_how, article, number, public)
 
-    def _ask_how(self, article: kb.ArticleRead, number: int, public: bool) -> None:
+    def _ask_how(self, article: kb_articles.ArticleRead, number: int, public: bool) -> None:
         if number != self.number:
             return
         choices = kb_reply.insert_choices(article, public=public, help_center=self.help_center())
@@ -124,7 +127,7 @@ class TicketKnowledge(ReportsWorkerErrors):
 
         self.app.push_screen(InsertAs(article.title, choices), how)
 
-    def _confirm_internal(self, article: kb.ArticleRead, number: int) -> None:
+    def _confirm_internal(self, article: kb_articles.ArticleRead, number: int) -> None:
         def sure(yes: bool | None) -> None:
             if yes:
                 self._use_article(article.id, "body", number, True, True)
@@ -141,16 +144,16 @@ class TicketKnowledge(ReportsWorkerErrors):
 
         def use(session, actor):
             # The stored article decides (made internal since it was offered: refused here).
-            article = kb.get_article(session, article=article_id)
+            article = kb_articles.get_article(session, article=article_id)
             text = kb_reply.inserted_text(article, how, public=public, help_center=help_center,
                                           confirmed=confirmed)
-            kb.record_use(session, actor=actor, article=article_id, number=number, how=how)
+            kb_articles.record_use(session, actor=actor, article=article_id, number=number, how=how)
             return article, text
 
         article, text = self.desk.write(use)
         self.app.call_from_thread(self._insert_article, article, text, how, number, public)
 
-    def _insert_article(self, article: kb.ArticleRead, text: str, how: str, number: int,
+    def _insert_article(self, article: kb_articles.ArticleRead, text: str, how: str, number: int,
                         public: bool) -> None:
         if number != self.number:
             return
@@ -173,11 +176,11 @@ class TicketKnowledge(ReportsWorkerErrors):
     def action_article_from_ticket(self) -> None:
         """``K`` (and the palette): a draft article from a solved ticket, in the editor."""
         number = self.number
-        draft = self.desk.read(lambda s: kb.draft_from_ticket(s, number=number))
+        draft = self.desk.read(lambda s: kb_suggestions.draft_from_ticket(s, number=number))
         self.app.call_from_thread(self._write_article, draft)
 
-    def _write_article(self, draft: kb.ArticleDraft) -> None:
-        def saved(article: kb.ArticleRead | None) -> None:
+    def _write_article(self, draft: kb_suggestions.ArticleDraft) -> None:
+        def saved(article: kb_articles.ArticleRead | None) -> None:
             if article is not None:
                 self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "
                             f"#{draft.ticket}; 2 opens the knowledge base", timeout=6)

@@ -27,9 +27,9 @@ from textual.worker import get_current_worker
 
 from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.thread import TicketStamp, display_names, stamp_of, ticket_stamp
-from deskterm.desk.ticket_reads import requester_history
-from deskterm.desk.tickets import get_ticket, mark_seen
+from deskterm.desk.tickets.reads import requester_history
+from deskterm.desk.tickets.thread import TicketStamp, display_names, stamp_of, ticket_stamp
+from deskterm.desk.tickets.ticket import get_ticket, mark_seen
 from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
 from deskterm.timefmt import next_change
 from deskterm.widgets.thread import ThreadView, message_kind
