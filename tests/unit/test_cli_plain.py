@@ -373,7 +373,8 @@ def test_an_unforeseen_failure_of_the_plain_path_falls_back_to_the_store(tmp_pat
 
 
 HEAVY = ("sqlalchemy", "sqlmodel", "alembic", "textual", "deskterm.db.models",
-         "deskterm.db.engine", "deskterm.desk.tickets", "deskterm.desk.ticket_reads")
+         "deskterm.db.engine", "deskterm.desk.tickets.ticket", "deskterm.desk.tickets.reads",
+         "deskterm.desk.filter.sql", "deskterm.desk.people.auth")
 
 
 @pytest.mark.parametrize("command", [("ticket", "show", "1001"), ("ticket", "show", "1001",
