@@ -30,9 +30,11 @@ def any_desk_store(stores) -> Store:
 
 @pytest.fixture(autouse=True)
 def _quick_idle_checks(monkeypatch):
-    """Pilot waits after every key until the app looks idle, in slices of 20 ms
-    (``textual._wait``): 40 ms a key at least. 5 ms slices keep the same test of idleness
-    (under a twentieth of the slice spent working) and make a typed word four times quicker."""
+    """Pilot waits twice after every key until the app looks idle, in slices of 20 ms
+    (``textual._wait``): 40 ms a key at least, whatever the app does. 5 ms slices keep the same
+    test of idleness (under a twentieth of the slice spent working) with a quarter of the floor.
+    The tests wait for what they check with ``settle``/``until`` (tests/tui/pilot.py), not with
+    these pauses. A private name of Textual's: if it moves, this fails loudly, not slowly."""
     from textual import _wait
 
     monkeypatch.setattr(_wait, "SLEEP_GRANULARITY", 0.005)
