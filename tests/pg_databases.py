@@ -173,6 +173,7 @@ class DatabaseState:
             empty = _copy_out_empty(conn, written[0]) if written else b""
             stale = [table for table in written
                      if _copy_out(conn, table) != self.rows.get(table, empty)]
+            stale += [table for table in self.rows if table not in written]  # never written
             for table in stale:
                 conn.execute(sql.SQL("DELETE FROM {}").format(sql.Identifier(*table.split("."))))
             for table in stale:
