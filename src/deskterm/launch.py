@@ -48,16 +48,23 @@ _UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 
 def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
-    """``--db URL`` / ``--as NAME`` when that is all there is (the console); else None."""
+    """``--db URL`` / ``--as NAME`` when that is all there is (the console); else None.
+
+    Read as the CLI (Click) reads them, so that whatever the CLI would take for "no command"
+    opens the console here, and the CLI never has to: an option's value is the next argument
+    whatever it starts with (``--db -x`` is the URL ``-x``, refused as the console refuses any
+    URL it cannot open), and a last ``--`` ends the options."""
     found: dict[str, str | None] = {"--db": None, "--as": None}
     items = list(argv)
     while items:
         item = items.pop(0)
+        if item == "--" and not items:
+            break
         name, equals, value = item.partition("=")
         if name not in _GLOBAL_OPTIONS:
             return None
         if not equals:
-            if not items or items[0].startswith("-"):
+            if not items:
                 return None  # let the CLI say what is missing
             value = items.pop(0)
         if not value.strip():

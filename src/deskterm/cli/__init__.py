@@ -262,9 +262,10 @@ def root(
     obj.db = db
     obj.act_as = act_as
     if ctx.invoked_subcommand is None:
-        from deskterm.cli.setup import open_console
-
-        open_console(obj)
+        # `deskterm` alone (--db and --as allowed) opens the console: deskterm.launch decides
+        # that before the CLI loads, reading those options as Click does, so no command line
+        # reaches here from `deskterm` and the CLI never imports the console (Textual).
+        ctx.fail("Missing command.")
 
 
 def main() -> None:
