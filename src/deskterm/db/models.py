@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import (
     JSON,
@@ -19,7 +20,11 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from deskterm.db.choices import CHANNELS, PRIORITIES, ROLES, STATUSES, TICKET_TYPES  # noqa: F401 (re-exported)
+from deskterm.db.choices import CHANNELS as CHANNELS  # re-exported: the models name them
+from deskterm.db.choices import PRIORITIES as PRIORITIES
+from deskterm.db.choices import ROLES as ROLES
+from deskterm.db.choices import STATUSES as STATUSES
+from deskterm.db.choices import TICKET_TYPES as TICKET_TYPES
 from deskterm.db.types import UTCDateTime, utcnow
 
 FIRST_TICKET_NUMBER = 1001
@@ -321,7 +326,7 @@ class Macro(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    actions: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     """``{"status": ..., "priority": ..., "group": ..., "assignee": ..., "add_tags": [...],
     "remove_tags": [...]}``; any subset."""
     created_by_id: int | None = Field(default=None, sa_column=Column(Integer,
