@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -28,6 +28,19 @@ from deskterm.db.choices import TICKET_TYPES as TICKET_TYPES
 from deskterm.db.types import UTCDateTime, utcnow
 
 FIRST_TICKET_NUMBER = 1001
+
+
+class Stored(Protocol):
+    """A table's row: its ``id`` is None until the session has inserted it."""
+
+    id: int | None
+
+
+def key(row: Stored) -> int:
+    """The id of a row the session has inserted or loaded (every row the desk works on)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it was never flushed")
+    return row.id
 
 # Deterministic constraint names, so migrations can refer to them on both stores.
 SQLModel.metadata.naming_convention = {
