@@ -29,6 +29,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python tools/private_imports.py src tests bench
 
 test: lint
