@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tomllib
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,26 +96,74 @@ def test_the_real_package_keeps_every_contract():
         LAYERS, NO_TEXTUAL}
 
 
-LAZY_ALLOWED = ("deskterm.desk.", "deskterm.db.", "deskterm.config")
+def _contract(name: str) -> dict[str, Any]:
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
+    (contract,) = [c for c in config["contracts"] if c["name"] == name]
+    return contract
+
+
+def _under(module: str, packages: list[str]) -> bool:
+    return any(module == p or module.startswith(p + ".") for p in packages)
+
+
+def _layers() -> list[set[str]]:
+    """The layers contract's rows, top first, each as the set of its top-level modules."""
+    contract = _contract(LAYERS)
+    return [{name.strip().strip("()") for name in row.replace(":", "|").split("|")}
+            for row in contract["layers"]]
 
 
 def _lazy_targets(path: Path) -> list[str]:
-    """The module names ``path`` passes to ``lazy.module``."""
+    """The modules ``path`` names to a lazy loader: ``lazy.module("deskterm...")`` or
+    ``module("deskterm...")``, which import-linter cannot see."""
     found = []
     for node in ast.walk(ast.parse(path.read_text(), filename=str(path))):
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                and node.func.attr == "module" and isinstance(node.func.value, ast.Name)
-                and node.func.value.id == "lazy"):
-            assert node.args and isinstance(node.args[0], ast.Constant), ast.unparse(node)
-            found.append(node.args[0].value)
+        if not isinstance(node, ast.Call) or not node.args:
+            continue
+        name = getattr(node.func, "attr", None) or getattr(node.func, "id", None)
+        first = node.args[0]
+        if (name == "module" and isinstance(first, ast.Constant)
+                and isinstance(first.value, str) and first.value.startswith("deskterm.")):
+            found.append(first.value)
     return found
 
 
-def test_the_cli_loads_lazily_only_what_the_layers_let_it_import():
-    targets = {str(path.relative_to(PACKAGE)): _lazy_targets(path)
-               for path in sorted((PACKAGE / "cli").glob("*.py"))}
+def _row(layers: list[set[str]], module: str) -> int:
+    top = module.split(".")[1]
+    return next(i for i, row in enumerate(layers) if top in row)
 
-    assert any(targets.values())  # the check sees the CLI's lazy modules
-    wrong = {path: name for path, names in targets.items() for name in names
-             if not name.startswith(LAZY_ALLOWED)}
+
+def test_modules_loaded_lazily_keep_the_layers():
+    layers = _layers()
+    textual_free = _contract(NO_TEXTUAL)["source_modules"]
+    targets = {f"deskterm.{'.'.join(path.relative_to(PACKAGE).with_suffix('').parts)}":
+               _lazy_targets(path) for path in sorted(PACKAGE.rglob("*.py"))}
+
+    assert any(targets["deskterm.cli." + name] for name in ("tickets", "kb", "setup")
+               if "deskterm.cli." + name in targets)  # the check sees the CLI's lazy modules
+    wrong = {}
+    for caller, names in targets.items():
+        for name in names:
+            same_package = caller.split(".")[1] == name.split(".")[1]
+            if not same_package and _row(layers, name) <= _row(layers, caller):
+                wrong[caller] = name  # upward, or to an independent sibling
+            if _under(caller, textual_free) and not _under(name, textual_free):
+                wrong[caller] = name  # may bring Textual
     assert wrong == {}
+
+
+def test_a_lazy_load_of_a_higher_layer_is_seen(tmp_path):
+    planted = tmp_path / "planted.py"
+    planted.write_text('from deskterm import lazy\n'
+                       'app = lazy.module("deskterm.app")\n'
+                       'screens = lazy.module("deskterm.screens.queue")\n')
+    layers = _layers()
+    textual_free = _contract(NO_TEXTUAL)["source_modules"]
+
+    assert _lazy_targets(planted) == ["deskterm.app", "deskterm.screens.queue"]
+    # from the domain: both upward; from the CLI: a sibling, and a module that brings Textual
+    assert _row(layers, "deskterm.app") < _row(layers, "deskterm.desk.service")
+    assert _row(layers, "deskterm.screens.queue") < _row(layers, "deskterm.desk.service")
+    assert _row(layers, "deskterm.app") == _row(layers, "deskterm.cli.tickets")
+    assert _under("deskterm.cli.tickets", textual_free)
+    assert not _under("deskterm.screens.queue", textual_free)
