@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from deskterm.cli import lazy
+from deskterm.desk.people import identity
 
 if TYPE_CHECKING:
     from sqlmodel import Session
@@ -61,7 +62,17 @@ class CliContext:
         return self._store
 
     def username(self) -> str:
-        return auth.os_username()
+        return identity.os_username()
+
+    def plain(self, read: Callable[[str, str, str | None], T]) -> T | None:
+        """What ``read(url, username, act_as)`` reads without the store
+        (:mod:`deskterm.desk.plain_reads`); None when it cannot answer (``NotCovered``) or
+        fails in any other way: the command then reads through the store, which is the
+        authority and words every refusal (the same line and exit code as ever)."""
+        try:
+            return read(self.database_url(), self.username(), self.act_as)
+        except Exception:
+            return None
 
     def actor(self, session: Session) -> AgentRead:
         return auth.resolve_actor(session, username=self.username(), act_as=self.act_as)
