@@ -47,4 +47,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/seed.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache
