@@ -29,6 +29,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python tools/private_imports.py src tests bench
 
 # deskterm's own bytecode is written first: the tests start hundreds of `deskterm` processes, and
@@ -51,4 +52,4 @@ bench: $(STAMP)
 	$(BIN)/python bench/seed.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache
