@@ -281,7 +281,6 @@ _CLAUSE_SQL = {
     "updated": _time_in(Ticket.updated_at),
 }
 """How each resolved clause becomes SQL; every value reaches the database as a bound parameter."""
-CLAUSE_FIELDS = tuple(_CLAUSE_SQL)
 
 
 def _escape_like(text: str) -> str:
