@@ -66,7 +66,14 @@ how common the term is and what the statement does with it (on SQLite):
   the index order is walked (the ``+`` keeps SQLite from sorting every match instead).
 
 The share is sampled on the newest :data:`SAMPLE_TICKETS` tickets, the ones a queue page shows
-first. Statements holding such a condition are not cached by SQLAlchemy (each compiles afresh).
+first. That estimate is made once per filter (:func:`plan_term`, when the queue resolves it) and
+kept in a :class:`TermPlan`; :func:`term_condition` makes the condition from it as often as a
+page is read, reading nothing. Statements holding such a condition are not cached by SQLAlchemy
+(each compiles afresh).
+
+A filter that is one common term and nothing else is counted in the index alone
+(:func:`count_matching_tickets`: the distinct tickets of the matching rowids), without the
+``tickets.id IN (...)`` probe per match.
 
 PostgreSQL: tsvector + GIN, pg_trgm
 -----------------------------------
