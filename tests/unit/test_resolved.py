@@ -76,6 +76,7 @@ def test_each_name_is_looked_up_once_however_often_the_filter_names_it(desk):
               'org:"Acme Corp" org:"Acme Corp" tag:vpn,VPN -tag:vpn requester:carol@acme.com '
               'requester:carol@acme.com assignee:me')
     assert repeated == once
+    assert once["tags"] == 1  # every tag of the filter in one read
     assert [clause.field for clause in resolved.clauses] == [
         "assignee", "assignee", "group", "group", "org", "org", "tag", "tag", "requester",
         "requester", "assignee"]
@@ -145,3 +146,10 @@ def test_count_of_one_common_word_in_the_index_alone_matches_the_count_through_t
         through_tickets = queue.count_matching(session, resolved, me=None)
         assert through_tickets == 4  # B, D (its body and its reply), E, G
         assert queue.count_matching(session, common, me=None) == through_tickets
+
+
+def test_the_tags_of_every_clause_are_read_at_once(desk):
+    resolved, reads = resolving(desk, "tag:vpn -tag:spam tag:wifi,nosuchtag")
+    assert reads["tags"] == 1
+    assert [len(clause.values) for clause in resolved.clauses] == [1, 1, 1]  # nosuchtag: none
+    assert desk.find("tag:vpn -tag:spam tag:wifi,nosuchtag") == {"B"}

@@ -193,16 +193,22 @@ class _Resolver:
                                 lambda n=name: find_organization_any_case(self.session, n).id)
                      for name in _names(values, "org"))
 
-    def tag(self, values):
-        """The ids of the tags the desk has (one read for the clause's new names); a tag it
-        does not have is left out, as no ticket carries it."""
-        names = list(dict.fromkeys(name.strip().lower() for name in _names(values, "tag")))
-        missing = [name for name in names if ("tag", name) not in self._found]
+    def find_tags(self, clauses: Sequence[Clause]) -> None:
+        """Look up every tag the clauses name, in one read (before resolving them)."""
+        names = {value.strip().lower() for clause in clauses if clause.field == "tag"
+                 for value in clause.values if isinstance(value, str) and storable(value)}
+        missing = [name for name in sorted(names) if ("tag", name) not in self._found]
         if missing:
             known = dict(self.session.exec(
                 select(Tag.name, Tag.id).where(col(Tag.name).in_(missing))).all())
             for name in missing:
                 self._found[("tag", name)] = known.get(name)
+
+    def tag(self, values):
+        """The ids of the tags the desk has (looked up by :meth:`find_tags`, or here); a tag it
+        does not have is left out, as no ticket carries it."""
+        names = list(dict.fromkeys(name.strip().lower() for name in _names(values, "tag")))
+        self.find_tags([Clause("tag", tuple(names))])
         return tuple(tag for tag in (self._found[("tag", name)] for name in names)
                      if tag is not None)
 
@@ -261,9 +267,11 @@ def resolve_filter(session: Session, flt: TicketFilter, *, me: str | None = None
     """``flt`` resolved in ``session``: NotFound for a name the desk does not have,
     InvalidInput for a value no ticket can have."""
     resolver = _Resolver(session, me)
+    given = (*_option_clauses(flt), *flt.clauses)
+    resolver.find_tags(given)
     clauses = tuple(ResolvedClause(clause.field, resolver.values(clause.field, clause.values),
                                    clause.negated)
-                    for clause in (*_option_clauses(flt), *flt.clauses))
+                    for clause in given)
     text = tuple(resolver.text(match.text, match.negated) for match in flt.text)
     return ResolvedQuery(where=flt, clauses=clauses, text=text, sort=sort, me=me)
 
@@ -303,6 +311,7 @@ def resolve_query(
     parsed = parse_query(text)
     flt, sort = to_filter(parsed, now=now)
     resolver = _Resolver(session, me)
+    resolver.find_tags(flt.clauses)
     clauses = tuple(_term_clause(resolver, parsed, term, clause)
                     for term, clause in zip(parsed.field_terms, flt.clauses, strict=True))
     words = tuple(resolver.text(match.text, match.negated) for match in flt.text)
