@@ -20,8 +20,12 @@ Without ``--db`` it seeds a demo desk of ``--tickets`` once into ``bench/.cache/
 
     .venv/bin/python bench/queue.py --tickets 100000
     .venv/bin/python bench/queue.py                      # 1,000,000 tickets
-    .venv/bin/python bench/queue.py --paint-only --repeat 15        # first paint only
-    .venv/bin/python bench/queue.py --paint-only --repeat 15 --busy 0   # quiet pass only
+    .venv/bin/python bench/queue.py --paint-only        # first paint only
+    .venv/bin/python bench/queue.py --busy 0            # no pass with busy loops
+
+Every figure has at least 20 samples (:data:`MIN_SAMPLES`) and is also given as a ratio to an
+in-run baseline (a fixed pure-Python loop timed before each sample; first paint: the floor app),
+so runs on a busy machine compare with runs on a quiet one; each figure prints the load average.
 """
 
 # ruff: noqa: E402
@@ -61,11 +65,11 @@ FLOOR_LINE = "floor: one static line"
 COLS, ROWS = 120, 40
 
 FILTERS = (
-    # name, query, target p95 (s)
-    ("rare word", "evil.example", 0.150),
-    ("common word", "the", 1.0),
-    ("field filter", "status:pending priority:high", 0.150),
-    ("combined", "status:open vpn", 0.150),
+    # name, query, target p95 (s): issue 12's, to be met with a third to spare on a quiet machine
+    ("rare word", "evil.example", 0.100),
+    ("common word", "the", 0.700),
+    ("field filter", "status:pending priority:high", 0.100),
+    ("combined", "status:open vpn", 0.100),
 )
 """Words from the demo's text (demo/text.py): ``evil.example`` is in about 1 ticket in
 17,000 (the hostile samples), ``the`` in more than 4 in 5."""
@@ -79,6 +83,14 @@ BUSY_RATIO_TARGET = 2.0
 """The same while a busy loop runs on every core (``--busy``)."""
 BUSY_LOOP = "while True: pass"
 KEY_TARGET = 0.050
+BOTTOM_TARGET = 0.035
+"""``G``: the last page is prefetched, so the jump is a repaint."""
+MIN_SAMPLES = 20
+"""Fewest samples behind any figure: with fewer, a p95 is the slowest one or two."""
+BASELINE_LOOPS = 200_000
+"""The in-run baseline: this many turns of a pure-Python loop (about 10 ms on a quiet core),
+timed before each sample. Figures are also given in baselines, which stay comparable between
+runs on a busier or quieter machine where milliseconds do not."""
 RSS_TARGET_MB = 300
 
 KEYS = {"j": b"j", "k": b"k", "g": b"g", "G": b"G", "pgdn": b"\x1b[6~", "pgup": b"\x1b[5~",
@@ -389,9 +401,27 @@ def import_seconds(env: dict[str, str]) -> dict[str, float]:
 # --- the report ----------------------------------------------------------------------------
 
 
+def baseline_once() -> float:
+    """Seconds for :data:`BASELINE_LOOPS` turns of a plain loop (no I/O: CPU and scheduler)."""
+    started = time.perf_counter()
+    total = 0
+    for turn in range(BASELINE_LOOPS):
+        total += turn
+    return time.perf_counter() - started
+
+
 class Report:
     def __init__(self) -> None:
         self.failed = 0
+        self.baselines: list[float] = []
+
+    def sampled(self, measure: Callable[[], float]) -> float:
+        """``measure()``, the in-run baseline timed just before it."""
+        self.baselines.append(baseline_once())
+        return measure()
+
+    def baseline(self) -> float:
+        return statistics.median(self.baselines) if self.baselines else baseline_once()
 
     @staticmethod
     def line(text: str) -> None:
@@ -407,13 +437,20 @@ class Report:
         self.line(f"  {name:<44} {shown:>10}   target <= {target:<8} {'PASS' if ok else 'FAIL'}")
 
     def summary(self) -> None:
+        if self.baselines:
+            self.line(f"\nin-run baseline ({BASELINE_LOOPS:,} turns of a Python loop, timed "
+                      f"before each sample): p50 {self.baseline() * 1000:.1f} ms, p95 "
+                      f"{percentile(self.baselines, 95) * 1000:.1f} ms, n={len(self.baselines)}")
         self.line((f"\n{self.failed} target(s) missed" if self.failed
                    else "\nevery target met") + f" (load average {_load()})")
 
     def spread(self, name: str, values: Sequence[float], limit: float | None) -> None:
         p50, p95 = percentile(values, 50), percentile(values, 95)
+        base = self.baseline()
         self.line(f"  {name:<38} n={len(values):<3} p50 {p50 * 1000:7.1f} ms   "
-                  f"p95 {p95 * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms")
+                  f"p95 {p95 * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   "
+                  f"(p50 {p50 / base:5.1f}x, p95 {p95 / base:5.1f}x the baseline; "
+                  f"load {_load()})")
         if limit is not None:
             self.check(f"{name} p95", p95, limit, "ms")
 
@@ -487,6 +524,9 @@ def run(args: argparse.Namespace) -> int:
         console = [*deskterm_argv(), "--db", url]
         floor = [sys.executable, "-P", str(FLOOR_APP)]  # -P: bench/queue.py is not ``queue``
         runs = max(args.repeat, 1)
+        if runs < MIN_SAMPLES:
+            report.line(f"note: --repeat {runs} gives fewer than {MIN_SAMPLES} samples per "
+                        "figure: its p95s are the slowest samples, not a tail")
         report.line(f"queue console on {url}: {COLS}x{ROWS} pseudo-terminal, "
                     f"{os.cpu_count()} CPUs (load average {os.getloadavg()[0]:.1f}), Python "
                     f"{sys.version.split()[0]}, repeat {runs}")
@@ -514,15 +554,17 @@ def run(args: argparse.Namespace) -> int:
             report.line(f"\nkeystroke to repaint, on every ticket ({read_table(term).count} "
                         "tickets)")
             hidden: list[str] = []
-            downs = [press(term, "j", hidden) for _ in range(10 * runs)]
-            pages = [press(term, "pgdn", hidden) for _ in range(6 * runs)]
+            downs = [report.sampled(lambda: press(term, "j", hidden))
+                     for _ in range(max(10 * runs, MIN_SAMPLES))]
+            pages = [report.sampled(lambda: press(term, "pgdn", hidden))
+                     for _ in range(max(6 * runs, MIN_SAMPLES))]
             bottoms, tops = [], []
-            for _ in range(2 * runs):
-                bottoms.append(press(term, "G", hidden))
-                tops.append(press(term, "g", hidden))
+            for _ in range(max(2 * runs, MIN_SAMPLES)):
+                bottoms.append(report.sampled(lambda: press(term, "G", hidden)))
+                tops.append(report.sampled(lambda: press(term, "g", hidden)))
             report.spread("j", downs, KEY_TARGET)
             report.spread("pgdn", pages, KEY_TARGET)
-            report.spread("G (bottom)", bottoms, KEY_TARGET)
+            report.spread("G (bottom)", bottoms, BOTTOM_TARGET)
             report.spread("g (top; no target)", tops, None)
             if hidden:
                 counts = ", ".join(f"{key} {hidden.count(key)}x" for key in dict.fromkeys(hidden))
@@ -531,8 +573,8 @@ def run(args: argparse.Namespace) -> int:
             report.line("\nfilter: enter to the new result on screen")
             for name, query, limit in FILTERS:
                 times = []
-                for _ in range(runs):
-                    times.append(apply_filter(term, query))
+                for _ in range(max(runs, MIN_SAMPLES)):
+                    times.append(report.sampled(lambda q=query: apply_filter(term, q)))
                     count = read_table(term).count
                     clear.append(apply_filter(term, ALL_TICKETS))
                 report.spread(f"{name} {query!r} ({int(count or 0):,})", times, limit)
@@ -558,10 +600,11 @@ def main() -> int:
                         "into bench/.cache/ once)")
     parser.add_argument("--tickets", type=int, default=1_000_000,
                         help="tickets of the seeded desk (default 1,000,000)")
-    parser.add_argument("--repeat", type=int, default=5,
+    parser.add_argument("--repeat", type=int, default=MIN_SAMPLES,
                         help="first-paint runs and runs of each filter; the keys run 10x (j), "
-                        "6x (pgdn), 2x (G, g) this many times (default 5; 15 or more for a "
-                        "first paint's p95)")
+                        "6x (pgdn), 2x (G, g) this many times; every figure but the first "
+                        f"paint gets at least {MIN_SAMPLES} samples whatever it says "
+                        f"(default {MIN_SAMPLES})")
     parser.add_argument("--busy", type=int, default=os.cpu_count() or 2, metavar="N",
                         help="measure the first paint again while N processes spin in busy "
                         "loops (default: one per CPU, every core busy; 0: skip)")

@@ -95,6 +95,30 @@ async def test_keys_move_the_cursor_and_load_the_rows_they_reach(desk_store):
         assert grid.cursor == 0
 
 
+async def test_pages_of_a_filter_reuse_its_resolved_query(desk_store, monkeypatch):
+    """The filter is resolved once, by its load; the pages the keys then fetch reuse it."""
+    resolved_texts: list[str] = []
+    resolve = desk_queue.resolve
+
+    def counting(session, text, **kwargs):
+        resolved_texts.append(text)
+        return resolve(session, text, **kwargs)
+
+    monkeypatch.setattr(desk_queue, "resolve", counting)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await apply_filter(pilot, "-status:closed")
+        grid = table(app)
+        assert grid.total > grid.page_size * 2
+        loads = resolved_texts.count("-status:closed")
+        assert loads == 1
+        await pilot.press("pagedown", "pagedown", "G")
+        await settle(pilot)
+        assert grid.cursor_row is not None and grid.cursor == grid.total - 1
+        assert resolved_texts.count("-status:closed") == loads
+
+
 async def test_filter_shows_matching_tickets_and_points_at_a_bad_term(desk_store):
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:

@@ -25,17 +25,16 @@ from deskterm.desk.filter.language import (
     Period,
     QueryError,
     parse_query,
-    query_tickets,
-    resolve_query,
     to_filter,
 )
+from deskterm.desk.filter.resolved import resolve_query
 from deskterm.desk.filter.ticket_filter import Clause, TextMatch, TicketFilter, TimeRange
 from deskterm.desk.people import directory as people
 from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.setup import ensure_first_admin
 from deskterm.desk.tickets import ticket as tickets
-from deskterm.desk.tickets.reads import list_tickets
+from deskterm.desk.tickets.reads import list_tickets, query_tickets
 
 from .helpers import change, new_ticket
 
@@ -639,8 +638,9 @@ def test_unknown_names_are_query_errors_at_the_value(desk, text, at, message):
 
 def test_resolve_query_checks_names_before_anyone_builds_sql(desk):
     with desk.store.read() as session:
-        where, sort = resolve_query(session, 'group:"Level 2" sort:number', me="ada")
-        assert [t.number for t in list_tickets(session, where=where, sort=sort).items] == [
+        resolved = resolve_query(session, 'group:"Level 2" sort:number', me="ada")
+        assert [t.number for t in list_tickets(session, where=resolved,
+                                               sort=resolved.sort).items] == [
             desk.numbers["B"]]
         with pytest.raises(QueryError, match="no group named 'Level 3'") as caught:
             resolve_query(session, 'tag:vpn group:"Level 3"', me="ada")

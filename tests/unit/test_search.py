@@ -15,12 +15,11 @@ from deskterm.db import migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Ticket
 from deskterm.demo.generator import seed_demo
-from deskterm.desk.filter.language import query_tickets
 from deskterm.desk.filter.sql import RELEVANCE
 from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
 from deskterm.desk.queue import windows as queue
 from deskterm.desk.tickets import ticket as tickets
-from deskterm.desk.tickets.reads import list_tickets
+from deskterm.desk.tickets.reads import list_tickets, query_tickets
 
 from .helpers import change, new_ticket
 

@@ -161,7 +161,7 @@ def list_(
                                      "query)", param_hint="'--query'")
         with ctx_obj(ctx).read() as (session, actor):
             try:
-                page = ticket_query.query_tickets(session, query, me=actor.username, limit=limit,
+                page = ticket_reads.query_tickets(session, query, me=actor.username, limit=limit,
                                      cursor=after)
             except ticket_query.QueryError as exc:
                 raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None

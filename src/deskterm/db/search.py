@@ -66,7 +66,14 @@ how common the term is and what the statement does with it (on SQLite):
   the index order is walked (the ``+`` keeps SQLite from sorting every match instead).
 
 The share is sampled on the newest :data:`SAMPLE_TICKETS` tickets, the ones a queue page shows
-first. Statements holding such a condition are not cached by SQLAlchemy (each compiles afresh).
+first. That estimate is made once per filter (:func:`plan_term`, when the queue resolves it) and
+kept in a :class:`TermPlan`; :func:`term_condition` makes the condition from it as often as a
+page is read, reading nothing. Statements holding such a condition are not cached by SQLAlchemy
+(each compiles afresh).
+
+A filter that is one common term and nothing else is counted in the index alone
+(:func:`count_matching_tickets`: the distinct tickets of the matching rowids), without the
+``tickets.id IN (...)`` probe per match.
 
 PostgreSQL: tsvector + GIN, pg_trgm
 -----------------------------------
@@ -450,19 +457,59 @@ def _postgres_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool
 # --- Conditions and relevance -------------------------------------------------------------------
 
 
-def ticket_condition(session: Session, term: str, *, negated: bool = False) -> ColumnElement[bool]:
-    """Tickets whose subject or a message contains ``term`` (``negated``: none of them does).
+@dataclass(frozen=True)
+class TermPlan:
+    """How one term is looked for and how common it is: made once per filter by
+    :func:`plan_term` (which reads the index), turned into a condition by
+    :func:`term_condition` as often as the filter is run, without reading anything."""
+
+    parts: tuple[_Part, ...]
+    rare: bool
+    share: float
+    postgres: bool
+
+
+def plan_term(session: Session, term: str) -> TermPlan:
+    """The parts of ``term`` and, for an indexed one, whether it is rare or the share of the
+    newest tickets it matches (see "Which SQL a condition compiles to")."""
+    parts = _parts(term)
+    postgres = session.get_bind().dialect.name != "sqlite"
+    if not parts:
+        return TermPlan(parts, True, 0.0, postgres)
+    rare, share = (_postgres_estimate if postgres else _sqlite_estimate)(session, parts)
+    return TermPlan(parts, rare, share, postgres)
+
+
+def term_condition(plan: TermPlan, *, negated: bool = False) -> ColumnElement[bool]:
+    """Tickets whose subject or a message contains the planned term (``negated``: none does).
 
     The condition refers to ``tickets.id``: use it in statements over the ``tickets`` table.
     """
-    parts = _parts(term)
-    if not parts:
+    if not plan.parts:
         return true() if negated else false()
-    if session.get_bind().dialect.name == "sqlite":
-        rare, share = _sqlite_estimate(session, parts)
-        return _Match(parts, negated, rare, share)
-    rare, share = _postgres_estimate(session, parts)
-    return _Match(parts, negated, rare, share, postgres=True)
+    return _Match(plan.parts, negated, plan.rare, plan.share, postgres=plan.postgres)
+
+
+def ticket_condition(session: Session, term: str, *, negated: bool = False) -> ColumnElement[bool]:
+    """Tickets whose subject or a message contains ``term`` (``negated``: none of them does):
+    :func:`plan_term` and :func:`term_condition` in one."""
+    return term_condition(plan_term(session, term), negated=negated)
+
+
+def count_matching_tickets(session: Session, plan: TermPlan) -> int | None:
+    """How many tickets the planned term matches, counted in the index alone (SQLite, a
+    common term); None where counting through ``tickets`` is as fast (a rare term, PostgreSQL).
+
+    Every document's rowid names its ticket, so the distinct ``rowid >> 32`` of the matches
+    are the matching tickets: no lookup in ``tickets``, whose ``id IN (...)`` probe per match
+    costs about as much again (``the``, 823,000 of a million tickets: 0.45 s against 0.78 s).
+    """
+    if plan.postgres or plan.rare or not plan.parts:
+        return None
+    params = {f"search_{i}": _sqlite_value(part) for i, part in enumerate(plan.parts)}
+    found = " UNION ".join(_sqlite_set(part, f"search_{i}")
+                           for i, part in enumerate(plan.parts))
+    return int(_scalar(session, f"SELECT count(*) FROM ({found})", params) or 0)
 
 
 def relevance(session: Session, terms: Sequence[str], *,

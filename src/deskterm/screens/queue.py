@@ -139,6 +139,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         """The first view as the console opened on it (read by another process)."""
         self._watch = watch
         self._watcher = None
+        self._resolved: queue.ResolvedQuery | None = None
+        """The filter shown, resolved once by the load that showed it: its pages reuse it."""
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
@@ -158,8 +160,16 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def me(self) -> str:
         return self.desk.actor.username
 
-    def _resolve(self, session, text: str) -> queue.QueueQuery:
+    def _resolve(self, session, text: str) -> queue.ResolvedQuery:
         return queue.resolve(session, text, me=self.me, now=self.clock())
+
+    def _resolved_for(self, session, text: str) -> queue.ResolvedQuery:
+        """``text`` as the last load resolved it, else resolved now (a page of a filter the
+        queue has moved on from)."""
+        resolved = self._resolved
+        if resolved is not None and resolved.matches(text, me=self.me):
+            return resolved
+        return self._resolve(session, text)
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -176,6 +186,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         def window(session):
             resolved = self._resolve(session, text)
             total = queue.count_matching(session, resolved, me=self.me)
+            self._resolved = resolved.with_total(total)
             first = min(start, max(total - 1, 0))
             return resolved.sort, total, first, queue.fetch_window(
                 session, resolved, me=self.me, start=first, count=count, total=total)
@@ -230,7 +241,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def _fetch_rows(self, text: str, start: int, count: int, generation: int, total: int,
                     anchor: TicketSummary | None) -> None:
         def window(session):
-            resolved = self._resolve(session, text)
+            resolved = self._resolved_for(session, text)
             return queue.fetch_window(session, resolved, me=self.me, start=start, count=count,
                                       total=total, anchor=anchor)
 
@@ -469,7 +480,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         """``*``: select every ticket matching the filter (not only the loaded rows)."""
         text = self.query_text
         numbers, capped = self.desk.read(lambda s: queue.matching_numbers(
-            s, self._resolve(s, text), me=self.me))
+            s, self._resolved_for(s, text), me=self.me))
         self.post_message(SelectionFetched(set(numbers), capped))
 
     def on_selection_fetched(self, message: SelectionFetched) -> None:

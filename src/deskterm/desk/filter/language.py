@@ -1,4 +1,7 @@
-"""The queue's filter language, parsed into a :class:`TicketFilter` and run as bound SQL.
+"""The queue's filter language, parsed into a :class:`TicketFilter`: a pure parser.
+
+Nothing here reads the desk or makes SQL: :func:`deskterm.desk.filter.resolved.resolve_query`
+looks the names up once, and :mod:`deskterm.desk.filter.sql` runs the result as bound SQL.
 
 An example::
 
@@ -64,22 +67,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import TypeVar, cast
 
-from sqlmodel import Session
-
-from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
-from deskterm.db.search import searchable
-from deskterm.db.types import utcnow
-from deskterm.desk.errors import InvalidInput, NotFound
-from deskterm.desk.filter.sql import RELEVANCE, SORT_KEYS, clause_condition
+from deskterm.db.choices import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
+from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.ticket_filter import (
+    RELEVANCE,
+    SORT_NAMES,
     Clause,
     ClauseValue,
     TextMatch,
     TicketFilter,
     TimeRange,
 )
-from deskterm.desk.reads import Page
-from deskterm.desk.tickets.reads import list_tickets
 
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"
@@ -359,8 +357,8 @@ def _sort_order(text: str) -> str:
     if cleaned == RELEVANCE:  # best match of the words first; it has no other direction
         return RELEVANCE
     name = cleaned.lstrip("-+")
-    if name not in SORT_KEYS or len(cleaned) - len(name) > 1:
-        raise _Bad(f"unknown sort '{_shorten(text)}' ({', '.join(SORT_KEYS)}, {RELEVANCE}; "
+    if name not in SORT_NAMES or len(cleaned) - len(name) > 1:
+        raise _Bad(f"unknown sort '{_shorten(text)}' ({', '.join(SORT_NAMES)}, {RELEVANCE}; "
                    "prefix - for descending)")
     return f"-{name}" if cleaned.startswith("-") else name
 
@@ -394,7 +392,7 @@ ALIASES = {"organization": "org", "organisation": "org"}
 # --- Parsing -----------------------------------------------------------------------------------
 
 
-def _term_error(text: str, start: int, end: int, why: str, *, at: tuple[int, int] | None = None
+def term_error(text: str, start: int, end: int, why: str, *, at: tuple[int, int] | None = None
                 ) -> QueryError:
     """``<term> — <why>``, pointing at ``at`` (a span) or else the whole term."""
     position, stop = at if at else (start, end)
@@ -443,22 +441,22 @@ _EXAMPLES = {
 def _value(text: str, word: _Word, field: str, pieces: list[_Piece]) -> Value:
     spec = FIELDS[field]
     if not pieces:
-        raise _term_error(text, word.start, word.end,
+        raise term_error(text, word.start, word.end,
                           f"a value is missing (e.g. {_EXAMPLES[field]})")
     span = (pieces[0].start, pieces[-1].end)
     op, rest = _operator(pieces)
     typed = "".join(piece.text for piece in rest)
     if op and not spec.compares:
-        raise _term_error(text, word.start, word.end,
+        raise term_error(text, word.start, word.end,
                           f"{field} takes no comparison '{op}' (write {field}:value)", at=span)
     if not typed.strip():
-        raise _term_error(text, word.start, word.end,
+        raise term_error(text, word.start, word.end,
                           f"a value is missing after '{op}'" if op else "a value is empty",
                           at=span)
     try:
         meaning = spec.read(typed)
     except _Bad as bad:
-        raise _term_error(text, word.start, word.end, str(bad), at=span) from None
+        raise term_error(text, word.start, word.end, str(bad), at=span) from None
     return Value(typed, op, meaning, span[0], span[1] - span[0])
 
 
@@ -468,7 +466,7 @@ def _field_term(text: str, word: _Word, name: str, negated: bool,
     field = ALIASES.get(name.lower(), name.lower())
     if field not in FIELDS:
         shown = _shorten(text[word.start:word.end])
-        raise _term_error(
+        raise term_error(
             text, word.start, word.end,
             f"unknown field '{_shorten(name)}' ({', '.join(FIELDS)}); to search for the text, "
             f"quote it: \"{shown.lstrip('-')}\"")
@@ -497,7 +495,8 @@ def _term(text: str, word: _Word) -> FieldTerm | TextTerm | None:
             value_pieces.insert(0, _Piece(head.text[named.end():], False, after, head.end))
         return _field_term(text, word, named.group(1), negated, value_pieces)
     words = " ".join("".join(piece.text for piece in pieces).split())
-    if not searchable(words):  # punctuation only separates words, here as inside them
+    if not any(ch.isalnum() for ch in words):  # punctuation only separates words (as
+        # deskterm.db.search.searchable says), here as inside them
         return None
     return TextTerm(words, negated, any(piece.quoted for piece in pieces) or " " in words,
                     word.start, word.end - word.start)
@@ -511,13 +510,13 @@ def _sort_of(text: str, terms: Sequence[FieldTerm]) -> tuple[str, FieldTerm | No
     end = term.position + term.length
     if len(sorts) > 1:
         extra = sorts[1]
-        raise _term_error(text, extra.position, extra.position + extra.length,
+        raise term_error(text, extra.position, extra.position + extra.length,
                           "only one sort: term, please")
     if term.negated:
-        raise _term_error(text, term.position, end,
+        raise term_error(text, term.position, end,
                           "sort cannot be negated; for descending order write sort:-name")
     if len(term.values) > 1:
-        raise _term_error(text, term.position, end, "sort takes one order, not a list")
+        raise term_error(text, term.position, end, "sort takes one order, not a list")
     return str(term.values[0].meaning), term
 
 
@@ -609,7 +608,7 @@ def _time_range(value: Value, now: datetime) -> TimeRange:
 def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
     values: tuple[ClauseValue, ...]
     if term.field == "sla":
-        raise _term_error(parsed.text, term.position, term.position + term.length,
+        raise term_error(parsed.text, term.position, term.position + term.length,
                           "SLA targets are not set up on this desk yet, so no ticket can be "
                           "breached or at risk")
     if term.field == "priority":
@@ -640,84 +639,10 @@ def to_filter(parsed: ParsedQuery, *, now: datetime) -> tuple[TicketFilter, str]
     """The ticket filter and sort order a parsed query asks for, ages counted back from ``now``.
 
     Raises :class:`QueryError` for a term the desk cannot answer (``sla:`` for now). Names of
-    agents, groups and organizations are looked up later, by :func:`query_tickets`.
+    agents, groups and organizations are looked up later, once, by
+    :func:`deskterm.desk.filter.resolved.resolve_query`.
     """
     return _filter(parsed, _clauses(parsed, now)), parsed.sort
-
-
-# --- Running a query ---------------------------------------------------------------------------
-
-
-def _blame(session: Session, parsed: ParsedQuery, clauses: Sequence[tuple[FieldTerm, Clause]],
-           me: str | None) -> QueryError | None:
-    """The term (and value, when it can tell) that a failed lookup came from, as a QueryError."""
-    for term, clause in clauses:
-        try:
-            clause_condition(session, clause, me=me)
-        except (NotFound, InvalidInput) as exc:
-            end = term.position + term.length
-            span = _failing_value(session, term, clause, me) or (term.position, end)
-            return _term_error(parsed.text, term.position, end, str(exc), at=span)
-    return None
-
-
-def _failing_value(session: Session, term: FieldTerm, clause: Clause,
-                   me: str | None) -> tuple[int, int] | None:
-    if len(term.values) != len(clause.values):
-        return None
-    for value, single in zip(term.values, clause.values, strict=True):
-        try:
-            clause_condition(session, Clause(clause.field, (single,)), me=me)
-        except (NotFound, InvalidInput):
-            return value.position, value.position + value.length
-    return None
-
-
-def resolve_query(
-    session: Session,
-    text: str,
-    *,
-    me: str | None = None,
-    now: datetime | None = None,
-) -> tuple[TicketFilter, str]:
-    """The filter and sort of ``text``, with every name it uses checked in ``session``.
-
-    For callers that build their own SQL from the filter (counts, windows of the queue): any
-    problem, an unknown group or agent included, is a :class:`QueryError` at the term.
-    """
-    parsed = parse_query(text)
-    clauses = _clauses(parsed, now or utcnow())
-    culprit = _blame(session, parsed, clauses, me)
-    if culprit is not None:
-        raise culprit
-    return _filter(parsed, clauses), parsed.sort
-
-
-def query_tickets(
-    session: Session,
-    text: str,
-    *,
-    me: str | None = None,
-    now: datetime | None = None,
-    limit: int = 50,
-    cursor: str | None = None,
-) -> Page:
-    """One page of the tickets a query selects, in its order.
-
-    Any problem with the query itself, including an agent, group, organization or requester it
-    names that does not exist, is a :class:`QueryError` pointing at the term. A bad ``limit`` or
-    ``cursor`` stays the :class:`InvalidInput` that :func:`list_tickets` raises.
-    """
-    parsed = parse_query(text)
-    clauses = _clauses(parsed, now or utcnow())
-    try:
-        return list_tickets(session, where=_filter(parsed, clauses), sort=parsed.sort,
-                            limit=limit, cursor=cursor, me=me)
-    except (NotFound, InvalidInput) as exc:
-        culprit = _blame(session, parsed, clauses, me)
-        if culprit is None:
-            raise
-        raise culprit from exc
 
 
 def with_sort(text: str, sort: str) -> str:

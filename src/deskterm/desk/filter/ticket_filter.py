@@ -7,6 +7,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+SORT_NAMES = ("updated", "created", "priority", "number", "status", "subject", "requester",
+              "organization", "assignee", "group")
+"""Orders a list can take (prefix ``-`` for descending); :mod:`.sql` says what each one is."""
+RELEVANCE = "relevance"
+"""A further order: the tickets best matching the filter's words first (see :mod:`.sql`)."""
+
 
 @dataclass(frozen=True)
 class TimeRange:

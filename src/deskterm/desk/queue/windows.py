@@ -2,6 +2,10 @@
 
 The built-in views live in :mod:`deskterm.desk.queue.builtin` (no store needed to show them).
 
+The queue resolves its filter once (:func:`resolve`: names looked up, the words' estimates
+made, see :mod:`deskterm.desk.filter.resolved`) and keeps the :class:`ResolvedQuery`: its count
+and every window reuse it, nothing parsed or looked up again.
+
 A window is fetched after a row the table already holds when it can (keyset: as fast at row
 900,000 as at row 0); a jump into the middle (a scrollbar drag) costs one index-only OFFSET scan,
 done from whichever end of the order is nearer.
@@ -18,11 +22,11 @@ from sqlmodel import Session, col, select
 from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
 from deskterm.desk.filter.cursors import encode_cursor
-from deskterm.desk.filter.language import resolve_query
+from deskterm.desk.filter.resolved import ResolvedQuery, resolve_filter, resolve_query
 from deskterm.desk.filter.sql import (
     RELEVANCE,
     SORT_KEYS,
-    filter_conditions,
+    conditions,
     parse_sort,
     sort_value,
 )
@@ -41,17 +45,24 @@ from deskterm.desk.tickets.reads import list_tickets, rows_of
 
 @dataclass(frozen=True)
 class QueueQuery:
-    """A resolved filter and order."""
+    """A filter and order given as values (resolved when run; the queue itself keeps a
+    :class:`ResolvedQuery`)."""
 
     where: TicketFilter
     sort: str = "-updated"
 
 
-def resolve(session: Session, text: str, *, me: str | None, now: datetime) -> QueueQuery:
-    """``text`` in the filter language, checked against the desk (unknown names are refused
-    with a :class:`~deskterm.desk.filter.language.QueryError` pointing at the term)."""
-    where, sort = resolve_query(session, text, me=me, now=now)
-    return QueueQuery(where=where, sort=sort)
+def resolve(session: Session, text: str, *, me: str | None, now: datetime) -> ResolvedQuery:
+    """``text`` in the filter language, resolved once against the desk (unknown names are
+    refused with a :class:`~deskterm.desk.filter.language.QueryError` pointing at the term)."""
+    return resolve_query(session, text, me=me, now=now)
+
+
+def _resolved(session: Session, query: QueueQuery | ResolvedQuery,
+              me: str | None) -> ResolvedQuery:
+    if isinstance(query, ResolvedQuery):
+        return query
+    return resolve_filter(session, query.where, me=me, sort=query.sort)
 
 
 @dataclass(frozen=True)
@@ -85,10 +96,21 @@ def tag_names(session: Session, *, limit: int = 500) -> list[str]:
     ).all())
 
 
-def count_matching(session: Session, query: QueueQuery, *, me: str | None) -> int:
-    """How many tickets match (the table's length)."""
+def count_matching(session: Session, query: QueueQuery | ResolvedQuery, *,
+                   me: str | None) -> int:
+    """How many tickets match (the table's length).
+
+    A filter that is one common word or phrase and nothing else is counted in the search index
+    alone (:func:`deskterm.db.search.count_matching_tickets`, SQLite); any other through
+    ``tickets``.
+    """
+    resolved = _resolved(session, query, me)
+    if not resolved.clauses and len(resolved.text) == 1 and not resolved.text[0].negated:
+        counted = search.count_matching_tickets(session, resolved.text[0].plan)
+        if counted is not None:
+            return counted
     return session.exec(
-        select(func.count()).select_from(Ticket).where(*filter_conditions(session, query.where, me))
+        select(func.count()).select_from(Ticket).where(*conditions(resolved))
     ).one()
 
 
@@ -106,7 +128,7 @@ def _order(sort: str, *, reverse: bool = False) -> list:
 
 def fetch_window(
     session: Session,
-    query: QueueQuery,
+    query: QueueQuery | ResolvedQuery,
     *,
     me: str | None,
     start: int,
@@ -116,21 +138,22 @@ def fetch_window(
 ) -> list[TicketSummary]:
     """Rows ``start`` to ``start + count`` of the query's order (``anchor`` = row ``start-1``)."""
     count = max(1, min(count, 1_000))
+    query = _resolved(session, query, me)
     if query.sort == RELEVANCE:
         numbers = ranked_numbers(session, query, me=me)
         return rows_of(session, numbers[start:start + count])
     if anchor is not None:
-        page = list_tickets(session, where=query.where, sort=query.sort, limit=count,
+        page = list_tickets(session, where=query, sort=query.sort, limit=count,
                             cursor=_cursor_after(query.sort, anchor), me=me)
         return list(page.items)
-    conditions = filter_conditions(session, query.where, me)
     reverse = start > total // 2
     offset = max(total - (start + count), 0) if reverse else start
     limit = min(count, total - start) if reverse else count
     if limit <= 0:
         return []
     numbers = session.exec(
-        select(Ticket.id).where(*conditions).order_by(*_order(query.sort, reverse=reverse))
+        select(Ticket.id).where(*conditions(query))
+        .order_by(*_order(query.sort, reverse=reverse))
         .offset(offset).limit(limit)
     ).all()
     if reverse:
@@ -138,17 +161,19 @@ def fetch_window(
     return rows_of(session, numbers)
 
 
-def ranked_numbers(session: Session, query: QueueQuery, *, me: str | None) -> list[int]:
+def ranked_numbers(session: Session, query: QueueQuery | ResolvedQuery, *,
+                   me: str | None) -> list[int]:
     """The matching tickets best match first (``sort:relevance``), or newest first when the
     filter's words are too common to rank (then a window is an index walk, as usual)."""
-    terms = [match.text for match in query.where.text if not match.negated]
+    resolved = _resolved(session, query, me)
+    terms = [match.text for match in resolved.text if not match.negated]
     scores = search.relevance(session, terms) if terms else None
-    conditions = filter_conditions(session, query.where, me)
+    where = conditions(resolved)
     if scores is None:
-        ordered = select(Ticket.id).where(*conditions).order_by(*_order(FALLBACK_SORT))
+        ordered = select(Ticket.id).where(*where).order_by(*_order(FALLBACK_SORT))
     else:
         ordered = (select(Ticket.id).join(scores, scores.c.ticket_id == Ticket.id)
-                   .where(*conditions).order_by(scores.c.score, col(Ticket.id)))
+                   .where(*where).order_by(scores.c.score, col(Ticket.id)))
     return list(session.exec(ordered.limit(MAX_RANKED)).all())
 
 
@@ -170,14 +195,15 @@ def opening_window(session: Session, *, me: str, where: str, now: datetime,
 MAX_SELECTION = 100_000
 
 
-def matching_numbers(session: Session, query: QueueQuery, *, me: str | None,
+def matching_numbers(session: Session, query: QueueQuery | ResolvedQuery, *, me: str | None,
                      cap: int = MAX_SELECTION) -> tuple[list[int], bool]:
     """The numbers of the tickets matching ``query`` in its order (at most ``cap``)."""
+    query = _resolved(session, query, me)
     if query.sort == RELEVANCE:
         numbers = ranked_numbers(session, query, me=me)[:cap + 1]
     else:
         numbers = session.exec(
-            select(Ticket.id).where(*filter_conditions(session, query.where, me))
+            select(Ticket.id).where(*conditions(query))
             .order_by(*_order(query.sort)).limit(cap + 1)
         ).all()
     return list(numbers[:cap]), len(numbers) > cap

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Float, and_, case, func, literal, tuple_
@@ -20,18 +21,18 @@ from deskterm.db.models import (
 )
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.cursors import encode_cursor
+from deskterm.desk.filter.resolved import ResolvedQuery, resolve_filter, resolve_query
 from deskterm.desk.filter.sql import (
-    RELEVANCE,
     SORT_KEYS,
+    conditions,
     cursor_sort,
     decode_cursor,
     decode_relevance_cursor,
-    filter_conditions,
     parse_sort,
     rows_query,
     sort_value,
 )
-from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.filter.ticket_filter import RELEVANCE, TicketFilter
 from deskterm.desk.people.directory import (
     find_customer,
     find_organization,
@@ -110,7 +111,7 @@ def summary(session: Session, ticket: Ticket) -> TicketSummary:
 def list_tickets(
     session: Session,
     *,
-    where: TicketFilter = TicketFilter(),
+    where: TicketFilter | ResolvedQuery = TicketFilter(),
     sort: str = "-updated",
     limit: int = 50,
     cursor: str | None = None,
@@ -121,17 +122,21 @@ def list_tickets(
     Keyset paging: the order is (sort key, ticket number), so pages never skip or repeat a
     ticket even when many share a sort key, and deep pages cost as little as the first.
     ``sort`` may also be :data:`RELEVANCE`: the best matches of the filter's words first.
+    A :class:`TicketFilter` is resolved first (its names looked up, for ``me``); a
+    :class:`ResolvedQuery` is run as it is, nothing looked up again.
     """
     if not 1 <= limit <= MAX_PAGE:
         raise InvalidInput(f"limit {limit} must be between 1 and {MAX_PAGE}")
+    if isinstance(where, TicketFilter):
+        where = resolve_filter(session, where, me=me, sort=sort)
     if sort == RELEVANCE:
-        return _list_by_relevance(session, where, limit, cursor, me)
+        return _list_by_relevance(session, where, limit, cursor)
     name, descending = parse_sort(sort)
     key = SORT_KEYS[name]
     # The page's numbers first, from the tickets table alone (an index walk in the sort's
     # order), then their rows: joining names onto every matching ticket before the LIMIT
     # costs seconds when a million match.
-    query = select(Ticket.id).where(*filter_conditions(session, where, me))
+    query = select(Ticket.id).where(*conditions(where))
     if cursor:
         value, number = decode_cursor(cursor, sort)
         bound = tuple_(literal(value, key.type), literal(number))
@@ -150,23 +155,45 @@ def list_tickets(
         last = items[-1]
         next_cursor = encode_cursor(sort, sort_value(sort, last), last.number)
     return Page(items=tuple(items), next_cursor=next_cursor)
+
+
+def query_tickets(
+    session: Session,
+    text: str,
+    *,
+    me: str | None = None,
+    now: datetime | None = None,
+    limit: int = 50,
+    cursor: str | None = None,
+) -> Page:
+    """One page of the tickets a query in the filter language selects, in its order.
+
+    Any problem with the query itself, including an agent, group, organization or requester it
+    names that does not exist, is a :class:`~deskterm.desk.filter.language.QueryError` pointing
+    at the term, found while resolving it (once). A bad ``limit`` or ``cursor`` stays the
+    :class:`InvalidInput` that :func:`list_tickets` raises.
+    """
+    resolved = resolve_query(session, text, me=me, now=now)
+    return list_tickets(session, where=resolved, sort=resolved.sort, limit=limit, cursor=cursor,
+                        me=me)
+
+
 _FALLBACK = "-updated"
 
 
-def _list_by_relevance(session: Session, where: TicketFilter, limit: int, cursor: str | None,
-                       me: str | None) -> Page:
+def _list_by_relevance(session: Session, where: ResolvedQuery, limit: int,
+                       cursor: str | None) -> Page:
     if cursor and cursor_sort(cursor) == _FALLBACK:
-        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, cursor=cursor,
-                            me=me)
+        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, cursor=cursor)
     terms = [match.text for match in where.text if not match.negated]
     scores = search.relevance(session, terms) if terms else None
     if scores is None:
         if cursor:
             decode_relevance_cursor(cursor)  # refuses a cursor that was never handed out
-        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, me=me)
+        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit)
     query = (rows_query().add_columns(scores.c.score)
              .join(scores, scores.c.ticket_id == col(Ticket.id))
-             .where(*filter_conditions(session, where, me)))
+             .where(*conditions(where)))
     if cursor:
         score, number = decode_relevance_cursor(cursor)
         query = query.where(tuple_(scores.c.score, Ticket.id)
