@@ -21,7 +21,7 @@ from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
 from deskterm.desk.queue import windows as queue
 from deskterm.desk.tickets.reads import list_tickets
 
-from .test_query import NOW, Desk, build_desk
+from .test_query import NOW, NUMBERS, Desk, build_desk
 
 NAME_TABLES = ("agents", "agent_groups", "organizations", "customers", "tags")
 READ_TABLES = (*NAME_TABLES, "agent_group_members")
@@ -32,8 +32,9 @@ planner's estimate)."""
 
 
 @pytest.fixture
-def desk(store, admin, agent) -> Desk:
-    return build_desk(store, admin, agent)
+def desk(stores) -> Desk:
+    """test_query's seven-ticket desk (a copy of its template)."""
+    return Desk(stores.store(seeded=build_desk), NUMBERS)
 
 
 @contextmanager
