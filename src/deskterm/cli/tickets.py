@@ -15,8 +15,6 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-lifecycle = lazy.module("deskterm.desk.lifecycle")
-ticket_ops = lazy.module("deskterm.desk.ticket_ops")
 tickets = lazy.module("deskterm.desk.tickets")
 ticket_query = lazy.module("deskterm.desk.query")
 ticket_reads = lazy.module("deskterm.desk.ticket_reads")
@@ -101,16 +99,11 @@ def create(
 ) -> None:
     """File a ticket for a customer, such as a phone call you are logging."""
     text = read_body(body)
-
-    def work(session, actor):
-        return tickets.create_ticket(
-            session, actor=actor, requester_email=requester, requester_name=requester_name,
-            subject=subject, body=text, channel=channel, priority=priority,
-            ticket_type=ticket_type, assignee=assignee, group=group, tags=split_list(tags),
-            tier=tier,
-        )
-
-    ticket = ctx_obj(ctx).write(work)
+    ticket = ctx_obj(ctx).desk().create_ticket(
+        requester_email=requester, requester_name=requester_name, subject=subject, body=text,
+        channel=channel, priority=priority, ticket_type=ticket_type, assignee=assignee,
+        group=group, tags=split_list(tags), tier=tier,
+    )
     if json:
         print_json(ticket)
     else:
@@ -155,12 +148,10 @@ def list_(
                                      "--status, --priority, --assignee, --group, --requester, "
                                      "--org, --tag and --sort (write sort:-priority in the "
                                      "query)", param_hint="'--query'")
-        with ctx_obj(ctx).read() as (session, actor):
-            try:
-                page = ticket_query.query_tickets(session, query, me=actor.username, limit=limit,
-                                     cursor=after)
-            except ticket_query.QueryError as exc:
-                raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
+        try:
+            page = ctx_obj(ctx).desk().query_tickets(query, limit=limit, cursor=after)
+        except ticket_query.QueryError as exc:
+            raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
     else:
         page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
                             sort or "-updated", limit, after)
@@ -183,9 +174,7 @@ def _list_fields(ctx: typer.Context, status, priority, assignee, group, requeste
         organization=org,
         tags=split_list(tag),
     )
-    with ctx_obj(ctx).read() as (session, actor):
-        return ticket_reads.list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
-                            me=actor.username)
+    return ctx_obj(ctx).desk().list_tickets(where=where, sort=sort, limit=limit, cursor=after)
 
 
 def _duration(minutes: int) -> str:
@@ -247,8 +236,7 @@ def _print_detail(detail: TicketDetail) -> None:
 def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
     """Show a ticket with its thread."""
     number = tickets.parse_ref(ref)
-    with ctx_obj(ctx).read() as (session, _actor):
-        detail = tickets.get_ticket(session, number=number)
+    detail = ctx_obj(ctx).desk().open_ticket(number)
     if json:
         print_json(detail)
     else:
@@ -268,11 +256,8 @@ def reply(
     """Reply to the requester (public)."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_reply(session, actor=actor, number=number, body=text,
-                                                 status=status, expected_version=version,
-                                                 minutes=minutes)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="reply", status=status,
+                                      expected_version=version, minutes=minutes)
     echo(f"replied on {ticket.ref} (now {ticket.status})")
 
 
@@ -281,10 +266,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
     """Add an internal note (never sent to the requester)."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text,
-                                                minutes=minutes)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="note", minutes=minutes)
     echo(f"noted on {ticket.ref}")
 
 
@@ -293,10 +275,7 @@ def customer_reply(ctx: typer.Context, ref: RefArg, body: BodyOpt, json: JsonOpt
     """Log the requester's own message, such as a phone call; a pending or solved ticket reopens."""
     number = tickets.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_customer_message(session, actor=actor, number=number,
-                                                            body=text)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="customer")
     if json:
         print_json(ticket)
     else:
@@ -332,10 +311,7 @@ def set_(
     )
     if changes.is_empty():
         raise typer.BadParameter("give at least one field to change")
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.update_ticket(session, actor=actor, number=number,
-                                                     changes=changes, expected_version=version)
-    )
+    ticket = ctx_obj(ctx).desk().change(number, changes, expected_version=version)
     if json:
         print_json(ticket)
     else:
@@ -358,11 +334,8 @@ def escalate(
     """Escalate a ticket to the next tier (1 -> 2 -> 3), optionally to another group."""
     number = tickets.parse_ref(ref)
     text = read_body(reason)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.escalate(session, actor=actor, number=number,
-                                                   reason=text, group=group, unassign=unassign,
-                                                   expected_version=version)
-    )
+    ticket = ctx_obj(ctx).desk().escalate(number, reason=text, group=group, unassign=unassign,
+                                          expected_version=version)
     if json:
         print_json(ticket)
     else:
@@ -382,10 +355,7 @@ def merge(
     """Merge a ticket into another: messages move, the source is closed with a pointer."""
     source_number = tickets.parse_ref(source)
     target_number = tickets.parse_ref(into)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.merge(session, actor=actor, source=source_number,
-                                                target=target_number)
-    )
+    ticket = ctx_obj(ctx).desk().merge(source_number, into=target_number)
     if json:
         print_json(ticket)
     else:
@@ -408,11 +378,8 @@ def link(
 ) -> None:
     """Link two tickets as related, or REF as an incident of the problem OTHER."""
     number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
-    links = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.link(session, actor=actor, number=number,
-                                               other=other_number,
-                                               kind="incident" if incident else "related")
-    )
+    links = ctx_obj(ctx).desk().link(number, other_number,
+                                     kind="incident" if incident else "related")
     print_json(links) if json else _print_links(number, links)
 
 
@@ -425,10 +392,7 @@ def unlink(
 ) -> None:
     """Remove the link between two tickets."""
     number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
-    links = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.unlink(session, actor=actor, number=number,
-                                                 other=other_number)
-    )
+    links = ctx_obj(ctx).desk().unlink(number, other_number)
     print_json(links) if json else _print_links(number, links)
 
 
@@ -445,10 +409,7 @@ def solve_problem(
     """Solve a problem ticket with a reply, and optionally all its incidents with it."""
     number = tickets.parse_ref(ref_)
     text = read_body(body)
-    solved = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.solve_problem(session, actor=actor, number=number,
-                                                        body=text, solve_incidents=incidents)
-    )
+    solved = ctx_obj(ctx).desk().solve_problem(number, body=text, incidents=incidents)
     if json:
         print_json({"solved": solved})
     else:

@@ -1,0 +1,148 @@
+"""The desk's use cases on the knowledge base: browse, search, read, write, publish, delete,
+import and export articles, suggest them while answering and put them into replies
+(:class:`KbCases`, part of :class:`deskterm.desk.service.Desk`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from sqlmodel import Session
+
+from deskterm import lazy
+from deskterm.desk.reads import AgentRead
+from deskterm.desk.service_core import DeskCore
+
+if TYPE_CHECKING:
+    from deskterm.desk import kb, kb_reply
+else:
+    # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
+    kb = lazy.module("deskterm.desk.kb")
+    kb_reply = lazy.module("deskterm.desk.kb_reply")
+
+
+@dataclass(frozen=True)
+class ArticleUse:
+    """An article put into a reply: the article as stored and the text for the composer."""
+
+    article: kb.ArticleRead
+    text: str
+
+
+class KbCases(DeskCore):
+    """The knowledge base."""
+
+    # --- reading -----------------------------------------------------------------------------
+
+    def list_categories(self) -> list[kb.CategoryRead]:
+        """The categories, each with its path and article count."""
+        with self._reading() as session:
+            return kb.list_categories(session)
+
+    def list_articles(self, *, category: str | None = None, category_id: int | None = None,
+                      subcategories: bool = False, uncategorized: bool = False,
+                      limit: int = 500) -> list[kb.ArticleSummary]:
+        """Articles by title: all, those of a category (by ``category`` path or
+        ``category_id``; with ``subcategories``, of those under it too), or the uncategorized."""
+        with self._reading() as session:
+            if category is not None:
+                category_id = kb.find_category(session, path=category).id
+            return kb.list_articles(session, category_id=category_id,
+                                    subcategories=subcategories,
+                                    uncategorized=uncategorized, limit=limit)
+
+    def search_articles(self, query: str, *, limit: int = 20,
+                        status: str | None = None) -> list[kb.SearchHit]:
+        """Articles holding every word and phrase of ``query``, best first."""
+        with self._reading() as session:
+            return kb.search_articles(session, query=query, limit=limit, status=status)
+
+    def get_article(self, article: int | str) -> kb.ArticleRead:
+        """An article by id or slug (no reading counted)."""
+        with self._reading() as session:
+            return kb.get_article(session, article=article)
+
+    def read_article(self, article: int | str) -> kb.ArticleRead:
+        """An agent opens an article to read it: one view counted first, so the count shown
+        is the stored one."""
+        return self._writing(lambda session, _actor: kb.read_article(session, article=article),
+                             quiet=True)
+
+    def suggest_articles(self, number: int) -> list[kb.SearchHit]:
+        """The published articles that best match ticket ``number``."""
+        with self._reading() as session:
+            return kb.suggest_for_ticket(session, number=number)
+
+    def article_draft(self, number: int) -> kb.ArticleDraft:
+        """A new article's title and text from the solved ticket ``number`` (nothing saved)."""
+        with self._reading() as session:
+            return kb.draft_from_ticket(session, number=number)
+
+    def export_articles(self) -> list[kb.ArticleFields]:
+        """Every article's fields, by slug."""
+        with self._reading() as session:
+            return kb.export_articles(session)
+
+    # --- writing -----------------------------------------------------------------------------
+
+    def save_article(self, article: int | None = None, *, title: str, body: str,
+                     category: str | None, tags: Sequence[str], visibility: str,
+                     expected_version: int | None = None,
+                     from_ticket: int | None = None) -> kb.ArticleRead:
+        """A new article (``article`` None; ``from_ticket``: the ticket it was written from,
+        linked), or article ``article`` changed (``category=""`` takes it out of its category;
+        a stale ``expected_version``: ``StaleArticle``)."""
+        if article is None:
+            return self._writing(lambda session, actor: kb.create_article(
+                session, actor=actor, title=title, body=body, category=category or None,
+                tags=tags, visibility=visibility, from_ticket=from_ticket))
+        return self._writing(lambda session, actor: kb.update_article(
+            session, actor=actor, article=article, title=title, body=body, category=category,
+            tags=tags, visibility=visibility, expected_version=expected_version))
+
+    def publish(self, article: int | str, *, published: bool = True,
+                expected_version: int | None = None) -> kb.ArticleRead:
+        """Publish an article (``published=False``: make it a draft again)."""
+        change = kb.publish_article if published else kb.unpublish_article
+        return self._writing(lambda session, actor: change(
+            session, actor=actor, article=article, expected_version=expected_version))
+
+    def delete_article(self, article: int | str) -> kb.ArticleSummary:
+        """Delete an article (its author or an admin)."""
+        return self._writing(lambda session, actor: kb.delete_article(
+            session, actor=actor, article=article))
+
+    def rename_category(self, category_id: int, *, name: str) -> kb.CategoryRead:
+        """Rename a category (admins only)."""
+        return self._writing(lambda session, actor: kb.rename_category(
+            session, actor=actor, category_id=category_id, name=name))
+
+    def delete_category(self, category_id: int) -> kb.CategoryRead:
+        """Delete an empty category (admins only)."""
+        return self._writing(lambda session, actor: kb.delete_category(
+            session, actor=actor, category_id=category_id))
+
+    def import_articles(self, articles: Sequence[kb.ArticleFields], *,
+                        progress: Callable[[int], None] | None = None) -> kb.ImportResult:
+        """Create or update articles by slug, all in one transaction or none."""
+        return self._writing(lambda session, actor: kb.import_articles(
+            session, actor=actor, articles=articles, progress=progress))
+
+    def use_article(self, article: int, *, number: int, how: str, public: bool,
+                    help_center: str | None, confirmed: bool = False) -> ArticleUse:
+        """Put an article into a reply on ticket ``number``: ``how="link"`` (its link line)
+        or ``"body"`` (its text; an internal one into a public reply only ``confirmed``). The
+        stored article decides, and the use is counted and linked to the ticket."""
+
+        def work(session: Session, actor: AgentRead) -> ArticleUse:
+            found = kb.get_article(session, article=article)
+            text = kb_reply.inserted_text(found, how, public=public, help_center=help_center,
+                                          confirmed=confirmed)
+            kb.record_use(session, actor=actor, article=article, number=number, how=how)
+            return ArticleUse(found, text)
+
+        return self._writing(work)
+
+
+__all__ = ["ArticleUse", "KbCases"]
