@@ -132,12 +132,12 @@ class QueueCases(DeskCore):
         with self._reading() as session:
             return views.list_views(session, me=self._acting(session).username)
 
-    def save_view(self, name: str, *, text: str, shared: bool = False) -> views.SavedViewRead:
-        """Save the filter ``text`` (its sort with it) as view ``name``; ``shared``: for the
+    def save_view(self, name: str, *, query: str, shared: bool = False) -> views.SavedViewRead:
+        """Save the filter ``query`` (its sort with it) as view ``name``; ``shared``: for the
         whole team (replacing a teammate's shared view is an admin's)."""
-        sort = filter_language.parse_query(text).sort
+        sort = filter_language.parse_query(query).sort
         return self._writing(lambda session, actor: views.save_view(
-            session, actor=actor, name=name, query=text, sort=sort, shared=shared))
+            session, actor=actor, name=name, query=query, sort=sort, shared=shared))
 
     def delete_view(self, name: str) -> None:
         """Delete this agent's view ``name``, or the shared one (its owner or an admin)."""
