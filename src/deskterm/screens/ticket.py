@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from rich.text import Text
@@ -21,29 +22,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue
 from deskterm.desk.draft_saving import DraftText, DraftTimer, DraftWriter
-from deskterm.desk.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.lifecycle import TICKET_TYPES
-from deskterm.desk.macros import MacroRead, apply_macro, list_macros, render
-from deskterm.desk.people import list_groups
-from deskterm.desk.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
+from deskterm.desk.macros import MacroRead, render
+from deskterm.desk.presence import HEARTBEAT_SECONDS
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.thread import messages_after
-from deskterm.desk.ticket_candidates import ticket_candidates
-from deskterm.desk.ticket_ops import escalate, link, merge, solve_problem
-from deskterm.desk.ticket_reads import requester_history, rows_of
-from deskterm.desk.tickets import (
-    TicketChanges,
-    add_note,
-    add_reply,
-    get_ticket,
-    mark_seen,
-    update_ticket,
-)
+from deskterm.desk.tickets import TicketChanges
 from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
 from deskterm.screens.dialogs import (
     Confirm,
@@ -89,6 +76,18 @@ def header_text(ticket: TicketSummary, now: datetime) -> Text:
     text.append(f"{ticket.ref} ", style="bold")
     text.append(clean_line(ticket.subject), style="bold")
     return text
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply or note the agent sends: read on the UI thread, sent by a worker."""
+
+    number: int
+    body: str
+    kind: str
+    status: str | None
+    minutes: int | None
+    macro: str | None
 
 
 def minutes_text(minutes: int) -> str:
@@ -369,9 +368,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         with self._presence_lock:  # never after the leave: that would bring the agent back
             if self._left or number != self.number:
                 return
-            self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
-                                                       activity=activity), quiet=True)
-        others = self.desk.read(lambda s: present(s, number=number, me=self.desk.actor))
+            self.desk.heartbeat(number, activity=activity)
+        others = self.desk.present(number)
         if not get_current_worker().is_cancelled:  # a newer heartbeat has fresher news
             self.post_message(PresenceChanged(number, others))
 
@@ -379,7 +377,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """This agent no longer has ticket ``number`` open (``last``: nor any other here)."""
         with self._presence_lock:
             self._left = self._left or last
-            self.desk.write(lambda s, actor: leave(s, actor=actor, number=number), quiet=True)
+            self.desk.leave(number)
 
     @work(thread=True, group="presence-leave", exit_on_error=False)
     def _left_ticket(self, number: int) -> None:
@@ -439,9 +437,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value)))
 
     def _write_draft(self, text: DraftText) -> None:
-        self.desk.write(lambda s, actor: save_draft(
-            s, actor=actor, number=text.number, kind=text.kind, body=text.body,
-            minutes=text.minutes), quiet=True)
+        self.desk.save_draft(text.number, kind=text.kind, body=text.body, minutes=text.minutes)
 
     @property
     def composer(self) -> Composer:
@@ -460,19 +456,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load(self) -> None:
         number = self.number
-
-        me = self.desk.actor.username
-
-        def read(session):
-            detail = get_ticket(session, number=number)
-            history = requester_history(session, email=detail.requester.email, limit=50)
-            draft = get_draft(session, agent=me, number=number)
-            return detail, [t for t in history if t.number != number], draft
-
-        detail, history, draft = self.desk.read(read)
-        self.post_message(TicketLoaded(detail, history, draft))
-        self.desk.write(lambda s, actor: mark_seen(s, agent=actor.username, number=number),
-                        quiet=True)
+        page = self.desk.ticket_page(number)
+        self.post_message(TicketLoaded(page.detail, page.history, page.draft))
+        self.desk.mark_seen(number)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = message.detail
@@ -566,7 +552,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         comes back here."""
         if number == self.number:
             self.app.call_from_thread(self.notify, f"#{number} is the ticket on screen")
-        elif not self.desk.read(lambda s: rows_of(s, [number])):
+        elif not self.desk.find_tickets([number]):
             self.app.call_from_thread(self.notify, f"No ticket #{number}", severity="warning")
         else:
             self.app.call_from_thread(self.app.push_screen,
@@ -662,30 +648,30 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _solve_problem(self, body: str, incidents: bool) -> None:
         number = self.number
-
-        def solve(session, actor):
-            solved = solve_problem(session, actor=actor, number=number, body=body,
-                                   solve_incidents=incidents)
-            discard_draft(session, actor=actor, number=number)
-            return solved
-
         with self._drafts.sending(number):
-            solved = self.desk.write(solve)
+            solved = self.desk.solve_problem(number, body=body, incidents=incidents)
         others = [n for n in solved if n != number]
         self.app.call_from_thread(
             self._sent, number,
             f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
             + (": " + ", ".join(f"#{n}" for n in others) if others else ""))
 
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _outgoing(self, body: str, kind: str, status: str | None) -> Outgoing:
+        """What is sent, read from the screen and the composer here, before a worker sends it."""
+        return Outgoing(self.number, body, kind, status, self.composer.minutes, self.macro)
+
     def _check_then_send(self, body: str, kind: str, status: str | None) -> None:
         """Send, unless someone wrote on the ticket since the agent read it: then ask."""
-        seen, number = self.last_message_id, self.number
-        newer = self.desk.read(lambda s: messages_after(s, number=number, after_id=seen))
+        self._check_and_send(self._outgoing(body, kind, status), self.last_message_id)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _check_and_send(self, outgoing: Outgoing, seen: int) -> None:
+        newer = self.desk.messages_after(outgoing.number, seen)
         if newer:
-            self.post_message(MessagesArrived(newer, body, kind, status))
+            self.post_message(MessagesArrived(newer, outgoing.body, outgoing.kind,
+                                              outgoing.status))
             return
-        self._send(body, kind, status)
+        self._send(outgoing)
 
     def on_messages_arrived(self, message: MessagesArrived) -> None:
         who = ", ".join(sorted({clean_line(m.author) for m in message.messages}))
@@ -694,7 +680,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
         def answer(send: bool | None) -> None:
             if send:
-                self._send_now(message.body, message.kind, message.status)
+                self._send_now(self._outgoing(message.body, message.kind, message.status))
 
         self.app.push_screen(Confirm(
             f"{count} new message{'s' if count > 1 else ''} from {who} arrived since you "
@@ -702,27 +688,15 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             f"{'reply' if message.kind == 'reply' else 'note'} anyway?", yes="Send"), answer)
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
-    def _send_now(self, body: str, kind: str, status: str | None) -> None:
-        self._send(body, kind, status)
+    def _send_now(self, outgoing: Outgoing) -> None:
+        self._send(outgoing)
 
-    def _send(self, body: str, kind: str, status: str | None) -> None:
-        number, minutes = self.number, self.composer.minutes
-
-        macro = self.macro
-
-        def send(session, actor):
-            if macro is not None:
-                apply_macro(session, actor=actor, number=number, macro_name=macro, body=body,
-                            send_as=status, public=kind == "reply", minutes=minutes)
-            elif kind == "note":
-                add_note(session, actor=actor, number=number, body=body, minutes=minutes)
-            else:
-                add_reply(session, actor=actor, number=number, body=body, status=status,
-                          minutes=minutes)
-            discard_draft(session, actor=actor, number=number)
-
+    def _send(self, outgoing: Outgoing) -> None:
+        number, kind, status, macro = (outgoing.number, outgoing.kind, outgoing.status,
+                                       outgoing.macro)
         with self._drafts.sending(number):  # no draft of this text written back after it
-            self.desk.write(send)
+            self.desk.send(number, body=outgoing.body, kind=kind, status=status,
+                           minutes=outgoing.minutes, macro=macro)
         done = ("Internal note added" if kind == "note"
                 else f"Reply sent; the ticket is {(status or '').replace('_', ' ')}")
         if macro is not None:
@@ -752,8 +726,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def _change(self, changes: TicketChanges, version: int) -> None:
         number = self.number
         try:
-            self.desk.write(lambda s, actor: update_ticket(
-                s, actor=actor, number=number, changes=changes, expected_version=version))
+            self.desk.change(number, changes, expected_version=version)
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
@@ -788,7 +761,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_assignee(self) -> None:
-        agents = self.desk.read(queue.agent_choices)
+        agents = self.desk.agent_choices()
         group = self.detail.ticket.group if self.detail else None
         choices = assignee_choices(agents, group=group)
         self.app.call_from_thread(self._pick, "Assign", choices,
@@ -796,7 +769,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_group(self) -> None:
-        groups = self.desk.read(list_groups)
+        groups = self.desk.list_groups()
         choices = [Choice(g.name, g.name, f"{len(g.members)} agents") for g in groups]
         choices.append(Choice("", "No group", ""))
         self.app.call_from_thread(self._pick, "Group", choices,
@@ -804,7 +777,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
-        known = self.desk.read(queue.tag_names)
+        known = self.desk.tag_names()
 
         def edited(edit: TagEdit | None) -> None:
             if edit is not None:
@@ -838,7 +811,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_macro(self) -> None:
-        macros = self.desk.read(list_macros)
+        macros = self.desk.list_macros()
         if not macros:
             self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
                                       severity="warning")
@@ -872,7 +845,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             self.app.call_from_thread(self.notify, f"{ticket.ref} is already at tier 3",
                                       severity="warning")
             return
-        groups = [g.name for g in self.desk.read(list_groups)]
+        groups = [g.name for g in self.desk.list_groups()]
 
         def escalated(answer: Escalation | None) -> None:
             if answer is not None:
@@ -886,9 +859,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def _escalate(self, answer: Escalation, version: int) -> None:
         number = self.number
         try:
-            done = self.desk.write(lambda s, actor: escalate(
-                s, actor=actor, number=number, reason=answer.reason, group=answer.group,
-                expected_version=version))
+            done = self.desk.escalate(number, reason=answer.reason, group=answer.group,
+                                      expected_version=version)
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
@@ -900,9 +872,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_merge(self) -> None:
         if self.detail is None:
             return
-        source, number, me = self.detail.ticket.ref, self.number, self.desk.actor.username
-        candidates = self.desk.read(lambda s: ticket_candidates(
-            s, number=number, agent=me, purpose="merge"))
+        source, number = self.detail.ticket.ref, self.number
+        candidates = self.desk.ticket_candidates(number, purpose="merge")
         self.app.call_from_thread(
             self.app.push_screen,
             TicketPicker(f"Merge {source} into which ticket? (its number, or type to find it)",
@@ -916,7 +887,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _ask_merge(self, source: int, target: int) -> None:
         """Show what the ticket is merged into (subject, requester) before it is done."""
-        found = self.desk.read(lambda s: rows_of(s, [target]))
+        found = self.desk.find_tickets([target])
         if not found:
             self.app.call_from_thread(self.notify, f"No ticket #{target}", severity="warning")
             return
@@ -934,7 +905,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _merge(self, target: int) -> None:
         source = self.number
-        self.desk.write(lambda s, actor: merge(s, actor=actor, source=source, target=target))
+        self.desk.merge(source, into=target)
         self.app.call_from_thread(self.notify, f"Merged #{source} into #{target}")
         self.app.call_from_thread(self._open_instead, target)
 
@@ -950,9 +921,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_link(self) -> None:
         if self.detail is None:
             return
-        ticket, number, me = self.detail.ticket, self.number, self.desk.actor.username
-        candidates = self.desk.read(lambda s: ticket_candidates(
-            s, number=number, agent=me, purpose="link"))
+        ticket, number = self.detail.ticket, self.number
+        candidates = self.desk.ticket_candidates(number, purpose="link")
         # An incident of a problem already, or a problem: no "as its incident" rows.
         incidents = ticket.type != "problem" and self.links.problem is None
 
@@ -973,8 +943,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _link(self, other: int, kind: str) -> None:
         number = self.number
-        self.desk.write(lambda s, actor: link(s, actor=actor, number=number, other=other,
-                                              kind=kind))
+        self.desk.link(number, other, kind=kind)
         self.app.call_from_thread(self.notify, f"Linked to #{other}"
                                   + (" as its incident" if kind == "incident" else ""))
         self.app.call_from_thread(self.load)

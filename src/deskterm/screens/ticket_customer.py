@@ -15,9 +15,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual import work
 
-from deskterm.desk.drafts import discard_draft
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.tickets import add_customer_message
 
 CUSTOMER = "customer"
 """The composer's kind (and the draft's) for the customer's words."""
@@ -53,14 +51,8 @@ class CustomerMessages:
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _add_customer_message(self, body: str) -> None:
         number = self.number
-
-        def add(session, actor):
-            added = add_customer_message(session, actor=actor, number=number, body=body)
-            discard_draft(session, actor=actor, number=number)
-            return added
-
         with self._drafts.sending(number):  # no draft of this text written back after it
-            ticket = self.desk.write(add)
+            ticket = self.desk.send(number, body=body, kind="customer")
         self.app.call_from_thread(
             self._sent, number,
             f"Customer message added to {ticket.ref}; the ticket is "

@@ -50,7 +50,7 @@ class TicketKnowledge(ReportsWorkerErrors):
 
     @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)
     def suggest_articles(self, number: int) -> None:
-        hits = self.desk.read(lambda s: kb.suggest_for_ticket(s, number=number))
+        hits = self.desk.suggest_articles(number)
         self.post_message(KbSuggested(number, hits))
 
     def on_kb_suggested(self, message: KbSuggested) -> None:
@@ -69,7 +69,7 @@ class TicketKnowledge(ReportsWorkerErrors):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_article(self) -> None:
         """``k``: any article by fuzzy match, then link line or text."""
-        articles = self.desk.read(lambda s: kb.list_articles(s, limit=PICKER_ARTICLES))
+        articles = self.desk.list_articles(limit=PICKER_ARTICLES)
         if not articles:
             self.app.call_from_thread(self.notify, "The knowledge base is empty: press 2 to "
                                       "write the first article", severity="warning")
@@ -106,7 +106,7 @@ class TicketKnowledge(ReportsWorkerErrors):
     def _offer_article(self, article_id: int, number: int, public: bool) -> None:
         # Read now: whether it is internal decides what is offered, and the picker's list
         # (or the suggestions) may be older than a teammate's change.
-        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        article = self.desk.get_article(article_id)
         self.app.call_from_thread(self._ask_how, article, number, public)
 
     def _ask_how(self, article: kb.ArticleRead, number: int, public: bool) -> None:
@@ -120,14 +120,14 @@ class TicketKnowledge(ReportsWorkerErrors):
             if answer == "body" and choices.needs_confirmation:
                 self._confirm_internal(article, number)
                 return
-            self._use_article(article.id, answer, number, public, False)
+            self._use_article(article.id, answer, number, public, False, self.help_center())
 
         self.app.push_screen(InsertAs(article.title, choices), how)
 
     def _confirm_internal(self, article: kb.ArticleRead, number: int) -> None:
         def sure(yes: bool | None) -> None:
             if yes:
-                self._use_article(article.id, "body", number, True, True)
+                self._use_article(article.id, "body", number, True, True, self.help_center())
 
         self.app.push_screen(ConfirmToCustomer(
             f"“{clean_line(article.title)}” is an internal article, written for agents. Put its "
@@ -136,19 +136,12 @@ class TicketKnowledge(ReportsWorkerErrors):
 
     @work(thread=True, group="kb-use", exit_on_error=False)
     def _use_article(self, article_id: int, how: str, number: int, public: bool,
-                     confirmed: bool) -> None:
-        help_center = self.help_center()
-
-        def use(session, actor):
-            # The stored article decides (made internal since it was offered: refused here).
-            article = kb.get_article(session, article=article_id)
-            text = kb_reply.inserted_text(article, how, public=public, help_center=help_center,
-                                          confirmed=confirmed)
-            kb.record_use(session, actor=actor, article=article_id, number=number, how=how)
-            return article, text
-
-        article, text = self.desk.write(use)
-        self.app.call_from_thread(self._insert_article, article, text, how, number, public)
+                     confirmed: bool, help_center: str | None) -> None:
+        # The stored article decides (made internal since it was offered: refused there).
+        used = self.desk.use_article(article_id, number=number, how=how, public=public,
+                                     help_center=help_center, confirmed=confirmed)
+        self.app.call_from_thread(self._insert_article, used.article, used.text, how, number,
+                                  public)
 
     def _insert_article(self, article: kb.ArticleRead, text: str, how: str, number: int,
                         public: bool) -> None:
@@ -173,7 +166,7 @@ class TicketKnowledge(ReportsWorkerErrors):
     def action_article_from_ticket(self) -> None:
         """``K`` (and the palette): a draft article from a solved ticket, in the editor."""
         number = self.number
-        draft = self.desk.read(lambda s: kb.draft_from_ticket(s, number=number))
+        draft = self.desk.article_draft(number)
         self.app.call_from_thread(self._write_article, draft)
 
     def _write_article(self, draft: kb.ArticleDraft) -> None:
