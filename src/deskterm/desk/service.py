@@ -18,10 +18,7 @@ pass a function over a session. The methods live by capability in sibling module
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, TypeVar
-
-from sqlmodel import Session
+from typing import TYPE_CHECKING
 
 from deskterm import lazy
 from deskterm.db.engine import Store
@@ -39,8 +36,6 @@ if TYPE_CHECKING:
 else:  # the console watches and ``init`` sets up; other commands need neither
     changes = lazy.module("deskterm.db.changes")
     setup = lazy.module("deskterm.desk.setup")
-
-T = TypeVar("T")
 
 __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 """``QueryStopped``: what a read stopped for its time or size raises (the store's error,
@@ -62,15 +57,6 @@ class Desk(TicketCases, QueueCases, KbCases, PeopleCases):
             store.dispose()
             raise
         return desk
-
-    # Transitional: the screens not yet moved to the use cases still pass functions over a
-    # session. Removed with their last caller.
-    def read(self, work: Callable[[Session], T]) -> T:
-        with self._reading() as session:
-            return work(session)
-
-    def write(self, work: Callable[[Session, AgentRead], T], *, quiet: bool = False) -> T:
-        return self._writing(work, quiet=quiet)
 
     def watch(self) -> changes.ChangeWatcher:
         """A watcher for changes by other processes (one per thread that waits on it)."""

@@ -159,7 +159,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-categories", exit_on_error=False)
     def load_categories(self) -> None:
-        self.post_message(KbCategoriesLoaded(self.desk.read(kb.list_categories)))
+        self.post_message(KbCategoriesLoaded(self.desk.list_categories()))
 
     def on_kb_categories_loaded(self, message: KbCategoriesLoaded) -> None:
         self.categories = message.categories
@@ -204,14 +204,13 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-list", exit_on_error=False)
     def list_articles(self, key: str) -> None:
         if key == ALL:
-            articles = self.desk.read(lambda s: kb.list_articles(s, limit=2000))
+            articles = self.desk.list_articles(limit=2000)
         elif key == UNCATEGORIZED:
-            articles = self.desk.read(lambda s: kb.list_articles(s, uncategorized=True,
-                                                                 limit=2000))
+            articles = self.desk.list_articles(uncategorized=True, limit=2000)
         else:
             category_id = int(key[1:])
-            articles = self.desk.read(lambda s: kb.list_articles(
-                s, category_id=category_id, subcategories=True, limit=2000))
+            articles = self.desk.list_articles(category_id=category_id, subcategories=True,
+                                               limit=2000)
         self.post_message(KbArticlesListed(key, articles))
 
     def on_kb_articles_listed(self, message: KbArticlesListed) -> None:
@@ -287,7 +286,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
     def _search(self, text: str) -> None:
         try:
-            hits = self.desk.read(lambda s: kb.search_articles(s, query=text, limit=100))
+            hits = self.desk.search_articles(text, limit=100)
         except (QueryError, QueryStopped) as refused:
             self.app.call_from_thread(self._search_refused, text, str(refused))
             return
@@ -325,10 +324,9 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def open_article(self, article_id: int, *, count_view: bool = True) -> None:
         if count_view:  # the reading is counted first, so the reader shows the stored count
-            article = self.desk.write(lambda s, actor: kb.read_article(s, article=article_id),
-                                      quiet=True)
+            article = self.desk.read_article(article_id)
         else:
-            article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+            article = self.desk.get_article(article_id)
         self.post_message(KbArticleOpened(article))
 
     async def on_kb_article_opened(self, message: KbArticleOpened) -> None:
@@ -403,7 +401,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def _edit(self, article_id: int) -> None:
         # The latest version: a teammate's save since it was opened is edited, not lost.
-        article = self.desk.read(lambda s: kb.get_article(s, article=article_id))
+        article = self.desk.get_article(article_id)
         self.app.call_from_thread(self._open_editor, article)
 
     def _open_editor(self, article: kb.ArticleRead) -> None:
@@ -429,10 +427,9 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
     def _toggle_publish(self, article: kb.ArticleRead) -> None:
-        change = kb.unpublish_article if article.status == "published" else kb.publish_article
         try:
-            done = self.desk.write(lambda s, actor: change(
-                s, actor=actor, article=article.id, expected_version=article.version))
+            done = self.desk.publish(article.id, published=article.status != "published",
+                                     expected_version=article.version)
         except kb.StaleArticle as stale:
             self.app.call_from_thread(self._publish_refused, article, str(stale))
             return
@@ -466,7 +463,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
     def _delete(self, article: kb.ArticleRead) -> None:
-        self.desk.write(lambda s, actor: kb.delete_article(s, actor=actor, article=article.id))
+        self.desk.delete_article(article.id)
         self.app.call_from_thread(self._deleted, article)
 
     async def _deleted(self, article: kb.ArticleRead) -> None:

@@ -141,24 +141,18 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             self.query_one("#kb-edit-title", SafeInput).focus()
             return
         self._saving = True
-        self._save(title, category, [t for t in tags.replace(",", " ").split() if t],
-                   visibility, body)
+        self._save(self.article, self.draft.ticket if self.draft is not None else None, title,
+                   category, [t for t in tags.replace(",", " ").split() if t], visibility, body)
 
     @work(thread=True, exclusive=True, group="kb-save", exit_on_error=False)
-    def _save(self, title: str, category: str, tags: list[str], visibility: str,
-              body: str) -> None:
+    def _save(self, article: kb.ArticleRead | None, from_ticket: int | None, title: str,
+              category: str, tags: list[str], visibility: str, body: str) -> None:
         try:
-            if self.article is None:
-                ticket = self.draft.ticket if self.draft is not None else None
-                saved = self.desk.write(lambda s, actor: kb.create_article(
-                    s, actor=actor, title=title, body=body, category=category or None,
-                    tags=tags, visibility=visibility, from_ticket=ticket))
-            else:
-                article = self.article
-                saved = self.desk.write(lambda s, actor: kb.update_article(
-                    s, actor=actor, article=article.id, title=title, body=body,
-                    category=category, tags=tags, visibility=visibility,
-                    expected_version=article.version))
+            saved = self.desk.save_article(
+                article.id if article is not None else None, title=title, body=body,
+                category=category, tags=tags, visibility=visibility,
+                expected_version=article.version if article is not None else None,
+                from_ticket=from_ticket)
         except kb.StaleArticle as stale:
             self.post_message(ArticleStale(str(stale)))
             return

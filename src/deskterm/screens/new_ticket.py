@@ -31,11 +31,9 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.lifecycle import CHANNELS, PRIORITIES
-from deskterm.desk.people import list_groups, search_customers
 from deskterm.desk.reads import CustomerRead, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.tickets import create_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
@@ -120,7 +118,7 @@ class RequesterPicker(ReportsWorkerErrors, Picker):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _search(self, typed: str) -> None:
         try:
-            found = self.desk.read(lambda s: search_customers(s, text=typed, limit=SEARCH_READ))
+            found = self.desk.search_customers(typed, limit=SEARCH_READ)
         except DeskError:
             found = []  # text no address can hold (invalid UTF-8): nobody
         self.app.call_from_thread(self._show, typed, found)
@@ -282,7 +280,7 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _load_groups(self) -> None:
-        groups = [g.name for g in self.desk.read(list_groups)]
+        groups = [g.name for g in self.desk.list_groups()]
         self.app.call_from_thread(self._show_groups, groups)
 
     def _show_groups(self, groups: list[str]) -> None:
@@ -378,15 +376,12 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _create(self, wanted: NewTicket) -> None:
-        def create(session, actor) -> TicketSummary:
-            return create_ticket(
-                session, actor=actor, requester_email=wanted.requester.email,
+        try:
+            ticket = self.desk.create_ticket(
+                requester_email=wanted.requester.email,
                 requester_name=wanted.requester.name or None, subject=wanted.subject,
                 body=wanted.body, channel=wanted.channel, priority=wanted.priority,
                 group=wanted.group)
-
-        try:
-            ticket = self.desk.write(create)
         except DeskError as refused:
             self.app.call_from_thread(self._refused, str(refused))
             return

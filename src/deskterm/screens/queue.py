@@ -16,10 +16,8 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk import queue, views
-from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange, apply_bulk
-from deskterm.desk.macros import apply_macro_bulk, list_macros
-from deskterm.desk.query import DEFAULT_SORT, QueryError, parse_query, with_sort
+from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange
+from deskterm.desk.query import DEFAULT_SORT, QueryError, with_sort
 from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
@@ -120,9 +118,6 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def me(self) -> str:
         return self.desk.actor.username
 
-    def _resolve(self, session, text: str) -> queue.QueueQuery:
-        return queue.resolve(session, text, me=self.me, now=self.clock())
-
     # --- loading -----------------------------------------------------------------------------
 
     def reload(self, text: str | None = None, *, keep: bool = False) -> None:
@@ -135,15 +130,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, text: str, start: int, count: int, keep_number: int | None) -> None:
-        def window(session):
-            resolved = self._resolve(session, text)
-            total = queue.count_matching(session, resolved, me=self.me)
-            first = min(start, max(total - 1, 0))
-            return resolved.sort, total, first, queue.fetch_window(
-                session, resolved, me=self.me, start=first, count=count, total=total)
-
         try:
-            sort, total, first, rows = self.desk.read(window)
+            window = self.desk.queue_window(text, start=start, count=count, now=self.clock())
         except QueryError as error:
             self.post_message(QueryRefused(text, str(error), error.pointer(text)))
             return
@@ -151,7 +139,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
             self.post_message(QueryRefused(text, str(stopped), ""))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(QueueLoaded(text, total, first, rows, keep_number, sort))
+            self.post_message(QueueLoaded(text, window.total, window.first, window.rows,
+                                          keep_number, window.sort))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         table = self.table
@@ -191,13 +180,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     @work(thread=True, group="rows", exit_on_error=False)
     def _fetch_rows(self, text: str, start: int, count: int, generation: int, total: int,
                     anchor: TicketSummary | None) -> None:
-        def window(session):
-            resolved = self._resolve(session, text)
-            return queue.fetch_window(session, resolved, me=self.me, start=start, count=count,
-                                      total=total, anchor=anchor)
-
         try:
-            rows = self.desk.read(window)
+            rows = self.desk.queue_rows(text, start=start, count=count, total=total,
+                                        anchor=anchor, now=self.clock())
         except QueryStopped as stopped:  # the rows already shown stay
             self.post_message(QueryRefused(text, str(stopped), ""))
             return
@@ -208,8 +193,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
     def load_saved_views(self) -> None:
-        saved = self.desk.read(lambda s: views.list_views(s, me=self.me))
-        self.post_message(SavedViewsLoaded(saved))
+        self.post_message(SavedViewsLoaded(self.desk.list_views()))
 
     def on_saved_views_loaded(self, message: SavedViewsLoaded) -> None:
         current = message.select or (self.view.key if self.view else None)
@@ -222,17 +206,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def refresh_counts(self) -> None:
-        def count(session):
-            counts = {}
-            for view in self.views:
-                try:
-                    counts[view.key] = queue.count_matching(
-                        session, self._resolve(session, view.query), me=self.me)
-                except (QueryError, QueryStopped):
-                    continue  # a saved view naming a group since deleted: shown without count
-            return counts
-
-        self.post_message(ViewCounts(self.desk.read(count)))
+        # A saved view naming a group since deleted is shown without a count.
+        queries = {view.key: view.query for view in self.views}
+        self.post_message(ViewCounts(self.desk.count_views(queries, now=self.clock())))
 
     def on_view_counts(self, message: ViewCounts) -> None:
         self.counts = message.counts
@@ -337,20 +313,17 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def _save_view(self, name: str, shared: bool, text: str) -> None:
-        sort = parse_query(text).sort
-        saved = self.desk.write(lambda s, actor: views.save_view(
-            s, actor=actor, name=name, query=text, sort=sort, shared=shared))
+        saved = self.desk.save_view(name, query=text, shared=shared)
         self.app.call_from_thread(self.notify, f"Saved view “{saved.name}”"
                                   + (" (shared with the team)" if saved.shared else ""))
-        mine = self.desk.read(lambda s: views.list_views(s, me=self.me))
-        self.post_message(SavedViewsLoaded(mine, select=f"saved:{saved.id}"))
+        self.post_message(SavedViewsLoaded(self.desk.list_views(), select=f"saved:{saved.id}"))
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def delete_view(self, key: str) -> None:
         view = next((v for v in self.views if v.key == key), None)
         if view is None:
             return
-        self.desk.write(lambda s, actor: views.delete_view(s, actor=actor, name=view.name))
+        self.desk.delete_view(view.name)
         self.app.call_from_thread(self.notify, f"Deleted view “{view.name}”")
         self.load_saved_views()
 
@@ -430,8 +403,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def action_select_all(self) -> None:
         """``*``: select every ticket matching the filter (not only the loaded rows)."""
         text = self.query_text
-        numbers, capped = self.desk.read(lambda s: queue.matching_numbers(
-            s, self._resolve(s, text), me=self.me))
+        numbers, capped = self.desk.matching_numbers(text, now=self.clock())
         self.post_message(SelectionFetched(set(numbers), capped))
 
     def on_selection_fetched(self, message: SelectionFetched) -> None:
@@ -459,8 +431,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def _apply_bulk(self, numbers: list[int], change: BulkChange) -> None:
-        result = self.desk.write(lambda s, actor: apply_bulk(s, actor=actor, numbers=numbers,
-                                                             change=change))
+        result = self.desk.bulk(numbers, change)
         self.post_message(BulkApplied(result.summary(), bool(result.skipped)))
 
     def on_bulk_applied(self, message: BulkApplied) -> None:
@@ -497,14 +468,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_assign(self) -> None:
-        agents = self.desk.read(queue.agent_choices)
+        agents = self.desk.agent_choices()
         choices = assignee_choices(agents)
         self.app.call_from_thread(self._pick, "Assign", choices,
                                   lambda username: BulkChange(assignee=username))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
-        known = self.desk.read(queue.tag_names)
+        known = self.desk.tag_names()
         self.app.call_from_thread(self._edit_tags, known)
 
     def _edit_tags(self, known: list[str]) -> None:
@@ -523,7 +494,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def action_macro(self) -> None:
         """``m``: send a macro to each selected ticket (its own rendered text) and make its
         actions."""
-        macros = self.desk.read(list_macros)
+        macros = self.desk.list_macros()
         if not macros:
             self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
                                       severity="warning")
@@ -554,6 +525,5 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def _apply_macro(self, numbers: list[int], name: str) -> None:
-        result = self.desk.write(lambda s, actor: apply_macro_bulk(
-            s, actor=actor, numbers=numbers, macro_name=name))
+        result = self.desk.bulk_macro(numbers, name)
         self.post_message(BulkApplied(result.summary(), bool(result.skipped)))
