@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
+    from textual.screen import Screen
+
     from deskterm.desk.drafts import DraftRead
-    from deskterm.desk.kb import ArticleRead, ArticleSummary, CategoryRead, SearchHit
+    from deskterm.desk.kb import ArticleDraft, ArticleRead, ArticleSummary, CategoryRead, SearchHit
     from deskterm.desk.presence import Present
     from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
     from deskterm.desk.views import SavedViewRead
@@ -176,3 +179,77 @@ class ArticleStale(Message):
     """The editor's save was refused: someone changed the article first."""
 
     message: str
+
+
+# --- what any screen's workers report (handled by screens.reporting.ReportsWorkerErrors) --------
+
+
+@dataclass
+class Notice(Message):
+    """A worker's news for the agent, shown as a notification (``text`` is never markup)."""
+
+    text: str
+    severity: str = "information"
+    timeout: float | None = None
+
+
+@dataclass
+class OpenScreen(Message):
+    """A worker has read what a screen or dialog needs: the screen shows ``screen`` and gives
+    its answer to ``answered``."""
+
+    screen: Screen[Any]
+    answered: Callable[[Any], None] | None = None
+
+
+# --- the ticket screen's workers ---------------------------------------------------------------
+
+
+@dataclass
+class TicketSent(Message):
+    """A reply, note or customer message was added to ticket ``number`` (``done`` says what)."""
+
+    number: int
+    done: str
+
+
+@dataclass
+class TicketWritten(Message):
+    """A change to the ticket on screen was stored: read it again (``done``: what to say)."""
+
+    done: str | None = None
+
+
+@dataclass
+class TicketMerged(Message):
+    """The ticket on screen was merged into ``target``: that one is shown instead."""
+
+    source: int
+    target: int
+
+
+@dataclass
+class ArticleOffered(Message):
+    """The article the agent chose, read again, to ask how it goes into the reply."""
+
+    article: ArticleRead
+    number: int
+    public: bool
+
+
+@dataclass
+class ArticleUsed(Message):
+    """An article's link line or text, counted and linked, for the composer."""
+
+    article: ArticleRead
+    text: str
+    how: str
+    number: int
+    public: bool
+
+
+@dataclass
+class ArticleDrafted(Message):
+    """A draft article from the solved ticket, for the editor."""
+
+    draft: ArticleDraft

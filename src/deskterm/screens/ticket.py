@@ -31,7 +31,17 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets import TicketChanges
-from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
+from deskterm.messages import (
+    MessagesArrived,
+    Notice,
+    OpenScreen,
+    PresenceChanged,
+    TicketLoaded,
+    TicketMerged,
+    TicketSent,
+    TicketStale,
+    TicketWritten,
+)
 from deskterm.screens.dialogs import (
     Confirm,
     ConfirmToCustomer,
@@ -551,12 +561,11 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """Another ticket by its ref (the palette's ``#1042``), over this one: ``escape``
         comes back here."""
         if number == self.number:
-            self.app.call_from_thread(self.notify, f"#{number} is the ticket on screen")
+            self.post_message(Notice(f"#{number} is the ticket on screen"))
         elif not self.desk.find_tickets([number]):
-            self.app.call_from_thread(self.notify, f"No ticket #{number}", severity="warning")
+            self.post_message(Notice(f"No ticket #{number}", severity="warning"))
         else:
-            self.app.call_from_thread(self.app.push_screen,
-                                      TicketScreen(self.desk, number, clock=self.clock))
+            self.post_message(OpenScreen(TicketScreen(self.desk, number, clock=self.clock)))
 
     @on(OptionList.OptionSelected, "#kb-suggestions")
     def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -651,10 +660,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         with self._drafts.sending(number):
             solved = self.desk.solve_problem(number, body=body, incidents=incidents)
         others = [n for n in solved if n != number]
-        self.app.call_from_thread(
-            self._sent, number,
-            f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
-            + (": " + ", ".join(f"#{n}" for n in others) if others else ""))
+        self.post_message(TicketSent(
+            number, f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
+            + (": " + ", ".join(f"#{n}" for n in others) if others else "")))
 
     def _outgoing(self, body: str, kind: str, status: str | None) -> Outgoing:
         """What is sent, read from the screen and the composer here, before a worker sends it."""
@@ -701,7 +709,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
                 else f"Reply sent; the ticket is {(status or '').replace('_', ' ')}")
         if macro is not None:
             done += f" (macro “{macro}” applied)"
-        self.app.call_from_thread(self._sent, number, done)
+        self.post_message(TicketSent(number, done))
+
+    def on_ticket_sent(self, message: TicketSent) -> None:
+        self._sent(message.number, message.done)
 
     def _sent(self, number: int, done: str) -> None:
         self.macro = self.macro_status = None
@@ -730,7 +741,12 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
-        self.app.call_from_thread(self.load)
+        self.post_message(TicketWritten())
+
+    def on_ticket_written(self, message: TicketWritten) -> None:
+        if message.done:
+            self.notify(message.done, markup=False)
+        self.load()
 
     def on_ticket_stale(self, message: TicketStale) -> None:
         self.notify(f"{message.message} — reloaded; nothing was changed", severity="error",
@@ -738,11 +754,16 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self.load()
 
     def _pick(self, title: str, choices: list[Choice], changes) -> None:
+        self.app.push_screen(Picker(title, choices), self._picked(changes))
+
+    def _picked(self, changes) -> Callable[[str | None], None]:
+        """What a picker's choice does: ``changes(key)`` made on the ticket."""
+
         def chosen(key: str | None) -> None:
             if key is not None:
                 self.change(changes(key))
 
-        self.app.push_screen(Picker(title, choices), chosen)
+        return chosen
 
     def action_take(self) -> None:
         self.change(TicketChanges(assignee=self.desk.actor.username))
@@ -764,16 +785,17 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         agents = self.desk.agent_choices()
         group = self.detail.ticket.group if self.detail else None
         choices = assignee_choices(agents, group=group)
-        self.app.call_from_thread(self._pick, "Assign", choices,
-                                  lambda username: TicketChanges(assignee=username))
+        self.post_message(OpenScreen(Picker("Assign", choices),
+                                     self._picked(lambda username: TicketChanges(
+                                         assignee=username))))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_group(self) -> None:
         groups = self.desk.list_groups()
         choices = [Choice(g.name, g.name, f"{len(g.members)} agents") for g in groups]
         choices.append(Choice("", "No group", ""))
-        self.app.call_from_thread(self._pick, "Group", choices,
-                                  lambda name: TicketChanges(group=name))
+        self.post_message(OpenScreen(Picker("Group", choices),
+                                     self._picked(lambda name: TicketChanges(group=name))))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
@@ -783,7 +805,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if edit is not None:
                 self.change(TicketChanges(add_tags=edit.add, remove_tags=edit.remove))
 
-        self.app.call_from_thread(self.app.push_screen, EditTags(1, known), edited)
+        self.post_message(OpenScreen(EditTags(1, known), edited))
 
     def action_step(self, delta: int) -> None:
         if self.step is None:
@@ -813,8 +835,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_pick_macro(self) -> None:
         macros = self.desk.list_macros()
         if not macros:
-            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
-                                      severity="warning")
+            self.post_message(Notice("No macros yet: `deskterm macro add FILE`",
+                                     severity="warning"))
             return
         by_name = {m.name: m for m in macros}
         choices = macro_choices(macros)
@@ -823,7 +845,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if name is not None and self.detail is not None:
                 self.use_macro(by_name[name])
 
-        self.app.call_from_thread(self.app.push_screen, Picker("Macro", choices), chosen)
+        self.post_message(OpenScreen(Picker("Macro", choices), chosen))
 
     def use_macro(self, macro: MacroRead) -> None:
         """Put ``macro``'s text in the composer; its actions are made when it is sent."""
@@ -842,8 +864,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             return
         ticket = self.detail.ticket
         if ticket.tier >= 3:
-            self.app.call_from_thread(self.notify, f"{ticket.ref} is already at tier 3",
-                                      severity="warning")
+            self.post_message(Notice(f"{ticket.ref} is already at tier 3", severity="warning"))
             return
         groups = [g.name for g in self.desk.list_groups()]
 
@@ -851,9 +872,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if answer is not None:
                 self._escalate(answer, ticket.version)
 
-        self.app.call_from_thread(self.app.push_screen,
-                                  Escalate(ticket.ref, ticket.tier, groups, ticket.group),
-                                  escalated)
+        self.post_message(OpenScreen(Escalate(ticket.ref, ticket.tier, groups, ticket.group),
+                                     escalated))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _escalate(self, answer: Escalation, version: int) -> None:
@@ -864,9 +884,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
-        self.app.call_from_thread(self.notify, f"Escalated to tier {done.tier}"
-                                  + (f" ({done.group})" if done.group else ""))
-        self.app.call_from_thread(self.load)
+        self.post_message(TicketWritten(f"Escalated to tier {done.tier}"
+                                        + (f" ({done.group})" if done.group else "")))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_merge(self) -> None:
@@ -874,11 +893,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             return
         source, number = self.detail.ticket.ref, self.number
         candidates = self.desk.ticket_candidates(number, purpose="merge")
-        self.app.call_from_thread(
-            self.app.push_screen,
+        self.post_message(OpenScreen(
             TicketPicker(f"Merge {source} into which ticket? (its number, or type to find it)",
                          ticket_choices(candidates, kind="merge"), kind="merge"),
-            self._merge_into)
+            self._merge_into))
 
     def _merge_into(self, key: str | None) -> None:
         if key is not None:
@@ -889,7 +907,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """Show what the ticket is merged into (subject, requester) before it is done."""
         found = self.desk.find_tickets([target])
         if not found:
-            self.app.call_from_thread(self.notify, f"No ticket #{target}", severity="warning")
+            self.post_message(Notice(f"No ticket #{target}", severity="warning"))
             return
         into = found[0]
 
@@ -897,17 +915,20 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if yes:
                 self._merge(target)
 
-        self.app.call_from_thread(self.app.push_screen, Confirm(
+        self.post_message(OpenScreen(Confirm(
             f"Merge #{source} into {into.ref} “{clean_line(into.subject)}” from "
             f"{clean_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
-            f"messages move there and #{source} is closed.", yes="Merge"), sure)
+            f"messages move there and #{source} is closed.", yes="Merge"), sure))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _merge(self, target: int) -> None:
         source = self.number
         self.desk.merge(source, into=target)
-        self.app.call_from_thread(self.notify, f"Merged #{source} into #{target}")
-        self.app.call_from_thread(self._open_instead, target)
+        self.post_message(TicketMerged(source, target))
+
+    def on_ticket_merged(self, message: TicketMerged) -> None:
+        self.notify(f"Merged #{message.source} into #{message.target}")
+        self._open_instead(message.target)
 
     def _open_instead(self, number: int) -> None:
         self.save_draft()
@@ -931,19 +952,17 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
                 kind, _, other = key.partition(":")
                 self._link(int(other), kind)
 
-        self.app.call_from_thread(
-            self.app.push_screen,
+        self.post_message(OpenScreen(
             TicketPicker(f"Link {ticket.ref} to which ticket? (its number, or type to find it"
                          + ("; incident #1042: an incident of that problem)" if incidents
                             else ")"),
                          ticket_choices(candidates, kind="related", incidents=incidents),
                          kind="related", incidents=incidents),
-            chosen)
+            chosen))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _link(self, other: int, kind: str) -> None:
         number = self.number
         self.desk.link(number, other, kind=kind)
-        self.app.call_from_thread(self.notify, f"Linked to #{other}"
-                                  + (" as its incident" if kind == "incident" else ""))
-        self.app.call_from_thread(self.load)
+        self.post_message(TicketWritten(f"Linked to #{other}"
+                                        + (" as its incident" if kind == "incident" else "")))

@@ -16,6 +16,7 @@ from rich.text import Text
 from textual import work
 
 from deskterm.desk.safe_text import clean_line
+from deskterm.messages import TicketSent
 
 CUSTOMER = "customer"
 """The composer's kind (and the draft's) for the customer's words."""
@@ -53,7 +54,6 @@ class CustomerMessages:
         number = self.number
         with self._drafts.sending(number):  # no draft of this text written back after it
             ticket = self.desk.send(number, body=body, kind="customer")
-        self.app.call_from_thread(
-            self._sent, number,
-            f"Customer message added to {ticket.ref}; the ticket is "
-            f"{ticket.status.replace('_', ' ')}")
+        self.post_message(TicketSent(
+            number, f"Customer message added to {ticket.ref}; the ticket is "
+            f"{ticket.status.replace('_', ' ')}"))

@@ -19,7 +19,14 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk import kb, kb_reply
 from deskterm.desk.safe_text import clean_line
-from deskterm.messages import KbSuggested
+from deskterm.messages import (
+    ArticleDrafted,
+    ArticleOffered,
+    ArticleUsed,
+    KbSuggested,
+    Notice,
+    OpenScreen,
+)
 from deskterm.screens.dialogs import ConfirmToCustomer
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import InsertAs, status_mark
@@ -71,17 +78,16 @@ class TicketKnowledge(ReportsWorkerErrors):
         """``k``: any article by fuzzy match, then link line or text."""
         articles = self.desk.list_articles(limit=PICKER_ARTICLES)
         if not articles:
-            self.app.call_from_thread(self.notify, "The knowledge base is empty: press 2 to "
-                                      "write the first article", severity="warning")
+            self.post_message(Notice("The knowledge base is empty: press 2 to "
+                                      "write the first article", severity="warning"))
             return
 
         def chosen(key: str | None) -> None:
             if key is not None:
                 self.use_article(int(key))
 
-        self.app.call_from_thread(self.app.push_screen,
-                                  Picker("Insert a knowledge-base article",
-                                         article_choices(articles)), chosen)
+        self.post_message(OpenScreen(Picker("Insert a knowledge-base article",
+                                         article_choices(articles)), chosen))
 
     def use_article(self, article_id: int) -> None:
         """Read the article, ask link or text (one key), then put it into the composer."""
@@ -107,9 +113,10 @@ class TicketKnowledge(ReportsWorkerErrors):
         # Read now: whether it is internal decides what is offered, and the picker's list
         # (or the suggestions) may be older than a teammate's change.
         article = self.desk.get_article(article_id)
-        self.app.call_from_thread(self._ask_how, article, number, public)
+        self.post_message(ArticleOffered(article, number, public))
 
-    def _ask_how(self, article: kb.ArticleRead, number: int, public: bool) -> None:
+    def on_article_offered(self, message: ArticleOffered) -> None:
+        article, number, public = message.article, message.number, message.public
         if number != self.number:
             return
         choices = kb_reply.insert_choices(article, public=public, help_center=self.help_center())
@@ -140,11 +147,11 @@ class TicketKnowledge(ReportsWorkerErrors):
         # The stored article decides (made internal since it was offered: refused there).
         used = self.desk.use_article(article_id, number=number, how=how, public=public,
                                      help_center=help_center, confirmed=confirmed)
-        self.app.call_from_thread(self._insert_article, used.article, used.text, how, number,
-                                  public)
+        self.post_message(ArticleUsed(used.article, used.text, how, number, public))
 
-    def _insert_article(self, article: kb.ArticleRead, text: str, how: str, number: int,
-                        public: bool) -> None:
+    def on_article_used(self, message: ArticleUsed) -> None:
+        article, text, how, number, public = (message.article, message.text, message.how,
+                                              message.number, message.public)
         if number != self.number:
             return
         if self.insert_target() != ("reply" if public else "note"):
@@ -167,9 +174,11 @@ class TicketKnowledge(ReportsWorkerErrors):
         """``K`` (and the palette): a draft article from a solved ticket, in the editor."""
         number = self.number
         draft = self.desk.article_draft(number)
-        self.app.call_from_thread(self._write_article, draft)
+        self.post_message(ArticleDrafted(draft))
 
-    def _write_article(self, draft: kb.ArticleDraft) -> None:
+    def on_article_drafted(self, message: ArticleDrafted) -> None:
+        draft = message.draft
+
         def saved(article: kb.ArticleRead | None) -> None:
             if article is not None:
                 self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "
