@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # only named in annotations: importing this module loads no s
     from deskterm.desk.drafts import DraftRead
     from deskterm.desk.kb import ArticleDraft, ArticleRead, ArticleSummary, CategoryRead, SearchHit
     from deskterm.desk.presence import Present
-    from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
+    from deskterm.desk.reads import CustomerRead, MessageRead, TicketDetail, TicketSummary
     from deskterm.desk.views import SavedViewRead
 
 
@@ -253,3 +253,56 @@ class ArticleDrafted(Message):
     """A draft article from the solved ticket, for the editor."""
 
     draft: ArticleDraft
+
+
+# --- the queue's, the knowledge base's and the new-ticket form's workers ------------------------
+
+
+@dataclass
+class ChoicesLoaded(Message):
+    """A picker's choices were read (``what``: which picker, e.g. ``assign``, ``tags``)."""
+
+    what: str
+    choices: list[Any]
+
+
+@dataclass
+class KbSearchRefused(Message):
+    """A knowledge-base search was refused (a bad term, or too slow)."""
+
+    text: str
+    reason: str
+
+
+@dataclass
+class KbArticleWritten(Message):
+    """An article was published or made a draft (``article``), deleted (``deleted``), or a
+    change was refused because someone changed it first (``stale``: why)."""
+
+    article: ArticleRead
+    deleted: bool = False
+    stale: str | None = None
+
+
+@dataclass
+class KbArticleToEdit(Message):
+    """An article read again, to open in the editor."""
+
+    article: ArticleRead
+
+
+@dataclass
+class CustomersFound(Message):
+    """The customers matching what was typed in the requester picker."""
+
+    typed: str
+    found: list[CustomerRead]
+
+
+@dataclass
+class TicketFiled(Message):
+    """The new-ticket form's ticket was filed (``ticket``), or refused (``refused``: why; both
+    None: the write failed and the app reports it)."""
+
+    ticket: TicketSummary | None = None
+    refused: str | None = None

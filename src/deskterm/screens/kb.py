@@ -28,7 +28,15 @@ from deskterm.desk.kb_render import is_safe_link, safe_markdown
 from deskterm.desk.query import QueryError
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
-from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched
+from deskterm.messages import (
+    KbArticleOpened,
+    KbArticlesListed,
+    KbArticleToEdit,
+    KbArticleWritten,
+    KbCategoriesLoaded,
+    KbSearched,
+    KbSearchRefused,
+)
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import ArticleList, article_line, category_label, hit_lines
@@ -288,14 +296,14 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         try:
             hits = self.desk.search_articles(text, limit=100)
         except (QueryError, QueryStopped) as refused:
-            self.app.call_from_thread(self._search_refused, text, str(refused))
+            self.post_message(KbSearchRefused(text, str(refused)))
             return
         self.post_message(KbSearched(text, hits))
 
-    def _search_refused(self, text: str, reason: str) -> None:
+    def on_kb_search_refused(self, message: KbSearchRefused) -> None:
         """Say why under the search line; the list keeps the last matches."""
-        if text == self.searching:
-            self._list_title(Text(reason, style="bold red"))
+        if message.text == self.searching:
+            self._list_title(Text(message.reason, style="bold red"))
 
     def on_kb_searched(self, message: KbSearched) -> None:
         if message.query_text != self.searching:
@@ -402,10 +410,10 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     def _edit(self, article_id: int) -> None:
         # The latest version: a teammate's save since it was opened is edited, not lost.
         article = self.desk.get_article(article_id)
-        self.app.call_from_thread(self._open_editor, article)
+        self.post_message(KbArticleToEdit(article))
 
-    def _open_editor(self, article: kb.ArticleRead) -> None:
-        self.app.push_screen(ArticleEditor(self.desk, article=article), self._edited)
+    def on_kb_article_to_edit(self, message: KbArticleToEdit) -> None:
+        self.app.push_screen(ArticleEditor(self.desk, article=message.article), self._edited)
 
     def _edited(self, saved: kb.ArticleRead | None) -> None:
         if saved is None:
@@ -431,9 +439,17 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
             done = self.desk.publish(article.id, published=article.status != "published",
                                      expected_version=article.version)
         except kb.StaleArticle as stale:
-            self.app.call_from_thread(self._publish_refused, article, str(stale))
+            self.post_message(KbArticleWritten(article, stale=str(stale)))
             return
-        self.app.call_from_thread(self._published, done)
+        self.post_message(KbArticleWritten(done))
+
+    async def on_kb_article_written(self, message: KbArticleWritten) -> None:
+        if message.stale is not None:
+            self._publish_refused(message.article, message.stale)
+        elif message.deleted:
+            await self._deleted(message.article)
+        else:
+            self._published(message.article)
 
     def _publish_refused(self, article: kb.ArticleRead, why: str) -> None:
         self.notify(f"{why} — reloaded; nothing was changed", severity="error", timeout=10)
@@ -464,7 +480,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
     def _delete(self, article: kb.ArticleRead) -> None:
         self.desk.delete_article(article.id)
-        self.app.call_from_thread(self._deleted, article)
+        self.post_message(KbArticleWritten(article, deleted=True))
 
     async def _deleted(self, article: kb.ArticleRead) -> None:
         self.notify(f"Deleted “{clean_line(article.title)}”")

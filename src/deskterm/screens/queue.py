@@ -23,7 +23,9 @@ from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import (
     BulkApplied,
+    ChoicesLoaded,
     DeskChanged,
+    Notice,
     QueryRefused,
     QueueLoaded,
     RowsFetched,
@@ -314,8 +316,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     @work(thread=True, group="saved-views", exit_on_error=False)
     def _save_view(self, name: str, shared: bool, text: str) -> None:
         saved = self.desk.save_view(name, query=text, shared=shared)
-        self.app.call_from_thread(self.notify, f"Saved view “{saved.name}”"
-                                  + (" (shared with the team)" if saved.shared else ""))
+        self.post_message(Notice(f"Saved view “{saved.name}”"
+                                  + (" (shared with the team)" if saved.shared else "")))
         self.post_message(SavedViewsLoaded(self.desk.list_views(), select=f"saved:{saved.id}"))
 
     @work(thread=True, group="saved-views", exit_on_error=False)
@@ -324,8 +326,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         if view is None:
             return
         self.desk.delete_view(view.name)
-        self.app.call_from_thread(self.notify, f"Deleted view “{view.name}”")
-        self.load_saved_views()
+        self.post_message(Notice(f"Deleted view “{view.name}”"))
+        self.post_message(SavedViewsLoaded(self.desk.list_views()))
 
     def action_pick_sort(self) -> None:
         current = self.table.sort
@@ -470,13 +472,12 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def action_assign(self) -> None:
         agents = self.desk.agent_choices()
         choices = assignee_choices(agents)
-        self.app.call_from_thread(self._pick, "Assign", choices,
-                                  lambda username: BulkChange(assignee=username))
+        self.post_message(ChoicesLoaded("assign", choices))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
         known = self.desk.tag_names()
-        self.app.call_from_thread(self._edit_tags, known)
+        self.post_message(ChoicesLoaded("tags", known))
 
     def _edit_tags(self, known: list[str]) -> None:
         count = len(self._targets())
@@ -496,10 +497,19 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         actions."""
         macros = self.desk.list_macros()
         if not macros:
-            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
-                                      severity="warning")
+            self.post_message(Notice("No macros yet: `deskterm macro add FILE`",
+                                     severity="warning"))
             return
-        self.app.call_from_thread(self._pick_macro, macro_choices(macros))
+        self.post_message(ChoicesLoaded("macro", macro_choices(macros)))
+
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        """A bulk action's choices are read: the picker opens (if any ticket is targeted)."""
+        if message.what == "assign":
+            self._pick("Assign", message.choices, lambda username: BulkChange(assignee=username))
+        elif message.what == "tags":
+            self._edit_tags(message.choices)
+        elif message.what == "macro":
+            self._pick_macro(message.choices)
 
     def _pick_macro(self, choices: list[Choice]) -> None:
         numbers = self._targets()
