@@ -27,8 +27,9 @@ demo: $(STAMP)
 	DESKTERM_CONFIG_DIR=$(DEMO_DIR) $(BIN)/deskterm --db sqlite:///$(DEMO_DIR)/deskterm.sqlite3
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff check src tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/python tools/private_imports.py src tests bench
 
 test: lint
 	$(BIN)/pytest -n auto -q --durations=15

@@ -1,7 +1,7 @@
 """How long a bulk action takes on a few thousand tickets of a demo desk.
 
 Seeds a demo desk (SQLite in a temporary file, or ``--db URL`` of an empty, migrated-or-new
-desk), then times :func:`deskterm.desk.bulk_actions.apply_bulk` whole (one ``Store.write``,
+desk), then times :func:`deskterm.desk.tickets.bulk.apply_bulk` whole (one ``Store.write``,
 commit included) for a sequence of changes on the newest ``--select`` tickets (mostly unsolved,
 so most take the change; closed ones are skipped).
 
@@ -22,9 +22,9 @@ from sqlmodel import col, select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Ticket
-from deskterm.desk.auth import resolve_actor
-from deskterm.desk.bulk_actions import BulkChange, apply_bulk
-from deskterm.desk.demo import seed_demo
+from deskterm.demo.generator import seed_demo
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.tickets.bulk import BulkChange, apply_bulk
 
 ADMIN = "bench"
 CHANGES = (

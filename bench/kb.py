@@ -5,11 +5,11 @@ from the demo desk's vocabulary in its seven languages (titles from customers' s
 from their messages and the agents' replies, with product names, numbers and Markdown steps), in
 40 categories, and 200 tickets. Then, on one connection after a warm-up, prints p50 / p95 of:
 
-- ``kb.search_articles`` (what the screen's ``/`` does: ranked ids, the articles, their title
-  highlights and snippets) over ``--runs`` queries: one word, two words, a prefix being typed,
+- ``search.search_articles`` (what the screen's ``/`` does: ranked ids, the articles, their
+  title highlights and snippets) over ``--runs`` queries: one word, two words, a prefix being typed,
   a quoted phrase, Chinese, Russian; target p95 <= 50 ms;
-- ``kb.suggest_for_ticket`` over the tickets (the ticket's subject and first message, word
-  frequencies, the ranked query, the five articles); target p95 <= 100 ms;
+- ``suggestions.suggest_for_ticket`` over the tickets (the ticket's subject and first message,
+  word frequencies, the ranked query, the five articles); target p95 <= 100 ms;
 
 each next to the bare ranked full-text query (the same MATCH / tsquery and bm25 / ts_rank order,
 raw SQL on the same connection, no read models) as the ratio domain / raw.
@@ -39,8 +39,11 @@ from deskterm.db import kb_search, migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Article, KbCategory, Ticket
 from deskterm.db.search import fts_string
-from deskterm.desk import kb, setup, tickets
-from deskterm.desk.demo_text import LANGUAGES, PRODUCTS
+from deskterm.demo.text import LANGUAGES, PRODUCTS
+from deskterm.desk import setup
+from deskterm.desk.kb import search as desk_kb_search
+from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.tickets import ticket as tickets
 
 TOPICS = ("billing", "network", "accounts", "hardware")
 SUBCATEGORIES = ("How-to", "Known issues", "Policies", "Troubleshooting", "Reference",
@@ -235,14 +238,14 @@ def main() -> int:
     searched, searched_raw, suggested, suggested_raw, found = [], [], [], [], []
     with store.read() as session:
         raw_connection = session.connection().connection.driver_connection
-        kb.search_articles(session, query=queries[0])  # warm-up
-        kb.suggest_for_ticket(session, number=numbers[0])
+        desk_kb_search.search_articles(session, query=queries[0])  # warm-up
+        kb_suggestions.suggest_for_ticket(session, number=numbers[0])
         for query in queries:
             started = time.perf_counter()
-            hits = kb.search_articles(session, query=query)
+            hits = desk_kb_search.search_articles(session, query=query)
             searched.append(time.perf_counter() - started)
             found.append(len(hits))
-            terms = list(kb.query_terms(query))
+            terms = list(desk_kb_search.query_terms(query))
             if any(not t.cjk for t in terms):
                 started = time.perf_counter()
                 _raw(store, raw_connection, terms, any_term=False, limit=20)
@@ -250,10 +253,10 @@ def main() -> int:
         shown = 0
         for number in (numbers * (1 + args.runs // max(len(numbers), 1)))[:args.runs]:
             started = time.perf_counter()
-            hits = kb.suggest_for_ticket(session, number=number)
+            hits = kb_suggestions.suggest_for_ticket(session, number=number)
             suggested.append(time.perf_counter() - started)
             ticket = session.get(Ticket, number)
-            terms = list(kb.telling_terms(session, ticket.subject, ""))
+            terms = list(kb_suggestions.telling_terms(session, ticket.subject, ""))
             started = time.perf_counter()
             _raw(store, raw_connection, terms, any_term=True, limit=5)
             suggested_raw.append(time.perf_counter() - started)

@@ -67,7 +67,7 @@ FILTERS = (
     ("field filter", "status:pending priority:high", 0.150),
     ("combined", "status:open vpn", 0.150),
 )
-"""Words from the demo's text (desk/demo_text.py): ``evil.example`` is in about 1 ticket in
+"""Words from the demo's text (demo/text.py): ``evil.example`` is in about 1 ticket in
 17,000 (the hostile samples), ``the`` in more than 4 in 5."""
 ALL_TICKETS = ""
 """The filter the keys run on, and what each filter is cleared to: every ticket."""

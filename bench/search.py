@@ -42,9 +42,10 @@ from sqlmodel import col, select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Ticket
-from deskterm.desk import queue
-from deskterm.desk.demo import seed_demo
-from deskterm.desk.ticket_reads import RELEVANCE, list_tickets
+from deskterm.demo.generator import seed_demo
+from deskterm.desk.filter.sql import RELEVANCE
+from deskterm.desk.queue import windows as queue
+from deskterm.desk.tickets.reads import list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 WINDOW = 40

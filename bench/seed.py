@@ -12,7 +12,7 @@ does: the search triggers are dropped first (with them every insert would index 
 by one, which the seed never does) and the FTS5 indexes are built once with the same code
 (``db.search_load.SqliteSearchLoad``, CJK documents included), but in the baseline's own
 connection: for a big desk the seed has a helper process on the second core make the index
-(and two tables; ``desk.demo_worker``), the baseline is one core's work. Two figures are
+(and two tables; ``demo.helper``), the baseline is one core's work. Two figures are
 printed for it: rows only, and rows + search build; the ratio is against the second.
 ``--raw-indexes keep|rebuild`` chooses whether its B-tree indexes stay in place during the
 inserts or are dropped and rebuilt at the end as the seed does.
@@ -43,7 +43,7 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.desk.demo import DemoGenerator, prepare, seed_demo
+from deskterm.demo.generator import DemoGenerator, prepare, seed_demo
 
 ADMIN = "bench"
 

@@ -24,7 +24,9 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.desk import auth, people, setup
+from deskterm.desk import setup
+from deskterm.desk.people import auth
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
 
 from .pg_databases import PostgresServer

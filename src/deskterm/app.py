@@ -31,7 +31,7 @@ from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.queue_views import QueueStart
+from deskterm.desk.queue.builtin import QueueStart
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.screens.queue_layout import OpeningScreen
 from deskterm.widgets.editors import is_text_field

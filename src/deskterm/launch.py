@@ -33,11 +33,11 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.identity import os_username
+from deskterm.desk.people.identity import os_username
 from deskterm.desk.safe_text import message_line
 
 if TYPE_CHECKING:
-    from deskterm.desk.queue_views import QueueStart
+    from deskterm.desk.queue.builtin import QueueStart
 # What only the console's half uses (the settings: tomllib, platformdirs; the queue's views;
 # pickle, threading, datetime) is imported there: every other command goes to the CLI, whose
 # --version and --help must start at once.

@@ -17,7 +17,7 @@ from types import ModuleType
 
 
 def module(name: str) -> ModuleType:
-    """``name`` (e.g. ``deskterm.desk.tickets``), loaded on first use; the already loaded
+    """``name`` (e.g. ``deskterm.desk.tickets.ticket``), loaded on first use; the already loaded
     module if something imported it before."""
     found = sys.modules.get(name)
     if found is not None:
@@ -31,7 +31,7 @@ def module(name: str) -> ModuleType:
     sys.modules[name] = lazy
     loader.exec_module(lazy)
     parent, _, child = name.rpartition(".")
-    if parent:  # as an import does: ``deskterm.desk.tickets`` is also an attribute
+    if parent:  # as an import does: ``deskterm.desk.tickets.ticket`` is also an attribute
         setattr(sys.modules[parent], child, lazy)
     return lazy
 

@@ -11,11 +11,14 @@ from textual.message import Message
 if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
     from textual.screen import Screen
 
-    from deskterm.desk.drafts import DraftRead
-    from deskterm.desk.kb import ArticleDraft, ArticleRead, ArticleSummary, CategoryRead, SearchHit
-    from deskterm.desk.presence import Present
+    from deskterm.desk.kb.articles import ArticleRead, ArticleSummary
+    from deskterm.desk.kb.categories import CategoryRead
+    from deskterm.desk.kb.search import SearchHit
+    from deskterm.desk.kb.suggestions import ArticleDraft
+    from deskterm.desk.queue.views import SavedViewRead
     from deskterm.desk.reads import CustomerRead, MessageRead, TicketDetail, TicketSummary
-    from deskterm.desk.views import SavedViewRead
+    from deskterm.desk.tickets.drafts import DraftRead
+    from deskterm.desk.tickets.presence import Present
 
 
 @dataclass

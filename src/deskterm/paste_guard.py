@@ -20,7 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import XTermParser  # noqa: PLC2701 (Textual's own key parser)
 
 PASTE_START = "\x1b[200~"
 PASTE_END = "\x1b[201~"

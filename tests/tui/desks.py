@@ -10,8 +10,11 @@ from sqlmodel import select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Event, Message, Ticket
-from deskterm.desk import people, setup, tickets
+from deskterm.desk import setup
+from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
+from deskterm.desk.tickets import change
+from deskterm.desk.tickets import ticket as tickets
 
 NOW = datetime(2026, 11, 20, 12, 0, tzinfo=UTC)
 """The frozen clock of every console test."""
@@ -94,8 +97,8 @@ def open_desk(store: Store, username: str = "ada") -> Desk:
 def add_conversation(store: Store, number: int) -> int:
     """A reply, an internal note (with escape sequences) and the customer's answer on ticket
     ``number`` at fixed times, and the ticket an incident of a problem; returns the problem."""
-    from deskterm.desk import ticket_ops
-    from deskterm.desk.auth import resolve_actor
+    from deskterm.desk.people.auth import resolve_actor
+    from deskterm.desk.tickets import ops as ticket_ops
 
     problem = 1002 if number != 1002 else 1003
 
@@ -103,7 +106,7 @@ def add_conversation(store: Store, number: int) -> int:
         ada = resolve_actor(session, username="ada")
         bert = resolve_actor(session, username="bert")
         tickets.update_ticket(session, actor=ada, number=problem,
-                              changes=tickets.TicketChanges(type="problem"))
+                              changes=change.TicketChanges(type="problem"))
         ticket_ops.link(session, actor=ada, number=number, other=problem, kind="incident")
         tickets.add_reply(session, actor=ada, number=number, minutes=10,
                           body="Hello, could you tell us which model it is?\nThanks, Ada")

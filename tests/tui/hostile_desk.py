@@ -15,9 +15,12 @@ from sqlmodel import select
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Article, Draft, KbCategory, Macro, Message, Tag, Ticket
-from deskterm.desk import kb, setup, tickets
-from deskterm.desk.drafts import save_draft
-from deskterm.desk.macros import add_macro
+from deskterm.desk import setup
+from deskterm.desk.kb import articles
+from deskterm.desk.tickets import change
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.drafts import save_draft
+from deskterm.desk.tickets.macros import add_macro
 
 ESC = "\x1b"
 SEQUENCES = {
@@ -103,7 +106,7 @@ class HostileDesk:
         self.store.write(lambda s: tickets.add_reply(s, actor=admin, number=number,
                                                      body=answer, status="solved"))
         self.store.write(lambda s: tickets.update_ticket(
-            s, actor=admin, number=number, changes=tickets.TicketChanges(add_tags=(tag,))))
+            s, actor=admin, number=number, changes=change.TicketChanges(add_tags=(tag,))))
 
         def poison(session) -> None:
             reply = session.exec(select(Message).where(Message.ticket_id == number)
@@ -119,7 +122,7 @@ class HostileDesk:
     def article(self, title: str, body: str) -> int:
         """A published public article whose title, body, tag and category are hostile."""
         admin = self.admin
-        made = self.store.write(lambda s: kb.create_article(
+        made = self.store.write(lambda s: articles.create_article(
             s, actor=admin, title=title, body=body, category="Network", tags=("vpn",),
             status="published", visibility="public"))
 

@@ -6,8 +6,8 @@ from sqlalchemy import update
 
 from deskterm.db.engine import Store
 from deskterm.db.models import Article
-from deskterm.desk import kb
-from deskterm.desk.auth import resolve_actor
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.people.auth import resolve_actor
 
 from .desks import NOW
 
@@ -42,9 +42,9 @@ def add_articles(store: Store) -> dict[str, int]:
         ada = resolve_actor(session, username="ada")
         ids = {}
         for title, category, status, body in ARTICLES:
-            article = kb.create_article(session, actor=ada, title=title, body=body,
-                                        category=category, status=status,
-                                        tags=("vpn",) if "VPN" in title else ())
+            article = kb_articles.create_article(session, actor=ada, title=title, body=body,
+                                                 category=category, status=status,
+                                                 tags=("vpn",) if "VPN" in title else ())
             ids[title] = article.id
         session.exec(update(Article).values(created_at=NOW, updated_at=NOW, published_at=NOW))
         return ids

@@ -8,8 +8,8 @@ import pytest
 from deskterm.app import DeskApp
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.desk.demo import seed_demo
-from deskterm.desk.query import MAX_LENGTH, MAX_TERMS
+from deskterm.demo.generator import seed_demo
+from deskterm.desk.filter.language import MAX_LENGTH, MAX_TERMS
 from deskterm.screens.kb import KbScreen
 from deskterm.screens.kb_widgets import ArticleList
 from deskterm.widgets.ticket_table import TicketTable

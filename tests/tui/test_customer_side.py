@@ -8,9 +8,10 @@ from textual import events
 
 from deskterm.app import DeskApp
 from deskterm.db.models import Customer, Ticket
-from deskterm.desk import tickets
-from deskterm.desk.auth import resolve_actor
-from deskterm.desk.tickets import get_ticket
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.tickets import change
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.ticket import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.new_ticket import NewTicketForm, RequesterPicker
 from deskterm.screens.queue import QueueScreen
@@ -107,7 +108,7 @@ async def test_c_reopens_a_pending_ticket_on_both_stores(any_desk_store):
 async def test_c_on_a_closed_ticket_is_refused_with_a_clear_line(desk_store):
     ada = desk_store.write(lambda s: resolve_actor(s, username="ada"))
     desk_store.write(lambda s: tickets.update_ticket(
-        s, actor=ada, number=SOLVED, changes=tickets.TicketChanges(status="closed")))
+        s, actor=ada, number=SOLVED, changes=change.TicketChanges(status="closed")))
     before = len(detail(desk_store, SOLVED).messages)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
@@ -127,7 +128,7 @@ async def test_a_ticket_closed_meanwhile_refuses_and_keeps_the_text(desk_store):
         await type_text(pilot, "Thanks, all good")
         ada = desk_store.write(lambda s: resolve_actor(s, username="ada"))
         desk_store.write(lambda s: tickets.update_ticket(
-            s, actor=ada, number=SOLVED, changes=tickets.TicketChanges(status="closed")))
+            s, actor=ada, number=SOLVED, changes=change.TicketChanges(status="closed")))
         await pilot.press("ctrl+s")
         await settle(pilot)
         assert any("closed, and closed is final" in n for n in notifications(app))
@@ -136,7 +137,7 @@ async def test_a_ticket_closed_meanwhile_refuses_and_keeps_the_text(desk_store):
 
 
 async def test_the_customer_message_draft_is_kept_and_comes_back_as_one(desk_store):
-    from deskterm.desk.drafts import get_draft
+    from deskterm.desk.tickets.drafts import get_draft
 
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:

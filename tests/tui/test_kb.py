@@ -6,10 +6,11 @@ an article from a solved ticket."""
 from __future__ import annotations
 
 from deskterm.app import DeskApp, binding_ids
-from deskterm.desk import kb, tickets
-from deskterm.desk.auth import resolve_actor
-from deskterm.desk.kb_render import safe_markdown
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb.render import safe_markdown
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.safe_text import clean_line
+from deskterm.desk.tickets import ticket as tickets
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb import KbScreen
 from deskterm.screens.kb_editor import ArticleEditor
@@ -30,9 +31,9 @@ def make_app(store, username: str = "ada", help_center_url: str | None = None) -
                    help_center_url=help_center_url)
 
 
-def article(store, slug: str) -> kb.ArticleRead:
+def article(store, slug: str) -> kb_articles.ArticleRead:
     with store.read() as session:
-        return kb.get_article(session, article=slug)
+        return kb_articles.get_article(session, article=slug)
 
 
 def listed(screen: KbScreen) -> list[str]:
@@ -105,8 +106,8 @@ async def test_2_opens_the_tree_a_category_lists_its_articles_and_enter_reads_on
 async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_store):
     add_articles(any_desk_store)
     with any_desk_store.read() as session:
-        token = kb.get_article(session, article="reset-a-vpn-token")
-    any_desk_store.write(lambda s: kb.record_view(s, article=token.id), quiet=True)
+        token = kb_articles.get_article(session, article="reset-a-vpn-token")
+    any_desk_store.write(lambda s: kb_articles.record_view(s, article=token.id), quiet=True)
     app = make_app(any_desk_store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_kb(pilot)
@@ -122,7 +123,7 @@ async def test_a_long_title_is_one_line_in_the_list_and_hits_and_whole_in_the_re
         desk_store):
     add_articles(desk_store)
     long_title = "Reconnect the VPN " + "after every sleep and every network change " * 4
-    desk_store.write(lambda s: kb.create_article(
+    desk_store.write(lambda s: kb_articles.create_article(
         s, actor=resolve_actor(s, username="ada"), title=long_title.strip(), body="Do this.",
         status="published"))
     app = make_app(desk_store)
@@ -293,7 +294,7 @@ async def test_delete_asks_first(desk_store):
         await pilot.press("y")
         await settle(pilot)
         with desk_store.read() as session:
-            assert "guest-wi-fi-voucher" not in {a.slug for a in kb.list_articles(session)}
+            assert "guest-wi-fi-voucher" not in {a.slug for a in kb_articles.list_articles(session)}
         assert "Guest Wi-Fi voucher" not in listed(screen) and screen.article is None
 
 
@@ -310,7 +311,7 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         # bert saves the article while ada is writing
         with any_desk_store.read() as session:
             bert = resolve_actor(session, username="bert")
-        any_desk_store.write(lambda s: kb.update_article(
+        any_desk_store.write(lambda s: kb_articles.update_article(
             s, actor=bert, article="reset-a-vpn-token", body="Bert's version."))
         await pilot.press("end")
         await type_text(pilot, " Ada adds this.")
@@ -386,7 +387,7 @@ def make_public(store, *slugs: str) -> None:
     def work(session):
         ada = resolve_actor(session, username="ada")
         for slug in slugs:
-            kb.update_article(session, actor=ada, article=slug, visibility="public")
+            kb_articles.update_article(session, actor=ada, article=slug, visibility="public")
 
     store.write(work)
 

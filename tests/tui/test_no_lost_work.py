@@ -10,8 +10,8 @@ import functools
 
 import pytest
 
-from deskterm.desk.draft_saving import DraftTimer
-from deskterm.desk.drafts import get_draft
+from deskterm.desk.tickets.draft_saving import DraftTimer
+from deskterm.desk.tickets.drafts import get_draft
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.queue import QueueScreen

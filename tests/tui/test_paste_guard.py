@@ -7,9 +7,9 @@ from __future__ import annotations
 import sys
 
 from textual import events
-from textual._xterm_parser import XTermParser
+from textual._xterm_parser import XTermParser  # noqa: PLC2701 (Textual's own key parser)
 
-from deskterm.desk.auth import os_username
+from deskterm.desk.people.auth import os_username
 from deskterm.paste_guard import PasteGuardParser
 
 from .hostile_desk import HostileDesk

@@ -13,9 +13,10 @@ import pytest
 
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.desk import setup, tickets
-from deskterm.desk.auth import os_username
-from deskterm.desk.drafts import get_draft
+from deskterm.desk import setup
+from deskterm.desk.people.auth import os_username
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.drafts import get_draft
 
 from .pty_term import PtyTerminal
 

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from deskterm.desk.auth import os_username
+from deskterm.desk.people.auth import os_username
 
 from .hostile_desk import SHOWN, HostileDesk, assert_inert
 from .pty_term import PtyTerminal

@@ -12,8 +12,9 @@ import sys
 
 from deskterm.db import migrate
 from deskterm.db.engine import Store
-from deskterm.desk import setup, tickets
-from deskterm.desk.auth import os_username
+from deskterm.desk import setup
+from deskterm.desk.people.auth import os_username
+from deskterm.desk.tickets import ticket as tickets
 
 from .hostile_desk import assert_inert
 from .pty_term import PtyTerminal

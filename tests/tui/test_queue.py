@@ -12,11 +12,11 @@ from pathlib import Path
 from textual import events
 
 from deskterm.app import DeskApp
-from deskterm.desk import queue as desk_queue
-from deskterm.desk import views as desk_views
-from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER
-from deskterm.desk.ticket_reads import list_tickets
-from deskterm.desk.tickets import get_ticket
+from deskterm.desk.queue import views as desk_views
+from deskterm.desk.queue import windows as desk_queue
+from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER
+from deskterm.desk.tickets.reads import list_tickets
+from deskterm.desk.tickets.ticket import get_ticket
 from deskterm.screens.dialogs import Confirm, EditTags, SaveView
 from deskterm.screens.pickers import Picker
 from deskterm.screens.queue import QueueScreen
@@ -381,13 +381,15 @@ async def test_a_change_by_another_process_shows_without_moving_the_cursor(any_d
         url = desk_store.url.render_as_string(hide_password=False)
         code = textwrap.dedent(f"""
             from deskterm.db.engine import Store
-            from deskterm.desk import tickets
-            from deskterm.desk.auth import resolve_actor
+            from deskterm.desk.tickets import ticket as tickets
+            from deskterm.desk.tickets import change as tickets_change
+            from deskterm.desk.people.auth import resolve_actor
             store = Store({url!r})
             with store.read() as session:
                 bert = resolve_actor(session, username="bert")
             store.write(lambda s: tickets.update_ticket(
-                s, actor=bert, number={last}, changes=tickets.TicketChanges(priority="urgent")))
+                s, actor=bert, number={last},
+                changes=tickets_change.TicketChanges(priority="urgent")))
         """)
         subprocess.run([sys.executable, "-c", code], check=True, timeout=60)
         # Another process made ticket `last` the most recently updated: it moves to the top.
@@ -422,8 +424,8 @@ async def test_mouse_wheel_and_a_scrollbar_jump_load_the_rows_they_show(desk_sto
 
 
 async def test_m_sends_a_macro_to_each_selected_ticket(desk_store):
-    from deskterm.desk import macros
-    from deskterm.desk.auth import resolve_actor
+    from deskterm.desk.people.auth import resolve_actor
+    from deskterm.desk.tickets import macros
 
     with desk_store.read() as session:
         ada = resolve_actor(session, username="ada")

@@ -4,9 +4,10 @@ what others wrote meanwhile, field pickers and stale versions."""
 from __future__ import annotations
 
 from deskterm.app import DeskApp
-from deskterm.desk import tickets
-from deskterm.desk.auth import resolve_actor
-from deskterm.desk.tickets import get_ticket
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.tickets import change as tickets_change
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.ticket import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.queue import QueueScreen
@@ -192,7 +193,7 @@ async def test_a_stale_change_names_who_changed_what_and_reloads(any_desk_store)
         bert = as_agent(store, "bert")
         theirs = "high" if screen.detail.ticket.priority != "high" else "normal"
         store.write(lambda s: tickets.update_ticket(
-            s, actor=bert, number=number, changes=tickets.TicketChanges(priority=theirs)))
+            s, actor=bert, number=number, changes=tickets_change.TicketChanges(priority=theirs)))
         await pilot.press("p")
         await settle(pilot)
         await type_text(pilot, "urgent")
@@ -222,7 +223,7 @@ async def test_other_tickets_of_the_requester_open_from_the_sidebar(desk_store):
 
 
 async def test_the_draft_is_stored_while_typing_and_comes_back(desk_store):
-    from deskterm.desk.drafts import get_draft
+    from deskterm.desk.tickets.drafts import get_draft
 
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
@@ -251,7 +252,7 @@ async def test_the_draft_is_stored_while_typing_and_comes_back(desk_store):
 
 
 def _draft(store, number):
-    from deskterm.desk.drafts import get_draft
+    from deskterm.desk.tickets.drafts import get_draft
 
     with store.read() as session:
         return get_draft(session, agent="ada", number=number)
@@ -276,7 +277,7 @@ async def test_time_spent_is_kept_on_the_message_and_summed(desk_store):
 
 async def test_teammates_on_the_same_ticket_are_shown_and_leaving_is_written_at_once(
         any_desk_store):
-    from deskterm.desk import presence
+    from deskterm.desk.tickets import presence
 
     store = any_desk_store
     app = make_app(store)
@@ -306,14 +307,14 @@ async def test_teammates_on_the_same_ticket_are_shown_and_leaving_is_written_at_
 
 
 def _present(store, number, me):
-    from deskterm.desk import presence
+    from deskterm.desk.tickets import presence
 
     with store.read() as session:
         return presence.present(session, number=number, me=me)
 
 
 def _add_macro(store, admin_name: str = "ada") -> None:
-    from deskterm.desk import macros
+    from deskterm.desk.tickets import macros
 
     actor = as_agent(store, admin_name)
     store.write(lambda s: macros.add_macro(
@@ -497,13 +498,13 @@ async def test_audit_events_toggle_inline_in_the_thread(desk_store):
 
 
 def _make_problem(store, problem: int, incidents: list[int]) -> None:
-    from deskterm.desk import ticket_ops
+    from deskterm.desk.tickets import ops as ticket_ops
 
     ada = as_agent(store, "ada")
 
     def work(session):
         tickets.update_ticket(session, actor=ada, number=problem,
-                              changes=tickets.TicketChanges(type="problem"))
+                              changes=tickets_change.TicketChanges(type="problem"))
         for incident in incidents:
             ticket_ops.link(session, actor=ada, number=incident, other=problem, kind="incident")
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 from datetime import timedelta
 
 from deskterm.app import DeskApp
-from deskterm.desk import ticket_ops, tickets
-from deskterm.desk.auth import resolve_actor
-from deskterm.desk.tickets import get_ticket
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.tickets import change as tickets_change
+from deskterm.desk.tickets import ops as ticket_ops
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.ticket import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.ticket import TicketScreen
 from deskterm.screens.ticket_live import what_changed
@@ -86,7 +88,7 @@ async def test_a_teammate_s_change_and_message_show_live_keeping_the_text_and_th
         bert = actor(store)
         store.write(lambda s: tickets.update_ticket(
             s, actor=bert, number=number,
-            changes=tickets.TicketChanges(priority="urgent", add_tags=("outage",))))
+            changes=tickets_change.TicketChanges(priority="urgent", add_tags=("outage",))))
         await until(pilot, lambda: screen.detail.ticket.priority == "urgent", timeout=LIVE,
                     what="bert's priority on screen")
         fields = str(screen.query_one("#ticket-fields").render())
@@ -139,7 +141,7 @@ async def test_the_next_field_change_after_a_teammate_s_is_not_refused(any_desk_
         seen = screen.detail.ticket.version
         bert = actor(store)
         store.write(lambda s: tickets.update_ticket(
-            s, actor=bert, number=number, changes=tickets.TicketChanges(priority="low")))
+            s, actor=bert, number=number, changes=tickets_change.TicketChanges(priority="low")))
         await until(pilot, lambda: screen.detail.ticket.version > seen, timeout=LIVE,
                     what="bert's change on screen")
         await pilot.press("s")
@@ -232,8 +234,9 @@ def test_what_changed_names_who_did_what_and_leaves_out_the_agent_s_own(desk_sto
 
     def work(session):
         tickets.update_ticket(session, actor=ada, number=1030,
-                              changes=tickets.TicketChanges(type="incident"))
-        tickets.update_ticket(session, actor=bert, number=1030, changes=tickets.TicketChanges(
+                              changes=tickets_change.TicketChanges(type="incident"))
+        tickets.update_ticket(session, actor=bert, number=1030,
+                              changes=tickets_change.TicketChanges(
             status="pending", assignee="ada", group="Network", remove_tags=("vpn",)))
         tickets.add_reply(session, actor=bert, number=1030, body="On it")
         tickets.add_note(session, actor=ada, number=1030, body="mine")

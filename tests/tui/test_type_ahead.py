@@ -7,7 +7,7 @@ from __future__ import annotations
 from textual import events
 
 from deskterm.app import DeskApp
-from deskterm.desk.tickets import get_ticket
+from deskterm.desk.tickets.ticket import get_ticket
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.queue import QueueScreen

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from deskterm.db.engine import Store
-from deskterm.desk import tickets
 from deskterm.desk.reads import AgentRead, TicketSummary
+from deskterm.desk.tickets import change as tickets_change
+from deskterm.desk.tickets import ticket as tickets
 
 
 def new_ticket(store: Store, actor: AgentRead, **fields) -> TicketSummary:
@@ -20,7 +21,7 @@ def change(store: Store, actor: AgentRead, number: int, expected_version: int | 
     """Apply ``TicketChanges(**fields)`` as ``actor``."""
     return store.write(
         lambda s: tickets.update_ticket(s, actor=actor, number=number,
-                                        changes=tickets.TicketChanges(**fields),
+                                        changes=tickets_change.TicketChanges(**fields),
                                         expected_version=expected_version)
     )
 

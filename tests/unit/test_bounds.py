@@ -17,8 +17,9 @@ from sqlalchemy import event, text
 
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
-from deskterm.desk import kb, queue
-from deskterm.desk.query import MAX_LENGTH, MAX_TERMS, QueryError, parse_query
+from deskterm.desk.filter.language import MAX_LENGTH, MAX_TERMS, QueryError, parse_query
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.queue import windows as queue
 from deskterm.desk.service import Desk
 
 from .helpers import new_ticket
@@ -93,7 +94,7 @@ def test_kb_search_has_the_same_caps(cli, store, admin):
     assert (result.exit_code, result.stderr) == (
         1, f"deskterm: the search is 9,000 characters; at most {MAX_LENGTH:,}\n")
     with store.read() as session:
-        assert kb.search_articles(session, query=" ".join(["vpn"] * MAX_TERMS)) == []
+        assert kb_search.search_articles(session, query=" ".join(["vpn"] * MAX_TERMS)) == []
 
 
 # --- Punctuation ----------------------------------------------------------------------------------

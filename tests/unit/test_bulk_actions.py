@@ -10,9 +10,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import col, func, select
 
 from deskterm.db.models import Event, Ticket
-from deskterm.desk import bulk_actions, people, tickets
-from deskterm.desk.bulk_actions import BulkChange, BulkResult, apply_bulk
 from deskterm.desk.errors import InvalidInput, NotFound, StaleTicket
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import bulk as bulk_actions
+from deskterm.desk.tickets import change as tickets_change
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.bulk import BulkChange, BulkResult, apply_bulk
 
 from .helpers import change, detail
 
@@ -237,7 +240,7 @@ def test_a_failure_midway_rolls_everything_back(store, admin, agent, monkeypatch
     numbers = _file(store, admin, 12, tags=["vpn"])
     before = _event_count(store)
     calls = 0
-    real_apply = bulk_actions._apply
+    real_apply = bulk_actions.apply_changes
 
     def failing_apply(change, wanted, **kwargs):
         nonlocal calls
@@ -246,7 +249,7 @@ def test_a_failure_midway_rolls_everything_back(store, admin, agent, monkeypatch
             raise RuntimeError("disk on fire")
         return real_apply(change, wanted, **kwargs)
 
-    monkeypatch.setattr(bulk_actions, "_apply", failing_apply)
+    monkeypatch.setattr(bulk_actions, "apply_changes", failing_apply)
     with pytest.raises(RuntimeError, match="disk on fire"):
         _bulk(store, admin, numbers, assignee="bert", add_tags=("urgent",))
 
@@ -260,7 +263,7 @@ def test_a_database_error_while_writing_the_events_rolls_everything_back(store, 
                                                                          monkeypatch):
     numbers = _file(store, admin, 8)
     before = _event_count(store)
-    real_bump = tickets._Change.bump
+    real_bump = tickets_change.Change.bump
 
     def bump_with_a_bad_row(self):
         rows = real_bump(self)
@@ -268,7 +271,7 @@ def test_a_database_error_while_writing_the_events_rolls_everything_back(store, 
             rows[0]["field"] = None  # NOT NULL: the store refuses the batch of events
         return rows
 
-    monkeypatch.setattr(tickets._Change, "bump", bump_with_a_bad_row)
+    monkeypatch.setattr(tickets_change.Change, "bump", bump_with_a_bad_row)
     with pytest.raises(IntegrityError):
         _bulk(store, admin, numbers, priority="urgent")
 

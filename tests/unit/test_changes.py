@@ -7,7 +7,7 @@ import sys
 import textwrap
 
 from deskterm.db.changes import ChangeWatcher
-from deskterm.desk import tickets
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import new_ticket
 
@@ -16,8 +16,8 @@ def _in_another_process(store, code: str) -> None:
     url = store.url.render_as_string(hide_password=False)
     script = textwrap.dedent(f"""
         from deskterm.db.engine import Store
-        from deskterm.desk import tickets
-        from deskterm.desk.auth import resolve_actor
+        from deskterm.desk.tickets import ticket as tickets
+        from deskterm.desk.people.auth import resolve_actor
         store = Store({url!r})
         with store.read() as session:
             ada = resolve_actor(session, username="ada")

@@ -16,8 +16,12 @@ from deskterm.cli import app, failures
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Group
-from deskterm.desk import kb, macros, people, setup, tickets
+from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.kb import articles
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import macros
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import detail
 
@@ -153,8 +157,8 @@ def test_nul_is_removed_from_free_text_the_same_on_both_stores(desk_url, store, 
     with store.read() as session:
         assert [g.description for g in people.list_groups(session) if g.name == "Billing"] == [
             "Invoices"]
-    article = store.write(lambda s: kb.create_article(s, actor=admin, title="Ti\x00tle",
-                                                      body="Bo\x00dy"))
+    article = store.write(lambda s: articles.create_article(s, actor=admin, title="Ti\x00tle",
+                                                            body="Bo\x00dy"))
     assert (article.title, article.body) == ("Title", "Body")
     macro = store.write(lambda s: macros.add_macro(s, actor=admin, name="nul", body="Hi\x00!"))
     assert macro.body == "Hi!"

@@ -19,7 +19,8 @@ from typer.main import get_command
 from typer.testing import CliRunner
 
 from deskterm.cli import app
-from deskterm.desk import people, tickets
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import ticket as tickets
 
 
 def _leaves(command, path: tuple[str, ...] = ()) -> Iterator[tuple[tuple[str, ...], object]]:

@@ -34,8 +34,14 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
-from deskterm.desk import kb, macros, people, setup, ticket_ops, tickets
-from deskterm.desk.identity import os_username
+from deskterm.desk import setup
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import transfer
+from deskterm.desk.people import directory as people
+from deskterm.desk.people.identity import os_username
+from deskterm.desk.tickets import change, macros
+from deskterm.desk.tickets import ops as ticket_ops
+from deskterm.desk.tickets import ticket as tickets
 
 from ..conftest import StoreFactory
 from ..tui.pty_term import PtyTerminal
@@ -86,10 +92,11 @@ def _seed(url: str, me: str) -> None:
                 subject=subject, body="body", assignee="bert", group="network", tags=("vpn",)))
         store.write(lambda s: tickets.add_note(s, actor=admin, number=1001, body="note"))
         store.write(lambda s: tickets.update_ticket(
-            s, actor=admin, number=1001, changes=tickets.TicketChanges(priority="high")))
+            s, actor=admin, number=1001, changes=change.TicketChanges(priority="high")))
         store.write(lambda s: ticket_ops.link(s, actor=admin, number=1001, other=1002))
         store.write(lambda s: macros.add_macro(s, actor=admin, name="m", body="hello"))
-        store.write(lambda s: kb.import_articles(s, actor=admin, articles=[kb.ArticleFields(
+        store.write(lambda s: transfer.import_articles(s, actor=admin,
+                                                       articles=[kb_articles.ArticleFields(
             slug=SLUG, title="title hostileword", body="body hostileword", category="cat",
             status="published")]))
         with Session(store.engine) as s:

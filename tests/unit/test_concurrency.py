@@ -29,8 +29,8 @@ from deskterm.db.models import PRIORITIES, Customer, Message, Ticket
 from deskterm.desk import setup
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.reads import AgentRead, TicketDetail
-from deskterm.desk.tickets import (
-    TicketChanges,
+from deskterm.desk.tickets.change import TicketChanges
+from deskterm.desk.tickets.ticket import (
     add_note,
     add_reply,
     create_ticket,

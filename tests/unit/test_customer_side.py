@@ -7,9 +7,12 @@ import json
 
 import pytest
 
-from deskterm.desk import people, tickets
 from deskterm.desk.errors import PermissionDenied
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import change, reads
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 
 def _ticket(store, admin, status: str | None = None, **extra) -> int:
@@ -20,7 +23,7 @@ def _ticket(store, admin, status: str | None = None, **extra) -> int:
         if status is not None:
             for step in (("solved", "closed") if status == "closed" else (status,)):
                 tickets.update_ticket(session, actor=admin, number=created.number,
-                                      changes=tickets.TicketChanges(status=step))
+                                      changes=change.TicketChanges(status=step))
         return created.number
 
     return store.write(work)
@@ -73,14 +76,14 @@ def test_the_agent_who_logged_it_has_seen_it_and_a_teammate_has_not(store, admin
 def test_a_closed_ticket_refuses_a_logged_message_and_files_nothing(store, admin):
     number = _ticket(store, admin, "closed")
     with store.read() as session:
-        before = tickets.count_tickets(session)
+        before = reads.count_tickets(session)
 
     with pytest.raises(PermissionDenied, match="closed, and closed is final: cannot add the "
                        "customer's message; file a new ticket for it"):
         store.write(lambda s: tickets.add_customer_message(s, actor=admin, number=number,
                                                            body="Hello again"))
     with store.read() as session:
-        assert tickets.count_tickets(session) == before
+        assert reads.count_tickets(session) == before
         assert len(tickets.get_ticket(session, number=number).messages) == 1
 
 

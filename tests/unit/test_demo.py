@@ -26,10 +26,21 @@ from deskterm.db.models import (
     TicketTag,
 )
 from deskterm.db.types import sqlite_timestamp
-from deskterm.desk import demo, demo_kb, demo_kb_text, demo_text, kb, macros, people, tickets
-from deskterm.desk.demo import DAYS, seed_demo
+from deskterm.demo import generator as demo
+from deskterm.demo import kb as demo_kb
+from deskterm.demo import kb_text as demo_kb_text
+from deskterm.demo import text as demo_text
+from deskterm.demo.generator import DAYS, seed_demo
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import categories
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import macros
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300
@@ -398,14 +409,15 @@ def test_cli_demo_seeds_and_makes_the_user_admin(cli, store):
 
 def _articles(store):
     with store.read() as session:
-        return [kb.get_article(session, article=a.id) for a in kb.list_articles(session)]
+        return [kb_articles.get_article(session,
+                                        article=a.id) for a in kb_articles.list_articles(session)]
 
 
 def test_the_demo_has_a_knowledge_base_in_categories_languages_and_states(store, seeded):
     articles = _articles(store)
     assert seeded.articles == len(articles) == len(demo_kb.demo_articles(1)) >= 200
     with store.read() as session:
-        paths = {c.path for c in kb.list_categories(session)}
+        paths = {c.path for c in categories.list_categories(session)}
     assert {"Network/How-to", "Network/Runbooks", "Billing/Deutsch", "Accounts/中文"} <= paths
     assert all(a.category in paths for a in articles)
     titles = " ".join(a.title for a in articles)
@@ -422,9 +434,9 @@ def test_the_demo_has_a_knowledge_base_in_categories_languages_and_states(store,
 
 def test_kb_search_finds_demo_topics_in_several_languages(store, seeded):
     with store.read() as session:
-        vpn = kb.search_articles(session, query="vpn", limit=50)
-        refund = kb.search_articles(session, query="refund")
-        chinese = kb.search_articles(session, query="重复扣款")
+        vpn = kb_search.search_articles(session, query="vpn", limit=50)
+        refund = kb_search.search_articles(session, query="refund")
+        chinese = kb_search.search_articles(session, query="重复扣款")
     assert len(vpn) >= 10 and all("vpn" in (h.title + h.snippet).lower() for h in vpn)
     assert {h.article.category.split("/")[1] for h in vpn} >= {"How-to", "Deutsch", "中文"}
     assert refund and all("refund" in (h.title + h.snippet).lower() for h in refund)
@@ -434,12 +446,12 @@ def test_kb_search_finds_demo_topics_in_several_languages(store, seeded):
 def test_demo_tickets_get_published_suggestions(store, seeded):
     with store.read() as session:
         numbers = session.exec(select(Ticket.id).order_by(col(Ticket.id)).limit(100)).all()
-        suggestions = {n: kb.suggest_for_ticket(session, number=n) for n in numbers}
+        suggestions = {n: kb_suggestions.suggest_for_ticket(session, number=n) for n in numbers}
         vpn = session.exec(select(Ticket.id).where(
             col(Ticket.subject).startswith("VPN "),
             col(Ticket.subject).not_in(demo_text.HOSTILE_SUBJECTS)).order_by(col(Ticket.id))
             .limit(1)).one()
-        vpn_hits = kb.suggest_for_ticket(session, number=vpn)
+        vpn_hits = kb_suggestions.suggest_for_ticket(session, number=vpn)
     with_some = [n for n, hits in suggestions.items() if hits]
     assert len(with_some) >= 90, f"{100 - len(with_some)} of 100 demo tickets get no suggestion"
     assert all(h.article.status == "published" for hits in suggestions.values() for h in hits)
@@ -488,14 +500,14 @@ def test_the_same_seed_gives_the_same_knowledge_base(stores):
 
 def test_a_desk_with_articles_and_macros_keeps_them(store, admin):
     def own(session):
-        kb.create_article(session, actor=admin, title="Our VPN guide", body="Ours.",
-                          status="published", visibility="public")
+        kb_articles.create_article(session, actor=admin, title="Our VPN guide", body="Ours.",
+                                   status="published", visibility="public")
         macros.add_macro(session, actor=admin, name="take IT", body="Mine.")
 
     store.write(own)
     result = seed_demo(store, tickets=20, seed=3, admin="ada", now=NOW)
     with store.read() as session:
-        assert [a.title for a in kb.list_articles(session)] == ["Our VPN guide"]
+        assert [a.title for a in kb_articles.list_articles(session)] == ["Our VPN guide"]
         assert macros.get_macro(session, name="Take it").body == "Mine."
     assert result.articles == 0 and result.macros == len(demo_kb_text.MACROS) - 1
 

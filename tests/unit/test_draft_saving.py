@@ -8,9 +8,9 @@ import threading
 
 import pytest
 
-from deskterm.desk.draft_saving import MAX_WAIT, PAUSE, DraftText, DraftTimer, DraftWriter
-from deskterm.desk.drafts import get_draft, save_draft
-from deskterm.desk.tickets import create_ticket
+from deskterm.desk.tickets.draft_saving import MAX_WAIT, PAUSE, DraftText, DraftTimer, DraftWriter
+from deskterm.desk.tickets.drafts import get_draft, save_draft
+from deskterm.desk.tickets.ticket import create_ticket
 
 
 def stored_at(keystrokes: list[float], timer: DraftTimer) -> list[float]:

@@ -7,8 +7,9 @@ from datetime import timedelta
 import pytest
 
 from deskterm.db.types import utcnow
-from deskterm.desk import drafts, presence, tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.tickets import drafts, presence
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import detail, new_ticket
 

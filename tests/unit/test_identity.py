@@ -6,8 +6,9 @@ import threading
 
 import pytest
 
-from deskterm.desk import auth, people
 from deskterm.desk.errors import IdentityError, InvalidInput, PermissionDenied
+from deskterm.desk.people import auth
+from deskterm.desk.people import directory as people
 
 
 def test_the_os_user_is_the_agent(store, admin):

@@ -5,8 +5,12 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import kb, tickets
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import categories as kb_categories
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import new_ticket
 
@@ -22,8 +26,8 @@ FILLER = [
 
 def _add(store, actor, title, body, **fields):
     fields.setdefault("status", "published")
-    return store.write(lambda s: kb.create_article(s, actor=actor, title=title, body=body,
-                                                   **fields))
+    return store.write(lambda s: kb_articles.create_article(s, actor=actor, title=title, body=body,
+                                                            **fields))
 
 
 def _filled(store, actor):
@@ -33,7 +37,7 @@ def _filled(store, actor):
 
 def _search(store, query, **options):
     with store.read() as session:
-        return kb.search_articles(session, query=query, **options)
+        return kb_search.search_articles(session, query=query, **options)
 
 
 def _slugs(hits):
@@ -55,48 +59,51 @@ def test_create_edit_publish_unpublish(store, admin, agent):
     assert draft.body == "Open **Settings**."
     assert draft.version == 1
 
-    edited = store.write(lambda s: kb.update_article(
+    edited = store.write(lambda s: kb_articles.update_article(
         s, actor=admin, article=draft.id, body="Open **Settings → VPN**.", visibility="public",
         expected_version=1))
     assert edited.version == 2 and edited.visibility == "public"
 
-    published = store.write(lambda s: kb.publish_article(s, actor=agent,
-                                                         article="reset-a-vpn-token"))
+    published = store.write(lambda s: kb_articles.publish_article(s, actor=agent,
+                                                                  article="reset-a-vpn-token"))
     assert published.status == "published" and published.published_at is not None
 
-    again = store.write(lambda s: kb.unpublish_article(s, actor=agent, article=draft.id))
+    again = store.write(lambda s: kb_articles.unpublish_article(s, actor=agent, article=draft.id))
     assert again.status == "draft"
     with store.read() as session:
-        shown = kb.get_article(session, article="RESET-A-VPN-TOKEN")
+        shown = kb_articles.get_article(session, article="RESET-A-VPN-TOKEN")
     assert shown.body == "Open **Settings → VPN**."
     assert shown.version == 4
 
 
 def test_an_edit_against_an_older_version_is_refused(store, admin, agent):
     article = _add(store, agent, "Printer jams", "Open the tray.")
-    store.write(lambda s: kb.update_article(s, actor=admin, article=article.id, title="Jams"))
+    store.write(lambda s: kb_articles.update_article(s, actor=admin, article=article.id,
+                                                     title="Jams"))
 
-    with pytest.raises(kb.StaleArticle, match="changed since you opened it"):
-        store.write(lambda s: kb.update_article(s, actor=agent, article=article.id,
-                                                body="mine", expected_version=1))
+    with pytest.raises(kb_articles.StaleArticle, match="changed since you opened it"):
+        store.write(lambda s: kb_articles.update_article(s, actor=agent, article=article.id,
+                                                         body="mine", expected_version=1))
     with store.read() as session:
-        assert kb.get_article(session, article=article.id).body == "Open the tray."
+        assert kb_articles.get_article(session, article=article.id).body == "Open the tray."
 
 
 def test_the_refusal_of_a_stale_edit_names_who_saved_it_since(store, admin, agent):
     article = _add(store, agent, "Printer jams", "Open the tray.")
-    store.write(lambda s: kb.update_article(s, actor=admin, article=article.id, title="Jams"))
+    store.write(lambda s: kb_articles.update_article(s, actor=admin, article=article.id,
+                                                     title="Jams"))
 
-    with pytest.raises(kb.StaleArticle, match=f"now 2 by {admin.username} at ") as refused:
-        store.write(lambda s: kb.update_article(s, actor=agent, article=article.id,
-                                                body="mine", expected_version=1))
+    with pytest.raises(kb_articles.StaleArticle, match=f"now 2 by {admin.username} at ") as refused:
+        store.write(lambda s: kb_articles.update_article(s, actor=agent, article=article.id,
+                                                         body="mine", expected_version=1))
     assert refused.value.current_version == 2
 
 
 def test_an_edit_that_changes_nothing_keeps_the_version(store, admin):
     article = _add(store, admin, "Printer jams", "Open the tray.")
-    same = store.write(lambda s: kb.update_article(s, actor=admin, article=article.id,
-                                                   title="Printer  jams", body="Open the tray."))
+    same = store.write(lambda s: kb_articles.update_article(s, actor=admin, article=article.id,
+                                                            title="Printer  jams",
+                                                            body="Open the tray."))
     assert same.version == 1
 
 
@@ -114,7 +121,7 @@ def test_slugs_are_unique(store, admin):
 def test_publishing_an_empty_article_is_refused(store, admin):
     article = _add(store, admin, "Empty", "", status="draft")
     with pytest.raises(InvalidInput, match="no text yet"):
-        store.write(lambda s: kb.publish_article(s, actor=admin, article=article.id))
+        store.write(lambda s: kb_articles.publish_article(s, actor=admin, article=article.id))
 
 
 def test_only_its_author_or_an_admin_deletes_an_article(store, admin, agent):
@@ -122,11 +129,11 @@ def test_only_its_author_or_an_admin_deletes_an_article(store, admin, agent):
     theirs = _add(store, agent, "Bert's", "text")
 
     with pytest.raises(PermissionDenied, match="only they or an admin"):
-        store.write(lambda s: kb.delete_article(s, actor=agent, article=mine.id))
-    store.write(lambda s: kb.delete_article(s, actor=agent, article=theirs.id))
-    store.write(lambda s: kb.delete_article(s, actor=admin, article=mine.slug))
+        store.write(lambda s: kb_articles.delete_article(s, actor=agent, article=mine.id))
+    store.write(lambda s: kb_articles.delete_article(s, actor=agent, article=theirs.id))
+    store.write(lambda s: kb_articles.delete_article(s, actor=admin, article=mine.slug))
     with store.read() as session, pytest.raises(NotFound):
-        kb.get_article(session, article=mine.id)
+        kb_articles.get_article(session, article=mine.id)
     assert _search(store, "text") == []
 
 
@@ -134,13 +141,13 @@ def test_categories_form_a_tree_with_names_unique_per_parent(store, admin, agent
     _add(store, agent, "VPN token", "x", category="Network/VPN")
     _add(store, agent, "Wi-Fi", "x", category="network/Wi-Fi")
     _add(store, agent, "Invoices", "x", category="Billing")
-    store.write(lambda s: kb.create_category(s, actor=agent, path="Billing/VPN"))
+    store.write(lambda s: kb_categories.create_category(s, actor=agent, path="Billing/VPN"))
 
     with store.read() as session:
-        tree = kb.list_categories(session)
-        network = kb.find_category(session, path="NETWORK")
-        under = kb.list_articles(session, category_id=network.id, subcategories=True)
-        direct = kb.list_articles(session, category_id=network.id)
+        tree = kb_categories.list_categories(session)
+        network = kb_categories.find_category(session, path="NETWORK")
+        under = kb_articles.list_articles(session, category_id=network.id, subcategories=True)
+        direct = kb_articles.list_articles(session, category_id=network.id)
     assert [(c.path, c.depth, c.articles) for c in tree] == [
         ("Billing", 0, 1), ("Billing/VPN", 1, 0), ("Network", 0, 0), ("Network/VPN", 1, 1),
         ("Network/Wi-Fi", 1, 1)]
@@ -151,20 +158,22 @@ def test_categories_form_a_tree_with_names_unique_per_parent(store, admin, agent
 def test_deleting_or_renaming_a_category_is_for_admins_and_only_when_empty(store, admin, agent):
     _add(store, agent, "VPN token", "x", category="Network/VPN")
     with store.read() as session:
-        vpn = kb.find_category(session, path="Network/VPN")
-        network = kb.find_category(session, path="Network")
+        vpn = kb_categories.find_category(session, path="Network/VPN")
+        network = kb_categories.find_category(session, path="Network")
 
     with pytest.raises(PermissionDenied):
-        store.write(lambda s: kb.delete_category(s, actor=agent, category_id=vpn.id))
+        store.write(lambda s: kb_categories.delete_category(s, actor=agent, category_id=vpn.id))
     with pytest.raises(InvalidInput, match="subcategories"):
-        store.write(lambda s: kb.delete_category(s, actor=admin, category_id=network.id))
+        store.write(lambda s: kb_categories.delete_category(s, actor=admin, category_id=network.id))
     with pytest.raises(InvalidInput, match="holds 1 article"):
-        store.write(lambda s: kb.delete_category(s, actor=admin, category_id=vpn.id))
-    renamed = store.write(lambda s: kb.rename_category(s, actor=admin, category_id=vpn.id,
-                                                       name="Remote access"))
+        store.write(lambda s: kb_categories.delete_category(s, actor=admin, category_id=vpn.id))
+    renamed = store.write(lambda s: kb_categories.rename_category(s, actor=admin,
+                                                                  category_id=vpn.id,
+                                                                  name="Remote access"))
     assert renamed.path == "Network/Remote access"
     with store.read() as session:
-        assert kb.get_article(session, article="vpn-token").category == "Network/Remote access"
+        assert kb_articles.get_article(session,
+                                       article="vpn-token").category == "Network/Remote access"
 
 
 # --- Search ----------------------------------------------------------------------------------
@@ -224,7 +233,7 @@ def test_search_filters_by_status_visibility_and_category(store, admin):
     _add(store, admin, "VPN for customers", "x", category="Help/Network", visibility="public")
     _add(store, admin, "VPN draft", "x", status="draft")
     with store.read() as session:
-        network = kb.find_category(session, path="Network")
+        network = kb_categories.find_category(session, path="Network")
 
     assert len(_search(store, "vpn")) == 3
     assert [h.title for h in _search(store, "vpn", status="draft")] == ["VPN draft"]
@@ -250,11 +259,11 @@ def test_suggestions_for_a_ticket_are_the_best_published_articles(store, admin):
                         body="Hello, please help, the token says expired since Monday.")
 
     with store.read() as session:
-        hits = kb.suggest_for_ticket(session, number=ticket.number)
+        hits = kb_suggestions.suggest_for_ticket(session, number=ticket.number)
 
     assert _slugs(hits)[:1] == [token.slug]
     assert "vpn-token-draft" not in _slugs(hits)
-    assert len(hits) <= kb.SUGGESTIONS
+    assert len(hits) <= kb_suggestions.SUGGESTIONS
 
 
 def test_suggestions_for_a_chinese_ticket(store, admin):
@@ -264,71 +273,74 @@ def test_suggestions_for_a_chinese_ticket(store, admin):
     ticket = new_ticket(store, admin, subject="打印机坏了，无法连接", body="办公室的打印机坏了。")
 
     with store.read() as session:
-        assert _slugs(kb.suggest_for_ticket(session, number=ticket.number))[:1] == [article.slug]
+        assert _slugs(kb_suggestions.suggest_for_ticket(session,
+                                                        number=ticket.number))[:1] == [article.slug]
 
 
 def test_a_ticket_with_nothing_telling_gets_no_suggestions(store, admin):
     _add(store, admin, "Printer jams", "Open the tray.")
     ticket = new_ticket(store, admin, subject="Hello", body="Please help.")
     with store.read() as session:
-        assert kb.suggest_for_ticket(session, number=ticket.number) == []
+        assert kb_suggestions.suggest_for_ticket(session, number=ticket.number) == []
 
 
 def test_inserting_an_article_counts_and_links_it_once(store, admin):
     article = _add(store, admin, "Reset a VPN token", "Do this.")
     ticket = new_ticket(store, admin)
 
-    store.write(lambda s: kb.record_use(s, actor=admin, article=article.id, number=ticket.number,
-                                        how="body"))
-    store.write(lambda s: kb.record_use(s, actor=admin, article=article.slug,
-                                        number=ticket.number, how="body"))
-    used = store.write(lambda s: kb.record_use(s, actor=admin, article=article.id,
-                                               number=ticket.number, how="link"))
+    store.write(lambda s: kb_articles.record_use(s, actor=admin, article=article.id,
+                                                 number=ticket.number,
+                                                 how="body"))
+    store.write(lambda s: kb_articles.record_use(s, actor=admin, article=article.slug,
+                                                 number=ticket.number, how="body"))
+    used = store.write(lambda s: kb_articles.record_use(s, actor=admin, article=article.id,
+                                                        number=ticket.number, how="link"))
 
     assert (used.insert_count, used.link_count) == (2, 1)
     with store.read() as session:
-        assert kb.get_article(session, article=article.id).tickets == (ticket.number,)
-        assert [a.slug for a in kb.articles_for_ticket(session, number=ticket.number)] == [
+        assert kb_articles.get_article(session, article=article.id).tickets == (ticket.number,)
+        assert [a.slug for a in kb_articles.articles_for_ticket(session, number=ticket.number)] == [
             article.slug]
     with pytest.raises(InvalidInput, match="how"):
-        store.write(lambda s: kb.record_use(s, actor=admin, article=article.id,
-                                            number=ticket.number, how="paste"))
+        store.write(lambda s: kb_articles.record_use(s, actor=admin, article=article.id,
+                                                     number=ticket.number, how="paste"))
 
 
 def test_linking_counts_a_new_link_only(store, admin):
     article = _add(store, admin, "Reset a VPN token", "Do this.")
     ticket = new_ticket(store, admin)
 
-    assert store.write(lambda s: kb.link_article(s, actor=admin, article=article.id,
-                                                 number=ticket.number))
-    assert not store.write(lambda s: kb.link_article(s, actor=admin, article=article.id,
-                                                     number=ticket.number))
+    assert store.write(lambda s: kb_articles.link_article(s, actor=admin, article=article.id,
+                                                          number=ticket.number))
+    assert not store.write(lambda s: kb_articles.link_article(s, actor=admin, article=article.id,
+                                                              number=ticket.number))
     with pytest.raises(NotFound):
-        store.write(lambda s: kb.link_article(s, actor=admin, article=article.id, number=9999))
-    assert store.write(lambda s: kb.unlink_article(s, actor=admin, article=article.id,
-                                                   number=ticket.number))
+        store.write(lambda s: kb_articles.link_article(s, actor=admin, article=article.id,
+                                                       number=9999))
+    assert store.write(lambda s: kb_articles.unlink_article(s, actor=admin, article=article.id,
+                                                            number=ticket.number))
     with store.read() as session:
-        shown = kb.get_article(session, article=article.id)
+        shown = kb_articles.get_article(session, article=article.id)
     assert (shown.link_count, shown.tickets) == (1, ())
 
 
 def test_views_and_helpful_votes_are_counted(store, admin):
     article = _add(store, admin, "Reset a VPN token", "Do this.")
-    store.write(lambda s: kb.record_view(s, article=article.id), quiet=True)
-    store.write(lambda s: kb.record_view(s, article=article.id), quiet=True)
-    voted = store.write(lambda s: kb.vote_helpful(s, article=article.id))
+    store.write(lambda s: kb_articles.record_view(s, article=article.id), quiet=True)
+    store.write(lambda s: kb_articles.record_view(s, article=article.id), quiet=True)
+    voted = store.write(lambda s: kb_articles.vote_helpful(s, article=article.id))
     assert (voted.views, voted.helpful_votes) == (2, 1)
 
 
 def test_reading_an_article_counts_the_view_it_returns(store, admin):
     article = _add(store, admin, "Reset a VPN token", "Do this.")
-    store.write(lambda s: kb.record_view(s, article=article.id), quiet=True)
+    store.write(lambda s: kb_articles.record_view(s, article=article.id), quiet=True)
 
-    read = store.write(lambda s: kb.read_article(s, article=article.slug), quiet=True)
+    read = store.write(lambda s: kb_articles.read_article(s, article=article.slug), quiet=True)
 
     assert read.views == 2
     with store.read() as session:
-        assert kb.get_article(session, article=article.id).views == 2
+        assert kb_articles.get_article(session, article=article.id).views == 2
 
 
 def test_a_draft_from_a_solved_ticket_has_its_subject_and_solving_reply(store, admin):
@@ -339,12 +351,12 @@ def test_a_draft_from_a_solved_ticket_has_its_subject_and_solving_reply(store, a
                                             body="Renew the DHCP lease.\n", status="solved"))
 
     with store.read() as session:
-        draft = kb.draft_from_ticket(session, number=ticket.number)
+        draft = kb_suggestions.draft_from_ticket(session, number=ticket.number)
     assert (draft.title, draft.body, draft.tags) == ("VPN drops every hour",
                                                      "Renew the DHCP lease.", ("vpn",))
-    article = store.write(lambda s: kb.create_article(s, actor=admin, title=draft.title,
-                                                      body=draft.body, tags=draft.tags,
-                                                      from_ticket=draft.ticket))
+    article = store.write(lambda s: kb_articles.create_article(s, actor=admin, title=draft.title,
+                                                               body=draft.body, tags=draft.tags,
+                                                               from_ticket=draft.ticket))
     assert article.tickets == (ticket.number,)
     assert article.status == "draft"
 
@@ -358,7 +370,7 @@ def test_a_draft_leaves_out_the_replys_greeting_and_sign_off(store, admin):
              "Best regards,\nAda Admin\nLumen Systems Ltd support"))
 
     with store.read() as session:
-        draft = kb.draft_from_ticket(session, number=ticket.number)
+        draft = kb_suggestions.draft_from_ticket(session, number=ticket.number)
 
     assert draft.body == "Hold the power button for 15 seconds."
 
@@ -366,7 +378,7 @@ def test_a_draft_leaves_out_the_replys_greeting_and_sign_off(store, admin):
 def test_a_draft_needs_a_solved_ticket(store, admin):
     ticket = new_ticket(store, admin)
     with store.read() as session, pytest.raises(InvalidInput, match="solved"):
-        kb.draft_from_ticket(session, number=ticket.number)
+        kb_suggestions.draft_from_ticket(session, number=ticket.number)
 
 
 def test_a_word_in_too_many_articles_ranks_the_title_matches_first(store, admin, monkeypatch):

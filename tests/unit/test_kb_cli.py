@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from deskterm.desk import kb
+from deskterm.desk.kb import articles as kb_articles
 
 VPN = """---
 title: "Reset a VPN token: step by step"
@@ -63,7 +63,7 @@ def desk(cli, admin):
 
 def _articles(store):
     with store.read() as session:
-        return {a.slug: a for a in kb.list_articles(session)}
+        return {a.slug: a for a in kb_articles.list_articles(session)}
 
 
 def test_import_then_export_then_import_then_export_is_byte_identical(desk, store, tmp_path):
@@ -105,8 +105,8 @@ def test_reimport_updates_by_slug_and_never_duplicates(desk, store, tmp_path):
 
     assert "0 created, 1 updated" in result.stdout
     with store.read() as session:
-        assert len(kb.list_articles(session)) == 1
-        assert "Renew" in kb.get_article(session, article="vpn-reset").body
+        assert len(kb_articles.list_articles(session)) == 1
+        assert "Renew" in kb_articles.get_article(session, article="vpn-reset").body
 
 
 BAD = {
@@ -211,8 +211,8 @@ def test_list_and_show(desk, tmp_path):
 
 
 def test_show_prints_no_escape_sequences(desk, store, admin):
-    store.write(lambda s: kb.create_article(s, actor=admin, title="Evil\x1b]0;x\x07",
-                                            body="a\x1b[2Jb", slug="evil"))
+    store.write(lambda s: kb_articles.create_article(s, actor=admin, title="Evil\x1b]0;x\x07",
+                                                     body="a\x1b[2Jb", slug="evil"))
     shown = desk("kb", "show", "evil")
     assert "\x1b" not in shown.stdout and "\x07" not in shown.stdout
 
@@ -223,8 +223,9 @@ LONG_SLUG = "打印机" * 40  # 120 characters, 360 bytes: too long for a file n
 
 
 def _long_slug_article(store, admin):
-    store.write(lambda s: kb.create_article(s, actor=admin, title="打印机无法连接", slug=LONG_SLUG,
-                                            body="请检查网络设置。", status="published"))
+    store.write(lambda s: kb_articles.create_article(s, actor=admin, title="打印机无法连接",
+                                                     slug=LONG_SLUG,
+                                                     body="请检查网络设置。", status="published"))
 
 
 def test_a_slug_too_long_for_a_file_name_is_cut_with_a_hash_and_round_trips(desk, store, admin,

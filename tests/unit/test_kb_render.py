@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from markdown_it import MarkdownIt
 
-from deskterm.desk import kb
-from deskterm.desk.kb_render import highlight_spans, is_safe_link, safe_markdown, snippet
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.kb.render import highlight_spans, is_safe_link, safe_markdown, snippet
 
 
 def _links(markdown: str) -> list[str]:
@@ -85,21 +85,21 @@ def test_is_safe_link():
 
 
 def test_highlights_ignore_case_and_accents_and_match_whole_words():
-    terms = kb.query_terms("zamowienie vpn ")  # a space after it: not a prefix
+    terms = kb_search.query_terms("zamowienie vpn ")  # a space after it: not a prefix
     text = "Zamówienie VPN; vpnclient; ZAMÓWIENIE"
     assert [text[a:b] for a, b in highlight_spans(text, terms)] == [
         "Zamówienie", "VPN", "ZAMÓWIENIE"]
 
 
 def test_the_last_word_is_highlighted_as_a_prefix():
-    terms = kb.query_terms("reset pass")
+    terms = kb_search.query_terms("reset pass")
     text = "Reset your password, then reset"
     assert [text[a:b] for a, b in highlight_spans(text, terms)] == ["Reset", "pass", "reset"]
 
 
 def test_a_snippet_shows_the_first_match_in_plain_text():
     body = "# Steps\n\n" + "filler " * 60 + "then **renew** the [lease](https://x) now."
-    text, spans = snippet(body, kb.query_terms("lease"))
+    text, spans = snippet(body, kb_search.query_terms("lease"))
     assert text.startswith("…") and "**" not in text and "https" not in text
     assert [text[a:b] for a, b in spans] == ["lease"]
     assert len(text) <= 170

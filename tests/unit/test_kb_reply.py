@@ -8,9 +8,9 @@ from datetime import UTC, datetime
 import pytest
 
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.kb import ArticleRead
-from deskterm.desk.kb_plain import plain_reply_text
-from deskterm.desk.kb_reply import article_url, insert_choices, inserted_text
+from deskterm.desk.kb.articles import ArticleRead
+from deskterm.desk.kb.plain import plain_reply_text
+from deskterm.desk.kb.reply import article_url, insert_choices, inserted_text
 
 WHEN = datetime(2026, 1, 5, tzinfo=UTC)
 HELP = "https://help.example.com/articles/{slug}"

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from deskterm.db.models import STATUSES
-from deskterm.desk import tickets
 from deskterm.desk.errors import PermissionDenied, TransitionRefused
-from deskterm.desk.lifecycle import ALLOWED
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.lifecycle import ALLOWED
 
 from .helpers import change, detail, new_ticket
 

@@ -5,11 +5,11 @@ from __future__ import annotations
 import pytest
 
 from deskterm.config import ConfigError, load_settings
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.language import QueryError, parse_query
 from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text
-from deskterm.desk.query import QueryError, parse_query
-from deskterm.desk.tickets import parse_ref
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.checks import parse_ref
 
 
 @pytest.mark.parametrize("name", ["Level\n2", "Tab\there", "Nul\x00", "Esc\x1b[31m", "C1\x9b2J",

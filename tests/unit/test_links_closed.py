@@ -6,8 +6,8 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import ticket_ops
 from deskterm.desk.errors import PermissionDenied
+from deskterm.desk.tickets import ops as ticket_ops
 
 from .helpers import change, detail, new_ticket
 

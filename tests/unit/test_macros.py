@@ -8,9 +8,10 @@ import tomllib
 
 import pytest
 
-from deskterm.desk import macros, people
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
-from deskterm.desk.macros import MacroActions, TemplateError, render
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import macros
+from deskterm.desk.tickets.macros import MacroActions, TemplateError, render
 
 from .helpers import change, detail, new_ticket
 

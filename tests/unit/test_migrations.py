@@ -25,7 +25,7 @@ from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
-from deskterm.desk.tickets import create_ticket
+from deskterm.desk.tickets.ticket import create_ticket
 
 HEAD = migrate.head_revision()
 
@@ -509,7 +509,8 @@ def test_cli_db_current_calls_a_foreign_database_foreign(cli, foreign_url):
 
 
 def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_store):
-    from deskterm.desk import kb
+    from deskterm.desk.kb import articles as kb_articles
+    from deskterm.desk.kb import search, suggestions
 
     migrate.upgrade(empty_store, "0004")
 
@@ -522,17 +523,20 @@ def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_sto
     admin = empty_store.write(ticket)
     migrate.upgrade(empty_store)
 
-    empty_store.write(lambda s: kb.create_article(s, actor=admin, title="VPN drops every hour",
-                                                  body="Renew the lease.", status="published"))
+    empty_store.write(lambda s: kb_articles.create_article(s, actor=admin,
+                                                           title="VPN drops every hour",
+                                                           body="Renew the lease.",
+                                                           status="published"))
     with empty_store.read() as session:
-        assert [h.title for h in kb.search_articles(session, query="lease")] == [
+        assert [h.title for h in search.search_articles(session, query="lease")] == [
             "VPN drops every hour"]
-        assert [h.article.slug for h in kb.suggest_for_ticket(session, number=1001)] == [
+        assert [h.article.slug for h in suggestions.suggest_for_ticket(session, number=1001)] == [
             "vpn-drops-every-hour"]
 
 
 def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(empty_store):
-    from deskterm.desk.ticket_reads import TextMatch, TicketFilter, list_tickets
+    from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
+    from deskterm.desk.tickets.reads import list_tickets
 
     migrate.upgrade(empty_store)
     empty_store.write(lambda s: create_ticket(
@@ -559,7 +563,8 @@ def _article_columns(store: Store) -> set[str]:
 
 
 def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empty_store):
-    from deskterm.desk import kb
+    from deskterm.desk.kb import articles as kb_articles
+    from deskterm.desk.kb import search
 
     migrate.upgrade(empty_store, "0007")
 
@@ -568,16 +573,18 @@ def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empt
         for title, body in (("VPN drops every hour", "Renew the lease."),
                             ("打印机无法连接", "请检查网络设置。"),
                             ("Printer jams", "Open the tray.")):
-            kb.create_article(session, actor=admin, title=title, body=body, status="published")
+            kb_articles.create_article(session, actor=admin, title=title, body=body,
+                                       status="published")
 
     empty_store.write(articles)
     migrate.upgrade(empty_store)
 
     assert migrate.schema_state(empty_store).current == HEAD
     with empty_store.read() as session:
-        assert [h.title for h in kb.search_articles(session, query="lease")] == [
+        assert [h.title for h in search.search_articles(session, query="lease")] == [
             "VPN drops every hour"]
-        assert [h.title for h in kb.search_articles(session, query="打印")] == ["打印机无法连接"]
+        assert [h.title for h in search.search_articles(session, query="打印")] == [
+            "打印机无法连接"]
         if not empty_store.is_sqlite:
             marked = session.execute(text(
                 "SELECT search_cjk_text FROM kb_articles WHERE search_cjk_text IS NOT NULL "
@@ -609,7 +616,7 @@ def test_downgrade_to_0007_drops_the_new_columns_and_keeps_the_cjk_indexes(empty
 
 
 def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_store):
-    from deskterm.desk.drafts import get_draft, save_draft
+    from deskterm.desk.tickets.drafts import get_draft, save_draft
 
     migrate.upgrade(empty_store, "0008")
 
@@ -633,7 +640,7 @@ def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_
 
 
 def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store):
-    from deskterm.desk.drafts import get_draft, save_draft
+    from deskterm.desk.tickets.drafts import get_draft, save_draft
 
     migrate.upgrade(empty_store)
 

@@ -16,8 +16,12 @@ from deskterm import launch
 from deskterm.db import migrate
 from deskterm.db import opening as plain_sql
 from deskterm.db.engine import Store
-from deskterm.desk import auth, opening, people, queue, tickets
+from deskterm.desk import opening
+from deskterm.desk.people import auth
+from deskterm.desk.people import directory as people
+from deskterm.desk.queue import windows as queue
 from deskterm.desk.service import Desk
+from deskterm.desk.tickets import ticket as tickets
 
 from ..conftest import sqlite_template
 from ..tui.desks import NOW, seed

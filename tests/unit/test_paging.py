@@ -34,11 +34,14 @@ from deskterm.db.models import (
     Ticket,
     TicketTag,
 )
-from deskterm.desk import people, setup
+from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.sql import SORT_KEYS
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.ticket_reads import SORT_KEYS, TicketFilter, list_tickets
-from deskterm.desk.tickets import create_ticket
+from deskterm.desk.tickets.reads import list_tickets
+from deskterm.desk.tickets.ticket import create_ticket
 
 # One test process builds the big desk (per store kind) and runs every test of this file, rather
 # than each of the suite's processes building it (make test uses --dist loadgroup).

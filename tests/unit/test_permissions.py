@@ -7,10 +7,11 @@ from collections.abc import Callable
 
 import pytest
 
-from deskterm.desk import kb, people
 from deskterm.desk.errors import PermissionDenied
-from deskterm.desk.macros import MacroActions
+from deskterm.desk.kb import categories as kb_categories
+from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
+from deskterm.desk.tickets.macros import MacroActions
 
 
 @pytest.fixture
@@ -112,7 +113,7 @@ def test_a_refused_script_leaves_the_desk_as_it_was(store, admin, agent):
         Desk(store, agent).add_agent("eve", role="admin")
     with store.read() as session:
         assert [a.username for a in people.list_agents(session)] == ["ada", "bert"]
-        assert kb.list_categories(session) == []
+        assert kb_categories.list_categories(session) == []
 
 
 CLI_DENIALS = [

@@ -18,9 +18,8 @@ from sqlmodel import select
 
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Organization, Ticket
-from deskterm.desk import people, tickets
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.query import (
+from deskterm.desk.filter.language import (
     Age,
     FieldTerm,
     Period,
@@ -30,8 +29,11 @@ from deskterm.desk.query import (
     resolve_query,
     to_filter,
 )
+from deskterm.desk.filter.ticket_filter import Clause, TextMatch, TicketFilter, TimeRange
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
-from deskterm.desk.ticket_reads import Clause, TextMatch, TicketFilter, TimeRange, list_tickets
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 from .helpers import change, new_ticket
 

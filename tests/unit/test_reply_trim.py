@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import demo_text
-from deskterm.desk.reply_trim import without_greeting_and_sign_off as trim
+from deskterm.demo import text as demo_text
+from deskterm.desk.tickets.reply_trim import without_greeting_and_sign_off as trim
 
 SIGNATURE = "\n\nMaya Svensson\nLumen Systems Ltd support"  # the demo's agents sign this way
 AGENT = ("Maya Svensson", "maya")

@@ -14,10 +14,13 @@ from sqlmodel import select
 from deskterm.db import migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.models import Message, Ticket
-from deskterm.desk import queue, tickets
-from deskterm.desk.demo import seed_demo
-from deskterm.desk.query import query_tickets
-from deskterm.desk.ticket_reads import RELEVANCE, TextMatch, TicketFilter, list_tickets
+from deskterm.demo.generator import seed_demo
+from deskterm.desk.filter.language import query_tickets
+from deskterm.desk.filter.sql import RELEVANCE
+from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
+from deskterm.desk.queue import windows as queue
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 from .helpers import change, new_ticket
 

@@ -22,8 +22,9 @@ from sqlmodel import func, select
 from deskterm.db import bulk, search_load
 from deskterm.db.engine import Store
 from deskterm.db.models import Customer, Ticket
-from deskterm.desk import demo, demo_worker
-from deskterm.desk.demo import seed_demo
+from deskterm.demo import generator as demo
+from deskterm.demo import helper as demo_worker
+from deskterm.demo.generator import seed_demo
 
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300
@@ -186,7 +187,7 @@ def seed_killed_while_its_helper_runs(store):
     seed = subprocess.Popen([sys.executable, "-c", (
         "import sys\n"
         "from deskterm.db.engine import Store\n"
-        "from deskterm.desk import demo, demo_worker\n"
+        "from deskterm.demo import generator as demo, helper as demo_worker\n"
         "demo.HELPER_TICKETS = 1\n"
         f"demo_worker._helper_command = lambda: [sys.executable, '-c', {helper!r}]\n"
         f"demo.seed_demo(Store({url!r}), tickets=20, seed=1, admin='ada')\n")],
@@ -262,7 +263,7 @@ def test_a_helper_whose_seed_was_killed_stops_and_its_file_is_then_removed(store
     url = store.url.render_as_string(hide_password=False)
     seed = subprocess.Popen([sys.executable, "-c", (
         "from deskterm.db.engine import Store\n"
-        "from deskterm.desk import demo\n"
+        "from deskterm.demo import generator as demo\n"
         "demo.HELPER_TICKETS = 1\n"
         "demo.CHUNK = 50\n"
         f"demo.seed_demo(Store({url!r}), tickets=1_000_000, seed=1, admin='ada')\n")])

@@ -10,9 +10,10 @@ import pytest
 from sqlmodel import select
 
 from deskterm.db.models import TicketSeen
-from deskterm.desk import tickets
 from deskterm.desk.errors import InvalidInput, NotFound
-from deskterm.desk.ticket_reads import TicketFilter, list_tickets
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import list_tickets
 
 from .helpers import change, detail, new_ticket
 

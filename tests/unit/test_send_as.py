@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import tickets
 from deskterm.desk.errors import TransitionRefused
-from deskterm.desk.lifecycle import REPLY_STATUSES, reply_statuses
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.lifecycle import REPLY_STATUSES, reply_statuses
 
 from .helpers import change, detail, new_ticket
 

@@ -5,10 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import tickets
 from deskterm.desk.errors import IdentityError, InvalidInput, StaleTicket
-from deskterm.desk.macros import MacroActions
 from deskterm.desk.service import Desk
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.change import TicketChanges
+from deskterm.desk.tickets.macros import MacroActions
 
 from .helpers import new_ticket
 
@@ -72,7 +73,7 @@ def test_send_with_a_macro_sends_its_text_and_makes_its_actions(store, admin, be
 
 def test_a_stale_send_changes_nothing_and_keeps_the_draft(bert, ticket):
     current = bert.open_ticket(ticket.number).ticket.version
-    bert.change(ticket.number, tickets.TicketChanges(priority="high"))
+    bert.change(ticket.number, TicketChanges(priority="high"))
     bert.save_draft(ticket.number, kind="reply", body="Keep me")
 
     with pytest.raises(StaleTicket):
@@ -94,7 +95,7 @@ def test_send_refuses_what_is_not_a_send(bert, ticket, options, why):
 
 
 def test_solving_a_problem_drops_the_draft(bert, ticket):
-    bert.change(ticket.number, tickets.TicketChanges(type="problem"))
+    bert.change(ticket.number, TicketChanges(type="problem"))
     bert.save_draft(ticket.number, kind="reply", body="Draft")
 
     assert bert.solve_problem(ticket.number, body="Fixed.", incidents=True) == [ticket.number]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from deskterm.desk.ticket_candidates import ticket_candidates
+from deskterm.desk.tickets.candidates import ticket_candidates
 
 from .helpers import change, new_ticket
 

@@ -9,9 +9,11 @@ import pytest
 from sqlmodel import col, select, update
 
 from deskterm.db.models import Message
-from deskterm.desk import people, ticket_ops, tickets
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
-from deskterm.desk.query import query_tickets
+from deskterm.desk.filter.language import query_tickets
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import ops as ticket_ops
+from deskterm.desk.tickets import ticket as tickets
 
 from .helpers import change, detail, new_ticket
 

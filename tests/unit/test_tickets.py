@@ -5,9 +5,11 @@ from __future__ import annotations
 import pytest
 
 from deskterm.db.models import Organization
-from deskterm.desk import people, tickets
 from deskterm.desk.errors import InvalidInput, NotFound, StaleTicket
-from deskterm.desk.ticket_reads import organization_history, requester_history
+from deskterm.desk.people import directory as people
+from deskterm.desk.tickets import checks, reads
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.reads import organization_history, requester_history
 
 from .helpers import change, detail, new_ticket
 
@@ -178,7 +180,7 @@ def test_a_ticket_needs_a_subject_a_body_and_a_requester(store, admin, fields, m
     with pytest.raises(InvalidInput, match=message):
         new_ticket(store, admin, **fields)
     with store.read() as session:
-        assert tickets.count_tickets(session) == 0
+        assert reads.count_tickets(session) == 0
 
 
 def test_requester_and_organization_history_list_unsolved_first(store, admin):
@@ -198,10 +200,10 @@ def test_requester_and_organization_history_list_unsolved_first(store, admin):
 
 @pytest.mark.parametrize(("text", "number"), [("#1042", 1042), ("1042", 1042), (" #7 ", 7)])
 def test_references_parse_with_or_without_the_hash(text, number):
-    assert tickets.parse_ref(text) == number
+    assert checks.parse_ref(text) == number
 
 
 @pytest.mark.parametrize("text", ["", "#", "abc", "#12a", "-5", "1" * 13])
 def test_bad_references_are_refused(text):
     with pytest.raises(InvalidInput, match="is not a ticket reference"):
-        tickets.parse_ref(text)
+        checks.parse_ref(text)

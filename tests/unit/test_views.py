@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from deskterm.desk import people, views
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
-from deskterm.desk.query import QueryError
+from deskterm.desk.filter.language import QueryError
+from deskterm.desk.people import directory as people
+from deskterm.desk.queue import views
 
 
 @pytest.fixture

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
 config = lazy.module("deskterm.config")
 engine = lazy.module("deskterm.db.engine")
 migrate = lazy.module("deskterm.db.migrate")
-auth = lazy.module("deskterm.desk.auth")
+auth = lazy.module("deskterm.desk.people.auth")
 service = lazy.module("deskterm.desk.service")
 
 

@@ -1,10 +1,10 @@
 """``deskterm kb``: the knowledge base from the command line, and articles as files.
 
-A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb_files` and the README).
+A file is Markdown with YAML front matter (see :mod:`deskterm.desk.kb.files` and the README).
 ``kb import DIR`` reads every ``*.md`` under DIR, checks them all, and saves them in one
 transaction: a bad file is reported with its path and line and nothing is saved, unless
 ``--skip-invalid`` (then the bad ones are reported and the rest saved). ``kb export DIR`` writes
-every article or none (:func:`deskterm.desk.kb_files.write_articles`).
+every article or none (:func:`deskterm.desk.kb.files.write_articles`).
 """
 
 from __future__ import annotations
@@ -29,8 +29,9 @@ from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-kb = lazy.module("deskterm.desk.kb")
-kb_files = lazy.module("deskterm.desk.kb_files")
+kb_articles = lazy.module("deskterm.desk.kb.articles")
+kb_transfer = lazy.module("deskterm.desk.kb.transfer")
+kb_files = lazy.module("deskterm.desk.kb.files")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Knowledge base: search, list and show articles; import and export files.")
@@ -54,7 +55,7 @@ def _markdown_files(folder: Path) -> list[Path]:
         raise InvalidInput(f"{_shown(folder)}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _read(path: Path) -> kb.ArticleFields:
+def _read(path: Path) -> kb_articles.ArticleFields:
     """The article in one file; a problem is one line naming the file (and the line)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -97,7 +98,7 @@ def import_(
     files = _markdown_files(folder)
     if not files:
         raise InvalidInput(f"{_shown(folder)}: no article files (*.md)")
-    articles: list[kb.ArticleFields] = []
+    articles: list[kb_articles.ArticleFields] = []
     problems: list[str] = []
     seen: dict[str, Path] = {}
     for path in files:
@@ -127,7 +128,7 @@ def import_(
     for line in problems:
         error(f"skipped {line}")
     desk = ctx_obj(ctx).desk()
-    result: kb.ImportResult = _with_progress(
+    result: kb_transfer.ImportResult = _with_progress(
         len(articles), "importing articles",
         lambda progress: desk.import_articles(articles, progress=progress))
     if json:
@@ -201,4 +202,4 @@ def show(ctx: typer.Context,
     if json:
         print_json(article)
         return
-    echo_text(kb_files.format_article(kb.article_fields(article)), nl=False)
+    echo_text(kb_files.format_article(kb_transfer.article_fields(article)), nl=False)

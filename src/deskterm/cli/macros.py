@@ -1,7 +1,7 @@
 """``deskterm macro``: the team's canned answers, kept in TOML files.
 
 A file holds ``name``, ``body`` and an optional ``[actions]`` table; see
-:mod:`deskterm.desk.macros` (and the README) for the format and the placeholders.
+:mod:`deskterm.desk.tickets.macros` (and the README) for the format and the placeholders.
 ``deskterm macro show NAME > file.toml`` writes a file ``deskterm macro edit NAME file.toml``
 reads back.
 """
@@ -20,11 +20,11 @@ from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
-    from deskterm.desk.macros import MacroFile, MacroRead
+    from deskterm.desk.tickets.macros import MacroFile, MacroRead
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-macros = lazy.module("deskterm.desk.macros")
-tickets = lazy.module("deskterm.desk.tickets")
+macros = lazy.module("deskterm.desk.tickets.macros")
+ticket_checks = lazy.module("deskterm.desk.tickets.checks")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Macros: canned answers with placeholders and field actions.")
@@ -136,7 +136,7 @@ def apply(
     json: JsonOpt = False,
 ) -> None:
     """Send a macro on a ticket: its body as a reply (or note) and its actions."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body) if body is not None else None
     ticket = ctx_obj(ctx).desk().send(number, body=text, kind="note" if note else "reply",
                                       status=status, minutes=minutes, macro=name)

@@ -48,7 +48,7 @@ def demo(
     """Seed a realistic demo desk (customers, agents, groups, tickets over 90 days, a knowledge
     base and macros) and make you its admin. Only into an empty database: point --db at a new
     file."""
-    from deskterm.desk.demo import seed_demo  # its text pools load only when seeding
+    from deskterm.demo.generator import seed_demo  # its text pools load only when seeding
 
     obj = ctx_obj(ctx)
     store = obj.store(check_schema=False, create=True)

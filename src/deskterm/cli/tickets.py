@@ -15,9 +15,10 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-tickets = lazy.module("deskterm.desk.tickets")
-ticket_query = lazy.module("deskterm.desk.query")
-ticket_reads = lazy.module("deskterm.desk.ticket_reads")
+ticket_checks = lazy.module("deskterm.desk.tickets.checks")
+ticket_change = lazy.module("deskterm.desk.tickets.change")
+ticket_query = lazy.module("deskterm.desk.filter.language")
+ticket_filter = lazy.module("deskterm.desk.filter.ticket_filter")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Tickets: create, list, show, reply, note, customer-reply, set, "
@@ -52,10 +53,10 @@ def _print_summaries(items: list[TicketSummary] | tuple[TicketSummary, ...]) -> 
 
 
 def _clear_or(value: str | None) -> str | None:
-    """``none`` clears an assignee or group."""
+    """``none`` (any case) clears an assignee or group, as the desk spells it."""
     if value is None:
         return None
-    return "" if value.strip().lower() == "none" else value.strip()
+    return "none" if value.strip().lower() == "none" else value.strip()
 
 
 def _tag_options(value: str | None) -> dict:
@@ -165,7 +166,7 @@ def list_(
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
                  sort: str, limit: int, after: str | None):
-    where = ticket_reads.TicketFilter(
+    where = ticket_filter.TicketFilter(
         statuses=split_list(status),
         priorities=split_list(priority),
         assignees=split_list(assignee),
@@ -235,7 +236,7 @@ def _print_detail(detail: TicketDetail) -> None:
 @app.command()
 def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
     """Show a ticket with its thread."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     detail = ctx_obj(ctx).desk().open_ticket(number)
     if json:
         print_json(detail)
@@ -254,7 +255,7 @@ def reply(
     minutes: MinutesOpt = None,
 ) -> None:
     """Reply to the requester (public)."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).desk().send(number, body=text, kind="reply", status=status,
                                       expected_version=version, minutes=minutes)
@@ -264,7 +265,7 @@ def reply(
 @app.command()
 def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = None) -> None:
     """Add an internal note (never sent to the requester)."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).desk().send(number, body=text, kind="note", minutes=minutes)
     echo(f"noted on {ticket.ref}")
@@ -273,7 +274,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
 @app.command("customer-reply")
 def customer_reply(ctx: typer.Context, ref: RefArg, body: BodyOpt, json: JsonOpt = False) -> None:
     """Log the requester's own message, such as a phone call; a pending or solved ticket reopens."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(body)
     ticket = ctx_obj(ctx).desk().send(number, body=text, kind="customer")
     if json:
@@ -304,8 +305,8 @@ def set_(
     json: JsonOpt = False,
 ) -> None:
     """Change a ticket's fields; each change is recorded in the audit trail."""
-    number = tickets.parse_ref(ref)
-    changes = tickets.TicketChanges(
+    number = ticket_checks.parse_ref(ref)
+    changes = ticket_change.TicketChanges(
         status=status, priority=priority, type=ticket_type, assignee=_clear_or(assignee),
         group=_clear_or(group), tier=tier, **_tag_options(tags),
     )
@@ -332,7 +333,7 @@ def escalate(
     json: JsonOpt = False,
 ) -> None:
     """Escalate a ticket to the next tier (1 -> 2 -> 3), optionally to another group."""
-    number = tickets.parse_ref(ref)
+    number = ticket_checks.parse_ref(ref)
     text = read_body(reason)
     ticket = ctx_obj(ctx).desk().escalate(number, reason=text, group=group, unassign=unassign,
                                           expected_version=version)
@@ -353,8 +354,8 @@ def merge(
     json: JsonOpt = False,
 ) -> None:
     """Merge a ticket into another: messages move, the source is closed with a pointer."""
-    source_number = tickets.parse_ref(source)
-    target_number = tickets.parse_ref(into)
+    source_number = ticket_checks.parse_ref(source)
+    target_number = ticket_checks.parse_ref(into)
     ticket = ctx_obj(ctx).desk().merge(source_number, into=target_number)
     if json:
         print_json(ticket)
@@ -377,7 +378,7 @@ def link(
     json: JsonOpt = False,
 ) -> None:
     """Link two tickets as related, or REF as an incident of the problem OTHER."""
-    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
     links = ctx_obj(ctx).desk().link(number, other_number,
                                      kind="incident" if incident else "related")
     print_json(links) if json else _print_links(number, links)
@@ -391,7 +392,7 @@ def unlink(
     json: JsonOpt = False,
 ) -> None:
     """Remove the link between two tickets."""
-    number, other_number = tickets.parse_ref(ref_), tickets.parse_ref(other)
+    number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
     links = ctx_obj(ctx).desk().unlink(number, other_number)
     print_json(links) if json else _print_links(number, links)
 
@@ -407,7 +408,7 @@ def solve_problem(
     json: JsonOpt = False,
 ) -> None:
     """Solve a problem ticket with a reply, and optionally all its incidents with it."""
-    number = tickets.parse_ref(ref_)
+    number = ticket_checks.parse_ref(ref_)
     text = read_body(body)
     solved = ctx_obj(ctx).desk().solve_problem(number, body=text, incidents=incidents)
     if json:

@@ -303,16 +303,6 @@ def _pg_match(session: Session, terms: Sequence[Term], *, any_term: bool, where:
         session.execute(text("; ".join(f"SET LOCAL {name} TO DEFAULT" for name in _PG_PLANNER)))
 
 
-def raw_search_sql(postgres: bool) -> str:
-    """The bare ranked query of one word, as a baseline for ``bench/kb.py``."""
-    if postgres:
-        return ("SELECT a.id FROM kb_articles a, (SELECT phraseto_tsquery('simple', :q) AS q) AS q "
-                f"WHERE a.search_vector @@ q.q ORDER BY ts_rank('{PG_WEIGHTS}', a.search_vector, "
-                "q.q) DESC LIMIT 20")
-    return (f"SELECT rowid FROM search_kb_text WHERE search_kb_text MATCH :q "
-            f"ORDER BY bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) LIMIT 20")
-
-
 def document_frequencies(session: Session, words: Sequence[str]) -> tuple[int, dict[str, int]]:
     """(about how many articles there are, {word: articles holding it}) for lower-cased
     ``words``.
@@ -369,8 +359,3 @@ def _pg_statistics(session: Session, words: Sequence[str], total: float) -> dict
     other = min(_PG_MATCH_SELECTIVITY, least / 2)
     rows = total * (1.0 - (null_share or 0.0))
     return {word: max(1, round(rows * listed.get(word, other))) for word in words}
-
-
-def rebuild_sqlite(session: Session) -> None:
-    """Index every article again (after a bulk load made with the triggers dropped)."""
-    session.execute(text("INSERT INTO search_kb_text(search_kb_text) VALUES ('rebuild')"))

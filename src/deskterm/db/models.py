@@ -262,7 +262,7 @@ class SavedView(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(60), nullable=False))
     query: str = Field(default="", sa_column=Column(Text, nullable=False))
-    """The filter-language text (see desk/query.py)."""
+    """The filter-language text (see desk/filter/language.py)."""
     sort: str = Field(default="-updated", sa_column=Column(String(32), nullable=False))
     owner_agent_id: int = Field(sa_column=Column(Integer, ForeignKey("agents.id"),
                                                  nullable=False))
@@ -393,7 +393,7 @@ class Article(SQLModel, table=True):
     """The article's name in URLs and files (``vpn-reset`` is ``vpn-reset.md``)."""
     title: str = Field(sa_column=Column(String(300), nullable=False))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    """Markdown, untrusted: shown through ``desk.kb_render.safe_markdown``."""
+    """Markdown, untrusted: shown through ``desk.kb.render.safe_markdown``."""
     category_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("kb_categories.id")))
     tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))

@@ -17,7 +17,7 @@ without reading anything. It used to be looked for as a literal substring, which
 answer: every such term read every subject and message, and several of them made PostgreSQL's
 planner, multiplying their selectivities down to one row, pick nested loops that read every
 message again for each ticket (16 ``(`` terms: 42 s on a 5,000-ticket desk). The filter language
-(:mod:`deskterm.desk.query`) and the KB search leave such terms out.
+(:mod:`deskterm.desk.filter.language`) and the KB search leave such terms out.
 
 On SQLite accents are ignored too (``zamowienie`` finds ``zamówienie``; ``ł`` is a letter of its
 own); PostgreSQL's ``simple`` configuration keeps them.

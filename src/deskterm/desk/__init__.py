@@ -1,1 +1,20 @@
-"""The help desk's rules: tickets, people, identity. Plain Python over a Session; no Textual."""
+"""The help desk's rules, in capability packages; plain Python over a Session, no Textual.
+
+- :mod:`.tickets`: the lifecycle, the change kernel every ticket change goes through
+  (:mod:`.tickets.change`), one ticket's actions, reads, links and merges, bulk actions, macros,
+  drafts and presence.
+- :mod:`.filter`: the filter language and how a filter becomes SQL.
+- :mod:`.queue`: built-in and saved views, counts and windows of rows for the console's table.
+- :mod:`.kb`: the knowledge base: articles, categories, search, suggestions, files.
+- :mod:`.people`: agents, groups, customers, organizations, identity, permissions.
+
+Shared by all, at this level: :mod:`.errors`, :mod:`.safe_text`, :mod:`.limits`, :mod:`.reads`
+(the read models), :mod:`.service` (the console's :class:`~.service.Desk` handle),
+:mod:`.setup` and :mod:`.opening`. Wave 2 adds packages by the same pattern (``mail``,
+``automation``, ``sla``, ``reports``), each changing tickets only through
+:mod:`.tickets.change`. The demo generator is a client of the domain: :mod:`deskterm.demo`.
+
+A package's ``__init__`` holds only its docstring: the console and ``deskterm --help`` import
+parts of the domain (:mod:`.queue.builtin`, :mod:`.tickets.summary`, :mod:`.people.identity`)
+before, or without, the store.
+"""

@@ -1,6 +1,6 @@
 """The view the console opens on, read without loading the store (see ``deskterm.launch``).
 
-The first built-in view (:data:`~deskterm.desk.queue_views.BUILTIN_VIEWS`, "My open") is read
+The first built-in view (:data:`~deskterm.desk.queue.builtin.BUILTIN_VIEWS`, "My open") is read
 by the plain statements of :mod:`deskterm.db.opening` into the very :class:`QueueStart` that
 ``queue.opening_window`` makes through the store (a test compares the two on both stores, ties
 in the order included). When the plain path cannot answer (:class:`NotCovered`: another opening
@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from deskterm.db.choices import PRIORITIES
 from deskterm.db.opening import NotCovered, TicketRow, display_url, read_first_window, reading
-from deskterm.desk.queue_views import BUILTIN_VIEWS, UNSOLVED, QueueStart
-from deskterm.desk.ticket_summary import TicketSummary
+from deskterm.desk.queue.builtin import BUILTIN_VIEWS, UNSOLVED, QueueStart
+from deskterm.desk.tickets.summary import TicketSummary
 
 __all__ = ["COVERED_QUERY", "WINDOW", "NotCovered", "plain_first_view"]
 

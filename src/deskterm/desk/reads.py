@@ -7,7 +7,7 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
-from deskterm.desk.ticket_summary import TicketSummary, ref  # noqa: F401 (re-exported)
+from deskterm.desk.tickets.summary import TicketSummary, ref  # noqa: F401 (re-exported)
 
 
 def as_json(value: Any) -> Any:
@@ -26,13 +26,6 @@ def as_json(value: Any) -> Any:
     if isinstance(value, datetime):
         return value.isoformat()
     return value
-
-
-@dataclass(frozen=True)
-class OrganizationRead:
-    id: int
-    name: str
-    domain: str | None
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,8 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from deskterm.db.engine import Store
-from deskterm.desk.auth import require_admin, resolve_actor
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")

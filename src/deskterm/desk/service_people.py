@@ -12,15 +12,15 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 from deskterm import lazy
-from deskterm.desk import people
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
-    from deskterm.desk import macros
+    from deskterm.desk.tickets import macros
 else:
     # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
-    macros = lazy.module("deskterm.desk.macros")
+    macros = lazy.module("deskterm.desk.tickets.macros")
 
 
 class PeopleCases(DeskCore):

@@ -17,16 +17,20 @@ from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
-    from deskterm.desk import bulk_actions, macros, queue, queue_views, views
-    from deskterm.desk import query as filter_language
+    from deskterm.desk.filter import language as filter_language
+    from deskterm.desk.queue import builtin as queue_views
+    from deskterm.desk.queue import views
+    from deskterm.desk.queue import windows as queue
+    from deskterm.desk.tickets import bulk as bulk_actions
+    from deskterm.desk.tickets import macros
 else:
     # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
-    bulk_actions = lazy.module("deskterm.desk.bulk_actions")
-    macros = lazy.module("deskterm.desk.macros")
-    filter_language = lazy.module("deskterm.desk.query")
-    queue = lazy.module("deskterm.desk.queue")
-    queue_views = lazy.module("deskterm.desk.queue_views")
-    views = lazy.module("deskterm.desk.views")
+    bulk_actions = lazy.module("deskterm.desk.tickets.bulk")
+    macros = lazy.module("deskterm.desk.tickets.macros")
+    filter_language = lazy.module("deskterm.desk.filter.language")
+    queue = lazy.module("deskterm.desk.queue.windows")
+    queue_views = lazy.module("deskterm.desk.queue.builtin")
+    views = lazy.module("deskterm.desk.queue.views")
 
 
 @dataclass(frozen=True)

@@ -14,8 +14,8 @@ from typing import TYPE_CHECKING, Literal
 from sqlmodel import Session
 
 from deskterm import lazy
-from deskterm.desk import drafts, ticket_reads, tickets
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.reads import (
     AgentRead,
     MessageRead,
@@ -25,24 +25,24 @@ from deskterm.desk.reads import (
     TicketSummary,
 )
 from deskterm.desk.service_core import DeskCore
+from deskterm.desk.tickets import drafts
+from deskterm.desk.tickets import reads as ticket_reads
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.change import TicketChanges
 
 if TYPE_CHECKING:
-    from deskterm.desk import (
-        macros,
-        presence,
-        thread,
-        ticket_candidates,
-        ticket_ops,
-    )
-    from deskterm.desk import query as filter_language
+    from deskterm.desk.filter import language as filter_language
+    from deskterm.desk.tickets import candidates as ticket_candidates
+    from deskterm.desk.tickets import macros, presence, thread
+    from deskterm.desk.tickets import ops as ticket_ops
 else:
     # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
-    macros = lazy.module("deskterm.desk.macros")
-    presence = lazy.module("deskterm.desk.presence")
-    filter_language = lazy.module("deskterm.desk.query")
-    thread = lazy.module("deskterm.desk.thread")
-    ticket_candidates = lazy.module("deskterm.desk.ticket_candidates")
-    ticket_ops = lazy.module("deskterm.desk.ticket_ops")
+    filter_language = lazy.module("deskterm.desk.filter.language")
+    macros = lazy.module("deskterm.desk.tickets.macros")
+    presence = lazy.module("deskterm.desk.tickets.presence")
+    thread = lazy.module("deskterm.desk.tickets.thread")
+    ticket_candidates = lazy.module("deskterm.desk.tickets.candidates")
+    ticket_ops = lazy.module("deskterm.desk.tickets.ops")
 
 SendKind = Literal["reply", "note", "customer"]
 SEND_KINDS: tuple[str, ...] = ("reply", "note", "customer")
@@ -109,13 +109,13 @@ class TicketCases(DeskCore):
         with self._reading() as session:
             return ticket_reads.rows_of(session, list(numbers))
 
-    def list_tickets(self, *, where: ticket_reads.TicketFilter | None = None,
+    def list_tickets(self, *, where: TicketFilter | None = None,
                      sort: str = "-updated", limit: int = 50,
                      cursor: str | None = None) -> Page:
         """One page of the tickets ``where`` selects (``me`` is this agent)."""
         with self._reading() as session:
             return ticket_reads.list_tickets(
-                session, where=where or ticket_reads.TicketFilter(), sort=sort, limit=limit,
+                session, where=where or TicketFilter(), sort=sort, limit=limit,
                 cursor=cursor, me=self._acting(session).username)
 
     def query_tickets(self, query: str, *, limit: int = 50, cursor: str | None = None,
@@ -207,7 +207,7 @@ class TicketCases(DeskCore):
 
     # --- changing ----------------------------------------------------------------------------
 
-    def change(self, number: int, changes: tickets.TicketChanges, *,
+    def change(self, number: int, changes: TicketChanges, *,
                expected_version: int | None = None) -> TicketSummary:
         """Change ticket fields as one new version (a stale ``expected_version``: StaleTicket)."""
         return self._writing(lambda session, actor: tickets.update_ticket(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlmodel import Session, select
 
 from deskterm.db.models import Agent
-from deskterm.desk.people import add_agent, check_display_name, normalize_email
+from deskterm.desk.people.directory import add_agent, check_display_name, normalize_email
 from deskterm.desk.reads import AgentRead
 
 

@@ -14,7 +14,7 @@ from textual.screen import ModalScreen
 from textual.widgets import Button, Checkbox, Static
 
 from deskterm.desk.errors import TransitionRefused
-from deskterm.desk.lifecycle import check_transition, reply_statuses
+from deskterm.desk.tickets.lifecycle import check_transition, reply_statuses
 from deskterm.widgets.editors import SafeInput, SafeSelect
 
 

@@ -4,7 +4,7 @@
 ``enter`` opens the highlighted article in the reader, ``n`` writes a new one, ``e`` edits the
 open one (:class:`~deskterm.screens.kb_editor.ArticleEditor`), ``p`` publishes or unpublishes
 it, ``d`` deletes it after asking. Reads and writes run in thread workers and come back as
-messages; article text reaches the reader only through ``kb_render.safe_markdown`` and names
+messages; article text reaches the reader only through ``kb.render.safe_markdown`` and names
 and titles only as ``Text``.
 
 Below 120 columns the screen shows one side at a time: the tree and the list, then the reader
@@ -23,9 +23,11 @@ from textual.screen import Screen
 from textual.widgets import Markdown, Static, Tree
 from textual.widgets.option_list import Option
 
-from deskterm.desk import kb
-from deskterm.desk.kb_render import is_safe_link, safe_markdown
-from deskterm.desk.query import QueryError
+from deskterm.desk.filter.language import QueryError
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import categories as kb_categories
+from deskterm.desk.kb import search as kb_search
+from deskterm.desk.kb.render import is_safe_link, safe_markdown
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import (
@@ -53,7 +55,7 @@ ALL = "all"
 UNCATEGORIZED = "none"
 
 
-def subtree_counts(categories: list[kb.CategoryRead]) -> dict[int, int]:
+def subtree_counts(categories: list[kb_categories.CategoryRead]) -> dict[int, int]:
     """Each category's articles, those of its subcategories included (the list shows them)."""
     totals = {c.id: c.articles for c in categories}
     for category in reversed(categories):  # depth first: children come after their parent
@@ -87,14 +89,14 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     def __init__(self, desk: Desk) -> None:
         super().__init__()
         self.desk = desk
-        self.categories: list[kb.CategoryRead] = []
+        self.categories: list[kb_categories.CategoryRead] = []
         self.key = ALL
         """What the list shows: ``all``, ``none`` (uncategorized) or ``c<category id>``."""
-        self.listed: list[kb.ArticleSummary] = []
-        self.hits: list[kb.SearchHit] = []
+        self.listed: list[kb_articles.ArticleSummary] = []
+        self.hits: list[kb_search.SearchHit] = []
         self.searching = ""
         """The query whose hits the list shows ('' when it lists a category)."""
-        self.article: kb.ArticleRead | None = None
+        self.article: kb_articles.ArticleRead | None = None
         self._search_timer = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -349,7 +351,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self.refresh_bindings()
 
     @staticmethod
-    def _meta(article: kb.ArticleRead) -> Text:
+    def _meta(article: kb_articles.ArticleRead) -> Text:
         meta = Text()
         parts = [
             ("", article.status),
@@ -415,7 +417,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     def on_kb_article_to_edit(self, message: KbArticleToEdit) -> None:
         self.app.push_screen(ArticleEditor(self.desk, article=message.article), self._edited)
 
-    def _edited(self, saved: kb.ArticleRead | None) -> None:
+    def _edited(self, saved: kb_articles.ArticleRead | None) -> None:
         if saved is None:
             # Left without saving, perhaps after a save refused because a teammate saved
             # first: the reader shows what is stored now, not the version it had.
@@ -434,11 +436,11 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self._toggle_publish(self.article)
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
-    def _toggle_publish(self, article: kb.ArticleRead) -> None:
+    def _toggle_publish(self, article: kb_articles.ArticleRead) -> None:
         try:
             done = self.desk.publish(article.id, published=article.status != "published",
                                      expected_version=article.version)
-        except kb.StaleArticle as stale:
+        except kb_articles.StaleArticle as stale:
             self.post_message(KbArticleWritten(article, stale=str(stale)))
             return
         self.post_message(KbArticleWritten(done))
@@ -451,11 +453,11 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         else:
             self._published(message.article)
 
-    def _publish_refused(self, article: kb.ArticleRead, why: str) -> None:
+    def _publish_refused(self, article: kb_articles.ArticleRead, why: str) -> None:
         self.notify(f"{why} — reloaded; nothing was changed", severity="error", timeout=10)
         self.open_article(article.id, count_view=False)
 
-    def _published(self, done: kb.ArticleRead) -> None:
+    def _published(self, done: kb_articles.ArticleRead) -> None:
         self.notify(f"“{clean_line(done.title)}” is "
                     f"{'published' if done.status == 'published' else 'a draft again'}")
         self.post_message(KbArticleOpened(done))
@@ -478,11 +480,11 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
                                      "Its links to tickets go with it.", yes="Delete"), answer)
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
-    def _delete(self, article: kb.ArticleRead) -> None:
+    def _delete(self, article: kb_articles.ArticleRead) -> None:
         self.desk.delete_article(article.id)
         self.post_message(KbArticleWritten(article, deleted=True))
 
-    async def _deleted(self, article: kb.ArticleRead) -> None:
+    async def _deleted(self, article: kb_articles.ArticleRead) -> None:
         self.notify(f"Deleted “{clean_line(article.title)}”")
         self.article = None
         if self.reading:

@@ -20,8 +20,10 @@ from textual.widgets import OptionList, Static
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
-    from deskterm.desk.kb import ArticleSummary, CategoryRead, SearchHit
-    from deskterm.desk.kb_reply import InsertChoices
+    from deskterm.desk.kb.articles import ArticleSummary
+    from deskterm.desk.kb.categories import CategoryRead
+    from deskterm.desk.kb.reply import InsertChoices
+    from deskterm.desk.kb.search import SearchHit
 
 MATCH_STYLE = "bold reverse"
 """How a search match is marked in titles and snippets."""
@@ -88,13 +90,10 @@ class ArticleList(OptionList):
     BINDINGS = [Binding("enter", "select", "Open", id="kb.open")]
 
 
-INSERT_AS_KEYS = {"l": "link", "b": "body"}
-
-
 class InsertAs(ModalScreen[str | None]):
     """How an article goes into the composer: ``l`` a link, ``b`` its text (plain text).
 
-    What is offered is the domain's (:func:`deskterm.desk.kb_reply.insert_choices`): into a
+    What is offered is the domain's (:func:`deskterm.desk.kb.reply.insert_choices`): into a
     public reply an internal article is shown with a warning (its text then needs a
     confirmation, asked by the ticket screen), and when no link is offered the line says why
     and ``l`` only repeats it."""

@@ -30,10 +30,10 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.lifecycle import CHANNELS, PRIORITIES
 from deskterm.desk.reads import CustomerRead, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
+from deskterm.desk.tickets.lifecycle import CHANNELS, PRIORITIES
 from deskterm.messages import ChoicesLoaded, CustomersFound, TicketFiled
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker

@@ -1,20 +1,17 @@
-"""Command palette (``ctrl+p``) entries of each screen: its actions by name, and on the queue
-and the ticket screen a ticket by its ref."""
+"""Command palette (``ctrl+p``) entries: a screen's actions by name (:class:`NamedCommands`), and
+on the queue and the ticket screen a ticket by its ref. The queue's and the ticket screen's own
+lists live beside those screens (``QueueCommands``, ``TicketCommands``), so this module imports
+neither screen."""
 
 from __future__ import annotations
 
 from abc import abstractmethod
 from collections.abc import Callable
 from functools import partial
-from typing import TYPE_CHECKING
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
 from deskterm.screens.pickers import ticket_number
-
-if TYPE_CHECKING:
-    from deskterm.screens.queue import QueueScreen
-    from deskterm.screens.ticket import TicketScreen
 
 
 class NamedCommands(Provider):
@@ -43,87 +40,6 @@ class NamedCommands(Provider):
             score = matcher.match(title)
             if score > 0:
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
-
-
-class QueueCommands(NamedCommands):
-    """Everything the queue can do, by name; a ticket by its ref (``#1042`` or ``1042``)."""
-
-    def _queue(self) -> QueueScreen | None:
-        from deskterm.screens.queue import QueueScreen
-
-        screen = self.screen
-        return screen if isinstance(screen, QueueScreen) else None
-
-    def _go_to(self) -> Callable[[int], object] | None:
-        queue = self._queue()
-        return queue.go_to_ticket if queue is not None else None
-
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        queue = self._queue()
-        if queue is None:
-            return []
-        commands: list[tuple[str, Callable[[], object], str]] = [
-            (f"View: {view.name}", partial(queue.show_view, view.key), view.query or "every ticket")
-            for view in queue.views
-        ]
-        commands += [
-            ("Take the selected tickets", queue.action_take, "assign them to yourself"),
-            ("Assign the selected tickets…", queue.action_assign, "pick an agent"),
-            ("Set status of the selected tickets…", queue.action_set_status, "pick a status"),
-            ("Set priority of the selected tickets…", queue.action_set_priority,
-             "pick a priority"),
-            ("Tag the selected tickets…", queue.action_edit_tags, "add or remove tags"),
-            ("Select all matching tickets", queue.action_select_all, "every ticket of the filter"),
-            ("Clear the selection", queue.table.clear_selection, ""),
-            ("Save this view…", queue.action_save_view, "personal or shared with the team"),
-            ("Sort by…", queue.action_pick_sort, "any column, either direction"),
-            ("Filter…", queue.action_filter, "the filter language"),
-            ("New ticket…", queue.action_new_ticket, "for a customer: log a call"),
-        ]
-        return commands
-
-
-class TicketCommands(NamedCommands):
-    """The ticket screen's actions by name; another ticket by its ref (``#1042``)."""
-
-    def _ticket(self) -> TicketScreen | None:
-        from deskterm.screens.ticket import TicketScreen
-
-        screen = self.screen
-        return screen if isinstance(screen, TicketScreen) else None
-
-    def _go_to(self) -> Callable[[int], object] | None:
-        ticket = self._ticket()
-        return ticket.open_ticket if ticket is not None else None
-
-    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
-        ticket = self._ticket()
-        if ticket is None:
-            return []
-        commands: list[tuple[str, Callable[[], object], str]] = [
-            ("Reply to the requester", partial(ticket.action_compose, "reply"),
-             "a public reply; ctrl+s sends"),
-            ("Add an internal note", partial(ticket.action_compose, "note"), "agents only"),
-            ("Take this ticket", ticket.action_take, "assign it to yourself"),
-            ("Set status…", ticket.action_pick_status, "pick a status"),
-            ("Set priority…", ticket.action_pick_priority, "pick a priority"),
-            ("Assign…", ticket.action_pick_assignee, "pick an agent, or unassign"),
-            ("Set group…", ticket.action_pick_group, "pick a group"),
-            ("Edit tags…", ticket.action_edit_tags, "add or remove tags"),
-            ("Set type…", ticket.action_pick_type, "question, incident, problem, task"),
-            ("Apply a macro…", ticket.action_pick_macro, "its text into the reply"),
-            ("Escalate…", ticket.action_escalate, "to the next tier, with a reason"),
-            ("Merge into another ticket…", ticket.action_merge, "its messages move there"),
-            ("Link to another ticket…", ticket.action_link, "related, or an incident"),
-            ("Show or hide the audit events", ticket.action_toggle_events,
-             "who changed what, in the thread"),
-        ]
-        if ticket.step is not None:
-            commands += [
-                ("Previous ticket of the view", partial(ticket.action_step, -1), ""),
-                ("Next ticket of the view", partial(ticket.action_step, 1), ""),
-            ]
-        return commands
 
 
 class KbCommands(NamedCommands):

@@ -16,10 +16,10 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk.lifecycle import PRIORITIES, STATUSES
-from deskterm.desk.queue import AgentChoice, View
+from deskterm.desk.queue.windows import AgentChoice, View
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.ticket_candidates import Candidate
+from deskterm.desk.tickets.candidates import Candidate
+from deskterm.desk.tickets.lifecycle import PRIORITIES, STATUSES
 from deskterm.widgets.editors import SafeInput
 
 
@@ -45,8 +45,8 @@ def priority_choices() -> list[Choice]:
 def assignee_choices(agents: Sequence[AgentChoice], *,
                      group: str | None = None) -> list[Choice]:
     """"Unassigned" first (found by ``none`` or ``nobody`` too), then the agents with their
-    open tickets, ``group``'s members first. Unassigned is the key ``""``, as
-    :class:`~deskterm.desk.tickets.TicketChanges` spells it (``BulkChange`` takes it too)."""
+    open tickets, ``group``'s members first. Unassigned is the key ``""``, which a change reads
+    as :data:`~deskterm.desk.tickets.change.NONE` (an agent named ``none`` keeps its own key)."""
     ordered = sorted(agents, key=lambda a: (group is None or group not in a.groups,
                                             a.open_tickets, a.username))
     choices = [Choice(a.username, a.display_name,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -16,11 +17,11 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk.bulk_actions import BULK_CONFIRM_OVER, BulkChange
-from deskterm.desk.query import DEFAULT_SORT, QueryError, with_sort
-from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
+from deskterm.desk.filter.language import DEFAULT_SORT, QueryError, with_sort
+from deskterm.desk.queue.builtin import BUILTIN_VIEWS, QueueStart, View
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
+from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER, BulkChange
 from deskterm.messages import (
     BulkApplied,
     ChoicesLoaded,
@@ -35,7 +36,7 @@ from deskterm.messages import (
 )
 from deskterm.screens.dialogs import Confirm, EditTags, SaveView, TagEdit, ViewName
 from deskterm.screens.new_ticket import NewTicketForm
-from deskterm.screens.palette import QueueCommands
+from deskterm.screens.palette import NamedCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
@@ -64,6 +65,42 @@ def sort_for_column(current: str, column: str) -> str:
     if current.lstrip("-") == name:
         return name if current.startswith("-") else f"-{name}"
     return f"-{name}" if name in DESCENDING_FIRST else name
+
+
+class QueueCommands(NamedCommands):
+    """Everything the queue can do, by name; a ticket by its ref (``#1042`` or ``1042``)."""
+
+    def _queue(self) -> QueueScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, QueueScreen) else None
+
+    def _go_to(self) -> Callable[[int], object] | None:
+        queue = self._queue()
+        return queue.go_to_ticket if queue is not None else None
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        queue = self._queue()
+        if queue is None:
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            (f"View: {view.name}", partial(queue.show_view, view.key), view.query or "every ticket")
+            for view in queue.views
+        ]
+        commands += [
+            ("Take the selected tickets", queue.action_take, "assign them to yourself"),
+            ("Assign the selected tickets…", queue.action_assign, "pick an agent"),
+            ("Set status of the selected tickets…", queue.action_set_status, "pick a status"),
+            ("Set priority of the selected tickets…", queue.action_set_priority,
+             "pick a priority"),
+            ("Tag the selected tickets…", queue.action_edit_tags, "add or remove tags"),
+            ("Select all matching tickets", queue.action_select_all, "every ticket of the filter"),
+            ("Clear the selection", queue.table.clear_selection, ""),
+            ("Save this view…", queue.action_save_view, "personal or shared with the team"),
+            ("Sort by…", queue.action_pick_sort, "any column, either direction"),
+            ("Filter…", queue.action_filter, "the filter language"),
+            ("New ticket…", queue.action_new_ticket, "for a customer: log a call"),
+        ]
+        return commands
 
 
 class QueueScreen(ReportsWorkerErrors, QueueLayout):

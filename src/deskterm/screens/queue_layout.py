@@ -21,7 +21,7 @@ from textual.containers import Horizontal
 from textual.screen import Screen
 from textual.widgets import Static
 
-from deskterm.desk.queue_views import BUILTIN_VIEWS, QueueStart, View
+from deskterm.desk.queue.builtin import BUILTIN_VIEWS, QueueStart, View
 from deskterm.widgets.editors import SafeInput
 from deskterm.widgets.footer import KeysFooter
 from deskterm.widgets.ticket_table import TicketTable

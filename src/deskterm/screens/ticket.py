@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import partial
 
 from rich.text import Text
 from textual import on, work
@@ -22,15 +23,15 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from deskterm.desk.draft_saving import DraftText, DraftTimer, DraftWriter
 from deskterm.desk.errors import StaleTicket
-from deskterm.desk.lifecycle import TICKET_TYPES
-from deskterm.desk.macros import MacroRead, render
-from deskterm.desk.presence import HEARTBEAT_SECONDS
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.tickets import TicketChanges
+from deskterm.desk.tickets.change import TicketChanges
+from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
+from deskterm.desk.tickets.lifecycle import TICKET_TYPES
+from deskterm.desk.tickets.macros import MacroRead, render
+from deskterm.desk.tickets.presence import HEARTBEAT_SECONDS
 from deskterm.messages import (
     MessagesArrived,
     Notice,
@@ -51,7 +52,7 @@ from deskterm.screens.dialogs import (
     SendAs,
     TagEdit,
 )
-from deskterm.screens.palette import TicketCommands, TicketKbCommands
+from deskterm.screens.palette import NamedCommands, TicketKbCommands
 from deskterm.screens.pickers import (
     Choice,
     Picker,
@@ -237,6 +238,47 @@ class Composer(Vertical):
     def clear(self) -> None:
         self.query_one(SafeTextArea).text = ""
         self.query_one("#composer-minutes", SafeInput).value = ""
+
+
+class TicketCommands(NamedCommands):
+    """The ticket screen's actions by name; another ticket by its ref (``#1042``)."""
+
+    def _ticket(self) -> TicketScreen | None:
+        screen = self.screen
+        return screen if isinstance(screen, TicketScreen) else None
+
+    def _go_to(self) -> Callable[[int], object] | None:
+        ticket = self._ticket()
+        return ticket.open_ticket if ticket is not None else None
+
+    def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
+        ticket = self._ticket()
+        if ticket is None:
+            return []
+        commands: list[tuple[str, Callable[[], object], str]] = [
+            ("Reply to the requester", partial(ticket.action_compose, "reply"),
+             "a public reply; ctrl+s sends"),
+            ("Add an internal note", partial(ticket.action_compose, "note"), "agents only"),
+            ("Take this ticket", ticket.action_take, "assign it to yourself"),
+            ("Set status…", ticket.action_pick_status, "pick a status"),
+            ("Set priority…", ticket.action_pick_priority, "pick a priority"),
+            ("Assign…", ticket.action_pick_assignee, "pick an agent, or unassign"),
+            ("Set group…", ticket.action_pick_group, "pick a group"),
+            ("Edit tags…", ticket.action_edit_tags, "add or remove tags"),
+            ("Set type…", ticket.action_pick_type, "question, incident, problem, task"),
+            ("Apply a macro…", ticket.action_pick_macro, "its text into the reply"),
+            ("Escalate…", ticket.action_escalate, "to the next tier, with a reason"),
+            ("Merge into another ticket…", ticket.action_merge, "its messages move there"),
+            ("Link to another ticket…", ticket.action_link, "related, or an incident"),
+            ("Show or hide the audit events", ticket.action_toggle_events,
+             "who changed what, in the thread"),
+        ]
+        if ticket.step is not None:
+            commands += [
+                ("Previous ticket of the view", partial(ticket.action_step, -1), ""),
+                ("Next ticket of the view", partial(ticket.action_step, 1), ""),
+            ]
+        return commands
 
 
 class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):

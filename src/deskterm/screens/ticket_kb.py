@@ -4,8 +4,8 @@ The five best published articles for the ticket (its subject and first message) 
 the sidebar; ``k`` picks any article by fuzzy match. A chosen article goes into the composer as
 a link or as its text in plain text (the agent picks with one key; what is offered into a public
 reply or a note, and the warning and confirmation an internal article needs before it goes into
-a public reply, are :mod:`deskterm.desk.kb_reply`'s) and is linked to the ticket and counted
-(``kb.record_use``). ``K`` on a solved ticket opens the article editor with a draft
+a public reply, are :mod:`deskterm.desk.kb.reply`'s) and is linked to the ticket and counted
+(``Desk.use_article``). ``K`` on a solved ticket opens the article editor with a draft
 made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
 TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
 """
@@ -17,7 +17,9 @@ from textual import work
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk import kb, kb_reply
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import reply as kb_reply
+from deskterm.desk.kb import search as kb_search
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import (
     ArticleDrafted,
@@ -38,7 +40,7 @@ PICKER_ARTICLES = 5000
 """The ``k`` picker lists this many articles at most (by title)."""
 
 
-def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
+def article_choices(articles: list[kb_articles.ArticleSummary]) -> list[Choice]:
     """Articles for the fuzzy picker: published first, then drafts, by title."""
     ordered = sorted(articles, key=lambda a: (a.status != "published", a.title.casefold()))
     return [Choice(str(a.id), a.title, " · ".join(part for part in (
@@ -46,7 +48,7 @@ def article_choices(articles: list[kb.ArticleSummary]) -> list[Choice]:
         "public" if a.visibility == "public" else "") if part)) for a in ordered]
 
 
-def suggestion_line(hit: kb.SearchHit) -> Text:
+def suggestion_line(hit: kb_search.SearchHit) -> Text:
     line = Text(hit.title, no_wrap=True, overflow="ellipsis", end="")
     line.append_text(status_mark(hit.article))
     return line
@@ -131,7 +133,7 @@ class TicketKnowledge(ReportsWorkerErrors):
 
         self.app.push_screen(InsertAs(article.title, choices), how)
 
-    def _confirm_internal(self, article: kb.ArticleRead, number: int) -> None:
+    def _confirm_internal(self, article: kb_articles.ArticleRead, number: int) -> None:
         def sure(yes: bool | None) -> None:
             if yes:
                 self._use_article(article.id, "body", number, True, True, self.help_center())
@@ -179,7 +181,7 @@ class TicketKnowledge(ReportsWorkerErrors):
     def on_article_drafted(self, message: ArticleDrafted) -> None:
         draft = message.draft
 
-        def saved(article: kb.ArticleRead | None) -> None:
+        def saved(article: kb_articles.ArticleRead | None) -> None:
             if article is not None:
                 self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "
                             f"#{draft.ticket}; 2 opens the knowledge base", timeout=6)

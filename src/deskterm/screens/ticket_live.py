@@ -27,7 +27,7 @@ from textual.worker import get_current_worker
 
 from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.thread import TicketStamp, stamp_of
+from deskterm.desk.tickets.thread import TicketStamp, stamp_of
 from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
 from deskterm.timefmt import next_change
 from deskterm.widgets.thread import ThreadView, message_kind

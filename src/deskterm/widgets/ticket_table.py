@@ -25,7 +25,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.ticket_summary import TicketSummary
+from deskterm.desk.tickets.summary import TicketSummary
 from deskterm.timefmt import relative
 
 MAX_CACHED_ROWS = 3_000

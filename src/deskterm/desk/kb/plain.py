@@ -25,7 +25,7 @@ import re
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from deskterm.desk.kb_render import is_safe_link
+from deskterm.desk.kb.render import is_safe_link
 from deskterm.desk.safe_text import clean
 
 if TYPE_CHECKING:

@@ -1,15 +1,19 @@
-"""Reading tickets: summaries, filtered lists with keyset paging, requester and company history."""
+"""How a filter becomes SQL (SQLAlchemy Core): the conditions of a :class:`TicketFilter`, the
+orders a list can take, keyset cursors, and the statement a list of tickets is read by.
+
+Names in a filter (agents, groups, organizations, requesters) are looked up here; a name that
+does not exist is :class:`~deskterm.desk.errors.NotFound`. Values reach the database only as
+bound parameters.
+"""
 
 from __future__ import annotations
 
 import base64
 import json
-from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Float, and_, case, false, func, literal, not_, or_, tuple_
+from sqlalchemy import and_, case, false, func, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
 
@@ -26,19 +30,17 @@ from deskterm.db.models import (
     TicketSeen,
     TicketTag,
 )
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.ticket_filter import Clause, ClauseValue, TicketFilter, TimeRange
 from deskterm.desk.limits import storable
-from deskterm.desk.people import (
+from deskterm.desk.people.directory import (
     find_agent_any_case,
     find_customer,
     find_group_any_case,
-    find_organization,
     find_organization_any_case,
 )
-from deskterm.desk.reads import Page, TicketSummary
-
-MAX_PAGE = 1_000
+from deskterm.desk.reads import TicketSummary
+from deskterm.desk.tickets import lifecycle
 
 
 def _name_of(column, table, key):
@@ -79,7 +81,7 @@ _TEXT_SORTS = frozenset({"subject", "requester", "organization", "assignee", "gr
 
 def sort_value(sort: str, row: TicketSummary) -> object:
     """The value ``row`` has in the order ``sort`` (what a keyset cursor after it holds)."""
-    name, _ = _parse_sort(sort)
+    name, _ = parse_sort(sort)
     return {
         "updated": lambda: row.updated_at,
         "created": lambda: row.created_at,
@@ -94,80 +96,6 @@ def sort_value(sort: str, row: TicketSummary) -> object:
     }[name]()
 
 
-@dataclass(frozen=True)
-class TimeRange:
-    """A span of time between two aware UTC datetimes; a missing bound leaves that side open.
-
-    By default the start is included and the end is not (``start <= t < end``).
-    """
-
-    start: datetime | None = None
-    end: datetime | None = None
-    start_inclusive: bool = True
-    end_inclusive: bool = False
-
-
-ClauseValue = str | int | TimeRange
-
-
-@dataclass(frozen=True)
-class Clause:
-    """One condition on one field of a ticket; a filter's clauses all have to hold.
-
-    The ticket matches when its field matches any of ``values`` (a negated clause: none of them).
-    Fields and their values:
-
-    - ``status``, ``type``, ``channel``: names; ``priority``: names (low ... urgent); ``tier``: ints
-    - ``assignee``: usernames, ``me`` (the acting agent) or ``none`` (unassigned)
-    - ``group``: group names or ``none``; ``org``: organization names
-    - ``tag``: tag names (carries any of them)
-    - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
-    - ``created``, ``updated``: :class:`TimeRange` values
-
-    A negated clause on a field that may be empty (assignee, group) keeps the tickets where it is
-    empty: ``-assignee:bert`` lists unassigned tickets too.
-    """
-
-    field: str
-    values: tuple[ClauseValue, ...]
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class TextMatch:
-    """A word or phrase the ticket's subject or messages must contain (negated: must not)."""
-
-    text: str
-    negated: bool = False
-
-
-@dataclass(frozen=True)
-class TicketFilter:
-    """Which tickets to list. Every given field must match; values within a field are ORed.
-
-    The single fields are the CLI's options; ``clauses`` and ``text`` carry the filter language's
-    terms (see :mod:`deskterm.desk.query`), which may repeat a field and negate it.
-    """
-
-    statuses: tuple[str, ...] = ()
-    priorities: tuple[str, ...] = ()
-    types: tuple[str, ...] = ()
-    assignees: tuple[str, ...] = ()
-    """Usernames; ``me`` is the acting agent and ``none`` means unassigned."""
-    groups: tuple[str, ...] = ()
-    """Group names; ``none`` means in no group."""
-    requester: str | None = None
-    """An e-mail address, or a domain (``acme.com``) for everyone writing from it."""
-    organization: str | None = None
-    tags: tuple[str, ...] = ()
-    """Tickets carrying all of these tags."""
-    without_tags: tuple[str, ...] = ()
-    clauses: tuple[Clause, ...] = ()
-    """Further conditions, all of which must hold."""
-    text: tuple[TextMatch, ...] = ()
-    """Words and phrases searched in subjects and messages; all must hold."""
-
-
 # The requester wrote after the assignee last saw the ticket (or the assignee never saw it).
 _UNSEEN_REPLY = and_(
     col(Ticket.assignee_id).is_not(None),
@@ -177,7 +105,7 @@ _UNSEEN_REPLY = and_(
 )
 
 
-def _rows_query():
+def rows_query():
     """Tickets with the names they refer to and the unseen-reply marker, one row each.
 
     The marker is a LEFT JOIN on ``ticket_seen``'s primary key (ticket, assignee): one index
@@ -197,68 +125,9 @@ def _rows_query():
     return query
 
 
-def _tags_by_ticket(session: Session, numbers: Sequence[int]) -> dict[int, tuple[str, ...]]:
-    found: dict[int, list[str]] = defaultdict(list)
-    if numbers:
-        for number, name in session.exec(
-            select(TicketTag.ticket_id, Tag.name)
-            .join(Tag, col(Tag.id) == col(TicketTag.tag_id))
-            .where(col(TicketTag.ticket_id).in_(list(numbers)))
-            .order_by(col(Tag.name))
-        ).all():
-            found[number].append(name)
-    return {number: tuple(names) for number, names in found.items()}
-
-
-def _to_summary(row, tags: tuple[str, ...]) -> TicketSummary:
-    ticket, requester_name, requester_email, organization, assignee, group, unseen = row
-    return TicketSummary(
-        number=ticket.id,
-        subject=ticket.subject,
-        status=ticket.status,
-        priority=lifecycle.priority_name(ticket.priority),
-        type=ticket.type,
-        channel=ticket.channel,
-        tier=ticket.tier,
-        requester_name=requester_name,
-        requester_email=requester_email,
-        organization=organization,
-        assignee=assignee,
-        group=group,
-        tags=tags,
-        created_at=ticket.created_at,
-        updated_at=ticket.updated_at,
-        first_response_at=ticket.first_response_at,
-        solved_at=ticket.solved_at,
-        reopens=ticket.reopens,
-        version=ticket.version,
-        customer_replied_at=ticket.customer_replied_at,
-        unseen_reply=bool(unseen),
-    )
-
-
-def rows_of(session: Session, numbers: Sequence[int]) -> list[TicketSummary]:
-    """The summaries of tickets ``numbers``, in that order (missing ones left out)."""
-    if not numbers:
-        return []
-    found = session.exec(_rows_query().where(col(Ticket.id).in_(list(numbers)))).all()
-    by_number = {row[0].id: row for row in found}
-    return summaries(session, [by_number[n] for n in numbers if n in by_number])
-
-
-def summaries(session: Session, rows: Sequence) -> list[TicketSummary]:
-    tags = _tags_by_ticket(session, [row[0].id for row in rows])
-    return [_to_summary(row, tags.get(row[0].id, ())) for row in rows]
-
-
-def summary(session: Session, ticket: Ticket) -> TicketSummary:
-    """The summary of one ticket as it stands in this session."""
-    session.flush()
-    row = session.exec(_rows_query().where(Ticket.id == ticket.id)).one()
-    return summaries(session, [row])[0]
-
-
-def _parse_sort(sort: str) -> tuple[str, bool]:
+def parse_sort(sort: str) -> tuple[str, bool]:
+    """The column name and direction of ``sort`` (``-updated``: updated, descending); InvalidInput
+    if it is none of :data:`SORT_KEYS`."""
     descending = sort.startswith("-")
     name = sort.lstrip("-+")
     if name not in SORT_KEYS:
@@ -267,7 +136,8 @@ def _parse_sort(sort: str) -> tuple[str, bool]:
     return name, descending
 
 
-def _encode_cursor(sort: str, value: object, number: int) -> str:
+def encode_cursor(sort: str, value: object, number: int) -> str:
+    """The keyset cursor after a row: its ``sort``, its value in that order and its number."""
     if isinstance(value, datetime):
         value = value.isoformat()
     raw = json.dumps([sort, value, number], separators=(",", ":")).encode()
@@ -278,7 +148,7 @@ def _is_int32(value: object) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
 
 
-def _decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
+def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     """The (sort value, ticket number) a cursor holds; anything not handed out is refused."""
     refused = InvalidInput(f"cursor '{cursor[:40]}' is not one this desk handed out")
     try:
@@ -290,7 +160,7 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
         raise refused
     if cursor_sort != sort:
         raise InvalidInput(f"cursor belongs to sort '{cursor_sort}', not '{sort}'")
-    name, _ = _parse_sort(sort)
+    name, _ = parse_sort(sort)
     if name in ("updated", "created"):
         try:
             value = datetime.fromisoformat(value)
@@ -306,7 +176,9 @@ def _decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     return value, number
 
 
-def _conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
+def filter_conditions(session: Session, flt: TicketFilter, me: str | None) -> list:
+    """The SQL conditions of ``flt`` (all must hold), with its names looked up (``me``: the acting
+    agent)."""
     conditions = []
     if flt.statuses:
         conditions.append(_status_in(session, flt.statuses, me))
@@ -492,7 +364,6 @@ _CLAUSE_BUILDERS = {
     "updated": _time_in(Ticket.updated_at),
 }
 """How each clause field becomes SQL; every value reaches the database as a bound parameter."""
-CLAUSE_FIELDS = tuple(_CLAUSE_BUILDERS)
 
 
 def _text_condition(session: Session, word_or_phrase: str, negated: bool):
@@ -521,51 +392,6 @@ def _has_tag(name: str):
     )
 
 
-def list_tickets(
-    session: Session,
-    *,
-    where: TicketFilter = TicketFilter(),
-    sort: str = "-updated",
-    limit: int = 50,
-    cursor: str | None = None,
-    me: str | None = None,
-) -> Page:
-    """One page of tickets matching ``where``, in ``sort`` order, after ``cursor``.
-
-    Keyset paging: the order is (sort key, ticket number), so pages never skip or repeat a
-    ticket even when many share a sort key, and deep pages cost as little as the first.
-    ``sort`` may also be :data:`RELEVANCE`: the best matches of the filter's words first.
-    """
-    if not 1 <= limit <= MAX_PAGE:
-        raise InvalidInput(f"limit {limit} must be between 1 and {MAX_PAGE}")
-    if sort == RELEVANCE:
-        return _list_by_relevance(session, where, limit, cursor, me)
-    name, descending = _parse_sort(sort)
-    key = SORT_KEYS[name]
-    # The page's numbers first, from the tickets table alone (an index walk in the sort's
-    # order), then their rows: joining names onto every matching ticket before the LIMIT
-    # costs seconds when a million match.
-    query = select(Ticket.id).where(*_conditions(session, where, me))
-    if cursor:
-        value, number = _decode_cursor(cursor, sort)
-        bound = tuple_(literal(value, key.type), literal(number))
-        pair = tuple_(key, Ticket.id)
-        query = query.where(pair < bound if descending else pair > bound)
-    if key is Ticket.id:
-        order = [col(Ticket.id).desc() if descending else col(Ticket.id).asc()]
-    else:
-        order = [key.desc(), col(Ticket.id).desc()] if descending else [key.asc(),
-                                                                         col(Ticket.id).asc()]
-    numbers = session.exec(query.order_by(*order).limit(limit + 1)).all()
-    items = rows_of(session, numbers[:limit])
-    rows = numbers
-    next_cursor = None
-    if len(rows) > limit:
-        last = items[-1]
-        next_cursor = _encode_cursor(sort, sort_value(sort, last), last.number)
-    return Page(items=tuple(items), next_cursor=next_cursor)
-
-
 RELEVANCE = "relevance"
 """A further order for :func:`list_tickets`: the tickets best matching the filter's words first.
 
@@ -575,10 +401,10 @@ search: when the filter has no words, or its words match more than
 :data:`deskterm.db.search.RANK_DOCUMENTS` documents, the list comes in ``-updated`` order instead,
 and so do the pages after it (their cursors are ``-updated`` cursors, which this sort accepts).
 """
-_FALLBACK = "-updated"
 
 
-def _cursor_sort(cursor: str) -> object:
+def cursor_sort(cursor: str) -> object:
+    """The sort a cursor was handed out for, or None if it is no cursor of ours."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         return json.loads(raw)[0]
@@ -586,7 +412,9 @@ def _cursor_sort(cursor: str) -> object:
         return None
 
 
-def _decode_relevance_cursor(cursor: str) -> tuple[float, int]:
+def decode_relevance_cursor(cursor: str) -> tuple[float, int]:
+    """The (score, ticket number) a :data:`RELEVANCE` cursor holds; anything not handed out is
+    refused."""
     refused = InvalidInput(f"cursor '{cursor[:40]}' is not one this desk handed out")
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
@@ -599,66 +427,3 @@ def _decode_relevance_cursor(cursor: str) -> tuple[float, int]:
             or not isinstance(value, int | float) or value != value):
         raise refused
     return float(value), number
-
-
-def _list_by_relevance(session: Session, where: TicketFilter, limit: int, cursor: str | None,
-                       me: str | None) -> Page:
-    if cursor and _cursor_sort(cursor) == _FALLBACK:
-        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, cursor=cursor,
-                            me=me)
-    terms = [match.text for match in where.text if not match.negated]
-    scores = search.relevance(session, terms) if terms else None
-    if scores is None:
-        if cursor:
-            _decode_relevance_cursor(cursor)  # refuses a cursor that was never handed out
-        return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, me=me)
-    query = (_rows_query().add_columns(scores.c.score)
-             .join(scores, scores.c.ticket_id == Ticket.id)
-             .where(*_conditions(session, where, me)))
-    if cursor:
-        score, number = _decode_relevance_cursor(cursor)
-        query = query.where(tuple_(scores.c.score, Ticket.id)
-                            > tuple_(literal(score, Float), literal(number)))
-    rows = session.exec(query.order_by(scores.c.score, col(Ticket.id)).limit(limit + 1)).all()
-    items = summaries(session, [tuple(row)[:-1] for row in rows[:limit]])
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        next_cursor = _encode_cursor(RELEVANCE, float(last[-1]), last[0].id)
-    return Page(items=tuple(items), next_cursor=next_cursor)
-
-
-def _history(session: Session, condition, limit: int) -> list[TicketSummary]:
-    unsolved_first = case(
-        (col(Ticket.status).in_(sorted(lifecycle.UNSOLVED)), 0), else_=1
-    )
-    rows = session.exec(
-        _rows_query()
-        .where(condition)
-        .order_by(unsolved_first, col(Ticket.updated_at).desc(), col(Ticket.id).desc())
-        .limit(limit)
-    ).all()
-    return summaries(session, rows)
-
-
-def requester_history(session: Session, *, email: str, limit: int = 200) -> list[TicketSummary]:
-    """Every ticket of one requester: unsolved first, then the most recently updated."""
-    customer = find_customer(session, email)
-    return _history(session, Ticket.requester_id == customer.id, limit)
-
-
-def organization_history(session: Session, *, name: str, limit: int = 200) -> list[TicketSummary]:
-    """Every ticket from an organization's people: unsolved first, then most recently updated."""
-    organization = find_organization(session, name)
-    members = select(Customer.id).where(Customer.organization_id == organization.id)
-    return _history(session, and_(col(Ticket.requester_id).in_(members)), limit)
-
-
-def count_by_status(session: Session) -> dict[str, int]:
-    """How many tickets are in each status."""
-    rows = session.exec(select(Ticket.status, func.count()).group_by(Ticket.status)).all()
-    return dict(rows)
-
-
-def count_tickets(session: Session) -> int:
-    return session.exec(select(func.count()).select_from(Ticket)).one()

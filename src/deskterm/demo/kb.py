@@ -7,7 +7,7 @@ eight a draft (never the only article of its language about an issue).
 :func:`write_knowledge_base` saves them after the tickets' bulk load in one ordinary transaction
 (a few hundred rows: the search index is kept by the store itself, by triggers on SQLite and a
 generated column on PostgreSQL) and adds the macros through
-:func:`deskterm.desk.macros.add_macro`, so they are checked like any agent's.
+:func:`deskterm.desk.tickets.macros.add_macro`, so they are checked like any agent's.
 """
 
 from __future__ import annotations
@@ -20,11 +20,11 @@ from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
 from deskterm.db.models import Agent, Article, KbCategory, Macro
-from deskterm.desk import demo_kb_text as words
-from deskterm.desk import demo_text
-from deskterm.desk.kb import ArticleFields, check_fields, slugify
-from deskterm.desk.macros import MacroActions, add_macro
-from deskterm.desk.people import agent_read
+from deskterm.demo import kb_text as words
+from deskterm.demo import text as demo_text
+from deskterm.desk.kb.articles import ArticleFields, check_fields, slugify
+from deskterm.desk.people.directory import agent_read
+from deskterm.desk.tickets.macros import MacroActions, add_macro
 
 DRAFT_SHARE = 0.125
 """About one article in eight is a draft (not suggested, not public)."""

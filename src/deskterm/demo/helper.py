@@ -3,7 +3,7 @@
 Seeding a million tickets on SQLite is one connection's work on one core: making the rows in
 Python, inserting them, tokenising every subject and message for search, sorting the indexes.
 The demo generator is a pure function of what it is given, so a helper can make the very same
-rows too: :class:`SideHelper` runs ``python -m deskterm.desk.demo_worker``, which makes
+rows too: :class:`SideHelper` runs ``python -m deskterm.demo.helper_process``, which makes
 every row again and writes :data:`SIDE_TABLES` and the search index into a scratch file beside
 the desk (:class:`deskterm.db.bulk.SideWriter`), while this process inserts the other tables;
 the bulk load copies the helper's tables in before it builds the indexes, in its one
@@ -30,7 +30,7 @@ from deskterm.desk.errors import DeskError
 
 if TYPE_CHECKING:
     from deskterm.db.engine import Store
-    from deskterm.desk.demo import DemoStart
+    from deskterm.demo.generator import DemoStart
 
 SIDE_TABLES = ("ticket_tags", "ticket_seen")
 """The tables the helper writes (with the search index): chosen so both cores have about as
@@ -43,13 +43,13 @@ class DemoHelperFailed(DeskError):
 
 
 def _helper_command() -> list[str]:
-    return [sys.executable, "-m", __name__]
+    return [sys.executable, "-m", "deskterm.demo.helper_process"]
 
 
 class SideHelper:
     """The running helper of one seed; :attr:`side` is what :func:`bulk.load` takes."""
 
-    def __init__(self, store: Store, start: DemoStart, *, tickets: int, seed: int,
+    def __init__(self, store: Store, start: DemoStart, *, chunk: int, tickets: int, seed: int,
                  now: datetime) -> None:
         self.scratch = bulk.side_file(store)
         path = self.path = self.scratch.path
@@ -64,9 +64,8 @@ class SideHelper:
             self.scratch.remove()
             raise
         try:
-            from deskterm.desk import demo  # the chunk size shapes the rows: the helper's is ours
-
-            pickle.dump((os.getpid(), start, tickets, seed, now, store.is_sqlite, demo.CHUNK,
+            # the chunk size shapes the rows: the helper's is the seed's
+            pickle.dump((os.getpid(), start, tickets, seed, now, store.is_sqlite, chunk,
                          path, statements, SIDE_TABLES), self.process.stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             self.process.stdin.close()
@@ -85,29 +84,3 @@ class SideHelper:
             self.process.kill()
             self.process.wait()
         self.scratch.remove()
-
-
-def _main() -> None:
-    from deskterm.desk import demo
-    from deskterm.desk.demo import DemoGenerator
-
-    seed_process, start, tickets, seed, now, sqlite, demo.CHUNK, path, statements, tables = (
-        pickle.load(sys.stdin.buffer))
-
-    def stop_if_orphaned() -> None:
-        # The seed was killed (kill -9 never reaches this process): stop, rather than spend
-        # minutes of a core making rows no one will load. The next start removes the file.
-        if os.getppid() != seed_process:
-            sys.exit(3)
-
-    stop_if_orphaned()
-    generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
-    writer = bulk.SideWriter(path, statements, tables)
-    for table, rows in generator.batches():
-        stop_if_orphaned()
-        writer.add(table, rows)
-    writer.finish()
-
-
-if __name__ == "__main__":
-    _main()

@@ -42,7 +42,7 @@ except ImportError:  # Windows: no lock, and no sweep of a killed export's tempo
     fcntl = None
 
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.kb import ArticleFields, check_fields
+from deskterm.desk.kb.articles import ArticleFields, check_fields
 from deskterm.desk.safe_text import clean_line
 
 KEYS = ("title", "slug", "category", "tags", "status", "visibility")

@@ -1,6 +1,6 @@
 """The queue: views, counts, and windows of rows for a virtual table.
 
-The built-in views live in :mod:`deskterm.desk.queue_views` (no store needed to show them).
+The built-in views live in :mod:`deskterm.desk.queue.builtin` (no store needed to show them).
 
 A window is fetched after a row the table already holds when it can (keyset: as fast at row
 900,000 as at row 0); a jump into the middle (a scrollbar drag) costs one index-only OFFSET scan,
@@ -17,27 +17,26 @@ from sqlmodel import Session, col, select
 
 from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
-from deskterm.desk import lifecycle
-from deskterm.desk.people import list_agents
-from deskterm.desk.query import resolve_query
-from deskterm.desk.queue_views import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
+from deskterm.desk.filter.language import resolve_query
+from deskterm.desk.filter.sql import (
+    RELEVANCE,
+    SORT_KEYS,
+    encode_cursor,
+    filter_conditions,
+    parse_sort,
+    sort_value,
+)
+from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.people.directory import list_agents
+from deskterm.desk.queue.builtin import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
     BUILTIN_VIEWS,
     UNSOLVED,
     QueueStart,
     View,
 )
 from deskterm.desk.reads import TicketSummary
-from deskterm.desk.ticket_reads import (
-    RELEVANCE,
-    SORT_KEYS,
-    TicketFilter,
-    _conditions,
-    _encode_cursor,
-    _parse_sort,
-    list_tickets,
-    rows_of,
-    sort_value,
-)
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.reads import list_tickets, rows_of
 
 
 @dataclass(frozen=True)
@@ -50,7 +49,7 @@ class QueueQuery:
 
 def resolve(session: Session, text: str, *, me: str | None, now: datetime) -> QueueQuery:
     """``text`` in the filter language, checked against the desk (unknown names are refused
-    with a :class:`~deskterm.desk.query.QueryError` pointing at the term)."""
+    with a :class:`~deskterm.desk.filter.language.QueryError` pointing at the term)."""
     where, sort = resolve_query(session, text, me=me, now=now)
     return QueueQuery(where=where, sort=sort)
 
@@ -89,16 +88,16 @@ def tag_names(session: Session, *, limit: int = 500) -> list[str]:
 def count_matching(session: Session, query: QueueQuery, *, me: str | None) -> int:
     """How many tickets match (the table's length)."""
     return session.exec(
-        select(func.count()).select_from(Ticket).where(*_conditions(session, query.where, me))
+        select(func.count()).select_from(Ticket).where(*filter_conditions(session, query.where, me))
     ).one()
 
 
 def _cursor_after(sort: str, row: TicketSummary) -> str:
-    return _encode_cursor(sort, sort_value(sort, row), row.number)
+    return encode_cursor(sort, sort_value(sort, row), row.number)
 
 
 def _order(sort: str, *, reverse: bool = False) -> list:
-    name, descending = _parse_sort(sort)
+    name, descending = parse_sort(sort)
     if reverse:
         descending = not descending
     keys = [SORT_KEYS[name]] if SORT_KEYS[name] is Ticket.id else [SORT_KEYS[name], Ticket.id]
@@ -124,7 +123,7 @@ def fetch_window(
         page = list_tickets(session, where=query.where, sort=query.sort, limit=count,
                             cursor=_cursor_after(query.sort, anchor), me=me)
         return list(page.items)
-    conditions = _conditions(session, query.where, me)
+    conditions = filter_conditions(session, query.where, me)
     reverse = start > total // 2
     offset = max(total - (start + count), 0) if reverse else start
     limit = min(count, total - start) if reverse else count
@@ -144,7 +143,7 @@ def ranked_numbers(session: Session, query: QueueQuery, *, me: str | None) -> li
     filter's words are too common to rank (then a window is an index walk, as usual)."""
     terms = [match.text for match in query.where.text if not match.negated]
     scores = search.relevance(session, terms) if terms else None
-    conditions = _conditions(session, query.where, me)
+    conditions = filter_conditions(session, query.where, me)
     if scores is None:
         ordered = select(Ticket.id).where(*conditions).order_by(*_order(FALLBACK_SORT))
     else:
@@ -178,7 +177,7 @@ def matching_numbers(session: Session, query: QueueQuery, *, me: str | None,
         numbers = ranked_numbers(session, query, me=me)[:cap + 1]
     else:
         numbers = session.exec(
-            select(Ticket.id).where(*_conditions(session, query.where, me))
+            select(Ticket.id).where(*filter_conditions(session, query.where, me))
             .order_by(*_order(query.sort)).limit(cap + 1)
         ).all()
     return list(numbers[:cap]), len(numbers) > cap

@@ -27,8 +27,8 @@ internal note and makes the actions as one new version of the ticket, an audit e
 field, in the caller's transaction. The status the agent sends it as (``send_as``) wins over the
 macro's status. :func:`apply_macro_bulk` does the same to many tickets (each body rendered with
 its own ticket's values), skipping closed tickets and forbidden transitions like
-:func:`~deskterm.desk.bulk_actions.apply_bulk`; :func:`macro_change` is the actions alone as a
-:class:`~deskterm.desk.bulk_actions.BulkChange`, for changing a selection without a message.
+:func:`~deskterm.desk.tickets.bulk.apply_bulk`; :func:`macro_change` is the actions alone as a
+:class:`~deskterm.desk.tickets.bulk.BulkChange`, for changing a selection without a message.
 
 File format
 -----------
@@ -64,35 +64,38 @@ from sqlmodel import Session, col, select
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import Agent, Macro, Ticket
 from deskterm.db.types import utcnow
-from deskterm.desk import lifecycle
-from deskterm.desk.bulk_actions import (
-    BulkChange,
-    BulkResult,
-    _lock_all,
-    _refusal,
-    _ticket_changes,
-    _unique,
-)
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.limits import storable
-from deskterm.desk.people import find_agent, find_group
+from deskterm.desk.people.directory import find_agent, find_group
 from deskterm.desk.reads import AgentRead, TicketDetail, TicketSummary
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.ticket_reads import summary
-from deskterm.desk.tickets import (
-    _add_message,
-    _apply,
-    _Change,
-    _check_body,
-    _check_minutes,
-    _check_version,
-    _lock,
-    _record_seen,
-    _refuse_if_closed,
-    _resolve,
-    _Wanted,
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.bulk import (
+    BulkChange,
+    BulkResult,
+    as_ticket_changes,
+    lock_tickets,
+    unique_numbers,
+    why_refused,
+)
+from deskterm.desk.tickets.change import (
+    NONE,
+    Change,
+    Wanted,
+    add_message,
+    apply_changes,
+    lock_ticket,
+    record_seen,
+    refuse_if_closed,
+    refuse_if_stale,
+    resolve_changes,
+)
+from deskterm.desk.tickets.checks import (
+    check_body,
+    check_minutes,
     normalize_tags,
 )
+from deskterm.desk.tickets.reads import summary
 
 PLACEHOLDERS = (
     "requester.name",
@@ -301,7 +304,7 @@ def _check_name(name: str) -> str:
 
 
 def _check_macro_body(body: str) -> str:
-    return check_template(_check_body(body, where="macro body"))
+    return check_template(check_body(body, where="macro body"))
 
 
 def _is(value: str, word: str) -> bool:
@@ -329,10 +332,10 @@ def _check_actions(session: Session, actions: MacroActions) -> MacroActions:
         priority = actions.priority.strip().lower()
         lifecycle.check_priority(priority)
     if actions.group is not None:
-        group = "none" if _is(actions.group, "none") else _named(
+        group = NONE if _is(actions.group, NONE) else _named(
             "actions.group", find_group, session, actions.group.strip()).name
     if actions.assignee is not None:
-        if _is(actions.assignee, "me") or _is(actions.assignee, "none"):
+        if _is(actions.assignee, "me") or _is(actions.assignee, NONE):
             assignee = actions.assignee.strip().lower()
         else:
             agent = _named("actions.assignee", find_agent, session, actions.assignee.strip())
@@ -503,7 +506,7 @@ def macro_change(macro: MacroRead) -> BulkChange:
 
 
 def _wanted(session: Session, macro: MacroRead, actor: AgentRead,
-            send_as: str | None) -> _Wanted | None:
+            send_as: str | None) -> Wanted | None:
     """The macro's actions (with the status ``send_as``, if given) checked and resolved."""
     change = macro_change(macro)
     if send_as is not None:
@@ -511,18 +514,18 @@ def _wanted(session: Session, macro: MacroRead, actor: AgentRead,
     if change.is_empty():
         return None
     try:
-        return _resolve(session, _ticket_changes(change, actor))
+        return resolve_changes(session, as_ticket_changes(change, actor))
     except (InvalidInput, NotFound) as exc:
         # A name the macro refers to went away (or was deactivated) since it was saved.
         raise type(exc)(f"macro '{macro.name}': {exc}") from None
 
 
-def _send(change: _Change, wanted: _Wanted | None, *, body: str, public: bool,
+def _send(change: Change, wanted: Wanted | None, *, body: str, public: bool,
           minutes: int | None) -> None:
     """The message and the actions as one new version of the locked ticket of ``change``."""
-    _add_message(change, body=body, public=public, minutes=minutes)
+    add_message(change, body=body, public=public, minutes=minutes)
     if wanted is not None:
-        _apply(change, wanted)
+        apply_changes(change, wanted)
     if public and change.ticket.status == "new":
         change.set_status("open")
     change.finish()
@@ -548,17 +551,17 @@ def apply_macro(
     (StaleTicket) if the ticket changed since. Everything is checked before anything is written.
     """
     macro = get_macro(session, name=macro_name)
-    minutes = _check_minutes(minutes)
+    minutes = check_minutes(minutes)
     wanted = _wanted(session, macro, actor, send_as)
-    ticket = _lock(session, number)
-    _refuse_if_closed(ticket, f"apply macro '{macro.name}'")
-    _check_version(session, ticket, expected_version)
+    ticket = lock_ticket(session, number)
+    refuse_if_closed(ticket, f"apply macro '{macro.name}'")
+    refuse_if_stale(session, ticket, expected_version)
     if body is None:
         body = render(macro, ticket=summary(session, ticket), agent=actor)
-    body = _check_body(body, where="reply" if public else "note")
-    change = _Change(session, ticket, actor)
+    body = check_body(body, where="reply" if public else "note")
+    change = Change(session, ticket, actor)
     _send(change, wanted, body=body, public=public, minutes=minutes)
-    _record_seen(session, number, actor.id, change.now)
+    record_seen(session, number, actor.id, change.now)
     return summary(session, ticket)
 
 
@@ -575,14 +578,14 @@ def apply_macro_bulk(
     Each ticket gets the body rendered with its own requester and subject, and the actions, as
     one new version with an event per changed field. Closed, missing tickets and tickets whose
     status may not move to the macro's are skipped and reported (as
-    :func:`~deskterm.desk.bulk_actions.apply_bulk` does); every other ticket is ``changed``.
+    :func:`~deskterm.desk.tickets.bulk.apply_bulk` does); every other ticket is ``changed``.
     Like bulk actions, it does not mark the tickets seen: nobody read them.
     """
     macro = get_macro(session, name=macro_name)
     wanted = _wanted(session, macro, actor, None)
     status = wanted.status if wanted is not None else None
-    numbers = _unique(numbers)
-    tickets: dict[int, Ticket] = _lock_all(session, numbers)
+    numbers = unique_numbers(numbers)
+    tickets: dict[int, Ticket] = lock_tickets(session, numbers)
     changed: list[int] = []
     skipped: list[tuple[int, str]] = []
     for number in numbers:
@@ -590,13 +593,13 @@ def apply_macro_bulk(
         if ticket is None:
             skipped.append((number, "not found"))
             continue
-        reason = _refusal(ticket, status)
+        reason = why_refused(ticket, status)
         if reason is not None:
             skipped.append((number, reason))
             continue
         body = render(macro, ticket=summary(session, ticket), agent=actor)
-        body = _check_body(body, where="reply" if public else "note")
-        _send(_Change(session, ticket, actor), wanted, body=body, public=public, minutes=None)
+        body = check_body(body, where="reply" if public else "note")
+        _send(Change(session, ticket, actor), wanted, body=body, public=public, minutes=None)
         changed.append(number)
     kind = "reply" if public else "note"
     description = f"macro {macro.name}: {kind}"

@@ -1,9 +1,9 @@
 """Working across tiers and tickets: escalate, merge, link, and solve a problem with its incidents.
 
 Every operation is a write taking a ``Session`` and the acting agent, made of the same pieces as
-a single ticket's change (:mod:`deskterm.desk.tickets`): the ticket rows are locked (in ticket
-number order when there are several, so two writers never deadlock), field changes become one
-new version with an audit event each, and the caller's ``Store.write`` makes it one transaction.
+a single ticket's change (:mod:`deskterm.desk.tickets.change`): the ticket rows are locked (in
+ticket number order when there are several, so two writers never deadlock), field changes become
+one new version with an audit event each, and the caller's ``Store.write`` makes it one transaction.
 
 - **Escalate**: the next tier (1 -> 2 -> 3), optionally another group and no assignee (so the
   next level's queue picks it up); the reason is kept as an internal note.
@@ -21,7 +21,7 @@ new version with an audit event each, and the caller's ``Store.write`` makes it 
   history stay as they were; two closed tickets are not linked, nor an incident to a closed
   problem (it will never be solved again).
 - **Solve a problem**: a reply solving it, and optionally the same reply solving each of its
-  unsolved incidents, placeholders filled in per ticket (see :mod:`deskterm.desk.macros`).
+  unsolved incidents, placeholders filled in per ticket (see :mod:`deskterm.desk.tickets.macros`).
 """
 
 from __future__ import annotations
@@ -31,34 +31,35 @@ from sqlmodel import Session, col, select
 
 from deskterm.db.models import LINK_KINDS, Group, Message, Ticket, TicketLink
 from deskterm.db.types import utcnow
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
-from deskterm.desk.links import links_of
-from deskterm.desk.macros import check_template, render
 from deskterm.desk.reads import AgentRead, TicketLinks, TicketSummary, ref
-from deskterm.desk.ticket_reads import summary
-from deskterm.desk.tickets import (
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.change import (
+    NONE,
+    Change,
     TicketChanges,
-    _add_message,
-    _apply,
-    _Change,
-    _check_body,
-    _check_version,
-    _lock,
-    _record_seen,
-    _refuse_if_closed,
-    _resolve,
-    _set_tags,
-    _tags_of,
-    add_reply,
+    add_message,
+    apply_changes,
+    lock_ticket,
+    record_seen,
+    refuse_if_closed,
+    refuse_if_stale,
+    replace_ticket_tags,
+    resolve_changes,
+    ticket_tags,
 )
+from deskterm.desk.tickets.checks import check_body
+from deskterm.desk.tickets.links import links_of
+from deskterm.desk.tickets.macros import check_template, render
+from deskterm.desk.tickets.reads import summary
+from deskterm.desk.tickets.ticket import add_reply
 
 MAX_TIER = 3
 
 
 def _lock_in_order(session: Session, *numbers: int) -> dict[int, Ticket]:
     """Lock several tickets, lowest number first (no deadlocks between writers)."""
-    return {number: _lock(session, number) for number in sorted(set(numbers))}
+    return {number: lock_ticket(session, number) for number in sorted(set(numbers))}
 
 
 # --- Escalate -----------------------------------------------------------------------------------
@@ -80,25 +81,25 @@ def escalate(
     Refuses a ticket at tier 3 or closed, and (StaleTicket) one changed since
     ``expected_version``.
     """
-    reason = _check_body(reason.strip(), where="escalation reason")
-    ticket = _lock(session, number)
-    _refuse_if_closed(ticket, "escalate it")
-    _check_version(session, ticket, expected_version)
+    reason = check_body(reason.strip(), where="escalation reason")
+    ticket = lock_ticket(session, number)
+    refuse_if_closed(ticket, "escalate it")
+    refuse_if_stale(session, ticket, expected_version)
     if ticket.tier >= MAX_TIER:
         raise InvalidInput(f"{ref(number)} is already at tier {MAX_TIER}, the last: it cannot "
                            "be escalated further")
-    wanted = _resolve(session, TicketChanges(
+    wanted = resolve_changes(session, TicketChanges(
         tier=ticket.tier + 1,
         group=group.strip() if group and group.strip() else None,
-        assignee="" if unassign else None,
+        assignee=NONE if unassign else None,
     ))
-    change = _Change(session, ticket, actor)
-    _apply(change, wanted)
+    change = Change(session, ticket, actor)
+    apply_changes(change, wanted)
     group_row = session.get(Group, ticket.group_id) if ticket.group_id is not None else None
     where = f" ({group_row.name})" if group_row is not None else ""
-    _add_message(change, body=f"Escalated to tier {ticket.tier}{where}: {reason}", public=False)
+    add_message(change, body=f"Escalated to tier {ticket.tier}{where}: {reason}", public=False)
     change.finish()
-    _record_seen(session, number, actor.id, change.now)
+    record_seen(session, number, actor.id, change.now)
     return summary(session, ticket)
 
 
@@ -117,7 +118,7 @@ def merge(session: Session, *, actor: AgentRead, source: int, target: int) -> Ti
     src, dst = locked[source], locked[target]
     if src.merged_into_id is not None:
         raise InvalidInput(f"{ref(source)} was already merged into {ref(src.merged_into_id)}")
-    _refuse_if_closed(src, f"merge it into {ref(target)}")
+    refuse_if_closed(src, f"merge it into {ref(target)}")
     if dst.merged_into_id is not None:
         raise InvalidInput(f"{ref(target)} was merged into {ref(dst.merged_into_id)}: merge "
                            f"{ref(source)} into {ref(dst.merged_into_id)} instead")
@@ -131,33 +132,33 @@ def merge(session: Session, *, actor: AgentRead, source: int, target: int) -> Ti
     ).rowcount
 
     now = utcnow()
-    to_source = _Change(session, src, actor)
+    to_source = Change(session, src, actor)
     to_source.now = now
     to_source.record("merged_into", None, ref(target))
     to_source.record("status", src.status, "closed")
     src.status = "closed"
     src.closed_at = now
     src.merged_into_id = target
-    _add_message(to_source, body=f"Merged into {ref(target)}: {dst.subject}", public=False)
+    add_message(to_source, body=f"Merged into {ref(target)}: {dst.subject}", public=False)
 
-    to_target = _Change(session, dst, actor)
+    to_target = Change(session, dst, actor)
     to_target.now = now
     to_target.record("merged_from", None, ref(source))
-    old_tags = _tags_of(session, target)
-    new_tags = tuple(sorted(set(old_tags) | set(_tags_of(session, source))))
+    old_tags = ticket_tags(session, target)
+    new_tags = tuple(sorted(set(old_tags) | set(ticket_tags(session, source))))
     if new_tags != old_tags:
         to_target.record("tags", ",".join(old_tags), ",".join(new_tags))
-        _set_tags(session, target, old_tags, new_tags)
+        replace_ticket_tags(session, target, old_tags, new_tags)
     if src.customer_replied_at is not None and (
             dst.customer_replied_at is None or src.customer_replied_at > dst.customer_replied_at):
         dst.customer_replied_at = src.customer_replied_at
     messages = "1 message" if moved == 1 else f"{moved} messages"
-    _add_message(to_target, public=False,
-                 body=f"Merged {ref(source)} into this ticket ({messages} moved): {src.subject}")
+    add_message(to_target, public=False,
+                body=f"Merged {ref(source)} into this ticket ({messages} moved): {src.subject}")
     to_source.finish()
     to_target.finish()
-    _record_seen(session, source, actor.id, now)
-    _record_seen(session, target, actor.id, now)
+    record_seen(session, source, actor.id, now)
+    record_seen(session, target, actor.id, now)
     return summary(session, dst)
 
 
@@ -195,7 +196,7 @@ def _record_links(session: Session, actor: AgentRead, locked: dict[int, Ticket],
     for number, ticket in locked.items():
         if ticket.status == "closed":
             continue
-        change = _Change(session, ticket, actor)
+        change = Change(session, ticket, actor)
         text = _describe(link, number)
         change.record("link", None if added else text, text if added else None)
         change.finish()
@@ -234,7 +235,7 @@ def link(
         if incident.type == "problem":
             raise InvalidInput(f"{ref(number)} is a problem itself: a problem cannot be an "
                                "incident of another")
-        _refuse_if_closed(problem, f"make {ref(number)} an incident of it")
+        refuse_if_closed(problem, f"make {ref(number)} an incident of it")
         current = session.exec(select(TicketLink).where(
             TicketLink.ticket_id == number, TicketLink.kind == "incident")).first()
         if current is not None and current.other_id == other:
@@ -282,11 +283,11 @@ def solve_problem(
     """Solve the problem ``number`` with a reply, and with ``solve_incidents`` each of its
     unsolved incidents with the same reply (placeholders such as ``{{requester.first_name}}``
     filled in per ticket). Returns the numbers solved, the problem first."""
-    check_template(_check_body(body, where="reply"))
-    problem = _lock(session, number)
+    check_template(check_body(body, where="reply"))
+    problem = lock_ticket(session, number)
     if problem.type != "problem":
         raise InvalidInput(f"{ref(number)} is a {problem.type}, not a problem")
-    _refuse_if_closed(problem, "solve it")
+    refuse_if_closed(problem, "solve it")
     incidents: list[int] = []
     if solve_incidents:
         incidents = list(session.exec(

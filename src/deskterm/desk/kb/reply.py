@@ -2,7 +2,7 @@
 
 Into a **public reply** (the requester reads it):
 
-- its text as plain text (:func:`deskterm.desk.kb_plain.plain_reply_text`): no Markdown marks, links
+- its text as plain text (:func:`deskterm.desk.kb.plain.plain_reply_text`): no Markdown marks, links
   as ``label (https://url)``;
 - a link to its page on the help center, ``Title (https://help.example.com/articles/slug)``,
   when the desk has a help-center address (the ``help_center_url`` setting) and the article is
@@ -14,7 +14,7 @@ Into a **public reply** (the requester reads it):
   confirmation, :func:`inserted_text` refuses.
 
 Into an **internal note** (agents only): the text the same way, or the ``KB: Title (kb:slug)``
-reference line agents know (:func:`deskterm.desk.kb.link_line`).
+reference line agents know (:func:`deskterm.desk.kb.articles.link_line`).
 """
 
 from __future__ import annotations
@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING
 from urllib.parse import quote
 
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.kb_plain import plain_reply_text
+from deskterm.desk.kb.plain import plain_reply_text
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
-    from deskterm.desk.kb import ArticleRead, ArticleSummary
+    from deskterm.desk.kb.articles import ArticleRead, ArticleSummary
 
 SLUG_PLACEHOLDER = "{slug}"
 NO_HELP_CENTER = ("no help-center address is set (help_center_url in config.toml): "
@@ -71,7 +71,9 @@ class InsertChoices:
 def insert_choices(article: ArticleSummary, *, public: bool,
                    help_center: str | None) -> InsertChoices:
     """What may go into the composer for ``article`` (``public``: a reply, else a note)."""
-    from deskterm.desk.kb import link_line  # the store's code: loaded by the caller already
+    from deskterm.desk.kb.articles import (
+        link_line,  # the store's code: loaded by the caller already
+    )
 
     internal = article.visibility != "public"
     if not public:

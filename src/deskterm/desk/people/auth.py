@@ -1,4 +1,7 @@
-"""Identity and permissions: the agent is the operating-system user running deskterm."""
+"""Who acts: the agent is the operating-system user running deskterm (admins may act ``--as``).
+
+What an agent may do is in :mod:`.permissions`.
+"""
 
 from __future__ import annotations
 
@@ -6,9 +9,9 @@ from sqlmodel import Session, select
 
 from deskterm.db.models import Agent
 from deskterm.desk.errors import IdentityError, PermissionDenied
-from deskterm.desk.identity import os_username  # noqa: F401  (auth.os_username, as before)
 from deskterm.desk.limits import storable
-from deskterm.desk.people import agent_read
+from deskterm.desk.people.directory import agent_read
+from deskterm.desk.people.identity import os_username  # noqa: F401  (auth.os_username, as before)
 from deskterm.desk.reads import AgentRead
 
 
@@ -34,9 +37,3 @@ def resolve_actor(session: Session, *, username: str, act_as: str | None = None)
     if not actor.is_admin:
         raise PermissionDenied(f"--as is for admins only, and '{username}' is an agent")
     return resolve_actor(session, username=act_as)
-
-
-def require_admin(actor: AgentRead, doing: str) -> None:
-    """Refuse an admin-only action by an agent, naming the action."""
-    if not actor.is_admin:
-        raise PermissionDenied(f"only an admin can {doing}; '{actor.username}' is an agent")

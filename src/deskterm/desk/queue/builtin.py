@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from deskterm.desk.ticket_summary import TicketSummary
+from deskterm.desk.tickets.summary import TicketSummary
 
 UNSOLVED = "status:new,open,pending,on_hold"
 

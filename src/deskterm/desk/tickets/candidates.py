@@ -18,10 +18,10 @@ from typing import Literal
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Agent, Ticket
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import NotFound
 from deskterm.desk.reads import TicketSummary, ref
-from deskterm.desk.ticket_reads import rows_of
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.reads import rows_of
 
 Purpose = Literal["link", "merge"]
 

@@ -19,11 +19,11 @@ from deskterm.db.errors import WriteConflict
 from deskterm.db.models import Agent, SavedView
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
+from deskterm.desk.filter.language import parse_query
+from deskterm.desk.filter.sql import parse_sort
 from deskterm.desk.limits import check_name, check_text, storable
-from deskterm.desk.people import find_agent
-from deskterm.desk.query import parse_query
+from deskterm.desk.people.directory import find_agent
 from deskterm.desk.reads import AgentRead
-from deskterm.desk.ticket_reads import _parse_sort
 
 MAX_NAME = 60
 MAX_QUERY = 2_000
@@ -54,7 +54,7 @@ def _check_sort(sort: str) -> str:
     cleaned = sort.strip().lower()
     if cleaned.startswith("+"):
         cleaned = cleaned[1:]
-    name, descending = _parse_sort(cleaned)
+    name, descending = parse_sort(cleaned)
     if cleaned.lstrip("-") != name or len(cleaned) - len(name) > 1:
         raise InvalidInput(f"sort '{sort}' is not a sort order like -updated or priority")
     return f"-{name}" if descending else name
@@ -96,9 +96,10 @@ def save_view(
 ) -> SavedViewRead:
     """Save (or replace) the view ``name``; ``shared`` shows it to the whole team.
 
-    Refuses (InvalidInput) a bad name, sort or query (a :class:`~deskterm.desk.query.QueryError`
-    with the position of the bad term), and a name a teammate already shares, unless the actor
-    is an admin: then that shared view is replaced.
+    Refuses (InvalidInput) a bad name, sort or query (a
+    :class:`~deskterm.desk.filter.language.QueryError` with the position of the bad term), and a
+    name a teammate already shares, unless the actor is an admin: then that shared view is
+    replaced.
     """
     name = _check_name(name)
     sort = _check_sort(sort)

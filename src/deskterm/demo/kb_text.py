@@ -1,6 +1,6 @@
 """The demo knowledge base's and macros' words: articles about what the demo's tickets are about.
 
-English articles answer the English tickets' issues (:data:`deskterm.desk.demo_text.ENGLISH`),
+English articles answer the English tickets' issues (:data:`deskterm.demo.text.ENGLISH`),
 one per issue, each written for every brand of its topic, so a ticket's words (``charged twice``,
 ``VPN``, ``locked``) find them; the other six languages get a shorter article per topic, in their
 own script. ``{p}`` is the product (a brand name, written the same in every language).
@@ -533,4 +533,4 @@ MACROS: tuple[tuple[str, str, dict], ...] = (
     ("Solved, thanks", "Hi {{requester.first_name}},\n\nGlad it works again. If anything comes "
      "back, just reply to this message.\n\n{{agent.name}}", {"status": "solved"}),
 )
-"""Name, body template and actions of the demo's macros (see :mod:`deskterm.desk.macros`)."""
+"""Name, body template and actions of the demo's macros (:mod:`deskterm.desk.tickets.macros`)."""

@@ -70,18 +70,16 @@ from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
 from deskterm.db.search import searchable
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
-from deskterm.desk.reads import Page
-from deskterm.desk.ticket_reads import (
-    RELEVANCE,
-    SORT_KEYS,
+from deskterm.desk.filter.sql import RELEVANCE, SORT_KEYS, clause_condition
+from deskterm.desk.filter.ticket_filter import (
     Clause,
     ClauseValue,
     TextMatch,
     TicketFilter,
     TimeRange,
-    clause_condition,
-    list_tickets,
 )
+from deskterm.desk.reads import Page
+from deskterm.desk.tickets.reads import list_tickets
 
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"

@@ -1,10 +1,11 @@
 """Bulk actions: one change (take, assign, group, status, priority, tags) on many tickets at once.
 
 The change goes through the same rules and audit trail as a single ticket's
-(:func:`deskterm.desk.tickets.update_ticket`): every changed ticket gets a new version and one
-event per changed field. A ticket that cannot take the change (closed, or a status it may not
-move to) is skipped and reported; the rest is changed. Everything happens in the caller's one
-transaction (``Store.write``), so an unexpected error leaves every ticket as it was.
+(:func:`deskterm.desk.tickets.ticket.update_ticket`, through :mod:`deskterm.desk.tickets.change`):
+every changed ticket gets a new version and one event per changed field. A ticket that cannot
+take the change (closed, or a status it may not move to) is skipped and reported; the rest is
+changed. Everything happens in the caller's one transaction (``Store.write``), so an unexpected
+error leaves every ticket as it was.
 
 Bulk actions apply to the tickets as they are now, so they carry no expected versions; they do
 raise the versions, so an agent still editing one of the tickets from before is told it moved
@@ -24,17 +25,19 @@ from sqlalchemy import delete, insert, tuple_
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag
-from deskterm.desk import lifecycle
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 from deskterm.desk.reads import AgentRead, ref
-from deskterm.desk.tickets import (
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.change import (
+    NONE,
+    Change,
     TicketChanges,
-    _apply,
-    _Change,
-    _resolve,
-    _tag_ids,
-    normalize_tags,
+    apply_changes,
+    means_none,
+    resolve_changes,
+    tag_ids,
 )
+from deskterm.desk.tickets.checks import normalize_tags
 
 BULK_CONFIRM_OVER = 50
 """The console asks for confirmation before changing more tickets than this."""
@@ -50,9 +53,10 @@ class BulkChange:
     take: bool = False
     """Assign the tickets to the acting agent."""
     assignee: str | None = None
-    """A username, or ``""`` (as :class:`TicketChanges` says it; ``"none"`` too) to unassign."""
+    """A username, or :data:`~deskterm.desk.tickets.change.NONE` to unassign."""
     group: str | None = None
-    """A group name, or ``"none"`` to take the tickets out of their group."""
+    """A group name, or :data:`~deskterm.desk.tickets.change.NONE` to take the tickets out of
+    their group."""
     status: str | None = None
     priority: str | None = None
     add_tags: tuple[str, ...] = ()
@@ -67,10 +71,10 @@ class BulkChange:
         if self.take:
             parts.append("taken")
         if self.assignee is not None:
-            parts.append("unassigned" if _is_none(self.assignee)
+            parts.append("unassigned" if means_none(self.assignee)
                          else f"assigned to {self.assignee.strip()}")
         if self.group is not None:
-            parts.append("removed from their group" if _is_none(self.group)
+            parts.append("removed from their group" if means_none(self.group)
                          else f"group {self.group.strip()}")
         if self.status is not None:
             parts.append(f"status {self.status.strip()}")
@@ -81,10 +85,6 @@ class BulkChange:
         if self.remove_tags:
             parts.append(f"untagged {', '.join(self.remove_tags)}")
         return ", ".join(parts) or "nothing"
-
-
-def _is_none(value: str) -> bool:
-    return value.strip().lower() in ("none", "")
 
 
 @dataclass(frozen=True)
@@ -119,7 +119,7 @@ def _tickets(count: int) -> str:
     return "1 ticket" if count == 1 else f"{count:,} tickets"
 
 
-def _ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
+def as_ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     """The single-ticket change doing the same (names checked there)."""
     if change.is_empty():
         raise InvalidInput("nothing to change: give at least one field")
@@ -129,10 +129,10 @@ def _ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     if change.take:
         assignee = actor.username
     elif assignee is not None:
-        assignee = "" if _is_none(assignee) else assignee.strip()
+        assignee = NONE if means_none(assignee) else assignee.strip()
     group = change.group
     if group is not None:
-        group = "" if _is_none(group) else group.strip()
+        group = NONE if means_none(group) else group.strip()
     return TicketChanges(
         status=change.status.strip() if change.status is not None else None,
         priority=change.priority.strip() if change.priority is not None else None,
@@ -143,11 +143,12 @@ def _ticket_changes(change: BulkChange, actor: AgentRead) -> TicketChanges:
     )
 
 
-def _unique(numbers: Sequence[int]) -> list[int]:
+def unique_numbers(numbers: Sequence[int]) -> list[int]:
+    """``numbers`` without repeats, in their first order."""
     return list(dict.fromkeys(numbers))
 
 
-def _lock_all(session: Session, numbers: list[int]) -> dict[int, Ticket]:
+def lock_tickets(session: Session, numbers: list[int]) -> dict[int, Ticket]:
     """Lock and load the tickets, a chunk at a time, in ticket-number order (no deadlocks)."""
     found: dict[int, Ticket] = {}
     ordered = sorted(numbers)
@@ -189,7 +190,7 @@ class _BatchedTags:
         self.added.extend((number, name) for name in new if name not in old)
 
     def write(self) -> None:
-        ids = _tag_ids(self.session, sorted({name for _, name in self.removed + self.added}))
+        ids = tag_ids(self.session, sorted({name for _, name in self.removed + self.added}))
         removed = [(number, ids[name]) for number, name in self.removed]
         for start in range(0, len(removed), _CHUNK):
             self.session.execute(
@@ -205,7 +206,7 @@ class _BatchedTags:
             )
 
 
-def _refusal(ticket: Ticket, status: str | None) -> str | None:
+def why_refused(ticket: Ticket, status: str | None) -> str | None:
     """Why ``ticket`` cannot take the change, or None if it can."""
     if ticket.status == "closed":
         return "closed"
@@ -231,9 +232,9 @@ def apply_bulk(
     status may not move to the asked one are skipped and reported. Each changed ticket gets a
     new version with one audit event per changed field, as a single change would.
     """
-    wanted = _resolve(session, _ticket_changes(change, actor))
-    numbers = _unique(numbers)
-    tickets = _lock_all(session, numbers)
+    wanted = resolve_changes(session, as_ticket_changes(change, actor))
+    numbers = unique_numbers(numbers)
+    tickets = lock_tickets(session, numbers)
     # The names tickets refer to, held here so each lookup is a hit in the identity map
     # (which keeps only weak references), not a query (and an autoflush) per ticket.
     people = (session.exec(select(Agent)).all(), session.exec(select(Group)).all())
@@ -248,15 +249,15 @@ def apply_bulk(
         if ticket is None:
             skipped.append((number, "not found"))
             continue
-        reason = _refusal(ticket, wanted.status)
+        reason = why_refused(ticket, wanted.status)
         if reason is not None:
             skipped.append((number, reason))
             continue
-        ticket_change = _Change(session, ticket, actor)
+        ticket_change = Change(session, ticket, actor)
         if tags is None:
-            _apply(ticket_change, wanted)
+            apply_changes(ticket_change, wanted)
         else:
-            _apply(ticket_change, wanted, tags_of=tags.tags_of, set_tags=tags.set_tags)
+            apply_changes(ticket_change, wanted, tags_of=tags.tags_of, set_tags=tags.set_tags)
         rows = ticket_change.bump()
         if rows:
             events.extend(rows)

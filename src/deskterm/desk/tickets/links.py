@@ -2,8 +2,8 @@
 
 A ``ticket_links`` row ``(ticket, other, kind)`` is either two related tickets (stored once, in
 the direction they were linked; read from both sides) or, with kind ``incident``, ``ticket`` an
-incident of the problem ``other``. Linking and unlinking are in :mod:`deskterm.desk.ticket_ops`;
-this module only reads, so :func:`deskterm.desk.tickets.get_ticket` can show links too.
+incident of the problem ``other``. Linking and unlinking are in :mod:`deskterm.desk.tickets.ops`;
+this module only reads, so :func:`deskterm.desk.tickets.ticket.get_ticket` can show links too.
 """
 
 from __future__ import annotations
@@ -12,14 +12,15 @@ from sqlmodel import Session, col, select
 
 from deskterm.db.models import Ticket, TicketLink
 from deskterm.desk.errors import NotFound
+from deskterm.desk.filter.sql import rows_query
 from deskterm.desk.reads import TicketLinks, TicketSummary, ref
-from deskterm.desk.ticket_reads import _rows_query, summaries
+from deskterm.desk.tickets.reads import summaries
 
 
 def _summaries_of(session: Session, numbers: list[int]) -> tuple[TicketSummary, ...]:
     if not numbers:
         return ()
-    rows = session.exec(_rows_query().where(col(Ticket.id).in_(numbers))
+    rows = session.exec(rows_query().where(col(Ticket.id).in_(numbers))
                         .order_by(col(Ticket.id))).all()
     return tuple(summaries(session, rows))
 

@@ -19,7 +19,7 @@ from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import check_int, check_text
-from deskterm.desk.people import find_agent
+from deskterm.desk.people.directory import find_agent
 from deskterm.desk.reads import AgentRead
 
 MAX_DRAFT = 100_000

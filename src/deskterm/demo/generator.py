@@ -8,13 +8,13 @@ assignment, escalation and status change is a message or an event at a plausible
 ticket's timestamps and version agree with them. A few tickets carry hostile text (markup,
 terminal escapes) so the demo shows that the console renders it inert. After the tickets come
 a knowledge base about the same topics, in the same languages, and a dozen macros
-(:mod:`deskterm.desk.demo_kb`), so suggestions, ``k`` and ``m`` have something to show.
+(:mod:`deskterm.demo.kb`), so suggestions, ``k`` and ``m`` have something to show.
 
 Speed: rows are plain tuples built from pre-made text pools and handed to
 :func:`deskterm.db.bulk.load` in chunks, never ORM objects. Generating is a pure function of the
 seed, the clock and the desk's starting ids, so the benchmark can generate the same rows again,
 and on a big SQLite desk a helper process makes them too and writes some tables and the search
-index while this one inserts the rest (:mod:`deskterm.desk.demo_worker`): both cores work.
+index while this one inserts the rest (:mod:`deskterm.demo.helper`): both cores work.
 """
 
 from __future__ import annotations
@@ -46,10 +46,11 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
-from deskterm.desk import demo_kb, demo_worker
-from deskterm.desk import demo_text as text
+from deskterm.demo import helper as side_helper
+from deskterm.demo import kb as demo_kb
+from deskterm.demo import text
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.people import add_agent
+from deskterm.desk.people.directory import add_agent
 
 DAYS = 90
 """Tickets are spread over this many days up to now."""
@@ -59,7 +60,7 @@ CHUNK = 20_000
 """Tickets per batch handed to the loader (and between progress reports)."""
 HELPER_TICKETS = 50_000
 """From this many tickets on, a SQLite desk is seeded with a helper process's help
-(:mod:`.demo_worker`)."""
+(:mod:`.helper`)."""
 CUSTOMERS_PER_TICKET = 0.2
 CUSTOMERS_PER_ORGANIZATION = 20
 INTERNAL_SHARE = 0.05
@@ -176,7 +177,8 @@ def seed_demo(
     counts = generator.counts
     helper = None
     if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
-        helper = demo_worker.SideHelper(store, start, tickets=tickets, seed=seed, now=now)
+        helper = side_helper.SideHelper(store, start, chunk=CHUNK, tickets=tickets, seed=seed,
+                                        now=now)
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))

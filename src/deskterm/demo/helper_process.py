@@ -1,0 +1,40 @@
+"""The helper process of a big demo seed (``python -m deskterm.demo.helper_process``).
+
+It reads its arguments as one pickle on its standard input (see :class:`.helper.SideHelper`),
+makes every row of the desk again with the seed's generator, and writes the helper's tables and
+the search index into the scratch file. Apart from :mod:`.helper` so that the generator (which
+starts helpers) and the helper's side (which runs the generator) import each other in one
+direction only.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import sys
+
+from deskterm.db import bulk
+from deskterm.demo import generator
+
+
+def main() -> None:
+    seed_process, start, tickets, seed, now, sqlite, generator.CHUNK, path, statements, tables = (
+        pickle.load(sys.stdin.buffer))
+
+    def stop_if_orphaned() -> None:
+        # The seed was killed (kill -9 never reaches this process): stop, rather than spend
+        # minutes of a core making rows no one will load. The next start removes the file.
+        if os.getppid() != seed_process:
+            sys.exit(3)
+
+    stop_if_orphaned()
+    demo = generator.DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
+    writer = bulk.SideWriter(path, statements, tables)
+    for table, rows in demo.batches():
+        stop_if_orphaned()
+        writer.add(table, rows)
+    writer.finish()
+
+
+if __name__ == "__main__":
+    main()

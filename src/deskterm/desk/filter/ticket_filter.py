@@ -1,0 +1,82 @@
+"""What a filter is, as plain values: the CLI's options and the filter language's terms
+(:mod:`deskterm.desk.filter.language`) both become a :class:`TicketFilter`; :mod:`.sql` turns it
+into SQL."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class TimeRange:
+    """A span of time between two aware UTC datetimes; a missing bound leaves that side open.
+
+    By default the start is included and the end is not (``start <= t < end``).
+    """
+
+    start: datetime | None = None
+    end: datetime | None = None
+    start_inclusive: bool = True
+    end_inclusive: bool = False
+
+
+ClauseValue = str | int | TimeRange
+
+
+@dataclass(frozen=True)
+class Clause:
+    """One condition on one field of a ticket; a filter's clauses all have to hold.
+
+    The ticket matches when its field matches any of ``values`` (a negated clause: none of them).
+    Fields and their values:
+
+    - ``status``, ``type``, ``channel``: names; ``priority``: names (low ... urgent); ``tier``: ints
+    - ``assignee``: usernames, ``me`` (the acting agent) or ``none`` (unassigned)
+    - ``group``: group names or ``none``; ``org``: organization names
+    - ``tag``: tag names (carries any of them)
+    - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
+    - ``created``, ``updated``: :class:`TimeRange` values
+
+    A negated clause on a field that may be empty (assignee, group) keeps the tickets where it is
+    empty: ``-assignee:bert`` lists unassigned tickets too.
+    """
+
+    field: str
+    values: tuple[ClauseValue, ...]
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class TextMatch:
+    """A word or phrase the ticket's subject or messages must contain (negated: must not)."""
+
+    text: str
+    negated: bool = False
+
+
+@dataclass(frozen=True)
+class TicketFilter:
+    """Which tickets to list. Every given field must match; values within a field are ORed.
+
+    The single fields are the CLI's options; ``clauses`` and ``text`` carry the filter language's
+    terms (see :mod:`deskterm.desk.filter.language`), which may repeat a field and negate it.
+    """
+
+    statuses: tuple[str, ...] = ()
+    priorities: tuple[str, ...] = ()
+    types: tuple[str, ...] = ()
+    assignees: tuple[str, ...] = ()
+    """Usernames; ``me`` is the acting agent and ``none`` means unassigned."""
+    groups: tuple[str, ...] = ()
+    """Group names; ``none`` means in no group."""
+    requester: str | None = None
+    """An e-mail address, or a domain (``acme.com``) for everyone writing from it."""
+    organization: str | None = None
+    tags: tuple[str, ...] = ()
+    """Tickets carrying all of these tags."""
+    without_tags: tuple[str, ...] = ()
+    clauses: tuple[Clause, ...] = ()
+    """Further conditions, all of which must hold."""
+    text: tuple[TextMatch, ...] = ()
+    """Words and phrases searched in subjects and messages; all must hold."""

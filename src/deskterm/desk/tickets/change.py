@@ -1,0 +1,373 @@
+"""The change kernel: how a ticket changes. Everything that changes tickets goes through it
+(the ticket's own actions, macros, ticket operations, bulk actions; later rules, SLAs and e-mail).
+
+Every change locks the ticket row (:func:`lock_ticket`: ``FOR UPDATE`` on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` already holds the write lock), so two agents never overwrite each other. A
+change may carry the version the agent saw; if the ticket moved on since,
+:func:`refuse_if_stale` raises :class:`~deskterm.desk.errors.StaleTicket` saying who changed what.
+
+The steps: :func:`resolve_changes` checks a :class:`TicketChanges` and looks up its names before
+any ticket is touched (a :class:`Wanted`); :func:`lock_ticket`, :func:`refuse_if_closed` and
+:func:`refuse_if_stale` guard the ticket; a :class:`Change` collects the field changes
+(:func:`apply_changes`, :func:`add_message`) and :meth:`Change.finish` writes them as one new
+version with an event per field; :func:`record_seen` clears the acting agent's unseen marker.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Session, col, select
+
+from deskterm.db.errors import WriteConflict
+from deskterm.db.models import (
+    Agent,
+    Event,
+    Group,
+    Message,
+    Tag,
+    Ticket,
+    TicketSeen,
+    TicketTag,
+)
+from deskterm.db.types import utcnow
+from deskterm.db.upsert import upsert
+from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.people.directory import (
+    find_agent,
+    find_group,
+)
+from deskterm.desk.reads import (
+    AgentRead,
+    ref,
+)
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.checks import check_version, in_range, normalize_tags
+
+
+def lock_ticket(session: Session, number: int) -> Ticket:
+    """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none."""
+    if not in_range(number):
+        raise NotFound(f"no ticket {ref(number)}")
+    ticket = session.exec(
+        select(Ticket)
+        .where(Ticket.id == number)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).first()
+    if ticket is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    return ticket
+
+
+def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
+    """The ids of the tags ``names``, made where missing."""
+    names = list(names)
+    if not names:
+        return {}
+    found = dict(session.exec(select(Tag.name, Tag.id).where(col(Tag.name).in_(names))).all())
+    for name in names:
+        if name not in found:
+            tag = Tag(name=name)
+            session.add(tag)
+            try:
+                session.flush()
+            except IntegrityError as exc:
+                # Another transaction added the same new tag first: run the whole write again.
+                raise WriteConflict(f"tag {name} was created concurrently") from exc
+            found[name] = tag.id
+    return found
+
+
+def ticket_tags(session: Session, number: int) -> tuple[str, ...]:
+    """Ticket ``number``'s tags, sorted."""
+    return tuple(
+        session.exec(
+            select(Tag.name)
+            .join(TicketTag, col(TicketTag.tag_id) == col(Tag.id))
+            .where(TicketTag.ticket_id == number)
+            .order_by(Tag.name)
+        ).all()
+    )
+
+
+def replace_ticket_tags(session: Session, number: int, old: tuple[str, ...],
+                        new: tuple[str, ...]) -> None:
+    """Ticket ``number``'s tags go from ``old`` to ``new``."""
+    removed = set(old) - set(new)
+    added = [tag for tag in new if tag not in old]
+    if removed:
+        removed_ids = list(tag_ids(session, removed).values())
+        for link in session.exec(
+            select(TicketTag).where(TicketTag.ticket_id == number,
+                                    col(TicketTag.tag_id).in_(removed_ids))
+        ).all():
+            session.delete(link)
+    for tag_id in tag_ids(session, added).values():
+        session.add(TicketTag(ticket_id=number, tag_id=tag_id))
+    session.flush()
+
+
+def _as_text(value: object) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+class Change:
+    """Collects one version's field changes on a locked ticket and writes their events."""
+
+    def __init__(self, session: Session, ticket: Ticket, actor: AgentRead | None) -> None:
+        self.session = session
+        self.ticket = ticket
+        self.actor = actor
+        self.events: list[tuple[str, str | None, str | None]] = []
+        self.now = utcnow()
+
+    def record(self, field: str, old: object, new: object) -> None:
+        self.events.append((field, _as_text(old), _as_text(new)))
+
+    def set_status(self, new: str) -> None:
+        ticket = self.ticket
+        lifecycle.check_transition(ref(ticket.id), ticket.status, new)
+        if new == ticket.status:
+            return
+        if new == "solved" and ticket.assignee_id is None and self.actor is not None:
+            # A solved ticket always has someone who solved it: the agent solving it.
+            self.set_assignee(self.actor.id, self.actor.username)
+        if ticket.status == "solved" and new == "open":
+            ticket.reopens += 1
+        self.record("status", ticket.status, new)
+        ticket.status = new
+        if new == "solved":
+            ticket.solved_at = self.now
+        elif new == "closed":
+            ticket.closed_at = self.now
+
+    def set_assignee(self, agent_id: int | None, username: str | None) -> None:
+        ticket = self.ticket
+        if agent_id == ticket.assignee_id:
+            return
+        old = self.session.get(Agent, ticket.assignee_id).username if ticket.assignee_id else None
+        self.record("assignee", old, username)
+        ticket.assignee_id = agent_id
+
+    def bump(self) -> list[dict]:
+        """Make the changes one new version of the ticket; returns their event rows.
+
+        Nothing is written yet (the ticket is in the session). No changes: no new version and
+        no rows. Bulk changes insert the rows of thousands of tickets in one statement.
+        """
+        if not self.events:
+            return []
+        ticket = self.ticket
+        ticket.version += 1
+        ticket.updated_at = self.now
+        self.session.add(ticket)
+        actor_id = self.actor.id if self.actor else None
+        return [
+            {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,
+             "new": new, "version": ticket.version, "at": self.now}
+            for field, old, new in self.events
+        ]
+
+    def finish(self) -> Ticket:
+        """Write the changes as one new version with an event per changed field."""
+        for row in self.bump():
+            self.session.add(Event(**row))
+        self.session.flush()
+        return self.ticket
+
+
+def record_seen(session: Session, number: int, agent_id: int, at: datetime) -> None:
+    """Upsert: ``agent_id`` has seen ticket ``number`` at ``at`` (never moves backwards)."""
+    upsert(session, TicketSeen, {"ticket_id": number, "agent_id": agent_id, "seen_at": at},
+           keys=("ticket_id", "agent_id"), update=("seen_at",),
+           where=lambda excluded: col(TicketSeen.seen_at) < excluded.seen_at)
+
+
+def refuse_if_closed(ticket: Ticket, doing: str) -> None:
+    """A closed ticket cannot be changed: PermissionDenied naming what was tried (``doing``)."""
+    if ticket.status == "closed":
+        raise PermissionDenied(
+            f"{ref(ticket.id)} is closed, and closed is final: cannot {doing}"
+        )
+
+
+def active_agent(session: Session, username: str) -> Agent:
+    """The agent ``username``, if active (a deactivated agent is not assigned tickets)."""
+    agent = find_agent(session, username)
+    if not agent.active:
+        raise InvalidInput(f"agent '{username}' is deactivated and cannot be assigned tickets")
+    return agent
+
+
+def add_message(change: Change, *, body: str, public: bool, minutes: int | None = None) -> None:
+    """The acting agent's reply (``public``) or internal note on the locked ticket of ``change``.
+
+    Written at ``change.now``; a reply is the first response if there was none. The caller
+    checked the body and minutes, refused a closed ticket, sets the status (a reply to a new
+    ticket opens it unless sent as another status) and calls ``change.finish()``.
+    """
+    session, ticket = change.session, change.ticket
+    session.add(Message(ticket_id=ticket.id, author_agent_id=change.actor.id, public=public,
+                        body=body, created_at=change.now, minutes=minutes))
+    if public and ticket.first_response_at is None:
+        ticket.first_response_at = change.now
+    ticket.updated_at = change.now
+    session.add(ticket)
+
+
+NONE = "none"
+"""How every change says "nobody": an assignee or group of ``"none"`` unassigns the ticket or takes
+it out of its group, in a :class:`TicketChanges`, a :class:`~deskterm.desk.tickets.bulk.BulkChange`
+and a macro's actions alike (and in the filter language: ``assignee:none``)."""
+
+
+def means_none(value: str) -> bool:
+    """Whether ``value`` says :data:`NONE` (any case, blanks around it ignored). The empty string
+    says it too: no username or group name is empty (the console's pickers use it as the key of
+    "Unassigned" and "No group", so an agent named ``none`` can still be picked)."""
+    return value.strip().lower() in (NONE, "")
+
+
+@dataclass(frozen=True)
+class TicketChanges:
+    """Fields to change on a ticket; ``None`` leaves a field as it is."""
+
+    status: str | None = None
+    priority: str | None = None
+    type: str | None = None
+    assignee: str | None = None
+    """A username, or :data:`NONE` to unassign."""
+    group: str | None = None
+    """A group name, or :data:`NONE` to take the ticket out of its group."""
+    tier: int | None = None
+    tags: tuple[str, ...] | None = None
+    """Replace the tags with these."""
+    add_tags: tuple[str, ...] = ()
+    remove_tags: tuple[str, ...] = ()
+
+    def is_empty(self) -> bool:
+        return self == TicketChanges()
+
+
+def refuse_if_stale(session: Session, ticket: Ticket, expected: int | None) -> None:
+    """StaleTicket (who changed what since) if ``ticket`` is not at ``expected`` (None: any
+    version)."""
+    check_version(expected)
+    if expected is None or expected == ticket.version:
+        return
+    rows = session.exec(
+        select(Event, Agent.username)
+        .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id))
+        .where(Event.ticket_id == ticket.id, Event.version > expected)
+        .order_by(col(Event.id))
+    ).all()
+    who = sorted({username or "the system" for _, username in rows}) or ["someone"]
+    what = "; ".join(
+        f"{event.field} {event.old or '-'} → {event.new or '-'}" for event, _ in rows
+    ) or "its fields"
+    raise StaleTicket(
+        f"{ref(ticket.id)} was changed by {', '.join(who)} since you loaded it "
+        f"(version {expected}, now {ticket.version}): {what}; reload and try again",
+        number=ticket.id,
+        current_version=ticket.version,
+    )
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A :class:`TicketChanges` checked and resolved to rows, before any ticket is touched."""
+
+    changes: TicketChanges
+    status: str | None
+    rank: int | None
+    ticket_type: str | None
+    tier: int | None
+    replace_tags: tuple[str, ...] | None
+    add_tags: tuple[str, ...]
+    remove_tags: tuple[str, ...]
+    assignee: Agent | None
+    group: Group | None
+
+    @property
+    def touches_tags(self) -> bool:
+        return self.replace_tags is not None or bool(self.add_tags) or bool(self.remove_tags)
+
+
+def resolve_changes(session: Session, changes: TicketChanges) -> Wanted:
+    """Validate every value and look up every name, so nothing is half-applied later."""
+    if changes.is_empty():
+        raise InvalidInput("nothing to change: give at least one field")
+    return Wanted(
+        changes=changes,
+        status=lifecycle.check_status(changes.status) if changes.status else None,
+        rank=lifecycle.check_priority(changes.priority) if changes.priority else None,
+        ticket_type=lifecycle.check_type(changes.type) if changes.type else None,
+        tier=lifecycle.check_tier(changes.tier) if changes.tier is not None else None,
+        replace_tags=normalize_tags(changes.tags) if changes.tags is not None else None,
+        add_tags=normalize_tags(changes.add_tags),
+        remove_tags=normalize_tags(changes.remove_tags),
+        assignee=(active_agent(session, changes.assignee)
+                  if changes.assignee is not None and not means_none(changes.assignee) else None),
+        group=(find_group(session, changes.group)
+               if changes.group is not None and not means_none(changes.group) else None),
+    )
+
+
+TagsOf = Callable[[int], tuple[str, ...]]
+SetTags = Callable[[int, tuple[str, ...], tuple[str, ...]], None]
+
+
+def apply_changes(
+    change: Change,
+    wanted: Wanted,
+    *,
+    tags_of: TagsOf | None = None,
+    set_tags: SetTags | None = None,
+) -> None:
+    """Make ``wanted`` on the locked ticket of ``change``, recording an event per changed field.
+
+    The ticket must not be closed. The status is set last, so a refused transition raises
+    after the other fields changed: a caller that goes on after it (the bulk path) checks the
+    transition first. ``tags_of``/``set_tags`` read and write the ticket's tags (by default one
+    ticket at a time; the bulk path passes batched versions).
+    """
+    session, ticket, changes = change.session, change.ticket, wanted.changes
+    if changes.assignee is not None:
+        assignee = wanted.assignee
+        change.set_assignee(assignee.id if assignee else None,
+                            assignee.username if assignee else None)
+    if changes.group is not None:
+        group = wanted.group
+        new_group = group.id if group else None
+        if new_group != ticket.group_id:
+            old = session.get(Group, ticket.group_id).name if ticket.group_id else None
+            change.record("group", old, group.name if group else None)
+            ticket.group_id = new_group
+    if wanted.rank is not None and wanted.rank != ticket.priority:
+        change.record("priority", lifecycle.priority_name(ticket.priority),
+                      lifecycle.priority_name(wanted.rank))
+        ticket.priority = wanted.rank
+    if wanted.ticket_type is not None and wanted.ticket_type != ticket.type:
+        change.record("type", ticket.type, wanted.ticket_type)
+        ticket.type = wanted.ticket_type
+    if wanted.tier is not None and wanted.tier != ticket.tier:
+        change.record("tier", ticket.tier, wanted.tier)
+        ticket.tier = wanted.tier
+    if wanted.touches_tags:
+        number = ticket.id
+        old_tags = (tags_of or (lambda n: ticket_tags(session, n)))(number)
+        base = wanted.replace_tags if wanted.replace_tags is not None else old_tags
+        new_tags = tuple(sorted((set(base) | set(wanted.add_tags)) - set(wanted.remove_tags)))
+        if new_tags != old_tags:
+            change.record("tags", ",".join(old_tags), ",".join(new_tags))
+            (set_tags or (lambda n, old, new: replace_ticket_tags(session, n, old, new)))(
+                number, old_tags, new_tags)
+    if wanted.status is not None:
+        change.set_status(wanted.status)
+    elif ticket.status == "new" and ticket.assignee_id is not None:
+        # Someone owns it now: it is being worked on.
+        change.set_status("open")

@@ -1,0 +1,283 @@
+"""One ticket: create it, reply, note, a customer's message, change fields, mark seen, read it.
+
+Every change goes through the change kernel (:mod:`.change`): the ticket row is locked, the
+version the agent saw is checked, and each changed field is one audit event.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime
+
+from sqlmodel import Session, col, select
+
+from deskterm.db.models import (
+    Agent,
+    Customer,
+    Event,
+    Group,
+    Message,
+    Ticket,
+)
+from deskterm.db.numbers import allocate_ticket_numbers
+from deskterm.db.types import utcnow
+from deskterm.desk.errors import InvalidInput, NotFound
+from deskterm.desk.people.directory import (
+    customer_read,
+    find_agent,
+    find_group,
+    get_or_create_customer,
+)
+from deskterm.desk.reads import (
+    AgentRead,
+    EventRead,
+    TicketDetail,
+    TicketSummary,
+    ref,
+)
+from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.change import (
+    Change,
+    TicketChanges,
+    active_agent,
+    add_message,
+    apply_changes,
+    lock_ticket,
+    record_seen,
+    refuse_if_closed,
+    refuse_if_stale,
+    replace_ticket_tags,
+    resolve_changes,
+)
+from deskterm.desk.tickets.checks import (
+    check_body,
+    check_message_id,
+    check_minutes,
+    check_subject,
+    in_range,
+    normalize_tags,
+)
+from deskterm.desk.tickets.links import links_of, merged_from
+from deskterm.desk.tickets.reads import summary
+from deskterm.desk.tickets.thread import messages_after
+
+
+def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None = None) -> None:
+    """Record that ``agent`` (a username) looked at ticket ``number`` now (or at ``at``).
+
+    Clears the ticket's unseen-reply marker for that agent up to that moment. A later time
+    than the recorded one replaces it; an earlier one is ignored.
+    """
+    if at is not None and (at.tzinfo is None or at.utcoffset() is None):
+        raise InvalidInput(f"seen at {at.isoformat()} has no time zone: give it in UTC")
+    if not in_range(number) or session.get(Ticket, number) is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    record_seen(session, number, find_agent(session, agent).id, at or utcnow())
+
+
+def create_ticket(
+    session: Session,
+    *,
+    actor: AgentRead | None,
+    requester_email: str,
+    subject: str,
+    body: str,
+    requester_name: str | None = None,
+    channel: str = "cli",
+    priority: str = "normal",
+    ticket_type: str = "question",
+    assignee: str | None = None,
+    group: str | None = None,
+    tags: Iterable[str] = (),
+    tier: int = 1,
+    source_message_id: str | None = None,
+) -> TicketSummary:
+    """File a new ticket with the requester's first message; returns it with its number."""
+    subject = check_subject(subject)
+    body = check_body(body)
+    channel = lifecycle.check_channel(channel)
+    source_message_id = check_message_id(source_message_id)
+    rank = lifecycle.check_priority(priority)
+    lifecycle.check_type(ticket_type)
+    lifecycle.check_tier(tier)
+    tag_names = normalize_tags(tags)
+    assignee_agent = active_agent(session, assignee) if assignee else None
+    group_row = find_group(session, group) if group else None
+    requester = get_or_create_customer(session, email=requester_email, name=requester_name)
+    now = utcnow()
+    (number,) = allocate_ticket_numbers(session, 1)
+    ticket = Ticket(
+        id=number,
+        subject=subject,
+        # A ticket someone already owns is being worked on.
+        status="open" if assignee_agent else "new",
+        priority=rank,
+        type=ticket_type,
+        channel=channel,
+        requester_id=requester.id,
+        assignee_id=assignee_agent.id if assignee_agent else None,
+        group_id=group_row.id if group_row else None,
+        tier=tier,
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(ticket)
+    session.flush()
+    session.add(Message(ticket_id=number, author_customer_id=requester.id, public=True, body=body,
+                        created_at=now, source_message_id=source_message_id))
+    replace_ticket_tags(session, number, (), tag_names)
+    session.add(Event(ticket_id=number, actor_agent_id=actor.id if actor else None,
+                      field="created", old=None, new=channel, version=1, at=now))
+    session.flush()
+    if actor is not None:
+        record_seen(session, number, actor.id, now)
+    return summary(session, ticket)
+
+
+def add_reply(
+    session: Session,
+    *,
+    actor: AgentRead,
+    number: int,
+    body: str,
+    status: str | None = None,
+    expected_version: int | None = None,
+    minutes: int | None = None,
+) -> TicketSummary:
+    """A public reply to the requester; optionally sets the status it is sent as.
+
+    ``minutes``: time the agent spent on it (summed on the ticket).
+    """
+    body = check_body(body, where="reply")
+    minutes = check_minutes(minutes)
+    ticket = lock_ticket(session, number)
+    refuse_if_closed(ticket, "reply")
+    refuse_if_stale(session, ticket, expected_version)
+    change = Change(session, ticket, actor)
+    add_message(change, body=body, public=True, minutes=minutes)
+    if status is not None:
+        change.set_status(lifecycle.check_status(status))
+    elif ticket.status == "new":
+        change.set_status("open")
+    change.finish()
+    record_seen(session, number, actor.id, change.now)
+    return summary(session, ticket)
+
+
+def add_note(session: Session, *, actor: AgentRead, number: int, body: str,
+             minutes: int | None = None) -> TicketSummary:
+    """An internal note: seen by the team, never sent to the requester."""
+    body = check_body(body, where="note")
+    minutes = check_minutes(minutes)
+    ticket = lock_ticket(session, number)
+    refuse_if_closed(ticket, "add a note")
+    change = Change(session, ticket, actor)
+    add_message(change, body=body, public=False, minutes=minutes)
+    change.finish()
+    record_seen(session, number, actor.id, change.now)
+    return summary(session, ticket)
+
+
+def add_customer_message(
+    session: Session,
+    *,
+    number: int,
+    body: str,
+    email: str | None = None,
+    name: str | None = None,
+    source_message_id: str | None = None,
+    channel: str = "email",
+    actor: AgentRead | None = None,
+) -> TicketSummary:
+    """The requester (or a CC'd customer) writes again; ``email`` defaults to the requester.
+
+    A solved, pending or on-hold ticket goes back to open. On a closed one, mail (no
+    ``actor``) starts a follow-up ticket, which is returned instead.
+
+    ``actor``: the agent logging the customer's words (a phone call, an answer that came some
+    other way). The message is still the customer's; the reopening is the agent's in the audit
+    trail, the agent has seen it, and a closed ticket is refused: the agent files a new ticket
+    knowingly rather than get one made behind their back.
+    """
+    body = check_body(body)
+    source_message_id = check_message_id(source_message_id)
+    ticket = lock_ticket(session, number)
+    if actor is not None:
+        refuse_if_closed(ticket, "add the customer's message; file a new ticket for it")
+    if email is None:
+        customer = session.get(Customer, ticket.requester_id)
+    else:
+        customer = get_or_create_customer(session, email=email, name=name)
+    if ticket.status == "closed":
+        return create_ticket(
+            session, actor=None, requester_email=customer.email, subject=ticket.subject,
+            body=f"(follow-up to {ref(ticket.id)})\n\n{body}", channel=channel,
+            priority=lifecycle.priority_name(ticket.priority), ticket_type=ticket.type,
+            group=session.get(Group, ticket.group_id).name if ticket.group_id else None,
+            tier=ticket.tier, source_message_id=source_message_id,
+        )
+    now = utcnow()
+    session.add(Message(ticket_id=number, author_customer_id=customer.id, public=True, body=body,
+                        created_at=now, source_message_id=source_message_id))
+    change = Change(session, ticket, actor)
+    change.now = now
+    if ticket.status in lifecycle.WAITING or ticket.status == "solved":
+        change.set_status("open")
+    ticket.updated_at = now
+    ticket.customer_replied_at = now
+    session.add(ticket)
+    change.finish()
+    if actor is not None:
+        record_seen(session, number, actor.id, now)
+    return summary(session, ticket)
+
+
+def update_ticket(
+    session: Session,
+    *,
+    actor: AgentRead,
+    number: int,
+    changes: TicketChanges,
+    expected_version: int | None = None,
+) -> TicketSummary:
+    """Change ticket fields as one new version, with one audit event per changed field.
+
+    With ``expected_version``, refuse (StaleTicket) if someone changed the ticket since then.
+    The acting agent has seen the ticket (its unseen-reply marker clears for them).
+    """
+    # Validate everything before touching the ticket, so nothing is half-applied.
+    wanted = resolve_changes(session, changes)
+    ticket = lock_ticket(session, number)
+    refuse_if_closed(ticket, "change it")
+    refuse_if_stale(session, ticket, expected_version)
+    change = Change(session, ticket, actor)
+    apply_changes(change, wanted)
+    change.finish()
+    record_seen(session, number, actor.id, change.now)
+    return summary(session, ticket)
+
+
+def get_ticket(session: Session, *, number: int) -> TicketDetail:
+    """A ticket with its requester, whole thread, audit trail, links and merge pointers."""
+    ticket = session.get(Ticket, number) if in_range(number) else None
+    if ticket is None:
+        raise NotFound(f"no ticket {ref(number)}")
+    events = session.exec(
+        select(Event, Agent.username)
+        .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id))
+        .where(Event.ticket_id == number)
+        .order_by(col(Event.id))
+    ).all()
+    return TicketDetail(
+        ticket=summary(session, ticket),
+        requester=customer_read(session, session.get(Customer, ticket.requester_id)),
+        messages=tuple(messages_after(session, number=number, after_id=0)),
+        events=tuple(
+            EventRead(actor=username, field=event.field, old=event.old, new=event.new,
+                      version=event.version, at=event.at)
+            for event, username in events
+        ),
+        links=links_of(session, number),
+        merged_into=ticket.merged_into_id,
+        merged_from=merged_from(session, number),
+    )
