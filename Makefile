@@ -37,8 +37,9 @@ test: lint
 # The edit-test loop (a third of `make test`'s time): the unit tests on SQLite only. It leaves out every
 # PostgreSQL test, the console's tests (tests/tui: Pilot and pseudo-terminal) and the slowest
 # unit files (the 1,050-ticket paging desk, concurrent writers, search bulk loads, the change
-# watcher, CLI fuzzing). No lint. `make test` runs everything, as CI does.
-FAST_SKIP := test_paging test_concurrency test_search_load test_changes test_cli_fuzz
+# watcher, CLI fuzzing, the demo generator's seeded desks). No lint. `make test` runs
+# everything, as CI does.
+FAST_SKIP := test_paging test_concurrency test_search_load test_changes test_cli_fuzz test_demo
 test-fast: $(STAMP)
 	$(BIN)/pytest -n auto -q -m "not postgres" tests/unit $(FAST_SKIP:%=--ignore=tests/unit/%.py)
 

@@ -25,7 +25,7 @@ from deskterm.cli import app
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import setup
-from deskterm.desk.people import auth
+from deskterm.desk.people import auth, identity
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
 
@@ -149,6 +149,7 @@ def as_user(monkeypatch):
 
     def switch(name: str) -> None:
         monkeypatch.setattr(auth, "os_username", lambda: name)
+        monkeypatch.setattr(identity, "os_username", lambda: name)  # the CLI's plain reads
 
     switch("ada")
     return switch

@@ -26,3 +26,17 @@ def desk_store(tmp_path) -> Store:
 def any_desk_store(stores) -> Store:
     """The fixed console desk on SQLite, then on PostgreSQL (where the store matters)."""
     return stores.store(seeded=seed)
+
+
+@pytest.fixture(autouse=True)
+def _quick_idle_checks(monkeypatch):
+    """Pilot waits twice after every key until the app looks idle, in slices of 20 ms
+    (``textual._wait``): 40 ms a key at least, whatever the app does. 5 ms slices keep the same
+    test of idleness (under a twentieth of the slice spent working) with a quarter of the floor.
+    The tests wait for what they check with ``settle``/``until`` (tests/tui/pilot.py), not with
+    these pauses. A private name of Textual's: if it moves, this fails loudly, not slowly."""
+    import importlib
+
+    waits = importlib.import_module("textual._wait")  # private to Textual: deliberate, see above
+    monkeypatch.setattr(waits, "SLEEP_GRANULARITY", 0.005)
+    monkeypatch.setattr(waits, "SLEEP_IDLE", 0.005 / 20)

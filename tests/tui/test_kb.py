@@ -76,9 +76,9 @@ def reader_text(app) -> str:
 
 
 async def test_2_opens_the_tree_a_category_lists_its_articles_and_enter_reads_one(
-        any_desk_store):
-    add_articles(any_desk_store)
-    app = make_app(any_desk_store)
+        desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_kb(pilot)
         tree = screen.query_one("#kb-tree")
@@ -94,28 +94,28 @@ async def test_2_opens_the_tree_a_category_lists_its_articles_and_enter_reads_on
         assert app.focused is screen.query_one(ArticleList)
         await pilot.press("enter")
         await settle(pilot)
-        body = article(any_desk_store, "reset-a-vpn-token").body
+        body = article(desk_store, "reset-a-vpn-token").body
         assert screen.query_one("#kb-reader").source == safe_markdown(body)
         assert "Press Reset token and sign in again." in reader_text(app)
-        assert article(any_desk_store, "reset-a-vpn-token").views == 1
+        assert article(desk_store, "reset-a-vpn-token").views == 1
         await pilot.press("escape")
         await settle(pilot)
         assert isinstance(app.screen, QueueScreen)
 
 
-async def test_the_reader_shows_the_views_stored_with_this_reading(any_desk_store):
-    add_articles(any_desk_store)
-    with any_desk_store.read() as session:
+async def test_the_reader_shows_the_views_stored_with_this_reading(desk_store):
+    add_articles(desk_store)
+    with desk_store.read() as session:
         token = kb_articles.get_article(session, article="reset-a-vpn-token")
-    any_desk_store.write(lambda s: kb_articles.record_view(s, article=token.id), quiet=True)
-    app = make_app(any_desk_store)
+    desk_store.write(lambda s: kb_articles.record_view(s, article=token.id), quiet=True)
+    app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_kb(pilot)
         for stored in (2, 3):  # read before (1), then each opening counts one
             await open_article(pilot, screen, "Reset a VPN token")
             await until(pilot, lambda n=stored: f"views {n} " in reader_text(app),
                         what=f"views {stored} shown")
-            assert article(any_desk_store, "reset-a-vpn-token").views == stored
+            assert article(desk_store, "reset-a-vpn-token").views == stored
             assert screen.article.views == stored
 
 
@@ -298,9 +298,9 @@ async def test_delete_asks_first(desk_store):
         assert "Guest Wi-Fi voucher" not in listed(screen) and screen.article is None
 
 
-async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_desk_store):
-    add_articles(any_desk_store)
-    app = make_app(any_desk_store)
+async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(desk_store):
+    add_articles(desk_store)
+    app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_kb(pilot)
         await open_article(pilot, screen, "Reset a VPN token")
@@ -309,9 +309,9 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         editor = app.screen
         assert isinstance(editor, ArticleEditor)
         # bert saves the article while ada is writing
-        with any_desk_store.read() as session:
+        with desk_store.read() as session:
             bert = resolve_actor(session, username="bert")
-        any_desk_store.write(lambda s: kb_articles.update_article(
+        desk_store.write(lambda s: kb_articles.update_article(
             s, actor=bert, article="reset-a-vpn-token", body="Bert's version."))
         await pilot.press("end")
         await type_text(pilot, " Ada adds this.")
@@ -321,7 +321,7 @@ async def test_a_save_against_a_stale_version_is_refused_and_the_text_stays(any_
         assert "Ada adds this." in editor.query_one("#kb-edit-body").text
         refused = [n for n in notices(app) if "changed since you opened it" in n]
         assert refused and "now 2 by bert at " in refused[0] and "Nothing was saved" in refused[0]
-        assert article(any_desk_store, "reset-a-vpn-token").body == "Bert's version."
+        assert article(desk_store, "reset-a-vpn-token").body == "Bert's version."
         # Leaving the editor, the reader shows bert's version, the one stored.
         await pilot.press("escape")
         await settle(pilot)
@@ -519,8 +519,8 @@ async def test_an_internal_note_takes_an_internal_article_and_its_kb_reference(d
 
 
 async def test_an_article_from_a_solved_ticket_starts_from_its_subject_and_solution(
-        any_desk_store):
-    store = any_desk_store
+        desk_store):
+    store = desk_store
     add_articles(store)
 
     def solve(session):

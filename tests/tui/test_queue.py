@@ -139,8 +139,8 @@ async def test_select_with_x_select_all_with_star_and_clear_with_escape(desk_sto
         assert not grid.selected
 
 
-async def test_take_applies_to_the_selection_with_an_event_per_ticket(any_desk_store):
-    desk_store = any_desk_store
+async def test_take_applies_to_the_selection_with_an_event_per_ticket(desk_store):
+    desk_store = desk_store
     app = make_app(desk_store, username="bert")
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)

@@ -43,8 +43,8 @@ async def open_first(pilot) -> TicketScreen:
     return screen
 
 
-async def test_reply_sent_as_solved_with_the_one_key_choice(any_desk_store):
-    store = any_desk_store
+async def test_reply_sent_as_solved_with_the_one_key_choice(desk_store):
+    store = desk_store
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first(pilot)
@@ -276,10 +276,10 @@ async def test_time_spent_is_kept_on_the_message_and_summed(desk_store):
 
 
 async def test_teammates_on_the_same_ticket_are_shown_and_leaving_is_written_at_once(
-        any_desk_store):
+        desk_store):
     from deskterm.desk.tickets import presence
 
-    store = any_desk_store
+    store = desk_store
     app = make_app(store)
     async with app.run_test(size=SIZE) as pilot:
         screen = await open_first(pilot)

@@ -13,6 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app, failures
+from deskterm.cli.context import CliContext
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.models import Group
@@ -176,6 +177,8 @@ def test_a_value_the_database_still_refuses_is_one_short_line(desk_url, monkeypa
         session.flush()
 
     monkeypatch.setattr(tickets, "get_ticket", refused_by_the_store)
+    # through the store (its plain read, deskterm.desk.plain_reads, would never get there)
+    monkeypatch.setattr(CliContext, "plain", lambda self, read: None)
     result = _invoke(desk_url, "ticket", "show", "1001")
     assert result.exit_code == 1
     assert result.stderr.startswith("deskterm: the database refused the change: ")

@@ -31,7 +31,9 @@ from deskterm.desk.filter.language import (
 )
 from deskterm.desk.filter.ticket_filter import Clause, TextMatch, TicketFilter, TimeRange
 from deskterm.desk.people import directory as people
+from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.reads import AgentRead
+from deskterm.desk.setup import ensure_first_admin
 from deskterm.desk.tickets import ticket as tickets
 from deskterm.desk.tickets.reads import list_tickets
 
@@ -466,16 +468,21 @@ def _set_times(store: Store, number: int, **times: datetime) -> None:
     store.write(lambda s: s.exec(update(Ticket).where(Ticket.id == number).values(**times)))
 
 
-def build_desk(store: Store, ada: AgentRead, bert: AgentRead) -> Desk:
-    """Seven tickets with different statuses, priorities, owners, groups, tags and texts."""
+def build_desk(store: Store) -> None:
+    """Seven tickets with different statuses, priorities, owners, groups, tags and texts, filed
+    by ``ada`` (admin) and ``bert`` as the ``admin`` and ``agent`` fixtures make them. Built once
+    per test process and store kind; each test gets a copy (``stores.store(seeded=...)``)."""
+    ada = store.write(lambda s: ensure_first_admin(s, username="ada",
+                                                   display_name="Ada Admin"))
+    bert = store.write(lambda s: people.add_agent(s, username="bert", display_name="Bert Agent"))
 
-    def setup(session) -> None:
+    def orgs_and_groups(session) -> None:
         session.add(Organization(name="Acme Corp", domain="acme.com"))
         session.add(Organization(name="Globex", domain="globex.com"))
         people.add_group(session, name="billing")
         people.add_group(session, name="Level 2")
 
-    store.write(setup)
+    store.write(orgs_and_groups)
     make = {
         "A": dict(requester_email="carol@acme.com", subject="Printer jams on page 2",
                   body="Every second page jams.", priority="high", assignee="ada",
@@ -496,6 +503,7 @@ def build_desk(store: Store, ada: AgentRead, bert: AgentRead) -> Desk:
                   body="Locked out after the holidays."),
     }
     numbers = {name: new_ticket(store, ada, **fields).number for name, fields in make.items()}
+    assert numbers == NUMBERS
     change(store, bert, numbers["B"], status="pending")
     store.write(lambda s: tickets.add_reply(s, actor=bert, number=numbers["D"],
                                             body="Please check whether the paper tray is empty."))
@@ -504,12 +512,22 @@ def build_desk(store: Store, ada: AgentRead, bert: AgentRead) -> Desk:
     _set_times(store, numbers["E"], created_at=datetime.now(UTC) - timedelta(days=30),
                updated_at=datetime(2025, 12, 15, 10, 0, tzinfo=UTC))
     _set_times(store, numbers["D"], updated_at=datetime(2026, 1, 1, 8, 0, tzinfo=UTC))
-    return Desk(store, numbers)
+
+
+NUMBERS = {name: 1001 + i for i, name in enumerate("ABCDEFG")}
+"""The numbers ``build_desk`` files its tickets under, A first."""
 
 
 @pytest.fixture
-def desk(store, admin, agent) -> Desk:
-    return build_desk(store, admin, agent)
+def desk(stores) -> Desk:
+    return Desk(stores.store(seeded=build_desk), NUMBERS)
+
+
+@pytest.fixture
+def admin(desk) -> AgentRead:
+    """``ada`` of the desk (the conftest's ``admin`` would make a second store)."""
+    with desk.store.read() as session:
+        return resolve_actor(session, username="ada")
 
 
 ALL = set("ABCDEFG")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import gc
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
 from deskterm.cli import lazy
+from deskterm.desk.people import identity
 
 if TYPE_CHECKING:
     from deskterm.config import Settings
@@ -21,8 +23,9 @@ if TYPE_CHECKING:
 config = lazy.module("deskterm.config")
 engine = lazy.module("deskterm.db.engine")
 migrate = lazy.module("deskterm.db.migrate")
-auth = lazy.module("deskterm.desk.people.auth")
 service = lazy.module("deskterm.desk.service")
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -57,7 +60,17 @@ class CliContext:
         return self._store
 
     def username(self) -> str:
-        return auth.os_username()
+        return identity.os_username()
+
+    def plain(self, read: Callable[[str, str, str | None], T]) -> T | None:
+        """What ``read(url, username, act_as)`` reads without the store
+        (:mod:`deskterm.desk.plain_reads`); None when it cannot answer (``NotCovered``) or
+        fails in any other way: the command then reads through the store, which is the
+        authority and words every refusal (the same line and exit code as ever)."""
+        try:
+            return read(self.database_url(), self.username(), self.act_as)
+        except Exception:
+            return None
 
     def desk(self) -> Desk:
         """The desk as the operating-system user (or, ``--as``, the agent an admin acts as):

@@ -10,6 +10,7 @@ from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, read_body, split_list
 from deskterm.cli.output import echo, echo_text, print_json, print_table, stdout_is_terminal
 from deskterm.db.choices import CHANNELS
+from deskterm.desk import plain_reads
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean_line
@@ -154,14 +155,30 @@ def list_(
         except ticket_query.QueryError as exc:
             raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
     else:
-        page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
-                            sort or "-updated", limit, after)
+        page = None
+        if all(value is None for value in (status, priority, assignee, group, requester, org,
+                                           tag)) and sort in (None, plain_reads.NEWEST):
+            page = _list_newest(ctx, limit, after)
+        if page is None:
+            page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
+                                sort or "-updated", limit, after)
     if json:
         print_json({"tickets": page.items, "next_cursor": page.next_cursor})
         return
     _print_summaries(page.items)
     if page.next_cursor and stdout_is_terminal():
         echo(f"more: --after {page.next_cursor}", err=True)
+
+
+def _list_newest(ctx: typer.Context, limit: int, after: str | None):
+    """``ticket list`` with no filter (only --limit, --after, --json, or --sort -updated): the
+    page read in plain SQL, without loading the store (:mod:`deskterm.desk.plain_reads`); None
+    when that path cannot answer (another order's cursor, one the store refuses, a refusal to
+    word), and the store's path reads it. Any filter option, another --sort or --query: always
+    the store's path."""
+    return ctx_obj(ctx).plain(
+        lambda url, username, act_as: plain_reads.newest_tickets(
+            url, username=username, act_as=act_as, limit=limit, after=after))
 
 
 def _list_fields(ctx: typer.Context, status, priority, assignee, group, requester, org, tag,
@@ -236,8 +253,12 @@ def _print_detail(detail: TicketDetail) -> None:
 @app.command()
 def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
     """Show a ticket with its thread."""
-    number = ticket_checks.parse_ref(ref)
-    detail = ctx_obj(ctx).desk().open_ticket(number)
+    number = ticket_checks.parse_ref(ref)  # light: no store loaded
+    detail = ctx_obj(ctx).plain(  # without loading the store; else through it
+        lambda url, username, act_as: plain_reads.ticket_detail(
+            url, number=number, username=username, act_as=act_as))
+    if detail is None:
+        detail = ctx_obj(ctx).desk().open_ticket(number)
     if json:
         print_json(detail)
     else:

@@ -138,7 +138,7 @@ _TAGS = ("SELECT ticket_tags.ticket_id, tags.name FROM ticket_tags "
          "WHERE ticket_tags.ticket_id IN ({numbers}) ORDER BY tags.name")
 
 
-class _Reader:
+class Reader:
     """One read transaction on either store, ``?`` in every statement for a parameter."""
 
     def __init__(self, run: Callable[[str, Sequence[Any]], list[tuple]], *, sqlite: bool) -> None:
@@ -157,7 +157,7 @@ def _marks(count: int) -> str:
     return ", ".join("?" * count)
 
 
-def _timestamp(value: Any) -> datetime | None:
+def read_timestamp(value: Any) -> datetime | None:
     """A stored timestamp as the store reads it back: aware, in UTC."""
     if value is None:
         return None
@@ -179,14 +179,14 @@ def _row(values: tuple) -> TicketRow:
         number=number, subject=subject, status=status, priority=priority, type=kind,
         channel=channel, tier=tier, requester_name=requester_name,
         requester_email=requester_email, organization=organization, assignee=assignee,
-        group=group, created_at=_timestamp(created_at), updated_at=_timestamp(updated_at),
-        first_response_at=_timestamp(first_response_at), solved_at=_timestamp(solved_at),
-        reopens=reopens, version=version, customer_replied_at=_timestamp(customer_replied_at),
+        group=group, created_at=read_timestamp(created_at), updated_at=read_timestamp(updated_at),
+        first_response_at=read_timestamp(first_response_at), solved_at=read_timestamp(solved_at),
+        reopens=reopens, version=version, customer_replied_at=read_timestamp(customer_replied_at),
         unseen_reply=bool(unseen),
     )
 
 
-def _agent(reader: _Reader, username: str) -> tuple[int, str, str] | None:
+def _agent(reader: Reader, username: str) -> tuple[int, str, str] | None:
     """(id, username, role) of the active agent ``username``; None when there is none."""
     found = reader.one("SELECT agents.id, agents.username, agents.role, agents.active "
                        "FROM agents WHERE agents.username = ?", (username,))
@@ -199,10 +199,10 @@ def _storable(text: str) -> bool:
     return "\x00" not in text and not any("\ud800" <= ch <= "\udfff" for ch in text)
 
 
-def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
-                      statuses: Sequence[str], count: int) -> FirstWindow:
-    """The agent's tickets in ``statuses``, newest change first: the count and the first
-    ``count`` rows, as ``queue.opening_window`` reads them through the store."""
+def acting_agent(reader: Reader, *, username: str, act_as: str | None) -> tuple[int, str]:
+    """(id, username) of the agent acting, the schema's revision and the agent checked as the
+    store's path checks them (``migrate.require_current_schema``, ``auth.resolve_actor``);
+    :class:`NotCovered` wherever that path would refuse."""
     revision = reader.one("SELECT alembic_version.version_num FROM alembic_version")
     if revision is None or revision[0] != SCHEMA_HEAD:
         raise NotCovered(f"schema {revision and revision[0]!r}, not {SCHEMA_HEAD}")
@@ -217,7 +217,30 @@ def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
         agent = _agent(reader, act_as)
         if agent is None:
             raise NotCovered(f"no active agent {act_as!r}")
-    me_id, me, _role = agent
+    return agent[0], agent[1]
+
+
+def ticket_rows(reader: Reader, numbers: Sequence[int]
+                ) -> tuple[dict[int, TicketRow], dict[int, tuple[str, ...]]]:
+    """The rows of tickets ``numbers`` by number (missing ones left out) and their tags, sorted
+    by name, as the store's ``ticket_reads.rows_of`` reads them."""
+    if not numbers:
+        return {}, {}
+    truth = ("1", "0") if reader.sqlite else ("true", "false")
+    found = reader.rows(_ROWS.format(true=truth[0], false=truth[1],
+                                     numbers=_marks(len(numbers))), numbers)
+    tags: dict[int, list[str]] = {}
+    for number, name in reader.rows(_TAGS.format(numbers=_marks(len(numbers))), numbers):
+        tags.setdefault(number, []).append(name)
+    return ({values[0]: _row(values) for values in found},
+            {number: tuple(names) for number, names in tags.items()})
+
+
+def read_first_window(reader: Reader, *, username: str, act_as: str | None,
+                      statuses: Sequence[str], count: int) -> FirstWindow:
+    """The agent's tickets in ``statuses``, newest change first: the count and the first
+    ``count`` rows, as ``queue.opening_window`` reads them through the store."""
+    me_id, me = acting_agent(reader, username=username, act_as=act_as)
     mine = _MINE.format(me="?", statuses=_marks(len(statuses)))
     params = (me_id, *statuses)
     total = reader.one(f"SELECT count(*) FROM tickets WHERE {mine}", params)[0]
@@ -226,26 +249,15 @@ def read_first_window(reader: _Reader, *, username: str, act_as: str | None,
         f"SELECT tickets.id FROM tickets WHERE {mine} "
         "ORDER BY tickets.updated_at DESC, tickets.id DESC LIMIT ? OFFSET ?",
         (*params, limit, 0))]
-    if not numbers:
-        return FirstWindow(me, total, (), {})
-    truth = ("1", "0") if reader.sqlite else ("true", "false")
-    found = reader.rows(_ROWS.format(true=truth[0], false=truth[1],
-                                     numbers=_marks(len(numbers))), numbers)
-    by_number = {values[0]: _row(values) for values in found}
-    tags: dict[int, list[str]] = {}
-    for number, name in reader.rows(_TAGS.format(numbers=_marks(len(numbers))), numbers):
-        tags.setdefault(number, []).append(name)
-    return FirstWindow(
-        me, total, tuple(by_number[n] for n in numbers if n in by_number),
-        {number: tuple(names) for number, names in tags.items()},
-    )
+    by_number, tags = ticket_rows(reader, numbers)
+    return FirstWindow(me, total, tuple(by_number[n] for n in numbers if n in by_number), tags)
 
 
 # --- the connections ---------------------------------------------------------------------
 
 
 @contextmanager
-def reading(url: str) -> Iterator[_Reader]:
+def reading(url: str) -> Iterator[Reader]:
     """One read transaction on the desk at ``url``, rolled back at the end."""
     if url.startswith(_SQLITE):
         with _sqlite(url) as reader:
@@ -273,7 +285,7 @@ def _sqlite_path(url: str) -> Path:
 
 
 @contextmanager
-def _sqlite(url: str) -> Iterator[_Reader]:
+def _sqlite(url: str) -> Iterator[Reader]:
     import sqlite3
 
     path = _sqlite_path(url)
@@ -292,7 +304,7 @@ def _sqlite(url: str) -> Iterator[_Reader]:
     try:
         connection.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
         connection.execute("BEGIN")
-        yield _Reader(run, sqlite=True)
+        yield Reader(run, sqlite=True)
     except sqlite3.Error as error:
         raise NotCovered(f"sqlite3: {error}") from None
     finally:
@@ -300,7 +312,7 @@ def _sqlite(url: str) -> Iterator[_Reader]:
 
 
 @contextmanager
-def _postgres(conninfo: str) -> Iterator[_Reader]:
+def _postgres(conninfo: str) -> Iterator[Reader]:
     try:
         import psycopg
     except ImportError:
@@ -324,7 +336,7 @@ def _postgres(conninfo: str) -> Iterator[_Reader]:
             def run(sql: str, params: Sequence[Any]) -> list[tuple]:
                 return connection.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
 
-            yield _Reader(run, sqlite=False)
+            yield Reader(run, sqlite=False)
     except psycopg.Error as error:
         raise NotCovered(f"psycopg: {error}") from None
     finally:

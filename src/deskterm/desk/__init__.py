@@ -10,9 +10,11 @@
 
 Shared by all, at this level: :mod:`.errors`, :mod:`.safe_text`, :mod:`.limits`, :mod:`.reads`
 (the read models), :mod:`.service` (the console's :class:`~.service.Desk` handle),
-:mod:`.setup` and :mod:`.opening`. Wave 2 adds packages by the same pattern (``mail``,
-``automation``, ``sla``, ``reports``), each changing tickets only through
-:mod:`.tickets.change`. The demo generator is a client of the domain: :mod:`deskterm.demo`.
+:mod:`.setup`, :mod:`.opening` (the console's first view) and :mod:`.plain_reads` (the CLI's
+``ticket show`` and ``ticket list``), these two read in plain SQL without the store. Wave 2
+adds packages by the same pattern (``mail``, ``automation``, ``sla``, ``reports``), each
+changing tickets only through :mod:`.tickets.change`. The demo generator is a client of the
+domain: :mod:`deskterm.demo`.
 
 A package's ``__init__`` holds only its docstring: the console and ``deskterm --help`` import
 parts of the domain (:mod:`.queue.builtin`, :mod:`.tickets.summary`, :mod:`.people.identity`)

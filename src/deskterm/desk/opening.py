@@ -16,7 +16,7 @@ from deskterm.db.opening import NotCovered, TicketRow, display_url, read_first_w
 from deskterm.desk.queue.builtin import BUILTIN_VIEWS, UNSOLVED, QueueStart
 from deskterm.desk.tickets.summary import TicketSummary
 
-__all__ = ["COVERED_QUERY", "WINDOW", "NotCovered", "plain_first_view"]
+__all__ = ["COVERED_QUERY", "WINDOW", "NotCovered", "plain_first_view", "ticket_summary"]
 
 COVERED_QUERY = f"assignee:me {UNSOLVED}"
 """The one view the plain statements read: the acting agent's unsolved tickets."""
@@ -27,7 +27,7 @@ WINDOW = 60
 """Rows read for the first screen (as ``queue.opening_window``)."""
 
 
-def _summary(row: TicketRow, tags: tuple[str, ...]) -> TicketSummary:
+def ticket_summary(row: TicketRow, tags: tuple[str, ...]) -> TicketSummary:
     try:
         priority = PRIORITIES[row.priority]
     except (IndexError, TypeError):
@@ -52,6 +52,6 @@ def plain_first_view(url: str, *, username: str, act_as: str | None) -> QueueSta
     with reading(url) as reader:
         window = read_first_window(reader, username=username, act_as=act_as,
                                    statuses=STATUSES, count=WINDOW)
-    rows = tuple(_summary(row, window.tags.get(row.number, ())) for row in window.rows)
+    rows = tuple(ticket_summary(row, window.tags.get(row.number, ())) for row in window.rows)
     return QueueStart(view.query, window.total, rows, COVERED_SORT, window.me,
                       display_url(url))

@@ -31,6 +31,8 @@ from deskterm.db.models import (
     TicketTag,
 )
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.cursors import is_int32 as _is_int32
+from deskterm.desk.filter.cursors import unpack_cursor
 from deskterm.desk.filter.ticket_filter import Clause, ClauseValue, TicketFilter, TimeRange
 from deskterm.desk.limits import storable
 from deskterm.desk.people.directory import (
@@ -136,24 +138,11 @@ def parse_sort(sort: str) -> tuple[str, bool]:
     return name, descending
 
 
-def encode_cursor(sort: str, value: object, number: int) -> str:
-    """The keyset cursor after a row: its ``sort``, its value in that order and its number."""
-    if isinstance(value, datetime):
-        value = value.isoformat()
-    raw = json.dumps([sort, value, number], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def _is_int32(value: object) -> bool:
-    return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
-
-
 def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     """The (sort value, ticket number) a cursor holds; anything not handed out is refused."""
     refused = InvalidInput(f"cursor '{cursor[:40]}' is not one this desk handed out")
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, value, number = json.loads(raw)
+        cursor_sort, value, number = unpack_cursor(cursor)
     except (ValueError, TypeError):
         raise refused from None
     if not _is_int32(number):

@@ -17,11 +17,11 @@ from sqlmodel import Session, col, select
 
 from deskterm.db import search
 from deskterm.db.models import Tag, Ticket, TicketTag
+from deskterm.desk.filter.cursors import encode_cursor
 from deskterm.desk.filter.language import resolve_query
 from deskterm.desk.filter.sql import (
     RELEVANCE,
     SORT_KEYS,
-    encode_cursor,
     filter_conditions,
     parse_sort,
     sort_value,

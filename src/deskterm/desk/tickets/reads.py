@@ -18,13 +18,13 @@ from deskterm.db.models import (
     TicketTag,
 )
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.cursors import encode_cursor
 from deskterm.desk.filter.sql import (
     RELEVANCE,
     SORT_KEYS,
     cursor_sort,
     decode_cursor,
     decode_relevance_cursor,
-    encode_cursor,
     filter_conditions,
     parse_sort,
     rows_query,
