@@ -29,9 +29,13 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
 	$(BIN)/lint-imports
+	$(BIN)/mypy
 	$(BIN)/python tools/private_imports.py src tests bench
 
+# deskterm's own bytecode is written first: the tests start hundreds of `deskterm` processes, and
+# with PYTHONDONTWRITEBYTECODE set (as on some CI machines) each would compile it again.
 test: lint
+	$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/pytest -n auto -q --durations=15
 
 # The edit-test loop (a third of `make test`'s time): the unit tests on SQLite only. It leaves out every
@@ -41,10 +45,11 @@ test: lint
 # everything, as CI does.
 FAST_SKIP := test_paging test_concurrency test_search_load test_changes test_cli_fuzz test_demo
 test-fast: $(STAMP)
+	$(BIN)/python -m compileall -q src >/dev/null
 	$(BIN)/pytest -n auto -q -m "not postgres" tests/unit $(FAST_SKIP:%=--ignore=tests/unit/%.py)
 
 bench: $(STAMP)
 	$(BIN)/python bench/seed.py
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .ruff_cache .mypy_cache

@@ -11,7 +11,6 @@ import asyncio
 import contextlib
 import os
 import signal
-import sys
 import threading
 import weakref
 from collections.abc import Callable
@@ -519,20 +518,3 @@ class DeskApp(App[None]):
 
 def _one_line(text: str) -> str:
     return "; ".join(line.strip() for line in text.splitlines() if line.strip())
-
-
-def run_console(url: str, *, username: str, act_as: str | None = None,
-                keymap: dict[str, str] | None = None, help_center_url: str | None = None) -> None:
-    """Open the desk at ``url`` as ``username`` and run the console until the agent quits."""
-    from deskterm.desk.service import Desk
-
-    desk = Desk.open(url, username=username, act_as=act_as)
-    try:
-        app = DeskApp(desk, keymap=keymap, signals=True, help_center_url=help_center_url)
-        app.run()
-    finally:
-        desk.close()
-    if app.refusal:
-        print(f"deskterm: {app.refusal}", file=sys.stderr)
-    if app.return_code:
-        raise SystemExit(app.return_code)  # 128 + the signal's number when one ended it

@@ -38,6 +38,7 @@ from deskterm.desk.safe_text import message_line
 
 if TYPE_CHECKING:
     from deskterm.desk.queue.builtin import QueueStart
+    from deskterm.desk.service import Desk
 # What only the console's half uses (the settings: tomllib, platformdirs; the queue's views;
 # pickle, threading, datetime) is imported there: every other command goes to the CLI, whose
 # --version and --help must start at once.
@@ -48,16 +49,23 @@ _UNDECODABLE = re.compile("[\ud800-\udfff]")
 
 
 def console_args(argv: Sequence[str]) -> dict[str, str | None] | None:
-    """``--db URL`` / ``--as NAME`` when that is all there is (the console); else None."""
+    """``--db URL`` / ``--as NAME`` when that is all there is (the console); else None.
+
+    Read as the CLI (Click) reads them, so that whatever the CLI would take for "no command"
+    opens the console here, and the CLI never has to: an option's value is the next argument
+    whatever it starts with (``--db -x`` is the URL ``-x``, refused as the console refuses any
+    URL it cannot open), and a last ``--`` ends the options."""
     found: dict[str, str | None] = {"--db": None, "--as": None}
     items = list(argv)
     while items:
         item = items.pop(0)
+        if item == "--" and not items:
+            break
         name, equals, value = item.partition("=")
         if name not in _GLOBAL_OPTIONS:
             return None
         if not equals:
-            if not items or items[0].startswith("-"):
+            if not items:
                 return None  # let the CLI say what is missing
             value = items.pop(0)
         if not value.strip():
@@ -172,8 +180,8 @@ class Opening:
         self.act_as = act_as
         self._pid: int | None = None
         self._fd: int | None = None
-        self._answer: tuple[str, object] | None = None
-        """What the child sent: ("ok", the first view) or ("refused", one line)."""
+        self._answer: QueueStart | str | None = None
+        """What the child sent: the first view, or the one line of its refusal."""
         import threading
 
         self._lock = threading.Lock()
@@ -189,8 +197,8 @@ class Opening:
     def _child(self, fd: int) -> None:
         try:
             try:
-                answer = ("ok", first_view(self.url, username=self.username,
-                                           act_as=self.act_as))
+                view = first_view(self.url, username=self.username, act_as=self.act_as)
+                answer: tuple[str, object] = ("ok", view)
             except BaseException as error:
                 answer = ("refused", message_line(str(error)) or type(error).__name__)
             import pickle
@@ -216,10 +224,10 @@ class Opening:
         with self._lock:
             if self._answer is None:
                 self._answer = self._read_answer()
-        kind, value = self._answer
-        if kind != "ok":
-            raise StartRefused(value)
-        return value
+            answer = self._answer
+        if isinstance(answer, str):
+            raise StartRefused(answer)
+        return answer
 
     def ready(self) -> QueueStart | None:
         """The first view if the child has already sent it (never waits); else None.
@@ -236,21 +244,25 @@ class Opening:
                     return None
                 self._pid = None
                 self._answer = self._read_answer()
-            kind, value = self._answer
-        return value if kind == "ok" else None  # a refusal is the worker's to report
+            answer = self._answer
+        return None if isinstance(answer, str) else answer  # a refusal is the worker's to report
 
-    def _read_answer(self) -> tuple[str, object]:
+    def _read_answer(self) -> QueueStart | str:
+        """The child's answer, from the pipe: ("ok", the first view) or ("refused", a line)."""
+        fd = self._fd
+        assert fd is not None  # read once, before _reap closes it
         chunks = []
-        while chunk := os.read(self._fd, 1 << 16):
+        while chunk := os.read(fd, 1 << 16):
             chunks.append(chunk)
         self._reap(locked=True)
         if not chunks:
-            return ("refused", "the desk could not be opened (its opening process ended)")
+            return "the desk could not be opened (its opening process ended)"
         import pickle
 
-        return pickle.loads(b"".join(chunks))
+        kind, value = pickle.loads(b"".join(chunks))
+        return value if kind == "ok" else str(value)
 
-    def open(self):
+    def open(self) -> Desk:
         """The desk, opened in this process (imports the store's code)."""
         from deskterm.desk.service import Desk
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 from textual._xterm_parser import XTermParser  # noqa: PLC2701 (Textual's own key parser)
 
@@ -77,7 +78,7 @@ class PasteGuardParser(XTermParser):
         super().__init__(debug)
         self.paste_filter = PasteFilter()
 
-    def feed(self, data: str) -> Iterable:
+    def feed(self, data: str) -> Iterable[Any]:
         """Parse ``data`` (``""`` is the end of input, as for Textual's parser)."""
         if not data:
             return super().feed(data)
@@ -90,9 +91,10 @@ def install() -> None:
     """Make Textual's terminal drivers parse input with :class:`PasteGuardParser`."""
     from textual.drivers import linux_driver
 
-    linux_driver.XTermParser = PasteGuardParser
+    # (mypy refuses assigning to a name bound to a class: replacing it is this module's point)
+    linux_driver.XTermParser = PasteGuardParser  # type: ignore[misc]
     try:
         from textual.drivers import linux_inline_driver
     except ImportError:  # pragma: no cover - not in every Textual
         return
-    linux_inline_driver.XTermParser = PasteGuardParser
+    linux_inline_driver.XTermParser = PasteGuardParser  # type: ignore[misc]

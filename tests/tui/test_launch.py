@@ -45,6 +45,13 @@ def _console(url: str, *extra: str) -> PtyTerminal:
     (["--db", "sqlite:///x"], {"--db": "sqlite:///x", "--as": None}),
     (["--db=sqlite:///x", "--as", "bert"], {"--db": "sqlite:///x", "--as": "bert"}),
     (["--as=bert"], {"--db": None, "--as": "bert"}),
+    # as Click reads them: a value is the next argument whatever it starts with (the console
+    # then refuses the URL or the agent, as the CLI did), and a last "--" ends the options
+    (["--db", "-x"], {"--db": "-x", "--as": None}),
+    (["--as", "-name"], {"--db": None, "--as": "-name"}),
+    (["--as", "--db"], {"--db": None, "--as": "--db"}),
+    (["--db", "sqlite:///x", "--"], {"--db": "sqlite:///x", "--as": None}),
+    (["--"], {"--db": None, "--as": None}),
 ])
 def test_only_global_options_open_the_console(argv, expected):
     assert console_args(argv) == expected
@@ -53,6 +60,7 @@ def test_only_global_options_open_the_console(argv, expected):
 @pytest.mark.parametrize("argv", [
     ["ticket", "list"], ["--db", "sqlite:///x", "ticket"], ["--help"], ["--version"],
     ["--db"], ["--db", "--as", "x"], ["--bogus"], ["--db="], ["--as", ""], ["--as= "],
+    ["--", "ticket"], ["--db", "x", "--", "ticket"],
 ])
 def test_anything_else_goes_to_the_cli(argv):
     assert console_args(argv) is None
@@ -92,6 +100,7 @@ def test_the_console_shows_the_first_view_and_its_count(tmp_path):
 @pytest.mark.parametrize(("extra", "says"), [
     (("--as", "nobody"), "deskterm: 'nobody' is not an agent of this desk"),
     ((), "has no deskterm desk yet: run `deskterm init`"),
+    (("--as", "-name"), "deskterm: '-name' is not an agent of this desk"),
 ])
 def test_a_desk_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path, extra, says):
     url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
@@ -105,3 +114,15 @@ def test_a_desk_that_cannot_be_opened_is_one_line_and_exit_1(tmp_path, extra, sa
     assert says in text
     assert "Traceback" not in text
     assert extra or not (tmp_path / "desk.sqlite3").exists()  # a mistyped path makes no desk
+
+
+def test_a_url_that_looks_like_an_option_is_refused_by_the_console_in_one_line(tmp_path):
+    # `deskterm --db -x`: the launcher reads -x as the URL (as the CLI's parser would) and the
+    # console refuses it; the CLI, which never opens the console, is not involved.
+    with PtyTerminal([sys.executable, "-m", "deskterm", "--db", "-x"]) as term:
+        code = term.wait_exit(timeout=60)
+        term.pump(0.2)
+        text = "".join(term.screen.display)
+    assert code == 1
+    assert "deskterm: not a database URL: -x (use sqlite:///FILE or postgresql://" in text
+    assert "Traceback" not in text

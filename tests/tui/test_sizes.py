@@ -22,11 +22,11 @@ def make_app(store) -> DeskApp:
 
 
 def shown(table) -> list[str]:
-    return [column.key for column, _ in table.layout]
+    return [column.key for column, _ in table.shown_columns]
 
 
 def widths(table) -> dict[str, int]:
-    return {column.key: width for column, width in table.layout}
+    return {column.key: width for column, width in table.shown_columns}
 
 
 def screen_text(app) -> str:

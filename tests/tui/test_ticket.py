@@ -623,6 +623,7 @@ async def test_two_consoles_on_one_store_see_and_collide_with_each_other(any_des
         # Presence: bert starts writing; ada's next heartbeat names him.
         await bert.press("r")
         await type_text(bert, "On it")
+        await until(bert, lambda: "On it" in bert_screen.composer.text, what="bert's letters")
         bert_screen.beat()
         await settle(bert)
         ada_screen.beat()

@@ -248,3 +248,13 @@ def test_the_console_refuses_an_option_that_is_not_utf8_before_opening(tmp_path,
     assert result.stderr.decode() == (
         f"deskterm: {option}: not valid UTF-8 text (an undecodable byte); nothing was done\n")
     assert list(tmp_path.iterdir()) == []
+
+
+def test_the_cli_without_a_command_refuses_and_opens_nothing(tmp_path):
+    # `deskterm` alone opens the console from deskterm.launch, before the CLI loads; the CLI
+    # itself never starts it (it never imports Textual), so here it is a usage error.
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 'desk.sqlite3'}"])
+
+    assert result.exit_code == 2
+    assert result.stderr == "deskterm: Missing command. (see `deskterm --help`)\n"
+    assert list(tmp_path.iterdir()) == []

@@ -155,6 +155,15 @@ def test_categories_form_a_tree_with_names_unique_per_parent(store, admin, agent
     assert direct == []
 
 
+@pytest.mark.parametrize("path", ["", "  "])
+def test_a_blank_category_path_is_refused_in_one_line(store, agent, path):
+    # (it ended in a bare StopIteration: the type checker found it)
+    with pytest.raises(InvalidInput, match="category: must not be empty"):
+        store.write(lambda s: kb_categories.create_category(s, actor=agent, path=path))
+    with store.read() as session, pytest.raises(InvalidInput, match="must not be empty"):
+        kb_categories.find_category(session, path=path)
+
+
 def test_deleting_or_renaming_a_category_is_for_admins_and_only_when_empty(store, admin, agent):
     _add(store, agent, "VPN token", "x", category="Network/VPN")
     with store.read() as session:

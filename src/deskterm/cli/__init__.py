@@ -29,7 +29,8 @@ catch it would cost ``--help`` half a second."""
 def user_errors() -> tuple[type[BaseException], ...]:
     """The classes of :data:`USER_ERRORS` whose modules are loaded."""
     found = (lazy.loaded(module, name) for module, name in USER_ERRORS)
-    return tuple(error for error in found if error is not None)
+    return tuple(error for error in found
+                 if isinstance(error, type) and issubclass(error, BaseException))
 
 
 class Listed(NamedTuple):
@@ -74,7 +75,9 @@ def load_command(name: str) -> TyperCommand | TyperGroup:
         holder.add_typer(found, name=name)
     else:
         holder.command(name)(found)
-    return typer.main.get_group(holder).commands[name]
+    command = typer.main.get_group(holder).commands[name]
+    assert isinstance(command, TyperCommand | TyperGroup)  # what Typer builds
+    return command
 
 
 class _Commands(MutableMapping):
@@ -138,28 +141,28 @@ class DeskGroup(TyperGroup):
         self.commands = _Commands()
         self._listing = False
 
-    def list_commands(self, ctx):  # type: ignore[override]
+    def list_commands(self, ctx):
         return list(self.commands)  # the names only: listing them loads nothing
 
-    def get_command(self, ctx, cmd_name):  # type: ignore[override]
+    def get_command(self, ctx, cmd_name):
         listed = COMMANDS.get(cmd_name)
         if self._listing and listed is not None and cmd_name not in self.commands.loaded:
             # --help lists every command by name and one line: the table has both
             return TyperCommand(cmd_name, help=listed.help)
         return self.commands.get(cmd_name)
 
-    def format_help(self, ctx, formatter):  # type: ignore[override]
+    def format_help(self, ctx, formatter):
         self._listing = True
         try:
             return super().format_help(ctx, formatter)
         finally:
             self._listing = False
 
-    def parse_args(self, ctx, args):  # type: ignore[override]
+    def parse_args(self, ctx, args):
         ctx.meta[self.ARGS_KEY] = list(args)  # every argument, before Click takes them apart
         return super().parse_args(ctx, args)
 
-    def make_context(self, info_name, args, parent=None, **extra):  # type: ignore[override]
+    def make_context(self, info_name, args, parent=None, **extra):
         try:
             return super().make_context(info_name, args, parent=parent, **extra)
         except CLICK_ERROR as exc:
@@ -168,7 +171,7 @@ class DeskGroup(TyperGroup):
             output.usage_error(exc)
             raise typer.Exit(exc.exit_code) from None
 
-    def invoke(self, ctx):  # type: ignore[override]
+    def invoke(self, ctx):
         try:
             bad = undecodable_argument(self, ctx.meta.get(self.ARGS_KEY, ()))
             if bad is not None:
@@ -262,9 +265,10 @@ def root(
     obj.db = db
     obj.act_as = act_as
     if ctx.invoked_subcommand is None:
-        from deskterm.cli.setup import open_console
-
-        open_console(obj)
+        # `deskterm` alone (--db and --as allowed) opens the console: deskterm.launch decides
+        # that before the CLI loads, reading those options as Click does, so no command line
+        # reaches here from `deskterm` and the CLI never imports the console (Textual).
+        ctx.fail("Missing command.")
 
 
 def main() -> None:
@@ -283,4 +287,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())
+    main()

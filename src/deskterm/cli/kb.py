@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, TypeVar
 
 import typer
 
@@ -28,8 +28,11 @@ from deskterm.cli.output import (
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
+if TYPE_CHECKING:  # named in annotations only: the modules load when a command uses them
+    from deskterm.desk.kb.articles import ArticleFields
+    from deskterm.desk.kb.transfer import ImportResult
+
 # The desk's modules bring the store with them: loaded when a command first uses them.
-kb_articles = lazy.module("deskterm.desk.kb.articles")
 kb_transfer = lazy.module("deskterm.desk.kb.transfer")
 kb_files = lazy.module("deskterm.desk.kb.files")
 
@@ -55,7 +58,7 @@ def _markdown_files(folder: Path) -> list[Path]:
         raise InvalidInput(f"{_shown(folder)}: cannot be read ({exc.strerror or exc})") from None
 
 
-def _read(path: Path) -> kb_articles.ArticleFields:
+def _read(path: Path) -> ArticleFields:
     """The article in one file; a problem is one line naming the file (and the line)."""
     try:
         text = path.read_bytes().decode("utf-8-sig")
@@ -70,8 +73,11 @@ def _read(path: Path) -> kb_articles.ArticleFields:
                            else f"{_shown(path)}: {exc}") from None
 
 
+_Done = TypeVar("_Done")
+
+
 def _with_progress(total: int, description: str,
-                   work: Callable[[Callable[[int], None] | None], object]) -> object:
+                   work: Callable[[Callable[[int], None] | None], _Done]) -> _Done:
     """Run ``work(progress)`` with a progress bar on a terminal, quietly when piped."""
     if not stdout_is_terminal() or total < 2:
         return work(None)
@@ -98,7 +104,7 @@ def import_(
     files = _markdown_files(folder)
     if not files:
         raise InvalidInput(f"{_shown(folder)}: no article files (*.md)")
-    articles: list[kb_articles.ArticleFields] = []
+    articles: list[ArticleFields] = []
     problems: list[str] = []
     seen: dict[str, Path] = {}
     for path in files:
@@ -128,7 +134,7 @@ def import_(
     for line in problems:
         error(f"skipped {line}")
     desk = ctx_obj(ctx).desk()
-    result: kb_transfer.ImportResult = _with_progress(
+    result: ImportResult = _with_progress(
         len(articles), "importing articles",
         lambda progress: desk.import_articles(articles, progress=progress))
     if json:

@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from deskterm.cli import lazy
-from deskterm.cli.context import CliContext, ctx_obj
+from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, stdout_is_terminal
 
 # The store's and the desk's modules: loaded when a command first uses them.
@@ -82,11 +82,3 @@ def demo(
         f"{result.macros} macros ({result.seconds:.1f} s); {username} is an admin"
     )
 
-
-def open_console(obj: CliContext) -> None:
-    """``deskterm`` alone: open the console (Textual is imported only now)."""
-    from deskterm.app import run_console
-
-    obj.store()  # refuses a missing or out-of-date schema with its one line, before the screen
-    run_console(obj.database_url(), username=obj.username(), act_as=obj.act_as,
-                keymap=obj.settings.keymap, help_center_url=obj.settings.help_center_url)

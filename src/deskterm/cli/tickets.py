@@ -155,13 +155,13 @@ def list_(
         except ticket_query.QueryError as exc:
             raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
     else:
-        page = None
+        newest = None
         if all(value is None for value in (status, priority, assignee, group, requester, org,
                                            tag)) and sort in (None, plain_reads.NEWEST):
-            page = _list_newest(ctx, limit, after)
-        if page is None:
-            page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
-                                sort or "-updated", limit, after)
+            newest = _list_newest(ctx, limit, after)
+        page = newest if newest is not None else _list_fields(
+            ctx, status, priority, assignee, group, requester, org, tag, sort or "-updated",
+            limit, after)
     if json:
         print_json({"tickets": page.items, "next_cursor": page.next_cursor})
         return

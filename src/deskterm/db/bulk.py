@@ -31,14 +31,11 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from pathlib import Path
-
-try:
-    import fcntl
-except ImportError:  # Windows: scratch files of killed seeds are not swept
-    fcntl = None
+from types import ModuleType
+from typing import Any
 
 from sqlalchemy import JSON, Index
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.schema import CreateIndex, DropIndex, ExecutableDDLElement
 from sqlmodel import SQLModel
 
 from deskterm.db import (
@@ -50,6 +47,12 @@ from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTE
 from deskterm.db.errors import StoreBusy
 from deskterm.db.search_load import SqliteSearchLoad
 from deskterm.db.types import sqlite_timestamp
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows: scratch files of killed seeds are not swept
+    fcntl = None
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     "organizations": ("id", "name", "domain", "created_at"),
@@ -83,7 +86,7 @@ class DeskNotEmpty(Exception):
     """The desk got tickets between the caller's check and the load; nothing was written."""
 
 
-Batch = tuple[str, Sequence[tuple]]
+Batch = tuple[str, Sequence[tuple[Any, ...]]]
 """A table name from :data:`COLUMNS` and rows for it."""
 
 
@@ -130,11 +133,17 @@ def timestamp_encoder(sqlite: bool, origin: datetime, *, days: int) -> Callable[
 def _indexes() -> list[Index]:
     found = []
     for name in REBUILT_TABLES:
-        found.extend(sorted(SQLModel.metadata.tables[name].indexes, key=lambda ix: ix.name))
+        found.extend(sorted(SQLModel.metadata.tables[name].indexes, key=lambda ix: str(ix.name)))
     return found
 
 
-def _ddl(store: Store, statement) -> str:
+def _table_name(index: Index) -> str:
+    table = index.table
+    assert table is not None  # the models' indexes, each on its table
+    return table.name
+
+
+def _ddl(store: Store, statement: ExecutableDDLElement) -> str:
     return str(statement.compile(dialect=store.engine.dialect))
 
 
@@ -143,7 +152,7 @@ def _json_columns(table: str) -> list[int]:
     return [i for i, name in enumerate(COLUMNS[table]) if isinstance(columns[name].type, JSON)]
 
 
-def _encoded(table: str, rows: Sequence[tuple]) -> Sequence[tuple]:
+def _encoded(table: str, rows: Sequence[tuple[Any, ...]]) -> Sequence[tuple[Any, ...]]:
     """JSON columns (agents' skills) arrive as Python lists; the stores want their text."""
     positions = _json_columns(table)
     if not positions:
@@ -163,7 +172,7 @@ def _insert_target(store: Store, table: str) -> str:
     return f"{quote(table)} ({', '.join(quote(name) for name in COLUMNS[table])})"
 
 
-def _check_batch(table: str, rows: Sequence[tuple]) -> None:
+def _check_batch(table: str, rows: Sequence[tuple[Any, ...]]) -> None:
     if table not in COLUMNS:
         raise ValueError(f"bulk load: unknown table {table!r}")
     if rows and len(rows[0]) != len(COLUMNS[table]):
@@ -222,7 +231,7 @@ class SideLoad:
 
 def can_side_load(store: Store) -> bool:
     """Whether ``store`` can take a :class:`SideLoad`: a SQLite desk in a file."""
-    database = store.url.database
+    database = store.url.database or ""
     return (store.is_sqlite and bool(database) and database != ":memory:"
             and not database.startswith("file:"))
 
@@ -278,7 +287,7 @@ def _still_named(fd: int, path: str) -> bool:
 
 
 def _desk_folder(store: Store) -> Path:
-    return Path(store.url.database).expanduser().parent
+    return Path(store.url.database or "").expanduser().parent
 
 
 def side_file(store: Store) -> SideFile:
@@ -330,7 +339,7 @@ def side_statements(store: Store, tables: Sequence[str], *, search: bool) -> lis
     """What a side load's scratch file needs: the tables (no indexes), the FTS5 tables."""
     raw = store.engine.raw_connection()
     try:
-        connection = raw.driver_connection
+        connection: Any = raw.driver_connection  # the driver's own (sqlite3, psycopg)
         found = dict(connection.execute(
             f"SELECT name, sql FROM sqlite_master WHERE type = 'table' "
             f"AND name IN ({', '.join('?' * len(tables))})", tuple(tables)).fetchall())
@@ -364,7 +373,7 @@ class SideWriter:
             self.connection.execute(sql)
         self.search = SqliteSearchLoad(self.connection)
 
-    def add(self, table: str, rows: Sequence[tuple]) -> None:
+    def add(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
         """Take one batch of the producer's: kept if it is a side table; its text indexed."""
         _check_batch(table, rows)
         if table in self.tables and rows:
@@ -379,7 +388,7 @@ class SideWriter:
         self.connection.close()
 
 
-def _copy_side(connection, side: SideLoad) -> None:
+def _copy_side(connection: Any, side: SideLoad) -> None:
     side.wait()
     connection.execute(f"ATTACH DATABASE ? AS {SIDE_SCHEMA}", (side.path,))
     for table in side.tables:
@@ -403,7 +412,7 @@ _SQLITE_LOAD_PRAGMAS = {
 }
 
 
-def _rollback_journal(connection) -> bool:
+def _rollback_journal(connection: Any) -> bool:
     """Leave WAL for a rollback journal for the load, if no other connection has the file open.
 
     In WAL every page of the load is written twice: into the log, then by the checkpoint into
@@ -432,7 +441,7 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
     # touched before the commit, and the checkpoint after it is not fsynced either.
     raw = store.engine.raw_connection()
     try:
-        connection = raw.driver_connection
+        connection: Any = raw.driver_connection  # the driver's own (sqlite3, psycopg)
         journal = _rollback_journal(connection)
         # PRAGMA foreign_keys is ignored inside a transaction: set everything before BEGIN.
         for pragma, (during, _after) in _SQLITE_LOAD_PRAGMAS.items():
@@ -467,14 +476,14 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
                 # helper may still be at work; those of its tables once they are copied in.
                 later = set(side.tables) if side is not None else set()
                 for index in indexes:
-                    if index.table.name not in later:
+                    if _table_name(index) not in later:
                         connection.execute(_ddl(store, CreateIndex(index)))
                 if side is not None:
                     # ATTACH works inside a transaction (a file attached before BEGIN IMMEDIATE
                     # would have been locked against the helper); DETACH waits for the end.
                     _copy_side(connection, side)
                 for index in indexes:
-                    if index.table.name in later:
+                    if _table_name(index) in later:
                         connection.execute(_ddl(store, CreateIndex(index)))
                 search_index.finish()
                 for sql in triggers:
@@ -510,7 +519,7 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
 def _load_postgres(store: Store, batches: Iterable[Batch]) -> None:
     raw = store.engine.raw_connection()
     try:
-        connection = raw.driver_connection
+        connection: Any = raw.driver_connection  # the driver's own (sqlite3, psycopg)
         try:
             with connection.cursor() as cursor:
                 # Nobody files a ticket while the desk is being filled.

@@ -31,6 +31,7 @@ class ChangeWatcher:
         self._pg: psycopg.Connection | None = None
         self._stopped = threading.Event()
         if store.is_sqlite:
+            assert store.url.database is not None  # a SQLite URL names its file
             self._sqlite = sqlite3.connect(store.url.database, check_same_thread=False)
             self._version = self._data_version()
             self._changes = self._counter()
@@ -43,7 +44,8 @@ class ChangeWatcher:
 
     def _data_version(self) -> int:
         assert self._sqlite is not None
-        return self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+        version: int = self._sqlite.execute("PRAGMA data_version").fetchone()[0]
+        return version
 
     def _counter(self) -> int:
         assert self._sqlite is not None

@@ -35,9 +35,9 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, TypeVar
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
@@ -110,7 +110,7 @@ def parse_url(url: str) -> URL:
 
 def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver: deskterm emits BEGIN itself below.
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
@@ -121,14 +121,14 @@ def _sqlite_setup(engine: Engine) -> None:
         cursor.close()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
+    def _on_begin(connection: Connection) -> None:
         write = connection.get_execution_options().get(_WRITE_OPTION, False)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
 def _postgres_setup(engine: Engine, read_timeout: Callable[[], float]) -> None:
     @event.listens_for(engine, "connect")
-    def _on_connect(dbapi_connection, _record) -> None:
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Evaluated only on servers that know the setting (PostgreSQL 14+).
         dbapi_connection.execute(
             "SELECT set_config('client_connection_check_interval', %s, false) "
@@ -136,7 +136,7 @@ def _postgres_setup(engine: Engine, read_timeout: Callable[[], float]) -> None:
         dbapi_connection.commit()
 
     @event.listens_for(engine, "begin")
-    def _on_begin(connection) -> None:
+    def _on_begin(connection: Connection) -> None:
         if connection.get_execution_options().get(_READ_OPTION, False):
             connection.exec_driver_sql(
                 f"SET LOCAL statement_timeout = {max(1, round(read_timeout() * 1000))}")
@@ -201,7 +201,7 @@ class Store:
         self.url = parse_url(url)
         self._display_url = display_url(url)
         self.read_timeout = read_timeout
-        self._reading: set = set()
+        self._reading: set[Any] = set()
         """DB-API connections running a read statement now (cancelled by :meth:`dispose`)."""
         self._reading_lock = threading.Lock()
         self._closing = False
@@ -231,8 +231,10 @@ class Store:
         sqlite = self.is_sqlite
 
         @event.listens_for(self.engine, "before_cursor_execute")
-        def _before(connection, _cursor, _statement, _params, _context, _many) -> None:
-            dbapi_connection = connection.connection.dbapi_connection
+        def _before(connection: Connection, _cursor: Any, _statement: Any, _params: Any,
+                    _context: Any, _many: Any) -> None:
+            # the driver's own connection (sqlite3's has set_progress_handler; no DB-API type does)
+            dbapi_connection: Any = connection.connection.dbapi_connection
             reading = connection.get_execution_options().get(_READ_OPTION, False)
             if sqlite:  # a handler left from an earlier read must not stop a write
                 if reading:
@@ -241,8 +243,9 @@ class Store:
                     late.statement = False
 
                     def past_deadline() -> bool:
-                        late.statement = time.monotonic() > deadline
-                        return late.statement
+                        over = time.monotonic() > deadline
+                        late.statement = over
+                        return over
 
                     dbapi_connection.set_progress_handler(past_deadline, PROGRESS_STEPS)
                 else:
@@ -253,12 +256,12 @@ class Store:
 
         if sqlite:
             @event.listens_for(self.engine, "checkin")
-            def _returned(dbapi_connection, _record) -> None:
+            def _returned(dbapi_connection: Any, _record: Any) -> None:
                 # Work done below SQLAlchemy (bulk loads on the raw connection) sees no events.
                 if dbapi_connection is not None:
                     dbapi_connection.set_progress_handler(None, 0)
 
-        def _done(connection) -> None:
+        def _done(connection: Connection) -> None:
             with self._reading_lock:
                 self._reading.discard(connection.connection.dbapi_connection)
 

@@ -40,6 +40,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import text
 from sqlmodel import Session
@@ -123,8 +124,8 @@ def _fts_term(term: Term) -> str:
     return fts_string(term.text) + (" *" if term.prefix else "")
 
 
-def _sqlite_selects(session: Session, terms: Sequence[Term], *, any_term: bool, params: dict,
-                    limit: int) -> list[str]:
+def _sqlite_selects(session: Session, terms: Sequence[Term], *, any_term: bool,
+                    params: dict[str, Any], limit: int) -> list[str]:
     """SELECT (id, score) statements over the two FTS5 tables for ``terms``: all of them, or
     with ``any_term`` any of them."""
     selects = []
@@ -135,7 +136,7 @@ def _sqlite_selects(session: Session, terms: Sequence[Term], *, any_term: bool, 
         params["kb_words"] = expression
         documents = session.execute(text(
             "SELECT count(*) FROM (SELECT 1 FROM search_kb_text WHERE search_kb_text MATCH "
-            f":kb_words LIMIT {RANK_DOCUMENTS + 1})"), {"kb_words": expression}).scalar()
+            f":kb_words LIMIT {RANK_DOCUMENTS + 1})"), {"kb_words": expression}).scalar_one()
         if documents <= RANK_DOCUMENTS:
             selects.append(f"SELECT rowid AS id, bm25(search_kb_text, {TITLE_WEIGHT}, 1.0) AS "
                            "score FROM search_kb_text WHERE search_kb_text MATCH :kb_words")
@@ -175,7 +176,7 @@ def _sqlite_selects(session: Session, terms: Sequence[Term], *, any_term: bool, 
 # --- PostgreSQL ---------------------------------------------------------------------------------
 
 
-def _pg_tsquery(term: Term, name: str, params: dict) -> str:
+def _pg_tsquery(term: Term, name: str, params: dict[str, Any]) -> str:
     if term.prefix:
         params[name] = f"{term.text}:*"
         return f"to_tsquery('simple'::regconfig, :{name})"
@@ -183,7 +184,7 @@ def _pg_tsquery(term: Term, name: str, params: dict) -> str:
     return f"phraseto_tsquery('simple'::regconfig, :{name})"
 
 
-def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, params: dict,
+def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, params: dict[str, Any],
                 limit: int, where: str) -> list[str]:
     """SELECT (id, score) statements over ``kb_articles a`` for ``terms``: all of them, or with
     ``any_term`` any of them; each keeps only the articles meeting ``where`` itself."""
@@ -196,7 +197,7 @@ def _pg_selects(session: Session, terms: Sequence[Term], *, any_term: bool, para
                               for i, t in enumerate(words)) + ")"
         plan = session.execute(text(
             f"EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ {query}"),
-            params).scalar()
+            params).scalar_one()
         if plan[0]["Plan"]["Plan Rows"] <= PG_RANK_DOCUMENTS:
             selects.append(f"SELECT a.id, -ts_rank('{PG_WEIGHTS}', a.search_vector, q.q) AS "
                            f"score FROM kb_articles a, (SELECT {query} AS q) AS q "
@@ -242,7 +243,7 @@ def match_articles(
     *,
     any_term: bool = False,
     where: str = "",
-    where_params: dict | None = None,
+    where_params: dict[str, Any] | None = None,
     limit: int = 20,
 ) -> list[Match]:
     """The best ``limit`` articles matching every term (``any_term``: any of them), best first.
@@ -252,7 +253,7 @@ def match_articles(
     """
     if not terms:
         return []
-    params: dict = dict(where_params or {})
+    params: dict[str, Any] = dict(where_params or {})
     if session.get_bind().dialect.name != "sqlite":
         return _pg_match(session, terms, any_term=any_term, where=where, params=params,
                          limit=limit)
@@ -286,7 +287,7 @@ _PG_PLANNER = ("random_page_cost", "plan_cache_mode", "jit")
 
 
 def _pg_match(session: Session, terms: Sequence[Term], *, any_term: bool, where: str,
-              params: dict, limit: int) -> list[Match]:
+              params: dict[str, Any], limit: int) -> list[Match]:
     selects = _pg_selects(session, terms, any_term=any_term, params=params, limit=limit,
                           where=where)
     if not selects:
@@ -331,7 +332,7 @@ def document_frequencies(session: Session, words: Sequence[str]) -> tuple[int, d
         for word in words:
             plan = session.execute(text(
                 "EXPLAIN (FORMAT JSON) SELECT 1 FROM kb_articles a WHERE a.search_vector @@ "
-                "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar()
+                "phraseto_tsquery('simple'::regconfig, :w)"), {"w": word}).scalar_one()
             found[word] = int(plan[0]["Plan"]["Plan Rows"])
     return int(total), found
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any, Protocol
 
 from sqlalchemy import (
     JSON,
@@ -19,10 +20,27 @@ from sqlalchemy import (
 )
 from sqlmodel import Field, SQLModel
 
-from deskterm.db.choices import CHANNELS, PRIORITIES, ROLES, STATUSES, TICKET_TYPES  # noqa: F401 (re-exported)
+from deskterm.db.choices import CHANNELS as CHANNELS  # re-exported: the models name them
+from deskterm.db.choices import PRIORITIES as PRIORITIES
+from deskterm.db.choices import ROLES as ROLES
+from deskterm.db.choices import STATUSES as STATUSES
+from deskterm.db.choices import TICKET_TYPES as TICKET_TYPES
 from deskterm.db.types import UTCDateTime, utcnow
 
 FIRST_TICKET_NUMBER = 1001
+
+
+class Stored(Protocol):
+    """A table's row: its ``id`` is None until the session has inserted it."""
+
+    id: int | None
+
+
+def key(row: Stored) -> int:
+    """The id of a row the session has inserted or loaded (every row the desk works on)."""
+    if row.id is None:
+        raise ValueError(f"{type(row).__name__} has no id yet: it was never flushed")
+    return row.id
 
 # Deterministic constraint names, so migrations can refer to them on both stores.
 SQLModel.metadata.naming_convention = {
@@ -321,7 +339,7 @@ class Macro(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     body: str = Field(default="", sa_column=Column(Text, nullable=False))
-    actions: dict = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    actions: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
     """``{"status": ..., "priority": ..., "group": ..., "assignee": ..., "add_tags": [...],
     "remove_tags": [...]}``; any subset."""
     created_by_id: int | None = Field(default=None, sa_column=Column(Integer,

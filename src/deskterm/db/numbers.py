@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from deskterm.db.models import Counter
 
@@ -12,8 +12,8 @@ def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
     """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction."""
     new_value = session.execute(
         update(Counter)
-        .where(Counter.name == "ticket_number")
-        .values(value=Counter.value + count)
-        .returning(Counter.value)
+        .where(col(Counter.name) == "ticket_number")
+        .values(value=col(Counter.value) + count)
+        .returning(col(Counter.value))
     ).scalar_one()
     return range(new_value - count, new_value)

@@ -141,20 +141,29 @@ _TAGS = ("SELECT ticket_tags.ticket_id, tags.name FROM ticket_tags "
 class Reader:
     """One read transaction on either store, ``?`` in every statement for a parameter."""
 
-    def __init__(self, run: Callable[[str, Sequence[Any]], list[tuple]], *, sqlite: bool) -> None:
+    def __init__(self, run: Callable[[str, Sequence[Any]], list[tuple[Any, ...]]], *,
+                 sqlite: bool) -> None:
         self._run = run
         self.sqlite = sqlite
 
-    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple]:
+    def rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._run(sql, params)
 
-    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple | None:
+    def one(self, sql: str, params: Sequence[Any] = ()) -> tuple[Any, ...] | None:
         found = self._run(sql, params)
         return found[0] if found else None
 
 
 def _marks(count: int) -> str:
     return ", ".join("?" * count)
+
+
+def required_timestamp(value: Any) -> datetime:
+    """A timestamp no row leaves empty (created, updated), as :func:`read_timestamp` reads it."""
+    found = read_timestamp(value)
+    if found is None:
+        raise NotCovered("a row without its creation or update time")
+    return found
 
 
 def read_timestamp(value: Any) -> datetime | None:
@@ -171,7 +180,7 @@ def read_timestamp(value: Any) -> datetime | None:
     return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
 
 
-def _row(values: tuple) -> TicketRow:
+def _row(values: tuple[Any, ...]) -> TicketRow:
     (number, subject, status, priority, kind, channel, tier, requester_name, requester_email,
      organization, assignee, group, created_at, updated_at, first_response_at, solved_at,
      reopens, version, customer_replied_at, unseen) = values
@@ -179,9 +188,11 @@ def _row(values: tuple) -> TicketRow:
         number=number, subject=subject, status=status, priority=priority, type=kind,
         channel=channel, tier=tier, requester_name=requester_name,
         requester_email=requester_email, organization=organization, assignee=assignee,
-        group=group, created_at=read_timestamp(created_at), updated_at=read_timestamp(updated_at),
-        first_response_at=read_timestamp(first_response_at), solved_at=read_timestamp(solved_at),
-        reopens=reopens, version=version, customer_replied_at=read_timestamp(customer_replied_at),
+        group=group, created_at=required_timestamp(created_at),
+        updated_at=required_timestamp(updated_at),
+        first_response_at=read_timestamp(first_response_at),
+        solved_at=read_timestamp(solved_at), reopens=reopens, version=version,
+        customer_replied_at=read_timestamp(customer_replied_at),
         unseen_reply=bool(unseen),
     )
 
@@ -243,7 +254,9 @@ def read_first_window(reader: Reader, *, username: str, act_as: str | None,
     me_id, me = acting_agent(reader, username=username, act_as=act_as)
     mine = _MINE.format(me="?", statuses=_marks(len(statuses)))
     params = (me_id, *statuses)
-    total = reader.one(f"SELECT count(*) FROM tickets WHERE {mine}", params)[0]
+    counted = reader.one(f"SELECT count(*) FROM tickets WHERE {mine}", params)
+    assert counted is not None  # count(*) is one row
+    total = counted[0]
     limit = max(1, min(count, 1_000))
     numbers = [found[0] for found in reader.rows(
         f"SELECT tickets.id FROM tickets WHERE {mine} "
@@ -298,7 +311,7 @@ def _sqlite(url: str) -> Iterator[Reader]:
     deadline = time.monotonic() + READ_TIMEOUT_SECONDS
     connection.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
 
-    def run(sql: str, params: Sequence[Any]) -> list[tuple]:
+    def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
         return connection.execute(sql, tuple(params)).fetchall()
 
     try:
@@ -317,7 +330,7 @@ def _postgres(conninfo: str) -> Iterator[Reader]:
         import psycopg
     except ImportError:
         raise NotCovered("psycopg is not installed") from None
-    options = {} if "connect_timeout" in conninfo else {"connect_timeout":
+    options: dict[str, Any] = {} if "connect_timeout" in conninfo else {"connect_timeout":
                                                         CONNECT_TIMEOUT_SECONDS}
     try:
         connection = psycopg.connect(conninfo, autocommit=True, **options)
@@ -333,7 +346,7 @@ def _postgres(conninfo: str) -> Iterator[Reader]:
             connection.execute(
                 f"SET LOCAL statement_timeout = {round(READ_TIMEOUT_SECONDS * 1000)}")
 
-            def run(sql: str, params: Sequence[Any]) -> list[tuple]:
+            def run(sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
                 return connection.execute(sql.replace("?", "%s"), tuple(params)).fetchall()
 
             yield Reader(run, sqlite=False)

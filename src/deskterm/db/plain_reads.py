@@ -14,7 +14,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from deskterm.db.opening import NotCovered, Reader, TicketRow, read_timestamp, ticket_rows
+from deskterm.db.opening import (
+    NotCovered,
+    Reader,
+    TicketRow,
+    required_timestamp,
+    ticket_rows,
+)
 
 __all__ = ["LinkRow", "NotCovered", "TicketRecord", "read_newest", "read_ticket"]
 
@@ -127,13 +133,13 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     messages = tuple(
         MessageRow(id=id_, agent_id=agent_id, agent_name=agent_name,
                    customer_name=customer_name, public=_flag(public), body=body,
-                   created_at=read_timestamp(created_at), minutes=minutes)
+                   created_at=required_timestamp(created_at), minutes=minutes)
         for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes)
         in reader.rows(_MESSAGES, (number, 0))
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,
-                 at=read_timestamp(at))
+                 at=required_timestamp(at))
         for actor, field, old, new, version, at in reader.rows(_EVENTS, (number,))
     )
     links = tuple(LinkRow(*values) for values in reader.rows(_LINKS, (number, number)))
@@ -155,7 +161,7 @@ def read_newest(reader: Reader, *, limit: int, after: tuple[datetime, int] | Non
     breaking ties, highest first), after ``after`` (an update time and a number) in that order;
     and the rows and tags of the first ``limit`` of them (one more only tells there are more),
     as the store's ``ticket_reads.list_tickets`` reads them."""
-    params: list = []
+    params: list[object] = []
     if after is not None:
         params.extend((_bound_timestamp(reader, after[0]), after[1]))
     numbers = [values[0] for values in reader.rows(

@@ -110,16 +110,23 @@ busy (load average 1.5-3.4):
 from __future__ import annotations
 
 import re
+import sqlite3
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Boolean, Float, Integer, false, text, true
 from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql import ColumnElement, column
+from sqlalchemy.sql.compiler import SQLCompiler
 from sqlalchemy.sql.elements import BindParameter, TextClause, UnaryExpression
+from sqlalchemy.sql.selectable import Subquery
 from sqlmodel import Session
 
 from deskterm.db.models import Ticket
+
+if TYPE_CHECKING:
+    import psycopg
 
 PREFIX = "search_"
 TEXT_TABLE = "search_text"
@@ -261,7 +268,7 @@ class _Match(ColumnElement[bool]):
         self.share = share
         self.postgres = postgres
 
-    def form(self, statement) -> str:
+    def form(self, statement: object) -> str:
         """``in`` (collect, let the database drive), ``scan`` (collect, walk the order),
         ``probe`` (ticket by ticket, in the statement's order), or ``count`` (``in`` in a
         statement without LIMIT)."""
@@ -291,12 +298,12 @@ class _Match(ColumnElement[bool]):
 
 
 @compiles(_Match)
-def _compile_match(element: _Match, compiler, **kw) -> str:
+def _compile_match(element: _Match, compiler: SQLCompiler, **kw: Any) -> str:
     statement = compiler.stack[-1].get("selectable") if compiler.stack else None
     return compiler.process(element.clause(element.form(statement)), **kw)
 
 
-def _window_end(statement) -> int | None:
+def _window_end(statement: object) -> int | None:
     """``LIMIT + OFFSET`` of a statement with a plain integer LIMIT, else None."""
     limit = getattr(getattr(statement, "_limit_clause", None), "value", None)
     if not isinstance(limit, int) or isinstance(limit, bool):
@@ -305,10 +312,10 @@ def _window_end(statement) -> int | None:
     return limit + (offset if isinstance(offset, int) else 0)
 
 
-def _index_ordered(statement) -> bool:
+def _index_ordered(statement: object) -> bool:
     """Whether every ORDER BY term is a ``tickets`` column some index of the table leads with,
     so SQLite can walk the order and stop after the window (a sort would probe every ticket)."""
-    table = Ticket.__table__
+    table = Ticket.metadata.tables["tickets"]
     leading = {"id"} | {index.columns[0].name for index in table.indexes if index.columns}
     for clause in getattr(statement, "_order_by_clauses", ()):
         element = clause
@@ -320,8 +327,9 @@ def _index_ordered(statement) -> bool:
     return True
 
 
-def _scalar(session: Session, sql: str, params: dict) -> object:
-    return session.execute(text(sql), params).scalar()
+def _scalar(session: Session, sql: str, params: dict[str, Any]) -> int:
+    """The one number ``sql`` reads (a count, a max or min id: 0 for none)."""
+    return int(session.execute(text(sql), params).scalar() or 0)
 
 
 def _sqlite_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool, float]:
@@ -336,8 +344,8 @@ def _sqlite_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool, 
     documents = _scalar(session, f"SELECT count(*) FROM ({found} LIMIT {RARE_DOCUMENTS})", params)
     if documents < RARE_DOCUMENTS:
         return True, 0.0
-    newest = _scalar(session, "SELECT max(id) FROM tickets", {}) or 0
-    oldest = _scalar(session, "SELECT min(id) FROM tickets", {}) or 0
+    newest = _scalar(session, "SELECT max(id) FROM tickets", {})
+    oldest = _scalar(session, "SELECT min(id) FROM tickets", {})
     first = max(oldest, newest - SAMPLE_TICKETS + 1)
     recent = " UNION ".join(
         f"{_sqlite_select(part, f'search_{i}')} AND rowid >= :search_first"
@@ -408,9 +416,9 @@ def _postgres_clause(parts: tuple[_Part, ...], negated: bool, form: str) -> Text
     ))
 
 
-def _planned_rows(session: Session, sql: str, params: dict) -> float:
+def _planned_rows(session: Session, sql: str, params: dict[str, Any]) -> float:
     """How many rows the planner expects ``sql`` to return (from the GIN indexes' statistics)."""
-    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar()
+    plan = session.execute(text(f"EXPLAIN (FORMAT JSON) {sql}"), params).scalar_one()
     return float(plan[0]["Plan"]["Plan Rows"])
 
 
@@ -442,7 +450,7 @@ def _postgres_estimate(session: Session, parts: tuple[_Part, ...]) -> tuple[bool
 # --- Conditions and relevance -------------------------------------------------------------------
 
 
-def ticket_condition(session: Session, term: str, *, negated: bool = False) -> ColumnElement:
+def ticket_condition(session: Session, term: str, *, negated: bool = False) -> ColumnElement[bool]:
     """Tickets whose subject or a message contains ``term`` (``negated``: none of them does).
 
     The condition refers to ``tickets.id``: use it in statements over the ``tickets`` table.
@@ -457,7 +465,8 @@ def ticket_condition(session: Session, term: str, *, negated: bool = False) -> C
     return _Match(parts, negated, rare, share, postgres=True)
 
 
-def relevance(session: Session, terms: Sequence[str], *, cap: int | None = None):
+def relevance(session: Session, terms: Sequence[str], *,
+              cap: int | None = None) -> Subquery | None:
     """A subquery ``(ticket_id, score)`` over the tickets matching any of ``terms``, the most
     relevant with the lowest score; None when no term is searchable or more than ``cap``
     (default :data:`RANK_DOCUMENTS`) documents match: ranking them is not worth it."""
@@ -487,7 +496,8 @@ def relevance(session: Session, terms: Sequence[str], *, cap: int | None = None)
 
 def _sqlite_ranking(parts: Sequence[_Part]) -> tuple[str, dict[str, str]]:
     """One bm25-scored MATCH per table for all the terms (their phrases ORed), scans scored -1."""
-    selects, params = [], {}
+    selects: list[str] = []
+    params: dict[str, str] = {}
     for table, kind in ((TEXT_TABLE, "words"), (CJK_TABLE, "trigrams")):
         phrases = [fts_string(part.term) for part in parts if part.kind == kind]
         if phrases:
@@ -507,7 +517,7 @@ def _sqlite_ranking(parts: Sequence[_Part]) -> tuple[str, dict[str, str]]:
 # --- Bulk loads ---------------------------------------------------------------------------------
 
 
-def sqlite_suspend(connection) -> list[str]:
+def sqlite_suspend(connection: sqlite3.Connection) -> list[str]:
     """Drop the sync triggers for a bulk load (inside its transaction); returns their SQL."""
     saved = [sql for name, sql in connection.execute(
         "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' ORDER BY name")
@@ -517,7 +527,7 @@ def sqlite_suspend(connection) -> list[str]:
     return saved
 
 
-def postgres_suspend(cursor) -> list[str]:
+def postgres_suspend(cursor: psycopg.Cursor[Any]) -> list[str]:
     """Drop the search indexes for a bulk load (inside its transaction); returns their SQL."""
     cursor.execute("SELECT indexname, indexdef FROM pg_indexes "
                    "WHERE schemaname = current_schema() ORDER BY indexname")
@@ -527,7 +537,7 @@ def postgres_suspend(cursor) -> list[str]:
     return [sql for _name, sql in saved]
 
 
-def postgres_rebuild(cursor, saved_indexes: Sequence[str]) -> None:
+def postgres_rebuild(cursor: psycopg.Cursor[Any], saved_indexes: Sequence[str]) -> None:
     """Build the search indexes again, each in one pass over its table."""
     if saved_indexes:
         cursor.execute("SET LOCAL maintenance_work_mem = '256MB'")

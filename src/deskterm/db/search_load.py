@@ -14,7 +14,9 @@ desk is.
 
 from __future__ import annotations
 
+import sqlite3
 from collections.abc import Sequence
+from typing import Any
 
 from deskterm.db.errors import StoreError
 from deskterm.db.search import CJK_TABLE, SHIFT, TEXT_TABLE, has_cjk
@@ -28,7 +30,7 @@ TABLES = (TEXT_TABLE, CJK_TABLE)
 _INSERT = {table: f"INSERT INTO {table}(rowid, text) VALUES (?, ?)" for table in TABLES}
 
 
-def _configure(connection, *, bulk: bool) -> None:
+def _configure(connection: sqlite3.Connection, *, bulk: bool) -> None:
     """FTS5 settings for a build, or back to the defaults every later write uses.
 
     FTS5 writes its pending terms out as a segment whenever they pass 'hashsize' (1 MiB by
@@ -42,13 +44,13 @@ def _configure(connection, *, bulk: bool) -> None:
         connection.execute(sql, ("automerge", 0 if bulk else DEFAULT_AUTOMERGE))
 
 
-def has_search(connection, schema: str = "main") -> bool:
+def has_search(connection: sqlite3.Connection, schema: str = "main") -> bool:
     return connection.execute(
         f"SELECT 1 FROM {schema}.sqlite_master WHERE type = 'table' AND name = ?", (TEXT_TABLE,)
     ).fetchone() is not None
 
 
-def table_statements(connection) -> list[str]:
+def table_statements(connection: sqlite3.Connection) -> list[str]:
     """The ``CREATE VIRTUAL TABLE`` statements of the two FTS5 tables (none without search)."""
     return [sql for (sql,) in connection.execute(
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name IN (?, ?) ORDER BY name",
@@ -67,13 +69,13 @@ class SqliteSearchLoad:
     only at 'hashsize'.
     """
 
-    def __init__(self, connection, *, build: bool = True) -> None:
+    def __init__(self, connection: sqlite3.Connection, *, build: bool = True) -> None:
         self.connection = connection
         self.enabled = build and has_search(connection)
         self.pending: list[tuple[int, str]] = []
         self.configured = False
 
-    def add(self, table: str, columns: Sequence[str], rows: Sequence[tuple]) -> None:
+    def add(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
         """Take the subjects (``tickets``) or bodies (``messages``) of freshly loaded rows."""
         if not self.enabled or not rows:
             return
@@ -105,7 +107,7 @@ class SqliteSearchLoad:
             self.configured = False
 
 
-def _shadow_tables(connection, schema: str = "main") -> list[str]:
+def _shadow_tables(connection: sqlite3.Connection, schema: str = "main") -> list[str]:
     """The real tables behind the two FTS5 tables, by name."""
     return [name for (name,) in connection.execute(
         f"SELECT name FROM {schema}.sqlite_master WHERE type = 'table' AND ("
@@ -113,7 +115,7 @@ def _shadow_tables(connection, schema: str = "main") -> list[str]:
         + ") ORDER BY name")]
 
 
-def copy_index(connection, schema: str) -> None:
+def copy_index(connection: sqlite3.Connection, schema: str) -> None:
     """Replace the desk's empty FTS5 tables with those built in the attached ``schema``."""
     tables = _shadow_tables(connection, schema)
     if tables != _shadow_tables(connection):

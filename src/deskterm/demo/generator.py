@@ -23,7 +23,7 @@ import itertools
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from random import Random
@@ -104,6 +104,11 @@ class DemoStart:
     emails: frozenset[str]
 
 
+
+def _by_name(rows: Iterable[tuple[str, int | None]]) -> dict[str, int]:
+    """``{name: id}`` of rows read from a table (a stored row's id is never None)."""
+    return {name: row_id for name, row_id in rows if row_id is not None}
+
 def _refuse_nonempty(store: Store, session: Session) -> None:
     count = session.exec(select(func.count()).select_from(Ticket)).one()
     if count:
@@ -128,7 +133,7 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
             return (session.exec(select(func.max(model.id))).one() or 0) + 1
 
         counter = session.get(Counter, "ticket_number")
-        agents = dict(session.exec(select(Agent.username, Agent.id)).all())
+        agents = _by_name(session.exec(select(Agent.username, Agent.id)).all())
         return DemoStart(
             first_ticket=counter.value if counter else FIRST_TICKET_NUMBER,
             next_ids={
@@ -143,11 +148,12 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
             admin_id=agents[admin],
             admin_username=admin,
             agents=agents,
-            groups=dict(session.exec(select(Group.name, Group.id)).all()),
+            groups=_by_name(session.exec(select(Group.name, Group.id)).all()),
             members=frozenset(session.exec(select(GroupMember.group_id,
                                                   GroupMember.agent_id)).all()),
-            tags=dict(session.exec(select(Tag.name, Tag.id)).all()),
-            organizations=dict(session.exec(select(Organization.name, Organization.id)).all()),
+            tags=_by_name(session.exec(select(Tag.name, Tag.id)).all()),
+            organizations=_by_name(session.exec(
+                select(Organization.name, Organization.id)).all()),
             emails=frozenset(session.exec(select(Customer.email)).all()),
         )
 
@@ -437,7 +443,7 @@ class DemoGenerator:
                                   / CUSTOMERS_PER_ORGANIZATION))
             pairs = list(itertools.product(language.org_names, language.org_sectors))
             rng.shuffle(pairs)
-            found = []
+            found: list[tuple[int, str, bool]] = []
             # Plain names first; once they run out, branch offices in other cities.
             # (Should even those run out, on a huge desk, the companies there are grow bigger.)
             for city in (None, *language.cities):
@@ -678,8 +684,8 @@ class DemoGenerator:
             else:
                 group = home_group if tier == 1 else (
                     text.LEVEL_2 if tier == 2 else text.ENGINEERING)
-                pool = agent_pools[group, language]
-                assignee = pool[int(rnd() * len(pool))]
+                agents_there = agent_pools[group, language]
+                assignee = agents_there[int(rnd() * len(agents_there))]
                 # Routed straight to someone at creation, or taken later by the first agent
                 # who answers (escalated tickets always are, by the level that took them).
                 preassigned = tier == 1 and (not story.has_agent or rnd() < 0.5)
@@ -709,8 +715,8 @@ class DemoGenerator:
             replied_s = 0
             worked_s = created_s if channel == "phone" and preassigned else 0
             signature = signatures[customer]
-            pool = openings[language][topic]
-            subject, opening = pool[int(rnd() * len(pool))]
+            first_lines = openings[language][topic]
+            subject, opening = first_lines[int(rnd() * len(first_lines))]
             hostile_k = hostile.get(index)
             if hostile_k is not None:
                 subject = text.HOSTILE_SUBJECTS[hostile_k % len(text.HOSTILE_SUBJECTS)]
@@ -745,6 +751,7 @@ class DemoGenerator:
                 target = sets[step]
                 changed = False
                 worked_s = step_s
+                assert assignee is not None  # an agent's step: the ticket has its agent
                 if not assigned:
                     # The first agent to touch the ticket takes it (and escalates it if needed).
                     version += 1

@@ -65,10 +65,12 @@ class SideHelper:
             raise
         try:
             # the chunk size shapes the rows: the helper's is the seed's
+            stdin = self.process.stdin
+            assert stdin is not None  # Popen(stdin=PIPE)
             pickle.dump((os.getpid(), start, tickets, seed, now, store.is_sqlite, chunk,
-                         path, statements, SIDE_TABLES), self.process.stdin,
+                         path, statements, SIDE_TABLES), stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
-            self.process.stdin.close()
+            stdin.close()
         except BrokenPipeError:
             pass  # it stopped already; wait() says so
         self.side = bulk.SideLoad(path=path, tables=SIDE_TABLES, search=True, wait=self.wait)

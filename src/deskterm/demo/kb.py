@@ -19,11 +19,11 @@ from random import Random
 from sqlalchemy import func, insert
 from sqlmodel import Session, select
 
-from deskterm.db.models import Agent, Article, KbCategory, Macro
+from deskterm.db.models import Agent, Article, KbCategory, Macro, key
 from deskterm.demo import kb_text as words
 from deskterm.demo import text as demo_text
 from deskterm.desk.kb.articles import ArticleFields, check_fields, slugify
-from deskterm.desk.people.directory import agent_read
+from deskterm.desk.people.directory import agent_read, find_agent
 from deskterm.desk.tickets.macros import MacroActions, add_macro
 
 DRAFT_SHARE = 0.125
@@ -123,13 +123,14 @@ def write_knowledge_base(session: Session, *, seed: int, now: datetime,
                          admin: str) -> KbResult:
     """Add the demo's articles (unless the desk has articles already) and macros (those whose
     name is free), in the caller's transaction. ``admin`` adds the macros."""
-    agents = dict(session.exec(select(Agent.username, Agent.id)).all())
+    agents = {name: agent_id for name, agent_id in session.exec(
+        select(Agent.username, Agent.id)).all() if agent_id is not None}  # (stored: never None)
     articles = categories = 0
     if not session.exec(select(func.count()).select_from(Article)).one():
         articles, categories = _write_articles(session, seed=seed, now=now, agents=agents,
                                                fallback=agents[admin])
     taken = {name.lower() for name in session.exec(select(Macro.name)).all()}
-    actor = agent_read(session, session.get(Agent, agents[admin]))
+    actor = agent_read(session, find_agent(session, admin))
     macros = 0
     for name, body, actions in words.MACROS:
         if name.lower() not in taken:
@@ -141,19 +142,23 @@ def write_knowledge_base(session: Session, *, seed: int, now: datetime,
 
 def _write_articles(session: Session, *, seed: int, now: datetime, agents: dict[str, int],
                     fallback: int) -> tuple[int, int]:
-    existing = {(parent, name): id_ for id_, parent, name in session.exec(
-        select(KbCategory.id, KbCategory.parent_id, KbCategory.name)).all()}
+    existing: dict[tuple[int | None, str], int] = {
+        (parent, name): id_ for id_, parent, name in session.exec(
+            select(KbCategory.id, KbCategory.parent_id, KbCategory.name)).all()
+        if id_ is not None}  # (a stored row's id never is)
     made = 0
 
-    def category_id(path: str) -> int:
+    def category_id(path: str | None) -> int | None:
         nonlocal made
-        parent = None
+        if path is None:
+            return None
+        parent: int | None = None
         for name in path.split("/"):
             if (parent, name) not in existing:
                 row = KbCategory(parent_id=parent, name=name, created_at=now)
                 session.add(row)
                 session.flush()
-                existing[parent, name] = row.id
+                existing[parent, name] = key(row)
                 made += 1
             parent = existing[parent, name]
         return parent

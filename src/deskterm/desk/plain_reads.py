@@ -125,7 +125,8 @@ def _after(cursor: str) -> tuple[datetime, int]:
         sort, value, number = unpack_cursor(cursor)
     except (ValueError, TypeError):
         raise NotCovered("a cursor the store refuses") from None
-    if sort != NEWEST or not is_int32(number) or not isinstance(value, str):
+    if (sort != NEWEST or not isinstance(number, int) or not is_int32(number)
+            or not isinstance(value, str)):
         raise NotCovered("a cursor of another order, or one the store refuses")
     try:
         moment = datetime.fromisoformat(value)

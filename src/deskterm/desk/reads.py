@@ -7,7 +7,8 @@ from dataclasses import field as dataclass_field
 from datetime import datetime
 from typing import Any
 
-from deskterm.desk.tickets.summary import TicketSummary, ref  # noqa: F401 (re-exported)
+from deskterm.desk.tickets.summary import TicketSummary as TicketSummary  # re-exported
+from deskterm.desk.tickets.summary import ref as ref
 
 
 def as_json(value: Any) -> Any:

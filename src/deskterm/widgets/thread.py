@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from rich.cells import cell_len
 from rich.console import Console
@@ -204,6 +204,8 @@ class ThreadView(ScrollView, can_focus=True):
         self._strips.clear()
         console = self.app.console
         now = self.now
+        if now is None:  # nothing shown yet (show() sets the items and their time together)
+            now = datetime.now(UTC)
         lines: list[_Line] = []
         starts: list[int] = []
         for index, item in enumerate(self.items):

@@ -340,7 +340,7 @@ class TicketTable(ScrollView, can_focus=True):
         return self.scrollable_content_region.width
 
     @property
-    def layout(self) -> Layout:
+    def shown_columns(self) -> Layout:
         """The columns shown at the table's width, with their widths."""
         key = (self._width(), self.sort.lstrip("-"))
         if self._layout_for[0] != key:
@@ -350,7 +350,7 @@ class TicketTable(ScrollView, can_focus=True):
     @property
     def hidden(self) -> tuple[str, ...]:
         """The keys of the columns the table is too narrow to show."""
-        shown = {column.key for column, _ in self.layout}
+        shown = {column.key for column, _ in self.shown_columns}
         return tuple(column.key for column in COLUMNS if column.key not in shown)
 
     def hidden_fields(self) -> Text | None:
@@ -359,7 +359,7 @@ class TicketTable(ScrollView, can_focus=True):
         row = self.cursor_row
         if row is None or not self.hidden:
             return None
-        return hidden_fields(row, self.layout, self._clock())
+        return hidden_fields(row, self.shown_columns, self._clock())
 
     @property
     def page_size(self) -> int:
@@ -417,7 +417,7 @@ class TicketTable(ScrollView, can_focus=True):
         line = Text("  ", end="")
         sorted_by = self.sort.lstrip("-")
         arrow = "▼" if self.sort.startswith("-") else "▲"
-        for position, (column, cell_width) in enumerate(self.layout):
+        for position, (column, cell_width) in enumerate(self.shown_columns):
             if position:
                 line.append(" ")
             if column.key == sorted_by:
@@ -431,7 +431,7 @@ class TicketTable(ScrollView, can_focus=True):
     def column_at(self, x: int) -> str | None:
         """The key of the column under screen column ``x`` of the table."""
         left = 2
-        for column, cell_width in self.layout:
+        for column, cell_width in self.shown_columns:
             if left <= x < left + cell_width + 1:
                 return column.key
             left += cell_width + 1
@@ -493,7 +493,7 @@ class TicketTable(ScrollView, can_focus=True):
 
     def _paint_row(self, row: TicketSummary, index: int, width: int, now: datetime,
                    selected: bool) -> Strip:
-        layout = self.layout
+        layout = self.shown_columns
         cells = self._cells(row, layout, now)
         cursor = index == self.cursor
         base = self._style(None, cursor)

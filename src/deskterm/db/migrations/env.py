@@ -1,7 +1,10 @@
 """Alembic environment: migrates the connection deskterm hands it, or alembic.ini's URL."""
 
+from typing import Any, Literal
+
 from alembic import context
-from sqlalchemy import create_engine
+from alembic.autogenerate.api import AutogenContext
+from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import deskterm.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
@@ -12,20 +15,21 @@ config = context.config
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_, obj, autogen_context):
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext,
+                ) -> str | Literal[False]:
     """Render deskterm's UTCDateTime as a plain timestamptz, so migrations need no app code."""
     if type_ == "type" and isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
     return False
 
 
-def include_name(name, type_, parent_names) -> bool:
+def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave search's FTS5 tables and GIN indexes (``search_*``, made by revision 0003 and not
     models) out of autogenerate's comparison, or it would offer to drop them."""
     return not is_search_object(name)
 
 
-def run_migrations(connection) -> None:
+def run_migrations(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
@@ -42,6 +46,9 @@ connection = config.attributes.get("connection")
 if connection is not None:
     run_migrations(connection)
 else:
-    engine = create_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("alembic.ini names no sqlalchemy.url")
+    engine = create_engine(url)
     with engine.connect() as conn:
         run_migrations(conn)

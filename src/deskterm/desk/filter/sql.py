@@ -12,10 +12,12 @@ import base64
 import json
 from collections.abc import Sequence
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import and_, case, false, func, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from deskterm.db import search
 from deskterm.db.models import (
@@ -107,7 +109,7 @@ _UNSEEN_REPLY = and_(
 )
 
 
-def rows_query():
+def rows_query() -> Select[*tuple[Any, ...]]:
     """Tickets with the names they refer to and the unseen-reply marker, one row each.
 
     The marker is a LEFT JOIN on ``ticket_seen``'s primary key (ticket, assignee): one index

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -17,6 +17,7 @@ from deskterm.db.models import (
     Agent,
     Article,
     ArticleTicket,
+    key,
 )
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import DeskError, InvalidInput, NotFound, PermissionDenied
@@ -164,19 +165,26 @@ def check_fields(fields: ArticleFields) -> ArticleFields:
         visibility=check_visibility(fields.visibility))
 
 
-def _usernames(session: Session, ids: set[int]) -> dict[int, str]:
-    if not ids:
+def _usernames(session: Session, ids: Iterable[int | None]) -> dict[int | None, str]:
+    """The usernames of the agents ``ids`` names (None, no agent, is left out)."""
+    wanted = {agent_id for agent_id in ids if agent_id is not None}
+    if not wanted:
         return {}
-    return dict(session.exec(select(Agent.id, Agent.username).where(col(Agent.id).in_(ids))).all())
+    found: dict[int | None, str] = {}
+    for agent_id, username in session.exec(
+            select(Agent.id, Agent.username).where(col(Agent.id).in_(wanted))).all():
+        found[agent_id] = username
+    return found
 
 
 def summaries(session: Session, articles: Sequence[Article]) -> list[ArticleSummary]:
     """The read models of ``articles``, with their category paths and authors."""
     paths = (category_paths(categories_by_id(session)) if any(a.category_id for a in articles)
              else {})
-    names = _usernames(session, {a.author_id for a in articles if a.author_id is not None})
+    names = _usernames(session, (a.author_id for a in articles))
     return [ArticleSummary(
-        id=a.id, slug=a.slug, title=a.title, category=paths.get(a.category_id),
+        id=key(a), slug=a.slug, title=a.title,
+        category=paths.get(a.category_id) if a.category_id is not None else None,
         category_id=a.category_id, tags=tuple(a.tags or ()), status=a.status,
         visibility=a.visibility, author=names.get(a.author_id), updated_at=a.updated_at,
         version=a.version, views=a.views, helpful_votes=a.helpful_votes,
@@ -292,7 +300,7 @@ def create_article(
     session.add(article)
     flush_or_conflict(session, f"article {slug}")
     if source is not None:
-        _link(session, article, source.id, actor, count=False)
+        _link(session, article, key(source), actor, count=False)
     return _read(session, article)
 
 
@@ -300,7 +308,7 @@ def _check_version(session: Session, article: Article, expected: int | None) -> 
     if expected is not None:
         check_int(expected, field="version")
     if expected is not None and expected != article.version:
-        who = _usernames(session, {article.updated_by_id} - {None}).get(article.updated_by_id)
+        who = _usernames(session, [article.updated_by_id]).get(article.updated_by_id)
         by = f" by {who} at {article.updated_at:%Y-%m-%d %H:%M} UTC" if who else ""
         raise StaleArticle(
             f"article '{article.slug}' changed since you opened it (version {expected}, now "
@@ -335,7 +343,7 @@ def update_article(
     _check_version(session, found, expected_version)
     changed = False
 
-    def put(field: str, value) -> None:
+    def put(field: str, value: object) -> None:
         nonlocal changed
         if getattr(found, field) != value:
             setattr(found, field, value)
@@ -375,7 +383,7 @@ def publish_article(session: Session, *, actor: AgentRead, article: int | str,
     found = _get(session, article)
     if not found.body.strip():
         raise InvalidInput(f"article '{found.slug}' has no text yet: write it before publishing")
-    return update_article(session, actor=actor, article=found.id, status="published",
+    return update_article(session, actor=actor, article=key(found), status="published",
                           expected_version=expected_version)
 
 
@@ -409,14 +417,14 @@ def _bump(session: Session, article_id: int, **columns: int) -> None:
 
 def record_view(session: Session, *, article: int | str) -> None:
     """Count one reading of an article (write it with ``quiet=True``)."""
-    _bump(session, _get(session, article).id, views=1)
+    _bump(session, key(_get(session, article)), views=1)
 
 
 def read_article(session: Session, *, article: int | str) -> ArticleRead:
     """An agent opens an article to read it: one view counted, and the article as it is with
     that view (write it with ``quiet=True``), so the count shown is the one stored."""
     found = _get(session, article)
-    _bump(session, found.id, views=1)
+    _bump(session, key(found), views=1)
     session.refresh(found)
     return _read(session, found)
 
@@ -424,7 +432,7 @@ def read_article(session: Session, *, article: int | str) -> ArticleRead:
 def vote_helpful(session: Session, *, article: int | str) -> ArticleSummary:
     """Count one "this helped" vote."""
     found = _get(session, article)
-    _bump(session, found.id, helpful_votes=1)
+    _bump(session, key(found), helpful_votes=1)
     session.refresh(found)
     (summary,) = summaries(session, [found])
     return summary
@@ -434,11 +442,11 @@ def _link(session: Session, article: Article, number: int, actor: AgentRead | No
           count: bool) -> bool:
     if session.get(ArticleTicket, (article.id, number)) is not None:
         return False
-    session.add(ArticleTicket(article_id=article.id, ticket_id=number,
+    session.add(ArticleTicket(article_id=key(article), ticket_id=number,
                               linked_by_id=actor.id if actor else None, linked_at=utcnow()))
     flush_or_conflict(session, f"link of {article.slug} to {ref(number)}")
     if count:
-        _bump(session, article.id, link_count=1)
+        _bump(session, key(article), link_count=1)
     return True
 
 
@@ -473,7 +481,7 @@ def record_use(session: Session, *, actor: AgentRead, article: int | str, number
     found = _get(session, article)
     ticket_row(session, number)
     _link(session, found, number, actor, count=False)
-    _bump(session, found.id, **{"insert_count" if how == "body" else "link_count": 1})
+    _bump(session, key(found), **{"insert_count" if how == "body" else "link_count": 1})
     session.refresh(found)
     (summary,) = summaries(session, [found])
     return summary

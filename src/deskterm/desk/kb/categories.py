@@ -11,6 +11,7 @@ from sqlmodel import Session, col, select
 from deskterm.db.models import (
     Article,
     KbCategory,
+    key,
 )
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
@@ -37,11 +38,14 @@ class CategoryRead:
     """Articles directly in it (not in its subcategories)."""
 
 
+EMPTY_PATH = "category: must not be empty (a path like Network/VPN)"
+
+
 def check_category_path(path: str) -> tuple[str, ...]:
     """The names of a category path ``A/B`` (spaces around names and slashes do not count)."""
     names = tuple(" ".join(part.split()) for part in path.split("/"))
     if not any(names):
-        raise InvalidInput("category: must not be empty (a path like Network/VPN)")
+        raise InvalidInput(EMPTY_PATH)
     for name in names:
         if not name:
             raise InvalidInput(f"category: '{clean_line(path)[:80]}' has an empty name "
@@ -66,7 +70,9 @@ class _Category:
 def categories_by_id(session: Session) -> dict[int, _Category]:
     """Every category row by id (one read: the tree is small)."""
     rows = session.exec(select(KbCategory.id, KbCategory.parent_id, KbCategory.name)).all()
-    return {row[0]: _Category(*row) for row in rows}
+    # (a stored row always has its id: the test only tells the type checker so)
+    return {found: _Category(found, parent_id, name) for found, parent_id, name in rows
+            if found is not None}
 
 
 def category_paths(categories: dict[int, _Category]) -> dict[int, str]:
@@ -120,7 +126,7 @@ def list_categories(session: Session) -> list[CategoryRead]:
     categories = categories_by_id(session)
     paths = category_paths(categories)
     counts = dict(session.exec(select(Article.category_id, func.count()).where(
-        col(Article.category_id).is_not(None)).group_by(Article.category_id)).all())
+        col(Article.category_id).is_not(None)).group_by(col(Article.category_id))).all())
     children: dict[int | None, list[_Category]] = {}
     for category in categories.values():
         children.setdefault(category.parent_id, []).append(category)
@@ -138,18 +144,26 @@ def list_categories(session: Session) -> list[CategoryRead]:
     return ordered
 
 
+def _path_id(session: Session, path: str, *, create: bool) -> int:
+    """The id of the category ``path`` names; a blank path names none and is refused."""
+    found = category_id(session, path, create=create)
+    if found is None:
+        raise InvalidInput(EMPTY_PATH)
+    return found
+
+
 def _category_read(session: Session, category_id: int) -> CategoryRead:
     return next(c for c in list_categories(session) if c.id == category_id)
 
 
 def create_category(session: Session, *, actor: AgentRead, path: str) -> CategoryRead:
     """The category at ``path`` (``Network/VPN``), made with any missing parents (any agent)."""
-    return _category_read(session, category_id(session, path, create=True))
+    return _category_read(session, _path_id(session, path, create=True))
 
 
 def find_category(session: Session, *, path: str) -> CategoryRead:
     """The category at ``path`` (case does not matter)."""
-    return _category_read(session, category_id(session, path, create=False))
+    return _category_read(session, _path_id(session, path, create=False))
 
 
 def rename_category(session: Session, *, actor: AgentRead, category_id: int,
@@ -166,7 +180,7 @@ def rename_category(session: Session, *, actor: AgentRead, category_id: int,
     category.name = new
     session.add(category)
     flush_or_conflict(session, f"category {new}")
-    return _category_read(session, category.id)
+    return _category_read(session, key(category))
 
 
 def delete_category(session: Session, *, actor: AgentRead, category_id: int) -> CategoryRead:

@@ -33,17 +33,20 @@ import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
+from typing import Any
 
 import yaml
-
-try:
-    import fcntl
-except ImportError:  # Windows: no lock, and no sweep of a killed export's temporary files
-    fcntl = None
 
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.kb.articles import ArticleFields, check_fields
 from deskterm.desk.safe_text import clean_line
+
+fcntl: ModuleType | None
+try:
+    import fcntl
+except ImportError:  # Windows: no lock, and no sweep of a killed export's temporary files
+    fcntl = None
 
 KEYS = ("title", "slug", "category", "tags", "status", "visibility")
 FENCE = "---"
@@ -69,7 +72,7 @@ class FileProblem(InvalidInput):
 
 @dataclass(frozen=True)
 class _FrontMatter:
-    data: dict
+    data: dict[str, Any]
     lines: dict[str, int]
     """The file line of each key."""
     body: str
@@ -91,7 +94,7 @@ class UniqueKeyLoader(yaml.SafeLoader):
     """PyYAML's safe loader, refusing a mapping that holds a key twice (PyYAML keeps the last
     one without a word, so ``title:`` twice would silently lose the first title)."""
 
-    def construct_mapping(self, node, deep=False):
+    def construct_mapping(self, node: yaml.MappingNode, deep: bool = False) -> dict[Any, Any]:
         if isinstance(node, yaml.MappingNode):
             seen: set[object] = set()
             for key_node, _value_node in node.value:

@@ -67,7 +67,7 @@ def _defuse_line(line: str) -> str:
     return "".join(pieces)
 
 
-def _unsafe_inline(match: re.Match) -> str:
+def _unsafe_inline(match: re.Match[str]) -> str:
     bang, label, target = match.group(1), match.group(2), match.group(3)
     if is_safe_link(target):
         return match.group(0)

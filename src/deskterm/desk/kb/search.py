@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -12,6 +13,7 @@ from deskterm.db import kb_search
 from deskterm.db.kb_search import Term
 from deskterm.db.models import (
     Article,
+    key,
 )
 from deskterm.desk.filter.language import MAX_LENGTH, check_size
 from deskterm.desk.kb.articles import ArticleSummary, check_status, check_visibility, summaries
@@ -42,10 +44,11 @@ def query_terms(query: str) -> tuple[Term, ...]:
 
 
 def search_filters(status: str | None, visibility: str | None,
-                   category_ids: set[int] | None) -> tuple[str, dict]:
+                   category_ids: set[int] | None) -> tuple[str, dict[str, Any]]:
     """The SQL condition and parameters narrowing a search to a status, a visibility and
     categories."""
-    conditions, params = [], {}
+    conditions: list[str] = []
+    params: dict[str, Any] = {}
     if status is not None:
         conditions.append("a.status = :kb_status")
         params["kb_status"] = check_status(status)
@@ -78,7 +81,7 @@ def search_hits(session: Session, matches: Sequence[kb_search.Match],
             continue
         title = clean_line(article.title)
         text, spans = snippet(article.body, terms)
-        hits.append(SearchHit(article=by_summary[article.id], score=match.score, title=title,
+        hits.append(SearchHit(article=by_summary[key(article)], score=match.score, title=title,
                               title_spans=highlight_spans(title, terms), snippet=text,
                               snippet_spans=spans))
     return hits

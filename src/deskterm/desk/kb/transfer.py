@@ -10,6 +10,7 @@ from sqlmodel import Session, col, select
 
 from deskterm.db.models import (
     Article,
+    key,
 )
 from deskterm.desk.kb.articles import (
     ArticleFields,
@@ -43,7 +44,8 @@ def export_articles(session: Session) -> list[ArticleFields]:
     articles = session.exec(select(Article).order_by(col(Article.slug))).all()
     paths = category_paths(categories_by_id(session))
     return [ArticleFields(slug=a.slug, title=a.title, body=a.body,
-                          category=paths.get(a.category_id), tags=tuple(a.tags or ()),
+                          category=paths.get(a.category_id) if a.category_id is not None
+                          else None, tags=tuple(a.tags or ()),
                           status=a.status, visibility=a.visibility) for a in articles]
 
 
@@ -57,7 +59,9 @@ def import_articles(
     """Create or update articles by slug (never a second article with a slug), in the caller's
     transaction: either all are saved or, if one is refused, none. New ones get ``actor`` as
     their author."""
-    created, updated, unchanged = [], [], []
+    created: list[str] = []
+    updated: list[str] = []
+    unchanged: list[str] = []
     for done, given in enumerate(articles, start=1):
         fields = check_fields(given)
         existing = find_article_row(session, fields.slug)
@@ -68,7 +72,7 @@ def import_articles(
             created.append(fields.slug)
         else:
             before = existing.version
-            after = update_article(session, actor=actor, article=existing.id,
+            after = update_article(session, actor=actor, article=key(existing),
                                    title=fields.title, body=fields.body,
                                    category=fields.category or "", tags=fields.tags,
                                    visibility=fields.visibility, status=fields.status)

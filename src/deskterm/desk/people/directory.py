@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
+from typing import Any, TypeVar
 
 from sqlalchemy import case, func
 from sqlalchemy.exc import IntegrityError
@@ -10,7 +12,7 @@ from sqlmodel import Session, col, select
 
 from deskterm.db.engine import lock_for_unique_names
 from deskterm.db.errors import WriteConflict
-from deskterm.db.models import ROLES, Agent, Customer, Group, GroupMember, Organization
+from deskterm.db.models import ROLES, Agent, Customer, Group, GroupMember, Organization, key
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.limits import check_name, check_text, storable
 from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
@@ -62,7 +64,7 @@ def agent_read(session: Session, agent: Agent) -> AgentRead:
         .order_by(Group.name)
     ).all()
     return AgentRead(
-        id=agent.id,
+        id=key(agent),
         username=agent.username,
         display_name=agent.display_name,
         email=agent.email,
@@ -185,7 +187,11 @@ def find_organization_any_case(session: Session, name: str) -> Organization:
     return _find_any_case(session, name, find_organization, Organization, Organization.name)
 
 
-def _find_any_case(session: Session, name: str, find, model, column):
+_Named = TypeVar("_Named", Agent, Group, Organization)
+
+
+def _find_any_case(session: Session, name: str, find: Callable[[Session, str], _Named],
+                   model: type[_Named], column: Any) -> _Named:
     """``find(session, name)`` (the exact name), else the row named so in another case; else
     ``find``'s NotFound."""
     try:
@@ -197,7 +203,7 @@ def _find_any_case(session: Session, name: str, find, model, column):
         return found
 
 
-def _any_case(session: Session, model, column, name: str):
+def _any_case(session: Session, model: type[_Named], column: Any, name: str) -> _Named | None:
     """The row whose ``column`` equals ``name`` under Unicode case folding. Compared here, not
     in SQL: SQLite's ``lower()`` folds ASCII only and PostgreSQL's depends on the collation;
     agents, groups and organizations are few next to tickets, and this runs only when the exact
@@ -206,7 +212,8 @@ def _any_case(session: Session, model, column, name: str):
         return None
     folded = name.casefold()
     rows = session.exec(select(col(model.id), column)).all()
-    match = min((row_id for row_id, value in rows if value.casefold() == folded), default=None)
+    match = min((row_id for row_id, value in rows
+                 if row_id is not None and value.casefold() == folded), default=None)
     return session.get(model, match) if match is not None else None
 
 
@@ -225,7 +232,7 @@ def _group_read(session: Session, group: Group) -> GroupRead:
         .where(GroupMember.group_id == group.id)
         .order_by(Agent.username)
     ).all()
-    return GroupRead(id=group.id, name=group.name, description=group.description,
+    return GroupRead(id=key(group), name=group.name, description=group.description,
                      members=tuple(members))
 
 
@@ -254,7 +261,7 @@ def add_member(session: Session, *, group: str, username: str) -> GroupRead:
     found = find_group(session, group)
     agent = find_agent(session, username)
     if session.get(GroupMember, (found.id, agent.id)) is None:
-        session.add(GroupMember(group_id=found.id, agent_id=agent.id))
+        session.add(GroupMember(group_id=key(found), agent_id=key(agent)))
         session.flush()
     return _group_read(session, found)
 
@@ -275,7 +282,7 @@ def customer_read(session: Session, customer: Customer) -> CustomerRead:
         session.get(Organization, customer.organization_id) if customer.organization_id else None
     )
     return CustomerRead(
-        id=customer.id,
+        id=key(customer),
         name=customer.name,
         email=customer.email,
         organization=organization.name if organization else None,
@@ -322,7 +329,7 @@ def search_customers(session: Session, *, text: str, limit: int = 50) -> list[Cu
         .order_by(first, func.lower(col(Customer.name)), col(Customer.id))
         .limit(limit)
     ).all()
-    return [CustomerRead(id=c.id, name=c.name, email=c.email, organization=org,
+    return [CustomerRead(id=key(c), name=c.name, email=c.email, organization=org,
                          internal=c.internal, tier=c.tier) for c, org in rows]
 
 

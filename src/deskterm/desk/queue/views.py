@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from deskterm.db.errors import WriteConflict
-from deskterm.db.models import Agent, SavedView
+from deskterm.db.models import Agent, SavedView, key
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.filter.language import parse_query
@@ -40,8 +40,16 @@ class SavedViewRead:
     """The username of the agent who saved it."""
 
 
+def _owner_name(session: Session, view: SavedView) -> str:
+    """The username of the agent who saved ``view`` (its foreign key keeps the agent)."""
+    owner = session.get(Agent, view.owner_agent_id)
+    if owner is None:
+        raise NotFound(f"saved view '{view.name}': no agent {view.owner_agent_id}")
+    return owner.username
+
+
 def _read(view: SavedView, owner: str) -> SavedViewRead:
-    return SavedViewRead(id=view.id, name=view.name, query=view.query, sort=view.sort,
+    return SavedViewRead(id=key(view), name=view.name, query=view.query, sort=view.sort,
                          shared=view.shared, owner=owner)
 
 
@@ -110,7 +118,7 @@ def save_view(
     if theirs is not None and theirs.owner_agent_id == actor.id:
         theirs = None
     if theirs is not None and (shared or own is None):
-        owner = session.get(Agent, theirs.owner_agent_id).username
+        owner = _owner_name(session, theirs)
         if not actor.is_admin:
             raise InvalidInput(f"view '{name}' is already shared by {owner}: choose another "
                                "name (only its owner or an admin can replace it)")
@@ -134,8 +142,7 @@ def save_view(
         # A teammate saved the same name at the same moment: the whole write runs again, and
         # the checks above then explain the clash.
         raise WriteConflict(f"view {name} was saved concurrently") from exc
-    owner = session.get(Agent, view.owner_agent_id)
-    return _read(view, owner.username)
+    return _read(view, _owner_name(session, view))
 
 
 def list_views(session: Session, *, me: str) -> list[SavedViewRead]:
@@ -144,7 +151,7 @@ def list_views(session: Session, *, me: str) -> list[SavedViewRead]:
     rows = session.exec(
         select(SavedView, Agent.username)
         .join(Agent, col(Agent.id) == col(SavedView.owner_agent_id))
-        .where(or_(SavedView.owner_agent_id == agent.id, col(SavedView.shared).is_(True)))
+        .where(or_(col(SavedView.owner_agent_id) == agent.id, col(SavedView.shared).is_(True)))
     ).all()
     views = [_read(view, username) for view, username in rows]
     return sorted(views, key=lambda v: (v.name.casefold(), v.name, v.owner != me, v.id))
@@ -154,10 +161,10 @@ def get_view(session: Session, *, me: str, name: str) -> SavedViewRead:
     """The view ``me`` means by ``name``: their own, else the shared one."""
     agent = find_agent(session, me)
     cleaned = " ".join(name.split())
-    view = _own_named(session, agent.id, cleaned) or _shared_named(session, cleaned)
+    view = _own_named(session, key(agent), cleaned) or _shared_named(session, cleaned)
     if view is None:
         raise NotFound(f"no saved view '{cleaned}'")
-    return _read(view, session.get(Agent, view.owner_agent_id).username)
+    return _read(view, _owner_name(session, view))
 
 
 def delete_view(session: Session, *, actor: AgentRead, name: str) -> None:
@@ -169,10 +176,9 @@ def delete_view(session: Session, *, actor: AgentRead, name: str) -> None:
         if view is None:
             raise NotFound(f"no saved view '{cleaned}'")
         if not actor.is_admin:
-            owner = session.get(Agent, view.owner_agent_id)
             raise PermissionDenied(
-                f"view '{cleaned}' is shared by {owner.username}: only they or an admin can "
-                "delete it"
+                f"view '{cleaned}' is shared by {_owner_name(session, view)}: only they or an "
+                "admin can delete it"
             )
     session.delete(view)
     session.flush()

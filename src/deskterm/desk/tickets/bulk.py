@@ -20,11 +20,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import delete, insert, tuple_
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag
+from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag, key
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.tickets import lifecycle
@@ -161,7 +162,7 @@ def lock_tickets(session: Session, numbers: list[int]) -> dict[int, Ticket]:
             .with_for_update()
             .execution_options(populate_existing=True)
         ).all():
-            found[ticket.id] = ticket
+            found[key(ticket)] = ticket
     return found
 
 
@@ -212,7 +213,7 @@ def why_refused(ticket: Ticket, status: str | None) -> str | None:
         return "closed"
     if status is not None:
         try:
-            lifecycle.check_transition(ref(ticket.id), ticket.status, status)
+            lifecycle.check_transition(ref(key(ticket)), ticket.status, status)
         except TransitionRefused:
             return f"{ticket.status.replace('_', ' ')} (cannot become {status.replace('_', ' ')})"
     return None
@@ -240,7 +241,7 @@ def apply_bulk(
     people = (session.exec(select(Agent)).all(), session.exec(select(Group)).all())
     tags = _BatchedTags(session, sorted(tickets)) if wanted.touches_tags else None
 
-    events: list[dict] = []
+    events: list[dict[str, Any]] = []
     changed: list[int] = []
     unchanged: list[int] = []
     skipped: list[tuple[int, str]] = []

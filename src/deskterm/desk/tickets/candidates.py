@@ -15,7 +15,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
+from sqlalchemy import ColumnElement
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from deskterm.db.models import Agent, Ticket
 from deskterm.desk.errors import NotFound
@@ -36,6 +38,9 @@ class Candidate:
     """Why it is offered: ``same requester``, ``open problem`` or ``yours``."""
 
 
+_Ids = SelectOfScalar[int] | SelectOfScalar[None]
+"""A query of ticket ids, as sqlmodel types ``select(Ticket.id)`` (its id is optional)."""
+
 def ticket_candidates(session: Session, *, number: int, agent: str,
                       purpose: Purpose) -> list[Candidate]:
     """Tickets to offer for linking (``purpose="link"``) or merging ticket ``number`` into,
@@ -45,13 +50,13 @@ def ticket_candidates(session: Session, *, number: int, agent: str,
         raise NotFound(f"no ticket {ref(number)}")
     unsolved = sorted(lifecycle.UNSOLVED)
 
-    def requesters(*condition) -> object:
+    def requesters(*condition: ColumnElement[bool]) -> _Ids:
         return (select(Ticket.id)
                 .where(Ticket.requester_id == ticket.requester_id, col(Ticket.id) != number,
                        *condition)
                 .order_by(col(Ticket.created_at).desc(), col(Ticket.id).desc()))
 
-    sources: list[tuple[str, object]] = [
+    sources: list[tuple[str, _Ids]] = [
         ("same requester", requesters(col(Ticket.status).in_(unsolved)))]
     if purpose == "link":
         sources.append(("open problem", select(Ticket.id).where(
@@ -69,7 +74,8 @@ def ticket_candidates(session: Session, *, number: int, agent: str,
     why: dict[int, str] = {}
     for reason, query in sources:
         for found in session.exec(query.limit(EACH)).all():
-            why.setdefault(found, reason)
+            if found is not None:  # (a stored ticket's id never is)
+                why.setdefault(found, reason)
     return [Candidate(summary, why[summary.number]) for summary in rows_of(session, list(why))]
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -32,6 +33,7 @@ from deskterm.db.models import (
     Ticket,
     TicketSeen,
     TicketTag,
+    key,
 )
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
@@ -68,7 +70,8 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     names = list(names)
     if not names:
         return {}
-    found = dict(session.exec(select(Tag.name, Tag.id).where(col(Tag.name).in_(names))).all())
+    found = {name: tag_id for name, tag_id in session.exec(
+        select(Tag.name, Tag.id).where(col(Tag.name).in_(names))).all() if tag_id is not None}
     for name in names:
         if name not in found:
             tag = Tag(name=name)
@@ -78,7 +81,7 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
             except IntegrityError as exc:
                 # Another transaction added the same new tag first: run the whole write again.
                 raise WriteConflict(f"tag {name} was created concurrently") from exc
-            found[name] = tag.id
+            found[name] = key(tag)
     return found
 
 
@@ -130,7 +133,7 @@ class Change:
 
     def set_status(self, new: str) -> None:
         ticket = self.ticket
-        lifecycle.check_transition(ref(ticket.id), ticket.status, new)
+        lifecycle.check_transition(ref(key(ticket)), ticket.status, new)
         if new == ticket.status:
             return
         if new == "solved" and ticket.assignee_id is None and self.actor is not None:
@@ -149,11 +152,11 @@ class Change:
         ticket = self.ticket
         if agent_id == ticket.assignee_id:
             return
-        old = self.session.get(Agent, ticket.assignee_id).username if ticket.assignee_id else None
+        old = _agent_name(self.session, ticket.assignee_id)
         self.record("assignee", old, username)
         ticket.assignee_id = agent_id
 
-    def bump(self) -> list[dict]:
+    def bump(self) -> list[dict[str, Any]]:
         """Make the changes one new version of the ticket; returns their event rows.
 
         Nothing is written yet (the ticket is in the session). No changes: no new version and
@@ -191,8 +194,14 @@ def refuse_if_closed(ticket: Ticket, doing: str) -> None:
     """A closed ticket cannot be changed: PermissionDenied naming what was tried (``doing``)."""
     if ticket.status == "closed":
         raise PermissionDenied(
-            f"{ref(ticket.id)} is closed, and closed is final: cannot {doing}"
+            f"{ref(key(ticket))} is closed, and closed is final: cannot {doing}"
         )
+
+
+def _agent_name(session: Session, agent_id: int | None) -> str | None:
+    """The username of the agent ``agent_id`` (None for none)."""
+    agent = session.get(Agent, agent_id) if agent_id else None
+    return agent.username if agent is not None else None
 
 
 def active_agent(session: Session, username: str) -> Agent:
@@ -210,8 +219,10 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
     checked the body and minutes, refused a closed ticket, sets the status (a reply to a new
     ticket opens it unless sent as another status) and calls ``change.finish()``.
     """
-    session, ticket = change.session, change.ticket
-    session.add(Message(ticket_id=ticket.id, author_agent_id=change.actor.id, public=public,
+    session, ticket, actor = change.session, change.ticket, change.actor
+    if actor is None:
+        raise ValueError("add_message: a reply or note is an agent's (this change has none)")
+    session.add(Message(ticket_id=key(ticket), author_agent_id=actor.id, public=public,
                         body=body, created_at=change.now, minutes=minutes))
     if public and ticket.first_response_at is None:
         ticket.first_response_at = change.now
@@ -270,9 +281,9 @@ def refuse_if_stale(session: Session, ticket: Ticket, expected: int | None) -> N
         f"{event.field} {event.old or '-'} → {event.new or '-'}" for event, _ in rows
     ) or "its fields"
     raise StaleTicket(
-        f"{ref(ticket.id)} was changed by {', '.join(who)} since you loaded it "
+        f"{ref(key(ticket))} was changed by {', '.join(who)} since you loaded it "
         f"(version {expected}, now {ticket.version}): {what}; reload and try again",
-        number=ticket.id,
+        number=key(ticket),
         current_version=ticket.version,
     )
 
@@ -344,7 +355,8 @@ def apply_changes(
         group = wanted.group
         new_group = group.id if group else None
         if new_group != ticket.group_id:
-            old = session.get(Group, ticket.group_id).name if ticket.group_id else None
+            old_group = session.get(Group, ticket.group_id) if ticket.group_id else None
+            old = old_group.name if old_group is not None else None
             change.record("group", old, group.name if group else None)
             ticket.group_id = new_group
     if wanted.rank is not None and wanted.rank != ticket.priority:
@@ -358,7 +370,7 @@ def apply_changes(
         change.record("tier", ticket.tier, wanted.tier)
         ticket.tier = wanted.tier
     if wanted.touches_tags:
-        number = ticket.id
+        number = key(ticket)
         old_tags = (tags_of or (lambda n: ticket_tags(session, n)))(number)
         base = wanted.replace_tags if wanted.replace_tags is not None else old_tags
         new_tags = tuple(sorted((set(base) | set(wanted.add_tags)) - set(wanted.remove_tags)))

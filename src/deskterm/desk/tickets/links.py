@@ -51,9 +51,10 @@ def links_of(session: Session, number: int) -> TicketLinks:
 
 def merged_from(session: Session, number: int) -> tuple[int, ...]:
     """The tickets that were merged into ticket ``number``."""
-    return tuple(session.exec(
+    found = session.exec(
         select(Ticket.id).where(Ticket.merged_into_id == number).order_by(col(Ticket.id))
-    ).all())
+    ).all()
+    return tuple(number for number in found if number is not None)  # (a stored id never is)
 
 
 __all__ = ["links_of", "merged_from"]

@@ -54,15 +54,17 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import Agent, Macro, Ticket
+from deskterm.db.models import key as row_key
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied
 from deskterm.desk.limits import storable
@@ -109,6 +111,8 @@ PLACEHOLDERS = (
 MAX_NAME = 100
 MACRO_STATUSES = ("open", "pending", "on_hold", "solved")
 """The statuses a macro may set (``new`` is only ever the first; only a solved ticket closes)."""
+
+_Found = TypeVar("_Found")
 
 _ACTION_KEYS = ("status", "priority", "group", "assignee", "add_tags", "remove_tags")
 _FILE_KEYS = ("name", "body", "actions")
@@ -227,9 +231,9 @@ class MacroActions:
     def is_empty(self) -> bool:
         return self == MacroActions()
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> dict[str, Any]:
         """The actions that are set, as stored (tags as lists)."""
-        data: dict = {}
+        data: dict[str, Any] = {}
         for key in _ACTION_KEYS:
             value = getattr(self, key)
             if isinstance(value, tuple):
@@ -240,7 +244,7 @@ class MacroActions:
         return data
 
     @classmethod
-    def from_dict(cls, data: Mapping | None, *, where: str = "actions") -> MacroActions:
+    def from_dict(cls, data: Mapping[str, Any] | None, *, where: str = "actions") -> MacroActions:
         """Actions from stored or file data; refuses unknown keys and values of the wrong kind
         (the values themselves are checked when a macro is saved)."""
         if data is None:
@@ -251,7 +255,7 @@ class MacroActions:
         if unknown:
             raise InvalidInput(f"{where}: unknown action '{_shown(unknown[0])}' "
                                f"(actions: {', '.join(_ACTION_KEYS)})")
-        values: dict = {}
+        values: dict[str, Any] = {}
         for key, value in data.items():
             if key in ("add_tags", "remove_tags"):
                 if not isinstance(value, list | tuple) or not all(isinstance(v, str)
@@ -284,7 +288,7 @@ class MacroRead:
 
 
 def _read(macro: Macro, created_by: str | None) -> MacroRead:
-    return MacroRead(id=macro.id, name=macro.name, body=macro.body,
+    return MacroRead(id=row_key(macro), name=macro.name, body=macro.body,
                      actions=MacroActions.from_dict(macro.actions), created_by=created_by,
                      updated_at=macro.updated_at)
 
@@ -311,7 +315,8 @@ def _is(value: str, word: str) -> bool:
     return value.strip().lower() == word
 
 
-def _named(where: str, find, session: Session, name: str):
+def _named(where: str, find: Callable[[Session, str], _Found], session: Session,
+           name: str) -> _Found:
     """``find(session, name)``; a missing name is an invalid value of the macro's action."""
     try:
         return find(session, name)

@@ -129,7 +129,7 @@ def merge(session: Session, *, actor: AgentRead, source: int, target: int) -> Ti
     moved = session.execute(
         update(Message).where(col(Message.ticket_id) == source).values(ticket_id=target)
         .execution_options(synchronize_session="fetch")
-    ).rowcount
+    ).rowcount  # type: ignore[attr-defined]  # a CursorResult: sqlmodel's execute() says Result
 
     now = utcnow()
     to_source = Change(session, src, actor)
@@ -290,17 +290,20 @@ def solve_problem(
     refuse_if_closed(problem, "solve it")
     incidents: list[int] = []
     if solve_incidents:
-        incidents = list(session.exec(
+        found = session.exec(
             select(Ticket.id)
             .join(TicketLink, col(TicketLink.ticket_id) == col(Ticket.id))
             .where(TicketLink.other_id == number, TicketLink.kind == "incident",
                    col(Ticket.status).in_(sorted(lifecycle.UNSOLVED)))
             .order_by(col(Ticket.id))
-        ).all())
+        ).all()
+        incidents = [incident for incident in found if incident is not None]  # (never None)
     _lock_in_order(session, number, *incidents)
     solved = []
     for ticket_number in [number, *incidents]:
         ticket = session.get(Ticket, ticket_number)
+        if ticket is None:  # locked above: it is there
+            raise NotFound(f"no ticket {ref(ticket_number)}")
         text = render(body, ticket=summary(session, ticket), agent=actor)
         add_reply(session, actor=actor, number=ticket_number, body=text, status="solved")
         solved.append(ticket_number)

@@ -6,8 +6,9 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import Float, and_, case, func, literal, tuple_
+from sqlalchemy import ColumnElement, Float, and_, case, func, literal, tuple_
 from sqlmodel import Session, col, select
 
 from deskterm.db import search
@@ -41,6 +42,10 @@ from deskterm.desk.tickets import lifecycle
 MAX_PAGE = 1_000
 
 
+Row = tuple[Any, ...]
+"""A row of :func:`~deskterm.desk.filter.sql.rows_query`: the ticket, then the names it refers
+to and the unseen-reply marker."""
+
 def _tags_by_ticket(session: Session, numbers: Sequence[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = defaultdict(list)
     if numbers:
@@ -54,7 +59,7 @@ def _tags_by_ticket(session: Session, numbers: Sequence[int]) -> dict[int, tuple
     return {number: tuple(names) for number, names in found.items()}
 
 
-def _to_summary(row, tags: tuple[str, ...]) -> TicketSummary:
+def _to_summary(row: Row, tags: tuple[str, ...]) -> TicketSummary:
     ticket, requester_name, requester_email, organization, assignee, group, unseen = row
     return TicketSummary(
         number=ticket.id,
@@ -90,7 +95,7 @@ def rows_of(session: Session, numbers: Sequence[int]) -> list[TicketSummary]:
     return summaries(session, [by_number[n] for n in numbers if n in by_number])
 
 
-def summaries(session: Session, rows: Sequence) -> list[TicketSummary]:
+def summaries(session: Session, rows: Sequence[Row]) -> list[TicketSummary]:
     tags = _tags_by_ticket(session, [row[0].id for row in rows])
     return [_to_summary(row, tags.get(row[0].id, ())) for row in rows]
 
@@ -98,7 +103,7 @@ def summaries(session: Session, rows: Sequence) -> list[TicketSummary]:
 def summary(session: Session, ticket: Ticket) -> TicketSummary:
     """The summary of one ticket as it stands in this session."""
     session.flush()
-    row = session.exec(rows_query().where(Ticket.id == ticket.id)).one()
+    row = session.exec(rows_query().where(col(Ticket.id) == ticket.id)).one()
     return summaries(session, [row])[0]
 
 
@@ -138,7 +143,7 @@ def list_tickets(
         order = [key.desc(), col(Ticket.id).desc()] if descending else [key.asc(),
                                                                          col(Ticket.id).asc()]
     numbers = session.exec(query.order_by(*order).limit(limit + 1)).all()
-    items = rows_of(session, numbers[:limit])
+    items = rows_of(session, [n for n in numbers[:limit] if n is not None])  # (never None)
     rows = numbers
     next_cursor = None
     if len(rows) > limit:
@@ -160,13 +165,15 @@ def _list_by_relevance(session: Session, where: TicketFilter, limit: int, cursor
             decode_relevance_cursor(cursor)  # refuses a cursor that was never handed out
         return list_tickets(session, where=where, sort=_FALLBACK, limit=limit, me=me)
     query = (rows_query().add_columns(scores.c.score)
-             .join(scores, scores.c.ticket_id == Ticket.id)
+             .join(scores, scores.c.ticket_id == col(Ticket.id))
              .where(*filter_conditions(session, where, me)))
     if cursor:
         score, number = decode_relevance_cursor(cursor)
         query = query.where(tuple_(scores.c.score, Ticket.id)
                             > tuple_(literal(score, Float), literal(number)))
-    rows = session.exec(query.order_by(scores.c.score, col(Ticket.id)).limit(limit + 1)).all()
+    # sqlmodel's exec() is typed for its own Select only; add_columns() made SQLAlchemy's
+    rows = session.exec(query.order_by(  # type: ignore[call-overload]
+        scores.c.score, col(Ticket.id)).limit(limit + 1)).all()
     items = summaries(session, [tuple(row)[:-1] for row in rows[:limit]])
     next_cursor = None
     if len(rows) > limit:
@@ -175,7 +182,8 @@ def _list_by_relevance(session: Session, where: TicketFilter, limit: int, cursor
     return Page(items=tuple(items), next_cursor=next_cursor)
 
 
-def _history(session: Session, condition, limit: int) -> list[TicketSummary]:
+def _history(session: Session, condition: ColumnElement[bool],
+             limit: int) -> list[TicketSummary]:
     unsolved_first = case(
         (col(Ticket.status).in_(sorted(lifecycle.UNSOLVED)), 0), else_=1
     )
@@ -191,7 +199,7 @@ def _history(session: Session, condition, limit: int) -> list[TicketSummary]:
 def requester_history(session: Session, *, email: str, limit: int = 200) -> list[TicketSummary]:
     """Every ticket of one requester: unsolved first, then the most recently updated."""
     customer = find_customer(session, email)
-    return _history(session, Ticket.requester_id == customer.id, limit)
+    return _history(session, col(Ticket.requester_id) == customer.id, limit)
 
 
 def organization_history(session: Session, *, name: str, limit: int = 200) -> list[TicketSummary]:

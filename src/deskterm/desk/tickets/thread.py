@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, col, func, select
 
-from deskterm.db.models import Agent, Customer, Message, Ticket
+from deskterm.db.models import Agent, Customer, Message, Ticket, key
 from deskterm.desk.errors import NotFound
 from deskterm.desk.reads import MessageRead, TicketDetail, ref
 
@@ -22,7 +22,7 @@ def messages_after(session: Session, *, number: int, after_id: int) -> list[Mess
         .order_by(col(Message.created_at), col(Message.id))
     ).all()
     return [
-        MessageRead(id=message.id, author=agent_name or customer_name or "",
+        MessageRead(id=key(message), author=agent_name or customer_name or "",
                     author_kind="agent" if message.author_agent_id else "customer",
                     public=message.public, body=message.body, created_at=message.created_at,
                     minutes=message.minutes)

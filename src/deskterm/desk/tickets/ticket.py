@@ -18,6 +18,7 @@ from deskterm.db.models import (
     Group,
     Message,
     Ticket,
+    key,
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.types import utcnow
@@ -62,6 +63,19 @@ from deskterm.desk.tickets.reads import summary
 from deskterm.desk.tickets.thread import messages_after
 
 
+def requester_row(session: Session, ticket: Ticket) -> Customer:
+    """The customer who asked ``ticket`` (its foreign key keeps the row)."""
+    customer = session.get(Customer, ticket.requester_id)
+    if customer is None:
+        raise NotFound(f"{ref(key(ticket))}: no requester {ticket.requester_id}")
+    return customer
+
+
+def group_name(session: Session, group_id: int | None) -> str | None:
+    """The name of the group ``group_id`` (None for none)."""
+    group = session.get(Group, group_id) if group_id else None
+    return group.name if group is not None else None
+
 def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None = None) -> None:
     """Record that ``agent`` (a username) looked at ticket ``number`` now (or at ``at``).
 
@@ -72,7 +86,7 @@ def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None 
         raise InvalidInput(f"seen at {at.isoformat()} has no time zone: give it in UTC")
     if not in_range(number) or session.get(Ticket, number) is None:
         raise NotFound(f"no ticket {ref(number)}")
-    record_seen(session, number, find_agent(session, agent).id, at or utcnow())
+    record_seen(session, number, key(find_agent(session, agent)), at or utcnow())
 
 
 def create_ticket(
@@ -114,7 +128,7 @@ def create_ticket(
         priority=rank,
         type=ticket_type,
         channel=channel,
-        requester_id=requester.id,
+        requester_id=key(requester),
         assignee_id=assignee_agent.id if assignee_agent else None,
         group_id=group_row.id if group_row else None,
         tier=tier,
@@ -205,15 +219,15 @@ def add_customer_message(
     if actor is not None:
         refuse_if_closed(ticket, "add the customer's message; file a new ticket for it")
     if email is None:
-        customer = session.get(Customer, ticket.requester_id)
+        customer = requester_row(session, ticket)
     else:
         customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
         return create_ticket(
             session, actor=None, requester_email=customer.email, subject=ticket.subject,
-            body=f"(follow-up to {ref(ticket.id)})\n\n{body}", channel=channel,
+            body=f"(follow-up to {ref(key(ticket))})\n\n{body}", channel=channel,
             priority=lifecycle.priority_name(ticket.priority), ticket_type=ticket.type,
-            group=session.get(Group, ticket.group_id).name if ticket.group_id else None,
+            group=group_name(session, ticket.group_id),
             tier=ticket.tier, source_message_id=source_message_id,
         )
     now = utcnow()
@@ -270,7 +284,7 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
     ).all()
     return TicketDetail(
         ticket=summary(session, ticket),
-        requester=customer_read(session, session.get(Customer, ticket.requester_id)),
+        requester=customer_read(session, requester_row(session, ticket)),
         messages=tuple(messages_after(session, number=number, after_id=0)),
         events=tuple(
             EventRead(actor=username, field=event.field, old=event.old, new=event.new,

@@ -113,7 +113,9 @@ def _has_cjk(text: str | None) -> bool:
 def upgrade() -> None:
     bind = op.get_bind()
     if bind.dialect.name == "sqlite":
-        bind.connection.driver_connection.create_function(
+        driver = bind.connection.driver_connection
+        assert driver is not None  # a live connection: Alembic runs in one
+        driver.create_function(
             "deskterm_0003_cjk", 1, _has_cjk, deterministic=True)
         for statement in (*_SQLITE_TABLES, *_SQLITE_BACKFILL, *_SQLITE_TRIGGERS):
             op.execute(statement)
