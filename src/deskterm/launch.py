@@ -162,15 +162,11 @@ def first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
 
 def store_first_view(url: str, *, username: str, act_as: str | None) -> QueueStart:
     """Open the desk, read the first view, close it."""
-    from datetime import UTC, datetime
-
-    from deskterm.desk.queue import windows as queue
     from deskterm.desk.service import Desk
 
     desk = Desk.open(url, username=username, act_as=act_as)
     try:
-        return desk.read(lambda session: queue.opening_window(
-            session, me=desk.actor.username, where=desk.where, now=datetime.now(UTC)))
+        return desk.opening_window()
     finally:
         desk.close()
 

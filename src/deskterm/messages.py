@@ -2,17 +2,22 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.message import Message
 
 if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
+    from textual.screen import Screen
+
+    from deskterm.desk.filter.resolved import ResolvedQuery
     from deskterm.desk.kb.articles import ArticleRead, ArticleSummary
     from deskterm.desk.kb.categories import CategoryRead
     from deskterm.desk.kb.search import SearchHit
+    from deskterm.desk.kb.suggestions import ArticleDraft
     from deskterm.desk.queue.views import SavedViewRead
-    from deskterm.desk.reads import MessageRead, TicketDetail, TicketSummary
+    from deskterm.desk.reads import CustomerRead, MessageRead, TicketDetail, TicketSummary
     from deskterm.desk.tickets.drafts import DraftRead
     from deskterm.desk.tickets.presence import Present
 
@@ -28,6 +33,8 @@ class QueueLoaded(Message):
     keep_number: int | None = None
     """On a refresh: the ticket the cursor was on, to stay on."""
     sort: str = "-updated"
+    resolved: ResolvedQuery | None = None
+    """The filter as the load resolved it (with its total): the pages of it reuse it."""
 
 
 @dataclass
@@ -178,3 +185,130 @@ class ArticleStale(Message):
     """The editor's save was refused: someone changed the article first."""
 
     message: str
+
+
+# --- what any screen's workers report (handled by screens.reporting.ReportsWorkerErrors) --------
+
+
+@dataclass
+class Notice(Message):
+    """A worker's news for the agent, shown as a notification (``text`` is never markup)."""
+
+    text: str
+    severity: str = "information"
+    timeout: float | None = None
+
+
+@dataclass
+class OpenScreen(Message):
+    """A worker has read what a screen or dialog needs: the screen shows ``screen`` and gives
+    its answer to ``answered``."""
+
+    screen: Screen[Any]
+    answered: Callable[[Any], None] | None = None
+
+
+# --- the ticket screen's workers ---------------------------------------------------------------
+
+
+@dataclass
+class TicketSent(Message):
+    """A reply, note or customer message was added to ticket ``number`` (``done`` says what)."""
+
+    number: int
+    done: str
+
+
+@dataclass
+class TicketWritten(Message):
+    """A change to the ticket on screen was stored: read it again (``done``: what to say)."""
+
+    done: str | None = None
+
+
+@dataclass
+class TicketMerged(Message):
+    """The ticket on screen was merged into ``target``: that one is shown instead."""
+
+    source: int
+    target: int
+
+
+@dataclass
+class ArticleOffered(Message):
+    """The article the agent chose, read again, to ask how it goes into the reply."""
+
+    article: ArticleRead
+    number: int
+    public: bool
+
+
+@dataclass
+class ArticleUsed(Message):
+    """An article's link line or text, counted and linked, for the composer."""
+
+    article: ArticleRead
+    text: str
+    how: str
+    number: int
+    public: bool
+
+
+@dataclass
+class ArticleDrafted(Message):
+    """A draft article from the solved ticket, for the editor."""
+
+    draft: ArticleDraft
+
+
+# --- the queue's, the knowledge base's and the new-ticket form's workers ------------------------
+
+
+@dataclass
+class ChoicesLoaded(Message):
+    """A picker's choices were read (``what``: which picker, e.g. ``assign``, ``tags``)."""
+
+    what: str
+    choices: list[Any]
+
+
+@dataclass
+class KbSearchRefused(Message):
+    """A knowledge-base search was refused (a bad term, or too slow)."""
+
+    text: str
+    reason: str
+
+
+@dataclass
+class KbArticleWritten(Message):
+    """An article was published or made a draft (``article``), deleted (``deleted``), or a
+    change was refused because someone changed it first (``stale``: why)."""
+
+    article: ArticleRead
+    deleted: bool = False
+    stale: str | None = None
+
+
+@dataclass
+class KbArticleToEdit(Message):
+    """An article read again, to open in the editor."""
+
+    article: ArticleRead
+
+
+@dataclass
+class CustomersFound(Message):
+    """The customers matching what was typed in the requester picker."""
+
+    typed: str
+    found: list[CustomerRead]
+
+
+@dataclass
+class TicketFiled(Message):
+    """The new-ticket form's ticket was filed (``ticket``), or refused (``refused``: why; both
+    None: the write failed and the app reports it)."""
+
+    ticket: TicketSummary | None = None
+    refused: str | None = None

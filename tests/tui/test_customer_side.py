@@ -437,14 +437,14 @@ def test_the_new_keys_have_ids_a_keymap_can_use():
 async def test_a_burst_from_N_to_ctrl_s_lands_each_key_in_its_field(desk_store, monkeypatch):
     import time
 
-    from deskterm.screens import new_ticket
+    from deskterm.desk.service import Desk
 
-    def slow_search(session, **kwargs):  # a busy store: the keys must wait for it
+    def slow_search(desk, text, **kwargs):  # a busy store: the keys must wait for it
         time.sleep(0.3)
-        return search_customers(session, **kwargs)
+        return search_customers(desk, text, **kwargs)
 
-    search_customers = new_ticket.search_customers
-    monkeypatch.setattr(new_ticket, "search_customers", slow_search)
+    search_customers = Desk.search_customers
+    monkeypatch.setattr(Desk, "search_customers", slow_search)
     before = newest(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:

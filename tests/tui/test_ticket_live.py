@@ -209,8 +209,8 @@ async def test_ages_tick_when_they_turn_without_reading_the_store(desk_store):
         assert "1h ago" in thread.lines_of(newest)[0]
         assert "updated 1h" in str(screen.query_one("#ticket-fields").render())
         reads = []
-        real_read = app.desk.read
-        app.desk.read = lambda work: reads.append(work) or real_read(work)
+        real_read = app.desk.store.read
+        app.desk.store.read = lambda: reads.append("read") or real_read()
         clock.now = NOW + timedelta(hours=1, seconds=1)
         await until(pilot, lambda: "2h ago" in thread.lines_of(newest)[0], timeout=1.5,
                     what="the thread's age to tick")

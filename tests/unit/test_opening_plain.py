@@ -57,9 +57,7 @@ def seed_with_ties(store: Store) -> None:
 def _store_view(url: str, *, username: str, act_as: str | None = None, count: int = 60):
     desk = Desk.open(url, username=username, act_as=act_as)
     try:
-        return desk.read(lambda session: queue.opening_window(
-            session, me=desk.actor.username, where=desk.where, now=datetime.now(UTC),
-            count=count))
+        return desk.opening_window(now=datetime.now(UTC), count=count)
     finally:
         desk.close()
 

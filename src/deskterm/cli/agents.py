@@ -6,14 +6,9 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, split_list
 from deskterm.cli.output import echo, print_json, print_table
 from deskterm.desk.reads import AgentRead
-
-# The desk's modules bring the store with them: loaded when a command first uses them.
-permissions = lazy.module("deskterm.desk.people.permissions")
-people = lazy.module("deskterm.desk.people.directory")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Agents: add, list, change and deactivate them.")
@@ -41,13 +36,8 @@ def add(
     json: JsonOpt = False,
 ) -> None:
     """Add an agent (admins only)."""
-
-    def work(session, actor):
-        permissions.require_admin(actor, "add agents")
-        return people.add_agent(session, username=username, display_name=name, email=email,
-                                role=role, skills=split_list(skills))
-
-    agent = ctx_obj(ctx).write(work)
+    agent = ctx_obj(ctx).desk().add_agent(username, display_name=name, email=email, role=role,
+                                          skills=split_list(skills))
     print_json(agent) if json else echo(f"added {_describe(agent)}")
 
 
@@ -58,8 +48,7 @@ def list_(
     json: JsonOpt = False,
 ) -> None:
     """List the agents."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        agents = people.list_agents(session, include_inactive=not active_only)
+    agents = ctx_obj(ctx).desk().list_agents(include_inactive=not active_only)
     if json:
         print_json(agents)
         return
@@ -88,15 +77,10 @@ def set_(
     if all(v is None for v in (name, email, role, skills, active)):
         raise typer.BadParameter("give at least one of --name, --email, --role, --skills, "
                                  "--active/--inactive")
-
-    def work(session, actor):
-        permissions.require_admin(actor, "change agents")
-        return people.set_agent(
-            session, username=username, display_name=name, email=email, role=role,
-            skills=split_list(skills) if skills is not None else None, active=active,
-        )
-
-    agent = ctx_obj(ctx).write(work)
+    agent = ctx_obj(ctx).desk().change_agent(
+        username, display_name=name, email=email, role=role,
+        skills=split_list(skills) if skills is not None else None, active=active,
+    )
     print_json(agent) if json else echo(f"changed {_describe(agent)}")
 
 
@@ -106,11 +90,6 @@ def deactivate(
     username: Annotated[str, typer.Argument(help="The agent to deactivate.")],
 ) -> None:
     """Deactivate an agent: they can no longer use deskterm or be assigned (admins only)."""
-
-    def work(session, actor):
-        permissions.require_admin(actor, "deactivate agents")
-        return people.set_agent(session, username=username, active=False)
-
-    agent = ctx_obj(ctx).write(work)
+    agent = ctx_obj(ctx).desk().deactivate_agent(username)
     echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
                "reassigned")

@@ -1,11 +1,10 @@
-"""What every command shares: the store, the acting agent, the input helpers."""
+"""What every command shares: the desk (the use-case API, as the console's), the input helpers."""
 
 from __future__ import annotations
 
 import gc
 import sys
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, TypeVar
 
@@ -15,18 +14,16 @@ from deskterm.cli import lazy
 from deskterm.desk.people import identity
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from deskterm.config import Settings
     from deskterm.db.engine import Store
-    from deskterm.desk.reads import AgentRead
+    from deskterm.desk.service import Desk
 
 # The store and the desk (SQLAlchemy, SQLModel, the models) load when a command opens the
 # store, not when the CLI starts: ``--help`` and ``--version`` need none of it.
 config = lazy.module("deskterm.config")
 engine = lazy.module("deskterm.db.engine")
 migrate = lazy.module("deskterm.db.migrate")
-auth = lazy.module("deskterm.desk.people.auth")
+service = lazy.module("deskterm.desk.service")
 
 T = TypeVar("T")
 
@@ -39,6 +36,7 @@ class CliContext:
     act_as: str | None = None
     _settings: Settings | None = None
     _store: Store | None = field(default=None, repr=False)
+    _desk: Desk | None = field(default=None, repr=False)
 
     @property
     def settings(self) -> Settings:
@@ -74,17 +72,13 @@ class CliContext:
         except Exception:
             return None
 
-    def actor(self, session: Session) -> AgentRead:
-        return auth.resolve_actor(session, username=self.username(), act_as=self.act_as)
-
-    def write(self, work: Callable[[Session, AgentRead], T]) -> T:
-        """Run ``work(session, actor)`` in one retried write transaction."""
-        return self.store().write(lambda session: work(session, self.actor(session)))
-
-    @contextmanager
-    def read(self) -> Iterator[tuple[Session, AgentRead]]:
-        with self.store().read() as session:
-            yield session, self.actor(session)
+    def desk(self) -> Desk:
+        """The desk as the operating-system user (or, ``--as``, the agent an admin acts as):
+        the same use cases the console calls. The agent is looked up by the first one."""
+        if self._desk is None:
+            self._desk = service.Desk(self.store(), username=self.username(),
+                                      act_as=self.act_as)
+        return self._desk
 
     def close(self) -> None:
         if self._store is not None:

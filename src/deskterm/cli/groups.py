@@ -6,13 +6,8 @@ from typing import Annotated
 
 import typer
 
-from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, print_json, print_table
-
-# The desk's modules bring the store with them: loaded when a command first uses them.
-permissions = lazy.module("deskterm.desk.people.permissions")
-people = lazy.module("deskterm.desk.people.directory")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Groups: team queues such as billing or level 2.")
@@ -28,20 +23,14 @@ def add(
     json: JsonOpt = False,
 ) -> None:
     """Add a group (admins only)."""
-
-    def work(session, actor):
-        permissions.require_admin(actor, "add groups")
-        return people.add_group(session, name=name, description=description)
-
-    group = ctx_obj(ctx).write(work)
+    group = ctx_obj(ctx).desk().add_group(name, description=description)
     print_json(group) if json else echo(f"added group {group.name}")
 
 
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the groups and their members."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        groups = people.list_groups(session)
+    groups = ctx_obj(ctx).desk().list_groups()
     if json:
         print_json(groups)
         return
@@ -57,12 +46,7 @@ def add_member(
     username: Annotated[str, typer.Argument(help="The agent to add to it.")],
 ) -> None:
     """Add an agent to a group (admins only)."""
-
-    def work(session, actor):
-        permissions.require_admin(actor, "change groups")
-        return people.add_member(session, group=group, username=username)
-
-    found = ctx_obj(ctx).write(work)
+    found = ctx_obj(ctx).desk().add_member(group, username)
     echo(f"{username} is in {found.name} ({len(found.members)} members)")
 
 
@@ -73,10 +57,5 @@ def remove_member(
     username: Annotated[str, typer.Argument(help="The agent to take out of it.")],
 ) -> None:
     """Take an agent out of a group (admins only)."""
-
-    def work(session, actor):
-        permissions.require_admin(actor, "change groups")
-        return people.remove_member(session, group=group, username=username)
-
-    found = ctx_obj(ctx).write(work)
+    found = ctx_obj(ctx).desk().remove_member(group, username)
     echo(f"{username} left {found.name} ({len(found.members)} members)")

@@ -33,9 +33,6 @@ if TYPE_CHECKING:  # named in annotations only: the modules load when a command 
     from deskterm.desk.kb.transfer import ImportResult
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-kb_articles = lazy.module("deskterm.desk.kb.articles")
-kb_categories = lazy.module("deskterm.desk.kb.categories")
-kb_search = lazy.module("deskterm.desk.kb.search")
 kb_transfer = lazy.module("deskterm.desk.kb.transfer")
 kb_files = lazy.module("deskterm.desk.kb.files")
 
@@ -136,11 +133,10 @@ def import_(
                                f"({exc.strerror or exc}); nothing was imported") from None
     for line in problems:
         error(f"skipped {line}")
-    obj = ctx_obj(ctx)
+    desk = ctx_obj(ctx).desk()
     result: ImportResult = _with_progress(
-        len(articles), "importing articles", lambda p: (
-            obj.write(lambda session, actor: kb_transfer.import_articles(
-                session, actor=actor, articles=articles, progress=p))))
+        len(articles), "importing articles",
+        lambda progress: desk.import_articles(articles, progress=progress))
     if json:
         print_json({"created": result.created, "updated": result.updated,
                     "unchanged": result.unchanged, "skipped": problems})
@@ -154,8 +150,7 @@ def import_(
 def export(ctx: typer.Context, folder: DirArg) -> None:
     """Write every article to DIR as SLUG.md (the format `kb import` reads), all or nothing;
     a file of the same name is replaced (a symbolic link too, never written through)."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        articles = kb_transfer.export_articles(session)
+    articles = ctx_obj(ctx).desk().export_articles()
     _with_progress(len(articles), "exporting articles",
                    lambda progress: kb_files.write_articles(folder, articles, progress))
     echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
@@ -172,8 +167,7 @@ def search(
     json: JsonOpt = False,
 ) -> None:
     """Articles holding every word of QUERY, best match first."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        hits = kb_search.search_articles(session, query=query, limit=limit, status=status)
+    hits = ctx_obj(ctx).desk().search_articles(query, limit=limit, status=status)
     if json:
         print_json([{"slug": h.article.slug, "title": h.article.title,
                      "category": h.article.category, "status": h.article.status,
@@ -194,10 +188,8 @@ def list_(
     json: JsonOpt = False,
 ) -> None:
     """List the articles by title."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        category_id = kb_categories.find_category(session, path=category).id if category else None
-        found = kb_articles.list_articles(session, category_id=category_id, subcategories=True,
-                                 limit=1_000_000)
+    found = ctx_obj(ctx).desk().list_articles(category=category or None, subcategories=True,
+                                              limit=1_000_000)
     if json:
         print_json(found)
         return
@@ -212,8 +204,7 @@ def show(ctx: typer.Context,
          slug: Annotated[str, typer.Argument(metavar="SLUG", help="The article's slug.")],
          json: JsonOpt = False) -> None:
     """Show an article in the file format (or as JSON)."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        article = kb_articles.get_article(session, article=slug)
+    article = ctx_obj(ctx).desk().get_article(slug)
     if json:
         print_json(article)
         return

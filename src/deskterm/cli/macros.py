@@ -69,9 +69,8 @@ def _saving(path: Path, work):
 def add(ctx: typer.Context, file: FileArg, json: JsonOpt = False) -> None:
     """Add a macro from a file (any agent)."""
     found = _read_file(file)
-    macro = _saving(file, lambda: ctx_obj(ctx).write(
-        lambda session, actor: macros.add_macro(session, actor=actor, name=found.name,
-                                                body=found.body, actions=found.actions)))
+    macro = _saving(file, lambda: ctx_obj(ctx).desk().add_macro(
+        found.name, body=found.body, actions=found.actions))
     if json:
         print_json(macro)
     else:
@@ -81,8 +80,7 @@ def add(ctx: typer.Context, file: FileArg, json: JsonOpt = False) -> None:
 @app.command("list")
 def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     """List the macros."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        found = macros.list_macros(session)
+    found = ctx_obj(ctx).desk().list_macros()
     if json:
         print_json(found)
         return
@@ -96,8 +94,7 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
 @app.command()
 def show(ctx: typer.Context, name: NameArg, json: JsonOpt = False) -> None:
     """Show a macro in the file format (or as JSON)."""
-    with ctx_obj(ctx).read() as (session, _actor):
-        macro = macros.get_macro(session, name=name)
+    macro = ctx_obj(ctx).desk().get_macro(name)
     if json:
         print_json(macro)
     else:
@@ -108,10 +105,8 @@ def show(ctx: typer.Context, name: NameArg, json: JsonOpt = False) -> None:
 def edit(ctx: typer.Context, name: NameArg, file: FileArg, json: JsonOpt = False) -> None:
     """Replace a macro with a file's (its name may change); its creator or an admin."""
     found = _read_file(file)
-    macro = _saving(file, lambda: ctx_obj(ctx).write(
-        lambda session, actor: macros.update_macro(
-            session, actor=actor, name=name, new_name=found.name, body=found.body,
-            actions=found.actions)))
+    macro = _saving(file, lambda: ctx_obj(ctx).desk().edit_macro(
+        name, new_name=found.name, body=found.body, actions=found.actions))
     if json:
         print_json(macro)
     else:
@@ -121,8 +116,7 @@ def edit(ctx: typer.Context, name: NameArg, file: FileArg, json: JsonOpt = False
 @app.command()
 def remove(ctx: typer.Context, name: NameArg) -> None:
     """Remove a macro; its creator or an admin."""
-    removed: MacroRead = ctx_obj(ctx).write(
-        lambda session, actor: macros.remove_macro(session, actor=actor, name=name))
+    removed: MacroRead = ctx_obj(ctx).desk().remove_macro(name)
     echo(f"removed macro '{clean_line(removed.name)}'")
 
 
@@ -144,10 +138,8 @@ def apply(
     """Send a macro on a ticket: its body as a reply (or note) and its actions."""
     number = ticket_checks.parse_ref(ref)
     text = read_body(body) if body is not None else None
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: macros.apply_macro(
-            session, actor=actor, number=number, macro_name=name, body=text, send_as=status,
-            public=not note, minutes=minutes))
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="note" if note else "reply",
+                                      status=status, minutes=minutes, macro=name)
     if json:
         print_json(ticket)
     else:

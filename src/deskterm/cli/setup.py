@@ -13,7 +13,7 @@ from deskterm.cli.output import echo, stdout_is_terminal
 # The store's and the desk's modules: loaded when a command first uses them.
 bulk = lazy.module("deskterm.db.bulk")
 migrate = lazy.module("deskterm.db.migrate")
-setup = lazy.module("deskterm.desk.setup")
+service = lazy.module("deskterm.desk.service")
 
 
 def init(
@@ -31,10 +31,7 @@ def init(
     else:  # another program's database, or a desk behind, ahead or not made by deskterm
         migrate.require_schema(store, state)
     username = obj.username()
-    admin = store.write(
-        lambda session: setup.ensure_first_admin(session, username=username, display_name=name,
-                                                 email=email)
-    )
+    admin = service.make_first_admin(store, username=username, display_name=name, email=email)
     if admin is None:
         echo(f"{store.display_url} is already set up (schema {state.head}); "
                    "add agents with `deskterm agent add`")

@@ -16,14 +16,10 @@ from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary, ref
 from deskterm.desk.safe_text import clean_line
 
 # The desk's modules bring the store with them: loaded when a command first uses them.
-lifecycle = lazy.module("deskterm.desk.tickets.lifecycle")
-ticket_ops = lazy.module("deskterm.desk.tickets.ops")
-tickets = lazy.module("deskterm.desk.tickets.ticket")
 ticket_checks = lazy.module("deskterm.desk.tickets.checks")
 ticket_change = lazy.module("deskterm.desk.tickets.change")
 ticket_query = lazy.module("deskterm.desk.filter.language")
 ticket_filter = lazy.module("deskterm.desk.filter.ticket_filter")
-ticket_reads = lazy.module("deskterm.desk.tickets.reads")
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Tickets: create, list, show, reply, note, customer-reply, set, "
@@ -105,16 +101,11 @@ def create(
 ) -> None:
     """File a ticket for a customer, such as a phone call you are logging."""
     text = read_body(body)
-
-    def work(session, actor):
-        return tickets.create_ticket(
-            session, actor=actor, requester_email=requester, requester_name=requester_name,
-            subject=subject, body=text, channel=channel, priority=priority,
-            ticket_type=ticket_type, assignee=assignee, group=group, tags=split_list(tags),
-            tier=tier,
-        )
-
-    ticket = ctx_obj(ctx).write(work)
+    ticket = ctx_obj(ctx).desk().create_ticket(
+        requester_email=requester, requester_name=requester_name, subject=subject, body=text,
+        channel=channel, priority=priority, ticket_type=ticket_type, assignee=assignee,
+        group=group, tags=split_list(tags), tier=tier,
+    )
     if json:
         print_json(ticket)
     else:
@@ -159,20 +150,18 @@ def list_(
                                      "--status, --priority, --assignee, --group, --requester, "
                                      "--org, --tag and --sort (write sort:-priority in the "
                                      "query)", param_hint="'--query'")
-        with ctx_obj(ctx).read() as (session, actor):
-            try:
-                page = ticket_reads.query_tickets(session, query, me=actor.username, limit=limit,
-                                     cursor=after)
-            except ticket_query.QueryError as exc:
-                raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
+        try:
+            page = ctx_obj(ctx).desk().query_tickets(query, limit=limit, cursor=after)
+        except ticket_query.QueryError as exc:
+            raise InvalidInput(f"--query, column {exc.position + 1}: {exc}") from None
     else:
-        page = None
+        newest = None
         if all(value is None for value in (status, priority, assignee, group, requester, org,
                                            tag)) and sort in (None, plain_reads.NEWEST):
-            page = _list_newest(ctx, limit, after)
-        if page is None:
-            page = _list_fields(ctx, status, priority, assignee, group, requester, org, tag,
-                                sort or "-updated", limit, after)
+            newest = _list_newest(ctx, limit, after)
+        page = newest if newest is not None else _list_fields(
+            ctx, status, priority, assignee, group, requester, org, tag, sort or "-updated",
+            limit, after)
     if json:
         print_json({"tickets": page.items, "next_cursor": page.next_cursor})
         return
@@ -203,9 +192,7 @@ def _list_fields(ctx: typer.Context, status, priority, assignee, group, requeste
         organization=org,
         tags=split_list(tag),
     )
-    with ctx_obj(ctx).read() as (session, actor):
-        return ticket_reads.list_tickets(session, where=where, sort=sort, limit=limit, cursor=after,
-                            me=actor.username)
+    return ctx_obj(ctx).desk().list_tickets(where=where, sort=sort, limit=limit, cursor=after)
 
 
 def _duration(minutes: int) -> str:
@@ -271,8 +258,7 @@ def show(ctx: typer.Context, ref: RefArg, json: JsonOpt = False) -> None:
         lambda url, username, act_as: plain_reads.ticket_detail(
             url, number=number, username=username, act_as=act_as))
     if detail is None:
-        with ctx_obj(ctx).read() as (session, _actor):
-            detail = tickets.get_ticket(session, number=number)
+        detail = ctx_obj(ctx).desk().open_ticket(number)
     if json:
         print_json(detail)
     else:
@@ -292,11 +278,8 @@ def reply(
     """Reply to the requester (public)."""
     number = ticket_checks.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_reply(session, actor=actor, number=number, body=text,
-                                                 status=status, expected_version=version,
-                                                 minutes=minutes)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="reply", status=status,
+                                      expected_version=version, minutes=minutes)
     echo(f"replied on {ticket.ref} (now {ticket.status})")
 
 
@@ -305,10 +288,7 @@ def note(ctx: typer.Context, ref: RefArg, body: BodyOpt, minutes: MinutesOpt = N
     """Add an internal note (never sent to the requester)."""
     number = ticket_checks.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_note(session, actor=actor, number=number, body=text,
-                                                minutes=minutes)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="note", minutes=minutes)
     echo(f"noted on {ticket.ref}")
 
 
@@ -317,10 +297,7 @@ def customer_reply(ctx: typer.Context, ref: RefArg, body: BodyOpt, json: JsonOpt
     """Log the requester's own message, such as a phone call; a pending or solved ticket reopens."""
     number = ticket_checks.parse_ref(ref)
     text = read_body(body)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.add_customer_message(session, actor=actor, number=number,
-                                                            body=text)
-    )
+    ticket = ctx_obj(ctx).desk().send(number, body=text, kind="customer")
     if json:
         print_json(ticket)
     else:
@@ -356,10 +333,7 @@ def set_(
     )
     if changes.is_empty():
         raise typer.BadParameter("give at least one field to change")
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: tickets.update_ticket(session, actor=actor, number=number,
-                                                     changes=changes, expected_version=version)
-    )
+    ticket = ctx_obj(ctx).desk().change(number, changes, expected_version=version)
     if json:
         print_json(ticket)
     else:
@@ -382,11 +356,8 @@ def escalate(
     """Escalate a ticket to the next tier (1 -> 2 -> 3), optionally to another group."""
     number = ticket_checks.parse_ref(ref)
     text = read_body(reason)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.escalate(session, actor=actor, number=number,
-                                                   reason=text, group=group, unassign=unassign,
-                                                   expected_version=version)
-    )
+    ticket = ctx_obj(ctx).desk().escalate(number, reason=text, group=group, unassign=unassign,
+                                          expected_version=version)
     if json:
         print_json(ticket)
     else:
@@ -406,10 +377,7 @@ def merge(
     """Merge a ticket into another: messages move, the source is closed with a pointer."""
     source_number = ticket_checks.parse_ref(source)
     target_number = ticket_checks.parse_ref(into)
-    ticket = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.merge(session, actor=actor, source=source_number,
-                                                target=target_number)
-    )
+    ticket = ctx_obj(ctx).desk().merge(source_number, into=target_number)
     if json:
         print_json(ticket)
     else:
@@ -432,11 +400,8 @@ def link(
 ) -> None:
     """Link two tickets as related, or REF as an incident of the problem OTHER."""
     number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
-    links = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.link(session, actor=actor, number=number,
-                                               other=other_number,
-                                               kind="incident" if incident else "related")
-    )
+    links = ctx_obj(ctx).desk().link(number, other_number,
+                                     kind="incident" if incident else "related")
     print_json(links) if json else _print_links(number, links)
 
 
@@ -449,10 +414,7 @@ def unlink(
 ) -> None:
     """Remove the link between two tickets."""
     number, other_number = ticket_checks.parse_ref(ref_), ticket_checks.parse_ref(other)
-    links = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.unlink(session, actor=actor, number=number,
-                                                 other=other_number)
-    )
+    links = ctx_obj(ctx).desk().unlink(number, other_number)
     print_json(links) if json else _print_links(number, links)
 
 
@@ -469,10 +431,7 @@ def solve_problem(
     """Solve a problem ticket with a reply, and optionally all its incidents with it."""
     number = ticket_checks.parse_ref(ref_)
     text = read_body(body)
-    solved = ctx_obj(ctx).write(
-        lambda session, actor: ticket_ops.solve_problem(session, actor=actor, number=number,
-                                                        body=text, solve_incidents=incidents)
-    )
+    solved = ctx_obj(ctx).desk().solve_problem(number, body=text, incidents=incidents)
     if json:
         print_json({"solved": solved})
     else:

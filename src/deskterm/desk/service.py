@@ -1,38 +1,49 @@
-"""The desk as the console holds it: one store, the acting agent, and change notices.
+"""The use-case API of the desk: what the console, the CLI and a script call.
 
-Screens never import the store or SQLAlchemy; they call :class:`Desk` from thread workers and
-pass it functions of the desk (``desk.read(lambda s: queue.count_matching(s, ...))``).
+:class:`Desk` is a store, the acting agent and change watching. Its methods are named in the
+help desk's words (``open_ticket``, ``send``, ``change``, ``queue_window``, ``bulk``,
+``import_articles`` ...), take keyword arguments and return the domain's frozen read models.
+Each chooses its own transaction and checks what the agent may do; screens and commands never
+pass a function over a session. The methods live by capability in sibling modules:
+
+- :mod:`deskterm.desk.service_tickets`: opening, filing, sending, changing, linking tickets;
+  presence and drafts
+- :mod:`deskterm.desk.service_queue`: windows of a filter, counts, selection, bulk actions,
+  saved views, the pickers' choices
+- :mod:`deskterm.desk.service_kb`: the knowledge base
+- :mod:`deskterm.desk.service_people`: agents, groups, customers, macros (admin-only actions
+  refused here)
+- :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TypeVar
+from typing import TYPE_CHECKING
 
-from sqlmodel import Session
-
-from deskterm.db.changes import ChangeWatcher
+from deskterm import lazy
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
-from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.reads import AgentRead
+from deskterm.desk.service_kb import KbCases
+from deskterm.desk.service_people import PeopleCases
+from deskterm.desk.service_queue import QueueCases
+from deskterm.desk.service_tickets import TicketCases
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from deskterm.db import changes
+    from deskterm.desk import setup
+else:  # the console watches and ``init`` sets up; other commands need neither
+    changes = lazy.module("deskterm.db.changes")
+    setup = lazy.module("deskterm.desk.setup")
 
-__all__ = ["Desk", "QueryStopped"]
-"""``QueryStopped``: what :meth:`Desk.read` raises for a read stopped for its time or size
-(the store's error, named here for the screens, which never import the store)."""
+__all__ = ["Desk", "QueryStopped", "make_first_admin"]
+"""``QueryStopped``: what a read stopped for its time or size raises (the store's error,
+named here for the screens, which never import the store)."""
 
 
-class Desk:
+class Desk(TicketCases, QueueCases, KbCases, PeopleCases):
     """A connection to a desk as one agent."""
-
-    def __init__(self, store: Store, actor: AgentRead) -> None:
-        self.store = store
-        self.actor = actor
-        self.label: str | None = None
-        """How the console names this desk (default: its URL without a password)."""
 
     @classmethod
     def open(cls, url: str, *, username: str, act_as: str | None = None) -> Desk:
@@ -40,31 +51,24 @@ class Desk:
         store = Store(url, create=False)
         try:
             require_current_schema(store)
-            with store.read() as session:
-                actor = resolve_actor(session, username=username, act_as=act_as)
+            desk = cls(store, username=username, act_as=act_as)
+            desk.actor  # noqa: B018  (resolved now: a stranger is refused before any screen)
         except Exception:
             store.dispose()
             raise
-        return cls(store, actor)
+        return desk
 
-    @property
-    def where(self) -> str:
-        return self.label or self.store.display_url
-
-    def read(self, work: Callable[[Session], T]) -> T:
-        """``work`` in one read; a statement past the store's read timeout (or too large for the
-        database) raises :class:`QueryStopped`."""
-        with self.store.read() as session:
-            return work(session)
-
-    def write(self, work: Callable[[Session, AgentRead], T], *, quiet: bool = False) -> T:
-        """``work`` in one write transaction as the agent; ``quiet``: other consoles need not
-        refresh for it (presence, drafts)."""
-        return self.store.write(lambda session: work(session, self.actor), quiet=quiet)
-
-    def watch(self) -> ChangeWatcher:
+    def watch(self) -> changes.ChangeWatcher:
         """A watcher for changes by other processes (one per thread that waits on it)."""
-        return ChangeWatcher(self.store)
+        return changes.ChangeWatcher(self.store)
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def make_first_admin(store: Store, *, username: str, display_name: str | None = None,
+                     email: str | None = None) -> AgentRead | None:
+    """Make ``username`` the admin of a desk that has no agents yet (``deskterm init``: there
+    is no one to act as before it); None if the desk has agents already."""
+    return store.write(lambda session: setup.ensure_first_admin(
+        session, username=username, display_name=display_name, email=email))

@@ -30,7 +30,15 @@ from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb.render import is_safe_link, safe_markdown
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
-from deskterm.messages import KbArticleOpened, KbArticlesListed, KbCategoriesLoaded, KbSearched
+from deskterm.messages import (
+    KbArticleOpened,
+    KbArticlesListed,
+    KbArticleToEdit,
+    KbArticleWritten,
+    KbCategoriesLoaded,
+    KbSearched,
+    KbSearchRefused,
+)
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import ArticleList, article_line, category_label, hit_lines
@@ -161,7 +169,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-categories", exit_on_error=False)
     def load_categories(self) -> None:
-        self.post_message(KbCategoriesLoaded(self.desk.read(kb_categories.list_categories)))
+        self.post_message(KbCategoriesLoaded(self.desk.list_categories()))
 
     def on_kb_categories_loaded(self, message: KbCategoriesLoaded) -> None:
         self.categories = message.categories
@@ -206,14 +214,13 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-list", exit_on_error=False)
     def list_articles(self, key: str) -> None:
         if key == ALL:
-            articles = self.desk.read(lambda s: kb_articles.list_articles(s, limit=2000))
+            articles = self.desk.list_articles(limit=2000)
         elif key == UNCATEGORIZED:
-            articles = self.desk.read(lambda s: kb_articles.list_articles(s, uncategorized=True,
-                                                                          limit=2000))
+            articles = self.desk.list_articles(uncategorized=True, limit=2000)
         else:
             category_id = int(key[1:])
-            articles = self.desk.read(lambda s: kb_articles.list_articles(
-                s, category_id=category_id, subcategories=True, limit=2000))
+            articles = self.desk.list_articles(category_id=category_id, subcategories=True,
+                                               limit=2000)
         self.post_message(KbArticlesListed(key, articles))
 
     def on_kb_articles_listed(self, message: KbArticlesListed) -> None:
@@ -289,16 +296,16 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
     def _search(self, text: str) -> None:
         try:
-            hits = self.desk.read(lambda s: kb_search.search_articles(s, query=text, limit=100))
+            hits = self.desk.search_articles(text, limit=100)
         except (QueryError, QueryStopped) as refused:
-            self.app.call_from_thread(self._search_refused, text, str(refused))
+            self.post_message(KbSearchRefused(text, str(refused)))
             return
         self.post_message(KbSearched(text, hits))
 
-    def _search_refused(self, text: str, reason: str) -> None:
+    def on_kb_search_refused(self, message: KbSearchRefused) -> None:
         """Say why under the search line; the list keeps the last matches."""
-        if text == self.searching:
-            self._list_title(Text(reason, style="bold red"))
+        if message.text == self.searching:
+            self._list_title(Text(message.reason, style="bold red"))
 
     def on_kb_searched(self, message: KbSearched) -> None:
         if message.query_text != self.searching:
@@ -327,11 +334,9 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def open_article(self, article_id: int, *, count_view: bool = True) -> None:
         if count_view:  # the reading is counted first, so the reader shows the stored count
-            article = self.desk.write(lambda s, actor: kb_articles.read_article(s,
-                                                                                article=article_id),
-                                      quiet=True)
+            article = self.desk.read_article(article_id)
         else:
-            article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
+            article = self.desk.get_article(article_id)
         self.post_message(KbArticleOpened(article))
 
     async def on_kb_article_opened(self, message: KbArticleOpened) -> None:
@@ -406,11 +411,11 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
     @work(thread=True, exclusive=True, group="kb-open", exit_on_error=False)
     def _edit(self, article_id: int) -> None:
         # The latest version: a teammate's save since it was opened is edited, not lost.
-        article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
-        self.app.call_from_thread(self._open_editor, article)
+        article = self.desk.get_article(article_id)
+        self.post_message(KbArticleToEdit(article))
 
-    def _open_editor(self, article: kb_articles.ArticleRead) -> None:
-        self.app.push_screen(ArticleEditor(self.desk, article=article), self._edited)
+    def on_kb_article_to_edit(self, message: KbArticleToEdit) -> None:
+        self.app.push_screen(ArticleEditor(self.desk, article=message.article), self._edited)
 
     def _edited(self, saved: kb_articles.ArticleRead | None) -> None:
         if saved is None:
@@ -432,15 +437,21 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
     def _toggle_publish(self, article: kb_articles.ArticleRead) -> None:
-        change = (kb_articles.unpublish_article if article.status == "published"
-                  else kb_articles.publish_article)
         try:
-            done = self.desk.write(lambda s, actor: change(
-                s, actor=actor, article=article.id, expected_version=article.version))
+            done = self.desk.publish(article.id, published=article.status != "published",
+                                     expected_version=article.version)
         except kb_articles.StaleArticle as stale:
-            self.app.call_from_thread(self._publish_refused, article, str(stale))
+            self.post_message(KbArticleWritten(article, stale=str(stale)))
             return
-        self.app.call_from_thread(self._published, done)
+        self.post_message(KbArticleWritten(done))
+
+    async def on_kb_article_written(self, message: KbArticleWritten) -> None:
+        if message.stale is not None:
+            self._publish_refused(message.article, message.stale)
+        elif message.deleted:
+            await self._deleted(message.article)
+        else:
+            self._published(message.article)
 
     def _publish_refused(self, article: kb_articles.ArticleRead, why: str) -> None:
         self.notify(f"{why} — reloaded; nothing was changed", severity="error", timeout=10)
@@ -470,9 +481,8 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
     def _delete(self, article: kb_articles.ArticleRead) -> None:
-        self.desk.write(lambda s, actor: kb_articles.delete_article(s, actor=actor,
-                                                                    article=article.id))
-        self.app.call_from_thread(self._deleted, article)
+        self.desk.delete_article(article.id)
+        self.post_message(KbArticleWritten(article, deleted=True))
 
     async def _deleted(self, article: kb_articles.ArticleRead) -> None:
         self.notify(f"Deleted “{clean_line(article.title)}”")

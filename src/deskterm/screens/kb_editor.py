@@ -3,7 +3,7 @@
 ``ctrl+s`` saves against the version that was opened: if a teammate saved the article since,
 the save is refused with what happened and the text stays in the editor (never a silent
 overwrite). ``ctrl+t`` toggles the preview (the Markdown as the reader shows it, through
-``kb_render.safe_markdown``). The screen dismisses with the saved article, or None.
+``kb.render.safe_markdown``). The screen dismisses with the saved article, or None.
 """
 
 from __future__ import annotations
@@ -16,7 +16,8 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Markdown, Static
 
-from deskterm.desk.kb import articles, suggestions
+from deskterm.desk.kb import articles as kb_articles
+from deskterm.desk.kb import suggestions as kb_suggestions
 from deskterm.desk.kb.render import is_safe_link, safe_markdown
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
@@ -36,8 +37,8 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
         Binding("escape", "leave", "Back", id="kb-editor.back"),
     ]
 
-    def __init__(self, desk: Desk, *, article: articles.ArticleRead | None = None,
-                 draft: suggestions.ArticleDraft | None = None,
+    def __init__(self, desk: Desk, *, article: kb_articles.ArticleRead | None = None,
+                 draft: kb_suggestions.ArticleDraft | None = None,
                  category: str | None = None) -> None:
         super().__init__()
         self.desk = desk
@@ -64,7 +65,7 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             yield Static(id="kb-editor-heading")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("title", classes="kb-editor-label")
-                yield SafeInput(title, id="kb-edit-title", max_length=articles.MAX_TITLE,
+                yield SafeInput(title, id="kb-edit-title", max_length=kb_articles.MAX_TITLE,
                                 placeholder="what the article answers")
             with Horizontal(classes="kb-editor-row"):
                 yield Static("category", classes="kb-editor-label")
@@ -142,25 +143,19 @@ class ArticleEditor(ReportsWorkerErrors, Screen):
             self.query_one("#kb-edit-title", SafeInput).focus()
             return
         self._saving = True
-        self._save(title, category, [t for t in tags.replace(",", " ").split() if t],
-                   visibility, body)
+        self._save(self.article, self.draft.ticket if self.draft is not None else None, title,
+                   category, [t for t in tags.replace(",", " ").split() if t], visibility, body)
 
     @work(thread=True, exclusive=True, group="kb-save", exit_on_error=False)
-    def _save(self, title: str, category: str, tags: list[str], visibility: str,
-              body: str) -> None:
+    def _save(self, article: kb_articles.ArticleRead | None, from_ticket: int | None, title: str,
+              category: str, tags: list[str], visibility: str, body: str) -> None:
         try:
-            if self.article is None:
-                ticket = self.draft.ticket if self.draft is not None else None
-                saved = self.desk.write(lambda s, actor: articles.create_article(
-                    s, actor=actor, title=title, body=body, category=category or None,
-                    tags=tags, visibility=visibility, from_ticket=ticket))
-            else:
-                article = self.article
-                saved = self.desk.write(lambda s, actor: articles.update_article(
-                    s, actor=actor, article=article.id, title=title, body=body,
-                    category=category, tags=tags, visibility=visibility,
-                    expected_version=article.version))
-        except articles.StaleArticle as stale:
+            saved = self.desk.save_article(
+                article.id if article is not None else None, title=title, body=body,
+                category=category, tags=tags, visibility=visibility,
+                expected_version=article.version if article is not None else None,
+                from_ticket=from_ticket)
+        except kb_articles.StaleArticle as stale:
             self.post_message(ArticleStale(str(stale)))
             return
         finally:

@@ -30,12 +30,11 @@ from textual.widgets import Button, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from deskterm.desk.errors import DeskError
-from deskterm.desk.people.directory import list_groups, search_customers
 from deskterm.desk.reads import CustomerRead, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets.lifecycle import CHANNELS, PRIORITIES
-from deskterm.desk.tickets.ticket import create_ticket
+from deskterm.messages import ChoicesLoaded, CustomersFound, TicketFiled
 from deskterm.screens.dialogs import Confirm
 from deskterm.screens.pickers import Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
@@ -120,12 +119,13 @@ class RequesterPicker(ReportsWorkerErrors, Picker):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _search(self, typed: str) -> None:
         try:
-            found = self.desk.read(lambda s: search_customers(s, text=typed, limit=SEARCH_READ))
+            found = self.desk.search_customers(typed, limit=SEARCH_READ)
         except DeskError:
             found = []  # text no address can hold (invalid UTF-8): nobody
-        self.app.call_from_thread(self._show, typed, found)
+        self.post_message(CustomersFound(typed, found))
 
-    def _show(self, typed: str, found: list[CustomerRead]) -> None:
+    def on_customers_found(self, message: CustomersFound) -> None:
+        typed, found = message.typed, message.found
         if not self.is_attached or typed != self.query_one("#picker-input", SafeInput).value:
             return  # a newer search is on its way
         self._found_for = typed
@@ -282,10 +282,11 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _load_groups(self) -> None:
-        groups = [g.name for g in self.desk.read(list_groups)]
-        self.app.call_from_thread(self._show_groups, groups)
+        groups = [g.name for g in self.desk.list_groups()]
+        self.post_message(ChoicesLoaded("groups", groups))
 
-    def _show_groups(self, groups: list[str]) -> None:
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        groups = message.choices
         select = self.query_one("#new-group", SafeSelect)
         chosen = select.value
         select.set_options([(name, name) for name in groups])
@@ -378,26 +379,28 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _create(self, wanted: NewTicket) -> None:
-        def create(session, actor) -> TicketSummary:
-            return create_ticket(
-                session, actor=actor, requester_email=wanted.requester.email,
+        try:
+            ticket = self.desk.create_ticket(
+                requester_email=wanted.requester.email,
                 requester_name=wanted.requester.name or None, subject=wanted.subject,
                 body=wanted.body, channel=wanted.channel, priority=wanted.priority,
                 group=wanted.group)
-
-        try:
-            ticket = self.desk.write(create)
         except DeskError as refused:
-            self.app.call_from_thread(self._refused, str(refused))
+            self.post_message(TicketFiled(refused=str(refused)))
             return
         except BaseException:
-            self.app.call_from_thread(setattr, self, "_creating", False)
+            self.post_message(TicketFiled())  # the app reports the failure
             raise
-        self.app.call_from_thread(self._created, ticket)
+        self.post_message(TicketFiled(ticket))
 
-    def _refused(self, error: str) -> None:
+    def on_ticket_filed(self, message: TicketFiled) -> None:
+        if message.ticket is not None:
+            self._created(message.ticket)
+            return
         self._creating = False
-        self.show_error(error, field_of(error, bool(self.requester and self.requester.new)))
+        if message.refused is not None:
+            error = message.refused
+            self.show_error(error, field_of(error, bool(self.requester and self.requester.new)))
 
     def _created(self, ticket: TicketSummary) -> None:
         self.notify(f"Created {ticket.ref} for {clean_line(ticket.requester_name)}", timeout=5)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
+from typing import TYPE_CHECKING
 
 from rich.text import Text
 from textual import on, work
@@ -17,17 +18,19 @@ from textual.screen import Screen
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk.filter.language import DEFAULT_SORT, QueryError, parse_query, with_sort
-from deskterm.desk.queue import views
-from deskterm.desk.queue import windows as queue
+from deskterm.desk.filter.language import DEFAULT_SORT, QueryError, with_sort
 from deskterm.desk.queue.builtin import BUILTIN_VIEWS, QueueStart, View
+
+if TYPE_CHECKING:  # an annotation only: the screen loads no store code
+    from deskterm.desk.filter.resolved import ResolvedQuery
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
-from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER, BulkChange, apply_bulk
-from deskterm.desk.tickets.macros import apply_macro_bulk, list_macros
+from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER, BulkChange
 from deskterm.messages import (
     BulkApplied,
+    ChoicesLoaded,
     DeskChanged,
+    Notice,
     QueryRefused,
     QueueLoaded,
     RowsFetched,
@@ -139,7 +142,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         """The first view as the console opened on it (read by another process)."""
         self._watch = watch
         self._watcher = None
-        self._resolved: queue.ResolvedQuery | None = None
+        self._resolved: ResolvedQuery | None = None
         """The filter shown, resolved once by the load that showed it: its pages reuse it."""
 
     def on_mount(self) -> None:
@@ -160,16 +163,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def me(self) -> str:
         return self.desk.actor.username
 
-    def _resolve(self, session, text: str) -> queue.ResolvedQuery:
-        return queue.resolve(session, text, me=self.me, now=self.clock())
-
-    def _resolved_for(self, session, text: str) -> queue.ResolvedQuery:
-        """``text`` as the last load resolved it, else resolved now (a page of a filter the
-        queue has moved on from)."""
+    def _resolved_for(self, text: str) -> ResolvedQuery | str:
+        """``text`` as the last load resolved it (its pages reuse that: no name looked up
+        again), else the text itself, resolved by the use case (a page of a filter the queue
+        has moved on from). Read on the UI thread, where ``_resolved`` is set."""
         resolved = self._resolved
         if resolved is not None and resolved.matches(text, me=self.me):
             return resolved
-        return self._resolve(session, text)
+        return text
 
     # --- loading -----------------------------------------------------------------------------
 
@@ -183,16 +184,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
     def _load(self, text: str, start: int, count: int, keep_number: int | None) -> None:
-        def window(session):
-            resolved = self._resolve(session, text)
-            total = queue.count_matching(session, resolved, me=self.me)
-            self._resolved = resolved.with_total(total)
-            first = min(start, max(total - 1, 0))
-            return resolved.sort, total, first, queue.fetch_window(
-                session, resolved, me=self.me, start=first, count=count, total=total)
-
         try:
-            sort, total, first, rows = self.desk.read(window)
+            window = self.desk.queue_window(text, start=start, count=count, now=self.clock())
         except QueryError as error:
             self.post_message(QueryRefused(text, str(error), error.pointer(text)))
             return
@@ -200,9 +193,11 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
             self.post_message(QueryRefused(text, str(stopped), ""))
             return
         if not get_current_worker().is_cancelled:
-            self.post_message(QueueLoaded(text, total, first, rows, keep_number, sort))
+            self.post_message(QueueLoaded(text, window.total, window.first, window.rows,
+                                          keep_number, window.sort, window.resolved))
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
+        self._resolved = message.resolved
         table = self.table
         keep = None
         if message.keep_number is not None:
@@ -234,20 +229,17 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @on(TicketTable.NeedRows)
     def _need_rows(self, event: TicketTable.NeedRows) -> None:
-        self._fetch_rows(self.query_text, event.start, event.count, event.generation,
-                         self.table.total, event.anchor)
+        self._fetch_rows(self._resolved_for(self.query_text), event.start, event.count,
+                         event.generation, self.table.total, event.anchor)
 
     @work(thread=True, group="rows", exit_on_error=False)
-    def _fetch_rows(self, text: str, start: int, count: int, generation: int, total: int,
-                    anchor: TicketSummary | None) -> None:
-        def window(session):
-            resolved = self._resolved_for(session, text)
-            return queue.fetch_window(session, resolved, me=self.me, start=start, count=count,
-                                      total=total, anchor=anchor)
-
+    def _fetch_rows(self, query: ResolvedQuery | str, start: int, count: int, generation: int,
+                    total: int, anchor: TicketSummary | None) -> None:
         try:
-            rows = self.desk.read(window)
+            rows = self.desk.queue_rows(query, start=start, count=count, total=total,
+                                        anchor=anchor, now=self.clock())
         except QueryStopped as stopped:  # the rows already shown stay
+            text = query if isinstance(query, str) else query.query_text or ""
             self.post_message(QueryRefused(text, str(stopped), ""))
             return
         self.post_message(RowsFetched(generation, start, rows))
@@ -257,8 +249,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
     def load_saved_views(self) -> None:
-        saved = self.desk.read(lambda s: views.list_views(s, me=self.me))
-        self.post_message(SavedViewsLoaded(saved))
+        self.post_message(SavedViewsLoaded(self.desk.list_views()))
 
     def on_saved_views_loaded(self, message: SavedViewsLoaded) -> None:
         current = message.select or (self.view.key if self.view else None)
@@ -271,17 +262,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="counts", exit_on_error=False)
     def refresh_counts(self) -> None:
-        def count(session):
-            counts = {}
-            for view in self.views:
-                try:
-                    counts[view.key] = queue.count_matching(
-                        session, self._resolve(session, view.query), me=self.me)
-                except (QueryError, QueryStopped):
-                    continue  # a saved view naming a group since deleted: shown without count
-            return counts
-
-        self.post_message(ViewCounts(self.desk.read(count)))
+        # A saved view naming a group since deleted is shown without a count.
+        queries = {view.key: view.query for view in self.views}
+        self.post_message(ViewCounts(self.desk.count_views(queries, now=self.clock())))
 
     def on_view_counts(self, message: ViewCounts) -> None:
         self.counts = message.counts
@@ -386,22 +369,19 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def _save_view(self, name: str, shared: bool, text: str) -> None:
-        sort = parse_query(text).sort
-        saved = self.desk.write(lambda s, actor: views.save_view(
-            s, actor=actor, name=name, query=text, sort=sort, shared=shared))
-        self.app.call_from_thread(self.notify, f"Saved view “{saved.name}”"
-                                  + (" (shared with the team)" if saved.shared else ""))
-        mine = self.desk.read(lambda s: views.list_views(s, me=self.me))
-        self.post_message(SavedViewsLoaded(mine, select=f"saved:{saved.id}"))
+        saved = self.desk.save_view(name, query=text, shared=shared)
+        self.post_message(Notice(f"Saved view “{saved.name}”"
+                                  + (" (shared with the team)" if saved.shared else "")))
+        self.post_message(SavedViewsLoaded(self.desk.list_views(), select=f"saved:{saved.id}"))
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def delete_view(self, key: str) -> None:
         view = next((v for v in self.views if v.key == key), None)
         if view is None:
             return
-        self.desk.write(lambda s, actor: views.delete_view(s, actor=actor, name=view.name))
-        self.app.call_from_thread(self.notify, f"Deleted view “{view.name}”")
-        self.load_saved_views()
+        self.desk.delete_view(view.name)
+        self.post_message(Notice(f"Deleted view “{view.name}”"))
+        self.post_message(SavedViewsLoaded(self.desk.list_views()))
 
     def action_pick_sort(self) -> None:
         current = self.table.sort
@@ -475,12 +455,13 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         row = self.table.cursor_row
         return [row.number] if row else []
 
-    @work(thread=True, exclusive=True, group="select", exit_on_error=False)
     def action_select_all(self) -> None:
         """``*``: select every ticket matching the filter (not only the loaded rows)."""
-        text = self.query_text
-        numbers, capped = self.desk.read(lambda s: queue.matching_numbers(
-            s, self._resolved_for(s, text), me=self.me))
+        self._select_all(self._resolved_for(self.query_text))
+
+    @work(thread=True, exclusive=True, group="select", exit_on_error=False)
+    def _select_all(self, query: ResolvedQuery | str) -> None:
+        numbers, capped = self.desk.matching_numbers(query, now=self.clock())
         self.post_message(SelectionFetched(set(numbers), capped))
 
     def on_selection_fetched(self, message: SelectionFetched) -> None:
@@ -508,8 +489,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def _apply_bulk(self, numbers: list[int], change: BulkChange) -> None:
-        result = self.desk.write(lambda s, actor: apply_bulk(s, actor=actor, numbers=numbers,
-                                                             change=change))
+        result = self.desk.bulk(numbers, change)
         self.post_message(BulkApplied(result.summary(), bool(result.skipped)))
 
     def on_bulk_applied(self, message: BulkApplied) -> None:
@@ -546,15 +526,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_assign(self) -> None:
-        agents = self.desk.read(queue.agent_choices)
+        agents = self.desk.agent_choices()
         choices = assignee_choices(agents)
-        self.app.call_from_thread(self._pick, "Assign", choices,
-                                  lambda username: BulkChange(assignee=username))
+        self.post_message(ChoicesLoaded("assign", choices))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
-        known = self.desk.read(queue.tag_names)
-        self.app.call_from_thread(self._edit_tags, known)
+        known = self.desk.tag_names()
+        self.post_message(ChoicesLoaded("tags", known))
 
     def _edit_tags(self, known: list[str]) -> None:
         count = len(self._targets())
@@ -572,12 +551,21 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def action_macro(self) -> None:
         """``m``: send a macro to each selected ticket (its own rendered text) and make its
         actions."""
-        macros = self.desk.read(list_macros)
+        macros = self.desk.list_macros()
         if not macros:
-            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
-                                      severity="warning")
+            self.post_message(Notice("No macros yet: `deskterm macro add FILE`",
+                                     severity="warning"))
             return
-        self.app.call_from_thread(self._pick_macro, macro_choices(macros))
+        self.post_message(ChoicesLoaded("macro", macro_choices(macros)))
+
+    def on_choices_loaded(self, message: ChoicesLoaded) -> None:
+        """A bulk action's choices are read: the picker opens (if any ticket is targeted)."""
+        if message.what == "assign":
+            self._pick("Assign", message.choices, lambda username: BulkChange(assignee=username))
+        elif message.what == "tags":
+            self._edit_tags(message.choices)
+        elif message.what == "macro":
+            self._pick_macro(message.choices)
 
     def _pick_macro(self, choices: list[Choice]) -> None:
         numbers = self._targets()
@@ -603,6 +591,5 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     @work(thread=True, exclusive=True, group="bulk", exit_on_error=False)
     def _apply_macro(self, numbers: list[int], name: str) -> None:
-        result = self.desk.write(lambda s, actor: apply_macro_bulk(
-            s, actor=actor, numbers=numbers, macro_name=name))
+        result = self.desk.bulk_macro(numbers, name)
         self.post_message(BulkApplied(result.summary(), bool(result.skipped)))

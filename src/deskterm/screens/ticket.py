@@ -9,6 +9,7 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from functools import partial
 
@@ -23,23 +24,25 @@ from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
 from deskterm.desk.errors import StaleTicket
-from deskterm.desk.people.directory import list_groups
-from deskterm.desk.queue import windows as queue
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk
-from deskterm.desk.tickets.candidates import ticket_candidates
 from deskterm.desk.tickets.change import TicketChanges
 from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
-from deskterm.desk.tickets.drafts import discard_draft, get_draft, save_draft
 from deskterm.desk.tickets.lifecycle import TICKET_TYPES
-from deskterm.desk.tickets.macros import MacroRead, apply_macro, list_macros, render
-from deskterm.desk.tickets.ops import escalate, link, merge, solve_problem
-from deskterm.desk.tickets.presence import HEARTBEAT_SECONDS, heartbeat, leave, present
-from deskterm.desk.tickets.reads import requester_history, rows_of
-from deskterm.desk.tickets.thread import messages_after
-from deskterm.desk.tickets.ticket import add_note, add_reply, get_ticket, mark_seen, update_ticket
-from deskterm.messages import MessagesArrived, PresenceChanged, TicketLoaded, TicketStale
+from deskterm.desk.tickets.macros import MacroRead, render
+from deskterm.desk.tickets.presence import HEARTBEAT_SECONDS
+from deskterm.messages import (
+    MessagesArrived,
+    Notice,
+    OpenScreen,
+    PresenceChanged,
+    TicketLoaded,
+    TicketMerged,
+    TicketSent,
+    TicketStale,
+    TicketWritten,
+)
 from deskterm.screens.dialogs import (
     Confirm,
     ConfirmToCustomer,
@@ -84,6 +87,18 @@ def header_text(ticket: TicketSummary, now: datetime) -> Text:
     text.append(f"{ticket.ref} ", style="bold")
     text.append(clean_line(ticket.subject), style="bold")
     return text
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """A reply or note the agent sends: read on the UI thread, sent by a worker."""
+
+    number: int
+    body: str
+    kind: str
+    status: str | None
+    minutes: int | None
+    macro: str | None
 
 
 def minutes_text(minutes: int) -> str:
@@ -405,9 +420,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         with self._presence_lock:  # never after the leave: that would bring the agent back
             if self._left or number != self.number:
                 return
-            self.desk.write(lambda s, actor: heartbeat(s, actor=actor, number=number,
-                                                       activity=activity), quiet=True)
-        others = self.desk.read(lambda s: present(s, number=number, me=self.desk.actor))
+            self.desk.heartbeat(number, activity=activity)
+        others = self.desk.present(number)
         if not get_current_worker().is_cancelled:  # a newer heartbeat has fresher news
             self.post_message(PresenceChanged(number, others))
 
@@ -415,7 +429,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """This agent no longer has ticket ``number`` open (``last``: nor any other here)."""
         with self._presence_lock:
             self._left = self._left or last
-            self.desk.write(lambda s, actor: leave(s, actor=actor, number=number), quiet=True)
+            self.desk.leave(number)
 
     @work(thread=True, group="presence-leave", exit_on_error=False)
     def _left_ticket(self, number: int) -> None:
@@ -475,9 +489,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value)))
 
     def _write_draft(self, text: DraftText) -> None:
-        self.desk.write(lambda s, actor: save_draft(
-            s, actor=actor, number=text.number, kind=text.kind, body=text.body,
-            minutes=text.minutes), quiet=True)
+        self.desk.save_draft(text.number, kind=text.kind, body=text.body, minutes=text.minutes)
 
     @property
     def composer(self) -> Composer:
@@ -496,19 +508,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load(self) -> None:
         number = self.number
-
-        me = self.desk.actor.username
-
-        def read(session):
-            detail = get_ticket(session, number=number)
-            history = requester_history(session, email=detail.requester.email, limit=50)
-            draft = get_draft(session, agent=me, number=number)
-            return detail, [t for t in history if t.number != number], draft
-
-        detail, history, draft = self.desk.read(read)
-        self.post_message(TicketLoaded(detail, history, draft))
-        self.desk.write(lambda s, actor: mark_seen(s, agent=actor.username, number=number),
-                        quiet=True)
+        page = self.desk.ticket_page(number)
+        self.post_message(TicketLoaded(page.detail, page.history, page.draft))
+        self.desk.mark_seen(number)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = message.detail
@@ -601,12 +603,11 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """Another ticket by its ref (the palette's ``#1042``), over this one: ``escape``
         comes back here."""
         if number == self.number:
-            self.app.call_from_thread(self.notify, f"#{number} is the ticket on screen")
-        elif not self.desk.read(lambda s: rows_of(s, [number])):
-            self.app.call_from_thread(self.notify, f"No ticket #{number}", severity="warning")
+            self.post_message(Notice(f"#{number} is the ticket on screen"))
+        elif not self.desk.find_tickets([number]):
+            self.post_message(Notice(f"No ticket #{number}", severity="warning"))
         else:
-            self.app.call_from_thread(self.app.push_screen,
-                                      TicketScreen(self.desk, number, clock=self.clock))
+            self.post_message(OpenScreen(TicketScreen(self.desk, number, clock=self.clock)))
 
     @on(OptionList.OptionSelected, "#kb-suggestions")
     def _suggestion_chosen(self, event: OptionList.OptionSelected) -> None:
@@ -698,30 +699,29 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _solve_problem(self, body: str, incidents: bool) -> None:
         number = self.number
-
-        def solve(session, actor):
-            solved = solve_problem(session, actor=actor, number=number, body=body,
-                                   solve_incidents=incidents)
-            discard_draft(session, actor=actor, number=number)
-            return solved
-
         with self._drafts.sending(number):
-            solved = self.desk.write(solve)
+            solved = self.desk.solve_problem(number, body=body, incidents=incidents)
         others = [n for n in solved if n != number]
-        self.app.call_from_thread(
-            self._sent, number,
-            f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
-            + (": " + ", ".join(f"#{n}" for n in others) if others else ""))
+        self.post_message(TicketSent(
+            number, f"Solved, with {len(others)} incident{'s' if len(others) != 1 else ''}"
+            + (": " + ", ".join(f"#{n}" for n in others) if others else "")))
 
-    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _outgoing(self, body: str, kind: str, status: str | None) -> Outgoing:
+        """What is sent, read from the screen and the composer here, before a worker sends it."""
+        return Outgoing(self.number, body, kind, status, self.composer.minutes, self.macro)
+
     def _check_then_send(self, body: str, kind: str, status: str | None) -> None:
         """Send, unless someone wrote on the ticket since the agent read it: then ask."""
-        seen, number = self.last_message_id, self.number
-        newer = self.desk.read(lambda s: messages_after(s, number=number, after_id=seen))
+        self._check_and_send(self._outgoing(body, kind, status), self.last_message_id)
+
+    @work(thread=True, exclusive=True, group="send", exit_on_error=False)
+    def _check_and_send(self, outgoing: Outgoing, seen: int) -> None:
+        newer = self.desk.messages_after(outgoing.number, seen)
         if newer:
-            self.post_message(MessagesArrived(newer, body, kind, status))
+            self.post_message(MessagesArrived(newer, outgoing.body, outgoing.kind,
+                                              outgoing.status))
             return
-        self._send(body, kind, status)
+        self._send(outgoing)
 
     def on_messages_arrived(self, message: MessagesArrived) -> None:
         who = ", ".join(sorted({clean_line(m.author) for m in message.messages}))
@@ -730,7 +730,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
         def answer(send: bool | None) -> None:
             if send:
-                self._send_now(message.body, message.kind, message.status)
+                self._send_now(self._outgoing(message.body, message.kind, message.status))
 
         self.app.push_screen(Confirm(
             f"{count} new message{'s' if count > 1 else ''} from {who} arrived since you "
@@ -738,32 +738,23 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             f"{'reply' if message.kind == 'reply' else 'note'} anyway?", yes="Send"), answer)
 
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
-    def _send_now(self, body: str, kind: str, status: str | None) -> None:
-        self._send(body, kind, status)
+    def _send_now(self, outgoing: Outgoing) -> None:
+        self._send(outgoing)
 
-    def _send(self, body: str, kind: str, status: str | None) -> None:
-        number, minutes = self.number, self.composer.minutes
-
-        macro = self.macro
-
-        def send(session, actor):
-            if macro is not None:
-                apply_macro(session, actor=actor, number=number, macro_name=macro, body=body,
-                            send_as=status, public=kind == "reply", minutes=minutes)
-            elif kind == "note":
-                add_note(session, actor=actor, number=number, body=body, minutes=minutes)
-            else:
-                add_reply(session, actor=actor, number=number, body=body, status=status,
-                          minutes=minutes)
-            discard_draft(session, actor=actor, number=number)
-
+    def _send(self, outgoing: Outgoing) -> None:
+        number, kind, status, macro = (outgoing.number, outgoing.kind, outgoing.status,
+                                       outgoing.macro)
         with self._drafts.sending(number):  # no draft of this text written back after it
-            self.desk.write(send)
+            self.desk.send(number, body=outgoing.body, kind=kind, status=status,
+                           minutes=outgoing.minutes, macro=macro)
         done = ("Internal note added" if kind == "note"
                 else f"Reply sent; the ticket is {(status or '').replace('_', ' ')}")
         if macro is not None:
             done += f" (macro “{macro}” applied)"
-        self.app.call_from_thread(self._sent, number, done)
+        self.post_message(TicketSent(number, done))
+
+    def on_ticket_sent(self, message: TicketSent) -> None:
+        self._sent(message.number, message.done)
 
     def _sent(self, number: int, done: str) -> None:
         self.macro = self.macro_status = None
@@ -788,12 +779,16 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def _change(self, changes: TicketChanges, version: int) -> None:
         number = self.number
         try:
-            self.desk.write(lambda s, actor: update_ticket(
-                s, actor=actor, number=number, changes=changes, expected_version=version))
+            self.desk.change(number, changes, expected_version=version)
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
-        self.app.call_from_thread(self.load)
+        self.post_message(TicketWritten())
+
+    def on_ticket_written(self, message: TicketWritten) -> None:
+        if message.done:
+            self.notify(message.done, markup=False)
+        self.load()
 
     def on_ticket_stale(self, message: TicketStale) -> None:
         self.notify(f"{message.message} — reloaded; nothing was changed", severity="error",
@@ -801,11 +796,16 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self.load()
 
     def _pick(self, title: str, choices: list[Choice], changes) -> None:
+        self.app.push_screen(Picker(title, choices), self._picked(changes))
+
+    def _picked(self, changes) -> Callable[[str | None], None]:
+        """What a picker's choice does: ``changes(key)`` made on the ticket."""
+
         def chosen(key: str | None) -> None:
             if key is not None:
                 self.change(changes(key))
 
-        self.app.push_screen(Picker(title, choices), chosen)
+        return chosen
 
     def action_take(self) -> None:
         self.change(TicketChanges(assignee=self.desk.actor.username))
@@ -824,29 +824,30 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_assignee(self) -> None:
-        agents = self.desk.read(queue.agent_choices)
+        agents = self.desk.agent_choices()
         group = self.detail.ticket.group if self.detail else None
         choices = assignee_choices(agents, group=group)
-        self.app.call_from_thread(self._pick, "Assign", choices,
-                                  lambda username: TicketChanges(assignee=username))
+        self.post_message(OpenScreen(Picker("Assign", choices),
+                                     self._picked(lambda username: TicketChanges(
+                                         assignee=username))))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_group(self) -> None:
-        groups = self.desk.read(list_groups)
+        groups = self.desk.list_groups()
         choices = [Choice(g.name, g.name, f"{len(g.members)} agents") for g in groups]
         choices.append(Choice("", "No group", ""))
-        self.app.call_from_thread(self._pick, "Group", choices,
-                                  lambda name: TicketChanges(group=name))
+        self.post_message(OpenScreen(Picker("Group", choices),
+                                     self._picked(lambda name: TicketChanges(group=name))))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_edit_tags(self) -> None:
-        known = self.desk.read(queue.tag_names)
+        known = self.desk.tag_names()
 
         def edited(edit: TagEdit | None) -> None:
             if edit is not None:
                 self.change(TicketChanges(add_tags=edit.add, remove_tags=edit.remove))
 
-        self.app.call_from_thread(self.app.push_screen, EditTags(1, known), edited)
+        self.post_message(OpenScreen(EditTags(1, known), edited))
 
     def action_step(self, delta: int) -> None:
         if self.step is None:
@@ -874,10 +875,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_macro(self) -> None:
-        macros = self.desk.read(list_macros)
+        macros = self.desk.list_macros()
         if not macros:
-            self.app.call_from_thread(self.notify, "No macros yet: `deskterm macro add FILE`",
-                                      severity="warning")
+            self.post_message(Notice("No macros yet: `deskterm macro add FILE`",
+                                     severity="warning"))
             return
         by_name = {m.name: m for m in macros}
         choices = macro_choices(macros)
@@ -886,7 +887,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if name is not None and self.detail is not None:
                 self.use_macro(by_name[name])
 
-        self.app.call_from_thread(self.app.push_screen, Picker("Macro", choices), chosen)
+        self.post_message(OpenScreen(Picker("Macro", choices), chosen))
 
     def use_macro(self, macro: MacroRead) -> None:
         """Put ``macro``'s text in the composer; its actions are made when it is sent."""
@@ -905,45 +906,39 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             return
         ticket = self.detail.ticket
         if ticket.tier >= 3:
-            self.app.call_from_thread(self.notify, f"{ticket.ref} is already at tier 3",
-                                      severity="warning")
+            self.post_message(Notice(f"{ticket.ref} is already at tier 3", severity="warning"))
             return
-        groups = [g.name for g in self.desk.read(list_groups)]
+        groups = [g.name for g in self.desk.list_groups()]
 
         def escalated(answer: Escalation | None) -> None:
             if answer is not None:
                 self._escalate(answer, ticket.version)
 
-        self.app.call_from_thread(self.app.push_screen,
-                                  Escalate(ticket.ref, ticket.tier, groups, ticket.group),
-                                  escalated)
+        self.post_message(OpenScreen(Escalate(ticket.ref, ticket.tier, groups, ticket.group),
+                                     escalated))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _escalate(self, answer: Escalation, version: int) -> None:
         number = self.number
         try:
-            done = self.desk.write(lambda s, actor: escalate(
-                s, actor=actor, number=number, reason=answer.reason, group=answer.group,
-                expected_version=version))
+            done = self.desk.escalate(number, reason=answer.reason, group=answer.group,
+                                      expected_version=version)
         except StaleTicket as stale:
             self.post_message(TicketStale(str(stale)))
             return
-        self.app.call_from_thread(self.notify, f"Escalated to tier {done.tier}"
-                                  + (f" ({done.group})" if done.group else ""))
-        self.app.call_from_thread(self.load)
+        self.post_message(TicketWritten(f"Escalated to tier {done.tier}"
+                                        + (f" ({done.group})" if done.group else "")))
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_merge(self) -> None:
         if self.detail is None:
             return
-        source, number, me = self.detail.ticket.ref, self.number, self.desk.actor.username
-        candidates = self.desk.read(lambda s: ticket_candidates(
-            s, number=number, agent=me, purpose="merge"))
-        self.app.call_from_thread(
-            self.app.push_screen,
+        source, number = self.detail.ticket.ref, self.number
+        candidates = self.desk.ticket_candidates(number, purpose="merge")
+        self.post_message(OpenScreen(
             TicketPicker(f"Merge {source} into which ticket? (its number, or type to find it)",
                          ticket_choices(candidates, kind="merge"), kind="merge"),
-            self._merge_into)
+            self._merge_into))
 
     def _merge_into(self, key: str | None) -> None:
         if key is not None:
@@ -952,9 +947,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _ask_merge(self, source: int, target: int) -> None:
         """Show what the ticket is merged into (subject, requester) before it is done."""
-        found = self.desk.read(lambda s: rows_of(s, [target]))
+        found = self.desk.find_tickets([target])
         if not found:
-            self.app.call_from_thread(self.notify, f"No ticket #{target}", severity="warning")
+            self.post_message(Notice(f"No ticket #{target}", severity="warning"))
             return
         into = found[0]
 
@@ -962,17 +957,20 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             if yes:
                 self._merge(target)
 
-        self.app.call_from_thread(self.app.push_screen, Confirm(
+        self.post_message(OpenScreen(Confirm(
             f"Merge #{source} into {into.ref} “{clean_line(into.subject)}” from "
             f"{clean_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
-            f"messages move there and #{source} is closed.", yes="Merge"), sure)
+            f"messages move there and #{source} is closed.", yes="Merge"), sure))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _merge(self, target: int) -> None:
         source = self.number
-        self.desk.write(lambda s, actor: merge(s, actor=actor, source=source, target=target))
-        self.app.call_from_thread(self.notify, f"Merged #{source} into #{target}")
-        self.app.call_from_thread(self._open_instead, target)
+        self.desk.merge(source, into=target)
+        self.post_message(TicketMerged(source, target))
+
+    def on_ticket_merged(self, message: TicketMerged) -> None:
+        self.notify(f"Merged #{message.source} into #{message.target}")
+        self._open_instead(message.target)
 
     def _open_instead(self, number: int) -> None:
         self.save_draft()
@@ -986,9 +984,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_link(self) -> None:
         if self.detail is None:
             return
-        ticket, number, me = self.detail.ticket, self.number, self.desk.actor.username
-        candidates = self.desk.read(lambda s: ticket_candidates(
-            s, number=number, agent=me, purpose="link"))
+        ticket, number = self.detail.ticket, self.number
+        candidates = self.desk.ticket_candidates(number, purpose="link")
         # An incident of a problem already, or a problem: no "as its incident" rows.
         incidents = ticket.type != "problem" and self.links.problem is None
 
@@ -997,20 +994,17 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
                 kind, _, other = key.partition(":")
                 self._link(int(other), kind)
 
-        self.app.call_from_thread(
-            self.app.push_screen,
+        self.post_message(OpenScreen(
             TicketPicker(f"Link {ticket.ref} to which ticket? (its number, or type to find it"
                          + ("; incident #1042: an incident of that problem)" if incidents
                             else ")"),
                          ticket_choices(candidates, kind="related", incidents=incidents),
                          kind="related", incidents=incidents),
-            chosen)
+            chosen))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)
     def _link(self, other: int, kind: str) -> None:
         number = self.number
-        self.desk.write(lambda s, actor: link(s, actor=actor, number=number, other=other,
-                                              kind=kind))
-        self.app.call_from_thread(self.notify, f"Linked to #{other}"
-                                  + (" as its incident" if kind == "incident" else ""))
-        self.app.call_from_thread(self.load)
+        self.desk.link(number, other, kind=kind)
+        self.post_message(TicketWritten(f"Linked to #{other}"
+                                        + (" as its incident" if kind == "incident" else "")))

@@ -16,8 +16,7 @@ from rich.text import Text
 from textual import work
 
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.tickets.drafts import discard_draft
-from deskterm.desk.tickets.ticket import add_customer_message
+from deskterm.messages import TicketSent
 
 CUSTOMER = "customer"
 """The composer's kind (and the draft's) for the customer's words."""
@@ -53,15 +52,8 @@ class CustomerMessages:
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _add_customer_message(self, body: str) -> None:
         number = self.number
-
-        def add(session, actor):
-            added = add_customer_message(session, actor=actor, number=number, body=body)
-            discard_draft(session, actor=actor, number=number)
-            return added
-
         with self._drafts.sending(number):  # no draft of this text written back after it
-            ticket = self.desk.write(add)
-        self.app.call_from_thread(
-            self._sent, number,
-            f"Customer message added to {ticket.ref}; the ticket is "
-            f"{ticket.status.replace('_', ' ')}")
+            ticket = self.desk.send(number, body=body, kind="customer")
+        self.post_message(TicketSent(
+            number, f"Customer message added to {ticket.ref}; the ticket is "
+            f"{ticket.status.replace('_', ' ')}"))

@@ -5,7 +5,7 @@ the sidebar; ``k`` picks any article by fuzzy match. A chosen article goes into 
 a link or as its text in plain text (the agent picks with one key; what is offered into a public
 reply or a note, and the warning and confirmation an internal article needs before it goes into
 a public reply, are :mod:`deskterm.desk.kb.reply`'s) and is linked to the ticket and counted
-(``kb_articles.record_use``). ``K`` on a solved ticket opens the article editor with a draft
+(``Desk.use_article``). ``K`` on a solved ticket opens the article editor with a draft
 made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
 TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
 """
@@ -19,10 +19,16 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import reply as kb_reply
-from deskterm.desk.kb import search
-from deskterm.desk.kb import suggestions as kb_suggestions
+from deskterm.desk.kb import search as kb_search
 from deskterm.desk.safe_text import clean_line
-from deskterm.messages import KbSuggested
+from deskterm.messages import (
+    ArticleDrafted,
+    ArticleOffered,
+    ArticleUsed,
+    KbSuggested,
+    Notice,
+    OpenScreen,
+)
 from deskterm.screens.dialogs import ConfirmToCustomer
 from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import InsertAs, status_mark
@@ -42,7 +48,7 @@ def article_choices(articles: list[kb_articles.ArticleSummary]) -> list[Choice]:
         "public" if a.visibility == "public" else "") if part)) for a in ordered]
 
 
-def suggestion_line(hit: search.SearchHit) -> Text:
+def suggestion_line(hit: kb_search.SearchHit) -> Text:
     line = Text(hit.title, no_wrap=True, overflow="ellipsis", end="")
     line.append_text(status_mark(hit.article))
     return line
@@ -53,7 +59,7 @@ class TicketKnowledge(ReportsWorkerErrors):
 
     @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)
     def suggest_articles(self, number: int) -> None:
-        hits = self.desk.read(lambda s: kb_suggestions.suggest_for_ticket(s, number=number))
+        hits = self.desk.suggest_articles(number)
         self.post_message(KbSuggested(number, hits))
 
     def on_kb_suggested(self, message: KbSuggested) -> None:
@@ -72,19 +78,18 @@ class TicketKnowledge(ReportsWorkerErrors):
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_article(self) -> None:
         """``k``: any article by fuzzy match, then link line or text."""
-        articles = self.desk.read(lambda s: kb_articles.list_articles(s, limit=PICKER_ARTICLES))
+        articles = self.desk.list_articles(limit=PICKER_ARTICLES)
         if not articles:
-            self.app.call_from_thread(self.notify, "The knowledge base is empty: press 2 to "
-                                      "write the first article", severity="warning")
+            self.post_message(Notice("The knowledge base is empty: press 2 to "
+                                      "write the first article", severity="warning"))
             return
 
         def chosen(key: str | None) -> None:
             if key is not None:
                 self.use_article(int(key))
 
-        self.app.call_from_thread(self.app.push_screen,
-                                  Picker("Insert a knowledge-base article",
-                                         article_choices(articles)), chosen)
+        self.post_message(OpenScreen(Picker("Insert a knowledge-base article",
+                                         article_choices(articles)), chosen))
 
     def use_article(self, article_id: int) -> None:
         """Read the article, ask link or text (one key), then put it into the composer."""
@@ -109,10 +114,11 @@ class TicketKnowledge(ReportsWorkerErrors):
     def _offer_article(self, article_id: int, number: int, public: bool) -> None:
         # Read now: whether it is internal decides what is offered, and the picker's list
         # (or the suggestions) may be older than a teammate's change.
-        article = self.desk.read(lambda s: kb_articles.get_article(s, article=article_id))
-        self.app.call_from_thread(self._ask_how, article, number, public)
+        article = self.desk.get_article(article_id)
+        self.post_message(ArticleOffered(article, number, public))
 
-    def _ask_how(self, article: kb_articles.ArticleRead, number: int, public: bool) -> None:
+    def on_article_offered(self, message: ArticleOffered) -> None:
+        article, number, public = message.article, message.number, message.public
         if number != self.number:
             return
         choices = kb_reply.insert_choices(article, public=public, help_center=self.help_center())
@@ -123,14 +129,14 @@ class TicketKnowledge(ReportsWorkerErrors):
             if answer == "body" and choices.needs_confirmation:
                 self._confirm_internal(article, number)
                 return
-            self._use_article(article.id, answer, number, public, False)
+            self._use_article(article.id, answer, number, public, False, self.help_center())
 
         self.app.push_screen(InsertAs(article.title, choices), how)
 
     def _confirm_internal(self, article: kb_articles.ArticleRead, number: int) -> None:
         def sure(yes: bool | None) -> None:
             if yes:
-                self._use_article(article.id, "body", number, True, True)
+                self._use_article(article.id, "body", number, True, True, self.help_center())
 
         self.app.push_screen(ConfirmToCustomer(
             f"“{clean_line(article.title)}” is an internal article, written for agents. Put its "
@@ -139,22 +145,15 @@ class TicketKnowledge(ReportsWorkerErrors):
 
     @work(thread=True, group="kb-use", exit_on_error=False)
     def _use_article(self, article_id: int, how: str, number: int, public: bool,
-                     confirmed: bool) -> None:
-        help_center = self.help_center()
+                     confirmed: bool, help_center: str | None) -> None:
+        # The stored article decides (made internal since it was offered: refused there).
+        used = self.desk.use_article(article_id, number=number, how=how, public=public,
+                                     help_center=help_center, confirmed=confirmed)
+        self.post_message(ArticleUsed(used.article, used.text, how, number, public))
 
-        def use(session, actor):
-            # The stored article decides (made internal since it was offered: refused here).
-            article = kb_articles.get_article(session, article=article_id)
-            text = kb_reply.inserted_text(article, how, public=public, help_center=help_center,
-                                          confirmed=confirmed)
-            kb_articles.record_use(session, actor=actor, article=article_id, number=number, how=how)
-            return article, text
-
-        article, text = self.desk.write(use)
-        self.app.call_from_thread(self._insert_article, article, text, how, number, public)
-
-    def _insert_article(self, article: kb_articles.ArticleRead, text: str, how: str, number: int,
-                        public: bool) -> None:
+    def on_article_used(self, message: ArticleUsed) -> None:
+        article, text, how, number, public = (message.article, message.text, message.how,
+                                              message.number, message.public)
         if number != self.number:
             return
         if self.insert_target() != ("reply" if public else "note"):
@@ -176,10 +175,12 @@ class TicketKnowledge(ReportsWorkerErrors):
     def action_article_from_ticket(self) -> None:
         """``K`` (and the palette): a draft article from a solved ticket, in the editor."""
         number = self.number
-        draft = self.desk.read(lambda s: kb_suggestions.draft_from_ticket(s, number=number))
-        self.app.call_from_thread(self._write_article, draft)
+        draft = self.desk.article_draft(number)
+        self.post_message(ArticleDrafted(draft))
 
-    def _write_article(self, draft: kb_suggestions.ArticleDraft) -> None:
+    def on_article_drafted(self, message: ArticleDrafted) -> None:
+        draft = message.draft
+
         def saved(article: kb_articles.ArticleRead | None) -> None:
             if article is not None:
                 self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "

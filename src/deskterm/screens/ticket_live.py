@@ -27,9 +27,7 @@ from textual.worker import get_current_worker
 
 from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
 from deskterm.desk.safe_text import clean_line
-from deskterm.desk.tickets.reads import requester_history
-from deskterm.desk.tickets.thread import TicketStamp, display_names, stamp_of, ticket_stamp
-from deskterm.desk.tickets.ticket import get_ticket, mark_seen
+from deskterm.desk.tickets.thread import TicketStamp, stamp_of
 from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
 from deskterm.timefmt import next_change
 from deskterm.widgets.thread import ThreadView, message_kind
@@ -144,18 +142,9 @@ class LiveTicket:
 
     @work(thread=True, exclusive=True, group="ticket-live", exit_on_error=False)
     def _follow(self, number: int, shown: TicketStamp) -> None:
-        def read(session):
-            if ticket_stamp(session, number=number) == shown:
-                return None  # another ticket changed
-            detail = get_ticket(session, number=number)
-            history = requester_history(session, email=detail.requester.email, limit=50)
-            actors = (e.actor for e in detail.events if e.version > shown.version and e.actor)
-            return (detail, [t for t in history if t.number != number],
-                    display_names(session, actors))
-
-        read_now = self.desk.read(read)
-        if read_now is not None and not get_current_worker().is_cancelled:
-            self.post_message(TicketRefreshed(*read_now))
+        news = self.desk.ticket_news(number, shown)  # None: another ticket changed
+        if news is not None and not get_current_worker().is_cancelled:
+            self.post_message(TicketRefreshed(news.detail, news.history, news.names))
 
     def on_ticket_refreshed(self, message: TicketRefreshed) -> None:
         old, new = self.detail, message.detail
@@ -194,8 +183,7 @@ class LiveTicket:
     @work(thread=True, group="ticket-live-seen", exit_on_error=False)
     def _mark_seen(self, number: int) -> None:
         """The agent has the new messages on screen: the queue need not flag them unseen."""
-        self.desk.write(lambda s, actor: mark_seen(s, agent=actor.username, number=number),
-                        quiet=True)
+        self.desk.mark_seen(number)
 
     # --- merged ------------------------------------------------------------------------------
 

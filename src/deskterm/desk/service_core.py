@@ -1,0 +1,80 @@
+"""What every use case of the desk stands on: the store, the acting agent, one transaction each.
+
+:class:`DeskCore` is the base of :class:`deskterm.desk.service.Desk`. A use case opens its own
+transaction (:meth:`_reading` or :meth:`_writing`) and gets the acting agent with it; the
+console passes the agent it resolved when it opened the desk, the CLI lets the first
+transaction resolve it (in that same transaction: a command pays for no extra round trip).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import TypeVar
+
+from sqlmodel import Session
+
+from deskterm.db.engine import Store
+from deskterm.desk.people.auth import resolve_actor
+from deskterm.desk.people.permissions import require_admin
+from deskterm.desk.reads import AgentRead
+
+T = TypeVar("T")
+
+
+class DeskCore:
+    """A connection to a desk as one agent: ``actor``, or the one ``username`` (``act_as``:
+    the agent an admin acts as) names, found on first use."""
+
+    def __init__(self, store: Store, actor: AgentRead | None = None, *,
+                 username: str | None = None, act_as: str | None = None) -> None:
+        if actor is None and username is None:
+            raise ValueError("a desk acts as an agent: give actor or username")
+        self.store = store
+        self._actor = actor
+        self._username = username
+        self._act_as = act_as
+        self.label: str | None = None
+        """How the console names this desk (default: its URL without a password)."""
+
+    @property
+    def actor(self) -> AgentRead:
+        """The agent acting (resolved now if no transaction has resolved it yet)."""
+        if self._actor is None:
+            with self._reading():
+                pass
+        assert self._actor is not None
+        return self._actor
+
+    @property
+    def where(self) -> str:
+        return self.label or self.store.display_url
+
+    def _acting(self, session: Session) -> AgentRead:
+        if self._actor is None:
+            assert self._username is not None
+            self._actor = resolve_actor(session, username=self._username, act_as=self._act_as)
+        return self._actor
+
+    @contextmanager
+    def _reading(self) -> Iterator[Session]:
+        """One read transaction; the actor is known (or refused) before anything is read. A
+        statement past the store's read timeout raises ``QueryStopped``."""
+        with self.store.read() as session:
+            self._acting(session)
+            yield session
+
+    def _writing(self, work: Callable[[Session, AgentRead], T], *, quiet: bool = False) -> T:
+        """``work(session, actor)`` in one retried write transaction; ``quiet``: other consoles
+        need not refresh for it (presence, drafts, seen markers)."""
+        return self.store.write(lambda session: work(session, self._acting(session)),
+                                quiet=quiet)
+
+    def _admin_writing(self, doing: str, work: Callable[[Session, AgentRead], T]) -> T:
+        """An admin-only write: refused with one line naming ``doing`` for an agent."""
+
+        def checked(session: Session, actor: AgentRead) -> T:
+            require_admin(actor, doing)
+            return work(session, actor)
+
+        return self._writing(checked)

@@ -1,0 +1,118 @@
+"""The desk's use cases on people and macros: agents, groups, customers, canned answers
+(:class:`PeopleCases`, part of :class:`deskterm.desk.service.Desk`).
+
+What only an admin may do is refused here, once, with one line naming it: the console, the
+CLI and a script all come through these methods. A macro's own rule (its creator or an admin
+changes it) is the macro module's, where the macro is found.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+from deskterm import lazy
+from deskterm.desk.people import directory as people
+from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
+from deskterm.desk.service_core import DeskCore
+
+if TYPE_CHECKING:
+    from deskterm.desk.tickets import macros
+else:
+    # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
+    macros = lazy.module("deskterm.desk.tickets.macros")
+
+
+class PeopleCases(DeskCore):
+    """The team, the customers and the macros."""
+
+    # --- agents ------------------------------------------------------------------------------
+
+    def list_agents(self, *, include_inactive: bool = True) -> list[AgentRead]:
+        """The agents by username."""
+        with self._reading() as session:
+            return people.list_agents(session, include_inactive=include_inactive)
+
+    def add_agent(self, username: str, *, display_name: str | None = None,
+                  email: str | None = None, role: str = "agent",
+                  skills: Sequence[str] = ()) -> AgentRead:
+        """Add an agent for the operating-system user ``username`` (admins only)."""
+        return self._admin_writing("add agents", lambda session, _actor: people.add_agent(
+            session, username=username, display_name=display_name, email=email, role=role,
+            skills=tuple(skills)))
+
+    def change_agent(self, username: str, *, display_name: str | None = None,
+                     email: str | None = None, role: str | None = None,
+                     skills: Sequence[str] | None = None,
+                     active: bool | None = None) -> AgentRead:
+        """Change an agent's name, e-mail, role, skills or active state (admins only)."""
+        return self._admin_writing("change agents", lambda session, _actor: people.set_agent(
+            session, username=username, display_name=display_name, email=email, role=role,
+            skills=tuple(skills) if skills is not None else None, active=active))
+
+    def deactivate_agent(self, username: str) -> AgentRead:
+        """The agent can no longer use the desk or be assigned (admins only); their tickets
+        stay theirs until reassigned."""
+        return self._admin_writing("deactivate agents", lambda session, _actor:
+                                   people.set_agent(session, username=username, active=False))
+
+    # --- groups ------------------------------------------------------------------------------
+
+    def list_groups(self) -> list[GroupRead]:
+        """The groups by name, with their members."""
+        with self._reading() as session:
+            return people.list_groups(session)
+
+    def add_group(self, name: str, *, description: str = "") -> GroupRead:
+        """A new group (admins only)."""
+        return self._admin_writing("add groups", lambda session, _actor: people.add_group(
+            session, name=name, description=description))
+
+    def add_member(self, group: str, username: str) -> GroupRead:
+        """Put an agent in a group (admins only)."""
+        return self._admin_writing("change groups", lambda session, _actor: people.add_member(
+            session, group=group, username=username))
+
+    def remove_member(self, group: str, username: str) -> GroupRead:
+        """Take an agent out of a group (admins only)."""
+        return self._admin_writing("change groups", lambda session, _actor:
+                                   people.remove_member(session, group=group, username=username))
+
+    # --- customers ---------------------------------------------------------------------------
+
+    def search_customers(self, text: str, *, limit: int = 50) -> list[CustomerRead]:
+        """Customers whose name or e-mail holds the letters of ``text`` in order."""
+        with self._reading() as session:
+            return people.search_customers(session, text=text, limit=limit)
+
+    # --- macros ------------------------------------------------------------------------------
+
+    def list_macros(self) -> list[macros.MacroRead]:
+        """The macros by name."""
+        with self._reading() as session:
+            return macros.list_macros(session)
+
+    def get_macro(self, name: str) -> macros.MacroRead:
+        """The macro called ``name``."""
+        with self._reading() as session:
+            return macros.get_macro(session, name=name)
+
+    def add_macro(self, name: str, *, body: str,
+                  actions: macros.MacroActions | None = None) -> macros.MacroRead:
+        """A new macro (any agent), this agent its creator."""
+        return self._writing(lambda session, actor: macros.add_macro(
+            session, actor=actor, name=name, body=body, actions=actions))
+
+    def edit_macro(self, name: str, *, new_name: str | None = None, body: str | None = None,
+                   actions: macros.MacroActions | None = None) -> macros.MacroRead:
+        """Change a macro (its creator or an admin)."""
+        return self._writing(lambda session, actor: macros.update_macro(
+            session, actor=actor, name=name, new_name=new_name, body=body, actions=actions))
+
+    def remove_macro(self, name: str) -> macros.MacroRead:
+        """Remove a macro (its creator or an admin)."""
+        return self._writing(lambda session, actor: macros.remove_macro(
+            session, actor=actor, name=name))
+
+
+__all__ = ["PeopleCases"]
