@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import json
 from datetime import datetime
+from typing import TypeGuard
 
 
 def encode_cursor(sort: str, value: object, number: int) -> str:
@@ -25,7 +26,7 @@ def unpack_cursor(cursor: str) -> tuple[object, object, object]:
     return sort, value, number
 
 
-def is_int32(value: object) -> bool:
+def is_int32(value: object) -> TypeGuard[int]:
     return isinstance(value, int) and not isinstance(value, bool) and -(2**31) <= value < 2**31
 
 

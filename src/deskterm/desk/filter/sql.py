@@ -11,11 +11,11 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, false, func, not_, or_
+from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
@@ -41,7 +41,7 @@ from deskterm.desk.reads import TicketSummary
 from deskterm.desk.tickets import lifecycle
 
 
-def _name_of(column, table, key):
+def _name_of(column: Any, table: Any, key: Any) -> ColumnElement[str]:
     """The name a ticket refers to (its requester's, assignee's, ...), ``''`` when none."""
     return func.coalesce(
         select(column).where(key == table.id).correlate(Ticket).scalar_subquery(), ""
@@ -51,7 +51,7 @@ def _name_of(column, table, key):
 _STATUS_RANK = case({status: rank for rank, status in enumerate(STATUSES)},
                     value=Ticket.status)
 
-SORT_KEYS: dict = {
+SORT_KEYS: dict[str, Any] = {
     "updated": Ticket.updated_at,
     "created": Ticket.created_at,
     "priority": Ticket.priority,
@@ -81,7 +81,7 @@ _TEXT_SORTS = frozenset({"subject", "requester", "organization", "assignee", "gr
 def sort_value(sort: str, row: TicketSummary) -> object:
     """The value ``row`` has in the order ``sort`` (what a keyset cursor after it holds)."""
     name, _ = parse_sort(sort)
-    return {
+    values: dict[str, Callable[[], object]] = {
         "updated": lambda: row.updated_at,
         "created": lambda: row.created_at,
         "priority": lambda: lifecycle.PRIORITY_RANK[row.priority],
@@ -92,7 +92,8 @@ def sort_value(sort: str, row: TicketSummary) -> object:
         "organization": lambda: row.organization or "",
         "assignee": lambda: row.assignee or "",
         "group": lambda: row.group or "",
-    }[name]()
+    }
+    return values[name]()
 
 
 # The requester wrote after the assignee last saw the ticket (or the assignee never saw it).
@@ -104,6 +105,10 @@ _UNSEEN_REPLY = and_(
 )
 
 
+ClauseBuilder = Callable[[Sequence[ResolvedValue]], ColumnElement[bool]]
+"""How one kind of clause becomes SQL from its resolved values."""
+
+
 def rows_query() -> Select[*tuple[Any, ...]]:
     """Tickets with the names they refer to and the unseen-reply marker, one row each.
 
@@ -112,8 +117,10 @@ def rows_query() -> Select[*tuple[Any, ...]]:
     """
     assignee = aliased(Agent)
     query = (
-        select(Ticket, Customer.name, Customer.email, Organization.name, assignee.username,
-               Group.name, case((_UNSEEN_REPLY, True), else_=False))
+        # sqlmodel's select() is typed for up to four entities; this is SQLAlchemy's Select
+        select(Ticket, Customer.name, Customer.email,  # type: ignore[call-overload]
+               Organization.name, assignee.username, Group.name,
+               case((_UNSEEN_REPLY, True), else_=False))
         .join(Customer, col(Customer.id) == col(Ticket.requester_id))
         .outerjoin(Organization, col(Organization.id) == col(Customer.organization_id))
         .outerjoin(assignee, col(assignee.id) == col(Ticket.assignee_id))
@@ -121,7 +128,7 @@ def rows_query() -> Select[*tuple[Any, ...]]:
         .outerjoin(TicketSeen, and_(col(TicketSeen.ticket_id) == col(Ticket.id),
                                     col(TicketSeen.agent_id) == col(Ticket.assignee_id)))
     )
-    return query
+    return query  # type: ignore[no-any-return]  # select() of 7 entities: sqlmodel types it Any
 
 
 def parse_sort(sort: str) -> tuple[str, bool]:
@@ -148,12 +155,15 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
         raise InvalidInput(f"cursor belongs to sort '{cursor_sort}', not '{sort}'")
     name, _ = parse_sort(sort)
     if name in ("updated", "created"):
-        try:
-            value = datetime.fromisoformat(value)
-        except (ValueError, TypeError):
-            raise refused from None
-        if value.tzinfo is None:
+        if not isinstance(value, str):
             raise refused
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            raise refused from None
+        if moment.tzinfo is None:
+            raise refused
+        return moment, number
     elif name in _TEXT_SORTS:
         if not isinstance(value, str) or len(value) > 1_000 or not storable(value):
             raise refused
@@ -162,40 +172,40 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     return value, number
 
 
-def conditions(resolved: ResolvedQuery) -> list:
+def conditions(resolved: ResolvedQuery) -> list[ColumnElement[bool]]:
     """The SQL conditions of a resolved filter (all must hold); nothing is read to make them."""
     found = [clause_sql(clause) for clause in resolved.clauses]
     found.extend(search.term_condition(term.plan, negated=term.negated) for term in resolved.text)
     return found
 
 
-def clause_sql(clause: ResolvedClause):
+def clause_sql(clause: ResolvedClause) -> ColumnElement[bool]:
     """The SQL condition of one resolved clause."""
     condition = _CLAUSE_SQL[clause.field](clause.values)
     return not_(condition) if clause.negated else condition
 
 
-def _any(options: list):
+def _any(options: list[ColumnElement[bool]]) -> ColumnElement[bool]:
     """Options ORed; no options at all match nothing."""
     return or_(*options) if options else false()
 
 
-def _column_in(column):
+def _column_in(column: Any) -> ClauseBuilder:
     """A builder of ``column IN values`` (values checked and made canonical when resolved)."""
-    def build(values: Sequence[ResolvedValue]):
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
         return col(column).in_(list(values))
 
     return build
 
 
-def _set_and_in(column, ids: list):
+def _set_and_in(column: Any, ids: Sequence[ResolvedValue]) -> ColumnElement[bool]:
     """``column IN ids`` that is false, not NULL, on an empty column: its negation keeps those."""
-    return and_(col(column).is_not(None), col(column).in_(ids))
+    return and_(col(column).is_not(None), col(column).in_(list(ids)))
 
 
-def _id_or_none(column):
+def _id_or_none(column: Any) -> ClauseBuilder:
     """A builder for a column that may be empty: ids, and None for "none" (empty)."""
-    def build(values: Sequence[ResolvedValue]):
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
         ids = [value for value in values if value is not None]
         options = [_set_and_in(column, ids)] if ids else []
         if None in values:
@@ -205,12 +215,12 @@ def _id_or_none(column):
     return build
 
 
-def _requester_in(values: Sequence[ResolvedValue]):
+def _requester_in(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
     """Customer ids (an e-mail address looked up) or ``@domain`` for everyone writing from it."""
-    options = []
+    options: list[ColumnElement[bool]] = []
     for value in values:
         if isinstance(value, int):
-            options.append(Ticket.requester_id == value)
+            options.append(col(Ticket.requester_id) == value)
             continue
         domain = str(value).lstrip("@")
         domain_people = select(Customer.id).where(
@@ -220,35 +230,35 @@ def _requester_in(values: Sequence[ResolvedValue]):
     return _any(options)
 
 
-def _organization_in(values: Sequence[ResolvedValue]):
+def _organization_in(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
     members = select(Customer.id).where(col(Customer.organization_id).in_(list(values)))
     return col(Ticket.requester_id).in_(members)
 
 
-def _tag_in(values: Sequence[ResolvedValue]):
+def _tag_in(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
     """Carries any of these tag ids (a tag the desk does not have was left out: no ticket
     carries it)."""
     if not values:
         return false()
     return (
         select(TicketTag.ticket_id)
-        .where(TicketTag.ticket_id == Ticket.id, col(TicketTag.tag_id).in_(list(values)))
+        .where(col(TicketTag.ticket_id) == col(Ticket.id), col(TicketTag.tag_id).in_(list(values)))
         .exists()
     )
 
 
-def _time_in(column):
+def _time_in(column: Any) -> ClauseBuilder:
     """A builder of conditions on one timestamp column: within any of the given ranges."""
 
-    def build(values: Sequence[ResolvedValue]):
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
         return _any([_within(column, value) for value in values])
 
     return build
 
 
-def _within(column, span: ResolvedValue):
+def _within(column: Any, span: ResolvedValue) -> ColumnElement[bool]:
     assert isinstance(span, TimeRange)
-    bounds = []
+    bounds: list[ColumnElement[bool]] = []
     if span.start is not None:
         bounds.append(col(column) >= span.start if span.start_inclusive
                       else col(column) > span.start)
@@ -257,7 +267,7 @@ def _within(column, span: ResolvedValue):
     return and_(*bounds) if bounds else col(column).is_not(None)
 
 
-_CLAUSE_SQL = {
+_CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "status": _column_in(Ticket.status),
     "priority": _column_in(Ticket.priority),
     "type": _column_in(Ticket.type),

@@ -13,8 +13,10 @@ done from whichever end of the order is nearer.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, col, select
@@ -24,13 +26,12 @@ from deskterm.db.models import Tag, Ticket, TicketTag
 from deskterm.desk.filter.cursors import encode_cursor
 from deskterm.desk.filter.resolved import ResolvedQuery, resolve_filter, resolve_query
 from deskterm.desk.filter.sql import (
-    RELEVANCE,
     SORT_KEYS,
     conditions,
     parse_sort,
     sort_value,
 )
-from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.filter.ticket_filter import RELEVANCE, TicketFilter
 from deskterm.desk.people.directory import list_agents
 from deskterm.desk.queue.builtin import (  # noqa: F401  (queue.View, queue.BUILTIN_VIEWS ...)
     BUILTIN_VIEWS,
@@ -114,11 +115,17 @@ def count_matching(session: Session, query: QueueQuery | ResolvedQuery, *,
     ).one()
 
 
+def _numbers(found: Sequence[int | None]) -> list[int]:
+    """Ticket numbers as read (the column is typed optional for a row not yet stored; a stored
+    ticket always has its number)."""
+    return [number for number in found if number is not None]
+
+
 def _cursor_after(sort: str, row: TicketSummary) -> str:
     return encode_cursor(sort, sort_value(sort, row), row.number)
 
 
-def _order(sort: str, *, reverse: bool = False) -> list:
+def _order(sort: str, *, reverse: bool = False) -> list[Any]:
     name, descending = parse_sort(sort)
     if reverse:
         descending = not descending
@@ -151,11 +158,11 @@ def fetch_window(
     limit = min(count, total - start) if reverse else count
     if limit <= 0:
         return []
-    numbers = session.exec(
+    numbers = _numbers(session.exec(
         select(Ticket.id).where(*conditions(query))
         .order_by(*_order(query.sort, reverse=reverse))
         .offset(offset).limit(limit)
-    ).all()
+    ).all())
     if reverse:
         numbers = list(reversed(numbers))
     return rows_of(session, numbers)
@@ -174,7 +181,7 @@ def ranked_numbers(session: Session, query: QueueQuery | ResolvedQuery, *,
     else:
         ordered = (select(Ticket.id).join(scores, scores.c.ticket_id == Ticket.id)
                    .where(*where).order_by(scores.c.score, col(Ticket.id)))
-    return list(session.exec(ordered.limit(MAX_RANKED)).all())
+    return _numbers(session.exec(ordered.limit(MAX_RANKED)).all())
 
 
 MAX_RANKED = 100_000
@@ -202,8 +209,8 @@ def matching_numbers(session: Session, query: QueueQuery | ResolvedQuery, *, me:
     if query.sort == RELEVANCE:
         numbers = ranked_numbers(session, query, me=me)[:cap + 1]
     else:
-        numbers = session.exec(
+        numbers = _numbers(session.exec(
             select(Ticket.id).where(*conditions(query))
             .order_by(*_order(query.sort)).limit(cap + 1)
-        ).all()
-    return list(numbers[:cap]), len(numbers) > cap
+        ).all())
+    return numbers[:cap], len(numbers) > cap
