@@ -339,8 +339,8 @@ def _when(text: str) -> Age | Period:
     date = _DATE.fullmatch(text.strip())
     if not date:
         raise bad
-    year, month, day, hour, minute, second = (int(part) if part else None
-                                              for part in date.groups())
+    year, month, day = (int(part) for part in date.groups()[:3])  # always there
+    hour, minute, second = (int(part) if part else None for part in date.groups()[3:])
     if not YEARS[0] <= year <= YEARS[1]:
         raise _Bad(f"year {year} in '{_shorten(text)}' is outside {YEARS[0]}-{YEARS[1]}")
     try:
@@ -563,8 +563,9 @@ def parse_query(text: str) -> ParsedQuery:
 def _compared(choices: Sequence[_T], values: Sequence[Value]) -> tuple[_T, ...]:
     """The choices (in order) that any value's comparison admits: ``>=high`` is high, urgent."""
     rank = {choice: index for index, choice in enumerate(choices)}
+    # A compared value's meaning is one of the choices (the parser made it so); it is typed object.
     return tuple(choice for choice in choices
-                 if any(_COMPARE[value.op](rank[choice], rank[value.meaning])
+                 if any(_COMPARE[value.op](rank[choice], rank[value.meaning])  # type: ignore[index]
                         for value in values))
 
 
