@@ -42,7 +42,7 @@ class Confirm(ModalScreen[bool]):
                 yield Button(f"{self.yes} (y)", variant="primary", id="yes")
                 yield Button(f"{self.no} (n)", id="no")
 
-    def on_mount(self) -> None:
+    def on_mount(self, event: events.Mount) -> None:
         self.query_one("#yes", Button).focus()
 
     @on(Button.Pressed)

@@ -20,8 +20,10 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import Markdown, Static, Tree
 from textual.widgets.option_list import Option
+from textual.widgets.tree import TreeNode
 
 from deskterm.desk.filter.language import QueryError
 from deskterm.desk.kb import articles as kb_articles
@@ -97,7 +99,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self.searching = ""
         """The query whose hits the list shows ('' when it lists a category)."""
         self.article: kb_articles.ArticleRead | None = None
-        self._search_timer = None
+        self._search_timer: Timer | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "read":
@@ -176,7 +178,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         tree = self.query_one("#kb-tree", Tree)
         keep = self.key
         tree.clear()
-        nodes = {}
+        nodes: dict[int | None, TreeNode[str]] = {}
         cursor = tree.root
         totals = subtree_counts(message.categories)
         for category in message.categories:

@@ -16,7 +16,8 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from deskterm.desk.queue.windows import AgentChoice, View
+from deskterm.desk.queue.builtin import View
+from deskterm.desk.queue.windows import AgentChoice
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets.candidates import Candidate
 from deskterm.desk.tickets.lifecycle import PRIORITIES, STATUSES

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from deskterm.db.models import CHANNELS, PRIORITIES, STATUSES, TICKET_TYPES
+# Re-exported: the console names them from here (it never imports the store).
+from deskterm.db.models import CHANNELS as CHANNELS
+from deskterm.db.models import PRIORITIES as PRIORITIES
+from deskterm.db.models import STATUSES as STATUSES
+from deskterm.db.models import TICKET_TYPES as TICKET_TYPES
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 
 WAITING = frozenset({"pending", "on_hold"})
