@@ -286,12 +286,17 @@ async def test_the_ticket_screen_at_80x24_gives_the_thread_the_width_and_the_sid
         assert displayed(screen, "#thread") and not displayed(screen, "#requester")
 
         await pilot.press("r")  # the reply editor leaves the thread lines to read
-        await pilot.pause()
-        assert screen.query_one("#composer").region.height == 10
+        await until(pilot, lambda: screen.query_one("#composer").region.height == 10,
+                    what="the reply editor")
         assert screen.query_one("#thread").region.height >= 8
-        # The newest message stays in sight above the editor.
-        newest = screen.query_one("#thread").visible_items()[-1]
-        assert newest.body == "It is the T14, bought last year."
+
+        # The newest message stays in sight above the editor (once the thread has scrolled to
+        # the end of its new height: a frame or two after the editor took its place).
+        def newest() -> str:
+            return screen.query_one("#thread").visible_items()[-1].body
+
+        await until(pilot, lambda: newest() == "It is the T14, bought last year.",
+                    what="the newest message above the editor")
 
 
 async def test_the_ticket_screen_widens_its_sidebar_with_the_terminal(desk_store):
