@@ -13,7 +13,6 @@ done from whichever end of the order is nearer.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -41,7 +40,7 @@ from deskterm.desk.queue.builtin import (  # noqa: F401  (queue.View, queue.BUIL
 )
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.tickets import lifecycle
-from deskterm.desk.tickets.reads import list_tickets, rows_of
+from deskterm.desk.tickets.reads import list_tickets, rows_of, ticket_numbers
 
 
 @dataclass(frozen=True)
@@ -115,12 +114,6 @@ def count_matching(session: Session, query: QueueQuery | ResolvedQuery, *,
     ).one()
 
 
-def _numbers(found: Sequence[int | None]) -> list[int]:
-    """Ticket numbers as read (the column is typed optional for a row not yet stored; a stored
-    ticket always has its number)."""
-    return [number for number in found if number is not None]
-
-
 def _cursor_after(sort: str, row: TicketSummary) -> str:
     return encode_cursor(sort, sort_value(sort, row), row.number)
 
@@ -158,7 +151,7 @@ def fetch_window(
     limit = min(count, total - start) if reverse else count
     if limit <= 0:
         return []
-    numbers = _numbers(session.exec(
+    numbers = ticket_numbers(session.exec(
         select(Ticket.id).where(*conditions(query))
         .order_by(*_order(query.sort, reverse=reverse))
         .offset(offset).limit(limit)
@@ -181,7 +174,7 @@ def ranked_numbers(session: Session, query: QueueQuery | ResolvedQuery, *,
     else:
         ordered = (select(Ticket.id).join(scores, scores.c.ticket_id == Ticket.id)
                    .where(*where).order_by(scores.c.score, col(Ticket.id)))
-    return _numbers(session.exec(ordered.limit(MAX_RANKED)).all())
+    return ticket_numbers(session.exec(ordered.limit(MAX_RANKED)).all())
 
 
 MAX_RANKED = 100_000
@@ -209,7 +202,7 @@ def matching_numbers(session: Session, query: QueueQuery | ResolvedQuery, *, me:
     if query.sort == RELEVANCE:
         numbers = ranked_numbers(session, query, me=me)[:cap + 1]
     else:
-        numbers = _numbers(session.exec(
+        numbers = ticket_numbers(session.exec(
             select(Ticket.id).where(*conditions(query))
             .order_by(*_order(query.sort)).limit(cap + 1)
         ).all())

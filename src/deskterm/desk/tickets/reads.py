@@ -47,6 +47,13 @@ Row = tuple[Any, ...]
 """A row of :func:`~deskterm.desk.filter.sql.rows_query`: the ticket, then the names it refers
 to and the unseen-reply marker."""
 
+
+def ticket_numbers(found: Sequence[int | None]) -> list[int]:
+    """Ticket numbers as read (the column is typed optional for a row not yet stored; a stored
+    ticket always has its number)."""
+    return [number for number in found if number is not None]
+
+
 def _tags_by_ticket(session: Session, numbers: Sequence[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = defaultdict(list)
     if numbers:
@@ -148,7 +155,7 @@ def list_tickets(
         order = [key.desc(), col(Ticket.id).desc()] if descending else [key.asc(),
                                                                          col(Ticket.id).asc()]
     numbers = session.exec(query.order_by(*order).limit(limit + 1)).all()
-    items = rows_of(session, [n for n in numbers[:limit] if n is not None])  # (never None)
+    items = rows_of(session, ticket_numbers(numbers[:limit]))
     rows = numbers
     next_cursor = None
     if len(rows) > limit:
