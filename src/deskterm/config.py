@@ -1,5 +1,5 @@
-"""Settings: the database URL, the keymap and the help center's address, from ``DESKTERM_*``
-variables and config.toml.
+"""Settings: the database URL, the keymap, the help center's address and the mail servers, from
+``DESKTERM_*`` variables and config.toml.
 
 Precedence, highest first: ``--db``, ``DESKTERM_DATABASE_URL``, ``config.toml``, the default SQLite
 file in the user data directory. A key of config.toml or a ``DESKTERM_*`` variable that deskterm
@@ -13,18 +13,22 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from deskterm import paths
 
+if TYPE_CHECKING:
+    from deskterm.config_mail import MailServer
+
 ENV_PREFIX = "DESKTERM_"
 
-SETTINGS = ("database_url", "keymap", "help_center_url")
+SETTINGS = ("database_url", "keymap", "help_center_url", "imap", "smtp")
 """The keys config.toml may hold (the fields of :class:`Settings`); any other is refused: a typo of
 ``database_url`` would otherwise open the private default desk without a word."""
 
 ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_HELP_CENTER_URL",
-                 "DESKTERM_CONFIG_DIR", "DESKTERM_DATA_DIR")
+                 "DESKTERM_CONFIG_DIR", "DESKTERM_DATA_DIR", "DESKTERM_IMAP_PASSWORD",
+                 "DESKTERM_SMTP_PASSWORD")
 """Every ``DESKTERM_*`` variable deskterm reads (add a new one here, or it is refused)."""
 
 ENV_RESERVED = "DESKTERM_TEST_"
@@ -51,6 +55,12 @@ class Settings:
     {slug}`` (``{slug}`` is replaced by the article's slug) or a base address the slug is added
     to (``https://help.example.com/articles``). With it, ``k`` can put a link to an article's
     page into a reply; without it, only the article's text."""
+
+    imap: MailServer | None = None
+    """Where ``deskterm mail fetch`` reads mail: the ``[imap]`` table (see config_mail)."""
+
+    smtp: MailServer | None = None
+    """Where the outbox sends mail: the ``[smtp]`` table (see config_mail)."""
 
     def resolved_database_url(self, override: str | None = None) -> str:
         """The URL to use: the command line's, else the configured one, else the default file."""
@@ -147,10 +157,11 @@ def check_keys(values: dict[str, Any], where: str) -> None:
                               f"{', '.join(SETTINGS)}")
 
 
-def check_environment(environ: Mapping[str, str]) -> None:
-    """Refuse a ``DESKTERM_*`` variable deskterm does not read (a typo would be ignored)."""
+def check_environment(environ: Mapping[str, str], named: tuple[str, ...] = ()) -> None:
+    """Refuse a ``DESKTERM_*`` variable deskterm does not read (a typo would be ignored);
+    ``named`` are variables the config file names (a mail server's ``password_env``)."""
     for name in sorted(environ):
-        if (name.startswith(ENV_PREFIX) and name not in ENV_VARIABLES
+        if (name.startswith(ENV_PREFIX) and name not in ENV_VARIABLES and name not in named
                 and not name.startswith(ENV_RESERVED)):
             raise ConfigError(f"${_shown(name)}: unknown deskterm variable"
                               f"{_did_you_mean(name, ENV_VARIABLES)}; deskterm reads "
@@ -174,11 +185,13 @@ def _unique(where: str):
 def load_settings() -> Settings:
     """Read settings; a bad config file (or variable), an unknown key or an unknown
     ``DESKTERM_*`` variable raises ConfigError naming it."""
-    check_environment(os.environ)
     path = paths.config_file()
     values = _read_file(path)
     where = str(path)
     check_keys(values, where)
+    servers = _mail_servers(values, path)
+    check_environment(os.environ, tuple(server.password_env for server in servers.values()
+                                        if server.password_env))
     url = _database_url(values.get("database_url"), where)
     keymap = _keymap(values.get("keymap"), where)
     help_center = check_help_center_url(values.get("help_center_url"), where)
@@ -198,4 +211,22 @@ def load_settings() -> Settings:
                              variable)
         except json.JSONDecodeError:
             raise ConfigError(f"{variable}: keymap: not valid JSON") from None
-    return Settings(database_url=url, keymap=keymap, help_center_url=help_center)
+    return Settings(database_url=url, keymap=keymap, help_center_url=help_center,
+                    imap=servers.get("imap"), smtp=servers.get("smtp"))
+
+
+def _mail_servers(values: dict[str, Any], path: Path) -> dict[str, MailServer]:
+    kinds = [kind for kind in ("imap", "smtp") if kind in values]
+    if not kinds:
+        return {}
+    from deskterm import config_mail  # only for a desk that has mail: the console stays lean
+
+    try:
+        mode: int | None = path.stat().st_mode
+    except OSError:
+        mode = None
+    try:
+        return {kind: config_mail.parse_server(kind, values[kind], str(path), config_mode=mode)
+                for kind in kinds}
+    except config_mail.MailConfigError as exc:
+        raise ConfigError(str(exc)) from None

@@ -20,6 +20,7 @@ USER_ERRORS = (
     ("deskterm.desk.errors", "DeskError"),
     ("deskterm.db.errors", "StoreError"),
     ("deskterm.config", "ConfigError"),
+    ("deskterm.config_mail", "MailConfigError"),
 )
 """The refusals a user can act on (module, class). Looked up only in modules already loaded: a
 command that never loaded the store cannot have raised its error, and importing the store to
