@@ -17,15 +17,17 @@ from collections.abc import Callable
 from datetime import datetime
 from functools import partial
 from types import FrameType
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING, Literal, Protocol, overload
 
 from textual import events, on, work
 from textual.app import App
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
+from textual.dom import DOMNode
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
-from textual.screen import Screen
+from textual.screen import Screen, ScreenResultCallbackType, ScreenResultType
 from textual.widget import AwaitMount
 from textual.worker import Worker, WorkerState
 
@@ -54,6 +56,10 @@ class Opening(Protocol):
     def opened(self) -> None:
         """The queue is on screen with the desk open: the start is over."""
 
+
+SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
+"""What ``signal.signal`` takes and gives back: a function, ``SIG_DFL`` / ``SIG_IGN``, or None
+(a handler not installed from Python)."""
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
@@ -87,6 +93,33 @@ class KeySettled(Message):
     def __init__(self, serial: int) -> None:
         super().__init__()
         self.serial = serial
+
+
+class StartRead(Message):
+    """The opening worker has read the first view's rows: the opening screen shows them and
+    sets ``painted`` once they are on the terminal."""
+
+    def __init__(self, start: QueueStart, painted: threading.Event) -> None:
+        super().__init__()
+        self.start = start
+        self.painted = painted
+
+
+class DeskRefused(Message):
+    """The desk cannot be opened: ``reason`` (one line) for stderr, and the console ends."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
+class DeskOpened(Message):
+    """The opening worker has loaded and opened the desk: the queue takes over."""
+
+    def __init__(self, desk: Desk, start: QueueStart) -> None:
+        super().__init__()
+        self.desk = desk
+        self.start = start
 
 
 class StartRefused(Exception):
@@ -146,7 +179,7 @@ class DeskApp(App[None]):
         self._watch = watch
         self._signals = signals
         self._loop: asyncio.AbstractEventLoop | None = None
-        self._handlers: dict[int, object] = {}
+        self._handlers: dict[int, SignalHandler] = {}
         self._ending = False
         self._held: list[tuple[int, events.Key]] = []
         """Keys typed while the keys before them are still acting (see :meth:`on_event`)."""
@@ -195,8 +228,8 @@ class DeskApp(App[None]):
         if self._keymap:
             self.set_keymap(self._keymap)
         if self.desk is not None:
-            self._show_queue(None)
-        else:
+            self._show_queue(self.desk, None)
+        elif self._opening is not None:
             self._waiting = self._desk_opening = True
             screen = OpeningScreen(clock=self.clock)
             self.push_screen(screen)
@@ -206,7 +239,7 @@ class DeskApp(App[None]):
                 screen.show_start(early, painted.set)
             self._open_desk(painted, shown=early is not None)
 
-    def _show_queue(self, start: QueueStart | None):
+    def _show_queue(self, desk: Desk, start: QueueStart | None) -> AwaitMount | AwaitComplete:
         from deskterm.screens.queue import QueueScreen  # the store's code: loaded by now
 
         if self._keymap:
@@ -215,7 +248,7 @@ class DeskApp(App[None]):
                 self.notify(f"config.toml [keymap]: no key binding has the id "
                             f"{', '.join(repr(u) for u in unknown)}", severity="warning",
                             timeout=10)
-        queue = QueueScreen(self.desk, clock=self.clock, watch=self._watch, start=start)
+        queue = QueueScreen(desk, clock=self.clock, watch=self._watch, start=start)
         if isinstance(self.screen, OpeningScreen):
             return self.switch_screen(queue)
         return self.push_screen(queue)
@@ -223,12 +256,13 @@ class DeskApp(App[None]):
     @work(thread=True, exclusive=True, group="open", exit_on_error=False)
     def _open_desk(self, painted: threading.Event, *, shown: bool) -> None:
         """Show the first view as soon as it is read (unless ``shown`` already), then load and
-        open the desk here."""
+        open the desk here. It reports by messages (:class:`StartRead`, :class:`DeskRefused`,
+        :class:`DeskOpened`), as every worker does."""
         assert self._opening is not None
         try:
             start = self._opening.first()
             if not shown:
-                self.call_from_thread(self._show_start, start, painted)
+                self.post_message(StartRead(start, painted))
             # Loading the store holds the interpreter's lock about half the time: begun at
             # once, it slowed the painting of the rows (read in a few milliseconds now) by as
             # much as the painting itself.
@@ -236,26 +270,28 @@ class DeskApp(App[None]):
             desk = self._opening.open()
             import deskterm.screens.queue  # noqa: F401  (loaded here, not on the event loop)
         except (StartRefused, DeskError) as refused:
-            self.call_from_thread(self._refused, str(refused))
+            self.post_message(DeskRefused(str(refused)))
             return
         except Exception as error:  # the store's own errors: one line, like the CLI's
-            self.call_from_thread(self._refused, _one_line(str(error)) or type(error).__name__)
+            self.post_message(DeskRefused(_one_line(str(error)) or type(error).__name__))
             return
-        self.call_from_thread(self._opened, desk, start)
+        self.post_message(DeskOpened(desk, start))
 
-    def _show_start(self, start: QueueStart, painted: threading.Event) -> None:
-        if isinstance(self.screen, OpeningScreen):
-            self.screen.show_start(start, painted.set)  # set once the rows are on the terminal
+    def on_start_read(self, message: StartRead) -> None:
+        screen = self.screen
+        if isinstance(screen, OpeningScreen):
+            # ``painted`` is set once the rows are on the terminal.
+            screen.show_start(message.start, message.painted.set)
         else:
-            painted.set()
+            message.painted.set()
 
-    def _refused(self, message: str) -> None:
-        self.refusal = message  # printed by whoever ran the app, once the terminal is back
+    def on_desk_refused(self, message: DeskRefused) -> None:
+        self.refusal = message.reason  # printed by whoever ran the app, once the terminal is back
         self.exit(return_code=1)
 
-    async def _opened(self, desk: Desk, start: QueueStart) -> None:
-        self.desk = desk
-        await self._show_queue(start)
+    async def on_desk_opened(self, message: DeskOpened) -> None:
+        desk = self.desk = message.desk
+        await self._show_queue(desk, message.start)
         self._desk_opening = False
         self._opening_screens.clear()
         self.call_after_refresh(self._release_keys)  # on the queue, mounted and focused
@@ -274,9 +310,29 @@ class DeskApp(App[None]):
     # (``KEYS_WAIT_FOR``: a picker's choices, a ticket's change) are done, and the messages
     # it led to are handled; then it hands on the next one. ctrl+q never waits.
 
-    def push_screen(self, screen, callback=None, wait_for_dismiss=False, *, mode=None):  # type: ignore[override]
+    if TYPE_CHECKING:  # Textual's own overloads: the return type follows ``wait_for_dismiss``
+        @overload
+        def push_screen(self, screen: Screen[ScreenResultType] | str,
+                        callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+                        wait_for_dismiss: Literal[False] = False, *,
+                        mode: str | None = None) -> AwaitMount: ...
+
+        @overload
+        def push_screen(self, screen: Screen[ScreenResultType] | str,
+                        callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+                        wait_for_dismiss: Literal[True] = True, *,
+                        mode: str | None = None) -> asyncio.Future[ScreenResultType]: ...
+
+    def push_screen(self, screen: Screen[ScreenResultType] | str,
+                    callback: ScreenResultCallbackType[ScreenResultType] | None = None,
+                    wait_for_dismiss: bool = False, *,
+                    mode: str | None = None) -> AwaitMount | asyncio.Future[ScreenResultType]:
         """Textual's ``push_screen``; the keys typed next wait until the screen is mounted."""
-        pushed = super().push_screen(screen, callback, wait_for_dismiss, mode=mode)
+        pushed: AwaitMount | asyncio.Future[ScreenResultType]
+        if wait_for_dismiss:
+            pushed = super().push_screen(screen, callback, True, mode=mode)
+        else:
+            pushed = super().push_screen(screen, callback, False, mode=mode)
         if isinstance(pushed, AwaitMount):
             self._opening_screens.append(pushed)
             if isinstance(screen, Screen):
@@ -400,7 +456,7 @@ class DeskApp(App[None]):
         """No message waits in the app, the screen on top, or the focused widget and its
         parents (the screens below may be busy with live updates: they do not count)."""
         pumps: list[MessagePump] = [self, self.screen]
-        node = self.focused
+        node: DOMNode | None = self.focused
         while node is not None and node is not self.screen:
             pumps.append(node)
             node = node.parent
@@ -446,7 +502,7 @@ class DeskApp(App[None]):
 
     def on_unmount(self) -> None:
         for signum, handler in self._handlers.items():  # the screens have stored their drafts
-            signal.signal(signum, handler)  # type: ignore[arg-type]
+            signal.signal(signum, handler)
 
     def action_keys(self) -> None:
         """``?``: every key of the current screen, in the side panel."""

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from textual.message import Message
 
 if TYPE_CHECKING:  # only named in annotations: importing this module loads no store code
+    from textual.notifications import SeverityLevel
     from textual.screen import Screen
 
     from deskterm.desk.filter.resolved import ResolvedQuery
@@ -195,17 +196,21 @@ class Notice(Message):
     """A worker's news for the agent, shown as a notification (``text`` is never markup)."""
 
     text: str
-    severity: str = "information"
+    severity: SeverityLevel = "information"
     timeout: float | None = None
 
 
+Answer = TypeVar("Answer")
+"""What the screen an :class:`OpenScreen` opens is dismissed with."""
+
+
 @dataclass
-class OpenScreen(Message):
+class OpenScreen(Message, Generic[Answer]):
     """A worker has read what a screen or dialog needs: the screen shows ``screen`` and gives
     its answer to ``answered``."""
 
-    screen: Screen[Any]
-    answered: Callable[[Any], None] | None = None
+    screen: Screen[Answer]
+    answered: Callable[[Answer | None], None] | None = None
 
 
 # --- the ticket screen's workers ---------------------------------------------------------------

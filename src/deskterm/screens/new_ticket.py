@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
+from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.content import Content
@@ -36,7 +37,7 @@ from deskterm.desk.service import Desk
 from deskterm.desk.tickets.lifecycle import CHANNELS, PRIORITIES
 from deskterm.messages import ChoicesLoaded, CustomersFound, TicketFiled
 from deskterm.screens.dialogs import Confirm
-from deskterm.screens.pickers import Picker
+from deskterm.screens.pickers import ChoicePicker
 from deskterm.screens.reporting import ReportsWorkerErrors
 from deskterm.widgets.editors import SafeInput, SafeSelect, SafeTextArea
 
@@ -96,7 +97,7 @@ def ranked(typed: str, people: Sequence[CustomerRead]) -> list[CustomerRead]:
     return sorted(people, key=rank)
 
 
-class RequesterPicker(ReportsWorkerErrors, Picker):
+class RequesterPicker(ReportsWorkerErrors, ChoicePicker[Requester]):
     """Who the ticket is for: type a name or an e-mail; the last choice is a new person."""
 
     BINDINGS = [Binding("ctrl+n", "new_requester", "New requester",
@@ -166,14 +167,15 @@ class RequesterPicker(ReportsWorkerErrors, Picker):
             return
         self._submitted()
 
-    def dismiss(self, result=None):  # type: ignore[override]
+    def take(self, key: str | None) -> None:
         """A key of the options (an address, or :data:`NEW`) becomes a :class:`Requester`."""
-        if isinstance(result, str):
-            if result == NEW:
-                return self.action_new_requester()
-            person = self.people[result]
-            result = Requester(person.email, person.name)
-        return super().dismiss(result)
+        if key == NEW:
+            self.action_new_requester()
+        elif key is None:
+            self.dismiss(None)
+        else:
+            person = self.people[key]
+            self.dismiss(Requester(person.email, person.name))
 
     @property
     def holds_unsaved_work(self) -> bool:
@@ -185,12 +187,12 @@ class RequesterPicker(ReportsWorkerErrors, Picker):
     UNSAVED_WORK = UNSAVED_WORK
     UNSAVED_HINT = UNSAVED_HINT
 
-    def action_new_requester(self):
+    def action_new_requester(self) -> AwaitComplete:
         """A person not in the desk yet: what was typed goes into the name or e-mail field."""
         typed = self.query_one("#picker-input", SafeInput).value.strip()
         if "@" in typed:
-            return super().dismiss(Requester(typed, "", new=True))
-        return super().dismiss(Requester("", typed, new=True))
+            return self.dismiss(Requester(typed, "", new=True))
+        return self.dismiss(Requester("", typed, new=True))
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from abc import abstractmethod
 from collections.abc import Callable
 from functools import partial
+from typing import Protocol, runtime_checkable
 
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 
@@ -42,12 +43,31 @@ class NamedCommands(Provider):
                 yield Hit(score, matcher.highlight(title), command, help=help_text)
 
 
+@runtime_checkable
+class KbActions(Protocol):
+    """What the knowledge-base screen offers in the palette."""
+
+    def action_search(self) -> object: ...
+    def action_new(self) -> object: ...
+    def action_edit(self) -> object: ...
+    def action_toggle_publish(self) -> object: ...
+    def action_delete(self) -> object: ...
+
+
+@runtime_checkable
+class TicketKbActions(Protocol):
+    """What the ticket screen offers of the knowledge base in the palette."""
+
+    def action_article_from_ticket(self) -> object: ...
+    def action_pick_article(self) -> object: ...
+
+
 class KbCommands(NamedCommands):
     """The knowledge-base screen's actions by name."""
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         screen = self.screen
-        if not hasattr(screen, "action_new") or not hasattr(screen, "action_toggle_publish"):
+        if not isinstance(screen, KbActions):
             return []
         return [
             ("Search the knowledge base", screen.action_search, "every article, best first"),
@@ -64,7 +84,7 @@ class TicketKbCommands(NamedCommands):
 
     def _commands(self) -> list[tuple[str, Callable[[], object], str]]:
         screen = self.screen
-        if not hasattr(screen, "action_article_from_ticket"):
+        if not isinstance(screen, TicketKbActions):
             return []
         return [
             ("Create article from this ticket", screen.action_article_from_ticket,

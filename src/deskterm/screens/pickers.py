@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import re
+from abc import abstractmethod
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import TypeVar
 
 from rich.text import Text
 from textual import on
@@ -72,9 +74,14 @@ def macro_choices(macros) -> list[Choice]:
     return [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
 
 
-class Picker(ModalScreen[str | None]):
+Picked = TypeVar("Picked")
+"""What a picker is dismissed with (besides None: nothing was chosen)."""
+
+
+class ChoicePicker(ModalScreen[Picked | None]):
     """Choose one of ``choices``; the typed text narrows them by fuzzy match and marks the
-    best; ``enter`` takes the marked one (none is marked before the agent types or moves)."""
+    best; ``enter`` takes the marked one (none is marked before the agent types or moves).
+    What the chosen key becomes is the subclass's (:meth:`take`)."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel", id="picker.cancel"),
@@ -136,7 +143,7 @@ class Picker(ModalScreen[str | None]):
     def _submitted(self) -> None:
         options = self.query_one("#picker-options", OptionList)
         if options.highlighted is not None:
-            self.dismiss(options.get_option_at_index(options.highlighted).id)
+            self.take(options.get_option_at_index(options.highlighted).id)
         elif options.option_count:
             self.notify("Type to narrow or move to a choice (↓) first", severity="warning")
         else:
@@ -144,7 +151,12 @@ class Picker(ModalScreen[str | None]):
 
     @on(OptionList.OptionSelected, "#picker-options")
     def _clicked(self, event: OptionList.OptionSelected) -> None:
-        self.dismiss(event.option.id)
+        self.take(event.option.id)
+
+    @abstractmethod
+    def take(self, key: str | None) -> None:
+        """The choice ``key`` was taken (``enter``, or a click): dismiss the picker with what
+        it stands for."""
 
     def action_next(self) -> None:
         self.query_one("#picker-options", OptionList).action_cursor_down()
@@ -154,6 +166,13 @@ class Picker(ModalScreen[str | None]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+class Picker(ChoicePicker[str]):
+    """A picker dismissed with the key of the choice taken."""
+
+    def take(self, key: str | None) -> None:
+        self.dismiss(key)
 
 
 class ViewPicker(Picker):

@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import partial
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from rich.text import Text
 from textual import on, work
@@ -21,7 +21,7 @@ from textual.worker import get_current_worker
 from deskterm.desk.filter.language import DEFAULT_SORT, QueryError, with_sort
 from deskterm.desk.queue.builtin import BUILTIN_VIEWS, QueueStart, View
 
-if TYPE_CHECKING:  # an annotation only: the screen loads no store code
+if TYPE_CHECKING:  # annotations only: the screen loads no store code
     from deskterm.desk.filter.resolved import ResolvedQuery
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
@@ -107,6 +107,12 @@ class QueueCommands(NamedCommands):
         return commands
 
 
+class Stoppable(Protocol):
+    """The change watcher (``Desk.watch``) as the screen sees it: stopped when it goes."""
+
+    def stop(self) -> None: ...
+
+
 class QueueScreen(ReportsWorkerErrors, QueueLayout):
     """Tickets of the current view or filter, newest activity first."""
 
@@ -133,7 +139,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def __init__(self, desk: Desk, *, clock: Callable[[], datetime] | None = None,
                  watch: bool = True, start: QueueStart | None = None) -> None:
         views: list[View] = list(BUILTIN_VIEWS)
-        super().__init__(views[0].query, clock=clock or (lambda: datetime.now(UTC)))
+        now = clock or (lambda: datetime.now(UTC))
+        super().__init__(views[0].query, clock=now)
+        self.clock: Callable[[], datetime] = now
         self.desk = desk
         self.views = views
         self.view: View | None = self.views[0]
@@ -141,7 +149,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         self._start = start
         """The first view as the console opened on it (read by another process)."""
         self._watch = watch
-        self._watcher = None
+        self._watcher: Stoppable | None = None
         self._resolved: ResolvedQuery | None = None
         """The filter shown, resolved once by the load that showed it: its pages reuse it."""
 
@@ -149,8 +157,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         self.query_one("#filter-error").display = False
         self.table.focus()
         start, self._start = self._start, None
-        if start is not None and start.query_text == self.query_text:
-            self.counts[self.view.key] = start.total
+        view = self.view
+        if start is not None and view is not None and start.query_text == self.query_text:
+            self.counts[view.key] = start.total
             self.on_queue_loaded(QueueLoaded(start.query_text, start.total, 0, list(start.rows),
                                              None, start.sort))
         else:
@@ -358,14 +367,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     def action_save_view(self) -> None:
         saved = self.view if self.view and self.view.key.startswith("saved:") else None
-        mine = saved is not None and saved.owner == self.me
+        mine = saved if saved is not None and saved.owner == self.me else None
 
         def named(answer: ViewName | None) -> None:
             if answer is not None:
                 self._save_view(answer.name, answer.shared, self.query_text)
 
-        self.app.push_screen(SaveView(self.query_text, name=saved.name if mine else "",
-                                      shared=saved.shared if mine else False), named)
+        self.app.push_screen(SaveView(self.query_text, name=mine.name if mine else "",
+                                      shared=mine.shared if mine else False), named)
 
     @work(thread=True, group="saved-views", exit_on_error=False)
     def _save_view(self, name: str, shared: bool, text: str) -> None:

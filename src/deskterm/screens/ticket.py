@@ -19,6 +19,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
@@ -63,6 +64,7 @@ from deskterm.screens.pickers import (
     status_choices,
     ticket_choices,
 )
+from deskterm.screens.reporting import KeepsRefusal
 from deskterm.screens.ticket_customer import (
     CUSTOMER,
     KIND_NAMES,
@@ -139,10 +141,10 @@ def link_options(detail: TicketDetail) -> list[Option]:
         sections.append(("Merged into", [(detail.merged_into, "", "")]))
     if detail.merged_from:
         sections.append(("Merged here", [(n, "", "") for n in detail.merged_from]))
-    for title, tickets in (("Problem", (links.problem,) if links.problem else ()),
-                           ("Incidents", links.incidents), ("Related", links.related)):
-        if tickets:
-            sections.append((title, [(t.number, t.status, t.subject) for t in tickets]))
+    for title, linked in (("Problem", (links.problem,) if links.problem else ()),
+                          ("Incidents", links.incidents), ("Related", links.related)):
+        if linked:
+            sections.append((title, [(t.number, t.status, t.subject) for t in linked]))
     options: list[Option] = []
     for title, tickets in sections:
         options.append(Option(Text(title, style="bold"), disabled=True))
@@ -350,8 +352,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self.macro_status: str | None = None
         self.show_events = False
         self._draft_timing = DraftTimer()
-        self._drafts = DraftWriter(self._write_draft)
-        self._draft_timer = None
+        self.drafts = DraftWriter(self._write_draft)
+        self._draft_timer: Timer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ticket-header"):
@@ -380,8 +382,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self._suggested: int | None = None
         # The editor's own widgets: at unmount, when the draft is stored a last time, the
         # screen's children are already gone from its queries.
-        self._typing = (self.composer, self.query_one("#composer-text"),
-                        self.query_one("#composer-minutes"))
+        self._typing = (self.composer, self.query_one("#composer-text", SafeTextArea),
+                        self.query_one("#composer-minutes", SafeInput))
         self._presence_lock = threading.Lock()
         self._left = False
         self._restored: set[int] = set()
@@ -399,7 +401,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             try:
                 self.store_drafts()
             except Exception as error:  # quitting, and the store is gone: said after the exit
-                self.app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
+                app = self.app
+                if isinstance(app, KeepsRefusal):
+                    app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
         if self.app.is_running:
             self.app.run_worker(lambda: self._leave(self.number, last=True), thread=True,
                                 group="presence", exit_on_error=False)
@@ -469,7 +473,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             self._draft_timer = None
         if self._hand_over():
             # The app's worker, not the screen's: it finishes when the screen is gone.
-            self.app.run_worker(self._drafts.write_pending, thread=True, group="drafts",
+            self.app.run_worker(self.drafts.write_pending, thread=True, group="drafts",
                                 exit_on_error=False)
 
     def store_drafts(self) -> None:
@@ -477,7 +481,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         console is ending (a worker might never run). A signal handler calls this too, so it
         touches no timer and starts no worker."""
         self._hand_over()
-        self._drafts.flush()
+        self.drafts.flush()
 
     def _hand_over(self) -> bool:
         """Give the writer the text if it changed; True when a writer must be started."""
@@ -485,7 +489,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
             return False
         self._draft_timing.stored()
         composer, editor, minutes = self._typing
-        return self._drafts.put(
+        return self.drafts.put(
             DraftText(self.number, composer.kind, editor.text, minutes_value(minutes.value)))
 
     def _write_draft(self, text: DraftText) -> None:
@@ -494,6 +498,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @property
     def composer(self) -> Composer:
         return self.query_one(Composer)
+
+    def ticket_screen(self, number: int) -> TicketScreen:
+        """A screen like this one (its desk, its clock) for ticket ``number``."""
+        return type(self)(self.desk, number, clock=self.clock)
 
     @property
     def last_message_id(self) -> int:
@@ -543,6 +551,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def show_header(self, now: datetime) -> None:
         """The title, the fields line (its ages for ``now``) and the merge banner."""
         detail = self.detail
+        if detail is None:
+            return
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
         self.query_one("#ticket-fields", Static).update(
@@ -553,6 +563,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         """The requester's card, the links and the requester's other tickets (``keep_highlight``:
         a list's cursor stays on its row, as when the ticket is refreshed live)."""
         detail = self.detail
+        if detail is None:
+            return
         requester = detail.requester
         self.query_one("#ticket-requester", Static).update(
             requester_line(requester.name, requester.email, requester.organization))
@@ -587,6 +599,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
                     follow: bool = True) -> None:
         """The thread (see :meth:`ThreadView.show` for ``keep_place`` and ``follow``)."""
         detail = self.detail
+        if detail is None:
+            return
         self.query_one(ThreadView).show(
             detail.messages, detail.events if self.show_events else (), now,
             keep_place=keep_place, follow=follow)
@@ -699,7 +713,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _solve_problem(self, body: str, incidents: bool) -> None:
         number = self.number
-        with self._drafts.sending(number):
+        with self.drafts.sending(number):
             solved = self.desk.solve_problem(number, body=body, incidents=incidents)
         others = [n for n in solved if n != number]
         self.post_message(TicketSent(
@@ -744,7 +758,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def _send(self, outgoing: Outgoing) -> None:
         number, kind, status, macro = (outgoing.number, outgoing.kind, outgoing.status,
                                        outgoing.macro)
-        with self._drafts.sending(number):  # no draft of this text written back after it
+        with self.drafts.sending(number):  # no draft of this text written back after it
             self.desk.send(number, body=outgoing.body, kind=kind, status=status,
                            minutes=outgoing.minutes, macro=macro)
         done = ("Internal note added" if kind == "note"
@@ -764,7 +778,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self._draft_timing.stored()
         self.composer.clear()
         self.composer.close()
-        self._drafts.sent(number)
+        self.drafts.sent(number)
         self.notify(clean_line(done), markup=False)  # holds the macro's name
         self.load()
 
@@ -891,6 +905,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
 
     def use_macro(self, macro: MacroRead) -> None:
         """Put ``macro``'s text in the composer; its actions are made when it is sent."""
+        if self.detail is None:
+            return
         body = render(macro, ticket=self.detail, agent=self.desk.actor)
         self.macro = macro.name
         self.macro_status = macro.actions.status

@@ -7,7 +7,8 @@ requester's message (``tickets.add_customer_message`` with the agent as the one 
 nothing is sent to anyone, there is no "send as", and the lifecycle is the one of a customer
 writing in (a pending or solved ticket is open again). A closed ticket refuses. The text is kept
 as a draft while it is typed, like a reply's. A mixin of :class:`~deskterm.screens.ticket.
-TicketScreen`, which owns ``desk``, ``number``, ``detail``, ``composer`` and the draft writer.
+TicketScreen`, which owns ``desk``, ``number``, ``detail``, ``composer`` and the draft writer
+(:class:`~deskterm.screens.ticket_host.TicketHost`).
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from textual import work
 
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import TicketSent
+from deskterm.screens.ticket_host import TicketScreenPart
 
 CUSTOMER = "customer"
 """The composer's kind (and the draft's) for the customer's words."""
@@ -42,7 +44,7 @@ def composer_hint(kind: str) -> str:
     return "ctrl+s send · tab time spent · escape close (the draft is kept)"
 
 
-class CustomerMessages:
+class CustomerMessages(TicketScreenPart):
     """``c`` on the ticket screen and the sending of what it holds."""
 
     def send_customer_message(self, body: str) -> None:
@@ -52,7 +54,7 @@ class CustomerMessages:
     @work(thread=True, exclusive=True, group="send", exit_on_error=False)
     def _add_customer_message(self, body: str) -> None:
         number = self.number
-        with self._drafts.sending(number):  # no draft of this text written back after it
+        with self.drafts.sending(number):  # no draft of this text written back after it
             ticket = self.desk.send(number, body=body, kind="customer")
         self.post_message(TicketSent(
             number, f"Customer message added to {ticket.ref}; the ticket is "

@@ -7,7 +7,8 @@ reply or a note, and the warning and confirmation an internal article needs befo
 a public reply, are :mod:`deskterm.desk.kb.reply`'s) and is linked to the ticket and counted
 (``Desk.use_article``). ``K`` on a solved ticket opens the article editor with a draft
 made from the subject and the solving reply. A mixin of :class:`~deskterm.screens.ticket.
-TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``.
+TicketScreen`, which owns ``desk``, ``number``, ``detail`` and ``composer``
+(:class:`~deskterm.screens.ticket_host.TicketHost`).
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from deskterm.screens.kb_editor import ArticleEditor
 from deskterm.screens.kb_widgets import InsertAs, status_mark
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.screens.ticket_host import TicketScreenPart
 from deskterm.widgets.editors import SafeTextArea
 
 PICKER_ARTICLES = 5000
@@ -54,7 +56,7 @@ def suggestion_line(hit: kb_search.SearchHit) -> Text:
     return line
 
 
-class TicketKnowledge(ReportsWorkerErrors):
+class TicketKnowledge(ReportsWorkerErrors, TicketScreenPart):
     """The ticket screen's knowledge-base actions (a mixin: see the module's docstring)."""
 
     @work(thread=True, exclusive=True, group="kb-suggest", exit_on_error=False)

@@ -15,20 +15,22 @@ on a fixed beat), from what is on screen: no store read.
 
 A mixin of :class:`~deskterm.screens.ticket.TicketScreen`, which owns ``desk``, ``number``,
 ``detail``, ``history``, ``links``, ``clock``, ``show_events`` and ``show_header`` /
-``show_sidebar`` / ``show_thread``.
+``show_sidebar`` / ``show_thread`` (:class:`~deskterm.screens.ticket_host.TicketHost`).
 """
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual import work
+from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
-from deskterm.desk.reads import EventRead, MessageRead, TicketDetail
+from deskterm.desk.reads import EventRead, MessageRead, TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets.thread import TicketStamp, stamp_of
 from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
+from deskterm.screens.ticket_host import TicketScreenPart
 from deskterm.timefmt import next_change
 from deskterm.widgets.thread import ThreadView, message_kind
 
@@ -121,13 +123,21 @@ def merge_banner(merged_into: int) -> Text:
                 no_wrap=True, overflow="ellipsis")
 
 
-class LiveTicket:
+class LiveTicket(TicketScreenPart):
     """The ticket screen's live updates and ticking ages (see the module's docstring)."""
+
+    # Replaced by what is read live (the screen sets them first: see ``TicketHost``).
+    detail: TicketDetail | None
+    links: TicketLinks
+    history: list[TicketSummary]
 
     read_before_writing: int | None = None
     """The newest message shown before others' messages came in live while the composer was
     open: sending asks first, as for messages that arrived unseen (they may change the
     answer, and a notification is easily missed while typing)."""
+
+    _ages_timer: Timer | None = None
+    """Re-draws the ages when the first of them reads differently (see :meth:`arm_ages`)."""
 
     def on_mount(self) -> None:
         self._ages_timer = None
@@ -153,7 +163,8 @@ class LiveTicket:
         was, now_stamp = stamp_of(old), stamp_of(new)
         if now_stamp.version < was.version or now_stamp.last_message < was.last_message:
             return  # older than what a reload after the agent's own change showed
-        self.detail, self.links = new, new.links
+        self.detail = new
+        self.links = new.links
         history_changed = message.history != self.history
         self.history = message.history
         now = self.clock()
@@ -202,8 +213,9 @@ class LiveTicket:
     def action_open_merged(self) -> None:
         """``enter`` on a merged ticket: the ticket it was merged into (``escape`` comes back
         here, to the composer's text if there is some)."""
-        if self.merged_into is not None:
-            self.app.push_screen(type(self)(self.desk, self.merged_into, clock=self.clock))
+        merged = self.merged_into
+        if merged is not None:
+            self.app.push_screen(self.ticket_screen(merged))
 
     # --- ticking ages ------------------------------------------------------------------------
 
@@ -214,7 +226,7 @@ class LiveTicket:
 
     def arm_ages(self) -> None:
         """Set the timer for the moment the first age on screen reads differently."""
-        if getattr(self, "_ages_timer", None) is not None:
+        if self._ages_timer is not None:
             self._ages_timer.stop()
             self._ages_timer = None
         detail = self.detail
