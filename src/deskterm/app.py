@@ -13,7 +13,7 @@ import os
 import signal
 import threading
 import weakref
-from collections.abc import Callable
+from collections.abc import Callable, Coroutine
 from datetime import datetime
 from functools import partial
 from types import FrameType
@@ -24,6 +24,7 @@ from textual.app import App
 from textual.await_complete import AwaitComplete
 from textual.binding import Binding
 from textual.dom import DOMNode
+from textual.driver import Driver
 from textual.message import Message
 from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
@@ -195,7 +196,7 @@ class DeskApp(App[None]):
         """Keys that have come from the terminal so far."""
         self._shown_after: weakref.WeakKeyDictionary[Screen, int] = weakref.WeakKeyDictionary()
         """For each screen pushed, how many keys had come when it was on screen."""
-        self._tasks: set[asyncio.Future] = set()
+        self._tasks: set[asyncio.Future[None]] = set()
         self.refusal: str | None = None
         """One line for stderr once the terminal is back: why the desk could not be opened,
         or what could not be stored when a signal ended the console."""
@@ -209,7 +210,7 @@ class DeskApp(App[None]):
         super().notify(clean(message), title=clean_line(title), severity=severity,
                        timeout=timeout, markup=False)
 
-    def get_driver_class(self):
+    def get_driver_class(self) -> type[Driver]:
         """Textual's driver, its input parser keeping a bracketed paste one paste (no
         keystrokes from a pasted ESC: see ``deskterm.paste_guard``)."""
         from deskterm import paste_guard
@@ -343,7 +344,7 @@ class DeskApp(App[None]):
         await mounted
         self._shown_after[screen] = self._arrived
 
-    def _in_background(self, coroutine) -> None:
+    def _in_background(self, coroutine: Coroutine[object, object, None]) -> None:
         task = asyncio.ensure_future(coroutine)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)

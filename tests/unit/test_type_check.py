@@ -24,6 +24,14 @@ def test_the_domain_and_the_store_are_checked_strictly():
     assert strict.get("implicit_reexport") is False
 
 
+def test_the_console_is_typed_throughout():
+    """The app, its screens and widgets: every function annotated, every body checked."""
+    (console,) = [o for o in _mypy()["overrides"] if "deskterm.screens.*" in o["module"]]
+    assert {"deskterm.app", "deskterm.widgets.*", "deskterm.messages"} <= set(console["module"])
+    assert all(console.get(flag) is True for flag in
+               ("disallow_untyped_defs", "disallow_incomplete_defs", "check_untyped_defs"))
+
+
 def test_no_module_is_let_off():
     """No override, option or comment in a module turns mypy's errors off or stops it from
     following a module: the list of modules "not yet clean" is gone and cannot come back."""

@@ -23,6 +23,7 @@ from deskterm.desk.queue.windows import AgentChoice
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets.candidates import Candidate
 from deskterm.desk.tickets.lifecycle import PRIORITIES, STATUSES
+from deskterm.desk.tickets.macros import MacroRead
 from deskterm.widgets.editors import SafeInput
 
 
@@ -69,7 +70,7 @@ def ticket_number(text: str) -> int | None:
     return int(found.group(1)) if found else None
 
 
-def macro_choices(macros) -> list[Choice]:
+def macro_choices(macros: Sequence[MacroRead]) -> list[Choice]:
     """Macros by name, with the start of their text."""
     return [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
 

@@ -809,10 +809,11 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
                     timeout=10)
         self.load()
 
-    def _pick(self, title: str, choices: list[Choice], changes) -> None:
+    def _pick(self, title: str, choices: list[Choice],
+              changes: Callable[[str], TicketChanges]) -> None:
         self.app.push_screen(Picker(title, choices), self._picked(changes))
 
-    def _picked(self, changes) -> Callable[[str | None], None]:
+    def _picked(self, changes: Callable[[str], TicketChanges]) -> Callable[[str | None], None]:
         """What a picker's choice does: ``changes(key)`` made on the ticket."""
 
         def chosen(key: str | None) -> None:
