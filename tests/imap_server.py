@@ -132,6 +132,7 @@ ssl_cert = <{self.ca_file}
 ssl_key = <{root}/key.pem
 disable_plaintext_auth = no
 auth_mechanisms = plain login
+# no pause after a refused login, and no growing penalty for the address (the tests refuse some)
 auth_failure_delay = 0
 default_internal_user = {user}
 default_internal_group = {group}
@@ -166,6 +167,9 @@ service imap-login {{
 }}
 service anvil {{
   chroot =
+  unix_listener anvil-auth-penalty {{
+    mode = 0
+  }}
 }}
 service auth {{
   user = {auth_user}
