@@ -272,6 +272,8 @@ class TicketCommands(NamedCommands):
             ("Link to another ticket…", ticket.action_link, "related, or an incident"),
             ("Show or hide the audit events", ticket.action_toggle_events,
              "who changed what, in the thread"),
+            ("Show or fold quoted text", ticket.action_toggle_quoted,
+             "the history quoted in customers' mail"),
         ]
         if ticket.step is not None:
             commands += [
@@ -316,6 +318,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
+        Binding("z", "toggle_quoted", "Quoted text", show=False, id="ticket.quoted"),
         Binding("enter", "open_merged", "Open merged-into", id="ticket.open-merged"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
         Binding("up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),  # k: KB
@@ -867,6 +870,13 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_toggle_events(self) -> None:
         self.show_events = not self.show_events
         self._show(keep_place=True)
+
+    def action_toggle_quoted(self) -> None:
+        thread = self.query_one(ThreadView)
+        if not thread.has_quoted:
+            self.notify("No quoted text in this ticket's mail", timeout=3)
+            return
+        thread.toggle_quoted()
 
     def action_scroll_thread(self, lines: int) -> None:
         self.query_one(ThreadView).scroll_lines(lines * 3)
