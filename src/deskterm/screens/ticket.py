@@ -70,6 +70,7 @@ from deskterm.screens.ticket_customer import (
     composer_hint,
     composer_title,
 )
+from deskterm.screens.ticket_files import TicketFiles
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.screens.ticket_layout import PANE_ACTIONS, TicketPanes, requester_line
 from deskterm.screens.ticket_live import LiveTicket
@@ -272,6 +273,7 @@ class TicketCommands(NamedCommands):
             ("Link to another ticket…", ticket.action_link, "related, or an incident"),
             ("Show or hide the audit events", ticket.action_toggle_events,
              "who changed what, in the thread"),
+            ("Attachments…", ticket.action_pick_attachment, "list the files, save one"),
             ("Show or fold quoted text", ticket.action_toggle_quoted,
              "the history quoted in customers' mail"),
         ]
@@ -283,7 +285,7 @@ class TicketCommands(NamedCommands):
         return commands
 
 
-class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
+class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, TicketPanes):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
@@ -318,6 +320,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
+        Binding("A", "pick_attachment", "Attachments", show=False, id="ticket.attachments"),
         Binding("z", "toggle_quoted", "Quoted text", show=False, id="ticket.quoted"),
         Binding("enter", "open_merged", "Open merged-into", id="ticket.open-merged"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
