@@ -23,7 +23,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm.desk.mail.quoted import Part, split_quoted
+from deskterm.desk.mail.quoting import Part, split_quoted
 from deskterm.desk.reads import EventRead, MessageRead
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.timefmt import absolute, ago

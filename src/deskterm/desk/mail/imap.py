@@ -38,8 +38,8 @@ BATCH_BYTES = 16 * 1024 * 1024
 TIMEOUT = 60.0
 """Seconds a connection may wait on the server."""
 SEEN = b"\\Seen"
-QUARANTINED = "quarantined"
-"""The outcome :meth:`Desk.ingest_mail` gives a message it kept in the quarantine."""
+QUARANTINED = ("quarantined", "already-quarantined")
+"""The outcomes :meth:`Desk.ingest_mail` gives a message it kept in the quarantine."""
 
 
 class ImapFailure(DeskError):
@@ -74,7 +74,7 @@ class FetchReport:
 
     @property
     def quarantined(self) -> int:
-        return self.outcomes.get(QUARANTINED, 0)
+        return sum(self.outcomes.get(outcome, 0) for outcome in QUARANTINED)
 
 
 def fetch(server: MailServer, ingest: Ingest, *, folder: str | None = None,

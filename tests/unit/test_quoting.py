@@ -1,8 +1,8 @@
-"""Quoted history in a customer's mail: what the thread view folds (desk/mail/quoted.py)."""
+"""Quoted history in a customer's mail: what the thread view folds (desk/mail/quoting.py)."""
 
 from __future__ import annotations
 
-from deskterm.desk.mail.quoted import Part, quoted_lines, split_quoted
+from deskterm.desk.mail.quoting import Part, quoted_lines, split_quoted
 
 
 def test_attribution_line_starts_the_history():
