@@ -92,3 +92,108 @@ async def test_z_on_a_thread_without_quotes_says_so(desk_store):
         assert any("No quoted text" in n.message for n in app._notifications)
         assert [screen.query_one(ThreadView).lines_of(m)
                 for m in screen.query_one(ThreadView).messages] == before
+
+
+# --- attachments ---------------------------------------------------------------------------
+
+PDF = b"%PDF-1.4 a small report\n"
+HOSTILE_NAME = "../../.bashrc\x1b]52;c;aGk=\x07[b]x[/b]\u202e.txt"
+
+
+def add_mail_with_files(store) -> int:
+    from deskterm.desk.service import Desk
+
+    from ..unit.mail_samples import mail
+
+    desk = Desk(store, username="ada")
+    raw = mail(subject="Report attached", message_id="<files@acme.test>", attachments=[
+        ("report.pdf", "application/pdf", PDF),
+        (HOSTILE_NAME, "text/plain", b"echo pwned\n"),
+        ("big.bin", "application/octet-stream", b"\0" * 3 * 1024 * 1024)])
+    result = desk.ingest_mail(raw, source="test")
+    assert result.outcome == "created"
+    return result.ticket_number
+
+
+async def pick_file(pilot, position: int) -> None:
+    from deskterm.screens.pickers import Picker
+
+    await pilot.press("A")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, Picker)
+    for _ in range(position + 1):
+        await pilot.press("down")
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_attachments_listed_and_saved_never_overwriting_without_yes(
+        desk_store, tmp_path, monkeypatch):
+    from deskterm.screens.dialogs import Ask, Confirm
+    from deskterm.screens.pickers import Picker
+    from deskterm.widgets.editors import SafeInput
+
+    monkeypatch.setenv("HOME", str(tmp_path))
+    downloads = tmp_path / "Downloads"
+    downloads.mkdir()
+    number = add_mail_with_files(desk_store)
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, number)
+        await pilot.press("A")
+        await settle(pilot)
+        picker = app.screen
+        assert isinstance(picker, Picker)
+        shown = [str(picker.query_one("#picker-options").get_option_at_index(i).prompt)
+                 for i in range(3)]
+        assert shown[0] == "report.pdf  application/pdf · 24 B"
+        assert shown[2] == "big.bin  application/octet-stream · 3.0 MB"
+        assert all("\x1b" not in line and "\u202e" not in line for line in shown)
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        ask = app.screen
+        assert isinstance(ask, Ask)
+        assert ask.query_one("#ask-input", SafeInput).value == str(downloads / "report.pdf")
+        await pilot.press("enter")
+        await until(pilot, lambda: (downloads / "report.pdf").exists(), what="saved")
+        await settle(pilot)
+        assert (downloads / "report.pdf").read_bytes() == PDF
+
+        # again: the file is there; enter (or n) keeps it, only y replaces it
+        (downloads / "report.pdf").write_bytes(b"mine")
+        await pick_file(pilot, 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, Confirm)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert (downloads / "report.pdf").read_bytes() == b"mine"
+        await pick_file(pilot, 0)
+        await pilot.press("enter")
+        await settle(pilot)
+        await pilot.press("y")
+        await until(pilot, lambda: (downloads / "report.pdf").read_bytes() == PDF,
+                    what="replaced")
+
+        # the hostile name is saved under a clean name in the chosen folder
+        await pick_file(pilot, 1)
+        value = app.screen.query_one("#ask-input", SafeInput).value
+        assert value.startswith(str(downloads) + "/") and "\x1b" not in value
+        assert "/.." not in value and "\u202e" not in value
+        await pilot.press("enter")
+        await settle(pilot)
+        await until(pilot, lambda: len(list(downloads.iterdir())) == 2, what="saved")
+        saved = [p for p in downloads.iterdir() if p.name != "report.pdf"]
+        assert saved[0].read_bytes() == b"echo pwned\n"
+        assert not saved[0].name.startswith(".") and "\x1b" not in saved[0].name
+        assert not (tmp_path / ".bashrc").exists()
+        assert app.is_running
+
+
+async def test_a_ticket_without_files_says_so(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_ticket(pilot, 1005)
+        await pilot.press("A")
+        await settle(pilot)
+        assert any("#1005 has no attachments" in n.message for n in app._notifications)

@@ -15,7 +15,7 @@ from textual import work
 from deskterm.desk.mail.files import AttachmentRead, default_folder, save_bytes, save_name
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import Notice, OpenScreen
-from deskterm.screens.dialogs import Ask, Confirm
+from deskterm.screens.dialogs import Ask, ConfirmToCustomer
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
 
@@ -95,8 +95,9 @@ class TicketFiles(ReportsWorkerErrors):
                 if yes:
                     self.save_attachment(file, path, replace=True)
 
-            self.app.push_screen(Confirm(f"{shown_path(path)} exists. Replace it?",
-                                         yes="Replace", no="Keep it"), replace)
+            # only `y` replaces: an `enter` meant for the path never overwrites a file
+            self.app.push_screen(ConfirmToCustomer(f"{shown_path(path)} exists. Replace it?",
+                                                   yes="Replace", no="Keep it"), replace)
             return
         self.save_attachment(file, path, replace=False)
 
