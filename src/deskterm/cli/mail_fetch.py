@@ -22,6 +22,7 @@ from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, error, stdout_is_terminal
 
 if TYPE_CHECKING:
+    from deskterm.desk.mail import imap
     from deskterm.desk.mail.imap import FetchReport
     from deskterm.desk.service import Desk
 else:
@@ -91,14 +92,12 @@ def fetch(
         if report.quarantined:
             raise typer.Exit(QUARANTINED_EXIT)
         return
-    quarantined = 0
     while True:
         try:
             report = _one_round(desk, fetch_once)
         except imap.ImapFailure as exc:  # the server down: said, and tried again next round
             error(str(exc))
         else:
-            quarantined += report.quarantined
             if report.fetched or report.left:
                 echo(_summary(report))
         time.sleep(interval)

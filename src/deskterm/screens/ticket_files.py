@@ -9,8 +9,10 @@ owns ``desk``, ``number`` and ``detail``.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual import work
+from textual.screen import Screen
 
 from deskterm.desk.mail.files import AttachmentRead, default_folder, save_bytes, save_name
 from deskterm.desk.safe_text import clean_line
@@ -18,6 +20,9 @@ from deskterm.messages import Notice, OpenScreen
 from deskterm.screens.dialogs import Ask, ConfirmToCustomer
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
+
+if TYPE_CHECKING:
+    from deskterm.desk.service import Desk
 
 
 def human_size(size: int) -> str:
@@ -46,8 +51,12 @@ def shown_path(path: Path) -> str:
     return clean_line(text)
 
 
-class TicketFiles(ReportsWorkerErrors):
+class TicketFiles(ReportsWorkerErrors, Screen):
     """The ticket screen's attachments (a mixin: see the module's docstring)."""
+
+    if TYPE_CHECKING:  # the ticket screen's
+        desk: Desk
+        number: int
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_attachment(self) -> None:

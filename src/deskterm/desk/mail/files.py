@@ -38,16 +38,15 @@ class AttachmentRead:
 
 def ticket_attachments(session: Session, *, number: int) -> list[AttachmentRead]:
     """The files of ticket ``number``'s messages, oldest message first."""
-    rows = session.exec(
-        select(Attachment.id, Attachment.message_id, Attachment.filename,
-               Attachment.content_type, Attachment.size)
+    rows = session.exec(  # the bytes are a deferred column: not read here
+        select(Attachment)
         .join(Message, col(Message.id) == Attachment.message_id)
         .where(Message.ticket_id == number)
         .order_by(col(Attachment.message_id), col(Attachment.id))).all()
     if not rows and session.get(Ticket, number) is None:
         raise NotFound(f"no ticket #{number}")
-    return [AttachmentRead(int(id_ or 0), message_id, filename, content_type, size)
-            for id_, message_id, filename, content_type, size in rows]
+    return [AttachmentRead(row.id or 0, row.message_id, row.filename, row.content_type,
+                           row.size) for row in rows]
 
 
 def attachment_data(session: Session, *, number: int, attachment_id: int) -> bytes:
@@ -92,12 +91,9 @@ def save_bytes(path: Path, data: bytes, *, replace: bool = False) -> None:
     if not replace:
         descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
         try:
-            with os.fdopen(descriptor, "wb") as handle:
-                descriptor = -1
-                handle.write(data)
+            with os.fdopen(descriptor, "wb") as new:  # closes the descriptor
+                new.write(data)
         except BaseException:
-            if descriptor != -1:
-                os.close(descriptor)
             path.unlink(missing_ok=True)
             raise
         return

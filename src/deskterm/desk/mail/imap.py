@@ -20,8 +20,9 @@ import socket
 import ssl
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Protocol
 
 from imapclient import IMAPClient
@@ -100,7 +101,7 @@ def fetch(server: MailServer, ingest: Ingest, *, folder: str | None = None,
         for batch in _batches(chosen, sizes):
             done: list[int] = []
             try:
-                found = _call(where, lambda b=batch: client.fetch(b, ["BODY.PEEK[]"]))
+                found = _call(where, partial(client.fetch, batch, ["BODY.PEEK[]"]))
                 for uid in batch:
                     data = found.get(uid)
                     raw = data.get(b"BODY[]") if data else None
@@ -164,10 +165,8 @@ def _connected(server: MailServer, where: str) -> Iterator[IMAPClient]:
         try:
             client.logout()
         except Exception:  # already closed or broken: nothing more to say
-            try:
+            with suppress(Exception):
                 client.shutdown()
-            except Exception:
-                pass
 
 
 def _failure(exc: BaseException, where: str, password: str) -> ImapFailure:
@@ -235,7 +234,7 @@ def _unseen(client: IMAPClient, where: str) -> dict[int, int]:
     sizes: dict[int, int] = {}
     for start in range(0, len(uids), 1000):
         part = list(uids[start:start + 1000])
-        found = _call(where, lambda p=part: client.fetch(p, ["RFC822.SIZE"]))
+        found = _call(where, partial(client.fetch, part, ["RFC822.SIZE"]))
         for uid, data in found.items():
             size = data.get(b"RFC822.SIZE")
             sizes[int(uid)] = int(size) if isinstance(size, int) else 0
