@@ -197,3 +197,27 @@ async def test_a_ticket_without_files_says_so(desk_store):
         await pilot.press("A")
         await settle(pilot)
         assert any("#1005 has no attachments" in n.message for n in app._notifications)
+
+
+async def test_mail_filed_by_another_process_shows_on_the_open_ticket(any_desk_store):
+    """The intake's writes are announced like any other: a running console shows the mail
+    (here filed by ``ingest_mail``, the use case ``mail fetch`` calls per message)."""
+    from deskterm.desk.service import Desk
+
+    from ..unit.mail_samples import mail
+
+    store, number = any_desk_store, 1031
+    app = DeskApp(open_desk(store), clock=lambda: NOW, watch=True)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_ticket(pilot, number)
+        thread = screen.query_one(ThreadView)
+        count = len(thread.messages)
+        email = screen.detail.requester.email
+        fetcher = Desk(store, username="bert")
+        result = fetcher.ingest_mail(mail(sender=email, subject=f"Re: [#{number}] still down",
+                                          message_id="<live@example.test>",
+                                          body=QUOTED_MAIL), source="imap:test uid 1")
+        assert (result.outcome, result.ticket_number) == ("appended", number)
+        await until(pilot, lambda: len(thread.messages) == count + 1, timeout=5,
+                    what="the mail in the thread")
+        assert thread.lines_of(thread.messages[-1])[-1] == "… quoted text (6 lines) — z to show"

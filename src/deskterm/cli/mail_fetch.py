@@ -60,7 +60,7 @@ def fetch(
     watch: Annotated[bool, typer.Option(
         "--watch", help="Keep fetching, every --interval seconds, until stopped.")] = False,
     interval: Annotated[float, typer.Option(
-        "--interval", metavar="S", min=5, max=86_400,
+        "--interval", metavar="S", min=1, max=86_400,
         help="Seconds between two fetches with --watch.")] = 60.0,
     limit: Annotated[int | None, typer.Option(
         "--limit", metavar="N", min=1,
