@@ -10,8 +10,6 @@ import pytest
 
 from deskterm.desk.mail import imap
 
-from ..imap_server import imap_server  # noqa: F401  (the fixture)
-
 SEEN = b"\\Seen"
 
 
@@ -41,7 +39,7 @@ class Desk:
 
 
 @pytest.mark.parametrize("security", ["tls", "starttls"])
-def test_fetches_unseen_and_marks_them_seen(imap_server, security):  # noqa: F811
+def test_fetches_unseen_and_marks_them_seen(imap_server, security):
     user = imap_server.add_user()
     imap_server.append(user, mail(1), mail(2), mail(3))
     desk = Desk()
@@ -56,7 +54,7 @@ def test_fetches_unseen_and_marks_them_seen(imap_server, security):  # noqa: F81
     assert again.got == []
 
 
-def test_already_seen_mail_is_left_alone(imap_server):  # noqa: F811
+def test_already_seen_mail_is_left_alone(imap_server):
     user = imap_server.add_user()
     imap_server.append(user, mail(1), mail(2))
     with imap_server.client(user) as client:
@@ -67,7 +65,7 @@ def test_already_seen_mail_is_left_alone(imap_server):  # noqa: F811
     assert [source for _, source in desk.got] == ["imap:127.0.0.1/INBOX uid 2"]
 
 
-def test_wrong_password_is_one_line_without_it(imap_server):  # noqa: F811
+def test_wrong_password_is_one_line_without_it(imap_server):
     user = imap_server.add_user()
     wrong = "hunter2-\x1b[31m-not-it"
     with pytest.raises(imap.ImapFailure) as refused:
@@ -77,7 +75,7 @@ def test_wrong_password_is_one_line_without_it(imap_server):  # noqa: F811
     assert "hunter2" not in line and user.password not in line and "\n" not in line
 
 
-def test_untrusted_certificate_and_closed_port(imap_server):  # noqa: F811
+def test_untrusted_certificate_and_closed_port(imap_server):
     user = imap_server.add_user()
     untrusted = replace(imap_server.settings(user), ca_file=None)
     with pytest.raises(imap.ImapFailure, match="certificate is not trusted"):
@@ -89,13 +87,13 @@ def test_untrusted_certificate_and_closed_port(imap_server):  # noqa: F811
         imap.fetch(closed, Desk().ingest)
 
 
-def test_missing_folder_is_named(imap_server):  # noqa: F811
+def test_missing_folder_is_named(imap_server):
     user = imap_server.add_user()
     with pytest.raises(imap.ImapFailure, match="folder 'Nope' cannot be opened"):
         imap.fetch(imap_server.settings(user), Desk().ingest, folder="Nope")
 
 
-def test_move_after_storing(imap_server):  # noqa: F811
+def test_move_after_storing(imap_server):
     user = imap_server.add_user()
     imap_server.append(user, mail(1), mail(2))
     settings = imap_server.settings(user, after="move", move_to="Desk/Done")
@@ -105,7 +103,7 @@ def test_move_after_storing(imap_server):  # noqa: F811
     assert len(imap_server.flags(user, "Desk/Done")) == 2
 
 
-def test_limit_leaves_the_rest_for_the_next_run(imap_server):  # noqa: F811
+def test_limit_leaves_the_rest_for_the_next_run(imap_server):
     user = imap_server.add_user()
     imap_server.append(user, *(mail(n) for n in range(1, 6)))
     first = Desk()
@@ -118,7 +116,7 @@ def test_limit_leaves_the_rest_for_the_next_run(imap_server):  # noqa: F811
         f"imap:127.0.0.1/INBOX uid {n}" for n in range(1, 6)]
 
 
-def test_batches_and_a_failure_mid_batch(imap_server, monkeypatch):  # noqa: F811
+def test_batches_and_a_failure_mid_batch(imap_server, monkeypatch):
     """Messages stored before a failure are marked seen; the failed one and the rest stay
     unseen for the next run."""
     monkeypatch.setattr(imap, "BATCH", 2)

@@ -13,7 +13,6 @@ from deskterm.desk.mail import imap
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets.ticket import get_ticket
 
-from ..imap_server import imap_server  # noqa: F401  (the fixture)
 from .mail_samples import mail
 
 SEEN = b"\\Seen"
@@ -39,7 +38,7 @@ def three_mails() -> list[bytes]:
     ]
 
 
-def test_fetch_files_tickets_and_answers_then_marks_them_seen(desk, store, imap_server):  # noqa: F811
+def test_fetch_files_tickets_and_answers_then_marks_them_seen(desk, store, imap_server):
     user = imap_server.add_user()
     imap_server.append(user, *three_mails())
     report = desk.fetch_mail(imap_server.settings(user))
@@ -51,7 +50,7 @@ def test_fetch_files_tickets_and_answers_then_marks_them_seen(desk, store, imap_
     assert all(SEEN in flags for flags in imap_server.flags(user).values())
 
 
-def test_a_refetch_of_unseen_mail_adds_nothing(desk, store, imap_server):  # noqa: F811
+def test_a_refetch_of_unseen_mail_adds_nothing(desk, store, imap_server):
     user = imap_server.add_user()
     imap_server.append(user, *three_mails())
     desk.fetch_mail(imap_server.settings(user, security="starttls"))
@@ -64,7 +63,7 @@ def test_a_refetch_of_unseen_mail_adds_nothing(desk, store, imap_server):  # noq
 
 
 def test_a_crash_between_filing_and_seen_gives_a_duplicate_not_a_ticket(
-        desk, store, imap_server, monkeypatch):  # noqa: F811
+        desk, store, imap_server, monkeypatch):
     user = imap_server.add_user()
     imap_server.append(user, mail(message_id="<crash@acme.test>"))
 
@@ -83,7 +82,7 @@ def test_a_crash_between_filing_and_seen_gives_a_duplicate_not_a_ticket(
     assert SEEN in imap_server.flags(user)[1]
 
 
-def test_move_after_filing(desk, imap_server):  # noqa: F811
+def test_move_after_filing(desk, imap_server):
     user = imap_server.add_user()
     imap_server.append(user, *three_mails())
     report = desk.fetch_mail(imap_server.settings(user, after="move", move_to="Filed"))
@@ -92,7 +91,7 @@ def test_move_after_filing(desk, imap_server):  # noqa: F811
     assert len(imap_server.flags(user, "Filed")) == 3
 
 
-def test_a_quarantined_message_does_not_stop_the_run(desk, store, imap_server):  # noqa: F811
+def test_a_quarantined_message_does_not_stop_the_run(desk, store, imap_server):
     user = imap_server.add_user()
     no_sender = b"Subject: no sender\r\nMessage-ID: <q@x.test>\r\n\r\nhello\r\n"
     imap_server.append(user, mail(message_id="<g1@acme.test>"), no_sender,

@@ -14,7 +14,6 @@ from sqlmodel import func, select
 from deskterm.db.models import Ticket
 from deskterm.paths import config_file
 
-from ..imap_server import imap_server  # noqa: F401  (the fixture)
 from .mail_samples import mail
 
 PASSWORD_VARIABLE = "TEST_DESK_IMAP_PASSWORD"
@@ -41,7 +40,7 @@ def tickets(store) -> int:
         return session.exec(select(func.count()).select_from(Ticket)).one()
 
 
-def test_fetch_reports_what_it_filed(cli, store, admin, imap_server, monkeypatch):  # noqa: F811
+def test_fetch_reports_what_it_filed(cli, store, admin, imap_server, monkeypatch):
     user = imap_server.add_user()
     configure(imap_server, user, monkeypatch, security="starttls")
     imap_server.append(user, mail(message_id="<c1@acme.test>"),
@@ -55,7 +54,7 @@ def test_fetch_reports_what_it_filed(cli, store, admin, imap_server, monkeypatch
     assert again.exit_code == 0 and "fetched 0 message(s)" in again.stdout
 
 
-def test_limit_and_folder(cli, store, admin, imap_server, monkeypatch):  # noqa: F811
+def test_limit_and_folder(cli, store, admin, imap_server, monkeypatch):
     user = imap_server.add_user()
     configure(imap_server, user, monkeypatch)
     imap_server.append(user, *(mail(subject=f"Case {n}", message_id=f"<l{n}@acme.test>")
@@ -75,7 +74,7 @@ def test_limit_and_folder(cli, store, admin, imap_server, monkeypatch):  # noqa:
 
 
 def test_wrong_password_one_line_exit_1_never_shown(cli, store, admin, imap_server,
-                                                    monkeypatch):  # noqa: F811
+                                                    monkeypatch):
     user = imap_server.add_user()
     wrong = "s3cr3t-Hunter2-wrong"
     configure(imap_server, user, monkeypatch, password=wrong)
@@ -90,7 +89,7 @@ def test_wrong_password_one_line_exit_1_never_shown(cli, store, admin, imap_serv
 
 
 def test_no_imap_settings_and_an_unset_password(cli, store, admin, imap_server,
-                                                monkeypatch):  # noqa: F811
+                                                monkeypatch):
     result = cli("mail", "fetch")
     assert result.exit_code == 1 and "no [imap] table" in result.stderr
     user = imap_server.add_user()
@@ -102,7 +101,7 @@ def test_no_imap_settings_and_an_unset_password(cli, store, admin, imap_server,
 
 
 def test_a_quarantined_message_exit_3_and_the_rest_filed(cli, store, admin, imap_server,
-                                                         monkeypatch):  # noqa: F811
+                                                         monkeypatch):
     user = imap_server.add_user()
     configure(imap_server, user, monkeypatch)
     imap_server.append(user, mail(message_id="<q1@acme.test>"),
@@ -117,7 +116,7 @@ def test_a_quarantined_message_exit_3_and_the_rest_filed(cli, store, admin, imap
 
 
 @pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
-def test_watch_keeps_fetching(store, admin, imap_server, monkeypatch, tmp_path):  # noqa: F811
+def test_watch_keeps_fetching(store, admin, imap_server, monkeypatch, tmp_path):
     user = imap_server.add_user()
     configure(imap_server, user, monkeypatch)
     imap_server.append(user, mail(message_id="<w1@acme.test>"))
