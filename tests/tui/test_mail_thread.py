@@ -139,7 +139,13 @@ async def test_attachments_listed_and_saved_never_overwriting_without_yes(
     number = add_mail_with_files(desk_store)
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
-        await open_ticket(pilot, number)
+        screen = await open_ticket(pilot, number)
+        thread = screen.query_one(ThreadView)
+        await until(pilot, lambda: thread.files, what="the files named in the thread")
+        named = thread.lines_of(thread.messages[0])[-1]
+        assert named.startswith("Attached: report.pdf (24 B) · ")
+        assert named.endswith("big.bin (3.0 MB) — A to save")
+        assert "\x1b" not in named and "\u202e" not in named
         await pilot.press("A")
         await settle(pilot)
         picker = app.screen
@@ -221,3 +227,33 @@ async def test_mail_filed_by_another_process_shows_on_the_open_ticket(any_desk_s
         await until(pilot, lambda: len(thread.messages) == count + 1, timeout=5,
                     what="the mail in the thread")
         assert thread.lines_of(thread.messages[-1])[-1] == "… quoted text (6 lines) — z to show"
+
+
+def test_snapshot_folded_quote_at_80x24(desk_store, snap_compare):
+    """The customer's answer by mail, its quoted history one dim line and its files named,
+    in the smallest terminal."""
+    from deskterm.desk.service import Desk
+
+    from ..unit.mail_samples import mail
+
+    with desk_store.read() as session:
+        email = tickets.get_ticket(session, number=1005).requester.email
+    result = Desk(desk_store, username="ada").ingest_mail(mail(
+        sender=email, subject="Re: [#1005] printer", message_id="<snap@example.pl>",
+        body=QUOTED_MAIL, attachments=[("log.txt", "text/plain", b"x" * 2000),
+                                       ("photo.jpg", "image/jpeg", b"y" * 150_000)]),
+        source="test")
+    assert result.outcome == "appended"
+
+    def older(session) -> None:
+        session.exec(update(Message).where(Message.id == result.message_db_id)
+                     .values(created_at=NOW - timedelta(minutes=5)))
+
+    desk_store.write(older)
+
+    async def ready(pilot):
+        await settle(pilot)
+        pilot.app.screen.go_to_ticket(1005)
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=(80, 24), run_before=ready)

@@ -384,6 +384,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self.query_one("#kb-suggest-title").display = False
         self.query_one("#kb-suggestions").display = False
         self._suggested: int | None = None
+        self._files_for: tuple[int, tuple[int, ...]] | None = None
+        """The ticket and messages whose attachments the thread names (read again when new
+        messages come)."""
         # The editor's own widgets: at unmount, when the draft is stored a last time, the
         # screen's children are already gone from its queries.
         self._typing = (self.composer, self.query_one("#composer-text"),
@@ -596,6 +599,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self.query_one(ThreadView).show(
             detail.messages, detail.events if self.show_events else (), now,
             keep_place=keep_place, follow=follow)
+        ids = (detail.ticket.number, tuple(message.id for message in detail.messages))
+        if ids != self._files_for:  # new messages may have brought files
+            self._files_for = ids
+            self.read_files(detail.ticket.number)
 
     @on(OptionList.OptionSelected, "#history, #links")
     def _open_other(self, event: OptionList.OptionSelected) -> None:

@@ -12,29 +12,25 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from textual import work
+from textual.message import Message
 from textual.screen import Screen
 
-from deskterm.desk.mail.files import AttachmentRead, default_folder, save_bytes, save_name
+from deskterm.desk.mail.files import (
+    AttachmentRead,
+    default_folder,
+    human_size,
+    save_bytes,
+    save_name,
+)
 from deskterm.desk.safe_text import clean_line
 from deskterm.messages import Notice, OpenScreen
 from deskterm.screens.dialogs import Ask, ConfirmToCustomer
 from deskterm.screens.pickers import Choice, Picker
 from deskterm.screens.reporting import ReportsWorkerErrors
+from deskterm.widgets.thread import ThreadView
 
 if TYPE_CHECKING:
     from deskterm.desk.service import Desk
-
-
-def human_size(size: int) -> str:
-    """``size`` bytes as people read it: 812 B, 3.2 KB, 14 KB, 3.2 MB."""
-    if size < 1024:
-        return f"{size} B"
-    value = float(size)
-    for unit in ("KB", "MB", "GB"):
-        value /= 1024
-        if value < 1024 or unit == "GB":
-            break
-    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
 
 
 def attachment_choices(files: list[AttachmentRead]) -> list[Choice]:
@@ -51,12 +47,30 @@ def shown_path(path: Path) -> str:
     return clean_line(text)
 
 
+class FilesRead(Message):
+    """A ticket's attachments, read for the thread."""
+
+    def __init__(self, number: int, files: list[AttachmentRead]) -> None:
+        super().__init__()
+        self.number = number
+        self.files = files
+
+
 class TicketFiles(ReportsWorkerErrors, Screen):
     """The ticket screen's attachments (a mixin: see the module's docstring)."""
 
     if TYPE_CHECKING:  # the ticket screen's
         desk: Desk
         number: int
+
+    @work(thread=True, exclusive=True, group="ticket-files", exit_on_error=False)
+    def read_files(self, number: int) -> None:
+        """The ticket's attachments, for the thread to name under their messages."""
+        self.post_message(FilesRead(number, self.desk.ticket_attachments(number)))
+
+    def on_files_read(self, message: FilesRead) -> None:
+        if message.number == self.number:
+            self.query_one(ThreadView).show_files(message.files)
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_attachment(self) -> None:

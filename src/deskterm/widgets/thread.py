@@ -23,6 +23,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from deskterm.desk.mail.files import AttachmentRead, human_size
 from deskterm.desk.mail.quoting import Part, split_quoted
 from deskterm.desk.reads import EventRead, MessageRead
 from deskterm.desk.safe_text import clean, clean_line
@@ -123,6 +124,8 @@ class ThreadView(ScrollView, can_focus=True):
         """Quoted history in customers' mail is shown (``z``), not folded to one line."""
         self._parts: dict[int, tuple[str, list[Part]]] = {}
         """A customer message's own text and quoted history, by message id (and body)."""
+        self.files: dict[int, list[AttachmentRead]] = {}
+        """The files that came with each message (by message id), named under it."""
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -147,6 +150,18 @@ class ThreadView(ScrollView, can_focus=True):
             # follows wraps again, and must land on the newest message too.
             self._to_end = True
             self.scroll_end(animate=False)
+        self.refresh()
+
+    def show_files(self, files: Sequence[AttachmentRead]) -> None:
+        """Name ``files`` (a ticket's attachments) under the messages they came with."""
+        by_message: dict[int, list[AttachmentRead]] = {}
+        for file in files:
+            by_message.setdefault(file.message_id, []).append(file)
+        if by_message == self.files:
+            return
+        self.files = by_message
+        self._wrapped_for = -1
+        self._wrap()
         self.refresh()
 
     def toggle_quoted(self) -> bool:
@@ -184,6 +199,16 @@ class ThreadView(ScrollView, can_focus=True):
                     lines.append(line)
             else:
                 lines.append(folded_line(len(part.lines)))
+        return lines
+
+    def _file_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:
+        files = self.files.get(message.id)
+        if not files:
+            return []
+        names = " · ".join(f"{clean_line(f.filename)} ({human_size(f.size)})" for f in files)
+        lines = _wrapped(f"Attached: {names} — A to save", width, console)
+        for line in lines:
+            line.stylize("dim")
         return lines
 
     def retime(self, now: datetime) -> None:
@@ -268,6 +293,8 @@ class ThreadView(ScrollView, can_focus=True):
             kind = message_kind(item)
             lines.append(_Line(index, message_title(item, now), kind))
             for part in self._body_lines(item, width, console):
+                lines.append(_Line(index, part, kind))
+            for part in self._file_lines(item, width, console):
                 lines.append(_Line(index, part, kind))
         self._lines = lines
         self._starts = starts

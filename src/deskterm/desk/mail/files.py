@@ -36,6 +36,18 @@ class AttachmentRead:
     size: int
 
 
+def human_size(size: int) -> str:
+    """``size`` bytes as people read it: 812 B, 3.2 KB, 14 KB, 3.2 MB."""
+    if size < 1024:
+        return f"{size} B"
+    value = float(size)
+    for unit in ("KB", "MB", "GB"):
+        value /= 1024
+        if value < 1024 or unit == "GB":
+            break
+    return f"{value:.1f} {unit}" if value < 10 else f"{value:.0f} {unit}"
+
+
 def ticket_attachments(session: Session, *, number: int) -> list[AttachmentRead]:
     """The files of ticket ``number``'s messages, oldest message first."""
     rows = session.exec(  # the bytes are a deferred column: not read here
