@@ -22,6 +22,7 @@ def mail(n: int, subject: str = "Printer on fire") -> bytes:
 @dataclass(frozen=True)
 class Stored:
     outcome: str
+    reason: str | None = None
 
 
 class Desk:

@@ -110,6 +110,8 @@ def test_a_quarantined_message_exit_3_and_the_rest_filed(cli, store, admin, imap
     result = cli("mail", "fetch")
     assert result.exit_code == 3
     assert "2 created, 1 quarantined" in result.stdout
+    assert result.stderr == ("deskterm: quarantined imap:127.0.0.1/INBOX uid 2: no sender "
+                             "address (From)\n")
     assert tickets(store) == 2
     listed = cli("mail", "quarantine", "list")
     assert "INBOX uid 2" in listed.stdout

@@ -42,6 +42,11 @@ def _summary(report: FetchReport) -> str:
             + (f": {', '.join(counts)}" if counts else "") + left)
 
 
+def _say_quarantined(report: FetchReport) -> None:
+    for source, reason in report.quarantined_mail:
+        error(f"quarantined {source}: {reason}")
+
+
 def _one_round(desk: Desk, fetch: Callable[..., FetchReport]) -> FetchReport:
     """One fetch, with a progress bar on a terminal (quiet when piped)."""
     if not stdout_is_terminal():
@@ -88,6 +93,7 @@ def fetch(
 
     if not watch:
         report = _one_round(desk, fetch_once)
+        _say_quarantined(report)
         echo(_summary(report))
         if report.quarantined:
             raise typer.Exit(QUARANTINED_EXIT)
@@ -98,6 +104,7 @@ def fetch(
         except imap.ImapFailure as exc:  # the server down: said, and tried again next round
             error(str(exc))
         else:
+            _say_quarantined(report)
             if report.fetched or report.left:
                 echo(_summary(report))
         time.sleep(interval)

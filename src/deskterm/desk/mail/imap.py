@@ -53,6 +53,9 @@ class Ingested(Protocol):
     @property
     def outcome(self) -> str: ...
 
+    @property
+    def reason(self) -> str | None: ...
+
 
 Ingest = Callable[[bytes, str], Ingested]
 """``ingest(raw, source)``: one message onto the desk, in its own transaction."""
@@ -68,6 +71,8 @@ class FetchReport:
     """How many messages had each outcome (created, appended, duplicate, quarantined ...)."""
     left: int = 0
     """Unseen messages left on the server for a later run (``--limit``)."""
+    quarantined_mail: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reason) of each message kept in the quarantine."""
 
     @property
     def fetched(self) -> int:
@@ -107,9 +112,12 @@ def fetch(server: MailServer, ingest: Ingest, *, folder: str | None = None,
                     raw = data.get(b"BODY[]") if data else None
                     if not isinstance(raw, bytes):
                         continue  # expunged by another client meanwhile
-                    result = ingest(raw, f"imap:{server.host}/{folder} uid {uid}")
+                    source = f"imap:{server.host}/{folder} uid {uid}"
+                    result = ingest(raw, source)
                     done.append(uid)
                     report.outcomes[result.outcome] += 1
+                    if result.outcome in QUARANTINED:
+                        report.quarantined_mail.append((source, result.reason or ""))
                     if progress is not None:
                         progress(report.fetched, total)
             finally:
