@@ -17,6 +17,7 @@ When dovecot is not installed the IMAP tests are skipped with that reason, excep
 
 from __future__ import annotations
 
+import atexit
 import os
 import pwd
 import shutil
@@ -52,6 +53,18 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+WATCHED = """
+exec 3<&0
+"$0" -F -c "$1" </dev/null &
+pid=$!
+(read _ <&3; kill "$pid" 2>/dev/null) &
+wait "$pid"
+"""
+"""dovecot under a shell that ends it when its standard input (a pipe from the test process)
+closes: at the end of the session, and when the test process dies however it dies (a killed
+pytest worker must not leave a server behind; dovecot drops a parent-death signal)."""
+
+
 @dataclass(frozen=True)
 class ImapUser:
     name: str
@@ -78,8 +91,8 @@ class DovecotServer:
             self.tls_port, self.plain_port = free_port(), free_port()
             self._write_config()
             self.process = subprocess.Popen(
-                [binary, "-F", "-c", str(self.root / "dovecot.conf")],
-                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+                ["sh", "-c", WATCHED, binary, str(self.root / "dovecot.conf")],
+                stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT, stdin=subprocess.PIPE)
             if self._wait_listening():
                 return
             self._stop()
@@ -198,13 +211,13 @@ service auth {{
     def _stop(self) -> None:
         if self.process is None:
             return
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process.stdin is not None:
+            self.process.stdin.close()  # the shell ends dovecot and waits for it
+        try:
+            self.process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
         self.process = None
 
     def close(self) -> None:
@@ -268,5 +281,6 @@ def imap_server() -> Iterator[DovecotServer]:
             pytest.fail(f"{reason} (CI=true: the IMAP tests must run; .ci/run installs it)")
         pytest.skip(reason)
     server = DovecotServer(binary)
+    atexit.register(server.close)  # also when the session ends without fixture teardown
     yield server
     server.close()
