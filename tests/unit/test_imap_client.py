@@ -39,7 +39,7 @@ class Desk:
         return Stored("created")
 
 
-@pytest.mark.parametrize("security", ["tls", "starttls"])
+@pytest.mark.parametrize("security", ["tls", "starttls", "none"])
 def test_fetches_unseen_and_marks_them_seen(imap_server, security):
     user = imap_server.add_user()
     imap_server.append(user, mail(1), mail(2), mail(3))

@@ -24,7 +24,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.desk.mail.files import AttachmentRead, human_size
-from deskterm.desk.mail.quoting import Part, split_quoted
+from deskterm.desk.mail.quoting import split_quoted
 from deskterm.desk.reads import EventRead, MessageRead
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.timefmt import absolute, ago
@@ -78,6 +78,23 @@ FOLDED = "… quoted text ({count} line{s}) — z to show"
 
 def folded_line(count: int) -> Text:
     return Text(FOLDED.format(count=count, s="" if count == 1 else "s"), style="dim", end="")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A customer's own text, or the history their mail quoted (folded)."""
+
+    quoted: bool
+    text: str
+
+
+def mail_parts(body: str) -> list[Part]:
+    """``body`` (cleaned) as its new text and the quoted history below it, if any."""
+    new, history = split_quoted(body)
+    history = history.rstrip()
+    if not history:
+        return [Part(False, body)]
+    return [Part(False, new.rstrip()), Part(True, history)]
 
 
 @dataclass(frozen=True)
@@ -182,7 +199,7 @@ class ThreadView(ScrollView, can_focus=True):
     def _split(self, message: MessageRead) -> list[Part]:
         cached = self._parts.get(message.id)
         if cached is None or cached[0] != message.body:
-            cached = self._parts[message.id] = (message.body, split_quoted(clean(message.body)))
+            cached = self._parts[message.id] = (message.body, mail_parts(clean(message.body)))
         return cached[1]
 
     def _body_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:
@@ -192,13 +209,13 @@ class ThreadView(ScrollView, can_focus=True):
         lines: list[Text] = []
         for part in self._split(message):
             if not part.quoted:
-                lines += _wrapped("\n".join(part.lines), width, console)
+                lines += _wrapped(part.text, width, console)
             elif self.show_quoted:
-                for line in _wrapped("\n".join(part.lines), width, console):
+                for line in _wrapped(part.text, width, console):
                     line.stylize("dim")
                     lines.append(line)
             else:
-                lines.append(folded_line(len(part.lines)))
+                lines.append(folded_line(part.text.count("\n") + 1))
         return lines
 
     def _file_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:

@@ -1,114 +1,102 @@
-"""Where a customer's new text ends and the quoted history of the conversation begins.
+"""A customer's mail split into what they wrote now and the history their client quoted below.
 
-A reply by mail usually carries the whole conversation below (or between) the customer's new
-lines. The thread view folds that history to one line (``z`` shows it). Three signs mark it:
+The desk stores a mail's text whole; the thread view folds the history. :func:`split_quoted`
+finds where the history starts, at the first of:
 
-- an attribution line, ``On <date>, <someone> wrote:`` (also broken over two lines, as mail
-  programs wrap it): it and everything after it is history;
-- ``-----Original Message-----`` (Outlook), or Outlook's header block ``From:`` followed by
-  ``Sent:`` / ``Date:`` within the next lines: everything from there on is history;
-- lines quoted with ``>``: each run of two or more (blank lines inside a run belong to it) is
-  history of its own, so an answer written between quotes stays visible.
+- an **attribution line** (``On Mon, 7 Dec 2026 at 09:00, Ada <ada@desk.test> wrote:``, also
+  wrapped over two lines, and its usual forms in German, French, Spanish, Italian, Dutch,
+  Portuguese, Polish, Swedish and Russian);
+- an **Outlook separator** (``-----Original Message-----``, ``________________________________``
+  followed by a ``From:`` line) or an Outlook header block (``From:`` then ``Sent:``/``Date:``
+  and ``To:``/``Subject:`` within the next lines, in English or German);
+- a **quoted tail**: a line starting with ``>`` after which every non-blank line is quoted too
+  (a customer answering between quoted lines keeps all of it as new text).
 
-Plain text in, plain text out: nothing here is markup, nothing is parsed as such.
+When nothing but history would be left as new text (the whole mail is a quote), nothing is
+split. Pure: no store, no terminal.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-_ATTRIBUTION = re.compile(r"^\s*On\s.{0,300}\bwrote:\s*$", re.IGNORECASE)
-_ATTRIBUTION_START = re.compile(r"^\s*On\s.{4,300}$", re.IGNORECASE)
-_WROTE_END = re.compile(r"^.{0,300}\bwrote:\s*$", re.IGNORECASE)
-_ORIGINAL = re.compile(r"^\s*-{2,}\s*(Original Message|Forwarded message)\s*-{2,}\s*$",
-                       re.IGNORECASE)
-_OUTLOOK_FROM = re.compile(r"^\s*\**From:\**\s", re.IGNORECASE)
-_OUTLOOK_SENT = re.compile(r"^\s*\**(Sent|Date):\**\s", re.IGNORECASE)
-_QUOTED = re.compile(r"^\s*>")
+_ATTRIBUTION = re.compile(
+    r"""^\s*(?:
+        on\s.{1,300}\swrote\s*:              # On <date>, <name> wrote:
+      | am\s.{1,300}\sschrieb\s.{0,200}:     # Am <date> schrieb <name>:
+      | .{1,300}\sschrieb\s*:                # <name> schrieb:
+      | le\s.{1,300}\sa\s+écrit\s*:          # Le <date>, <name> a écrit :
+      | el\s.{1,300}\sescribió\s*:           # El <date>, <name> escribió:
+      | il\s.{1,300}\sha\s+scritto\s*:       # Il <date>, <name> ha scritto:
+      | op\s.{1,300}\sschreef\s.{0,200}:     # Op <date> schreef <name>:
+      | em\s.{1,300}\sescreveu\s*:           # Em <date>, <name> escreveu:
+      | w\s+dniu\s.{1,300}\spisze\s*:        # W dniu <date> <name> pisze:
+      | den\s.{1,300}\sskrev\s.{0,200}:      # Den <date> skrev <name>:
+      | .{1,300}\sпишет\s*:                  # <name> пишет:
+    )\s*$""",
+    re.IGNORECASE | re.VERBOSE,
+)
+_SEPARATOR = re.compile(r"^\s*-{2,}\s*(?:original message|ursprüngliche nachricht|"
+                        r"message d'origine|mensaje original)\s*-{2,}\s*$", re.IGNORECASE)
+_UNDERLINE = re.compile(r"^\s*_{10,}\s*$")
+_FROM = re.compile(r"^\s*\*?(?:from|von|de|da|od|от)\s*:\*?\s", re.IGNORECASE)
+_OUTLOOK_FIELDS = re.compile(r"^\s*\*?(?:sent|date|gesendet|datum|envoyé|to|an|à|subject|"
+                             r"betreff|objet|cc)\s*:", re.IGNORECASE)
+_HEADER_LOOKAHEAD = 5
 
-MIN_QUOTED_RUN = 2
-"""A single ``>`` line is shown as it is: folding it would save nothing."""
+
+def _is_attribution(lines: list[str], at: int) -> bool:
+    line = lines[at]
+    if _ATTRIBUTION.match(line):
+        return True
+    # A client wrapped it: "On Mon, 7 Dec 2026 at 09:00, Ada Admin <" / "ada@desk.test> wrote:"
+    return (at + 1 < len(lines) and bool(line.strip()) and len(line) < 300
+            and bool(_ATTRIBUTION.match(f"{line.rstrip()} {lines[at + 1].strip()}")))
 
 
-@dataclass(frozen=True)
-class Part:
-    """A run of lines of a message: the customer's own text, or quoted history."""
+def _is_outlook_block(lines: list[str], at: int) -> bool:
+    line = lines[at]
+    if _SEPARATOR.match(line):
+        return True
+    if _UNDERLINE.match(line):
+        return at + 1 < len(lines) and bool(_FROM.match(lines[at + 1]))
+    if not _FROM.match(line):
+        return False
+    following = lines[at + 1:at + 1 + _HEADER_LOOKAHEAD]
+    return sum(1 for other in following if _OUTLOOK_FIELDS.match(other)) >= 2
 
-    quoted: bool
-    lines: tuple[str, ...]
+
+def _quoted_from(lines: list[str]) -> list[bool]:
+    """For each line: whether it and every line after it is quoted (``>``) or blank."""
+    tail = [False] * len(lines)
+    quoted = True
+    for at in range(len(lines) - 1, -1, -1):
+        stripped = lines[at].lstrip()
+        quoted = quoted and (stripped.startswith(">") or not stripped)
+        tail[at] = quoted and stripped.startswith(">")
+    return tail
 
 
-def _history_start(lines: list[str]) -> int | None:
-    """The first line of the history that runs to the end, or None."""
-    for index, line in enumerate(lines):
-        if _ATTRIBUTION.match(line) or _ORIGINAL.match(line):
-            return index
-        if (_ATTRIBUTION_START.match(line) and index + 1 < len(lines)
-                and _WROTE_END.match(lines[index + 1]) and not line.rstrip().endswith(".")):
-            return index
-        if _OUTLOOK_FROM.match(line) and any(
-                _OUTLOOK_SENT.match(following) for following in lines[index + 1:index + 4]):
-            return index
+def history_start(body: str) -> int | None:
+    """The index (a character offset in ``body``) where the quoted history starts, or None."""
+    lines = body.split("\n")
+    quoted_tail = _quoted_from(lines)
+    offset = 0
+    for at, line in enumerate(lines):
+        if quoted_tail[at] or _is_attribution(lines, at) or _is_outlook_block(lines, at):
+            return offset if body[:offset].strip() else None
+        offset += len(line) + 1
     return None
 
 
-def split_quoted(body: str) -> list[Part]:
-    """``body`` as parts in order; the quoted ones are what the thread folds."""
-    lines = body.split("\n")
-    start = _history_start(lines)
-    own, history = (lines, []) if start is None else (lines[:start], lines[start:])
-    parts: list[Part] = []
-    run: list[str] = []  # the current run of own text
-
-    def flush_text(chunk: list[str]) -> None:
-        if chunk:
-            if parts and not parts[-1].quoted:
-                parts[-1] = Part(False, parts[-1].lines + tuple(chunk))
-            else:
-                parts.append(Part(False, tuple(chunk)))
-
-    index = 0
-    while index < len(own):
-        if _QUOTED.match(own[index]):
-            end = index
-            last_quoted = index
-            while end < len(own) and (_QUOTED.match(own[end]) or not own[end].strip()):
-                if _QUOTED.match(own[end]):
-                    last_quoted = end
-                end += 1
-            block = own[index:last_quoted + 1]
-            if sum(1 for line in block if _QUOTED.match(line)) >= MIN_QUOTED_RUN:
-                flush_text(run)
-                run = []
-                parts.append(Part(True, tuple(block)))
-            else:
-                run.extend(block)
-            index = last_quoted + 1
-            continue
-        run.append(own[index])
-        index += 1
-    flush_text(run)
-    while history and not history[-1].strip():
-        history.pop()
-    if history:
-        parts.append(Part(True, tuple(history)))
-    shown: list[Part] = []
-    for place, part in enumerate(parts):
-        if not part.quoted and place + 1 < len(parts):  # blank lines before a fold: dropped
-            part = Part(False, _trim_end(part.lines))
-        if part.lines:
-            shown.append(part)
-    return shown
+def split_quoted(body: str) -> tuple[str, str]:
+    """``(new text, quoted history)`` of a mail's text; the history is ``""`` when there is
+    none. The two joined give the text back (``new + history == body``, up to the blank
+    lines between them, which stay with the new text)."""
+    start = history_start(body)
+    if start is None:
+        return body, ""
+    return body[:start], body[start:]
 
 
-def _trim_end(lines: tuple[str, ...]) -> tuple[str, ...]:
-    end = len(lines)
-    while end > 0 and not lines[end - 1].strip():
-        end -= 1
-    return lines[:end]
-
-
-def quoted_lines(body: str) -> int:
-    """How many lines of ``body`` are quoted history."""
-    return sum(len(part.lines) for part in split_quoted(body) if part.quoted)
+__all__ = ["history_start", "split_quoted"]
