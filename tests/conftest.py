@@ -29,6 +29,7 @@ from deskterm.desk.people import auth, identity
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
 
+from .imap_server import imap_server  # noqa: F401  (a real IMAP server: tests/imap_server.py)
 from .pg_databases import PostgresServer
 
 PG_ADMIN_URL = os.environ.get("DESKTERM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from deskterm.cli import mail_fetch
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import (
     echo,
@@ -35,14 +36,15 @@ EXIT_QUARANTINED = 3
 """Something was quarantined (or still is): the run went on, the exit code says so."""
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
-                  help="E-mail: import mailboxes; the quarantine of mail that could not be "
-                       "filed.")
+                  help="E-mail: fetch it over IMAP, import mailboxes; the quarantine of mail "
+                       "that could not be filed.")
 import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="File the mail of an mbox file or a Maildir folder.")
 quarantine_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                              help="Mail that could not be filed: list, show, retry, drop.")
 app.add_typer(import_app, name="import")
 app.add_typer(quarantine_app, name="quarantine")
+app.command("fetch")(mail_fetch.fetch)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1,

@@ -11,6 +11,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_queue`: windows of a filter, counts, selection, bulk actions,
   saved views, the pickers' choices
 - :mod:`deskterm.desk.service_kb`: the knowledge base
+- :mod:`deskterm.desk.service_mail_fetch`: fetching mail over IMAP; a ticket's attachments
 - :mod:`deskterm.desk.service_people`: agents, groups, customers, macros (admin-only actions
   refused here)
 - :mod:`deskterm.desk.service_mail`: filing incoming mail, importing mailboxes, the quarantine
@@ -28,6 +29,7 @@ from deskterm.db.migrate import require_current_schema
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_mail import MailCases
+from deskterm.desk.service_mail_fetch import MailFetchCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
 from deskterm.desk.service_tickets import TicketCases
@@ -44,7 +46,7 @@ __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 named here for the screens, which never import the store)."""
 
 
-class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailCases):
+class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailCases, MailFetchCases):
     """A connection to a desk as one agent."""
 
     @classmethod

@@ -162,16 +162,19 @@ class Ask(ModalScreen[str | None]):
 
     BINDINGS = [Binding("escape", "cancel", "Cancel", id="ask.cancel")]
 
-    def __init__(self, title: str, *, placeholder: str = "", hint: str = "") -> None:
+    def __init__(self, title: str, *, placeholder: str = "", hint: str = "",
+                 value: str = "") -> None:
         super().__init__()
         self.title_text = title
         self.placeholder = placeholder
         self.hint = hint
+        self.value = value
+        """The answer offered (the agent edits it), the cursor at its end."""
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="dialog"):
             yield Static(self.title_text, classes="dialog-title", markup=False)
-            yield SafeInput(placeholder=self.placeholder, id="ask-input")
+            yield SafeInput(self.value, placeholder=self.placeholder, id="ask-input")
             if self.hint:
                 yield Static(self.hint, classes="dialog-hint", markup=False)
 

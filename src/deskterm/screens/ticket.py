@@ -72,6 +72,7 @@ from deskterm.screens.ticket_customer import (
     composer_hint,
     composer_title,
 )
+from deskterm.screens.ticket_files import TicketFiles
 from deskterm.screens.ticket_kb import TicketKnowledge
 from deskterm.screens.ticket_layout import PANE_ACTIONS, TicketPanes, requester_line
 from deskterm.screens.ticket_live import LiveTicket
@@ -274,6 +275,9 @@ class TicketCommands(NamedCommands):
             ("Link to another ticket…", ticket.action_link, "related, or an incident"),
             ("Show or hide the audit events", ticket.action_toggle_events,
              "who changed what, in the thread"),
+            ("Attachments…", ticket.action_pick_attachment, "list the files, save one"),
+            ("Show or fold quoted text", ticket.action_toggle_quoted,
+             "the history quoted in customers' mail"),
         ]
         if ticket.step is not None:
             commands += [
@@ -283,7 +287,7 @@ class TicketCommands(NamedCommands):
         return commands
 
 
-class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
+class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, TicketPanes):
     """One ticket: read the thread, answer, change its fields."""
 
     COMMANDS = Screen.COMMANDS | {TicketCommands, TicketKbCommands}
@@ -318,6 +322,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         Binding("left_square_bracket", "step(-1)", "Previous", show=False, id="ticket.previous"),
         Binding("right_square_bracket", "step(1)", "Next", show=False, id="ticket.next"),
         Binding("E", "toggle_events", "Events", show=False, id="ticket.events"),
+        Binding("A", "pick_attachment", "Attachments", show=False, id="ticket.attachments"),
+        Binding("z", "toggle_quoted", "Quoted text", show=False, id="ticket.quoted"),
         Binding("enter", "open_merged", "Open merged-into", id="ticket.open-merged"),
         Binding("j,down", "scroll_thread(1)", "Down", show=False, id="ticket.down"),
         Binding("up", "scroll_thread(-1)", "Up", show=False, id="ticket.up"),  # k: KB
@@ -380,6 +386,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self.query_one("#kb-suggest-title").display = False
         self.query_one("#kb-suggestions").display = False
         self._suggested: int | None = None
+        self._files_for: tuple[int, tuple[int, ...]] | None = None
+        """The ticket and messages whose attachments the thread names (read again when new
+        messages come)."""
         # The editor's own widgets: at unmount, when the draft is stored a last time, the
         # screen's children are already gone from its queries.
         self._typing = (self.composer, self.query_one("#composer-text", SafeTextArea),
@@ -604,6 +613,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
         self.query_one(ThreadView).show(
             detail.messages, detail.events if self.show_events else (), now,
             keep_place=keep_place, follow=follow)
+        ids = (detail.ticket.number, tuple(message.id for message in detail.messages))
+        if ids != self._files_for:  # new messages may have brought files
+            self._files_for = ids
+            self.read_files(detail.ticket.number)
 
     @on(OptionList.OptionSelected, "#history, #links")
     def _open_other(self, event: OptionList.OptionSelected) -> None:
@@ -882,6 +895,13 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketPanes):
     def action_toggle_events(self) -> None:
         self.show_events = not self.show_events
         self._show(keep_place=True)
+
+    def action_toggle_quoted(self) -> None:
+        thread = self.query_one(ThreadView)
+        if not thread.has_quoted:
+            self.notify("No quoted text in this ticket's mail", timeout=3)
+            return
+        thread.toggle_quoted()
 
     def action_scroll_thread(self, lines: int) -> None:
         self.query_one(ThreadView).scroll_lines(lines * 3)

@@ -23,6 +23,8 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from deskterm.desk.mail.files import AttachmentRead, human_size
+from deskterm.desk.mail.quoting import split_quoted
 from deskterm.desk.reads import EventRead, MessageRead
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.timefmt import absolute, ago
@@ -70,6 +72,31 @@ def _wrapped(body: str, width: int, console: Console) -> list[Text]:
     return lines
 
 
+FOLDED = "… quoted text ({count} line{s}) — z to show"
+"""The one dim line quoted history (of a customer's mail) is folded to."""
+
+
+def folded_line(count: int) -> Text:
+    return Text(FOLDED.format(count=count, s="" if count == 1 else "s"), style="dim", end="")
+
+
+@dataclass(frozen=True)
+class Part:
+    """A customer's own text, or the history their mail quoted (folded)."""
+
+    quoted: bool
+    text: str
+
+
+def mail_parts(body: str) -> list[Part]:
+    """``body`` (cleaned) as its new text and the quoted history below it, if any."""
+    new, history = split_quoted(body)
+    history = history.rstrip()
+    if not history:
+        return [Part(False, body)]
+    return [Part(False, new.rstrip()), Part(True, history)]
+
+
 @dataclass(frozen=True)
 class _Line:
     item: int
@@ -110,6 +137,12 @@ class ThreadView(ScrollView, can_focus=True):
         self._to_end = False
         self._following = True
         """The reader is at the end (new messages scroll into view)."""
+        self.show_quoted = False
+        """Quoted history in customers' mail is shown (``z``), not folded to one line."""
+        self._parts: dict[int, tuple[str, list[Part]]] = {}
+        """A customer message's own text and quoted history, by message id (and body)."""
+        self.files: dict[int, list[AttachmentRead]] = {}
+        """The files that came with each message (by message id), named under it."""
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -125,6 +158,7 @@ class ThreadView(ScrollView, can_focus=True):
         items.sort(key=lambda item: (item[0], item[1]))
         grew = len(messages) > len(self.messages) and (follow or self.at_end)
         self.items = [item for _, _, item in items]
+        self._parts = {m.id: self._parts[m.id] for m in messages if m.id in self._parts}
         self.now = now
         self._wrapped_for = -1
         self._wrap()
@@ -134,6 +168,65 @@ class ThreadView(ScrollView, can_focus=True):
             self._to_end = True
             self.scroll_end(animate=False)
         self.refresh()
+
+    def show_files(self, files: Sequence[AttachmentRead]) -> None:
+        """Name ``files`` (a ticket's attachments) under the messages they came with."""
+        by_message: dict[int, list[AttachmentRead]] = {}
+        for file in files:
+            by_message.setdefault(file.message_id, []).append(file)
+        if by_message == self.files:
+            return
+        self.files = by_message
+        self._wrapped_for = -1
+        self._wrap()
+        self.refresh()
+
+    def toggle_quoted(self) -> bool:
+        """Fold or show the quoted history of customers' mail; True when it is now shown."""
+        self.show_quoted = not self.show_quoted
+        self._wrapped_for = -1
+        self._wrap()
+        self.refresh()
+        return self.show_quoted
+
+    @property
+    def has_quoted(self) -> bool:
+        """Some customer message of the thread carries quoted history."""
+        return any(part.quoted for item in self.items
+                   if isinstance(item, MessageRead) and message_kind(item) == "customer"
+                   for part in self._split(item))
+
+    def _split(self, message: MessageRead) -> list[Part]:
+        cached = self._parts.get(message.id)
+        if cached is None or cached[0] != message.body:
+            cached = self._parts[message.id] = (message.body, mail_parts(clean(message.body)))
+        return cached[1]
+
+    def _body_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:
+        """The body as drawn: a customer's quoted history folded to one dim line (or dim)."""
+        if message_kind(message) != "customer":
+            return _wrapped(clean(message.body), width, console)
+        lines: list[Text] = []
+        for part in self._split(message):
+            if not part.quoted:
+                lines += _wrapped(part.text, width, console)
+            elif self.show_quoted:
+                for line in _wrapped(part.text, width, console):
+                    line.stylize("dim")
+                    lines.append(line)
+            else:
+                lines.append(folded_line(part.text.count("\n") + 1))
+        return lines
+
+    def _file_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:
+        files = self.files.get(message.id)
+        if not files:
+            return []
+        names = " · ".join(f"{clean_line(f.filename)} ({human_size(f.size)})" for f in files)
+        lines = _wrapped(f"Attached: {names} — A to save", width, console)
+        for line in lines:
+            line.stylize("dim")
+        return lines
 
     def retime(self, now: datetime) -> None:
         """Re-draw the ages ("4m ago") for ``now``: only the title lines are made again, no
@@ -216,7 +309,9 @@ class ThreadView(ScrollView, can_focus=True):
                 continue
             kind = message_kind(item)
             lines.append(_Line(index, message_title(item, now), kind))
-            for part in _wrapped(clean(item.body), width, console):
+            for part in self._body_lines(item, width, console):
+                lines.append(_Line(index, part, kind))
+            for part in self._file_lines(item, width, console):
                 lines.append(_Line(index, part, kind))
         self._lines = lines
         self._starts = starts
