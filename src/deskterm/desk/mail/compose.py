@@ -108,12 +108,13 @@ def domain_of(address: str) -> str:
 
 
 def compose(*, from_address: str, from_name: str, to_address: str, to_name: str,
-            subject: str, body: str, date: datetime, in_reply_to: Sequence[str] = (),
+            subject: str, body: str, date: datetime,
+            thread: tuple[Sequence[str | None], str | None] = ((), None),
             auto: bool = False, ticket_ref: str = "") -> Composed:
     """The message from the desk to a requester, as bytes with CRLF line ends.
 
-    ``in_reply_to``: the thread's Message-IDs, oldest first; the last is the one answered
-    (``In-Reply-To``), and the first and newest :data:`MAX_REFERENCES` make ``References``.
+    ``thread``: the thread's Message-IDs, oldest first, and the one answered
+    (``In-Reply-To``); the first and the newest make ``References`` (:data:`MAX_REFERENCES`).
     ``auto``: sent by the desk itself (an acknowledgement), marked ``Auto-Submitted:
     auto-replied`` so that other desks and vacation replies do not answer it.
     """
@@ -133,11 +134,12 @@ def compose(*, from_address: str, from_name: str, to_address: str, to_name: str,
     message["Date"] = format_datetime(date)
     message_id = make_msgid(idstring="deskterm", domain=domain_of(sender))
     message["Message-ID"] = message_id
-    thread = message_ids(in_reply_to)
-    if thread:
-        kept = thread if len(thread) <= MAX_REFERENCES else [
-            thread[0], *thread[-(MAX_REFERENCES - 1):]]
-        message["In-Reply-To"] = f"<{thread[-1]}>"
+    references, answered = message_ids(thread[0]), message_ids([thread[1]])
+    if answered:
+        message["In-Reply-To"] = f"<{answered[0]}>"
+    if references:
+        kept = references if len(references) <= MAX_REFERENCES else [
+            references[0], *references[-(MAX_REFERENCES - 1):]]
         message["References"] = " ".join(f"<{mid}>" for mid in kept)
     if auto:
         message["Auto-Submitted"] = "auto-replied"

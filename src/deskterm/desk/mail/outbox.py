@@ -56,10 +56,10 @@ def forget_settings(session: Session) -> None:
     session.info.pop(SETTINGS_KEY, None)
 
 
-def thread_message_ids(session: Session, number: int, *, before: int | None = None) -> list[str]:
+def thread_message_ids(session: Session, number: int, *,
+                       before: int | None = None) -> tuple[list[str], str | None]:
     """The Message-IDs of ticket ``number``'s thread (mail that came in, replies that went
-    out), oldest first; the customer's newest is last when there is one, so that it is the
-    one a reply answers."""
+    out), oldest first, and the one a reply answers: the customer's newest (else the newest)."""
     query = (select(Message.source_message_id, Message.author_customer_id)
              .where(Message.ticket_id == number, col(Message.source_message_id).is_not(None)))
     if before is not None:
@@ -67,10 +67,7 @@ def thread_message_ids(session: Session, number: int, *, before: int | None = No
     rows = session.exec(query.order_by(col(Message.created_at), col(Message.id))).all()
     ids = [mid for mid, _ in rows if mid]
     customers = [mid for mid, customer in rows if mid and customer is not None]
-    if customers and ids[-1] != customers[-1]:
-        ids.remove(customers[-1])
-        ids.append(customers[-1])
-    return ids
+    return ids, (customers[-1] if customers else ids[-1] if ids else None)
 
 
 def _failed(row: OutboxMail, reason: str) -> OutboxMail:
@@ -100,7 +97,7 @@ def queue_reply(session: Session, *, ticket: Ticket, message: Message) -> Outbox
             from_address=settings.from_address, from_name=settings.from_name,
             to_address=requester.email, to_name=requester.name, subject=row.subject,
             body=message.body, date=message.created_at or utcnow(),
-            in_reply_to=thread_message_ids(session, number, before=key(message)),
+            thread=thread_message_ids(session, number, before=key(message)),
             ticket_ref=ref(number))
     except compose.Uncomposable as refused:
         session.add(_failed(row, str(refused)))
@@ -126,7 +123,7 @@ def queue_mail(session: Session, *, number: int, kind: str, to_address: str | No
         composed = compose.compose(
             from_address=settings.from_address, from_name=settings.from_name,
             to_address=to_address, to_name=to_name, subject=subject, body=body, date=utcnow(),
-            in_reply_to=thread_message_ids(session, number), auto=auto, ticket_ref=ref(number))
+            thread=thread_message_ids(session, number), auto=auto, ticket_ref=ref(number))
     except compose.Uncomposable as refused:
         session.add(_failed(row, str(refused)))
         return row

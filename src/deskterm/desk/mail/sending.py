@@ -240,9 +240,10 @@ def send_one(connection: smtplib.SMTP, mail: Claimed) -> tuple[Outcome, str | No
     A connection that broke raises (the caller opens another for the next mail)."""
     try:
         refused = connection.sendmail(envelope_sender(mail.raw), [mail.to_address], mail.raw)
-    except (smtplib.SMTPServerDisconnected, OSError):
+    except smtplib.SMTPServerDisconnected:
         raise
-    except smtplib.SMTPException as exc:
+    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as exc:
+        # (an SMTPException is an OSError too: only the server's answers are caught here)
         return ("failed" if _permanent(exc) else "retry"), _reason(exc)
     if refused:  # one recipient only: sendmail raises when it is refused; kept for safety
         return "retry", message_line(f"recipient refused: {refused}")
@@ -251,17 +252,18 @@ def send_one(connection: smtplib.SMTP, mail: Claimed) -> tuple[Outcome, str | No
 
 def drain(store: Store, server: MailServer, *, retry: bool = False, limit: int | None = None,
           connect_to: Callable[[MailServer], smtplib.SMTP] = connect,
-          progress: Callable[[int], None] | None = None) -> DrainReport:
+          progress: Callable[[int], None] | None = None,
+          clock: Callable[[], datetime] = utcnow) -> DrainReport:
     """Send what is due in the outbox through ``server`` (with ``retry``: everything waiting,
     failed mail too); stops when nothing is due or after ``limit`` mails. ``progress`` is told
-    each mail handled."""
+    each mail handled; ``clock`` is what "now" is (a test moves it on)."""
     report = DrainReport()
     token = sender_token()
     connection: smtplib.SMTP | None = None
     after = 0  # each mail is tried once per drain
     try:
         while limit is None or report.handled < limit:
-            now = utcnow()
+            now = clock()
             size = BATCH if limit is None else min(BATCH, limit - report.handled)
             batch = store.write(lambda session, now=now, size=size, after=after: claim(
                 session, token=token, now=now, retry=retry, limit=size, after=after),
@@ -278,7 +280,7 @@ def drain(store: Store, server: MailServer, *, retry: bool = False, limit: int |
                 except ServerUnavailable as down:
                     # Every mail of the batch waits for the server: one attempt each.
                     for rest in batch[position:]:
-                        _record(store, report, rest, token, "retry", str(down))
+                        _record(store, report, rest, token, "retry", str(down), clock)
                         if progress is not None:
                             progress(1)
                     return report
@@ -286,7 +288,7 @@ def drain(store: Store, server: MailServer, *, retry: bool = False, limit: int |
                     _close(connection)
                     connection = None
                     outcome, reason = "retry", f"{server.address}: {_reason(broken)}"
-                _record(store, report, mail, token, outcome, reason)
+                _record(store, report, mail, token, outcome, reason, clock)
                 if progress is not None:
                     progress(1)
     finally:
@@ -295,9 +297,9 @@ def drain(store: Store, server: MailServer, *, retry: bool = False, limit: int |
 
 
 def _record(store: Store, report: DrainReport, mail: Claimed, token: str, outcome: Outcome,
-            reason: str | None) -> None:
+            reason: str | None, clock: Callable[[], datetime]) -> None:
     kept = store.write(lambda session: record(session, outbox_id=mail.id, token=token,
-                                              outcome=outcome, reason=reason, now=utcnow()))
+                                              outcome=outcome, reason=reason, now=clock()))
     if not kept:
         return
     if outcome == "sent":
