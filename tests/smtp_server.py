@@ -34,7 +34,7 @@ class Handler:
     attempts: int = 0
     lock: threading.Lock = field(default_factory=threading.Lock)
 
-    async def handle_DATA(self, server, session, envelope) -> str:  # noqa: N802 (aiosmtpd's)
+    async def handle_DATA(self, server, session, envelope) -> str:
         with self.lock:
             self.attempts += 1
             if self.attempts <= self.refuse_first:

@@ -173,7 +173,8 @@ def test_composing_with_every_value_hostile_makes_only_its_own_headers():
                   ticket_ref="#1\r\nBcc: x").raw
 
     mail = _mail(raw)
-    assert set(mail.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "References", "X-Deskterm-Ticket", "Content-Type",
+    assert set(mail.keys()) == {"From", "To", "Subject", "Date", "Message-ID", "References",
+                                "X-Deskterm-Ticket", "Content-Type",
                                 "Content-Transfer-Encoding", "MIME-Version"}
     assert mail["References"] == "<ok@acme.test>"
     assert [a.addr_spec for a in mail["To"].addresses] == ["carol@acme.test"]

@@ -12,11 +12,11 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from email import policy
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from datetime import datetime
 
 from deskterm.desk.safe_text import clean, clean_line
 
@@ -107,7 +107,7 @@ def domain_of(address: str) -> str:
     return address.rpartition("@")[2] or "localhost"
 
 
-def compose(*, from_address: str, from_name: str, to_address: str, to_name: str,
+def compose(*, from_address: str, from_name: str, to_address: str | None, to_name: str,
             subject: str, body: str, date: datetime,
             thread: tuple[Sequence[str | None], str | None] = ((), None),
             auto: bool = False, ticket_ref: str = "") -> Composed:

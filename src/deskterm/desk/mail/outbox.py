@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import and_, or_
+from sqlalchemy import ColumnElement, and_, or_
 from sqlmodel import Session, col, func, select
 
 from deskterm import lazy
@@ -137,12 +137,10 @@ def marks_of(session: Session, message_ids: list[int]) -> dict[int, MailMark]:
     """``{message id: its mail's mark}`` for the messages of ``message_ids`` that were queued."""
     if not message_ids:
         return {}
-    rows = session.exec(
-        select(OutboxMail.message_id, OutboxMail.state, OutboxMail.attempts,
-               OutboxMail.last_error, OutboxMail.sent_at)
-        .where(col(OutboxMail.message_id).in_(message_ids))).all()
-    return {message_id: MailMark(state, attempts, error, sent_at)
-            for message_id, state, attempts, error, sent_at in rows if message_id is not None}
+    rows = session.exec(select(OutboxMail)
+                        .where(col(OutboxMail.message_id).in_(message_ids))).all()
+    return {row.message_id: MailMark(row.state, row.attempts, row.last_error, row.sent_at)
+            for row in rows if row.message_id is not None}
 
 
 def ticket_marks(session: Session, number: int) -> tuple[tuple[int, str, int], ...]:
@@ -189,12 +187,13 @@ def count_waiting(session: Session, *, failed_too: bool) -> int:
     """Mails not sent yet (queued or being sent; ``failed_too``: failed ones that can be)."""
     states = ["queued", "sending"]
     query = select(func.count()).select_from(OutboxMail)
-    condition = col(OutboxMail.state).in_(states)
+    condition: ColumnElement[bool] = col(OutboxMail.state).in_(states)
     if failed_too:
         condition = or_(condition, and_(col(OutboxMail.state) == "failed",
                                         col(OutboxMail.raw).is_not(None)))
     return session.exec(query.where(condition)).one()
 
 
-__all__ = ["MailMark", "OutboxRead", "count_waiting", "list_outbox", "forget_settings", "marks_of", "queue_mail", "queue_reply",
-           "sending_settings", "settings_row", "thread_message_ids", "ticket_marks"]
+__all__ = ["MailMark", "OutboxRead", "count_waiting", "forget_settings", "list_outbox",
+           "marks_of", "queue_mail", "queue_reply", "sending_settings", "settings_row",
+           "thread_message_ids", "ticket_marks"]

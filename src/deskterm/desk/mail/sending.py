@@ -60,7 +60,8 @@ Outcome = Literal["sent", "retry", "failed"]
 
 def backoff(attempts: int) -> timedelta:
     """How long a mail waits after its ``attempts``-th failed attempt."""
-    return min(FIRST_BACKOFF * 2 ** min(max(attempts - 1, 0), 20), MAX_BACKOFF)
+    doublings = min(max(attempts - 1, 0), 20)
+    return min(FIRST_BACKOFF * (1 << doublings), MAX_BACKOFF)
 
 
 def sender_token() -> str:
@@ -265,9 +266,13 @@ def drain(store: Store, server: MailServer, *, retry: bool = False, limit: int |
         while limit is None or report.handled < limit:
             now = clock()
             size = BATCH if limit is None else min(BATCH, limit - report.handled)
-            batch = store.write(lambda session, now=now, size=size, after=after: claim(
-                session, token=token, now=now, retry=retry, limit=size, after=after),
-                quiet=True)
+
+            def claiming(session: Session, now: datetime = now, size: int = size,
+                         after: int = after) -> list[Claimed]:
+                return claim(session, token=token, now=now, retry=retry, limit=size,
+                             after=after)
+
+            batch = store.write(claiming, quiet=True)
             if not batch:
                 break
             after = batch[-1].id
