@@ -420,3 +420,38 @@ def test_a_from_address_the_desk_cannot_send_from_is_refused(desk):
             desk.set_mail_settings(from_address=bad)
     with pytest.raises(InvalidInput, match="without a From address"):
         desk.set_mail_settings(enabled=True)
+
+
+# --- the connection: TLS, STARTTLS, a login -------------------------------------------------------
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_mail_goes_out_over_tls_with_the_login_read_when_used(store, admin, desk, mail_on,
+                                                              monkeypatch, security):
+    new_ticket(store, admin)
+    desk.send(1001, body="Encrypted")
+    monkeypatch.setenv("DESKTERM_SMTP_PASSWORD", "s3cret-pa55")
+
+    with smtp_server(security=security, login=("desk", "s3cret-pa55")) as server:
+        report = desk.drain_outbox(server.config())
+        received = server.received
+
+    assert report.sent == 1 and len(received) == 1
+
+
+def test_a_refused_login_or_an_untrusted_certificate_keeps_the_mail_and_never_shows_the_password(
+        store, admin, desk, mail_on, monkeypatch):
+    new_ticket(store, admin)
+    desk.send(1001, body="Hello")
+    monkeypatch.setenv("DESKTERM_SMTP_PASSWORD", "wrong-pa55word")
+
+    with smtp_server(security="starttls", login=("desk", "right")) as server:
+        refused = desk.drain_outbox(server.config())
+        untrusted = desk.drain_outbox(server.config(ca_file=None), retry=True)
+
+    (row,) = _rows(store)
+    assert (refused.retried, untrusted.retried, row.state) == (1, 1, "queued")
+    assert "login refused: 535" in refused.reasons[row.id]
+    assert "certificate" in untrusted.reasons[row.id].lower()
+    for reason in (*refused.reasons.values(), *untrusted.reasons.values(), row.last_error):
+        assert "wrong-pa55word" not in reason and "\n" not in reason
