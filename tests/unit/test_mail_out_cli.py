@@ -82,6 +82,8 @@ def test_outbox_sends_what_is_due_and_lists_it(cli, replied):
     assert len(received) == 1
     listed = cli("mail", "outbox", "--no-send")
     assert listed.stdout.startswith("1\t#1001\treply\tcarol@acme.test\tsent\t1\tsent ")
+    assert " · reply · " in cli("ticket", "show", "1001").stdout
+    assert "· e-mail sent\nTry tray 2" in cli("ticket", "show", "1001").stdout
 
 
 def test_outbox_says_when_mail_did_not_leave_and_retry_sends_it(cli, replied):
