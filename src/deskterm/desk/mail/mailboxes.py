@@ -6,12 +6,15 @@ folder of files, one a message (``cur/`` and ``new/``). Memory stays that of one
 however big the mailbox. The mailbox is only read: nothing is marked or moved.
 
 Each message is named by its source: ``mbox:/abs/path#12`` (the 12th message) or
-``maildir:/abs/path#1733.M1P2.host`` (its unique name), the quarantine's ``source``.
+``maildir:/abs/path#1733.M1P2.host`` (its unique name), the quarantine's ``source``. An mbox
+is read in its order; a Maildir's files in the order they were delivered (their names start
+with the time), so an answer comes after the mail it answers.
 """
 
 from __future__ import annotations
 
 import mailbox
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +32,19 @@ class MailItem:
     source: str
     raw: bytes | None
     problem: str | None = None
+
+
+_MAILDIR_NAME = re.compile(r"(\d+)\.(?:M(\d+))?(?:P\d+)?(?:Q(\d+))?")
+
+
+def delivery_order(name: str) -> tuple[int, int, int, str]:
+    """A Maildir message's place in time, from its unique name (``1733577600.M12P9Q3.host``:
+    seconds, then microseconds and the deliverer's counter), so an answer is filed after the
+    mail it answers; a name of another form sorts by itself, after those."""
+    found = _MAILDIR_NAME.match(name)
+    if found is None:
+        return (2**63, 0, 0, name)
+    return (int(found.group(1)), int(found.group(2) or 0), int(found.group(3) or 0), name)
 
 
 class MailboxReader:
@@ -56,6 +72,8 @@ class MailboxReader:
                                        "new/ folders)")
                 box = mailbox.Maildir(self.path, factory=None, create=False)
             self.keys = list(box.iterkeys())
+            if kind == "maildir":
+                self.keys.sort(key=delivery_order)
         except InvalidInput:
             raise
         except (OSError, mailbox.Error) as exc:
