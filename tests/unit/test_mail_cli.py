@@ -139,3 +139,16 @@ def test_a_missing_or_wrong_mailbox_is_one_line_and_exit_1(cli, tmp_path, monkey
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_mailed_ticket_shows_in_the_cli_with_the_desk_as_its_creator(cli, tmp_path):
+    path = _mbox(tmp_path / "in.mbox", good_mail()[:2])
+    cli("mail", "import", "mbox", str(path))
+
+    shown = cli("ticket", "show", "1001")
+    as_json = json.loads(cli("ticket", "show", "1001", "--json").stdout)
+
+    assert shown.exit_code == 0, shown.stderr
+    assert "Still." in shown.stdout and "The VPN drops every hour." in shown.stdout
+    assert as_json["ticket"]["channel"] == "email"
+    assert [e["actor"] for e in as_json["events"]] == [None]
