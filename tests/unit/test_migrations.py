@@ -661,14 +661,53 @@ def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store)
     migrate.upgrade(empty_store)
 
 
+# --- 0010: mail intake -------------------------------------------------------------------------
+
+
+def test_upgrade_from_0009_keeps_tickets_and_takes_attachments_and_quarantine(empty_store):
+    from deskterm.db.models import Attachment, MailQuarantine, Message
+
+    migrate.upgrade(empty_store, "0009")
+    empty_store.write(lambda s: create_ticket(
+        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.test",
+        subject="VPN", body="It drops."))
+    migrate.upgrade(empty_store)
+
+    def files(session):
+        message = session.exec(select(Message)).one()
+        session.add(Attachment(message_id=message.id, filename="a.txt", content_type="text/plain",
+                               size=1, sha256="0" * 64, data=b"a"))
+        session.add(MailQuarantine(source="mbox:x#1", reason="r", sha256="1" * 64, raw=b"raw"))
+
+    empty_store.write(files)
+    with empty_store.read() as session:
+        assert session.exec(select(Attachment)).one().data == b"a"
+        assert session.exec(select(MailQuarantine)).one().raw == b"raw"
+    assert _schema_differences(empty_store) == []
+
+
+def test_downgrade_to_0009_drops_the_mail_tables_and_keeps_tickets(empty_store):
+    migrate.upgrade(empty_store)
+    empty_store.write(lambda s: create_ticket(
+        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.test",
+        subject="VPN", body="It drops."))
+    migrate.downgrade(empty_store, "0009")
+
+    assert not {"attachments", "mail_quarantine"} & _tables(empty_store)
+    with empty_store.read() as session:
+        assert session.exec(select(Counter)).all()  # the desk is still there
+    migrate.upgrade(empty_store)
+    assert migrate.schema_state(empty_store).current == HEAD
+
+
 # --- 0011: the outbox and the mail settings ----------------------------------------------------
 
 
-def test_upgrade_from_0009_adds_the_outbox_and_a_reply_queues_its_mail(empty_store):
+def test_upgrade_from_0010_adds_the_outbox_and_a_reply_queues_its_mail(empty_store):
     from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.tickets.ticket import add_reply
 
-    migrate.upgrade(empty_store, "0009")
+    migrate.upgrade(empty_store, "0010")
     admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
     empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
                                               subject="VPN", body="It drops."))
@@ -683,7 +722,7 @@ def test_upgrade_from_0009_adds_the_outbox_and_a_reply_queues_its_mail(empty_sto
             ("queued", "c@acme.test")]
 
 
-def test_downgrade_to_0009_drops_the_outbox_and_keeps_the_replies(empty_store):
+def test_downgrade_to_0010_drops_the_outbox_and_keeps_the_replies(empty_store):
     from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.tickets.ticket import add_reply
 
@@ -694,7 +733,7 @@ def test_downgrade_to_0009_drops_the_outbox_and_keeps_the_replies(empty_store):
     empty_store.write(lambda s: mail_settings.update_settings(s, from_address="help@desk.test"))
     empty_store.write(lambda s: add_reply(s, actor=admin, number=1001, body="On it"))
 
-    migrate.downgrade(empty_store, "0009")
+    migrate.downgrade(empty_store, "0010")
 
     assert not {"outbox", "mail_settings"} & _tables(empty_store)
     with empty_store.engine.connect() as connection:
