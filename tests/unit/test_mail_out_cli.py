@@ -112,3 +112,21 @@ def test_outbox_without_a_server_only_lists(cli, replied):
     assert "\tqueued\t0\t" in listed.stdout
     assert retry.exit_code == 1
     assert "config.toml has no [smtp] server" in retry.stderr
+
+
+def test_a_password_that_cannot_be_read_is_one_line_and_no_mail_is_tried(cli, replied,
+                                                                         monkeypatch):
+    monkeypatch.delenv("DESKTERM_SMTP_PASSWORD", raising=False)
+    folder = Path(os.environ["DESKTERM_CONFIG_DIR"])
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "config.toml").write_text(
+        '[smtp]\nhost = "127.0.0.1"\nport = 2525\nsecurity = "none"\nuser = "desk"\n')
+
+    refused = cli("mail", "outbox", "--json")
+
+    assert refused.exit_code == 1
+    assert refused.stderr.startswith("deskterm: ")
+    assert refused.stderr.endswith("config.toml: [smtp]: the password variable "
+                              "$DESKTERM_SMTP_PASSWORD is not set\n")
+    listed = json.loads(cli("mail", "outbox", "--no-send", "--json").stdout)
+    assert [(m["state"], m["attempts"]) for m in listed["outbox"]] == [("queued", 0)]

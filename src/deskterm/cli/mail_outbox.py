@@ -55,6 +55,7 @@ def outbox(
                            else "--retry sends mail: not with --no-send")
     report = None
     if server is not None:
+        server.password()  # a password that cannot be read is refused before any mail is tried
         total = desk.outbox_waiting(failed_too=retry)
         report = _with_progress(total, lambda progress: desk.drain_outbox(
             server, retry=retry, progress=progress))
