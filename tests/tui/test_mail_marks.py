@@ -11,7 +11,7 @@ from deskterm.desk.tickets import ticket as tickets
 from deskterm.screens.ticket import TicketScreen
 from deskterm.widgets.thread import ThreadView
 
-from ..smtp_server import smtp_server
+from ..smtp_server import nothing_listening, smtp_server
 from .desks import NOW, open_desk
 from .pilot import settle, until
 
@@ -86,3 +86,19 @@ async def test_a_console_with_a_server_sends_a_reply_and_marks_it_sent(desk_stor
             received = server.received
     assert len(received) == 1
     assert b"Subject: Re: [#1031]" in received[0].data
+
+
+async def test_a_console_whose_server_is_down_says_so_once_and_keeps_the_mail(desk_store):
+    store, number = desk_store, 1031
+    _mail_on(store)
+    app = DeskApp(open_desk(store, "ada"), clock=lambda: NOW, smtp=nothing_listening())
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await _open(pilot, number)
+        thread = screen.query_one(ThreadView)
+        _reply_as_bert(store, number, "Is it better now?")
+        await until(pilot, lambda: "Connection refused)" in _title_of(
+            thread, "Is it better now?"), timeout=LIVE, what="the retry's reason")
+        assert "✉ queued, will retry (127.0.0.1:" in _title_of(thread, "Is it better now?")
+        said = [n.message for n in app._notifications if n.title == "Outbox"]
+        assert len(said) == 1 and said[0].startswith("Mail not sent yet: ")
+        assert "Connection refused" in said[0]
