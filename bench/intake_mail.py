@@ -20,7 +20,14 @@ peak RSS (the mbox is streamed: the peak does not grow with the file).
     .venv/bin/python bench/intake_mail.py --db postgresql://postgres@127.0.0.1/bench_mail
 """
 
+# ruff: noqa: E402
 from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+# bench/queue.py would stand in for the standard library's queue (psycopg imports it)
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != Path(__file__).resolve().parent]
 
 import argparse
 import mailbox
@@ -28,13 +35,11 @@ import os
 import random
 import resource
 import shutil
-import sys
 import tempfile
 import time
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
-from pathlib import Path
 
 from sqlmodel import func, select
 
