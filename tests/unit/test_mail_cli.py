@@ -82,6 +82,8 @@ def test_a_bad_mail_is_quarantined_the_rest_filed_and_the_exit_code_is_3(cli, tm
     assert line.startswith(f"deskterm: quarantined {kind}:") and "no sender address" in line
     assert again.exit_code == 3  # still there, nothing added
     assert "2 already filed, 1 already in the quarantine" in again.stdout
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(f"deskterm: still in the quarantine from an earlier run: {kind}:")
     listed = json.loads(cli("mail", "quarantine", "list", "--json").stdout)
     assert len(listed) == 1 and listed[0]["reason"] == "no sender address (From)"
 
