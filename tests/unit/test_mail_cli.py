@@ -82,6 +82,8 @@ def test_a_bad_mail_is_quarantined_the_rest_filed_and_the_exit_code_is_3(cli, tm
     assert line.startswith(f"deskterm: quarantined {kind}:") and "no sender address" in line
     assert again.exit_code == 3  # still there, nothing added
     assert "2 already filed, 1 already in the quarantine" in again.stdout
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(f"deskterm: still in the quarantine from an earlier run: {kind}:")
     listed = json.loads(cli("mail", "quarantine", "list", "--json").stdout)
     assert len(listed) == 1 and listed[0]["reason"] == "no sender address (From)"
 
@@ -152,3 +154,18 @@ def test_a_mailed_ticket_shows_in_the_cli_with_the_desk_as_its_creator(cli, tmp_
     assert "Still." in shown.stdout and "The VPN drops every hour." in shown.stdout
     assert as_json["ticket"]["channel"] == "email"
     assert [e["actor"] for e in as_json["events"]] == [None]
+
+
+def test_quarantined_text_reaches_the_terminal_without_escape_sequences(cli, tmp_path):
+    hostile = (b"Subject: \x1b]52;c;ZXZpbA==\x07hi\r\nX-Note: \x9b31m\r\n\r\n"
+               b"body \x1b[2J\x1b]8;;https://evil.test\x07link\x1b]8;;\x07 [bold]x[/bold]\r\n")
+    path = _mbox(tmp_path / "in.mbox", [hostile])
+    imported = cli("mail", "import", "mbox", str(path))
+
+    listed = cli("mail", "quarantine", "list")
+    shown = cli("mail", "quarantine", "show", "1")
+
+    assert imported.exit_code == 3
+    for output in (imported.stderr, listed.stdout, shown.stdout):
+        assert "\x1b" not in output and "\x9b" not in output and "\x07" not in output
+    assert "[bold]x[/bold]" in shown.stdout and "link" in shown.stdout
