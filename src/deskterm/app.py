@@ -30,7 +30,7 @@ from textual.message_pump import MessagePump
 from textual.notifications import SeverityLevel
 from textual.screen import Screen, ScreenResultCallbackType, ScreenResultType
 from textual.widget import AwaitMount
-from textual.worker import Worker, WorkerState
+from textual.worker import Worker, WorkerState, get_current_worker
 
 from deskterm.desk.errors import DeskError
 from deskterm.desk.queue.builtin import QueueStart
@@ -39,6 +39,7 @@ from deskterm.screens.queue_layout import OpeningScreen
 from deskterm.widgets.editors import is_text_field
 
 if TYPE_CHECKING:
+    from deskterm.config_mail import MailServer
     from deskterm.desk.service import Desk
 
 
@@ -61,6 +62,9 @@ class Opening(Protocol):
 SignalHandler = Callable[[int, FrameType | None], object] | int | signal.Handlers | None
 """What ``signal.signal`` takes and gives back: a function, ``SIG_DFL`` / ``SIG_IGN``, or None
 (a handler not installed from Python)."""
+MAIL_EVERY = 30.0
+"""Seconds between two looks at the outbox by a console that sends mail (it looks sooner when
+the desk changes: a reply just sent goes out within a second or two)."""
 
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
@@ -123,6 +127,15 @@ class DeskOpened(Message):
         self.start = start
 
 
+class MailTrouble(Message):
+    """The outbox's mail could not all be sent (``reason``, one line): said once, not at every
+    try."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class StartRefused(Exception):
     """The desk cannot be opened (no schema, an old one, a stranger ...): one line for stderr."""
 
@@ -165,10 +178,12 @@ class DeskApp(App[None]):
     def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
                  clock: Callable[[], datetime] | None = None,
                  keymap: dict[str, str] | None = None, watch: bool = True,
-                 signals: bool = False, help_center_url: str | None = None) -> None:
+                 signals: bool = False, help_center_url: str | None = None,
+                 smtp: MailServer | None = None) -> None:
         """``signals``: end on SIGTERM and SIGHUP, drafts stored first (only the console's own
         process: a test's event loop keeps its handlers). ``help_center_url``: the setting
-        (links to articles' pages in replies)."""
+        (links to articles' pages in replies). ``smtp``: config.toml's server; the console
+        sends the outbox's mail through it in the background."""
         super().__init__()
         if (desk is None) == (opening is None):
             raise ValueError("DeskApp needs a desk or an opening desk")
@@ -177,6 +192,9 @@ class DeskApp(App[None]):
         self._opening = opening
         self._keymap = keymap or {}
         self.help_center_url = help_center_url
+        self._smtp = smtp
+        self._mail_due = threading.Event()
+        self._mail_trouble: str | None = None
         self._watch = watch
         self._signals = signals
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -230,6 +248,7 @@ class DeskApp(App[None]):
             self.set_keymap(self._keymap)
         if self.desk is not None:
             self._show_queue(self.desk, None)
+            self._start_mail()
         elif self._opening is not None:
             self._waiting = self._desk_opening = True
             screen = OpeningScreen(clock=self.clock)
@@ -293,6 +312,7 @@ class DeskApp(App[None]):
     async def on_desk_opened(self, message: DeskOpened) -> None:
         desk = self.desk = message.desk
         await self._show_queue(desk, message.start)
+        self._start_mail()
         self._desk_opening = False
         self._opening_screens.clear()
         self.call_after_refresh(self._release_keys)  # on the queue, mounted and focused
@@ -501,7 +521,54 @@ class DeskApp(App[None]):
         if self._loop is not None:
             self._loop.call_soon_threadsafe(self.exit, None, code)
 
+    # --- the outbox -------------------------------------------------------------------------
+
+    def _start_mail(self) -> None:
+        if self._smtp is not None and self._watch:
+            self.send_mail()
+
+    def wake_outbox(self) -> None:
+        """The desk changed (a reply may be waiting): look at the outbox now."""
+        self._mail_due.set()
+
+    @work(thread=True, exclusive=True, group="mail-out", exit_on_error=False)
+    def send_mail(self) -> None:
+        """Send the outbox's due mail (``desk.drain_outbox``) every :data:`MAIL_EVERY` seconds
+        and whenever the desk changes; another console or ``mail outbox`` sending at the same
+        time never sends a mail twice (each mail is claimed). A server that refuses or cannot
+        be reached is said once, not at every try."""
+        worker = get_current_worker()
+        waited = MAIL_EVERY
+        while not worker.is_cancelled:
+            if waited >= MAIL_EVERY or self._mail_due.is_set():
+                self._mail_due.clear()
+                waited = 0.0
+                self._send_due_mail()
+            self._mail_due.wait(1.0)  # in slices: quitting never waits for the interval
+            waited += 1.0
+
+    def _send_due_mail(self) -> None:
+        desk, server = self.desk, self._smtp
+        if desk is None or server is None:
+            return
+        trouble = None
+        try:
+            if desk.outbox_due():
+                report = desk.drain_outbox(server)
+                if report.retried or report.failed:
+                    trouble = next(iter(report.reasons.values()), None)
+        except Exception as error:  # the store's errors: said once, tried again later
+            trouble = _one_line(str(error)) or type(error).__name__
+        if trouble is not None and trouble != self._mail_trouble:
+            self.post_message(MailTrouble(trouble))
+        self._mail_trouble = trouble
+
+    def on_mail_trouble(self, message: MailTrouble) -> None:
+        self.notify(f"Mail not sent yet: {message.reason}", title="Outbox", severity="warning",
+                    timeout=10)
+
     def on_unmount(self) -> None:
+        self._mail_due.set()
         for signum, handler in self._handlers.items():  # the screens have stored their drafts
             signal.signal(signum, handler)
 

@@ -139,7 +139,7 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
         from deskterm.app import DeskApp  # Textual, while the child opens the desk
 
         app = DeskApp(opening=opening, keymap=settings.keymap, signals=True,
-                      help_center_url=settings.help_center_url)
+                      help_center_url=settings.help_center_url, smtp=settings.smtp)
         app.run()
         if app.refusal:
             _refuse(app.refusal)

@@ -9,17 +9,20 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
+FOREVER = ("watch", "mail-out")
+"""Workers that run as long as the console: the change watcher, the outbox's sender."""
 
 
 async def settle(pilot: Pilot, timeout: float = 15.0) -> None:
-    """Wait until every worker but the change watcher is done and the screen has caught up."""
+    """Wait until every worker but those that run for ever (:data:`FOREVER`) is done and the
+    screen has caught up."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         await pilot.pause()
-        busy = [w for w in pilot.app.workers if w.group != "watch" and w.state in BUSY]
+        busy = [w for w in pilot.app.workers if w.group not in FOREVER and w.state in BUSY]
         if not busy:
             await pilot.pause()
-            if not [w for w in pilot.app.workers if w.group != "watch" and w.state in BUSY]:
+            if not [w for w in pilot.app.workers if w.group not in FOREVER and w.state in BUSY]:
                 return
         await asyncio.sleep(0.01)
     raise AssertionError(f"workers still busy after {timeout} s")

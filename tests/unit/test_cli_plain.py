@@ -21,6 +21,7 @@ from deskterm.cli.context import CliContext
 from deskterm.db.engine import Store
 from deskterm.desk import plain_reads, setup
 from deskterm.desk.filter.cursors import encode_cursor
+from deskterm.desk.mail import settings as mail_settings
 from deskterm.desk.people import directory as people
 from deskterm.desk.people.identity import os_username
 from deskterm.desk.reads import as_json
@@ -62,8 +63,10 @@ def seed_plain(store: Store) -> None:
                 ticket_type="problem" if i == 3 else "question",
             )
         session.flush()
+        mail_settings.update_settings(session, from_address="help@desk.test")
         tickets.add_reply(session, actor=bert, number=1001, body="A reply\n\nwith lines",
-                          minutes=25)
+                          minutes=25)  # e-mailed: its mark is read too
+        mail_settings.update_settings(session, enabled=False)
         tickets.add_note(session, actor=ada, number=1001, body="An internal note", minutes=95)
         tickets.add_note(session, actor=bert, number=1002, body="Noted, no time")
         tickets.add_customer_message(session, number=1001, email="carol@acme.test",
@@ -91,6 +94,8 @@ def seed_plain(store: Store) -> None:
         session.execute(text("UPDATE tickets SET subject = :subject WHERE id IN (1001, 1002, "
                              "1004, 1006)"), {"subject": f"Printer {HOSTILE}"})
         session.execute(text("UPDATE messages SET body = body || :tail"), {"tail": HOSTILE})
+        session.execute(text("UPDATE outbox SET state = 'sent', attempts = 2, last_error = :e, "
+                             "sent_at = :at"), {"e": f"451 {HOSTILE}", "at": _stored(store, NOW)})
         session.execute(text("UPDATE events SET new = :new WHERE field = 'priority'"),
                         {"new": f"urgent {HOSTILE}"})
         for index in range(TICKETS):
@@ -146,6 +151,8 @@ def test_every_ticket_read_in_plain_sql_is_the_stores(stores):
     assert first.merged_from == (1003, 1009) and first.minutes_spent == 120
     assert {m.author_kind for m in first.messages} == {"agent", "customer"}
     assert {m.public for m in first.messages} == {True, False}
+    (mailed,) = [m for m in first.messages if m.mail is not None]
+    assert (mailed.mail.state, mailed.mail.attempts, mailed.mail.at) == ("sent", 2, NOW)
     assert [t.number for t in first.links.related] == [1002, 1006]
     assert first.requester.organization.startswith("Acme \x1b[2J")
     assert HOSTILE in first.ticket.subject and len(first.ticket.tags) > 3

@@ -698,3 +698,45 @@ def test_downgrade_to_0009_drops_the_mail_tables_and_keeps_tickets(empty_store):
         assert session.exec(select(Counter)).all()  # the desk is still there
     migrate.upgrade(empty_store)
     assert migrate.schema_state(empty_store).current == HEAD
+
+
+# --- 0011: the outbox and the mail settings ----------------------------------------------------
+
+
+def test_upgrade_from_0010_adds_the_outbox_and_a_reply_queues_its_mail(empty_store):
+    from deskterm.desk.mail import settings as mail_settings
+    from deskterm.desk.tickets.ticket import add_reply
+
+    migrate.upgrade(empty_store, "0010")
+    admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
+    empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
+                                              subject="VPN", body="It drops."))
+    migrate.upgrade(empty_store)
+
+    assert {"outbox", "mail_settings"} <= _tables(empty_store)
+    assert _schema_differences(empty_store) == []
+    empty_store.write(lambda s: mail_settings.update_settings(s, from_address="help@desk.test"))
+    empty_store.write(lambda s: add_reply(s, actor=admin, number=1001, body="On it"))
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text("SELECT state, to_address FROM outbox")).all() == [
+            ("queued", "c@acme.test")]
+
+
+def test_downgrade_to_0010_drops_the_outbox_and_keeps_the_replies(empty_store):
+    from deskterm.desk.mail import settings as mail_settings
+    from deskterm.desk.tickets.ticket import add_reply
+
+    migrate.upgrade(empty_store)
+    admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
+    empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
+                                              subject="VPN", body="It drops."))
+    empty_store.write(lambda s: mail_settings.update_settings(s, from_address="help@desk.test"))
+    empty_store.write(lambda s: add_reply(s, actor=admin, number=1001, body="On it"))
+
+    migrate.downgrade(empty_store, "0010")
+
+    assert not {"outbox", "mail_settings"} & _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 2
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []

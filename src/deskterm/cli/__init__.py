@@ -62,7 +62,8 @@ COMMANDS: dict[str, Listed] = {
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
                  "import and export files."),
     "mail": Listed("deskterm.cli.mail", "app", "E-mail: fetch it over IMAP, import mailboxes; "
-                   "the quarantine of mail that could not be filed."),
+                   "the quarantine of mail that could not be filed; the outbox and the desk's "
+                   "mail settings."),
 }
 """The root's commands in the order ``--help`` lists them. Each module is imported only when its
 command is run (or its help asked for): a command module brings the desk and the store."""

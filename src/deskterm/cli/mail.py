@@ -4,6 +4,8 @@
 transaction (:meth:`deskterm.desk.service.Desk.import_mailbox`); importing again adds nothing.
 Exit codes: 0 everything filed (or already there, or an auto-reply skipped), 3 something is in
 the quarantine, 1 bad input (no such mailbox, a message that could not be read).
+``mail outbox`` and ``mail settings`` (the desk's mail going out) are in
+:mod:`deskterm.cli.mail_outbox`.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli import mail_fetch
+from deskterm.cli import mail_outbox
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import (
     echo,
@@ -37,7 +40,7 @@ EXIT_QUARANTINED = 3
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="E-mail: fetch it over IMAP, import mailboxes; the quarantine of mail "
-                       "that could not be filed.")
+                       "that could not be filed; the outbox and the desk's mail settings.")
 import_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                          help="File the mail of an mbox file or a Maildir folder.")
 quarantine_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
@@ -45,6 +48,8 @@ quarantine_app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
 app.add_typer(import_app, name="import")
 app.add_typer(quarantine_app, name="quarantine")
 app.command("fetch")(mail_fetch.fetch)
+app.command("outbox")(mail_outbox.outbox)
+app.command("settings")(mail_outbox.settings)
 
 JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 IdArg = Annotated[int, typer.Argument(metavar="ID", min=1, max=2**31 - 1,

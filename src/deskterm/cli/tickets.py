@@ -244,6 +244,10 @@ def _print_detail(detail: TicketDetail) -> None:
             kind = "customer"
         echo("")
         spent = f" · {_duration(message.minutes)}" if message.minutes else ""
+        if message.mail is not None:  # a reply e-mailed to the requester
+            failed = message.mail.state == "failed"
+            spent += f" · e-mail {message.mail.state}" + (
+                f": {clean_line(message.mail.reason or '')}" if failed else "")
         echo(f"── {clean_line(message.author)} · {kind} · "
              f"{message.created_at:%Y-%m-%d %H:%M} UTC{spent}",
              style="bold" if message.public else "yellow")

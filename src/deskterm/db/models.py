@@ -495,3 +495,66 @@ class MailQuarantine(SQLModel, table=True):
     """Of ``raw``: the same bytes arriving again are not kept twice."""
     raw: bytes = Field(sa_column=_QUARANTINED_RAW)
     """The mail's bytes as they came: deferred, like an attachment's."""
+
+
+OUTBOX_KINDS = ("reply", "acknowledgement")
+OUTBOX_STATES = ("queued", "sending", "sent", "failed")
+
+
+class OutboxMail(SQLModel, table=True):
+    """An e-mail the desk sends: a public reply or a new ticket's acknowledgement.
+
+    Composed once, when queued (``raw``): a retry sends the same bytes with the same
+    Message-ID. ``sending`` rows are claimed by one sender (``claimed_by``) until ``claimed_at``
+    plus the lease.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        CheckConstraint(_in("kind", OUTBOX_KINDS), name="kind"),
+        CheckConstraint(_in("state", OUTBOX_STATES), name="state"),
+        Index("ix_outbox_due", "state", "next_attempt_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, index=True))
+    message_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("messages.id", ondelete="CASCADE"), unique=True))
+    """The reply it carries (None for an acknowledgement, which is no message of the thread)."""
+    kind: str = Field(sa_column=Column(String(16), nullable=False))
+    to_address: str = Field(sa_column=Column(String(320), nullable=False))
+    subject: str = Field(sa_column=Column(Text, nullable=False))
+    rfc_message_id: str | None = Field(default=None, sa_column=Column(String(998)))
+    """Its Message-ID header, without ``<>``."""
+    raw: bytes | None = Field(default=None, sa_column=Column(LargeBinary))
+    """The whole message as sent (None: it could not be composed; ``last_error`` says why)."""
+    state: str = Field(default="queued", sa_column=Column(String(8), nullable=False))
+    attempts: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime,
+                                      nullable=False)
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    claimed_by: str | None = Field(default=None, sa_column=Column(String(64)))
+    claimed_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    sent_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+
+
+class MailSettings(SQLModel, table=True):
+    """The desk's own mail settings (one row): who its mail is from, the acknowledgement.
+    The server it sends through is the machine's (config.toml ``[smtp]``)."""
+
+    __tablename__ = "mail_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    enabled: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    """Public replies are e-mailed (and new e-mail tickets acknowledged)."""
+    from_address: str | None = Field(default=None, sa_column=Column(String(320)))
+    from_name: str = Field(default="", sa_column=Column(String(200), nullable=False))
+    acknowledge: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    ack_subject: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Empty: the default subject."""
+    ack_body: str = Field(default="", sa_column=Column(Text, nullable=False))
+    """Empty: the default body."""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

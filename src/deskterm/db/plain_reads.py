@@ -18,6 +18,7 @@ from deskterm.db.opening import (
     NotCovered,
     Reader,
     TicketRow,
+    read_timestamp,
     required_timestamp,
     ticket_rows,
 )
@@ -45,6 +46,8 @@ class MessageRow:
     body: str
     created_at: datetime
     minutes: int | None
+    mail: tuple[str, int, str | None, datetime | None] | None = None
+    """A reply e-mailed to the requester: its outbox state, attempts, last error, sent at."""
 
 
 @dataclass(frozen=True)
@@ -92,9 +95,11 @@ _REQUESTER = (
 )
 _MESSAGES = (
     "SELECT messages.id, messages.author_agent_id, agents.display_name, customers.name, "
-    "messages.public, messages.body, messages.created_at, messages.minutes FROM messages "
+    "messages.public, messages.body, messages.created_at, messages.minutes, outbox.state, "
+    "outbox.attempts, outbox.last_error, outbox.sent_at FROM messages "
     "LEFT OUTER JOIN agents ON agents.id = messages.author_agent_id "
     "LEFT OUTER JOIN customers ON customers.id = messages.author_customer_id "
+    "LEFT OUTER JOIN outbox ON outbox.message_id = messages.id "
     "WHERE messages.ticket_id = ? AND messages.id > ? "
     "ORDER BY messages.created_at, messages.id"
 )
@@ -133,9 +138,11 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     messages = tuple(
         MessageRow(id=id_, agent_id=agent_id, agent_name=agent_name,
                    customer_name=customer_name, public=_flag(public), body=body,
-                   created_at=required_timestamp(created_at), minutes=minutes)
-        for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes)
-        in reader.rows(_MESSAGES, (number, 0))
+                   created_at=required_timestamp(created_at), minutes=minutes,
+                   mail=(state, attempts, error, read_timestamp(sent_at))
+                   if state is not None else None)
+        for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes,
+             state, attempts, error, sent_at) in reader.rows(_MESSAGES, (number, 0))
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,

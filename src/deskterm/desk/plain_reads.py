@@ -27,6 +27,7 @@ from deskterm.desk.opening import ticket_summary
 from deskterm.desk.reads import (
     CustomerRead,
     EventRead,
+    MailMark,
     MessageRead,
     Page,
     TicketDetail,
@@ -65,7 +66,8 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
                         author=message.agent_name or message.customer_name or "",
                         author_kind="agent" if message.agent_id else "customer",
                         public=message.public, body=message.body,
-                        created_at=message.created_at, minutes=message.minutes)
+                        created_at=message.created_at, minutes=message.minutes,
+                        mail=MailMark(*message.mail) if message.mail is not None else None)
             for message in record.messages
         ),
         events=tuple(

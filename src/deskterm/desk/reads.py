@@ -64,6 +64,17 @@ class GroupRead:
 
 
 @dataclass(frozen=True)
+class MailMark:
+    """How a public reply's e-mail is doing: ``queued`` (``reason``: why the last attempt
+    failed, if one did), ``sending``, ``sent`` (``at``) or ``failed`` (with the reason)."""
+
+    state: str
+    attempts: int = 0
+    reason: str | None = None
+    at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class MessageRead:
     id: int
     author: str
@@ -73,6 +84,8 @@ class MessageRead:
     created_at: datetime
     minutes: int | None = None
     """Time the agent said they spent on it."""
+    mail: MailMark | None = None
+    """A public reply e-mailed to the requester: how its mail is doing (None: not e-mailed)."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_people`: agents, groups, customers, macros (admin-only actions
   refused here)
 - :mod:`deskterm.desk.service_mail`: filing incoming mail, importing mailboxes, the quarantine
+- :mod:`deskterm.desk.service_mail_out`: the desk's mail settings, the outbox and sending it
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -30,6 +31,7 @@ from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_mail import MailCases
 from deskterm.desk.service_mail_fetch import MailFetchCases
+from deskterm.desk.service_mail_out import MailOutCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
 from deskterm.desk.service_tickets import TicketCases
@@ -46,7 +48,8 @@ __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 named here for the screens, which never import the store)."""
 
 
-class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailCases, MailFetchCases):
+class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases, MailCases,
+           MailFetchCases):
     """A connection to a desk as one agent."""
 
     @classmethod

@@ -24,6 +24,7 @@ from deskterm.desk.service_core import DeskCore
 if TYPE_CHECKING:
     from deskterm.desk.mail import intake, mailboxes
     from deskterm.desk.mail import quarantine as mail_quarantine
+    from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.mail.intake import Ingested
     from deskterm.desk.mail.parse import MailCaps
     from deskterm.desk.mail.quarantine import QuarantinedMail
@@ -31,6 +32,7 @@ else:
     intake = lazy.module("deskterm.desk.mail.intake")
     mailboxes = lazy.module("deskterm.desk.mail.mailboxes")
     mail_quarantine = lazy.module("deskterm.desk.mail.quarantine")
+    mail_settings = lazy.module("deskterm.desk.mail.settings")
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` after each message of an import."""
@@ -57,8 +59,11 @@ class MailCases(DeskCore):
     """Filing incoming mail, and the quarantine."""
 
     def on_ingested(self, session: Session, ingested: Ingested) -> None:
-        """Called in the mail's transaction after it was filed: the place where the
-        acknowledgement of a new ticket (``ingested.acknowledge``) is queued by the outbox."""
+        """Called in the mail's transaction after it was filed: the acknowledgement of a new
+        ticket (``ingested.acknowledge``) is queued in the outbox, with the ticket or not at
+        all."""
+        if ingested.acknowledge and ingested.ticket_number is not None:
+            mail_settings.queue_acknowledgement(session, ingested.ticket_number)
 
     def ingest_mail(self, raw: bytes, *, source: str,
                     caps: MailCaps | None = None) -> Ingested:

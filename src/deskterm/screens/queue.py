@@ -297,6 +297,9 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     def on_desk_changed(self, message: DeskChanged) -> None:
         message.stop()
+        wake_outbox = getattr(self.app, "wake_outbox", None)  # a reply may be waiting
+        if wake_outbox is not None:
+            wake_outbox()
         self.reload(keep=True)
         self.refresh_counts()
         # The console's one watcher: the screens above the queue (a ticket) hear it too.

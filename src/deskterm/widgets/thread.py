@@ -25,7 +25,7 @@ from textual.strip import Strip
 
 from deskterm.desk.mail.files import AttachmentRead, human_size
 from deskterm.desk.mail.quoting import split_quoted
-from deskterm.desk.reads import EventRead, MessageRead
+from deskterm.desk.reads import EventRead, MailMark, MessageRead
 from deskterm.desk.safe_text import clean, clean_line
 from deskterm.timefmt import absolute, ago
 
@@ -40,11 +40,31 @@ def message_kind(message: MessageRead) -> str:
     return "reply" if message.public else "note"
 
 
+MAIL_REASON_SHOWN = 80
+"""Characters of a mail's failure reason shown in a reply's title (the outbox lists it whole)."""
+MAIL_STYLES = {"queued": "yellow", "sending": "yellow", "sent": "green", "failed": "bold red"}
+
+
+def mail_mark(mail: MailMark) -> str:
+    """How a reply's e-mail is doing, in a few words: ``✉ sent``, ``✉ failed: 550 ...``."""
+    reason = clean_line(mail.reason or "")
+    if len(reason) > MAIL_REASON_SHOWN:
+        reason = reason[:MAIL_REASON_SHOWN - 1] + "…"
+    if mail.state == "failed":
+        return f"✉ failed: {reason or 'unknown reason'}"
+    if mail.state == "queued" and mail.attempts and reason:
+        return f"✉ queued, will retry ({reason})"
+    return f"✉ {mail.state}"
+
+
 def message_title(message: MessageRead, now: datetime) -> Text:
     label = {"customer": "customer", "reply": "reply", "note": "internal note"}
     title = Text(no_wrap=True, overflow="ellipsis", end="")
     title.append(clean_line(message.author) or "(unknown)", style="bold")
     title.append(f"  {label[message_kind(message)]}  ", style="italic")
+    if message.mail is not None:
+        title.append(mail_mark(message.mail), style=MAIL_STYLES.get(message.mail.state, ""))
+        title.append("  ")
     title.append(f"{ago(message.created_at, now)} · {absolute(message.created_at)}",
                  style="dim")
     return title

@@ -1,5 +1,6 @@
 """The change kernel: how a ticket changes. Everything that changes tickets goes through it
-(the ticket's own actions, macros, ticket operations, bulk actions; later rules, SLAs and e-mail).
+(the ticket's own actions, macros, ticket operations, bulk actions, e-mail; later rules and
+SLAs).
 
 Every change locks the ticket row (:func:`lock_ticket`: ``FOR UPDATE`` on PostgreSQL; SQLite's
 ``BEGIN IMMEDIATE`` already holds the write lock), so two agents never overwrite each other. A
@@ -38,6 +39,7 @@ from deskterm.db.models import (
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
+from deskterm.desk.mail import outbox
 from deskterm.desk.people.directory import (
     find_agent,
     find_group,
@@ -216,6 +218,7 @@ def active_agent(session: Session, username: str) -> Agent:
 
 def add_message(change: Change, *, body: str, public: bool, minutes: int | None = None) -> None:
     """The acting agent's reply (``public``) or internal note on the locked ticket of ``change``.
+    A reply is queued in the outbox for the requester when the desk e-mails its replies.
 
     Written at ``change.now``; a reply is the first response if there was none. The caller
     checked the body and minutes, refused a closed ticket, sets the status (a reply to a new
@@ -224,8 +227,13 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
     session, ticket, actor = change.session, change.ticket, change.actor
     if actor is None:
         raise ValueError("add_message: a reply or note is an agent's (this change has none)")
-    session.add(Message(ticket_id=key(ticket), author_agent_id=actor.id, public=public,
-                        body=body, created_at=change.now, minutes=minutes))
+    message = Message(ticket_id=key(ticket), author_agent_id=actor.id, public=public,
+                      body=body, created_at=change.now, minutes=minutes)
+    session.add(message)
+    if public:
+        # E-mailed to the requester in this same transaction: the reply and its mail are
+        # stored together or not at all (a note never leaves).
+        outbox.queue_reply(session, ticket=ticket, message=message)
     if public and ticket.first_response_at is None:
         ticket.first_response_at = change.now
     ticket.updated_at = change.now

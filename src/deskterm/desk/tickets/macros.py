@@ -207,9 +207,14 @@ def render(macro: MacroRead | str, *, ticket: TicketSummary | TicketDetail,
     The values are inserted as they are, never read as placeholders, markup or anything else.
     """
     body = macro.body if isinstance(macro, MacroRead) else macro
-    values = placeholder_values(ticket=ticket, agent=agent)
+    return fill(body, placeholder_values(ticket=ticket, agent=agent))
+
+
+def fill(template: str, values: dict[str, str]) -> str:
+    """``template`` with each placeholder replaced by its value in ``values`` (every name of
+    :data:`PLACEHOLDERS`), in one pass: a value is never read as a placeholder."""
     return "".join(values[text] if is_placeholder else text
-                   for text, is_placeholder in _scan(body))
+                   for text, is_placeholder in _scan(template))
 
 
 # --- Read models --------------------------------------------------------------------------------
@@ -744,6 +749,7 @@ __all__ = [
     "apply_macro",
     "apply_macro_bulk",
     "check_template",
+    "fill",
     "first_name",
     "get_macro",
     "list_macros",
