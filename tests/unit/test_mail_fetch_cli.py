@@ -147,3 +147,40 @@ def test_watch_keeps_fetching(store, admin, imap_server, monkeypatch, tmp_path):
         process.terminate()
         out, err = process.communicate(timeout=10)
     assert out.count("fetched 1 message(s)") == 2, (out, err)
+
+
+@pytest.mark.parametrize("stores", ["sqlite"], indirect=True)
+def test_watch_sends_the_acknowledgement_of_what_it_filed(store, admin, imap_server,
+                                                          monkeypatch):
+    import pwd
+
+    from deskterm.desk.mail import settings as mail_settings
+    from deskterm.desk.people import directory as people
+
+    from ..smtp_server import smtp_server
+
+    me = pwd.getpwuid(os.getuid()).pw_name
+    store.write(lambda s: people.add_agent(s, username=me, display_name="Mail Fetcher"))
+    store.write(lambda s: mail_settings.update_settings(s, from_address="help@desk.test"))
+    user = imap_server.add_user()
+    with smtp_server() as smtp:
+        configure(imap_server, user, monkeypatch, extra=(
+            f'\n[smtp]\nhost = "127.0.0.1"\nport = {smtp.port}\nsecurity = "none"\n'))
+        imap_server.append(user, mail(message_id="<ack1@acme.test>"))
+        process = subprocess.Popen(
+            [sys.executable, "-m", "deskterm", "--db",
+             store.url.render_as_string(hide_password=False), "mail", "fetch", "--watch",
+             "--interval", "1"], env=dict(os.environ), stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE, text=True)
+        try:
+            deadline = time.monotonic() + 20
+            while not smtp.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert process.poll() is None  # still watching
+        finally:
+            process.terminate()
+            out, err = process.communicate(timeout=10)
+        assert len(smtp.received) == 1, (out, err)
+        acknowledgement = smtp.received[0]
+    assert b"[#" in acknowledgement.data and b"Auto-Submitted: auto-replied" in acknowledgement.data
+    assert "sent 1 mail" in out

@@ -17,8 +17,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from deskterm.cli import mail_fetch
-from deskterm.cli import mail_outbox
+from deskterm.cli import mail_fetch, mail_outbox
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import (
     echo,

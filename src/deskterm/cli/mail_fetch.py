@@ -20,6 +20,7 @@ import typer
 from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, error, stdout_is_terminal
+from deskterm.config_mail import MailConfigError, MailServer
 
 if TYPE_CHECKING:
     from deskterm.desk.mail import imap
@@ -107,4 +108,24 @@ def fetch(
             _say_quarantined(report)
             if report.fetched or report.left:
                 echo(_summary(report))
+        if context.settings.smtp is not None:
+            _send_due(desk, context.settings.smtp)
         time.sleep(interval)
+
+
+def _send_due(desk: Desk, server: MailServer) -> None:
+    """``--watch`` with an ``[smtp]`` server also sends the outbox's due mail each round (the
+    acknowledgements of what it filed, the agents' replies): a desk whose consoles close at
+    night still answers. Mail that did not leave is said in one line and tried again later."""
+    try:
+        if not desk.outbox_due():
+            return
+        report = desk.drain_outbox(server)
+    except (OSError, MailConfigError) as exc:  # the store or the password file: next round
+        error(f"outbox: {exc}")
+        return
+    if report.sent:
+        echo(f"sent {report.sent} mail{'' if report.sent == 1 else 's'}")
+    if report.retried or report.failed:
+        reason = next(iter(report.reasons.values()), "")
+        error(f"outbox: {report.retried + report.failed} mail not sent yet: {reason}")
