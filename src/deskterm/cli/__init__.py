@@ -61,6 +61,10 @@ COMMANDS: dict[str, Listed] = {
                     "Macros: canned answers with placeholders and field actions."),
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
                  "import and export files."),
+    "import": Listed("deskterm.cli.transfer", "import_app",
+                     "Import tickets from other desks: CSV or deskterm's JSONL."),
+    "export": Listed("deskterm.cli.transfer", "export_app",
+                     "Export tickets: JSONL (everything) or CSV (one row a ticket)."),
 }
 """The root's commands in the order ``--help`` lists them. Each module is imported only when its
 command is run (or its help asked for): a command module brings the desk and the store."""

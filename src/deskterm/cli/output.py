@@ -18,8 +18,8 @@ from __future__ import annotations
 import json
 import re
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, TypeVar
 
 import typer
 
@@ -34,6 +34,23 @@ _ONE_LINE = re.compile("[\n\t]")
 def stdout_is_terminal() -> bool:
     """True when standard output is a terminal (tables and progress bars), not a pipe."""
     return sys.stdout.isatty()
+
+
+_Done = TypeVar("_Done")
+
+
+def with_progress(total: int, description: str,
+                  work: Callable[[Callable[[int], None] | None], _Done]) -> _Done:
+    """Run ``work(progress)`` with a progress bar on a terminal (``progress(done)``, out of
+    ``total``), quietly when piped."""
+    if not stdout_is_terminal() or total < 2:
+        return work(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        return work(lambda done: bar.update(task, completed=done))
 
 
 def _console() -> Console:

@@ -13,6 +13,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_kb`: the knowledge base
 - :mod:`deskterm.desk.service_people`: agents, groups, customers, macros (admin-only actions
   refused here)
+- :mod:`deskterm.desk.service_transfer`: tickets in and out as CSV and JSONL files
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -29,6 +30,7 @@ from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
 from deskterm.desk.service_tickets import TicketCases
+from deskterm.desk.service_transfer import TransferCases
 
 if TYPE_CHECKING:
     from deskterm.db import changes
@@ -42,7 +44,7 @@ __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 named here for the screens, which never import the store)."""
 
 
-class Desk(TicketCases, QueueCases, KbCases, PeopleCases):
+class Desk(TicketCases, QueueCases, KbCases, PeopleCases, TransferCases):
     """A connection to a desk as one agent."""
 
     @classmethod
