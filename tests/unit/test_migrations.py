@@ -682,6 +682,48 @@ def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store)
     migrate.upgrade(empty_store)
 
 
+# --- 0010: mail intake -------------------------------------------------------------------------
+
+
+def test_upgrade_from_0009_keeps_tickets_and_takes_attachments_and_quarantine(empty_store):
+    from deskterm.db.models import Attachment, MailQuarantine, Message
+
+    migrate.upgrade(empty_store, "0009")
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    migrate.upgrade(empty_store)
+
+    def files(session):
+        message = session.exec(select(Message)).one()
+        session.add(Attachment(message_id=message.id, filename="a.txt", content_type="text/plain",
+                               size=1, sha256="0" * 64, data=b"a"))
+        session.add(MailQuarantine(source="mbox:x#1", reason="r", sha256="1" * 64, raw=b"raw"))
+
+    empty_store.write(files)
+    with empty_store.read() as session:
+        assert session.exec(select(Attachment)).one().data == b"a"
+        assert session.exec(select(MailQuarantine)).one().raw == b"raw"
+    assert _schema_differences(empty_store) == []
+
+
+def test_downgrade_to_0009_drops_the_mail_tables_and_keeps_tickets(empty_store):
+    migrate.upgrade(empty_store)
+    empty_store.write(lambda s: create_ticket(
+        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.test",
+        subject="VPN", body="It drops."))
+    migrate.downgrade(empty_store, "0009")
+
+    assert not {"attachments", "mail_quarantine"} & _tables(empty_store)
+    with empty_store.read() as session:
+        assert session.exec(select(Counter)).all()  # the desk is still there
+    migrate.upgrade(empty_store)
+    assert migrate.schema_state(empty_store).current == HEAD
+
+
 # --- 0012: external ids, requesters without an address ----------------------------------------
 
 

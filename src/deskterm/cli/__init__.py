@@ -61,6 +61,8 @@ COMMANDS: dict[str, Listed] = {
                     "Macros: canned answers with placeholders and field actions."),
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
                  "import and export files."),
+    "mail": Listed("deskterm.cli.mail", "app", "E-mail: import mailboxes; the quarantine of "
+                   "mail that could not be filed."),
     "import": Listed("deskterm.cli.transfer", "import_app",
                      "Import tickets from other desks: CSV or deskterm's JSONL."),
     "export": Listed("deskterm.cli.transfer", "export_app",

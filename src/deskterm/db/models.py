@@ -13,11 +13,13 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     SmallInteger,
     String,
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.orm import deferred
 from sqlmodel import Field, SQLModel
 
 from deskterm.db.choices import CHANNELS as CHANNELS  # re-exported: the models name them
@@ -451,3 +453,50 @@ class ArticleTicket(SQLModel, table=True):
     linked_by_id: int | None = Field(default=None, sa_column=Column(Integer,
                                                                     ForeignKey("agents.id")))
     linked_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Mail ---------------------------------------------------------------------------------------
+
+
+# SQLModel's Field cannot say "deferred": the mapper is given the column as a deferred property.
+_ATTACHMENT_DATA = Column("data", LargeBinary, nullable=False)
+_QUARANTINED_RAW = Column("raw", LargeBinary, nullable=False)
+
+
+class Attachment(SQLModel, table=True):
+    """A file that came with a customer's mail, kept whole (up to the intake's size caps)."""
+
+    __tablename__ = "attachments"
+    __mapper_args__ = {"properties": {"data": deferred(_ATTACHMENT_DATA)}}
+
+    id: int | None = Field(default=None, primary_key=True)
+    message_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("messages.id", ondelete="CASCADE"), nullable=False, index=True))
+    filename: str = Field(sa_column=Column(String(255), nullable=False))
+    """Cleaned: no folders, no control characters (see ``desk.mail.parse``)."""
+    content_type: str = Field(sa_column=Column(String(127), nullable=False))
+    size: int = Field(sa_column=Column(Integer, nullable=False))
+    sha256: str = Field(sa_column=Column(String(64), nullable=False))
+    data: bytes = Field(sa_column=_ATTACHMENT_DATA)
+    """The bytes: deferred (loaded on first use), so listing a ticket's files reads none."""
+
+
+class MailQuarantine(SQLModel, table=True):
+    """A mail the intake could not file (unparsable, over a cap), kept whole with the reason."""
+
+    __tablename__ = "mail_quarantine"
+    __table_args__ = (Index("ix_mail_quarantine_received", "received_at", "id"),)
+    __mapper_args__ = {"properties": {"raw": deferred(_QUARANTINED_RAW)}}
+
+    id: int | None = Field(default=None, primary_key=True)
+    received_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    source: str = Field(sa_column=Column(String(200), nullable=False))
+    """Where it came from: ``mbox:/path#12``, ``maildir:/path/cur/1733.M1P2.host``,
+    ``imap:host/INBOX uid 7``."""
+    reason: str = Field(sa_column=Column(Text, nullable=False))
+    message_id: str | None = Field(default=None, sa_column=Column(String(998)))
+    """Its Message-ID, when one could be read."""
+    sha256: str = Field(sa_column=Column(String(64), nullable=False, index=True))
+    """Of ``raw``: the same bytes arriving again are not kept twice."""
+    raw: bytes = Field(sa_column=_QUARANTINED_RAW)
+    """The mail's bytes as they came: deferred, like an attachment's."""

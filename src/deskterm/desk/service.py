@@ -13,6 +13,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_kb`: the knowledge base
 - :mod:`deskterm.desk.service_people`: agents, groups, customers, macros (admin-only actions
   refused here)
+- :mod:`deskterm.desk.service_mail`: filing incoming mail, importing mailboxes, the quarantine
 - :mod:`deskterm.desk.service_transfer`: tickets in and out as CSV and JSONL files
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
@@ -27,6 +28,7 @@ from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_kb import KbCases
+from deskterm.desk.service_mail import MailCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
 from deskterm.desk.service_tickets import TicketCases
@@ -44,7 +46,7 @@ __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 named here for the screens, which never import the store)."""
 
 
-class Desk(TicketCases, QueueCases, KbCases, PeopleCases, TransferCases):
+class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailCases, TransferCases):
     """A connection to a desk as one agent."""
 
     @classmethod

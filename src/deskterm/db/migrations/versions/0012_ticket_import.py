@@ -1,7 +1,7 @@
 """tickets.external_id, customers without an e-mail address
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0010
 Create Date: 2026-12-07
 
 ``deskterm import csv|jsonl`` brings tickets from other desks: ``tickets.external_id`` holds the
@@ -25,7 +25,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0012'
-down_revision: str | None = '0009'
+down_revision: str | None = '0010'  # mail intake; the lead relinks the chain on merge
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

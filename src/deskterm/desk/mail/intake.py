@@ -1,0 +1,239 @@
+"""A customer's mail becomes a ticket, or a message on the ticket it answers.
+
+:func:`ingest` parses one mail (:mod:`.parse`, within its caps) and files it in the caller's
+transaction, through the ticket kernel (``create_ticket`` / ``add_customer_message``: the same
+lifecycle, version and audit as any change; mail arrives as the desk, so its events have no
+acting agent). The rules, in order:
+
+1. **Seen before**: a Message-ID already stored on a message is a ``duplicate``; nothing is
+   written, so importing the same mailbox twice, or fetching a mail again after a crash, adds
+   nothing.
+2. **Threading**: In-Reply-To, then References (newest first), matched against the
+   Message-IDs of stored messages (a customer's mail, or a reply the desk sent); else a
+   ``[#1042]`` in the subject, for a ticket whose requester is the sender or writes from the
+   sender's domain (anyone else's mail with a stranger's number opens a ticket of its own,
+   rather than reaching into that customer's ticket). A merged ticket's mail goes to the
+   ticket it was merged into; a mail answering a closed ticket opens a follow-up ticket
+   pointing back to it (the kernel's rule).
+3. **Machines**: an auto-reply or bounce (:func:`~.parse.auto_reply_reason`) never opens a
+   ticket and never gets an acknowledgement. One that threads to a ticket is kept there as
+   an internal message of its sender (an agent sees that a reply bounced) without reopening
+   it, changing its version or counting as the customer's answer; one that threads nowhere,
+   or to a closed ticket, is skipped.
+4. **Otherwise** a new ticket, channel ``email``, the requester found by address or created
+   (a new one joins the organization whose domain is the sender's, or a parent of it:
+   ``eu.acme.com`` finds ``acme.com``); its acknowledgement is the caller's to queue.
+
+The text part is stored whole, quoted history included (:mod:`.quoting` splits it for display).
+A text longer than a message may be (1,000,000 characters) is cut there and kept whole as the
+attachment ``message.txt``; attachments over their cap are named in the text instead.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlmodel import Session, col, select
+
+from deskterm.db.models import Attachment, Customer, Message, Organization, Ticket, key
+from deskterm.db.types import utcnow
+from deskterm.desk.mail.parse import (
+    DEFAULT_CAPS,
+    MailCaps,
+    MailFile,
+    ParsedMail,
+    Unparsable,
+    parse_mail,
+)
+from deskterm.desk.people.directory import get_or_create_customer
+from deskterm.desk.tickets.change import lock_ticket
+from deskterm.desk.tickets.checks import MAX_BODY, MAX_SUBJECT
+from deskterm.desk.tickets.ticket import add_customer_message, create_ticket
+
+OUTCOMES = ("created", "appended", "duplicate", "auto-reply-appended", "auto-reply-skipped",
+            "quarantined", "already-quarantined")
+"""What :func:`ingest` (and the use case around it) did with a mail."""
+_SUBJECT_REF = re.compile(r"\[#([0-9]{1,10})\]")
+MAX_MERGE_HOPS = 50
+
+
+@dataclass(frozen=True)
+class Ingested:
+    """What became of one mail."""
+
+    outcome: str
+    """One of :data:`OUTCOMES`."""
+    ticket_number: int | None
+    message_db_id: int | None
+    acknowledge: bool
+    """A new ticket from a person (not a machine): the caller queues its acknowledgement."""
+    reason: str | None = None
+    """Why it was quarantined or skipped."""
+    quarantine_id: int | None = None
+
+
+def ingest(session: Session, raw: bytes, *, source: str,
+           caps: MailCaps = DEFAULT_CAPS) -> Ingested:
+    """File the mail ``raw`` (from ``source``, e.g. ``mbox:/path#12``) in ``session``'s
+    transaction; :class:`Unparsable` if it must go to the quarantine instead."""
+    return file_mail(session, parse_mail(raw, caps=caps))
+
+
+def file_mail(session: Session, mail: ParsedMail) -> Ingested:
+    """File an already parsed mail (see the module's docstring for the rules)."""
+    seen = session.exec(select(Message.id, Message.ticket_id)
+                        .where(Message.source_message_id == mail.message_id)).first()
+    if seen is not None:
+        return Ingested("duplicate", seen[1], seen[0], acknowledge=False)
+    number = _thread(session, mail)
+    body, files = _body(mail)
+    if mail.auto_reply is not None:
+        if number is None:
+            return Ingested("auto-reply-skipped", None, None, acknowledge=False,
+                            reason=mail.auto_reply)
+        message = _machine_message(session, number, mail, body)
+        if message is None:
+            return Ingested("auto-reply-skipped", number, None, acknowledge=False,
+                            reason=f"{mail.auto_reply}, to a closed ticket")
+        _store_files(session, key(message), files)
+        return Ingested("auto-reply-appended", number, key(message), acknowledge=False,
+                        reason=mail.auto_reply)
+    _requester(session, mail)
+    if number is None:
+        ticket = create_ticket(session, actor=None, requester_email=mail.sender_email,
+                               requester_name=mail.sender_name or None,
+                               subject=_subject(mail.subject), body=body, channel="email",
+                               source_message_id=mail.message_id)
+        outcome = "created"
+    else:
+        ticket = add_customer_message(session, number=number, body=body,
+                                      email=mail.sender_email, name=mail.sender_name or None,
+                                      source_message_id=mail.message_id, channel="email")
+        outcome = "appended" if ticket.number == number else "created"  # a follow-up
+    message_id = session.exec(select(Message.id).where(
+        Message.source_message_id == mail.message_id)).one()
+    assert message_id is not None
+    _store_files(session, message_id, files)
+    return Ingested(outcome, ticket.number, message_id, acknowledge=outcome == "created")
+
+
+def _subject(subject: str) -> str:
+    subject = subject.strip() or "(no subject)"
+    return subject if len(subject) <= MAX_SUBJECT else subject[:MAX_SUBJECT - 1] + "…"
+
+
+def _body(mail: ParsedMail) -> tuple[str, list[MailFile]]:
+    files = list(mail.files)
+    body = mail.body.replace("\x00", "").rstrip()
+    if len(body) > MAX_BODY - 2_000:
+        files.append(MailFile("message.txt", "text/plain",
+                              body.encode("utf-8", "surrogatepass")))
+        body = body[:MAX_BODY - 2_000] + "\n\n[the text goes on: the whole of it is the " \
+            "attachment message.txt]"
+    if mail.left_out:
+        body = (body + "\n\n" if body.strip() else "") + "\n".join(mail.left_out)
+    if not body.strip():
+        body = "(no text)" if not files else "(no text; see the attachments)"
+    return body, files
+
+
+def _thread(session: Session, mail: ParsedMail) -> int | None:
+    """The ticket ``mail`` answers, or None (see the module's docstring)."""
+    number: int | None = None
+    if mail.replying_to:
+        rows = session.exec(select(Message.source_message_id, Message.ticket_id).where(
+            col(Message.source_message_id).in_(mail.replying_to))).all()
+        found = dict(rows)
+        number = next((found[i] for i in mail.replying_to if i in found), None)
+    if number is None:
+        number = _by_subject(session, mail)
+    return _merged_target(session, number) if number is not None else None
+
+
+def _by_subject(session: Session, mail: ParsedMail) -> int | None:
+    for match in _SUBJECT_REF.finditer(mail.subject):
+        number = int(match.group(1))
+        if not 1 <= number <= 2**31 - 1:
+            continue
+        row = session.exec(select(Ticket.id, Customer.email)
+                           .join(Customer, col(Customer.id) == col(Ticket.requester_id))
+                           .where(Ticket.id == number)).first()
+        if row is None:
+            continue
+        requester = row[1]
+        if requester == mail.sender_email or (
+                requester.rsplit("@", 1)[-1] == mail.sender_email.rsplit("@", 1)[-1]):
+            return number
+    return None
+
+
+def _merged_target(session: Session, number: int) -> int:
+    """The ticket ``number`` was merged into (through every merge), or ``number``."""
+    for _ in range(MAX_MERGE_HOPS):
+        target = session.exec(select(Ticket.merged_into_id).where(Ticket.id == number)).first()
+        if target is None:
+            return number
+        number = target
+    return number
+
+
+def organization_for(session: Session, domain: str) -> Organization | None:
+    """The organization whose domain is ``domain`` or the nearest parent of it."""
+    labels = domain.lower().split(".")
+    candidates = [".".join(labels[at:]) for at in range(len(labels) - 1)]
+    if not candidates:
+        return None
+    rows = session.exec(select(Organization)
+                        .where(col(Organization.domain).in_(candidates))).all()
+    by_domain = {row.domain: row for row in rows}
+    return next((by_domain[c] for c in candidates if c in by_domain), None)
+
+
+def _requester(session: Session, mail: ParsedMail) -> Customer:
+    """The sender as a customer: found by address, or new (in the organization of its domain,
+    or of a parent domain)."""
+    known = session.exec(select(Customer).where(Customer.email == mail.sender_email)).first()
+    if known is not None:
+        return known
+    customer = get_or_create_customer(session, email=mail.sender_email,
+                                      name=mail.sender_name or None)
+    if customer.organization_id is None:
+        organization = organization_for(session, mail.sender_email.rsplit("@", 1)[1])
+        if organization is not None:
+            customer.organization_id = organization.id
+            session.add(customer)
+            session.flush()
+    return customer
+
+
+def _machine_message(session: Session, number: int, mail: ParsedMail,
+                     body: str) -> Message | None:
+    """An auto-reply or bounce on ticket ``number``: an internal message of its sender (None
+    on a closed ticket, which takes nothing more). Like a note it is insert-only: the ticket's
+    status, version and the customer's last answer stay as they were, so no agent's change
+    in progress is refused for it."""
+    ticket = lock_ticket(session, number)
+    if ticket.status == "closed":
+        return None
+    sender = get_or_create_customer(session, email=mail.sender_email,
+                                    name=mail.sender_name or None)
+    message = Message(ticket_id=number, author_customer_id=sender.id, public=False,
+                      body=f"[automatic mail: {mail.auto_reply}]\n\n{body}",
+                      created_at=utcnow(), source_message_id=mail.message_id)
+    session.add(message)
+    session.flush()
+    return message
+
+
+def _store_files(session: Session, message_id: int, files: list[MailFile]) -> None:
+    for file in files:
+        session.add(Attachment(message_id=message_id, filename=file.filename,
+                               content_type=file.content_type, size=len(file.data),
+                               sha256=file.sha256, data=file.data))
+    if files:
+        session.flush()
+
+
+__all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "file_mail",
+           "ingest", "organization_for"]

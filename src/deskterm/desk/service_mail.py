@@ -1,0 +1,164 @@
+"""The desk's use cases on incoming mail: file one mail, import a mailbox, the quarantine.
+
+One mail is one transaction (:meth:`MailCases.ingest_mail`): it is filed whole or not at all.
+A mail the intake refuses (:class:`~deskterm.desk.mail.intake.Unparsable`, a cap, a value the
+desk or the database refuses) is rolled back and kept whole in the quarantine, in a
+transaction of its own, and the run goes on. Mail arrives as the desk, not as the agent
+running the import: its events have no acting agent; any agent of the desk may run it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from sqlalchemy.exc import DataError, IntegrityError
+from sqlmodel import Session
+
+from deskterm import lazy
+from deskterm.desk.errors import DeskError
+from deskterm.desk.service_core import DeskCore
+
+if TYPE_CHECKING:
+    from deskterm.desk.mail import intake, mailboxes
+    from deskterm.desk.mail import quarantine as mail_quarantine
+    from deskterm.desk.mail.intake import Ingested
+    from deskterm.desk.mail.parse import MailCaps
+    from deskterm.desk.mail.quarantine import QuarantinedMail
+else:
+    intake = lazy.module("deskterm.desk.mail.intake")
+    mailboxes = lazy.module("deskterm.desk.mail.mailboxes")
+    mail_quarantine = lazy.module("deskterm.desk.mail.quarantine")
+
+Progress = Callable[[int, int], None]
+"""``progress(done, total)`` after each message of an import."""
+
+
+@dataclass
+class MailImport:
+    """What an import of a mailbox did: how many mails had each outcome, and the problems."""
+
+    total: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reason) of each mail quarantined in this run or before."""
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    """(source, problem) of each message the mailbox could not give."""
+
+    def count(self, outcome: str) -> int:
+        return self.outcomes.get(outcome, 0)
+
+
+class MailCases(DeskCore):
+    """Filing incoming mail, and the quarantine."""
+
+    def on_ingested(self, session: Session, ingested: Ingested) -> None:
+        """Called in the mail's transaction after it was filed: the place where the
+        acknowledgement of a new ticket (``ingested.acknowledge``) is queued by the outbox."""
+
+    def ingest_mail(self, raw: bytes, *, source: str,
+                    caps: MailCaps | None = None) -> Ingested:
+        """File one mail in one transaction; quarantine it (in its own) if it is refused."""
+        limits = caps or intake.DEFAULT_CAPS
+
+        def filing(session: Session, _actor: object) -> Ingested:
+            ingested = intake.ingest(session, raw, source=source, caps=limits)
+            self.on_ingested(session, ingested)
+            return ingested
+
+        try:
+            return self._writing(filing)
+        except intake.Unparsable as exc:
+            return self._quarantine(raw, source, exc.reason, exc.message_id)
+        except IntegrityError:
+            # Another process filed the same Message-ID at the same moment: it is there now.
+            try:
+                return self._writing(filing)
+            except (DeskError, DataError, IntegrityError) as again:
+                return self._quarantine(raw, source, _refusal(again), None)
+        except (DeskError, DataError) as exc:
+            return self._quarantine(raw, source, _refusal(exc), None)
+
+    def _quarantine(self, raw: bytes, source: str, reason: str,
+                    message_id: str | None) -> Ingested:
+        kept, new = self._writing(lambda session, _actor: mail_quarantine.quarantine(
+            session, raw, source=source, reason=reason, message_id=message_id))
+        return intake.Ingested("quarantined" if new else "already-quarantined", None, None,
+                               acknowledge=False, reason=kept.reason, quarantine_id=kept.id)
+
+    def import_mailbox(self, kind: str, path: Path, *,
+                       progress: Progress | None = None) -> MailImport:
+        """File every message of an mbox file or a Maildir folder, each in its own
+        transaction; a second import of the same mailbox adds nothing."""
+        reader = mailboxes.MailboxReader(kind, path)
+        self.actor  # noqa: B018  (a stranger is refused before the first message is read)
+        report = MailImport(total=len(reader))
+        try:
+            for done, item in enumerate(reader, start=1):
+                if item.raw is None:
+                    report.unreadable.append((item.source, item.problem or "unreadable"))
+                else:
+                    ingested = self.ingest_mail(item.raw, source=item.source)
+                    report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
+                    if ingested.outcome in ("quarantined", "already-quarantined"):
+                        report.quarantined.append((item.source, ingested.reason or ""))
+                if progress is not None:
+                    progress(done, report.total)
+        finally:
+            reader.close()
+        return report
+
+    # --- the quarantine ----------------------------------------------------------------------
+
+    def mail_quarantine(self, *, limit: int = 1_000) -> list[QuarantinedMail]:
+        """The quarantined mail, oldest first."""
+        with self._reading() as session:
+            return mail_quarantine.list_quarantine(session, limit=limit)
+
+    def quarantined_mail(self, quarantine_id: int) -> tuple[QuarantinedMail, bytes]:
+        """One quarantined mail with its bytes."""
+        with self._reading() as session:
+            return mail_quarantine.quarantined(session, quarantine_id)
+
+    def retry_quarantined(self, quarantine_id: int, *,
+                          caps: MailCaps | None = None) -> Ingested:
+        """File a quarantined mail again; filed, it leaves the quarantine in the same
+        transaction. Refused again, it stays, with the new reason."""
+        kept, raw = self.quarantined_mail(quarantine_id)
+        limits = caps or intake.DEFAULT_CAPS
+
+        def filing(session: Session, _actor: object) -> Ingested:
+            ingested = intake.ingest(session, raw, source=kept.source, caps=limits)
+            self.on_ingested(session, ingested)
+            mail_quarantine.drop(session, quarantine_id)
+            return ingested
+
+        try:
+            return self._writing(filing)
+        except intake.Unparsable as exc:
+            reason = exc.reason
+        except (DeskError, DataError, IntegrityError) as exc:
+            reason = _refusal(exc)
+        self._writing(lambda session, _actor: mail_quarantine.set_reason(
+            session, quarantine_id, reason))
+        return intake.Ingested("quarantined", None, None, acknowledge=False, reason=reason,
+                               quarantine_id=quarantine_id)
+
+    def drop_quarantined(self, quarantine_id: int) -> QuarantinedMail:
+        """Remove a quarantined mail for good."""
+        return self._writing(lambda session, _actor: mail_quarantine.drop(
+            session, quarantine_id))
+
+
+def _refusal(exc: Exception) -> str:
+    """Why the desk or the database refused a mail, as one line (never the statement)."""
+    if isinstance(exc, DeskError):
+        return f"the desk refused it: {exc}"
+    orig = getattr(exc, "orig", None)
+    first = str(orig or exc).strip().splitlines()
+    return f"the database refused it: {first[0] if first else type(exc).__name__}"
+
+
+__all__ = ["MailCases", "MailImport", "Progress"]
