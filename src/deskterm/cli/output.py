@@ -15,11 +15,14 @@ A test (tests/unit/test_cli_output.py) fails when a module of the CLI prints any
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
-from collections.abc import Callable, Sequence
-from typing import TYPE_CHECKING, TypeVar
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
 
@@ -51,6 +54,33 @@ def with_progress(total: int, description: str,
                   transient=True) as bar:
         task = bar.add_task(description, total=total)
         return work(lambda done: bar.update(task, completed=done))
+
+
+class _CleanedStream:
+    """A terminal's stdout for data: each piece written is cleaned first (an export read on a
+    terminal, not a file)."""
+
+    def write(self, text: str) -> int:
+        typer.echo(clean(text), nl=False)
+        return len(text)
+
+
+@contextlib.contextmanager
+def data_out(path: Path | None) -> Iterator[TextIO | _CleanedStream]:
+    """Where an export writes: ``path`` (written beside it and renamed into place when
+    complete, so a failed export leaves no half file), else standard output (cleaned on a
+    terminal, the bytes as they are when piped)."""
+    if path is None:
+        yield _CleanedStream() if stdout_is_terminal() else sys.stdout
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        with open(partial, "w", encoding="utf-8", newline="") as stream:
+            yield stream
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
 
 
 def _console() -> Console:

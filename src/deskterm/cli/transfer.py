@@ -15,7 +15,7 @@ import typer
 
 from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
-from deskterm.cli.output import echo, error, print_json, with_progress
+from deskterm.cli.output import data_out, echo, error, print_json, with_progress
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
@@ -172,3 +172,81 @@ def import_csv(
         skipped = (f"; {rejects.count} row(s) skipped, written with their reasons to "
                    f"{_shown(rejects.path)}")
     echo(f"imported {_shown(path)}: {_summary(report)}{skipped}")
+
+
+@import_app.command("jsonl")
+def import_jsonl(
+    ctx: typer.Context,
+    path: FileArg,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Check everything and say what would be done; write nothing.")
+    ] = False,
+    json: JsonOpt = False,
+) -> None:
+    """Import a `deskterm export jsonl` file: every ticket with its number, messages, events,
+    tags, links and attachments; all or nothing."""
+    desk = ctx_obj(ctx).desk()
+    try:
+        size = path.stat().st_size
+    except OSError:
+        size = 0
+    try:
+        report = with_progress(size, "importing tickets", lambda progress: desk.import_jsonl(
+            path, dry_run=dry_run, progress=progress))
+    except csv_import.ImportRefused as refused:
+        for problem in refused.report.problems:
+            error(str(problem))
+        error(f"nothing was imported: {len(refused.report.problems)} problem(s) in "
+              f"{refused.report.rows} ticket(s)")
+        raise typer.Exit(1) from None
+    if json:
+        print_json({"created": report.created, "messages": report.messages,
+                    "events": report.events, "attachments": report.attachments,
+                    "customers": report.customers, "organizations": report.organizations,
+                    "agents": report.agents, "groups": report.groups, "tags": report.tags,
+                    "dry_run": dry_run})
+        return
+    done = (f"{report.created} ticket(s) with {report.messages} message(s), "
+            f"{report.events} event(s), {report.attachments} attachment(s)")
+    if dry_run:
+        echo(f"dry run of {_shown(path)}, nothing written: would have imported {done}")
+    else:
+        echo(f"imported {_shown(path)}: {done}")
+
+
+QueryOpt = Annotated[str | None, typer.Option(
+    "--query", metavar="FILTER", help="Only the tickets this filter holds (the queue's filter "
+    "language, e.g. 'status:open group:billing').")]
+OutOpt = Annotated[Path | None, typer.Option(
+    "-o", "--output", metavar="FILE", help="Write here (replaced when complete) instead of "
+    "standard output.")]
+
+
+def _exported(path: Path | None, count: int) -> None:
+    if path is not None:
+        echo(f"exported {count} ticket(s) to {_shown(path)}", err=True)
+
+
+@export_app.command("jsonl")
+def export_jsonl(ctx: typer.Context, query: QueryOpt = None, output: OutOpt = None) -> None:
+    """Every ticket (or those --query holds) as JSON lines, with messages, events, tags,
+    links and attachments: what `import jsonl` reads back exactly."""
+    desk = ctx_obj(ctx).desk()
+    total = desk.count_for_export(query) if output is not None else 0
+    with data_out(output) as stream:
+        count = with_progress(total, "exporting tickets", lambda progress: desk.export_jsonl(
+            query=query, write=stream.write, progress=progress))
+    _exported(output, count)
+
+
+@export_app.command("csv")
+def export_csv(ctx: typer.Context, query: QueryOpt = None, output: OutOpt = None) -> None:
+    """Every ticket (or those --query holds) as one CSV row, its first message as the
+    description: what `import csv` reads (and other desks' importers)."""
+    desk = ctx_obj(ctx).desk()
+    total = desk.count_for_export(query) if output is not None else 0
+    with data_out(output) as stream:
+        writer = csv.writer(stream)
+        count = with_progress(total, "exporting tickets", lambda progress: desk.export_csv(
+            query=query, write_row=writer.writerow, progress=progress))
+    _exported(output, count)

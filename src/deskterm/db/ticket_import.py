@@ -11,8 +11,8 @@ safe:
 - Search: on SQLite the sync triggers are dropped for the inserts and the documents of the new
   tickets and messages indexed once at the end (:class:`deskterm.db.search_load.SqliteSearchLoad`)
   before the triggers are put back; on PostgreSQL the GIN indexes keep themselves up to date,
-  unless the import is at least as large as the desk already is: then they, and the secondary
-  indexes of the big tables, are dropped and built once at the end, as a bulk load does.
+  unless the desk had no tickets: then they, and the secondary indexes of the big tables, are
+  dropped and built once at the end, as a bulk load does (on SQLite too).
 - Updates of tickets imported before (same external id) happen before any insert, with the
   triggers in place, so their search documents follow the new text.
 
@@ -39,6 +39,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "tickets": (*bulk.COLUMNS["tickets"], "merged_into_id", "external_id"),
     "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes"),
     "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
+    "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),
 }
 """The tables an import writes, and the order of the values in each row tuple."""
 
@@ -262,11 +263,12 @@ class TicketLoad:
             return None
         return sqlite_timestamp(moment) if self.sqlite else moment
 
-    def _start_inserting(self, expected: int) -> None:
-        """Before the first insert: search triggers off (SQLite) and, for an import at least as
-        large as the desk, the big tables' indexes dropped until the end."""
+    def _start_inserting(self) -> None:
+        """Before the first insert: search triggers off (SQLite) and, into a desk without
+        tickets, the big tables' indexes dropped until the end (into a desk with tickets they
+        stay: rebuilding a big desk's indexes for a small import would cost more)."""
         self._inserting = True
-        rebuild = expected >= self.tickets_before
+        rebuild = self.tickets_before == 0
         if self.sqlite:
             if rebuild:
                 self._drop_indexes()
@@ -289,13 +291,12 @@ class TicketLoad:
                 self._execute(str(DropIndex(index, if_exists=True).compile(
                     dialect=self.store.engine.dialect)))
 
-    def insert(self, table: str, rows: Sequence[tuple[Any, ...]], *, expected: int = 0) -> None:
-        """Insert ``rows`` (tuples in the order of :data:`COLUMNS`) into ``table``;
-        ``expected``: how many tickets the whole import adds (decides the index rebuild)."""
+    def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in the order of :data:`COLUMNS`) into ``table``."""
         if not rows:
             return
         if not self._inserting:
-            self._start_inserting(expected)
+            self._start_inserting()
         columns = COLUMNS[table]
         if table in _JSON_COLUMNS:
             at = [columns.index(name) for name in _JSON_COLUMNS[table]]
@@ -336,6 +337,12 @@ class TicketLoad:
                 "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM messages "
                 "WHERE ticket_id = ?) AND body <> ?"),
                 [(body, number, body) for body, number in rows])
+
+    def set_merged(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """``(into, number)``: ticket ``number`` was merged into ``into``."""
+        if pairs:
+            self.connection.cursor().executemany(self._sql(
+                "UPDATE tickets SET merged_into_id = ? WHERE id = ?"), pairs)
 
     def replace_tags(self, numbers: Sequence[int]) -> None:
         """Tickets whose tags the import sets afresh (their rows follow as inserts)."""

@@ -94,9 +94,9 @@ class _Names:
         self.usernames: set[str] = set()
         for number, username, display_name, email, _active in load.agents():
             self.usernames.add(username.lower())
-            for name in (display_name, email, username):  # the username wins a clash
-                if name:
-                    self.agents[_folded(name)] = number
+            for known in (display_name, email, username):  # the username wins a clash
+                if known:
+                    self.agents[_folded(known)] = number
         self.by_email: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
         self.tags: dict[str, int] = {}
@@ -144,7 +144,7 @@ class _Names:
                     and row.requester_name not in self.by_name):
                 nameless.setdefault(row.requester_name, row)
         ids = load.new_ids("customers", len(fresh) + len(nameless))
-        customers = []
+        customers: list[tuple[object, ...]] = []
         for number, (email, row) in zip(ids, fresh.items(), strict=False):
             customers.append((number, row.requester_name or email.split("@", 1)[0], email,
                               self._organization_of(row, email), False, "standard", now))
@@ -166,11 +166,11 @@ class _Names:
         new_agents = list({_folded(row.assignee): row.assignee for row in rows if row.assignee
                            and _folded(row.assignee) not in self.agents}.values())
         ids = load.new_ids("agents", len(new_agents))
-        agents = []
+        agents: list[tuple[object, ...]] = []
         for number, name in zip(ids, new_agents, strict=True):
-            email = name.lower() if "@" in name else None
-            agents.append((number, self._username(name), name.split("@", 1)[0] if email
-                           else name, email, "agent", True, [], now))
+            address = name.lower() if "@" in name else None
+            agents.append((number, self._username(name), name.split("@", 1)[0] if address
+                           else name, address, "agent", True, [], now))
             self.agents[_folded(name)] = number
         load.insert("agents", agents)
         self.report.agents += len(agents)
@@ -248,7 +248,9 @@ class _Writer:
             return
         numbers = list(load.ticket_numbers(len(new)))
         message_ids = load.new_ids("messages", sum(1 for row in new if row.body))
-        tickets, messages, tags = [], [], []
+        tickets: list[tuple[object, ...]] = []
+        messages: list[tuple[object, ...]] = []
+        tags: list[tuple[int, int]] = []
         next_message = iter(message_ids)
         for number, row in zip(numbers, new, strict=True):
             created, updated, solved, closed = _dates(row, self.now)

@@ -116,6 +116,7 @@ class CsvFile:
         self.options = options
         self.encoding = options.encoding or self._sniffed_encoding()
         self._reading: io.TextIOWrapper | None = None
+        self._binary: io.BufferedReader | None = None
         self.header, self.delimiter = self._header()
         self.mapping: Mapping_ = map_header(self.header, options.overrides)
         if self.mapping.position("subject") is None:
@@ -155,7 +156,8 @@ class CsvFile:
         except LookupError:
             raise InvalidInput(f"--encoding {clean_line(self.encoding)[:40]}: no such "
                                "encoding") from None
-        return io.TextIOWrapper(self._open_bytes(), encoding=self.encoding,
+        self._binary = self._open_bytes()
+        return io.TextIOWrapper(self._binary, encoding=self.encoding,
                                 errors="surrogateescape", newline="")
 
     def _header(self) -> tuple[list[str], str]:
@@ -195,9 +197,9 @@ class CsvFile:
 
     def bytes_read(self) -> int:
         """How far :meth:`rows` has read the file (a progress bar's measure)."""
-        if self._reading is None or self._reading.closed:
+        if self._reading is None or self._reading.closed or self._binary is None:
             return self.size()
-        return self._reading.buffer.tell()
+        return self._binary.tell()
 
     def rows(self) -> Iterator[RawRow]:
         """Every row after the header, with the line it starts on; blank lines skipped."""
