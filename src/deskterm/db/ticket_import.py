@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Collection, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy.schema import CreateIndex, DropIndex
@@ -32,7 +32,6 @@ from deskterm.db import bulk, search
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.types import sqlite_timestamp
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     **bulk.COLUMNS,
@@ -46,6 +45,15 @@ COLUMNS: dict[str, tuple[str, ...]] = {
 _TIMESTAMPS = frozenset({"created_at", "updated_at", "first_response_at", "solved_at",
                          "closed_at", "customer_replied_at", "at", "seen_at"})
 _JSON_COLUMNS = {"agents": ("skills",)}
+_SQLITE_PRAGMAS = {
+    "foreign_keys": ("OFF", "ON"),
+    "cache_size": ("-131072", "-2000"),  # 128 MiB of page cache while importing
+    "temp_store": ("MEMORY", "DEFAULT"),
+}
+"""SQLite settings of the import's connection, put back before it returns to the pool. Foreign
+keys are not checked row by row: every id an import writes was looked up or made by it in the
+same transaction (the same rows go through every constraint on PostgreSQL in the tests).
+(``bulk``'s ``synchronous = OFF`` is not taken: an import goes into a desk in use.)"""
 _CHUNK = 500
 """Most values of one ``IN (...)`` lookup."""
 
@@ -79,6 +87,9 @@ class TicketLoad:
         self.connection = self._raw.driver_connection
         try:
             if self.sqlite:
+                # PRAGMA foreign_keys is ignored inside a transaction: set before BEGIN.
+                for pragma, (during, _after) in _SQLITE_PRAGMAS.items():
+                    self.connection.execute(f"PRAGMA {pragma} = {during}")
                 try:
                     self.connection.execute("BEGIN IMMEDIATE")
                 except Exception as exc:
@@ -113,6 +124,9 @@ class TicketLoad:
             else:
                 self.connection.rollback()
         finally:
+            if self.sqlite:
+                for pragma, (_during, after) in _SQLITE_PRAGMAS.items():
+                    self.connection.execute(f"PRAGMA {pragma} = {after}")
             self._raw.close()
             self._raw = None
 
@@ -261,7 +275,9 @@ class TicketLoad:
         """A timestamp as the store takes it below SQLAlchemy."""
         if moment is None:
             return None
-        return sqlite_timestamp(moment) if self.sqlite else moment
+        if self.sqlite:  # sqlite_timestamp's text, by isoformat (several times faster)
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
 
     def _start_inserting(self) -> None:
         """Before the first insert: search triggers off (SQLite) and, into a desk without

@@ -216,8 +216,9 @@ def parse_date(value: str, *, zone: tzinfo, order: str | None) -> datetime:
     Accepted: ISO 8601 (``2024-03-04``, ``2024-03-04T10:15:00Z``, with an offset), RFC 2822
     (``Mon, 04 Mar 2024 10:15:00 +0000``), Unix seconds, and day, month and year separated by
     ``/``, ``.`` or ``-`` with an optional time (24-hour or am/pm) and zone. ``04/03/2024`` is
-    read by ``order`` (dotted dates are day first) (``dmy`` or ``mdy``); without it, a date whose day and month could be
-    swapped is refused rather than guessed. A date without a zone is in ``zone``.
+    read by ``order`` (``dmy`` or ``mdy``; dotted dates are day first); without it, a date
+    whose day and month could be swapped is refused rather than guessed. A date without a
+    zone is in ``zone``.
     """
     text = value.strip()
     if text.isdigit() and 9 <= len(text) <= 10:
