@@ -62,7 +62,7 @@ class TransferCases(DeskCore):
         return queue.resolve(session, query, me=self._acting(session).username,
                              now=datetime.now(UTC))
 
-    def export_jsonl(self, *, query: str | None, write: Callable[[str], None],
+    def export_jsonl(self, *, query: str | None, write: Callable[[str], object],
                      progress: Callable[[int], None] | None = None) -> int:
         """Write the tickets ``query`` holds (every ticket without one) as JSONL lines, in one
         read transaction; their count."""
@@ -70,7 +70,7 @@ class TransferCases(DeskCore):
             return jsonl_out.export_jsonl(session, query=self._export_query(session, query),
                                           write=write, progress=progress)
 
-    def export_csv(self, *, query: str | None, write_row: Callable[[list[str]], None],
+    def export_csv(self, *, query: str | None, write_row: Callable[[list[str]], object],
                    progress: Callable[[int], None] | None = None) -> int:
         """Write the header and a row a ticket ``query`` holds; the number of tickets."""
         from deskterm.desk.transfer.columns import EXPORT_COLUMNS

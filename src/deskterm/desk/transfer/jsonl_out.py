@@ -186,7 +186,7 @@ def tickets_as_json(session: Session, numbers: Sequence[int]) -> Iterable[dict[s
 
 
 def export_jsonl(session: Session, *, query: ResolvedQuery | None,
-                 write: Callable[[str], None],
+                 write: Callable[[str], object],
                  progress: Callable[[int], None] | None = None) -> int:
     """Write every ticket ``query`` holds (all without one) as JSONL lines; their count."""
     numbers = ticket_numbers(session, query)

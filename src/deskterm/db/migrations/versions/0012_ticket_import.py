@@ -42,7 +42,7 @@ def _sqlite_email_column(old: str, new: str) -> None:
         "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'customers'").scalar()
     if sql is None or sql.count(old) != 1:
         raise RuntimeError(f"customers: expected one '{old}' in its definition")
-    version = connection.exec_driver_sql("PRAGMA schema_version").scalar()
+    version = connection.exec_driver_sql("PRAGMA schema_version").scalar_one()
     connection.exec_driver_sql("PRAGMA writable_schema = ON")
     connection.exec_driver_sql(
         "UPDATE sqlite_master SET sql = ? WHERE type = 'table' AND name = 'customers'",
