@@ -107,6 +107,27 @@ def test_importing_the_same_file_again_updates_instead_of_duplicating(desk, stor
     assert "#1001" in desk("ticket", "list", "--query", "daily").stdout
 
 
+def test_a_re_import_with_new_people_and_tags_in_later_batches_updates_and_searches(
+        desk, store, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_import, "BATCH", 1)  # updates come after inserts began
+    path = _csv(tmp_path, ZENDESK)
+    desk("import", "csv", str(path))
+    path.write_text(ZENDESK.replace("Printer toner,Out of toner", "Printer ink,Out of magenta")
+                    .replace("vpn, remote", "vpn, brandnew").replace("ann@acme.com,ada",
+                                                                    "newcomer@acme.com,ada")
+                    + "104,Another,Body,Open,High,Eve,eve@x.io,,,fresh,2024-03-04,,web\n",
+                    encoding="utf-8")
+
+    again = desk("import", "csv", str(path))
+
+    assert again.exit_code == 0, again.stderr
+    assert "1 ticket(s) created, 3 updated" in again.stdout
+    assert "#1003" in desk("ticket", "list", "--query", "magenta").stdout
+    assert "#1003" not in desk("ticket", "list", "--query", "toner").stdout
+    assert "#1004" in desk("ticket", "list", "--query", "another").stdout
+    assert "tags brandnew, vpn" in desk("ticket", "show", "1001").stdout
+
+
 def test_a_dry_run_says_what_it_would_do_and_writes_nothing(desk, store, tmp_path):
     result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)), "--dry-run")
 

@@ -13,8 +13,8 @@ safe:
   before the triggers are put back; on PostgreSQL the GIN indexes keep themselves up to date,
   unless the desk had no tickets: then they, and the secondary indexes of the big tables, are
   dropped and built once at the end, as a bulk load does (on SQLite too).
-- Updates of tickets imported before (same external id) happen before any insert, with the
-  triggers in place, so their search documents follow the new text.
+- Updates of tickets imported before (same external id) run with the triggers in place (put
+  back for them on SQLite), so their search documents follow the new text.
 
 Everything runs in one transaction: an import that fails (or is interrupted) leaves nothing.
 """
@@ -22,7 +22,8 @@ Everything runs in one transaction: an import that fails (or is interrupted) lea
 from __future__ import annotations
 
 import json
-from collections.abc import Collection, Sequence
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,7 +79,7 @@ class TicketLoad:
         self._search: SqliteSearchLoad | None = None
         self._pg_search: list[str] = []
         self._indexes: list[Any] = []
-        self.tickets_before = 0
+        self.desk_was_empty = False
 
     # --- the transaction --------------------------------------------------------------------
 
@@ -101,7 +102,7 @@ class TicketLoad:
                 # Ticket numbers are taken from the counter's row: held until the end.
                 self._execute("SELECT value FROM counters WHERE name = 'ticket_number' "
                               "FOR UPDATE")
-            self.tickets_before = self._scalar("SELECT COUNT(*) FROM tickets")
+            self.desk_was_empty = self._scalar("SELECT 1 FROM tickets LIMIT 1") is None
         except BaseException:
             self._close(commit=False)
             raise
@@ -284,7 +285,7 @@ class TicketLoad:
         tickets, the big tables' indexes dropped until the end (into a desk with tickets they
         stay: rebuilding a big desk's indexes for a small import would cost more)."""
         self._inserting = True
-        rebuild = self.tickets_before == 0
+        rebuild = self.desk_was_empty
         if self.sqlite:
             if rebuild:
                 self._drop_indexes()
@@ -333,26 +334,42 @@ class TicketLoad:
                 for row in rows:
                     copy.write_row(row)
 
+    @contextmanager
+    def _search_follows(self) -> Iterator[None]:
+        """Updates of stored text with the search triggers in place (SQLite: put back for
+        them, and dropped again after), so the index follows the new subjects and bodies."""
+        if not (self.sqlite and self._inserting):
+            yield
+            return
+        assert self._search is not None
+        self._search.flush()
+        for sql in self._triggers:
+            self.connection.execute(sql)
+        try:
+            yield
+        finally:
+            self._triggers = search.sqlite_suspend(self.connection)
+
     def update_tickets(self, rows: Sequence[tuple[Any, ...]]) -> None:
         """Tickets imported before, again: ``(subject, status, priority, type, channel,
         requester_id, assignee_id, group_id, created_at, updated_at, solved_at, closed_at,
         number)``; their version goes up."""
-        if self._inserting:
-            raise RuntimeError("ticket import: updates come before the inserts")
         if rows:
-            self.connection.cursor().executemany(self._sql(
-                "UPDATE tickets SET subject = ?, status = ?, priority = ?, type = ?, "
-                "channel = ?, requester_id = ?, assignee_id = ?, group_id = ?, created_at = ?, "
-                "updated_at = ?, solved_at = ?, closed_at = ?, version = version + 1 "
-                "WHERE id = ?"), rows)
+            with self._search_follows():
+                self.connection.cursor().executemany(self._sql(
+                    "UPDATE tickets SET subject = ?, status = ?, priority = ?, type = ?, "
+                    "channel = ?, requester_id = ?, assignee_id = ?, group_id = ?, "
+                    "created_at = ?, updated_at = ?, solved_at = ?, closed_at = ?, "
+                    "version = version + 1 WHERE id = ?"), rows)
 
     def update_first_messages(self, rows: Sequence[tuple[str, int]]) -> None:
         """``(body, number)``: the first message of each ticket gets the body (if it differs)."""
         if rows:
-            self.connection.cursor().executemany(self._sql(
-                "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM messages "
-                "WHERE ticket_id = ?) AND body <> ?"),
-                [(body, number, body) for body, number in rows])
+            with self._search_follows():
+                self.connection.cursor().executemany(self._sql(
+                    "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM messages "
+                    "WHERE ticket_id = ?) AND body <> ?"),
+                    [(body, number, body) for body, number in rows])
 
     def set_merged(self, pairs: Sequence[tuple[int, int]]) -> None:
         """``(into, number)``: ticket ``number`` was merged into ``into``."""
