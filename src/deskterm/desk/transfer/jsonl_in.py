@@ -299,15 +299,19 @@ class _Desk:
         self.by_email.update(self.load.customers_by_email(emails))
         names = {c.name for c in people if not c.email} - set(self.by_name)
         self.by_name.update(self.load.customers_without_email(names))
+        new: dict[tuple[str | None, str], _Customer] = {}
         for person in people:
             if self.customer(person) is None:
-                (number,) = self.load.new_ids("customers", 1)
-                self.load.insert("customers", [(
-                    number, person.name, person.email, self.organization(person),
-                    person.internal, person.tier, self.now)])
-                (self.by_email if person.email else self.by_name)[
-                    person.email or person.name] = number
-                self.report.customers += 1
+                new.setdefault((person.email, person.name if not person.email else ""), person)
+        ids = self.load.new_ids("customers", len(new))
+        rows = []
+        for number, person in zip(ids, new.values(), strict=True):
+            rows.append((number, person.name, person.email, self.organization(person),
+                         person.internal, person.tier, self.now))
+            (self.by_email if person.email else self.by_name)[
+                person.email or person.name] = number
+        self.load.insert("customers", rows)
+        self.report.customers += len(rows)
 
     def customer(self, person: _Customer) -> int | None:
         return (self.by_email.get(person.email) if person.email
