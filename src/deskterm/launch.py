@@ -44,6 +44,8 @@ if TYPE_CHECKING:
 # --version and --help must start at once.
 
 _GLOBAL_OPTIONS = ("--db", "--as")
+GC_THRESHOLDS = (10_000, 20, 20)
+"""The console's collector after start-up (see :meth:`Opening.opened`)."""
 _UNDECODABLE = re.compile("[\ud800-\udfff]")
 """What Python makes of an argument's bytes that are not UTF-8."""
 
@@ -269,8 +271,14 @@ class Opening:
         return Desk.open(self.url, username=self.username, act_as=self.act_as)
 
     def opened(self) -> None:
-        """Start-up is over: what was loaded stays (frozen), garbage is collected again."""
+        """Start-up is over: what was loaded stays (frozen), garbage is collected again, in
+        fewer and shorter pauses than Python's defaults (700, 10, 10) give a console: with the
+        start-up frozen, a full collection would come every ~70,000 allocations (a few seconds
+        of scrolling) and walk every row and strip on screen, up to 10 ms that land on a key's
+        repaint; with these, a young collection scans at most 10,000 objects (about 1 ms) and a
+        full one comes about 60x less often."""
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         gc.enable()
 
     def _reap(self, *, locked: bool = False) -> None:

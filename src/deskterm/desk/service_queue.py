@@ -4,7 +4,10 @@ saved views and the choices its pickers offer (:class:`QueueCases`, part of
 
 from __future__ import annotations
 
+import contextlib
+import functools
 from collections.abc import Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
@@ -32,6 +35,13 @@ else:
     queue = lazy.module("deskterm.desk.queue.windows")
     queue_views = lazy.module("deskterm.desk.queue.builtin")
     views = lazy.module("deskterm.desk.queue.views")
+
+
+@functools.cache
+def _counter() -> ThreadPoolExecutor:
+    """The threads that count a new filter's tickets beside its first rows (made on first
+    use: the CLI never needs them)."""
+    return ThreadPoolExecutor(max_workers=2, thread_name_prefix="deskterm-count")
 
 
 @dataclass(frozen=True)
@@ -73,11 +83,36 @@ class QueueCases(DeskCore):
         with self._reading() as session:
             resolved = self._resolved(session, query, now)
             me = self._acting(session).username
+            if start == 0:  # a new filter: its count and its first rows at once
+                total, rows = self._count_beside(session, resolved, me, count)
+                return QueueWindow(resolved.sort, total, 0, rows, resolved.with_total(total))
             total = queue.count_matching(session, resolved, me=me)
             first = min(start, max(total - 1, 0))
             rows = queue.fetch_window(session, resolved, me=me, start=first, count=count,
                                       total=total)
             return QueueWindow(resolved.sort, total, first, rows, resolved.with_total(total))
+
+    def _count_beside(self, session: Session, resolved: ResolvedQuery, me: str,
+                      count: int) -> tuple[int, list[TicketSummary]]:
+        """The count of ``resolved`` (on a connection of its own, in another thread) while
+        this session reads its first ``count`` rows: the slower of the two, not their sum
+        (``status:open vpn`` on a million tickets: 15 ms and 12 ms). The first rows need no
+        total: a window from row 0 is read from the front of the order."""
+
+        def counted() -> int:
+            with self.store.read() as counting:
+                return queue.count_matching(counting, resolved, me=me)
+
+        counting = _counter().submit(counted)
+        try:
+            rows = queue.fetch_window(session, resolved, me=me, start=0, count=count,
+                                      total=count)
+        except BaseException:
+            counting.cancel()
+            with contextlib.suppress(Exception):
+                counting.result()  # never leave a read running behind a refused one
+            raise
+        return counting.result(), rows
 
     def queue_rows(self, query: str | ResolvedQuery, *, start: int, count: int, total: int,
                    anchor: TicketSummary | None = None,
