@@ -60,8 +60,13 @@ class MailCases(DeskCore):
 
     def ingest_mail(self, raw: bytes, *, source: str,
                     caps: MailCaps | None = None) -> Ingested:
-        """File one mail in one transaction; quarantine it (in its own) if it is refused."""
+        """File one mail in one transaction; quarantine it (in its own) if it is refused.
+        A mail already filed costs one read."""
         limits = caps or intake.DEFAULT_CAPS
+        with self._reading() as session:
+            seen = intake.already_filed(session, raw)
+        if seen is not None:
+            return seen
 
         def filing(session: Session, _actor: object) -> Ingested:
             ingested = intake.ingest(session, raw, source=source, caps=limits)

@@ -176,6 +176,8 @@ def _header_text(msg: Message, name: str) -> str | None:
         return None
     if _SURROGATES.search(raw):
         return " ".join(readable(raw).split())
+    if "=?" not in raw:  # nothing encoded: the text as written (a header object costs ~0.1 ms)
+        return " ".join(raw.split())
     try:
         value = msg.get(name)
     except Exception:  # the email package's header parsers fail on some hostile input
@@ -197,8 +199,22 @@ def _raw_header_bytes(msg: Message, name: str) -> bytes:
         value.encode("utf-8", "surrogateescape")
 
 
-def _message_id(msg: Message, raw: bytes) -> str:
-    value = _raw_header_bytes(msg, "message-id")
+_MESSAGE_ID_FIELD = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+                               re.IGNORECASE | re.MULTILINE)
+
+
+def header_message_id(raw: bytes, caps: MailCaps = DEFAULT_CAPS) -> str | None:
+    """The Message-ID :func:`parse_mail` would give ``raw``, read from the header's bytes
+    alone (no parse); None when the header is over its cap (the parse will say so)."""
+    try:
+        header = _header_block(raw, caps)
+    except Unparsable:
+        return None
+    found = _MESSAGE_ID_FIELD.search(header)
+    return _id_from(found.group(1) if found else b"", raw)
+
+
+def _id_from(value: bytes, raw: bytes) -> str:
     found = _ID_IN_BRACKETS.search(value)
     if found is not None:
         return found.group(1).decode("ascii")
@@ -206,6 +222,10 @@ def _message_id(msg: Message, raw: bytes) -> str:
     if _PLAIN_ID.fullmatch(plain) and "@" in plain:
         return plain
     return f"{hashlib.sha256(raw).hexdigest()}@deskterm.invalid"
+
+
+def _message_id(msg: Message, raw: bytes) -> str:
+    return _id_from(_raw_header_bytes(msg, "message-id"), raw)
 
 
 def _replying_to(msg: Message) -> tuple[str, ...]:
@@ -280,10 +300,11 @@ def auto_reply_reason(msg: Message, sender: str) -> str | None:
     A machine's mail never opens a ticket nor gets an acknowledgement: two desks answering
     each other's acknowledgements would write forever.
     """
-    submitted = (_header_text(msg, "auto-submitted") or "").split(";")[0].strip().lower()
+    # Read as written: these are tokens, and parsing each header costs a header object.
+    submitted = readable(_raw_header(msg, "auto-submitted") or "").split(";")[0].strip().lower()
     if submitted and submitted != "no":
-        return f"Auto-Submitted: {submitted[:40]}"
-    precedence = (_header_text(msg, "precedence") or "").strip().lower()
+        return f"Auto-Submitted: {clean_line(submitted)[:40]}"
+    precedence = readable(_raw_header(msg, "precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return f"Precedence: {precedence}"
     for name in ("x-autoreply", "x-autorespond", "x-autoresponse"):
@@ -477,6 +498,7 @@ __all__ = [
     "auto_reply_reason",
     "check_caps",
     "decode_bytes",
+    "header_message_id",
     "parse_mail",
     "readable",
 ]
