@@ -45,9 +45,12 @@ from deskterm.desk import setup
 from deskterm.desk.service import Desk
 
 ADMIN = "bench"
-WORDS = ("printer vpn invoice password reset laptop screen network slow error login account "
-         "billing refund order shipping delivery update install license server mail backup "
-         "drive calendar access token certificate firewall wifi monitor keyboard").split()
+WORDS = [
+    "printer", "vpn", "invoice", "password", "reset", "laptop", "screen", "network", "slow",
+    "error", "login", "account", "billing", "refund", "order", "shipping", "delivery", "update",
+    "install", "license", "server", "mail", "backup", "drive", "calendar", "access", "token",
+    "certificate", "firewall", "wifi", "monitor", "keyboard",
+]
 
 
 def _paragraph(rng: random.Random, words: int) -> str:
