@@ -82,9 +82,10 @@ class MailCases(DeskCore):
             try:
                 return self._writing(filing)
             except (DeskError, DataError, IntegrityError) as again:
-                return self._quarantine(raw, source, _refusal(again), None)
+                return self._quarantine(raw, source, _refusal(again),
+                                        intake.header_message_id(raw))
         except (DeskError, DataError) as exc:
-            return self._quarantine(raw, source, _refusal(exc), None)
+            return self._quarantine(raw, source, _refusal(exc), intake.header_message_id(raw))
 
     def _quarantine(self, raw: bytes, source: str, reason: str,
                     message_id: str | None) -> Ingested:

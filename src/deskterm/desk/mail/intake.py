@@ -255,4 +255,4 @@ def _store_files(session: Session, message_id: int, files: list[MailFile]) -> No
 
 
 __all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "already_filed",
-           "file_mail", "ingest", "organization_for"]
+           "file_mail", "header_message_id", "ingest", "organization_for"]
