@@ -90,3 +90,165 @@ def test_an_unparsable_mail_is_quarantined_whole_with_its_reason(desk):
     (kept,) = desk.mail_quarantine()
     assert (kept.source, kept.reason) == ("mbox:/tmp/x#3", "no sender address (From)")
     assert desk.quarantined_mail(kept.id)[1] == raw
+
+
+# --- machines ---------------------------------------------------------------------------------
+
+MACHINE_HEADERS = {
+    "Auto-Submitted": {"Auto-Submitted": "auto-replied"},
+    "Precedence bulk": {"Precedence": "bulk"},
+    "Precedence junk": {"Precedence": "junk"},
+    "Precedence list": {"Precedence": "list"},
+    "X-Autoreply": {"X-Autoreply": "yes"},
+    "X-Autorespond": {"X-Autorespond": "Out of office"},
+}
+
+
+@pytest.mark.parametrize("headers", MACHINE_HEADERS.values(), ids=MACHINE_HEADERS.keys())
+def test_an_auto_reply_never_opens_a_ticket(desk, store, headers):
+    result = desk.ingest_mail(mail(headers=headers), source="t")
+
+    assert (result.outcome, result.ticket_number, result.acknowledge) == (
+        "auto-reply-skipped", None, False)
+    with store.read() as session:
+        assert session.exec(select(Customer)).all() == []
+
+
+def test_auto_submitted_no_is_a_person(desk):
+    result = desk.ingest_mail(mail(headers={"Auto-Submitted": "no"}), source="t")
+
+    assert (result.outcome, result.acknowledge) == ("created", True)
+
+
+@pytest.mark.parametrize("sender", ["MAILER-DAEMON@mx.acme.test", "postmaster@acme.test"])
+def test_a_bounce_from_the_mail_system_never_opens_a_ticket(desk, sender):
+    assert desk.ingest_mail(mail(sender=sender), source="t").outcome == "auto-reply-skipped"
+
+
+def test_a_delivery_report_never_opens_a_ticket(desk):
+    raw = (b"From: mx@acme.test\r\nMessage-ID: <r@acme.test>\r\nSubject: Delivery Status\r\n"
+           b"Content-Type: multipart/report; report-type=delivery-status; boundary=r\r\n\r\n"
+           b"--r\r\nContent-Type: text/plain\r\n\r\nFailed.\r\n--r--\r\n")
+
+    assert desk.ingest_mail(raw, source="t").outcome == "auto-reply-skipped"
+
+
+def test_an_out_of_office_answer_to_a_ticket_is_kept_internal_without_reopening_it(desk, store,
+                                                                                    admin):
+    desk.ingest_mail(mail(), source="t")
+    desk.send(number=1001, kind="reply", body="Try again.", status="pending")
+    ooo = desk.ingest_mail(mail(message_id="<ooo@acme.test>", subject="Out of office",
+                                body="Back Monday.", in_reply_to="<m1@acme.test>",
+                                headers={"Auto-Submitted": "auto-replied"}), source="t")
+
+    assert (ooo.outcome, ooo.ticket_number, ooo.acknowledge) == ("auto-reply-appended", 1001,
+                                                                 False)
+    with store.read() as session:
+        detail = get_ticket(session, number=1001)
+    assert detail.ticket.status == "pending"
+    last = detail.messages[-1]
+    assert not last.public
+    assert last.body == "[automatic mail: Auto-Submitted: auto-replied]\n\nBack Monday."
+
+
+# --- threading --------------------------------------------------------------------------------
+
+
+def test_a_reference_deeper_in_references_threads_too(desk):
+    desk.ingest_mail(mail(), source="t")
+    result = desk.ingest_mail(mail(message_id="<m3@acme.test>",
+                                   references="<m1@acme.test> <unknown@elsewhere.test>"),
+                              source="t")
+
+    assert (result.outcome, result.ticket_number) == ("appended", 1001)
+
+
+def test_the_ticket_number_in_the_subject_threads_a_mail_from_the_requester(desk):
+    desk.ingest_mail(mail(), source="t")
+    result = desk.ingest_mail(mail(message_id="<new@acme.test>", subject="Re: [#1001] VPN"),
+                              source="t")
+
+    assert (result.outcome, result.ticket_number) == ("appended", 1001)
+
+
+def test_a_strangers_mail_naming_a_ticket_number_opens_its_own_ticket(desk):
+    desk.ingest_mail(mail(), source="t")
+    result = desk.ingest_mail(mail(sender="eve@elsewhere.test", message_id="<e@elsewhere.test>",
+                                   subject="[#1001] let me in"), source="t")
+
+    assert (result.outcome, result.ticket_number) == ("created", 1002)
+
+
+def test_a_subject_naming_no_existing_ticket_opens_one(desk):
+    result = desk.ingest_mail(mail(subject="[#99999] old number"), source="t")
+
+    assert (result.outcome, result.ticket_number) == ("created", 1001)
+
+
+def test_an_answer_to_a_merged_ticket_goes_to_the_ticket_it_was_merged_into(desk):
+    desk.ingest_mail(mail(), source="t")
+    desk.ingest_mail(mail(message_id="<other@acme.test>", subject="Also VPN"), source="t")
+    desk.merge(1001, into=1002)
+
+    result = desk.ingest_mail(mail(message_id="<m4@acme.test>", in_reply_to="<m1@acme.test>"),
+                              source="t")
+
+    assert (result.outcome, result.ticket_number) == ("appended", 1002)
+
+
+def test_an_answer_to_a_solved_ticket_reopens_it(desk, store):
+    desk.ingest_mail(mail(), source="t")
+    desk.send(number=1001, kind="reply", body="Fixed.", status="solved")
+    desk.ingest_mail(mail(message_id="<m5@acme.test>", in_reply_to="<m1@acme.test>"), source="t")
+
+    with store.read() as session:
+        assert get_ticket(session, number=1001).ticket.status == "open"
+
+
+# --- text and files ---------------------------------------------------------------------------
+
+
+def test_html_only_mail_is_read_as_text(desk, store):
+    from .mail_samples import html_only
+
+    desk.ingest_mail(html_only("<p>Hello,</p><p>the <b>printer</b> is down.<script>x()</script>"
+                               "</p>"), source="t")
+
+    with store.read() as session:
+        assert get_ticket(session, number=1001).messages[0].body == (
+            "Hello,\n\nthe printer is down.")
+
+
+def test_the_text_part_is_preferred_to_the_html_one(desk, store):
+    desk.ingest_mail(mail(body="plain words", html="<p>html words</p>"), source="t")
+
+    with store.read() as session:
+        assert get_ticket(session, number=1001).messages[0].body.strip() == "plain words"
+
+
+def test_an_attachment_over_its_cap_is_named_in_the_text_and_not_kept(desk, store):
+    from deskterm.desk.mail.intake import MailCaps
+
+    caps = MailCaps(max_attachment_bytes=1_000)
+    desk.ingest_mail(mail(attachments=[("big.bin", "application/octet-stream", b"x" * 5_000),
+                                       ("small.txt", "text/plain", b"ok")]),
+                     source="t", caps=caps)
+
+    with store.read() as session:
+        body = get_ticket(session, number=1001).messages[0].body
+        names = session.exec(select(Attachment.filename)).all()
+    assert "[attachment big.bin (5,000 bytes) not kept: over the 1,000 bytes limit per file]" \
+        in body
+    assert names == ["small.txt"]
+
+
+def test_a_text_longer_than_a_message_is_cut_and_kept_whole_as_a_file(desk, store):
+    text = "word " * 220_000
+    desk.ingest_mail(mail(body=text), source="t")
+
+    with store.read() as session:
+        body = get_ticket(session, number=1001).messages[0].body
+        (kept,) = session.exec(select(Attachment)).all()
+        assert kept.filename == "message.txt"
+        assert kept.data.decode().strip() == text.strip()
+    assert len(body) < 1_000_000 and body.endswith("the attachment message.txt]")

@@ -152,9 +152,10 @@ def quarantine_show(
         except FileExistsError:
             raise InvalidInput(f"--save {clean_line(str(save))}: the file exists; nothing "
                                "was written") from None
-        except OSError as exc:
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = getattr(exc, "strerror", None) or clean_line(str(exc))
             raise InvalidInput(f"--save {clean_line(str(save))}: cannot be written "
-                               f"({exc.strerror or exc})") from None
+                               f"({reason})") from None
     if json:
         print_json({**_as_dict(kept), "raw": raw.decode("utf-8", "replace")})
         return

@@ -60,8 +60,13 @@ class MailCases(DeskCore):
 
     def ingest_mail(self, raw: bytes, *, source: str,
                     caps: MailCaps | None = None) -> Ingested:
-        """File one mail in one transaction; quarantine it (in its own) if it is refused."""
+        """File one mail in one transaction; quarantine it (in its own) if it is refused.
+        A mail already filed costs one read."""
         limits = caps or intake.DEFAULT_CAPS
+        with self._reading() as session:
+            seen = intake.already_filed(session, raw)
+        if seen is not None:
+            return seen
 
         def filing(session: Session, _actor: object) -> Ingested:
             ingested = intake.ingest(session, raw, source=source, caps=limits)
@@ -77,9 +82,10 @@ class MailCases(DeskCore):
             try:
                 return self._writing(filing)
             except (DeskError, DataError, IntegrityError) as again:
-                return self._quarantine(raw, source, _refusal(again), None)
+                return self._quarantine(raw, source, _refusal(again),
+                                        intake.header_message_id(raw))
         except (DeskError, DataError) as exc:
-            return self._quarantine(raw, source, _refusal(exc), None)
+            return self._quarantine(raw, source, _refusal(exc), intake.header_message_id(raw))
 
     def _quarantine(self, raw: bytes, source: str, reason: str,
                     message_id: str | None) -> Ingested:

@@ -44,6 +44,7 @@ from deskterm.desk.mail.parse import (
     MailFile,
     ParsedMail,
     Unparsable,
+    header_message_id,
     parse_mail,
 )
 from deskterm.desk.people.directory import get_or_create_customer
@@ -82,11 +83,13 @@ def ingest(session: Session, raw: bytes, *, source: str,
 
 def file_mail(session: Session, mail: ParsedMail) -> Ingested:
     """File an already parsed mail (see the module's docstring for the rules)."""
-    seen = session.exec(select(Message.id, Message.ticket_id)
-                        .where(Message.source_message_id == mail.message_id)).first()
-    if seen is not None:
-        return Ingested("duplicate", seen[1], seen[0], acknowledge=False)
-    number = _thread(session, mail)
+    # One look-up answers both "seen before?" and "which stored mail does it answer?"
+    known = dict(session.exec(select(Message.source_message_id, Message.ticket_id).where(
+        col(Message.source_message_id).in_((mail.message_id, *mail.replying_to)))).all())
+    if mail.message_id in known:
+        return Ingested("duplicate", known[mail.message_id], _message_of(session, mail),
+                        acknowledge=False)
+    number = _thread(session, mail, known)
     body, files = _body(mail)
     if mail.auto_reply is not None:
         if number is None:
@@ -99,7 +102,8 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
         _store_files(session, key(message), files)
         return Ingested("auto-reply-appended", number, key(message), acknowledge=False,
                         reason=mail.auto_reply)
-    _requester(session, mail)
+    if mail.sender_email.rsplit("@", 1)[1].count(".") > 1:  # a parent domain may have an org
+        _requester(session, mail)
     if number is None:
         ticket = create_ticket(session, actor=None, requester_email=mail.sender_email,
                                requester_name=mail.sender_name or None,
@@ -111,11 +115,29 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
                                       email=mail.sender_email, name=mail.sender_name or None,
                                       source_message_id=mail.message_id, channel="email")
         outcome = "appended" if ticket.number == number else "created"  # a follow-up
-    message_id = session.exec(select(Message.id).where(
-        Message.source_message_id == mail.message_id)).one()
-    assert message_id is not None
+    message_id = _message_of(session, mail)
+    assert message_id is not None  # the kernel has just filed it
     _store_files(session, message_id, files)
     return Ingested(outcome, ticket.number, message_id, acknowledge=outcome == "created")
+
+
+def _message_of(session: Session, mail: ParsedMail) -> int | None:
+    return session.exec(select(Message.id).where(
+        Message.source_message_id == mail.message_id)).first()
+
+
+def already_filed(session: Session, raw: bytes) -> Ingested | None:
+    """A ``duplicate`` if the Message-ID of ``raw`` (read from its header alone) is stored,
+    else None: a mailbox imported again, or a mail fetched again, costs a read, not a
+    parse and a write. A header too big to read this way is left to :func:`ingest`."""
+    message_id = header_message_id(raw)
+    if message_id is None:
+        return None
+    found = session.exec(select(Message.id, Message.ticket_id)
+                         .where(Message.source_message_id == message_id)).first()
+    if found is None:
+        return None
+    return Ingested("duplicate", found[1], found[0], acknowledge=False)
 
 
 def _subject(subject: str) -> str:
@@ -138,15 +160,11 @@ def _body(mail: ParsedMail) -> tuple[str, list[MailFile]]:
     return body, files
 
 
-def _thread(session: Session, mail: ParsedMail) -> int | None:
-    """The ticket ``mail`` answers, or None (see the module's docstring)."""
-    number: int | None = None
-    if mail.replying_to:
-        rows = session.exec(select(Message.source_message_id, Message.ticket_id).where(
-            col(Message.source_message_id).in_(mail.replying_to))).all()
-        found = dict(rows)
-        number = next((found[i] for i in mail.replying_to if i in found), None)
-    if number is None:
+def _thread(session: Session, mail: ParsedMail, known: dict[str | None, int]) -> int | None:
+    """The ticket ``mail`` answers, or None (see the module's docstring); ``known``: the
+    tickets of the stored Message-IDs among those it names."""
+    number = next((known[i] for i in mail.replying_to if i in known), None)
+    if number is None and "[#" in mail.subject:
         number = _by_subject(session, mail)
     return _merged_target(session, number) if number is not None else None
 
@@ -200,8 +218,9 @@ def _requester(session: Session, mail: ParsedMail) -> Customer:
         return known
     customer = get_or_create_customer(session, email=mail.sender_email,
                                       name=mail.sender_name or None)
+    domain = mail.sender_email.rsplit("@", 1)[1]
     if customer.organization_id is None:
-        organization = organization_for(session, mail.sender_email.rsplit("@", 1)[1])
+        organization = organization_for(session, domain)
         if organization is not None:
             customer.organization_id = organization.id
             session.add(customer)
@@ -237,5 +256,5 @@ def _store_files(session: Session, message_id: int, files: list[MailFile]) -> No
         session.flush()
 
 
-__all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "file_mail",
-           "ingest", "organization_for"]
+__all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "already_filed",
+           "file_mail", "header_message_id", "ingest", "organization_for"]

@@ -54,8 +54,13 @@ class MailboxReader:
         if kind not in KINDS:
             raise InvalidInput(f"mailbox kind '{kind}' is not one of: {', '.join(KINDS)}")
         self.kind = kind
-        self.path = path.expanduser().absolute()
         shown = clean_line(str(path))
+        if "\x00" in str(path):
+            raise InvalidInput(f"{shown}: not a path (it holds a NUL character)")
+        try:
+            self.path = path.expanduser().absolute()
+        except RuntimeError:  # ~user of no such user
+            raise InvalidInput(f"{shown}: no such {kind} (unknown home folder)") from None
         if not self.path.exists():
             raise InvalidInput(f"{shown}: no such {'file' if kind == 'mbox' else 'folder'}")
         box: mailbox.Mailbox

@@ -34,6 +34,7 @@ import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
+from email.header import decode_header, make_header
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -168,14 +169,20 @@ def check_caps(raw: bytes, caps: MailCaps = DEFAULT_CAPS) -> None:
 
 
 def _header_text(msg: Message, name: str) -> str | None:
-    """A header's decoded text (encoded words decoded), or its raw text if that fails."""
+    """A header's decoded text (encoded words decoded); 8-bit text that is not UTF-8, or a
+    header the parser fails on, read from its raw bytes."""
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return None
+    if _SURROGATES.search(raw):
+        return " ".join(readable(raw).split())
+    if "=?" not in raw:  # nothing encoded: the text as written (a header object costs ~0.1 ms)
+        return " ".join(raw.split())
     try:
         value = msg.get(name)
     except Exception:  # the email package's header parsers fail on some hostile input
-        value = _raw_header(msg, name)
-    if value is None:
-        return None
-    return readable(str(value))
+        value = raw
+    return readable(str(value if value is not None else raw))
 
 
 def _raw_header(msg: Message, name: str) -> str | None:
@@ -192,8 +199,22 @@ def _raw_header_bytes(msg: Message, name: str) -> bytes:
         value.encode("utf-8", "surrogateescape")
 
 
-def _message_id(msg: Message, raw: bytes) -> str:
-    value = _raw_header_bytes(msg, "message-id")
+_MESSAGE_ID_FIELD = re.compile(rb"^message-id[ \t]*:(.*(?:\r?\n[ \t].*)*)",
+                               re.IGNORECASE | re.MULTILINE)
+
+
+def header_message_id(raw: bytes, caps: MailCaps = DEFAULT_CAPS) -> str | None:
+    """The Message-ID :func:`parse_mail` would give ``raw``, read from the header's bytes
+    alone (no parse); None when the header is over its cap (the parse will say so)."""
+    try:
+        header = _header_block(raw, caps)
+    except Unparsable:
+        return None
+    found = _MESSAGE_ID_FIELD.search(header)
+    return _id_from(found.group(1) if found else b"", raw)
+
+
+def _id_from(value: bytes, raw: bytes) -> str:
     found = _ID_IN_BRACKETS.search(value)
     if found is not None:
         return found.group(1).decode("ascii")
@@ -201,6 +222,10 @@ def _message_id(msg: Message, raw: bytes) -> str:
     if _PLAIN_ID.fullmatch(plain) and "@" in plain:
         return plain
     return f"{hashlib.sha256(raw).hexdigest()}@deskterm.invalid"
+
+
+def _message_id(msg: Message, raw: bytes) -> str:
+    return _id_from(_raw_header_bytes(msg, "message-id"), raw)
 
 
 def _replying_to(msg: Message) -> tuple[str, ...]:
@@ -217,20 +242,48 @@ def _replying_to(msg: Message) -> tuple[str, ...]:
 
 
 def _sender(msg: Message) -> tuple[str, str]:
-    """(address, display name) of the first usable address of From, then Reply-To."""
+    """(address, display name) of the first usable address of From, then Reply-To.
+
+    The address is read from the header's structure before encoded words are decoded, so a
+    display name that decodes to ``Bcc: x@y`` or a line break is only ever a name."""
     for name in ("from", "reply-to"):
-        value = _header_text(msg, name)
-        if not value:
-            continue
-        try:
-            pairs = getaddresses([value])
-        except Exception:
-            pairs = [parseaddr(value)]
-        for display, address in pairs:
+        for display, address in _addresses(msg, name):
             address = address.strip().lower()
             if _looks_like_address(address):
-                return address, clean_line(display)[:200]
+                return address, clean_line(readable(display))[:200]
     raise Unparsable("no sender address (From)")
+
+
+def _addresses(msg: Message, name: str) -> list[tuple[str, str]]:
+    raw = _raw_header(msg, name)
+    if raw is None:
+        return []
+    if not _SURROGATES.search(raw):
+        try:
+            header = msg.get(name)
+            found = [(a.display_name, a.addr_spec) for a in getattr(header, "addresses", ())]
+            if found:
+                return found
+        except Exception:  # a header policy.default cannot parse: read it plainly below
+            pass
+    text = " ".join(readable(raw).split())
+    bracketed = _LAST_BRACKETED.search(text)
+    if bracketed is not None:  # "any display name <address>": the address is what counts
+        return [(_decoded_words(text[:bracketed.start()]).strip(' "'), bracketed.group(1))]
+    try:
+        return getaddresses([text])
+    except Exception:
+        return [parseaddr(text)]
+
+
+_LAST_BRACKETED = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$")
+
+
+def _decoded_words(text: str) -> str:
+    try:
+        return str(make_header(decode_header(text)))
+    except Exception:  # a broken encoded word stays as it is written
+        return text
 
 
 _ADDRESS = re.compile(r"[^@\s<>\"()\[\],;:\\]+@[^@\s<>\"()\[\],;:\\]+\.[^@\s<>\"()\[\],;:\\]+")
@@ -247,10 +300,11 @@ def auto_reply_reason(msg: Message, sender: str) -> str | None:
     A machine's mail never opens a ticket nor gets an acknowledgement: two desks answering
     each other's acknowledgements would write forever.
     """
-    submitted = (_header_text(msg, "auto-submitted") or "").split(";")[0].strip().lower()
+    # Read as written: these are tokens, and parsing each header costs a header object.
+    submitted = readable(_raw_header(msg, "auto-submitted") or "").split(";")[0].strip().lower()
     if submitted and submitted != "no":
-        return f"Auto-Submitted: {submitted[:40]}"
-    precedence = (_header_text(msg, "precedence") or "").strip().lower()
+        return f"Auto-Submitted: {clean_line(submitted)[:40]}"
+    precedence = readable(_raw_header(msg, "precedence") or "").strip().lower()
     if precedence in ("bulk", "junk", "list", "auto_reply"):
         return f"Precedence: {precedence}"
     for name in ("x-autoreply", "x-autorespond", "x-autoresponse"):
@@ -298,8 +352,11 @@ def _count_parts(msg: Message, caps: MailCaps) -> None:
 
 def _part_text(part: Message) -> str:
     payload = part.get_payload(decode=True)
-    if not isinstance(payload, bytes):
-        payload = str(part.get_payload()).encode("utf-8", "surrogateescape")
+    as_written = part.get_payload()
+    if not isinstance(payload, bytes) or (not payload.strip() and isinstance(as_written, str)
+                                          and as_written.strip()):
+        # Not decodable as its transfer encoding says (base64 that is not): as written.
+        payload = str(as_written).encode("utf-8", "surrogateescape")
     try:
         charset = part.get_content_charset()
     except Exception:
@@ -374,6 +431,10 @@ def _body_and_files(msg: EmailMessage, caps: MailCaps
             html = next((p for p in leaves if p.get_content_type() == "text/html"), None)
             if html is not None:
                 body = html_to_text(_part_text(html))
+    if not body.strip() and not msg.is_multipart() and msg.get_content_maintype() != "text":
+        # A multipart without a boundary (or other unreadable structure): the text as it
+        # stands, so the agent still reads what the customer wrote.
+        body = _part_text(msg)
     files: list[MailFile] = []
     left_out: list[str] = []
     for part in leaves:
@@ -421,6 +482,7 @@ def parse_mail(raw: bytes, *, caps: MailCaps = DEFAULT_CAPS) -> ParsedMail:
     except Exception as exc:  # a part the email package cannot decode
         raise Unparsable(f"cannot be read: {type(exc).__name__}: "
                          f"{clean_line(str(exc))[:200]}", message_id=message_id) from None
+    body = body.replace("\r\n", "\n").replace("\r", "\n")
     return ParsedMail(message_id=message_id, sender_email=sender_email,
                       sender_name=sender_name, subject=subject, body=body,
                       replying_to=replying_to, auto_reply=auto, files=files,
@@ -436,6 +498,7 @@ __all__ = [
     "auto_reply_reason",
     "check_caps",
     "decode_bytes",
+    "header_message_id",
     "parse_mail",
     "readable",
 ]

@@ -102,6 +102,8 @@ def replace_ticket_tags(session: Session, number: int, old: tuple[str, ...],
     """Ticket ``number``'s tags go from ``old`` to ``new``."""
     removed = set(old) - set(new)
     added = [tag for tag in new if tag not in old]
+    if not removed and not added:  # (a new ticket without tags: no flush to pay for)
+        return
     if removed:
         removed_ids = list(tag_ids(session, removed).values())
         for link in session.exec(
