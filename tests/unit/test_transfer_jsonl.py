@@ -176,6 +176,22 @@ def test_export_with_a_query_writes_only_those_tickets_to_a_file(stores, cli, tm
     assert [json.loads(line)["number"] for line in path.read_text().splitlines()] == [1002]
 
 
+def test_a_part_of_a_desk_leaves_out_links_to_tickets_it_does_not_hold(stores, cli, store,
+                                                                       tmp_path):
+    _fill(store)
+    path = tmp_path / "part.jsonl"
+    cli("export", "jsonl", "--query", "invoice", "-o", str(path))  # #1002, linked to #1001
+    target = stores.store()
+    _empty_desk(target)
+
+    result = cli("import", "jsonl", str(path), db=target.url.render_as_string(
+        hide_password=False))
+
+    assert result.exit_code == 0, result.stderr
+    assert "1 ticket(s)" in result.stdout
+    assert "1 link(s) or merge pointer(s) to tickets not in the file" in result.stdout
+
+
 def test_a_csv_export_is_read_back_by_import_csv(stores, cli, store, tmp_path):
     _fill(store)
     path = tmp_path / "desk.csv"

@@ -204,10 +204,13 @@ def import_jsonl(
                     "events": report.events, "attachments": report.attachments,
                     "customers": report.customers, "organizations": report.organizations,
                     "agents": report.agents, "groups": report.groups, "tags": report.tags,
-                    "dry_run": dry_run})
+                    "left_out": report.left_out, "dry_run": dry_run})
         return
     done = (f"{report.created} ticket(s) with {report.messages} message(s), "
             f"{report.events} event(s), {report.attachments} attachment(s)")
+    if report.left_out:
+        done += (f"; {report.left_out} link(s) or merge pointer(s) to tickets not in the file "
+                 "nor on this desk left out")
     if dry_run:
         echo(f"dry run of {_shown(path)}, nothing written: would have imported {done}")
     else:

@@ -5,7 +5,8 @@ moving a desk, or part of one, into a desk that does not have those numbers yet:
 already on the desk is a problem of its line. Agents, groups, organizations, requesters and tags
 are matched by name (requesters by address, or by name when they have none) and created when
 missing, with what the file says of them. Links and merges may point at tickets later in the
-file or already on the desk; they are written last.
+file or already on the desk; they are written last. Those pointing at a ticket that is neither
+(a file of part of a desk) are left out, and counted.
 
 Like the CSV import it is one transaction in batches (:class:`TicketLoad`), all or nothing,
 every problem listed with its line; a dry run checks everything and writes nothing.
@@ -52,6 +53,8 @@ class JsonlReport(ImportReport):
     messages: int = 0
     events: int = 0
     attachments: int = 0
+    left_out: int = 0
+    """Links and merge pointers to tickets neither in the file nor on the desk."""
     numbers: list[int] = field(default_factory=list)
 
 
@@ -453,18 +456,16 @@ def import_jsonl(store: Store, path: Path, *, dry_run: bool = False,
             if len(batch) >= BATCH:
                 flush()
         flush()
-        referred = {other for _n, other, _k, _b, _a in links} | {m for _l, _n, m in merges}
-        known = set(lines_of) | load.existing_tickets(referred - set(lines_of))
-        for number, other, _kind, _by, _at in links:
-            if other not in known or other == number:
-                report.problems.append(Problem(lines_of[number], None, f"a link to #{other}, "
-                                               "which is neither in the file nor on the desk"))
-        for line, number, into in merges:
-            if into not in known or into == number:
-                report.problems.append(Problem(line, None, f"merged into #{into}, which is "
-                                               "neither in the file nor on the desk"))
         if report.problems:
             raise ImportRefused(report)
+        # A part of a desk (export --query) may link to tickets it left out: those links and
+        # merge pointers are left out here too, and counted.
+        referred = {other for _n, other, _k, _b, _a in links} | {m for _l, _n, m in merges}
+        known = set(lines_of) | load.existing_tickets(referred - set(lines_of))
+        kept = [link for link in links if link[1] in known and link[1] != link[0]]
+        kept_merges = [merge for merge in merges if merge[2] in known and merge[2] != merge[1]]
+        report.left_out = len(links) - len(kept) + len(merges) - len(kept_merges)
+        links, merges = kept, kept_merges
         load.insert("ticket_links", [(number, other, kind, desk.agent(by), load.value(at))
                                      for number, other, kind, by, at in links])
         load.set_merged([(into, number) for _line, number, into in merges])
