@@ -211,6 +211,26 @@ def test_a_csv_export_is_read_back_by_import_csv(stores, cli, store, tmp_path):
     assert rows[2][2] == "closed"
 
 
+def test_a_csv_export_quotes_formulas_and_import_takes_the_quote_off(stores, cli, store,
+                                                                     tmp_path):
+    store.write(lambda s: create_ticket(s, actor=_admin(s), requester_email="m@x.io",
+                                        subject='=HYPERLINK("http://evil","click")',
+                                        body="@SUM(1+1)\nrest"))
+    path = tmp_path / "desk.csv"
+    cli("export", "csv", "-o", str(path))
+    assert "'=HYPERLINK" in path.read_text(encoding="utf-8")
+    target = stores.store()
+    _empty_desk(target)
+
+    result = cli("import", "csv", str(path), db=target.url.render_as_string(hide_password=False))
+
+    assert result.exit_code == 0, result.stderr
+    with target.engine.connect() as connection:
+        subject, body = connection.execute(text(
+            "SELECT t.subject, m.body FROM tickets t JOIN messages m ON m.ticket_id = t.id")).one()
+    assert (subject, body) == ('=HYPERLINK("http://evil","click")', "@SUM(1+1)\nrest")
+
+
 def test_malformed_lines_are_listed_and_nothing_is_written(stores, cli, store, tmp_path):
     _fill(store)
     good = _export(store).decode().splitlines()

@@ -144,11 +144,11 @@ class TicketLoad:
             else:
                 cursor = self.connection.cursor()
                 search.postgres_rebuild(cursor, self._pg_search)
-            if not self.sqlite:
+            if not self.sqlite and self._indexes:
+                # Fresh statistics for a desk that was empty (as after a bulk load).
                 for table in ("organizations", "customers", "agents", "agent_groups", "tags",
-                              "messages", "events"):
-                    self._execute(f"ANALYZE {table}") if self._indexes else None
-                self._execute("ANALYZE tickets") if self._indexes else None
+                              "tickets", "messages", "events", "ticket_tags"):
+                    self._execute(f"ANALYZE {table}")
         if self.sqlite:
             self.connection.execute(BUMP_CHANGES_SQL.replace(":name", "?"), (CHANGES_COUNTER,))
         else:

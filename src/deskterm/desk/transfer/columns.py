@@ -174,6 +174,21 @@ def word(value: str, words: Mapping[str, str], what: str, choices: Sequence[str]
     return found
 
 
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+"""A spreadsheet opening a CSV file runs a cell starting with one of these as a formula."""
+
+
+def spreadsheet_safe(cell: str) -> str:
+    """A cell of ``export csv``: one a spreadsheet would run as a formula (a customer's subject
+    ``=HYPERLINK(...)``) gets a leading ``'``, which spreadsheets show as text and
+    :func:`from_spreadsheet_safe` takes off again on import."""
+    return "'" + cell if cell.startswith(FORMULA_STARTS) else cell
+
+
+def from_spreadsheet_safe(cell: str) -> str:
+    return cell[1:] if cell.startswith("'") and cell[1:].startswith(FORMULA_STARTS) else cell
+
+
 TAG_SEPARATORS = re.compile(r"[,;\s]+")
 """Tags are split on commas, semicolons and spaces (a tag holds none of them; Zendesk's
 export separates its tags with spaces)."""

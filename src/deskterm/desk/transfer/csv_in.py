@@ -37,6 +37,7 @@ from deskterm.desk.transfer.columns import (
     TYPE_WORDS,
     Mapping_,
     fold,
+    from_spreadsheet_safe,
     map_header,
     parse_date,
     split_tags,
@@ -277,7 +278,7 @@ class RowChecker:
         problems: list[Problem] = []
         found: dict[str, object] = {}
         for field, position, column, check in self.checks:
-            value = cells[position]
+            value = from_spreadsheet_safe(cells[position])
             if field != "body":  # a body keeps its own spaces and lines
                 value = value.strip()
             if not value.strip():

@@ -40,6 +40,7 @@ from deskterm.db.models import (
 from deskterm.desk.filter.resolved import ResolvedQuery
 from deskterm.desk.filter.sql import conditions
 from deskterm.desk.tickets.lifecycle import priority_name
+from deskterm.desk.transfer.columns import spreadsheet_safe
 
 CHUNK = 500
 FORMAT = "deskterm-ticket/1"
@@ -201,17 +202,19 @@ def csv_rows(session: Session, *, query: ResolvedQuery | None,
              progress: Callable[[int], None] | None = None) -> Iterable[list[str]]:
     """The rows of ``deskterm export csv`` (after the header,
     :data:`deskterm.desk.transfer.columns.EXPORT_COLUMNS`): one a ticket, its first message as
-    its description."""
+    its description, a cell a spreadsheet would run as a formula quoted
+    (:func:`~deskterm.desk.transfer.columns.spreadsheet_safe`)."""
     numbers = ticket_numbers(session, query)
     for done, ticket in enumerate(tickets_as_json(session, numbers), start=1):
         requester = ticket["requester"]
         first = ticket["messages"][0]["body"] if ticket["messages"] else ""
-        yield [str(ticket["number"]), ticket["subject"], first, ticket["status"],
-               ticket["priority"], ticket["type"], ticket["channel"], requester["name"],
-               requester["email"] or "", requester["organization"] or "",
-               ticket["assignee"]["username"] if ticket["assignee"] else "",
-               ticket["group"] or "", ",".join(ticket["tags"]), ticket["created_at"],
-               ticket["updated_at"], ticket["solved_at"] or "", ticket["closed_at"] or "",
-               ticket["external_id"] or ""]
+        yield [spreadsheet_safe(cell) for cell in (
+            str(ticket["number"]), ticket["subject"], first, ticket["status"],
+            ticket["priority"], ticket["type"], ticket["channel"], requester["name"],
+            requester["email"] or "", requester["organization"] or "",
+            ticket["assignee"]["username"] if ticket["assignee"] else "",
+            ticket["group"] or "", ",".join(ticket["tags"]), ticket["created_at"],
+            ticket["updated_at"], ticket["solved_at"] or "", ticket["closed_at"] or "",
+            ticket["external_id"] or "")]
         if progress is not None and done % CHUNK == 0:
             progress(done)
