@@ -59,6 +59,7 @@ def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store
 
     assert result.exit_code == 0, result.stderr
     assert "3 ticket(s) created, 0 updated" in result.stdout
+    assert result.stdout.count("\n") == 1  # piped: no progress bar, one line
     tickets = _tickets(store)
     assert tickets["101"][:6] == (1001, "VPN drops", "open", 2, "web", "ann@acme.com")
     # a phone caller known only by name is a customer without an address, not a rejected row
