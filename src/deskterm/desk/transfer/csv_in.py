@@ -50,9 +50,10 @@ MAX_ORGANIZATION = 200
 csv.field_size_limit(min(sys.maxsize, MAX_BODY * 4 + 1))  # a body's cell, however quoted
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class TicketRow:
-    """One ticket of a CSV file, checked; names are still names (matched when written)."""
+    """One ticket of a CSV file, checked; names are still names (matched when written).
+    (Not frozen: a frozen dataclass's ``__init__`` costs twice as much, on every row.)"""
 
     line: int
     external_id: str | None
@@ -278,10 +279,13 @@ class RowChecker:
         problems: list[Problem] = []
         found: dict[str, object] = {}
         for field, position, column, check in self.checks:
-            value = from_spreadsheet_safe(cells[position])
+            value = cells[position]
+            if value[:1] == "'":  # (inline: this loop runs for every cell of the file)
+                value = from_spreadsheet_safe(value)
+            stripped = value.strip()
             if field != "body":  # a body keeps its own spaces and lines
-                value = value.strip()
-            if not value.strip():
+                value = stripped
+            if not stripped:
                 if field == "subject":
                     problems.append(Problem(raw.line, column, "empty: a ticket needs a subject"))
                 continue
