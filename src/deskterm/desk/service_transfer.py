@@ -35,7 +35,9 @@ class TransferCases(DeskCore):
     """Tickets in and out as files."""
 
     def open_csv(self, path: Path, options: csv_in.Options) -> csv_in.CsvFile:
-        """The CSV file at ``path``, its header read and mapped (a problem: InvalidInput)."""
+        """The CSV file at ``path``, its header read and mapped (a problem: InvalidInput), to
+        import (admins only: refused before the file is read)."""
+        require_admin(self.actor, "import tickets")
         return csv_in.CsvFile(path, options)
 
     def import_csv(self, source: csv_in.CsvFile, *, dry_run: bool = False,
