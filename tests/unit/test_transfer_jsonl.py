@@ -257,6 +257,22 @@ def test_malformed_lines_are_listed_and_nothing_is_written(stores, cli, store, t
         assert connection.execute(text("SELECT COUNT(*) FROM tickets")).scalar() == 0
 
 
+def test_a_line_longer_than_the_cap_is_a_problem_of_its_line(store, admin, tmp_path,
+                                                              monkeypatch):
+    from deskterm.desk.transfer import jsonl_in
+
+    monkeypatch.setattr(jsonl_in, "MAX_LINE", 1000)
+    path = tmp_path / "long.jsonl"
+    path.write_text('{"format": "' + "x" * 5000 + '"}\n{not json\n', encoding="utf-8")
+
+    with pytest.raises(ImportRefused) as refused:
+        Desk(store, username="ada").import_jsonl(path)
+
+    assert [str(p) for p in refused.value.report.problems] == [
+        "line 1: longer than 1,000 characters", "line 2: not JSON (Expecting property name "
+        "enclosed in double quotes: line 1 column 2 (char 1))"]
+
+
 def test_numbers_already_on_the_desk_are_refused(store, tmp_path):
     _fill(store)
     path = tmp_path / "again.jsonl"

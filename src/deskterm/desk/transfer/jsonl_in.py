@@ -20,7 +20,7 @@ import hashlib
 import io
 import json
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -44,6 +44,25 @@ from deskterm.desk.transfer.csv_in import Problem
 from deskterm.desk.transfer.jsonl_out import FORMAT
 
 BATCH = 500
+MAX_LINE = 128 * 1024 * 1024
+"""Most characters of one line (a ticket with its attachments in base64): a longer one is a
+problem of its line, read past in pieces, never held whole."""
+
+
+def _lines(handle: io.TextIOWrapper) -> Iterator[tuple[int, str | None]]:
+    """Each line with its number; None for one longer than :data:`MAX_LINE`."""
+    number = 0
+    while True:
+        text = handle.readline(MAX_LINE)
+        if not text:
+            return
+        number += 1
+        if len(text) == MAX_LINE and not text.endswith("\n"):
+            while (rest := handle.readline(MAX_LINE)) and not rest.endswith("\n"):
+                pass
+            yield number, None
+            continue
+        yield number, text
 _USERNAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.-]{0,63}")
 LINK_KINDS = ("related", "incident")
 
@@ -434,7 +453,12 @@ def import_jsonl(store: Store, path: Path, *, dry_run: bool = False,
             if progress is not None:
                 progress(binary.tell())
 
-        for line, text in enumerate(handle, start=1):
+        for line, text in _lines(handle):
+            if text is None:
+                report.rows += 1
+                report.problems.append(Problem(line, None, f"longer than {MAX_LINE:,} "
+                                               "characters"))
+                continue
             if not text.strip():
                 continue
             report.rows += 1
