@@ -75,6 +75,33 @@ def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store
     assert "requester Bob Caller\n" in desk("ticket", "show", "1002").stdout
 
 
+def test_people_and_groups_already_on_the_desk_are_matched_not_made_again(desk, store, admin,
+                                                                         tmp_path):
+    from deskterm.desk.tickets.ticket import create_ticket
+
+    def existing(session):
+        people.add_group(session, name="NETWORK")
+        people.add_agent(session, username="bert", display_name="Bert Agent",
+                         email="bert@desk.test")
+        create_ticket(session, actor=admin, requester_email="ann@acme.com", subject="Old",
+                      body="old")
+
+    store.write(existing)
+    body = ("Subject,Email,Group,Assignee\n"
+            "One,ANN@acme.com,network,Bert Agent\nTwo,ann@acme.com,Network,bert@desk.test\n")
+
+    result = desk("import", "csv", str(_csv(tmp_path, body)))
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 ticket(s) created, 0 updated\n" in result.stdout  # nobody new
+    assert _count(store, "customers") == 1 and _count(store, "agent_groups") == 1
+    with store.engine.connect() as connection:
+        assignees = connection.execute(text(
+            "SELECT DISTINCT a.username FROM tickets t JOIN agents a ON a.id = t.assignee_id"
+        )).scalars().all()
+    assert assignees == ["bert"]
+
+
 def test_imported_text_is_found_by_search(desk, store, tmp_path):
     desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
 
