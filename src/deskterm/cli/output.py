@@ -75,7 +75,11 @@ def data_out(path: Path | None) -> Iterator[TextIO | _CleanedStream]:
         return
     partial = path.with_name(f".{path.name}.partial")
     try:
-        with open(partial, "w", encoding="utf-8", newline="") as stream:
+        try:
+            stream = open(partial, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:  # named as the user named it, not by the scratch name
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        with stream:
             yield stream
         os.replace(partial, path)
     finally:
