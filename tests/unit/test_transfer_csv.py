@@ -26,6 +26,18 @@ Ticket ID;Subject;Description;Status;Priority;Full name;Email;Agent;Group;Tags;C
 """
 
 
+OSTICKET = """\
+Ticket Number,Date Created,Subject,From,From Email,Priority,Department,Help Topic,Source,Current Status,Last Updated,Agent Assigned
+548213,2024-02-01 09:30:00,Cannot print,Dana Lee,dana@corp.example,Emergency,Support,Printers,Phone,Open,2024-02-02 10:00:00,
+"""
+
+HELPSCOUT = """\
+Conversation ID,Number,Subject,Status,Customer Name,Customer Email Addresses,Tags,Created At,Type,Mailbox
+1234567,88,Where is my order?,active,Eli Moss,eli@shop.example,orders shipping,2024-05-01T08:00:00Z,chat,Support
+1234568,89,Refund please,closed,Fay <fay@shop.example>,,refund,2024-05-02T08:00:00Z,email,Support
+"""
+
+
 def _csv(tmp_path: Path, body: str | bytes, name: str = "tickets.csv") -> Path:
     path = tmp_path / name
     if isinstance(body, str):
@@ -163,6 +175,26 @@ def test_a_dry_run_says_what_it_would_do_and_writes_nothing(desk, store, tmp_pat
     assert "would have 3 ticket(s) created" in result.stdout
     assert "2 new requester(s)" in result.stdout
     assert _count(store, "tickets") == _count(store, "customers") == 0
+
+
+def test_an_osticket_export_is_read(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, OSTICKET)))
+
+    assert result.exit_code == 0, result.stderr
+    tickets = _tickets(store)
+    assert tickets["548213"][1:7] == ("Cannot print", "open", 3, "phone", "dana@corp.example",
+                                      "Dana Lee")
+
+
+def test_a_help_scout_export_is_read_its_type_telling_the_channel(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, HELPSCOUT)))
+
+    assert result.exit_code == 0, result.stderr
+    tickets = _tickets(store)
+    assert tickets["1234567"][2:7] == ("open", 1, "chat", "eli@shop.example", "Eli Moss")
+    # a "Name <address>" in the name's column, the address column empty
+    assert tickets["1234568"][2:7] == ("closed", 1, "email", "fay@shop.example", "Fay")
+    assert "tags orders, shipping" in desk("ticket", "show", "1001").stdout
 
 
 def test_map_overrides_a_column_and_can_ignore_one(desk, store, tmp_path):

@@ -36,7 +36,8 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "body": ("description", "body", "message", "content", "text", "comment", "first message",
              "details", "issue description", "ticket description", "question",
              "description text", "thread", "initial message"),
-    "status": ("status", "state", "ticket status", "issue status", "resolution status"),
+    "status": ("status", "state", "ticket status", "issue status", "resolution status",
+               "current status"),
     "priority": ("priority", "urgency", "ticket priority", "severity"),
     "type": ("type", "ticket type", "issue type", "request type", "kind"),
     "channel": ("channel", "source", "via", "origin", "ticket source", "submitted via",
@@ -44,19 +45,19 @@ _HEADERS: dict[str, tuple[str, ...]] = {
     "requester_name": ("requester", "requester name", "requester full name", "customer",
                        "customer name", "contact", "contact name", "from name", "reporter",
                        "reporter name", "full name", "name", "user", "user name",
-                       "customer full name", "requested by"),
+                       "customer full name", "requested by", "from"),
     "requester_email": ("requester email", "requester e mail", "email", "e mail",
                         "email address", "customer email", "customer e mail", "contact email",
-                        "from", "from email", "reporter email", "user email", "customer email "
-                        "address", "requester email address", "from address", "mailbox email"),
+                        "from email", "reporter email", "user email", "customer email address",
+                        "customer email addresses", "requester email address", "from address"),
     "organization": ("organization", "organisation", "company", "account",
                      "requester organization", "customer organization", "organization name",
                      "company name", "customer company", "org"),
     "assignee": ("assignee", "assigned to", "agent", "owner", "assignee name",
                  "assignee email", "responder", "assigned agent", "staff", "assigned",
-                 "assigned user", "agent name"),
+                 "assigned user", "agent name", "agent assigned", "assigned agent name"),
     "group": ("group", "team", "queue", "department", "help topic", "assignment group",
-              "group name", "assigned group", "mailbox"),
+              "group name", "assigned group", "mailbox", "team assigned"),
     "tags": ("tags", "labels", "tag", "label", "keywords"),
     "created_at": ("created", "created at", "created date", "date created", "created on",
                    "creation date", "opened", "open date", "submitted", "created time",
@@ -162,6 +163,16 @@ CHANNEL_WORDS = _synonyms({
     "cli": ("command line",),
     "import": ("imported", "migration", "other", "unknown"),
 })
+
+
+def ticket_type(value: str) -> tuple[str, str | None]:
+    """The type, and a channel, a ``Type`` cell stands for: Help Scout's ``Type`` is how the
+    conversation came (``email``, ``chat``, ``phone``); another desk's type deskterm does not
+    have (``Refund``, ``Change``) is a question, as a ticket without a type is."""
+    key = fold(value)
+    if key in TYPE_WORDS:
+        return TYPE_WORDS[key], None
+    return "question", CHANNEL_WORDS.get(key)
 
 
 def word(value: str, words: Mapping[str, str], what: str, choices: Sequence[str]) -> str:

@@ -16,6 +16,7 @@ import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
+from email.utils import parseaddr
 from pathlib import Path
 
 from deskterm.desk.errors import InvalidInput
@@ -28,19 +29,18 @@ from deskterm.desk.tickets.lifecycle import (
     PRIORITIES,
     PRIORITY_RANK,
     STATUSES,
-    TICKET_TYPES,
 )
 from deskterm.desk.transfer.columns import (
     CHANNEL_WORDS,
     PRIORITY_WORDS,
     STATUS_WORDS,
-    TYPE_WORDS,
     Mapping_,
     fold,
     from_spreadsheet_safe,
     map_header,
     parse_date,
     split_tags,
+    ticket_type,
     word,
 )
 
@@ -258,7 +258,7 @@ class RowChecker:
             "body": lambda value: check_body(value, where="description"),
             "status": lambda value: word(value, STATUS_WORDS, "status", STATUSES),
             "priority": _priority,
-            "type": lambda value: word(value, TYPE_WORDS, "type", TICKET_TYPES),
+            "type": ticket_type,
             "channel": lambda value: CHANNEL_WORDS.get(fold(value), "import"),
             "requester_email": lambda value: normalize_email(value, where="e-mail"),
             "requester_name": _requester_name,
@@ -293,6 +293,22 @@ class RowChecker:
                 found[field] = check(value)
             except InvalidInput as exc:
                 problems.append(Problem(raw.line, column, str(exc)))
+        kind = found.get("type")
+        if isinstance(kind, tuple):  # (type, the channel it tells, if any)
+            found["type"] = kind[0]
+            if kind[1] is not None and "channel" not in found:
+                found["channel"] = kind[1]
+        if "requester_email" not in found and "requester_name" in found:
+            # "From: Ann Smith <ann@acme.com>", or an address alone, in the name's column
+            name, address = parseaddr(str(found["requester_name"]))
+            if "@" in address:
+                try:
+                    found["requester_email"] = normalize_email(address, where="e-mail")
+                    found["requester_name"] = name.strip() or None
+                    if found["requester_name"] is None:
+                        del found["requester_name"]
+                except InvalidInput:
+                    pass
         if ("requester_email" not in found and "requester_name" not in found
                 and not any(cells[self.positions[f]].strip() for f in
                             ("requester_email", "requester_name") if f in self.positions)):
