@@ -82,6 +82,8 @@ def test_a_bad_mail_is_quarantined_the_rest_filed_and_the_exit_code_is_3(cli, tm
     assert line.startswith(f"deskterm: quarantined {kind}:") and "no sender address" in line
     assert again.exit_code == 3  # still there, nothing added
     assert "2 already filed, 1 already in the quarantine" in again.stdout
+    (line,) = again.stderr.splitlines()
+    assert line.startswith(f"deskterm: still in the quarantine from an earlier run: {kind}:")
     listed = json.loads(cli("mail", "quarantine", "list", "--json").stdout)
     assert len(listed) == 1 and listed[0]["reason"] == "no sender address (From)"
 
@@ -139,3 +141,31 @@ def test_a_missing_or_wrong_mailbox_is_one_line_and_exit_1(cli, tmp_path, monkey
     assert result.exit_code == 1
     assert result.stderr.count("\n") == 1 and said in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_a_mailed_ticket_shows_in_the_cli_with_the_desk_as_its_creator(cli, tmp_path):
+    path = _mbox(tmp_path / "in.mbox", good_mail()[:2])
+    cli("mail", "import", "mbox", str(path))
+
+    shown = cli("ticket", "show", "1001")
+    as_json = json.loads(cli("ticket", "show", "1001", "--json").stdout)
+
+    assert shown.exit_code == 0, shown.stderr
+    assert "Still." in shown.stdout and "The VPN drops every hour." in shown.stdout
+    assert as_json["ticket"]["channel"] == "email"
+    assert [e["actor"] for e in as_json["events"]] == [None]
+
+
+def test_quarantined_text_reaches_the_terminal_without_escape_sequences(cli, tmp_path):
+    hostile = (b"Subject: \x1b]52;c;ZXZpbA==\x07hi\r\nX-Note: \x9b31m\r\n\r\n"
+               b"body \x1b[2J\x1b]8;;https://evil.test\x07link\x1b]8;;\x07 [bold]x[/bold]\r\n")
+    path = _mbox(tmp_path / "in.mbox", [hostile])
+    imported = cli("mail", "import", "mbox", str(path))
+
+    listed = cli("mail", "quarantine", "list")
+    shown = cli("mail", "quarantine", "show", "1")
+
+    assert imported.exit_code == 3
+    for output in (imported.stderr, listed.stdout, shown.stdout):
+        assert "\x1b" not in output and "\x9b" not in output and "\x07" not in output
+    assert "[bold]x[/bold]" in shown.stdout and "link" in shown.stdout

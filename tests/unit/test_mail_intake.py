@@ -252,3 +252,28 @@ def test_a_text_longer_than_a_message_is_cut_and_kept_whole_as_a_file(desk, stor
         assert kept.filename == "message.txt"
         assert kept.data.decode().strip() == text.strip()
     assert len(body) < 1_000_000 and body.endswith("the attachment message.txt]")
+
+
+def test_the_same_mail_filed_by_two_processes_at_once_is_one_ticket(store, admin):
+    import threading
+
+    raws = [mail(), mail()]
+    results: list[Ingested] = []
+    start = threading.Barrier(2)
+
+    def file(raw: bytes) -> None:
+        desk = Desk(store, username="ada")
+        desk.actor  # noqa: B018  (resolved before the race)
+        start.wait()
+        results.append(desk.ingest_mail(raw, source="t"))
+
+    threads = [threading.Thread(target=file, args=(raw,)) for raw in raws]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(r.outcome for r in results) == ["created", "duplicate"]
+    assert {r.ticket_number for r in results} == {1001}
+    with store.read() as session:
+        assert len(get_ticket(session, number=1001).messages) == 1

@@ -96,6 +96,24 @@ def test_a_mail_without_message_id_is_still_filed_once(desk, store):
     assert _count(store, Ticket) == 1
 
 
+def test_hostile_attachment_names_and_types_are_stored_cleaned(desk, store):
+    from deskterm.db.models import Attachment
+
+    raw = (b"From: a@acme.test\r\nMessage-ID: <c@acme.test>\r\nContent-Type: multipart/mixed; "
+           b"boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nhi\r\n--b\r\n"
+           b"Content-Type: appl\xffication/x-\xe9\r\nContent-Disposition: attachment; "
+           b"filename=\"..\\\\..\\\\\x1b]0;pwn\x07\xe9t\xe9\x00.txt\"\r\n\r\ndata\r\n"
+           b"--b\r\nContent-Type: image/png\r\nContent-Disposition: attachment; "
+           b"filename=\"/etc/passwd\"\r\n\r\npng\r\n--b--\r\n")
+
+    assert desk.ingest_mail(raw, source="t").outcome == "created"
+    with store.read() as session:
+        rows = session.exec(select(Attachment.filename, Attachment.content_type)
+                            .order_by(Attachment.id)).all()
+    assert [name for name, _ in rows] == ["\ufffdt\ufffd.txt", "passwd"]
+    assert all(ch.isprintable() for name, kind in rows for ch in name + kind)
+
+
 # --- quarantined whole -------------------------------------------------------------------------
 
 

@@ -80,11 +80,15 @@ def _import(ctx: typer.Context, kind: str, path: Path, json: bool) -> None:
         report: MailImport = desk.import_mailbox(kind, path, progress=progress)
     for source, reason in report.quarantined:
         error(f"quarantined {source}: {reason}")
+    for source, reason in report.still_quarantined:
+        error(f"still in the quarantine from an earlier run: {source}: {reason}")
     for source, problem in report.unreadable:
         error(f"{source}: {problem}")
     if json:
         print_json({"messages": report.total, "outcomes": report.outcomes,
                     "quarantined": [{"source": s, "reason": r} for s, r in report.quarantined],
+                    "still_quarantined": [{"source": s, "reason": r}
+                                          for s, r in report.still_quarantined],
                     "unreadable": [{"source": s, "problem": p} for s, p in report.unreadable]})
     else:
         parts = [f"{report.count(outcome)} {words}" for outcome, words in OUTCOME_WORDS
@@ -95,7 +99,7 @@ def _import(ctx: typer.Context, kind: str, path: Path, json: bool) -> None:
              + (f": {', '.join(parts)}" if parts else ""))
     if report.unreadable:
         raise typer.Exit(1)
-    if report.quarantined:
+    if report.quarantined or report.still_quarantined:
         raise typer.Exit(EXIT_QUARANTINED)
 
 

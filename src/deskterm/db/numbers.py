@@ -2,18 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlmodel import Session, col
 
 from deskterm.db.models import Counter
 
+_ALLOCATE = (update(Counter)
+             .where(col(Counter.name) == "ticket_number")
+             .values(value=col(Counter.value) + bindparam("count"))
+             .returning(col(Counter.value)))
+"""Built once (building it cost more than running it), the count bound per call."""
+
 
 def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
     """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction."""
-    new_value = session.execute(
-        update(Counter)
-        .where(col(Counter.name) == "ticket_number")
-        .values(value=col(Counter.value) + count)
-        .returning(col(Counter.value))
-    ).scalar_one()
+    new_value = session.execute(_ALLOCATE, {"count": count}).scalar_one()
     return range(new_value - count, new_value)

@@ -43,7 +43,9 @@ class MailImport:
     total: int = 0
     outcomes: dict[str, int] = field(default_factory=dict)
     quarantined: list[tuple[str, str]] = field(default_factory=list)
-    """(source, reason) of each mail quarantined in this run or before."""
+    """(source, reason) of each mail quarantined in this run."""
+    still_quarantined: list[tuple[str, str]] = field(default_factory=list)
+    """(source, reason) of each mail that was already in the quarantine."""
     unreadable: list[tuple[str, str]] = field(default_factory=list)
     """(source, problem) of each message the mailbox could not give."""
 
@@ -108,8 +110,10 @@ class MailCases(DeskCore):
                 else:
                     ingested = self.ingest_mail(item.raw, source=item.source)
                     report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
-                    if ingested.outcome in ("quarantined", "already-quarantined"):
+                    if ingested.outcome == "quarantined":
                         report.quarantined.append((item.source, ingested.reason or ""))
+                    elif ingested.outcome == "already-quarantined":
+                        report.still_quarantined.append((item.source, ingested.reason or ""))
                 if progress is not None:
                     progress(done, report.total)
         finally:

@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from sqlalchemy import bindparam
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Attachment, Customer, Message, Organization, Ticket, key
@@ -57,6 +58,15 @@ OUTCOMES = ("created", "appended", "duplicate", "auto-reply-appended", "auto-rep
 """What :func:`ingest` (and the use case around it) did with a mail."""
 _SUBJECT_REF = re.compile(r"\[#([0-9]{1,10})\]")
 MAX_MERGE_HOPS = 50
+
+
+# Built once, the values bound per call (building a statement costs more than a look-up).
+_KNOWN_IDS = select(Message.source_message_id, Message.ticket_id).where(
+    col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
+_MESSAGE_BY_ID = select(Message.id).where(col(Message.source_message_id) == bindparam("id"))
+_FILED = select(Message.id, Message.ticket_id).where(
+    col(Message.source_message_id) == bindparam("id"))
+_MERGED_INTO = select(Ticket.merged_into_id).where(col(Ticket.id) == bindparam("number"))
 
 
 @dataclass(frozen=True)
@@ -84,8 +94,8 @@ def ingest(session: Session, raw: bytes, *, source: str,
 def file_mail(session: Session, mail: ParsedMail) -> Ingested:
     """File an already parsed mail (see the module's docstring for the rules)."""
     # One look-up answers both "seen before?" and "which stored mail does it answer?"
-    known = dict(session.exec(select(Message.source_message_id, Message.ticket_id).where(
-        col(Message.source_message_id).in_((mail.message_id, *mail.replying_to)))).all())
+    known = dict(session.exec(_KNOWN_IDS, params={
+        "ids": [mail.message_id, *mail.replying_to]}).all())
     if mail.message_id in known:
         return Ingested("duplicate", known[mail.message_id], _message_of(session, mail),
                         acknowledge=False)
@@ -122,8 +132,7 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
 
 
 def _message_of(session: Session, mail: ParsedMail) -> int | None:
-    return session.exec(select(Message.id).where(
-        Message.source_message_id == mail.message_id)).first()
+    return session.exec(_MESSAGE_BY_ID, params={"id": mail.message_id}).first()
 
 
 def already_filed(session: Session, raw: bytes) -> Ingested | None:
@@ -133,8 +142,7 @@ def already_filed(session: Session, raw: bytes) -> Ingested | None:
     message_id = header_message_id(raw)
     if message_id is None:
         return None
-    found = session.exec(select(Message.id, Message.ticket_id)
-                         .where(Message.source_message_id == message_id)).first()
+    found = session.exec(_FILED, params={"id": message_id}).first()
     if found is None:
         return None
     return Ingested("duplicate", found[1], found[0], acknowledge=False)
@@ -191,7 +199,7 @@ def _by_subject(session: Session, mail: ParsedMail) -> int | None:
 def _merged_target(session: Session, number: int) -> int:
     """The ticket ``number`` was merged into (through every merge), or ``number``."""
     for _ in range(MAX_MERGE_HOPS):
-        target = session.exec(select(Ticket.merged_into_id).where(Ticket.id == number)).first()
+        target = session.exec(_MERGED_INTO, params={"number": number}).first()
         if target is None:
             return number
         number = target

@@ -450,7 +450,7 @@ def _body_and_files(msg: EmailMessage, caps: MailCaps
             left_out.append(f"[attachment {name} not kept: over {caps.max_attachments} "
                             "files in one message]")
             continue
-        content_type = clean_line(part.get_content_type())[:MAX_CONTENT_TYPE] \
+        content_type = clean_line(readable(part.get_content_type()))[:MAX_CONTENT_TYPE] \
             or "application/octet-stream"
         files.append(MailFile(filename=name, content_type=content_type, data=data))
     return body, tuple(files), tuple(left_out)

@@ -20,6 +20,7 @@ from deskterm.db.models import MailQuarantine, key
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import NotFound
 from deskterm.desk.limits import INT_MAX
+from deskterm.desk.mail.parse import readable
 from deskterm.desk.safe_text import clean_line
 
 MAX_SOURCE = 200
@@ -41,7 +42,7 @@ class QuarantinedMail:
 def shorten_source(source: str) -> str:
     """``source`` on one line, at most :data:`MAX_SOURCE` characters (the middle of a long
     path gives way: its start and its message number stay)."""
-    text = clean_line(source)
+    text = clean_line(readable(source))
     if len(text) <= MAX_SOURCE:
         return text
     keep = (MAX_SOURCE - 1) // 2
@@ -61,9 +62,9 @@ def quarantine(session: Session, raw: bytes, *, source: str, reason: str,
     known = session.exec(select(MailQuarantine).where(MailQuarantine.sha256 == digest)).first()
     if known is not None:
         return _read(known, len(raw)), False
-    clean_id = clean_line(message_id)[:998] if message_id else None
+    clean_id = clean_line(readable(message_id))[:998] if message_id else None
     row = MailQuarantine(received_at=utcnow(), source=shorten_source(source),
-                         reason=clean_line(reason)[:MAX_REASON] or "unknown",
+                         reason=clean_line(readable(reason))[:MAX_REASON] or "unknown",
                          message_id=clean_id or None, sha256=digest, raw=raw)
     session.add(row)
     session.flush()
@@ -93,7 +94,7 @@ def set_reason(session: Session, quarantine_id: int, reason: str) -> None:
     """A retry failed again: the newer reason replaces the older."""
     row = session.get(MailQuarantine, quarantine_id)
     if row is not None:
-        row.reason = clean_line(reason)[:MAX_REASON] or "unknown"
+        row.reason = clean_line(readable(reason))[:MAX_REASON] or "unknown"
         session.add(row)
         session.flush()
 

@@ -6,7 +6,7 @@ import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from sqlalchemy import case, func
+from sqlalchemy import bindparam, case, func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -364,14 +364,20 @@ def add_customer_without_email(session: Session, *, name: str,
     return customer
 
 
+# Built once, the value bound per call: every filed mail and new ticket looks its requester up.
+_CUSTOMER_BY_EMAIL = select(Customer).where(col(Customer.email) == bindparam("email"))
+_ORGANIZATION_BY_DOMAIN = select(Organization).where(
+    col(Organization.domain) == bindparam("domain"))
+
+
 def get_or_create_customer(session: Session, *, email: str, name: str | None = None) -> Customer:
     """The customer writing from ``email``; a new one joins the organization of its domain."""
     email = normalize_email(email, where="requester")
-    customer = session.exec(select(Customer).where(Customer.email == email)).first()
+    customer = session.exec(_CUSTOMER_BY_EMAIL, params={"email": email}).first()
     if customer is not None:
         return customer
     domain = email.rsplit("@", 1)[1]
-    organization = session.exec(select(Organization).where(Organization.domain == domain)).first()
+    organization = session.exec(_ORGANIZATION_BY_DOMAIN, params={"domain": domain}).first()
     # A customer's name comes from outside (a mail header, an import): its control characters
     # are removed rather than the whole request refused.
     display = clean_line(check_text(name or "", field="requester name")) or email.split("@", 1)[0]

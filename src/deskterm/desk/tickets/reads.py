@@ -4,13 +4,15 @@ What a filter means in SQL is :mod:`deskterm.desk.filter.sql`."""
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Float, and_, case, func, literal, tuple_
+from sqlalchemy import ColumnElement, Float, and_, bindparam, case, func, literal, tuple_
 from sqlmodel import Session, col, select
+from sqlmodel.sql.expression import Select
 
 from deskterm.db import search
 from deskterm.db.models import (
@@ -54,15 +56,18 @@ def ticket_numbers(found: Sequence[int | None]) -> list[int]:
     return [number for number in found if number is not None]
 
 
+# Built once, the numbers bound per call: building the statement cost more than running it
+# (a ticket's summary after each filed mail, bench/intake_mail.py).
+_TAGS_OF = (select(TicketTag.ticket_id, Tag.name)
+            .join(Tag, col(Tag.id) == col(TicketTag.tag_id))
+            .where(col(TicketTag.ticket_id).in_(bindparam("numbers", expanding=True)))
+            .order_by(col(Tag.name)))
+
+
 def _tags_by_ticket(session: Session, numbers: Sequence[int]) -> dict[int, tuple[str, ...]]:
     found: dict[int, list[str]] = defaultdict(list)
     if numbers:
-        for number, name in session.exec(
-            select(TicketTag.ticket_id, Tag.name)
-            .join(Tag, col(Tag.id) == col(TicketTag.tag_id))
-            .where(col(TicketTag.ticket_id).in_(list(numbers)))
-            .order_by(col(Tag.name))
-        ).all():
+        for number, name in session.exec(_TAGS_OF, params={"numbers": list(numbers)}).all():
             found[number].append(name)
     return {number: tuple(names) for number, names in found.items()}
 
@@ -108,10 +113,16 @@ def summaries(session: Session, rows: Sequence[Row]) -> list[TicketSummary]:
     return [_to_summary(row, tags.get(row[0].id, ())) for row in rows]
 
 
+@functools.cache
+def _one_row() -> Select[*tuple[Any, ...]]:
+    """:func:`rows_query` of one ticket, its number bound per call (built once)."""
+    return rows_query().where(col(Ticket.id) == bindparam("number"))
+
+
 def summary(session: Session, ticket: Ticket) -> TicketSummary:
     """The summary of one ticket as it stands in this session."""
     session.flush()
-    row = session.exec(rows_query().where(col(Ticket.id) == ticket.id)).one()
+    row = session.exec(_one_row(), params={"number": ticket.id}).one()
     return summaries(session, [row])[0]
 
 
