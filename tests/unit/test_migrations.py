@@ -60,6 +60,26 @@ def _set_revision(store: Store, revision: str) -> None:
         connection.execute(text("UPDATE alembic_version SET version_num = :r"), {"r": revision})
 
 
+def _file_ticket_in_old_schema(session, *, email: str, subject: str, body: str) -> None:
+    """Ticket #1001 from ``email`` written in SQL: the models (and so ``create_ticket``) have
+    the newest schema's columns, which an older revision's tables lack."""
+    session.execute(text("INSERT INTO customers (name, email, internal, tier, created_at) "
+                         "VALUES ('C', :email, false, 'standard', CURRENT_TIMESTAMP)"),
+                    {"email": email})
+    customer = session.execute(text("SELECT id FROM customers WHERE email = :email"),
+                               {"email": email}).scalar()
+    session.execute(text(
+        "INSERT INTO tickets (id, subject, status, priority, type, channel, requester_id, tier, "
+        "created_at, updated_at, reopens, version) VALUES (1001, :subject, 'new', 1, "
+        "'question', 'cli', :customer, 1, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP, 0, 1)"),
+        {"subject": subject, "customer": customer})
+    session.execute(text(
+        "INSERT INTO messages (ticket_id, author_customer_id, public, body, created_at) "
+        "VALUES (1001, :customer, true, :body, CURRENT_TIMESTAMP)"),
+        {"customer": customer, "body": body})
+    session.execute(text("UPDATE counters SET value = 1002 WHERE name = 'ticket_number'"))
+
+
 def test_the_head_constant_is_the_newest_migration():
     # The console checks a desk against migrate.HEAD without loading Alembic.
     assert migrate.HEAD == HEAD
@@ -516,8 +536,8 @@ def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_sto
 
     def ticket(session):
         admin = setup.ensure_first_admin(session, username="ada")
-        create_ticket(session, actor=admin, requester_email="carol@acme.com",
-                      subject="VPN drops", body="every hour")
+        _file_ticket_in_old_schema(session, email="carol@acme.com", subject="VPN drops",
+                                   body="every hour")
         return admin
 
     admin = empty_store.write(ticket)
@@ -547,10 +567,12 @@ def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(em
 
     tables = _tables(empty_store)
     assert not {t for t in tables if t.startswith(("kb_", "search_kb"))}
+    # Read back at head: the models hold columns (0012's) that revision 0004 lacks; the
+    # ticket's search documents lived through the downgrade and the upgrade.
+    migrate.upgrade(empty_store)
     with empty_store.read() as session:
         where = TicketFilter(text=(TextMatch("printer"),))
         assert [t.number for t in list_tickets(session, where=where).items] == [1001]
-    migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
 
 
@@ -622,8 +644,7 @@ def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_
 
     def ticket_with_a_draft(session):
         admin = setup.ensure_first_admin(session, username="ada")
-        create_ticket(session, actor=admin, requester_email="c@acme.test", subject="VPN",
-                      body="It drops.")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
         save_draft(session, actor=admin, number=1001, kind="note", body="half a note")
         return admin
 
@@ -668,9 +689,12 @@ def test_upgrade_from_0009_keeps_tickets_and_takes_attachments_and_quarantine(em
     from deskterm.db.models import Attachment, MailQuarantine, Message
 
     migrate.upgrade(empty_store, "0009")
-    empty_store.write(lambda s: create_ticket(
-        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.test",
-        subject="VPN", body="It drops."))
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
     migrate.upgrade(empty_store)
 
     def files(session):
@@ -709,8 +733,8 @@ def test_upgrade_from_0010_adds_the_outbox_and_a_reply_queues_its_mail(empty_sto
 
     migrate.upgrade(empty_store, "0010")
     admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
-    empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
-                                              subject="VPN", body="It drops."))
+    empty_store.write(lambda s: _file_ticket_in_old_schema(s, email="c@acme.test",
+                                                           subject="VPN", body="It drops."))
     migrate.upgrade(empty_store)
 
     assert {"outbox", "mail_settings"} <= _tables(empty_store)
@@ -738,5 +762,52 @@ def test_downgrade_to_0010_drops_the_outbox_and_keeps_the_replies(empty_store):
     assert not {"outbox", "mail_settings"} & _tables(empty_store)
     with empty_store.engine.connect() as connection:
         assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 2
+# --- 0012: external ids, requesters without an address ----------------------------------------
+
+
+def test_upgrade_to_0012_takes_a_requester_without_an_address_and_external_ids(empty_store):
+    from deskterm.desk.people.directory import add_customer_without_email
+
+    migrate.upgrade(empty_store, "0009")
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+
+    def phone_caller(session):
+        return add_customer_without_email(session, name="Caller on the phone").id
+
+    caller = empty_store.write(phone_caller)
+    with empty_store.engine.begin() as connection:
+        connection.execute(text("UPDATE tickets SET external_id = 'zd-1' WHERE id = 1001"))
+        assert connection.execute(
+            text("SELECT email FROM customers WHERE id = :id"), {"id": caller}).scalar() is None
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO tickets (id, subject, status, priority, type, channel, requester_id, "
+            "tier, created_at, updated_at, reopens, version, external_id) SELECT 1002, subject, "
+            "status, priority, type, channel, requester_id, tier, created_at, updated_at, "
+            "reopens, version, 'zd-1' FROM tickets WHERE id = 1001"))
+
+
+def test_downgrade_from_0012_gives_a_requester_without_an_address_an_undeliverable_one(
+        empty_store):
+    from deskterm.desk.people.directory import add_customer_without_email
+
+    migrate.upgrade(empty_store)
+    caller = empty_store.write(
+        lambda session: add_customer_without_email(session, name="Caller").id)
+    migrate.downgrade(empty_store, "0009")
+
+    with empty_store.engine.connect() as connection:
+        email = connection.execute(
+            text("SELECT email FROM customers WHERE id = :id"), {"id": caller}).scalar()
+        columns = {c["name"] for c in inspect(connection).get_columns("tickets")}
+    assert email == f"customer-{caller}@no-email.invalid"
+    assert "external_id" not in columns
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []

@@ -64,6 +64,10 @@ COMMANDS: dict[str, Listed] = {
     "mail": Listed("deskterm.cli.mail", "app", "E-mail: fetch it over IMAP, import mailboxes; "
                    "the quarantine of mail that could not be filed; the outbox and the desk's "
                    "mail settings."),
+    "import": Listed("deskterm.cli.transfer", "import_app",
+                     "Import tickets from other desks: CSV or deskterm's JSONL."),
+    "export": Listed("deskterm.cli.transfer", "export_app",
+                     "Export tickets: JSONL (everything) or CSV (one row a ticket)."),
 }
 """The root's commands in the order ``--help`` lists them. Each module is imported only when its
 command is run (or its help asked for): a command module brings the desk and the store."""

@@ -9,9 +9,8 @@ every article or none (:func:`deskterm.desk.kb.files.write_articles`).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, TypeVar
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -23,7 +22,7 @@ from deskterm.cli.output import (
     error,
     print_json,
     print_table,
-    stdout_is_terminal,
+    with_progress,
 )
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
@@ -73,22 +72,6 @@ def _read(path: Path) -> ArticleFields:
                            else f"{_shown(path)}: {exc}") from None
 
 
-_Done = TypeVar("_Done")
-
-
-def _with_progress(total: int, description: str,
-                   work: Callable[[Callable[[int], None] | None], _Done]) -> _Done:
-    """Run ``work(progress)`` with a progress bar on a terminal, quietly when piped."""
-    if not stdout_is_terminal() or total < 2:
-        return work(None)
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
-
-    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                  transient=True) as bar:
-        task = bar.add_task(description, total=total)
-        return work(lambda done: bar.update(task, completed=done))
-
-
 @app.command("import")
 def import_(
     ctx: typer.Context,
@@ -134,7 +117,7 @@ def import_(
     for line in problems:
         error(f"skipped {line}")
     desk = ctx_obj(ctx).desk()
-    result: ImportResult = _with_progress(
+    result: ImportResult = with_progress(
         len(articles), "importing articles",
         lambda progress: desk.import_articles(articles, progress=progress))
     if json:
@@ -151,7 +134,7 @@ def export(ctx: typer.Context, folder: DirArg) -> None:
     """Write every article to DIR as SLUG.md (the format `kb import` reads), all or nothing;
     a file of the same name is replaced (a symbolic link too, never written through)."""
     articles = ctx_obj(ctx).desk().export_articles()
-    _with_progress(len(articles), "exporting articles",
+    with_progress(len(articles), "exporting articles",
                    lambda progress: kb_files.write_articles(folder, articles, progress))
     echo(f"exported {len(articles)} article(s) to {_shown(folder)}")
 

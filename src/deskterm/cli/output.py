@@ -15,11 +15,14 @@ A test (tests/unit/test_cli_output.py) fails when a module of the CLI prints any
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
 import re
 import sys
-from collections.abc import Sequence
-from typing import TYPE_CHECKING
+from collections.abc import Callable, Iterator, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
 
@@ -34,6 +37,54 @@ _ONE_LINE = re.compile("[\n\t]")
 def stdout_is_terminal() -> bool:
     """True when standard output is a terminal (tables and progress bars), not a pipe."""
     return sys.stdout.isatty()
+
+
+_Done = TypeVar("_Done")
+
+
+def with_progress(total: int, description: str,
+                  work: Callable[[Callable[[int], None] | None], _Done]) -> _Done:
+    """Run ``work(progress)`` with a progress bar on a terminal (``progress(done)``, out of
+    ``total``), quietly when piped."""
+    if not stdout_is_terminal() or total < 2:
+        return work(None)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=total)
+        return work(lambda done: bar.update(task, completed=done))
+
+
+class _CleanedStream:
+    """A terminal's stdout for data: each piece written is cleaned first (an export read on a
+    terminal, not a file)."""
+
+    def write(self, text: str) -> int:
+        typer.echo(clean(text), nl=False)
+        return len(text)
+
+
+@contextlib.contextmanager
+def data_out(path: Path | None) -> Iterator[TextIO | _CleanedStream]:
+    """Where an export writes: ``path`` (written beside it and renamed into place when
+    complete, so a failed export leaves no half file), else standard output (cleaned on a
+    terminal, the bytes as they are when piped)."""
+    if path is None:
+        yield _CleanedStream() if stdout_is_terminal() else sys.stdout
+        return
+    partial = path.with_name(f".{path.name}.partial")
+    try:
+        try:
+            stream = open(partial, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        except OSError as exc:  # named as the user named it, not by the scratch name
+            raise OSError(exc.errno, exc.strerror, str(path)) from None
+        with stream:
+            yield stream
+        os.replace(partial, path)
+    finally:
+        with contextlib.suppress(FileNotFoundError):
+            os.remove(partial)
 
 
 def _console() -> Console:

@@ -222,7 +222,8 @@ def _print_detail(detail: TicketDetail) -> None:
         f"{t.ref}  {clean_line(t.subject)}",
         f"status {t.status} · priority {t.priority} · type {t.type} · tier {t.tier} · "
         f"channel {t.channel} · version {t.version}",
-        f"requester {clean_line(detail.requester.name)} <{clean_line(detail.requester.email)}>"
+        f"requester {clean_line(detail.requester.name)}"
+        + (f" <{clean_line(detail.requester.email)}>" if detail.requester.email else "")
         + (f" · {clean_line(detail.requester.organization)}" if detail.requester.organization
            else ""),
         f"assignee {t.assignee or '-'} · group {clean_line(t.group or '-')} · "

@@ -75,7 +75,8 @@ class Customer(SQLModel, table=True):
 
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(sa_column=Column(String(200), nullable=False))
-    email: str = Field(sa_column=Column(String(320), nullable=False, unique=True))
+    email: str | None = Field(default=None, sa_column=Column(String(320), unique=True))
+    """None for a requester known only by name (a phone call, a chat; migration 0012)."""
     organization_id: int | None = Field(
         default=None,
         sa_column=Column(Integer, ForeignKey("organizations.id"), index=True),
@@ -151,6 +152,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_priority", "priority", "id"),
         # status:pending priority:high, counted and paged in the queue without touching a row
         Index("ix_tickets_status_priority_updated", "status", "priority", "updated_at", "id"),
+        # One ticket per id it had in the desk it was imported from (migration 0012).
+        Index("ix_tickets_external_id", "external_id", unique=True),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
@@ -180,6 +183,8 @@ class Ticket(SQLModel, table=True):
     """Set when this ticket was merged into another (it is closed, its messages moved there)."""
     customer_replied_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the requester last wrote after opening the ticket (a follow-up, not the first mail)."""
+    external_id: str | None = Field(default=None, sa_column=Column(String(200)))
+    """Its id in the desk it was imported from, so a second import updates it (migration 0012)."""
 
 
 class TicketTag(SQLModel, table=True):

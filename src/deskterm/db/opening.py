@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from deskterm.redact import mask_url
 
-SCHEMA_HEAD = "0011"
+SCHEMA_HEAD = "0012"
 """The newest revision in migrations/versions (``deskterm.db.migrate.HEAD``; a test keeps it
 equal to Alembic's head, so a new migration cannot leave it behind)."""
 
@@ -77,7 +77,7 @@ class TicketRow:
     channel: str
     tier: int
     requester_name: str
-    requester_email: str
+    requester_email: str | None
     organization: str | None
     assignee: str | None
     group: str | None

@@ -30,7 +30,7 @@ __all__ = ["LinkRow", "NotCovered", "TicketRecord", "read_newest", "read_ticket"
 class CustomerRow:
     id: int
     name: str
-    email: str
+    email: str | None
     organization: str | None
     internal: bool
     tier: str

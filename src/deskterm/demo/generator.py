@@ -154,7 +154,8 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
             tags=_by_name(session.exec(select(Tag.name, Tag.id)).all()),
             organizations=_by_name(session.exec(
                 select(Organization.name, Organization.id)).all()),
-            emails=frozenset(session.exec(select(Customer.email)).all()),
+            emails=frozenset(email for email in session.exec(select(Customer.email)).all()
+                             if email is not None),
         )
 
 

@@ -7,6 +7,9 @@
 - :mod:`.queue`: built-in and saved views, counts and windows of rows for the console's table.
 - :mod:`.kb`: the knowledge base: articles, categories, search, suggestions, files.
 - :mod:`.people`: agents, groups, customers, organizations, identity, permissions.
+- :mod:`.transfer`: tickets in and out as files (CSV, JSONL). An import files history (its
+  own dates, statuses and audit trail) in bulk through :mod:`deskterm.db.ticket_import`, as
+  the demo's load does, not ticket by ticket through the change kernel.
 
 Shared by all, at this level: :mod:`.errors`, :mod:`.safe_text`, :mod:`.limits`, :mod:`.reads`
 (the read models), :mod:`.service` (the console's :class:`~.service.Desk` handle),

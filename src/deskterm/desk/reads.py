@@ -33,7 +33,8 @@ def as_json(value: Any) -> Any:
 class CustomerRead:
     id: int
     name: str
-    email: str
+    email: str | None
+    """None for a requester known only by name (a phone call, a chat, an import)."""
     organization: str | None
     internal: bool
     tier: str

@@ -69,8 +69,8 @@ class TicketNews:
 
 
 def _others(session: Session, detail: TicketDetail, number: int) -> list[TicketSummary]:
-    history = ticket_reads.requester_history(session, email=detail.requester.email,
-                                             limit=HISTORY_SHOWN)
+    history = ticket_reads.customer_history(session, customer_id=detail.requester.id,
+                                            limit=HISTORY_SHOWN)
     return [t for t in history if t.number != number]
 
 

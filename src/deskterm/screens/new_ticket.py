@@ -130,7 +130,10 @@ class RequesterPicker(ReportsWorkerErrors, ChoicePicker[Requester]):
         if not self.is_attached or typed != self.query_one("#picker-input", SafeInput).value:
             return  # a newer search is on its way
         self._found_for = typed
-        self.people = {p.email: p for p in found}
+        # The form files a ticket by address: someone known only by name (a phone requester
+        # from an import) is not offered; a new requester with an address is.
+        found = [p for p in found if p.email]
+        self.people = {p.email: p for p in found if p.email}
         options = self.query_one("#picker-options", OptionList)
         options.clear_options()
         width = options.scrollable_content_region.width - 3  # a scrollbar may come

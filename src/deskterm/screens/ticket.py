@@ -580,7 +580,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self.composer.requester = requester.name
         card = Text()
         card.append(clean_line(requester.name) + "\n", style="bold")
-        card.append(clean_line(requester.email) + "\n")
+        card.append(clean_line(requester.email or "no e-mail address") + "\n")
         card.append(clean_line(requester.organization or "no organization") + "\n", style="dim")
         card.append(f"tier {requester.tier} · "
                     f"{'internal' if requester.internal else 'external'}", style="dim")

@@ -23,12 +23,13 @@ SIDE = "-side"
 PANE_ACTIONS = frozenset({"show_side", "show_thread"})
 
 
-def requester_line(name: str, email: str, organization: str | None) -> Text:
+def requester_line(name: str, email: str | None, organization: str | None) -> Text:
     """The requester on one line, for the header of a narrow ticket screen."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("from ", style="dim")
     line.append(clean_line(name), style="bold")
-    line.append(f" <{clean_line(email)}>")
+    if email:
+        line.append(f" <{clean_line(email)}>")
     if organization:
         line.append(f" · {clean_line(organization)}", style="dim")
     return line

@@ -188,6 +188,8 @@ def _by_subject(session: Session, mail: ParsedMail) -> int | None:
         if row is None:
             continue
         requester = row[1]
+        if requester is None:  # a requester known only by name: no address to compare
+            continue
         if requester == mail.sender_email or (
                 requester.rsplit("@", 1)[-1] == mail.sender_email.rsplit("@", 1)[-1]):
             return number

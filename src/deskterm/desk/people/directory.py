@@ -317,7 +317,8 @@ def search_customers(session: Session, *, text: str, limit: int = 50) -> list[Cu
         searched = func.lower(col(Customer.email))
         pattern = "%" + _like_escaped(typed) + "%"
     else:
-        searched = func.lower(col(Customer.name) + " " + col(Customer.email))
+        # A requester known only by name has no address: NULL would blank out the whole text.
+        searched = func.lower(col(Customer.name) + " " + func.coalesce(col(Customer.email), ""))
         pattern = "%" + "%".join(_like_escaped(letter) for letter in typed) + "%"
     starts = _like_escaped(words) + "%"
     first = case((func.lower(col(Customer.name)).like(starts, escape="\\"), 0),
@@ -349,6 +350,18 @@ def find_organization(session: Session, name: str) -> Organization:
     if organization is None:
         raise NotFound(f"no organization named '{name}'")
     return organization
+
+
+def add_customer_without_email(session: Session, *, name: str,
+                               organization_id: int | None = None) -> Customer:
+    """A new requester known only by name (a phone call, a chat, a social-media message)."""
+    display = clean_line(check_text(name, field="requester name"))[:200]
+    if not display:
+        raise InvalidInput("requester: give an e-mail address or a name")
+    customer = Customer(name=display, email=None, organization_id=organization_id)
+    session.add(customer)
+    session.flush()
+    return customer
 
 
 # Built once, the value bound per call: every filed mail and new ticket looks its requester up.

@@ -190,7 +190,7 @@ def placeholder_values(*, ticket: TicketSummary | TicketDetail,
     name = ticket.requester.name if isinstance(ticket, TicketDetail) else summary_.requester_name
     email = (ticket.requester.email if isinstance(ticket, TicketDetail)
              else summary_.requester_email)
-    name = name.strip() or email.split("@", 1)[0]
+    name = name.strip() or (email or "").split("@", 1)[0]
     return {
         "requester.name": name,
         "requester.first_name": first_name(name),

@@ -247,6 +247,12 @@ def requester_history(session: Session, *, email: str, limit: int = 200) -> list
     return _history(session, col(Ticket.requester_id) == customer.id, limit)
 
 
+def customer_history(session: Session, *, customer_id: int,
+                     limit: int = 200) -> list[TicketSummary]:
+    """:func:`requester_history` by the customer's id (a requester may have no address)."""
+    return _history(session, col(Ticket.requester_id) == customer_id, limit)
+
+
 def organization_history(session: Session, *, name: str, limit: int = 200) -> list[TicketSummary]:
     """Every ticket from an organization's people: unsolved first, then most recently updated."""
     organization = find_organization(session, name)

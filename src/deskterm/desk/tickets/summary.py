@@ -25,7 +25,7 @@ class TicketSummary:
     channel: str
     tier: int
     requester_name: str
-    requester_email: str
+    requester_email: str | None
     organization: str | None
     assignee: str | None
     group: str | None

@@ -93,7 +93,7 @@ def create_ticket(
     session: Session,
     *,
     actor: AgentRead | None,
-    requester_email: str,
+    requester_email: str | None,
     subject: str,
     body: str,
     requester_name: str | None = None,
@@ -105,8 +105,12 @@ def create_ticket(
     tags: Iterable[str] = (),
     tier: int = 1,
     source_message_id: str | None = None,
+    requester_id: int | None = None,
 ) -> TicketSummary:
-    """File a new ticket with the requester's first message; returns it with its number."""
+    """File a new ticket with the requester's first message; returns it with its number.
+
+    The requester is the customer ``requester_id`` when given (someone known only by name),
+    else the one writing from ``requester_email`` (created if new)."""
     subject = check_subject(subject)
     body = check_body(body)
     channel = lifecycle.check_channel(channel)
@@ -117,7 +121,14 @@ def create_ticket(
     tag_names = normalize_tags(tags)
     assignee_agent = active_agent(session, assignee) if assignee else None
     group_row = find_group(session, group) if group else None
-    requester = get_or_create_customer(session, email=requester_email, name=requester_name)
+    if requester_id is not None:
+        requester = session.get(Customer, requester_id)
+        if requester is None:
+            raise NotFound(f"no customer {requester_id}")
+    elif requester_email is None:
+        raise InvalidInput("requester: give an e-mail address")
+    else:
+        requester = get_or_create_customer(session, email=requester_email, name=requester_name)
     now = utcnow()
     (number,) = allocate_ticket_numbers(session, 1)
     ticket = Ticket(
@@ -224,7 +235,8 @@ def add_customer_message(
         customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
         return create_ticket(
-            session, actor=None, requester_email=customer.email, subject=ticket.subject,
+            session, actor=None, requester_email=customer.email, requester_id=key(customer),
+            subject=ticket.subject,
             body=f"(follow-up to {ref(key(ticket))})\n\n{body}", channel=channel,
             priority=lifecycle.priority_name(ticket.priority), ticket_type=ticket.type,
             group=group_name(session, ticket.group_id),

@@ -1,0 +1,391 @@
+"""The writes of a ticket import (``deskterm import csv|jsonl``), in one transaction.
+
+An import adds tickets to a desk that may already hold some, so it cannot be a
+:mod:`deskterm.db.bulk` load (empty desks only), but it takes the same shortcuts where they are
+safe:
+
+- Rows go in by ``executemany`` on the DBAPI connection (SQLite) or ``COPY`` (PostgreSQL), in
+  batches the caller hands over, with the ids assigned here: on SQLite from ``MAX(id)`` (the
+  write lock of ``BEGIN IMMEDIATE`` is held throughout), on PostgreSQL from the sequences, many
+  at once (``nextval`` over ``generate_series``), so no other writer is held up.
+- Search: on SQLite the sync triggers are dropped for the inserts and the documents of the new
+  tickets and messages indexed once at the end (:class:`deskterm.db.search_load.SqliteSearchLoad`)
+  before the triggers are put back; on PostgreSQL the GIN indexes keep themselves up to date,
+  unless the desk had no tickets: then they, and the secondary indexes of the big tables, are
+  dropped and built once at the end, as a bulk load does (on SQLite too).
+- Updates of tickets imported before (same external id) run with the triggers in place (put
+  back for them on SQLite), so their search documents follow the new text.
+
+Everything runs in one transaction: an import that fails (or is interrupted) leaves nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager, suppress
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.schema import CreateIndex, DropIndex
+
+from deskterm.db import bulk, search
+from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
+from deskterm.db.errors import StoreBusy
+from deskterm.db.search_load import SqliteSearchLoad
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    **bulk.COLUMNS,
+    "tickets": (*bulk.COLUMNS["tickets"], "merged_into_id", "external_id"),
+    "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes"),
+    "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
+    "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),
+}
+"""The tables an import writes, and the order of the values in each row tuple."""
+
+_TIMESTAMPS = frozenset({"created_at", "updated_at", "first_response_at", "solved_at",
+                         "closed_at", "customer_replied_at", "at", "seen_at"})
+_JSON_COLUMNS = {"agents": ("skills",)}
+_SQLITE_PRAGMAS = {
+    "foreign_keys": ("OFF", "ON"),
+    "cache_size": ("-131072", "-2000"),  # 128 MiB of page cache while importing
+    "temp_store": ("MEMORY", "DEFAULT"),
+}
+"""SQLite settings of the import's connection, put back before it returns to the pool. Foreign
+keys are not checked row by row: every id an import writes was looked up or made by it in the
+same transaction (the same rows go through every constraint on PostgreSQL in the tests).
+(``bulk``'s ``synchronous = OFF`` is not taken: an import goes into a desk in use.)"""
+_CHUNK = 500
+"""Most values of one ``IN (...)`` lookup."""
+
+
+def _chunks(values: Sequence[Any]) -> list[Sequence[Any]]:
+    return [values[i:i + _CHUNK] for i in range(0, len(values), _CHUNK)]
+
+
+class TicketLoad:
+    """One import's transaction on ``store``: look names up, take ids, insert and update rows.
+
+    Use as a context manager; :meth:`commit` at the end (leaving without it rolls back)."""
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self.sqlite = store.is_sqlite
+        self._raw: Any = None
+        self.connection: Any = None
+        self._next_id: dict[str, int] = {}
+        self._inserting = False
+        self._triggers: list[str] = []
+        self._search: SqliteSearchLoad | None = None
+        self._pg_search: list[str] = []
+        self._indexes: list[Any] = []
+        self.desk_was_empty = False
+
+    # --- the transaction --------------------------------------------------------------------
+
+    def __enter__(self) -> TicketLoad:
+        self._raw = self.store.engine.raw_connection()
+        self.connection = self._raw.driver_connection
+        try:
+            if self.sqlite:
+                # PRAGMA foreign_keys is ignored inside a transaction: set before BEGIN.
+                for pragma, (during, _after) in _SQLITE_PRAGMAS.items():
+                    self.connection.execute(f"PRAGMA {pragma} = {during}")
+                try:
+                    self.connection.execute("BEGIN IMMEDIATE")
+                except Exception as exc:
+                    if "locked" in str(exc) or "busy" in str(exc):
+                        raise StoreBusy("another writer kept the database locked; try again "
+                                        "in a moment") from exc
+                    raise
+            else:
+                # Ticket numbers are taken from the counter's row: held until the end.
+                self._execute("SELECT value FROM counters WHERE name = 'ticket_number' "
+                              "FOR UPDATE")
+            self.desk_was_empty = self._scalar("SELECT 1 FROM tickets LIMIT 1") is None
+        except BaseException:
+            self._close(commit=False)
+            raise
+        return self
+
+    def __exit__(self, kind: object, exc: object, traceback: object) -> None:
+        if self._raw is not None:
+            self._close(commit=False)
+
+    def _close(self, *, commit: bool) -> None:
+        try:
+            if commit:
+                if self.sqlite:
+                    self.connection.execute("COMMIT")
+                    if self._indexes:
+                        # A desk filled from empty: fold the write-ahead log into the file and
+                        # truncate it rather than leave a log as big as the desk beside it (as
+                        # a bulk load does); a reader holding it open: it is folded in later.
+                        with suppress(sqlite3.Error):
+                            self.connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+                else:
+                    self.connection.commit()
+            elif self.sqlite:
+                if self.connection.in_transaction:
+                    self.connection.execute("ROLLBACK")
+            else:
+                self.connection.rollback()
+        finally:
+            if self.sqlite:
+                for pragma, (_during, after) in _SQLITE_PRAGMAS.items():
+                    self.connection.execute(f"PRAGMA {pragma} = {after}")
+            self._raw.close()
+            self._raw = None
+
+    def commit(self) -> None:
+        """Finish the search index and the indexes, tell open consoles, commit."""
+        if self._inserting:
+            for index in self._indexes:
+                self._execute(str(CreateIndex(index).compile(dialect=self.store.engine.dialect)))
+            if self.sqlite:
+                assert self._search is not None
+                self._search.finish()
+                for sql in self._triggers:
+                    self.connection.execute(sql)
+            else:
+                cursor = self.connection.cursor()
+                search.postgres_rebuild(cursor, self._pg_search)
+            if not self.sqlite and self._indexes:
+                # Fresh statistics for a desk that was empty (as after a bulk load).
+                for table in ("organizations", "customers", "agents", "agent_groups", "tags",
+                              "tickets", "messages", "events", "ticket_tags"):
+                    self._execute(f"ANALYZE {table}")
+        if self.sqlite:
+            self.connection.execute(BUMP_CHANGES_SQL.replace(":name", "?"), (CHANGES_COUNTER,))
+        else:
+            self._execute(f"NOTIFY {CHANGES_CHANNEL}")
+        self._close(commit=True)
+
+    # --- plain SQL ----------------------------------------------------------------------------
+
+    def _sql(self, sql: str) -> str:
+        return sql if self.sqlite else sql.replace("?", "%s")
+
+    def _execute(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        if self.sqlite:
+            return self.connection.execute(sql, params)
+        cursor = self.connection.cursor()
+        cursor.execute(self._sql(sql), params)
+        return cursor
+
+    def _scalar(self, sql: str, params: Sequence[Any] = ()) -> Any:
+        row = self._execute(sql, params).fetchone()
+        return row[0] if row else None
+
+    def _rows(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return list(self._execute(sql, params).fetchall())
+
+    def _marks(self, count: int) -> str:
+        return ", ".join("?" * count)
+
+    # --- looking up what is there -------------------------------------------------------------
+
+    def organizations(self) -> list[tuple[int, str, str | None]]:
+        """Every organization: id, name, domain."""
+        return [(r[0], r[1], r[2]) for r in self._rows(
+            "SELECT id, name, domain FROM organizations")]
+
+    def groups(self) -> list[tuple[int, str]]:
+        return [(r[0], r[1]) for r in self._rows("SELECT id, name FROM agent_groups")]
+
+    def agents(self) -> list[tuple[int, str, str, str | None, bool]]:
+        """Every agent: id, username, display name, e-mail, active."""
+        return [(r[0], r[1], r[2], r[3], bool(r[4])) for r in self._rows(
+            "SELECT id, username, display_name, email, active FROM agents")]
+
+    def tags(self, names: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(names)):
+            found.update((r[1], r[0]) for r in self._rows(
+                f"SELECT id, name FROM tags WHERE name IN ({self._marks(len(chunk))})", chunk))
+        return found
+
+    def customers_by_email(self, emails: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(emails)):
+            found.update((r[1], r[0]) for r in self._rows(
+                f"SELECT id, email FROM customers WHERE email IN ({self._marks(len(chunk))})",
+                chunk))
+        return found
+
+    def customers_without_email(self, names: Collection[str]) -> dict[str, int]:
+        """Customers known only by name, by their name (the oldest of a name)."""
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(names)):
+            for customer, name in self._rows(
+                    f"SELECT id, name FROM customers WHERE email IS NULL AND name IN "
+                    f"({self._marks(len(chunk))}) ORDER BY id DESC", chunk):
+                found[name] = customer
+        return found
+
+    def tickets_by_external_id(self, external_ids: Collection[str]) -> dict[str, int]:
+        found: dict[str, int] = {}
+        for chunk in _chunks(sorted(external_ids)):
+            found.update((r[1], r[0]) for r in self._rows(
+                f"SELECT id, external_id FROM tickets WHERE external_id IN "
+                f"({self._marks(len(chunk))})", chunk))
+        return found
+
+    def existing_tickets(self, numbers: Collection[int]) -> set[int]:
+        found: set[int] = set()
+        for chunk in _chunks(sorted(numbers)):
+            found.update(r[0] for r in self._rows(
+                f"SELECT id FROM tickets WHERE id IN ({self._marks(len(chunk))})", chunk))
+        return found
+
+    # --- ids ------------------------------------------------------------------------------------
+
+    def new_ids(self, table: str, count: int) -> list[int]:
+        """``count`` fresh ids for rows of ``table``."""
+        if count == 0:
+            return []
+        if self.sqlite:
+            if table not in self._next_id:
+                self._next_id[table] = (self._scalar(f"SELECT MAX(id) FROM {table}") or 0) + 1
+            first = self._next_id[table]
+            self._next_id[table] = first + count
+            return list(range(first, first + count))
+        return [r[0] for r in self._rows(
+            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
+            (table, count))]
+
+    def ticket_numbers(self, count: int) -> range:
+        """The next ``count`` ticket numbers (#1001 ...)."""
+        value = self._scalar("UPDATE counters SET value = value + ? WHERE name = "
+                             "'ticket_number' RETURNING value", (count,))
+        return range(value - count, value)
+
+    def keep_numbers(self, numbers: Collection[int]) -> None:
+        """Tickets come with their own numbers (a JSONL import): the counter continues after
+        the highest, and (PostgreSQL) so do the sequences of the tables given ids here."""
+        if numbers:
+            self._execute("UPDATE counters SET value = ? WHERE name = 'ticket_number' "
+                          "AND value <= ?", (max(numbers) + 1, max(numbers)))
+
+    def advance_sequences(self, tables: Collection[str]) -> None:
+        """PostgreSQL: rows that brought their own ids leave the sequences behind them."""
+        if self.sqlite:
+            return
+        for table in tables:
+            self._execute(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                          f"GREATEST(COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, "
+                          f"nextval(pg_get_serial_sequence('{table}', 'id'))), false)")
+
+    # --- writing ------------------------------------------------------------------------------
+
+    def value(self, moment: datetime | None) -> object:
+        """A timestamp as the store takes it below SQLAlchemy."""
+        if moment is None:
+            return None
+        if self.sqlite:  # sqlite_timestamp's text, by isoformat (several times faster)
+            return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "microseconds")
+        return moment
+
+    def _start_inserting(self) -> None:
+        """Before the first insert: search triggers off (SQLite) and, into a desk without
+        tickets, the big tables' indexes dropped until the end (into a desk with tickets they
+        stay: rebuilding a big desk's indexes for a small import would cost more)."""
+        self._inserting = True
+        rebuild = self.desk_was_empty
+        if self.sqlite:
+            if rebuild:
+                self._drop_indexes()
+            self._triggers = search.sqlite_suspend(self.connection)
+            self._search = SqliteSearchLoad(self.connection)
+        elif rebuild:
+            self._execute("LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE")
+            self._drop_indexes()
+            self._pg_search = search.postgres_suspend(self.connection.cursor())
+
+    def _drop_indexes(self) -> None:
+        from sqlmodel import SQLModel
+
+        for name in bulk.REBUILT_TABLES:
+            for index in sorted(SQLModel.metadata.tables[name].indexes,
+                                key=lambda ix: str(ix.name)):
+                if index.unique:
+                    continue  # kept: re-imports and links rely on it while rows go in
+                self._indexes.append(index)
+                self._execute(str(DropIndex(index, if_exists=True).compile(
+                    dialect=self.store.engine.dialect)))
+
+    def insert(self, table: str, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Insert ``rows`` (tuples in the order of :data:`COLUMNS`) into ``table``."""
+        if not rows:
+            return
+        if not self._inserting:
+            self._start_inserting()
+        columns = COLUMNS[table]
+        if table in _JSON_COLUMNS:
+            at = [columns.index(name) for name in _JSON_COLUMNS[table]]
+            rows = [tuple(json.dumps(v) if i in at else v for i, v in enumerate(row))
+                    for row in rows]
+        quote = self.store.engine.dialect.identifier_preparer.quote
+        target = f"{quote(table)} ({', '.join(quote(name) for name in columns)})"
+        if self.sqlite:
+            self.connection.executemany(
+                f"INSERT INTO {target} VALUES ({self._marks(len(columns))})", rows)
+            assert self._search is not None
+            self._search.add(table, columns, rows)
+            if table == "messages":
+                self._search.flush()
+        else:
+            with self.connection.cursor() as cursor, cursor.copy(
+                    f"COPY {target} FROM STDIN") as copy:
+                for row in rows:
+                    copy.write_row(row)
+
+    @contextmanager
+    def _search_follows(self) -> Iterator[None]:
+        """Updates of stored text with the search triggers in place (SQLite: put back for
+        them, and dropped again after), so the index follows the new subjects and bodies."""
+        if not (self.sqlite and self._inserting):
+            yield
+            return
+        assert self._search is not None
+        self._search.flush()
+        for sql in self._triggers:
+            self.connection.execute(sql)
+        try:
+            yield
+        finally:
+            self._triggers = search.sqlite_suspend(self.connection)
+
+    def update_tickets(self, rows: Sequence[tuple[Any, ...]]) -> None:
+        """Tickets imported before, again: ``(subject, status, priority, type, channel,
+        requester_id, assignee_id, group_id, created_at, updated_at, solved_at, closed_at,
+        number)``; their version goes up."""
+        if rows:
+            with self._search_follows():
+                self.connection.cursor().executemany(self._sql(
+                    "UPDATE tickets SET subject = ?, status = ?, priority = ?, type = ?, "
+                    "channel = ?, requester_id = ?, assignee_id = ?, group_id = ?, "
+                    "created_at = ?, updated_at = ?, solved_at = ?, closed_at = ?, "
+                    "version = version + 1 WHERE id = ?"), rows)
+
+    def update_first_messages(self, rows: Sequence[tuple[str, int]]) -> None:
+        """``(body, number)``: the first message of each ticket gets the body (if it differs)."""
+        if rows:
+            with self._search_follows():
+                self.connection.cursor().executemany(self._sql(
+                    "UPDATE messages SET body = ? WHERE id = (SELECT MIN(id) FROM messages "
+                    "WHERE ticket_id = ?) AND body <> ?"),
+                    [(body, number, body) for body, number in rows])
+
+    def set_merged(self, pairs: Sequence[tuple[int, int]]) -> None:
+        """``(into, number)``: ticket ``number`` was merged into ``into``."""
+        if pairs:
+            self.connection.cursor().executemany(self._sql(
+                "UPDATE tickets SET merged_into_id = ? WHERE id = ?"), pairs)
+
+    def replace_tags(self, numbers: Sequence[int]) -> None:
+        """Tickets whose tags the import sets afresh (their rows follow as inserts)."""
+        for chunk in _chunks(numbers):
+            self._execute(f"DELETE FROM ticket_tags WHERE ticket_id IN "
+                          f"({self._marks(len(chunk))})", chunk)

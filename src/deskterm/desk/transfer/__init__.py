@@ -1,0 +1,1 @@
+"""Tickets in and out of the desk as files: CSV and JSONL import and export."""

@@ -1,0 +1,336 @@
+"""``deskterm import csv``: tickets from a CSV file, all or nothing, in batches.
+
+The file is read once, in batches of :data:`BATCH` rows, inside one transaction
+(:class:`deskterm.db.ticket_import.TicketLoad`). Every row is checked; the good ones are written
+as they come, and at the end the transaction commits only if no row had a problem (or
+``skip_invalid`` said to leave the bad ones out) and it was not a dry run. So a dry run checks
+exactly what an import would, and reports the same counts.
+
+Names are matched, or created:
+
+- requesters by e-mail address (lower-cased); one known only by name by that name among the
+  customers without an address; a new one joins the organization named in the row, else the
+  organization of its address's domain;
+- organizations and groups by name, whatever the case;
+- assignees by username, e-mail or display name, whatever the case, among the desk's agents.
+  An assignee the desk does not know is a problem of its row, unless ``create_agents``: then an
+  agent is added (username from the address or the name), so that history keeps who did the
+  work;
+- tags by name.
+
+A row whose id (``external_id``) was imported before updates that ticket: its fields, its tags
+and its first message's text; a second row with the same id in one file is a problem.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from deskterm.db.engine import Store
+from deskterm.db.ticket_import import TicketLoad
+from deskterm.db.types import utcnow
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.transfer.csv_in import CsvFile, Problem, RawRow, RowChecker, TicketRow
+
+BATCH = 2_000
+"""Rows checked and written together (their names looked up in one query each)."""
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, refused or dry, would have done)."""
+
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    customers: int = 0
+    organizations: int = 0
+    agents: int = 0
+    groups: int = 0
+    tags: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    committed: bool = False
+
+
+class ImportRefused(InvalidInput):
+    """Some rows had problems and nothing was imported (:attr:`report` lists them)."""
+
+    def __init__(self, report: ImportReport) -> None:
+        super().__init__(f"nothing was imported: {len(report.problems)} problem(s)")
+        self.report = report
+
+
+Reject = Callable[[RawRow, str], None]
+"""Told each row left out, with the reason (``--skip-invalid`` writes them to a file)."""
+
+
+def _folded(name: str) -> str:
+    return " ".join(name.casefold().split())
+
+
+_USERNAME_OUT = re.compile(r"[^a-z0-9._-]+")
+
+
+class _Names:
+    """The desk's names and the ids they have (or get) in this import."""
+
+    def __init__(self, load: TicketLoad, report: ImportReport, *, create_agents: bool,
+                 now: datetime) -> None:
+        self.load = load
+        self.report = report
+        self.create_agents = create_agents
+        self.now = now
+        self.organizations: dict[str, int] = {}
+        self.domains: dict[str, int] = {}
+        for number, name, domain in load.organizations():
+            self.organizations[_folded(name)] = number
+            if domain:
+                self.domains.setdefault(domain.lower(), number)
+        self.groups = {_folded(name): number for number, name in load.groups()}
+        self.agents: dict[str, int] = {}
+        self.usernames: set[str] = set()
+        for number, username, display_name, email, _active in load.agents():
+            self.usernames.add(username.lower())
+            for known in (display_name, email, username):  # the username wins a clash
+                if known:
+                    self.agents[_folded(known)] = number
+        self.by_email: dict[str, int] = {}
+        self.by_name: dict[str, int] = {}
+        self.tags: dict[str, int] = {}
+
+    def unknown_agent(self, assignee: str) -> bool:
+        return not self.create_agents and _folded(assignee) not in self.agents
+
+    def _username(self, assignee: str) -> str:
+        base = assignee.split("@", 1)[0] if "@" in assignee else assignee
+        base = _USERNAME_OUT.sub(".", base.casefold()).strip(".-") or "agent"
+        base = base[:56]
+        name, suffix = base, 1
+        while name in self.usernames:
+            suffix += 1
+            name = f"{base}{suffix}"
+        self.usernames.add(name)
+        return name
+
+    def resolve(self, rows: list[TicketRow]) -> None:
+        """Look up, or create, every name ``rows`` use."""
+        load, now = self.load, self.load.value(self.now)
+        # Organizations named in the rows.
+        new_orgs = sorted({row.organization for row in rows if row.organization
+                           and _folded(row.organization) not in self.organizations},
+                          key=_folded)
+        new_orgs = list({_folded(name): name for name in new_orgs}.values())
+        ids = load.new_ids("organizations", len(new_orgs))
+        load.insert("organizations", [(i, name, None, now) for i, name in zip(ids, new_orgs,
+                                                                                strict=True)])
+        self.organizations.update((_folded(n), i) for i, n in zip(ids, new_orgs, strict=True))
+        self.report.organizations += len(new_orgs)
+        # Requesters with an address, then those known only by name.
+        emails = {row.requester_email for row in rows if row.requester_email} - set(self.by_email)
+        self.by_email.update(load.customers_by_email(emails))
+        fresh: dict[str, TicketRow] = {}
+        for row in rows:
+            if row.requester_email and row.requester_email not in self.by_email:
+                fresh.setdefault(row.requester_email, row)
+        names = {row.requester_name for row in rows if not row.requester_email
+                 and row.requester_name} - set(self.by_name)
+        self.by_name.update(load.customers_without_email(names))
+        nameless: dict[str, TicketRow] = {}
+        for row in rows:
+            if (not row.requester_email and row.requester_name
+                    and row.requester_name not in self.by_name):
+                nameless.setdefault(row.requester_name, row)
+        ids = load.new_ids("customers", len(fresh) + len(nameless))
+        customers: list[tuple[object, ...]] = []
+        for number, (email, row) in zip(ids, fresh.items(), strict=False):
+            customers.append((number, row.requester_name or email.split("@", 1)[0], email,
+                              self._organization_of(row, email), False, "standard", now))
+            self.by_email[email] = number
+        for number, (name, row) in zip(ids[len(fresh):], nameless.items(), strict=True):
+            customers.append((number, name, None, self._organization_of(row, None), False,
+                              "standard", now))
+            self.by_name[name] = number
+        load.insert("customers", customers)
+        self.report.customers += len(customers)
+        # Groups, agents, tags.
+        new_groups = list({_folded(row.group): row.group for row in rows if row.group
+                           and _folded(row.group) not in self.groups}.values())
+        ids = load.new_ids("agent_groups", len(new_groups))
+        load.insert("agent_groups", [(i, name, "", now) for i, name in zip(ids, new_groups,
+                                                                             strict=True)])
+        self.groups.update((_folded(n), i) for i, n in zip(ids, new_groups, strict=True))
+        self.report.groups += len(new_groups)
+        new_agents = list({_folded(row.assignee): row.assignee for row in rows if row.assignee
+                           and _folded(row.assignee) not in self.agents}.values())
+        ids = load.new_ids("agents", len(new_agents))
+        agents: list[tuple[object, ...]] = []
+        for number, name in zip(ids, new_agents, strict=True):
+            address = name.lower() if "@" in name else None
+            agents.append((number, self._username(name), name.split("@", 1)[0] if address
+                           else name, address, "agent", True, [], now))
+            self.agents[_folded(name)] = number
+        load.insert("agents", agents)
+        self.report.agents += len(agents)
+        wanted = {tag for row in rows for tag in row.tags} - set(self.tags)
+        self.tags.update(load.tags(wanted))
+        new_tags = sorted(wanted - set(self.tags))
+        ids = load.new_ids("tags", len(new_tags))
+        load.insert("tags", list(zip(ids, new_tags, strict=True)))
+        self.tags.update(zip(new_tags, ids, strict=True))
+        self.report.tags += len(new_tags)
+
+    def _organization_of(self, row: TicketRow, email: str | None) -> int | None:
+        if row.organization:
+            return self.organizations[_folded(row.organization)]
+        if email:
+            return self.domains.get(email.rsplit("@", 1)[1])
+        return None
+
+    def requester(self, row: TicketRow) -> int:
+        if row.requester_email:
+            return self.by_email[row.requester_email]
+        assert row.requester_name is not None
+        return self.by_name[row.requester_name]
+
+
+def _dates(row: TicketRow, now: datetime) -> tuple[datetime, datetime, datetime | None,
+                                                   datetime | None]:
+    """created, updated, solved, closed: what the row gives, completed sensibly (a solved
+    ticket has a solved time; an unsolved one none)."""
+    created = row.created_at or now
+    solved = closed = None
+    if row.status in ("solved", "closed"):
+        solved = row.solved_at or row.closed_at or row.updated_at or created
+        if row.status == "closed":
+            closed = row.closed_at or row.updated_at or solved
+    updated = max(x for x in (row.updated_at, created, solved, closed) if x is not None)
+    return created, updated, solved, closed
+
+
+class _Writer:
+    def __init__(self, load: TicketLoad, names: _Names, report: ImportReport,
+                 now: datetime) -> None:
+        self.load = load
+        self.names = names
+        self.report = report
+        self.now = now
+        self.seen_ids: dict[str, int] = {}
+
+    def write(self, batch: list[TicketRow]) -> None:
+        load, names = self.load, self.names
+        names.resolve(batch)
+        existing = load.tickets_by_external_id(
+            {row.external_id for row in batch if row.external_id})
+        new = [row for row in batch if row.external_id not in existing]
+        again = [row for row in batch if row.external_id in existing]
+        v = load.value
+        if again:
+            updates = []
+            for row in again:
+                created, updated, solved, closed = _dates(row, self.now)
+                updates.append((row.subject, row.status, row.priority, row.type, row.channel,
+                                names.requester(row), self._assignee(row), self._group(row),
+                                v(created), v(updated), v(solved), v(closed),
+                                existing[row.external_id or ""]))
+            load.update_tickets(updates)
+            load.update_first_messages([(row.body, existing[row.external_id or ""])
+                                        for row in again if row.body])
+            numbers = [existing[row.external_id or ""] for row in again]
+            load.replace_tags(numbers)
+            load.insert("ticket_tags", [(number, names.tags[tag])
+                                        for number, row in zip(numbers, again, strict=True)
+                                        for tag in row.tags])
+            self.report.updated += len(again)
+        if not new:
+            return
+        numbers = list(load.ticket_numbers(len(new)))
+        message_ids = load.new_ids("messages", sum(1 for row in new if row.body))
+        tickets: list[tuple[object, ...]] = []
+        messages: list[tuple[object, ...]] = []
+        tags: list[tuple[int, int]] = []
+        next_message = iter(message_ids)
+        for number, row in zip(numbers, new, strict=True):
+            created, updated, solved, closed = _dates(row, self.now)
+            requester = names.requester(row)
+            tickets.append((number, row.subject, row.status, row.priority, row.type,
+                            row.channel, requester, self._assignee(row), self._group(row), 1,
+                            v(created), v(updated), None, v(solved), v(closed), 0, 1, None,
+                            None, row.external_id))
+            if row.body:
+                messages.append((next(next_message), number, None, requester, True, row.body,
+                                 v(created), None, None))
+            tags.extend((number, names.tags[tag]) for tag in row.tags)
+        load.insert("tickets", tickets)
+        load.insert("messages", messages)
+        load.insert("ticket_tags", tags)
+        self.report.created += len(new)
+
+    def _assignee(self, row: TicketRow) -> int | None:
+        return self.names.agents[_folded(row.assignee)] if row.assignee else None
+
+    def _group(self, row: TicketRow) -> int | None:
+        return self.names.groups[_folded(row.group)] if row.group else None
+
+
+def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
+               skip_invalid: bool = False, create_agents: bool = False,
+               reject: Reject | None = None,
+               progress: Callable[[int], None] | None = None) -> ImportReport:
+    """Import the tickets of ``source`` into ``store`` (see the module's docstring).
+
+    Raises :class:`ImportRefused` (nothing written) when a row has a problem and
+    ``skip_invalid`` is false; ``reject`` is told each row left out otherwise. ``progress``:
+    the bytes of the file read so far."""
+    report = ImportReport()
+    now = utcnow()
+    checker = RowChecker(source)
+    with TicketLoad(store) as load:
+        names = _Names(load, report, create_agents=create_agents, now=now)
+        writer = _Writer(load, names, report, now)
+        batch: list[TicketRow] = []
+
+        def refuse(raw: RawRow, problems: Iterable[Problem]) -> None:
+            found = list(problems)
+            report.problems.extend(found)
+            if reject is not None and skip_invalid:
+                reject(raw, "; ".join(str(p).split(": ", 1)[-1] if p.column is None
+                                      else f"{p.column}: {p.reason}" for p in found))
+
+        def flush() -> None:
+            if batch and (skip_invalid or not report.problems):
+                writer.write(batch)
+            batch.clear()
+            if progress is not None:
+                progress(source.bytes_read())
+
+        for raw in source.rows():
+            report.rows += 1
+            checked = checker.check(raw)
+            if isinstance(checked, list):
+                refuse(raw, checked)
+                continue
+            if checked.assignee and names.unknown_agent(checked.assignee):
+                refuse(raw, [Problem(raw.line, source.header[checker.positions["assignee"]],
+                                     f"no agent '{checked.assignee[:60]}' on this desk (add "
+                                     "them, or import with --create-agents)")])
+                continue
+            if checked.external_id is not None:
+                first = writer.seen_ids.setdefault(checked.external_id, raw.line)
+                if first != raw.line:
+                    refuse(raw, [Problem(raw.line, source.header[
+                        checker.positions["external_id"]], f"id '{checked.external_id[:60]}' "
+                        f"is also the id of line {first}")])
+                    continue
+            batch.append(checked)
+            if len(batch) >= BATCH:
+                flush()
+        flush()
+        if report.problems and not skip_invalid:
+            raise ImportRefused(report)
+        if not dry_run:
+            load.commit()
+            report.committed = True
+    return report

@@ -1,0 +1,362 @@
+# ruff: noqa: E501  (the exports below are the lines other desks write)
+"""``deskterm import csv`` on both stores: other desks' exports, re-imports, dry runs, rejects,
+and every kind of malformed file refused by line and column with nothing half-applied."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from deskterm.desk.people import directory as people
+from deskterm.desk.transfer import csv_import
+
+ZENDESK = """\
+Id,Subject,Description,Status,Priority,Requester,Requester email,Assignee,Group,Tags,Created at,Updated at,Via
+101,VPN drops,"It drops every hour.
+Please help",Open,High,Ann Smith,Ann@Acme.com,,Network,"vpn, remote",2024-03-04T10:15:00Z,2024-03-05 11:00,Web Widget
+102,Phone call about invoice,Caller asked about invoice 7,Solved,Low,Bob Caller,,,Billing,billing;invoice,04.03.2024 09:00,,Voice
+103,Printer toner,Out of toner,Waiting on Customer,Urgent,Ann Smith,ann@acme.com,ada,network,,2024-03-06 08:00 +0100,,email
+"""
+
+FRESHDESK = """\
+Ticket ID;Subject;Description;Status;Priority;Full name;Email;Agent;Group;Tags;Created time;Resolved time;Source;Type
+7;Cannot log in;Password reset fails;Resolved;Medium;Cleo Park;cleo@beta.io;;;login;13/03/2024 14:05;14/03/2024 09:00;Portal;Incident
+"""
+
+
+OSTICKET = """\
+Ticket Number,Date Created,Subject,From,From Email,Priority,Department,Help Topic,Source,Current Status,Last Updated,Agent Assigned
+548213,2024-02-01 09:30:00,Cannot print,Dana Lee,dana@corp.example,Emergency,Support,Printers,Phone,Open,2024-02-02 10:00:00,
+"""
+
+HELPSCOUT = """\
+Conversation ID,Number,Subject,Status,Customer Name,Customer Email Addresses,Tags,Created At,Type,Mailbox
+1234567,88,Where is my order?,active,Eli Moss,eli@shop.example,orders shipping,2024-05-01T08:00:00Z,chat,Support
+1234568,89,Refund please,closed,Fay <fay@shop.example>,,refund,2024-05-02T08:00:00Z,email,Support
+"""
+
+
+def _csv(tmp_path: Path, body: str | bytes, name: str = "tickets.csv") -> Path:
+    path = tmp_path / name
+    if isinstance(body, str):
+        path.write_text(body, encoding="utf-8", newline="")
+    else:
+        path.write_bytes(body)
+    return path
+
+
+def _count(store, table: str) -> int:
+    with store.engine.connect() as connection:
+        return connection.execute(text(f"SELECT COUNT(*) FROM {table}")).scalar()
+
+
+def _tickets(store) -> dict[str, tuple]:
+    with store.engine.connect() as connection:
+        rows = connection.execute(text(
+            "SELECT t.external_id, t.id, t.subject, t.status, t.priority, t.channel, "
+            "c.email, c.name, t.version FROM tickets t JOIN customers c "
+            "ON c.id = t.requester_id ORDER BY t.id")).all()
+    return {row[0]: tuple(row[1:]) for row in rows}
+
+
+@pytest.fixture
+def desk(cli, admin):
+    return cli
+
+
+def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
+
+    assert result.exit_code == 0, result.stderr
+    assert "3 ticket(s) created, 0 updated" in result.stdout
+    assert result.stdout.count("\n") == 1  # piped: no progress bar, one line
+    tickets = _tickets(store)
+    assert tickets["101"][:6] == (1001, "VPN drops", "open", 2, "web", "ann@acme.com")
+    # a phone caller known only by name is a customer without an address, not a rejected row
+    assert tickets["102"][2:7] == ("solved", 0, "phone", None, "Bob Caller")
+    assert tickets["103"][2:6] == ("pending", 3, "email", "ann@acme.com")
+    assert _count(store, "customers") == 2
+    shown = desk("ticket", "show", "1001").stdout
+    assert "It drops every hour.\nPlease help" in shown
+    assert "tags remote, vpn" in shown
+    assert "created 2024-03-04 10:15 UTC" in shown
+    assert "updated 2024-03-05 11:00 UTC" in shown
+    assert "created 2024-03-06 07:00 UTC" in desk("ticket", "show", "1003").stdout  # +0100
+    assert "requester Bob Caller\n" in desk("ticket", "show", "1002").stdout
+
+
+def test_people_and_groups_already_on_the_desk_are_matched_not_made_again(desk, store, admin,
+                                                                         tmp_path):
+    from deskterm.desk.tickets.ticket import create_ticket
+
+    def existing(session):
+        people.add_group(session, name="NETWORK")
+        people.add_agent(session, username="bert", display_name="Bert Agent",
+                         email="bert@desk.test")
+        create_ticket(session, actor=admin, requester_email="ann@acme.com", subject="Old",
+                      body="old")
+
+    store.write(existing)
+    body = ("Subject,Email,Group,Assignee\n"
+            "One,ANN@acme.com,network,Bert Agent\nTwo,ann@acme.com,Network,bert@desk.test\n")
+
+    result = desk("import", "csv", str(_csv(tmp_path, body)))
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 ticket(s) created, 0 updated\n" in result.stdout  # nobody new
+    assert _count(store, "customers") == 1 and _count(store, "agent_groups") == 1
+    with store.engine.connect() as connection:
+        assignees = connection.execute(text(
+            "SELECT DISTINCT a.username FROM tickets t JOIN agents a ON a.id = t.assignee_id"
+        )).scalars().all()
+    assert assignees == ["bert"]
+
+
+def test_imported_text_is_found_by_search(desk, store, tmp_path):
+    desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
+
+    assert "#1002" in desk("ticket", "list", "--query", "invoice").stdout
+    assert "#1001" in desk("ticket", "list", "--query", "hour").stdout
+
+
+def test_a_freshdesk_export_with_semicolons_and_day_first_dates_is_read(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, FRESHDESK)))
+
+    assert result.exit_code == 0, result.stderr
+    with store.engine.connect() as connection:
+        row = connection.execute(text("SELECT status, type, channel, solved_at FROM tickets")).one()
+    assert row[:3] == ("solved", "incident", "web")
+    assert "2024-03-14" in str(row[3])
+
+
+def test_importing_the_same_file_again_updates_instead_of_duplicating(desk, store, tmp_path):
+    path = _csv(tmp_path, ZENDESK)
+    desk("import", "csv", str(path))
+    path.write_text(ZENDESK.replace("VPN drops,", "VPN drops daily,"), encoding="utf-8")
+
+    again = desk("import", "csv", str(path))
+
+    assert again.exit_code == 0, again.stderr
+    assert "0 ticket(s) created, 3 updated" in again.stdout
+    tickets = _tickets(store)
+    assert len(tickets) == 3
+    assert tickets["101"][1] == "VPN drops daily"
+    assert tickets["101"][7] == 2  # its version went up
+    assert "#1001" in desk("ticket", "list", "--query", "daily").stdout
+
+
+def test_a_re_import_with_new_people_and_tags_in_later_batches_updates_and_searches(
+        desk, store, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_import, "BATCH", 1)  # updates come after inserts began
+    path = _csv(tmp_path, ZENDESK)
+    desk("import", "csv", str(path))
+    path.write_text(ZENDESK.replace("Printer toner,Out of toner", "Printer ink,Out of magenta")
+                    .replace("vpn, remote", "vpn, brandnew").replace("ann@acme.com,ada",
+                                                                    "newcomer@acme.com,ada")
+                    + "104,Another,Body,Open,High,Eve,eve@x.io,,,fresh,2024-03-04,,web\n",
+                    encoding="utf-8")
+
+    again = desk("import", "csv", str(path))
+
+    assert again.exit_code == 0, again.stderr
+    assert "1 ticket(s) created, 3 updated" in again.stdout
+    assert "#1003" in desk("ticket", "list", "--query", "magenta").stdout
+    assert "#1003" not in desk("ticket", "list", "--query", "toner").stdout
+    assert "#1004" in desk("ticket", "list", "--query", "another").stdout
+    assert "tags brandnew, vpn" in desk("ticket", "show", "1001").stdout
+
+
+def test_a_dry_run_says_what_it_would_do_and_writes_nothing(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)), "--dry-run")
+
+    assert result.exit_code == 0, result.stderr
+    assert "would have 3 ticket(s) created" in result.stdout
+    assert "2 new requester(s)" in result.stdout
+    assert _count(store, "tickets") == _count(store, "customers") == 0
+
+
+def test_an_osticket_export_is_read(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, OSTICKET)))
+
+    assert result.exit_code == 0, result.stderr
+    tickets = _tickets(store)
+    assert tickets["548213"][1:7] == ("Cannot print", "open", 3, "phone", "dana@corp.example",
+                                      "Dana Lee")
+
+
+def test_a_help_scout_export_is_read_its_type_telling_the_channel(desk, store, tmp_path):
+    result = desk("import", "csv", str(_csv(tmp_path, HELPSCOUT)))
+
+    assert result.exit_code == 0, result.stderr
+    tickets = _tickets(store)
+    assert tickets["1234567"][2:7] == ("open", 1, "chat", "eli@shop.example", "Eli Moss")
+    # a "Name <address>" in the name's column, the address column empty
+    assert tickets["1234568"][2:7] == ("closed", 1, "email", "fay@shop.example", "Fay")
+    assert "tags orders, shipping" in desk("ticket", "show", "1001").stdout
+
+
+def test_map_overrides_a_column_and_can_ignore_one(desk, store, tmp_path):
+    body = "Ref,Headline,Who,Notes\nA-1,Broken chair,dan@x.io,ignore me\n"
+    path = _csv(tmp_path, body)
+
+    result = desk("import", "csv", str(path), "--map", "Headline=subject", "--map",
+                  "Who=requester_email", "--map", "Ref=external_id", "--map", "Notes=-")
+
+    assert result.exit_code == 0, result.stderr
+    assert _tickets(store)["A-1"][1:2] == ("Broken chair",)
+
+
+def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, store, tmp_path):
+    path = _csv(tmp_path, "Subject,Email,Assignee\nHelp,e@x.io,Zed Agent\n")
+
+    refused = desk("import", "csv", str(path))
+    assert refused.exit_code == 1
+    assert "line 2, column 'Assignee': no agent 'Zed Agent'" in refused.stderr
+
+    made = desk("import", "csv", str(path), "--create-agents")
+    assert made.exit_code == 0, made.stderr
+    assert "1 new agent(s)" in made.stdout
+    assert "zed.agent" in desk("agent", "list").stdout
+
+
+def test_an_agent_may_not_import(cli, agent, as_user, store, tmp_path):
+    as_user("bert")
+    result = cli("import", "csv", str(_csv(tmp_path, ZENDESK)))
+
+    assert result.exit_code == 1
+    assert "only an admin can import tickets" in result.stderr
+    assert _count(store, "tickets") == 0
+
+
+def test_skip_invalid_imports_the_good_rows_and_writes_the_rest_with_a_reason(desk, store,
+                                                                              tmp_path):
+    body = ZENDESK + "104,Bad one,x,Exploded,High,Eve,eve@x.io,,,,2024-03-04,,web\n"
+    path = _csv(tmp_path, body)
+
+    result = desk("import", "csv", str(path), "--skip-invalid")
+
+    assert result.exit_code == 0, result.stderr
+    assert "3 ticket(s) created" in result.stdout
+    rejects = (tmp_path / "tickets.csv.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert rejects[0].endswith(",reason")
+    assert rejects[1].startswith("104,Bad one,")
+    assert "line 6: Status: 'Exploded' is not a status" in rejects[1]
+
+
+# --- Malformed files: one clear line per problem, nothing written, no traceback --------------
+
+
+def _refused(desk, store, path: Path, *args: str) -> str:
+    result = desk("import", "csv", str(path), *args)
+    assert result.exit_code == 1, result.stdout
+    assert "Traceback" not in result.stderr
+    assert _count(store, "tickets") == _count(store, "customers") == 0
+    return result.stderr
+
+
+def test_every_bad_cell_is_listed_with_its_line_and_column(desk, store, tmp_path):
+    body = ("Subject,Email,Status,Created\n"
+            "Fine,a@x.io,open,2024-01-02\n"
+            "Bad status,b@x.io,exploded,2024-01-02\n"
+            "Bad date,c@x.io,open,2024-02-31\n"
+            "Ambiguous date,c@x.io,open,03/04/2024\n"
+            "Bad address,not-an-address,open,2024-01-02\n")
+
+    stderr = _refused(desk, store, _csv(tmp_path, body))
+
+    assert "line 3, column 'Status': 'exploded' is not a status" in stderr
+    assert "line 4, column 'Created': '2024-02-31' is not a date" in stderr
+    assert "line 5, column 'Created': '03/04/2024': day and month could be either" in stderr
+    assert "line 6, column 'Email': e-mail: 'not-an-address' is not an e-mail address" in stderr
+    assert "nothing was imported: 4 problem(s) in 4 of 5 row(s)" in stderr
+
+
+def test_rows_written_before_a_bad_row_are_rolled_back(desk, store, tmp_path, monkeypatch):
+    monkeypatch.setattr(csv_import, "BATCH", 1)  # the first rows are written before the bad one
+    body = ZENDESK + "104,Bad one,x,Exploded,High,Eve,eve@x.io,,,,2024-03-04,,web\n"
+
+    stderr = _refused(desk, store, _csv(tmp_path, body))
+
+    assert "line 6, column 'Status'" in stderr
+    assert _count(store, "tags") == _count(store, "agent_groups") == 0
+
+
+def test_ragged_rows_are_named(desk, store, tmp_path):
+    body = "Subject,Email,Status\nOne,a@x.io,open\nTwo,b@x.io\nThree,c@x.io,open,extra\n"
+
+    stderr = _refused(desk, store, _csv(tmp_path, body))
+
+    assert "line 3: 2 cells, the header has 3" in stderr
+    assert "line 4: 4 cells, the header has 3" in stderr
+
+
+def test_a_wrong_delimiter_is_named_with_the_columns_it_read(desk, store, tmp_path):
+    stderr = _refused(desk, store, _csv(tmp_path, "Subject;Email\nOne;a@x.io\n"),
+                      "--delimiter", ",")
+
+    assert "line 1 (the header): no column holds the subject" in stderr
+    assert "'Subject;Email'" in stderr
+    assert "another separator? --delimiter" in stderr
+
+
+def test_a_byte_order_mark_is_skipped(desk, store, tmp_path):
+    path = _csv(tmp_path, "\ufeffSubject,Email\nOne,a@x.io\n".encode())
+
+    result = desk("import", "csv", str(path))
+
+    assert result.exit_code == 0, result.stderr
+    assert _count(store, "tickets") == 1
+
+
+def test_utf16_with_its_byte_order_mark_is_read(desk, store, tmp_path):
+    path = _csv(tmp_path, "Subject\tEmail\nZażółć\ta@x.io\n".encode("utf-16"))
+
+    result = desk("import", "csv", str(path))
+
+    assert result.exit_code == 0, result.stderr
+    assert _tickets(store)[None][1] == "Zażółć"
+
+
+def test_bytes_that_are_not_utf8_are_named_by_line_and_column(desk, store, tmp_path):
+    path = _csv(tmp_path, "Subject,Email\nOne,a@x.io\nCaf\xe9 cr\xe8me,b@x.io\n".encode("latin-1"))
+
+    stderr = _refused(desk, store, path)
+    assert "line 3, column 'Subject': subject: not valid UTF-8 text" in stderr
+
+    result = desk("import", "csv", str(path), "--encoding", "latin-1")
+    assert result.exit_code == 0, result.stderr
+    assert _count(store, "tickets") == 2
+
+
+def test_duplicate_ids_in_one_file_are_a_problem(desk, store, tmp_path):
+    body = "Id,Subject,Email\n7,One,a@x.io\n7,Two,b@x.io\n"
+
+    stderr = _refused(desk, store, _csv(tmp_path, body))
+
+    assert "line 3, column 'Id': id '7' is also the id of line 2" in stderr
+
+
+def test_an_empty_or_binary_file_is_one_line(desk, store, tmp_path):
+    assert "empty file" in _refused(desk, store, _csv(tmp_path, b"", "empty.csv"))
+    assert "binary file" in _refused(desk, store, _csv(tmp_path, b"\x00\x01\x02PK\n", "x.csv"))
+    assert "cannot be read" in _refused(desk, store, tmp_path / "missing.csv")
+
+
+def test_hostile_text_is_stored_as_given_and_printed_inert(desk, store, tmp_path):
+    hostile = "Pwn \x1b]8;;http://evil\x07link\x1b]8;;\x07 \x1b[2J\u202e"
+    body = f'Subject,Name,Status\n"{hostile}","\x1b[31mMallory",open\n"x",y,"\x1b[5mbad"\n'
+
+    stderr = _refused(desk, store, _csv(tmp_path, body))
+
+    assert "\x1b" not in stderr and "\u202e" not in stderr
+    assert "line 3, column 'Status'" in stderr
+
+
+def test_a_requester_without_an_address_is_found_and_shown(desk, store, tmp_path):
+    desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
+
+    with store.read() as session:
+        found = people.search_customers(session, text="bob")
+    assert [(c.name, c.email) for c in found] == [("Bob Caller", None)]
