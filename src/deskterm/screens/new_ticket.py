@@ -72,7 +72,7 @@ def requester_label(customer: CustomerRead, width: int) -> Text:
     """One line of at most ``width`` cells for a person in the picker: name, address,
     organization (plain text, cut with an ellipsis)."""
     label = Text(clean_line(customer.name), no_wrap=True, overflow="ellipsis", end="")
-    label.append(f"  {clean_line(customer.email)}", style="dim")
+    label.append(f"  {clean_line(customer.email or '')}", style="dim")
     if customer.organization:
         label.append(f" · {clean_line(customer.organization)}", style="dim")
     label.truncate(max(width, 10), overflow="ellipsis")
@@ -89,10 +89,10 @@ def ranked(typed: str, people: Sequence[CustomerRead]) -> list[CustomerRead]:
     matcher = Matcher(words)
 
     def rank(person: CustomerRead) -> tuple[bool, bool, float]:
-        name = clean_line(person.name).lower()
-        return (not (name.startswith(words) or person.email.startswith(words)),
+        name, email = clean_line(person.name).lower(), person.email or ""
+        return (not (name.startswith(words) or email.startswith(words)),
                 not any(word.startswith(words) for word in name.split()),
-                -matcher.match(f"{name} {person.email}"))
+                -matcher.match(f"{name} {email}"))
 
     return sorted(people, key=rank)
 
@@ -177,8 +177,7 @@ class RequesterPicker(ReportsWorkerErrors, ChoicePicker[Requester]):
         elif key is None:
             self.dismiss(None)
         else:
-            person = self.people[key]
-            self.dismiss(Requester(person.email, person.name))
+            self.dismiss(Requester(key, self.people[key].name))  # keyed by their address
 
     @property
     def holds_unsaved_work(self) -> bool:
