@@ -130,6 +130,24 @@ def test_each_known_bad_input_is_one_line_naming_it_and_exit_1(desk_url):
     assert wrong == []
 
 
+LONG = "x" * 50_000
+
+
+@pytest.mark.parametrize("argv", [
+    ["--as", LONG, "ticket", "list"],
+    ["ticket", "set", "1001", "--status", LONG],
+    ["ticket", "set", "1001", "--priority", LONG],
+    ["ticket", "list", "--sort", LONG],
+    ["ticket", "show", LONG],
+    ["group", "add-member", LONG, "ada"],
+    ["kb", "show", LONG],
+], ids=lambda argv: " ".join(a[:10] for a in argv))
+def test_an_overlong_argument_is_not_echoed_whole(desk_url, argv):
+    result = _invoke(desk_url, *argv)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr[:300]
+    assert len(result.stderr) < 400 and "x" * 30 in result.stderr, result.stderr[:300]
+
+
 def test_a_deeply_nested_article_file_is_named_with_its_line(desk_url, tmp_path):
     (tmp_path / "deep").mkdir()
     (tmp_path / "deep" / "a.md").write_text("---\ntitle: x\ntags: " + "[" * 5000 + "]" * 5000
