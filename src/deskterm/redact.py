@@ -64,7 +64,8 @@ def mask_url(url: str) -> str:
     slashes = prefix.count("/")
     authority_follows = prefix.endswith("://") and slashes == 2
     at = rest.rfind("@")
-    if prefix.lower().startswith("sqlite") and slashes >= 3 and ":" not in rest[:at]:
+    names_a_file = prefix.lower().startswith("sqlite") and slashes >= 3
+    if names_a_file and ":" not in rest[:at]:
         at = -1  # a file's path, such as ``sqlite:////srv/desk@team.sqlite3``
     if at != -1:
         credentials = rest[:at]
@@ -73,8 +74,8 @@ def mask_url(url: str) -> str:
         if authority_follows and not colon and "@" not in credentials:
             shown = credentials  # a user name alone (``postgres@host``) is not a secret
         rest = shown + rest[at:]
-    elif prefix.endswith("//") or prefix.endswith(":"):
-        rest = _mask_authority_without_at(rest)
+    elif (prefix.endswith("//") or prefix.endswith(":")) and not names_a_file:
+        rest = _mask_authority_without_at(rest)  # not ``sqlite:///:memory:``, a path
     return _PASSWORD_PARAMETER.sub(_hide_value, prefix + rest)
 
 
