@@ -20,6 +20,7 @@ from deskterm.db.models import Group
 from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.kb import articles
+from deskterm.desk.limits import MAX_READ
 from deskterm.desk.people import directory as people
 from deskterm.desk.tickets import macros
 from deskterm.desk.tickets import ticket as tickets
@@ -181,6 +182,27 @@ def test_nul_is_removed_from_free_text_the_same_on_both_stores(desk_url, store, 
     assert (article.title, article.body) == ("Title", "Body")
     macro = store.write(lambda s: macros.add_macro(s, actor=admin, name="nul", body="Hi\x00!"))
     assert macro.body == "Hi!"
+
+
+def test_endless_input_is_refused_not_read_until_memory_runs_out(desk_url, store, tmp_path):
+    endless = "\x00" * (MAX_READ + 1)  # what `< /dev/zero` gives
+    note = _invoke(desk_url, "ticket", "note", "1001", "--body", "-", input=endless)
+    (tmp_path / "huge.toml").write_bytes(b'name = "huge"\nbody = "' + b"x" * MAX_READ + b'"\n')
+    huge = _invoke(desk_url, "macro", "add", "huge.toml")
+
+    assert note.exit_code == 1 and note.stderr == (
+        "deskterm: standard input: more than 4,000,000 characters (a text is at most "
+        "1,000,000); nothing was done\n")
+    assert huge.exit_code == 1 and huge.stderr == (
+        "deskterm: huge.toml: larger than 4,000,000 bytes, not a macro file\n")
+    assert len(detail(store, 1001).messages) == 1
+    # Up to the limit nothing is cut: NUL is removed and the rest is refused by its length.
+    long_note = _invoke(desk_url, "ticket", "note", "1001", "--body", "-",
+                        input="x" * 1_000_001 + "\x00" * 2_000_000)
+    assert long_note.stderr == "deskterm: note: longer than 1,000,000 characters\n"
+    kept = _invoke(desk_url, "ticket", "note", "1001", "--body", "-",
+                   input="ok" + "\x00" * (MAX_READ - 2))
+    assert kept.exit_code == 0 and detail(store, 1001).messages[-1].body == "ok"
 
 
 def test_group_names_are_unique_whatever_their_case_beyond_ascii(store):
