@@ -196,6 +196,11 @@ def test_endless_input_is_refused_not_read_until_memory_runs_out(desk_url, store
     assert huge.exit_code == 1 and huge.stderr == (
         "deskterm: huge.toml: larger than 4,000,000 bytes, not a macro file\n")
     assert len(detail(store, 1001).messages) == 1
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "a.md").write_bytes(b"---\ntitle: Big\n---\n" + b"x" * MAX_READ)
+    article = _invoke(desk_url, "kb", "import", "big")
+    assert article.exit_code == 1 and article.stderr.startswith(
+        "deskterm: big/a.md: larger than 4,000,000 bytes, not an article file\n")
     # Up to the limit nothing is cut: NUL is removed and the rest is refused by its length.
     long_note = _invoke(desk_url, "ticket", "note", "1001", "--body", "-",
                         input="x" * 1_000_001 + "\x00" * 2_000_000)
