@@ -137,8 +137,11 @@ def _keymap(value: Any, where: str) -> dict[str, str]:
 
 
 def _shown(name: str) -> str:
-    # A key or a variable name is the user's text: only printable characters reach a message.
-    return "".join(ch for ch in name if ch.isprintable())[:60]
+    # A key or a variable name is the user's text: only printable characters reach a message,
+    # and never a URL's password (a key may be a misplaced URL).
+    from deskterm.redact import mask_secrets  # standard library only, like this module
+
+    return mask_secrets("".join(ch for ch in name if ch.isprintable()))[:60]
 
 
 def _did_you_mean(name: str, known: tuple[str, ...]) -> str:

@@ -9,11 +9,15 @@ config.toml that is itself mode 0600. It is read when a connection is made, neve
 
 from __future__ import annotations
 
+import ipaddress
 import os
+import re
 import stat
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from deskterm.redact import mask_secrets
 
 SECURITIES = ("tls", "starttls", "none")
 """``tls``: TLS from the first byte (IMAPS 993, SMTPS 465); ``starttls``: plain, then upgraded
@@ -37,6 +41,9 @@ SMTP_KEYS = SERVER_KEYS
 PASSWORD_VARIABLES = {"imap": "DESKTERM_IMAP_PASSWORD", "smtp": "DESKTERM_SMTP_PASSWORD"}
 
 LOOPBACK = ("localhost", "127.0.0.1", "::1")
+
+_VARIABLE = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+_HOST_CHARACTERS = frozenset("-._")
 
 
 class MailConfigError(Exception):
@@ -85,7 +92,10 @@ class MailServer:
         variable = self.password_env or PASSWORD_VARIABLES[self.kind]
         value = os.environ.get(variable)
         if value is None:
-            if self.password_env is not None or self.user is not None:
+            if self.password_env is not None:  # not named: it may be the password, misplaced
+                raise MailConfigError(f"{self.where}: password_env: the variable it names is "
+                                      "not set")
+            if self.user is not None:
                 raise MailConfigError(f"{self.where}: the password variable ${variable} is not "
                                       "set")
             return None
@@ -124,6 +134,49 @@ def _path(table: dict[str, Any], key: str, where: str) -> Path | None:
     return Path(value).expanduser() if value is not None else None
 
 
+# The checks below never quote the value they refuse: a password put in the wrong key (a URL with
+# credentials as ``host``, the password itself as ``password_env`` or ``password_file``) would
+# otherwise be printed by the message that refuses it.
+
+def _host(table: dict[str, Any], where: str) -> str:
+    """A host name or an IP address alone (an IPv6 address with or without its brackets)."""
+    host = _string(table, "host", where)
+    if host is None:
+        raise MailConfigError(f"{where}: host: is missing")
+    try:
+        return str(ipaddress.ip_address(host.removeprefix("[").removesuffix("]")))
+    except ValueError:
+        pass
+    labels = host.removesuffix(".").split(".")
+    if all(label and all(ch.isalnum() or ch in _HOST_CHARACTERS for ch in label)
+           and label[0] != "-" and label[-1] != "-" for label in labels):
+        return host
+    raise MailConfigError(f"{where}: host: must be a host name or an IP address alone, without "
+                          "a scheme, user, password or port (e.g. host = \"mail.example.com\"; "
+                          "the port goes in port)")
+
+
+def _password_env(table: dict[str, Any], where: str) -> str | None:
+    value = table.get("password_env")
+    if value is None:
+        return None
+    if not isinstance(value, str) or not _VARIABLE.fullmatch(value):
+        raise MailConfigError(f"{where}: password_env: must be the name of an environment "
+                              "variable (letters, digits and '_'), not the password")
+    return value
+
+
+def _password_file(table: dict[str, Any], where: str) -> Path | None:
+    value = table.get("password_file")
+    if value is None:
+        return None
+    if (not isinstance(value, str) or not value.startswith(("/", "~/"))
+            or any(not ch.isprintable() for ch in value)):
+        raise MailConfigError(f"{where}: password_file: must be the full path of a file holding "
+                              "the password (/... or ~/...), not the password")
+    return Path(value).expanduser()
+
+
 def parse_server(kind: str, table: Any, where: str, *, config_mode: int | None) -> MailServer:
     """The ``[imap]`` or ``[smtp]`` table of config.toml as a MailServer; MailConfigError naming
     the key for a missing or bad value. ``config_mode`` is the config file's mode (an inline
@@ -134,12 +187,10 @@ def parse_server(kind: str, table: Any, where: str, *, config_mode: int | None) 
     known = IMAP_KEYS if kind == "imap" else SMTP_KEYS
     for key in table:
         if key not in known:
-            shown = "".join(ch for ch in str(key) if ch.isprintable())[:60]
+            shown = mask_secrets("".join(ch for ch in str(key) if ch.isprintable()))[:60]
             raise MailConfigError(f"{where}: unknown setting '{shown}'; the settings are "
                                   f"{', '.join(known)}")
-    host = _string(table, "host", where)
-    if host is None:
-        raise MailConfigError(f"{where}: host: is missing")
+    host = _host(table, where)
     security = table.get("security", "tls")
     if security not in SECURITIES:
         raise MailConfigError(f"{where}: security: must be one of {', '.join(SECURITIES)}")
@@ -147,8 +198,8 @@ def parse_server(kind: str, table: Any, where: str, *, config_mode: int | None) 
     if isinstance(port, bool) or not isinstance(port, int) or not 1 <= port <= 65535:
         raise MailConfigError(f"{where}: port: must be a number from 1 to 65535")
     user = _string(table, "user", where)
-    password_env = _string(table, "password_env", where)
-    password_file = _path(table, "password_file", where)
+    password_env = _password_env(table, where)
+    password_file = _password_file(table, where)
     inline = table.get("password")
     if inline is not None:
         if not isinstance(inline, str):

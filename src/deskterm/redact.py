@@ -27,7 +27,11 @@ _START = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*(?::/*|/+)")
 _PASSWORD_PARAMETER = re.compile(
     r"(?i)\b((?:ssl)?(?:password|passwd|pwd)\s*=\s*)('[^']*'?|\"[^\"]*\"?|[^&\s;,)]*)"
 )
-_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.\-]*:?//[^\s'\"<>]+")
+_URL_IN_TEXT = re.compile(r"(?<![A-Za-z0-9+.\-])([0-9+.\-]*+)([A-Za-z][A-Za-z0-9+.\-]*+:?//"
+                          r"[^\s'\"<>]+)")
+"""A URL-like part of a message: from the start of a run of scheme characters (so each run is
+tried once, and a message of 50,000 letters takes no longer than reading it; trying each letter
+as a start took seconds), through ``//``, to the next space or quote."""
 _DIGITS = re.compile(r"\d*")
 
 
@@ -60,7 +64,8 @@ def mask_url(url: str) -> str:
     slashes = prefix.count("/")
     authority_follows = prefix.endswith("://") and slashes == 2
     at = rest.rfind("@")
-    if prefix.lower().startswith("sqlite") and slashes >= 3 and ":" not in rest[:at]:
+    names_a_file = prefix.lower().startswith("sqlite") and slashes >= 3
+    if names_a_file and ":" not in rest[:at]:
         at = -1  # a file's path, such as ``sqlite:////srv/desk@team.sqlite3``
     if at != -1:
         credentials = rest[:at]
@@ -69,13 +74,13 @@ def mask_url(url: str) -> str:
         if authority_follows and not colon and "@" not in credentials:
             shown = credentials  # a user name alone (``postgres@host``) is not a secret
         rest = shown + rest[at:]
-    elif prefix.endswith("//") or prefix.endswith(":"):
-        rest = _mask_authority_without_at(rest)
+    elif (prefix.endswith("//") or prefix.endswith(":")) and not names_a_file:
+        rest = _mask_authority_without_at(rest)  # not ``sqlite:///:memory:``, a path
     return _PASSWORD_PARAMETER.sub(_hide_value, prefix + rest)
 
 
 def mask_secrets(text: str) -> str:
     """``text`` with every URL-like part's credentials and every ``password=`` value hidden
     (for messages that may quote a URL, such as a driver's error)."""
-    masked = _URL_IN_TEXT.sub(lambda m: mask_url(m.group(0)), text)
+    masked = _URL_IN_TEXT.sub(lambda m: m.group(1) + mask_url(m.group(2)), text)
     return _PASSWORD_PARAMETER.sub(_hide_value, masked)

@@ -20,6 +20,7 @@ from deskterm.db.models import Group
 from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.kb import articles
+from deskterm.desk.limits import MAX_READ
 from deskterm.desk.people import directory as people
 from deskterm.desk.tickets import macros
 from deskterm.desk.tickets import ticket as tickets
@@ -130,6 +131,24 @@ def test_each_known_bad_input_is_one_line_naming_it_and_exit_1(desk_url):
     assert wrong == []
 
 
+LONG = "x" * 50_000
+
+
+@pytest.mark.parametrize("argv", [
+    ["--as", LONG, "ticket", "list"],
+    ["ticket", "set", "1001", "--status", LONG],
+    ["ticket", "set", "1001", "--priority", LONG],
+    ["ticket", "list", "--sort", LONG],
+    ["ticket", "show", LONG],
+    ["group", "add-member", LONG, "ada"],
+    ["kb", "show", LONG],
+], ids=lambda argv: " ".join(a[:10] for a in argv))
+def test_an_overlong_argument_is_not_echoed_whole(desk_url, argv):
+    result = _invoke(desk_url, *argv)
+    assert result.exit_code == 1 and result.stderr.count("\n") == 1, result.stderr[:300]
+    assert len(result.stderr) < 400 and "x" * 30 in result.stderr, result.stderr[:300]
+
+
 def test_a_deeply_nested_article_file_is_named_with_its_line(desk_url, tmp_path):
     (tmp_path / "deep").mkdir()
     (tmp_path / "deep" / "a.md").write_text("---\ntitle: x\ntags: " + "[" * 5000 + "]" * 5000
@@ -163,6 +182,32 @@ def test_nul_is_removed_from_free_text_the_same_on_both_stores(desk_url, store, 
     assert (article.title, article.body) == ("Title", "Body")
     macro = store.write(lambda s: macros.add_macro(s, actor=admin, name="nul", body="Hi\x00!"))
     assert macro.body == "Hi!"
+
+
+def test_endless_input_is_refused_not_read_until_memory_runs_out(desk_url, store, tmp_path):
+    endless = "\x00" * (MAX_READ + 1)  # what `< /dev/zero` gives
+    note = _invoke(desk_url, "ticket", "note", "1001", "--body", "-", input=endless)
+    (tmp_path / "huge.toml").write_bytes(b'name = "huge"\nbody = "' + b"x" * MAX_READ + b'"\n')
+    huge = _invoke(desk_url, "macro", "add", "huge.toml")
+
+    assert note.exit_code == 1 and note.stderr == (
+        "deskterm: standard input: more than 4,000,000 characters (a text is at most "
+        "1,000,000); nothing was done\n")
+    assert huge.exit_code == 1 and huge.stderr == (
+        "deskterm: huge.toml: larger than 4,000,000 bytes, not a macro file\n")
+    assert len(detail(store, 1001).messages) == 1
+    (tmp_path / "big").mkdir()
+    (tmp_path / "big" / "a.md").write_bytes(b"---\ntitle: Big\n---\n" + b"x" * MAX_READ)
+    article = _invoke(desk_url, "kb", "import", "big")
+    assert article.exit_code == 1 and article.stderr.startswith(
+        "deskterm: big/a.md: larger than 4,000,000 bytes, not an article file\n")
+    # Up to the limit nothing is cut: NUL is removed and the rest is refused by its length.
+    long_note = _invoke(desk_url, "ticket", "note", "1001", "--body", "-",
+                        input="x" * 1_000_001 + "\x00" * 2_000_000)
+    assert long_note.stderr == "deskterm: note: longer than 1,000,000 characters\n"
+    kept = _invoke(desk_url, "ticket", "note", "1001", "--body", "-",
+                   input="ok" + "\x00" * (MAX_READ - 2))
+    assert kept.exit_code == 0 and detail(store, 1001).messages[-1].body == "ok"
 
 
 def test_group_names_are_unique_whatever_their_case_beyond_ascii(store):

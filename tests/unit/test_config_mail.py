@@ -6,8 +6,10 @@ import os
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from deskterm import config
+from deskterm.cli import app
 from deskterm.config_mail import MailConfigError, MailServer, parse_server
 
 
@@ -49,7 +51,7 @@ def test_password_env_names_any_variable_even_a_deskterm_one(
     settings = config.load_settings()  # the named variable is not an unknown one
     assert settings.imap is not None and settings.imap.password() == "pw"
     monkeypatch.delenv("DESKTERM_SUPPORT_PW")
-    with pytest.raises(MailConfigError, match=r"\$DESKTERM_SUPPORT_PW is not set"):
+    with pytest.raises(MailConfigError, match="password_env: the variable it names is not set"):
         settings.imap.password()
 
 
@@ -90,6 +92,9 @@ def test_password_file_must_be_private(tmp_path: Path) -> None:
     ({"host": "h", "after": "move"}, "move_to: is missing"),
     ({"host": "h", "hots": "x"}, "unknown setting 'hots'"),
     ({"host": "h\x1b[2J"}, "host: must be a non-empty line"),
+    ({"host": "mail.example.com:993"}, "host: must be a host name or an IP address alone"),
+    ({"host": "h", "password_env": "MY-PASSWORD"}, "password_env: must be the name of"),
+    ({"host": "h", "password_file": "imap.password"}, "password_file: must be the full path"),
     ({"host": "mail.example.com", "security": "none", "user": "u"}, "in clear"),
     ({"host": "h", "password_env": "A", "password_file": "/x"}, "not several"),
 ])
@@ -113,3 +118,59 @@ def test_loopback_may_go_without_encryption() -> None:
 def test_smtp_has_no_imap_keys() -> None:
     with pytest.raises(MailConfigError, match="unknown setting 'folder'"):
         parse_server("smtp", {"host": "h", "folder": "INBOX"}, "c", config_mode=None)
+
+
+def test_loopback_addresses_are_read_as_addresses() -> None:
+    for host in ("::1", "[::1]"):
+        server = parse_server("smtp", {"host": host, "security": "none", "user": "u"}, "c",
+                              config_mode=None)
+        assert server.host == "::1"
+    named = parse_server("imap", {"host": "mail-1.example.com."}, "c", config_mode=None)
+    assert named.host == "mail-1.example.com."
+
+
+PASSWORD = "S3cretPw"
+MISPLACED = [
+    f'host = "imaps://bob:{PASSWORD}@mail.example.com"\nsecurity = "none"\nuser = "bob"',
+    f'host = "imaps://bob:{PASSWORD}@mail.example.com"',
+    f'host = "bob:{PASSWORD}@mail.example.com"',
+    f'host = "bob:{PASSWORD}@mail.example.com"\nsecurity = "none"\nuser = "bob"',
+    f'host = "mail.example.com:{PASSWORD}"',
+    f'host = "h"\nuser = "u"\npassword_env = "{PASSWORD}"',
+    f'host = "h"\nuser = "u"\npassword_env = "my {PASSWORD}!"',
+    f'host = "h"\nuser = "u"\npassword_file = "{PASSWORD}"',
+    f'host = "h"\nuser = "u"\npassword = "{PASSWORD}"',
+    f'host = "h"\nuser = "u"\npassword = "{PASSWORD}"\npassword_env = "X"',
+    f'host = "h"\nsecurity = "{PASSWORD}"',
+    f'host = "h"\nport = "{PASSWORD}"',
+    f'host = "h"\nafter = "{PASSWORD}"',
+    f'host = "h"\npassword_env = "{PASSWORD}"',
+    f'host = "h"\n"imaps://u:{PASSWORD}@h" = 1',
+    f'host = "h"\npasword = "{PASSWORD}"',
+]
+"""A password put where it does not belong in a mail server's table: no message quotes it."""
+
+
+@pytest.mark.parametrize("kind", ["imap", "smtp"])
+@pytest.mark.parametrize("table", MISPLACED)
+def test_no_refused_mail_setting_prints_a_password(config_dir: Path, tmp_path: Path, kind: str,
+                                                   table: str) -> None:
+    write(config_dir, f"[{kind}]\n{table}\n")
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{tmp_path / 'none.sqlite3'}",
+                                      "ticket", "list"])
+    output = result.stdout + result.stderr
+    assert result.exit_code == 1 and output.startswith("deskterm: "), output
+    assert output.count("\n") == 1 and "Traceback" not in output
+    for part in (PASSWORD, "S3cret", "cretPw"):
+        assert part not in output, output
+    settings = None
+    try:
+        settings = config.load_settings()
+    except config.ConfigError as exc:
+        assert PASSWORD not in str(exc)
+    server = getattr(settings, kind, None)
+    if server is not None:  # accepted: the password is refused when it is read, unshown
+        assert PASSWORD not in repr(server)
+        with pytest.raises(MailConfigError) as refused:
+            server.password()
+        assert PASSWORD not in str(refused.value)

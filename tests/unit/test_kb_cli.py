@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from deskterm.db.models import Article
 from deskterm.desk.kb import articles as kb_articles
 
 VPN = """---
@@ -263,6 +264,34 @@ def test_export_replaces_a_planted_link_and_never_writes_through_it(desk, store,
     assert not (out / "vpn-reset.md").is_symlink()
     assert (out / "vpn-reset.md").read_text(encoding="utf-8").startswith("---\ntitle: \"Reset")
     assert sorted(os.listdir(out)) == ["vpn-reset.md"]
+
+
+@pytest.mark.parametrize("slug", ["../../escaped", "sub/dir", "..", ".hidden",
+                                  "a\x1b]52;c;QQ==\x07b"])
+def test_a_stored_slug_that_is_not_a_file_name_stops_the_export_before_anything_is_written(
+        desk, store, admin, tmp_path, slug):
+    # What an older deskterm, another client or a hand edit could have left in the store.
+    article = store.write(lambda s: kb_articles.create_article(s, actor=admin, title="VPN",
+                                                               body="Text.", slug="vpn"))
+
+    def plant(session) -> None:
+        row = session.get(Article, article.id)
+        row.slug = slug
+        session.add(row)
+
+    store.write(plant)
+    work = tmp_path / "work"
+    desk("kb", "import", str(_write(work / "in", {"printer-jams.md": PRINTER})))
+    out = work / "a" / "b" / "out"
+
+    result = desk("kb", "export", str(out))
+
+    assert result.exit_code == 1
+    assert "its slug cannot be a file name" in result.stderr
+    assert result.stderr.endswith("nothing was exported\n") and result.stderr.count("\n") == 1
+    assert "\x1b" not in result.stderr and "\x07" not in result.stderr
+    assert sorted(os.listdir(out)) == []
+    assert [p.name for p in work.rglob("*") if not p.is_dir()] == ["printer-jams.md"]
 
 
 def test_export_onto_a_directory_of_an_articles_name_writes_nothing(desk, store, tmp_path):

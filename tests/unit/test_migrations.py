@@ -8,6 +8,7 @@ one whose ``alembic_version`` holds a revision id this deskterm does not know.
 from __future__ import annotations
 
 import json
+import os
 import sqlite3
 from pathlib import Path
 
@@ -413,6 +414,30 @@ def test_a_read_command_on_a_mistyped_path_creates_no_folder_and_no_file(cli, tm
 
     assert "has no deskterm desk yet" in line and "run `deskterm init`" in line
     assert not (tmp_path / "typo").exists()
+
+
+@sqlite_only
+@pytest.mark.parametrize("form", ["file:{path}?mode=rwc&uri=true", "file://{path}?uri=true",
+                                  "file://localhost{path}?uri=1", "file:{path}"])
+def test_a_read_command_on_a_missing_sqlite_uri_creates_nothing(cli, tmp_path, form):
+    missing = tmp_path / "typo.sqlite3"
+
+    line = _one_line_refusal(cli("ticket", "list",
+                                 db="sqlite:///" + form.format(path=missing)))
+
+    assert "has no deskterm desk yet" in line and "there is no such file" in line
+    assert not missing.exists()
+    assert not [name for name in os.listdir(tmp_path) if name.startswith(("typo", "file"))]
+
+
+@sqlite_only
+def test_a_sqlite_uri_naming_a_device_or_an_existing_desk_is_read_as_its_file(cli, tmp_path):
+    assert "not a regular file" in _one_line_refusal(
+        cli("ticket", "list", db="sqlite:///file:/dev/null?uri=true"))
+    path = tmp_path / "desk.sqlite3"
+    assert cli("init", db=f"sqlite:///{path}").exit_code == 0
+    shown = cli("db", "current", db=f"sqlite:///file:{path}?mode=ro&uri=true")
+    assert shown.exit_code == 0 and "up to date" in shown.stdout
 
 
 def test_the_console_opens_no_desk_on_a_mistyped_path(tmp_path):

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import MAX_QUOTED, clean, clean_line, message_line
 
 ESC = "\x1b"
 
@@ -34,6 +34,15 @@ ESC = "\x1b"
 )
 def test_clean_removes_sequences_and_keeps_the_words(hostile, shown):
     assert clean(hostile) == shown
+
+
+def test_a_message_shows_at_most_the_start_of_a_long_quoted_value():
+    long = "a" * 5000
+    shown = message_line(f"status '{long}' is not one of: new; run `deskterm x {long}`")
+    assert shown == (f"status '{long[:MAX_QUOTED - 1]}…' is not one of: new; run "
+                     f"`deskterm x {long[:MAX_QUOTED - 12]}…`")
+    short = "group 'Network' and `deskterm group list` stay whole"
+    assert message_line(short) == short
 
 
 def test_clean_line_puts_text_on_one_line():

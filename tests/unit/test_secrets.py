@@ -16,6 +16,7 @@ import struct
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -238,6 +239,21 @@ def test_mask_secrets_finds_urls_inside_a_message():
     message = "cannot open 'postgresql://u:p@ss@host/db' (retry with password=x1)"
     assert mask_secrets(message) == ("cannot open 'postgresql://u:***@host/db' "
                                      "(retry with password=***)")
+
+
+@pytest.mark.parametrize("text", ["x" * 50_000, "x1" * 25_000, "x" * 50_000 + "!//",
+                                  "pwd " * 20_000, "a://" * 20_000, "ab." * 20_000 + "//u:pw@h"])
+def test_masking_a_long_message_takes_no_longer_than_reading_it(text):
+    # Each letter tried as a URL's start made 50,000 letters (an argument echoed in an error)
+    # take about 40 s.
+    started = time.perf_counter()
+    message_line(f"status '{text}' is not one of: new")
+    assert time.perf_counter() - started < 1.0
+
+
+def test_a_url_after_digits_or_dots_is_masked_and_they_are_kept():
+    assert mask_secrets("see 1postgresql://u:pw@h/x and .-postgres://v:pw@h/y") == (
+        "see 1postgresql://u:***@h/x and .-postgres://v:***@h/y")
 
 
 _PREFIXES = ["postgresql://", "postgresql+psycopg://", "postgresql//", "postgresql:/",

@@ -11,6 +11,8 @@ from typing import TYPE_CHECKING, TypeVar
 import typer
 
 from deskterm.cli import lazy
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.limits import MAX_READ
 from deskterm.desk.people import identity
 
 if TYPE_CHECKING:
@@ -93,9 +95,14 @@ def ctx_obj(ctx: typer.Context) -> CliContext:
 
 
 def read_body(body: str) -> str:
-    """``--body -`` reads the text from standard input."""
+    """``--body -`` reads the text from standard input (at most :data:`MAX_READ` characters:
+    more is refused, never cut)."""
     if body == "-":
-        return sys.stdin.read()
+        text = sys.stdin.read(MAX_READ + 1)
+        if len(text) > MAX_READ:
+            raise InvalidInput(f"standard input: more than {MAX_READ:,} characters (a text is "
+                               "at most 1,000,000); nothing was done")
+        return text
     return body
 
 

@@ -25,6 +25,7 @@ from deskterm.cli.output import (
     with_progress,
 )
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.limits import MAX_READ
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:  # named in annotations only: the modules load when a command uses them
@@ -60,7 +61,12 @@ def _markdown_files(folder: Path) -> list[Path]:
 def _read(path: Path) -> ArticleFields:
     """The article in one file; a problem is one line naming the file (and the line)."""
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        with path.open("rb") as handle:
+            data = handle.read(MAX_READ + 1)
+        if len(data) > MAX_READ:
+            raise InvalidInput(f"{_shown(path)}: larger than {MAX_READ:,} bytes, not an "
+                               "article file")
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InvalidInput(f"{_shown(path)}: not UTF-8 text") from None
     except OSError as exc:

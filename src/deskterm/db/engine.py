@@ -36,6 +36,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import unquote
 
 from sqlalchemy import Connection, Engine, create_engine, event, text
 from sqlalchemy.engine import URL, make_url
@@ -106,6 +107,22 @@ def parse_url(url: str) -> URL:
             f"unsupported database {backend!r}: use sqlite:/// or postgresql://"
         )
     return parsed
+
+
+def _sqlite_uri(url: URL) -> bool:
+    """Whether SQLite reads the database as a URI (``sqlite:///file:PATH?mode=ro&uri=true``)."""
+    return str(url.query.get("uri", "")).lower() in ("true", "1", "yes", "on")
+
+
+def _sqlite_uri_file(database: str, url: URL) -> Path | None:
+    """The file a SQLite ``file:`` URI names, or None for an in-memory database."""
+    if url.query.get("mode") == "memory":
+        return None
+    rest = database.removeprefix("file:")
+    if rest.startswith("//"):  # file://localhost/path or file:///path
+        rest = "/" + rest[2:].partition("/")[2]
+    rest = unquote(rest.partition("?")[0].partition("#")[0])
+    return None if rest in ("", ":memory:") else Path(rest).expanduser()
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -210,7 +227,11 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         if self.is_sqlite:
             database = self.url.database
-            if database and database != ":memory:" and not database.startswith("file:"):
+            if database and database.startswith("file:") and _sqlite_uri(self.url):
+                named = _sqlite_uri_file(database, self.url)
+                if named is not None:  # refused like a path: a read never creates a desk
+                    self._check_sqlite_file(named, create=create)
+            elif database and database != ":memory:":
                 if database.startswith("~"):  # SQLite would look for a folder named "~"
                     database = str(Path(database).expanduser())
                     self.url = self.url.set(database=database)

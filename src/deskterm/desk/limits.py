@@ -26,6 +26,11 @@ from deskterm.desk.errors import InvalidInput
 INT_MAX = 2**31 - 1
 """The largest PostgreSQL ``integer``: ticket numbers, versions and counts stay within it."""
 
+MAX_READ = 4_000_000
+"""Characters read from standard input (``--body -``), bytes read from a macro file: four times
+the longest text (1,000,000 characters), so a text is never cut short, while more is refused
+instead of read until memory runs out (``< /dev/zero``)."""
+
 _SURROGATES = re.compile("[\ud800-\udfff]")
 _NOT_IN_NAMES = re.compile(
     "[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\u2066-\u2069\ud800-\udfff]"

@@ -45,8 +45,21 @@ def clean_line(text: str) -> str:
     return " ".join(clean(text).split())
 
 
+MAX_QUOTED = 80
+"""Characters of a quoted value a message shows (``'...'`` or a backquoted command): the rest of
+a longer one is cut with an ellipsis, so a 50,000-character argument is not echoed whole."""
+
+_LONG_QUOTED = re.compile(rf"(['`])([^'`]{{{MAX_QUOTED + 1},}})\1")
+
+
+def _shorten_quoted(match: re.Match[str]) -> str:
+    quote, value = match.group(1), match.group(2)
+    return f"{quote}{value[:MAX_QUOTED - 1]}…{quote}"
+
+
 def message_line(text: str) -> str:
     """An error or refusal for the terminal: one line (a driver's lines joined with ``; ``),
-    cleaned, and with any database password hidden (see :mod:`deskterm.redact`)."""
+    cleaned, with any database password hidden (see :mod:`deskterm.redact`) and each quoted
+    value at most :data:`MAX_QUOTED` characters."""
     joined = "; ".join(line.strip() for line in text.splitlines() if line.strip())
-    return mask_secrets(clean_line(mask_secrets(joined)))
+    return _LONG_QUOTED.sub(_shorten_quoted, mask_secrets(clean_line(mask_secrets(joined))))

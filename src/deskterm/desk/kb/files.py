@@ -236,6 +236,20 @@ def _shown(path: Path) -> str:
     return clean_line(str(path))
 
 
+def _check_file_names(names: Sequence[str], articles: Sequence[ArticleFields]) -> None:
+    """Every name is a plain file name in the folder: no path separator, no NUL or other
+    control character, no leading dot (``..``, a hidden file). A slug the desk checks never
+    gives another; one stored by an older deskterm, another client or by hand might, and would
+    write outside the folder (``../../.bashrc``) or name a file with escape sequences."""
+    for name, fields in zip(names, articles, strict=True):
+        if (name.startswith(".") or "/" in name or "\\" in name
+                or (os.altsep is not None and os.altsep in name)
+                or any(not ch.isprintable() for ch in name)):
+            raise InvalidInput(f"article '{clean_line(fields.slug)[:80]}': its slug cannot be a "
+                               "file name (a path, a control character or a leading dot); "
+                               "change it, then export again; nothing was exported")
+
+
 def _written(folder: Path, name: str, exc: OSError) -> InvalidInput:
     return InvalidInput(f"{_shown(folder / name)}: cannot be written ({exc.strerror or exc})")
 
@@ -266,10 +280,11 @@ def write_articles(folder: Path, articles: Sequence[ArticleFields],
     writing (a full disk, a name taken by a directory) removes the temporary files and leaves
     the folder as it was. A rename replaces whatever has the name, a symbolic link included,
     and never writes through it: a planted ``vpn.md -> ~/.bashrc`` becomes a plain file and
-    ``~/.bashrc`` is not touched. The folder is opened once and every name is taken relative
-    to it, so swapping the folder for a link midway changes nothing. Two exports into one
-    folder do not mix: the second is refused while the first runs, and removes what a killed
-    one left.
+    ``~/.bashrc`` is not touched; a stored slug that is not a plain file name (``../x``)
+    stops the export before anything is written. The folder is opened once and every name is
+    taken relative to it, so swapping the folder for a link midway changes nothing. Two exports
+    into one folder do not mix: the second is refused while the first runs, and removes what a
+    killed one left.
     """
     try:
         folder.mkdir(parents=True, exist_ok=True)
@@ -280,6 +295,7 @@ def write_articles(folder: Path, articles: Sequence[ArticleFields],
     try:
         _take_folder(folder, directory)
         names = [file_name(fields) for fields in articles]
+        _check_file_names(names, articles)
         for name in names:
             try:
                 if stat.S_ISDIR(os.stat(name, dir_fd=directory, follow_symlinks=False).st_mode):
