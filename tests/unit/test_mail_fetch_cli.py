@@ -97,7 +97,8 @@ def test_no_imap_settings_and_an_unset_password(cli, store, admin, imap_server,
     monkeypatch.delenv(PASSWORD_VARIABLE)
     unset = cli("mail", "fetch")
     assert unset.exit_code == 1
-    assert f"${PASSWORD_VARIABLE} is not set" in unset.stderr
+    assert "[imap]: password_env: the variable it names is not set" in unset.stderr
+    assert PASSWORD_VARIABLE not in unset.stderr  # a misplaced password is never quoted
 
 
 def test_a_quarantined_message_exit_3_and_the_rest_filed(cli, store, admin, imap_server,
