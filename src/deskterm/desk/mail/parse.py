@@ -35,6 +35,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from email import policy
 from email.header import decode_header, make_header
+from email.headerregistry import BaseHeader, HeaderRegistry
 from email.message import EmailMessage, Message
 from email.parser import BytesParser
 from email.utils import getaddresses, parseaddr
@@ -81,7 +82,35 @@ _HEADER_END = re.compile(rb"\r?\n\r?\n")
 _MULTIPART_LINES = re.compile(rb"^--", re.MULTILINE)
 _FIELD_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
 _SURROGATES = re.compile("[\ud800-\udfff]")
-_PARSER = BytesParser(policy=policy.default)
+MAX_CACHED_HEADER = 256
+HEADER_CACHE_SIZE = 2_048
+
+
+class _RememberedHeaders(HeaderRegistry):
+    """``policy.default``'s header objects, each short (name, value) parsed once: a mail's
+    ``Content-Type`` is read several times while its parts are walked, and the same values
+    come in mail after mail. A header object is immutable, so sharing it is safe; the cache
+    is bounded in entries and in the length of what it keeps."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._known: dict[tuple[str, str], BaseHeader] = {}
+
+    def __call__(self, name: str, value: str) -> BaseHeader:
+        if len(value) > MAX_CACHED_HEADER:
+            return super().__call__(name, value)  # type: ignore[no-any-return]
+        found = self._known.get((name, value))
+        if found is None:
+            found = super().__call__(name, value)
+            if len(self._known) >= HEADER_CACHE_SIZE:
+                self._known.clear()
+            self._known[(name, value)] = found
+        return found
+
+
+POLICY = policy.default.clone(header_factory=_RememberedHeaders())
+"""``policy.default`` whose header objects are remembered (:class:`_RememberedHeaders`)."""
+_PARSER = BytesParser(policy=POLICY)
 
 
 @dataclass(frozen=True)
