@@ -51,7 +51,7 @@ from deskterm.desk.mail.parse import (
 from deskterm.desk.people.directory import get_or_create_customer
 from deskterm.desk.tickets.change import lock_ticket
 from deskterm.desk.tickets.checks import MAX_BODY, MAX_SUBJECT
-from deskterm.desk.tickets.ticket import add_customer_message, create_ticket
+from deskterm.desk.tickets.ticket import add_customer_message, file_ticket
 
 OUTCOMES = ("created", "appended", "duplicate", "auto-reply-appended", "auto-reply-skipped",
             "quarantined", "already-quarantined")
@@ -114,18 +114,19 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
                         reason=mail.auto_reply)
     if mail.sender_email.rsplit("@", 1)[1].count(".") > 1:  # a parent domain may have an org
         _requester(session, mail)
+    message_id: int | None
     if number is None:
-        ticket = create_ticket(session, actor=None, requester_email=mail.sender_email,
-                               requester_name=mail.sender_name or None,
-                               subject=_subject(mail.subject), body=body, channel="email",
-                               source_message_id=mail.message_id)
+        ticket, message_id = file_ticket(
+            session, actor=None, requester_email=mail.sender_email,
+            requester_name=mail.sender_name or None, subject=_subject(mail.subject), body=body,
+            channel="email", source_message_id=mail.message_id)
         outcome = "created"
     else:
         ticket = add_customer_message(session, number=number, body=body,
                                       email=mail.sender_email, name=mail.sender_name or None,
                                       source_message_id=mail.message_id, channel="email")
         outcome = "appended" if ticket.number == number else "created"  # a follow-up
-    message_id = _message_of(session, mail)
+        message_id = _message_of(session, mail)
     assert message_id is not None  # the kernel has just filed it
     _store_files(session, message_id, files)
     return Ingested(outcome, ticket.number, message_id, acknowledge=outcome == "created")

@@ -1,0 +1,66 @@
+"""A new ticket's rows written as SQL statements built once, their values bound per call.
+
+The ORM's unit of work (build an object, flush, read its key back) cost more than the
+statements it sends: filing a mail paid for it three times (bench/intake_mail.py). These
+are plain Core INSERTs on the session's own connection, so they run in the caller's
+transaction like everything else; the rows are not in the session's identity map (a later
+``session.get`` reads them from the database).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import bindparam, insert
+from sqlmodel import Session, col
+
+from deskterm.db.models import Event, Message, Ticket
+
+_TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
+                   "assignee_id", "group_id", "tier", "created_at", "updated_at")
+_INSERT_TICKET = insert(Ticket).values(
+    {name: bindparam(name) for name in _TICKET_COLUMNS}
+    | {"first_response_at": None, "solved_at": None, "closed_at": None, "reopens": 0,
+       "version": 1, "merged_into_id": None, "customer_replied_at": None,
+       "external_id": None})
+_INSERT_MESSAGE = insert(Message).values(
+    {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
+                                        "public", "body", "created_at", "source_message_id",
+                                        "minutes")}).returning(col(Message.id))
+_INSERT_EVENT = insert(Event).values(
+    {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
+                                        "version", "at")})
+
+
+def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
+                  type: str, channel: str, requester_id: int, assignee_id: int | None,
+                  group_id: int | None, tier: int, at: datetime) -> None:
+    """A new ticket row at version 1 (nothing answered, solved or merged yet)."""
+    session.connection().execute(_INSERT_TICKET, {
+        "id": number, "subject": subject, "status": status, "priority": priority,
+        "type": type, "channel": channel, "requester_id": requester_id,
+        "assignee_id": assignee_id, "group_id": group_id, "tier": tier, "created_at": at,
+        "updated_at": at})
+
+
+def insert_message(session: Session, *, ticket_id: int, body: str, public: bool, at: datetime,
+                   author_customer_id: int | None = None, author_agent_id: int | None = None,
+                   source_message_id: str | None = None, minutes: int | None = None) -> int:
+    """A message of ticket ``ticket_id``; returns its id."""
+    new_id: int = session.connection().execute(_INSERT_MESSAGE, {
+        "ticket_id": ticket_id, "author_agent_id": author_agent_id,
+        "author_customer_id": author_customer_id, "public": public, "body": body,
+        "created_at": at, "source_message_id": source_message_id,
+        "minutes": minutes}).scalar_one()
+    return new_id
+
+
+def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None, field: str,
+                 old: str | None, new: str | None, version: int, at: datetime) -> None:
+    """One audit event of ticket ``ticket_id``."""
+    session.connection().execute(_INSERT_EVENT, {
+        "ticket_id": ticket_id, "actor_agent_id": actor_agent_id, "field": field, "old": old,
+        "new": new, "version": version, "at": at})
+
+
+__all__ = ["insert_event", "insert_message", "insert_ticket"]
