@@ -22,7 +22,8 @@ from deskterm.desk.errors import DeskError
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
-    from deskterm.desk.mail import intake, mailboxes
+    from deskterm.db.models import MailSettings
+    from deskterm.desk.mail import intake, mailboxes, outbox
     from deskterm.desk.mail import quarantine as mail_quarantine
     from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.mail.intake import Ingested
@@ -31,6 +32,7 @@ if TYPE_CHECKING:
 else:
     intake = lazy.module("deskterm.desk.mail.intake")
     mailboxes = lazy.module("deskterm.desk.mail.mailboxes")
+    outbox = lazy.module("deskterm.desk.mail.outbox")
     mail_quarantine = lazy.module("deskterm.desk.mail.quarantine")
     mail_settings = lazy.module("deskterm.desk.mail.settings")
 
@@ -58,6 +60,9 @@ class MailImport:
 class MailCases(DeskCore):
     """Filing incoming mail, and the quarantine."""
 
+    _run_settings: tuple[MailSettings | None] | None = None
+    """The mail settings read once for the mailbox being imported (None: read per mail)."""
+
     def on_ingested(self, session: Session, ingested: Ingested) -> None:
         """Called in the mail's transaction after it was filed: the acknowledgement of a new
         ticket (``ingested.acknowledge``) is queued in the outbox, with the ticket or not at
@@ -76,6 +81,8 @@ class MailCases(DeskCore):
             return seen
 
         def filing(session: Session, _actor: object) -> Ingested:
+            if self._run_settings is not None:
+                outbox.use_settings(session, self._run_settings[0])
             ingested = intake.ingest(session, raw, source=source, caps=limits)
             self.on_ingested(session, ingested)
             return ingested
@@ -108,6 +115,8 @@ class MailCases(DeskCore):
         reader = mailboxes.MailboxReader(kind, path)
         self.actor  # noqa: B018  (a stranger is refused before the first message is read)
         report = MailImport(total=len(reader))
+        with self._reading() as session:  # once for the run, not once a mail
+            self._run_settings = (outbox.sending_settings(session),)
         try:
             for done, item in enumerate(reader, start=1):
                 if item.raw is None:
@@ -122,6 +131,7 @@ class MailCases(DeskCore):
                 if progress is not None:
                     progress(done, report.total)
         finally:
+            self._run_settings = None
             reader.close()
         return report
 

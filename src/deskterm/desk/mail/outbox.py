@@ -51,6 +51,12 @@ def sending_settings(session: Session) -> MailSettings | None:
     return found
 
 
+def use_settings(session: Session, settings: MailSettings | None) -> None:
+    """Let this transaction use ``settings`` (what :func:`sending_settings` gave another one
+    moments ago: a mailbox import reads them once for the whole run)."""
+    session.info[SETTINGS_KEY] = settings
+
+
 def forget_settings(session: Session) -> None:
     """The settings changed in this transaction: read them again when next needed."""
     session.info.pop(SETTINGS_KEY, None)

@@ -16,7 +16,6 @@ from deskterm.db.models import (
     Customer,
     Event,
     Group,
-    Message,
     Organization,
     Ticket,
     key,
@@ -278,8 +277,8 @@ def add_customer_message(
             tier=ticket.tier, source_message_id=source_message_id,
         )
     now = utcnow()
-    session.add(Message(ticket_id=number, author_customer_id=customer.id, public=True, body=body,
-                        created_at=now, source_message_id=source_message_id))
+    insert_message(session, ticket_id=number, author_customer_id=key(customer), public=True,
+                   body=body, at=now, source_message_id=source_message_id)
     change = Change(session, ticket, actor)
     change.now = now
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
