@@ -47,11 +47,12 @@ def insert_message(session: Session, *, ticket_id: int, body: str, public: bool,
                    author_customer_id: int | None = None, author_agent_id: int | None = None,
                    source_message_id: str | None = None, minutes: int | None = None) -> int:
     """A message of ticket ``ticket_id``; returns its id."""
-    new_id: int = session.connection().execute(_INSERT_MESSAGE, {
+    new_id: int | None = session.connection().execute(_INSERT_MESSAGE, {
         "ticket_id": ticket_id, "author_agent_id": author_agent_id,
         "author_customer_id": author_customer_id, "public": public, "body": body,
         "created_at": at, "source_message_id": source_message_id,
         "minutes": minutes}).scalar_one()
+    assert new_id is not None  # the database numbers every row it inserts
     return new_id
 
 

@@ -98,7 +98,7 @@ class _RememberedHeaders(HeaderRegistry):
 
     def __call__(self, name: str, value: str) -> BaseHeader:
         if len(value) > MAX_CACHED_HEADER:
-            return super().__call__(name, value)  # type: ignore[no-any-return]
+            return super().__call__(name, value)
         found = self._known.get((name, value))
         if found is None:
             found = super().__call__(name, value)
