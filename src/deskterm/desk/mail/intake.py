@@ -94,8 +94,10 @@ def ingest(session: Session, raw: bytes, *, source: str,
 def file_mail(session: Session, mail: ParsedMail) -> Ingested:
     """File an already parsed mail (see the module's docstring for the rules)."""
     # One look-up answers both "seen before?" and "which stored mail does it answer?"
-    known = dict(session.exec(_KNOWN_IDS, params={
-        "ids": [mail.message_id, *mail.replying_to]}).all())
+    # Plain look-ups of values, on the session's connection (the ORM's result machinery
+    # cost more than the query); nothing is pending in the session yet.
+    known: dict[str | None, int] = {row[0]: row[1] for row in session.connection().execute(
+        _KNOWN_IDS, {"ids": [mail.message_id, *mail.replying_to]})}
     if mail.message_id in known:
         return Ingested("duplicate", known[mail.message_id], _message_of(session, mail),
                         acknowledge=False)
@@ -133,7 +135,10 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
 
 
 def _message_of(session: Session, mail: ParsedMail) -> int | None:
-    return session.exec(_MESSAGE_BY_ID, params={"id": mail.message_id}).first()
+    session.flush()
+    found: int | None = session.connection().execute(
+        _MESSAGE_BY_ID, {"id": mail.message_id}).scalar()
+    return found
 
 
 def already_filed(session: Session, raw: bytes) -> Ingested | None:
@@ -143,7 +148,7 @@ def already_filed(session: Session, raw: bytes) -> Ingested | None:
     message_id = header_message_id(raw)
     if message_id is None:
         return None
-    found = session.exec(_FILED, params={"id": message_id}).first()
+    found = session.connection().execute(_FILED, {"id": message_id}).first()
     if found is None:
         return None
     return Ingested("duplicate", found[1], found[0], acknowledge=False)
@@ -200,7 +205,7 @@ def _by_subject(session: Session, mail: ParsedMail) -> int | None:
 def _merged_target(session: Session, number: int) -> int:
     """The ticket ``number`` was merged into (through every merge), or ``number``."""
     for _ in range(MAX_MERGE_HOPS):
-        target = session.exec(_MERGED_INTO, params={"number": number}).first()
+        target = session.connection().execute(_MERGED_INTO, {"number": number}).scalar()
         if target is None:
             return number
         number = target
