@@ -75,12 +75,15 @@ class MailCases(DeskCore):
         """File one mail in one transaction; quarantine it (in its own) if it is refused.
         A mail already filed costs one read."""
         limits = caps or intake.DEFAULT_CAPS
-        with self._reading() as session:
-            seen = intake.already_filed(session, raw)
-        if seen is not None:
-            return seen
 
         def filing(session: Session, _actor: object) -> Ingested:
+            # Seen before: answered from the header's Message-ID before anything is parsed,
+            # and the transaction rolled back (no write, no change announced). Asked in the
+            # write transaction rather than a read of its own: a new mail pays one
+            # transaction, not two.
+            seen = intake.already_filed(session, raw)
+            if seen is not None:
+                raise _AlreadyFiled(seen)
             if self._run_settings is not None:
                 outbox.use_settings(session, self._run_settings[0])
             ingested = intake.ingest(session, raw, source=source, caps=limits)
@@ -89,12 +92,16 @@ class MailCases(DeskCore):
 
         try:
             return self._writing(filing)
+        except _AlreadyFiled as seen:
+            return seen.ingested
         except intake.Unparsable as exc:
             return self._quarantine(raw, source, exc.reason, exc.message_id)
         except IntegrityError:
             # Another process filed the same Message-ID at the same moment: it is there now.
             try:
                 return self._writing(filing)
+            except _AlreadyFiled as seen:
+                return seen.ingested
             except (DeskError, DataError, IntegrityError) as again:
                 return self._quarantine(raw, source, _refusal(again),
                                         intake.header_message_id(raw))
@@ -175,6 +182,14 @@ class MailCases(DeskCore):
         """Remove a quarantined mail for good."""
         return self._writing(lambda session, _actor: mail_quarantine.drop(
             session, quarantine_id))
+
+
+class _AlreadyFiled(Exception):
+    """A mail found filed: its write transaction ends without a write."""
+
+    def __init__(self, ingested: Ingested) -> None:
+        super().__init__(ingested.outcome)
+        self.ingested = ingested
 
 
 def _refusal(exc: Exception) -> str:
