@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert
+from sqlalchemy import bindparam, insert, select
 from sqlmodel import Session, col
 
-from deskterm.db.models import Event, Message, Ticket
+from deskterm.db.models import Event, Message, Organization, Ticket
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
                    "assignee_id", "group_id", "tier", "created_at", "updated_at")
@@ -27,6 +27,7 @@ _INSERT_MESSAGE = insert(Message).values(
     {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
                                         "public", "body", "created_at", "source_message_id",
                                         "minutes")}).returning(col(Message.id))
+_ORGANIZATION_NAME = select(col(Organization.name)).where(col(Organization.id) == bindparam("id"))
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at")})
@@ -64,4 +65,13 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at})
 
 
-__all__ = ["insert_event", "insert_message", "insert_ticket"]
+def organization_name(session: Session, organization_id: int | None) -> str | None:
+    """The name of organization ``organization_id`` (None for none)."""
+    if organization_id is None:
+        return None
+    name: str | None = session.connection().execute(
+        _ORGANIZATION_NAME, {"id": organization_id}).scalar()
+    return name
+
+
+__all__ = ["insert_event", "insert_message", "insert_ticket", "organization_name"]

@@ -16,12 +16,16 @@ from deskterm.db.models import (
     Customer,
     Event,
     Group,
-    Organization,
     Ticket,
     key,
 )
 from deskterm.db.numbers import allocate_ticket_numbers
-from deskterm.db.ticket_rows import insert_event, insert_message, insert_ticket
+from deskterm.db.ticket_rows import (
+    insert_event,
+    insert_message,
+    insert_ticket,
+    organization_name,
+)
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people.directory import (
@@ -180,13 +184,11 @@ def file_ticket(
         ticket = session.get(Ticket, number)
         assert ticket is not None  # just written
         return summary(session, ticket), message_id
-    organization = (session.get(Organization, requester.organization_id)
-                    if requester.organization_id is not None else None)
     return TicketSummary(
         number=number, subject=subject, status=status, priority=lifecycle.priority_name(rank),
         type=ticket_type, channel=channel, tier=tier, requester_name=requester.name,
         requester_email=requester.email,
-        organization=organization.name if organization is not None else None,
+        organization=organization_name(session, requester.organization_id),
         assignee=assignee_agent.username if assignee_agent else None,
         group=group_row.name if group_row else None, tags=(), created_at=now,
         updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
