@@ -83,7 +83,7 @@ _MULTIPART_LINES = re.compile(rb"^--", re.MULTILINE)
 _FIELD_START = re.compile(rb"^[^ \t\r\n]", re.MULTILINE)
 _SURROGATES = re.compile("[\ud800-\udfff]")
 MAX_CACHED_HEADER = 256
-HEADER_CACHE_SIZE = 2_048
+HEADER_CACHE_SIZE = 1_024
 
 
 class _RememberedHeaders(HeaderRegistry):
