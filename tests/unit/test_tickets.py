@@ -42,6 +42,26 @@ def test_a_new_requester_joins_the_organization_of_their_email_domain(store, adm
     assert ticket.organization == "Acme Corp"
 
 
+def test_a_new_tickets_summary_is_the_one_a_read_gives(store, admin, agent):
+    # The kernel builds it from what it wrote instead of reading it back: same values.
+    store.write(lambda s: s.add(Organization(name="Acme Corp", domain="acme.test")))
+    store.write(lambda s: people.add_group(s, name="Billing"))
+    made = [
+        new_ticket(store, admin),
+        new_ticket(store, admin, assignee="bert", group="Billing", priority="urgent",
+                   requester_email="zoe@sub.acme.test", requester_name="Zoë \u202e O'Brien",
+                   subject="Ünïcode 日本語 <b>[#1]</b>", ticket_type="incident", tier=2),
+        new_ticket(store, admin, tags=["vpn", "Ärger", "a-b"]),
+        store.write(lambda s: tickets.create_ticket(
+            s, actor=None, requester_email="x@elsewhere.test", subject="From mail", body="b",
+            channel="email", source_message_id="m1@elsewhere.test")),
+    ]
+    for summary in made:
+        assert summary == detail(store, summary.number).ticket
+    assert made[1].organization is None and made[0].organization == "Acme Corp"
+    assert (made[1].assignee, made[1].group, made[1].status) == ("bert", "Billing", "open")
+
+
 def test_the_first_public_reply_sets_first_response_once(store, admin):
     ticket = new_ticket(store, admin)
     first = store.write(lambda s: tickets.add_reply(s, actor=admin, number=ticket.number,
