@@ -95,6 +95,8 @@ BAD_INPUTS = [
      "--rejects missing/rejects.txt: cannot be written"),
     (["kb", "import", "good", "--skip-invalid", "--rejects", "good"],
      "--rejects good: cannot be written"),
+    (["export", "csv", "--output", "."], ".: Is a directory"),  # found by test_cli_fuzz
+    (["export", "jsonl", "--output", "good"], "good: Is a directory"),
 ]
 
 

@@ -16,6 +16,7 @@ A test (tests/unit/test_cli_output.py) fails when a module of the CLI prints any
 from __future__ import annotations
 
 import contextlib
+import errno
 import json
 import os
 import re
@@ -73,6 +74,8 @@ def data_out(path: Path | None) -> Iterator[TextIO | _CleanedStream]:
     if path is None:
         yield _CleanedStream() if stdout_is_terminal() else sys.stdout
         return
+    if not path.name or path.is_dir():  # ".", "/", a folder: no file to write there
+        raise IsADirectoryError(errno.EISDIR, os.strerror(errno.EISDIR), str(path))
     partial = path.with_name(f".{path.name}.partial")
     try:
         try:
