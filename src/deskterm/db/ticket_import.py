@@ -81,6 +81,7 @@ class TicketLoad:
         self._pg_search: list[str] = []
         self._indexes: list[Any] = []
         self.desk_was_empty = False
+        self._external_ids: dict[str, int] | None = None
 
     # --- the transaction --------------------------------------------------------------------
 
@@ -104,6 +105,11 @@ class TicketLoad:
                 self._execute("SELECT value FROM counters WHERE name = 'ticket_number' "
                               "FOR UPDATE")
             self.desk_was_empty = self._scalar("SELECT 1 FROM tickets LIMIT 1") is None
+            if self._scalar("SELECT 1 FROM tickets WHERE external_id IS NOT NULL LIMIT 1") is None:
+                # No ticket came from another desk yet: the external ids are those this import
+                # writes, kept here (no other import runs meanwhile: SQLite's write lock, or
+                # PostgreSQL's counter row), so looking them up asks the database nothing.
+                self._external_ids = {}
         except BaseException:
             self._close(commit=False)
             raise
@@ -225,11 +231,22 @@ class TicketLoad:
         return found
 
     def tickets_by_external_id(self, external_ids: Collection[str]) -> dict[str, int]:
+        if self._external_ids is not None:
+            known = self._external_ids
+            return {value: known[value] for value in external_ids if value in known}
         found: dict[str, int] = {}
-        for chunk in _chunks(sorted(external_ids)):
+        if self.sqlite:
+            for chunk in _chunks(sorted(external_ids)):
+                found.update((r[1], r[0]) for r in self._rows(
+                    f"SELECT id, external_id FROM tickets WHERE external_id IN "
+                    f"({self._marks(len(chunk))})", chunk))
+        elif external_ids:
+            # Joined to the array, so the planner probes the unique index once per id (an
+            # ``IN`` list of hundreds of ids was read as a scan of the whole table: its
+            # statistics are those of before the import's first rows).
             found.update((r[1], r[0]) for r in self._rows(
-                f"SELECT id, external_id FROM tickets WHERE external_id IN "
-                f"({self._marks(len(chunk))})", chunk))
+                "SELECT t.id, t.external_id FROM unnest(?::text[]) AS wanted(value) "
+                "JOIN tickets t ON t.external_id = wanted.value", (sorted(external_ids),)))
         return found
 
     def existing_tickets(self, numbers: Collection[int]) -> set[int]:
@@ -322,6 +339,8 @@ class TicketLoad:
         if not self._inserting:
             self._start_inserting()
         columns = COLUMNS[table]
+        if table == "tickets" and self._external_ids is not None:
+            self._external_ids.update((row[-1], row[0]) for row in rows if row[-1] is not None)
         if table in _JSON_COLUMNS:
             at = [columns.index(name) for name in _JSON_COLUMNS[table]]
             rows = [tuple(json.dumps(v) if i in at else v for i, v in enumerate(row))
