@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import text
 
 from deskterm.desk.people import directory as people
-from deskterm.desk.transfer import csv_import
+from deskterm.desk.transfer import csv_import, csv_in
 
 ZENDESK = """\
 Id,Subject,Description,Status,Priority,Requester,Requester email,Assignee,Group,Tags,Created at,Updated at,Via
@@ -66,7 +66,16 @@ def desk(cli, admin):
     return cli
 
 
-def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store, tmp_path):
+@pytest.fixture(params=["read in process", "read beside"])
+def reading(request, monkeypatch):
+    """Both ways of reading a file: in the importing process (small files), and by a helper
+    process beside it (big ones; here every file)."""
+    if request.param == "read beside":
+        monkeypatch.setattr(csv_in, "PARALLEL_BYTES", 0)
+    return request.param
+
+
+def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store, tmp_path, reading):
     result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
 
     assert result.exit_code == 0, result.stderr
@@ -131,7 +140,7 @@ def test_a_freshdesk_export_with_semicolons_and_day_first_dates_is_read(desk, st
     assert "2024-03-14" in str(row[3])
 
 
-def test_importing_the_same_file_again_updates_instead_of_duplicating(desk, store, tmp_path):
+def test_importing_the_same_file_again_updates_instead_of_duplicating(desk, store, tmp_path, reading):
     path = _csv(tmp_path, ZENDESK)
     desk("import", "csv", str(path))
     path.write_text(ZENDESK.replace("VPN drops,", "VPN drops daily,"), encoding="utf-8")
@@ -208,7 +217,7 @@ def test_map_overrides_a_column_and_can_ignore_one(desk, store, tmp_path):
     assert _tickets(store)["A-1"][1:2] == ("Broken chair",)
 
 
-def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, store, tmp_path):
+def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, store, tmp_path, reading):
     path = _csv(tmp_path, "Subject,Email,Assignee\nHelp,e@x.io,Zed Agent\n")
 
     refused = desk("import", "csv", str(path))
@@ -231,7 +240,7 @@ def test_an_agent_may_not_import(cli, agent, as_user, store, tmp_path):
 
 
 def test_skip_invalid_imports_the_good_rows_and_writes_the_rest_with_a_reason(desk, store,
-                                                                              tmp_path):
+                                                                              tmp_path, reading):
     body = ZENDESK + "104,Bad one,x,Exploded,High,Eve,eve@x.io,,,,2024-03-04,,web\n"
     path = _csv(tmp_path, body)
 
@@ -245,6 +254,27 @@ def test_skip_invalid_imports_the_good_rows_and_writes_the_rest_with_a_reason(de
     assert "line 6: Status: 'Exploded' is not a status" in rejects[1]
 
 
+def test_rows_refused_after_their_check_are_written_whole_to_the_rejects(desk, store, tmp_path,
+                                                                         reading):
+    body = ("Id,Subject,Email,Assignee\n"
+            "1,First,a@x.io,\n"
+            "2,Unknown agent,b@x.io,Zed <script>\n"
+            "1,Same id,c@x.io,\n"
+            "3,Fine,d@x.io,ada\n")
+    path = _csv(tmp_path, body)
+
+    result = desk("import", "csv", str(path), "--skip-invalid")
+
+    assert result.exit_code == 0, result.stderr
+    assert "2 ticket(s) created" in result.stdout
+    rejects = (tmp_path / "tickets.csv.rejects.csv").read_text(encoding="utf-8").splitlines()
+    assert rejects[1].startswith("2,Unknown agent,b@x.io,Zed <script>,")
+    assert "no agent 'Zed <script>'" in rejects[1]
+    assert rejects[2].startswith("1,Same id,c@x.io,,")
+    assert "is also the id of line 2" in rejects[2]
+    assert sorted(_tickets(store)) == ["1", "3"]
+
+
 # --- Malformed files: one clear line per problem, nothing written, no traceback --------------
 
 
@@ -256,7 +286,7 @@ def _refused(desk, store, path: Path, *args: str) -> str:
     return result.stderr
 
 
-def test_every_bad_cell_is_listed_with_its_line_and_column(desk, store, tmp_path):
+def test_every_bad_cell_is_listed_with_its_line_and_column(desk, store, tmp_path, reading):
     body = ("Subject,Email,Status,Created\n"
             "Fine,a@x.io,open,2024-01-02\n"
             "Bad status,b@x.io,exploded,2024-01-02\n"
@@ -273,7 +303,7 @@ def test_every_bad_cell_is_listed_with_its_line_and_column(desk, store, tmp_path
     assert "nothing was imported: 4 problem(s) in 4 of 5 row(s)" in stderr
 
 
-def test_rows_written_before_a_bad_row_are_rolled_back(desk, store, tmp_path, monkeypatch):
+def test_rows_written_before_a_bad_row_are_rolled_back(desk, store, tmp_path, reading, monkeypatch):
     monkeypatch.setattr(csv_import, "BATCH", 1)  # the first rows are written before the bad one
     body = ZENDESK + "104,Bad one,x,Exploded,High,Eve,eve@x.io,,,,2024-03-04,,web\n"
 
@@ -319,7 +349,7 @@ def test_utf16_with_its_byte_order_mark_is_read(desk, store, tmp_path):
     assert _tickets(store)[None][1] == "Zażółć"
 
 
-def test_bytes_that_are_not_utf8_are_named_by_line_and_column(desk, store, tmp_path):
+def test_bytes_that_are_not_utf8_are_named_by_line_and_column(desk, store, tmp_path, reading):
     path = _csv(tmp_path, "Subject,Email\nOne,a@x.io\nCaf\xe9 cr\xe8me,b@x.io\n".encode("latin-1"))
 
     stderr = _refused(desk, store, path)
@@ -330,7 +360,7 @@ def test_bytes_that_are_not_utf8_are_named_by_line_and_column(desk, store, tmp_p
     assert _count(store, "tickets") == 2
 
 
-def test_duplicate_ids_in_one_file_are_a_problem(desk, store, tmp_path):
+def test_duplicate_ids_in_one_file_are_a_problem(desk, store, tmp_path, reading):
     body = "Id,Subject,Email\n7,One,a@x.io\n7,Two,b@x.io\n"
 
     stderr = _refused(desk, store, _csv(tmp_path, body))

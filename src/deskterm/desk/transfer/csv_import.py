@@ -30,10 +30,18 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from deskterm.db.engine import Store
-from deskterm.db.ticket_import import TicketLoad
+from deskterm.db.ticket_import import TicketLoad, timestamp_value
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.transfer.csv_in import CsvFile, Problem, RawRow, RowChecker, TicketRow
+from deskterm.desk.transfer.csv_in import (
+    CheckedRows,
+    CsvFile,
+    Problem,
+    RawRow,
+    RowChecker,
+    TicketRow,
+    checked_rows,
+)
 
 BATCH = 2_000
 """Rows checked and written together (their names looked up in one query each)."""
@@ -210,6 +218,18 @@ def _dates(row: TicketRow, now: datetime) -> tuple[datetime, datetime, datetime 
     return created, updated, solved, closed
 
 
+def stored_dates(value: Callable[[datetime | None], object],
+                 now: datetime) -> Callable[[TicketRow], tuple[object, object, object, object]]:
+    """What gives a row's :func:`_dates` as the store takes them (``value``: the store's
+    :func:`deskterm.db.ticket_import.timestamp_value`)."""
+
+    def dates(row: TicketRow) -> tuple[object, object, object, object]:
+        created, updated, solved, closed = _dates(row, now)
+        return value(created), value(updated), value(solved), value(closed)
+
+    return dates
+
+
 class _Writer:
     def __init__(self, load: TicketLoad, names: _Names, report: ImportReport,
                  now: datetime) -> None:
@@ -218,6 +238,8 @@ class _Writer:
         self.report = report
         self.now = now
         self.seen_ids: dict[str, int] = {}
+        self._assignees: dict[str, int] = {}  # a cell's text: its agent (not folded again)
+        self._groups: dict[str, int] = {}
 
     def write(self, batch: list[TicketRow]) -> None:
         load, names = self.load, self.names
@@ -226,15 +248,12 @@ class _Writer:
             {row.external_id for row in batch if row.external_id})
         new = [row for row in batch if row.external_id not in existing]
         again = [row for row in batch if row.external_id in existing]
-        v = load.value
         if again:
             updates = []
             for row in again:
-                created, updated, solved, closed = _dates(row, self.now)
                 updates.append((row.subject, row.status, row.priority, row.type, row.channel,
                                 names.requester(row), self._assignee(row), self._group(row),
-                                v(created), v(updated), v(solved), v(closed),
-                                existing[row.external_id or ""]))
+                                *self._stored_dates(row), existing[row.external_id or ""]))
             load.update_tickets(updates)
             load.update_first_messages([(row.body, existing[row.external_id or ""])
                                         for row in again if row.body])
@@ -253,40 +272,73 @@ class _Writer:
         tags: list[tuple[int, int]] = []
         next_message = iter(message_ids)
         for number, row in zip(numbers, new, strict=True):
-            created, updated, solved, closed = _dates(row, self.now)
+            created, updated, solved, closed = self._stored_dates(row)
             requester = names.requester(row)
             tickets.append((number, row.subject, row.status, row.priority, row.type,
                             row.channel, requester, self._assignee(row), self._group(row), 1,
-                            v(created), v(updated), None, v(solved), v(closed), 0, 1, None,
+                            created, updated, None, solved, closed, 0, 1, None,
                             None, row.external_id))
             if row.body:
                 messages.append((next(next_message), number, None, requester, True, row.body,
-                                 v(created), None, None))
+                                 created, None, None))
             tags.extend((number, names.tags[tag]) for tag in row.tags)
         load.insert("tickets", tickets)
         load.insert("messages", messages)
         load.insert("ticket_tags", tags)
         self.report.created += len(new)
 
+    def _stored_dates(self, row: TicketRow) -> tuple[object, object, object, object]:
+        """created, updated, solved, closed as the store takes them (made by the check, in the
+        reading process when there is one: :func:`stored_dates`)."""
+        if row.extra is None:
+            row.extra = stored_dates(self.load.value, self.now)(row)
+        return row.extra  # type: ignore[return-value]
+
     def _assignee(self, row: TicketRow) -> int | None:
-        return self.names.agents[_folded(row.assignee)] if row.assignee else None
+        if not row.assignee:
+            return None
+        known = self._assignees.get(row.assignee)
+        if known is None:
+            known = self._assignees[row.assignee] = self.names.agents[_folded(row.assignee)]
+        return known
 
     def _group(self, row: TicketRow) -> int | None:
-        return self.names.groups[_folded(row.group)] if row.group else None
+        if not row.group:
+            return None
+        known = self._groups.get(row.group)
+        if known is None:
+            known = self._groups[row.group] = self.names.groups[_folded(row.group)]
+        return known
 
 
 def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
                skip_invalid: bool = False, create_agents: bool = False,
                reject: Reject | None = None,
-               progress: Callable[[int], None] | None = None) -> ImportReport:
+               progress: Callable[[int], None] | None = None,
+               parallel: bool | None = None) -> ImportReport:
     """Import the tickets of ``source`` into ``store`` (see the module's docstring).
 
     Raises :class:`ImportRefused` (nothing written) when a row has a problem and
     ``skip_invalid`` is false; ``reject`` is told each row left out otherwise. ``progress``:
-    the bytes of the file read so far."""
+    the bytes of the file read so far. ``parallel``: read and check the file in a helper
+    process (None: if it is big; see :func:`deskterm.desk.transfer.csv_in.checked_rows`)."""
     report = ImportReport()
     now = utcnow()
-    checker = RowChecker(source)
+    checker = RowChecker(source, extra=stored_dates(timestamp_value(store.is_sqlite), now))
+    rows = checked_rows(source, checker, cells_of_accepted=reject is not None and skip_invalid
+                        and not create_agents, parallel=parallel)
+    try:
+        return _import(store, rows, source, checker, report, now, dry_run=dry_run,
+                       skip_invalid=skip_invalid, create_agents=create_agents, reject=reject,
+                       progress=progress)
+    finally:
+        rows.close()
+
+
+def _import(store: Store, rows: CheckedRows, source: CsvFile, checker: RowChecker,
+            report: ImportReport, now: datetime, *, dry_run: bool, skip_invalid: bool,
+            create_agents: bool, reject: Reject | None,
+            progress: Callable[[int], None] | None) -> ImportReport:
     with TicketLoad(store) as load:
         names = _Names(load, report, create_agents=create_agents, now=now)
         writer = _Writer(load, names, report, now)
@@ -299,16 +351,16 @@ def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
                 reject(raw, "; ".join(str(p).split(": ", 1)[-1] if p.column is None
                                       else f"{p.column}: {p.reason}" for p in found))
 
-        def flush() -> None:
+        def flush(read: int) -> None:
             if batch and (skip_invalid or not report.problems):
                 writer.write(batch)
             batch.clear()
             if progress is not None:
-                progress(source.bytes_read())
+                progress(read or source.bytes_read())
 
-        for raw in source.rows():
+        read = 0
+        for (raw, checked), read in rows:
             report.rows += 1
-            checked = checker.check(raw)
             if isinstance(checked, list):
                 refuse(raw, checked)
                 continue
@@ -326,8 +378,8 @@ def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
                     continue
             batch.append(checked)
             if len(batch) >= BATCH:
-                flush()
-        flush()
+                flush(read)
+        flush(read)
         if report.problems and not skip_invalid:
             raise ImportRefused(report)
         if not dry_run:

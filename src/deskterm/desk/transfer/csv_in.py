@@ -12,12 +12,15 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import multiprocessing
+import pickle
 import sys
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
 from pathlib import Path
+from typing import Any
 
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import check_name, check_text
@@ -73,6 +76,8 @@ class TicketRow:
     updated_at: datetime | None
     solved_at: datetime | None
     closed_at: datetime | None
+    extra: object = None
+    """What the checker's ``extra`` made of the row (the caller's own use)."""
 
 
 @dataclass(frozen=True)
@@ -241,7 +246,11 @@ class RowChecker:
     The check of each mapped column is chosen once, not per row: a row is one loop over them
     (half the time of an import is spent here)."""
 
-    def __init__(self, source: CsvFile) -> None:
+    def __init__(self, source: CsvFile,
+                 extra: Callable[[TicketRow], object] | None = None) -> None:
+        """``extra``: a function of a checked row, its result kept in the row's ``extra``
+        (computed where the row is checked: in the reading process, if there is one)."""
+        self.extra = extra
         self.header = source.header
         self.width = len(source.header)
         self.positions = {field: i for i, field in enumerate(source.mapping.columns)
@@ -317,7 +326,7 @@ class RowChecker:
         if problems:
             return problems
         get = found.get
-        return TicketRow(
+        row = TicketRow(
             line=raw.line, external_id=get("external_id"),  # type: ignore[arg-type]
             subject=found["subject"],  # type: ignore[arg-type]
             body=get("body"),  # type: ignore[arg-type]
@@ -336,6 +345,119 @@ class RowChecker:
             solved_at=get("solved_at"),  # type: ignore[arg-type]
             closed_at=get("closed_at"),  # type: ignore[arg-type]
         )
+        if self.extra is not None:
+            row.extra = self.extra(row)
+        return row
 
 
 assert set(CHANNELS) >= set(CHANNEL_WORDS.values())
+
+
+# --- Reading and checking beside the import --------------------------------------------------
+
+Checked = tuple[RawRow, TicketRow | list[Problem]]
+"""A row of the file and what its check made of it."""
+
+PARALLEL_BYTES = 4 * 1024 * 1024
+"""Files at least this big are read and checked by a helper process (see :func:`checked_rows`)."""
+_CHUNK_ROWS = 1_000
+_FIELDS = TicketRow.__slots__
+
+
+def _reader(source: CsvFile, checker: RowChecker, cells_of_accepted: bool, out: Any) -> None:
+    """The helper process: reads and checks, sends chunks of results down ``out``."""
+    try:
+        chunk: list[tuple[Any, ...]] = []
+        seen: set[str] = set()
+        for raw in source.rows():
+            checked = checker.check(raw)
+            if isinstance(checked, list):
+                chunk.append((raw.line, raw.cells, checked))
+                continue
+            again = checked.external_id in seen  # (a duplicate id: refused by the caller)
+            if checked.external_id is not None:
+                seen.add(checked.external_id)
+            chunk.append((raw.line, raw.cells if again or (cells_of_accepted and
+                                                           checked.assignee) else None,
+                          tuple(getattr(checked, f) for f in _FIELDS)))
+            if len(chunk) >= _CHUNK_ROWS:
+                out.send_bytes(pickle.dumps(("rows", chunk, source.bytes_read()), protocol=5))
+                chunk = []
+        out.send_bytes(pickle.dumps(("rows", chunk, source.size()), protocol=5))
+        out.send_bytes(pickle.dumps(("end",), protocol=5))
+    except InvalidInput as exc:
+        out.send_bytes(pickle.dumps(("refused", str(exc)), protocol=5))
+    except BaseException as exc:  # told to the importing process, which raises it
+        out.send_bytes(pickle.dumps(("failed", f"{type(exc).__name__}: {exc}"), protocol=5))
+    finally:
+        out.close()
+
+
+class CheckedRows:
+    """Every row of a file with its check, and how far the file was read then (0: ask
+    :meth:`CsvFile.bytes_read`); see :func:`checked_rows`. :meth:`close` when done."""
+
+    def __init__(self, source: CsvFile, checker: RowChecker, *, cells_of_accepted: bool,
+                 parallel: bool) -> None:
+        self.source = source
+        self.checker = checker
+        self.helper: Any = None
+        self.receive: Any = None
+        if parallel:
+            # Forked now, before the import opens its connection (the helper never uses one).
+            context = multiprocessing.get_context("fork")
+            self.receive, send = context.Pipe(duplex=False)
+            self.helper = context.Process(
+                target=_reader, args=(source, checker, cells_of_accepted, send), daemon=True,
+                name="deskterm-csv-reader")
+            self.helper.start()
+            send.close()
+
+    def __iter__(self) -> Iterator[tuple[Checked, int]]:
+        if self.helper is None:
+            for raw in self.source.rows():
+                yield (raw, self.checker.check(raw)), 0
+            return
+        while True:
+            try:
+                message = pickle.loads(self.receive.recv_bytes())
+            except EOFError:
+                raise InvalidInput(f"{self.source._shown()}: the reading process stopped "
+                                   f"(exit code {self.helper.exitcode})") from None
+            if message[0] == "end":
+                return
+            if message[0] == "refused":
+                raise InvalidInput(message[1])
+            if message[0] == "failed":
+                raise RuntimeError(f"reading {self.source._shown()} failed: {message[1]}")
+            _kind, chunk, read = message
+            for line, cells, result in chunk:
+                raw = RawRow(line, cells if cells is not None else [])
+                yield (raw, result if isinstance(result, list) else TicketRow(*result)), read
+
+    def close(self) -> None:
+        if self.helper is None:
+            return
+        self.receive.close()
+        if self.helper.is_alive():
+            self.helper.terminate()
+        self.helper.join()
+        self.helper.close()
+        self.helper = None
+
+
+def checked_rows(source: CsvFile, checker: RowChecker, *, cells_of_accepted: bool = True,
+                 parallel: bool | None = None) -> CheckedRows:
+    """The rows of ``source`` with their checks (a :class:`CheckedRows`; close it when done).
+
+    A file of at least :data:`PARALLEL_BYTES` (or ``parallel=True``) is read and checked by a
+    helper process (forked, on Linux), a thousand rows at a time, while the caller writes what
+    it has; the pipe between them holds a few chunks, so memory stays bounded. The helper
+    sends the cells of a refused row, and of a checked row only where the caller may still
+    refuse it: its id came before, or it names an assignee and ``cells_of_accepted``.
+    """
+    if parallel is None:
+        parallel = source.size() >= PARALLEL_BYTES
+    forks = "fork" in multiprocessing.get_all_start_methods() and sys.platform == "linux"
+    return CheckedRows(source, checker, cells_of_accepted=cells_of_accepted,
+                       parallel=parallel and forks)
