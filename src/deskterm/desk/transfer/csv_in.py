@@ -10,6 +10,7 @@ tab ``|`` under which the header names most known columns, unless ``--delimiter`
 from __future__ import annotations
 
 import codecs
+import contextlib
 import csv
 import io
 import multiprocessing
@@ -361,6 +362,9 @@ Checked = tuple[RawRow, TicketRow | list[Problem]]
 PARALLEL_BYTES = 4 * 1024 * 1024
 """Files at least this big are read and checked by a helper process (see :func:`checked_rows`)."""
 _CHUNK_ROWS = 1_000
+_PIPE_BYTES = 1024 * 1024
+"""The pipe's size (Linux's most for an unprivileged process, by default): 2-3 chunks."""
+_F_SETPIPE_SZ = 1031
 _FIELDS = TicketRow.__slots__
 
 
@@ -405,8 +409,12 @@ class CheckedRows:
         self.receive: Any = None
         if parallel:
             # Forked now, before the import opens its connection (the helper never uses one).
+            import fcntl  # (Linux only, as fork here)
+
             context = multiprocessing.get_context("fork")
             self.receive, send = context.Pipe(duplex=False)
+            with contextlib.suppress(OSError):  # room for the helper to run a few chunks ahead
+                fcntl.fcntl(send.fileno(), _F_SETPIPE_SZ, _PIPE_BYTES)
             self.helper = context.Process(
                 target=_reader, args=(source, checker, cells_of_accepted, send), daemon=True,
                 name="deskterm-csv-reader")
