@@ -95,6 +95,7 @@ class TicketLoad:
         self._raw: Any = None
         self.connection: Any = None
         self._next_id: dict[str, int] = {}
+        self._sequences: dict[str, str] = {}
         self._inserting = False
         self._triggers: list[str] = []
         self._search: SqliteSearchLoad | None = None
@@ -234,6 +235,12 @@ class TicketLoad:
 
     def customers_by_email(self, emails: Collection[str]) -> dict[str, int]:
         found: dict[str, int] = {}
+        if not self.sqlite:  # (joined to the array: see tickets_by_external_id)
+            if emails:
+                found.update((r[1], r[0]) for r in self._rows(
+                    "SELECT c.id, c.email FROM unnest(?::text[]) AS wanted(value) "
+                    "JOIN customers c ON c.email = wanted.value", (sorted(emails),)))
+            return found
         for chunk in _chunks(sorted(emails)):
             found.update((r[1], r[0]) for r in self._rows(
                 f"SELECT id, email FROM customers WHERE email IN ({self._marks(len(chunk))})",
@@ -288,9 +295,12 @@ class TicketLoad:
             first = self._next_id[table]
             self._next_id[table] = first + count
             return list(range(first, first + count))
+        if table not in self._sequences:  # (named once: not once per id)
+            self._sequences[table] = self._scalar("SELECT pg_get_serial_sequence(?, 'id')",
+                                                  (table,))
         return [r[0] for r in self._rows(
-            "SELECT nextval(pg_get_serial_sequence(?, 'id')) FROM generate_series(1, ?)",
-            (table, count))]
+            "SELECT nextval(?::regclass) FROM generate_series(1, ?)",
+            (self._sequences[table], count))]
 
     def ticket_numbers(self, count: int) -> range:
         """The next ``count`` ticket numbers (#1001 ...)."""
