@@ -12,10 +12,9 @@
    messages, ticket tags) are read back and inserted into another fresh desk by the driver
    alone, in one transaction, leaving the desk as the import does: the big tables' secondary
    indexes and the search triggers (SQLite) or indexes and foreign keys (PostgreSQL) dropped,
-   the rows in by
-   ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), the indexes and the search index built
-   once at the end with the same code (PostgreSQL: and the same ``ANALYZE``). Making those rows
-   is not timed.
+   the rows in by ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), the indexes and the
+   search index built once at the end with the same code (PostgreSQL: and the same
+   ``ANALYZE``). Making those rows is not timed.
 
 Each store is measured ``--runs`` times; prints every run, the median tickets/s of both, and the
 ratio import rate / raw rate (goal: at least 0.5).
