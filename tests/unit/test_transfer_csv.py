@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.exc import IntegrityError
 
 from deskterm.desk.people import directory as people
 from deskterm.desk.transfer import csv_import, csv_in
@@ -390,3 +391,28 @@ def test_a_requester_without_an_address_is_found_and_shown(desk, store, tmp_path
     with store.read() as session:
         found = people.search_customers(session, text="bob")
     assert [(c.name, c.email) for c in found] == [("Bob Caller", None)]
+
+
+def test_an_import_into_an_empty_desk_leaves_every_constraint_and_index_in_place(desk, store,
+                                                                                 tmp_path):
+    def schema() -> set[tuple]:
+        with store.engine.connect() as connection:
+            if store.is_sqlite:
+                return set(connection.execute(text(
+                    "SELECT type, name, sql FROM sqlite_master WHERE type IN "
+                    "('index', 'trigger')")).all())
+            return set(connection.execute(text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+                "UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema()")).all())
+
+    before = schema()
+    result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
+
+    assert result.exit_code == 0, result.stderr
+    assert schema() == before
+    with pytest.raises(IntegrityError, match=r"(?i)foreign key"), \
+            store.engine.begin() as connection:  # and they hold again
+        connection.execute(text("INSERT INTO ticket_tags (ticket_id, tag_id) "
+                                "VALUES (1001, 999999)"))
