@@ -4,6 +4,7 @@ and every kind of malformed file refused by line and column with nothing half-ap
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 import pytest
@@ -95,6 +96,7 @@ def test_a_zendesk_export_is_imported_with_its_people_dates_and_tags(desk, store
     assert "updated 2024-03-05 11:00 UTC" in shown
     assert "created 2024-03-06 07:00 UTC" in desk("ticket", "show", "1003").stdout  # +0100
     assert "requester Bob Caller\n" in desk("ticket", "show", "1002").stdout
+    assert gc.isenabled()  # (the import turns the cycle collector off while rows stream)
 
 
 def test_people_and_groups_already_on_the_desk_are_matched_not_made_again(desk, store, admin,
@@ -312,6 +314,18 @@ def test_rows_written_before_a_bad_row_are_rolled_back(desk, store, tmp_path, re
 
     assert "line 6, column 'Status'" in stderr
     assert _count(store, "tags") == _count(store, "agent_groups") == 0
+    assert gc.isenabled()  # back on after a refused import too
+
+
+def test_an_import_leaves_the_cycle_collector_off_if_it_was_off(desk, store, tmp_path):
+    source = csv_in.CsvFile(_csv(tmp_path, ZENDESK), csv_in.Options(overrides={}))
+    gc.disable()
+    try:
+        assert csv_import.import_csv(store, source).created == 3
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    assert _count(store, "tickets") == 3
 
 
 def test_ragged_rows_are_named(desk, store, tmp_path):
