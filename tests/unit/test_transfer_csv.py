@@ -430,3 +430,22 @@ def test_an_import_into_an_empty_desk_leaves_every_constraint_and_index_in_place
             store.engine.begin() as connection:  # and they hold again
         connection.execute(text("INSERT INTO ticket_tags (ticket_id, tag_id) "
                                 "VALUES (1001, 999999)"))
+    with pytest.raises(IntegrityError, match=r"(?i)check"), store.engine.begin() as connection:
+        connection.execute(text("UPDATE tickets SET status = 'exploded' WHERE id = 1001"))
+
+
+def test_the_connection_of_an_import_checks_constraints_again_after_it(store, admin):
+    from deskterm.db.ticket_import import TicketLoad
+
+    for commit in (True, False):
+        with TicketLoad(store, checked=True) as load:
+            connection = load.connection
+            if store.is_sqlite:
+                assert connection.execute("PRAGMA ignore_check_constraints").fetchone() == (1,)
+            if commit:
+                load.commit()
+        if store.is_sqlite:  # (back in the pool as the desk's other connections are)
+            assert connection.execute("PRAGMA ignore_check_constraints").fetchone() == (0,)
+            assert connection.execute("PRAGMA foreign_keys").fetchone() == (1,)
+    with pytest.raises(IntegrityError, match=r"(?i)check"), store.engine.begin() as connection:
+        connection.execute(text("UPDATE agents SET role = 'exploded'"))

@@ -57,6 +57,8 @@ _SQLITE_PRAGMAS = {
 keys are not checked row by row: every id an import writes was looked up or made by it in the
 same transaction (the same rows go through every constraint on PostgreSQL in the tests).
 (``bulk``'s ``synchronous = OFF`` is not taken: an import goes into a desk in use.)"""
+_SKIP_CHECKS = {"ignore_check_constraints": ("ON", "OFF")}
+"""SQLite, for a caller whose rows passed its own checks (``TicketLoad(checked=True)``)."""
 _CHUNK = 500
 """Most values of one ``IN (...)`` lookup."""
 
@@ -89,9 +91,14 @@ class TicketLoad:
 
     Use as a context manager; :meth:`commit` at the end (leaving without it rolls back)."""
 
-    def __init__(self, store: Store) -> None:
+    def __init__(self, store: Store, *, checked: bool = False) -> None:
         self.store = store
         self.sqlite = store.is_sqlite
+        # Every value the CHECK constraints test was made by the caller's checks (a CSV row's
+        # status, priority and type come from fixed lists; tier and the author are set by it):
+        # SQLite then skips them while rows go in (half the time of the tickets' inserts);
+        # PostgreSQL tests them all the same.
+        self._pragmas = {**_SQLITE_PRAGMAS, **(_SKIP_CHECKS if checked else {})}
         self._raw: Any = None
         self.connection: Any = None
         self._next_id: dict[str, int] = {}
@@ -113,7 +120,7 @@ class TicketLoad:
         try:
             if self.sqlite:
                 # PRAGMA foreign_keys is ignored inside a transaction: set before BEGIN.
-                for pragma, (during, _after) in _SQLITE_PRAGMAS.items():
+                for pragma, (during, _after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {during}")
                 try:
                     self.connection.execute("BEGIN IMMEDIATE")
@@ -161,7 +168,7 @@ class TicketLoad:
                 self.connection.rollback()
         finally:
             if self.sqlite:
-                for pragma, (_during, after) in _SQLITE_PRAGMAS.items():
+                for pragma, (_during, after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {after}")
             self._raw.close()
             self._raw = None

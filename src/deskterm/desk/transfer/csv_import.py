@@ -359,7 +359,7 @@ def _import(store: Store, rows: CheckedRows, source: CsvFile, checker: RowChecke
             report: ImportReport, now: datetime, *, dry_run: bool, skip_invalid: bool,
             create_agents: bool, reject: Reject | None,
             progress: Callable[[int], None] | None) -> ImportReport:
-    with TicketLoad(store) as load:
+    with TicketLoad(store, checked=True) as load:
         names = _Names(load, report, create_agents=create_agents, now=now)
         writer = _Writer(load, names, report, now)
         batch: list[TicketRow] = []
