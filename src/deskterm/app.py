@@ -84,11 +84,12 @@ KEY_SETTLE_TIMEOUT = 1.0
 holding the keys typed after it."""
 
 
-KEYS_WAIT_FOR = frozenset({"pickers", "change", "ticket"})
+KEYS_WAIT_FOR = frozenset({"pickers", "change", "ticket", "load"})
 """Groups of the workers a key may start that the next key depends on: a picker's choices
 being read (it opens when they are), a ticket's change being written and the ticket read
-again (a second change is checked against the version the first one left). The keys typed
-meanwhile wait for them."""
+again (a second change is checked against the version the first one left), a filter's rows
+being read (``/vpn`` enter enter opens the first ticket of the new result, not of the old).
+The keys typed meanwhile wait for them."""
 
 
 class KeySettled(Message):
@@ -459,8 +460,7 @@ class DeskApp(App[None]):
         deadline = asyncio.get_running_loop().time() + KEY_SETTLE_TIMEOUT
         while True:
             screens, self._opening_screens = self._opening_screens, []
-            loading = [worker for worker in self.workers
-                       if worker.group in KEYS_WAIT_FOR and not worker.is_finished]
+            loading = self._keys_wait_for()
             for mounted in screens:
                 await mounted
             for worker in loading:
@@ -470,8 +470,15 @@ class DeskApp(App[None]):
             # callbacks that focus an input) are handled before the next key goes anywhere.
             while not self._quiet() and asyncio.get_running_loop().time() < deadline:
                 await asyncio.sleep(0.001)
-            if not screens and not loading and not self._opening_screens:
+            # ... and what those messages started (a filter's Submitted starts its rows' read).
+            if not screens and not loading and not self._opening_screens \
+                    and not self._keys_wait_for():
                 return
+
+    def _keys_wait_for(self) -> list[Worker[object]]:
+        """The running workers the next key waits for (:data:`KEYS_WAIT_FOR`)."""
+        return [worker for worker in self.workers
+                if worker.group in KEYS_WAIT_FOR and not worker.is_finished]
 
     def _quiet(self) -> bool:
         """No message waits in the app, the screen on top, or the focused widget and its

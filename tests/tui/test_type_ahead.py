@@ -82,6 +82,16 @@ async def test_a_burst_after_slash_is_the_filter_and_opens_no_picker(desk_store)
         assert app.screen is queue
 
 
+async def test_enter_after_a_filter_opens_a_ticket_of_the_new_result(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst(app, "slash", *"priority:low", "enter", "enter")
+        await until(pilot, lambda: isinstance(app.screen, TicketScreen), what="a ticket opened")
+        await settle(pilot)
+        assert priority(desk_store, app.screen.number) == "low"
+
+
 async def test_slash_selects_the_old_filter_typing_replaces_it_and_ctrl_u_clears_it(desk_store):
     app = make_app(desk_store)
     async with app.run_test(size=SIZE) as pilot:
