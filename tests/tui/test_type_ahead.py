@@ -4,6 +4,8 @@ acts on what the keys before it opened, never on the screen behind a picker, and
 
 from __future__ import annotations
 
+import time
+
 from textual import events
 
 from deskterm.app import DeskApp
@@ -82,14 +84,26 @@ async def test_a_burst_after_slash_is_the_filter_and_opens_no_picker(desk_store)
         assert app.screen is queue
 
 
-async def test_enter_after_a_filter_opens_a_ticket_of_the_new_result(desk_store):
+async def test_enter_after_a_filter_opens_a_ticket_of_the_new_result(desk_store, monkeypatch):
     app = make_app(desk_store)
+    window = type(app.desk).queue_window
+
+    def slow_window(desk, *args, **kwargs):  # a big desk: the new rows take a while
+        time.sleep(0.3)
+        return window(desk, *args, **kwargs)
+
+    monkeypatch.setattr(type(app.desk), "queue_window", slow_window)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        burst(app, "slash", *"priority:low", "enter", "enter")
+        queue = app.screen
+        assert isinstance(queue, QueueScreen) and queue.table.cursor_row is not None
+        first = queue.table.cursor_row.number
+        wanted = "high" if priority(desk_store, first) != "high" else "low"
+        burst(app, "slash", *f"priority:{wanted}", "enter", "enter")
         await until(pilot, lambda: isinstance(app.screen, TicketScreen), what="a ticket opened")
         await settle(pilot)
-        assert priority(desk_store, app.screen.number) == "low"
+        assert app.screen.number != first
+        assert priority(desk_store, app.screen.number) == wanted
 
 
 async def test_slash_selects_the_old_filter_typing_replaces_it_and_ctrl_u_clears_it(desk_store):
