@@ -246,6 +246,9 @@ class Event(SQLModel, table=True):
     version: int = Field(sa_column=Column(Integer, nullable=False))
     """The ticket version this change produced, so a stale writer can be told what it missed."""
     at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    via: str | None = Field(default=None, sa_column=Column(String(120)))
+    """What made an automatic change: ``rule:Route billing``, ``sla:Urgent``,
+    ``automation:close-solved`` (None: the actor, or with no actor the customer's mail)."""
 
 
 class Counter(SQLModel, table=True):

@@ -58,6 +58,7 @@ class EventRow:
     new: str | None
     version: int
     at: datetime
+    via: str | None = None
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,8 @@ _MESSAGES = (
     "ORDER BY messages.created_at, messages.id"
 )
 _EVENTS = (
-    "SELECT agents.username, events.field, events.old, events.new, events.version, events.at "
+    "SELECT agents.username, events.field, events.old, events.new, events.version, events.at, "
+    "events.via "
     "FROM events LEFT OUTER JOIN agents ON agents.id = events.actor_agent_id "
     "WHERE events.ticket_id = ? ORDER BY events.id"
 )
@@ -146,8 +148,8 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,
-                 at=required_timestamp(at))
-        for actor, field, old, new, version, at in reader.rows(_EVENTS, (number,))
+                 at=required_timestamp(at), via=via)
+        for actor, field, old, new, version, at, via in reader.rows(_EVENTS, (number,))
     )
     links = tuple(LinkRow(*values) for values in reader.rows(_LINKS, (number, number)))
     linked, linked_tags = ticket_rows(

@@ -39,6 +39,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     **bulk.COLUMNS,
     "tickets": (*bulk.COLUMNS["tickets"], "merged_into_id", "external_id"),
     "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes"),
+    "events": (*bulk.COLUMNS["events"], "via"),
     "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
     "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),
 }

@@ -30,7 +30,7 @@ _INSERT_MESSAGE = insert(Message).values(
 _ORGANIZATION_NAME = select(col(Organization.name)).where(col(Organization.id) == bindparam("id"))
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
-                                        "version", "at")})
+                                        "version", "at", "via")})
 
 
 def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
@@ -58,11 +58,12 @@ def insert_message(session: Session, *, ticket_id: int, body: str, public: bool,
 
 
 def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None, field: str,
-                 old: str | None, new: str | None, version: int, at: datetime) -> None:
-    """One audit event of ticket ``ticket_id``."""
+                 old: str | None, new: str | None, version: int, at: datetime,
+                 via: str | None = None) -> None:
+    """One audit event of ticket ``ticket_id`` (``via``: what made it, when automatic)."""
     session.connection().execute(_INSERT_EVENT, {
         "ticket_id": ticket_id, "actor_agent_id": actor_agent_id, "field": field, "old": old,
-        "new": new, "version": version, "at": at})
+        "new": new, "version": version, "at": at, "via": via})
 
 
 def organization_name(session: Session, organization_id: int | None) -> str | None:

@@ -72,7 +72,7 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
         ),
         events=tuple(
             EventRead(actor=event.actor, field=event.field, old=event.old, new=event.new,
-                      version=event.version, at=event.at)
+                      version=event.version, at=event.at, via=event.via)
             for event in record.events
         ),
         links=_links(number, record.links, {

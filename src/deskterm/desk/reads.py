@@ -97,6 +97,15 @@ class EventRead:
     new: str | None
     version: int
     at: datetime
+    via: str | None = None
+    """What made an automatic change (``rule:Route billing``), beside or instead of an actor."""
+
+    @property
+    def by(self) -> str:
+        """Who made the change, as shown: the agent, what acted automatically, or both."""
+        if self.actor and self.via:
+            return f"{self.actor} via {self.via}"
+        return self.actor or self.via or "system"
 
 
 @dataclass(frozen=True)

@@ -72,7 +72,7 @@ def message_title(message: MessageRead, now: datetime) -> Text:
 
 def event_text(event: EventRead, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(f"{event.actor or 'system'} changed {event.field}: ")
+    text.append(f"{clean_line(event.by)} changed {event.field}: ")
     text.append(clean_line(event.old or "—"))
     text.append(" → ")
     text.append(clean_line(event.new or "—"))

@@ -125,10 +125,14 @@ def _as_text(value: object) -> str | None:
 class Change:
     """Collects one version's field changes on a locked ticket and writes their events."""
 
-    def __init__(self, session: Session, ticket: Ticket, actor: AgentRead | None) -> None:
+    def __init__(self, session: Session, ticket: Ticket, actor: AgentRead | None,
+                 *, via: str | None = None) -> None:
         self.session = session
         self.ticket = ticket
         self.actor = actor
+        self.via = via
+        """What made the change when it is automatic (``rule:NAME``, ``sla:NAME``): every event
+        names it."""
         self.events: list[tuple[str, str | None, str | None]] = []
         self.now = utcnow()
 
@@ -175,7 +179,7 @@ class Change:
         actor_id = self.actor.id if self.actor else None
         return [
             {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,
-             "new": new, "version": ticket.version, "at": self.now}
+             "new": new, "version": ticket.version, "at": self.now, "via": self.via}
             for field, old, new in self.events
         ]
 
@@ -286,7 +290,8 @@ def refuse_if_stale(session: Session, ticket: Ticket, expected: int | None) -> N
         .where(Event.ticket_id == ticket.id, Event.version > expected)
         .order_by(col(Event.id))
     ).all()
-    who = sorted({username or "the system" for _, username in rows}) or ["someone"]
+    who = sorted({username or event.via or "the system" for event, username in rows}) \
+        or ["someone"]
     what = "; ".join(
         f"{event.field} {event.old or '-'} → {event.new or '-'}" for event, _ in rows
     ) or "its fields"

@@ -336,7 +336,7 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
         messages=tuple(messages_after(session, number=number, after_id=0)),
         events=tuple(
             EventRead(actor=username, field=event.field, old=event.old, new=event.new,
-                      version=event.version, at=event.at)
+                      version=event.version, at=event.at, via=event.via)
             for event, username in events
         ),
         links=links_of(session, number),

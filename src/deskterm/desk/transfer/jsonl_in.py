@@ -276,7 +276,10 @@ def parse_ticket(line: int, text: str) -> _Ticket:
                 "old": _text(event, "old", optional=True, limit=MAX_BODY),
                 "new": _text(event, "new", optional=True, limit=MAX_BODY),
                 "version": _int(event, "version", low=1),
-                "at": _stamp(event, "at", optional=False)}))
+                "at": _stamp(event, "at", optional=False),
+                # Absent from the files of deskterm before 0.13's automation: no automatic change.
+                "via": _text(event, "via", optional=True, limit=120)
+                if isinstance(event, dict) and "via" in event else None}))
         except _Bad as exc:
             raise _Bad(f"event {position}: {exc}") from None
     links = []
@@ -409,7 +412,8 @@ def _write(desk: _Desk, batch: list[_Ticket]) -> None:
                                     content))
         for actor, fields in ticket.events:
             events.append((next(event_ids), number, desk.agent(actor), fields["field"],
-                           fields["old"], fields["new"], fields["version"], v(fields["at"])))
+                           fields["old"], fields["new"], fields["version"], v(fields["at"]),
+                           fields["via"]))
         tags.extend((number, desk.tags[tag]) for tag in ticket.tags)
     load.insert("tickets", tickets)
     load.insert("messages", messages)

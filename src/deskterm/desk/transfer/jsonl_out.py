@@ -181,7 +181,7 @@ def tickets_as_json(session: Session, numbers: Sequence[int]) -> Iterable[dict[s
                 "events": [{
                     "by": people.agent(event.actor_agent_id), "field": event.field,
                     "old": event.old, "new": event.new, "version": event.version,
-                    "at": stamp(event.at),
+                    "at": stamp(event.at), "via": event.via,
                 } for event in events.get(number, [])],
             }
 
