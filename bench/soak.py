@@ -270,6 +270,10 @@ def victim(url: str, numbers: list[int], holding: Any) -> None:
 
 # --- running and checking ------------------------------------------------------------------------
 
+def store_name(url: str) -> str:
+    return "SQLite" if url.startswith("sqlite") else "PostgreSQL"
+
+
 def percentile(values: list[float], share: float) -> float:
     if not values:
         return float("nan")
@@ -347,7 +351,8 @@ def check_store(url: str) -> list[str]:
     return problems
 
 
-def kill_phase(ctx: Any, plan: Plan) -> tuple[list[str], list[Report], float]:
+def kill_phase(ctx: Any, plan: Plan,
+               seconds: float) -> tuple[list[str], list[Report], float]:
     """Kill a writer holding a transaction while two agents wait to write; what failed."""
     holding = ctx.Event()
     numbers = plan.hot + plan.background
@@ -358,13 +363,13 @@ def kill_phase(ctx: Any, plan: Plan) -> tuple[list[str], list[Report], float]:
         return ["the victim never opened its transaction"], [], 0.0
     waiting = ctx.Queue()
     start = ctx.Event()
-    writers = [ctx.Process(target=agent_loop, args=(plan.url, name, plan.hot, 3.0, start,
+    writers = [ctx.Process(target=agent_loop, args=(plan.url, name, plan.hot, seconds, start,
                                                     waiting, 1000 + index))
                for index, name in enumerate(plan.agents[:2])]
     for writer in writers:
         writer.start()
     start.set()
-    time.sleep(1.0)  # the agents now wait on the victim's lock
+    time.sleep(min(1.0, seconds / 2))  # the agents now wait on the victim's lock
     killed_at = time.perf_counter()
     os.kill(proc.pid, signal.SIGKILL)  # type: ignore[arg-type]
     proc.join(30)
@@ -392,60 +397,63 @@ def kill_phase(ctx: Any, plan: Plan) -> tuple[list[str], list[Report], float]:
 
 
 def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
-         kill: bool = True) -> bool:
-    """Run the soak on the empty desk at ``url``; True if every check holds."""
+         kill: bool = True, background: int = 200, kill_seconds: float = 3.0) -> bool:
+    """Run the soak on the empty desk at ``url``; True if every check holds. ``seconds`` 0:
+    only the kill (the test suite's quick version)."""
     ctx = multiprocessing.get_context("spawn")
     workdir = tempfile.mkdtemp(prefix="deskterm-soak-")
     try:
-        plan = seed(url, agents=agents, hot=hot, background=200)
+        plan = seed(url, agents=agents, hot=hot, background=background)
         # Replies go to open tickets (a reply to a new one opens it: one version more).
         warm = Desk.open(url, username=ADMIN)
         for number in plan.hot:
             warm.change(number, TicketChanges(status="open"))
         warm.close()
-        tickets0 = ticket_count(url)
-        before = snapshot(url, plan.hot)
-        started = time.perf_counter()
-        reports = run_agents(ctx, plan, seconds, workdir if importer else None,
-                             agents=plan.agents)
-        wall = time.perf_counter() - started
-        problems = check_counters(plan, before, snapshot(url, plan.hot), reports)
-        imported = sum(report.imported for report in reports)
-        if ticket_count(url) != tickets0 + imported:
-            problems.append(f"tickets: {ticket_count(url)}, expected {tickets0} + {imported} "
-                            "imported")
-        problems += check_store(url)
-        errors = [f"{report.name}: {error}" for report in reports for error in report.errors]
-        writes = [ms for report in reports for ms in report.write_ms]
-        imports = [ms for report in reports for ms in report.import_ms]
-        ops: Counter[str] = Counter()
-        for report in reports:
-            ops.update(report.ops)
-        stale = sum(report.stale for report in reports)
-        name = "SQLite" if url.startswith("sqlite") else "PostgreSQL"
-        print(f"{name}: {agents} agents on {hot} hot tickets for {seconds:g} s "
-              f"(wall {wall:.1f} s), importer {'on' if importer else 'off'}, "
-              f"load {os.getloadavg()[0]:.1f}")
-        print(f"  ops: {', '.join(f'{k} {v:,}' for k, v in sorted(ops.items()))}; "
-              f"stale changes refused {stale:,}; imported {imported:,} tickets "
-              f"in {len(imports)} files")
-        print(f"  writes: {len(writes):,} ({len(writes) / seconds:,.0f}/s), "
-              f"p50 {percentile(writes, 0.5):.1f} ms, p99 {percentile(writes, 0.99):.1f} ms, "
-              f"max {max(writes, default=float('nan')):.1f} ms (goal p99 <= 500 ms)")
-        if imports:
-            print(f"  imports of 20 rows: p50 {statistics.median(imports):.0f} ms, "
-                  f"max {max(imports):.0f} ms")
+        problems: list[str] = []
+        errors: list[str] = []
+        if seconds > 0:
+            tickets0 = ticket_count(url)
+            before = snapshot(url, plan.hot)
+            started = time.perf_counter()
+            reports = run_agents(ctx, plan, seconds, workdir if importer else None,
+                                 agents=plan.agents)
+            wall = time.perf_counter() - started
+            problems += check_counters(plan, before, snapshot(url, plan.hot), reports)
+            imported = sum(report.imported for report in reports)
+            if ticket_count(url) != tickets0 + imported:
+                problems.append(f"tickets: {ticket_count(url)}, expected {tickets0} + {imported} "
+                                "imported")
+            problems += check_store(url)
+            errors += [f"{report.name}: {error}" for report in reports for error in report.errors]
+            writes = [ms for report in reports for ms in report.write_ms]
+            imports = [ms for report in reports for ms in report.import_ms]
+            ops: Counter[str] = Counter()
+            for report in reports:
+                ops.update(report.ops)
+            stale = sum(report.stale for report in reports)
+            print(f"{store_name(url)}: {agents} agents on {hot} hot tickets for {seconds:g} s "
+                  f"(wall {wall:.1f} s), importer {'on' if importer else 'off'}, "
+                  f"load {os.getloadavg()[0]:.1f}")
+            print(f"  ops: {', '.join(f'{k} {v:,}' for k, v in sorted(ops.items()))}; "
+                  f"stale changes refused {stale:,}; imported {imported:,} tickets "
+                  f"in {len(imports)} files")
+            print(f"  writes: {len(writes):,} ({len(writes) / seconds:,.0f}/s), "
+                  f"p50 {percentile(writes, 0.5):.1f} ms, p99 {percentile(writes, 0.99):.1f} ms, "
+                  f"max {max(writes, default=float('nan')):.1f} ms (goal p99 <= 500 ms)")
+            if imports:
+                print(f"  imports of 20 rows: p50 {statistics.median(imports):.0f} ms, "
+                      f"max {max(imports):.0f} ms")
         if kill:
             before = snapshot(url, plan.hot)
-            kill_problems, kill_reports, recovered = kill_phase(ctx, plan)
+            kill_problems, kill_reports, recovered = kill_phase(ctx, plan, kill_seconds)
             problems += kill_problems
             problems += check_counters(plan, before, snapshot(url, plan.hot), kill_reports)
             problems += check_store(url)
             errors += [f"{report.name} (kill): {error}" for report in kill_reports
                        for error in report.errors]
             kill_writes = sum(len(report.write_ms) for report in kill_reports)
-            print(f"  kill: a writer SIGKILLed holding a transaction; 2 agents then wrote "
-                  f"{kill_writes} times (done {recovered:.1f} s after the kill); "
+            print(f"{store_name(url)}: kill: a writer SIGKILLed holding a transaction; "
+                  f"2 agents then wrote {kill_writes} times (done {recovered:.1f} s after the kill); "
                   + ("integrity_check, FTS5 integrity-check, " if url.startswith("sqlite")
                      else "") + "counters and atomicity checked")
         for line in errors[:20]:
@@ -469,7 +477,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-importer", action="store_true", help="leave the importer out")
     parser.add_argument("--pg-admin", default=PG_ADMIN,
                         help="a PostgreSQL URL allowed to create and drop a database")
+    parser.add_argument("--db", default=None, help="run on this desk instead (new or migrated, "
+                        "with no agents yet): the suite's quick test")
+    parser.add_argument("--kill-only", action="store_true",
+                        help="only the killed writer and the checks after it (a few seconds)")
     args = parser.parse_args(argv)
+    if args.db is not None:
+        ok = soak(args.db, seconds=0 if args.kill_only else args.seconds, agents=args.agents,
+                  hot=args.hot, importer=not args.no_importer, background=20,
+                  kill_seconds=1.0 if args.kill_only else 3.0)
+        return 0 if ok else 1
     ok = True
     for kind in args.stores.split(","):
         if kind == "sqlite":
