@@ -22,13 +22,14 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "DESKTERM_"
 
-SETTINGS = ("database_url", "keymap", "help_center_url", "imap", "smtp")
+SETTINGS = ("database_url", "database_password_file", "keymap", "help_center_url", "imap",
+            "smtp")
 """The keys config.toml may hold (the fields of :class:`Settings`); any other is refused: a typo of
 ``database_url`` would otherwise open the private default desk without a word."""
 
-ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_KEYMAP", "DESKTERM_HELP_CENTER_URL",
-                 "DESKTERM_CONFIG_DIR", "DESKTERM_DATA_DIR", "DESKTERM_IMAP_PASSWORD",
-                 "DESKTERM_SMTP_PASSWORD")
+ENV_VARIABLES = ("DESKTERM_DATABASE_URL", "DESKTERM_DATABASE_PASSWORD", "DESKTERM_KEYMAP",
+                 "DESKTERM_HELP_CENTER_URL", "DESKTERM_CONFIG_DIR", "DESKTERM_DATA_DIR",
+                 "DESKTERM_IMAP_PASSWORD", "DESKTERM_SMTP_PASSWORD")
 """Every ``DESKTERM_*`` variable deskterm reads (add a new one here, or it is refused)."""
 
 ENV_RESERVED = "DESKTERM_TEST_"
@@ -45,6 +46,10 @@ class Settings:
 
     database_url: str | None = None
     """SQLAlchemy URL of the store: ``sqlite:///path`` or ``postgresql://user@host/db``."""
+
+    database_password_file: Path | None = None
+    """A file (mode 0600 or 0400) whose first line is the PostgreSQL password, for a URL without
+    one (``$DESKTERM_DATABASE_PASSWORD`` wins over it)."""
 
     keymap: dict[str, str] = field(default_factory=dict)
     """Binding id -> keys, to remap the console's keys (e.g. ``queue.take = "ctrl+t"``).
@@ -63,7 +68,13 @@ class Settings:
     """Where the outbox sends mail: the ``[smtp]`` table (see config_mail)."""
 
     def resolved_database_url(self, override: str | None = None) -> str:
-        """The URL to use: the command line's, else the configured one, else the default file."""
+        """The URL to use: the command line's, else the configured one, else the default file.
+        A PostgreSQL store opened from then on takes its password from the configured file when
+        the URL holds none (see :mod:`deskterm.db_password`)."""
+        if self.database_password_file is not None:
+            from deskterm import db_password
+
+            db_password.use_file(self.database_password_file)
         return override or self.database_url or paths.default_database_url()
 
 
@@ -83,10 +94,40 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: not valid TOML: arrays or tables nested too deeply") from None
 
 
-def _database_url(value: Any, where: str) -> str | None:
-    if value is None or isinstance(value, str):
-        return value or None
-    raise ConfigError(f"{where}: database_url: must be a string (a database URL)")
+def _database_url(value: Any, where: str, mode: int | None) -> str | None:
+    if value is not None and not isinstance(value, str):
+        raise ConfigError(f"{where}: database_url: must be a string (a database URL)")
+    if value and _holds_password(value) and (mode is None or mode & 0o077):
+        shown = "unknown" if mode is None else f"{mode & 0o7777:04o}"
+        raise ConfigError(f"{where}: database_url holds a password and the file can be read by "
+                          f"others (mode {shown}): chmod 600 it, or take the password out of "
+                          "the URL into $DESKTERM_DATABASE_PASSWORD or database_password_file")
+    return value or None
+
+
+def _holds_password(url: str) -> bool:
+    """Whether ``url`` carries a password (``USER:PASSWORD@`` or a ``password=`` parameter)."""
+    _, _, rest = url.partition("://")
+    credentials, at, _ = rest.partition("/")[0].rpartition("@")
+    return (bool(at) and ":" in credentials) or "password=" in url.lower()
+
+
+def _password_file(value: Any, where: str) -> Path | None:
+    """``database_password_file``: a full path to a file only its owner may read (checked now)."""
+    if value is None:
+        return None
+    if (not isinstance(value, str) or not value.startswith(("/", "~/"))
+            or any(not ch.isprintable() for ch in value)):
+        raise ConfigError(f"{where}: database_password_file: must be the full path of a file "
+                          "holding the password (/... or ~/...), not the password")
+    path = Path(value).expanduser()
+    from deskterm import db_password
+
+    try:
+        db_password.check_file(path, f"{where}: database_password_file")
+    except db_password.PasswordFileError as exc:
+        raise ConfigError(str(exc)) from None
+    return path
 
 
 HELP_CENTER_EXAMPLE = "https://help.example.com/articles/{slug}"
@@ -195,7 +236,12 @@ def load_settings() -> Settings:
     servers = _mail_servers(values, path)
     check_environment(os.environ, tuple(server.password_env for server in servers.values()
                                         if server.password_env))
-    url = _database_url(values.get("database_url"), where)
+    try:
+        mode: int | None = path.stat().st_mode if values else None
+    except OSError:
+        mode = None
+    url = _database_url(values.get("database_url"), where, mode)
+    password_file = _password_file(values.get("database_password_file"), where)
     keymap = _keymap(values.get("keymap"), where)
     help_center = check_help_center_url(values.get("help_center_url"), where)
     env_help_center = os.environ.get(f"{ENV_PREFIX}HELP_CENTER_URL")
@@ -214,8 +260,8 @@ def load_settings() -> Settings:
                              variable)
         except json.JSONDecodeError:
             raise ConfigError(f"{variable}: keymap: not valid JSON") from None
-    return Settings(database_url=url, keymap=keymap, help_center_url=help_center,
-                    imap=servers.get("imap"), smtp=servers.get("smtp"))
+    return Settings(database_url=url, database_password_file=password_file, keymap=keymap,
+                    help_center_url=help_center, imap=servers.get("imap"), smtp=servers.get("smtp"))
 
 
 def _mail_servers(values: dict[str, Any], path: Path) -> dict[str, MailServer]:

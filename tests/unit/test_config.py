@@ -98,7 +98,8 @@ def test_an_unknown_key_in_the_config_file_is_one_line_naming_it_and_the_known_o
     assert result.stdout == ""
     assert result.stderr == (
         f"deskterm: {paths.config_file()}: unknown setting 'databse_url' (did you mean "
-        "database_url?); the settings are database_url, keymap, help_center_url, imap, smtp\n")
+        "database_url?); the settings are database_url, database_password_file, keymap, "
+        "help_center_url, imap, smtp\n")
 
 
 def test_a_mistyped_database_url_never_opens_the_default_desk(cli):
@@ -119,7 +120,8 @@ def test_an_unknown_deskterm_variable_is_one_line_naming_it_and_the_known_ones(c
     assert result.exit_code == 1
     assert result.stderr == (
         "deskterm: $DESKTERM_DATABASE_ULR: unknown deskterm variable (did you mean "
-        "DESKTERM_DATABASE_URL?); deskterm reads DESKTERM_DATABASE_URL, DESKTERM_KEYMAP, "
+        "DESKTERM_DATABASE_URL?); deskterm reads DESKTERM_DATABASE_URL, "
+        "DESKTERM_DATABASE_PASSWORD, DESKTERM_KEYMAP, "
         "DESKTERM_HELP_CENTER_URL, DESKTERM_CONFIG_DIR, DESKTERM_DATA_DIR, "
         "DESKTERM_IMAP_PASSWORD, DESKTERM_SMTP_PASSWORD\n")
 

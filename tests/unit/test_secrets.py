@@ -139,6 +139,7 @@ def test_no_failing_url_prints_its_password(source, refusing_server, monkeypatch
         else:
             paths.config_file().parent.mkdir(parents=True, exist_ok=True)
             paths.config_file().write_text(f"database_url = {url!r}\n")  # a TOML literal
+            paths.config_file().chmod(0o600)  # a password in it: only its owner may read it
         for command in COMMANDS:
             result = runner.invoke(app, [*argv, *command], catch_exceptions=False)
             assert result.exit_code == 1, (kind, command, result.stdout, result.stderr)
@@ -202,6 +203,7 @@ def test_the_console_from_env_or_config_prints_no_password(source, refusing_serv
         folder = tmp_path / "config"
         folder.mkdir()
         (folder / "config.toml").write_text(f"database_url = {url!r}\n")
+        (folder / "config.toml").chmod(0o600)
         env["DESKTERM_CONFIG_DIR"] = str(folder)
     with PtyTerminal([sys.executable, "-m", "deskterm"], env=env) as term:
         assert term.wait_exit(timeout=60) == 1

@@ -13,8 +13,9 @@ from __future__ import annotations
 import sqlite3
 import threading
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from deskterm import db_password
 from deskterm.db.engine import CHANGES_CHANNEL, CHANGES_COUNTER, Store
 
 if TYPE_CHECKING:
@@ -39,7 +40,9 @@ class ChangeWatcher:
             import psycopg  # only PostgreSQL desks pay for importing it
 
             url = store.url.set(drivername="postgresql").render_as_string(hide_password=False)
-            self._pg = psycopg.connect(url, autocommit=True)
+            password = db_password.database_password() if store.url.password is None else None
+            extra: dict[str, Any] = {"password": password} if password else {}
+            self._pg = psycopg.connect(url, autocommit=True, **extra)
             self._pg.execute(f"LISTEN {CHANGES_CHANNEL}")
 
     def _data_version(self) -> int:

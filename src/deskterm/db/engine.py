@@ -43,6 +43,7 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
+from deskterm import db_password
 from deskterm.db.errors import (
     QueryStopped,
     SchemaNotReady,
@@ -241,7 +242,16 @@ class Store:
             )
             _sqlite_setup(self.engine)
         else:
-            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
+            connect_args: dict[str, Any] = {}
+            if self.url.password is None:
+                try:
+                    password = db_password.database_password()
+                except db_password.PasswordFileError as exc:
+                    raise StoreUnavailable(str(exc)) from None
+                if password:  # apart from the URL: no message can quote it with the URL
+                    connect_args["password"] = password
+            self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True,
+                                        connect_args=connect_args)
             _postgres_setup(self.engine, lambda: self.read_timeout)
         self._bound_reads()
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})

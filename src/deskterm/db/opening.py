@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
+from deskterm import db_password
 from deskterm.redact import mask_url
 
 SCHEMA_HEAD = "0013"
@@ -324,6 +325,12 @@ def _sqlite(url: str) -> Iterator[Reader]:
         connection.close()  # rolls the read back
 
 
+def _has_password(conninfo: str) -> bool:
+    """Whether a ``postgresql://`` URL holds ``USER:PASSWORD@``."""
+    credentials, at, _ = conninfo.partition("://")[2].partition("/")[0].rpartition("@")
+    return bool(at) and ":" in credentials
+
+
 @contextmanager
 def _postgres(conninfo: str) -> Iterator[Reader]:
     try:
@@ -332,6 +339,12 @@ def _postgres(conninfo: str) -> Iterator[Reader]:
         raise NotCovered("psycopg is not installed") from None
     options: dict[str, Any] = {} if "connect_timeout" in conninfo else {"connect_timeout":
                                                         CONNECT_TIMEOUT_SECONDS}
+    try:
+        password = db_password.database_password()
+    except db_password.PasswordFileError as error:
+        raise NotCovered(str(error)) from None
+    if password and "password=" not in conninfo.lower() and not _has_password(conninfo):
+        options["password"] = password
     try:
         connection = psycopg.connect(conninfo, autocommit=True, **options)
     except psycopg.Error as error:
