@@ -453,7 +453,8 @@ def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
                        for error in report.errors]
             kill_writes = sum(len(report.write_ms) for report in kill_reports)
             print(f"{store_name(url)}: kill: a writer SIGKILLed holding a transaction; "
-                  f"2 agents then wrote {kill_writes} times (done {recovered:.1f} s after the kill); "
+                  f"2 agents then wrote {kill_writes} times (done {recovered:.1f} s after "
+                  "the kill); "
                   + ("integrity_check, FTS5 integrity-check, " if url.startswith("sqlite")
                      else "") + "counters and atomicity checked")
         for line in errors[:20]:

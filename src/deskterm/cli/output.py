@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TextIO, TypeVar
 
 import typer
 
-from deskterm.desk.safe_text import clean, clean_line, message_line
+from deskterm.desk.safe_text import cell_line, clean, clean_line, message_line
 
 if TYPE_CHECKING:  # Rich loads when a table or a styled line is printed, not for --version
     from rich.console import Console
@@ -156,6 +156,7 @@ def print_table(columns: list[str], rows: list[list[object]], *,
         for row in cells:
             typer.echo("\t".join(row))
         return
+    cells = [[cell_line(value) for value in row] for row in cells]
     from rich.table import Table
     from rich.text import Text
 

@@ -45,6 +45,30 @@ def clean_line(text: str) -> str:
     return " ".join(clean(text).split())
 
 
+_UNSURE_WIDTH = re.compile(
+    "[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f\U0001f3fb-\U0001f3ff]"
+)
+"""Characters whose width terminals disagree on: zero-width spaces and joiners, the soft hyphen
+(drawn as ``-`` by some), variation selectors (U+FE0F widens an emoji in some) and emoji skin-tone
+modifiers (joined to the emoji, or drawn as a swatch of their own). A table measures its cells
+as Rich does (each 0, or 2 for a modifier); a terminal drawing them otherwise shifts every
+column after them. A ZWJ sequence such as a family emoji is one glyph in some terminals and its
+parts in others; without the joiner it is its parts everywhere."""
+
+
+def cell_line(text: str) -> str:
+    """:func:`clean_line` for a cell of a table or list, where the columns after it must line
+    up on every terminal: without the characters of :data:`_UNSURE_WIDTH`. Display only: the
+    text itself (and the thread, the editors, ``--json``) keeps them."""
+    return _UNSURE_WIDTH.sub("", clean_line(text))
+
+
+def display_text(text: str) -> str:
+    """:func:`clean` for text drawn beside other columns (a thread next to the sidebar): without
+    the characters of :data:`_UNSURE_WIDTH`, so the column after it stays where it is."""
+    return _UNSURE_WIDTH.sub("", clean(text))
+
+
 MAX_QUOTED = 80
 """Characters of a quoted value a message shows (``'...'`` or a backquoted command): the rest of
 a longer one is cut with an ellipsis, so a 50,000-character argument is not echoed whole."""

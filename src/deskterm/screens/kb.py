@@ -30,7 +30,7 @@ from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import categories as kb_categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb.render import is_safe_link, safe_markdown
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import (
     KbArticleOpened,
@@ -242,7 +242,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         if key == UNCATEGORIZED:
             return "Uncategorized"
         found = next((c for c in self.categories if f"c{c.id}" == key), None)
-        return clean_line(found.path) if found else "Category"
+        return cell_line(found.path) if found else "Category"
 
     def _list_title(self, text: Text) -> None:
         text.no_wrap = True
@@ -316,7 +316,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         count = len(message.hits)
         title = Text(f"{count:,}{'+' if count >= 100 else ''} match"
                      f"{'es' if count != 1 else ''} for ")
-        title.append(clean_line(message.query_text), style="bold")
+        title.append(cell_line(message.query_text), style="bold")
         title.append(" · best first", style="dim")
         self._list_title(title)
         articles = self.query_one(ArticleList)
@@ -343,7 +343,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
 
     async def on_kb_article_opened(self, message: KbArticleOpened) -> None:
         article = self.article = message.article
-        title = Text(clean_line(article.title), style="bold", no_wrap=True, overflow="ellipsis")
+        title = Text(cell_line(article.title), style="bold", no_wrap=True, overflow="ellipsis")
         self.query_one("#kb-article-title", Static).update(title)
         self.query_one("#kb-article-meta", Static).update(self._meta(article))
         await self.query_one("#kb-reader", Markdown).update(safe_markdown(article.body))
@@ -369,10 +369,10 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
                 meta.append(" · ", style="dim")
             meta.append(label, style="dim")
             style = "yellow" if value == "draft" else ("green" if value == "published" else "")
-            meta.append(clean_line(value), style=style)
+            meta.append(cell_line(value), style=style)
         if article.tags:
             meta.append(" · ", style="dim")
-            meta.append(" ".join(f"#{clean_line(t)}" for t in article.tags), style="dim")
+            meta.append(" ".join(f"#{cell_line(t)}" for t in article.tags), style="dim")
         return meta
 
     @on(Markdown.LinkClicked, "#kb-reader")
@@ -460,7 +460,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self.open_article(article.id, count_view=False)
 
     def _published(self, done: kb_articles.ArticleRead) -> None:
-        self.notify(f"“{clean_line(done.title)}” is "
+        self.notify(f"“{cell_line(done.title)}” is "
                     f"{'published' if done.status == 'published' else 'a draft again'}")
         self.post_message(KbArticleOpened(done))
         if self.searching:
@@ -478,7 +478,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
             if yes:
                 self._delete(article)
 
-        self.app.push_screen(Confirm(f"Delete the article “{clean_line(article.title)}”? "
+        self.app.push_screen(Confirm(f"Delete the article “{cell_line(article.title)}”? "
                                      "Its links to tickets go with it.", yes="Delete"), answer)
 
     @work(thread=True, exclusive=True, group="kb-write", exit_on_error=False)
@@ -487,7 +487,7 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         self.post_message(KbArticleWritten(article, deleted=True))
 
     async def _deleted(self, article: kb_articles.ArticleRead) -> None:
-        self.notify(f"Deleted “{clean_line(article.title)}”")
+        self.notify(f"Deleted “{cell_line(article.title)}”")
         self.article = None
         if self.reading:
             self.action_browse()

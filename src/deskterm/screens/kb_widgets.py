@@ -17,7 +17,7 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 
 if TYPE_CHECKING:
     from deskterm.desk.kb.articles import ArticleSummary
@@ -48,7 +48,7 @@ def status_mark(article: ArticleSummary) -> Text:
 
 def article_line(article: ArticleSummary) -> Text:
     """One article in the list: its title and whether it is a draft or public."""
-    line = Text(clean_line(article.title), no_wrap=True, overflow="ellipsis", end="")
+    line = Text(cell_line(article.title), no_wrap=True, overflow="ellipsis", end="")
     line.append_text(status_mark(article))
     return line
 
@@ -78,7 +78,7 @@ def hit_lines(hit: SearchHit, *, room: int = SNIPPET_CHARACTERS, width: int | No
 
 def category_label(category: CategoryRead, articles: int) -> Text:
     """A category in the tree: its name and its articles (those below it included)."""
-    label = Text(clean_line(category.name), end="")
+    label = Text(cell_line(category.name), end="")
     if articles:
         label.append(f" {articles}", style="dim")
     return label
@@ -113,7 +113,7 @@ class InsertAs(ModalScreen[str | None]):
         choices = self.choices
         where = "the reply to the requester" if choices.public else "the internal note"
         with Vertical(classes="dialog"):
-            yield Static(Text(f"Insert “{clean_line(self.article_title)}” into {where}"),
+            yield Static(Text(f"Insert “{cell_line(self.article_title)}” into {where}"),
                          classes="dialog-title")
             if choices.needs_confirmation:
                 yield Static(Text("⚠ Internal article: written for agents, not for customers. "
@@ -126,7 +126,7 @@ class InsertAs(ModalScreen[str | None]):
             line.append(" b ", style="bold reverse")
             line.append(" its text, as plain text" + ("…" if choices.needs_confirmation else ""))
             yield Static(line)
-            detail = (Text(clean_line(choices.link)) if choices.link is not None
+            detail = (Text(cell_line(choices.link)) if choices.link is not None
                       else Text(f"No link: {choices.no_link}", style="italic"))
             yield Static(detail, classes="dialog-detail", id="insert-as-link")
             yield Static("escape: insert nothing", classes="dialog-hint")

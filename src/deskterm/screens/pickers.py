@@ -20,7 +20,7 @@ from textual.widgets.option_list import Option
 
 from deskterm.desk.queue.builtin import View
 from deskterm.desk.queue.windows import AgentChoice
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.desk.tickets.candidates import Candidate
 from deskterm.desk.tickets.lifecycle import PRIORITIES, STATUSES
 from deskterm.desk.tickets.macros import MacroRead
@@ -72,7 +72,7 @@ def ticket_number(text: str) -> int | None:
 
 def macro_choices(macros: Sequence[MacroRead]) -> list[Choice]:
     """Macros by name, with the start of their text."""
-    return [Choice(m.name, m.name, clean_line(m.body)[:50]) for m in macros]
+    return [Choice(m.name, m.name, cell_line(m.body)[:50]) for m in macros]
 
 
 Picked = TypeVar("Picked")
@@ -127,9 +127,9 @@ class ChoicePicker(ModalScreen[Picked | None]):
             scored = [(1.0, known or first),
                       *((score, choice) for score, choice in scored if choice.key != first.key)]
         for _, choice in scored:
-            label = Text(clean_line(choice.label), no_wrap=True, overflow="ellipsis")
+            label = Text(cell_line(choice.label), no_wrap=True, overflow="ellipsis")
             if choice.detail:
-                label.append(f"  {clean_line(choice.detail)}", style="dim")
+                label.append(f"  {cell_line(choice.detail)}", style="dim")
             options.add_option(Option(label, id=choice.key))
         # No row is chosen until the agent has typed or moved: an ``enter`` typed ahead
         # never takes a first row nobody saw.

@@ -26,7 +26,7 @@ from textual.worker import get_current_worker
 
 from deskterm.desk.errors import StaleTicket
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets.change import TicketChanges
 from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
@@ -88,7 +88,7 @@ Step = Callable[[int, int], int | None]
 def header_text(ticket: TicketSummary, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis")
     text.append(f"{ticket.ref} ", style="bold")
-    text.append(clean_line(ticket.subject), style="bold")
+    text.append(cell_line(ticket.subject), style="bold")
     return text
 
 
@@ -129,7 +129,7 @@ def fields_text(ticket: TicketSummary, now: datetime, minutes_spent: int = 0) ->
         text.append(f"{label} ", style="dim")
         style = "bold red" if label == "priority" and value == "urgent" else (
             "bold yellow" if label == "priority" and value == "high" else "")
-        text.append(clean_line(value), style=style)
+        text.append(cell_line(value), style=style)
     return text
 
 
@@ -160,7 +160,7 @@ def sidebar_line(number: int, status: str, subject: str) -> Text:
     line.append(f"#{number} ", style="bold")
     if status:
         line.append(f"{status.replace('_', ' ')} ", style="dim")
-    line.append(clean_line(subject))
+    line.append(cell_line(subject))
     return line
 
 
@@ -412,7 +412,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
             except Exception as error:  # quitting, and the store is gone: said after the exit
                 app = self.app
                 if isinstance(app, KeepsRefusal):
-                    app.refusal = f"your draft could not be stored: {clean_line(str(error))}"
+                    app.refusal = f"your draft could not be stored: {cell_line(str(error))}"
         if self.app.is_running:
             self.app.run_worker(lambda: self._leave(self.number, last=True), thread=True,
                                 group="presence", exit_on_error=False)
@@ -457,7 +457,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         for index, person in enumerate(message.present):
             if index:
                 text.append(" · ")
-            text.append(clean_line(person.display_name),
+            text.append(cell_line(person.display_name),
                         style="bold yellow" if person.activity == "writing" else "bold")
             text.append(" is writing a reply" if person.activity == "writing"
                         else " is viewing this ticket")
@@ -579,9 +579,9 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
             requester_line(requester.name, requester.email, requester.organization))
         self.composer.requester = requester.name
         card = Text()
-        card.append(clean_line(requester.name) + "\n", style="bold")
-        card.append(clean_line(requester.email or "no e-mail address") + "\n")
-        card.append(clean_line(requester.organization or "no organization") + "\n", style="dim")
+        card.append(cell_line(requester.name) + "\n", style="bold")
+        card.append(cell_line(requester.email or "no e-mail address") + "\n")
+        card.append(cell_line(requester.organization or "no organization") + "\n", style="dim")
         card.append(f"tier {requester.tier} · "
                     f"{'internal' if requester.internal else 'external'}", style="dim")
         self.query_one("#requester-card", Static).update(card)
@@ -751,7 +751,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self._send(outgoing)
 
     def on_messages_arrived(self, message: MessagesArrived) -> None:
-        who = ", ".join(sorted({clean_line(m.author) for m in message.messages}))
+        who = ", ".join(sorted({cell_line(m.author) for m in message.messages}))
         count = len(message.messages)
         self.load()  # show them in the thread
 
@@ -792,7 +792,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self.composer.clear()
         self.composer.close()
         self.drafts.sent(number)
-        self.notify(clean_line(done), markup=False)  # holds the macro's name
+        self.notify(cell_line(done), markup=False)  # holds the macro's name
         self.load()
 
     # --- fields ------------------------------------------------------------------------------
@@ -933,7 +933,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self.macro_status = macro.actions.status
         self.composer.restore("reply", body, self.composer.minutes)
         actions = macro.actions.describe() if hasattr(macro.actions, "describe") else ""
-        self.notify(clean_line(f"Macro “{macro.name}” in the composer"
+        self.notify(cell_line(f"Macro “{macro.name}” in the composer"
                                + (f"; on send: {actions}" if actions else "")),
                     markup=False, timeout=5)
 
@@ -995,8 +995,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
                 self._merge(target)
 
         self.post_message(OpenScreen(Confirm(
-            f"Merge #{source} into {into.ref} “{clean_line(into.subject)}” from "
-            f"{clean_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
+            f"Merge #{source} into {into.ref} “{cell_line(into.subject)}” from "
+            f"{cell_line(into.requester_name)} ({into.status.replace('_', ' ')})? Its "
             f"messages move there and #{source} is closed.", yes="Merge"), sure))
 
     @work(thread=True, exclusive=True, group="change", exit_on_error=False)

@@ -21,7 +21,7 @@ from textual.widgets.option_list import Option
 from deskterm.desk.kb import articles as kb_articles
 from deskterm.desk.kb import reply as kb_reply
 from deskterm.desk.kb import search as kb_search
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.messages import (
     ArticleDrafted,
     ArticleOffered,
@@ -46,7 +46,7 @@ def article_choices(articles: list[kb_articles.ArticleSummary]) -> list[Choice]:
     """Articles for the fuzzy picker: published first, then drafts, by title."""
     ordered = sorted(articles, key=lambda a: (a.status != "published", a.title.casefold()))
     return [Choice(str(a.id), a.title, " · ".join(part for part in (
-        clean_line(a.category or ""), "draft" if a.status != "published" else "",
+        cell_line(a.category or ""), "draft" if a.status != "published" else "",
         "public" if a.visibility == "public" else "") if part)) for a in ordered]
 
 
@@ -141,7 +141,7 @@ class TicketKnowledge(ReportsWorkerErrors, TicketScreenPart):
                 self._use_article(article.id, "body", number, True, True, self.help_center())
 
         self.app.push_screen(ConfirmToCustomer(
-            f"“{clean_line(article.title)}” is an internal article, written for agents. Put its "
+            f"“{cell_line(article.title)}” is an internal article, written for agents. Put its "
             "text into the reply to the requester? Read it through before you send.",
             yes="Insert into the reply"), sure)
 
@@ -170,7 +170,7 @@ class TicketKnowledge(ReportsWorkerErrors, TicketScreenPart):
         editor.insert(("\n" if before.strip() else "") + text + "\n")
         editor.focus()
         what = "its text" if how == "body" else ("a link" if public else "a kb: reference")
-        self.notify(f"“{clean_line(article.title)}” inserted as {what} and linked to "
+        self.notify(f"“{cell_line(article.title)}” inserted as {what} and linked to "
                     f"#{number}", timeout=4)
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
@@ -185,7 +185,7 @@ class TicketKnowledge(ReportsWorkerErrors, TicketScreenPart):
 
         def saved(article: kb_articles.ArticleRead | None) -> None:
             if article is not None:
-                self.notify(f"Draft article “{clean_line(article.title)}” saved and linked to "
+                self.notify(f"Draft article “{cell_line(article.title)}” saved and linked to "
                             f"#{draft.ticket}; 2 opens the knowledge base", timeout=6)
 
         self.app.push_screen(ArticleEditor(self.desk, draft=draft), saved)

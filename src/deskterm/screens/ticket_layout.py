@@ -14,7 +14,7 @@ from rich.text import Text
 from textual.binding import Binding
 from textual.widgets import OptionList
 
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.screens.sizing import SizeClasses
 
 SIDE = "-side"
@@ -27,11 +27,11 @@ def requester_line(name: str, email: str | None, organization: str | None) -> Te
     """The requester on one line, for the header of a narrow ticket screen."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append("from ", style="dim")
-    line.append(clean_line(name), style="bold")
+    line.append(cell_line(name), style="bold")
     if email:
-        line.append(f" <{clean_line(email)}>")
+        line.append(f" <{cell_line(email)}>")
     if organization:
-        line.append(f" · {clean_line(organization)}", style="dim")
+        line.append(f" · {cell_line(organization)}", style="dim")
     return line
 
 

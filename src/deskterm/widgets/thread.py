@@ -26,7 +26,7 @@ from textual.strip import Strip
 from deskterm.desk.mail.files import AttachmentRead, human_size
 from deskterm.desk.mail.quoting import split_quoted
 from deskterm.desk.reads import EventRead, MailMark, MessageRead
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import cell_line, display_text
 from deskterm.timefmt import absolute, ago
 
 BAR = "▌"
@@ -47,7 +47,7 @@ MAIL_STYLES = {"queued": "yellow", "sending": "yellow", "sent": "green", "failed
 
 def mail_mark(mail: MailMark) -> str:
     """How a reply's e-mail is doing, in a few words: ``✉ sent``, ``✉ failed: 550 ...``."""
-    reason = clean_line(mail.reason or "")
+    reason = cell_line(mail.reason or "")
     if len(reason) > MAIL_REASON_SHOWN:
         reason = reason[:MAIL_REASON_SHOWN - 1] + "…"
     if mail.state == "failed":
@@ -60,7 +60,7 @@ def mail_mark(mail: MailMark) -> str:
 def message_title(message: MessageRead, now: datetime) -> Text:
     label = {"customer": "customer", "reply": "reply", "note": "internal note"}
     title = Text(no_wrap=True, overflow="ellipsis", end="")
-    title.append(clean_line(message.author) or "(unknown)", style="bold")
+    title.append(cell_line(message.author) or "(unknown)", style="bold")
     title.append(f"  {label[message_kind(message)]}  ", style="italic")
     if message.mail is not None:
         title.append(mail_mark(message.mail), style=MAIL_STYLES.get(message.mail.state, ""))
@@ -72,10 +72,10 @@ def message_title(message: MessageRead, now: datetime) -> Text:
 
 def event_text(event: EventRead, now: datetime) -> Text:
     text = Text(no_wrap=True, overflow="ellipsis", end="")
-    text.append(f"{clean_line(event.by)} changed {event.field}: ")
-    text.append(clean_line(event.old or "—"))
+    text.append(f"{cell_line(event.by)} changed {event.field}: ")
+    text.append(cell_line(event.old or "—"))
     text.append(" → ")
-    text.append(clean_line(event.new or "—"))
+    text.append(cell_line(event.new or "—"))
     text.append(f"  {ago(event.at, now)}")
     return text
 
@@ -219,13 +219,14 @@ class ThreadView(ScrollView, can_focus=True):
     def _split(self, message: MessageRead) -> list[Part]:
         cached = self._parts.get(message.id)
         if cached is None or cached[0] != message.body:
-            cached = self._parts[message.id] = (message.body, mail_parts(clean(message.body)))
+            parts = mail_parts(display_text(message.body))
+            cached = self._parts[message.id] = (message.body, parts)
         return cached[1]
 
     def _body_lines(self, message: MessageRead, width: int, console: Console) -> list[Text]:
         """The body as drawn: a customer's quoted history folded to one dim line (or dim)."""
         if message_kind(message) != "customer":
-            return _wrapped(clean(message.body), width, console)
+            return _wrapped(display_text(message.body), width, console)
         lines: list[Text] = []
         for part in self._split(message):
             if not part.quoted:
@@ -242,7 +243,7 @@ class ThreadView(ScrollView, can_focus=True):
         files = self.files.get(message.id)
         if not files:
             return []
-        names = " · ".join(f"{clean_line(f.filename)} ({human_size(f.size)})" for f in files)
+        names = " · ".join(f"{cell_line(f.filename)} ({human_size(f.size)})" for f in files)
         lines = _wrapped(f"Attached: {names} — A to save", width, console)
         for line in lines:
             line.stylize("dim")

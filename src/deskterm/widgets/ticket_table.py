@@ -24,7 +24,7 @@ from textual.reactive import reactive
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line
 from deskterm.desk.tickets.summary import TicketSummary
 from deskterm.timefmt import relative
 
@@ -112,7 +112,7 @@ def hidden_fields(row: TicketSummary, layout: Layout, now: datetime) -> Text:
     for column in COLUMNS:
         if column.key in shown or not column.drop:
             continue
-        value = clean_line(column.value(row, now))
+        value = cell_line(column.value(row, now))
         if column.key == "requester":
             line.append(value, style="bold")
             continue
@@ -135,7 +135,7 @@ def fit_plain(text: str, width: int) -> str:
     The same result as ``Text.truncate(width, overflow="ellipsis", pad=True)``, without building
     a ``Text``: the table paints thousands of cells a second while it scrolls.
     """
-    text = clean_line(text)
+    text = cell_line(text)
     if text.isascii():
         size = len(text)
         if size > width:

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 
 from deskterm.db.kb_search import Term
-from deskterm.desk.safe_text import clean, clean_line
+from deskterm.desk.safe_text import clean, clean_line, display_text
 
 SAFE_SCHEMES = ("http", "https", "mailto")
 _SCHEME = re.compile(r"^([a-z][a-z0-9+.\-]*):")
@@ -82,9 +82,10 @@ def _defuse_text(text: str) -> str:
 
 
 def safe_markdown(body: str) -> str:
-    """``body`` ready for a Markdown widget: no escape sequences, no unsafe links."""
+    """``body`` ready for a Markdown widget: no escape sequences, no unsafe links, none of the
+    characters terminals disagree on the width of (``safe_text.display_text``)."""
     out, fence = [], None
-    for line in clean(body).split("\n"):
+    for line in display_text(body).split("\n"):
         opener = _FENCE.match(line)
         if fence is not None:
             out.append(line)
