@@ -82,3 +82,14 @@ def test_an_unterminated_sequence_loses_its_introducer_not_the_rest_of_the_text(
 def test_many_unterminated_introducers_are_cleaned_without_backtracking_over_the_text():
     # Each introducer's search stops at the next one: a quadratic scan would take minutes here.
     assert clean("\x90" * 200_000 + f"{ESC}]" * 100_000 + "end") == "end"
+
+
+def test_a_cell_drops_what_terminals_measure_differently_and_keeps_what_they_agree_on():
+    from deskterm.desk.safe_text import cell_line, display_text
+
+    text = ("zero\u200bwidth \U0001f44d\U0001f3fd \U0001f468\u200d\U0001f469 \u26a0\ufe0f "
+            "soft\u00adhyphen")
+    assert cell_line(text) == "zerowidth \U0001f44d \U0001f468\U0001f469 \u26a0 softhyphen"
+    kept = "شماره\u200cی 漢字 e\u0301 \u202eevil"  # ZWNJ (Persian), wide, combining; bidi goes
+    assert cell_line(kept) == "شماره\u200cی 漢字 e\u0301 evil"
+    assert display_text("a\u200db\n\tc\x1b[2J") == "ab\n\tc"

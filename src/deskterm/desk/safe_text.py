@@ -46,14 +46,15 @@ def clean_line(text: str) -> str:
 
 
 _UNSURE_WIDTH = re.compile(
-    "[\u00ad\u180e\u200b-\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f\U0001f3fb-\U0001f3ff]"
+    "[\u00ad\u180e\u200b\u200d\u2060-\u2064\ufeff\ufe00-\ufe0f\U0001f3fb-\U0001f3ff]"
 )
-"""Characters whose width terminals disagree on: zero-width spaces and joiners, the soft hyphen
+"""Characters whose width terminals disagree on: zero-width spaces and the joiner, the soft hyphen
 (drawn as ``-`` by some), variation selectors (U+FE0F widens an emoji in some) and emoji skin-tone
 modifiers (joined to the emoji, or drawn as a swatch of their own). A table measures its cells
 as Rich does (each 0, or 2 for a modifier); a terminal drawing them otherwise shifts every
 column after them. A ZWJ sequence such as a family emoji is one glyph in some terminals and its
-parts in others; without the joiner it is its parts everywhere."""
+parts in others; without the joiner it is its parts everywhere. The zero-width non-joiner
+(U+200C) stays: Persian is spelt with it, and terminals agree it takes no cell."""
 
 
 def cell_line(text: str) -> str:
