@@ -214,6 +214,12 @@ def check_access(desk: Path, *, write: bool = True) -> None:
         desk_stat = desk.stat()
     except OSError:
         return  # missing: the caller's to refuse or create
+    shared = is_shared_folder(desk.parent)
+    if shared and desk_stat.st_uid == os.geteuid() \
+            and stat.S_IMODE(desk_stat.st_mode) != SHARED_FILE_MODE:
+        with contextlib.suppress(OSError):  # the folder says shared: the owner mends it
+            os.chmod(desk, SHARED_FILE_MODE)
+            desk_stat = desk.stat()
     shown_mode = describe_mode(desk_stat.st_mode)
     owner, group = owner_name(desk_stat.st_uid), group_name(desk_stat.st_gid)
     if not os.access(desk, wanted):
@@ -226,7 +232,7 @@ def check_access(desk: Path, *, write: bool = True) -> None:
             f"cannot write in {desk.parent}: SQLite keeps {desk.name}-wal and -shm there "
             f"(a shared desk's folder is 2770, setgid to the agents' group); run "
             f"`deskterm doctor`")
-    desk_mode = stat.S_IMODE(desk_stat.st_mode) & 0o666
+    desk_mode = SHARED_FILE_MODE if shared else stat.S_IMODE(desk_stat.st_mode) & 0o666
     for side in side_files(desk):
         try:
             side_stat = side.stat()
@@ -240,7 +246,8 @@ def check_access(desk: Path, *, write: bool = True) -> None:
             raise DeskAccessError(
                 f"cannot write {side} (owner {side_owner}, mode "
                 f"{describe_mode(side_stat.st_mode)}; left by a connection that could not write "
-                f"the desk): {side_owner} or root must run `{_fix_line(side, desk_mode)}`")
+                f"the desk): {side_owner} or root must run "
+                f"`{_fix_line(side, file_mode_for(desk.parent))}`")
 
 
 def inspect_files(desk: Path) -> list[Finding]:
