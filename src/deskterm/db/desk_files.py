@@ -25,15 +25,19 @@ Standard library only: the console's first window (``deskterm.db.opening``) chec
 from __future__ import annotations
 
 import contextlib
-import grp
 import os
-import pwd
 import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from deskterm.db.errors import StoreUnavailable
+
+try:
+    import grp
+    import pwd
+except ImportError:  # Windows: no Unix users, groups or modes to keep
+    grp = pwd = None  # type: ignore[assignment]
 
 SHARED_FOLDER_MODE = 0o2770
 PRIVATE_FOLDER_MODE = 0o700
@@ -61,7 +65,13 @@ def describe_mode(mode: int) -> str:
     return f"{stat.S_IMODE(mode):04o}"
 
 
+def _euid() -> int:
+    return os.geteuid() if hasattr(os, "geteuid") else -1
+
+
 def owner_name(uid: int) -> str:
+    if pwd is None:
+        return str(uid)
     try:
         return pwd.getpwuid(uid).pw_name
     except KeyError:
@@ -69,6 +79,8 @@ def owner_name(uid: int) -> str:
 
 
 def group_name(gid: int) -> str:
+    if grp is None:
+        return str(gid)
     try:
         return grp.getgrgid(gid).gr_name
     except KeyError:
@@ -106,6 +118,8 @@ def _desk_entries(folder: Path, desk: Path) -> bool:
 
 
 def lookup_group(name: str) -> int:
+    if grp is None:
+        raise DeskAccessError("--shared-group needs Unix groups: not on this system")
     try:
         return grp.getgrnam(name).gr_gid
     except KeyError:
@@ -129,7 +143,7 @@ def prepare_folder(desk: Path, *, group: str | None) -> None:
         raise DeskAccessError(f"cannot create {folder}: {exc.strerror}") from None
     if group is None:
         if (made or _desk_entries(folder, desk)) and not is_shared_folder(folder) \
-                and folder.stat().st_uid == os.geteuid():
+                and folder.stat().st_uid == _euid():
             os.chmod(folder, PRIVATE_FOLDER_MODE)
         return
     assert gid is not None
@@ -176,7 +190,8 @@ def create_database_file(desk: Path) -> None:
     except FileExistsError:
         return
     try:
-        os.fchmod(fd, mode)  # the umask took bits away; put back the group's
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, mode)  # the umask took bits away; put back the group's
     finally:
         os.close(fd)
 
@@ -199,7 +214,7 @@ def give_desk_mode(new_file: Path, desk: Path) -> None:
 
 
 def _as_owner(uid: int) -> str:
-    return "" if uid == os.geteuid() else f" (as {owner_name(uid)} or root)"
+    return "" if uid == _euid() else f" (as {owner_name(uid)} or root)"
 
 
 def _fix_line(path: Path, mode: int) -> str:
@@ -215,7 +230,7 @@ def check_access(desk: Path, *, write: bool = True) -> None:
     except OSError:
         return  # missing: the caller's to refuse or create
     shared = is_shared_folder(desk.parent)
-    if shared and desk_stat.st_uid == os.geteuid() \
+    if shared and desk_stat.st_uid == _euid() \
             and stat.S_IMODE(desk_stat.st_mode) != SHARED_FILE_MODE:
         with contextlib.suppress(OSError):  # the folder says shared: the owner mends it
             os.chmod(desk, SHARED_FILE_MODE)
@@ -238,7 +253,7 @@ def check_access(desk: Path, *, write: bool = True) -> None:
             side_stat = side.stat()
         except FileNotFoundError:
             continue  # the last connection closed meanwhile and removed it
-        if side_stat.st_uid == os.geteuid() and stat.S_IMODE(side_stat.st_mode) != desk_mode:
+        if side_stat.st_uid == _euid() and stat.S_IMODE(side_stat.st_mode) != desk_mode:
             with contextlib.suppress(OSError):
                 os.chmod(side, desk_mode)
         if write and not os.access(side, os.R_OK | os.W_OK):
@@ -298,10 +313,10 @@ def inspect_files(desk: Path) -> list[Finding]:
                 "while no deskterm runs"))
         if not os.access(path, os.R_OK | os.W_OK):
             found.append(Finding(
-                f"you ({owner_name(os.geteuid())}) cannot write {path}",
+                f"you ({owner_name(_euid())}) cannot write {path}",
                 f"{owner_name(file_stat.st_uid)} or root: chgrp {group_name(folder_stat.st_gid)} "
                 f"{path} && chmod 660 {path}; or `usermod -aG {group_name(folder_stat.st_gid)} "
-                f"{owner_name(os.geteuid())}`"))
+                f"{owner_name(_euid())}`"))
     return found
 
 
