@@ -14,6 +14,7 @@ import pytest
 from sqlalchemy import text
 
 from deskterm.db import backup as backups
+from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import setup
 
@@ -195,3 +196,19 @@ def test_without_pg_dump_on_path_backup_prints_the_command_to_run(stores, cli, t
     dump = tmp_path / "b.dump"
     dump.write_bytes(b"PGDMP" + bytes(100))
     assert "pg_restore is not on PATH" in _one_line(cli("db", "restore", str(dump), "--force"))
+
+
+def test_a_desk_behind_is_backed_up_and_its_restore_names_the_upgrade(stores, cli, tmp_path):
+    old = stores.store()
+    migrate.downgrade(old, "0011")
+    url = old.url.render_as_string(hide_password=False)
+    old.dispose()
+
+    taken = cli("db", "backup", str(tmp_path / "old.backup"), db=url)
+    fresh = stores.url(migrated=False)
+    Store(fresh).dispose()  # SQLite: the empty file (PostgreSQL: the empty database)
+    restored = cli("db", "restore", str(tmp_path / "old.backup"), db=fresh)
+
+    assert taken.exit_code == 0, taken.stderr
+    assert restored.exit_code == 0, restored.stderr
+    assert "the backup's schema is 0011: run `deskterm db upgrade`" in restored.stdout

@@ -74,8 +74,8 @@ def backup(
     """Copy the whole desk into FILE while agents keep working: SQLite's online backup (the
     desk as it was when the backup started), or pg_dump for PostgreSQL (the exact command is
     printed when pg_dump is not on PATH). FILE gets the desk's permissions: never readable by
-    others."""
-    store = ctx_obj(ctx).store()
+    others. A desk whose schema is behind is backed up too (before `deskterm db upgrade`)."""
+    store = ctx_obj(ctx).store(check_schema=False)
     done = with_growing_progress("backing up", lambda progress: backups.backup(
         store, file, replace=force, progress=progress))
     tickets = "" if done.tickets is None else f"{done.tickets:,} tickets, "
