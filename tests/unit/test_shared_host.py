@@ -306,6 +306,12 @@ def test_a_desk_the_agent_cannot_write_is_refused_without_leaving_a_read_only_sh
     assert "cannot write" in refused.stderr and "mode 0644" in refused.stderr
     assert len(refused.stderr.strip().splitlines()) == 1
     assert sorted(path.name for path in folder.iterdir()) == ["desk.sqlite3"]  # no -shm left
+    doctor = as_user(team.agent, 0o002, lambda: deskterm(url, "doctor"), home)
+    assert doctor.exit_code == 1
+    assert f"FIX files: {folder / 'desk.sqlite3'} has mode 0644, not 0660 (shared desk) -> " \
+        f"chmod 660 {folder / 'desk.sqlite3'} (as {team.admin} or root)" in doctor.stdout
+    assert f"FIX files: you ({team.agent}) cannot write" in doctor.stdout
+    assert sorted(path.name for path in folder.iterdir()) == ["desk.sqlite3"]
 
     # the admin shares it again; the agent writes
     as_user(team.admin, 0o022,

@@ -214,7 +214,9 @@ def give_desk_mode(new_file: Path, desk: Path) -> None:
 
 
 def _as_owner(uid: int) -> str:
-    return "" if uid == _euid() else f" (as {owner_name(uid)} or root)"
+    if uid == _euid():
+        return ""
+    return " (as root)" if uid == 0 else f" (as {owner_name(uid)} or root)"
 
 
 def _fix_line(path: Path, mode: int) -> str:
@@ -312,11 +314,15 @@ def inspect_files(desk: Path) -> list[Finding]:
                 "share the desk (`deskterm init --shared-group GROUP`) or remove the file "
                 "while no deskterm runs"))
         if not os.access(path, os.R_OK | os.W_OK):
-            found.append(Finding(
-                f"you ({owner_name(_euid())}) cannot write {path}",
-                f"{owner_name(file_stat.st_uid)} or root: chgrp {group_name(folder_stat.st_gid)} "
-                f"{path} && chmod 660 {path}; or `usermod -aG {group_name(folder_stat.st_gid)} "
-                f"{owner_name(_euid())}`"))
+            me, group = owner_name(_euid()), group_name(folder_stat.st_gid)
+            if shared:
+                fix = (f"usermod -aG {group} {me} (then log in again), or "
+                       f"chgrp {group} {path} && chmod 660 {path}{_as_owner(file_stat.st_uid)}")
+            else:
+                fix = (f"it is {owner_name(file_stat.st_uid)}'s private desk: to share it, "
+                       f"{owner_name(file_stat.st_uid)} runs `deskterm init --shared-group "
+                       "GROUP` with the agents' group")
+            found.append(Finding(f"you ({me}) cannot write {path}", fix))
     return found
 
 

@@ -51,6 +51,8 @@ def diagnose(url: str, *, username: str) -> tuple[str, list[Check]]:
         store = Store(url, create=False)
     except StoreError as refused:
         shown = url if path is None else f"sqlite:///{path}"
+        if isinstance(refused, desk_files.DeskAccessError) and not everything_ok(checks):
+            return shown, checks  # the files' lines say it, with their fixes
         return shown, [*checks, Check("desk", False, str(refused), _store_fix(refused))]
     try:
         checks += _store_checks(store, username=username, path=path,
