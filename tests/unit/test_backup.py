@@ -206,7 +206,9 @@ def test_a_desk_behind_is_backed_up_and_its_restore_names_the_upgrade(stores, cl
 
     taken = cli("db", "backup", str(tmp_path / "old.backup"), db=url)
     fresh = stores.url(migrated=False)
-    Store(fresh).dispose()  # SQLite: the empty file (PostgreSQL: the empty database)
+    empty = Store(fresh)  # SQLite: the empty file (PostgreSQL: the empty database)
+    empty.engine.connect().close()
+    empty.dispose()
     restored = cli("db", "restore", str(tmp_path / "old.backup"), db=fresh)
 
     assert taken.exit_code == 0, taken.stderr

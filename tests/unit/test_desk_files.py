@@ -185,7 +185,9 @@ def test_doctor_json_and_a_missing_desk(stores, cli, tmp_path):
 
 def test_doctor_reports_a_schema_behind_with_the_command(stores, cli):
     url = stores.url(migrated=False)
-    Store(url).dispose()  # SQLite: an empty file (PostgreSQL: the empty database is there)
+    _empty = Store(url)  # SQLite: an empty file (PostgreSQL: the empty database is there)
+    _empty.engine.connect().close()
+    _empty.dispose()
 
     result = cli("doctor", db=url)
 

@@ -244,6 +244,8 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.sqlite_path: Path | None = None
         """The SQLite desk's file (None: PostgreSQL, or a database in memory)."""
+        self._new_file: Path | None = None
+        """A SQLite file to make before the first connection (see :meth:`_make_new_file`)."""
         if shared_group is not None and not self._plain_sqlite_file():
             raise StoreUnavailable(
                 f"--shared-group is for a SQLite desk in a file, not {self.display_url}: a "
@@ -268,12 +270,26 @@ class Store:
                 self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )
             _sqlite_setup(self.engine)
+            self._make_new_file()
         else:
             self.engine = create_engine(self.url, echo=echo, pool_pre_ping=True)
             _postgres_setup(self.engine, lambda: self.read_timeout)
         self._bound_reads()
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_engine = self.engine.execution_options(**{_READ_OPTION: True})
+
+    def _make_new_file(self) -> None:
+        """Make the SQLite file with the desk's mode (0600, or 0660 in a shared folder) just
+        before the first connection opens it: SQLite would make it 0644 less the umask, and its
+        -wal and -shm files with the same mode. Not before: a store made and never used leaves
+        no file."""
+        new_file = self._new_file
+        if new_file is None:
+            return
+
+        @event.listens_for(self.engine, "do_connect")
+        def _make(*_args: Any) -> None:
+            desk_files.create_database_file(new_file)  # nothing if it is there
 
     def _plain_sqlite_file(self) -> bool:
         database = self.url.database or ""
@@ -367,9 +383,7 @@ class Store:
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise StoreUnavailable(f"cannot create {self.display_url}: {path.parent} is not "
                                        "writable")
-            # made here with the desk's mode (0600, or 0660 in a shared folder): SQLite would
-            # make it 0644 less the umask, and its -wal and -shm files with the same mode
-            desk_files.create_database_file(path)
+            self._new_file = path
             return
         if stat.S_ISDIR(mode):
             raise StoreUnavailable(f"cannot open {self.display_url}: it is a directory, not a "
