@@ -50,7 +50,12 @@ COMMANDS: dict[str, Listed] = {
     "demo": Listed("deskterm.cli.setup", "demo", "Seed a realistic demo desk (customers, agents, "
                    "groups, tickets over 90 days, a knowledge\nbase and macros) and make you its "
                    "admin. Only into an empty database: point --db at a new\nfile."),
-    "db": Listed("deskterm.cli.db", "app", "The database schema: upgrade it, see where it is."),
+    "doctor": Listed("deskterm.cli.doctor", "doctor", "Check the desk: who may read and write "
+                     "its files, its schema, SQLite's write-ahead log,\nand whether you and every "
+                     "agent are users of this host. One line a check, with what to\nfix; exit "
+                     "code 0 when all is well, 1 when something needs fixing."),
+    "db": Listed("deskterm.cli.db", "app", "The database: its schema (upgrade it, see where it "
+                 "is), backups (take one, restore one)."),
     "agent": Listed("deskterm.cli.agents", "app",
                     "Agents: add, list, change and deactivate them."),
     "group": Listed("deskterm.cli.groups", "app",

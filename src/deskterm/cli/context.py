@@ -49,11 +49,14 @@ class CliContext:
     def database_url(self) -> str:
         return self.settings.resolved_database_url(self.db)
 
-    def store(self, *, check_schema: bool = True, create: bool = False) -> Store:
+    def store(self, *, check_schema: bool = True, create: bool = False,
+              shared_group: str | None = None) -> Store:
         """The store, refused with a clear line if its schema is not this deskterm's.
-        ``create``: a SQLite file that does not exist yet is made (``init`` and ``demo`` only)."""
+        ``create``: a SQLite file that does not exist yet is made (``init`` and ``demo`` only);
+        ``shared_group``: its folder and files are shared with that Unix group."""
         if self._store is None:
-            self._store = engine.Store(self.database_url(), create=create)
+            self._store = engine.Store(self.database_url(), create=create,
+                                       shared_group=shared_group)
             if check_schema:
                 migrate.require_current_schema(self._store)
             if not gc.isenabled():  # disabled while deskterm started (deskterm.launch)

@@ -57,6 +57,20 @@ def with_progress(total: int, description: str,
         return work(lambda done: bar.update(task, completed=done))
 
 
+def with_growing_progress(description: str,
+                          work: Callable[[Callable[[int, int], None] | None], _Done]) -> _Done:
+    """As :func:`with_progress` for work that learns its total as it goes
+    (``progress(done, total)``): a bar on a terminal, quiet when piped."""
+    if not stdout_is_terminal():
+        return work(None)
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    with Progress(TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(),
+                  transient=True) as bar:
+        task = bar.add_task(description, total=None)
+        return work(lambda done, total: bar.update(task, completed=done, total=total))
+
+
 class _CleanedStream:
     """A terminal's stdout for data: each piece written is cleaned first (an export read on a
     terminal, not a file)."""

@@ -16,14 +16,22 @@ migrate = lazy.module("deskterm.db.migrate")
 service = lazy.module("deskterm.desk.service")
 
 
+SharedGroupOpt = Annotated[str | None, typer.Option(
+    "--shared-group", metavar="GROUP",
+    help="Share a SQLite desk with this Unix group: its folder setgid to GROUP (2770), every "
+         "file in it group read-write (0660), none readable by others, whatever each agent's "
+         "umask. Without it the folder is 0700 and the files 0600.")]
+
+
 def init(
     ctx: typer.Context,
     name: Annotated[str | None, typer.Option("--name", help="Your display name.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="Your e-mail address.")] = None,
+    shared_group: SharedGroupOpt = None,
 ) -> None:
     """Create the desk's schema and make you (the operating-system user) its first admin."""
     obj = ctx_obj(ctx)
-    store = obj.store(check_schema=False, create=True)
+    store = obj.store(check_schema=False, create=True, shared_group=shared_group)
     bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
     if state.empty:
@@ -37,6 +45,9 @@ def init(
                    "add agents with `deskterm agent add`")
     else:
         echo(f"created a desk at {store.display_url}; {admin.username} is its admin")
+    if shared_group is not None:
+        echo(f"shared with group {shared_group}: add each agent to it (`usermod -aG "
+             f"{shared_group} USER`) and to the desk (`deskterm agent add USER`)")
 
 
 def demo(
@@ -44,6 +55,7 @@ def demo(
     tickets: Annotated[int, typer.Option("--tickets", min=1, max=5_000_000,
                                          help="How many tickets to seed.")] = 2_000,
     seed: Annotated[int, typer.Option("--seed", help="Random seed (same seed, same desk).")] = 1,
+    shared_group: SharedGroupOpt = None,
 ) -> None:
     """Seed a realistic demo desk (customers, agents, groups, tickets over 90 days, a knowledge
     base and macros) and make you its admin. Only into an empty database: point --db at a new
@@ -51,7 +63,7 @@ def demo(
     from deskterm.demo.generator import seed_demo  # its text pools load only when seeding
 
     obj = ctx_obj(ctx)
-    store = obj.store(check_schema=False, create=True)
+    store = obj.store(check_schema=False, create=True, shared_group=shared_group)
     bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
     if state.empty:

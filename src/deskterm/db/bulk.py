@@ -39,6 +39,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex, ExecutableDDLElement
 from sqlmodel import SQLModel
 
 from deskterm.db import (
+    desk_files,
     models,  # noqa: F401  (registers the tables on SQLModel.metadata)
     search,
     search_load,
@@ -303,6 +304,8 @@ def side_file(store: Store) -> SideFile:
         # Between mkstemp and the lock the file is unlocked: another start's sweep may have
         # taken it for a dead seed's and removed it. Then make another.
         if _lock(handle) and _still_named(handle, path):
+            # the desk's mode and group: a shared desk's agents may clear a dead seed's file
+            desk_files.give_desk_mode(Path(path), Path(store.url.database or "").expanduser())
             return SideFile(path=path, fd=handle)
         os.close(handle)
 

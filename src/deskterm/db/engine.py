@@ -44,6 +44,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
 from sqlmodel import Session
 
 from deskterm import db_password
+from deskterm.db import desk_files
 from deskterm.db.errors import (
     QueryStopped,
     SchemaNotReady,
@@ -124,6 +125,18 @@ def _sqlite_uri_file(database: str, url: URL) -> Path | None:
         rest = "/" + rest[2:].partition("/")[2]
     rest = unquote(rest.partition("?")[0].partition("#")[0])
     return None if rest in ("", ":memory:") else Path(rest).expanduser()
+
+
+def sqlite_desk_path(url: str) -> Path | None:
+    """The file of a SQLite desk at ``url`` (``~`` expanded); None for PostgreSQL or a
+    database in memory. Refuses a URL that is not one (:func:`parse_url`)."""
+    parsed = parse_url(url)
+    database = parsed.database or ""
+    if parsed.get_backend_name() != "sqlite" or database in ("", ":memory:"):
+        return None
+    if database.startswith("file:") and _sqlite_uri(parsed):
+        return _sqlite_uri_file(database, parsed)
+    return Path(database).expanduser()
 
 
 def _sqlite_setup(engine: Engine) -> None:
@@ -212,10 +225,14 @@ class Store:
     """The database: sessions for reading, retried transactions for writing."""
 
     def __init__(self, url: str, *, echo: bool = False, create: bool = True,
-                 read_timeout: float = READ_TIMEOUT_SECONDS) -> None:
+                 read_timeout: float = READ_TIMEOUT_SECONDS,
+                 shared_group: str | None = None) -> None:
         """``create``: a SQLite file (and its folder) that does not exist yet is made; else it
         is refused with the line that says to run ``deskterm init`` (only ``init`` and ``demo``
-        make a desk: a mistyped ``--db`` path must not leave folders and an empty file)."""
+        make a desk: a mistyped ``--db`` path must not leave folders and an empty file).
+
+        ``shared_group``: the SQLite desk's folder is made setgid to that Unix group and its
+        files group read-write (:mod:`deskterm.db.desk_files`), before any connection."""
         self.url = parse_url(url)
         self._display_url = display_url(url)
         self.read_timeout = read_timeout
@@ -226,21 +243,35 @@ class Store:
         self._late = threading.local()
         """``late.statement``: this thread's SQLite read ran out of time (not Ctrl-C)."""
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.sqlite_path: Path | None = None
+        """The SQLite desk's file (None: PostgreSQL, or a database in memory)."""
+        self._new_file: Path | None = None
+        """A SQLite file to make before the first connection (see :meth:`_make_new_file`)."""
+        if shared_group is not None and not self._plain_sqlite_file():
+            raise StoreUnavailable(
+                f"--shared-group is for a SQLite desk in a file, not {self.display_url}: a "
+                "PostgreSQL desk's agents reach it through the server's roles")
         if self.is_sqlite:
             database = self.url.database
             if database and database.startswith("file:") and _sqlite_uri(self.url):
                 named = _sqlite_uri_file(database, self.url)
+                self.sqlite_path = named
                 if named is not None:  # refused like a path: a read never creates a desk
-                    self._check_sqlite_file(named, create=create)
+                    self._check_sqlite_file(named, create=create,
+                                            write=self.url.query.get("mode") != "ro")
             elif database and database != ":memory:":
                 if database.startswith("~"):  # SQLite would look for a folder named "~"
                     database = str(Path(database).expanduser())
                     self.url = self.url.set(database=database)
-                self._check_sqlite_file(Path(database), create=create)
+                self.sqlite_path = Path(database)
+                if shared_group is not None:
+                    desk_files.prepare_folder(self.sqlite_path, group=shared_group)
+                self._check_sqlite_file(self.sqlite_path, create=create)
             self.engine = create_engine(
                 self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )
             _sqlite_setup(self.engine)
+            self._make_new_file()
         else:
             connect_args: dict[str, Any] = {}
             if self.url.password is None:
@@ -256,6 +287,24 @@ class Store:
         self._bound_reads()
         self._write_engine = self.engine.execution_options(**{_WRITE_OPTION: True})
         self._read_engine = self.engine.execution_options(**{_READ_OPTION: True})
+
+    def _make_new_file(self) -> None:
+        """Make the SQLite file with the desk's mode (0600, or 0660 in a shared folder) just
+        before the first connection opens it: SQLite would make it 0644 less the umask, and its
+        -wal and -shm files with the same mode. Not before: a store made and never used leaves
+        no file."""
+        new_file = self._new_file
+        if new_file is None:
+            return
+
+        @event.listens_for(self.engine, "do_connect")
+        def _make(*_args: Any) -> None:
+            desk_files.create_database_file(new_file)  # nothing if it is there
+
+    def _plain_sqlite_file(self) -> bool:
+        database = self.url.database or ""
+        return (self.is_sqlite and database not in ("", ":memory:")
+                and not (database.startswith("file:") and _sqlite_uri(self.url)))
 
     def _bound_reads(self) -> None:
         """Track the read statements running (and on SQLite give each its deadline)."""
@@ -327,7 +376,7 @@ class Store:
                                 "or shorter terms")
         return None
 
-    def _check_sqlite_file(self, path: Path, *, create: bool) -> None:
+    def _check_sqlite_file(self, path: Path, *, create: bool, write: bool = True) -> None:
         # SQLite opens a directory or a device such as /dev/null and fails later with "disk I/O
         # error" halfway through a migration; refused here, before anything is written.
         try:
@@ -340,13 +389,11 @@ class Store:
             if not create:
                 raise SchemaNotReady(f"{self.display_url} has no deskterm desk yet: run "
                                      "`deskterm init` to create one (there is no such file)")
-            try:
-                path.parent.mkdir(parents=True, exist_ok=True)
-            except OSError as exc:
-                raise StoreUnavailable(f"cannot create {path.parent}: {exc.strerror}") from None
+            desk_files.prepare_folder(path, group=None)
             if not os.access(path.parent, os.W_OK | os.X_OK):
                 raise StoreUnavailable(f"cannot create {self.display_url}: {path.parent} is not "
                                        "writable")
+            self._new_file = path
             return
         if stat.S_ISDIR(mode):
             raise StoreUnavailable(f"cannot open {self.display_url}: it is a directory, not a "
@@ -354,6 +401,7 @@ class Store:
         if not stat.S_ISREG(mode):
             raise StoreUnavailable(f"cannot open {self.display_url}: it is not a regular file "
                                    "(a desk is a SQLite file)")
+        desk_files.check_access(path, write=write)
 
     @property
     def display_url(self) -> str:

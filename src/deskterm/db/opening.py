@@ -34,6 +34,7 @@ from typing import Any
 from urllib.parse import quote
 
 from deskterm import db_password
+from deskterm.db import desk_files
 from deskterm.redact import mask_url
 
 SCHEMA_HEAD = "0013"
@@ -295,6 +296,10 @@ def _sqlite_path(url: str) -> Path:
         raise NotCovered("no such file (the store's path says so)") from None
     if not stat.S_ISREG(mode):
         raise NotCovered("not a regular file")
+    try:  # a desk this user cannot write is the store's to refuse, before any -shm is made
+        desk_files.check_access(path)
+    except desk_files.DeskAccessError as refused:
+        raise NotCovered(str(refused)) from None
     return path
 
 
