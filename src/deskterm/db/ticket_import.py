@@ -33,7 +33,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from deskterm.db import bulk, search
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
-from deskterm.db.search_load import SqliteSearchLoad
+from deskterm.db.search_load import SqliteSearchLoad, ThreadedSearchLoad, table_statements
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     **bulk.COLUMNS,
@@ -106,6 +106,8 @@ class TicketLoad:
         self._inserting = False
         self._triggers: list[str] = []
         self._search: SqliteSearchLoad | None = None
+        self._side_search: ThreadedSearchLoad | None = None
+        self._side_file: bulk.SideFile | None = None
         self._pg_search: list[str] = []
         self._foreign_keys: list[tuple[str, str, str]] = []
         self._indexes: list[Any] = []
@@ -168,10 +170,17 @@ class TicketLoad:
                 self.connection.rollback()
         finally:
             if self.sqlite:
+                if self._side_file is not None:
+                    if self._side_search is not None:
+                        self._side_search.stop()
+                    attached = [r[1] for r in self.connection.execute("PRAGMA database_list")]
+                    if bulk.SIDE_SCHEMA in attached:
+                        self.connection.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
                 for pragma, (_during, after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {after}")
             self._raw.close()
             self._raw = None
+            self._drop_side_search()
 
     def commit(self) -> None:
         """Finish the search index and the indexes, tell open consoles, commit."""
@@ -181,6 +190,9 @@ class TicketLoad:
             if self.sqlite:
                 assert self._search is not None
                 self._search.finish()
+                if self._side_search is not None:
+                    self._side_search.copy_into(self.connection, bulk.SIDE_SCHEMA)
+                    self._side_search = None
                 for sql in self._triggers:
                     self.connection.execute(sql)
             else:
@@ -352,7 +364,17 @@ class TicketLoad:
             if rebuild:
                 self._drop_indexes()
             self._triggers = search.sqlite_suspend(self.connection)
-            self._search = SqliteSearchLoad(self.connection)
+            if rebuild and bulk.can_side_load(self.store) and (
+                    statements := table_statements(self.connection)):
+                # A desk without tickets has no search documents: its index is built on a
+                # thread with a connection of its own, into a scratch file beside the desk,
+                # while this connection inserts the rows and sorts their indexes, then copied
+                # in (as a bulk load's side load is) before the commit.
+                self._side_file = bulk.side_file(self.store)
+                self._side_search = ThreadedSearchLoad(self._side_file.path, statements)
+                self._search = SqliteSearchLoad(self.connection, build=False)
+            else:
+                self._search = SqliteSearchLoad(self.connection)
         elif rebuild:
             self._execute("LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE")
             self._drop_indexes()
@@ -366,6 +388,15 @@ class TicketLoad:
                 "ORDER BY c.relname, k.conname", (list(bulk.REBUILT_TABLES),))]
             for table, name, _definition in self._foreign_keys:
                 self._execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+
+    def _drop_side_search(self) -> None:
+        """The search thread stopped and its scratch file removed (after the transaction)."""
+        if self._side_search is not None:
+            self._side_search.stop()
+            self._side_search = None
+        if self._side_file is not None:
+            self._side_file.remove()
+            self._side_file = None
 
     def _drop_indexes(self) -> None:
         from sqlmodel import SQLModel
@@ -398,6 +429,8 @@ class TicketLoad:
             self.connection.executemany(
                 f"INSERT INTO {target} VALUES ({self._marks(len(columns))})", rows)
             assert self._search is not None
+            if self._side_search is not None:
+                self._side_search.add(table, columns, rows)
             self._search.add(table, columns, rows)
             if table == "messages":
                 self._search.flush()
@@ -415,6 +448,12 @@ class TicketLoad:
             yield
             return
         assert self._search is not None
+        if self._side_search is not None:
+            # The triggers write into the desk's index: what the thread has indexed so far
+            # goes in first, and the rest of the import indexes on this connection.
+            self._side_search.copy_into(self.connection, bulk.SIDE_SCHEMA)
+            self._side_search = None
+            self._search = SqliteSearchLoad(self.connection)
         self._search.flush()
         for sql in self._triggers:
             self.connection.execute(sql)
