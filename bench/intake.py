@@ -56,7 +56,7 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.ticket_import import COLUMNS
+from deskterm.db.ticket_import import COLUMNS, postgres_analyze
 from deskterm.desk import setup
 from deskterm.desk.transfer.csv_import import import_csv
 from deskterm.desk.transfer.csv_in import CsvFile, Options
@@ -194,10 +194,8 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
                 search.postgres_rebuild(cursor, saved)
                 for table, name, definition in keys:
                     cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-                for table in ("organizations", "customers", "agents", "agent_groups", "tags",
-                              "tickets", "messages", "events", "ticket_tags"):
-                    cursor.execute(f"ANALYZE {table}")
             connection.commit()
+            postgres_analyze(store)  # (as the import: after the commit, two at a time)
         return time.perf_counter() - started
     finally:
         raw.close()
