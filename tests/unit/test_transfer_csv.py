@@ -517,3 +517,41 @@ def test_a_failing_search_build_rolls_the_import_back_and_leaves_no_scratch_file
         assert "building the search index failed: disk full" in result.stderr
     assert _count(store, "tickets") == _count(store, "messages") == 0
     assert _side_files(store) == []
+
+
+def test_updates_after_inserts_into_an_empty_desk_keep_the_search_index_whole(desk, store):
+    """A load that updates stored text after its first inserts (none of the importers does
+    into an empty desk today): SQLite takes in what its search thread indexed so far, then
+    indexes the rest itself; every text is found, the old one no more."""
+    from deskterm.db.ticket_import import TicketLoad
+    from deskterm.db.types import utcnow
+
+    with TicketLoad(store, checked=True) as load:
+        now = load.value(utcnow())
+        [customer] = load.new_ids("customers", 1)
+        load.insert("customers", [(customer, "Ann", "ann@acme.com", None, False, "standard",
+                                   now)])
+        first, second = load.ticket_numbers(2)
+        load.insert("tickets", [(number, subject, "open", 2, "question", "web", customer, None,
+                                 None, 1, now, now, None, None, None, 0, 1, None, None, None)
+                                for number, subject in ((first, "Scanner jammed"),
+                                                        (second, "Mouse lost"))])
+        ids = load.new_ids("messages", 2)
+        load.insert("messages", [(ids[0], first, None, customer, True, "paper everywhere", now,
+                                  None, None)])
+        load.update_tickets([("Scanner fixed", "open", 2, "question", "web", customer, None,
+                              None, now, now, None, None, first)])
+        load.insert("messages", [(ids[1], second, None, customer, True, "under the desk", now,
+                                  None, None)])
+        load.commit()
+
+    def found(words: str) -> list[int]:
+        shown = desk("ticket", "list", "--query", words).stdout
+        return [number for number in (first, second) if f"#{number}" in shown]
+
+    assert found("paper") == [first]
+    assert found("fixed") == [first]
+    assert found("jammed") == []
+    assert found("mouse") == [second]
+    assert found("desk") == [second]
+    assert _side_files(store) == []

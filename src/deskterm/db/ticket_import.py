@@ -12,7 +12,13 @@ safe:
   tickets and messages indexed once at the end (:class:`deskterm.db.search_load.SqliteSearchLoad`)
   before the triggers are put back; on PostgreSQL the GIN indexes keep themselves up to date,
   unless the desk had no tickets: then they, and the secondary indexes of the big tables, are
-  dropped and built once at the end, as a bulk load does (on SQLite too).
+  dropped and built once at the end, as a bulk load does (on SQLite too). Into an empty SQLite
+  desk in a file the documents are indexed on a thread with a connection of its own, into a
+  scratch file beside the desk, while the rows go in and their indexes are sorted, and the
+  finished index is copied in before the commit
+  (:class:`deskterm.db.search_load.ThreadedSearchLoad`); into an empty PostgreSQL desk the
+  tables are analyzed after the commit, two connections side by side
+  (:func:`postgres_analyze`).
 - Updates of tickets imported before (same external id) run with the triggers in place (put
   back for them on SQLite), so their search documents follow the new text.
 
@@ -218,9 +224,11 @@ class TicketLoad:
                 if self._side_file is not None:
                     if self._side_search is not None:
                         self._side_search.stop()
-                    attached = [r[1] for r in self.connection.execute("PRAGMA database_list")]
-                    if bulk.SIDE_SCHEMA in attached:
-                        self.connection.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
+                    with suppress(sqlite3.Error):  # (else the connection's end lets go of it)
+                        attached = [r[1] for r in
+                                    self.connection.execute("PRAGMA database_list")]
+                        if bulk.SIDE_SCHEMA in attached:
+                            self.connection.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
                 for pragma, (_during, after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {after}")
             self._raw.close()
