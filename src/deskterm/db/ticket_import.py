@@ -109,24 +109,18 @@ def postgres_analyze(store: Store) -> None:
     """
     import threading
 
-    failed: list[BaseException] = []
-
     def run(tables: Sequence[str]) -> None:
-        try:
+        # (A failure is let go: the import is in, and autovacuum analyzes the tables later.)
+        with suppress(Exception):
             raw = store.engine.raw_connection()
-        except Exception as exc:  # (told below; the import is in)
-            failed.append(exc)
-            return
-        try:
-            connection: Any = raw.driver_connection
-            with connection.cursor() as cursor:
-                for table in tables:
-                    cursor.execute(f"ANALYZE {table}")
-            connection.commit()
-        except Exception as exc:
-            failed.append(exc)
-        finally:
-            raw.close()
+            try:
+                connection: Any = raw.driver_connection
+                with connection.cursor() as cursor:
+                    for table in tables:
+                        cursor.execute(f"ANALYZE {table}")
+                connection.commit()
+            finally:
+                raw.close()
 
     others = [threading.Thread(target=run, args=(tables,), name="deskterm-analyze",
                                daemon=True) for tables in ANALYZED_TABLES[1:]]
