@@ -56,7 +56,7 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.ticket_import import COLUMNS
+from deskterm.db.ticket_import import COLUMNS, postgres_analyze
 from deskterm.desk import setup
 from deskterm.desk.transfer.csv_import import import_csv
 from deskterm.desk.transfer.csv_in import CsvFile, Options
@@ -194,13 +194,50 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
                 search.postgres_rebuild(cursor, saved)
                 for table, name, definition in keys:
                     cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-                for table in ("organizations", "customers", "agents", "agent_groups", "tags",
-                              "tickets", "messages", "events", "ticket_tags"):
-                    cursor.execute(f"ANALYZE {table}")
             connection.commit()
+            postgres_analyze(store)  # (as the import: after the commit, two at a time)
         return time.perf_counter() - started
     finally:
         raw.close()
+
+
+def _server_ticks(store: Store) -> dict[int, int]:
+    """PostgreSQL on this machine: the CPU clock ticks used so far by each server process of
+    ``store``'s database (none for SQLite, or a server whose processes are not readable)."""
+    if store.is_sqlite:
+        return {}
+    with store.engine.connect() as connection:
+        pids = connection.execute(text("SELECT pid FROM pg_stat_activity "
+                                        "WHERE datname = current_database()")).scalars().all()
+    ticks = {}
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
+    return ticks
+
+
+class Cpu:
+    """CPU seconds used between :meth:`start` and :meth:`stop`: this process (with its
+    threads), its finished children (the reading helper), the database's server processes."""
+
+    def start(self, store: Store) -> None:
+        self.store = store
+        self.server = _server_ticks(store)
+        self.own = resource.getrusage(resource.RUSAGE_SELF)
+        self.children = resource.getrusage(resource.RUSAGE_CHILDREN)
+
+    def stop(self) -> tuple[float, float, float]:
+        own = resource.getrusage(resource.RUSAGE_SELF)
+        children = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server = _server_ticks(self.store)
+        hz = os.sysconf("SC_CLK_TCK")
+        return (own.ru_utime + own.ru_stime - self.own.ru_utime - self.own.ru_stime,
+                children.ru_utime + children.ru_stime - self.children.ru_utime
+                - self.children.ru_stime,
+                sum(t - self.server.get(pid, 0) for pid, t in server.items()) / hz)
 
 
 def peak_rss_mib(who: int = resource.RUSAGE_SELF) -> float:
@@ -219,28 +256,42 @@ def measure(name: str, tickets: int, runs: int, folder: Path,
     rss_before = peak_rss_mib()
     imports: list[float] = []
     raws: list[float] = []
+    cpus: list[tuple[float, ...]] = []
+    cpu = Cpu()
     for run in range(1, runs + 1):
         desk = fresh()
+        cpu.start(desk)
         started = time.perf_counter()
         report = import_csv(desk, CsvFile(path, Options(overrides={})))
         took = time.perf_counter() - started
+        used = cpu.stop()
         assert report.created == tickets and not report.problems, report.problems[:3]
         if run == 1:  # (before the baseline's rows are read back into this process)
             rss = peak_rss_mib(), peak_rss_mib(resource.RUSAGE_CHILDREN)
         rows = rows_of(desk)
         desk.dispose()
         baseline = fresh()
+        cpu.start(baseline)
         raw = raw_insert(baseline, rows)
+        raw_used = cpu.stop()
         baseline.dispose()
         del rows
         imports.append(tickets / took)
         raws.append(tickets / raw)
+        cpus.append((*used, *raw_used))
+        load = os.getloadavg()[0]
         print(f"  run {run}: import {took:.2f} s, {tickets / took:,.0f} tickets/s; raw "
-              f"{raw:.2f} s, {tickets / raw:,.0f} tickets/s; ratio {raw / took:.2f}")
+              f"{raw:.2f} s, {tickets / raw:,.0f} tickets/s; ratio {raw / took:.2f}; load "
+              f"{load:.1f}; CPU s import {used[0]:.2f} + helper {used[1]:.2f} + server "
+              f"{used[2]:.2f}, raw {raw_used[0]:.2f} + server {raw_used[2]:.2f}", flush=True)
     fast, base = statistics.median(imports), statistics.median(raws)
     print(f"  median: import {fast:,.0f} tickets/s ({report.customers:,} requesters, "
           f"{report.groups} groups, {report.tags} tags created), raw {base:,.0f} tickets/s, "
           f"ratio {fast / base:.2f} (goal >= 0.5)")
+    mid = [statistics.median(column) for column in zip(*cpus, strict=True)]
+    print(f"  median CPU seconds: import {mid[0]:.2f}, its reading helper {mid[1]:.2f}, server "
+          f"{mid[2]:.2f} (total {mid[0] + mid[1] + mid[2]:.2f}); raw {mid[3]:.2f} + server "
+          f"{mid[5]:.2f} (total {mid[3] + mid[5]:.2f})")
     print(f"  peak RSS after the first import: {rss[0]:.0f} MiB ({rss_before:.0f} MiB before "
           f"it); its reading helper {rss[1]:.0f} MiB (forked: shares the importer's pages)")
     return fast, base

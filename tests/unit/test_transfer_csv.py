@@ -449,3 +449,109 @@ def test_the_connection_of_an_import_checks_constraints_again_after_it(store, ad
             assert connection.execute("PRAGMA foreign_keys").fetchone() == (1,)
     with pytest.raises(IntegrityError, match=r"(?i)check"), store.engine.begin() as connection:
         connection.execute(text("UPDATE agents SET role = 'exploded'"))
+
+
+def _side_files(store) -> list[str]:
+    from deskterm.db import bulk
+
+    if not store.is_sqlite:
+        return []
+    folder = Path(store.url.database).parent
+    return sorted(p.name for p in folder.iterdir() if p.name.startswith(bulk.SIDE_PREFIX))
+
+
+def test_an_import_into_an_empty_desk_leaves_its_search_index_and_statistics_ready(
+        desk, store, tmp_path, reading):
+    """SQLite: the index is built on a thread into a scratch file and copied in (the file
+    gone after); PostgreSQL: the big tables analyzed after the commit, side by side."""
+    result = desk("import", "csv", str(_csv(tmp_path, ZENDESK + HELPSCOUT_ROWS)))
+
+    assert result.exit_code == 0, result.stderr
+    assert _side_files(store) == []
+    assert "#1001" in desk("ticket", "list", "--query", "hour").stdout  # a body
+    assert "#1003" in desk("ticket", "list", "--query", "toner").stdout  # a subject
+    assert "#1004" in desk("ticket", "list", "--query", "注文").stdout  # CJK (trigram)
+    # Later writes go on indexing into the copied index.
+    created = desk("ticket", "create", "--subject", "Keyboard sticky", "--requester",
+                   "ann@acme.com", "--body", "the spacebar squeaks")
+    assert created.exit_code == 0, created.stderr
+    assert "#1005" in desk("ticket", "list", "--query", "squeaks").stdout
+    assert "#1001" in desk("ticket", "list", "--query", "hour").stdout
+    with store.engine.connect() as connection:
+        if store.is_sqlite:
+            assert connection.execute(text(
+                "INSERT INTO search_text(search_text, rank) VALUES ('integrity-check', 0)"
+            )).rowcount is not None
+        else:
+            analyzed = dict(connection.execute(text(
+                "SELECT relname, last_analyze IS NOT NULL FROM pg_stat_user_tables "
+                "WHERE relname IN ('tickets', 'messages', 'customers')")).all())
+            assert analyzed == {"tickets": True, "messages": True, "customers": True}
+            assert connection.execute(text(
+                "SELECT COUNT(*) FROM pg_stats WHERE tablename = 'search_messages_body'"
+            )).scalar() == 1  # the search expression's statistics too
+
+
+HELPSCOUT_ROWS = "104,注文が届きません,まだ届いていません,Open,High,Gus,gus@x.jp,,,,2024-03-04,,web\n"
+
+
+def test_a_failing_search_build_rolls_the_import_back_and_leaves_no_scratch_file(
+        desk, store, tmp_path, monkeypatch):
+    from deskterm.db import search_load
+
+    if store.is_sqlite:
+        def broken(self):  # (the thread's load; the import's own has nothing pending)
+            if self.pending:
+                raise RuntimeError("disk full")
+
+        monkeypatch.setattr(search_load.SqliteSearchLoad, "flush", broken)
+    else:  # (PostgreSQL builds its search indexes in the transaction: a GIN index fails)
+        monkeypatch.setattr(csv_import, "BATCH", 1)
+    body = ZENDESK if store.is_sqlite else ZENDESK + "104,Bad,x,Exploded,High,E,e@x.io,,,,,,\n"
+
+    result = desk("import", "csv", str(_csv(tmp_path, body)))
+
+    assert result.exit_code == 1
+    assert "Traceback" not in result.stderr
+    if store.is_sqlite:
+        assert "building the search index failed: disk full" in result.stderr
+    assert _count(store, "tickets") == _count(store, "messages") == 0
+    assert _side_files(store) == []
+
+
+def test_updates_after_inserts_into_an_empty_desk_keep_the_search_index_whole(desk, store):
+    """A load that updates stored text after its first inserts (none of the importers does
+    into an empty desk today): SQLite takes in what its search thread indexed so far, then
+    indexes the rest itself; every text is found, the old one no more."""
+    from deskterm.db.ticket_import import TicketLoad
+    from deskterm.db.types import utcnow
+
+    with TicketLoad(store, checked=True) as load:
+        now = load.value(utcnow())
+        [customer] = load.new_ids("customers", 1)
+        load.insert("customers", [(customer, "Ann", "ann@acme.com", None, False, "standard",
+                                   now)])
+        first, second = load.ticket_numbers(2)
+        load.insert("tickets", [(number, subject, "open", 2, "question", "web", customer, None,
+                                 None, 1, now, now, None, None, None, 0, 1, None, None, None)
+                                for number, subject in ((first, "Scanner jammed"),
+                                                        (second, "Mouse lost"))])
+        ids = load.new_ids("messages", 2)
+        load.insert("messages", [(ids[0], first, None, customer, True, "paper everywhere", now,
+                                  None, None)])
+        load.update_tickets([("Scanner fixed", "open", 2, "question", "web", customer, None,
+                              None, now, now, None, None, first)])
+        load.insert("messages", [(ids[1], second, None, customer, True, "under the desk", now,
+                                  None, None)])
+        load.commit()
+
+    def found(words: str) -> list[int]:
+        shown = desk("ticket", "list", "--query", words).stdout
+        return [number for number in (first, second) if f"#{number}" in shown]
+
+    assert found("paper") == [first]
+    assert found("fixed") == [first]
+    assert found("jammed") == []
+    assert found("mouse") == [second]
+    assert found("desk") == [second]
+    assert _side_files(store) == []

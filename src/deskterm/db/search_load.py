@@ -127,3 +127,85 @@ def copy_index(connection: sqlite3.Connection, schema: str) -> None:
     for table in tables:
         connection.execute(f"DELETE FROM main.{table}")
         connection.execute(f"INSERT INTO main.{table} SELECT * FROM {schema}.{table}")
+
+
+class ThreadedSearchLoad:
+    """:class:`SqliteSearchLoad`'s work on a thread of its own, into a scratch file.
+
+    For a load into a desk without search documents (an import into an empty desk): the
+    documents are indexed by a second connection, to the file at ``path``, on a thread, while
+    the load's connection goes on inserting rows and sorting its indexes. SQLite lets go of
+    Python's lock while it works, so tokenising the text runs on the machine's other core.
+    :meth:`copy_into` then waits for the thread and copies the finished FTS5 tables into the
+    load's connection (:func:`copy_index`, inside its transaction, with the file attached as
+    ``schema``); the caller detaches it after the transaction ends and removes the file.
+
+    :meth:`add` takes the same batches as :meth:`SqliteSearchLoad.add` (the rows are only
+    read, never changed, by either side); at most ``queued`` batches wait for the thread, so
+    memory stays bounded.
+    """
+
+    def __init__(self, path: str, statements: Sequence[str], *, queued: int = 8) -> None:
+        import queue
+        import threading
+
+        self.path = path
+        self._statements = list(statements)
+        self._queue: queue.Queue[tuple[str, Sequence[str], Sequence[tuple[Any, ...]]] | None]
+        self._queue = queue.Queue(maxsize=queued)
+        self._failed: BaseException | None = None
+        self._stop = False
+        self._thread = threading.Thread(target=self._run, name="deskterm-search-load",
+                                        daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        connection: sqlite3.Connection | None = None
+        try:
+            connection = sqlite3.connect(self.path, isolation_level=None)
+            for pragma in ("journal_mode = OFF", "synchronous = OFF", "cache_size = -65536"):
+                connection.execute(f"PRAGMA {pragma}")
+            connection.execute("BEGIN")
+            for sql in self._statements:
+                connection.execute(sql)
+            load = SqliteSearchLoad(connection)
+            while (item := self._queue.get()) is not None:
+                if self._stop or self._failed is not None:
+                    continue  # (drained, so that the producer never waits on a full queue)
+                table, columns, rows = item
+                load.add(table, columns, rows)
+                if table == "messages":
+                    load.flush()
+            if not self._stop:
+                load.finish()
+                connection.execute("COMMIT")
+        except BaseException as exc:  # raised to the load by copy_into
+            self._failed = exc
+            while self._queue.get() is not None:
+                pass
+        finally:
+            if connection is not None:
+                connection.close()
+
+    def add(self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]) -> None:
+        if rows and table in ("tickets", "messages") and self._failed is None:
+            self._queue.put((table, columns, rows))
+
+    def _join(self) -> None:
+        if self._thread.is_alive():
+            self._queue.put(None)
+            self._thread.join()
+
+    def copy_into(self, connection: sqlite3.Connection, schema: str) -> None:
+        """Wait for the thread, then copy its index into ``connection``'s (empty) one."""
+        self._join()
+        if self._failed is not None:
+            raise StoreError(f"building the search index failed: {self._failed}") \
+                from self._failed
+        connection.execute(f"ATTACH DATABASE ? AS {schema}", (self.path,))
+        copy_index(connection, schema)
+
+    def stop(self) -> None:
+        """Stop the thread, its work thrown away (the load failed, or went another way)."""
+        self._stop = True
+        self._join()

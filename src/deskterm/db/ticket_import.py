@@ -12,7 +12,13 @@ safe:
   tickets and messages indexed once at the end (:class:`deskterm.db.search_load.SqliteSearchLoad`)
   before the triggers are put back; on PostgreSQL the GIN indexes keep themselves up to date,
   unless the desk had no tickets: then they, and the secondary indexes of the big tables, are
-  dropped and built once at the end, as a bulk load does (on SQLite too).
+  dropped and built once at the end, as a bulk load does (on SQLite too). Into an empty SQLite
+  desk in a file the documents are indexed on a thread with a connection of its own, into a
+  scratch file beside the desk, while the rows go in and their indexes are sorted, and the
+  finished index is copied in before the commit
+  (:class:`deskterm.db.search_load.ThreadedSearchLoad`); into an empty PostgreSQL desk the
+  tables are analyzed after the commit, two connections side by side
+  (:func:`postgres_analyze`).
 - Updates of tickets imported before (same external id) run with the triggers in place (put
   back for them on SQLite), so their search documents follow the new text.
 
@@ -33,7 +39,7 @@ from sqlalchemy.schema import CreateIndex, DropIndex
 from deskterm.db import bulk, search
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
-from deskterm.db.search_load import SqliteSearchLoad
+from deskterm.db.search_load import SqliteSearchLoad, ThreadedSearchLoad, table_statements
 
 COLUMNS: dict[str, tuple[str, ...]] = {
     **bulk.COLUMNS,
@@ -87,6 +93,45 @@ def timestamp_value(sqlite: bool) -> Callable[[datetime | None], object]:
     return _sqlite_value if sqlite else _same
 
 
+ANALYZED_TABLES = (("messages",), ("tickets", "organizations", "customers", "agents",
+                                    "agent_groups", "tags", "events", "ticket_tags"))
+"""The tables :func:`postgres_analyze` analyzes, in groups that run side by side."""
+
+
+def postgres_analyze(store: Store) -> None:
+    """``ANALYZE`` the tables an import into an empty desk filled, once it has committed, the
+    groups of :data:`ANALYZED_TABLES` on connections of their own at the same time.
+
+    Most of ANALYZE's time is the search indexes' expressions (``to_tsvector`` of every sampled
+    subject and body, and their lexemes counted): ``messages`` takes as long as all the others
+    together, so on two cores the two groups take the time of the longer. Only statistics are
+    written (the import's rows were committed before): should one fail, the import stands and
+    autovacuum analyzes the tables later.
+    """
+    import threading
+
+    def run(tables: Sequence[str]) -> None:
+        # (A failure is let go: the import is in, and autovacuum analyzes the tables later.)
+        with suppress(Exception):
+            raw = store.engine.raw_connection()
+            try:
+                connection: Any = raw.driver_connection
+                with connection.cursor() as cursor:
+                    for table in tables:
+                        cursor.execute(f"ANALYZE {table}")
+                connection.commit()
+            finally:
+                raw.close()
+
+    others = [threading.Thread(target=run, args=(tables,), name="deskterm-analyze",
+                               daemon=True) for tables in ANALYZED_TABLES[1:]]
+    for thread in others:
+        thread.start()
+    run(ANALYZED_TABLES[0])
+    for thread in others:
+        thread.join()
+
+
 class TicketLoad:
     """One import's transaction on ``store``: look names up, take ids, insert and update rows.
 
@@ -107,6 +152,8 @@ class TicketLoad:
         self._inserting = False
         self._triggers: list[str] = []
         self._search: SqliteSearchLoad | None = None
+        self._side_search: ThreadedSearchLoad | None = None
+        self._side_file: bulk.SideFile | None = None
         self._pg_search: list[str] = []
         self._foreign_keys: list[tuple[str, str, str]] = []
         self._indexes: list[Any] = []
@@ -169,10 +216,19 @@ class TicketLoad:
                 self.connection.rollback()
         finally:
             if self.sqlite:
+                if self._side_file is not None:
+                    if self._side_search is not None:
+                        self._side_search.stop()
+                    with suppress(sqlite3.Error):  # (else the connection's end lets go of it)
+                        attached = [r[1] for r in
+                                    self.connection.execute("PRAGMA database_list")]
+                        if bulk.SIDE_SCHEMA in attached:
+                            self.connection.execute(f"DETACH DATABASE {bulk.SIDE_SCHEMA}")
                 for pragma, (_during, after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {after}")
             self._raw.close()
             self._raw = None
+            self._drop_side_search()
 
     def commit(self) -> None:
         """Finish the search index and the indexes, tell open consoles, commit."""
@@ -182,6 +238,9 @@ class TicketLoad:
             if self.sqlite:
                 assert self._search is not None
                 self._search.finish()
+                if self._side_search is not None:
+                    self._side_search.copy_into(self.connection, bulk.SIDE_SCHEMA)
+                    self._side_search = None
                 for sql in self._triggers:
                     self.connection.execute(sql)
             else:
@@ -191,16 +250,15 @@ class TicketLoad:
                     # Checked again, every row in one pass (a row that broke one: an error,
                     # and the import rolls back).
                     self._execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
-            if not self.sqlite and self._indexes:
-                # Fresh statistics for a desk that was empty (as after a bulk load).
-                for table in ("organizations", "customers", "agents", "agent_groups", "tags",
-                              "tickets", "messages", "events", "ticket_tags"):
-                    self._execute(f"ANALYZE {table}")
+        analyze = not self.sqlite and bool(self._indexes)
         if self.sqlite:
             self.connection.execute(BUMP_CHANGES_SQL.replace(":name", "?"), (CHANGES_COUNTER,))
         else:
             self._execute(f"NOTIFY {CHANGES_CHANNEL}")
         self._close(commit=True)
+        if analyze:
+            # Fresh statistics for a desk that was empty (as after a bulk load).
+            postgres_analyze(self.store)
 
     # --- plain SQL ----------------------------------------------------------------------------
 
@@ -353,7 +411,17 @@ class TicketLoad:
             if rebuild:
                 self._drop_indexes()
             self._triggers = search.sqlite_suspend(self.connection)
-            self._search = SqliteSearchLoad(self.connection)
+            if rebuild and bulk.can_side_load(self.store) and (
+                    statements := table_statements(self.connection)):
+                # A desk without tickets has no search documents: its index is built on a
+                # thread with a connection of its own, into a scratch file beside the desk,
+                # while this connection inserts the rows and sorts their indexes, then copied
+                # in (as a bulk load's side load is) before the commit.
+                self._side_file = bulk.side_file(self.store)
+                self._side_search = ThreadedSearchLoad(self._side_file.path, statements)
+                self._search = SqliteSearchLoad(self.connection, build=False)
+            else:
+                self._search = SqliteSearchLoad(self.connection)
         elif rebuild:
             self._execute("LOCK TABLE tickets IN SHARE ROW EXCLUSIVE MODE")
             self._drop_indexes()
@@ -367,6 +435,15 @@ class TicketLoad:
                 "ORDER BY c.relname, k.conname", (list(bulk.REBUILT_TABLES),))]
             for table, name, _definition in self._foreign_keys:
                 self._execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+
+    def _drop_side_search(self) -> None:
+        """The search thread stopped and its scratch file removed (after the transaction)."""
+        if self._side_search is not None:
+            self._side_search.stop()
+            self._side_search = None
+        if self._side_file is not None:
+            self._side_file.remove()
+            self._side_file = None
 
     def _drop_indexes(self) -> None:
         from sqlmodel import SQLModel
@@ -399,6 +476,8 @@ class TicketLoad:
             self.connection.executemany(
                 f"INSERT INTO {target} VALUES ({self._marks(len(columns))})", rows)
             assert self._search is not None
+            if self._side_search is not None:
+                self._side_search.add(table, columns, rows)
             self._search.add(table, columns, rows)
             if table == "messages":
                 self._search.flush()
@@ -416,6 +495,12 @@ class TicketLoad:
             yield
             return
         assert self._search is not None
+        if self._side_search is not None:
+            # The triggers write into the desk's index: what the thread has indexed so far
+            # goes in first, and the rest of the import indexes on this connection.
+            self._side_search.copy_into(self.connection, bulk.SIDE_SCHEMA)
+            self._side_search = None
+            self._search = SqliteSearchLoad(self.connection)
         self._search.flush()
         for sql in self._triggers:
             self.connection.execute(sql)

@@ -81,6 +81,11 @@ def _folded(name: str) -> str:
     return " ".join(name.casefold().split())
 
 
+def _distinct(values: Iterable[str | None]) -> list[str | None]:
+    """``values`` without repeats, in the order they first come."""
+    return list(dict.fromkeys(values))
+
+
 _USERNAME_OUT = re.compile(r"[^a-z0-9._-]+")
 
 
@@ -129,9 +134,9 @@ class _Names:
         """Look up, or create, every name ``rows`` use."""
         load, now = self.load, self.load.value(self.now)
         # Organizations named in the rows.
-        new_orgs = sorted({row.organization for row in rows if row.organization
-                           and _folded(row.organization) not in self.organizations},
-                          key=_folded)
+        # (Each distinct name folded once, not once per row.)
+        new_orgs = sorted((name for name in {row.organization for row in rows}
+                           if name and _folded(name) not in self.organizations), key=_folded)
         new_orgs = list({_folded(name): name for name in new_orgs}.values())
         ids = load.new_ids("organizations", len(new_orgs))
         load.insert("organizations", [(i, name, None, now) for i, name in zip(ids, new_orgs,
@@ -139,14 +144,18 @@ class _Names:
         self.organizations.update((_folded(n), i) for i, n in zip(ids, new_orgs, strict=True))
         self.report.organizations += len(new_orgs)
         # Requesters with an address, then those known only by name.
-        emails = {row.requester_email for row in rows if row.requester_email} - set(self.by_email)
+        # (Tested against the dicts: a set of every address known so far, made per batch,
+        # cost more than the look-ups.)
+        by_email, by_name = self.by_email, self.by_name
+        emails = {row.requester_email for row in rows if row.requester_email
+                  and row.requester_email not in by_email}
         self.by_email.update(load.customers_by_email(emails))
         fresh: dict[str, TicketRow] = {}
         for row in rows:
             if row.requester_email and row.requester_email not in self.by_email:
                 fresh.setdefault(row.requester_email, row)
         names = {row.requester_name for row in rows if not row.requester_email
-                 and row.requester_name} - set(self.by_name)
+                 and row.requester_name and row.requester_name not in by_name}
         self.by_name.update(load.customers_without_email(names))
         nameless: dict[str, TicketRow] = {}
         for row in rows:
@@ -166,15 +175,16 @@ class _Names:
         load.insert("customers", customers)
         self.report.customers += len(customers)
         # Groups, agents, tags.
-        new_groups = list({_folded(row.group): row.group for row in rows if row.group
-                           and _folded(row.group) not in self.groups}.values())
+        new_groups = list({_folded(name): name for name in _distinct(row.group for row in rows)
+                           if name and _folded(name) not in self.groups}.values())
         ids = load.new_ids("agent_groups", len(new_groups))
         load.insert("agent_groups", [(i, name, "", now) for i, name in zip(ids, new_groups,
                                                                              strict=True)])
         self.groups.update((_folded(n), i) for i, n in zip(ids, new_groups, strict=True))
         self.report.groups += len(new_groups)
-        new_agents = list({_folded(row.assignee): row.assignee for row in rows if row.assignee
-                           and _folded(row.assignee) not in self.agents}.values())
+        new_agents = list({_folded(name): name for name in _distinct(row.assignee
+                                                                        for row in rows)
+                           if name and _folded(name) not in self.agents}.values())
         ids = load.new_ids("agents", len(new_agents))
         agents: list[tuple[object, ...]] = []
         for number, name in zip(ids, new_agents, strict=True):
@@ -184,7 +194,8 @@ class _Names:
             self.agents[_folded(name)] = number
         load.insert("agents", agents)
         self.report.agents += len(agents)
-        wanted = {tag for row in rows for tag in row.tags} - set(self.tags)
+        known_tags = self.tags
+        wanted = {tag for row in rows for tag in row.tags if tag not in known_tags}
         self.tags.update(load.tags(wanted))
         new_tags = sorted(wanted - set(self.tags))
         ids = load.new_ids("tags", len(new_tags))

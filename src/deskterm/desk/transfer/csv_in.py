@@ -239,6 +239,32 @@ def _requester_name(value: str) -> str:
 
 
 _DATES = ("created_at", "updated_at", "solved_at", "closed_at")
+_REPEATING = frozenset({"status", "priority", "type", "channel", "requester_email",
+                        "requester_name", "organization", "assignee", "group", "tags"})
+"""Columns whose cells repeat down a file (a requester has many tickets, a desk a few groups):
+their checks remember what they made of each cell (:func:`_remembered`)."""
+_REMEMBERED = 50_000
+"""Most cells a check remembers (it forgets them all and starts again past that)."""
+
+
+def _remembered(check: Callable[[str], object]) -> Callable[[str], object]:
+    """``check``, remembering what it made of each value it accepted (a pure function whose
+    results are never changed: strings, numbers, tuples). A value it refuses is checked again
+    each time, so every row gets its own problem."""
+    known: dict[str, object] = {}
+
+    def remembered(value: str) -> object:
+        try:
+            return known[value]
+        except KeyError:
+            pass
+        result = check(value)
+        if len(known) >= _REMEMBERED:
+            known.clear()
+        known[value] = result
+        return result
+
+    return remembered
 
 
 class RowChecker:
@@ -278,7 +304,8 @@ class RowChecker:
             "tags": lambda value: normalize_tags(split_tags(value), where="tag"),
             **dict.fromkeys(_DATES, date),
         }
-        self.checks = [(field, position, self.header[position], checks[field])
+        self.checks = [(field, position, self.header[position],
+                        _remembered(checks[field]) if field in _REPEATING else checks[field])
                        for field, position in self.positions.items()]
 
     def check(self, raw: RawRow) -> TicketRow | list[Problem]:
@@ -366,6 +393,7 @@ _PIPE_BYTES = 1024 * 1024
 """The pipe's size (Linux's most for an unprivileged process, by default): 2-3 chunks."""
 _F_SETPIPE_SZ = 1031
 _FIELDS = TicketRow.__slots__
+_DATE_AT = tuple(_FIELDS.index(name) for name in _DATES)
 
 
 def _reader(source: CsvFile, checker: RowChecker, cells_of_accepted: bool, out: Any) -> None:
@@ -381,9 +409,16 @@ def _reader(source: CsvFile, checker: RowChecker, cells_of_accepted: bool, out: 
             again = checked.external_id in seen  # (a duplicate id: refused by the caller)
             if checked.external_id is not None:
                 seen.add(checked.external_id)
+            values = [getattr(checked, f) for f in _FIELDS]
+            if checked.extra is not None:
+                # The dates travel as the store takes them, in ``extra`` (made by the check's
+                # ``extra``): their datetimes stay here (pickling them both ways was a tenth
+                # of the time the two processes spent passing rows).
+                for at in _DATE_AT:
+                    values[at] = None
             chunk.append((raw.line, raw.cells if again or (cells_of_accepted and
                                                            checked.assignee) else None,
-                          tuple(getattr(checked, f) for f in _FIELDS)))
+                          tuple(values)))
             if len(chunk) >= _CHUNK_ROWS:
                 out.send_bytes(pickle.dumps(("rows", chunk, source.bytes_read()), protocol=5))
                 chunk = []
@@ -463,6 +498,8 @@ def checked_rows(source: CsvFile, checker: RowChecker, *, cells_of_accepted: boo
     it has; the pipe between them holds a few chunks, so memory stays bounded. The helper
     sends the cells of a refused row, and of a checked row only where the caller may still
     refuse it: its id came before, or it names an assignee and ``cells_of_accepted``.
+    When the checker has an ``extra`` (the import's dates as the store takes them), a row from
+    the helper comes without its four datetimes: ``extra`` carries them.
     """
     if parallel is None:
         parallel = source.size() >= PARALLEL_BYTES
