@@ -325,3 +325,78 @@ def test_an_agent_cannot_load_policies(cli, store, tmp_path, agent, as_user):
 
 def _policy_rows_empty(cli) -> bool:
     return cli("sla", "list").stdout.strip() == ""
+
+
+# --- the queue's sla: filters and sort:sla -----------------------------------------------------
+
+
+def _queue(store, admin, text: str, now: datetime) -> list[int]:
+    from deskterm.desk.service import Desk
+    window = Desk(store, admin).queue_window(text, start=0, count=50, now=now)
+    assert window.total == len(window.rows)
+    return [row.number for row in window.rows]
+
+
+def test_sla_filters_and_sort_on_business_time(store, admin):
+    load(store, POLICIES.replace('name = "Everyone"\n', 'name = "Everyone"\ncalendar = "office"\n'))
+    late, soon, later, plain, paused = (new_ticket(store, admin).number for _ in range(5))
+    change(store, admin, paused, status="pending")
+    # Monday 15 June 2026, 10:00 Berlin (08:00 UTC); "Everyone": 2h first response, 24h
+    # resolution, in office hours (09:00-17:00).
+    now = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    for number, due in ((late, now - timedelta(minutes=5)), (soon, now + timedelta(minutes=20)),
+                        (later, now + timedelta(days=1))):
+        set_columns(store, number, first_response_due_at=due, sla_due_at=due)
+    set_columns(store, plain, sla_policy_id=None, first_response_due_at=None,
+                resolution_due_at=None, sla_due_at=None)
+
+    assert _queue(store, admin, "sla:breached", now) == [late]
+    assert _queue(store, admin, "sla:<1h sort:sla", now) == [late, soon]
+    assert _queue(store, admin, "sla:at_risk", now) == [soon]  # 20 of 120 minutes left
+    assert set(_queue(store, admin, "sla:none", now)) == {plain, paused}
+    assert set(_queue(store, admin, "-sla:breached", now)) == {soon, later, plain, paused}
+    assert _queue(store, admin, "sla:>=2h", now) == [later]
+    assert _queue(store, admin, "sort:sla", now)[:3] == [late, soon, later]
+    assert _queue(store, admin, "sort:-sla", now)[-3:] == [later, soon, late]
+    # Friday 16:50 Berlin: a due time Monday 09:20 is 30 business minutes away, not 64 hours.
+    friday = datetime(2026, 6, 19, 14, 50, tzinfo=UTC)
+    set_columns(store, later, first_response_due_at=datetime(2026, 6, 22, 7, 20, tzinfo=UTC),
+                sla_due_at=datetime(2026, 6, 22, 7, 20, tzinfo=UTC))
+    assert later in _queue(store, admin, "sla:<1h", friday)
+
+
+def test_the_builtin_sla_views_parse_and_run(store, admin):
+    from deskterm.desk.queue.builtin import BUILTIN_VIEWS
+    load(store)
+    late = new_ticket(store, admin).number
+    set_columns(store, late, first_response_due_at=datetime(2026, 1, 1, tzinfo=UTC),
+                sla_due_at=datetime(2026, 1, 1, tzinfo=UTC))
+    views = {view.key: view.query for view in BUILTIN_VIEWS}
+    now = datetime(2026, 6, 15, 8, 0, tzinfo=UTC)
+    assert _queue(store, admin, views["breached"], now) == [late]
+    assert _queue(store, admin, views["sla-at-risk"], now) == []
+
+
+def test_the_console_countdown_counts_business_time():
+    from deskterm.desk.sla.calendar import BusinessCalendar
+    from deskterm.desk.sla.clock import PolicyClock, SlaClock, describe_left
+    from deskterm.desk.tickets.summary import SlaTimes
+
+    office = BusinessCalendar(timezone="Europe/Berlin",
+                              hours={d: [["09:00", "17:00"]] for d in ("mon", "tue", "wed",
+                                                                        "thu", "fri")})
+    clock = SlaClock({1: PolicyClock("Office", office, 240, None, None)})
+    friday = datetime(2026, 6, 19, 14, 0, tzinfo=UTC)  # 16:00 Berlin
+    due = datetime(2026, 6, 22, 8, 10, tzinfo=UTC)      # Monday 10:10 Berlin
+    state = clock.state(SlaTimes(1, due, first_response_due_at=due), friday)
+    assert (state.text, state.level) == ("2h 10m", "ok")
+    monday = datetime(2026, 6, 22, 7, 30, tzinfo=UTC)  # 09:30 Berlin
+    state = clock.state(SlaTimes(1, due, first_response_due_at=due), monday)
+    assert (state.text, state.level) == ("40m", "warning")  # under 60 of 240 minutes left
+    state = clock.state(SlaTimes(1, due, first_response_due_at=due),
+                        due + timedelta(minutes=35))
+    assert (state.text, state.level) == ("-35m", "breached")
+    assert clock.state(SlaTimes(1, None, paused_at=friday), friday).text == "paused"
+    assert clock.state(None, friday) is None
+    assert [describe_left(m) for m in (0, 59, 60, 61, 600, -90)] == [
+        "0m", "59m", "1h", "1h 1m", "10h", "-1h 30m"]

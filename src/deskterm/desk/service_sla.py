@@ -10,8 +10,10 @@ from deskterm import lazy
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
-    from deskterm.desk.sla import policies, recompute
+    from deskterm.desk.sla import clock, due, policies, recompute
 else:  # loaded on a use case's first call: a CLI command pays only for its own
+    clock = lazy.module("deskterm.desk.sla.clock")
+    due = lazy.module("deskterm.desk.sla.due")
     policies = lazy.module("deskterm.desk.sla.policies")
     recompute = lazy.module("deskterm.desk.sla.recompute")
 
@@ -51,6 +53,14 @@ class SlaCases(DeskCore):
     def sla_policy(self, name: str) -> policies.PolicyRead:
         with self._reading() as session:
             return policies.get_policy(session, name)
+
+    def sla_clock(self) -> clock.SlaClock:
+        """The active policies' calendars and targets, for counting down without the desk."""
+        with self._reading() as session:
+            found = due.load_policies(session)
+        return clock.SlaClock({p.id: clock.PolicyClock(
+            name=p.name, calendar=p.calendar, first_response=p.first_response,
+            next_response=p.next_response, resolution=p.resolution) for p in found.ordered})
 
     def business_calendars(self) -> list[policies.CalendarRead]:
         with self._reading() as session:

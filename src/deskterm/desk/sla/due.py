@@ -33,6 +33,7 @@ from sqlmodel import Session, col, select
 from deskterm.db.models import BusinessCalendar as CalendarRow
 from deskterm.db.models import Customer, SlaOutcome, SlaPolicy, Ticket, key
 from deskterm.desk.sla.calendar import BusinessCalendar, add_business_minutes, business_minutes
+from deskterm.desk.tickets.summary import SlaTimes
 
 WAITING = frozenset({"pending", "on_hold"})
 """The statuses that stop the clock (as ``desk.tickets.lifecycle.WAITING``)."""
@@ -241,14 +242,15 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, public_reply: bo
 
 
 def start(session: Session, *, number: int, priority: int, requester: Customer,
-          created_at: datetime) -> None:
-    """The due times of ticket ``number``, just filed (its row written by SQL, not the ORM)."""
+          created_at: datetime) -> SlaTimes | None:
+    """The due times of ticket ``number``, just filed (its row written by SQL, not the ORM);
+    returns its clock (None: no policy applies)."""
     policies = load_policies(session)
     if not policies.ordered:
-        return
+        return None
     policy = policies.match(priority, requester.tier, requester.organization_id)
     if policy is None:
-        return
+        return None
     due = compute(policy, status="new", created_at=created_at, first_response_at=None,
                   next_response_started_at=None, paused_minutes=0, next_paused_minutes=0,
                   paused=False)
@@ -256,6 +258,8 @@ def start(session: Session, *, number: int, priority: int, requester: Customer,
         update(Ticket).where(col(Ticket.id) == number).values(
             sla_policy_id=policy.id, first_response_due_at=due.first_response,
             resolution_due_at=due.resolution, sla_due_at=due.earliest))
+    return SlaTimes(policy_id=policy.id, due_at=due.earliest,
+                    first_response_due_at=due.first_response, resolution_due_at=due.resolution)
 
 
 def outcomes_of(session: Session, number: int) -> Sequence[SlaOutcome]:
