@@ -3,21 +3,29 @@ every open ticket's due times after a calendar or policy change: a million on a 
 
 Both go through the DBAPI connection of the session's transaction: reading a million rows
 through the ORM, or even through SQLAlchemy's result processing, costs more than the business
-arithmetic itself. Timestamps travel as the store keeps them: on SQLite naive UTC text
-(``YYYY-MM-DD HH:MM:SS.ffffff``, as :class:`~deskterm.db.types.UTCDateTime` writes it), on
-PostgreSQL ``timestamptz``.
+arithmetic itself. The tickets are read in ranges of ids (one pass over the table, whatever the
+share of open ones), their timestamps as microseconds since the epoch. Writing many rows drops
+the due-time index first and builds it again after (one sort instead of a B-tree update per
+row); the new values are staged in a temporary table and written by one ``UPDATE ... FROM``;
+all inside the caller's transaction.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from sqlalchemy import Index
+from sqlalchemy.schema import CreateIndex, DropIndex
 from sqlmodel import Session
 
+from deskterm.db.models import Ticket
+
 OPEN_STATUSES = ("new", "open", "pending", "on_hold")
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_NAIVE_EPOCH = datetime(1970, 1, 1)
+_US = timedelta(microseconds=1)
 
 _READ = (
     "SELECT t.id, t.status, t.priority, t.created_at, t.first_response_at, "
@@ -25,86 +33,126 @@ _READ = (
     "t.sla_paused_at, c.tier, c.organization_id, t.sla_policy_id, t.first_response_due_at, "
     "t.next_response_due_at, t.resolution_due_at, t.sla_due_at "
     "FROM tickets t JOIN customers c ON c.id = t.requester_id "
-    "WHERE t.status IN ('new', 'open', 'pending', 'on_hold') AND t.id > {mark} "
-    "ORDER BY t.id LIMIT {limit}")
+    "WHERE t.id >= {p} AND t.id < {p} AND t.status IN ('new', 'open', 'pending', 'on_hold')")
 
-_WRITE = ("UPDATE tickets SET sla_policy_id = {p}, first_response_due_at = {p}, "
-          "next_response_due_at = {p}, resolution_due_at = {p}, sla_due_at = {p}, "
-          "sla_paused_at = {p} WHERE id = {p}")
+_STAGE = ("CREATE TEMPORARY TABLE sla_recomputed (policy INTEGER, first_due {t}, next_due {t}, "
+          "resolution_due {t}, earliest {t}, paused {t}, id INTEGER PRIMARY KEY)")
+_STAGE_ROW = "INSERT INTO sla_recomputed VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
+_APPLY = ("UPDATE tickets SET sla_policy_id = n.policy, first_response_due_at = n.first_due, "
+          "next_response_due_at = n.next_due, resolution_due_at = n.resolution_due, "
+          "sla_due_at = n.earliest, sla_paused_at = n.paused FROM sla_recomputed AS n "
+          "WHERE tickets.id = n.id")
 
-
-@dataclass(frozen=True)
-class OpenRow:
-    """An open ticket as the recompute sees it (timestamps aware UTC)."""
-
-    id: int
-    status: str
-    priority: int
-    created_at: datetime
-    first_response_at: datetime | None
-    next_response_started_at: datetime | None
-    paused_minutes: int
-    next_paused_minutes: int
-    paused_at: datetime | None
-    tier: str | None
-    organization_id: int | None
-    policy_id: int | None
-    stored: tuple[Any, ...]
-    """(policy, first, next, resolution, earliest, paused_at) as stored: unchanged rows are
-    not written."""
+DUE_INDEX = "ix_tickets_sla_due"
+REBUILD_OVER = 50_000
+"""Open tickets past which the due-time index is dropped and built again around the writes."""
 
 
 class SlaColumns:
-    """Reads the open tickets in id order, page by page, and writes their SLA columns."""
+    """Reads the open tickets by ranges of ids and writes their SLA columns.
+
+    A row is ``(id, status, priority, created, first_response_at is set, next response started,
+    paused minutes, next paused minutes, paused at, tier, organization id, stored)`` with the
+    instants as microseconds since the epoch (None when empty) and ``stored`` the six values
+    :meth:`write` takes, as the store holds them (unchanged tickets are not written).
+    """
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
+        self.session = session
         self.sqlite = connection.dialect.name == "sqlite"
         self.raw: Any = connection.connection.dbapi_connection
-        self._write = _WRITE.format(p="?" if self.sqlite else "%s")
+        mark = "?" if self.sqlite else "%s"
+        self._read = _READ.format(p=mark)
+        self._stage_row = _STAGE_ROW.format(p=mark)
+        self._dropped = False
+        self._staged = 0
 
-    def _time(self, value: Any) -> datetime | None:
+    def us(self, value: Any) -> int | None:
+        """A stored timestamp as microseconds since the epoch."""
         if value is None:
             return None
         if self.sqlite:
-            return datetime.fromisoformat(value).replace(tzinfo=UTC)
-        result: datetime = value
+            return (datetime.fromisoformat(value) - _NAIVE_EPOCH) // _US
+        result: int = (value - _EPOCH) // _US
         return result
 
-    def stored_time(self, value: datetime | None) -> Any:
-        """A timestamp as this store keeps it (what :meth:`write` takes)."""
-        if value is None or not self.sqlite:
-            return value
-        return value.astimezone(UTC).replace(tzinfo=None).isoformat(sep=" ",
-                                                                      timespec="microseconds")
+    def stored(self, us: int | None) -> Any:
+        """Microseconds since the epoch as this store keeps a timestamp."""
+        if us is None:
+            return None
+        if self.sqlite:
+            return (_NAIVE_EPOCH + timedelta(microseconds=us)).isoformat(
+                sep=" ", timespec="microseconds")
+        return _EPOCH + timedelta(microseconds=us)
 
-    def open_rows(self, page: int = 20_000) -> Iterator[list[OpenRow]]:
-        mark = 0
-        time = self._time
-        while True:
-            cursor = self.raw.cursor()
-            try:
-                cursor.execute(_READ.format(mark=int(mark), limit=int(page)))
-                rows = cursor.fetchall()
-            finally:
-                cursor.close()
-            if not rows:
-                return
-            yield [OpenRow(
-                id=r[0], status=r[1], priority=r[2], created_at=time(r[3]),  # type: ignore[arg-type]
-                first_response_at=time(r[4]), next_response_started_at=time(r[5]),
-                paused_minutes=r[6] or 0, next_paused_minutes=r[7] or 0, paused_at=time(r[8]),
-                tier=r[9], organization_id=r[10], policy_id=r[11],
-                stored=(r[11], r[12], r[13], r[14], r[15], r[8])) for r in rows]
-            mark = rows[-1][0]
+    def _cursor_rows(self, sql: str, params: Sequence[Any]) -> list[tuple[Any, ...]]:
+        cursor = self.raw.cursor()
+        try:
+            cursor.execute(sql, params)
+            return list(cursor.fetchall())
+        finally:
+            cursor.close()
+
+    def open_count(self) -> int:
+        found = self._cursor_rows(
+            "SELECT count(*) FROM tickets WHERE status IN ('new', 'open', 'pending', 'on_hold')",
+            ())
+        return int(found[0][0])
+
+    def open_rows(self, page: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
+        bounds = self._cursor_rows("SELECT min(id), max(id) FROM tickets", ())
+        low, high = bounds[0]
+        if low is None:
+            return
+        us = self.us
+        while low <= high:
+            rows = self._cursor_rows(self._read, (low, low + page))
+            low += page
+            if rows:
+                yield [(r[0], r[1], r[2], us(r[3]), r[4] is not None, us(r[5]), r[6] or 0,
+                        r[7] or 0, us(r[8]), r[9], r[10], (r[11], r[12], r[13], r[14], r[15],
+                                                          r[8]))
+                       for r in rows]
+
+    def drop_due_index(self) -> None:
+        """Before writing many rows: the index goes (built again by :meth:`finish`)."""
+        self.session.connection().execute(DropIndex(_due_index()))
+        self._dropped = True
 
     def write(self, values: Sequence[tuple[Any, ...]]) -> None:
         """``(policy, first, next, resolution, earliest, paused_at, id)`` per ticket, the
-        timestamps from :meth:`stored_time`."""
+        timestamps from :meth:`stored`: staged in a temporary table, written to the tickets by
+        :meth:`finish` in one statement."""
         if not values:
             return
         cursor = self.raw.cursor()
         try:
-            cursor.executemany(self._write, values)
+            if not self._staged:
+                cursor.execute(_STAGE.format(t="TEXT" if self.sqlite else "TIMESTAMPTZ"))
+            cursor.executemany(self._stage_row, values)
         finally:
             cursor.close()
+        self._staged += len(values)
+
+    def finish(self) -> None:
+        """The staged values into the tickets; the due-time index built again if dropped."""
+        if self._staged:
+            cursor = self.raw.cursor()
+            try:
+                cursor.execute(_APPLY)
+                cursor.execute("DROP TABLE sla_recomputed")
+            finally:
+                cursor.close()
+            self._staged = 0
+        if self._dropped:
+            self.session.connection().execute(CreateIndex(_due_index()))
+            self._dropped = False
+
+
+def _due_index() -> Index:
+    for index in Ticket.__table__.indexes:  # type: ignore[attr-defined]
+        if index.name == DUE_INDEX:
+            found: Index = index
+            return found
+    raise LookupError(DUE_INDEX)

@@ -146,6 +146,7 @@ class BusinessCalendar:
         """Business microseconds before each interval (from the table's first year)."""
         self._through: list[int] = []
         """Business microseconds up to each interval's end."""
+        self._covered_from = self._covered_to = 0
 
     @classmethod
     def from_row(cls, row: Any) -> BusinessCalendar:
@@ -235,8 +236,13 @@ class BusinessCalendar:
             through.append(total)
         self._first_year, self._last_year = first_year, last_year
         self._starts, self._ends, self._before, self._through = starts, ends, before, through
+        # Instants whose local date is surely inside the table (a day's margin each side).
+        self._covered_from = _us(datetime(first_year, 1, 2, tzinfo=UTC))
+        self._covered_to = _us(datetime(last_year, 12, 30, tzinfo=UTC))
 
     def _cover(self, *moments_us: int) -> None:
+        if all(self._covered_from <= us < self._covered_to for us in moments_us):
+            return
         years = [_moment(us).year for us in moments_us]
         low, high = min(years) - 1, max(years) + 1  # a local date may be a UTC year off
         if self._last_year < self._first_year:
@@ -265,9 +271,18 @@ class BusinessCalendar:
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
         """The earliest instant with ``minutes`` business minutes since ``start`` (``start``
         itself for 0; a negative count goes back: the latest such instant before ``start``)."""
-        a = _us(start)
+        return _moment(self.add_business_us(_us(start), minutes))
+
+    def add_business_us(self, a: int, minutes: int) -> int:
+        """:meth:`add_business_minutes` on microseconds since the epoch (the bulk recompute
+        works in these: no datetime made per ticket)."""
         if minutes == 0:
-            return _moment(a)
+            return a
+        if minutes > 0 and self._covered_from <= a < self._covered_to:
+            target = self._elapsed(a) + minutes * _MINUTE_US
+            if self._through and target <= self._through[-1]:
+                j = bisect.bisect_left(self._through, target)
+                return self._starts[j] + target - self._before[j]
         self._cover(a)
         target = self._elapsed(a) + minutes * _MINUTE_US
         if minutes < 0:
@@ -277,7 +292,7 @@ class BusinessCalendar:
                 if self._first_year < 1900:
                     raise CalendarError(f"calendar {self.name!r}: no business hours before that")
             j = bisect.bisect_right(self._before, target) - 1
-            return _moment(self._starts[j] + target - self._before[j])
+            return self._starts[j] + target - self._before[j]
         limit = _moment(a).year + _MAX_YEARS_AHEAD
         while not self._through or self._through[-1] < target:
             if self._last_year >= limit:
@@ -285,7 +300,7 @@ class BusinessCalendar:
                                     f"within {_MAX_YEARS_AHEAD} years")
             self._build(self._first_year, self._last_year + 2)
         j = bisect.bisect_left(self._through, target)
-        return _moment(self._starts[j] + target - self._before[j])
+        return self._starts[j] + target - self._before[j]
 
 
 def business_minutes(calendar: BusinessCalendar | None, start: datetime, end: datetime) -> int:
@@ -302,6 +317,23 @@ def add_business_minutes(calendar: BusinessCalendar | None, start: datetime,
     if calendar is None:
         return _moment(_us(start) + minutes * _MINUTE_US)
     return calendar.add_business_minutes(start, minutes)
+
+
+def add_business_us(calendar: BusinessCalendar | None, start_us: int, minutes: int) -> int:
+    """:func:`add_business_minutes` on microseconds since the epoch."""
+    if calendar is None:
+        return start_us + minutes * _MINUTE_US
+    return calendar.add_business_us(start_us, minutes)
+
+
+def to_us(moment: datetime) -> int:
+    """An aware datetime as microseconds since the epoch."""
+    return _us(moment)
+
+
+def from_us(us: int) -> datetime:
+    """Microseconds since the epoch as an aware UTC datetime."""
+    return _moment(us)
 
 
 def desk_calendar(session: Session) -> BusinessCalendar | None:

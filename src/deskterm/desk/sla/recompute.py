@@ -1,11 +1,14 @@
 """Every open ticket's SLA policy and due times, recomputed after the calendars or policies
 changed (``deskterm sla load``).
 
-Page by page in id order: the rows are read through the DBAPI (:mod:`deskterm.db.sla_rows`),
-each ticket's due times are :func:`deskterm.desk.sla.due.compute`'d (the calendar answers from
-its interval table, a few microseconds a target), and only the tickets whose values changed are
-written, with one ``executemany`` a page. No events and no version: due times are derived from
-the ticket's own fields, as :func:`~deskterm.desk.sla.due.refresh` derives them on every change.
+In ranges of ids: the rows are read through the DBAPI (:mod:`deskterm.db.sla_rows`) with their
+instants as microseconds since the epoch, each ticket's due times are worked out as
+:func:`deskterm.desk.sla.due.compute` does (the calendar answers from its interval table, a
+couple of microseconds a target), and only the tickets whose values changed are written, one
+``executemany`` a range; past :data:`~deskterm.db.sla_rows.REBUILD_OVER` open tickets the
+due-time index is built again after the writes instead of updated row by row. No events and no
+version: due times are derived from the ticket's own fields, as
+:func:`~deskterm.desk.sla.due.refresh` derives them on every change.
 """
 
 from __future__ import annotations
@@ -16,9 +19,10 @@ from typing import Any
 
 from sqlmodel import Session
 
-from deskterm.db.sla_rows import SlaColumns
+from deskterm.db.sla_rows import REBUILD_OVER, SlaColumns
 from deskterm.db.types import utcnow
 from deskterm.desk.sla import due as sla_due
+from deskterm.desk.sla.calendar import add_business_us, to_us
 
 
 @dataclass(frozen=True)
@@ -29,38 +33,49 @@ class Recomputed:
 
 
 def recompute_open(session: Session, *, now: datetime | None = None,
-                   page: int = 20_000) -> Recomputed:
+                   page: int = 50_000) -> Recomputed:
     """Recompute every open ticket in the caller's transaction."""
-    now = now or utcnow()
+    now_us = to_us(now or utcnow())
     sla_due.forget_policies(session)
     policies = sla_due.load_policies(session)
     columns = SlaColumns(session)
-    stored = columns.stored_time
-    compute = sla_due.compute
+    if columns.open_count() > REBUILD_OVER:
+        columns.drop_due_index()
+    stored = columns.stored
     match = policies.match
+    waiting_statuses = sla_due.WAITING
+    nothing = (None, None, None, None, None, None)
     total = changed = with_policy = 0
     for rows in columns.open_rows(page):
         writes = []
-        for row in rows:
+        for (number, status, priority, created, answered, next_started, paused_minutes,
+             next_paused, paused_at, tier, organization, old) in rows:
             total += 1
-            policy = match(row.priority, row.tier, row.organization_id)
+            policy = match(priority, tier, organization)
             new: tuple[Any, ...]
             if policy is None:
-                new = (None, None, None, None, None, None)
+                new = nothing
             else:
                 with_policy += 1
-                waiting = row.status in sla_due.WAITING
-                paused_at = (row.paused_at or now) if waiting else None
-                due = compute(policy, status=row.status, created_at=row.created_at,
-                              first_response_at=row.first_response_at,
-                              next_response_started_at=row.next_response_started_at,
-                              paused_minutes=row.paused_minutes,
-                              next_paused_minutes=row.next_paused_minutes,
-                              paused=waiting)
-                new = (policy.id, stored(due.first_response), stored(due.next_response),
-                       stored(due.resolution), stored(due.earliest), stored(paused_at))
-            if new != row.stored:
-                writes.append((*new, row.id))
+                calendar = policy.calendar
+                first = (add_business_us(calendar, created, policy.first_response + paused_minutes)
+                         if policy.first_response is not None and not answered else None)
+                following = (add_business_us(calendar, next_started,
+                                             policy.next_response + next_paused)
+                             if policy.next_response is not None and next_started is not None
+                             and answered else None)
+                resolution = (add_business_us(calendar, created,
+                                              policy.resolution + paused_minutes)
+                              if policy.resolution is not None else None)
+                waiting = status in waiting_statuses
+                running = [d for d in (first, following, resolution) if d is not None]
+                earliest = None if waiting or not running else min(running)
+                paused = (paused_at if paused_at is not None else now_us) if waiting else None
+                new = (policy.id, stored(first), stored(following), stored(resolution),
+                       stored(earliest), stored(paused))
+            if new != old:
+                writes.append((*new, number))
         columns.write(writes)
         changed += len(writes)
+    columns.finish()
     return Recomputed(open_tickets=total, changed=changed, with_policy=with_policy)
