@@ -65,11 +65,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("group", "Group", 9, lambda r, _: r.group or "—", drop=3, grow=9),
     Column("updated", "Updated", 9, lambda r, now: relative(r.updated_at, now)),
 )
-MIN_SUBJECT = 16
+MIN_SUBJECT = 12
 """The subject's cells however narrow the table (the row ends in an ellipsis)."""
-SUBJECT_BEFORE_EXTRAS = 30
-"""A column that may be dropped shows only while the subject keeps this many cells: at 80
-columns the subject has 40 and the requester, organization, assignee and group are in the
+SUBJECT_BEFORE_EXTRAS = 22
+"""A column that may be dropped shows only while the subject keeps this many cells (30 before
+the SLA column took 8 of them): at 80
+columns the subject has 33 and the requester, organization, assignee and group are in the
 detail line under the table; at 120 every column shows."""
 SUBJECT_AT_EASE = 60
 """Beyond this many cells for the subject, half the extra width goes to the names."""
