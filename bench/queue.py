@@ -171,7 +171,31 @@ class Terminal:
         return sent
 
     def text(self) -> str:
-        return "\n".join(self.screen.display)
+        return "\n".join(self.lines())
+
+    def lines(self) -> list[str]:
+        """The screen's lines. pyte's own ``display`` fails (IndexError) on a cell left empty by
+        a double-width character whose first half was overwritten; such a cell reads as a
+        space here."""
+        try:
+            return self.screen.display
+        except IndexError:
+            from wcwidth import wcwidth
+
+            found = []
+            for y in range(self.screen.lines):
+                row = self.screen.buffer[y]
+                chars: list[str] = []
+                wide = False
+                for x in range(self.screen.columns):
+                    if wide:
+                        wide = False
+                        continue
+                    data = row[x].data or " "
+                    chars.append(data)
+                    wide = wcwidth(data[0]) == 2
+                found.append("".join(chars))
+            return found
 
     def peak_rss_mb(self) -> float:
         status = Path(f"/proc/{self.process.pid}/status").read_text()
@@ -217,7 +241,7 @@ def read_table(term: Terminal) -> Table:
     """The rows on screen, the cursor's row (the one painted in another background), the
     loading placeholders, and the count the status line shows."""
     refs, backgrounds, placeholders, count = [], [], 0, None
-    for y, line in enumerate(term.screen.display):
+    for y, line in enumerate(term.lines()):
         match = REF.match(line)
         if match:
             refs.append(match.group(1))
@@ -334,7 +358,7 @@ def apply_filter(term: Terminal, query: str, timeout: float = 180.0) -> float:
 
 def filter_focused(term: Terminal) -> bool:
     """The filter input has the focus: painted in another background than its prompt."""
-    for y, line in enumerate(term.screen.display):
+    for y, line in enumerate(term.lines()):
         if line.startswith("/ "):
             row = term.screen.buffer[y]
             return any(row[x].bg != row[0].bg for x in range(2, len(line)))
@@ -343,7 +367,7 @@ def filter_focused(term: Terminal) -> bool:
 
 def filter_line(term: Terminal) -> str | None:
     """What the filter input shows (the line after the ``/`` prompt)."""
-    for line in term.screen.display:
+    for line in term.lines():
         if line.startswith("/ "):
             return line[2:].strip()
     return None

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only named in annotations: importing this module loads no s
     from deskterm.desk.kb.suggestions import ArticleDraft
     from deskterm.desk.queue.views import SavedViewRead
     from deskterm.desk.reads import CustomerRead, MessageRead, TicketDetail, TicketSummary
+    from deskterm.desk.sla.clock import SlaClock
     from deskterm.desk.tickets.drafts import DraftRead
     from deskterm.desk.tickets.presence import Present
 
@@ -56,6 +57,13 @@ class RowsFetched(Message):
 @dataclass
 class ViewCounts(Message):
     counts: dict[str, int]
+
+
+@dataclass
+class SlaClockLoaded(Message):
+    """The SLA policies' calendars and targets: the countdowns count in them."""
+
+    clock: SlaClock
 
 
 @dataclass

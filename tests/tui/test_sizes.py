@@ -14,7 +14,7 @@ from .desks import NOW, add_conversation, open_desk
 from .kb_articles import add_articles
 from .pilot import settle, type_text, until
 
-ALWAYS = ["number", "priority", "status", "subject", "updated"]
+ALWAYS = ["number", "priority", "status", "sla", "subject", "updated"]
 
 
 def make_app(store) -> DeskApp:
@@ -50,17 +50,17 @@ def test_columns_are_dropped_in_order_and_fill_the_width():
         used = sum(w for _, w in layout) + len(layout) - 1 + 2  # the gaps and the mark
         assert used == width
     assert [c.key for c, _ in column_layout(99)] == [
-        "number", "priority", "status", "subject", "requester", "assignee", "updated"]
+        "number", "priority", "status", "sla", "subject", "requester", "assignee", "updated"]
 
 
-async def test_the_queue_keeps_ref_priority_status_subject_and_updated_at_80_columns_and_shows_the_rest_under_the_table(desk_store):  # noqa: E501
+async def test_the_queue_keeps_ref_priority_status_sla_subject_and_updated_at_80_columns_and_shows_the_rest_under_the_table(desk_store):  # noqa: E501
     app = make_app(desk_store)
     async with app.run_test(size=(80, 24)) as pilot:
         await settle(pilot)
         screen = app.screen
         table = screen.table
         assert shown(table) == ALWAYS
-        assert widths(table)["subject"] >= 40
+        assert widths(table)["subject"] >= 32  # 40 before the SLA column (7 and a gap)
         header = screen_text(app).splitlines()[2]
         assert "Updated" in header and "Requester" not in header
         detail = screen.query_one("#ticket-detail")
@@ -88,7 +88,7 @@ async def test_sorted_by_a_column_the_narrow_queue_shows_it(desk_store):
         await pilot.press("enter")
         await settle(pilot)
         assert screen.table.sort == "requester"
-        assert shown(screen.table) == [*ALWAYS[:4], "requester", "updated"]
+        assert shown(screen.table) == [*ALWAYS[:5], "requester", "updated"]
         assert "Requester ▲" in screen_text(app).splitlines()[2]
         line = str(screen.query_one("#ticket-detail").render())
         assert screen.table.cursor_row.requester_name not in line

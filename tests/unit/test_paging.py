@@ -36,7 +36,7 @@ from deskterm.db.models import (
 )
 from deskterm.desk import setup
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.filter.sql import SORT_KEYS
+from deskterm.desk.filter.sql import NO_SLA_DUE, SORT_KEYS
 from deskterm.desk.filter.ticket_filter import TicketFilter
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import TicketSummary
@@ -86,7 +86,8 @@ class Row:
                  "number": self.number, "status": STATUSES.index(self.status),
                  "subject": self.subject, "requester": self.requester,
                  "organization": self.organization or "", "assignee": self.assignee or "",
-                 "group": self.group or ""}[name]
+                 "group": self.group or "",
+                 "sla": NO_SLA_DUE}[name]  # no SLA policy on this desk: none is due
         return (value, self.number)
 
 

@@ -37,7 +37,7 @@ from deskterm import db_password
 from deskterm.db import desk_files
 from deskterm.redact import mask_url
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0016"
 """The newest revision in migrations/versions (``deskterm.db.migrate.HEAD``; a test keeps it
 equal to Alembic's head, so a new migration cannot leave it behind)."""
 
@@ -91,6 +91,12 @@ class TicketRow:
     version: int
     customer_replied_at: datetime | None
     unseen_reply: bool
+    sla_policy_id: int | None = None
+    sla_due_at: datetime | None = None
+    first_response_due_at: datetime | None = None
+    next_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    sla_paused_at: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +127,9 @@ _ROW_COLUMNS = (
     "tickets.channel, tickets.tier, customers.name, customers.email, organizations.name, "
     "agents_1.username, agent_groups.name, tickets.created_at, tickets.updated_at, "
     "tickets.first_response_at, tickets.solved_at, tickets.reopens, tickets.version, "
-    "tickets.customer_replied_at"
+    "tickets.customer_replied_at, tickets.sla_policy_id, tickets.sla_due_at, "
+    "tickets.first_response_due_at, tickets.next_response_due_at, tickets.resolution_due_at, "
+    "tickets.sla_paused_at"
 )
 _ROWS = (
     f"SELECT {_ROW_COLUMNS}, CASE WHEN (tickets.assignee_id IS NOT NULL "
@@ -185,7 +193,8 @@ def read_timestamp(value: Any) -> datetime | None:
 def _row(values: tuple[Any, ...]) -> TicketRow:
     (number, subject, status, priority, kind, channel, tier, requester_name, requester_email,
      organization, assignee, group, created_at, updated_at, first_response_at, solved_at,
-     reopens, version, customer_replied_at, unseen) = values
+     reopens, version, customer_replied_at, sla_policy_id, sla_due_at, first_response_due_at,
+     next_response_due_at, resolution_due_at, sla_paused_at, unseen) = values
     return TicketRow(
         number=number, subject=subject, status=status, priority=priority, type=kind,
         channel=channel, tier=tier, requester_name=requester_name,
@@ -195,7 +204,12 @@ def _row(values: tuple[Any, ...]) -> TicketRow:
         first_response_at=read_timestamp(first_response_at),
         solved_at=read_timestamp(solved_at), reopens=reopens, version=version,
         customer_replied_at=read_timestamp(customer_replied_at),
-        unseen_reply=bool(unseen),
+        unseen_reply=bool(unseen), sla_policy_id=sla_policy_id,
+        sla_due_at=read_timestamp(sla_due_at),
+        first_response_due_at=read_timestamp(first_response_due_at),
+        next_response_due_at=read_timestamp(next_response_due_at),
+        resolution_due_at=read_timestamp(resolution_due_at),
+        sla_paused_at=read_timestamp(sla_paused_at),
     )
 
 

@@ -14,7 +14,7 @@ from __future__ import annotations
 from deskterm.db.choices import PRIORITIES
 from deskterm.db.opening import NotCovered, TicketRow, display_url, read_first_window, reading
 from deskterm.desk.queue.builtin import BUILTIN_VIEWS, UNSOLVED, QueueStart
-from deskterm.desk.tickets.summary import TicketSummary
+from deskterm.desk.tickets.summary import SlaTimes, TicketSummary
 
 __all__ = ["COVERED_QUERY", "WINDOW", "NotCovered", "plain_first_view", "ticket_summary"]
 
@@ -40,6 +40,11 @@ def ticket_summary(row: TicketRow, tags: tuple[str, ...]) -> TicketSummary:
         updated_at=row.updated_at, first_response_at=row.first_response_at,
         solved_at=row.solved_at, reopens=row.reopens, version=row.version,
         customer_replied_at=row.customer_replied_at, unseen_reply=row.unseen_reply,
+        sla=None if row.sla_policy_id is None else SlaTimes(
+            policy_id=row.sla_policy_id, due_at=row.sla_due_at,
+            first_response_due_at=row.first_response_due_at,
+            next_response_due_at=row.next_response_due_at,
+            resolution_due_at=row.resolution_due_at, paused_at=row.sla_paused_at),
     )
 
 

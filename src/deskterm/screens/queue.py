@@ -36,6 +36,7 @@ from deskterm.messages import (
     RowsFetched,
     SavedViewsLoaded,
     SelectionFetched,
+    SlaClockLoaded,
     ViewCounts,
 )
 from deskterm.screens.dialogs import Confirm, EditTags, SaveView, TagEdit, ViewName
@@ -165,6 +166,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         else:
             self.reload()
         self.load_saved_views()
+        self.load_sla_clock()
         if self._watch:
             self.watch_changes()
 
@@ -256,6 +258,14 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
     def on_rows_fetched(self, message: RowsFetched) -> None:
         self.table.put_rows(message.start, message.rows, message.generation)
 
+    @work(thread=True, exclusive=True, group="sla-clock", exit_on_error=False)
+    def load_sla_clock(self) -> None:
+        self.post_message(SlaClockLoaded(self.desk.sla_clock()))
+
+    def on_sla_clock_loaded(self, message: SlaClockLoaded) -> None:
+        message.stop()
+        self.table.set_sla_clock(message.clock)
+
     @work(thread=True, exclusive=True, group="saved-views", exit_on_error=False)
     def load_saved_views(self) -> None:
         self.post_message(SavedViewsLoaded(self.desk.list_views()))
@@ -302,6 +312,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
             wake_outbox()
         self.reload(keep=True)
         self.refresh_counts()
+        self.load_sla_clock()  # an `sla load` may have changed the policies
         # The console's one watcher: the screens above the queue (a ticket) hear it too.
         for screen in self.app.screen_stack:
             if screen is not self:

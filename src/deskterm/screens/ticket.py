@@ -28,6 +28,7 @@ from deskterm.desk.errors import StaleTicket
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import cell_line
 from deskterm.desk.service import Desk
+from deskterm.desk.sla.clock import BREACHED, WARNING, SlaClock
 from deskterm.desk.tickets.change import TicketChanges
 from deskterm.desk.tickets.draft_saving import DraftText, DraftTimer, DraftWriter
 from deskterm.desk.tickets.lifecycle import TICKET_TYPES
@@ -108,7 +109,44 @@ def minutes_text(minutes: int) -> str:
     return f"{minutes // 60}h {minutes % 60:02d}m" if minutes >= 60 else f"{minutes}m"
 
 
-def fields_text(ticket: TicketSummary, now: datetime, minutes_spent: int = 0) -> Text:
+SLA_TARGETS = (("first_response", "first response"), ("next_response", "next response"),
+               ("resolution", "resolution"))
+_SLA_STYLES = {WARNING: "bold yellow", BREACHED: "bold red reverse"}
+
+
+def sla_text(ticket: TicketSummary, now: datetime, clock: SlaClock | None) -> Text | None:
+    """Each running SLA target: what it is, its due time (local time), business time left."""
+    sla = ticket.sla
+    if sla is None:
+        return None
+    clock = clock or SlaClock()
+    text = Text(overflow="fold")
+    text.append("SLA ", style="dim")
+    if sla.paused_at is not None:
+        text.append("paused", style="bold")
+        text.append(f" since {relative(sla.paused_at, now)} (pending or on hold)", style="dim")
+        return text
+    shown = 0
+    for target, label in SLA_TARGETS:
+        state = clock.target_state(sla, target, now)
+        due = getattr(sla, f"{target}_due_at")
+        if state is None or due is None:
+            continue
+        if shown:
+            text.append("  ")
+        shown += 1
+        text.append(f"{label} ", style="dim")
+        left = ("breached " + state.text.lstrip("-") + " ago" if state.level == BREACHED
+                else state.text + " left")
+        text.append(left, style=_SLA_STYLES.get(state.level, ""))
+        text.append(f" (due {due.astimezone():%a %d %b %H:%M})", style="dim")
+    if not shown:
+        text.append("every target met", style="dim")
+    return text
+
+
+def fields_text(ticket: TicketSummary, now: datetime, minutes_spent: int = 0,
+                clock: SlaClock | None = None) -> Text:
     text = Text(overflow="fold")
     parts = [
         ("status", ticket.status.replace("_", " ")),
@@ -130,6 +168,10 @@ def fields_text(ticket: TicketSummary, now: datetime, minutes_spent: int = 0) ->
         style = "bold red" if label == "priority" and value == "urgent" else (
             "bold yellow" if label == "priority" and value == "high" else "")
         text.append(cell_line(value), style=style)
+    sla = sla_text(ticket, now, clock)
+    if sla is not None:
+        text.append("\n")
+        text.append_text(sla)
     return text
 
 
@@ -565,8 +607,16 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
         self.query_one("#ticket-fields", Static).update(
-            fields_text(ticket, now, detail.minutes_spent))
+            fields_text(ticket, now, detail.minutes_spent, self._sla_clock()))
         self.show_banner()
+
+    def _sla_clock(self) -> SlaClock | None:
+        """The queue's SLA clock (its policies' calendars), when the queue has loaded it."""
+        for screen in self.app.screen_stack:
+            clock = getattr(getattr(screen, "table", None), "sla_clock", None)
+            if isinstance(clock, SlaClock):
+                return clock
+        return None
 
     def show_sidebar(self, *, keep_highlight: bool = False) -> None:
         """The requester's card, the links and the requester's other tickets (``keep_highlight``:

@@ -25,10 +25,13 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from deskterm.desk.safe_text import cell_line
+from deskterm.desk.sla.clock import BREACHED, WARNING, SlaClock, SlaState
 from deskterm.desk.tickets.summary import TicketSummary
 from deskterm.timefmt import relative
 
 MAX_CACHED_ROWS = 3_000
+SLA_TICK_SECONDS = 15
+"""How often the rows on screen are re-rendered for the SLA countdown (no query)."""
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,8 @@ COLUMNS: tuple[Column, ...] = (
     Column("number", "Ref", 8, lambda r, _: r.ref),
     Column("priority", "Priority", 8, lambda r, _: r.priority),
     Column("status", "Status", 8, _status),
+    # Business time left to the next SLA due time; counted by the table (its SLA clock).
+    Column("sla", "SLA", 7, lambda r, _: ""),
     Column("subject", "Subject", 0, lambda r, _: r.subject),
     # Who asked matters most, then who has it and where it is; the organization least.
     Column("requester", "Requester", 15, lambda r, _: r.requester_name, drop=1, grow=15),
@@ -60,11 +65,12 @@ COLUMNS: tuple[Column, ...] = (
     Column("group", "Group", 9, lambda r, _: r.group or "—", drop=3, grow=9),
     Column("updated", "Updated", 9, lambda r, now: relative(r.updated_at, now)),
 )
-MIN_SUBJECT = 16
+MIN_SUBJECT = 12
 """The subject's cells however narrow the table (the row ends in an ellipsis)."""
-SUBJECT_BEFORE_EXTRAS = 30
-"""A column that may be dropped shows only while the subject keeps this many cells: at 80
-columns the subject has 40 and the requester, organization, assignee and group are in the
+SUBJECT_BEFORE_EXTRAS = 22
+"""A column that may be dropped shows only while the subject keeps this many cells (30 before
+the SLA column took 8 of them): at 80
+columns the subject has 33 and the requester, organization, assignee and group are in the
 detail line under the table; at 120 every column shows."""
 SUBJECT_AT_EASE = 60
 """Beyond this many cells for the subject, half the extra width goes to the names."""
@@ -173,6 +179,8 @@ class TicketTable(ScrollView, can_focus=True):
         "ticket-table--urgent",
         "ticket-table--high",
         "ticket-table--unseen",
+        "ticket-table--sla-warning",
+        "ticket-table--sla-breached",
         "ticket-table--placeholder",
         "ticket-table--empty",
     }
@@ -186,6 +194,8 @@ class TicketTable(ScrollView, can_focus=True):
     TicketTable > .ticket-table--urgent { color: $error; text-style: bold; }
     TicketTable > .ticket-table--high { color: $warning; text-style: bold; }
     TicketTable > .ticket-table--unseen { color: $success; text-style: bold; }
+    TicketTable > .ticket-table--sla-warning { color: $warning; text-style: bold; }
+    TicketTable > .ticket-table--sla-breached { color: $error; text-style: bold reverse; }
     TicketTable > .ticket-table--placeholder { color: $text-muted; }
     TicketTable > .ticket-table--empty { color: $text-muted; text-style: italic; }
     """
@@ -269,6 +279,24 @@ class TicketTable(ScrollView, can_focus=True):
         self._cells_for: dict[int, tuple[tuple, list[str]]] = {}
         self.empty_message = "No tickets match."
         self._after_painted: Callable[[], object] | None = None
+        self.sla_clock = SlaClock()
+        """The policies' calendars (``Desk.sla_clock``); until loaded, around the clock."""
+
+    def on_mount(self) -> None:
+        # The SLA countdown moves without asking the desk: the rows on screen are re-rendered
+        # (each cell is kept for its 30-second slot of the clock, so this repaints them when
+        # the slot turns).
+        self.set_interval(SLA_TICK_SECONDS, self.refresh)
+
+    def set_sla_clock(self, clock: SlaClock) -> None:
+        """Count down in these policies' business hours from now on."""
+        self.sla_clock = clock
+        self._cells_for.clear()
+        self._strips.clear()
+        self.refresh()
+
+    def sla_state(self, row: TicketSummary, now: datetime) -> SlaState | None:
+        return self.sla_clock.state(row.sla, now)
 
     # --- what the screen calls -------------------------------------------------------------
 
@@ -484,12 +512,17 @@ class TicketTable(ScrollView, can_focus=True):
         cached = self._cells_for.get(row.number)
         if cached is not None and cached[0] == key:
             return cached[1]
-        cells = [fit_plain(column.value(row, now), cell_width)
+        cells = [fit_plain(self._sla_text(row, now) if column.key == "sla"
+                           else column.value(row, now), cell_width)
                  for column, cell_width in layout]
         if len(self._cells_for) > MAX_CACHED_ROWS:
             self._cells_for.clear()
         self._cells_for[row.number] = (key, cells)
         return cells
+
+    def _sla_text(self, row: TicketSummary, now: datetime) -> str:
+        state = self.sla_state(row, now)
+        return state.text if state is not None else ""
 
     def _paint_row(self, row: TicketSummary, index: int, width: int, now: datetime,
                    selected: bool) -> Strip:
@@ -515,6 +548,12 @@ class TicketTable(ScrollView, can_focus=True):
                 mark = self._component(f"ticket-table--{row.priority}")
                 segments.append(Segment(cell, base + mark))
                 plain = []
+            elif column.key == "sla" and row.sla is not None and (
+                    level := self._sla_level(row, now)) is not None:
+                segments.append(Segment("".join(plain), base))
+                segments.append(Segment(cell, base + self._component(
+                    f"ticket-table--sla-{level}")))
+                plain = []
             else:
                 plain.append(cell)
         segments.append(Segment("".join(plain), base))
@@ -522,6 +561,13 @@ class TicketTable(ScrollView, can_focus=True):
         if strip.cell_length != width:  # narrower than the columns: end in an ellipsis
             return self._fitted_strip(strip, width, base)
         return strip
+
+    def _sla_level(self, row: TicketSummary, now: datetime) -> str | None:
+        """``warning`` or ``breached`` (their styles), else None."""
+        state = self.sla_state(row, now)
+        if state is None or state.level not in (WARNING, BREACHED):
+            return None
+        return state.level
 
     def _fitted_strip(self, strip: Strip, width: int, base: Style) -> Strip:
         if strip.cell_length < width:

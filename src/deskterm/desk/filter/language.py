@@ -39,12 +39,14 @@ Fields:
   ``<7d`` is younger than 7 days, ``>7d`` older; a bare ``7d`` is between 7 and 8 days old. A date
   or time stands for its whole day, minute or second: ``>2026-01-01`` starts on the 2nd,
   ``<=2026-01-01`` ends with the 1st, a bare ``2026-01-01`` is that day. Years 1900-2999.
-- ``sla`` (breached, at_risk): recognised, but SLA targets are not set up on a desk yet, so
-  :func:`to_filter` refuses it with an error pointing at the term.
+- ``sla``: ``breached`` (the next SLA due time has passed), ``at_risk`` (running, under a
+  quarter of its target's time left), ``none`` (no target running: no policy, all met, or the
+  clock paused), or business time left compared: ``sla:<1h`` (breached ones included),
+  ``sla:>=4h``; units m and h, counted in each ticket's policy calendar
 - ``sort``: one of updated, created, priority, number, status, subject, requester, organization,
-  assignee, group; prefix ``-`` for descending; or ``relevance``: the best matches of the
-  words first (bm25 / ts_rank; newest first instead when the words match too much of the desk
-  to rank). At most one; the default is ``-updated``.
+  assignee, group, sla (the next SLA due time, none last); prefix ``-`` for descending; or
+  ``relevance``: the best matches of the words first (bm25 / ts_rank; newest first instead
+  when the words match too much of the desk to rank). At most one; the default is ``-updated``.
 
 A query holds at most :data:`MAX_TERMS` terms in at most :data:`MAX_LENGTH` characters. A text
 term without a letter or digit (``(``, ``...``, ``--``) is left out: the search finds words and
@@ -74,6 +76,7 @@ from deskterm.desk.filter.ticket_filter import (
     SORT_NAMES,
     Clause,
     ClauseValue,
+    SlaWithin,
     TextMatch,
     TicketFilter,
     TimeRange,
@@ -81,7 +84,7 @@ from deskterm.desk.filter.ticket_filter import (
 
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"
-SLA_STATES = ("breached", "at_risk")
+SLA_STATES = ("breached", "at_risk", "none")
 TIERS = (1, 2, 3)
 MAX_AGE = timedelta(days=36_525)
 """Ages reach back at most a hundred years."""
@@ -352,6 +355,22 @@ def _when(text: str) -> Age | Period:
     return Period(start, timedelta(minutes=1) if second is None else timedelta(seconds=1))
 
 
+def _sla(text: str) -> str | int:
+    """An SLA state (breached, at_risk, none) or business minutes (``1h``, ``30m``)."""
+    cleaned = text.strip().lower()
+    name = re.sub(r"[\s-]+", "_", cleaned)
+    if name in SLA_STATES:
+        return name
+    age = _AGE.fullmatch(cleaned)
+    if age is None or age.group(2) not in ("m", "h"):
+        raise _Bad(f"unknown sla '{_shorten(text)}' ({', '.join(SLA_STATES)}, or time left: "
+                   "<1h, <30m)")
+    minutes = int(age.group(1)) * (60 if age.group(2) == "h" else 1)
+    if minutes > 366 * 24 * 60:
+        raise _Bad(f"'{_shorten(text)}' is more than a year")
+    return minutes
+
+
 def _sort_order(text: str) -> str:
     cleaned = text.strip().lower()
     if cleaned == RELEVANCE:  # best match of the words first; it has no other direction
@@ -382,7 +401,7 @@ FIELDS: dict[str, _Field] = {
     "org": _Field(_plain),
     "created": _Field(_when, compares=True),
     "updated": _Field(_when, compares=True),
-    "sla": _Field(_choice("sla state", SLA_STATES)),
+    "sla": _Field(_sla, compares=True),
     "sort": _Field(_sort_order),
 }
 """Every field the language knows and how its values are read."""
@@ -609,9 +628,17 @@ def _time_range(value: Value, now: datetime) -> TimeRange:
 def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
     values: tuple[ClauseValue, ...]
     if term.field == "sla":
-        raise term_error(parsed.text, term.position, term.position + term.length,
-                          "SLA targets are not set up on this desk yet, so no ticket can be "
-                          "breached or at risk")
+        sla: list[ClauseValue] = []
+        for value in term.values:
+            if isinstance(value.meaning, str):
+                if value.op:
+                    raise term_error(parsed.text, term.position, term.position + term.length,
+                                     f"sla:{value.meaning} takes no comparison '{value.op}'",
+                                     at=(value.position, value.position + value.length))
+                sla.append(value.meaning)
+            else:
+                sla.append(SlaWithin(cast(int, value.meaning), value.op or "<="))
+        return Clause(term.field, tuple(sla), term.negated)
     if term.field == "priority":
         values = _compared(PRIORITIES, term.values)
     elif term.field == "tier":
@@ -639,7 +666,7 @@ def _filter(parsed: ParsedQuery, clauses: Sequence[tuple[FieldTerm, Clause]]) ->
 def to_filter(parsed: ParsedQuery, *, now: datetime) -> tuple[TicketFilter, str]:
     """The ticket filter and sort order a parsed query asks for, ages counted back from ``now``.
 
-    Raises :class:`QueryError` for a term the desk cannot answer (``sla:`` for now). Names of
+    Raises :class:`QueryError` for a term the desk cannot answer. Names of
     agents, groups and organizations are looked up later, once, by
     :func:`deskterm.desk.filter.resolved.resolve_query`.
     """

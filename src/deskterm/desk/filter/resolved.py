@@ -16,6 +16,7 @@ value (from the language), found while resolving: no SQL is built to find it.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -34,7 +35,13 @@ from deskterm.desk.filter.language import (
     term_error,
     to_filter,
 )
-from deskterm.desk.filter.ticket_filter import Clause, ClauseValue, TicketFilter, TimeRange
+from deskterm.desk.filter.ticket_filter import (
+    Clause,
+    ClauseValue,
+    SlaWithin,
+    TicketFilter,
+    TimeRange,
+)
 from deskterm.desk.limits import storable
 from deskterm.desk.people.directory import (
     find_agent_any_case,
@@ -44,10 +51,22 @@ from deskterm.desk.people.directory import (
 )
 from deskterm.desk.tickets import lifecycle
 
-__all__ = ["QueryError", "ResolvedClause", "ResolvedQuery", "ResolvedText", "resolve_filter",
-           "resolve_query"]
+__all__ = ["QueryError", "ResolvedClause", "ResolvedQuery", "ResolvedText", "SlaCondition",
+           "resolve_filter", "resolve_query"]
 
-ResolvedValue = str | int | TimeRange | None
+@dataclass(frozen=True)
+class SlaCondition:
+    """An ``sla:`` value made ready for SQL at ``now``: ``kind`` breached, none, at_risk or
+    within (``op``); ``deadlines`` (policy id, target or None, due-by time) are each policy's
+    business time from ``now`` worked out in its calendar, so the SQL compares timestamps."""
+
+    kind: str
+    now: datetime
+    deadlines: tuple[tuple[int, str | None, datetime], ...] = ()
+    op: str = "<="
+
+
+ResolvedValue = str | int | TimeRange | SlaCondition | None
 """A status, type or channel name; a priority rank, tier, or the id of an agent, group,
 organization, customer or tag; ``@domain`` for a requester's domain; a time range; None for
 "none" (unassigned, in no group)."""
@@ -114,9 +133,10 @@ def _names(values: Sequence[ClauseValue], field: str) -> list[str]:
 class _Resolver:
     """Looks names up in ``session``, each distinct one once (the ``lookups`` it made)."""
 
-    def __init__(self, session: Session, me: str | None) -> None:
+    def __init__(self, session: Session, me: str | None, now: datetime | None = None) -> None:
         self.session = session
         self.me = me
+        self.now = now or utcnow()
         self._found: dict[tuple[str, str], ResolvedValue] = {}
 
     def _once(self, kind: str, name: str, find: Callable[[], ResolvedValue]) -> ResolvedValue:
@@ -229,7 +249,37 @@ class _Resolver:
                 if moment is not None and (moment.tzinfo is None or moment.utcoffset() is None):
                     raise InvalidInput(f"time {moment.isoformat()} has no time zone: give it "
                                        "in UTC")
-        return tuple(values)
+        return tuple(span for span in values if isinstance(span, TimeRange))
+
+    def sla(self, values: Sequence[ClauseValue]) -> tuple[ResolvedValue, ...]:
+        from deskterm.desk.sla.calendar import add_business_minutes
+        from deskterm.desk.sla.clock import WARNING_SHARE
+        from deskterm.desk.sla.due import load_policies
+
+        policies = load_policies(self.session).ordered
+        found: list[ResolvedValue] = []
+        for value in values:
+            if isinstance(value, SlaWithin):
+                if value.op not in ("<", "<=", ">", ">="):
+                    raise InvalidInput(f"sla: compare time left with <, <=, > or >=, not "
+                                       f"{value.op!r}")
+                found.append(SlaCondition("within", self.now, tuple(
+                    (p.id, None, add_business_minutes(p.calendar, self.now, value.minutes))
+                    for p in policies), value.op))
+            elif value == "at_risk":
+                found.append(SlaCondition("at_risk", self.now, tuple(
+                    (p.id, target, add_business_minutes(
+                        p.calendar, self.now, math.ceil(minutes * WARNING_SHARE)))
+                    for p in policies
+                    for target, minutes in (("first_response", p.first_response),
+                                            ("next_response", p.next_response),
+                                            ("resolution", p.resolution))
+                    if minutes)))
+            elif value in ("breached", "none"):
+                found.append(SlaCondition(str(value), self.now))
+            else:
+                raise InvalidInput(f"sla '{value}' is not breached, at_risk, none or <TIME")
+        return tuple(found)
 
     def text(self, term: str, negated: bool) -> ResolvedText:
         return ResolvedText(term, negated, search.plan_term(self.session, term))
@@ -248,6 +298,7 @@ _FIELDS: dict[str, Callable[[_Resolver, Sequence[ClauseValue]], tuple[ResolvedVa
     "org": _Resolver.org,
     "created": _Resolver.times,
     "updated": _Resolver.times,
+    "sla": _Resolver.sla,
 }
 
 
@@ -320,7 +371,7 @@ def resolve_query(
     now = now or utcnow()
     parsed = parse_query(text)
     flt, sort = to_filter(parsed, now=now)
-    resolver = _Resolver(session, me)
+    resolver = _Resolver(session, me, now)
     resolver.find_tags(flt.clauses)
     clauses = tuple(_term_clause(resolver, parsed, term, clause)
                     for term, clause in zip(parsed.field_terms, flt.clauses, strict=True))

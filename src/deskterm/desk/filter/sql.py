@@ -12,11 +12,12 @@ from __future__ import annotations
 import base64
 import functools
 import json
+import operator
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, not_, or_
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
@@ -32,14 +33,23 @@ from deskterm.db.models import (
     TicketSeen,
     TicketTag,
 )
+from deskterm.db.types import UTCDateTime
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.cursors import is_int32 as _is_int32
 from deskterm.desk.filter.cursors import unpack_cursor
-from deskterm.desk.filter.resolved import ResolvedClause, ResolvedQuery, ResolvedValue
+from deskterm.desk.filter.resolved import (
+    ResolvedClause,
+    ResolvedQuery,
+    ResolvedValue,
+    SlaCondition,
+)
 from deskterm.desk.filter.ticket_filter import RELEVANCE, SORT_NAMES, TimeRange
 from deskterm.desk.limits import storable
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.tickets import lifecycle
+
+NO_SLA_DUE = datetime(9999, 12, 31, tzinfo=UTC)
+"""Where ``sort:sla`` puts the tickets with no SLA due time: after every real one."""
 
 
 def _name_of(column: Any, table: Any, key: Any) -> ColumnElement[str]:
@@ -68,6 +78,8 @@ SORT_KEYS: dict[str, Any] = {
     ),
     "assignee": _name_of(Agent.username, Agent, Ticket.assignee_id),
     "group": _name_of(Group.name, Group, Ticket.group_id),
+    # The next SLA due time; none (no policy, all met, paused) after every due time.
+    "sla": func.coalesce(col(Ticket.sla_due_at), literal(NO_SLA_DUE, UTCDateTime)),
 }
 """Orders a list can take; each is made total by the ticket number as tie-breaker.
 
@@ -93,6 +105,8 @@ def sort_value(sort: str, row: TicketSummary) -> object:
         "organization": lambda: row.organization or "",
         "assignee": lambda: row.assignee or "",
         "group": lambda: row.group or "",
+        "sla": lambda: (row.sla.due_at if row.sla is not None and row.sla.due_at is not None
+                        else NO_SLA_DUE),
     }
     return values[name]()
 
@@ -158,7 +172,7 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
     if cursor_sort != sort:
         raise InvalidInput(f"cursor belongs to sort '{cursor_sort}', not '{sort}'")
     name, _ = parse_sort(sort)
-    if name in ("updated", "created"):
+    if name in ("updated", "created", "sla"):
         if not isinstance(value, str):
             raise refused
         try:
@@ -284,8 +298,37 @@ _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "org": _organization_in,
     "created": _time_in(Ticket.created_at),
     "updated": _time_in(Ticket.updated_at),
+    "sla": lambda values: _any([_sla(value) for value in values]),
 }
 """How each resolved clause becomes SQL; every value reaches the database as a bound parameter."""
+
+
+_TARGET_DUE = {"first_response": Ticket.first_response_due_at,
+               "next_response": Ticket.next_response_due_at,
+               "resolution": Ticket.resolution_due_at}
+
+
+def _sla(value: ResolvedValue) -> ColumnElement[bool]:
+    """One ``sla:`` value (:class:`SlaCondition`). Every condition but ``none`` needs a running
+    target (``sla_due_at`` set), so a negated one keeps the tickets without."""
+    assert isinstance(value, SlaCondition)
+    due = col(Ticket.sla_due_at)
+    if value.kind == "none":
+        return due.is_(None)
+    running = and_(due.is_not(None), col(Ticket.sla_policy_id).is_not(None))
+    if value.kind == "breached":
+        return and_(running, due <= value.now)
+    compare = {"<": operator.lt, "<=": operator.le, ">": operator.gt, ">=": operator.ge}
+    options: list[ColumnElement[bool]] = []
+    for policy_id, target, deadline in value.deadlines:
+        mine = col(Ticket.sla_policy_id) == policy_id
+        if value.kind == "at_risk":
+            assert target is not None
+            options.append(and_(mine, col(_TARGET_DUE[target]) == due, due > value.now,
+                                due < deadline))
+        else:
+            options.append(and_(mine, compare[value.op](due, deadline)))
+    return and_(running, _any(options))
 
 
 def _escape_like(text: str) -> str:

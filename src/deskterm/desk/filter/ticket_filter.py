@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 SORT_NAMES = ("updated", "created", "priority", "number", "status", "subject", "requester",
-              "organization", "assignee", "group")
+              "organization", "assignee", "group", "sla")
 """Orders a list can take (prefix ``-`` for descending); :mod:`.sql` says what each one is."""
 RELEVANCE = "relevance"
 """A further order: the tickets best matching the filter's words first (see :mod:`.sql`)."""
@@ -27,7 +27,16 @@ class TimeRange:
     end_inclusive: bool = False
 
 
-ClauseValue = str | int | TimeRange
+@dataclass(frozen=True)
+class SlaWithin:
+    """``sla:<1h``: business time left to the next SLA due time compared (``op``) with
+    ``minutes`` (counted in each ticket's policy calendar)."""
+
+    minutes: int
+    op: str = "<="
+
+
+ClauseValue = str | int | TimeRange | SlaWithin
 
 
 @dataclass(frozen=True)
@@ -43,6 +52,7 @@ class Clause:
     - ``tag``: tag names (carries any of them)
     - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
     - ``created``, ``updated``: :class:`TimeRange` values
+    - ``sla``: ``breached``, ``at_risk``, ``none`` or :class:`SlaWithin` values
 
     A negated clause on a field that may be empty (assignee, group) keeps the tickets where it is
     empty: ``-assignee:bert`` lists unassigned tickets too.

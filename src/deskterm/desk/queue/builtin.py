@@ -32,6 +32,9 @@ BUILTIN_VIEWS: tuple[View, ...] = (
     View("pending", "Pending", "status:pending"),
     View("on-hold", "On hold", "status:on_hold"),
     View("solved", "Recently solved", "status:solved updated:<7d"),
+    # SLAs (deskterm.desk.sla): under a quarter of a target's time left, and past due.
+    View("sla-at-risk", "SLA at risk", "sla:at_risk sort:sla"),
+    View("breached", "Breached", "sla:breached sort:sla"),
 )
 
 

@@ -41,6 +41,7 @@ from deskterm.desk.people.directory import (
 )
 from deskterm.desk.reads import Page, TicketSummary
 from deskterm.desk.tickets import lifecycle
+from deskterm.desk.tickets.summary import SlaTimes
 
 MAX_PAGE = 1_000
 
@@ -96,7 +97,18 @@ def _to_summary(row: Row, tags: tuple[str, ...]) -> TicketSummary:
         version=ticket.version,
         customer_replied_at=ticket.customer_replied_at,
         unseen_reply=bool(unseen),
+        sla=sla_times(ticket),
     )
+
+
+def sla_times(ticket: Ticket) -> SlaTimes | None:
+    """The SLA clock of ``ticket`` (None when no policy applies)."""
+    if ticket.sla_policy_id is None:
+        return None
+    return SlaTimes(policy_id=ticket.sla_policy_id, due_at=ticket.sla_due_at,
+                    first_response_due_at=ticket.first_response_due_at,
+                    next_response_due_at=ticket.next_response_due_at,
+                    resolution_due_at=ticket.resolution_due_at, paused_at=ticket.sla_paused_at)
 
 
 def rows_of(session: Session, numbers: Sequence[int]) -> list[TicketSummary]:

@@ -16,6 +16,20 @@ def ref(number: int) -> str:
 
 
 @dataclass(frozen=True)
+class SlaTimes:
+    """A ticket's SLA clock as stored (``deskterm.desk.sla.due`` keeps it current): the
+    console counts down from it in business time (``deskterm.desk.sla.clock``)."""
+
+    policy_id: int
+    due_at: datetime | None
+    """The earliest due time of the targets still running (None: none runs, or paused)."""
+    first_response_due_at: datetime | None = None
+    next_response_due_at: datetime | None = None
+    resolution_due_at: datetime | None = None
+    paused_at: datetime | None = None
+
+
+@dataclass(frozen=True)
 class TicketSummary:
     number: int
     subject: str
@@ -40,6 +54,8 @@ class TicketSummary:
     """When the requester last wrote after opening the ticket."""
     unseen_reply: bool = False
     """The requester wrote after the assignee last looked at or worked on the ticket."""
+    sla: SlaTimes | None = None
+    """Its SLA clock (None: no policy applies)."""
 
     @property
     def ref(self) -> str:

@@ -41,6 +41,7 @@ from deskterm.desk.reads import (
     TicketSummary,
     ref,
 )
+from deskterm.desk.sla import due as sla_due
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import (
     Change,
@@ -172,6 +173,8 @@ def file_ticket(
                   type=ticket_type, channel=channel, requester_id=key(requester),
                   assignee_id=assignee_agent.id if assignee_agent else None,
                   group_id=group_row.id if group_row else None, tier=tier, at=now)
+    sla = sla_due.start(session, number=number, priority=rank, requester=requester,
+                        created_at=now)
     message_id = insert_message(session, ticket_id=number, author_customer_id=key(requester),
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
@@ -192,7 +195,7 @@ def file_ticket(
         assignee=assignee_agent.username if assignee_agent else None,
         group=group_row.name if group_row else None, tags=(), created_at=now,
         updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
-        customer_replied_at=None, unseen_reply=False), message_id
+        customer_replied_at=None, unseen_reply=False, sla=sla), message_id
 
 
 def add_reply(
@@ -283,6 +286,7 @@ def add_customer_message(
                    body=body, at=now, source_message_id=source_message_id)
     change = Change(session, ticket, actor)
     change.now = now
+    change.customer_message = True
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
     ticket.updated_at = now

@@ -1,0 +1,81 @@
+"""Every open ticket's SLA policy and due times, recomputed after the calendars or policies
+changed (``deskterm sla load``).
+
+In ranges of ids: the rows are read through the DBAPI (:mod:`deskterm.db.sla_rows`) with their
+instants as microseconds since the epoch, each ticket's due times are worked out as
+:func:`deskterm.desk.sla.due.compute` does (the calendar answers from its interval table, a
+couple of microseconds a target), and only the tickets whose values changed are written, one
+``executemany`` a range; past :data:`~deskterm.db.sla_rows.REBUILD_OVER` open tickets the
+due-time index is built again after the writes instead of updated row by row. No events and no
+version: due times are derived from the ticket's own fields, as
+:func:`~deskterm.desk.sla.due.refresh` derives them on every change.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel import Session
+
+from deskterm.db.sla_rows import REBUILD_OVER, SlaColumns
+from deskterm.db.types import utcnow
+from deskterm.desk.sla import due as sla_due
+from deskterm.desk.sla.calendar import add_business_us, to_us
+
+
+@dataclass(frozen=True)
+class Recomputed:
+    open_tickets: int
+    changed: int
+    with_policy: int
+
+
+def recompute_open(session: Session, *, now: datetime | None = None,
+                   page: int = 50_000) -> Recomputed:
+    """Recompute every open ticket in the caller's transaction."""
+    now_us = to_us(now or utcnow())
+    sla_due.forget_policies(session)
+    policies = sla_due.load_policies(session)
+    columns = SlaColumns(session)
+    if columns.open_count() > REBUILD_OVER:
+        columns.drop_due_index()
+    stored = columns.stored
+    match = policies.match
+    waiting_statuses = sla_due.WAITING
+    nothing = (None, None, None, None, None, None)
+    total = changed = with_policy = 0
+    for rows in columns.open_rows(page):
+        writes = []
+        for (number, status, priority, created, answered, next_started, paused_minutes,
+             next_paused, paused_at, tier, organization, old) in rows:
+            total += 1
+            policy = match(priority, tier, organization)
+            new: tuple[Any, ...]
+            if policy is None:
+                new = nothing
+            else:
+                with_policy += 1
+                calendar = policy.calendar
+                first = (add_business_us(calendar, created, policy.first_response + paused_minutes)
+                         if policy.first_response is not None and not answered else None)
+                following = (add_business_us(calendar, next_started,
+                                             policy.next_response + next_paused)
+                             if policy.next_response is not None and next_started is not None
+                             and answered else None)
+                resolution = (add_business_us(calendar, created,
+                                              policy.resolution + paused_minutes)
+                              if policy.resolution is not None else None)
+                waiting = status in waiting_statuses
+                running = [d for d in (first, following, resolution) if d is not None]
+                earliest = None if waiting or not running else min(running)
+                paused = (paused_at if paused_at is not None else now_us) if waiting else None
+                new = (policy.id, stored(first), stored(following), stored(resolution),
+                       stored(earliest), stored(paused))
+            if new != old:
+                writes.append((*new, number))
+        columns.write(writes)
+        changed += len(writes)
+    columns.finish()
+    return Recomputed(open_tickets=total, changed=changed, with_policy=with_policy)
