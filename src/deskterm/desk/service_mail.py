@@ -1,10 +1,17 @@
 """The desk's use cases on incoming mail: file one mail, import a mailbox, the quarantine.
 
-One mail is one transaction (:meth:`MailCases.ingest_mail`): it is filed whole or not at all.
-A mail the intake refuses (:class:`~deskterm.desk.mail.intake.Unparsable`, a cap, a value the
-desk or the database refuses) is rolled back and kept whole in the quarantine, in a
-transaction of its own, and the run goes on. Mail arrives as the desk, not as the agent
-running the import: its events have no acting agent; any agent of the desk may run it.
+One mail is filed whole or not at all. :meth:`MailCases.ingest_mail` files one in a
+transaction of its own; a mailbox import and ``mail fetch`` file many through a
+:class:`MailFiling`: one transaction holds up to :data:`BATCH_MAILS` mails or
+:data:`BATCH_SECONDS` of work, each mail in a savepoint of its own (on PostgreSQL each commit
+waits for the server's disk flush: one a mail held the import at 86-233 msg/s; see
+:mod:`deskterm.db.batch`). A mail the intake refuses
+(:class:`~deskterm.desk.mail.intake.Unparsable`, a cap, a value the desk or the database
+refuses) is rolled back to its savepoint, so nothing of it stays and the mails before it do,
+and kept whole in the quarantine; the run goes on. A mail counts as stored (an IMAP message
+marked seen) only once the commit that holds it is done. Mail arrives as the desk, not as
+the agent running the import: its events have no acting agent; any agent of the desk may
+run it.
 """
 
 from __future__ import annotations
@@ -12,12 +19,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import TracebackType
 from typing import TYPE_CHECKING
 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
 from deskterm import lazy
+from deskterm.db.batch import WriteBatch
+from deskterm.db.engine import is_retryable
 from deskterm.desk.errors import DeskError
 from deskterm.desk.service_core import DeskCore
 
@@ -38,6 +48,11 @@ else:
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` after each message of an import."""
+BATCH_MAILS = 100
+"""Mails a transaction of :class:`MailFiling` holds at most."""
+BATCH_SECONDS = 0.2
+"""Seconds of filing after which a :class:`MailFiling` commits (an open console sees new mail
+that soon; a SQLite desk's other writers wait at most that long for its lock)."""
 
 
 @dataclass
@@ -60,9 +75,6 @@ class MailImport:
 class MailCases(DeskCore):
     """Filing incoming mail, and the quarantine."""
 
-    _run_settings: tuple[MailSettings | None] | None = None
-    """The mail settings read once for the mailbox being imported (None: read per mail)."""
-
     def on_ingested(self, session: Session, ingested: Ingested) -> None:
         """Called in the mail's transaction after it was filed: the acknowledgement of a new
         ticket (``ingested.acknowledge``) is queued in the outbox, with the ticket or not at
@@ -84,8 +96,6 @@ class MailCases(DeskCore):
             seen = intake.already_filed(session, raw)
             if seen is not None:
                 raise _AlreadyFiled(seen)
-            if self._run_settings is not None:
-                outbox.use_settings(session, self._run_settings[0])
             ingested = intake.ingest(session, raw, source=source, caps=limits)
             self.on_ingested(session, ingested)
             return ingested
@@ -117,30 +127,39 @@ class MailCases(DeskCore):
 
     def import_mailbox(self, kind: str, path: Path, *,
                        progress: Progress | None = None) -> MailImport:
-        """File every message of an mbox file or a Maildir folder, each in its own
-        transaction; a second import of the same mailbox adds nothing."""
+        """File every message of an mbox file or a Maildir folder (through a
+        :class:`MailFiling`); a second import of the same mailbox adds nothing."""
         reader = mailboxes.MailboxReader(kind, path)
         self.actor  # noqa: B018  (a stranger is refused before the first message is read)
         report = MailImport(total=len(reader))
-        with self._reading() as session:  # once for the run, not once a mail
-            self._run_settings = (outbox.sending_settings(session),)
         try:
-            for done, item in enumerate(reader, start=1):
-                if item.raw is None:
-                    report.unreadable.append((item.source, item.problem or "unreadable"))
-                else:
-                    ingested = self.ingest_mail(item.raw, source=item.source)
-                    report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
-                    if ingested.outcome == "quarantined":
-                        report.quarantined.append((item.source, ingested.reason or ""))
-                    elif ingested.outcome == "already-quarantined":
-                        report.still_quarantined.append((item.source, ingested.reason or ""))
-                if progress is not None:
-                    progress(done, report.total)
+            with self.mail_filing() as filing:
+                for done, item in enumerate(reader, start=1):
+                    if item.raw is None:
+                        report.unreadable.append((item.source, item.problem or "unreadable"))
+                    else:
+                        ingested = filing.file(item.raw, item.source)
+                        filing.commit_if_due()
+                        report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
+                        if ingested.outcome == "quarantined":
+                            report.quarantined.append((item.source, ingested.reason or ""))
+                        elif ingested.outcome == "already-quarantined":
+                            report.still_quarantined.append(
+                                (item.source, ingested.reason or ""))
+                    if progress is not None:
+                        progress(done, report.total)
         finally:
-            self._run_settings = None
             reader.close()
         return report
+
+    def mail_filing(self, *, caps: MailCaps | None = None, mails: int = BATCH_MAILS,
+                    seconds: float = BATCH_SECONDS) -> MailFiling:
+        """Many mails filed in few transactions (see :class:`MailFiling`); the mail settings
+        are read once for all of them."""
+        self.actor  # noqa: B018  (a stranger is refused before anything is filed)
+        with self._reading() as session:
+            settings = outbox.sending_settings(session)
+        return MailFiling(self, caps, settings=settings, mails=mails, seconds=seconds)
 
     # --- the quarantine ----------------------------------------------------------------------
 
@@ -184,6 +203,104 @@ class MailCases(DeskCore):
             session, quarantine_id))
 
 
+class MailFiling:
+    """Mails filed one by one into a shared transaction, each in a savepoint of its own,
+    committed by :meth:`commit` or :meth:`commit_if_due`; a context manager (committed at
+    the end, rolled back if an exception ends it: those mails are filed by the next run).
+
+    Threading and the seen-before check see the mails of the open transaction as they see
+    stored mail: an answer later in the same mailbox threads to the ticket an earlier mail
+    of the same batch opened, and the same Message-ID twice is a duplicate."""
+
+    def __init__(self, cases: MailCases, caps: MailCaps | None, *,
+                 settings: MailSettings | None, mails: int = BATCH_MAILS,
+                 seconds: float = BATCH_SECONDS) -> None:
+        self._cases = cases
+        self._caps = caps or intake.DEFAULT_CAPS
+        self._settings = settings
+        self._batch = WriteBatch(cases.store)
+        self.mails = mails
+        self.seconds = seconds
+
+    def file(self, raw: bytes, source: str) -> Ingested:
+        """File one mail (from ``source``) in the open transaction, or quarantine it there;
+        it is stored once the transaction is committed."""
+        # Seen before: answered from the header's Message-ID before anything is parsed, a
+        # read outside any savepoint (a mailbox imported again pays one statement a mail).
+        seen = self._batch.read(lambda session: intake.already_filed(session, raw))
+        if seen is not None:
+            return seen
+        try:
+            try:
+                return self._batch.run(self._filing(raw, source, check_seen=False))
+            except IntegrityError:
+                # Another process filed the same Message-ID at the same moment: it is
+                # there now (its savepoint rolled back, the batch goes on).
+                try:
+                    return self._batch.run(self._filing(raw, source, check_seen=True))
+                except _AlreadyFiled as found:
+                    return found.ingested
+                except (DeskError, DataError, IntegrityError) as again:
+                    return self._quarantine(raw, source, _refusal(again),
+                                            intake.header_message_id(raw))
+            except intake.Unparsable as exc:
+                return self._quarantine(raw, source, exc.reason, exc.message_id)
+            except (DeskError, DataError) as exc:
+                return self._quarantine(raw, source, _refusal(exc),
+                                        intake.header_message_id(raw))
+        except Exception as exc:
+            if not is_retryable(exc):
+                raise
+        # A deadlock, a busy file, a requester made by another process meanwhile: commit what
+        # the batch holds (the other writer goes on) and file this mail alone, retried.
+        self.commit()
+        return self._cases.ingest_mail(raw, source=source, caps=self._caps)
+
+    def _filing(self, raw: bytes, source: str, *,
+                check_seen: bool) -> Callable[[Session], Ingested]:
+        def filing(session: Session) -> Ingested:
+            if check_seen:
+                seen = intake.already_filed(session, raw)
+                if seen is not None:
+                    raise _AlreadyFiled(seen)
+            outbox.use_settings(session, self._settings)
+            ingested = intake.ingest(session, raw, source=source, caps=self._caps)
+            self._cases.on_ingested(session, ingested)
+            return ingested
+
+        return filing
+
+    def _quarantine(self, raw: bytes, source: str, reason: str,
+                    message_id: str | None) -> Ingested:
+        kept, new = self._batch.run(lambda session: mail_quarantine.quarantine(
+            session, raw, source=source, reason=reason, message_id=message_id))
+        return intake.Ingested("quarantined" if new else "already-quarantined", None, None,
+                               acknowledge=False, reason=kept.reason, quarantine_id=kept.id)
+
+    @property
+    def due(self) -> bool:
+        """The open transaction holds :attr:`mails` mails or is :attr:`seconds` old."""
+        return self._batch.units >= self.mails or self._batch.age >= self.seconds
+
+    def commit_if_due(self) -> bool:
+        """Commit if :attr:`due`; True if it did (every mail filed so far is stored)."""
+        if not self.due:
+            return False
+        self.commit()
+        return True
+
+    def commit(self) -> None:
+        """Store every mail filed so far."""
+        self._batch.commit()
+
+    def __enter__(self) -> MailFiling:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, exc: BaseException | None,
+                 tb: TracebackType | None) -> None:
+        self._batch.__exit__(kind, exc, tb)
+
+
 class _AlreadyFiled(Exception):
     """A mail found filed: its write transaction ends without a write."""
 
@@ -201,4 +318,4 @@ def _refusal(exc: Exception) -> str:
     return f"the database refused it: {first[0] if first else type(exc).__name__}"
 
 
-__all__ = ["MailCases", "MailImport", "Progress"]
+__all__ = ["BATCH_MAILS", "BATCH_SECONDS", "MailCases", "MailFiling", "MailImport", "Progress"]
