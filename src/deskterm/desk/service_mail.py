@@ -227,12 +227,14 @@ class MailFiling:
         it is stored once the transaction is committed."""
         # Seen before: answered from the header's Message-ID before anything is parsed, a
         # read outside any savepoint (a mailbox imported again pays one statement a mail).
-        seen = self._batch.read(lambda session: intake.already_filed(session, raw))
-        if seen is not None:
-            return seen
+        message_id = intake.header_message_id(raw)
+        if message_id is not None:
+            seen = self._batch.read(lambda session: intake.filed(session, message_id))
+            if seen is not None:
+                return seen
         try:
             try:
-                return self._batch.run(self._filing(raw, source, check_seen=False))
+                return self._batch.run(self._filing(raw, source, checked_id=message_id))
             except IntegrityError:
                 # Another process filed the same Message-ID at the same moment: it is
                 # there now (its savepoint rolled back, the batch goes on).
@@ -246,8 +248,7 @@ class MailFiling:
             except intake.Unparsable as exc:
                 return self._quarantine(raw, source, exc.reason, exc.message_id)
             except (DeskError, DataError) as exc:
-                return self._quarantine(raw, source, _refusal(exc),
-                                        intake.header_message_id(raw))
+                return self._quarantine(raw, source, _refusal(exc), message_id)
         except Exception as exc:
             if not is_retryable(exc):
                 raise
@@ -256,15 +257,16 @@ class MailFiling:
         self.commit()
         return self._cases.ingest_mail(raw, source=source, caps=self._caps)
 
-    def _filing(self, raw: bytes, source: str, *,
-                check_seen: bool) -> Callable[[Session], Ingested]:
+    def _filing(self, raw: bytes, source: str, *, check_seen: bool = False,
+                checked_id: str | None = None) -> Callable[[Session], Ingested]:
         def filing(session: Session) -> Ingested:
             if check_seen:
                 seen = intake.already_filed(session, raw)
                 if seen is not None:
                     raise _AlreadyFiled(seen)
             outbox.use_settings(session, self._settings)
-            ingested = intake.ingest(session, raw, source=source, caps=self._caps)
+            ingested = intake.ingest(session, raw, source=source, caps=self._caps,
+                                     checked_id=checked_id)
             self._cases.on_ingested(session, ingested)
             return ingested
 
