@@ -117,8 +117,8 @@ def test_an_exception_ending_the_run_rolls_back_the_open_transaction(desk, store
     assert count(store, Ticket) == 1
 
 
-def test_a_retryable_failure_commits_the_batch_and_files_that_mail_alone(desk, store,
-                                                                         monkeypatch):
+def test_a_retryable_failure_once_is_cured_by_filing_the_transaction_again(desk, store,
+                                                                           monkeypatch):
     real = intake.file_mail
     failed: list[str] = []
 
@@ -133,7 +133,29 @@ def test_a_retryable_failure_commits_the_batch_and_files_that_mail_alone(desk, s
         filing.file(mail(message_id="<r1@acme.test>"), "t#1")
         second = filing.file(mail(subject="Re: VPN drops", message_id="<r2@acme.test>",
                                   in_reply_to="<r1@acme.test>", body="Still."), "t#2")
+        assert second.outcome == "appended" and second.ticket_number == 1001
+        assert count(store, Ticket) == 0  # both in the open transaction, filed again
+    assert failed == ["r2@acme.test"]
+    assert count(store, Ticket) == 1 and count(store, Message) == 2
+
+
+def test_a_retryable_failure_twice_commits_the_batch_and_files_that_mail_alone(desk, store,
+                                                                               monkeypatch):
+    real = intake.file_mail
+    failed: list[str] = []
+
+    def conflicting(session, parsed, **kwargs):
+        if parsed.message_id == "r2@acme.test" and len(failed) < 2:
+            failed.append(parsed.message_id)
+            raise WriteConflict("customer created concurrently")
+        return real(session, parsed, **kwargs)
+
+    monkeypatch.setattr(intake, "file_mail", conflicting)
+    with desk.mail_filing(mails=100, seconds=60) as filing:
+        filing.file(mail(message_id="<r1@acme.test>"), "t#1")
+        second = filing.file(mail(subject="Re: VPN drops", message_id="<r2@acme.test>",
+                                  in_reply_to="<r1@acme.test>", body="Still."), "t#2")
         assert count(store, Ticket) == 1  # the first committed, the second alone
         assert second.outcome == "appended" and second.ticket_number == 1001
-    assert failed == ["r2@acme.test"]
+    assert failed == ["r2@acme.test"] * 2
     assert count(store, Message) == 2

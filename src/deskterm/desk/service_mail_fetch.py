@@ -1,7 +1,7 @@
 """The desk's use cases for mail on a server and for the files mail brought.
 
 - :meth:`MailFetchCases.fetch_mail`: ``deskterm mail fetch``: the unseen messages of the
-  ``[imap]`` mailbox onto the desk through a :class:`~deskterm.desk.service_mail.MailFiling`
+  ``[imap]`` mailbox onto the desk through a :class:`~deskterm.desk.service_mail_filing.MailFiling`
   (each message whole or not at all, the quarantine for what is refused), marked seen or
   moved on the server only after the commit that holds them (see
   :mod:`deskterm.desk.mail.imap`).
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from deskterm.desk.mail.files import AttachmentRead
     from deskterm.desk.mail.imap import FetchReport
     from deskterm.desk.mail.parse import MailCaps
-    from deskterm.desk.service_mail import MailFiling
+    from deskterm.desk.service_mail_filing import MailFiling
 else:  # the IMAP client loads only for ``mail fetch``
     files = lazy.module("deskterm.desk.mail.files")
     imap = lazy.module("deskterm.desk.mail.imap")
@@ -37,7 +37,7 @@ class MailFetchCases(DeskCore):
     if TYPE_CHECKING:  # MailCases's, beside this mixin in Desk
 
         def mail_filing(self, *, caps: MailCaps | None = None, mails: int = ...,
-                        seconds: float = ...) -> MailFiling: ...
+                        seconds: float = ..., size: int = ...) -> MailFiling: ...
 
     def fetch_mail(self, server: MailServer, *, folder: str | None = None,
                    limit: int | None = None,

@@ -3,7 +3,7 @@
 One run: connect (TLS from the first byte, STARTTLS before the login, or none on this machine
 only), log in with the password read now, select the folder, list the UIDs of unseen messages,
 and fetch them in batches with ``BODY.PEEK[]`` (reading does not mark them seen). Each message
-is handed to a :class:`Filing` (the use case :class:`~deskterm.desk.service_mail.MailFiling`:
+is handed to a :class:`Filing` (the use case :class:`~deskterm.desk.service_mail_filing.MailFiling`:
 each message in a savepoint of a transaction shared by several; what cannot be parsed goes to
 the quarantine). Only after the commit that holds them are messages marked ``\\Seen`` (or
 moved to ``move_to``: MOVE where the server has it, else COPY, ``\\Deleted`` and an expunge
@@ -60,7 +60,7 @@ class Ingested(Protocol):
 
 
 class Filing(Protocol):
-    """Messages onto the desk (``deskterm.desk.service_mail.MailFiling``)."""
+    """Messages onto the desk (``deskterm.desk.service_mail_filing.MailFiling``)."""
 
     def file(self, raw: bytes, source: str) -> Ingested:
         """One message filed in the open transaction (stored at its commit)."""
