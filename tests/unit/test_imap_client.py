@@ -36,6 +36,9 @@ class Desk:
         self.fail_on = fail_on
         self.every = every
 
+    def look_ahead(self, raws: list[bytes]) -> None:
+        pass  # nothing stored to look up
+
     def file(self, raw: bytes, source: str) -> Stored:
         if self.fail_on is not None and self.fail_on in raw:
             raise RuntimeError("the database went away")

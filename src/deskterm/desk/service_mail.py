@@ -11,7 +11,7 @@ agent; any agent of the desk may run it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -36,6 +36,7 @@ if TYPE_CHECKING:
     from deskterm.desk.mail import quarantine as mail_quarantine
     from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.mail.intake import Ingested
+    from deskterm.desk.mail.mailboxes import MailItem
     from deskterm.desk.mail.parse import MailCaps
     from deskterm.desk.mail.quarantine import QuarantinedMail
 else:
@@ -47,6 +48,10 @@ else:
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` after each message of an import."""
+AHEAD = 50
+"""Messages of a mailbox read ahead, to look up their Message-IDs in one statement."""
+AHEAD_BYTES = 8 * 1024 * 1024
+"""A run read ahead also stops at this many bytes (memory stays bounded)."""
 
 @dataclass
 class MailImport:
@@ -125,25 +130,33 @@ class MailCases(DeskCore):
         reader = mailboxes.MailboxReader(kind, path)
         self.actor  # noqa: B018  (a stranger is refused before the first message is read)
         report = MailImport(total=len(reader))
+        done = 0
         try:
             with self.mail_filing() as filing:
-                for done, item in enumerate(reader, start=1):
-                    if item.raw is None:
-                        report.unreadable.append((item.source, item.problem or "unreadable"))
-                    else:
-                        ingested = filing.file(item.raw, item.source)
-                        filing.commit_if_due()
-                        report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
-                        if ingested.outcome == "quarantined":
-                            report.quarantined.append((item.source, ingested.reason or ""))
-                        elif ingested.outcome == "already-quarantined":
-                            report.still_quarantined.append(
-                                (item.source, ingested.reason or ""))
-                    if progress is not None:
-                        progress(done, report.total)
+                for items in _ahead(reader):
+                    filing.look_ahead([item.raw for item in items if item.raw is not None])
+                    for item in items:
+                        done += 1
+                        if item.raw is None:
+                            report.unreadable.append((item.source,
+                                                      item.problem or "unreadable"))
+                        else:
+                            self._file_one(filing, item.raw, item.source, report)
+                        if progress is not None:
+                            progress(done, report.total)
         finally:
             reader.close()
         return report
+
+    @staticmethod
+    def _file_one(filing: MailFiling, raw: bytes, source: str, report: MailImport) -> None:
+        ingested = filing.file(raw, source)
+        filing.commit_if_due()
+        report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
+        if ingested.outcome == "quarantined":
+            report.quarantined.append((source, ingested.reason or ""))
+        elif ingested.outcome == "already-quarantined":
+            report.still_quarantined.append((source, ingested.reason or ""))
 
     def mail_filing(self, *, caps: MailCaps | None = None, mails: int = BATCH_MAILS,
                     seconds: float = BATCH_SECONDS, size: int = BATCH_BYTES) -> MailFiling:
@@ -197,4 +210,19 @@ class MailCases(DeskCore):
             session, quarantine_id))
 
 
-__all__ = ["MailCases", "MailImport", "Progress"]
+def _ahead(reader: Iterable[MailItem]) -> Iterator[list[MailItem]]:
+    """The mailbox's messages in runs of :data:`AHEAD` (at most :data:`AHEAD_BYTES`), whose
+    Message-IDs one statement looks up."""
+    run: list[MailItem] = []
+    size = 0
+    for item in reader:
+        run.append(item)
+        size += len(item.raw or b"")
+        if len(run) >= AHEAD or size >= AHEAD_BYTES:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run
+
+
+__all__ = ["AHEAD", "AHEAD_BYTES", "MailCases", "MailImport", "Progress"]

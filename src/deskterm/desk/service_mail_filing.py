@@ -92,9 +92,28 @@ class MailFiling:
         self._held: list[tuple[bytes, str]] = []
         """The mails that wrote in the open transaction, to file again if it is rolled back."""
         self._held_bytes = 0
+        self._stored: dict[str, Ingested] = {}
+        """Message-IDs :meth:`look_ahead` found stored."""
+        self._not_stored: set[str] = set()
+        """Message-IDs :meth:`look_ahead` found nowhere, and not filed since."""
         self.mails = mails
         self.seconds = seconds
         self.size = size
+
+    def look_ahead(self, raws: list[bytes]) -> None:
+        """Look up, in one statement, whether the next mails to be filed are stored already
+        (:meth:`file` then asks nothing for each: a round trip a mail fewer)."""
+        ids = {found for raw in raws if (found := intake.header_message_id(raw)) is not None}
+        self._stored, self._not_stored = {}, set()
+        try:
+            self._stored = self._batch.read(
+                lambda session: intake.filed_among(session, sorted(ids)))
+        except Exception as exc:
+            if not is_retryable(exc) or self._held:
+                raise
+            self._batch.abandon()  # a busy SQLite file: each mail looks for itself, retried
+            return
+        self._not_stored = ids - self._stored.keys()
 
     def file(self, raw: bytes, source: str) -> Ingested:
         """File one mail (from ``source``) in the open transaction, or quarantine it there;
@@ -103,7 +122,11 @@ class MailFiling:
             # Seen before: answered from the header's Message-ID before anything is parsed
             # (a mailbox imported again pays one statement a mail).
             message_id = intake.header_message_id(raw)
-            if message_id is not None:
+            if message_id in self._stored:
+                return self._stored[message_id]
+            if message_id in self._not_stored:
+                self._not_stored.discard(message_id)  # a second mail of this id looks again
+            elif message_id is not None:
                 seen = self._batch.read(lambda session: intake.filed(session, message_id))
                 if seen is not None:
                     return seen

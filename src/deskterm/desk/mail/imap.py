@@ -62,6 +62,9 @@ class Ingested(Protocol):
 class Filing(Protocol):
     """Messages onto the desk (``deskterm.desk.service_mail_filing.MailFiling``)."""
 
+    def look_ahead(self, raws: list[bytes]) -> None:
+        """Whether the next messages are stored already, looked up in one statement."""
+
     def file(self, raw: bytes, source: str) -> Ingested:
         """One message filed in the open transaction (stored at its commit)."""
 
@@ -119,6 +122,8 @@ def fetch(server: MailServer, filing: Filing, *, folder: str | None = None,
             filed: list[int] = []  # in the open transaction
             try:
                 found = _call(where, partial(client.fetch, batch, ["BODY.PEEK[]"]))
+                filing.look_ahead([raw for data in found.values()
+                                   if isinstance(raw := data.get(b"BODY[]"), bytes)])
                 for uid in batch:
                     data = found.get(uid)
                     raw = data.get(b"BODY[]") if data else None

@@ -67,6 +67,8 @@ _KNOWN_IDS = select(Message.source_message_id, Message.ticket_id, Ticket.merged_
 _MESSAGE_BY_ID = select(Message.id).where(col(Message.source_message_id) == bindparam("id"))
 _FILED = select(Message.id, Message.ticket_id).where(
     col(Message.source_message_id) == bindparam("id"))
+_FILED_MANY = select(Message.source_message_id, Message.id, Message.ticket_id).where(
+    col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
 _MERGED_INTO = select(Ticket.merged_into_id).where(col(Ticket.id) == bindparam("number"))
 
 
@@ -159,6 +161,14 @@ def filed(session: Session, message_id: str) -> Ingested | None:
     if found is None:
         return None
     return Ingested("duplicate", found[1], found[0], acknowledge=False)
+
+
+def filed_among(session: Session, message_ids: list[str]) -> dict[str, Ingested]:
+    """A ``duplicate`` for each of ``message_ids`` that is stored (one look-up for many)."""
+    if not message_ids:
+        return {}
+    return {row[0]: Ingested("duplicate", row[2], row[1], acknowledge=False)
+            for row in session.connection().execute(_FILED_MANY, {"ids": message_ids})}
 
 
 def _subject(subject: str) -> str:
@@ -281,4 +291,4 @@ def _store_files(session: Session, message_id: int, files: list[MailFile]) -> No
 
 
 __all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "already_filed",
-           "file_mail", "filed", "header_message_id", "ingest", "organization_for"]
+           "file_mail", "filed", "filed_among", "header_message_id", "ingest", "organization_for"]
