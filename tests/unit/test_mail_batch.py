@@ -159,3 +159,29 @@ def test_a_retryable_failure_twice_commits_the_batch_and_files_that_mail_alone(d
         assert second.outcome == "appended" and second.ticket_number == 1001
     assert failed == ["r2@acme.test"] * 2
     assert count(store, Message) == 2
+
+
+def test_mails_before_a_failing_one_are_filed_again_once_each(desk, store, monkeypatch):
+    real = intake._store_files
+
+    def refusing(session, message_id, files):
+        real(session, message_id, files)
+        if any(file.filename == "boom.bin" for file in files):
+            raise InvalidInput("attachment boom.bin: refused")
+
+    monkeypatch.setattr(intake, "_store_files", refusing)
+    no_sender = b"Subject: who?\r\nMessage-ID: <anon@x.test>\r\n\r\nno From at all\r\n"
+    with desk.mail_filing(mails=100, seconds=60) as filing:
+        outcomes = [filing.file(raw, f"t#{n}").outcome for n, raw in enumerate([
+            mail(message_id="<a1@acme.test>"), no_sender,
+            mail(subject="Re: VPN drops", message_id="<a2@acme.test>", body="Still.",
+                 in_reply_to="<a1@acme.test>"),
+            mail(subject="Logs", message_id="<bad@acme.test>",
+                 attachments=[("boom.bin", "application/octet-stream", b"x")]),
+            mail(subject="Printer", message_id="<a3@acme.test>")], start=1)]
+
+    assert outcomes == ["created", "quarantined", "appended", "quarantined", "created"]
+    assert sorted(q.source for q in desk.mail_quarantine()) == ["t#2", "t#4"]
+    assert count(store, Ticket) == 2 and count(store, Message) == 3
+    with store.read() as session:
+        assert len(get_ticket(session, number=1001).messages) == 2
