@@ -185,3 +185,36 @@ def test_mails_before_a_failing_one_are_filed_again_once_each(desk, store, monke
     assert count(store, Ticket) == 2 and count(store, Message) == 3
     with store.read() as session:
         assert len(get_ticket(session, number=1001).messages) == 2
+
+
+def test_two_imports_of_one_mailbox_at_once_file_each_mail_once(store, admin, tmp_path):
+    import threading
+
+    box = mailbox.mbox(tmp_path / "in.mbox")
+    for n in range(12):
+        box.add(mail(sender=f"p{n % 4}@acme{n % 3}.test", subject=f"Case {n}",
+                     message_id=f"<c{n}@acme.test>"))
+        box.add(mail(sender=f"p{n % 4}@acme{n % 3}.test", subject=f"Re: Case {n}",
+                     message_id=f"<r{n}@acme.test>", in_reply_to=f"<c{n}@acme.test>"))
+    box.close()
+    reports = []
+    start = threading.Barrier(2)
+
+    def run() -> None:
+        desk = Desk(store, username="ada")
+        desk.actor  # noqa: B018  (resolved before the race)
+        start.wait()
+        reports.append(desk.import_mailbox("mbox", tmp_path / "in.mbox"))
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    filed = [r.count("created") + r.count("appended") for r in reports]
+    assert sum(filed) == 24 and sum(r.count("duplicate") for r in reports) == 24
+    assert count(store, Ticket) == 12 and count(store, Message) == 24
+    with store.read() as session:
+        assert all(len(get_ticket(session, number=n).messages) == 2
+                   for n in range(1001, 1013))
