@@ -53,6 +53,7 @@ AHEAD = 50
 AHEAD_BYTES = 8 * 1024 * 1024
 """A run read ahead also stops at this many bytes (memory stays bounded)."""
 
+
 @dataclass
 class MailImport:
     """What an import of a mailbox did: how many mails had each outcome, and the problems."""
