@@ -207,7 +207,8 @@ async def test_a_ticket_without_files_says_so(desk_store):
 
 async def test_mail_filed_by_another_process_shows_on_the_open_ticket(any_desk_store):
     """The intake's writes are announced like any other: a running console shows the mail
-    (here filed by ``ingest_mail``, the use case ``mail fetch`` calls per message)."""
+    (here filed by ``ingest_mail``, one mail a transaction; ``mail fetch`` commits several at
+    a time, announced the same way at each commit: test_mail_batch.py)."""
     from deskterm.desk.service import Desk
 
     from ..unit.mail_samples import mail

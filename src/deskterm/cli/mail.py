@@ -1,7 +1,8 @@
 """``deskterm mail``: mail into the desk from mailboxes, and the quarantine.
 
-``mail import mbox PATH`` / ``mail import maildir PATH`` file every message, each in its own
-transaction (:meth:`deskterm.desk.service.Desk.import_mailbox`); importing again adds nothing.
+``mail import mbox PATH`` / ``mail import maildir PATH`` file every message, each whole or not
+at all, several a transaction (:meth:`deskterm.desk.service.Desk.import_mailbox`); importing
+again adds nothing.
 Exit codes: 0 everything filed (or already there, or an auto-reply skipped), 3 something is in
 the quarantine, 1 bad input (no such mailbox, a message that could not be read).
 ``mail outbox`` and ``mail settings`` (the desk's mail going out) are in
@@ -115,7 +116,7 @@ def import_mbox(
     path: Annotated[Path, typer.Argument(metavar="PATH", help="An mbox file.")],
     json: JsonOpt = False,
 ) -> None:
-    """File every message of an mbox file (each one transaction; again adds nothing)."""
+    """File every message of an mbox file (each whole or not at all; again adds nothing)."""
     _import(ctx, "mbox", path, json)
 
 

@@ -177,7 +177,9 @@ def _seconds(value: float) -> str:
     return f"{value:g}"
 
 
-def _is_retryable(exc: BaseException) -> bool:
+def is_retryable(exc: BaseException) -> bool:
+    """A failure the whole write transaction may be run again for (a busy SQLite file, a
+    PostgreSQL deadlock or serialization failure, a :class:`WriteConflict`)."""
     if isinstance(exc, WriteConflict):
         return True
     if isinstance(exc, OperationalError) and isinstance(exc.orig, sqlite3.OperationalError):
@@ -408,7 +410,8 @@ class Store:
         """The URL as given with any password hidden (also in ``password=``), safe to print."""
         return self._display_url
 
-    def _unavailable(self, exc: OperationalError) -> StoreUnavailable:
+    def unavailable(self, exc: OperationalError) -> StoreUnavailable:
+        """The one line for a database that cannot be used (its password hidden)."""
         reason = str(exc.orig).strip().splitlines()[0] if exc.orig else str(exc)
         return StoreUnavailable(f"cannot use {self.display_url}: {mask_secrets(reason)}")
 
@@ -427,8 +430,14 @@ class Store:
             if stopped is not None:
                 raise stopped from exc
             if isinstance(exc, OperationalError):
-                raise self._unavailable(exc) from exc
+                raise self.unavailable(exc) from exc
             raise
+
+    def write_session(self) -> Session:
+        """A session whose first statement begins a write transaction (SQLite: ``BEGIN
+        IMMEDIATE``); the caller commits and closes it (:class:`deskterm.db.batch.WriteBatch`:
+        several units of work in one transaction)."""
+        return Session(self._write_engine, expire_on_commit=False)
 
     def write(self, work: Callable[[Session], T], *, attempts: int = WRITE_ATTEMPTS,
               quiet: bool = False) -> T:
@@ -440,16 +449,16 @@ class Store:
         """
         for attempt in range(1, attempts + 1):
             try:
-                with Session(self._write_engine, expire_on_commit=False) as session:
+                with self.write_session() as session:
                     result = work(session)
                     if not quiet:
                         announce_change(session)
                     session.commit()
                     return result
             except Exception as exc:
-                if not _is_retryable(exc):
+                if not is_retryable(exc):
                     if isinstance(exc, OperationalError):
-                        raise self._unavailable(exc) from exc
+                        raise self.unavailable(exc) from exc
                     raise
                 if attempt == attempts:
                     raise StoreBusy(

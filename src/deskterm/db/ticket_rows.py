@@ -28,6 +28,7 @@ _INSERT_MESSAGE = insert(Message).values(
                                         "public", "body", "created_at", "source_message_id",
                                         "minutes")}).returning(col(Message.id))
 _ORGANIZATION_NAME = select(col(Organization.name)).where(col(Organization.id) == bindparam("id"))
+_ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at", "via")})
@@ -67,12 +68,16 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
 
 
 def organization_name(session: Session, organization_id: int | None) -> str | None:
-    """The name of organization ``organization_id`` (None for none)."""
+    """The name of organization ``organization_id`` (None for none), read once per session:
+    a transaction filing many mails (deskterm.db.batch) names the same few organizations
+    again and again."""
     if organization_id is None:
         return None
-    name: str | None = session.connection().execute(
-        _ORGANIZATION_NAME, {"id": organization_id}).scalar()
-    return name
+    names: dict[int, str | None] = session.info.setdefault(_ORGANIZATION_NAMES, {})
+    if organization_id not in names:
+        names[organization_id] = session.connection().execute(
+            _ORGANIZATION_NAME, {"id": organization_id}).scalar()
+    return names[organization_id]
 
 
 __all__ = ["insert_event", "insert_message", "insert_ticket", "organization_name"]

@@ -1,15 +1,17 @@
 """The desk's use cases on incoming mail: file one mail, import a mailbox, the quarantine.
 
-One mail is one transaction (:meth:`MailCases.ingest_mail`): it is filed whole or not at all.
-A mail the intake refuses (:class:`~deskterm.desk.mail.intake.Unparsable`, a cap, a value the
-desk or the database refuses) is rolled back and kept whole in the quarantine, in a
-transaction of its own, and the run goes on. Mail arrives as the desk, not as the agent
-running the import: its events have no acting agent; any agent of the desk may run it.
+One mail is filed whole or not at all. :meth:`MailCases.ingest_mail` files one in a
+transaction of its own; a mailbox import and ``mail fetch`` file many a transaction through a
+:class:`~deskterm.desk.service_mail_filing.MailFiling` (a commit waits for the disk). A mail
+the intake refuses (:class:`~deskterm.desk.mail.intake.Unparsable`, a cap, a value the desk
+or the database refuses) is rolled back and kept whole in the quarantine, and the run goes
+on. Mail arrives as the desk, not as the agent running the import: its events have no acting
+agent; any agent of the desk may run it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -20,13 +22,21 @@ from sqlmodel import Session
 from deskterm import lazy
 from deskterm.desk.errors import DeskError
 from deskterm.desk.service_core import DeskCore
+from deskterm.desk.service_mail_filing import (
+    BATCH_BYTES,
+    BATCH_MAILS,
+    BATCH_SECONDS,
+    AlreadyFiled,
+    MailFiling,
+    refusal,
+)
 
 if TYPE_CHECKING:
-    from deskterm.db.models import MailSettings
     from deskterm.desk.mail import intake, mailboxes, outbox
     from deskterm.desk.mail import quarantine as mail_quarantine
     from deskterm.desk.mail import settings as mail_settings
     from deskterm.desk.mail.intake import Ingested
+    from deskterm.desk.mail.mailboxes import MailItem
     from deskterm.desk.mail.parse import MailCaps
     from deskterm.desk.mail.quarantine import QuarantinedMail
 else:
@@ -38,6 +48,10 @@ else:
 
 Progress = Callable[[int, int], None]
 """``progress(done, total)`` after each message of an import."""
+AHEAD = 50
+"""Messages of a mailbox read ahead, to look up their Message-IDs in one statement."""
+AHEAD_BYTES = 8 * 1024 * 1024
+"""A run read ahead also stops at this many bytes (memory stays bounded)."""
 
 
 @dataclass
@@ -60,9 +74,6 @@ class MailImport:
 class MailCases(DeskCore):
     """Filing incoming mail, and the quarantine."""
 
-    _run_settings: tuple[MailSettings | None] | None = None
-    """The mail settings read once for the mailbox being imported (None: read per mail)."""
-
     def on_ingested(self, session: Session, ingested: Ingested) -> None:
         """Called in the mail's transaction after it was filed: the acknowledgement of a new
         ticket (``ingested.acknowledge``) is queued in the outbox, with the ticket or not at
@@ -83,16 +94,14 @@ class MailCases(DeskCore):
             # transaction, not two.
             seen = intake.already_filed(session, raw)
             if seen is not None:
-                raise _AlreadyFiled(seen)
-            if self._run_settings is not None:
-                outbox.use_settings(session, self._run_settings[0])
+                raise AlreadyFiled(seen)
             ingested = intake.ingest(session, raw, source=source, caps=limits)
             self.on_ingested(session, ingested)
             return ingested
 
         try:
             return self._writing(filing)
-        except _AlreadyFiled as seen:
+        except AlreadyFiled as seen:
             return seen.ingested
         except intake.Unparsable as exc:
             return self._quarantine(raw, source, exc.reason, exc.message_id)
@@ -100,13 +109,13 @@ class MailCases(DeskCore):
             # Another process filed the same Message-ID at the same moment: it is there now.
             try:
                 return self._writing(filing)
-            except _AlreadyFiled as seen:
+            except AlreadyFiled as seen:
                 return seen.ingested
             except (DeskError, DataError, IntegrityError) as again:
-                return self._quarantine(raw, source, _refusal(again),
+                return self._quarantine(raw, source, refusal(again),
                                         intake.header_message_id(raw))
         except (DeskError, DataError) as exc:
-            return self._quarantine(raw, source, _refusal(exc), intake.header_message_id(raw))
+            return self._quarantine(raw, source, refusal(exc), intake.header_message_id(raw))
 
     def _quarantine(self, raw: bytes, source: str, reason: str,
                     message_id: str | None) -> Ingested:
@@ -117,30 +126,48 @@ class MailCases(DeskCore):
 
     def import_mailbox(self, kind: str, path: Path, *,
                        progress: Progress | None = None) -> MailImport:
-        """File every message of an mbox file or a Maildir folder, each in its own
-        transaction; a second import of the same mailbox adds nothing."""
+        """File every message of an mbox file or a Maildir folder (through a
+        :class:`MailFiling`); a second import of the same mailbox adds nothing."""
         reader = mailboxes.MailboxReader(kind, path)
         self.actor  # noqa: B018  (a stranger is refused before the first message is read)
         report = MailImport(total=len(reader))
-        with self._reading() as session:  # once for the run, not once a mail
-            self._run_settings = (outbox.sending_settings(session),)
+        done = 0
         try:
-            for done, item in enumerate(reader, start=1):
-                if item.raw is None:
-                    report.unreadable.append((item.source, item.problem or "unreadable"))
-                else:
-                    ingested = self.ingest_mail(item.raw, source=item.source)
-                    report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
-                    if ingested.outcome == "quarantined":
-                        report.quarantined.append((item.source, ingested.reason or ""))
-                    elif ingested.outcome == "already-quarantined":
-                        report.still_quarantined.append((item.source, ingested.reason or ""))
-                if progress is not None:
-                    progress(done, report.total)
+            with self.mail_filing() as filing:
+                for items in _ahead(reader):
+                    filing.look_ahead([item.raw for item in items if item.raw is not None])
+                    for item in items:
+                        done += 1
+                        if item.raw is None:
+                            report.unreadable.append((item.source,
+                                                      item.problem or "unreadable"))
+                        else:
+                            self._file_one(filing, item.raw, item.source, report)
+                        if progress is not None:
+                            progress(done, report.total)
         finally:
-            self._run_settings = None
             reader.close()
         return report
+
+    @staticmethod
+    def _file_one(filing: MailFiling, raw: bytes, source: str, report: MailImport) -> None:
+        ingested = filing.file(raw, source)
+        filing.commit_if_due()
+        report.outcomes[ingested.outcome] = report.count(ingested.outcome) + 1
+        if ingested.outcome == "quarantined":
+            report.quarantined.append((source, ingested.reason or ""))
+        elif ingested.outcome == "already-quarantined":
+            report.still_quarantined.append((source, ingested.reason or ""))
+
+    def mail_filing(self, *, caps: MailCaps | None = None, mails: int = BATCH_MAILS,
+                    seconds: float = BATCH_SECONDS, size: int = BATCH_BYTES) -> MailFiling:
+        """Many mails filed in few transactions (see :class:`MailFiling`); the mail settings
+        are read once for all of them."""
+        self.actor  # noqa: B018  (a stranger is refused before anything is filed)
+        with self._reading() as session:
+            settings = outbox.sending_settings(session)
+        return MailFiling(self, caps, settings=settings, mails=mails, seconds=seconds,
+                          size=size)
 
     # --- the quarantine ----------------------------------------------------------------------
 
@@ -172,7 +199,7 @@ class MailCases(DeskCore):
         except intake.Unparsable as exc:
             reason = exc.reason
         except (DeskError, DataError, IntegrityError) as exc:
-            reason = _refusal(exc)
+            reason = refusal(exc)
         self._writing(lambda session, _actor: mail_quarantine.set_reason(
             session, quarantine_id, reason))
         return intake.Ingested("quarantined", None, None, acknowledge=False, reason=reason,
@@ -184,21 +211,19 @@ class MailCases(DeskCore):
             session, quarantine_id))
 
 
-class _AlreadyFiled(Exception):
-    """A mail found filed: its write transaction ends without a write."""
-
-    def __init__(self, ingested: Ingested) -> None:
-        super().__init__(ingested.outcome)
-        self.ingested = ingested
-
-
-def _refusal(exc: Exception) -> str:
-    """Why the desk or the database refused a mail, as one line (never the statement)."""
-    if isinstance(exc, DeskError):
-        return f"the desk refused it: {exc}"
-    orig = getattr(exc, "orig", None)
-    first = str(orig or exc).strip().splitlines()
-    return f"the database refused it: {first[0] if first else type(exc).__name__}"
+def _ahead(reader: Iterable[MailItem]) -> Iterator[list[MailItem]]:
+    """The mailbox's messages in runs of :data:`AHEAD` (at most :data:`AHEAD_BYTES`), whose
+    Message-IDs one statement looks up."""
+    run: list[MailItem] = []
+    size = 0
+    for item in reader:
+        run.append(item)
+        size += len(item.raw or b"")
+        if len(run) >= AHEAD or size >= AHEAD_BYTES:
+            yield run
+            run, size = [], 0
+    if run:
+        yield run
 
 
-__all__ = ["MailCases", "MailImport", "Progress"]
+__all__ = ["AHEAD", "AHEAD_BYTES", "MailCases", "MailImport", "Progress"]

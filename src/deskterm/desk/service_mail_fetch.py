@@ -1,9 +1,10 @@
 """The desk's use cases for mail on a server and for the files mail brought.
 
 - :meth:`MailFetchCases.fetch_mail`: ``deskterm mail fetch``: the unseen messages of the
-  ``[imap]`` mailbox onto the desk, each through :meth:`MailCases.ingest_mail` (one transaction
-  per message, the quarantine for what is refused), marked seen or moved on the server only
-  after (see :mod:`deskterm.desk.mail.imap`).
+  ``[imap]`` mailbox onto the desk through a :class:`~deskterm.desk.service_mail_filing.MailFiling`
+  (each message whole or not at all, the quarantine for what is refused), marked seen or
+  moved on the server only after the commit that holds them (see
+  :mod:`deskterm.desk.mail.imap`).
 - :meth:`MailFetchCases.ticket_attachments` / :meth:`MailFetchCases.attachment_data`: the
   ticket screen's ``A`` (list a ticket's files; the bytes of one, to save).
 
@@ -23,8 +24,8 @@ if TYPE_CHECKING:
     from deskterm.desk.mail import files, imap
     from deskterm.desk.mail.files import AttachmentRead
     from deskterm.desk.mail.imap import FetchReport
-    from deskterm.desk.mail.intake import Ingested
     from deskterm.desk.mail.parse import MailCaps
+    from deskterm.desk.service_mail_filing import MailFiling
 else:  # the IMAP client loads only for ``mail fetch``
     files = lazy.module("deskterm.desk.mail.files")
     imap = lazy.module("deskterm.desk.mail.imap")
@@ -35,8 +36,8 @@ class MailFetchCases(DeskCore):
 
     if TYPE_CHECKING:  # MailCases's, beside this mixin in Desk
 
-        def ingest_mail(self, raw: bytes, *, source: str,
-                        caps: MailCaps | None = None) -> Ingested: ...
+        def mail_filing(self, *, caps: MailCaps | None = None, mails: int = ...,
+                        seconds: float = ..., size: int = ...) -> MailFiling: ...
 
     def fetch_mail(self, server: MailServer, *, folder: str | None = None,
                    limit: int | None = None,
@@ -44,8 +45,8 @@ class MailFetchCases(DeskCore):
         """File the unseen mail of ``server``'s folder (or ``folder``), oldest first, at most
         ``limit``; ImapFailure (one line) when the server cannot be read."""
         self.actor  # noqa: B018  (a stranger is refused before the server is reached)
-        return imap.fetch(server, lambda raw, source: self.ingest_mail(raw, source=source),
-                          folder=folder, limit=limit, progress=progress)
+        with self.mail_filing() as filing:
+            return imap.fetch(server, filing, folder=folder, limit=limit, progress=progress)
 
     def ticket_attachments(self, number: int) -> list[AttachmentRead]:
         """The files that came with ticket ``number``'s mail (names, types, sizes)."""

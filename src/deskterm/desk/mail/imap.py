@@ -3,10 +3,12 @@
 One run: connect (TLS from the first byte, STARTTLS before the login, or none on this machine
 only), log in with the password read now, select the folder, list the UIDs of unseen messages,
 and fetch them in batches with ``BODY.PEEK[]`` (reading does not mark them seen). Each message
-is handed to ``ingest`` (the use case :meth:`Desk.ingest_mail`: one transaction per message;
-what cannot be parsed goes to the quarantine). Only after those commits are the batch's
-messages marked ``\\Seen`` (or moved to ``move_to``: MOVE where the server has it, else COPY,
-``\\Deleted`` and an expunge of those UIDs). A crash in between leaves a message unseen: the
+is handed to a :class:`Filing` (the use case :class:`~deskterm.desk.service_mail_filing.MailFiling`:
+each message in a savepoint of a transaction shared by several; what cannot be parsed goes to
+the quarantine). Only after the commit that holds them are messages marked ``\\Seen`` (or
+moved to ``move_to``: MOVE where the server has it, else COPY, ``\\Deleted`` and an expunge
+of those UIDs): each fetched batch is committed before the next is fetched, so no transaction
+waits on the network. A crash in between leaves a message unseen: the
 next run fetches it again and intake skips it as a duplicate (its Message-ID is stored), so a
 run can be repeated or interrupted at any point without a second ticket.
 
@@ -57,8 +59,20 @@ class Ingested(Protocol):
     def reason(self) -> str | None: ...
 
 
-Ingest = Callable[[bytes, str], Ingested]
-"""``ingest(raw, source)``: one message onto the desk, in its own transaction."""
+class Filing(Protocol):
+    """Messages onto the desk (``deskterm.desk.service_mail_filing.MailFiling``)."""
+
+    def look_ahead(self, raws: list[bytes]) -> None:
+        """Whether the next messages are stored already, looked up in one statement."""
+
+    def file(self, raw: bytes, source: str) -> Ingested:
+        """One message filed in the open transaction (stored at its commit)."""
+
+    def commit_if_due(self) -> bool:
+        """Commit if the open transaction is full or old enough; True if it did."""
+
+    def commit(self) -> None:
+        """Store every message filed so far."""
 
 
 @dataclass
@@ -83,13 +97,13 @@ class FetchReport:
         return sum(self.outcomes.get(outcome, 0) for outcome in QUARANTINED)
 
 
-def fetch(server: MailServer, ingest: Ingest, *, folder: str | None = None,
+def fetch(server: MailServer, filing: Filing, *, folder: str | None = None,
           limit: int | None = None,
           progress: Callable[[int, int], None] | None = None) -> FetchReport:
     """Put the unseen messages of ``folder`` (default: the server's) onto the desk, oldest
     first, at most ``limit``; ``progress(done, total)`` after each. ImapFailure for a server
-    that cannot be read; what ``ingest`` raises stops the run (the messages stored before it
-    are marked as done first)."""
+    that cannot be read; what ``filing`` raises stops the run (the messages committed before
+    it are marked as done first; those of the open transaction stay unseen)."""
     folder = folder or server.folder
     where = f"imap {server.address}"
     report = FetchReport(server=server.address, folder=folder)
@@ -104,22 +118,29 @@ def fetch(server: MailServer, ingest: Ingest, *, folder: str | None = None,
             chosen = chosen[:limit]
         total = len(chosen)
         for batch in _batches(chosen, sizes):
-            done: list[int] = []
+            done: list[int] = []  # committed: marked seen (or moved) at the end of the batch
+            filed: list[int] = []  # in the open transaction
             try:
                 found = _call(where, partial(client.fetch, batch, ["BODY.PEEK[]"]))
+                filing.look_ahead([raw for data in found.values()
+                                   if isinstance(raw := data.get(b"BODY[]"), bytes)])
                 for uid in batch:
                     data = found.get(uid)
                     raw = data.get(b"BODY[]") if data else None
                     if not isinstance(raw, bytes):
                         continue  # expunged by another client meanwhile
                     source = f"imap:{server.host}/{folder} uid {uid}"
-                    result = ingest(raw, source)
-                    done.append(uid)
+                    result = filing.file(raw, source)
+                    filed.append(uid)
+                    if filing.commit_if_due():
+                        done, filed = done + filed, []
                     report.outcomes[result.outcome] += 1
                     if result.outcome in QUARANTINED:
                         report.quarantined_mail.append((source, result.reason or ""))
                     if progress is not None:
                         progress(report.fetched, total)
+                filing.commit()
+                done, filed = done + filed, []
             finally:
                 if done:
                     _after(client, server, done, where)

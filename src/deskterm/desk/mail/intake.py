@@ -51,7 +51,7 @@ from deskterm.desk.mail.parse import (
 from deskterm.desk.people.directory import get_or_create_customer
 from deskterm.desk.tickets.change import lock_ticket
 from deskterm.desk.tickets.checks import MAX_BODY, MAX_SUBJECT
-from deskterm.desk.tickets.ticket import add_customer_message, file_ticket
+from deskterm.desk.tickets.ticket import file_customer_message, file_ticket
 
 OUTCOMES = ("created", "appended", "duplicate", "auto-reply-appended", "auto-reply-skipped",
             "quarantined", "already-quarantined")
@@ -61,11 +61,14 @@ MAX_MERGE_HOPS = 50
 
 
 # Built once, the values bound per call (building a statement costs more than a look-up).
-_KNOWN_IDS = select(Message.source_message_id, Message.ticket_id).where(
+_KNOWN_IDS = select(Message.source_message_id, Message.ticket_id, Ticket.merged_into_id).join(
+    Ticket, col(Ticket.id) == col(Message.ticket_id)).where(
     col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
 _MESSAGE_BY_ID = select(Message.id).where(col(Message.source_message_id) == bindparam("id"))
 _FILED = select(Message.id, Message.ticket_id).where(
     col(Message.source_message_id) == bindparam("id"))
+_FILED_MANY = select(Message.source_message_id, Message.id, Message.ticket_id).where(
+    col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
 _MERGED_INTO = select(Ticket.merged_into_id).where(col(Ticket.id) == bindparam("number"))
 
 
@@ -84,22 +87,27 @@ class Ingested:
     quarantine_id: int | None = None
 
 
-def ingest(session: Session, raw: bytes, *, source: str,
-           caps: MailCaps = DEFAULT_CAPS) -> Ingested:
+def ingest(session: Session, raw: bytes, *, source: str, caps: MailCaps = DEFAULT_CAPS,
+           checked_id: str | None = None) -> Ingested:
     """File the mail ``raw`` (from ``source``, e.g. ``mbox:/path#12``) in ``session``'s
-    transaction; :class:`Unparsable` if it must go to the quarantine instead."""
-    return file_mail(session, parse_mail(raw, caps=caps))
+    transaction; :class:`Unparsable` if it must go to the quarantine instead. ``checked_id``:
+    a Message-ID this transaction has just looked for (:func:`filed`) and not found."""
+    return file_mail(session, parse_mail(raw, caps=caps), checked_id=checked_id)
 
 
-def file_mail(session: Session, mail: ParsedMail) -> Ingested:
+def file_mail(session: Session, mail: ParsedMail, *, checked_id: str | None = None) -> Ingested:
     """File an already parsed mail (see the module's docstring for the rules)."""
-    # One look-up answers both "seen before?" and "which stored mail does it answer?"
-    # Plain look-ups of values, on the session's connection (the ORM's result machinery
-    # cost more than the query); nothing is pending in the session yet.
-    known: dict[str | None, int] = {row[0]: row[1] for row in session.connection().execute(
-        _KNOWN_IDS, {"ids": [mail.message_id, *mail.replying_to]})}
+    # One look-up answers "seen before?", "which stored mail does it answer?" and "was its
+    # ticket merged?"; none for a new mail that answers nothing and whose Message-ID was just
+    # looked for. Plain look-ups of values, on the session's connection (the ORM's result
+    # machinery cost more than the query); nothing is pending in the session yet.
+    ids = [mail.message_id, *mail.replying_to] if mail.message_id != checked_id \
+        else list(mail.replying_to)
+    known: dict[str | None, tuple[int, int | None]] = {
+        row[0]: (row[1], row[2]) for row in session.connection().execute(
+            _KNOWN_IDS, {"ids": ids})} if ids else {}
     if mail.message_id in known:
-        return Ingested("duplicate", known[mail.message_id], _message_of(session, mail),
+        return Ingested("duplicate", known[mail.message_id][0], _message_of(session, mail),
                         acknowledge=False)
     number = _thread(session, mail, known)
     body, files = _body(mail)
@@ -116,22 +124,20 @@ def file_mail(session: Session, mail: ParsedMail) -> Ingested:
                         reason=mail.auto_reply)
     if mail.sender_email.rsplit("@", 1)[1].count(".") > 1:  # a parent domain may have an org
         _requester(session, mail)
-    message_id: int | None
     if number is None:
         ticket, message_id = file_ticket(
             session, actor=None, requester_email=mail.sender_email,
             requester_name=mail.sender_name or None, subject=_subject(mail.subject), body=body,
             channel="email", source_message_id=mail.message_id)
+        filed_in = ticket.number
         outcome = "created"
     else:
-        ticket = add_customer_message(session, number=number, body=body,
-                                      email=mail.sender_email, name=mail.sender_name or None,
-                                      source_message_id=mail.message_id, channel="email")
-        outcome = "appended" if ticket.number == number else "created"  # a follow-up
-        message_id = _message_of(session, mail)
-    assert message_id is not None  # the kernel has just filed it
+        filed_in, message_id = file_customer_message(
+            session, number=number, body=body, email=mail.sender_email,
+            name=mail.sender_name or None, source_message_id=mail.message_id, channel="email")
+        outcome = "appended" if filed_in == number else "created"  # a follow-up
     _store_files(session, message_id, files)
-    return Ingested(outcome, ticket.number, message_id, acknowledge=outcome == "created")
+    return Ingested(outcome, filed_in, message_id, acknowledge=outcome == "created")
 
 
 def _message_of(session: Session, mail: ParsedMail) -> int | None:
@@ -146,12 +152,23 @@ def already_filed(session: Session, raw: bytes) -> Ingested | None:
     else None: a mailbox imported again, or a mail fetched again, costs a read, not a
     parse and a write. A header too big to read this way is left to :func:`ingest`."""
     message_id = header_message_id(raw)
-    if message_id is None:
-        return None
+    return None if message_id is None else filed(session, message_id)
+
+
+def filed(session: Session, message_id: str) -> Ingested | None:
+    """A ``duplicate`` if a message with ``message_id`` is stored, else None."""
     found = session.connection().execute(_FILED, {"id": message_id}).first()
     if found is None:
         return None
     return Ingested("duplicate", found[1], found[0], acknowledge=False)
+
+
+def filed_among(session: Session, message_ids: list[str]) -> dict[str, Ingested]:
+    """A ``duplicate`` for each of ``message_ids`` that is stored (one look-up for many)."""
+    if not message_ids:
+        return {}
+    return {row[0]: Ingested("duplicate", row[2], row[1], acknowledge=False)
+            for row in session.connection().execute(_FILED_MANY, {"ids": message_ids})}
 
 
 def _subject(subject: str) -> str:
@@ -174,13 +191,16 @@ def _body(mail: ParsedMail) -> tuple[str, list[MailFile]]:
     return body, files
 
 
-def _thread(session: Session, mail: ParsedMail, known: dict[str | None, int]) -> int | None:
+def _thread(session: Session, mail: ParsedMail,
+            known: dict[str | None, tuple[int, int | None]]) -> int | None:
     """The ticket ``mail`` answers, or None (see the module's docstring); ``known``: the
-    tickets of the stored Message-IDs among those it names."""
-    number = next((known[i] for i in mail.replying_to if i in known), None)
-    if number is None and "[#" in mail.subject:
-        number = _by_subject(session, mail)
-    return _merged_target(session, number) if number is not None else None
+    tickets (and the ticket each was merged into) of the stored Message-IDs it names."""
+    answered = next((known[i] for i in mail.replying_to if i in known), None)
+    if answered is not None:
+        number, merged_into = answered
+        return number if merged_into is None else _merged_target(session, merged_into)
+    by_subject = _by_subject(session, mail) if "[#" in mail.subject else None
+    return _merged_target(session, by_subject) if by_subject is not None else None
 
 
 def _by_subject(session: Session, mail: ParsedMail) -> int | None:
@@ -271,4 +291,4 @@ def _store_files(session: Session, message_id: int, files: list[MailFile]) -> No
 
 
 __all__ = ["DEFAULT_CAPS", "OUTCOMES", "Ingested", "MailCaps", "Unparsable", "already_filed",
-           "file_mail", "header_message_id", "ingest", "organization_for"]
+           "file_mail", "filed", "filed_among", "header_message_id", "ingest", "organization_for"]

@@ -263,6 +263,37 @@ def add_customer_message(
     trail, the agent has seen it, and a closed ticket is refused: the agent files a new ticket
     knowingly rather than get one made behind their back.
     """
+    follow_up, ticket, _message_id = _customer_message(
+        session, number=number, body=body, email=email, name=name,
+        source_message_id=source_message_id, channel=channel, actor=actor)
+    return follow_up if follow_up is not None else summary(session, ticket)
+
+
+def file_customer_message(
+    session: Session,
+    *,
+    number: int,
+    body: str,
+    email: str | None = None,
+    name: str | None = None,
+    source_message_id: str | None = None,
+    channel: str = "email",
+) -> tuple[int, int]:
+    """:func:`add_customer_message` from mail (no acting agent), without the summary: the
+    number of the ticket the message went to (a follow-up's, for a closed ticket) and the
+    message's id. Filing a mail needs no more, and reading the summary back (its tags, its
+    row) cost three round trips a mail on PostgreSQL (bench/intake_mail.py)."""
+    follow_up, ticket, message_id = _customer_message(
+        session, number=number, body=body, email=email, name=name,
+        source_message_id=source_message_id, channel=channel, actor=None)
+    return (follow_up.number if follow_up is not None else key(ticket)), message_id
+
+
+def _customer_message(
+    session: Session, *, number: int, body: str, email: str | None, name: str | None,
+    source_message_id: str | None, channel: str, actor: AgentRead | None,
+) -> tuple[TicketSummary | None, Ticket, int]:
+    """The follow-up ticket (or None), the ticket written to, the new message's id."""
     body = check_body(body)
     source_message_id = check_message_id(source_message_id)
     ticket = lock_ticket(session, number)
@@ -273,7 +304,7 @@ def add_customer_message(
     else:
         customer = get_or_create_customer(session, email=email, name=name)
     if ticket.status == "closed":
-        return create_ticket(
+        follow_up, message_id = file_ticket(
             session, actor=None, requester_email=customer.email, requester_id=key(customer),
             subject=ticket.subject,
             body=f"(follow-up to {ref(key(ticket))})\n\n{body}", channel=channel,
@@ -281,9 +312,11 @@ def add_customer_message(
             group=group_name(session, ticket.group_id),
             tier=ticket.tier, source_message_id=source_message_id,
         )
+        return follow_up, ticket, message_id
     now = utcnow()
-    insert_message(session, ticket_id=number, author_customer_id=key(customer), public=True,
-                   body=body, at=now, source_message_id=source_message_id)
+    message_id = insert_message(session, ticket_id=number, author_customer_id=key(customer),
+                                public=True, body=body, at=now,
+                                source_message_id=source_message_id)
     change = Change(session, ticket, actor)
     change.now = now
     change.customer_message = True
@@ -295,7 +328,7 @@ def add_customer_message(
     change.finish()
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    return summary(session, ticket)
+    return None, ticket, message_id
 
 
 def update_ticket(
