@@ -505,7 +505,9 @@ class MailQuarantine(SQLModel, table=True):
     """The mail's bytes as they came: deferred, like an attachment's."""
 
 
-OUTBOX_KINDS = ("reply", "acknowledgement")
+OUTBOX_KINDS = ("reply", "acknowledgement", "confirmation", "reminder")
+"""``confirmation``: a solved ticket's solution and rating question; ``reminder``: a pending
+ticket's nudge (migration 0017)."""
 OUTBOX_STATES = ("queued", "sending", "sent", "failed")
 
 
@@ -566,3 +568,85 @@ class MailSettings(SQLModel, table=True):
     ack_body: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Empty: the default body."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Automation and CSAT (migration 0017) -------------------------------------------------------
+
+# Auto-close looks for solved tickets by when they were solved: without this index a pass over a
+# 1M desk reads every solved ticket.
+Index("ix_tickets_status_solved", Ticket.__table__.c.status,  # type: ignore[attr-defined]
+      Ticket.__table__.c.solved_at)  # type: ignore[attr-defined]
+
+
+class AutomationLease(SQLModel, table=True):
+    """Who runs the desk's timers now: one row per lease (``runner``), taken by a conditional
+    UPDATE (free, expired, or already this holder's), so exactly one runner acts at a time."""
+
+    __tablename__ = "automation_leases"
+
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
+    holder: str | None = Field(default=None, sa_column=Column(String(200)))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_pass_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the last pass under this lease ended (``automate status``)."""
+
+
+class AutomationSettings(SQLModel, table=True):
+    """The desk's timers (one row; ``deskterm automate settings``)."""
+
+    __tablename__ = "automation_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    close_solved_after_days: int = Field(default=4, sa_column=Column(
+        Integer, nullable=False, server_default="4"))
+    """Solved tickets close this many calendar days after they were solved (0: never)."""
+    remind_pending_after_days: int = Field(default=3, sa_column=Column(
+        Integer, nullable=False, server_default="3"))
+    """A ticket pending this many days without a change gets a reminder (0: never)."""
+    every_seconds: int = Field(default=60, sa_column=Column(
+        Integer, nullable=False, server_default="60"))
+    """Seconds between two passes of a console's timer and of ``automate run --watch``."""
+    batch: int = Field(default=500, sa_column=Column(
+        Integer, nullable=False, server_default="500"))
+    """At most this many tickets of each kind of work in one pass (the rest in the next)."""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AutomationMark(SQLModel, table=True):
+    """What the runner did once and must not do again: an escalation of a ticket per SLA
+    target (``kind`` escalation, ``target`` first_response / next_response / resolution)."""
+
+    __tablename__ = "automation_marks"
+
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    target: str = Field(sa_column=Column(String(32), primary_key=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SatisfactionRating(SQLModel, table=True):
+    """The requester's rating of a solved ticket (CSAT 1-5), one per ticket (the newest)."""
+
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+        Index("ix_satisfaction_ratings_customer", "customer_id", "rated_at"),
+        Index("ix_satisfaction_ratings_rated", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, unique=True))
+    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customers.id"),
+                                              nullable=False))
+    score: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("messages.id", ondelete="SET NULL")))
+    """The customer's mail that carried it (None: recorded by an agent)."""
+    recorded_by_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("agents.id")))
+    """The agent who wrote down phone feedback (None: the customer's own mail)."""
+    rated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
