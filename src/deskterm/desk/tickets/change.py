@@ -38,6 +38,7 @@ from deskterm.db.models import (
 )
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
+from deskterm.desk.csat import confirm
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
 from deskterm.desk.mail import outbox
 from deskterm.desk.people.directory import (
@@ -135,6 +136,9 @@ class Change:
         names it."""
         self.events: list[tuple[str, str | None, str | None]] = []
         self.now = utcnow()
+        self.solved = False
+        """The ticket became solved in this change: its requester is sent the confirmation
+        (the solution, that a reply reopens it, the rating question) when it is written."""
 
     def record(self, field: str, old: object, new: object) -> None:
         self.events.append((field, _as_text(old), _as_text(new)))
@@ -153,6 +157,7 @@ class Change:
         ticket.status = new
         if new == "solved":
             ticket.solved_at = self.now
+            self.solved = True
         elif new == "closed":
             ticket.closed_at = self.now
 
@@ -176,6 +181,8 @@ class Change:
         ticket.version += 1
         ticket.updated_at = self.now
         self.session.add(ticket)
+        if self.solved and ticket.status == "solved":
+            confirm.queue_confirmation(self.session, ticket)
         actor_id = self.actor.id if self.actor else None
         return [
             {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,

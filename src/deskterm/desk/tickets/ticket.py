@@ -27,6 +27,8 @@ from deskterm.db.ticket_rows import (
     organization_name,
 )
 from deskterm.db.types import utcnow
+from deskterm.desk.csat.parse import parse_rating
+from deskterm.desk.csat.ratings import RATED_STATUSES, record_rating
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people.directory import (
     customer_read,
@@ -253,7 +255,10 @@ def add_customer_message(
     """The requester (or a CC'd customer) writes again; ``email`` defaults to the requester.
 
     A solved, pending or on-hold ticket goes back to open. On a closed one, mail (no
-    ``actor``) starts a follow-up ticket, which is returned instead.
+    ``actor``) starts a follow-up ticket, which is returned instead. A message to a solved or
+    closed ticket that is a rating (``5``, ``Rating: 4 - thanks``: see
+    :mod:`deskterm.desk.csat.parse`) is added to the thread and recorded as the ticket's
+    satisfaction rating; it does not reopen the ticket.
 
     ``actor``: the agent logging the customer's words (a phone call, an answer that came some
     other way). The message is still the customer's; the reopening is the agent's in the audit
@@ -269,7 +274,9 @@ def add_customer_message(
         customer = requester_row(session, ticket)
     else:
         customer = get_or_create_customer(session, email=email, name=name)
-    if ticket.status == "closed":
+    now = utcnow()
+    rating = parse_rating(body) if ticket.status in RATED_STATUSES else None
+    if ticket.status == "closed" and rating is None:
         return create_ticket(
             session, actor=None, requester_email=customer.email, requester_id=key(customer),
             subject=ticket.subject,
@@ -278,9 +285,15 @@ def add_customer_message(
             group=group_name(session, ticket.group_id),
             tier=ticket.tier, source_message_id=source_message_id,
         )
-    now = utcnow()
-    insert_message(session, ticket_id=number, author_customer_id=key(customer), public=True,
-                   body=body, at=now, source_message_id=source_message_id)
+    message_id = insert_message(session, ticket_id=number, author_customer_id=key(customer),
+                                public=True, body=body, at=now,
+                                source_message_id=source_message_id)
+    if rating is not None:
+        # The answer to the solved mail's rating question: recorded, and the ticket stays
+        # solved (or closed); anything else the customer writes reopens it.
+        record_rating(session, ticket=ticket, score=rating.score, comment=rating.comment,
+                      customer_id=key(customer), message_id=message_id, agent=actor, at=now)
+        return summary(session, ticket)
     change = Change(session, ticket, actor)
     change.now = now
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
