@@ -547,7 +547,7 @@ class MailQuarantine(SQLModel, table=True):
     """The mail's bytes as they came: deferred, like an attachment's."""
 
 
-OUTBOX_KINDS = ("reply", "acknowledgement")
+OUTBOX_KINDS = ("reply", "acknowledgement", "rule")
 OUTBOX_STATES = ("queued", "sending", "sent", "failed")
 
 
