@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from deskterm import lazy
 from deskterm.db.models import (
     Agent,
     Customer,
@@ -68,6 +70,11 @@ from deskterm.desk.tickets.checks import (
 from deskterm.desk.tickets.links import links_of, merged_from
 from deskterm.desk.tickets.reads import summary
 from deskterm.desk.tickets.thread import messages_after
+
+if TYPE_CHECKING:
+    from deskterm.desk.automation import firing
+else:
+    firing = lazy.module("deskterm.desk.automation.firing")  # it imports this package
 
 
 def requester_row(session: Session, ticket: Ticket) -> Customer:
@@ -182,7 +189,9 @@ def file_ticket(
                  field="created", old=None, new=channel, version=1, at=now)
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    if tag_names:  # tags come back in the database's order of names: read them as it sorts
+    if firing.after_filing(session, number, actor,
+                           group_id=group_row.id if group_row else None) or tag_names:
+        # Rules changed it, or tags come back in the database's order of names: read it back.
         ticket = session.get(Ticket, number)
         assert ticket is not None  # just written
         return summary(session, ticket), message_id
@@ -296,6 +305,7 @@ def add_customer_message(
         return summary(session, ticket)
     change = Change(session, ticket, actor)
     change.now = now
+    change.trigger = "customer_reply"
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
     ticket.updated_at = now

@@ -22,8 +22,9 @@ down_revision: str | None = '0016'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
-NEW_KINDS = "kind IN ('reply', 'acknowledgement', 'confirmation', 'reminder')"
-OLD_KINDS = "kind IN ('reply', 'acknowledgement')"
+NEW_KINDS = "kind IN ('reply', 'acknowledgement', 'rule', 'confirmation', 'reminder')"
+OLD_KINDS = "kind IN ('reply', 'acknowledgement', 'rule')"
+"""As 0014 (rules) left them."""
 
 
 def upgrade() -> None:
