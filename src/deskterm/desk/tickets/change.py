@@ -50,6 +50,7 @@ from deskterm.desk.reads import (
     AgentRead,
     ref,
 )
+from deskterm.desk.sla import due as sla_due
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.checks import check_version, in_range, normalize_tags
 
@@ -150,6 +151,10 @@ class Change:
         self.trigger = "updated"
         self.wrote_message = False
         """What the change is to the rules run after it (``updated``, ``customer_reply``)."""
+        self.public_reply = False
+        """A public reply was added (meets a running next-response SLA target)."""
+        self.customer_message = False
+        """The requester wrote (starts a next-response SLA target)."""
 
     def record(self, field: str, old: object, new: object) -> None:
         self.events.append((field, _as_text(old), _as_text(new)))
@@ -185,7 +190,11 @@ class Change:
 
         Nothing is written yet (the ticket is in the session). No changes: no new version and
         no rows. Bulk changes insert the rows of thousands of tickets in one statement.
+        Either way the ticket's SLA policy and due times are brought up to date
+        (:func:`deskterm.desk.sla.due.refresh`): derived values, no version of their own.
         """
+        sla_due.refresh(self.session, self.ticket, self.now, public_reply=self.public_reply,
+                        customer_message=self.customer_message)
         if not self.events:
             return []
         ticket = self.ticket
@@ -242,6 +251,11 @@ def active_agent(session: Session, username: str) -> Agent:
     return agent
 
 
+SYSTEM_AUTHORS = ("rule:", "sla:", "automation:")
+"""The ``via`` of a change whose messages have no author but it: a rule, an SLA policy's
+escalation, the desk's timers (pending reminders)."""
+
+
 def add_message(change: Change, *, body: str, public: bool, minutes: int | None = None) -> None:
     """The acting agent's reply (``public``) or internal note on the locked ticket of ``change``.
     A reply is queued in the outbox for the requester when the desk e-mails its replies.
@@ -251,7 +265,8 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
     ticket opens it unless sent as another status) and calls ``change.finish()``.
     """
     session, ticket, actor = change.session, change.ticket, change.actor
-    written_by = change.via if change.via is not None and change.via.startswith("rule:") else None
+    written_by = change.via if change.via is not None and \
+        change.via.startswith(SYSTEM_AUTHORS) else None
     if actor is None and written_by is None:
         raise ValueError("add_message: a reply or note is an agent's or a rule's (this change "
                          "has neither)")
@@ -268,6 +283,8 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
         # E-mailed to the requester in this same transaction: the reply and its mail are
         # stored together or not at all (a note never leaves).
         outbox.queue_reply(session, ticket=ticket, message=message)
+    if public:
+        change.public_reply = True
     if public and ticket.first_response_at is None and written_by is None:
         # (A rule's automatic answer is not a person's first response.)
         ticket.first_response_at = change.now
