@@ -33,19 +33,19 @@ def _refs(numbers: list[int]) -> str:
 
 
 def _say(report: object, *, quiet_when_idle: bool) -> None:
-    ran = getattr(report, "ran")
+    ran = report.ran
     if not ran:
-        echo(f"another runner holds the lease ({getattr(report, 'holder') or 'someone'}): "
+        echo(f"another runner holds the lease ({report.holder or 'someone'}): "
              "nothing done")
         return
-    changed = getattr(report, "changed")
+    changed = report.changed
     if changed or not quiet_when_idle:
         parts = [f"{label} {len(numbers)}" + (f" ({_refs(numbers)})" if numbers else "")
                  for label, numbers in (("escalated", report.escalated),  # type: ignore[attr-defined]
                                         ("reminded", report.reminded),  # type: ignore[attr-defined]
                                         ("closed", report.closed))]  # type: ignore[attr-defined]
-        echo(f"{'; '.join(parts)} in {getattr(report, 'seconds'):.2f} s")
-    for problem in getattr(report, "problems"):
+        echo(f"{'; '.join(parts)} in {report.seconds:.2f} s")
+    for problem in report.problems:
         error(problem)
 
 

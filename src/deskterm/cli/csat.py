@@ -8,10 +8,10 @@ from typing import Annotated
 
 import typer
 
-from deskterm.desk.tickets.checks import parse_ref
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, print_json
 from deskterm.desk.reads import ref
+from deskterm.desk.tickets.checks import parse_ref
 
 app = typer.Typer(no_args_is_help=True, rich_markup_mode=None,
                   help="Customer satisfaction (CSAT 1-5): record a rating, show a ticket's.")

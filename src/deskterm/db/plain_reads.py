@@ -83,6 +83,9 @@ class TicketRecord:
     linked_tags: dict[int, tuple[str, ...]]
     merged_into: int | None
     merged_from: tuple[int, ...]
+    rating: tuple[int, int, str, datetime, str | None] | None = None
+    """Its satisfaction rating: ticket, score, comment, when, the agent who recorded it."""
+    requester_ratings: tuple[tuple[int, int, str, datetime, str | None], ...] = ()
 
 
 # --- the statements (as the store's query builder writes them) -----------------------------
@@ -112,6 +115,15 @@ _EVENTS = (
 )
 _LINKS = ("SELECT ticket_links.ticket_id, ticket_links.other_id, ticket_links.kind "
           "FROM ticket_links WHERE ticket_links.ticket_id = ? OR ticket_links.other_id = ?")
+_RATINGS = (
+    "SELECT satisfaction_ratings.ticket_id, satisfaction_ratings.score, "
+    "satisfaction_ratings.comment, satisfaction_ratings.rated_at, agents.username "
+    "FROM satisfaction_ratings LEFT OUTER JOIN agents "
+    "ON agents.id = satisfaction_ratings.recorded_by_id "
+    "WHERE {where} ORDER BY satisfaction_ratings.rated_at DESC LIMIT ?"
+)
+RATINGS_SHOWN = 50
+"""The requester's ratings a ticket shows (``csat.ratings.ratings_of_customer``'s default)."""
 _MERGED_FROM = "SELECT tickets.id FROM tickets WHERE tickets.merged_into_id = ? ORDER BY tickets.id"
 _NEWEST = "SELECT tickets.id FROM tickets {after}" \
           "ORDER BY tickets.updated_at DESC, tickets.id DESC LIMIT ?"
@@ -155,12 +167,20 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     linked, linked_tags = ticket_rows(
         reader, sorted({link.ticket for link in links} | {link.other for link in links}))
     merged_from = tuple(values[0] for values in reader.rows(_MERGED_FROM, (number,)))
+    rated = [(ticket, score, comment, required_timestamp(at), by) for ticket, score, comment, at, by
+             in reader.rows(_RATINGS.format(where="satisfaction_ratings.ticket_id = ?"),
+                            (number, 1))]
+    history = tuple((ticket, score, comment, required_timestamp(at), by)
+                    for ticket, score, comment, at, by in reader.rows(
+                        _RATINGS.format(where="satisfaction_ratings.customer_id = ?"),
+                        (customer_id, RATINGS_SHOWN)))
     return TicketRecord(
         row=rows[number], tags=tags.get(number, ()),
         requester=CustomerRow(id=customer_id, name=name, email=email, organization=organization,
                               internal=_flag(internal), tier=tier),
         messages=messages, events=events, links=links, linked=linked, linked_tags=linked_tags,
         merged_into=merged_into, merged_from=merged_from,
+        rating=rated[0] if rated else None, requester_ratings=history,
     )
 
 

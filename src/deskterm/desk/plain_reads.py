@@ -30,6 +30,7 @@ from deskterm.desk.reads import (
     MailMark,
     MessageRead,
     Page,
+    RatingRead,
     TicketDetail,
     TicketLinks,
     TicketSummary,
@@ -81,6 +82,8 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
         }),
         merged_into=record.merged_into,
         merged_from=record.merged_from,
+        rating=RatingRead(*record.rating) if record.rating is not None else None,
+        requester_ratings=tuple(RatingRead(*values) for values in record.requester_ratings),
     )
 
 

@@ -123,6 +123,18 @@ class TicketLinks:
 
 
 @dataclass(frozen=True)
+class RatingRead:
+    """A ticket's satisfaction rating (CSAT 1-5)."""
+
+    ticket: int
+    score: int
+    comment: str
+    rated_at: datetime
+    recorded_by: str | None
+    """The agent who wrote it down (None: the customer's own reply)."""
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     ticket: TicketSummary
     requester: CustomerRead
@@ -133,6 +145,10 @@ class TicketDetail:
     """The ticket this one was merged into (it is closed; its messages are there now)."""
     merged_from: tuple[int, ...] = ()
     """The tickets merged into this one."""
+    rating: RatingRead | None = None
+    """The requester's satisfaction rating of it, if rated."""
+    requester_ratings: tuple[RatingRead, ...] = ()
+    """The requester's ratings of all their tickets, newest first (their history)."""
 
     @property
     def minutes_spent(self) -> int:

@@ -8,7 +8,6 @@ change of the ticket (its version stays), but it is an audit event (``rating``) 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import datetime
 
 from sqlmodel import Session, col, select
@@ -16,24 +15,12 @@ from sqlmodel import Session, col, select
 from deskterm.db.models import Agent, Event, SatisfactionRating, Ticket, key
 from deskterm.db.upsert import upsert
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.reads import AgentRead, ref
+from deskterm.desk.reads import AgentRead, RatingRead, ref
 from deskterm.desk.safe_text import clean
 
 RATED_STATUSES = ("solved", "closed")
 """A ticket is rated once it is solved (or later, closed)."""
 MAX_COMMENT = 2000
-
-
-@dataclass(frozen=True)
-class RatingRead:
-    """A ticket's satisfaction rating."""
-
-    ticket: int
-    score: int
-    comment: str
-    rated_at: datetime
-    recorded_by: str | None
-    """The agent who wrote it down (None: the customer's own reply)."""
 
 
 def check_score(score: int) -> int:
@@ -70,12 +57,12 @@ def record_rating(session: Session, *, ticket: Ticket, score: int, comment: str 
     return RatingRead(number, score, comment, at, agent.username if agent else None)
 
 
-def _reads(session: Session, where: object) -> list[RatingRead]:
+def _reads(session: Session, where: object, limit: int | None = None) -> list[RatingRead]:
     rows = session.exec(
         select(SatisfactionRating, Agent.username)
         .outerjoin(Agent, col(Agent.id) == col(SatisfactionRating.recorded_by_id))
         .where(where)  # type: ignore[arg-type]
-        .order_by(col(SatisfactionRating.rated_at).desc())).all()
+        .order_by(col(SatisfactionRating.rated_at).desc()).limit(limit)).all()
     return [RatingRead(row.ticket_id, row.score, row.comment, row.rated_at, username)
             for row, username in rows]
 
@@ -94,6 +81,11 @@ def ratings_of_tickets(session: Session, numbers: list[int]) -> dict[int, Rating
             for read in _reads(session, col(SatisfactionRating.ticket_id).in_(numbers))}
 
 
-def ratings_of_customer(session: Session, customer_id: int) -> list[RatingRead]:
-    """The customer's ratings, newest first."""
-    return _reads(session, SatisfactionRating.customer_id == customer_id)
+def ratings_of_customer(session: Session, customer_id: int, *,
+                        limit: int = 50) -> list[RatingRead]:
+    """The customer's ratings, newest first (at most ``limit``)."""
+    return _reads(session, SatisfactionRating.customer_id == customer_id, limit)
+
+
+__all__ = ["RATED_STATUSES", "RatingRead", "check_score", "rating_of", "ratings_of_customer",
+           "ratings_of_tickets", "record_rating"]

@@ -30,7 +30,12 @@ from deskterm.db.ticket_rows import (
 )
 from deskterm.db.types import utcnow
 from deskterm.desk.csat.parse import parse_rating
-from deskterm.desk.csat.ratings import RATED_STATUSES, record_rating
+from deskterm.desk.csat.ratings import (
+    RATED_STATUSES,
+    rating_of,
+    ratings_of_customer,
+    record_rating,
+)
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people.directory import (
     customer_read,
@@ -368,4 +373,6 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
         links=links_of(session, number),
         merged_into=ticket.merged_into_id,
         merged_from=merged_from(session, number),
+        rating=rating_of(session, number),
+        requester_ratings=tuple(ratings_of_customer(session, ticket.requester_id)),
     )
