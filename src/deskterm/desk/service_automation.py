@@ -34,6 +34,12 @@ class AutomationCases(DeskCore):
         self.actor  # noqa: B018  (a stranger is refused before the lease is taken)
         return runner.run_pass(self.store, holder=holder, now=now)
 
+    @staticmethod
+    def runner_name(kind: str) -> str:
+        """The lease holder's name for a runner of ``kind`` in this process
+        (``console:ada@host:1234``)."""
+        return lease.holder_name(kind)
+
     def stop_automation(self, *, holder: str) -> None:
         """Give up the lease ``holder`` has (a runner stopping)."""
         runner.release(self.store, holder=holder)

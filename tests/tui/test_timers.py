@@ -1,0 +1,50 @@
+"""The console runs the desk's timers in the background: a solved ticket past its days closes
+while the console is open (as ``via automation:close-solved``), and the console gives the
+lease back when it ends."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from deskterm import app as app_module
+from deskterm.app import DeskApp
+from deskterm.db.models import Ticket
+from deskterm.db.types import utcnow
+from deskterm.desk.automation import runner
+from deskterm.desk.tickets.ticket import get_ticket
+
+from .desks import NOW, open_desk
+from .pilot import settle, until
+
+SOLVED = 1007
+"""A solved ticket of the console desk (tests/tui/desks.py)."""
+
+
+def _status(store, number: int) -> str:
+    with store.read() as session:
+        return get_ticket(session, number=number).ticket.status
+
+
+async def test_the_console_closes_an_old_solved_ticket_in_the_background(desk_store,
+                                                                         monkeypatch):
+    monkeypatch.setattr(app_module, "TIMERS_FIRST", 1.0)
+
+    def aged(session):
+        ticket = session.get(Ticket, SOLVED)
+        ticket.solved_at = utcnow() - timedelta(days=30)
+        session.add(ticket)
+
+    desk_store.write(aged)
+    app = DeskApp(open_desk(desk_store), clock=lambda: NOW, watch=False, timers=True)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await until(pilot, lambda: _status(desk_store, SOLVED) == "closed", timeout=15,
+                    what="the background pass to close the solved ticket")
+        with desk_store.read() as session:
+            events = get_ticket(session, number=SOLVED).events
+        assert events[-1].by == runner.CLOSE_VIA
+        assert app.desk is not None and app.desk.automation_lease().holder is not None
+    with desk_store.read() as session:
+        from deskterm.desk.automation import lease
+
+        assert lease.lease_of(session).holder is None  # given back at exit
