@@ -230,7 +230,7 @@ def test_a_pass_with_nothing_to_do_changes_nothing(store, sla_desk, admin):
     assert _ticket(store, number).version == version
 
 
-# --- the CLI ---------------------------------------------------------------------------------------
+# --- the CLI ---------------------------------------------------------------------------------
 
 def test_cli_automate_run_settings_and_status(cli, store, admin):
     number = new_ticket(store, admin).number

@@ -8,7 +8,7 @@ lease in the store lets exactly one runner act at a time (a second one says who 
 from __future__ import annotations
 
 import time
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -17,6 +17,9 @@ from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, error, print_json
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.reads import ref
+
+if TYPE_CHECKING:
+    from deskterm.desk.automation.runner import PassReport
 
 lease = lazy.module("deskterm.desk.automation.lease")
 
@@ -32,18 +35,15 @@ def _refs(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
-def _say(report: object, *, quiet_when_idle: bool) -> None:
-    ran = report.ran
-    if not ran:
-        echo(f"another runner holds the lease ({report.holder or 'someone'}): "
-             "nothing done")
+def _say(report: PassReport, *, quiet_when_idle: bool) -> None:
+    if not report.ran:
+        echo(f"another runner holds the lease ({report.holder or 'someone'}): nothing done")
         return
-    changed = report.changed
-    if changed or not quiet_when_idle:
+    if report.changed or not quiet_when_idle:
         parts = [f"{label} {len(numbers)}" + (f" ({_refs(numbers)})" if numbers else "")
-                 for label, numbers in (("escalated", report.escalated),  # type: ignore[attr-defined]
-                                        ("reminded", report.reminded),  # type: ignore[attr-defined]
-                                        ("closed", report.closed))]  # type: ignore[attr-defined]
+                 for label, numbers in (("escalated", report.escalated),
+                                        ("reminded", report.reminded),
+                                        ("closed", report.closed))]
         echo(f"{'; '.join(parts)} in {report.seconds:.2f} s")
     for problem in report.problems:
         error(problem)
