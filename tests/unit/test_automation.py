@@ -253,3 +253,31 @@ def test_cli_automate_bad_input_is_one_line(cli, admin):
     flag = cli("automate", "run", "--nope")
     assert flag.exit_code == 2 and "No such option" in flag.stderr
     assert "Traceback" not in wrong.stderr + flag.stderr
+
+
+TWO_POLICIES = """
+[[policy]]
+name = "Urgent"
+priority = "urgent"
+first_response = "30m"
+[policy.escalation]
+within_minutes = 10
+tier = 3
+
+[[policy]]
+name = "Standard"
+first_response = "1h"
+"""
+
+
+def test_a_ticket_made_urgent_after_a_pass_is_escalated_though_its_due_time_passed(store,
+                                                                                   desk, admin):
+    desk.load_sla(TWO_POLICIES)
+    number = new_ticket(store, admin).number
+    _age(store, number, created_at=utcnow() - timedelta(hours=2))
+    assert desk.run_automation(holder="t").escalated == []  # Standard does not escalate
+    change(store, admin, number, priority="urgent")  # now due 90 minutes ago, under Urgent
+    ticket = _ticket(store, number)
+    assert ticket.sla_due_at is not None and ticket.sla_due_at < utcnow()
+    assert desk.run_automation(holder="t").escalated == [number]
+    assert _ticket(store, number).tier == 3

@@ -747,6 +747,9 @@ class AutomationLease(SQLModel, table=True):
     expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     last_pass_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When the last pass under this lease ended (``automate status``)."""
+    escalations_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The start of the last pass that escalated everything due then (None: none yet): the
+    next pass looks only at tickets coming due since, or changed since."""
 
 
 class AutomationSettings(SQLModel, table=True):

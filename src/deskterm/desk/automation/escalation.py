@@ -7,8 +7,10 @@ escalation is marked (``automation_marks``: ticket, ``escalation``, target) in t
 transaction, so it is never done twice for the same target of the same ticket, even by two
 runners.
 
-Selection is one indexed query per policy that escalates (``tickets.sla_due_at``), with the
-marks anti-joined: a pass with nothing to escalate reads no ticket row.
+Selection is indexed queries per policy that escalates, with the marks anti-joined: after a
+pass that escalated everything due, the next one reads only the tickets that came due since
+(``tickets.sla_due_at`` between the two passes' limits) or changed since (``updated_at``), so
+the breached tickets of the desk's history are not read again at every pass.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, case, exists, literal
+from sqlalchemy import and_, case, exists, func, literal
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import SLA_TARGETS, AutomationMark, SlaPolicy, Ticket, key
@@ -83,8 +85,30 @@ def escalating_policies(session: Session) -> list[tuple[SlaPolicy, BusinessCalen
     return found
 
 
-def due(session: Session, *, now: datetime, limit: int) -> list[Candidate]:
-    """Tickets to escalate now, soonest due first, at most ``limit``."""
+def policies_changed_at(session: Session) -> datetime | None:
+    """When the SLA policies or calendars were last loaded (due times may have moved then)."""
+    from deskterm.db.models import BusinessCalendar as CalendarRow
+
+    latest = [session.exec(select(func.max(SlaPolicy.updated_at))).one(),
+              session.exec(select(func.max(CalendarRow.updated_at))).one()]
+    found = [moment for moment in latest if moment is not None]
+    return max(found) if found else None
+
+
+def due(session: Session, *, now: datetime, limit: int,
+        since: datetime | None = None) -> list[Candidate]:
+    """Tickets to escalate now, soonest due first, at most ``limit``.
+
+    ``since``: the start of a pass that escalated everything due then. A ticket due now that
+    was not due then came due since (its ``sla_due_at`` between the two limits), or changed
+    since (a change recomputes its due times): the query reads those two index ranges only,
+    not every breached ticket of the desk's history. None (or policies loaded since): the whole
+    range up to now is looked at.
+    """
+    if since is not None:
+        changed = policies_changed_at(session)
+        if changed is not None and changed >= since:
+            since = None
     found: list[Candidate] = []
     for policy, calendar in escalating_policies(session):
         within = int(policy.escalation.get("within_minutes") or 0)
@@ -92,19 +116,30 @@ def due(session: Session, *, now: datetime, limit: int) -> list[Candidate]:
         marked = exists().where(and_(
             col(AutomationMark.ticket_id) == col(Ticket.id), col(AutomationMark.kind) == KIND,
             col(AutomationMark.target) == _target_of_due()))
-        rows = session.exec(
-            select(Ticket.id, Ticket.sla_due_at, _target_of_due())
-            .where(col(Ticket.sla_due_at).is_not(None), col(Ticket.sla_due_at) <= until,
-                   Ticket.sla_policy_id == policy.id,
-                   col(Ticket.status).in_(OPEN_STATUSES), ~marked)
-            .order_by(col(Ticket.sla_due_at), col(Ticket.id))
-            .limit(limit - len(found))).all()
-        found += [Candidate(number, key(policy), target, due_at)
-                  for number, due_at, target in rows if number is not None and due_at]
+        base = (select(Ticket.id, Ticket.sla_due_at, _target_of_due())
+                .where(col(Ticket.sla_due_at).is_not(None), col(Ticket.sla_due_at) <= until,
+                       Ticket.sla_policy_id == policy.id,
+                       col(Ticket.status).in_(OPEN_STATUSES), ~marked))
+        if since is None:
+            queries = [base]
+        else:
+            then = add_business_minutes(calendar, since, within) if within else since
+            queries = [base.where(col(Ticket.sla_due_at) > then),
+                       base.where(col(Ticket.updated_at) >= since)]
+        seen: set[int] = set()
+        for query in queries:
+            rows = session.exec(query.order_by(col(Ticket.sla_due_at), col(Ticket.id))
+                                .limit(limit - len(found))).all()
+            for number, due_at, target in rows:
+                if number is not None and due_at is not None and number not in seen:
+                    seen.add(number)
+                    found.append(Candidate(number, key(policy), target, due_at))
+            if len(found) >= limit:
+                break
         if len(found) >= limit:
             break
     found.sort(key=lambda c: (c.due_at, c.number))
-    return found
+    return found[:limit]
 
 
 def default_note(policy: str, target: str, due_at: datetime, now: datetime) -> str:

@@ -60,6 +60,22 @@ def passed(session: Session, *, holder: str, now: datetime, name: str = RUNNER) 
         .values(last_pass_at=now))
 
 
+def escalations_seen(session: Session, name: str = RUNNER) -> datetime | None:
+    """When a pass last escalated everything due (see ``escalation.due``'s ``since``)."""
+    row = session.get(AutomationLease, name)
+    return row.escalations_seen_at if row is not None else None
+
+
+def saw_escalations(session: Session, *, holder: str, at: datetime | None,
+                    name: str = RUNNER) -> None:
+    """Note that the pass of ``holder`` that started ``at`` escalated everything due then
+    (None: start again from a full look)."""
+    table = AutomationLease.__table__  # type: ignore[attr-defined]
+    session.connection().execute(
+        update(table).where(table.c.name == name, table.c.holder == holder)
+        .values(escalations_seen_at=at))
+
+
 @dataclass(frozen=True)
 class LeaseRead:
     """Who holds the lease, until when, and when the last pass ended."""
@@ -76,5 +92,6 @@ def lease_of(session: Session, name: str = RUNNER) -> LeaseRead:
     return LeaseRead(row.holder, row.expires_at, row.last_pass_at)
 
 
-__all__ = ["LEASE_SECONDS", "RUNNER", "LeaseRead", "holder_name", "lease_of", "passed",
+__all__ = ["LEASE_SECONDS", "RUNNER", "LeaseRead", "escalations_seen", "holder_name", "lease_of",
+           "passed", "saw_escalations",
            "release", "take"]

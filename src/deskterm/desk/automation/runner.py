@@ -35,8 +35,11 @@ from deskterm.desk.mail import outbox
 from deskterm.desk.reads import ref
 from deskterm.desk.tickets.change import Change, add_message, lock_ticket
 
-CHUNK = 50
+CHUNK = 20
 """Tickets changed in one write transaction."""
+BUDGET = 4.0
+"""Seconds a pass goes on taking new chunks of work; what is left waits for the next pass (a
+desk that comes back after days of no runner catches up over several passes, each short)."""
 CLOSE_VIA = "automation:close-solved"
 REMIND_VIA = "automation:pending-reminder"
 
@@ -142,13 +145,17 @@ def _chunks(items: Sequence[T], size: int = CHUNK) -> list[Sequence[T]]:
 
 def _work(store: Store, items: Sequence[T], act: Callable[[Session, T], bool],
           describe: Callable[[T], int], done: list[int], problems: list[str],
-          still_ours: Callable[[], bool]) -> None:
+          still_ours: Callable[[], bool], deadline: float) -> bool:
     """``act`` on each item, :data:`CHUNK` per transaction; a chunk that fails is done again one
-    item per transaction, so one bad ticket does not hold back the others."""
+    item per transaction, so one bad ticket does not hold back the others. True when every
+    item was done (or found not to need it) without a problem."""
+    complete = True
     for chunk in _chunks(items):
+        if time.perf_counter() > deadline:
+            return False
         if not still_ours():
             problems.append("the lease was lost: another runner goes on")
-            return
+            return False
         try:
             done += store.write(lambda session, chunk=chunk: [  # type: ignore[misc]
                 describe(item) for item in chunk if act(session, item)])
@@ -159,10 +166,12 @@ def _work(store: Store, items: Sequence[T], act: Callable[[Session, T], bool],
                         done.append(describe(item))
                 except DeskError as error:
                     problems.append(f"{ref(describe(item))}: {error}")
+                    complete = False
+    return complete
 
 
 def run_pass(store: Store, *, holder: str, now: datetime | None = None,
-             seconds: int = lease.LEASE_SECONDS) -> PassReport:
+             seconds: int = lease.LEASE_SECONDS, budget: float = BUDGET) -> PassReport:
     """One pass of the timers as ``holder``, if it gets the lease (see the module)."""
     started = time.perf_counter()
     given = now
@@ -181,24 +190,29 @@ def run_pass(store: Store, *, holder: str, now: datetime | None = None,
             session, holder=holder, now=given or utcnow(), seconds=seconds),
             quiet=True))
 
+    deadline = started + budget
     with store.read() as session:
         settings = timers.read_settings(session)
-        to_escalate = escalation.due(session, now=now, limit=settings.batch)
+        since = lease.escalations_seen(session)
+        to_escalate = escalation.due(session, now=now, limit=settings.batch, since=since)
         to_remind = pending_to_remind(session, now=now, days=settings.remind_pending_after_days,
                                       limit=settings.batch)
         to_close = solved_to_close(session, now=now, days=settings.close_solved_after_days,
                                    limit=settings.batch)
-    if to_escalate:
-        _work(store, to_escalate, lambda s, c: escalation.escalate(s, c, now=now),
-              lambda c: c.number, report.escalated, report.problems, still_ours)
+    escalated_all = _work(store, to_escalate, lambda s, c: escalation.escalate(s, c, now=now),
+                          lambda c: c.number, report.escalated, report.problems, still_ours,
+                          deadline) and len(to_escalate) < settings.batch
+    if escalated_all:
+        store.write(lambda session: lease.saw_escalations(session, holder=holder, at=now),
+                    quiet=True)
     if to_remind:
         _work(store, to_remind, lambda s, n: remind_pending(
             s, n, now=now, days=settings.remind_pending_after_days),
-            lambda n: n, report.reminded, report.problems, still_ours)
+            lambda n: n, report.reminded, report.problems, still_ours, deadline)
     if to_close:
         _work(store, to_close, lambda s, n: close_solved(
             s, n, now=now, days=settings.close_solved_after_days),
-            lambda n: n, report.closed, report.problems, still_ours)
+            lambda n: n, report.closed, report.problems, still_ours, deadline)
     store.write(lambda session: lease.passed(session, holder=holder, now=utcnow()), quiet=True)
     report.seconds = time.perf_counter() - started
     return report

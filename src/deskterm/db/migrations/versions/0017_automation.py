@@ -33,6 +33,7 @@ def upgrade() -> None:
     sa.Column('holder', sa.String(length=200), nullable=True),
     sa.Column('expires_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('last_pass_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('escalations_seen_at', sa.DateTime(timezone=True), nullable=True),
     sa.PrimaryKeyConstraint('name', name=op.f('pk_automation_leases'))
     )
     op.execute("INSERT INTO automation_leases (name) VALUES ('runner')")
