@@ -18,19 +18,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from deskterm.db.models import Agent, Group, GroupMember, Ticket, key
-from deskterm.desk.errors import InvalidInput
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import Change, ticket_tags
-
-STRATEGIES = ("manual", "round-robin", "least-loaded", "skills")
-
-
-def check_strategy(strategy: str) -> str:
-    """One of :data:`STRATEGIES` (any case; ``round_robin`` too)."""
-    cleaned = strategy.strip().lower().replace("_", "-")
-    if cleaned not in STRATEGIES:
-        raise InvalidInput(f"assignment '{strategy[:40]}' is not one of {', '.join(STRATEGIES)}")
-    return cleaned
 
 
 def lock_group(session: Session, group_id: int) -> Group | None:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -303,8 +304,12 @@ class RuleLines:
         return start + 1
 
 
-def parse_rules(text: str) -> list[RuleSpec]:
-    """The rules of a rules file, checked; :class:`RulesFileError` lists every problem."""
+def parse_rules(text: str, *, check_names: Callable[[RuleSpec], list[tuple[str, str]]]
+                | None = None) -> list[RuleSpec]:
+    """The rules of a rules file, checked; :class:`RulesFileError` lists every problem.
+
+    ``check_names(rule)``: the problems (``(key, text)``) with the names a rule refers to,
+    checked against a desk."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -344,6 +349,11 @@ def parse_rules(text: str) -> list[RuleSpec]:
             continue
         spec = check_rule(item, problem)
         if spec is None:
+            continue
+        named = check_names(spec) if check_names is not None else []
+        for key, message in named:
+            problem(key, message)
+        if named:
             continue
         folded = spec.name.casefold()
         if folded in seen:
