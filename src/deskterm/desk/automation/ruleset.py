@@ -53,9 +53,8 @@ def _shown(value: Any) -> str:
     return text if len(text) <= 60 else text[:59] + "…"
 
 
-def name_checker(session: Session) -> Callable[[RuleSpec], list[tuple[str, str]]]:
-    """Checks that the groups, agents, organizations and macros a rule names exist:
-    ``[(key, problem)]``."""
+def name_checker(session: Session) -> rulebook.NameCheck:
+    """Checks that the groups, agents, organizations and macros a rule names exist."""
 
     def exists(find: Callable[[Session, str], object], value: str) -> str | None:
         try:
@@ -64,9 +63,9 @@ def name_checker(session: Session) -> Callable[[RuleSpec], list[tuple[str, str]]
             return str(exc)
         return None
 
-    def check(spec: RuleSpec) -> list[tuple[str, str]]:
-        problems: list[tuple[str, str]] = []
-        for pairs in (spec.when, spec.unless):
+    def check(spec: RuleSpec) -> list[tuple[str, str, str]]:
+        problems: list[tuple[str, str, str]] = []
+        for part, pairs in (("when", spec.when), ("unless", spec.unless)):
             for key, value in pairs:
                 finder = {"group": find_group_any_case, "assignee": find_agent,
                           "organization": find_organization_any_case}.get(key)
@@ -77,7 +76,7 @@ def name_checker(session: Session) -> Callable[[RuleSpec], list[tuple[str, str]]
                         continue
                     problem = exists(finder, item)
                     if problem:
-                        problems.append((key, problem))
+                        problems.append((part, key, problem))
         for key, value in spec.then:
             problem = None
             if key == "group" and not means_none(value):
@@ -93,7 +92,7 @@ def name_checker(session: Session) -> Callable[[RuleSpec], list[tuple[str, str]]
             elif key == "macro":
                 problem = exists(lambda s, name: macros.get_macro(s, name=name), value)
             if problem:
-                problems.append((key, problem))
+                problems.append(("then", key, problem))
         return problems
 
     return check
