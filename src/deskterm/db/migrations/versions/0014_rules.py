@@ -69,9 +69,9 @@ def upgrade() -> None:
         _sqlite_check('messages', STRICT, LOOSE)
         _sqlite_check('outbox', KINDS, KINDS_RULE)
     else:
-        op.drop_constraint('ck_messages_one_author', 'messages', type_='check')
+        op.drop_constraint(op.f('ck_messages_one_author'), 'messages', type_='check')
         op.create_check_constraint('one_author', 'messages', LOOSE)
-        op.drop_constraint('ck_outbox_kind', 'outbox', type_='check')
+        op.drop_constraint(op.f('ck_outbox_kind'), 'outbox', type_='check')
         op.create_check_constraint('kind', 'outbox', KINDS_RULE)
 
 
@@ -85,9 +85,9 @@ def downgrade() -> None:
         with op.batch_alter_table('messages', recreate='never') as batch:
             batch.drop_column('via')
     else:
-        op.drop_constraint('ck_messages_one_author', 'messages', type_='check')
+        op.drop_constraint(op.f('ck_messages_one_author'), 'messages', type_='check')
         op.create_check_constraint('one_author', 'messages', STRICT)
-        op.drop_constraint('ck_outbox_kind', 'outbox', type_='check')
+        op.drop_constraint(op.f('ck_outbox_kind'), 'outbox', type_='check')
         op.create_check_constraint('kind', 'outbox', KINDS)
         op.drop_column('messages', 'via')
     op.drop_table('rules')
