@@ -851,3 +851,41 @@ def test_downgrade_from_0012_gives_a_requester_without_an_address_an_undeliverab
     assert "external_id" not in columns
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+
+
+# --- 0016: SLAs ---------------------------------------------------------------------------------
+
+
+def test_upgrade_from_0013_keeps_tickets_and_adds_the_sla_tables_and_columns(empty_store):
+    migrate.upgrade(empty_store, "0013")
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    migrate.upgrade(empty_store)
+
+    assert {"business_calendars", "sla_policies", "sla_outcomes"} <= _tables(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT sla_policy_id, sla_due_at, sla_paused_minutes FROM tickets")).all() == [
+            (None, None, 0)]
+
+
+def test_downgrade_to_0013_drops_the_sla_tables_and_columns_and_keeps_tickets(empty_store):
+    migrate.upgrade(empty_store)
+    admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
+    empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
+                                              subject="VPN", body="It drops."))
+
+    migrate.downgrade(empty_store, "0013")
+
+    assert not {"business_calendars", "sla_policies", "sla_outcomes"} & _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("tickets")}
+        assert "sla_due_at" not in columns and "sla_policy_id" not in columns
+        assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []

@@ -349,7 +349,7 @@ def test_rules_test_says_which_would_fire_and_why_and_changes_nothing(team, ada)
 
 def test_a_rule_message_needs_the_rule_named(team, ada):
     ticket = file(team, ada)
-    with pytest.raises(Exception, match="(?i)check|constraint"):
+    with pytest.raises(Exception, match=r"(?i)check|constraint"):
         team.write(lambda s: s.add(Message(ticket_id=ticket.number, public=False, body="x")))
     with team.read() as session:
         assert session.exec(select(Event).where(col(Event.via).is_not(None))).all() == []

@@ -66,6 +66,8 @@ COMMANDS: dict[str, Listed] = {
     "mail": Listed("deskterm.cli.mail", "app", "E-mail: fetch it over IMAP, import mailboxes; "
                    "the quarantine of mail that could not be filed; the outbox and the desk's "
                    "mail settings."),
+    "sla": Listed("deskterm.cli.sla", "app", "SLAs: load policies and business calendars "
+                  "from a file; list and show them."),
     "import": Listed("deskterm.cli.transfer", "import_app",
                      "Import tickets from other desks: CSV or deskterm's JSONL."),
     "export": Listed("deskterm.cli.transfer", "export_app",

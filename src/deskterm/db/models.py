@@ -164,6 +164,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_priority_updated", "status", "priority", "updated_at", "id"),
         # One ticket per id it had in the desk it was imported from (migration 0012).
         Index("ix_tickets_external_id", "external_id", unique=True),
+        # sla:breached, sla:<1h, sort:sla (migration 0016).
+        Index("ix_tickets_sla_due", "sla_due_at", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
@@ -195,6 +197,29 @@ class Ticket(SQLModel, table=True):
     """When the requester last wrote after opening the ticket (a follow-up, not the first mail)."""
     external_id: str | None = Field(default=None, sa_column=Column(String(200)))
     """Its id in the desk it was imported from, so a second import updates it (migration 0012)."""
+    # --- SLA (migration 0016): kept current by ``deskterm.desk.sla.due.refresh`` ---------------
+    sla_policy_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("sla_policies.id")))
+    """The SLA policy that matched it (None: no policy applies)."""
+    first_response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While the first public reply is owed (None: met, or no such target)."""
+    next_response_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While a reply to the requester's follow-up is owed."""
+    resolution_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """While the ticket is not solved."""
+    sla_due_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The earliest due time of the targets still running (None: no policy, all met, paused)."""
+    sla_paused_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the clock stopped (pending, on-hold); None while it runs."""
+    sla_paused_minutes: int = Field(default=0, sa_column=Column(
+        Integer, nullable=False, server_default="0"))
+    """Business minutes the clock stood still since the ticket was filed (first response and
+    resolution run that much later)."""
+    next_response_started_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the follow-up that the next response answers came in (None: none owed)."""
+    next_response_paused_minutes: int = Field(default=0, sa_column=Column(
+        Integer, nullable=False, server_default="0"))
+    """Business minutes paused since ``next_response_started_at``."""
 
 
 class TicketTag(SQLModel, table=True):
@@ -608,3 +633,94 @@ class MailSettings(SQLModel, table=True):
     ack_body: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Empty: the default body."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- SLAs (migration 0016) ----------------------------------------------------------------------
+
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+SLA_OUTCOMES = ("met", "breached")
+
+
+class BusinessCalendar(SQLModel, table=True):
+    """When the desk works: weekly hours in a time zone, less holidays (``desk.sla.calendar``)."""
+
+    __tablename__ = "business_calendars"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    timezone: str = Field(sa_column=Column(String(64), nullable=False))
+    """An IANA zone (Europe/Berlin)."""
+    hours: dict[str, list[list[str]]] = Field(default_factory=dict,
+                                              sa_column=Column(JSON, nullable=False))
+    """Weekday (mon..sun) -> spans ``[["09:00", "12:30"], ["13:30", "18:00"]]``, local time."""
+    holidays_country: str | None = Field(default=None, sa_column=Column(String(8)))
+    """ISO country code whose public holidays (the ``holidays`` package) are days off."""
+    holidays_subdivision: str | None = Field(default=None, sa_column=Column(String(16)))
+    extra_holidays: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    """ISO dates (2026-12-24) off as well."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SlaPolicy(SQLModel, table=True):
+    """Targets for the tickets it matches; the first active policy by ``position`` wins."""
+
+    __tablename__ = "sla_policies"
+    __table_args__ = (Index("ix_sla_policies_position", "position", "id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    position: int = Field(default=0, sa_column=Column(Integer, nullable=False))
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    priority: int | None = Field(default=None, sa_column=Column(SmallInteger))
+    """Matches tickets of this priority (None: any)."""
+    customer_tier: str | None = Field(default=None, sa_column=Column(String(32)))
+    """Matches requesters of this tier (None: any)."""
+    organization_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("organizations.id", ondelete="CASCADE")))
+    """Matches requesters of this organization (None: any)."""
+    calendar_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("business_calendars.id")))
+    """The hours its minutes count in (None: around the clock)."""
+    first_response_minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    next_response_minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    resolution_minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    escalation: dict[str, Any] = Field(default_factory=dict,
+                                       sa_column=Column(JSON, nullable=False))
+    """``{"within_minutes", "tier", "group", "assignee", "note"}``: validated when loaded,
+    acted on by the automation runner."""
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SlaOutcome(SQLModel, table=True):
+    """One target of one ticket that ended: met in time, or breached (met late or never).
+
+    Written when the target stops running (the reply, the solve, the policy no longer applying),
+    so compliance per target is ``met / (met + breached)`` over these rows; targets still running
+    past their due time are in ``tickets`` (``sla_due_at < now``).
+    """
+
+    __tablename__ = "sla_outcomes"
+    __table_args__ = (
+        CheckConstraint(_in("target", SLA_TARGETS), name="target"),
+        CheckConstraint(_in("outcome", SLA_OUTCOMES), name="outcome"),
+        Index("ix_sla_outcomes_ticket", "ticket_id", "id"),
+        Index("ix_sla_outcomes_target_ended", "target", "ended_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False))
+    policy_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("sla_policies.id", ondelete="SET NULL")))
+    policy_name: str = Field(sa_column=Column(String(100), nullable=False))
+    """As it was named then (the policy may be gone)."""
+    target: str = Field(sa_column=Column(String(16), nullable=False))
+    outcome: str = Field(sa_column=Column(String(8), nullable=False))
+    started_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    due_at: datetime = Field(sa_type=UTCDateTime, nullable=False)
+    """The due time it had when it ended (pauses included); breached at this time if late."""
+    met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When it was met (None: it ended unmet, e.g. solved without a public reply)."""
+    ended_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

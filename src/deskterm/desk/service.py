@@ -18,6 +18,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_mail_out`: the desk's mail settings, the outbox and sending it
 - :mod:`deskterm.desk.service_transfer`: tickets in and out as CSV and JSONL files
 - :mod:`deskterm.desk.service_rules`: rules; groups' assignment; agents away and their capacity
+- :mod:`deskterm.desk.service_sla`: SLA policies and business calendars
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -37,6 +38,7 @@ from deskterm.desk.service_mail_out import MailOutCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
 from deskterm.desk.service_rules import RulesCases
+from deskterm.desk.service_sla import SlaCases
 from deskterm.desk.service_tickets import TicketCases
 from deskterm.desk.service_transfer import TransferCases
 
@@ -53,7 +55,7 @@ named here for the screens, which never import the store)."""
 
 
 class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases, MailCases,
-           MailFetchCases, TransferCases, RulesCases):
+           MailFetchCases, TransferCases, RulesCases, SlaCases):
     """A connection to a desk as one agent."""
 
     @classmethod

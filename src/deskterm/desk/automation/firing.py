@@ -4,11 +4,11 @@ The change kernel calls :func:`after_change` when a change is written (``updated
 customer's message is ``customer_reply``) and :func:`after_filing` when a ticket is filed
 (``created``). The rules then run in order on the ticket as it is now; each rule that matches
 makes its actions as one change of its own (``via="rule:NAME"``). A rule with ``stop = true``
-ends the run: no later rule runs for this change. When the rules changed the ticket, another pass runs (for the same trigger: a
-new ticket is still being created) over the rules that have not fired yet, since an earlier
-rule may match now; no rule fires twice for one triggering change, and at most
-:data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing each other fire once
-each and stop).
+ends the run: no later rule runs for this change. When the rules changed the ticket, another
+pass runs (for the same trigger: a new ticket is still being created) over the rules that have
+not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
+change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing
+each other fire once each and stop).
 
 A ticket that lands unassigned in a group (filed into it, or moved to it by anyone, a rule
 included) is assigned by the group's strategy (:mod:`.assignment`) after the rules' pass, as a

@@ -49,6 +49,7 @@ from deskterm.desk.reads import (
     AgentRead,
     ref,
 )
+from deskterm.desk.sla import due as sla_due
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.checks import check_version, in_range, normalize_tags
 
@@ -146,6 +147,10 @@ class Change:
         self.trigger = "updated"
         self.wrote_message = False
         """What the change is to the rules run after it (``updated``, ``customer_reply``)."""
+        self.public_reply = False
+        """A public reply was added (meets a running next-response SLA target)."""
+        self.customer_message = False
+        """The requester wrote (starts a next-response SLA target)."""
 
     def record(self, field: str, old: object, new: object) -> None:
         self.events.append((field, _as_text(old), _as_text(new)))
@@ -180,7 +185,11 @@ class Change:
 
         Nothing is written yet (the ticket is in the session). No changes: no new version and
         no rows. Bulk changes insert the rows of thousands of tickets in one statement.
+        Either way the ticket's SLA policy and due times are brought up to date
+        (:func:`deskterm.desk.sla.due.refresh`): derived values, no version of their own.
         """
+        sla_due.refresh(self.session, self.ticket, self.now, public_reply=self.public_reply,
+                        customer_message=self.customer_message)
         if not self.events:
             return []
         ticket = self.ticket
@@ -261,8 +270,9 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
         # E-mailed to the requester in this same transaction: the reply and its mail are
         # stored together or not at all (a note never leaves).
         outbox.queue_reply(session, ticket=ticket, message=message)
+    if public and written_by is None:
+        change.public_reply = True  # (a rule's automatic answer is not a person's response)
     if public and ticket.first_response_at is None and written_by is None:
-        # (A rule's automatic answer is not a person's first response.)
         ticket.first_response_at = change.now
     ticket.updated_at = change.now
     session.add(ticket)

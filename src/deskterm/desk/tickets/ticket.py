@@ -43,6 +43,7 @@ from deskterm.desk.reads import (
     TicketSummary,
     ref,
 )
+from deskterm.desk.sla import due as sla_due
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import (
     Change,
@@ -179,6 +180,7 @@ def file_ticket(
                   type=ticket_type, channel=channel, requester_id=key(requester),
                   assignee_id=assignee_agent.id if assignee_agent else None,
                   group_id=group_row.id if group_row else None, tier=tier, at=now)
+    sla_due.start(session, number=number, priority=rank, requester=requester, created_at=now)
     message_id = insert_message(session, ticket_id=number, author_customer_id=key(requester),
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
@@ -293,6 +295,7 @@ def add_customer_message(
     change = Change(session, ticket, actor)
     change.now = now
     change.trigger = "customer_reply"
+    change.customer_message = True
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
     ticket.updated_at = now

@@ -1,0 +1,60 @@
+"""The desk's use cases on SLAs: load the calendars and policies, list and show them
+(:class:`SlaCases`, part of :class:`deskterm.desk.service.Desk`)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from deskterm import lazy
+from deskterm.desk.service_core import DeskCore
+
+if TYPE_CHECKING:
+    from deskterm.desk.sla import policies, recompute
+else:  # loaded on a use case's first call: a CLI command pays only for its own
+    policies = lazy.module("deskterm.desk.sla.policies")
+    recompute = lazy.module("deskterm.desk.sla.recompute")
+
+
+@dataclass(frozen=True)
+class SlaLoaded:
+    """What ``sla load`` did."""
+
+    calendars: int
+    policies: int
+    open_tickets: int
+    changed: int
+    with_policy: int
+
+
+class SlaCases(DeskCore):
+    """SLA policies and business calendars."""
+
+    def load_sla(self, text: str) -> SlaLoaded:
+        """Replace the calendars and policies with an SLA file's (admins only), then recompute
+        every open ticket's due times: all in one transaction, or nothing."""
+        sla = policies.parse_sla_toml(text)
+
+        def loading(session, _actor) -> SlaLoaded:  # type: ignore[no-untyped-def]
+            policies.replace(session, text, sla)
+            done = recompute.recompute_open(session)
+            return SlaLoaded(calendars=len(sla.calendars), policies=len(sla.policies),
+                             open_tickets=done.open_tickets, changed=done.changed,
+                             with_policy=done.with_policy)
+
+        return self._admin_writing("load SLA policies", loading)
+
+    def sla_policies(self) -> list[policies.PolicyRead]:
+        with self._reading() as session:
+            return policies.list_policies(session)
+
+    def sla_policy(self, name: str) -> policies.PolicyRead:
+        with self._reading() as session:
+            return policies.get_policy(session, name)
+
+    def business_calendars(self) -> list[policies.CalendarRead]:
+        with self._reading() as session:
+            return policies.list_calendars(session)
+
+
+__all__ = ["SlaCases", "SlaLoaded"]

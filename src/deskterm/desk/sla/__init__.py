@@ -1,0 +1,1 @@
+"""SLAs: business calendars, policies, due times (issue 14)."""
