@@ -860,7 +860,7 @@ def test_upgrade_from_0013_keeps_tickets_and_adds_the_sla_tables_and_columns(emp
     migrate.upgrade(empty_store, "0013")
 
     def a_ticket(session):
-        setup.ensure_first_admin(session, username="ada")
+        _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
@@ -887,5 +887,66 @@ def test_downgrade_to_0013_drops_the_sla_tables_and_columns_and_keeps_tickets(em
         columns = {c["name"] for c in inspect(connection).get_columns("tickets")}
         assert "sla_due_at" not in columns and "sla_policy_id" not in columns
         assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+
+
+# --- 0014 / 0015: rules, a rule's messages and mail; assignment ----------------------------------
+
+
+def _rule_note(connection, *, via: str | None = "rule:Triage") -> None:
+    connection.execute(text(
+        "INSERT INTO messages (ticket_id, public, body, created_at, via) "
+        "VALUES (1001, false, 'routed', CURRENT_TIMESTAMP, :via)"), {"via": via})
+
+
+def test_upgrade_from_0013_lets_a_rule_write_a_note_and_mail_and_keeps_one_author(empty_store):
+    migrate.upgrade(empty_store, "0013")
+
+    def a_ticket(session):
+        _first_admin_in_sql(session)
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    migrate.upgrade(empty_store)
+
+    assert "rules" in _tables(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        _rule_note(connection)
+        connection.execute(text(
+            "INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts, "
+            "next_attempt_at, created_at) VALUES (1001, 'rule', 'c@acme.test', 'Hi', 'queued', "
+            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert connection.execute(text("SELECT away, capacity FROM agents")).one() == (
+            False, None)
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 2
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        _rule_note(connection, via=None)  # no author and no rule: refused, as before
+
+
+def test_downgrade_to_0013_drops_a_rule_s_messages_and_mail_and_restores_the_checks(empty_store):
+    migrate.upgrade(empty_store)
+    empty_store.write(lambda s: _file_ticket_in_old_schema(s, email="c@acme.test",
+                                                           subject="VPN", body="It drops."))
+    with empty_store.engine.begin() as connection:
+        _rule_note(connection)
+
+    migrate.downgrade(empty_store, "0013")
+
+    assert "rules" not in _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        assert "via" not in {c["name"] for c in inspect(connection).get_columns("messages")}
+        assert "away" not in {c["name"] for c in inspect(connection).get_columns("agents")}
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 1
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO messages (ticket_id, public, body, created_at) "
+            "VALUES (1001, false, 'x', CURRENT_TIMESTAMP)"))
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts, "
+            "next_attempt_at, created_at) VALUES (1001, 'rule', 'c@acme.test', 'Hi', 'queued', "
+            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
