@@ -43,11 +43,14 @@ def open_loads(session: Session, agent_ids: list[int]) -> dict[int, int]:
 
 
 def available_members(session: Session, group: Group) -> tuple[list[Agent], dict[int, int]]:
-    """The group's members who may take a ticket now (by id), and every member's load."""
+    """The group's members who may take a ticket now (by id), and their loads (counted only
+    when the strategy or a capacity needs them: round-robin without capacities reads none)."""
     members = list(session.exec(
         select(Agent).join(GroupMember, col(GroupMember.agent_id) == col(Agent.id))
         .where(GroupMember.group_id == group.id, col(Agent.active), col(Agent.away).is_(False))
         .order_by(col(Agent.id))).all())
+    if group.assignment == "round-robin" and all(a.capacity is None for a in members):
+        return members, {}
     loads = open_loads(session, [key(agent) for agent in members])
     return [agent for agent in members
             if agent.capacity is None or loads[key(agent)] < agent.capacity], loads
