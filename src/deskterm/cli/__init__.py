@@ -59,6 +59,8 @@ COMMANDS: dict[str, Listed] = {
                      "customer-reply, set, escalate, merge, link."),
     "macro": Listed("deskterm.cli.macros", "app",
                     "Macros: canned answers with placeholders and field actions."),
+    "rules": Listed("deskterm.cli.rules", "app", "Rules: classify, route and answer tickets "
+                    "automatically (a TOML file)."),
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
                  "import and export files."),
     "mail": Listed("deskterm.cli.mail", "app", "E-mail: fetch it over IMAP, import mailboxes; "

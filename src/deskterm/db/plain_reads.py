@@ -48,6 +48,8 @@ class MessageRow:
     minutes: int | None
     mail: tuple[str, int, str | None, datetime | None] | None = None
     """A reply e-mailed to the requester: its outbox state, attempts, last error, sent at."""
+    via: str | None = None
+    """The rule that wrote it (no agent or customer did; migration 0014)."""
 
 
 @dataclass(frozen=True)
@@ -100,7 +102,7 @@ _REQUESTER = (
 _MESSAGES = (
     "SELECT messages.id, messages.author_agent_id, agents.display_name, customers.name, "
     "messages.public, messages.body, messages.created_at, messages.minutes, outbox.state, "
-    "outbox.attempts, outbox.last_error, outbox.sent_at FROM messages "
+    "outbox.attempts, outbox.last_error, outbox.sent_at, messages.via FROM messages "
     "LEFT OUTER JOIN agents ON agents.id = messages.author_agent_id "
     "LEFT OUTER JOIN customers ON customers.id = messages.author_customer_id "
     "LEFT OUTER JOIN outbox ON outbox.message_id = messages.id "
@@ -154,9 +156,9 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
                    customer_name=customer_name, public=_flag(public), body=body,
                    created_at=required_timestamp(created_at), minutes=minutes,
                    mail=(state, attempts, error, read_timestamp(sent_at))
-                   if state is not None else None)
+                   if state is not None else None, via=via)
         for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes,
-             state, attempts, error, sent_at) in reader.rows(_MESSAGES, (number, 0))
+             state, attempts, error, sent_at, via) in reader.rows(_MESSAGES, (number, 0))
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,

@@ -50,6 +50,10 @@ class AgentRead:
     active: bool
     skills: tuple[str, ...]
     groups: tuple[str, ...] = ()
+    away: bool = False
+    """Automatic assignment skips them (holiday, off shift)."""
+    capacity: int | None = None
+    """The most unsolved tickets automatic assignment gives them (None: no limit)."""
 
     @property
     def is_admin(self) -> bool:
@@ -62,6 +66,8 @@ class GroupRead:
     name: str
     description: str
     members: tuple[str, ...]
+    assignment: str = "manual"
+    """manual, round-robin, least-loaded or skills."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ class MailMark:
 class MessageRead:
     id: int
     author: str
-    author_kind: str  # "agent" or "customer"
+    author_kind: str  # "agent", "customer" or "rule" (no one wrote it: ``author`` names the rule)
     public: bool
     body: str
     created_at: datetime

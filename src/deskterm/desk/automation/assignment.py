@@ -18,19 +18,8 @@ from __future__ import annotations
 from sqlmodel import Session, col, func, select
 
 from deskterm.db.models import Agent, Group, GroupMember, Ticket, key
-from deskterm.desk.errors import InvalidInput
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import Change, ticket_tags
-
-STRATEGIES = ("manual", "round-robin", "least-loaded", "skills")
-
-
-def check_strategy(strategy: str) -> str:
-    """One of :data:`STRATEGIES` (any case; ``round_robin`` too)."""
-    cleaned = strategy.strip().lower().replace("_", "-")
-    if cleaned not in STRATEGIES:
-        raise InvalidInput(f"assignment '{strategy[:40]}' is not one of {', '.join(STRATEGIES)}")
-    return cleaned
 
 
 def lock_group(session: Session, group_id: int) -> Group | None:
@@ -54,11 +43,14 @@ def open_loads(session: Session, agent_ids: list[int]) -> dict[int, int]:
 
 
 def available_members(session: Session, group: Group) -> tuple[list[Agent], dict[int, int]]:
-    """The group's members who may take a ticket now (by id), and every member's load."""
+    """The group's members who may take a ticket now (by id), and their loads (counted only
+    when the strategy or a capacity needs them: round-robin without capacities reads none)."""
     members = list(session.exec(
         select(Agent).join(GroupMember, col(GroupMember.agent_id) == col(Agent.id))
         .where(GroupMember.group_id == group.id, col(Agent.active), col(Agent.away).is_(False))
         .order_by(col(Agent.id))).all())
+    if group.assignment == "round-robin" and all(a.capacity is None for a in members):
+        return members, {}
     loads = open_loads(session, [key(agent) for agent in members])
     return [agent for agent in members
             if agent.capacity is None or loads[key(agent)] < agent.capacity], loads

@@ -4,10 +4,11 @@ The change kernel calls :func:`after_change` when a change is written (``updated
 customer's message is ``customer_reply``) and :func:`after_filing` when a ticket is filed
 (``created``). The rules then run in order on the ticket as it is now; each rule that matches
 makes its actions as one change of its own (``via="rule:NAME"``). A rule with ``stop = true``
-ends the pass. What the rules changed is an ``updated`` change of the ticket, so another pass
-runs for the rules that have not fired yet; no rule fires twice for one triggering change, and
-at most :data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing each other fire
-once each and stop).
+ends the run: no later rule runs for this change. When the rules changed the ticket, another
+pass runs (for the same trigger: a new ticket is still being created) over the rules that have
+not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
+change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing
+each other fire once each and stop).
 
 A ticket that lands unassigned in a group (filed into it, or moved to it by anyone, a rule
 included) is assigned by the group's strategy (:mod:`.assignment`) after the rules' pass, as a
@@ -80,6 +81,8 @@ class Run:
     """The ticket was filed into a group or moved to one: assign it by the group's strategy."""
     fired: set[int]
     now: datetime
+    stopped: bool = False
+    """A rule with ``stop = true`` fired: no more rules for this change."""
 
     def facts(self) -> Facts:
         return Facts.of(self.session, self.ticket, now=self.now,
@@ -104,6 +107,7 @@ class Run:
                 facts = None
                 self.landed = self.landed or "group" in events
             if rule.spec.stop:
+                self.stopped = True
                 break
         return changed
 
@@ -136,11 +140,10 @@ def _run(session: Session, ticket: Ticket, actor: AgentRead | None, trigger: str
     try:
         run = Run(session, ticket, actor, landed, set(), utcnow())
         for _ in range(MAX_PASSES):
-            changed = run.one_pass(rules, trigger) if rules else False
+            changed = run.one_pass(rules, trigger) if rules and not run.stopped else False
             changed = run.assign() or changed
             if not changed:
                 break
-            trigger = "updated"
         else:
             _note_depth(session, ticket)
     finally:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import re
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -185,14 +186,15 @@ def _table(value: Any, key: str) -> dict[str, Any]:
     return value
 
 
-def check_rule(data: dict[str, Any], problem: Any) -> RuleSpec | None:
-    """The rule in ``data``, or None after reporting each problem as ``problem(key, text)``."""
+def check_rule(data: dict[str, Any], problem: Any) -> tuple[RuleSpec, bool]:
+    """The rule in ``data`` (what of it is right) and whether all of it is; each problem is
+    reported as ``problem(key, text, part)`` (``part``: when, unless, then or None)."""
     ok = True
 
-    def bad(key: str | None, text: str) -> None:
+    def bad(key: str | None, text: str, part: str | None = None) -> None:
         nonlocal ok
         ok = False
-        problem(key, text)
+        problem(key, text, part)
 
     for key in data:
         if key not in _RULE_KEYS:
@@ -244,12 +246,12 @@ def check_rule(data: dict[str, Any], problem: Any) -> RuleSpec | None:
         for key, value in table.items():
             if key not in known:
                 bad(key, f"[rule.{part}]: unknown {'action' if part == 'then' else 'condition'}"
-                         f" '{_shown(key)}' (one of {', '.join(known)})")
+                         f" '{_shown(key)}' (one of {', '.join(known)})", part)
                 continue
             try:
                 parts[part].append((key, check(key, value)))
             except InvalidInput as exc:
-                bad(key, str(exc))
+                bad(key, str(exc), part)
     if not parts["then"] and "then" not in data:
         bad(None, "no [rule.then] table: a rule needs at least one action")
     elif not parts["then"] and ok:
@@ -257,9 +259,7 @@ def check_rule(data: dict[str, Any], problem: Any) -> RuleSpec | None:
     given = dict(parts["then"])
     if ("email_subject" in given) != ("email_body" in given):
         bad("email_body" if "email_subject" in given else "email_subject",
-            "an e-mail to the requester needs both email_subject and email_body")
-    if not ok:
-        return None
+            "an e-mail to the requester needs both email_subject and email_body", "then")
     when_order = {key: i for i, key in enumerate(CONDITIONS)}
     then_order = {key: i for i, key in enumerate(ACTIONS)}
     return RuleSpec(
@@ -268,7 +268,7 @@ def check_rule(data: dict[str, Any], problem: Any) -> RuleSpec | None:
         when=tuple(sorted(parts["when"], key=lambda kv: when_order[kv[0]])),
         unless=tuple(sorted(parts["unless"], key=lambda kv: when_order[kv[0]])),
         then=tuple(sorted(parts["then"], key=lambda kv: then_order[kv[0]])),
-    )
+    ), ok
 
 
 _TOML_AT = re.compile(r"\s*\(at line (\d+), column (\d+)\)\s*$")
@@ -288,12 +288,22 @@ class RuleLines:
         lines = text.splitlines()
         return cls(lines, [i for i, line in enumerate(lines) if _HEADER.match(line)])
 
-    def line(self, index: int, key: str | None) -> int | None:
-        """The 1-based line of rule ``index``'s ``key`` (its ``[[rule]]`` line without one)."""
+    def line(self, index: int, key: str | None, part: str | None = None) -> int | None:
+        """The 1-based line of rule ``index``'s ``key`` (in its table ``[rule.PART]``), else of
+        its ``[[rule]]``."""
         if index >= len(self.starts):
             return None
         start = self.starts[index]
         end = self.starts[index + 1] if index + 1 < len(self.starts) else len(self.lines)
+        if part is not None:
+            header = re.compile(rf"^\s*\[\s*rule\.{re.escape(part)}\s*\]")
+            for i in range(start, end):
+                if header.match(self.lines[i]):
+                    start = i + 1
+                    following = [j for j in range(start, end)
+                                 if self.lines[j].lstrip().startswith("[")]
+                    end = following[0] if following else end
+                    break
         if key is not None:
             name = re.escape(key)
             pattern = re.compile(rf"^\s*(\"?){name}\1\s*=|^\s*\[\s*rule\.{name}\s*\]")
@@ -303,8 +313,15 @@ class RuleLines:
         return start + 1
 
 
-def parse_rules(text: str) -> list[RuleSpec]:
-    """The rules of a rules file, checked; :class:`RulesFileError` lists every problem."""
+NameCheck = Callable[[RuleSpec], list[tuple[str, str, str]]]
+"""Problems with the names a rule refers to: ``[(part, key, text)]``."""
+
+
+def parse_rules(text: str, *, check_names: NameCheck | None = None) -> list[RuleSpec]:
+    """The rules of a rules file, checked; :class:`RulesFileError` lists every problem.
+
+    ``check_names(rule)``: the problems with the names a rule refers to, checked against a
+    desk."""
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
@@ -334,16 +351,19 @@ def parse_rules(text: str) -> list[RuleSpec]:
         if isinstance(item, dict) and isinstance(item.get("name"), str):
             label = f"rule '{_shown(item['name'])}'"
 
-        def problem(key: str | None, message: str, index: int = index,
-                    label: str = label) -> None:
-            line = where.line(index, key)
+        def problem(key: str | None, message: str, part: str | None = None,
+                    index: int = index, label: str = label) -> None:
+            line = where.line(index, key, part)
             problems.append(f"{f'line {line}: ' if line else ''}{label}: {message}")
 
         if not isinstance(item, dict):
             problem(None, "not a table")
             continue
-        spec = check_rule(item, problem)
-        if spec is None:
+        spec, ok = check_rule(item, problem)
+        named = check_names(spec) if check_names is not None else []
+        for part, key, message in named:
+            problem(key, message, part)
+        if not ok or named:
             continue
         folded = spec.name.casefold()
         if folded in seen:

@@ -283,10 +283,9 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
         # E-mailed to the requester in this same transaction: the reply and its mail are
         # stored together or not at all (a note never leaves).
         outbox.queue_reply(session, ticket=ticket, message=message)
-    if public:
-        change.public_reply = True
+    if public and written_by is None:
+        change.public_reply = True  # (a rule's automatic answer is not a person's response)
     if public and ticket.first_response_at is None and written_by is None:
-        # (A rule's automatic answer is not a person's first response.)
         ticket.first_response_at = change.now
     ticket.updated_at = change.now
     session.add(ticket)

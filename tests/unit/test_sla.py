@@ -1,0 +1,327 @@
+"""SLA policies and due times on both stores: matching, each target, pause and resume, outcomes,
+``sla load`` (atomic, recomputing open tickets) and its commands."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlmodel import select
+
+from deskterm.db.models import Organization, SlaOutcome, Ticket
+from deskterm.desk.sla import policies, recompute
+from deskterm.desk.tickets import ticket as tickets
+from deskterm.desk.tickets.ticket import add_customer_message, add_reply
+
+from .helpers import change, new_ticket
+
+POLICIES = """
+[[calendar]]
+name = "office"
+timezone = "Europe/Berlin"
+[calendar.hours]
+mon = [["09:00", "17:00"]]
+tue = [["09:00", "17:00"]]
+wed = [["09:00", "17:00"]]
+thu = [["09:00", "17:00"]]
+fri = [["09:00", "17:00"]]
+
+[[policy]]
+name = "Urgent"
+priority = "urgent"
+first_response = "30m"
+next_response = "1h"
+resolution = "4h"
+[policy.escalation]
+within_minutes = 10
+tier = 2
+
+[[policy]]
+name = "VIP"
+customer_tier = "vip"
+first_response = 60
+resolution = "8h"
+
+[[policy]]
+name = "Acme"
+organization = "Acme"
+first_response = 90
+
+[[policy]]
+name = "Everyone"
+first_response = "2h"
+next_response = "4h"
+resolution = "24h"
+"""
+
+
+def load(store, text: str = POLICIES):
+    def loading(session):
+        if session.exec(select(Organization).where(Organization.name == "Acme")).first() is None:
+            session.add(Organization(name="Acme"))
+            session.flush()
+        policies.replace(session, text, policies.parse_sla_toml(text))
+        return recompute.recompute_open(session)
+    return store.write(loading)
+
+
+def row(store, number: int) -> Ticket:
+    with store.read() as session:
+        found = session.get(Ticket, number)
+        assert found is not None
+        return found
+
+
+def outcomes(store, number: int) -> list[tuple[str, str]]:
+    with store.read() as session:
+        return [(o.target, o.outcome) for o in session.exec(
+            select(SlaOutcome).where(SlaOutcome.ticket_id == number)
+            .order_by(SlaOutcome.id)).all()]
+
+
+def set_columns(store, number: int, **values) -> None:
+    """Put a ticket's SLA state back in time (the tests cannot wait hours)."""
+    def write(session):
+        ticket = session.get(Ticket, number)
+        for name, value in values.items():
+            setattr(ticket, name, value)
+        session.add(ticket)
+    store.write(write)
+
+
+def test_a_desk_without_policies_leaves_tickets_without_due_times(store, admin):
+    ticket = new_ticket(store, admin)
+    stored = row(store, ticket.number)
+    assert (stored.sla_policy_id, stored.sla_due_at, stored.first_response_due_at) == (
+        None, None, None)
+
+
+def test_policies_match_in_order_by_priority_tier_and_organization(store, admin):
+    load(store)
+
+    def vip_and_acme(session):
+        org = session.exec(select(Organization).where(Organization.name == "Acme")).one()
+        from deskterm.desk.people.directory import get_or_create_customer
+        vip = get_or_create_customer(session, email="v@vip.test", name="V")
+        vip.tier = "vip"
+        acme = get_or_create_customer(session, email="a@acme.test", name="A")
+        acme.organization_id = org.id
+        session.add_all([vip, acme])
+    store.write(vip_and_acme)
+
+    urgent_vip = new_ticket(store, admin, requester_email="v@vip.test", priority="urgent")
+    vip = new_ticket(store, admin, requester_email="v@vip.test")
+    acme = new_ticket(store, admin, requester_email="a@acme.test")
+    other = new_ticket(store, admin, requester_email="o@else.test")
+
+    names = {p.id: p.name for p in _policy_rows(store)}
+    assert [names[row(store, t.number).sla_policy_id] for t in (urgent_vip, vip, acme, other)] \
+        == ["Urgent", "VIP", "Acme", "Everyone"]
+    stored = row(store, urgent_vip.number)
+    assert stored.first_response_due_at == stored.created_at + timedelta(minutes=30)
+    assert stored.resolution_due_at == stored.created_at + timedelta(hours=4)
+    assert stored.next_response_due_at is None
+    assert stored.sla_due_at == stored.first_response_due_at
+    assert row(store, acme.number).resolution_due_at is None  # Acme has no resolution target
+
+
+def _policy_rows(store):
+    from deskterm.db.models import SlaPolicy
+    with store.read() as session:
+        return session.exec(select(SlaPolicy)).all()
+
+
+def test_a_priority_change_moves_the_ticket_to_the_matching_policy(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    change(store, admin, ticket.number, priority="urgent")
+    stored = row(store, ticket.number)
+    assert stored.first_response_due_at == stored.created_at + timedelta(minutes=30)
+
+
+def test_the_first_public_reply_meets_the_first_response_and_a_note_does_not(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    store.write(lambda s: tickets.add_note(s, actor=admin, number=ticket.number, body="hm"))
+    assert row(store, ticket.number).first_response_due_at is not None
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="On it"))
+    stored = row(store, ticket.number)
+    assert stored.first_response_due_at is None
+    assert stored.sla_due_at == stored.resolution_due_at
+    assert outcomes(store, ticket.number) == [("first_response", "met")]
+
+
+def test_a_late_first_response_is_recorded_breached(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    set_columns(store, ticket.number,
+                first_response_due_at=datetime.now(UTC) - timedelta(minutes=5))
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Sorry"))
+    assert outcomes(store, ticket.number) == [("first_response", "breached")]
+    with store.read() as session:
+        outcome = session.exec(select(SlaOutcome)).one()
+        assert outcome.met_at is not None and outcome.met_at > outcome.due_at
+        assert outcome.policy_name == "Everyone"
+
+
+def test_a_follow_up_starts_the_next_response_and_the_reply_meets_it(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    # Before the first response, a follow-up starts nothing: the first response is owed.
+    store.write(lambda s: add_customer_message(s, number=ticket.number, body="Any news?"))
+    assert row(store, ticket.number).next_response_due_at is None
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Looking",
+                                    status="pending"))
+    store.write(lambda s: add_customer_message(s, number=ticket.number, body="Still broken"))
+    stored = row(store, ticket.number)
+    assert stored.status == "open"
+    assert stored.next_response_started_at is not None
+    assert stored.next_response_due_at == stored.next_response_started_at + timedelta(hours=4)
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Fixed?"))
+    stored = row(store, ticket.number)
+    assert (stored.next_response_due_at, stored.next_response_started_at) == (None, None)
+    assert outcomes(store, ticket.number) == [("first_response", "met"),
+                                              ("next_response", "met")]
+
+
+def test_pending_stops_the_clock_and_resuming_pushes_the_due_times(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    before = row(store, ticket.number)
+    change(store, admin, ticket.number, status="pending")
+    paused = row(store, ticket.number)
+    assert paused.sla_paused_at is not None and paused.sla_due_at is None
+    assert paused.resolution_due_at == before.resolution_due_at
+    # As if it had waited on the customer for two hours (around the clock: 120 minutes).
+    set_columns(store, ticket.number, sla_paused_at=paused.sla_paused_at - timedelta(hours=2))
+    change(store, admin, ticket.number, status="open")
+    resumed = row(store, ticket.number)
+    assert resumed.sla_paused_at is None
+    assert resumed.sla_paused_minutes == 120
+    assert resumed.resolution_due_at == before.resolution_due_at + timedelta(hours=2)
+    assert resumed.first_response_due_at == before.first_response_due_at + timedelta(hours=2)
+    assert resumed.sla_due_at == resumed.first_response_due_at
+
+
+def test_on_hold_pauses_in_business_time_of_the_policy_calendar(store, admin):
+    load(store, POLICIES.replace('name = "Everyone"\n',
+                                 'name = "Everyone"\ncalendar = "office"\n'))
+    ticket = new_ticket(store, admin)
+    change(store, admin, ticket.number, status="on_hold")
+    # Paused from Friday 16:00 to Monday 10:00 Berlin time: 2 business hours.
+    set_columns(store, ticket.number,
+                sla_paused_at=datetime(2026, 6, 12, 14, 0, tzinfo=UTC))
+    before = row(store, ticket.number)
+
+    def resume(session):
+        from deskterm.desk.sla import due
+        stored = session.get(Ticket, ticket.number)
+        stored.status = "open"
+        due.refresh(session, stored, datetime(2026, 6, 15, 8, 0, tzinfo=UTC))
+    store.write(resume)
+    after = row(store, ticket.number)
+    assert after.sla_paused_minutes == before.sla_paused_minutes + 120
+
+
+def test_solving_meets_the_resolution_and_stops_every_target(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Done",
+                                    status="solved"))
+    stored = row(store, ticket.number)
+    assert (stored.sla_due_at, stored.resolution_due_at, stored.first_response_due_at) == (
+        None, None, None)
+    assert outcomes(store, ticket.number) == [("first_response", "met"), ("resolution", "met")]
+    # The requester writes back: reopened, the resolution runs again (against the same due).
+    store.write(lambda s: add_customer_message(s, number=ticket.number, body="Not fixed"))
+    reopened = row(store, ticket.number)
+    assert reopened.resolution_due_at == reopened.created_at + timedelta(hours=24)
+    assert reopened.next_response_due_at is not None
+
+
+def test_loading_recomputes_open_tickets_filed_before_and_a_new_file_replaces(store, admin):
+    first = new_ticket(store, admin)
+    done = load(store)
+    assert (done.open_tickets, done.with_policy, done.changed) == (1, 1, 1)
+    stored = row(store, first.number)
+    assert stored.first_response_due_at == stored.created_at + timedelta(hours=2)
+    assert load(store).changed == 0  # the same file again: nothing to write
+
+    only_urgent = POLICIES[:POLICIES.index('[[policy]]\nname = "VIP"')]
+    done = load(store, only_urgent)
+    assert done.with_policy == 0
+    stored = row(store, first.number)
+    assert (stored.sla_policy_id, stored.sla_due_at) == (None, None)
+    assert [p.name for p in _policy_rows(store)] == ["Urgent"]
+
+
+def test_a_file_naming_a_missing_group_changes_nothing(store, admin):
+    load(store)
+    bad = POLICIES.replace("tier = 2", "tier = 2\ngroup = \"Nobody\"")
+    with pytest.raises(Exception, match="line 21: policy 'Urgent': no group 'Nobody'"):
+        load(store, bad)
+    assert len(_policy_rows(store)) == 4
+
+
+def test_every_problem_of_a_file_is_named_with_its_line():
+    bad = POLICIES.replace('timezone = "Europe/Berlin"', 'timezone = "Nowhere/Town"') \
+        .replace('first_response = 60', 'first_response = "an hour"') \
+        .replace('priority = "urgent"', 'priority = "asap"')
+    with pytest.raises(Exception) as caught:
+        policies.parse_sla_toml(bad)
+    lines = str(caught.value).splitlines()
+    assert lines == [
+        "line 4: calendar 'office': timezone: unknown time zone 'Nowhere/Town'",
+        "line 14: policy 'Urgent': priority 'asap' is not one of: low, normal, high, urgent",
+        "line 25: policy 'VIP': first_response: 'an hour' is not minutes (90) or a duration "
+        "(\"1h 30m\")",
+    ]
+
+
+def _acme(store) -> None:
+    store.write(lambda session: session.add(Organization(name="Acme")))
+
+
+def test_sla_commands_load_list_and_show(cli, store, admin, tmp_path):
+    _acme(store)
+    path = tmp_path / "sla.toml"
+    path.write_text(POLICIES)
+    loaded = cli("sla", "load", str(path))
+    assert loaded.exit_code == 0, loaded.stderr
+    assert "loaded 4 SLA policies and 1 calendars" in loaded.stdout
+    listed = cli("sla", "list")
+    assert [line.split("\t")[0] for line in listed.stdout.splitlines()] == [
+        "Urgent", "VIP", "Acme", "Everyone"]
+    shown = cli("sla", "show", "Urgent")
+    assert "first response: 30m" in shown.stdout
+    assert "escalation: within 10m of the breach, tier 2" in shown.stdout
+
+
+def test_sla_commands_refuse_bad_input_in_one_line(cli, admin, tmp_path):
+    missing = cli("sla", "load", str(tmp_path / "none.toml"))
+    assert (missing.exit_code, missing.stderr.count("\n")) == (1, 1)
+    assert "no such file" in missing.stderr
+    wrong = cli("sla", "load", "--colour", "x")
+    assert wrong.exit_code == 2 and "No such option" in wrong.stderr
+    assert cli("sla", "show", "Ghost").stderr == "deskterm: no SLA policy 'Ghost'\n"
+    assert cli("sla", "load", "--help").exit_code == 0
+    bad = tmp_path / "bad.toml"
+    bad.write_text('[[policy]]\nname = "A"\npriority = "x"\nfirst_response = "1y"\n')
+    refused = cli("sla", "load", str(bad))
+    assert refused.exit_code == 1
+    assert refused.stderr.splitlines()[-1].endswith("2 problems; nothing was changed")
+    assert "line 3: policy 'A': priority 'x'" in refused.stderr
+
+
+def test_an_agent_cannot_load_policies(cli, store, tmp_path, agent, as_user):
+    _acme(store)
+    path = tmp_path / "sla.toml"
+    path.write_text(POLICIES)
+    as_user("bert")
+    refused = cli("sla", "load", str(path))
+    assert refused.exit_code == 1 and "admin" in refused.stderr
+    assert _policy_rows_empty(cli)
+
+
+def _policy_rows_empty(cli) -> bool:
+    return cli("sla", "list").stdout.strip() == ""
