@@ -121,16 +121,19 @@ def due(session: Session, *, now: datetime, limit: int,
                        Ticket.sla_policy_id == policy.id,
                        # (as an expression: no status index is chosen over the due time's)
                        (col(Ticket.status) + literal("")).in_(OPEN_STATUSES), ~marked))
+        by_due = (col(Ticket.sla_due_at), col(Ticket.id))
         if since is None:
-            queries = [base]
+            queries = [(base, by_due)]
         else:
             then = add_business_minutes(calendar, since, within) if within else since
-            queries = [base.where(col(Ticket.sla_due_at) > then),
-                       base.where(col(Ticket.updated_at) >= since)]
+            # The changed tickets through the update time's index (ordered by it, so SQLite
+            # does not walk the due time's index over every breached ticket instead).
+            queries = [(base.where(col(Ticket.sla_due_at) > then), by_due),
+                       (base.where(col(Ticket.updated_at) >= since),
+                        (col(Ticket.updated_at), col(Ticket.id)))]
         seen: set[int] = set()
-        for query in queries:
-            rows = session.exec(query.order_by(col(Ticket.sla_due_at), col(Ticket.id))
-                                .limit(limit - len(found))).all()
+        for query, order in queries:
+            rows = session.exec(query.order_by(*order).limit(limit - len(found))).all()
             for number, due_at, target in rows:
                 if number is not None and due_at is not None and number not in seen:
                     seen.add(number)
