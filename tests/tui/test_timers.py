@@ -48,3 +48,26 @@ async def test_the_console_closes_an_old_solved_ticket_in_the_background(desk_st
         from deskterm.desk.automation import lease
 
         assert lease.lease_of(session).holder is None  # given back at exit
+
+
+async def test_the_ticket_screen_shows_its_rating_and_the_requesters(desk_store):
+    from textual.widgets import Static
+
+    from deskterm.desk.service import Desk
+    from deskterm.screens.ticket import TicketScreen
+
+    from .desks import open_desk as opened
+
+    desk: Desk = opened(desk_store)
+    desk.record_rating(SOLVED, score=4, comment="quick and kind")
+    app = DeskApp(desk, clock=lambda: NOW, watch=False)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        app.screen.go_to_ticket(SOLVED)
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, TicketScreen)
+        fields = str(screen.query_one("#ticket-fields", Static).render())
+        card = str(screen.query_one("#requester-card", Static).render())
+    assert "CSAT ★4/5" in fields and "quick and kind" in fields
+    assert "CSAT 4.0 over 1 rated ticket" in card
