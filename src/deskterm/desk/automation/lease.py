@@ -92,6 +92,15 @@ def lease_of(session: Session, name: str = RUNNER) -> LeaseRead:
     return LeaseRead(row.holder, row.expires_at, row.last_pass_at)
 
 
-__all__ = ["LEASE_SECONDS", "RUNNER", "LeaseRead", "escalations_seen", "holder_name", "lease_of",
-           "passed", "saw_escalations",
-           "release", "take"]
+__all__ = [
+    "LEASE_SECONDS",
+    "RUNNER",
+    "LeaseRead",
+    "escalations_seen",
+    "holder_name",
+    "lease_of",
+    "passed",
+    "release",
+    "saw_escalations",
+    "take",
+]
