@@ -66,6 +66,10 @@ MAIL_EVERY = 30.0
 """Seconds between two looks at the outbox by a console that sends mail (it looks sooner when
 the desk changes: a reply just sent goes out within a second or two)."""
 
+TIMERS_FIRST = 10.0
+"""Seconds after the desk opens before the console's first pass of the desk's timers
+(escalation, reminders, auto-close): the start is not slowed by it."""
+
 ENDING_SIGNALS = (signal.SIGTERM, signal.SIGHUP)
 """Signals on which the console stores the drafts and ends (SIGHUP: the terminal is gone, as
 when an SSH connection drops)."""
@@ -128,6 +132,14 @@ class DeskOpened(Message):
         self.start = start
 
 
+class TimersTrouble(Message):
+    """A pass of the desk's timers failed (``reason``, one line): said once."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__()
+        self.reason = reason
+
+
 class MailTrouble(Message):
     """The outbox's mail could not all be sent (``reason``, one line): said once, not at every
     try."""
@@ -180,11 +192,13 @@ class DeskApp(App[None]):
                  clock: Callable[[], datetime] | None = None,
                  keymap: dict[str, str] | None = None, watch: bool = True,
                  signals: bool = False, help_center_url: str | None = None,
-                 smtp: MailServer | None = None) -> None:
+                 smtp: MailServer | None = None, timers: bool = False) -> None:
         """``signals``: end on SIGTERM and SIGHUP, drafts stored first (only the console's own
         process: a test's event loop keeps its handlers). ``help_center_url``: the setting
         (links to articles' pages in replies). ``smtp``: config.toml's server; the console
-        sends the outbox's mail through it in the background."""
+        sends the outbox's mail through it in the background. ``timers``: run the desk's timers
+        (escalation, pending reminders, auto-close) in the background (the console's own process
+        does; tests choose)."""
         super().__init__()
         if (desk is None) == (opening is None):
             raise ValueError("DeskApp needs a desk or an opening desk")
@@ -195,6 +209,9 @@ class DeskApp(App[None]):
         self.help_center_url = help_center_url
         self._smtp = smtp
         self._mail_due = threading.Event()
+        self._desk_timers = timers
+        self._timers_stop = threading.Event()
+        self._timers_trouble: str | None = None
         self._mail_trouble: str | None = None
         self._watch = watch
         self._signals = signals
@@ -250,6 +267,7 @@ class DeskApp(App[None]):
         if self.desk is not None:
             self._show_queue(self.desk, None)
             self._start_mail()
+            self._start_timers()
         elif self._opening is not None:
             self._waiting = self._desk_opening = True
             screen = OpeningScreen(clock=self.clock)
@@ -314,6 +332,7 @@ class DeskApp(App[None]):
         desk = self.desk = message.desk
         await self._show_queue(desk, message.start)
         self._start_mail()
+        self._start_timers()
         self._desk_opening = False
         self._opening_screens.clear()
         self.call_after_refresh(self._release_keys)  # on the queue, mounted and focused
@@ -574,7 +593,55 @@ class DeskApp(App[None]):
         self.notify(f"Mail not sent yet: {message.reason}", title="Outbox", severity="warning",
                     timeout=10)
 
+    # --- the desk's timers -------------------------------------------------------------------
+
+    def _start_timers(self) -> None:
+        if self._desk_timers:
+            self.run_timers()
+
+    @work(thread=True, exclusive=True, group="timers", exit_on_error=False)
+    def run_timers(self) -> None:
+        """A pass of the desk's timers (``desk.run_automation``: SLA escalation, pending
+        reminders, auto-close) every ``automate settings --every`` seconds, the first
+        :data:`TIMERS_FIRST` seconds after the desk opened. Every open console runs this; the
+        lease in the store lets one act at a time (the others' passes do nothing)."""
+        worker = get_current_worker()
+        desk = self.desk
+        if desk is None:
+            return
+        holder = desk.runner_name("console")
+        waited, every = 0.0, TIMERS_FIRST
+        try:
+            while not worker.is_cancelled and not self._timers_stop.is_set():
+                if waited >= every:
+                    waited = 0.0
+                    every = self._timers_pass(desk, holder)
+                self._timers_stop.wait(1.0)  # in slices: quitting never waits for the interval
+                waited += 1.0
+        finally:
+            with contextlib.suppress(Exception):  # the store may be gone at exit
+                desk.stop_automation(holder=holder)
+
+    def _timers_pass(self, desk: Desk, holder: str) -> float:
+        """One pass; the seconds until the next (the desk's setting, read each time)."""
+        trouble = None
+        every = 60.0
+        try:
+            desk.run_automation(holder=holder)
+            every = float(desk.automation_settings().every_seconds)
+        except Exception as error:  # the store's errors: said once, tried again later
+            trouble = _one_line(str(error)) or type(error).__name__
+        if trouble is not None and trouble != self._timers_trouble:
+            self.post_message(TimersTrouble(trouble))
+        self._timers_trouble = trouble
+        return every
+
+    def on_timers_trouble(self, message: TimersTrouble) -> None:
+        self.notify(f"The desk's timers could not run: {message.reason}", title="Automation",
+                    severity="warning", timeout=10)
+
     def on_unmount(self) -> None:
+        self._timers_stop.set()
         self._mail_due.set()
         for signum, handler in self._handlers.items():  # the screens have stored their drafts
             signal.signal(signum, handler)

@@ -139,7 +139,8 @@ def open_console(*, db: str | None, act_as: str | None) -> int:
         from deskterm.app import DeskApp  # Textual, while the child opens the desk
 
         app = DeskApp(opening=opening, keymap=settings.keymap, signals=True,
-                      help_center_url=settings.help_center_url, smtp=settings.smtp)
+                      help_center_url=settings.help_center_url, smtp=settings.smtp,
+                      timers=True)
         app.run()
         if app.refusal:
             _refuse(app.refusal)

@@ -9,7 +9,7 @@ from textual.pilot import Pilot
 from textual.worker import WorkerState
 
 BUSY = (WorkerState.PENDING, WorkerState.RUNNING)
-FOREVER = ("watch", "mail-out")
+FOREVER = ("watch", "mail-out", "timers")
 """Workers that run as long as the console: the change watcher, the outbox's sender."""
 
 

@@ -26,6 +26,7 @@ from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
+from deskterm.desk.reads import AgentRead
 from deskterm.desk.tickets.ticket import create_ticket
 
 HEAD = migrate.head_revision()
@@ -79,6 +80,17 @@ def _file_ticket_in_old_schema(session, *, email: str, subject: str, body: str) 
         "VALUES (1001, :customer, true, :body, CURRENT_TIMESTAMP)"),
         {"customer": customer, "body": body})
     session.execute(text("UPDATE counters SET value = 1002 WHERE name = 'ticket_number'"))
+
+
+def _first_admin_in_sql(session) -> AgentRead:
+    """Admin ``ada`` written in SQL: the Agent model has the newest schema's columns (0015's
+    away and capacity), which an older revision's table lacks."""
+    session.execute(text("INSERT INTO agents (username, display_name, role, active, skills, "
+                         "created_at) VALUES ('ada', 'ada', 'admin', true, '[]', "
+                         "CURRENT_TIMESTAMP)"))
+    agent_id = session.execute(text("SELECT id FROM agents WHERE username = 'ada'")).scalar()
+    return AgentRead(id=agent_id, username="ada", display_name="ada", email=None, role="admin",
+                     active=True, skills=())
 
 
 def test_the_head_constant_is_the_newest_migration():
@@ -560,7 +572,7 @@ def test_upgrade_from_0004_keeps_tickets_and_makes_articles_searchable(empty_sto
     migrate.upgrade(empty_store, "0004")
 
     def ticket(session):
-        admin = setup.ensure_first_admin(session, username="ada")
+        admin = _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="carol@acme.com", subject="VPN drops",
                                    body="every hour")
         return admin
@@ -585,7 +597,7 @@ def test_downgrade_to_0004_removes_the_knowledge_base_and_keeps_ticket_search(em
 
     migrate.upgrade(empty_store)
     empty_store.write(lambda s: create_ticket(
-        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.com",
+        s, actor=_first_admin_in_sql(s), requester_email="c@acme.com",
         subject="Printer jams", body="tray"))
 
     migrate.downgrade(empty_store, "0004")
@@ -616,7 +628,7 @@ def test_upgrade_from_0007_keeps_articles_searchable_and_marks_the_cjk_ones(empt
     migrate.upgrade(empty_store, "0007")
 
     def articles(session):
-        admin = setup.ensure_first_admin(session, username="ada")
+        admin = _first_admin_in_sql(session)
         for title, body in (("VPN drops every hour", "Renew the lease."),
                             ("打印机无法连接", "请检查网络设置。"),
                             ("Printer jams", "Open the tray.")):
@@ -668,7 +680,7 @@ def test_upgrade_from_0008_keeps_drafts_and_takes_customer_message_drafts(empty_
     migrate.upgrade(empty_store, "0008")
 
     def ticket_with_a_draft(session):
-        admin = setup.ensure_first_admin(session, username="ada")
+        admin = _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
         save_draft(session, actor=admin, number=1001, kind="note", body="half a note")
         return admin
@@ -691,7 +703,7 @@ def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store)
     migrate.upgrade(empty_store)
 
     def ticket_with_a_draft(session):
-        admin = setup.ensure_first_admin(session, username="ada")
+        admin = _first_admin_in_sql(session)
         create_ticket(session, actor=admin, requester_email="c@acme.test", subject="VPN",
                       body="It drops.")
         save_draft(session, actor=admin, number=1001, kind="customer", body="She called back")
@@ -699,12 +711,15 @@ def test_downgrade_to_0008_keeps_a_customer_message_draft_as_a_note(empty_store)
     empty_store.write(ticket_with_a_draft)
     migrate.downgrade(empty_store, "0008")
 
-    with empty_store.read() as session:
-        draft = get_draft(session, agent="ada", number=1001)
-    assert (draft.kind, draft.body) == ("note", "She called back")
+    # Read in SQL: the Agent model has columns (0015's) that revision 0008 lacks.
+    with empty_store.engine.connect() as connection:
+        draft = connection.execute(text("SELECT kind, body FROM drafts")).one()
+    assert tuple(draft) == ("note", "She called back")
     with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
         connection.execute(text("UPDATE drafts SET kind = 'customer'"))
     migrate.upgrade(empty_store)
+    with empty_store.read() as session:
+        assert get_draft(session, agent="ada", number=1001).body == "She called back"
 
 
 # --- 0010: mail intake -------------------------------------------------------------------------
@@ -716,7 +731,7 @@ def test_upgrade_from_0009_keeps_tickets_and_takes_attachments_and_quarantine(em
     migrate.upgrade(empty_store, "0009")
 
     def a_ticket(session):
-        setup.ensure_first_admin(session, username="ada")
+        _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
@@ -738,7 +753,7 @@ def test_upgrade_from_0009_keeps_tickets_and_takes_attachments_and_quarantine(em
 def test_downgrade_to_0009_drops_the_mail_tables_and_keeps_tickets(empty_store):
     migrate.upgrade(empty_store)
     empty_store.write(lambda s: create_ticket(
-        s, actor=setup.ensure_first_admin(s, username="ada"), requester_email="c@acme.test",
+        s, actor=_first_admin_in_sql(s), requester_email="c@acme.test",
         subject="VPN", body="It drops."))
     migrate.downgrade(empty_store, "0009")
 
@@ -757,7 +772,7 @@ def test_upgrade_from_0010_adds_the_outbox_and_a_reply_queues_its_mail(empty_sto
     from deskterm.desk.tickets.ticket import add_reply
 
     migrate.upgrade(empty_store, "0010")
-    admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
+    admin = empty_store.write(lambda s: _first_admin_in_sql(s))
     empty_store.write(lambda s: _file_ticket_in_old_schema(s, email="c@acme.test",
                                                            subject="VPN", body="It drops."))
     migrate.upgrade(empty_store)
@@ -776,7 +791,7 @@ def test_downgrade_to_0010_drops_the_outbox_and_keeps_the_replies(empty_store):
     from deskterm.desk.tickets.ticket import add_reply
 
     migrate.upgrade(empty_store)
-    admin = empty_store.write(lambda s: setup.ensure_first_admin(s, username="ada"))
+    admin = empty_store.write(lambda s: _first_admin_in_sql(s))
     empty_store.write(lambda s: create_ticket(s, actor=admin, requester_email="c@acme.test",
                                               subject="VPN", body="It drops."))
     empty_store.write(lambda s: mail_settings.update_settings(s, from_address="help@desk.test"))
@@ -796,7 +811,7 @@ def test_upgrade_to_0012_takes_a_requester_without_an_address_and_external_ids(e
     migrate.upgrade(empty_store, "0009")
 
     def a_ticket(session):
-        setup.ensure_first_admin(session, username="ada")
+        _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
@@ -845,7 +860,7 @@ def test_upgrade_from_0013_keeps_tickets_and_adds_the_sla_tables_and_columns(emp
     migrate.upgrade(empty_store, "0013")
 
     def a_ticket(session):
-        setup.ensure_first_admin(session, username="ada")
+        _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
@@ -872,5 +887,66 @@ def test_downgrade_to_0013_drops_the_sla_tables_and_columns_and_keeps_tickets(em
         columns = {c["name"] for c in inspect(connection).get_columns("tickets")}
         assert "sla_due_at" not in columns and "sla_policy_id" not in columns
         assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+
+
+# --- 0014 / 0015: rules, a rule's messages and mail; assignment ----------------------------------
+
+
+def _rule_note(connection, *, via: str | None = "rule:Triage") -> None:
+    connection.execute(text(
+        "INSERT INTO messages (ticket_id, public, body, created_at, via) "
+        "VALUES (1001, false, 'routed', CURRENT_TIMESTAMP, :via)"), {"via": via})
+
+
+def test_upgrade_from_0013_lets_a_rule_write_a_note_and_mail_and_keeps_one_author(empty_store):
+    migrate.upgrade(empty_store, "0013")
+
+    def a_ticket(session):
+        _first_admin_in_sql(session)
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    migrate.upgrade(empty_store)
+
+    assert "rules" in _tables(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        _rule_note(connection)
+        connection.execute(text(
+            "INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts, "
+            "next_attempt_at, created_at) VALUES (1001, 'rule', 'c@acme.test', 'Hi', 'queued', "
+            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+        assert connection.execute(text("SELECT away, capacity FROM agents")).one() == (
+            False, None)
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 2
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        _rule_note(connection, via=None)  # no author and no rule: refused, as before
+
+
+def test_downgrade_to_0013_drops_a_rule_s_messages_and_mail_and_restores_the_checks(empty_store):
+    migrate.upgrade(empty_store)
+    empty_store.write(lambda s: _file_ticket_in_old_schema(s, email="c@acme.test",
+                                                           subject="VPN", body="It drops."))
+    with empty_store.engine.begin() as connection:
+        _rule_note(connection)
+
+    migrate.downgrade(empty_store, "0013")
+
+    assert "rules" not in _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        assert "via" not in {c["name"] for c in inspect(connection).get_columns("messages")}
+        assert "away" not in {c["name"] for c in inspect(connection).get_columns("agents")}
+        assert connection.execute(text("SELECT count(*) FROM messages")).scalar() == 1
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO messages (ticket_id, public, body, created_at) "
+            "VALUES (1001, false, 'x', CURRENT_TIMESTAMP)"))
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts, "
+            "next_attempt_at, created_at) VALUES (1001, 'rule', 'c@acme.test', 'Hi', 'queued', "
+            "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []

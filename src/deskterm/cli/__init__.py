@@ -64,6 +64,8 @@ COMMANDS: dict[str, Listed] = {
                      "customer-reply, set, escalate, merge, link."),
     "macro": Listed("deskterm.cli.macros", "app",
                     "Macros: canned answers with placeholders and field actions."),
+    "rules": Listed("deskterm.cli.rules", "app", "Rules: classify, route and answer tickets "
+                    "automatically (a TOML file)."),
     "kb": Listed("deskterm.cli.kb", "app", "Knowledge base: search, list and show articles; "
                  "import and export files."),
     "mail": Listed("deskterm.cli.mail", "app", "E-mail: fetch it over IMAP, import mailboxes; "
@@ -71,6 +73,11 @@ COMMANDS: dict[str, Listed] = {
                    "mail settings."),
     "sla": Listed("deskterm.cli.sla", "app", "SLAs: load policies and business calendars "
                   "from a file; list and show them."),
+    "automate": Listed("deskterm.cli.automation", "app", "The desk's timers: escalate "
+                       "tickets about to breach their SLA, remind on pending tickets, close "
+                       "solved tickets; their settings."),
+    "csat": Listed("deskterm.cli.csat", "app",
+                   "Customer satisfaction (CSAT 1-5): record a rating, show a ticket's."),
     "import": Listed("deskterm.cli.transfer", "import_app",
                      "Import tickets from other desks: CSV or deskterm's JSONL."),
     "export": Listed("deskterm.cli.transfer", "export_app",

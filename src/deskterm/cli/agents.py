@@ -22,6 +22,8 @@ SkillsOpt = Annotated[str | None, typer.Option("--skills", help="Comma-separated
 
 def _describe(agent: AgentRead) -> str:
     state = "" if agent.active else " (deactivated)"
+    state += ", away" if agent.away else ""
+    state += f", capacity {agent.capacity}" if agent.capacity is not None else ""
     return f"{agent.username} — {agent.display_name}, {agent.role}{state}"
 
 
@@ -53,9 +55,10 @@ def list_(
         print_json(agents)
         return
     print_table(
-        ["username", "name", "role", "active", "groups", "skills"],
-        [[a.username, a.display_name, a.role, "yes" if a.active else "no", ", ".join(a.groups),
-          ", ".join(a.skills)] for a in agents],
+        ["username", "name", "role", "active", "away", "capacity", "groups", "skills"],
+        [[a.username, a.display_name, a.role, "yes" if a.active else "no",
+          "away" if a.away else "", "" if a.capacity is None else a.capacity,
+          ", ".join(a.groups), ", ".join(a.skills)] for a in agents],
         give_way=["skills", "groups", "name"],
     )
 
@@ -71,17 +74,46 @@ def set_(
     active: Annotated[
         bool | None, typer.Option("--active/--inactive", help="Reactivate or deactivate.")
     ] = None,
+    away: Annotated[
+        bool | None, typer.Option("--away/--back", help="Away: automatic assignment skips "
+                                  "them (an agent may mark themselves).")
+    ] = None,
+    capacity: Annotated[
+        str | None, typer.Option("--capacity", metavar="N",
+                                 help="The most unsolved tickets automatic assignment gives "
+                                      "them, or 'none' for no limit.")
+    ] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Change an agent's name, e-mail, role, skills or active state (admins only)."""
-    if all(v is None for v in (name, email, role, skills, active)):
+    """Change an agent's name, e-mail, role, skills, active state or capacity (admins only),
+    or mark them away or back."""
+    if all(v is None for v in (name, email, role, skills, active, away, capacity)):
         raise typer.BadParameter("give at least one of --name, --email, --role, --skills, "
-                                 "--active/--inactive")
-    agent = ctx_obj(ctx).desk().change_agent(
-        username, display_name=name, email=email, role=role,
-        skills=split_list(skills) if skills is not None else None, active=active,
-    )
+                                 "--active/--inactive, --away/--back, --capacity")
+    limit = _capacity(capacity) if capacity is not None else None
+    desk = ctx_obj(ctx).desk()
+    agent = None
+    if any(v is not None for v in (name, email, role, skills, active)):
+        agent = desk.change_agent(
+            username, display_name=name, email=email, role=role,
+            skills=split_list(skills) if skills is not None else None, active=active,
+        )
+    if capacity is not None:
+        agent = desk.set_capacity(username, limit)
+    if away is not None:
+        agent = desk.set_away(username, away)
+    assert agent is not None
     print_json(agent) if json else echo(f"changed {_describe(agent)}")
+
+
+def _capacity(text: str) -> int | None:
+    """``--capacity``: a whole number, or none."""
+    if text.strip().lower() == "none":
+        return None
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise typer.BadParameter(f"'{text[:20]}' is not a number of tickets (or none)",
+                                 param_hint="--capacity")
+    return int(text.strip())
 
 
 @app.command()

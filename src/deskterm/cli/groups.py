@@ -34,8 +34,8 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     if json:
         print_json(groups)
         return
-    print_table(["group", "description", "members"],
-                [[g.name, g.description, ", ".join(g.members)] for g in groups],
+    print_table(["group", "description", "assignment", "members"],
+                [[g.name, g.description, g.assignment, ", ".join(g.members)] for g in groups],
                 give_way=["description", "members"])
 
 
@@ -59,3 +59,20 @@ def remove_member(
     """Take an agent out of a group (admins only)."""
     found = ctx_obj(ctx).desk().remove_member(group, username)
     echo(f"{username} left {found.name} ({len(found.members)} members)")
+
+
+@app.command("set")
+def set_(
+    ctx: typer.Context,
+    name: Annotated[str, typer.Argument(help="The group.")],
+    assignment: Annotated[str, typer.Option(
+        "--assignment", metavar="STRATEGY",
+        help="How tickets landing in it unassigned get an assignee: manual, round-robin, "
+             "least-loaded or skills.")],
+    json: JsonOpt = False,
+) -> None:
+    """Change how a group assigns its tickets (admins only)."""
+    group = ctx_obj(ctx).desk().set_assignment(name, assignment)
+    print_json(group) if json else echo(f"{group.name} assigns {group.assignment}"
+                                        + (" (tickets wait in its queue)"
+                                           if group.assignment == "manual" else ""))

@@ -237,6 +237,16 @@ def _print_detail(detail: TicketDetail) -> None:
     if detail.merged_from:
         lines.append(f"merged here: {', '.join(ref(n) for n in detail.merged_from)}")
     lines.extend(_link_lines(detail.links))
+    if detail.rating is not None:
+        rated = detail.rating
+        lines.append(f"rated {rated.score}/5 on {rated.rated_at:%Y-%m-%d %H:%M} UTC"
+                     + (f" (recorded by {rated.recorded_by})" if rated.recorded_by else "")
+                     + (f": {clean_line(rated.comment)}" if rated.comment else ""))
+    if detail.requester_ratings:
+        scores = [r.score for r in detail.requester_ratings]
+        newest = ", ".join(f"{ref(r.ticket)} {r.score}" for r in detail.requester_ratings[:5])
+        lines.append(f"requester's ratings: {sum(scores) / len(scores):.1f} average over "
+                     f"{len(scores)} ({newest}{' …' if len(scores) > 5 else ''})")
     for line in lines:
         echo(line)
     for message in detail.messages:

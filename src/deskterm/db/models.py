@@ -100,6 +100,10 @@ class Agent(SQLModel, table=True):
     active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
     skills: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    away: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    """Away (holiday, off shift): automatic assignment skips them (migration 0015)."""
+    capacity: int | None = Field(default=None, sa_column=Column(Integer))
+    """The most open tickets automatic assignment gives them (None: no limit)."""
 
 
 class Group(SQLModel, table=True):
@@ -111,6 +115,12 @@ class Group(SQLModel, table=True):
     name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    assignment: str = Field(default="manual", sa_column=Column(
+        String(16), nullable=False))
+    """How a ticket landing unassigned in the group gets an assignee: ``manual`` (it waits in
+    the group's queue), ``round-robin``, ``least-loaded``, ``skills`` (migration 0015)."""
+    last_assigned_id: int | None = Field(default=None, sa_column=Column(Integer))
+    """Round-robin's place: the agent it assigned last (the next is the member after them)."""
 
 
 class GroupMember(SQLModel, table=True):
@@ -224,15 +234,20 @@ class TicketTag(SQLModel, table=True):
     )
 
 
+MESSAGE_ONE_AUTHOR = (
+    "((author_agent_id IS NULL) <> (author_customer_id IS NULL)) OR "
+    "(via IS NOT NULL AND author_agent_id IS NULL AND author_customer_id IS NULL)"
+)
+"""An agent or a customer wrote it, or (migration 0014) a rule did: no author, ``via`` names
+the rule."""
+
+
 class Message(SQLModel, table=True):
     """One entry of a ticket's thread: a public reply or an internal note."""
 
     __tablename__ = "messages"
     __table_args__ = (
-        CheckConstraint(
-            "(author_agent_id IS NULL) <> (author_customer_id IS NULL)",
-            name="one_author",
-        ),
+        CheckConstraint(MESSAGE_ONE_AUTHOR, name="one_author"),
         Index("ix_messages_ticket", "ticket_id", "id"),
         UniqueConstraint("source_message_id"),
     )
@@ -252,6 +267,8 @@ class Message(SQLModel, table=True):
     """The e-mail Message-ID it came from, so a mail fetched twice is not filed twice."""
     minutes: int | None = Field(default=None, sa_column=Column(Integer))
     """Time the agent spent on this reply or note, when they said."""
+    via: str | None = Field(default=None, sa_column=Column(String(120)))
+    """What wrote it when no one did: ``rule:Route billing`` (migration 0014)."""
 
 
 class Event(SQLModel, table=True):
@@ -274,6 +291,31 @@ class Event(SQLModel, table=True):
     via: str | None = Field(default=None, sa_column=Column(String(120)))
     """What made an automatic change: ``rule:Route billing``, ``sla:Urgent``,
     ``automation:close-solved`` (None: the actor, or with no actor the customer's mail)."""
+
+
+RULE_TRIGGERS = ("created", "updated", "customer_reply")
+
+
+class Rule(SQLModel, table=True):
+    """A rule: when a ticket is created, updated or the customer replies, and it matches every
+    condition, its actions are made (migration 0014). See desk/automation/."""
+
+    __tablename__ = "rules"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(sa_column=Column(String(100), nullable=False, unique=True))
+    position: int = Field(sa_column=Column(Integer, nullable=False))
+    """The order rules run in (the rules file's order)."""
+    active: bool = Field(default=True, sa_column=Column(Boolean, nullable=False))
+    triggers: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    conditions: list[dict[str, Any]] = Field(default_factory=list,
+                                             sa_column=Column(JSON, nullable=False))
+    actions: list[dict[str, Any]] = Field(default_factory=list,
+                                          sa_column=Column(JSON, nullable=False))
+    stop: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    """Stop processing: no later rule runs on this change once this one fired."""
+    description: str = Field(default="", sa_column=Column(Text, nullable=False))
+    created_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
 
 
 class Counter(SQLModel, table=True):
@@ -530,7 +572,9 @@ class MailQuarantine(SQLModel, table=True):
     """The mail's bytes as they came: deferred, like an attachment's."""
 
 
-OUTBOX_KINDS = ("reply", "acknowledgement")
+OUTBOX_KINDS = ("reply", "acknowledgement", "rule", "confirmation", "reminder")
+"""``rule``: a rule's mail (migration 0014); ``confirmation``: a solved ticket's solution and
+rating question; ``reminder``: a pending ticket's nudge (migration 0017)."""
 OUTBOX_STATES = ("queued", "sending", "sent", "failed")
 
 
@@ -682,3 +726,88 @@ class SlaOutcome(SQLModel, table=True):
     met_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
     """When it was met (None: it ended unmet, e.g. solved without a public reply)."""
     ended_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Automation and CSAT (migration 0017) -------------------------------------------------------
+
+# Auto-close looks for solved tickets by when they were solved: without this index a pass over a
+# 1M desk reads every solved ticket.
+Index("ix_tickets_status_solved", Ticket.__table__.c.status,  # type: ignore[attr-defined]
+      Ticket.__table__.c.solved_at)  # type: ignore[attr-defined]
+
+
+class AutomationLease(SQLModel, table=True):
+    """Who runs the desk's timers now: one row per lease (``runner``), taken by a conditional
+    UPDATE (free, expired, or already this holder's), so exactly one runner acts at a time."""
+
+    __tablename__ = "automation_leases"
+
+    name: str = Field(sa_column=Column(String(32), primary_key=True))
+    holder: str | None = Field(default=None, sa_column=Column(String(200)))
+    expires_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    last_pass_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """When the last pass under this lease ended (``automate status``)."""
+    escalations_seen_at: datetime | None = Field(default=None, sa_type=UTCDateTime)
+    """The start of the last pass that escalated everything due then (None: none yet): the
+    next pass looks only at tickets coming due since, or changed since."""
+
+
+class AutomationSettings(SQLModel, table=True):
+    """The desk's timers (one row; ``deskterm automate settings``)."""
+
+    __tablename__ = "automation_settings"
+    __table_args__ = (CheckConstraint("id = 1", name="one_row"),)
+
+    id: int = Field(default=1, primary_key=True)
+    close_solved_after_days: int = Field(default=4, sa_column=Column(
+        Integer, nullable=False, server_default="4"))
+    """Solved tickets close this many calendar days after they were solved (0: never)."""
+    remind_pending_after_days: int = Field(default=3, sa_column=Column(
+        Integer, nullable=False, server_default="3"))
+    """A ticket pending this many days without a change gets a reminder (0: never)."""
+    every_seconds: int = Field(default=60, sa_column=Column(
+        Integer, nullable=False, server_default="60"))
+    """Seconds between two passes of a console's timer and of ``automate run --watch``."""
+    batch: int = Field(default=500, sa_column=Column(
+        Integer, nullable=False, server_default="500"))
+    """At most this many tickets of each kind of work in one pass (the rest in the next)."""
+    updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class AutomationMark(SQLModel, table=True):
+    """What the runner did once and must not do again: an escalation of a ticket per SLA
+    target (``kind`` escalation, ``target`` first_response / next_response / resolution)."""
+
+    __tablename__ = "automation_marks"
+
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True))
+    kind: str = Field(sa_column=Column(String(16), primary_key=True))
+    target: str = Field(sa_column=Column(String(32), primary_key=True))
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+class SatisfactionRating(SQLModel, table=True):
+    """The requester's rating of a solved ticket (CSAT 1-5), one per ticket (the newest)."""
+
+    __tablename__ = "satisfaction_ratings"
+    __table_args__ = (
+        CheckConstraint("score BETWEEN 1 AND 5", name="score"),
+        Index("ix_satisfaction_ratings_customer", "customer_id", "rated_at"),
+        Index("ix_satisfaction_ratings_rated", "rated_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    ticket_id: int = Field(sa_column=Column(
+        Integer, ForeignKey("tickets.id", ondelete="CASCADE"), nullable=False, unique=True))
+    customer_id: int = Field(sa_column=Column(Integer, ForeignKey("customers.id"),
+                                              nullable=False))
+    score: int = Field(sa_column=Column(SmallInteger, nullable=False))
+    comment: str = Field(default="", sa_column=Column(Text, nullable=False))
+    message_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("messages.id", ondelete="SET NULL")))
+    """The customer's mail that carried it (None: recorded by an agent)."""
+    recorded_by_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("agents.id")))
+    """The agent who wrote down phone feedback (None: the customer's own mail)."""
+    rated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)

@@ -48,6 +48,8 @@ class MessageRow:
     minutes: int | None
     mail: tuple[str, int, str | None, datetime | None] | None = None
     """A reply e-mailed to the requester: its outbox state, attempts, last error, sent at."""
+    via: str | None = None
+    """The rule that wrote it (no agent or customer did; migration 0014)."""
 
 
 @dataclass(frozen=True)
@@ -83,6 +85,9 @@ class TicketRecord:
     linked_tags: dict[int, tuple[str, ...]]
     merged_into: int | None
     merged_from: tuple[int, ...]
+    rating: tuple[int, int, str, datetime, str | None] | None = None
+    """Its satisfaction rating: ticket, score, comment, when, the agent who recorded it."""
+    requester_ratings: tuple[tuple[int, int, str, datetime, str | None], ...] = ()
 
 
 # --- the statements (as the store's query builder writes them) -----------------------------
@@ -97,7 +102,7 @@ _REQUESTER = (
 _MESSAGES = (
     "SELECT messages.id, messages.author_agent_id, agents.display_name, customers.name, "
     "messages.public, messages.body, messages.created_at, messages.minutes, outbox.state, "
-    "outbox.attempts, outbox.last_error, outbox.sent_at FROM messages "
+    "outbox.attempts, outbox.last_error, outbox.sent_at, messages.via FROM messages "
     "LEFT OUTER JOIN agents ON agents.id = messages.author_agent_id "
     "LEFT OUTER JOIN customers ON customers.id = messages.author_customer_id "
     "LEFT OUTER JOIN outbox ON outbox.message_id = messages.id "
@@ -112,6 +117,15 @@ _EVENTS = (
 )
 _LINKS = ("SELECT ticket_links.ticket_id, ticket_links.other_id, ticket_links.kind "
           "FROM ticket_links WHERE ticket_links.ticket_id = ? OR ticket_links.other_id = ?")
+_RATINGS = (
+    "SELECT satisfaction_ratings.ticket_id, satisfaction_ratings.score, "
+    "satisfaction_ratings.comment, satisfaction_ratings.rated_at, agents.username "
+    "FROM satisfaction_ratings LEFT OUTER JOIN agents "
+    "ON agents.id = satisfaction_ratings.recorded_by_id "
+    "WHERE {where} ORDER BY satisfaction_ratings.rated_at DESC LIMIT ?"
+)
+RATINGS_SHOWN = 50
+"""The requester's ratings a ticket shows (``csat.ratings.ratings_of_customer``'s default)."""
 _MERGED_FROM = "SELECT tickets.id FROM tickets WHERE tickets.merged_into_id = ? ORDER BY tickets.id"
 _NEWEST = "SELECT tickets.id FROM tickets {after}" \
           "ORDER BY tickets.updated_at DESC, tickets.id DESC LIMIT ?"
@@ -142,9 +156,9 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
                    customer_name=customer_name, public=_flag(public), body=body,
                    created_at=required_timestamp(created_at), minutes=minutes,
                    mail=(state, attempts, error, read_timestamp(sent_at))
-                   if state is not None else None)
+                   if state is not None else None, via=via)
         for (id_, agent_id, agent_name, customer_name, public, body, created_at, minutes,
-             state, attempts, error, sent_at) in reader.rows(_MESSAGES, (number, 0))
+             state, attempts, error, sent_at, via) in reader.rows(_MESSAGES, (number, 0))
     )
     events = tuple(
         EventRow(actor=actor, field=field, old=old, new=new, version=version,
@@ -155,12 +169,20 @@ def read_ticket(reader: Reader, number: int) -> TicketRecord | None:
     linked, linked_tags = ticket_rows(
         reader, sorted({link.ticket for link in links} | {link.other for link in links}))
     merged_from = tuple(values[0] for values in reader.rows(_MERGED_FROM, (number,)))
+    rated = [(ticket, score, comment, required_timestamp(at), by) for ticket, score, comment, at, by
+             in reader.rows(_RATINGS.format(where="satisfaction_ratings.ticket_id = ?"),
+                            (number, 1))]
+    history = tuple((ticket, score, comment, required_timestamp(at), by)
+                    for ticket, score, comment, at, by in reader.rows(
+                        _RATINGS.format(where="satisfaction_ratings.customer_id = ?"),
+                        (customer_id, RATINGS_SHOWN)))
     return TicketRecord(
         row=rows[number], tags=tags.get(number, ()),
         requester=CustomerRow(id=customer_id, name=name, email=email, organization=organization,
                               internal=_flag(internal), tier=tier),
         messages=messages, events=events, links=links, linked=linked, linked_tags=linked_tags,
         merged_into=merged_into, merged_from=merged_from,
+        rating=rated[0] if rated else None, requester_ratings=history,
     )
 
 

@@ -30,6 +30,7 @@ from deskterm.desk.reads import (
     MailMark,
     MessageRead,
     Page,
+    RatingRead,
     TicketDetail,
     TicketLinks,
     TicketSummary,
@@ -63,8 +64,10 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
                                internal=requester.internal, tier=requester.tier),
         messages=tuple(
             MessageRead(id=message.id,
-                        author=message.agent_name or message.customer_name or "",
-                        author_kind="agent" if message.agent_id else "customer",
+                        author=message.agent_name or message.customer_name or message.via
+                        or "",
+                        author_kind="agent" if message.agent_id else
+                        "rule" if message.via and message.customer_name is None else "customer",
                         public=message.public, body=message.body,
                         created_at=message.created_at, minutes=message.minutes,
                         mail=MailMark(*message.mail) if message.mail is not None else None)
@@ -81,6 +84,8 @@ def _detail(number: int, record: TicketRecord) -> TicketDetail:
         }),
         merged_into=record.merged_into,
         merged_from=record.merged_from,
+        rating=RatingRead(*record.rating) if record.rating is not None else None,
+        requester_ratings=tuple(RatingRead(*values) for values in record.requester_ratings),
     )
 
 

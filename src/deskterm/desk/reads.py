@@ -50,6 +50,10 @@ class AgentRead:
     active: bool
     skills: tuple[str, ...]
     groups: tuple[str, ...] = ()
+    away: bool = False
+    """Automatic assignment skips them (holiday, off shift)."""
+    capacity: int | None = None
+    """The most unsolved tickets automatic assignment gives them (None: no limit)."""
 
     @property
     def is_admin(self) -> bool:
@@ -62,6 +66,8 @@ class GroupRead:
     name: str
     description: str
     members: tuple[str, ...]
+    assignment: str = "manual"
+    """manual, round-robin, least-loaded or skills."""
 
 
 @dataclass(frozen=True)
@@ -79,7 +85,7 @@ class MailMark:
 class MessageRead:
     id: int
     author: str
-    author_kind: str  # "agent" or "customer"
+    author_kind: str  # "agent", "customer" or "rule" (no one wrote it: ``author`` names the rule)
     public: bool
     body: str
     created_at: datetime
@@ -123,6 +129,18 @@ class TicketLinks:
 
 
 @dataclass(frozen=True)
+class RatingRead:
+    """A ticket's satisfaction rating (CSAT 1-5)."""
+
+    ticket: int
+    score: int
+    comment: str
+    rated_at: datetime
+    recorded_by: str | None
+    """The agent who wrote it down (None: the customer's own reply)."""
+
+
+@dataclass(frozen=True)
 class TicketDetail:
     ticket: TicketSummary
     requester: CustomerRead
@@ -133,6 +151,10 @@ class TicketDetail:
     """The ticket this one was merged into (it is closed; its messages are there now)."""
     merged_from: tuple[int, ...] = ()
     """The tickets merged into this one."""
+    rating: RatingRead | None = None
+    """The requester's satisfaction rating of it, if rated."""
+    requester_ratings: tuple[RatingRead, ...] = ()
+    """The requester's ratings of all their tickets, newest first (their history)."""
 
     @property
     def minutes_spent(self) -> int:

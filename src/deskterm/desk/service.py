@@ -17,7 +17,10 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_mail`: filing incoming mail, importing mailboxes, the quarantine
 - :mod:`deskterm.desk.service_mail_out`: the desk's mail settings, the outbox and sending it
 - :mod:`deskterm.desk.service_transfer`: tickets in and out as CSV and JSONL files
+- :mod:`deskterm.desk.service_rules`: rules; groups' assignment; agents away and their capacity
 - :mod:`deskterm.desk.service_sla`: SLA policies and business calendars
+- :mod:`deskterm.desk.service_automation`: the timers (escalation, reminders, auto-close)
+  and CSAT ratings
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -30,12 +33,14 @@ from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
 from deskterm.desk.reads import AgentRead
+from deskterm.desk.service_automation import AutomationCases
 from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_mail import MailCases
 from deskterm.desk.service_mail_fetch import MailFetchCases
 from deskterm.desk.service_mail_out import MailOutCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
+from deskterm.desk.service_rules import RulesCases
 from deskterm.desk.service_sla import SlaCases
 from deskterm.desk.service_tickets import TicketCases
 from deskterm.desk.service_transfer import TransferCases
@@ -52,8 +57,8 @@ __all__ = ["Desk", "QueryStopped", "make_first_admin"]
 named here for the screens, which never import the store)."""
 
 
-class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases, MailCases,
-           MailFetchCases, TransferCases, SlaCases):
+class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases,
+           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases):
     """A connection to a desk as one agent."""
 
     @classmethod

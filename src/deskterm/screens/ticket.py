@@ -196,14 +196,47 @@ def link_options(detail: TicketDetail) -> list[Option]:
     return options
 
 
-def sidebar_line(number: int, status: str, subject: str) -> Text:
-    """A ticket in the sidebar's lists: one line, cut to the sidebar's width (its CSS)."""
+def sidebar_line(number: int, status: str, subject: str, rating: int | None = None) -> Text:
+    """A ticket in the sidebar's lists: one line, cut to the sidebar's width (its CSS);
+    ``rating``: the requester's CSAT score of it."""
     line = Text(no_wrap=True, overflow="ellipsis", end="")
     line.append(f"#{number} ", style="bold")
     if status:
         line.append(f"{status.replace('_', ' ')} ", style="dim")
+    if rating is not None:
+        line.append(f"★{rating} ", style=rating_style(rating))
     line.append(cell_line(subject))
     return line
+
+
+def rating_style(score: int) -> str:
+    """A CSAT score's colour: poor red, middling yellow, good green."""
+    return "bold red" if score <= 2 else "bold yellow" if score == 3 else "bold green"
+
+
+def rating_text(detail: TicketDetail) -> Text:
+    """The ticket's own rating for the fields line (empty when it is not rated)."""
+    text = Text(end="")
+    rated = detail.rating
+    if rated is not None:
+        text.append("  CSAT ", style="dim")
+        text.append(f"★{rated.score}/5", style=rating_style(rated.score))
+        if rated.comment:
+            text.append(f" “{cell_line(rated.comment)[:60]}”", style="italic")
+    return text
+
+
+def requester_ratings_line(detail: TicketDetail) -> Text:
+    """The requester's ratings over their tickets, for the sidebar's card."""
+    text = Text(end="")
+    scores = [r.score for r in detail.requester_ratings]
+    if scores:
+        average = sum(scores) / len(scores)
+        text.append("\nCSAT ", style="dim")
+        text.append(f"{average:.1f}", style=rating_style(round(average)))
+        text.append(f" over {len(scores)} rated ticket{'s' if len(scores) != 1 else ''}",
+                    style="dim")
+    return text
 
 
 def minutes_value(text: str) -> int | None:
@@ -606,8 +639,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
             return
         ticket = detail.ticket
         self.query_one("#ticket-title", Static).update(header_text(ticket, now))
-        self.query_one("#ticket-fields", Static).update(
-            fields_text(ticket, now, detail.minutes_spent, self._sla_clock()))
+        fields = fields_text(ticket, now, detail.minutes_spent, self._sla_clock())
+        if detail.rating is not None:
+            fields.append_text(rating_text(detail))
+        self.query_one("#ticket-fields", Static).update(fields)
         self.show_banner()
 
     def _sla_clock(self) -> SlaClock | None:
@@ -634,6 +669,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         card.append(cell_line(requester.organization or "no organization") + "\n", style="dim")
         card.append(f"tier {requester.tier} · "
                     f"{'internal' if requester.internal else 'external'}", style="dim")
+        card.append_text(requester_ratings_line(detail))
         self.query_one("#requester-card", Static).update(card)
         links = self.query_one("#links", OptionList)
         was = links.highlighted if keep_highlight else None
@@ -646,8 +682,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         history = self.query_one("#history", OptionList)
         was = history.highlighted if keep_highlight else None
         history.clear_options()
+        rated = {r.ticket: r.score for r in detail.requester_ratings}
         for other in self.history:
-            history.add_option(Option(sidebar_line(other.number, other.status, other.subject),
+            history.add_option(Option(sidebar_line(other.number, other.status, other.subject,
+                                                   rated.get(other.number)),
                                       id=str(other.number)))
         if self.history:
             history.highlighted = was if was is not None and was < len(self.history) else 0

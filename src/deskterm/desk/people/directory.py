@@ -72,6 +72,8 @@ def agent_read(session: Session, agent: Agent) -> AgentRead:
         active=agent.active,
         skills=tuple(agent.skills or ()),
         groups=tuple(groups),
+        away=agent.away,
+        capacity=agent.capacity,
     )
 
 
@@ -225,7 +227,7 @@ def find_group(session: Session, name: str) -> Group:
     return group
 
 
-def _group_read(session: Session, group: Group) -> GroupRead:
+def group_read(session: Session, group: Group) -> GroupRead:
     members = session.exec(
         select(Agent.username)
         .join(GroupMember, col(GroupMember.agent_id) == col(Agent.id))
@@ -233,7 +235,7 @@ def _group_read(session: Session, group: Group) -> GroupRead:
         .order_by(Agent.username)
     ).all()
     return GroupRead(id=key(group), name=group.name, description=group.description,
-                     members=tuple(members))
+                     members=tuple(members), assignment=group.assignment)
 
 
 def add_group(session: Session, *, name: str, description: str = "") -> GroupRead:
@@ -249,12 +251,12 @@ def add_group(session: Session, *, name: str, description: str = "") -> GroupRea
     group = Group(name=name, description=description)
     session.add(group)
     session.flush()
-    return _group_read(session, group)
+    return group_read(session, group)
 
 
 def list_groups(session: Session) -> list[GroupRead]:
     groups = session.exec(select(Group).order_by(Group.name)).all()
-    return [_group_read(session, group) for group in groups]
+    return [group_read(session, group) for group in groups]
 
 
 def add_member(session: Session, *, group: str, username: str) -> GroupRead:
@@ -263,7 +265,7 @@ def add_member(session: Session, *, group: str, username: str) -> GroupRead:
     if session.get(GroupMember, (found.id, agent.id)) is None:
         session.add(GroupMember(group_id=key(found), agent_id=key(agent)))
         session.flush()
-    return _group_read(session, found)
+    return group_read(session, found)
 
 
 def remove_member(session: Session, *, group: str, username: str) -> GroupRead:
@@ -274,7 +276,7 @@ def remove_member(session: Session, *, group: str, username: str) -> GroupRead:
         raise NotFound(f"'{username}' is not a member of group '{group}'")
     session.delete(member)
     session.flush()
-    return _group_read(session, found)
+    return group_read(session, found)
 
 
 def customer_read(session: Session, customer: Customer) -> CustomerRead:

@@ -19,11 +19,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from deskterm import lazy
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import (
     Agent,
@@ -38,6 +39,7 @@ from deskterm.db.models import (
 )
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
+from deskterm.desk.csat import confirm
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
 from deskterm.desk.mail import outbox
 from deskterm.desk.people.directory import (
@@ -51,6 +53,13 @@ from deskterm.desk.reads import (
 from deskterm.desk.sla import due as sla_due
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.checks import check_version, in_range, normalize_tags
+
+if TYPE_CHECKING:
+    from deskterm.desk.automation import firing
+else:
+    # The rules are run after a change; they make their own changes with this module (loaded
+    # on first use: the rules package imports the kernel).
+    firing = lazy.module("deskterm.desk.automation.firing")
 
 
 def lock_ticket(session: Session, number: int) -> Ticket:
@@ -136,6 +145,12 @@ class Change:
         names it."""
         self.events: list[tuple[str, str | None, str | None]] = []
         self.now = utcnow()
+        self.solved = False
+        """The ticket became solved in this change: its requester is sent the confirmation
+        (the solution, that a reply reopens it, the rating question) when it is written."""
+        self.trigger = "updated"
+        self.wrote_message = False
+        """What the change is to the rules run after it (``updated``, ``customer_reply``)."""
         self.public_reply = False
         """A public reply was added (meets a running next-response SLA target)."""
         self.customer_message = False
@@ -158,6 +173,7 @@ class Change:
         ticket.status = new
         if new == "solved":
             ticket.solved_at = self.now
+            self.solved = True
         elif new == "closed":
             ticket.closed_at = self.now
 
@@ -185,6 +201,8 @@ class Change:
         ticket.version += 1
         ticket.updated_at = self.now
         self.session.add(ticket)
+        if self.solved and ticket.status == "solved":
+            confirm.queue_confirmation(self.session, ticket)
         actor_id = self.actor.id if self.actor else None
         return [
             {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,
@@ -193,10 +211,14 @@ class Change:
         ]
 
     def finish(self) -> Ticket:
-        """Write the changes as one new version with an event per changed field."""
+        """Write the changes as one new version with an event per changed field, then run the
+        rules on it (a change that changed nothing and added no message is not ``updated``; a
+        customer's message is a ``customer_reply``)."""
         for row in self.bump():
             self.session.add(Event(**row))
         self.session.flush()
+        if self.events or self.wrote_message or self.trigger != "updated":
+            firing.after_change(self)
         return self.ticket
 
 
@@ -229,6 +251,11 @@ def active_agent(session: Session, username: str) -> Agent:
     return agent
 
 
+SYSTEM_AUTHORS = ("rule:", "sla:", "automation:")
+"""The ``via`` of a change whose messages have no author but it: a rule, an SLA policy's
+escalation, the desk's timers (pending reminders)."""
+
+
 def add_message(change: Change, *, body: str, public: bool, minutes: int | None = None) -> None:
     """The acting agent's reply (``public``) or internal note on the locked ticket of ``change``.
     A reply is queued in the outbox for the requester when the desk e-mails its replies.
@@ -238,18 +265,27 @@ def add_message(change: Change, *, body: str, public: bool, minutes: int | None 
     ticket opens it unless sent as another status) and calls ``change.finish()``.
     """
     session, ticket, actor = change.session, change.ticket, change.actor
-    if actor is None:
-        raise ValueError("add_message: a reply or note is an agent's (this change has none)")
-    message = Message(ticket_id=key(ticket), author_agent_id=actor.id, public=public,
-                      body=body, created_at=change.now, minutes=minutes)
+    written_by = change.via if change.via is not None and \
+        change.via.startswith(SYSTEM_AUTHORS) else None
+    if actor is None and written_by is None:
+        raise ValueError("add_message: a reply or note is an agent's or a rule's (this change "
+                         "has neither)")
+    # A rule's message has no author, even when an agent's change set the rule off: the agent
+    # did not write it.
+    message = Message(ticket_id=key(ticket),
+                      author_agent_id=actor.id if actor is not None and written_by is None
+                      else None,
+                      public=public, body=body, created_at=change.now, minutes=minutes,
+                      via=written_by)
     session.add(message)
+    change.wrote_message = True
     if public:
         # E-mailed to the requester in this same transaction: the reply and its mail are
         # stored together or not at all (a note never leaves).
         outbox.queue_reply(session, ticket=ticket, message=message)
-    if public:
-        change.public_reply = True
-    if public and ticket.first_response_at is None:
+    if public and written_by is None:
+        change.public_reply = True  # (a rule's automatic answer is not a person's response)
+    if public and ticket.first_response_at is None and written_by is None:
         ticket.first_response_at = change.now
     ticket.updated_at = change.now
     session.add(ticket)

@@ -23,10 +23,11 @@ def messages_after(session: Session, *, number: int, after_id: int) -> list[Mess
         .order_by(col(Message.created_at), col(Message.id))
     ).all()
     marks = outbox.marks_of(session, [key(message) for message, _, _ in rows
-                                      if message.public and message.author_agent_id])
+                                      if message.public and message.author_customer_id is None])
     return [
-        MessageRead(id=key(message), author=agent_name or customer_name or "",
-                    author_kind="agent" if message.author_agent_id else "customer",
+        MessageRead(id=key(message), author=agent_name or customer_name or message.via or "",
+                    author_kind="agent" if message.author_agent_id else
+                    "customer" if message.author_customer_id else "rule",
                     public=message.public, body=message.body, created_at=message.created_at,
                     minutes=message.minutes, mail=marks.get(key(message)))
         for message, agent_name, customer_name in rows

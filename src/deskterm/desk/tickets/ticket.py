@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session, col, select
 
+from deskterm import lazy
 from deskterm.db.models import (
     Agent,
     Customer,
@@ -27,6 +29,13 @@ from deskterm.db.ticket_rows import (
     organization_name,
 )
 from deskterm.db.types import utcnow
+from deskterm.desk.csat.parse import parse_rating
+from deskterm.desk.csat.ratings import (
+    RATED_STATUSES,
+    rating_of,
+    ratings_of_customer,
+    record_rating,
+)
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people.directory import (
     customer_read,
@@ -67,6 +76,11 @@ from deskterm.desk.tickets.checks import (
 from deskterm.desk.tickets.links import links_of, merged_from
 from deskterm.desk.tickets.reads import summary
 from deskterm.desk.tickets.thread import messages_after
+
+if TYPE_CHECKING:
+    from deskterm.desk.automation import firing
+else:
+    firing = lazy.module("deskterm.desk.automation.firing")  # it imports this package
 
 
 def requester_row(session: Session, ticket: Ticket) -> Customer:
@@ -183,7 +197,9 @@ def file_ticket(
                  field="created", old=None, new=channel, version=1, at=now)
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    if tag_names:  # tags come back in the database's order of names: read them as it sorts
+    if firing.after_filing(session, number, actor,
+                           group_id=group_row.id if group_row else None) or tag_names:
+        # Rules changed it, or tags come back in the database's order of names: read it back.
         ticket = session.get(Ticket, number)
         assert ticket is not None  # just written
         return summary(session, ticket), message_id
@@ -256,7 +272,10 @@ def add_customer_message(
     """The requester (or a CC'd customer) writes again; ``email`` defaults to the requester.
 
     A solved, pending or on-hold ticket goes back to open. On a closed one, mail (no
-    ``actor``) starts a follow-up ticket, which is returned instead.
+    ``actor``) starts a follow-up ticket, which is returned instead. A message to a solved or
+    closed ticket that is a rating (``5``, ``Rating: 4 - thanks``: see
+    :mod:`deskterm.desk.csat.parse`) is added to the thread and recorded as the ticket's
+    satisfaction rating; it does not reopen the ticket.
 
     ``actor``: the agent logging the customer's words (a phone call, an answer that came some
     other way). The message is still the customer's; the reopening is the agent's in the audit
@@ -303,7 +322,9 @@ def _customer_message(
         customer = requester_row(session, ticket)
     else:
         customer = get_or_create_customer(session, email=email, name=name)
-    if ticket.status == "closed":
+    now = utcnow()
+    rating = parse_rating(body) if ticket.status in RATED_STATUSES else None
+    if ticket.status == "closed" and rating is None:
         follow_up, message_id = file_ticket(
             session, actor=None, requester_email=customer.email, requester_id=key(customer),
             subject=ticket.subject,
@@ -313,12 +334,18 @@ def _customer_message(
             tier=ticket.tier, source_message_id=source_message_id,
         )
         return follow_up, ticket, message_id
-    now = utcnow()
     message_id = insert_message(session, ticket_id=number, author_customer_id=key(customer),
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
+    if rating is not None:
+        # The answer to the solved mail's rating question: recorded, and the ticket stays
+        # solved (or closed); anything else the customer writes reopens it.
+        record_rating(session, ticket=ticket, score=rating.score, comment=rating.comment,
+                      customer_id=key(customer), message_id=message_id, agent=actor, at=now)
+        return None, ticket, message_id
     change = Change(session, ticket, actor)
     change.now = now
+    change.trigger = "customer_reply"
     change.customer_message = True
     if ticket.status in lifecycle.WAITING or ticket.status == "solved":
         change.set_status("open")
@@ -379,4 +406,6 @@ def get_ticket(session: Session, *, number: int) -> TicketDetail:
         links=links_of(session, number),
         merged_into=ticket.merged_into_id,
         merged_from=merged_from(session, number),
+        rating=rating_of(session, number),
+        requester_ratings=tuple(ratings_of_customer(session, ticket.requester_id)),
     )
