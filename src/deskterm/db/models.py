@@ -154,6 +154,8 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_status_priority_updated", "status", "priority", "updated_at", "id"),
         # One ticket per id it had in the desk it was imported from (migration 0012).
         Index("ix_tickets_external_id", "external_id", unique=True),
+        # The reports' tickets solved in a range (migration 0018).
+        Index("ix_tickets_solved", "solved_at", "id"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
@@ -566,3 +568,27 @@ class MailSettings(SQLModel, table=True):
     ack_body: str = Field(default="", sa_column=Column(Text, nullable=False))
     """Empty: the default body."""
     updated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+SEARCH_MISS_KINDS = ("kb", "queue")
+
+
+class SearchMiss(SQLModel, table=True):
+    """A search that found nothing: a knowledge-base search or a queue filter's words
+    (migration 0018). The reports list the most frequent ones."""
+
+    __tablename__ = "search_misses"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SEARCH_MISS_KINDS), name="kind"),
+        Index("ix_search_misses_at", "at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(sa_column=Column(String(8), nullable=False))
+    query: str = Field(sa_column=Column(String(200), nullable=False))
+    """What was searched for, whitespace folded, at most 200 characters."""
+    agent_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("agents.id", ondelete="SET NULL")))

@@ -35,7 +35,7 @@ from urllib.parse import quote
 
 from deskterm.redact import mask_url
 
-SCHEMA_HEAD = "0013"
+SCHEMA_HEAD = "0018"
 """The newest revision in migrations/versions (``deskterm.db.migrate.HEAD``; a test keeps it
 equal to Alembic's head, so a new migration cannot leave it behind)."""
 

@@ -17,6 +17,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_mail`: filing incoming mail, importing mailboxes, the quarantine
 - :mod:`deskterm.desk.service_mail_out`: the desk's mail settings, the outbox and sending it
 - :mod:`deskterm.desk.service_transfer`: tickets in and out as CSV and JSONL files
+- :mod:`deskterm.desk.service_reports`: the reports, the log of searches that found nothing
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -35,6 +36,7 @@ from deskterm.desk.service_mail_fetch import MailFetchCases
 from deskterm.desk.service_mail_out import MailOutCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
+from deskterm.desk.service_reports import ReportCases
 from deskterm.desk.service_tickets import TicketCases
 from deskterm.desk.service_transfer import TransferCases
 
@@ -51,7 +53,7 @@ named here for the screens, which never import the store)."""
 
 
 class Desk(TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases, MailCases,
-           MailFetchCases, TransferCases):
+           MailFetchCases, TransferCases, ReportCases):
     """A connection to a desk as one agent."""
 
     @classmethod

@@ -39,6 +39,14 @@ Fields:
   ``<7d`` is younger than 7 days, ``>7d`` older; a bare ``7d`` is between 7 and 8 days old. A date
   or time stands for its whole day, minute or second: ``>2026-01-01`` starts on the 2nd,
   ``<=2026-01-01`` ends with the 1st, a bare ``2026-01-01`` is that day. Years 1900-2999.
+- ``solved``: when the ticket was last solved, as ``created`` (``solved:<7d``,
+  ``solved:>=2026-11-01``); the reports open the queue with it
+- ``frt`` (time to the first public reply), ``resolution`` (time from creation to the last
+  solve): a time taken (``4h``; units m, h, d, w), optionally compared: ``frt:>4h`` took more
+  than 4 hours, ``frt:<=30m`` at most 30 minutes, a bare ``frt:4h`` between 4 and 5 hours;
+  ``frt:none`` has no public reply yet
+- ``replies``: how many public replies agents wrote (``replies:1`` answered in one touch,
+  ``replies:>=3``); ``reopened``, ``merged``: ``yes`` or ``no``
 - ``sla`` (breached, at_risk): recognised, but SLA targets are not set up on a desk yet, so
   :func:`to_filter` refuses it with an error pointing at the term.
 - ``sort``: one of updated, created, priority, number, status, subject, requester, organization,
@@ -74,6 +82,7 @@ from deskterm.desk.filter.ticket_filter import (
     SORT_NAMES,
     Clause,
     ClauseValue,
+    NumberRange,
     TextMatch,
     TicketFilter,
     TimeRange,
@@ -82,6 +91,7 @@ from deskterm.desk.filter.ticket_filter import (
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"
 SLA_STATES = ("breached", "at_risk")
+YES_NO = ("yes", "no")
 TIERS = (1, 2, 3)
 MAX_AGE = timedelta(days=36_525)
 """Ages reach back at most a hundred years."""
@@ -352,6 +362,31 @@ def _when(text: str) -> Age | Period:
     return Period(start, timedelta(minutes=1) if second is None else timedelta(seconds=1))
 
 
+def _taken(text: str) -> Age:
+    """A time taken: ``4h``, ``30m``, ``2d``, ``1w``."""
+    age = _AGE.fullmatch(text.strip())
+    if not age:
+        raise _Bad(f"bad time '{_shorten(text)}' (use 30m, 4h, 2d or 1w)")
+    unit = _UNITS[age.group(2).lower()]
+    count = int(age.group(1))
+    if count > MAX_AGE // unit:
+        raise _Bad(f"'{_shorten(text)}' is more than a hundred years")
+    return Age(count * unit, unit)
+
+
+def _taken_or_none(text: str) -> Age | str:
+    if text.strip().lower() == "none":
+        return "none"
+    return _taken(text)
+
+
+def _count(text: str) -> int:
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 6:
+        raise _Bad(f"bad count '{_shorten(text)}' (a number such as 1 or 3)")
+    return int(cleaned)
+
+
 def _sort_order(text: str) -> str:
     cleaned = text.strip().lower()
     if cleaned == RELEVANCE:  # best match of the words first; it has no other direction
@@ -382,6 +417,12 @@ FIELDS: dict[str, _Field] = {
     "org": _Field(_plain),
     "created": _Field(_when, compares=True),
     "updated": _Field(_when, compares=True),
+    "solved": _Field(_when, compares=True),
+    "frt": _Field(_taken_or_none, compares=True),
+    "resolution": _Field(_taken, compares=True),
+    "replies": _Field(_count, compares=True),
+    "reopened": _Field(_choice("reopened", YES_NO)),
+    "merged": _Field(_choice("merged", YES_NO)),
     "sla": _Field(_choice("sla state", SLA_STATES)),
     "sort": _Field(_sort_order),
 }
@@ -433,7 +474,9 @@ _EXAMPLES = {
     "channel": "channel:email", "tier": "tier:2", "assignee": "assignee:me",
     "group": "group:billing", "tag": "tag:vpn", "requester": "requester:acme.com",
     "org": 'org:"Acme Corp"', "created": "created:<7d", "updated": "updated:>2026-01-01",
-    "sla": "sla:breached", "sort": "sort:-priority",
+    "sla": "sla:breached", "sort": "sort:-priority", "solved": "solved:<7d",
+    "frt": "frt:>4h", "resolution": "resolution:<2d", "replies": "replies:1",
+    "reopened": "reopened:yes", "merged": "merged:no",
 }
 """What a missing value of each field could look like."""
 
@@ -606,6 +649,27 @@ def _time_range(value: Value, now: datetime) -> TimeRange:
     return _period_range(when, value.op)
 
 
+def _number_range(low: float, unit: float, op: str) -> NumberRange:
+    """``>4h``: more than 4 hours; ``<=4h``: at most; a bare ``4h``: from 4 to 5 hours."""
+    if op == ">":
+        return NumberRange(start=low, start_inclusive=False)
+    if op == ">=":
+        return NumberRange(start=low)
+    if op == "<":
+        return NumberRange(end=low)
+    if op == "<=":
+        return NumberRange(end=low, end_inclusive=True)
+    return NumberRange(start=low, end=low + unit)
+
+
+def _taken_range(value: Value) -> NumberRange | str:
+    taken = value.meaning
+    if isinstance(taken, str):  # "none": no first response yet
+        return taken
+    assert isinstance(taken, Age)
+    return _number_range(taken.delta.total_seconds(), taken.unit.total_seconds(), value.op)
+
+
 def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
     values: tuple[ClauseValue, ...]
     if term.field == "sla":
@@ -616,8 +680,13 @@ def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
         values = _compared(PRIORITIES, term.values)
     elif term.field == "tier":
         values = _compared(TIERS, term.values)
-    elif term.field in ("created", "updated"):
+    elif term.field in ("created", "updated", "solved"):
         values = tuple(_time_range(value, now) for value in term.values)
+    elif term.field in ("frt", "resolution"):
+        values = tuple(_taken_range(value) for value in term.values)
+    elif term.field == "replies":
+        values = tuple(_number_range(cast(int, value.meaning), 1, value.op)
+                       for value in term.values)
     else:
         values = tuple(cast(ClauseValue, value.meaning) for value in term.values)
     return Clause(term.field, values, term.negated)

@@ -34,7 +34,13 @@ from deskterm.desk.filter.language import (
     term_error,
     to_filter,
 )
-from deskterm.desk.filter.ticket_filter import Clause, ClauseValue, TicketFilter, TimeRange
+from deskterm.desk.filter.ticket_filter import (
+    Clause,
+    ClauseValue,
+    NumberRange,
+    TicketFilter,
+    TimeRange,
+)
 from deskterm.desk.limits import storable
 from deskterm.desk.people.directory import (
     find_agent_any_case,
@@ -47,7 +53,7 @@ from deskterm.desk.tickets import lifecycle
 __all__ = ["QueryError", "ResolvedClause", "ResolvedQuery", "ResolvedText", "resolve_filter",
            "resolve_query"]
 
-ResolvedValue = str | int | TimeRange | None
+ResolvedValue = str | int | TimeRange | NumberRange | None
 """A status, type or channel name; a priority rank, tier, or the id of an agent, group,
 organization, customer or tag; ``@domain`` for a requester's domain; a time range; None for
 "none" (unassigned, in no group)."""
@@ -231,6 +237,10 @@ class _Resolver:
                                        "in UTC")
         return tuple(values)
 
+    def as_given(self, values: Sequence[ClauseValue]) -> tuple[ResolvedValue, ...]:
+        """Values the parser already checked and nothing names (yes/no, time taken, counts)."""
+        return tuple(values)
+
     def text(self, term: str, negated: bool) -> ResolvedText:
         return ResolvedText(term, negated, search.plan_term(self.session, term))
 
@@ -248,6 +258,12 @@ _FIELDS: dict[str, Callable[[_Resolver, Sequence[ClauseValue]], tuple[ResolvedVa
     "org": _Resolver.org,
     "created": _Resolver.times,
     "updated": _Resolver.times,
+    "solved": _Resolver.times,
+    "frt": _Resolver.as_given,
+    "resolution": _Resolver.as_given,
+    "replies": _Resolver.as_given,
+    "reopened": _Resolver.as_given,
+    "merged": _Resolver.as_given,
 }
 
 

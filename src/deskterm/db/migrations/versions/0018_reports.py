@@ -1,0 +1,47 @@
+"""reports: the log of searches that found nothing, and the index the reports count by
+
+Revision ID: 0018
+Revises: 0013
+Create Date: 2026-12-07
+
+``search_misses`` holds one row per search that found nothing (a knowledge-base search, or a
+queue filter's words): what was typed, where, by whom, when. The reports list the most
+frequent ones ("what are people looking for that the desk cannot answer?").
+
+``ix_tickets_solved`` (solved_at, id): the reports count tickets solved in a range and their
+resolution times; without it each report read every ticket (see bench/reports.py). It costs a
+ticket's solve (and reopen-solve) one more index entry to write; no other write touches it.
+"""
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = '0018'
+down_revision: str | None = '0013'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    op.create_table(
+        'search_misses',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column('at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('kind', sa.String(length=8), nullable=False),
+        sa.Column('query', sa.String(length=200), nullable=False),
+        sa.Column('agent_id', sa.Integer(), nullable=True),
+        sa.CheckConstraint("kind IN ('kb', 'queue')", name=op.f('ck_search_misses_kind')),
+        sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], ondelete='SET NULL',
+                                name=op.f('fk_search_misses_agent_id_agents')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_search_misses')),
+    )
+    op.create_index('ix_search_misses_at', 'search_misses', ['at', 'id'], unique=False)
+    op.create_index('ix_tickets_solved', 'tickets', ['solved_at', 'id'], unique=False)
+
+
+def downgrade() -> None:
+    op.drop_index('ix_tickets_solved', table_name='tickets')
+    op.drop_index('ix_search_misses_at', table_name='search_misses')
+    op.drop_table('search_misses')
