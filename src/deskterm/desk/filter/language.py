@@ -39,8 +39,8 @@ Fields:
   ``<7d`` is younger than 7 days, ``>7d`` older; a bare ``7d`` is between 7 and 8 days old. A date
   or time stands for its whole day, minute or second: ``>2026-01-01`` starts on the 2nd,
   ``<=2026-01-01`` ends with the 1st, a bare ``2026-01-01`` is that day. Years 1900-2999.
-- ``solved``: when the ticket was last solved, as ``created`` (``solved:<7d``,
-  ``solved:>=2026-11-01``); the reports open the queue with it
+- ``solved``, ``closed``: when the ticket was last solved, or closed, as ``created``
+  (``solved:<7d``, ``solved:>=2026-11-01``); the reports open the queue with them
 - ``frt`` (time to the first public reply), ``resolution`` (time from creation to the last
   solve): a time taken (``4h``; units m, h, d, w), optionally compared: ``frt:>4h`` took more
   than 4 hours, ``frt:<=30m`` at most 30 minutes, a bare ``frt:4h`` between 4 and 5 hours;
@@ -418,6 +418,7 @@ FIELDS: dict[str, _Field] = {
     "created": _Field(_when, compares=True),
     "updated": _Field(_when, compares=True),
     "solved": _Field(_when, compares=True),
+    "closed": _Field(_when, compares=True),
     "frt": _Field(_taken_or_none, compares=True),
     "resolution": _Field(_taken, compares=True),
     "replies": _Field(_count, compares=True),
@@ -475,6 +476,7 @@ _EXAMPLES = {
     "group": "group:billing", "tag": "tag:vpn", "requester": "requester:acme.com",
     "org": 'org:"Acme Corp"', "created": "created:<7d", "updated": "updated:>2026-01-01",
     "sla": "sla:breached", "sort": "sort:-priority", "solved": "solved:<7d",
+    "closed": "closed:<7d",
     "frt": "frt:>4h", "resolution": "resolution:<2d", "replies": "replies:1",
     "reopened": "reopened:yes", "merged": "merged:no",
 }
@@ -680,7 +682,7 @@ def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
         values = _compared(PRIORITIES, term.values)
     elif term.field == "tier":
         values = _compared(TIERS, term.values)
-    elif term.field in ("created", "updated", "solved"):
+    elif term.field in ("created", "updated", "solved", "closed"):
         values = tuple(_time_range(value, now) for value in term.values)
     elif term.field in ("frt", "resolution"):
         values = tuple(_taken_range(value) for value in term.values)

@@ -259,6 +259,7 @@ _FIELDS: dict[str, Callable[[_Resolver, Sequence[ClauseValue]], tuple[ResolvedVa
     "created": _Resolver.times,
     "updated": _Resolver.times,
     "solved": _Resolver.times,
+    "closed": _Resolver.times,
     "frt": _Resolver.as_given,
     "resolution": _Resolver.as_given,
     "replies": _Resolver.as_given,

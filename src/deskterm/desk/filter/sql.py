@@ -326,6 +326,7 @@ _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "created": _time_in(Ticket.created_at),
     "updated": _time_in(Ticket.updated_at),
     "solved": _time_in(Ticket.solved_at),
+    "closed": _time_in(Ticket.closed_at),
     "frt": _taken(seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
                   none=col(Ticket.first_response_at).is_(None)),
     "resolution": _taken(seconds_between(col(Ticket.solved_at), col(Ticket.created_at))),

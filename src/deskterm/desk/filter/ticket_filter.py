@@ -54,7 +54,7 @@ class Clause:
     - ``group``: group names or ``none``; ``org``: organization names
     - ``tag``: tag names (carries any of them)
     - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
-    - ``created``, ``updated``, ``solved``: :class:`TimeRange` values
+    - ``created``, ``updated``, ``solved``, ``closed``: :class:`TimeRange` values
     - ``frt`` (first response), ``resolution``: :class:`NumberRange` values in seconds, and
       ``none`` (no first response yet); ``replies`` (public replies by agents): NumberRange
     - ``reopened``, ``merged``: ``yes`` or ``no``
