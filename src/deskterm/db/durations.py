@@ -35,8 +35,10 @@ def _seconds_default(element: seconds_between, compiler: Any, **kw: Any) -> str:
 @compiles(seconds_between, "sqlite")
 def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
     later, earlier = list(element.clauses)
-    return (f"((julianday({compiler.process(later, **kw)}) - "
-            f"julianday({compiler.process(earlier, **kw)})) * 86400.0)")
+    # Rounded to the millisecond: julianday's doubles make a whole hour 3599.9999... seconds,
+    # and frt:>=60m would miss it.
+    return (f"round((julianday({compiler.process(later, **kw)}) - "
+            f"julianday({compiler.process(earlier, **kw)})) * 86400.0, 3)")
 
 
 class utc_day(FunctionElement[str]):  # noqa: N801

@@ -18,6 +18,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
 from deskterm.db.durations import seconds_between, utc_day
@@ -211,12 +212,13 @@ def tag_counts(session: Session, scope: Scope, since: datetime, until: datetime,
     """``(tag, tickets created in [since, until), tickets created in [before, since))`` for
     every tag carried in either period, most this period first."""
     base = kept(scope)
+    carried = aliased(TicketTag)  # the scope's own tag:... subquery names ticket_tags too
     now_period = func.sum(case((col(Ticket.created_at) >= since, 1), else_=0))
     then_period = func.sum(case((col(Ticket.created_at) < since, 1), else_=0))
     rows = session.execute(
         select(Tag.name, now_period, then_period)
-        .join(TicketTag, col(TicketTag.tag_id) == col(Tag.id))
-        .join(Ticket, col(Ticket.id) == col(TicketTag.ticket_id))
+        .join(carried, col(carried.tag_id) == col(Tag.id))
+        .join(Ticket, col(Ticket.id) == col(carried.ticket_id))
         .where(*base, col(Ticket.created_at) >= before, col(Ticket.created_at) < until)
         .group_by(Tag.name)
         .order_by(now_period.desc(), Tag.name)).all()
