@@ -148,7 +148,7 @@ def test_json_csv_and_html_carry_the_same_numbers(desk):
     page = html_page(found)
     assert page.count("<svg") == 2 and "<script" not in page and "http" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")
-    assert [s.title for s in sections(found)][0] == "Headline"
+    assert next(s.title for s in sections(found)) == "Headline"
 
 
 def test_html_escapes_what_came_from_outside(desk):

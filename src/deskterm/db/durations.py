@@ -17,7 +17,7 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.sql.functions import FunctionElement
 
 
-class seconds_between(FunctionElement[float]):  # noqa: N801  (used like a SQL function)
+class seconds_between(FunctionElement[float]):
     """``seconds_between(later, earlier)``: ``later - earlier`` in seconds (NULL if either is)."""
 
     type = Float()
@@ -41,7 +41,7 @@ def _seconds_sqlite(element: seconds_between, compiler: Any, **kw: Any) -> str:
             f"julianday({compiler.process(earlier, **kw)})) * 86400.0, 3)")
 
 
-class utc_day(FunctionElement[str]):  # noqa: N801
+class utc_day(FunctionElement[str]):
     """``utc_day(ts)``: the UTC date of a timestamp as ``YYYY-MM-DD`` text."""
 
     type = String()

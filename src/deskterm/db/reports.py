@@ -118,7 +118,7 @@ def per_day(session: Session, scope: Scope, since: datetime, until: datetime
 
 
 def percentiles(session: Session, value: ColumnElement[Any], where: Scope, *,
-                by: ColumnElement[Any] | None = None) -> dict[Any, tuple[int, float, float]]:
+                by: Any = None) -> dict[Any, tuple[int, float, float]]:
     """``{key: (count, median, p90)}`` of ``value`` over the tickets ``where`` holds (NULL
     values left out), per ``by`` (one key, None, without it)."""
     key = by if by is not None else literal(None)
@@ -198,7 +198,7 @@ def names(session: Session, table: Any, ids: Sequence[int], column: Any) -> dict
 def agent_names(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
     if not ids:
         return {}
-    rows = session.execute(select(Agent.id, Agent.username, Agent.display_name)
+    rows = session.execute(select(col(Agent.id), col(Agent.username), col(Agent.display_name))
                            .where(col(Agent.id).in_(list(ids)))).all()
     return {agent: (username, display) for agent, username, display in rows}
 
@@ -216,12 +216,12 @@ def tag_counts(session: Session, scope: Scope, since: datetime, until: datetime,
     now_period = func.sum(case((col(Ticket.created_at) >= since, 1), else_=0))
     then_period = func.sum(case((col(Ticket.created_at) < since, 1), else_=0))
     rows = session.execute(
-        select(Tag.name, now_period, then_period)
+        select(col(Tag.name), now_period, then_period)
         .join(carried, col(carried.tag_id) == col(Tag.id))
         .join(Ticket, col(Ticket.id) == col(carried.ticket_id))
         .where(*base, col(Ticket.created_at) >= before, col(Ticket.created_at) < until)
-        .group_by(Tag.name)
-        .order_by(now_period.desc(), Tag.name)).all()
+        .group_by(col(Tag.name))
+        .order_by(now_period.desc(), col(Tag.name))).all()
     return [(name, int(this), int(previous)) for name, this, previous in rows]
 
 
@@ -231,15 +231,15 @@ def articles_used(session: Session, scope: Scope, since: datetime, until: dateti
     inserts, links, views)`` (the last three are the article's totals of all time)."""
     used = func.count(col(ArticleTicket.ticket_id))
     rows = session.execute(
-        select(Article.slug, Article.title, used, Article.insert_count, Article.link_count,
-               Article.views)
+        select(col(Article.slug), col(Article.title), used, col(Article.insert_count),
+               col(Article.link_count), col(Article.views))
         .join(ArticleTicket, col(ArticleTicket.article_id) == col(Article.id))
         .join(Ticket, col(Ticket.id) == col(ArticleTicket.ticket_id))
         .where(*scope, col(ArticleTicket.linked_at) >= since,
                col(ArticleTicket.linked_at) < until)
-        .group_by(Article.id, Article.slug, Article.title, Article.insert_count,
-                  Article.link_count, Article.views)
-        .order_by(used.desc(), Article.slug).limit(limit)).all()
+        .group_by(col(Article.id), col(Article.slug), col(Article.title),
+                  col(Article.insert_count), col(Article.link_count), col(Article.views))
+        .order_by(used.desc(), col(Article.slug)).limit(limit)).all()
     return [(slug, title, int(n), inserts, links, views)
             for slug, title, n, inserts, links, views in rows]
 
@@ -250,7 +250,7 @@ def search_misses(session: Session, since: datetime, until: datetime, *, limit: 
     times, last)``. Not scoped by the ticket filters: a search has no ticket."""
     times = func.count()
     rows = session.execute(
-        select(SearchMiss.kind, SearchMiss.query, times, func.max(SearchMiss.at))
+        select(col(SearchMiss.kind), col(SearchMiss.query), times, func.max(SearchMiss.at))
         .where(col(SearchMiss.at) >= since, col(SearchMiss.at) < until)
         .group_by(SearchMiss.kind, SearchMiss.query)
         .order_by(times.desc(), SearchMiss.query).limit(limit)).all()

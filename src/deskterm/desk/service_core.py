@@ -97,5 +97,5 @@ class DeskCore:
 
         try:
             self._writing(work, quiet=True)
-        except Exception:  # noqa: BLE001  (the search answered; its log is a nicety)
+        except Exception:
             _log.warning("could not log the search that found nothing", exc_info=True)

@@ -168,7 +168,7 @@ def _plain(value: Any) -> Any:
 def as_json(report: Report) -> dict[str, Any]:
     """The report as JSON-ready values (the README's "Reports" section documents it)."""
     head = report.headline
-    return _plain({
+    shape: dict[str, Any] = _plain({
         "range": {"since": report.range.since, "until": report.range.until,
                   "filter": report.range.query},
         "made_at": report.made_at,
@@ -190,3 +190,4 @@ def as_json(report: Report) -> dict[str, Any]:
         "searches_without_results": [asdict(row) for row in report.searches_without_results],
         "pending": list(report.pending),
     })
+    return shape

@@ -18,7 +18,7 @@ def taken(seconds: float | None) -> str:
     """A time taken, briefly: ``45m``, ``3h 27m``, ``2d 4h``; ``-`` for none."""
     if seconds is None:
         return "-"
-    minutes = int(round(seconds / 60))
+    minutes = round(seconds / 60)
     if minutes < 60:
         return f"{minutes}m"
     hours, minutes = divmod(minutes, 60)
