@@ -836,3 +836,39 @@ def test_downgrade_from_0012_gives_a_requester_without_an_address_an_undeliverab
     assert "external_id" not in columns
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+
+
+# --- 0018: the log of searches that found nothing, the index of solved tickets -------------------
+
+
+def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
+    migrate.upgrade(empty_store, "0013")
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    assert "missed_searches" not in _tables(empty_store)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO missed_searches (at, kind, query) VALUES (CURRENT_TIMESTAMP, 'kb', 'x')"))
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
+        assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+    assert "ix_tickets_solved" in indexes
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO missed_searches (at, kind, query) VALUES (CURRENT_TIMESTAMP, 'web', 'x')"))
+
+
+def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
+    migrate.upgrade(empty_store)
+    migrate.downgrade(empty_store, "0013")
+    assert "missed_searches" not in _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
+    assert "ix_tickets_solved" not in indexes
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []

@@ -164,3 +164,45 @@ def test_a_range_that_ends_before_it_starts_is_refused(desk):
         desk.report(ReportRange(WEEK.until, WEEK.since))
     assert ReportRange.days(date(2026, 11, 2), date(2026, 11, 2)).until - WEEK.since == \
         timedelta(days=1)
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("frt:soon", "bad time 'soon'"),
+    ("replies:many", "bad count 'many'"),
+    ("reopened:maybe", "maybe"),
+    ("resolution:none", "bad time 'none'"),
+    ("solved:yesterday", "bad date or age"),
+    ("merged:>yes", "takes no comparison"),
+])
+def test_the_new_filter_terms_refuse_a_bad_value_at_the_term(query, problem):
+    from deskterm.desk.filter.language import parse_query
+
+    with pytest.raises(QueryError, match=problem):
+        parse_query(query)
+
+
+def test_cli_report_prints_json_csv_html_and_refuses_bad_input(stores, cli, as_user, tmp_path):
+    store = stores.store(seeded=seed_report_desk)
+    as_user("ada")
+    url = store.url.render_as_string(hide_password=False)
+    week = ["--since", "2026-11-02", "--until", "2026-11-08"]
+    shown = cli("report", *week, "--format", "json", db=url)
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["headline"]["solved"] == 3
+    billing = cli("report", *week, "--group", "billing", "--format", "json", db=url)
+    assert json.loads(billing.stdout)["range"]["filter"] == "group:billing"
+    assert json.loads(billing.stdout)["headline"]["created"] == 2
+    page = tmp_path / "week.html"
+    assert cli("report", *week, "--format", "html", "-o", str(page), db=url).exit_code == 0
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert "Headline,Solved,3" in cli("report", *week, "--format", "csv", db=url).stdout
+    table = cli("report", *week, db=url)
+    assert table.exit_code == 0 and "First response, median" in table.stdout
+    unknown = cli("report", "--group", "nope", db=url)
+    assert unknown.exit_code == 1 and "no group named 'nope'" in unknown.stderr
+    assert cli("report", "--since", "someday", db=url).exit_code == 2
+    assert cli("report", "--format", "pdf", db=url).exit_code == 2
+    backwards = cli("report", "--since", "2026-11-08", "--until", "2026-11-02", db=url)
+    assert backwards.exit_code == 1 and "before it starts" in backwards.stderr
+    unwritable = cli("report", "--format", "csv", "-o", str(tmp_path / "no" / "x.csv"), db=url)
+    assert unwritable.exit_code == 1 and "cannot be written" in unwritable.stderr

@@ -579,10 +579,10 @@ class SearchMiss(SQLModel, table=True):
     """A search that found nothing: a knowledge-base search or a queue filter's words
     (migration 0018). The reports list the most frequent ones."""
 
-    __tablename__ = "search_misses"
+    __tablename__ = "missed_searches"
     __table_args__ = (
         CheckConstraint(_in("kind", SEARCH_MISS_KINDS), name="kind"),
-        Index("ix_search_misses_at", "at", "id"),
+        Index("ix_missed_searches_at", "at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

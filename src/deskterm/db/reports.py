@@ -244,7 +244,7 @@ def articles_used(session: Session, scope: Scope, since: datetime, until: dateti
             for slug, title, n, inserts, links, views in rows]
 
 
-def search_misses(session: Session, since: datetime, until: datetime, *, limit: int
+def missed_searches(session: Session, since: datetime, until: datetime, *, limit: int
                   ) -> list[tuple[str, str, int, datetime]]:
     """The searches that found nothing in the range, most frequent first: ``(kind, query,
     times, last)``. Not scoped by the ticket filters: a search has no ticket."""

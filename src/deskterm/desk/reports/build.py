@@ -44,7 +44,8 @@ def check_range(span: ReportRange) -> None:
     if span.since.tzinfo is None or span.until.tzinfo is None:
         raise ValueError("a report's range is aware UTC datetimes")
     if span.until <= span.since:
-        raise InvalidInput(f"the range ends ({span.until:%Y-%m-%d}) before it starts "
+        last = span.until - timedelta(microseconds=1)
+        raise InvalidInput(f"the range ends ({last:%Y-%m-%d}) before it starts "
                            f"({span.since:%Y-%m-%d})")
     if span.until - span.since > timedelta(days=MAX_DAYS):
         raise InvalidInput(f"a report covers at most {MAX_DAYS:,} days")
@@ -154,7 +155,7 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
         groups=_groups(session, span, where), tags=_tags(session, span, where),
         articles=tuple(ArticleRow(*row) for row in sql.articles_used(
             session, where, span.since, span.until, limit=TOP)),
-        searches_without_results=tuple(SearchMissRow(*row) for row in sql.search_misses(
+        searches_without_results=tuple(SearchMissRow(*row) for row in sql.missed_searches(
             session, span.since, span.until, limit=TOP)),
     )
 

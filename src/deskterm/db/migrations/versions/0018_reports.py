@@ -4,9 +4,11 @@ Revision ID: 0018
 Revises: 0013
 Create Date: 2026-12-07
 
-``search_misses`` holds one row per search that found nothing (a knowledge-base search, or a
-queue filter's words): what was typed, where, by whom, when. The reports list the most
-frequent ones ("what are people looking for that the desk cannot answer?").
+``missed_searches`` (not ``search_...``: that prefix is full-text search's, see
+``deskterm.db.search.is_search_object``) holds one row per search that found nothing (a
+knowledge-base search, or a queue filter's words): what was typed, where, by whom, when. The
+reports list the most frequent ones ("what are people looking for that the desk cannot
+answer?").
 
 ``ix_tickets_solved`` (solved_at, id): the reports count tickets solved in a range and their
 resolution times; without it each report read every ticket (see bench/reports.py). It costs a
@@ -26,22 +28,22 @@ depends_on: str | Sequence[str] | None = None
 
 def upgrade() -> None:
     op.create_table(
-        'search_misses',
+        'missed_searches',
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('at', sa.DateTime(timezone=True), nullable=False),
         sa.Column('kind', sa.String(length=8), nullable=False),
         sa.Column('query', sa.String(length=200), nullable=False),
         sa.Column('agent_id', sa.Integer(), nullable=True),
-        sa.CheckConstraint("kind IN ('kb', 'queue')", name=op.f('ck_search_misses_kind')),
+        sa.CheckConstraint("kind IN ('kb', 'queue')", name=op.f('ck_missed_searches_kind')),
         sa.ForeignKeyConstraint(['agent_id'], ['agents.id'], ondelete='SET NULL',
-                                name=op.f('fk_search_misses_agent_id_agents')),
-        sa.PrimaryKeyConstraint('id', name=op.f('pk_search_misses')),
+                                name=op.f('fk_missed_searches_agent_id_agents')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_missed_searches')),
     )
-    op.create_index('ix_search_misses_at', 'search_misses', ['at', 'id'], unique=False)
+    op.create_index('ix_missed_searches_at', 'missed_searches', ['at', 'id'], unique=False)
     op.create_index('ix_tickets_solved', 'tickets', ['solved_at', 'id'], unique=False)
 
 
 def downgrade() -> None:
     op.drop_index('ix_tickets_solved', table_name='tickets')
-    op.drop_index('ix_search_misses_at', table_name='search_misses')
-    op.drop_table('search_misses')
+    op.drop_index('ix_missed_searches_at', table_name='missed_searches')
+    op.drop_table('missed_searches')
