@@ -59,3 +59,26 @@ def _day_default(element: utc_day, compiler: Any, **kw: Any) -> str:
 def _day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
     (stamp,) = list(element.clauses)
     return f"substr({compiler.process(stamp, **kw)}, 1, 10)"
+
+
+class floor_to(FunctionElement[float]):  # noqa: N801
+    """``floor_to(seconds, step)``: ``seconds`` rounded down to a multiple of ``step`` (an int)."""
+
+    type = Float()
+    inherit_cache = True
+    name = "floor_to"
+
+
+@compiles(floor_to)
+def _floor_default(element: floor_to, compiler: Any, **kw: Any) -> str:
+    value, step = list(element.clauses)
+    step_sql = compiler.process(step, **kw)
+    return f"(floor({compiler.process(value, **kw)} / {step_sql}) * {step_sql})"
+
+
+@compiles(floor_to, "sqlite")
+def _floor_sqlite(element: floor_to, compiler: Any, **kw: Any) -> str:
+    # CAST truncates toward zero: the floor for the times taken, which are never negative.
+    value, step = list(element.clauses)
+    step_sql = compiler.process(step, **kw)
+    return f"(CAST({compiler.process(value, **kw)} / {step_sql} AS INTEGER) * {step_sql})"

@@ -212,6 +212,10 @@ class Message(SQLModel, table=True):
         ),
         Index("ix_messages_ticket", "ticket_id", "id"),
         UniqueConstraint("source_message_id"),
+        # Partial (migration 0018: only messages with minutes; only agents' public replies).
+        # The conditions are not repeated here, as for uq_saved_views_shared_name below.
+        Index("ix_messages_minutes", "created_at"),
+        Index("ix_messages_public_replies", "ticket_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

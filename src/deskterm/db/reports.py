@@ -6,9 +6,10 @@ filters, made by :mod:`deskterm.desk.filter.sql`) and a UTC range ``[since, unti
 here loops over tickets in Python: each answer is one statement whose result has a row per
 day, agent, group, tag or article at most.
 
-Percentiles are nearest-rank (the value at rank ``ceil(p * n)`` of the ``n`` sorted values; the
-median of 4 values is the 2nd), computed with ``row_number()`` over a window, which both stores
-run (PostgreSQL's ``percentile_disc`` gives the same values; SQLite has no percentile function).
+The counts come as small cubes (by day, assignee and group: a few thousand rows, one pass over
+the range's tickets each) that :mod:`deskterm.desk.reports.build` adds up every way the report
+shows them; percentiles come from histograms of the times taken (:func:`bucket`), read
+nearest-rank (the value at rank ``ceil(p * n)``; the median of 4 values is the 2nd).
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from sqlalchemy import ColumnElement, and_, case, func, literal, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
-from deskterm.db.durations import seconds_between, utc_day
+from deskterm.db.durations import floor_to, seconds_between, utc_day
 from deskterm.db.models import (
     Agent,
     Article,
@@ -61,130 +62,101 @@ def solved_in(since: datetime, until: datetime) -> ColumnElement[bool]:
                 col(Ticket.status).in_(DONE))
 
 
-def _one_touch() -> ColumnElement[Any]:
-    """The ticket had exactly one public reply from an agent."""
-    replies = (select(func.count()).select_from(Message)
-               .where(col(Message.ticket_id) == col(Ticket.id), col(Message.public),
-                      col(Message.author_agent_id).is_not(None))
-               .correlate(Ticket).scalar_subquery())
-    return replies == 1
+def _public_replies() -> ColumnElement[Any]:
+    """How many public replies agents wrote on the ticket (a probe of the partial index
+    ``ix_messages_public_replies``, migration 0018)."""
+    return (select(func.count()).select_from(Message)
+            .where(col(Message.ticket_id) == col(Ticket.id), col(Message.public),
+                   col(Message.author_agent_id).is_not(None))
+            .correlate(Ticket).scalar_subquery())
 
 
-def headline(session: Session, scope: Scope, since: datetime, until: datetime
-             ) -> dict[str, int]:
-    """created, answered (of those created), solved, reopened and one_touch (of those
-    solved), open_now (unsolved now, whenever created), merged (in the range)."""
-    base = kept(scope)
-    created, answered = session.execute(
-        select(func.count(), func.count(col(Ticket.first_response_at)))
-        .where(*base, created_in(since, until))).one()
-    solved, reopened, one_touch = session.execute(
-        select(func.count(),
-               func.coalesce(func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)), 0),
-               func.coalesce(func.sum(case((_one_touch(), 1), else_=0)), 0))
-        .where(*base, solved_in(since, until))).one()
-    open_now = session.execute(select(func.count()).where(
-        *base, col(Ticket.status).in_(UNSOLVED))).scalar_one()
-    merged = session.execute(select(func.count()).where(
+Cube = list[tuple[Any, ...]]
+"""Rows of counts by (day, assignee id, group id) or (assignee id, group id): a few thousand at
+most, whatever the number of tickets."""
+
+
+def created_cube(session: Session, scope: Scope, since: datetime) -> Cube:
+    """``(day, assignee, group, created, answered)`` for the tickets created since ``since``
+    (to now: the days after a range give the backlog at its start, see :func:`open_before`)."""
+    day = utc_day(col(Ticket.created_at))
+    keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count(), func.count(col(Ticket.first_response_at)))
+        .where(*kept(scope), col(Ticket.created_at) >= since).group_by(*keys))]
+
+
+def solved_cube(session: Session, scope: Scope, since: datetime) -> Cube:
+    """``(day, assignee, group, solved, reopened)`` for the tickets solved (and not reopened
+    since) from ``since`` to now."""
+    day = utc_day(col(Ticket.solved_at))
+    keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)))
+        .where(*kept(scope), col(Ticket.solved_at) >= since, col(Ticket.status).in_(DONE))
+        .group_by(*keys))]
+
+
+def one_touch_cube(session: Session, scope: Scope, since: datetime, until: datetime) -> Cube:
+    """``(assignee, group, tickets)`` solved in the range with exactly one public reply."""
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count())
+        .where(*kept(scope), solved_in(since, until), _public_replies() == 1)
+        .group_by(*keys))]
+
+
+def open_cube(session: Session, scope: Scope) -> Cube:
+    """``(assignee, group, tickets)`` unsolved now."""
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count())
+        .where(*kept(scope), col(Ticket.status).in_(UNSOLVED)).group_by(*keys))]
+
+
+def open_before(open_now: int, created_since: int, solved_since: int) -> int:
+    """The tickets unsolved at ``since``: those unsolved now, less those created since, plus
+    those solved since (a ticket reopened and still open counts as open from its creation)."""
+    return open_now - created_since + solved_since
+
+
+def merged_count(session: Session, scope: Scope, since: datetime, until: datetime) -> int:
+    return session.execute(select(func.count()).where(
         col(Ticket.merged_into_id).is_not(None), *scope,
         col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until)).scalar_one()
-    return {"created": created, "answered": answered, "solved": solved,
-            "reopened": int(reopened), "one_touch": int(one_touch), "open_now": open_now,
-            "merged": merged}
 
 
-def per_day(session: Session, scope: Scope, since: datetime, until: datetime
-            ) -> tuple[int, dict[str, int], dict[str, int]]:
-    """(tickets open at ``since``, created per UTC day, resolved per UTC day) — the backlog at
-    a day's end is the first plus the running sums of the second minus the third.
-
-    Resolved: solved (or closed) and not reopened since; a ticket reopened and still open
-    counts as open from its creation on (the reports read no event history)."""
-    base = kept(scope)
-    resolved_at = func.coalesce(col(Ticket.solved_at), col(Ticket.closed_at))
-    done = col(Ticket.status).in_(DONE)
-    open_at_start = session.execute(select(func.count()).where(
-        *base, col(Ticket.created_at) < since,
-        ~and_(done, resolved_at < since))).scalar_one()
-    day = utc_day(col(Ticket.created_at))
-    created = dict(session.execute(
-        select(day, func.count()).where(*base, created_in(since, until)).group_by(day)).all())
-    resolved_day = utc_day(resolved_at)
-    resolved = dict(session.execute(
-        select(resolved_day, func.count())
-        .where(*base, done, resolved_at >= since, resolved_at < until)
-        .group_by(resolved_day)).all())
-    return open_at_start, created, resolved
+def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A time taken, rounded down: to the minute under 2 hours, to 5 minutes under a day, to
+    the hour beyond. Percentiles are read from these buckets (so a p90 of 4 d 3 h 12 min shows
+    as 4 d 3 h), at most a few hundred a key instead of every ticket."""
+    return case((seconds < 7200, floor_to(seconds, 60)),
+                (seconds < 86400, floor_to(seconds, 300)),
+                else_=floor_to(seconds, 3600))
 
 
-def percentiles(session: Session, value: ColumnElement[Any], where: Scope, *,
-                by: Any = None) -> dict[Any, tuple[int, float, float]]:
-    """``{key: (count, median, p90)}`` of ``value`` over the tickets ``where`` holds (NULL
-    values left out), per ``by`` (one key, None, without it)."""
-    key = by if by is not None else literal(None)
-    ranked = (
-        select(key.label("k"), value.label("v"),
-               func.row_number().over(partition_by=key, order_by=value).label("rn"),
-               func.count().over(partition_by=key).label("n"))
-        .where(*where, value.is_not(None))
-        .subquery()
-    )
-    n, rank = ranked.c.n, ranked.c.rn
-    rows = session.execute(
-        select(ranked.c.k, func.max(n),
-               func.max(case((rank == (n + 1) // 2, ranked.c.v))),
-               func.max(case((rank == (9 * n + 9) // 10, ranked.c.v))))
-        .group_by(ranked.c.k)).all()
-    return {k: (int(count), float(p50), float(p90)) for k, count, p50, p90 in rows}
-
-
-def per_agent(session: Session, scope: Scope, since: datetime, until: datetime
-              ) -> dict[int, dict[str, int]]:
-    """``{agent id: {solved, reopened, open_now}}`` by the ticket's assignee."""
-    base = kept(scope)
-    found: dict[int, dict[str, int]] = {}
-    assignee = col(Ticket.assignee_id)
-    for agent, solved, reopened in session.execute(
-            select(assignee, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1),
-                                                         else_=0)))
-            .where(*base, solved_in(since, until), assignee.is_not(None)).group_by(assignee)):
-        found.setdefault(agent, {})
-        found[agent].update(solved=solved, reopened=int(reopened or 0))
-    for agent, open_now in session.execute(
-            select(assignee, func.count())
-            .where(*base, col(Ticket.status).in_(UNSOLVED), assignee.is_not(None))
-            .group_by(assignee)):
-        found.setdefault(agent, {})["open_now"] = open_now
-    return found
+def histogram(session: Session, seconds: ColumnElement[Any], where: Scope) -> Cube:
+    """``(assignee, group, bucket, tickets)`` of a time taken over the tickets ``where``
+    holds (those without one left out)."""
+    step = bucket(seconds)
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id), step)
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count()).where(*where, seconds.is_not(None)).group_by(*keys))]
 
 
 def minutes_logged(session: Session, scope: Scope, since: datetime, until: datetime
                    ) -> dict[int, int]:
     """``{agent id: minutes}`` the agents logged on replies and notes written in the range,
-    on the tickets in scope (merged ones too: their time was spent)."""
+    on the tickets in scope (merged ones too: their time was spent). Read through the partial
+    index ``ix_messages_minutes`` (only messages with minutes are in it)."""
     author = col(Message.author_agent_id)
     rows = session.execute(
         select(author, func.sum(col(Message.minutes)))
         .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-        .where(*scope, col(Message.created_at) >= since, col(Message.created_at) < until,
-               col(Message.minutes).is_not(None), author.is_not(None))
+        .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
+               col(Message.created_at) < until, author.is_not(None), *scope)
         .group_by(author)).all()
     return {agent: int(total) for agent, total in rows}
-
-
-def per_group(session: Session, scope: Scope, since: datetime, until: datetime
-              ) -> dict[int | None, dict[str, int]]:
-    """``{group id or None: {created, solved, open_now}}``."""
-    base = kept(scope)
-    group = col(Ticket.group_id)
-    found: dict[int | None, dict[str, int]] = {}
-    for name, where in (("created", [created_in(since, until)]),
-                        ("solved", [solved_in(since, until)]),
-                        ("open_now", [col(Ticket.status).in_(UNSOLVED)])):
-        for key, count in session.execute(
-                select(group, func.count()).where(*base, *where).group_by(group)):
-            found.setdefault(key, {})[name] = count
-    return found
 
 
 def names(session: Session, table: Any, ids: Sequence[int], column: Any) -> dict[int, str]:

@@ -37,6 +37,11 @@ RANGES = (7, 30, 90)
 """The ranges ``r`` cycles through, in days up to today."""
 
 
+def _taken(head: Headline, seconds: float | None) -> str:
+    """A time taken; ``…`` while only the headline's counts are in."""
+    return "…" if head.one_touch is None else taken(seconds)
+
+
 def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
     """(key, what, value) for each headline number; the key names its drill-down."""
     return [
@@ -44,12 +49,13 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
         ("solved", "Solved", f"{head.solved:,}"),
         ("open_now", "Open now", f"{head.open_now:,}"),
         ("unanswered", "Unanswered", f"{head.created - head.answered:,}"),
-        ("frt_median", "First response, median", taken(head.first_response.median)),
-        ("frt_p90", "First response, p90", taken(head.first_response.p90)),
-        ("resolution_median", "Resolution, median", taken(head.resolution.median)),
-        ("resolution_p90", "Resolution, p90", taken(head.resolution.p90)),
+        ("frt_median", "First response, median", _taken(head, head.first_response.median)),
+        ("frt_p90", "First response, p90", _taken(head, head.first_response.p90)),
+        ("resolution_median", "Resolution, median", _taken(head, head.resolution.median)),
+        ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
         ("reopened", "Reopen rate", f"{percent(head.reopen_rate)} ({head.reopened:,})"),
-        ("one_touch", "One-touch", f"{percent(head.one_touch_rate)} ({head.one_touch:,})"),
+        ("one_touch", "One-touch", "…" if head.one_touch is None else
+         f"{percent(head.one_touch_rate)} ({head.one_touch:,})"),
         ("logged", "Time logged", hours_logged(head.minutes_logged)),
         ("merged", "Merged", f"{head.merged:,}"),
     ]
@@ -93,6 +99,8 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         self.open_query = open_query
         self.days = RANGES[1]
         self.query_text = ""
+        self.good_query = ""
+        """The last filters the desk accepted (a refused one gives way to them)."""
         self.span = self._span()
         self.headline: Headline | None = None
         self.report: Report | None = None
@@ -158,12 +166,17 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
     def on_report_headline_read(self, message: ReportHeadlineRead) -> None:
         if message.span != self.span:
             return
-        self.headline = message.headline
+        self.good_query = message.span.query
         self.query_one("#report-error").display = False
+        if self.report is None or self.report.range != message.span:
+            self._show_headline(message.headline)  # else the report's is newer and whole
+
+    def _show_headline(self, head: Headline) -> None:
+        self.headline = head
         table = self.query_one("#report-headline", DataTable)
         row = table.cursor_row
         table.clear()
-        for key, what, value in headline_cells(message.headline):
+        for key, what, value in headline_cells(head):
             table.add_row(Text(what), Text(value, justify="right"), key=key)
         if 0 <= row < table.row_count:
             table.move_cursor(row=row)
@@ -172,6 +185,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         if message.span != self.span:
             return
         report = self.report = message.report
+        self._show_headline(report.headline)
         days = report.days
         for name, values in (("created", [d.created for d in days]),
                              ("solved", [d.solved for d in days]),
@@ -210,8 +224,12 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         if message.span != self.span:
             return
         error = self.query_one("#report-error", Static)
-        error.update(Text(message.message, style="bold red"))
+        error.update(Text(f"{message.message} · still showing the filters before",
+                          style="bold red"))
         error.display = True
+        self.query_text = self.good_query  # the numbers shown are theirs
+        self.span = self._span()
+        self._show_title()
 
     def on_desk_changed(self, message: DeskChanged) -> None:
         message.stop()

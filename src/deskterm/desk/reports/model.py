@@ -39,7 +39,8 @@ class ReportRange:
 
 @dataclass(frozen=True)
 class Duration:
-    """Seconds: how many tickets had one, the median and the 90th percentile (nearest rank)."""
+    """Seconds: how many tickets had one, the median and the 90th percentile (nearest rank,
+    rounded down to the minute under 2 h, to 5 minutes under a day, to the hour beyond)."""
 
     count: int = 0
     median: float | None = None
@@ -56,11 +57,13 @@ class Headline:
     """Of the tickets created: those with a public reply."""
     reopened: int
     """Of the tickets solved: those ever reopened."""
-    one_touch: int
-    """Of the tickets solved: those solved with a single public reply."""
+    one_touch: int | None
+    """Of the tickets solved: those solved with a single public reply (None in the headline
+    read alone, :meth:`~deskterm.desk.service.Desk.report_headline`)."""
     merged: int
     """Merged into another ticket in the range (left out of every other number)."""
-    minutes_logged: int
+    minutes_logged: int | None
+    """None in the headline read alone."""
     first_response: Duration
     resolution: Duration
 
@@ -70,7 +73,8 @@ class Headline:
 
     @property
     def one_touch_rate(self) -> float | None:
-        return self.one_touch / self.solved if self.solved else None
+        return self.one_touch / self.solved if self.solved and self.one_touch is not None \
+            else None
 
 
 @dataclass(frozen=True)

@@ -32,8 +32,8 @@ def percent(rate: float | None) -> str:
     return "-" if rate is None else f"{rate * 100:.1f}%"
 
 
-def hours_logged(minutes: int) -> str:
-    return f"{minutes // 60}h {minutes % 60:02d}m"
+def hours_logged(minutes: int | None) -> str:
+    return "…" if minutes is None else f"{minutes // 60}h {minutes % 60:02d}m"
 
 
 @dataclass(frozen=True)
@@ -58,7 +58,7 @@ def headline_rows(report: Report) -> list[tuple[str, str]]:
         ("Resolution, median", taken(head.resolution.median)),
         ("Resolution, p90", taken(head.resolution.p90)),
         ("Reopen rate", f"{percent(head.reopen_rate)} ({head.reopened:,})"),
-        ("One-touch resolution", f"{percent(head.one_touch_rate)} ({head.one_touch:,})"),
+        ("One-touch resolution", f"{percent(head.one_touch_rate)} ({head.one_touch or 0:,})"),
         ("Time logged", hours_logged(head.minutes_logged)),
         ("Merged", f"{head.merged:,}"),
     ]
