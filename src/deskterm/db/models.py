@@ -156,6 +156,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_external_id", "external_id", unique=True),
         # The reports' tickets solved in a range (migration 0018).
         Index("ix_tickets_solved", "solved_at", "id"),
+        # Partial (migration 0018: merged tickets only; the condition is not repeated here, as
+        # for uq_saved_views_shared_name below).
+        Index("ix_tickets_merged", "closed_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
@@ -215,7 +218,7 @@ class Message(SQLModel, table=True):
         # Partial (migration 0018: only messages with minutes; only agents' public replies).
         # The conditions are not repeated here, as for uq_saved_views_shared_name below.
         Index("ix_messages_minutes", "created_at"),
-        Index("ix_messages_public_replies", "ticket_id"),
+        Index("ix_messages_public_replies", "ticket_id", "public", "author_agent_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)

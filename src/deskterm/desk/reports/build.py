@@ -173,11 +173,9 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
     kept = sql.kept(where)
     first_rows = sql.histogram(session, sql.FIRST_RESPONSE,
                                [*kept, sql.created_in(span.since, span.until)])
-    resolution_rows = sql.histogram(session, sql.RESOLUTION,
-                                    [*kept, sql.solved_in(span.since, span.until)])
-    one_touch = sql.one_touch_cube(session, where, span.since, span.until)
+    resolution_rows = sql.resolution_histogram(session, where, span.since, span.until)
     minutes = sql.minutes_logged(session, where, span.since, span.until)
-    head = _headline(span, counts, one_touch=sum(int(row[2]) for row in one_touch),
+    head = _headline(span, counts, one_touch=sum(int(row[4] or 0) for row in resolution_rows),
                      minutes=sum(minutes.values()), first=_by(first_rows, -1).get(None, []),
                      resolution=_by(resolution_rows, -1).get(None, []))
     since, until = _days(span)

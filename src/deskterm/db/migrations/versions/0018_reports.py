@@ -14,9 +14,13 @@ answer?").
 resolution times; without it each report read every ticket (see bench/reports.py). It costs a
 ticket's solve (and reopen-solve) one more index entry to write; no other write touches it.
 
+``ix_tickets_merged`` (closed_at), partial: merged tickets alone (the reports leave them out
+and count them apart); only a merge writes to it.
+
 Two partial indexes on messages, each holding only the messages the reports ask about:
 ``ix_messages_minutes`` (created_at) the replies and notes with minutes logged (time logged in
-a range, without reading every message), ``ix_messages_public_replies`` (ticket_id) agents'
+a range, without reading every message), ``ix_messages_public_replies`` (ticket_id, public,
+author_agent_id: covering, so counting needs no message row) agents'
 public replies (one-touch resolution: how many a solved ticket had). A message without minutes
 costs the first nothing; an agent's public reply costs the second one index entry.
 """
@@ -47,10 +51,14 @@ def upgrade() -> None:
     )
     op.create_index('ix_missed_searches_at', 'missed_searches', ['at', 'id'], unique=False)
     op.create_index('ix_tickets_solved', 'tickets', ['solved_at', 'id'], unique=False)
+    op.create_index('ix_tickets_merged', 'tickets', ['closed_at'], unique=False,
+                    sqlite_where=sa.text('merged_into_id IS NOT NULL'),
+                    postgresql_where=sa.text('merged_into_id IS NOT NULL'))
     op.create_index('ix_messages_minutes', 'messages', ['created_at'], unique=False,
                     sqlite_where=sa.text('minutes IS NOT NULL'),
                     postgresql_where=sa.text('minutes IS NOT NULL'))
-    op.create_index('ix_messages_public_replies', 'messages', ['ticket_id'], unique=False,
+    op.create_index('ix_messages_public_replies', 'messages',
+                    ['ticket_id', 'public', 'author_agent_id'], unique=False,
                     sqlite_where=sa.text('public = 1 AND author_agent_id IS NOT NULL'),
                     postgresql_where=sa.text('public AND author_agent_id IS NOT NULL'))
 
@@ -58,6 +66,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_index('ix_messages_public_replies', table_name='messages')
     op.drop_index('ix_messages_minutes', table_name='messages')
+    op.drop_index('ix_tickets_merged', table_name='tickets')
     op.drop_index('ix_tickets_solved', table_name='tickets')
     op.drop_index('ix_missed_searches_at', table_name='missed_searches')
     op.drop_table('missed_searches')
