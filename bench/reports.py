@@ -56,6 +56,15 @@ def _timed(runs: int, work: Callable[[], object], before: Callable[[], None] | N
     return found
 
 
+def _yardstick() -> float:
+    """A fixed pure-Python loop (about 0.1 s on a quiet core): how much CPU this run got."""
+    start = time.perf_counter()
+    total = 0
+    for index in range(2_000_000):
+        total += index & 7
+    return time.perf_counter() - start
+
+
 def _line(name: str, seconds: list[float], baseline: float, target: float | None) -> None:
     p50 = statistics.median(seconds)
     verdict = ""
@@ -75,7 +84,7 @@ def main() -> None:
     parser.add_argument("--query", default="group:Billing")
     args = parser.parse_args()
 
-    store = Store(args.db, create=False)
+    store = Store(args.db, create=False, read_timeout=600)
     with store.read() as session:
         admin = session.execute(text("SELECT username FROM agents WHERE role = 'admin' "
                                      "ORDER BY id LIMIT 1")).scalar_one()
@@ -98,6 +107,8 @@ def main() -> None:
     print(f"{store.url.get_backend_name()}: {total:,} tickets; range {span.since:%Y-%m-%d} to "
           f"{last:%Y-%m-%d} ({args.days} days); load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    yard = statistics.median(_yardstick() for _ in range(5))
+    print(f"yardstick (fixed Python loop) p50 {yard:.3f} s")
     baseline = _timed(args.runs, bare_counts)
     base = statistics.median(baseline)
     _line("baseline: the bare counts", baseline, base, None)
@@ -109,7 +120,8 @@ def main() -> None:
     filtered = ReportRange(span.since, span.until, args.query)
     _line(f"full report, {args.query}", _timed(args.runs, lambda: desk.report(filtered), clear),
           base, FULL_TARGET)
-    print(f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+    print(f"yardstick after p50 {statistics.median(_yardstick() for _ in range(5)):.3f} s; "
+          f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"({datetime.now(UTC):%H:%M} UTC)")
     store.dispose()
 

@@ -162,3 +162,23 @@ def test_knowledge_base_at_size(desk_store, snap_compare, size):
         await settle(pilot)
 
     assert snap_compare(make_app(desk_store), terminal_size=size, run_before=ready)
+
+
+def test_reports_screen(desk_store, snap_compare):
+    """``3``: the last 30 days up to the frozen clock, the headline, charts and tables."""
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+@OTHER_SIZES
+def test_reports_screen_at_size(desk_store, snap_compare, size):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=size, run_before=ready)

@@ -206,3 +206,12 @@ def test_cli_report_prints_json_csv_html_and_refuses_bad_input(stores, cli, as_u
     assert backwards.exit_code == 1 and "before it starts" in backwards.stderr
     unwritable = cli("report", "--format", "csv", "-o", str(tmp_path / "no" / "x.csv"), db=url)
     assert unwritable.exit_code == 1 and "cannot be written" in unwritable.stderr
+
+
+@pytest.mark.parametrize("query", ["", "group:billing"])
+def test_the_headline_read_first_has_the_reports_counts(desk, query):
+    span = ReportRange(WEEK.since, WEEK.until, query)
+    first, whole = desk.report_headline(span), desk.report(span).headline
+    assert (first.created, first.solved, first.open_now, first.merged) == (
+        whole.created, whole.solved, whole.open_now, whole.merged)
+    assert first.one_touch is None and first.answered is None  # they come with the report

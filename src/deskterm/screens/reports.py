@@ -48,12 +48,14 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
         ("created", "Created", f"{head.created:,}"),
         ("solved", "Solved", f"{head.solved:,}"),
         ("open_now", "Open now", f"{head.open_now:,}"),
-        ("unanswered", "Unanswered", f"{head.created - head.answered:,}"),
+        ("unanswered", "Unanswered", "…" if head.answered is None else
+         f"{head.created - head.answered:,}"),
         ("frt_median", "First response, median", _taken(head, head.first_response.median)),
         ("frt_p90", "First response, p90", _taken(head, head.first_response.p90)),
         ("resolution_median", "Resolution, median", _taken(head, head.resolution.median)),
         ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
-        ("reopened", "Reopen rate", f"{percent(head.reopen_rate)} ({head.reopened:,})"),
+        ("reopened", "Reopen rate", "…" if head.reopened is None else
+         f"{percent(head.reopen_rate)} ({head.reopened:,})"),
         ("one_touch", "One-touch", "…" if head.one_touch is None else
          f"{percent(head.one_touch_rate)} ({head.one_touch:,})"),
         ("logged", "Time logged", hours_logged(head.minutes_logged)),

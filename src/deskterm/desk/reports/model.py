@@ -53,9 +53,10 @@ class Headline:
     solved: int
     open_now: int
     """Unsolved now (new, open, pending, on hold), whenever created."""
-    answered: int
-    """Of the tickets created: those with a public reply."""
-    reopened: int
+    answered: int | None
+    """Of the tickets created: those with a public reply (None in the headline read alone,
+    as the fields below)."""
+    reopened: int | None
     """Of the tickets solved: those ever reopened."""
     one_touch: int | None
     """Of the tickets solved: those solved with a single public reply (None in the headline
@@ -69,7 +70,8 @@ class Headline:
 
     @property
     def reopen_rate(self) -> float | None:
-        return self.reopened / self.solved if self.solved else None
+        return self.reopened / self.solved if self.solved and self.reopened is not None \
+            else None
 
     @property
     def one_touch_rate(self) -> float | None:
