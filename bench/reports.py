@@ -103,7 +103,7 @@ def main() -> None:
             ):
                 session.execute(select(func.count()).select_from(Ticket).where(*where)).one()
 
-    clear = desk._reports.clear  # noqa: SLF001  (the bench measures the uncached read)
+    clear = desk._reports.clear
     print(f"{store.url.get_backend_name()}: {total:,} tickets; range {span.since:%Y-%m-%d} to "
           f"{last:%Y-%m-%d} ({args.days} days); load average "
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")

@@ -61,7 +61,7 @@ def _day_sqlite(element: utc_day, compiler: Any, **kw: Any) -> str:
     return f"substr({compiler.process(stamp, **kw)}, 1, 10)"
 
 
-class floor_to(FunctionElement[float]):  # noqa: N801
+class floor_to(FunctionElement[float]):
     """``floor_to(seconds, step)``: ``seconds`` rounded down to a multiple of ``step`` (an int)."""
 
     type = Float()

@@ -18,7 +18,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, func, literal, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -152,9 +152,9 @@ def open_before(open_now: int, created_since: int, solved_since: int) -> int:
 def merged_count(session: Session, scope: Scope, since: datetime, until: datetime) -> int:
     """Tickets merged into another in the range (through the partial index ``ix_tickets_merged``
     of migration 0018, which holds merged tickets alone)."""
-    return session.execute(select(func.count()).where(
+    return int(session.execute(select(func.count()).where(
         col(Ticket.merged_into_id).is_not(None), *scope,
-        col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until)).scalar_one()
+        col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until)).scalar_one())
 
 
 def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
