@@ -161,13 +161,14 @@ def binding_ids() -> set[str]:
     from deskterm.screens.kb_widgets import ArticleList, InsertAs
     from deskterm.screens.new_ticket import NewTicketForm, RequesterPicker
     from deskterm.screens.queue import QueueScreen
+    from deskterm.screens.reports import ReportsScreen
     from deskterm.screens.ticket import Composer, TicketScreen
     from deskterm.widgets.ticket_table import TicketTable
 
     owners = [DeskApp, QueueScreen, TicketScreen, Composer, TicketTable, dialogs.SendAs,
               pickers.Picker, pickers.ViewPicker, dialogs.Confirm, dialogs.SaveView,
               dialogs.EditTags, dialogs.Ask, dialogs.Escalate, KbScreen, ArticleList,
-              ArticleEditor, InsertAs, NewTicketForm, RequesterPicker]
+              ArticleEditor, InsertAs, NewTicketForm, RequesterPicker, ReportsScreen]
     # Through each class's bases too: a mixin's bindings (ticket_layout.TicketPanes) count.
     return {binding.id for owner in owners for base in owner.__mro__
             for binding in vars(base).get("BINDINGS", ())
@@ -186,6 +187,7 @@ class DeskApp(App[None]):
         Binding("question_mark", "keys", "Keys", id="app.keys"),
         Binding("1", "queue", "Queue", show=False, id="app.queue"),
         Binding("2", "knowledge_base", "Knowledge base", show=False, id="app.kb"),
+        Binding("3", "reports", "Reports", show=False, id="app.reports"),
     ]
 
     def __init__(self, desk: Desk | None = None, *, opening: Opening | None = None,
@@ -695,6 +697,28 @@ class DeskApp(App[None]):
                     self.pop_screen()
                 return
         self.push_screen(KbScreen(self.desk))
+
+    def action_reports(self) -> None:
+        """``3``: the reports; the one already open comes back."""
+        if self.desk is None or self._desk_opening or self._unsaved_work():
+            return
+        from deskterm.screens.reports import ReportsScreen  # the store's code: loaded by now
+
+        for depth, screen in enumerate(reversed(self.screen_stack)):
+            if isinstance(screen, ReportsScreen):
+                for _ in range(depth):
+                    self.pop_screen()
+                return
+        self.push_screen(ReportsScreen(self.desk, clock=self.clock,
+                                       open_query=self.show_in_queue))
+
+    def show_in_queue(self, text: str) -> None:
+        """The queue, on top again, filtered by ``text`` (the reports' ``enter``)."""
+        from deskterm.screens.queue import QueueScreen
+
+        self.action_queue()
+        if isinstance(self.screen, QueueScreen):
+            self.screen.show_query(text)
 
     @on(Worker.StateChanged)
     def _worker_failed(self, event: Worker.StateChanged) -> None:

@@ -19,6 +19,7 @@ if TYPE_CHECKING:  # only named in annotations: importing this module loads no s
     from deskterm.desk.kb.suggestions import ArticleDraft
     from deskterm.desk.queue.views import SavedViewRead
     from deskterm.desk.reads import CustomerRead, MessageRead, TicketDetail, TicketSummary
+    from deskterm.desk.reports.model import Headline, Report, ReportRange
     from deskterm.desk.sla.clock import SlaClock
     from deskterm.desk.tickets.drafts import DraftRead
     from deskterm.desk.tickets.presence import Present
@@ -325,3 +326,30 @@ class TicketFiled(Message):
 
     ticket: TicketSummary | None = None
     refused: str | None = None
+
+
+# --- Reports ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ReportHeadlineRead(Message):
+    """The headline numbers of a range (read first: the screen shows them at once)."""
+
+    span: ReportRange
+    headline: Headline
+
+
+@dataclass
+class ReportRead(Message):
+    """The whole report of a range."""
+
+    span: ReportRange
+    report: Report
+
+
+@dataclass
+class ReportRefused(Message):
+    """The filters do not parse or name nothing the desk has (``message`` says where)."""
+
+    span: ReportRange
+    message: str

@@ -12,7 +12,7 @@ import pytest
 from deskterm.app import DeskApp
 
 from .desks import NOW, add_conversation, open_desk
-from .pilot import settle, type_text
+from .pilot import settle, type_text, until
 
 SIZE = (120, 40)
 OTHER_SIZES = pytest.mark.parametrize("size", [(80, 24), (200, 50)], ids=["80x24", "200x50"])
@@ -159,6 +159,30 @@ def test_knowledge_base_at_size(desk_store, snap_compare, size):
         await pilot.press("enter")
         await settle(pilot)
         await pilot.press("enter")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=size, run_before=ready)
+
+
+def test_reports_screen(desk_store, snap_compare):
+    """``3``: the last 30 days up to the frozen clock, the headline, charts and tables."""
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: getattr(pilot.app.screen, "report", None) is not None,
+                    what="the whole report")
+        await settle(pilot)
+
+    assert snap_compare(make_app(desk_store), terminal_size=SIZE, run_before=ready)
+
+
+@OTHER_SIZES
+def test_reports_screen_at_size(desk_store, snap_compare, size):
+    async def ready(pilot):
+        await settle(pilot)
+        await pilot.press("3")
+        await until(pilot, lambda: getattr(pilot.app.screen, "report", None) is not None,
+                    what="the whole report")
         await settle(pilot)
 
     assert snap_compare(make_app(desk_store), terminal_size=size, run_before=ready)

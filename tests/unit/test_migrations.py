@@ -948,5 +948,37 @@ def test_downgrade_to_0013_drops_a_rule_s_messages_and_mail_and_restores_the_che
             "INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts, "
             "next_attempt_at, created_at) VALUES (1001, 'rule', 'c@acme.test', 'Hi', 'queued', "
             "0, CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"))
+# --- 0018: the log of searches that found nothing, the index of solved tickets -------------------
+
+
+def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
+    migrate.upgrade(empty_store, "0013")
+
+    def a_ticket(session):
+        setup.ensure_first_admin(session, username="ada")
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    assert "missed_searches" not in _tables(empty_store)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO missed_searches (at, kind, query) VALUES (CURRENT_TIMESTAMP, 'kb', 'x')"))
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
+        assert connection.execute(text("SELECT count(*) FROM tickets")).scalar() == 1
+    assert "ix_tickets_solved" in indexes
+    with pytest.raises(IntegrityError), empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO missed_searches (at, kind, query) VALUES (CURRENT_TIMESTAMP, 'web', 'x')"))
+
+
+def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
+    migrate.upgrade(empty_store)
+    migrate.downgrade(empty_store, "0013")
+    assert "missed_searches" not in _tables(empty_store)
+    with empty_store.engine.connect() as connection:
+        indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
+    assert "ix_tickets_solved" not in indexes
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []

@@ -82,6 +82,9 @@ COMMANDS: dict[str, Listed] = {
                      "Import tickets from other desks: CSV or deskterm's JSONL."),
     "export": Listed("deskterm.cli.transfer", "export_app",
                      "Export tickets: JSONL (everything) or CSV (one row a ticket)."),
+    "report": Listed("deskterm.cli.report", "report", "The desk's numbers for a range of "
+                     "days: volume, backlog, speed, reopens, time logged,\nagents, groups, "
+                     "tags, articles, searches that found nothing."),
 }
 """The root's commands in the order ``--help`` lists them. Each module is imported only when its
 command is run (or its help asked for): a command module brings the desk and the store."""

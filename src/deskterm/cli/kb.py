@@ -156,7 +156,8 @@ def search(
     json: JsonOpt = False,
 ) -> None:
     """Articles holding every word of QUERY, best match first."""
-    hits = ctx_obj(ctx).desk().search_articles(query, limit=limit, status=status)
+    hits = ctx_obj(ctx).desk().search_articles(query, limit=limit, status=status,
+                                              record_miss=True)
     if json:
         print_json([{"slug": h.article.slug, "title": h.article.title,
                      "category": h.article.category, "status": h.article.status,

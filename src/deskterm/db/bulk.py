@@ -35,7 +35,7 @@ from types import ModuleType
 from typing import Any
 
 from sqlalchemy import JSON, Index
-from sqlalchemy.schema import CreateIndex, DropIndex, ExecutableDDLElement
+from sqlalchemy.schema import DropIndex, ExecutableDDLElement
 from sqlmodel import SQLModel
 
 from deskterm.db import (
@@ -46,6 +46,7 @@ from deskterm.db import (
 )
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
+from deskterm.db.models import create_index_sql
 from deskterm.db.search_load import SqliteSearchLoad
 from deskterm.db.types import sqlite_timestamp
 
@@ -480,14 +481,14 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
                 later = set(side.tables) if side is not None else set()
                 for index in indexes:
                     if _table_name(index) not in later:
-                        connection.execute(_ddl(store, CreateIndex(index)))
+                        connection.execute(create_index_sql(index, store.engine.dialect))
                 if side is not None:
                     # ATTACH works inside a transaction (a file attached before BEGIN IMMEDIATE
                     # would have been locked against the helper); DETACH waits for the end.
                     _copy_side(connection, side)
                 for index in indexes:
                     if _table_name(index) in later:
-                        connection.execute(_ddl(store, CreateIndex(index)))
+                        connection.execute(create_index_sql(index, store.engine.dialect))
                 search_index.finish()
                 for sql in triggers:
                     connection.execute(sql)
@@ -543,7 +544,7 @@ def _load_postgres(store: Store, batches: Iterable[Batch]) -> None:
                         for row in _encoded(table, rows):
                             copy.write_row(row)
                 for index in indexes:
-                    cursor.execute(_ddl(store, CreateIndex(index)))
+                    cursor.execute(create_index_sql(index, store.engine.dialect))
                 search.postgres_rebuild(cursor, search_indexes)
                 cursor.execute(_COUNTER_SQL)
                 for table in _SERIAL_TABLES:

@@ -54,6 +54,29 @@ SQLModel.metadata.naming_convention = {
 }
 
 
+PARTIAL_INDEXES: dict[str, dict[str, str]] = {
+    "ix_tickets_merged": {"sqlite": "merged_into_id IS NOT NULL",
+                          "postgresql": "merged_into_id IS NOT NULL"},
+    "ix_messages_minutes": {"sqlite": "minutes IS NOT NULL",
+                            "postgresql": "minutes IS NOT NULL"},
+    "ix_messages_public_replies": {"sqlite": "public = 1 AND author_agent_id IS NOT NULL",
+                                   "postgresql": "public AND author_agent_id IS NOT NULL"},
+}
+"""The conditions of the partial indexes of migration 0018, by dialect. Not given to the
+``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every command's
+start): whatever rebuilds an index from the models (bulk loads, imports) appends them through
+:func:`create_index_sql`."""
+
+
+def create_index_sql(index: Index, dialect: Any) -> str:
+    """``CREATE INDEX`` for one of the models' indexes, partial ones with their condition."""
+    from sqlalchemy.schema import CreateIndex
+
+    sql = str(CreateIndex(index).compile(dialect=dialect))
+    condition = PARTIAL_INDEXES.get(str(index.name), {}).get(dialect.name)
+    return f"{sql} WHERE {condition}" if condition else sql
+
+
 def _in(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
@@ -166,6 +189,11 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_external_id", "external_id", unique=True),
         # sla:breached, sla:<1h, sort:sla (migration 0016).
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
+        # The reports' tickets solved in a range (migration 0018).
+        Index("ix_tickets_solved", "solved_at", "id"),
+        # Partial (migration 0018: merged tickets only; the condition is not repeated here, as
+        # for uq_saved_views_shared_name below).
+        Index("ix_tickets_merged", "closed_at"),
     )
 
     id: int | None = Field(default=None, sa_column=Column(Integer, primary_key=True,
@@ -250,6 +278,10 @@ class Message(SQLModel, table=True):
         CheckConstraint(MESSAGE_ONE_AUTHOR, name="one_author"),
         Index("ix_messages_ticket", "ticket_id", "id"),
         UniqueConstraint("source_message_id"),
+        # Partial (migration 0018: only messages with minutes; only agents' public replies).
+        # The conditions are not repeated here, as for uq_saved_views_shared_name below.
+        Index("ix_messages_minutes", "created_at"),
+        Index("ix_messages_public_replies", "ticket_id", "public", "author_agent_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -811,3 +843,25 @@ class SatisfactionRating(SQLModel, table=True):
         Integer, ForeignKey("agents.id")))
     """The agent who wrote down phone feedback (None: the customer's own mail)."""
     rated_at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+# --- Reports ------------------------------------------------------------------------------------
+
+SEARCH_MISS_KINDS = ("kb", "queue")
+
+
+class SearchMiss(SQLModel, table=True):
+    """A search that found nothing: a knowledge-base search or a queue filter's words
+    (migration 0018). The reports list the most frequent ones."""
+
+    __tablename__ = "missed_searches"
+    __table_args__ = (
+        CheckConstraint(_in("kind", SEARCH_MISS_KINDS), name="kind"),
+        Index("ix_missed_searches_at", "at", "id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    kind: str = Field(sa_column=Column(String(8), nullable=False))
+    query: str = Field(sa_column=Column(String(200), nullable=False))
+    """What was searched for, whitespace folded, at most 200 characters."""
+    agent_id: int | None = Field(default=None, sa_column=Column(
+        Integer, ForeignKey("agents.id", ondelete="SET NULL")))

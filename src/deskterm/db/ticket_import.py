@@ -34,11 +34,12 @@ from contextlib import contextmanager, suppress
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy.schema import CreateIndex, DropIndex
+from sqlalchemy.schema import DropIndex
 
 from deskterm.db import bulk, search
 from deskterm.db.engine import BUMP_CHANGES_SQL, CHANGES_CHANNEL, CHANGES_COUNTER, Store
 from deskterm.db.errors import StoreBusy
+from deskterm.db.models import create_index_sql
 from deskterm.db.search_load import SqliteSearchLoad, ThreadedSearchLoad, table_statements
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -234,7 +235,7 @@ class TicketLoad:
         """Finish the search index and the indexes, tell open consoles, commit."""
         if self._inserting:
             for index in self._indexes:
-                self._execute(str(CreateIndex(index).compile(dialect=self.store.engine.dialect)))
+                self._execute(create_index_sql(index, self.store.engine.dialect))
             if self.sqlite:
                 assert self._search is not None
                 self._search.finish()

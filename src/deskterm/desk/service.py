@@ -21,6 +21,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_sla`: SLA policies and business calendars
 - :mod:`deskterm.desk.service_automation`: the timers (escalation, reminders, auto-close)
   and CSAT ratings
+- :mod:`deskterm.desk.service_reports`: the reports, the log of searches that found nothing
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -40,6 +41,7 @@ from deskterm.desk.service_mail_fetch import MailFetchCases
 from deskterm.desk.service_mail_out import MailOutCases
 from deskterm.desk.service_people import PeopleCases
 from deskterm.desk.service_queue import QueueCases
+from deskterm.desk.service_reports import ReportCases
 from deskterm.desk.service_rules import RulesCases
 from deskterm.desk.service_sla import SlaCases
 from deskterm.desk.service_tickets import TicketCases
@@ -58,7 +60,7 @@ named here for the screens, which never import the store)."""
 
 
 class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases,
-           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases):
+           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases, ReportCases):
     """A connection to a desk as one agent."""
 
     @classmethod

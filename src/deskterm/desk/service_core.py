@@ -8,6 +8,7 @@ transaction resolve it (in that same transaction: a command pays for no extra ro
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -20,6 +21,9 @@ from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")
+MISS_LENGTH = 200
+"""Most characters of a search kept in the log of searches that found nothing."""
+_log = logging.getLogger(__name__)
 
 
 class DeskCore:
@@ -78,3 +82,20 @@ class DeskCore:
             return work(session, actor)
 
         return self._writing(checked)
+
+    def record_search_miss(self, kind: str, text: str) -> None:
+        """Log a search (``kb`` or ``queue``) that found nothing, for the reports. A log of
+        convenience: a failure to write it is logged and never reaches the searcher."""
+        words = " ".join(text.lower().split())[:MISS_LENGTH]
+        if not words:
+            return
+
+        def work(session: Session, actor: AgentRead) -> None:
+            from deskterm.db.models import SearchMiss
+
+            session.add(SearchMiss(kind=kind, query=words, agent_id=actor.id))
+
+        try:
+            self._writing(work, quiet=True)
+        except Exception:
+            _log.warning("could not log the search that found nothing", exc_info=True)

@@ -61,11 +61,16 @@ class KbCases(DeskCore):
                                     subcategories=subcategories,
                                     uncategorized=uncategorized, limit=limit)
 
-    def search_articles(self, query: str, *, limit: int = 20,
-                        status: str | None = None) -> list[kb_search.SearchHit]:
-        """Articles holding every word and phrase of ``query``, best first."""
+    def search_articles(self, query: str, *, limit: int = 20, status: str | None = None,
+                        record_miss: bool = False) -> list[kb_search.SearchHit]:
+        """Articles holding every word and phrase of ``query``, best first. ``record_miss``:
+        a search someone asked for (not one made while typing) that finds nothing is logged
+        for the reports."""
         with self._reading() as session:
-            return kb_search.search_articles(session, query=query, limit=limit, status=status)
+            hits = kb_search.search_articles(session, query=query, limit=limit, status=status)
+        if record_miss and not hits:
+            self.record_search_miss("kb", query)
+        return hits
 
     def get_article(self, article: int | str) -> kb_articles.ArticleRead:
         """An article by id or slug (no reading counted)."""

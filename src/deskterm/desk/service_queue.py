@@ -92,6 +92,13 @@ class QueueCases(DeskCore):
                                       total=total)
             return QueueWindow(resolved.sort, total, first, rows, resolved.with_total(total))
 
+    def record_queue_miss(self, resolved: ResolvedQuery) -> None:
+        """A filter that found nothing: its words (if it had any) go to the log of searches
+        that found nothing. Field terms alone (``status:pending``) are no search."""
+        words = " ".join(match.text for match in resolved.where.text if not match.negated)
+        if words:
+            self.record_search_miss("queue", words)
+
     def _count_beside(self, session: Session, resolved: ResolvedQuery, me: str,
                       count: int) -> tuple[int, list[TicketSummary]]:
         """The count of ``resolved`` (on a connection of its own, in another thread) while

@@ -281,11 +281,13 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
         if self._search_timer is not None:
             self._search_timer.stop()
             self._search_timer = None
-        self.search(event.value)
+        self.search(event.value, asked=True)
         self.query_one(ArticleList).focus()
 
-    def search(self, text: str) -> None:
-        """Show the articles matching ``text``, best first ('' goes back to the category)."""
+    def search(self, text: str, *, asked: bool = False) -> None:
+        """Show the articles matching ``text``, best first ('' goes back to the category).
+        ``asked``: the agent pressed enter (a search found nothing then is logged for the
+        reports; one made while typing is not)."""
         self._search_timer = None
         if not text.strip():
             if self.searching:
@@ -293,12 +295,12 @@ class KbScreen(ReportsWorkerErrors, SizeClasses):
                 self.list_articles(self.key)
             return
         self.searching = text
-        self._search(text)
+        self._search(text, asked)
 
     @work(thread=True, exclusive=True, group="kb-search", exit_on_error=False)
-    def _search(self, text: str) -> None:
+    def _search(self, text: str, asked: bool = False) -> None:
         try:
-            hits = self.desk.search_articles(text, limit=100)
+            hits = self.desk.search_articles(text, limit=100, record_miss=asked)
         except (QueryError, QueryStopped) as refused:
             self.post_message(KbSearchRefused(text, str(refused)))
             return

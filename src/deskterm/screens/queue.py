@@ -191,10 +191,11 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         start = round(table.scroll_offset.y) if keep else 0
         keep_number = table.cursor_row.number if keep and table.cursor_row else None
         self._load(text if text is not None else self.query_text, start,
-                   max(table.page_size + 10, 60), keep_number)
+                   max(table.page_size + 10, 60), keep_number, typed=not keep)
 
     @work(thread=True, exclusive=True, group="load", exit_on_error=False)
-    def _load(self, text: str, start: int, count: int, keep_number: int | None) -> None:
+    def _load(self, text: str, start: int, count: int, keep_number: int | None, *,
+              typed: bool = False) -> None:
         try:
             window = self.desk.queue_window(text, start=start, count=count, now=self.clock())
         except QueryError as error:
@@ -206,6 +207,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         if not get_current_worker().is_cancelled:
             self.post_message(QueueLoaded(text, window.total, window.first, window.rows,
                                           keep_number, window.sort, window.resolved))
+        if typed and window.total == 0:  # after the rows are on their way: never a wait
+            self.desk.record_queue_miss(window.resolved)
 
     def on_queue_loaded(self, message: QueueLoaded) -> None:
         self._resolved = message.resolved

@@ -43,6 +43,14 @@ Fields:
   quarter of its target's time left), ``none`` (no target running: no policy, all met, or the
   clock paused), or business time left compared: ``sla:<1h`` (breached ones included),
   ``sla:>=4h``; units m and h, counted in each ticket's policy calendar
+- ``solved``, ``closed``: when the ticket was last solved, or closed, as ``created``
+  (``solved:<7d``, ``solved:>=2026-11-01``); the reports open the queue with them
+- ``frt`` (time to the first public reply), ``resolution`` (time from creation to the last
+  solve): a time taken (``4h``; units m, h, d, w), optionally compared: ``frt:>4h`` took more
+  than 4 hours, ``frt:<=30m`` at most 30 minutes, a bare ``frt:4h`` between 4 and 5 hours;
+  ``frt:none`` has no public reply yet
+- ``replies``: how many public replies agents wrote (``replies:1`` answered in one touch,
+  ``replies:>=3``); ``reopened``, ``merged``: ``yes`` or ``no``
 - ``sort``: one of updated, created, priority, number, status, subject, requester, organization,
   assignee, group, sla (the next SLA due time, none last); prefix ``-`` for descending; or
   ``relevance``: the best matches of the words first (bm25 / ts_rank; newest first instead
@@ -76,6 +84,7 @@ from deskterm.desk.filter.ticket_filter import (
     SORT_NAMES,
     Clause,
     ClauseValue,
+    NumberRange,
     SlaWithin,
     TextMatch,
     TicketFilter,
@@ -85,6 +94,7 @@ from deskterm.desk.filter.ticket_filter import (
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"
 SLA_STATES = ("breached", "at_risk", "none")
+YES_NO = ("yes", "no")
 TIERS = (1, 2, 3)
 MAX_AGE = timedelta(days=36_525)
 """Ages reach back at most a hundred years."""
@@ -369,6 +379,29 @@ def _sla(text: str) -> str | int:
     if minutes > 366 * 24 * 60:
         raise _Bad(f"'{_shorten(text)}' is more than a year")
     return minutes
+def _taken(text: str) -> Age:
+    """A time taken: ``4h``, ``30m``, ``2d``, ``1w``."""
+    age = _AGE.fullmatch(text.strip())
+    if not age:
+        raise _Bad(f"bad time '{_shorten(text)}' (use 30m, 4h, 2d or 1w)")
+    unit = _UNITS[age.group(2).lower()]
+    count = int(age.group(1))
+    if count > MAX_AGE // unit:
+        raise _Bad(f"'{_shorten(text)}' is more than a hundred years")
+    return Age(count * unit, unit)
+
+
+def _taken_or_none(text: str) -> Age | str:
+    if text.strip().lower() == "none":
+        return "none"
+    return _taken(text)
+
+
+def _count(text: str) -> int:
+    cleaned = text.strip()
+    if not cleaned.isascii() or not cleaned.isdigit() or len(cleaned) > 6:
+        raise _Bad(f"bad count '{_shorten(text)}' (a number such as 1 or 3)")
+    return int(cleaned)
 
 
 def _sort_order(text: str) -> str:
@@ -402,6 +435,13 @@ FIELDS: dict[str, _Field] = {
     "created": _Field(_when, compares=True),
     "updated": _Field(_when, compares=True),
     "sla": _Field(_sla, compares=True),
+    "solved": _Field(_when, compares=True),
+    "closed": _Field(_when, compares=True),
+    "frt": _Field(_taken_or_none, compares=True),
+    "resolution": _Field(_taken, compares=True),
+    "replies": _Field(_count, compares=True),
+    "reopened": _Field(_choice("reopened", YES_NO)),
+    "merged": _Field(_choice("merged", YES_NO)),
     "sort": _Field(_sort_order),
 }
 """Every field the language knows and how its values are read."""
@@ -452,7 +492,10 @@ _EXAMPLES = {
     "channel": "channel:email", "tier": "tier:2", "assignee": "assignee:me",
     "group": "group:billing", "tag": "tag:vpn", "requester": "requester:acme.com",
     "org": 'org:"Acme Corp"', "created": "created:<7d", "updated": "updated:>2026-01-01",
-    "sla": "sla:breached", "sort": "sort:-priority",
+    "sla": "sla:breached", "sort": "sort:-priority", "solved": "solved:<7d",
+    "closed": "closed:<7d",
+    "frt": "frt:>4h", "resolution": "resolution:<2d", "replies": "replies:1",
+    "reopened": "reopened:yes", "merged": "merged:no",
 }
 """What a missing value of each field could look like."""
 
@@ -625,6 +668,27 @@ def _time_range(value: Value, now: datetime) -> TimeRange:
     return _period_range(when, value.op)
 
 
+def _number_range(low: float, unit: float, op: str) -> NumberRange:
+    """``>4h``: more than 4 hours; ``<=4h``: at most; a bare ``4h``: from 4 to 5 hours."""
+    if op == ">":
+        return NumberRange(start=low, start_inclusive=False)
+    if op == ">=":
+        return NumberRange(start=low)
+    if op == "<":
+        return NumberRange(end=low)
+    if op == "<=":
+        return NumberRange(end=low, end_inclusive=True)
+    return NumberRange(start=low, end=low + unit)
+
+
+def _taken_range(value: Value) -> NumberRange | str:
+    taken = value.meaning
+    if isinstance(taken, str):  # "none": no first response yet
+        return taken
+    assert isinstance(taken, Age)
+    return _number_range(taken.delta.total_seconds(), taken.unit.total_seconds(), value.op)
+
+
 def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
     values: tuple[ClauseValue, ...]
     if term.field == "sla":
@@ -643,8 +707,13 @@ def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
         values = _compared(PRIORITIES, term.values)
     elif term.field == "tier":
         values = _compared(TIERS, term.values)
-    elif term.field in ("created", "updated"):
+    elif term.field in ("created", "updated", "solved", "closed"):
         values = tuple(_time_range(value, now) for value in term.values)
+    elif term.field in ("frt", "resolution"):
+        values = tuple(_taken_range(value) for value in term.values)
+    elif term.field == "replies":
+        values = tuple(_number_range(cast(int, value.meaning), 1, value.op)
+                       for value in term.values)
     else:
         values = tuple(cast(ClauseValue, value.meaning) for value in term.values)
     return Clause(term.field, values, term.negated)

@@ -38,6 +38,7 @@ from deskterm.desk.filter.language import (
 from deskterm.desk.filter.ticket_filter import (
     Clause,
     ClauseValue,
+    NumberRange,
     SlaWithin,
     TicketFilter,
     TimeRange,
@@ -66,7 +67,7 @@ class SlaCondition:
     op: str = "<="
 
 
-ResolvedValue = str | int | TimeRange | SlaCondition | None
+ResolvedValue = str | int | TimeRange | NumberRange | SlaCondition | None
 """A status, type or channel name; a priority rank, tier, or the id of an agent, group,
 organization, customer or tag; ``@domain`` for a requester's domain; a time range; None for
 "none" (unassigned, in no group)."""
@@ -281,6 +282,10 @@ class _Resolver:
                 raise InvalidInput(f"sla '{value}' is not breached, at_risk, none or <TIME")
         return tuple(found)
 
+    def as_given(self, values: Sequence[ClauseValue]) -> tuple[ResolvedValue, ...]:
+        """Values the parser already checked and nothing names (yes/no, time taken, counts)."""
+        return tuple(value for value in values if not isinstance(value, SlaWithin))
+
     def text(self, term: str, negated: bool) -> ResolvedText:
         return ResolvedText(term, negated, search.plan_term(self.session, term))
 
@@ -299,6 +304,13 @@ _FIELDS: dict[str, Callable[[_Resolver, Sequence[ClauseValue]], tuple[ResolvedVa
     "created": _Resolver.times,
     "updated": _Resolver.times,
     "sla": _Resolver.sla,
+    "solved": _Resolver.times,
+    "closed": _Resolver.times,
+    "frt": _Resolver.as_given,
+    "resolution": _Resolver.as_given,
+    "replies": _Resolver.as_given,
+    "reopened": _Resolver.as_given,
+    "merged": _Resolver.as_given,
 }
 
 

@@ -23,11 +23,13 @@ from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
 
 from deskterm.db import search
+from deskterm.db.durations import seconds_between
 from deskterm.db.models import (
     STATUSES,
     Agent,
     Customer,
     Group,
+    Message,
     Organization,
     Ticket,
     TicketSeen,
@@ -43,7 +45,7 @@ from deskterm.desk.filter.resolved import (
     ResolvedValue,
     SlaCondition,
 )
-from deskterm.desk.filter.ticket_filter import RELEVANCE, SORT_NAMES, TimeRange
+from deskterm.desk.filter.ticket_filter import RELEVANCE, SORT_NAMES, NumberRange, TimeRange
 from deskterm.desk.limits import storable
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.tickets import lifecycle
@@ -285,6 +287,45 @@ def _within(column: Any, span: ResolvedValue) -> ColumnElement[bool]:
     return and_(*bounds) if bounds else col(column).is_not(None)
 
 
+def _between(value: Any, span: ResolvedValue) -> ColumnElement[bool]:
+    assert isinstance(span, NumberRange)
+    bounds: list[ColumnElement[bool]] = []
+    if span.start is not None:
+        bounds.append(value >= span.start if span.start_inclusive else value > span.start)
+    if span.end is not None:
+        bounds.append(value <= span.end if span.end_inclusive else value < span.end)
+    return and_(*bounds) if bounds else value.is_not(None)
+
+
+def _taken(value: Any, none: ColumnElement[bool] | None = None) -> ClauseBuilder:
+    """Times taken (seconds) within any range; ``none`` (frt:none) where it is missing."""
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+        options = [none if span == "none" and none is not None else _between(value, span)
+                   for span in values]
+        return _any(options)
+
+    return build
+
+
+def _public_replies() -> Any:
+    return (select(func.count()).select_from(Message)
+            .where(col(Message.ticket_id) == col(Ticket.id), col(Message.public),
+                   col(Message.author_agent_id).is_not(None))
+            .correlate(Ticket).scalar_subquery())
+
+
+def _replies(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+    count = _public_replies()
+    return _any([_between(count, span) for span in values])
+
+
+def _yes_no(yes: ColumnElement[bool], no: ColumnElement[bool]) -> ClauseBuilder:
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+        return _any([yes if value == "yes" else no for value in values])
+
+    return build
+
+
 _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "status": _column_in(Ticket.status),
     "priority": _column_in(Ticket.priority),
@@ -299,6 +340,15 @@ _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "created": _time_in(Ticket.created_at),
     "updated": _time_in(Ticket.updated_at),
     "sla": lambda values: _any([_sla(value) for value in values]),
+    "solved": _time_in(Ticket.solved_at),
+    "closed": _time_in(Ticket.closed_at),
+    "frt": _taken(seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
+                  none=col(Ticket.first_response_at).is_(None)),
+    "resolution": _taken(seconds_between(col(Ticket.solved_at), col(Ticket.created_at))),
+    "replies": _replies,
+    "reopened": _yes_no(col(Ticket.reopens) > 0, col(Ticket.reopens) == 0),
+    "merged": _yes_no(col(Ticket.merged_into_id).is_not(None),
+                      col(Ticket.merged_into_id).is_(None)),
 }
 """How each resolved clause becomes SQL; every value reaches the database as a bound parameter."""
 

@@ -36,7 +36,19 @@ class SlaWithin:
     op: str = "<="
 
 
-ClauseValue = str | int | TimeRange | SlaWithin
+@dataclass(frozen=True)
+class NumberRange:
+    """Numbers between two bounds (a missing one leaves that side open): seconds for a time
+    taken (``frt:>4h``), a count for ``replies:1``. The start is included, the end is not,
+    unless said otherwise."""
+
+    start: float | None = None
+    end: float | None = None
+    start_inclusive: bool = True
+    end_inclusive: bool = False
+
+
+ClauseValue = str | int | TimeRange | NumberRange | SlaWithin
 
 
 @dataclass(frozen=True)
@@ -51,8 +63,11 @@ class Clause:
     - ``group``: group names or ``none``; ``org``: organization names
     - ``tag``: tag names (carries any of them)
     - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
-    - ``created``, ``updated``: :class:`TimeRange` values
+    - ``created``, ``updated``, ``solved``, ``closed``: :class:`TimeRange` values
     - ``sla``: ``breached``, ``at_risk``, ``none`` or :class:`SlaWithin` values
+    - ``frt`` (first response), ``resolution``: :class:`NumberRange` values in seconds, and
+      ``none`` (no first response yet); ``replies`` (public replies by agents): NumberRange
+    - ``reopened``, ``merged``: ``yes`` or ``no``
 
     A negated clause on a field that may be empty (assignee, group) keeps the tickets where it is
     empty: ``-assignee:bert`` lists unassigned tickets too.

@@ -1,0 +1,130 @@
+"""How long the reports take on a big desk, against the bare counting queries in the same run.
+
+For a range of ``--days`` days up to ``--until`` (default: the desk's newest ticket's day):
+
+1. Baseline: the bare counts a report cannot do without, each one statement: tickets created in
+   the range, solved in the range, open now.
+2. The screen's first numbers: the headline alone (``Desk.report_headline``), cache cleared.
+3. The full report (``Desk.report``): headline, per-day series, agents, groups, tags,
+   articles, searches that found nothing; cache cleared before each run.
+4. The same report from the cache (the desk unchanged: one change-stamp read).
+5. The same report filtered (``--query``, default ``group:Billing``).
+
+Each is run ``--runs`` times (after one warm-up that fills the database's page cache); prints the
+p50 and the worst, the ratio of p50s to the baseline's, the targets (full report <= 3 s,
+first numbers <= 1 s) and PASS/FAIL, and the load average (2 cores shared by other engineers'
+work: compare the ratios across runs, not the seconds).
+
+    .venv/bin/python bench/reports.py --db sqlite:///path/desk-1m.sqlite3
+    .venv/bin/python bench/reports.py --db postgresql://postgres@127.0.0.1/desk1m --runs 3
+
+Never writes to the desk (a report only reads; the search log is not touched).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import time
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
+
+from sqlalchemy import func, select, text
+
+from deskterm.db.engine import Store
+from deskterm.db.models import Ticket
+from deskterm.desk.reports.model import ReportRange
+from deskterm.desk.service import Desk
+
+FULL_TARGET = 3.0
+FIRST_TARGET = 1.0
+
+
+def _timed(runs: int, work: Callable[[], object], before: Callable[[], None] | None = None
+           ) -> list[float]:
+    if before:
+        before()
+    work()  # warm-up: the pages the statements read come into memory
+    found = []
+    for _ in range(runs):
+        if before:
+            before()
+        start = time.perf_counter()
+        work()
+        found.append(time.perf_counter() - start)
+    return found
+
+
+def _yardstick() -> float:
+    """A fixed pure-Python loop (about 0.1 s on a quiet core): how much CPU this run got."""
+    start = time.perf_counter()
+    total = 0
+    for index in range(2_000_000):
+        total += index & 7
+    return time.perf_counter() - start
+
+
+def _line(name: str, seconds: list[float], baseline: float, target: float | None) -> None:
+    p50 = statistics.median(seconds)
+    verdict = ""
+    if target is not None:
+        verdict = f"  target <= {target:.1f} s  {'PASS' if p50 <= target else 'FAIL'}"
+    print(f"{name:<34} p50 {p50:7.3f} s  worst {max(seconds):7.3f} s  "
+          f"ratio {p50 / baseline:6.1f}x{verdict}")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--db", required=True, help="The desk's URL (it is only read).")
+    parser.add_argument("--days", type=int, default=30)
+    parser.add_argument("--until", type=date.fromisoformat, default=None,
+                        help="Last day of the range (default: the newest ticket's).")
+    parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--query", default="group:Billing")
+    args = parser.parse_args()
+
+    store = Store(args.db, create=False, read_timeout=600)
+    with store.read() as session:
+        admin = session.execute(text("SELECT username FROM agents WHERE role = 'admin' "
+                                     "ORDER BY id LIMIT 1")).scalar_one()
+        newest = session.execute(select(func.max(Ticket.created_at))).scalar_one()
+        total = session.execute(select(func.count()).select_from(Ticket)).scalar_one()
+    last = args.until or newest.date()
+    span = ReportRange.days(last - timedelta(days=args.days - 1), last)
+    desk = Desk(store, username=admin)
+
+    def bare_counts() -> None:
+        with store.read() as session:
+            for where in (
+                (Ticket.created_at >= span.since, Ticket.created_at < span.until),
+                (Ticket.solved_at >= span.since, Ticket.solved_at < span.until),
+                (Ticket.status.in_(("new", "open", "pending", "on_hold")),),  # type: ignore[attr-defined]
+            ):
+                session.execute(select(func.count()).select_from(Ticket).where(*where)).one()
+
+    clear = desk._reports.clear
+    print(f"{store.url.get_backend_name()}: {total:,} tickets; range {span.since:%Y-%m-%d} to "
+          f"{last:%Y-%m-%d} ({args.days} days); load average "
+          f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
+    yard = statistics.median(_yardstick() for _ in range(5))
+    print(f"yardstick (fixed Python loop) p50 {yard:.3f} s")
+    baseline = _timed(args.runs, bare_counts)
+    base = statistics.median(baseline)
+    _line("baseline: the bare counts", baseline, base, None)
+    _line("first numbers (headline)", _timed(args.runs, lambda: desk.report_headline(span),
+                                             clear), base, FIRST_TARGET)
+    _line("full report", _timed(args.runs, lambda: desk.report(span), clear), base,
+          FULL_TARGET)
+    _line("full report, cached", _timed(args.runs, lambda: desk.report(span)), base, None)
+    filtered = ReportRange(span.since, span.until, args.query)
+    _line(f"full report, {args.query}", _timed(args.runs, lambda: desk.report(filtered), clear),
+          base, FULL_TARGET)
+    print(f"yardstick after p50 {statistics.median(_yardstick() for _ in range(5)):.3f} s; "
+          f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
+          f"({datetime.now(UTC):%H:%M} UTC)")
+    store.dispose()
+
+
+if __name__ == "__main__":
+    main()

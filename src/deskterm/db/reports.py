@@ -1,0 +1,286 @@
+"""The reports' aggregations, in SQL on both stores: counts, per-day series, percentiles, and
+the same grouped by agent, group, tag and article.
+
+Every function takes ``scope``: conditions on :class:`~deskterm.db.models.Ticket` (the report's
+filters, made by :mod:`deskterm.desk.filter.sql`) and a UTC range ``[since, until)``. Nothing
+here loops over tickets in Python: each answer is one statement whose result has a row per
+day, agent, group, tag or article at most.
+
+The counts come as small cubes (by day, assignee and group: a few thousand rows, one pass over
+the range's tickets each) that :mod:`deskterm.desk.reports.build` adds up every way the report
+shows them; percentiles come from histograms of the times taken (:func:`bucket`), read
+nearest-rank (the value at rank ``ceil(p * n)``; the median of 4 values is the 2nd).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, case, func, select
+from sqlalchemy.orm import aliased
+from sqlmodel import Session, col
+
+from deskterm.db.durations import floor_to, seconds_between, utc_day
+from deskterm.db.models import (
+    Agent,
+    Article,
+    ArticleTicket,
+    Group,
+    Message,
+    SearchMiss,
+    Tag,
+    Ticket,
+    TicketTag,
+)
+
+Scope = Sequence[ColumnElement[bool]]
+UNSOLVED = ("new", "open", "pending", "on_hold")
+DONE = ("solved", "closed")
+
+FIRST_RESPONSE = seconds_between(col(Ticket.first_response_at), col(Ticket.created_at))
+"""Seconds from a ticket's creation to its first public reply."""
+RESOLUTION = seconds_between(col(Ticket.solved_at), col(Ticket.created_at))
+"""Seconds from a ticket's creation to its (last) solve."""
+
+
+def kept(scope: Scope) -> list[ColumnElement[bool]]:
+    """The scope without merged tickets: a duplicate merged into another is not a request of
+    its own (it is counted apart, as ``merged``)."""
+    return [col(Ticket.merged_into_id).is_(None), *scope]
+
+
+def created_in(since: datetime, until: datetime) -> ColumnElement[bool]:
+    return and_(col(Ticket.created_at) >= since, col(Ticket.created_at) < until)
+
+
+def solved_in(since: datetime, until: datetime) -> ColumnElement[bool]:
+    """Solved (or solved and since closed) in the range. A ticket reopened and not solved
+    again is not solved; one solved twice counts once, at its last solve."""
+    return and_(col(Ticket.solved_at) >= since, col(Ticket.solved_at) < until,
+                col(Ticket.status).in_(DONE))
+
+
+def _public_replies() -> ColumnElement[Any]:
+    """How many public replies agents wrote on the ticket (a probe of the partial index
+    ``ix_messages_public_replies``, migration 0018)."""
+    return (select(func.count()).select_from(Message)
+            .where(col(Message.ticket_id) == col(Ticket.id), col(Message.public),
+                   col(Message.author_agent_id).is_not(None))
+            .correlate(Ticket).scalar_subquery())
+
+
+Cube = list[tuple[Any, ...]]
+"""Rows of counts by (day, assignee id, group id) or (assignee id, group id): a few thousand at
+most, whatever the number of tickets."""
+
+
+def created_cube(session: Session, scope: Scope, since: datetime) -> Cube:
+    """``(day, assignee, group, created, answered)`` for the tickets created since ``since``
+    (to now: the days after a range give the backlog at its start, see :func:`open_before`)."""
+    day = utc_day(col(Ticket.created_at))
+    keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count(), func.count(col(Ticket.first_response_at)))
+        .where(*kept(scope), col(Ticket.created_at) >= since).group_by(*keys))]
+
+
+def solved_cube(session: Session, scope: Scope, since: datetime) -> Cube:
+    """``(day, assignee, group, solved, reopened)`` for the tickets solved (and not reopened
+    since) from ``since`` to now."""
+    day = utc_day(col(Ticket.solved_at))
+    keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)))
+        .where(*kept(scope), col(Ticket.solved_at) >= since, col(Ticket.status).in_(DONE))
+        .group_by(*keys))]
+
+
+def open_cube(session: Session, scope: Scope) -> Cube:
+    """``(assignee, group, tickets)`` unsolved now: one grouped read per status, each on the
+    status index (SQLite scans the whole table for ``status IN (four of them)``)."""
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id))
+    found: dict[tuple[Any, Any], int] = {}
+    for status in UNSOLVED:
+        for agent, group, count in session.execute(
+                select(*keys, func.count())
+                .where(*kept(scope), col(Ticket.status) == status).group_by(*keys)):
+            found[(agent, group)] = found.get((agent, group), 0) + count
+    return [(agent, group, count) for (agent, group), count in found.items()]
+
+
+def _unindexed(column: Any) -> ColumnElement[Any]:
+    """``column`` as an expression no index is chosen for (``coalesce(c, c)``): the planners
+    otherwise take a range of a timestamp index over an equality on the status index and read
+    a third of the desk."""
+    return func.coalesce(column, column)
+
+
+def quick_counts(session: Session, since: datetime, until: datetime) -> dict[str, int]:
+    """The headline's counts over the whole desk (no filters) from indexes alone, or nearly:
+    created and solved in the range (less merged tickets, and tickets reopened since), open
+    now. The same numbers as :func:`created_cube`, :func:`solved_cube` and :func:`open_cube`
+    add up to, in a small part of their time (bench/reports.py)."""
+    def count(*where: ColumnElement[bool]) -> int:
+        return int(session.execute(select(func.count()).select_from(Ticket).where(*where))
+                   .scalar_one())
+
+    merged = col(Ticket.merged_into_id).is_not(None)
+    created = count(created_in(since, until)) - count(
+        merged, _unindexed(col(Ticket.created_at)) >= since,
+        _unindexed(col(Ticket.created_at)) < until)
+    solved_range = (col(Ticket.solved_at) >= since, col(Ticket.solved_at) < until)
+    solved = count(*solved_range) - count(
+        merged, _unindexed(col(Ticket.solved_at)) >= since,
+        _unindexed(col(Ticket.solved_at)) < until)
+    open_now = 0
+    for status in UNSOLVED:  # reopened since, and not solved again: not solved
+        solved -= count(col(Ticket.status) == status,
+                        _unindexed(col(Ticket.solved_at)) >= since,
+                        _unindexed(col(Ticket.solved_at)) < until)
+        open_now += count(col(Ticket.status) == status)
+    return {"created": created, "solved": solved, "open_now": open_now}
+
+
+def open_before(open_now: int, created_since: int, solved_since: int) -> int:
+    """The tickets unsolved at ``since``: those unsolved now, less those created since, plus
+    those solved since (a ticket reopened and still open counts as open from its creation)."""
+    return open_now - created_since + solved_since
+
+
+def merged_count(session: Session, scope: Scope, since: datetime, until: datetime) -> int:
+    """Tickets merged into another in the range (through the partial index ``ix_tickets_merged``
+    of migration 0018, which holds merged tickets alone)."""
+    return int(session.execute(select(func.count()).where(
+        col(Ticket.merged_into_id).is_not(None), *scope,
+        col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until)).scalar_one())
+
+
+def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
+    """A time taken, rounded down: to the minute under 2 hours, to 5 minutes under a day, to
+    the hour beyond. Percentiles are read from these buckets (so a p90 of 4 d 3 h 12 min shows
+    as 4 d 3 h), at most a few hundred a key instead of every ticket."""
+    return case((seconds < 7200, floor_to(seconds, 60)),
+                (seconds < 86400, floor_to(seconds, 300)),
+                else_=floor_to(seconds, 3600))
+
+
+def histogram(session: Session, seconds: ColumnElement[Any], where: Scope) -> Cube:
+    """``(assignee, group, bucket, tickets)`` of a time taken over the tickets ``where``
+    holds (those without one left out)."""
+    step = bucket(seconds)
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id), step)
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count()).where(*where, seconds.is_not(None)).group_by(*keys))]
+
+
+def resolution_histogram(session: Session, scope: Scope, since: datetime, until: datetime
+                         ) -> Cube:
+    """``(assignee, group, bucket, tickets, one_touch)`` of the resolution times of the
+    tickets solved in the range, with how many of them had a single public reply: one pass
+    for both."""
+    seconds = RESOLUTION
+    step = bucket(seconds)
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id), step)
+    one_touch = func.sum(case((_public_replies() == 1, 1), else_=0))
+    return [tuple(row) for row in session.execute(
+        select(*keys, func.count(), one_touch)
+        .where(*kept(scope), solved_in(since, until), seconds.is_not(None)).group_by(*keys))]
+
+
+def minutes_logged(session: Session, scope: Scope, since: datetime, until: datetime
+                   ) -> dict[int, int]:
+    """``{agent id: minutes}`` the agents logged on replies and notes written in the range,
+    on the tickets in scope (merged ones too: their time was spent). Read through the partial
+    index ``ix_messages_minutes`` (only messages with minutes are in it)."""
+    author = col(Message.author_agent_id)
+    rows = session.execute(
+        select(author, func.sum(col(Message.minutes)))
+        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+        .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
+               col(Message.created_at) < until, author.is_not(None), *scope)
+        .group_by(author)).all()
+    return {agent: int(total) for agent, total in rows}
+
+
+def names(session: Session, table: Any, ids: Sequence[int], column: Any) -> dict[int, str]:
+    """The names of rows of ``table`` by id (agents' usernames, groups' names)."""
+    if not ids:
+        return {}
+    return dict(session.execute(select(table.id, column).where(col(table.id).in_(list(ids))))
+                .all())
+
+
+def agent_names(session: Session, ids: Sequence[int]) -> dict[int, tuple[str, str]]:
+    if not ids:
+        return {}
+    rows = session.execute(select(col(Agent.id), col(Agent.username), col(Agent.display_name))
+                           .where(col(Agent.id).in_(list(ids)))).all()
+    return {agent: (username, display) for agent, username, display in rows}
+
+
+def group_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
+    return names(session, Group, ids, Group.name)
+
+
+def tag_counts(session: Session, scope: Scope, since: datetime, until: datetime,
+               before: datetime) -> list[tuple[str, int, int]]:
+    """``(tag, tickets created in [since, until), tickets created in [before, since))`` for
+    every tag carried in either period, most this period first."""
+    base = kept(scope)
+    carried = aliased(TicketTag)  # the scope's own tag:... subquery names ticket_tags too
+    now_period = func.sum(case((col(Ticket.created_at) >= since, 1), else_=0))
+    then_period = func.sum(case((col(Ticket.created_at) < since, 1), else_=0))
+    rows = session.execute(
+        select(col(Tag.name), now_period, then_period)
+        .join(carried, col(carried.tag_id) == col(Tag.id))
+        .join(Ticket, col(Ticket.id) == col(carried.ticket_id))
+        .where(*base, col(Ticket.created_at) >= before, col(Ticket.created_at) < until)
+        .group_by(col(Tag.name))
+        .order_by(now_period.desc(), col(Tag.name))).all()
+    return [(name, int(this), int(previous)) for name, this, previous in rows]
+
+
+def articles_used(session: Session, scope: Scope, since: datetime, until: datetime, *,
+                  limit: int) -> list[tuple[str, str, int, int, int, int]]:
+    """The articles used on most tickets in scope in the range: ``(slug, title, tickets,
+    inserts, links, views)`` (the last three are the article's totals of all time)."""
+    used = func.count(col(ArticleTicket.ticket_id))
+    rows = session.execute(
+        select(col(Article.slug), col(Article.title), used, col(Article.insert_count),
+               col(Article.link_count), col(Article.views))
+        .join(ArticleTicket, col(ArticleTicket.article_id) == col(Article.id))
+        .join(Ticket, col(Ticket.id) == col(ArticleTicket.ticket_id))
+        .where(*scope, col(ArticleTicket.linked_at) >= since,
+               col(ArticleTicket.linked_at) < until)
+        .group_by(col(Article.id), col(Article.slug), col(Article.title),
+                  col(Article.insert_count), col(Article.link_count), col(Article.views))
+        .order_by(used.desc(), col(Article.slug)).limit(limit)).all()
+    return [(slug, title, int(n), inserts, links, views)
+            for slug, title, n, inserts, links, views in rows]
+
+
+def missed_searches(session: Session, since: datetime, until: datetime, *, limit: int
+                  ) -> list[tuple[str, str, int, datetime]]:
+    """The searches that found nothing in the range, most frequent first: ``(kind, query,
+    times, last)``. Not scoped by the ticket filters: a search has no ticket."""
+    times = func.count()
+    rows = session.execute(
+        select(col(SearchMiss.kind), col(SearchMiss.query), times, func.max(SearchMiss.at))
+        .where(col(SearchMiss.at) >= since, col(SearchMiss.at) < until)
+        .group_by(SearchMiss.kind, SearchMiss.query)
+        .order_by(times.desc(), SearchMiss.query).limit(limit)).all()
+    return [(kind, query, int(n), last) for kind, query, n, last in rows]
+
+
+def change_stamp(session: Session) -> tuple[Any, ...]:
+    """What changes whenever a ticket, a message or a search miss does (three index probes):
+    a cached report is current while this stays the same."""
+    return tuple(session.execute(select(
+        select(func.max(Ticket.updated_at)).scalar_subquery(),
+        select(func.max(Ticket.id)).scalar_subquery(),
+        select(func.max(Message.id)).scalar_subquery(),
+        select(func.max(SearchMiss.id)).scalar_subquery(),
+        select(func.max(ArticleTicket.linked_at)).scalar_subquery(),
+    )).one())

@@ -1,0 +1,282 @@
+"""A report made from the store: each number one SQL aggregation (:mod:`deskterm.db.reports`),
+the filters the queue's own (:mod:`deskterm.desk.filter`), so a report's tickets are the
+queue's. A :class:`ReportCache` keeps each range's report until the desk changes."""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter, OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from sqlmodel import Session
+
+from deskterm.db import reports as sql
+from deskterm.db.types import utcnow
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.filter.resolved import resolve_query
+from deskterm.desk.filter.sql import conditions
+from deskterm.desk.reports.model import (
+    TRENDING_MIN,
+    TRENDING_RATIO,
+    AgentRow,
+    ArticleRow,
+    Day,
+    Duration,
+    GroupRow,
+    Headline,
+    Report,
+    ReportRange,
+    SearchMissRow,
+    TagRow,
+)
+
+MAX_DAYS = 3_660
+"""The longest range a report covers (ten years)."""
+TOP = 10
+"""Rows in the lists of tags, articles and searches."""
+
+
+def check_range(span: ReportRange) -> None:
+    """InvalidInput for a range that ends before it starts or spans more than ten years."""
+    if span.since.tzinfo is None or span.until.tzinfo is None:
+        raise ValueError("a report's range is aware UTC datetimes")
+    if span.until <= span.since:
+        last = span.until - timedelta(microseconds=1)
+        raise InvalidInput(f"the range ends ({last:%Y-%m-%d}) before it starts "
+                           f"({span.since:%Y-%m-%d})")
+    if any(moment != moment.replace(hour=0, minute=0, second=0, microsecond=0)
+           for moment in (span.since.astimezone(UTC), span.until.astimezone(UTC))):
+        raise InvalidInput("a report covers whole days: its range starts and ends at "
+                           "midnight UTC")
+    if span.until - span.since > timedelta(days=MAX_DAYS):
+        raise InvalidInput(f"a report covers at most {MAX_DAYS:,} days")
+
+
+def scope(session: Session, span: ReportRange, *, me: str | None) -> list[Any]:
+    """The SQL conditions of the report's filters (a QueryError pointing at a bad term)."""
+    if not span.query.strip():
+        return []
+    return conditions(resolve_query(session, span.query, me=me))
+
+
+Histogram = list[tuple[float, int]]
+
+
+def percentile(buckets: Histogram, share: float) -> float | None:
+    """Nearest rank: the value at rank ``ceil(share * n)`` of the sorted times (bucketed, see
+    :func:`deskterm.db.reports.bucket`); the loop is over buckets, never over tickets."""
+    total = sum(count for _, count in buckets)
+    if not total:
+        return None
+    rank = -(-total * round(share * 100) // 100)  # ceil(share * total), in integers
+    seen = 0
+    for value, count in sorted(buckets):
+        seen += count
+        if seen >= rank:
+            return float(value)
+    return float(max(buckets)[0])
+
+
+def duration(buckets: Histogram) -> Duration:
+    if not buckets:
+        return Duration()
+    return Duration(sum(count for _, count in buckets), percentile(buckets, 0.5),
+                    percentile(buckets, 0.9))
+
+
+@dataclass
+class _Sums:
+    """A cube added up: by day, by agent, by group, and in all."""
+
+    total: int = 0
+    by_day: Counter[str] = field(default_factory=Counter)
+    by_agent: Counter[int | None] = field(default_factory=Counter)
+    by_group: Counter[int | None] = field(default_factory=Counter)
+
+
+def _sum(rows: list[tuple[Any, ...]], column: int, *, since: str, until: str) -> _Sums:
+    """Cube rows (day, assignee, group, counts...) added up over the days of the range."""
+    found = _Sums()
+    for row in rows:  # a row per (day, assignee, group): bounded by the range, not the desk
+        day, agent, group, value = row[0], row[1], row[2], int(row[column] or 0)
+        if not since <= day < until:
+            continue
+        found.total += value
+        found.by_day[day] += value
+        found.by_agent[agent] += value
+        found.by_group[group] += value
+    return found
+
+
+def _by(rows: list[tuple[Any, ...]], key: int) -> dict[Any, Histogram]:
+    """Histogram rows (assignee, group, bucket, count) by assignee (0), group (1) or in all."""
+    found: dict[Any, Histogram] = {}
+    for row in rows:
+        found.setdefault(row[key] if key >= 0 else None, []).append((row[2], row[3]))
+    return found
+
+
+def _days(span: ReportRange) -> tuple[str, str]:
+    return span.since.date().isoformat(), span.until.date().isoformat()
+
+
+@dataclass
+class _Counts:
+    created: list[tuple[Any, ...]]
+    solved: list[tuple[Any, ...]]
+    open_now: list[tuple[Any, ...]]
+    merged: int
+
+
+def _counts(session: Session, span: ReportRange, where: list[Any]) -> _Counts:
+    return _Counts(
+        created=sql.created_cube(session, where, span.since),
+        solved=sql.solved_cube(session, where, span.since),
+        open_now=sql.open_cube(session, where),
+        merged=sql.merged_count(session, where, span.since, span.until))
+
+
+def _headline(span: ReportRange, counts: _Counts, *, one_touch: int | None = None,
+              minutes: int | None = None, first: Histogram | None = None,
+              resolution: Histogram | None = None) -> Headline:
+    since, until = _days(span)
+    created = _sum(counts.created, 3, since=since, until=until)
+    answered = _sum(counts.created, 4, since=since, until=until)
+    solved = _sum(counts.solved, 3, since=since, until=until)
+    reopened = _sum(counts.solved, 4, since=since, until=until)
+    return Headline(
+        created=created.total, solved=solved.total,
+        open_now=sum(int(row[2]) for row in counts.open_now),
+        answered=answered.total, reopened=reopened.total, one_touch=one_touch,
+        merged=counts.merged, minutes_logged=minutes,
+        first_response=duration(first) if first is not None else Duration(),
+        resolution=duration(resolution) if resolution is not None else Duration())
+
+
+def headline(session: Session, span: ReportRange, *, me: str | None) -> Headline:
+    """The counts of the headline (created, solved, open now, merged): what the screen shows
+    first. Answered, reopened, the times taken, one-touch and time logged come with the
+    report. Over the whole desk they are read from indexes (:func:`deskterm.db.reports.
+    quick_counts`); with filters, from the same grouped counts as the report."""
+    check_range(span)
+    where = scope(session, span, me=me)
+    if where:
+        head = _headline(span, _counts(session, span, where))
+        return replace(head, answered=None, reopened=None)
+    quick = sql.quick_counts(session, span.since, span.until)
+    return Headline(created=quick["created"], solved=quick["solved"],
+                    open_now=quick["open_now"], answered=None, reopened=None, one_touch=None,
+                    merged=sql.merged_count(session, where, span.since, span.until),
+                    minutes_logged=None, first_response=Duration(), resolution=Duration())
+
+
+def make_report(session: Session, span: ReportRange, *, me: str | None,
+                now: datetime | None = None) -> Report:
+    """The whole report for ``span``."""
+    check_range(span)
+    where = scope(session, span, me=me)
+    counts = _counts(session, span, where)
+    kept = sql.kept(where)
+    first_rows = sql.histogram(session, sql.FIRST_RESPONSE,
+                               [*kept, sql.created_in(span.since, span.until)])
+    resolution_rows = sql.resolution_histogram(session, where, span.since, span.until)
+    minutes = sql.minutes_logged(session, where, span.since, span.until)
+    head = _headline(span, counts, one_touch=sum(int(row[4] or 0) for row in resolution_rows),
+                     minutes=sum(minutes.values()), first=_by(first_rows, -1).get(None, []),
+                     resolution=_by(resolution_rows, -1).get(None, []))
+    since, until = _days(span)
+    created = _sum(counts.created, 3, since=since, until=until)
+    solved = _sum(counts.solved, 3, since=since, until=until)
+    reopened = _sum(counts.solved, 4, since=since, until=until)
+    open_agent: Counter[Any] = Counter()
+    open_group: Counter[Any] = Counter()
+    for agent, group, count in counts.open_now:
+        open_agent[agent] += int(count)
+        open_group[group] += int(count)
+    every_created = _sum(counts.created, 3, since="", until="9999")
+    every_solved = _sum(counts.solved, 3, since="", until="9999")
+    backlog = sql.open_before(head.open_now, every_created.total, every_solved.total)
+    days = []
+    day: date = span.since.date()
+    while day < span.until.date():  # the range's days, not its tickets
+        key = day.isoformat()
+        backlog += created.by_day[key] - solved.by_day[key]
+        days.append(Day(key, created.by_day[key], solved.by_day[key], backlog))
+        day += timedelta(days=1)
+
+    first_agent, first_group = _by(first_rows, 0), _by(first_rows, 1)
+    resolution_group = _by(resolution_rows, 1)
+    agent_ids = sorted(key for key in {*solved.by_agent, *open_agent, *minutes, *first_agent}
+                       if key is not None)
+    people = sql.agent_names(session, agent_ids)
+    agents = sorted((AgentRow(
+        username=people[agent][0], name=people[agent][1], solved=solved.by_agent[agent],
+        reopened=reopened.by_agent[agent], open_now=open_agent[agent],
+        first_response_median=percentile(first_agent.get(agent, []), 0.5),
+        minutes_logged=minutes.get(agent, 0)) for agent in agent_ids if agent in people),
+        key=lambda row: (-row.solved, row.username))
+    group_ids = {*created.by_group, *solved.by_group, *open_group}
+    names = sql.group_names(session, [key for key in group_ids if key is not None])
+    groups = sorted((GroupRow(
+        name=names.get(group, "?") if group is not None else "(none)",
+        created=created.by_group[group], solved=solved.by_group[group],
+        open_now=open_group[group],
+        first_response_median=percentile(first_group.get(group, []), 0.5),
+        resolution_median=percentile(resolution_group.get(group, []), 0.5))
+        for group in group_ids), key=lambda row: (-row.created, row.name))
+    return Report(
+        range=span, made_at=now or utcnow(), headline=head, days=tuple(days),
+        agents=tuple(agents), groups=tuple(groups), tags=_tags(session, span, where),
+        articles=tuple(ArticleRow(*row) for row in sql.articles_used(
+            session, where, span.since, span.until, limit=TOP)),
+        searches_without_results=tuple(SearchMissRow(*row) for row in sql.missed_searches(
+            session, span.since, span.until, limit=TOP)),
+    )
+
+
+def _tags(session: Session, span: ReportRange, where: list[Any]) -> tuple[TagRow, ...]:
+    found = sql.tag_counts(session, where, span.since, span.until, span.previous)
+    rows = [TagRow(tag, this, previous, trending(this, previous))
+            for tag, this, previous in found]
+    top = [row for row in rows if row.tickets][:TOP]
+    rising = [row for row in rows if row.trending and row not in top]
+    return tuple(top + rising)
+
+
+def trending(this: int, previous: int) -> bool:
+    """At least :data:`TRENDING_MIN` tickets and :data:`TRENDING_RATIO` times the period
+    before."""
+    return this >= TRENDING_MIN and this >= TRENDING_RATIO * previous
+
+
+class ReportCache:
+    """Reports by range and filters (and acting agent: ``assignee:me``), each kept while the
+    desk's change stamp (:func:`deskterm.db.reports.change_stamp`) stays the same. A console's
+    screen asks again on every change notice; an unchanged desk answers from here."""
+
+    SIZE = 16
+
+    def __init__(self) -> None:
+        self._found: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Any]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, session: Session, key: tuple[Any, ...], make: Callable[[], Any]) -> Any:
+        stamp = sql.change_stamp(session)
+        with self._lock:
+            found = self._found.get(key)
+            if found is not None and found[0] == stamp:
+                self._found.move_to_end(key)
+                return found[1]
+        made = make()
+        with self._lock:
+            self._found[key] = (stamp, made)
+            while len(self._found) > self.SIZE:
+                self._found.popitem(last=False)
+        return made
+
+    def clear(self) -> None:
+        with self._lock:
+            self._found.clear()

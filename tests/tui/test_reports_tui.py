@@ -1,0 +1,91 @@
+"""The reports screen (``3``) on the console's fixed desk: the headline numbers and tables
+arrive, ``enter`` on a number or a row opens the queue filtered to exactly those tickets, the
+range and filters change what is counted, and a bad filter is refused where it is wrong."""
+
+from __future__ import annotations
+
+from textual.widgets import DataTable, Sparkline
+
+from deskterm.app import DeskApp
+from deskterm.screens.queue import QueueScreen
+from deskterm.screens.reports import ReportsScreen
+
+from .desks import NOW, open_desk
+from .pilot import settle, type_text, until
+
+
+def make_app(store) -> DeskApp:
+    return DeskApp(open_desk(store), clock=lambda: NOW, watch=False)
+
+
+def _cell(screen, table_id: str, row: int, column: int) -> str:
+    table = screen.query_one(table_id, DataTable)
+    return str(table.get_row_at(row)[column])
+
+
+async def test_three_opens_the_reports_with_the_headline_and_tables(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        # 120 tickets created in the 30 days up to the frozen clock, 17 of them solved
+        assert _cell(screen, "#report-headline", 0, 0) == "Created"
+        assert _cell(screen, "#report-headline", 0, 1) == "120"
+        assert _cell(screen, "#report-headline", 1, 1) == "17"
+        assert screen.query_one("#report-agents", DataTable).row_count == 2
+        assert sum(screen.query_one("#report-created", Sparkline).data or []) == 120
+
+
+async def test_enter_on_a_number_opens_the_queue_with_exactly_its_tickets(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        await pilot.press("down", "enter")  # Solved
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: app.screen.table.total == 17, what="the solved tickets")
+        assert "solved:>=2026-10-22" in app.screen.query_text
+
+
+async def test_enter_on_an_agent_opens_what_they_solved(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        solved = int(_cell(screen, "#report-agents", 0, 1))
+        screen.query_one("#report-agents", DataTable).focus()
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: app.screen.table.total == solved, what="their tickets")
+        assert "assignee:" in app.screen.query_text
+
+
+async def test_filters_and_range_change_the_numbers_and_a_bad_one_is_refused(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        await pilot.press("slash")
+        await type_text(pilot, "group:Network")
+        await pilot.press("enter")
+        await settle(pilot)
+        assert _cell(screen, "#report-headline", 0, 1) == "30"  # every 4th ticket
+        await pilot.press("slash", "ctrl+u")
+        await type_text(pilot, "group:nowhere")
+        await pilot.press("enter")
+        await settle(pilot)
+        error = screen.query_one("#report-error")
+        assert error.display and "nowhere" in str(error.render())
+        await pilot.press("r")  # 90 days
+        await settle(pilot)
+        assert screen.days == 90

@@ -1,0 +1,217 @@
+"""The reports on a small fixed desk (tests/unit/report_desk.py), every number counted by hand,
+on both stores; the queue filter behind each number lists exactly the tickets it counts."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from deskterm.desk.filter.language import QueryError
+from deskterm.desk.reports import drill
+from deskterm.desk.reports.model import ReportRange, as_json
+from deskterm.desk.reports.render import csv_text, html_page, sections
+from deskterm.desk.service import Desk
+from tests.unit.report_desk import seed_report_desk
+
+WEEK = ReportRange.days(date(2026, 11, 2), date(2026, 11, 8))
+HOUR = 3600.0
+
+
+@pytest.fixture
+def desk(stores):
+    store = stores.store(seeded=seed_report_desk)
+    return Desk(store, username="ada")
+
+
+def test_headline_counts_the_week_by_hand(desk):
+    head = desk.report(WEEK).headline
+    # created #1001-#1004 (#1005 was merged), answered #1001-#1003
+    assert (head.created, head.answered) == (4, 3)
+    # solved #1001, #1003 (reopened, solved again Thursday), #1007 (created before the week)
+    assert (head.solved, head.reopened, head.one_touch) == (3, 1, 2)
+    assert head.reopen_rate == pytest.approx(1 / 3)
+    assert head.one_touch_rate == pytest.approx(2 / 3)
+    assert (head.open_now, head.merged) == (3, 1)  # #1002, #1004, #1006; #1005
+    assert head.minutes_logged == 15 + 10 + 20 + 5  # #1002's 30 were logged after the week
+
+
+def test_first_response_and_resolution_median_and_p90(desk):
+    head = desk.report(WEEK).headline
+    # first responses 30 min (#1003), 1 h (#1001), 64 h across the weekend (#1002)
+    assert (head.first_response.count, head.first_response.median,
+            head.first_response.p90) == (3, pytest.approx(HOUR), pytest.approx(64 * HOUR))
+    # resolutions 3 h (#1001), 48 h (#1003, to its last solve), 123 h (#1007)
+    assert (head.resolution.count, head.resolution.median,
+            head.resolution.p90) == (3, pytest.approx(48 * HOUR), pytest.approx(123 * HOUR))
+
+
+def test_backlog_at_each_days_end(desk):
+    days = desk.report(WEEK).days
+    # open at the start: #1006 and #1007; then +#1001 -#1001, +#1003 -#1007, +#1004, -#1003,
+    # +#1002
+    assert [(d.day[5:], d.created, d.solved, d.backlog) for d in days] == [
+        ("11-02", 1, 1, 2), ("11-03", 1, 1, 2), ("11-04", 1, 0, 3), ("11-05", 0, 1, 2),
+        ("11-06", 1, 0, 3), ("11-07", 0, 0, 3), ("11-08", 0, 0, 3)]
+
+
+def test_agents_and_groups(desk):
+    found = desk.report(WEEK)
+    agents = [(a.username, a.solved, a.reopened, a.open_now, a.first_response_median,
+               a.minutes_logged) for a in found.agents]
+    assert agents == [("ada", 2, 1, 0, pytest.approx(HOUR / 2), 45),
+                      ("bert", 1, 0, 2, pytest.approx(64 * HOUR), 5)]
+    groups = [(g.name, g.created, g.solved, g.open_now, g.first_response_median,
+               g.resolution_median) for g in found.groups]
+    assert groups == [("billing", 2, 2, 0, pytest.approx(HOUR / 2), pytest.approx(3 * HOUR)),
+                      ("(none)", 1, 0, 1, None, None),
+                      ("network", 1, 1, 2, pytest.approx(64 * HOUR),
+                       pytest.approx(123 * HOUR))]
+
+
+def test_tags_articles_against_the_week_before(desk):
+    found = desk.report(WEEK)
+    assert [(t.tag, t.tickets, t.previous, t.trending) for t in found.tags] == [
+        ("vpn", 2, 1, False), ("printer", 1, 0, False)]
+    assert [(a.slug, a.tickets, a.inserts, a.links, a.views) for a in found.articles] == [
+        ("vpn-reset", 2, 3, 1, 12)]
+
+
+def test_filters_narrow_every_number(desk):
+    billing = desk.report(ReportRange(WEEK.since, WEEK.until, "group:billing")).headline
+    assert (billing.created, billing.solved, billing.open_now, billing.merged) == (2, 2, 0, 1)
+    phone = desk.report(ReportRange(WEEK.since, WEEK.until, "channel:phone")).headline
+    assert (phone.created, phone.solved, phone.open_now) == (1, 0, 1)
+    bert = desk.report(ReportRange(WEEK.since, WEEK.until, "assignee:bert")).headline
+    assert (bert.created, bert.solved, bert.minutes_logged) == (1, 1, 5)
+    acme = desk.report(ReportRange(WEEK.since, WEEK.until,
+                                   'org:"Acme Corp" priority:>=high tag:vpn')).headline
+    assert (acme.created, acme.first_response.median) == (1, pytest.approx(64 * HOUR))
+
+
+def test_a_bad_filter_is_refused_at_its_term(desk):
+    with pytest.raises(QueryError, match="no group named 'nope'"):
+        desk.report(ReportRange(WEEK.since, WEEK.until, "group:nope"))
+
+
+@pytest.mark.parametrize(("query", "expected"), [
+    (drill.created(WEEK), [1001, 1002, 1003, 1004]),
+    (drill.solved(WEEK), [1001, 1003, 1007]),
+    (drill.open_now(WEEK), [1002, 1004, 1006]),
+    (drill.reopened(WEEK), [1003]),
+    (drill.one_touch(WEEK), [1001, 1007]),
+    (drill.unanswered(WEEK), [1004]),
+    (drill.merged(WEEK), [1005]),
+    (drill.slow_first_response(WEEK, HOUR), [1001, 1002]),
+    (drill.slow_resolution(WEEK, 48 * HOUR), [1003, 1007]),
+    (drill.agent(WEEK, "ada"), [1001, 1003]),
+    (drill.group(WEEK, "billing"), [1001, 1003]),
+    (drill.group(WEEK, None), [1004]),
+    (drill.day(WEEK, "2026-11-04"), [1004]),
+    (drill.tag(WEEK, "vpn"), [1001, 1002]),
+])
+def test_the_queue_filter_behind_a_number_lists_exactly_its_tickets(desk, query, expected):
+    window = desk.queue_window(f"{query} sort:number", start=0, count=50,
+                               now=datetime(2026, 12, 1, tzinfo=UTC))
+    assert [row.number for row in window.rows] == expected
+
+
+def test_a_cached_report_is_made_again_when_a_ticket_changes(desk):
+    first = desk.report(WEEK)
+    assert desk.report(WEEK) is first  # nothing changed: the same report
+    desk.send(1004, body="On it", status="open")  # a first reply to #1004, created that week
+    again = desk.report(WEEK)
+    assert again is not first
+    assert (again.headline.answered, first.headline.answered) == (4, 3)
+
+
+def test_searches_that_found_nothing(desk):
+    assert desk.search_articles("zebra crossing", record_miss=True) == []
+    assert desk.search_articles("zebra   CROSSING", record_miss=True) == []
+    assert desk.search_articles("vpn", record_miss=True) != []
+    desk.search_articles("typed while searching", record_miss=False)
+    today = datetime.now(UTC).date()
+    found = desk.report(ReportRange.days(today, today)).searches_without_results
+    assert [(m.kind, m.query, m.times) for m in found] == [("kb", "zebra crossing", 2)]
+
+
+def test_json_csv_and_html_carry_the_same_numbers(desk):
+    found = desk.report(WEEK)
+    shape = json.loads(json.dumps(as_json(found)))
+    assert shape["headline"]["created"] == 4
+    assert shape["headline"]["first_response_seconds"] == {"count": 3, "median": 3600.0,
+                                                           "p90": 230400.0}
+    assert shape["headline"]["sla"] is None and "sla" in shape["pending"]
+    assert shape["days"][-1] == {"day": "2026-11-08", "created": 0, "solved": 0, "backlog": 3}
+    assert "Headline,Created,4" in csv_text(found).splitlines()
+    page = html_page(found)
+    assert page.count("<svg") == 2 and "<script" not in page and "http" not in page.replace(
+        'xmlns="http://www.w3.org/2000/svg"', "")
+    assert next(s.title for s in sections(found)) == "Headline"
+
+
+def test_html_escapes_what_came_from_outside(desk):
+    found = desk.report(WEEK)
+    hostile = type(found)(**{**found.__dict__, "range": ReportRange(
+        WEEK.since, WEEK.until, '"<img src=x onerror=alert(1)>"')})
+    page = html_page(hostile)
+    assert "<img" not in page and "&lt;img" in page
+
+
+def test_a_range_that_ends_before_it_starts_is_refused(desk):
+    with pytest.raises(Exception, match="before it starts"):
+        desk.report(ReportRange(WEEK.until, WEEK.since))
+    assert ReportRange.days(date(2026, 11, 2), date(2026, 11, 2)).until - WEEK.since == \
+        timedelta(days=1)
+
+
+@pytest.mark.parametrize(("query", "problem"), [
+    ("frt:soon", "bad time 'soon'"),
+    ("replies:many", "bad count 'many'"),
+    ("reopened:maybe", "maybe"),
+    ("resolution:none", "bad time 'none'"),
+    ("solved:yesterday", "bad date or age"),
+    ("merged:>yes", "takes no comparison"),
+])
+def test_the_new_filter_terms_refuse_a_bad_value_at_the_term(query, problem):
+    from deskterm.desk.filter.language import parse_query
+
+    with pytest.raises(QueryError, match=problem):
+        parse_query(query)
+
+
+def test_cli_report_prints_json_csv_html_and_refuses_bad_input(stores, cli, as_user, tmp_path):
+    store = stores.store(seeded=seed_report_desk)
+    as_user("ada")
+    url = store.url.render_as_string(hide_password=False)
+    week = ["--since", "2026-11-02", "--until", "2026-11-08"]
+    shown = cli("report", *week, "--format", "json", db=url)
+    assert shown.exit_code == 0, shown.stderr
+    assert json.loads(shown.stdout)["headline"]["solved"] == 3
+    billing = cli("report", *week, "--group", "billing", "--format", "json", db=url)
+    assert json.loads(billing.stdout)["range"]["filter"] == "group:billing"
+    assert json.loads(billing.stdout)["headline"]["created"] == 2
+    page = tmp_path / "week.html"
+    assert cli("report", *week, "--format", "html", "-o", str(page), db=url).exit_code == 0
+    assert page.read_text().startswith("<!DOCTYPE html>")
+    assert "Headline,Solved,3" in cli("report", *week, "--format", "csv", db=url).stdout
+    table = cli("report", *week, db=url)
+    assert table.exit_code == 0 and "First response, median" in table.stdout
+    unknown = cli("report", "--group", "nope", db=url)
+    assert unknown.exit_code == 1 and "no group named 'nope'" in unknown.stderr
+    assert cli("report", "--since", "someday", db=url).exit_code == 2
+    assert cli("report", "--format", "pdf", db=url).exit_code == 2
+    backwards = cli("report", "--since", "2026-11-08", "--until", "2026-11-02", db=url)
+    assert backwards.exit_code == 1 and "before it starts" in backwards.stderr
+    unwritable = cli("report", "--format", "csv", "-o", str(tmp_path / "no" / "x.csv"), db=url)
+    assert unwritable.exit_code == 1 and "cannot be written" in unwritable.stderr
+
+
+@pytest.mark.parametrize("query", ["", "group:billing"])
+def test_the_headline_read_first_has_the_reports_counts(desk, query):
+    span = ReportRange(WEEK.since, WEEK.until, query)
+    first, whole = desk.report_headline(span), desk.report(span).headline
+    assert (first.created, first.solved, first.open_now, first.merged) == (
+        whole.created, whole.solved, whole.open_now, whole.merged)
+    assert first.one_touch is None and first.answered is None  # they come with the report
