@@ -342,7 +342,7 @@ def test_rules_test_says_which_would_fire_and_why_and_changes_nothing(team, ada)
         results = ruleset.test_rules(session, number=ticket.number, trigger="updated")
     assert [(r.name, r.fires) for r in results] == [("Yes", True), ("After", False),
                                                     ("No", False)]
-    assert results[0].verdicts[0][1:] == (True, "has 'Invoice'")
+    assert results[0].verdicts[0][1:] == (True, "has 'invoice'")
     assert results[1].outcome.startswith("not reached")
     assert detail(team, ticket.number).ticket.version == ticket.version
 

@@ -80,7 +80,10 @@ def plan(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | No
     """The rule's actions on ``ticket`` checked and resolved; DeskError if one cannot be made."""
     changes = _fields(spec)
     wanted = None if changes.is_empty() else resolve_changes(session, changes)
-    values = macros.placeholder_values(ticket=summary(session, ticket), agent=actor or TEAM)
+    writes = any(spec.action(name) is not None for name in ("macro", "note", "email_subject"))
+    # The placeholders' values only for a rule that writes something (they cost a read).
+    values = (macros.placeholder_values(ticket=summary(session, ticket), agent=actor or TEAM)
+              if writes else {})
     macro_wanted = macro_body = None
     if spec.action("macro") is not None:
         macro = macros.get_macro(session, name=spec.action("macro"))
@@ -115,22 +118,27 @@ def skipped(session: Session, ticket: Ticket, via: str, reason: str) -> None:
     session.flush()
 
 
-def perform(session: Session, ticket: Ticket, spec: RuleSpec,
-            actor: AgentRead | None) -> set[str]:
-    """Make rule ``spec``'s actions on the locked ``ticket``; the fields it changed."""
+Events = list[tuple[str, str | None, str | None]]
+
+
+def perform(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | None,
+            *, tags: frozenset[str] | None = None) -> Events:
+    """Make rule ``spec``'s actions on the locked ``ticket``; the field changes it made
+    (``tags``: the ticket's tags, when the caller knows them: not read again)."""
     via = f"rule:{spec.name}"
     try:
         planned = plan(session, ticket, spec, actor)
     except DeskError as exc:
         skipped(session, ticket, via, str(exc))
-        return set()
+        return []
     change = Change(session, ticket, actor, via=via)
+    known = (lambda _number: tuple(sorted(tags))) if tags is not None else None
     if planned.wanted is not None:
-        apply_changes(change, planned.wanted)
+        apply_changes(change, planned.wanted, tags_of=known)
     if planned.by_group and ticket.assignee_id is None:
         assign_by_strategy(change)
     if planned.macro_wanted is not None:
-        apply_changes(change, planned.macro_wanted)
+        apply_changes(change, planned.macro_wanted)  # (tags read afresh: the first may add)
     if planned.macro_body is not None:
         add_message(change, body=planned.macro_body, public=True)
     if planned.note is not None:
@@ -143,7 +151,7 @@ def perform(session: Session, ticket: Ticket, spec: RuleSpec,
                           to_name=requester.name, subject=subject, body=body, auto=True)
         change.record("email", None, subject)
     change.finish()
-    return {field for field, _, _ in change.events}
+    return change.events
 
 
 __all__ = ["BY_GROUP", "Plan", "perform", "plan", "skipped"]

@@ -166,7 +166,7 @@ def test_rules(session: Session, *, number: int, trigger: str,
     ticket = session.get(Ticket, number) if in_range(number) else None
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
-    facts = Facts.of(session, ticket, now=utcnow(), minutes=minutes_counter(session))
+    facts = Facts.of(session, ticket, now=utcnow(), minutes=lambda: minutes_counter(session))
     out: list[RuleTest] = []
     stopped_by: str | None = None
     for rule in list_rules(session):
