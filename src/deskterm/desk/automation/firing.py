@@ -86,6 +86,8 @@ class Run:
     """A rule with ``stop = true`` fired: no more rules for this change."""
     _ticket: Ticket | None = None
     _facts: Facts | None = None
+    upto: int = 1 << 30
+    """The next pass looks at the rules before this one (the last that changed the ticket)."""
 
     @property
     def ticket(self) -> Ticket:
@@ -114,9 +116,14 @@ class Run:
         return self._facts
 
     def one_pass(self, rules: tuple[CompiledRule, ...], trigger: str) -> bool:
-        """Every rule not fired yet, in order; whether any changed the ticket."""
+        """Every rule not fired yet, in order (after the first pass, only those before the
+        last rule that changed the ticket: those after it saw it as it is); whether any
+        changed the ticket."""
         changed = False
-        for rule in rules:
+        upto, self.upto = self.upto, 0
+        for index, rule in enumerate(rules):
+            if index >= upto:
+                break
             if rule.id in self.fired or trigger not in rule.spec.on:
                 continue
             facts = self.facts()
@@ -129,6 +136,7 @@ class Run:
                                      tags=facts.tags)
             if events:
                 changed = True
+                self.upto = index
                 facts.changed(self.session, self.ticket, events)
                 self.landed = self.landed or any(name == "group" for name, _, _ in events)
             if rule.spec.stop:
@@ -153,6 +161,7 @@ class Run:
         change.finish()
         if self._facts is not None:
             self._facts.changed(self.session, ticket, change.events)
+        self.upto = 1 << 30  # every rule saw the ticket before it was assigned
         return True
 
 
