@@ -353,3 +353,13 @@ def test_a_rule_message_needs_the_rule_named(team, ada):
         team.write(lambda s: s.add(Message(ticket_id=ticket.number, public=False, body="x")))
     with team.read() as session:
         assert session.exec(select(Event).where(col(Event.via).is_not(None))).all() == []
+
+
+def test_a_desk_that_sends_no_mail_gets_the_rule_s_other_actions(team, ada):
+    load(team, rule("Outage", then='priority = "urgent"\nemail_subject = "On it"\n'
+                                   'email_body = "We are on it"'))
+    ticket = file(team, ada)
+    assert ticket.priority == "urgent"
+    last = detail(team, ticket.number).events[-1]
+    assert (last.field, last.via) == ("rule", "rule:Outage")
+    assert "does not send mail" in last.new

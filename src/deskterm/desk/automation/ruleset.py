@@ -183,7 +183,9 @@ def test_rules(session: Session, *, number: int, trigger: str,
             fires = True
             outcome = "fires"
             try:
-                plan(session, ticket, rule.spec, actor)
+                planned = plan(session, ticket, rule.spec, actor)
+                if planned.email_refused:
+                    outcome = f"fires; {planned.email_refused}"
             except DeskError as exc:
                 outcome = f"fires, but is skipped: {exc}"
             if rule.spec.stop:
