@@ -363,3 +363,19 @@ def test_a_desk_that_sends_no_mail_gets_the_rule_s_other_actions(team, ada):
     last = detail(team, ticket.number).events[-1]
     assert (last.field, last.via) == ("rule", "rule:Outage")
     assert "does not send mail" in last.new
+
+
+def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
+    from .test_transfer_jsonl import _empty_desk, _export, _import
+
+    source = stores.store(seeded=seed_team)
+    with source.read() as session:
+        ada = people.agent_read(session, people.find_agent(session, "ada"))
+    load(source, rule("Note", then='note = "Routed"'))
+    file(source, ada)
+    exported = _export(source)
+    assert b'"via":"rule:Note"' in exported
+    target = stores.store()
+    _empty_desk(target)
+    _import(target, exported, tmp_path)
+    assert _export(target) == exported
