@@ -365,8 +365,19 @@ def test_a_desk_that_sends_no_mail_gets_the_rule_s_other_actions(team, ada):
     assert "does not send mail" in last.new
 
 
+def _export(store) -> bytes:
+    import io
+
+    from deskterm.desk.service import Desk
+
+    out = io.StringIO()
+    Desk(store, username="ada").export_jsonl(query=None, write=out.write)
+    return out.getvalue().encode("utf-8")
+
+
 def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
-    from .test_transfer_jsonl import _empty_desk, _export, _import
+    from deskterm.desk import setup
+    from deskterm.desk.service import Desk
 
     source = stores.store(seeded=seed_team)
     with source.read() as session:
@@ -376,6 +387,8 @@ def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
     exported = _export(source)
     assert b'"via":"rule:Note"' in exported
     target = stores.store()
-    _empty_desk(target)
-    _import(target, exported, tmp_path)
+    target.write(lambda s: setup.ensure_first_admin(s, username="ada", display_name="Ada Admin"))
+    path = tmp_path / "desk.jsonl"
+    path.write_bytes(exported)
+    assert Desk(target, username="ada").import_jsonl(path).committed
     assert _export(target) == exported
