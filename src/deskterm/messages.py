@@ -41,6 +41,13 @@ class QueueLoaded(Message):
 
 
 @dataclass
+class AwayChanged(Message):
+    """The agent marked themselves away (automatic assignment skips them) or back."""
+
+    away: bool
+
+
+@dataclass
 class SelectionFetched(Message):
     """``*``: every ticket number matching the filter."""
 

@@ -342,7 +342,7 @@ def test_rules_test_says_which_would_fire_and_why_and_changes_nothing(team, ada)
         results = ruleset.test_rules(session, number=ticket.number, trigger="updated")
     assert [(r.name, r.fires) for r in results] == [("Yes", True), ("After", False),
                                                     ("No", False)]
-    assert results[0].verdicts[0][1:] == (True, "has 'Invoice'")
+    assert results[0].verdicts[0][1:] == (True, "has 'invoice'")
     assert results[1].outcome.startswith("not reached")
     assert detail(team, ticket.number).ticket.version == ticket.version
 
@@ -353,3 +353,42 @@ def test_a_rule_message_needs_the_rule_named(team, ada):
         team.write(lambda s: s.add(Message(ticket_id=ticket.number, public=False, body="x")))
     with team.read() as session:
         assert session.exec(select(Event).where(col(Event.via).is_not(None))).all() == []
+
+
+def test_a_desk_that_sends_no_mail_gets_the_rule_s_other_actions(team, ada):
+    load(team, rule("Outage", then='priority = "urgent"\nemail_subject = "On it"\n'
+                                   'email_body = "We are on it"'))
+    ticket = file(team, ada)
+    assert ticket.priority == "urgent"
+    last = detail(team, ticket.number).events[-1]
+    assert (last.field, last.via) == ("rule", "rule:Outage")
+    assert "does not send mail" in last.new
+
+
+def _export(store) -> bytes:
+    import io
+
+    from deskterm.desk.service import Desk
+
+    out = io.StringIO()
+    Desk(store, username="ada").export_jsonl(query=None, write=out.write)
+    return out.getvalue().encode("utf-8")
+
+
+def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
+    from deskterm.desk import setup
+    from deskterm.desk.service import Desk
+
+    source = stores.store(seeded=seed_team)
+    with source.read() as session:
+        ada = people.agent_read(session, people.find_agent(session, "ada"))
+    load(source, rule("Note", then='note = "Routed"'))
+    file(source, ada)
+    exported = _export(source)
+    assert b'"via":"rule:Note"' in exported
+    target = stores.store()
+    target.write(lambda s: setup.ensure_first_admin(s, username="ada", display_name="Ada Admin"))
+    path = tmp_path / "desk.jsonl"
+    path.write_bytes(exported)
+    assert Desk(target, username="ada").import_jsonl(path).committed
+    assert _export(target) == exported

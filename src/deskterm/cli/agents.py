@@ -110,9 +110,11 @@ def _capacity(text: str) -> int | None:
     """``--capacity``: a whole number, or none."""
     if text.strip().lower() == "none":
         return None
-    if not text.strip().isascii() or not text.strip().isdigit():
-        raise typer.BadParameter(f"'{text[:20]}' is not a number of tickets (or none)",
-                                 param_hint="--capacity")
+    if not text.strip().isascii() or not text.strip().isdigit() or len(text.strip()) > 5 \
+            or int(text.strip()) > 10_000:
+        # (checked here, before any of the other options is written)
+        raise typer.BadParameter(f"'{text[:20]}' is not a number of tickets from 0 to 10,000 "
+                                 "(or none)", param_hint="--capacity")
     return int(text.strip())
 
 

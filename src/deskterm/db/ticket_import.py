@@ -45,7 +45,7 @@ from deskterm.db.search_load import SqliteSearchLoad, ThreadedSearchLoad, table_
 COLUMNS: dict[str, tuple[str, ...]] = {
     **bulk.COLUMNS,
     "tickets": (*bulk.COLUMNS["tickets"], "merged_into_id", "external_id"),
-    "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes"),
+    "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes", "via"),
     "events": (*bulk.COLUMNS["events"], "via"),
     "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
     "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),

@@ -27,6 +27,7 @@ from deskterm.desk.reads import TicketSummary
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.desk.tickets.bulk import BULK_CONFIRM_OVER, BulkChange
 from deskterm.messages import (
+    AwayChanged,
     BulkApplied,
     ChoicesLoaded,
     DeskChanged,
@@ -134,6 +135,7 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         Binding("asterisk", "select_all", "Select all", id="queue.select-all"),
         # Not in the footer (it is full at 120 columns); `?` and the palette list it.
         Binding("n,N", "new_ticket", "New ticket", show=False, id="queue.new-ticket"),
+        Binding("Z", "toggle_away", "Away / back", show=False, id="queue.away"),
         Binding("escape", "cancel", "Clear", show=False, id="queue.cancel"),
     ]
 
@@ -153,6 +155,8 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
         self._watcher: Stoppable | None = None
         self._resolved: ResolvedQuery | None = None
         """The filter shown, resolved once by the load that showed it: its pages reuse it."""
+        self._away: bool | None = None
+        """Whether this agent is away (None: as the desk opened, ``desk.actor.away``)."""
 
     def on_mount(self) -> None:
         self.query_one("#filter-error").display = False
@@ -328,9 +332,26 @@ class QueueScreen(ReportsWorkerErrors, QueueLayout):
 
     def _show_status(self) -> None:
         table = self.table
+        away = self.desk.actor.away if self._away is None else self._away
         self.draw_status(self.view.name if self.view else "Filter", table.total,
-                         len(table.selected), self.me, self.desk.where)
+                         len(table.selected), self.me, self.desk.where, away=away)
         self._show_views()
+
+    def action_toggle_away(self) -> None:
+        """``Z``: mark yourself away (automatic assignment skips you) or back."""
+        away = self.desk.actor.away if self._away is None else self._away
+        self._set_away(not away)
+
+    @work(thread=True, exclusive=True, group="away", exit_on_error=False)
+    def _set_away(self, away: bool) -> None:
+        agent = self.desk.set_away(self.me, away)
+        self.post_message(AwayChanged(agent.away))
+
+    def on_away_changed(self, message: AwayChanged) -> None:
+        self._away = message.away
+        self._show_status()
+        self.notify("You are away: automatic assignment skips you (Z when back)"
+                    if message.away else "You are back: automatic assignment includes you")
 
     @on(TicketTable.SelectionChanged)
     def _selection_changed(self) -> None:

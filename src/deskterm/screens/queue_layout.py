@@ -82,13 +82,18 @@ class QueueLayout(Screen):
             text.append(label, style="reverse" if view.key == current else "")
         self.query_one("#views", Static).update(text, layout=False)  # one line, always
 
-    def draw_status(self, view: str, total: int, selected: int, me: str, where: str) -> None:
-        """The status line: the view, how many tickets, the selection, who and where."""
+    def draw_status(self, view: str, total: int, selected: int, me: str, where: str,
+                    *, away: bool = False) -> None:
+        """The status line: the view, how many tickets, the selection, who (away, when they
+        are: automatic assignment skips them) and where."""
         chosen = f" · {selected:,} selected" if selected else ""
-        self.query_one("#queue-status", Static).update(Text(
-            f" {view}: {total:,} tickets{chosen} · {me} on {where}",
-            no_wrap=True, overflow="ellipsis",
-        ), layout=False)  # one line: no need to lay the screen out again
+        line = Text(f" {view}: {total:,} tickets{chosen} · {me}", no_wrap=True,
+                    overflow="ellipsis")
+        if away:
+            line.append(" (away)", style="bold yellow")
+        line.append(f" on {where}")
+        # one line: no need to lay the screen out again
+        self.query_one("#queue-status", Static).update(line, layout=False)
 
     def show_rows(self, total: int, start: int, rows: Sequence, sort: str, *,
                   keep: int | None = None) -> None:

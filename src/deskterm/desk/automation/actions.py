@@ -10,7 +10,8 @@ whose action triggered the rule as its actor, if any; the rule's reply and note 
 Everything is checked before the ticket is touched: a rule whose action cannot be made (a group
 or macro removed since the rules were loaded, an agent deactivated, a status the ticket cannot
 take) changes nothing and leaves a ``rule`` event saying why it was skipped; the change that
-triggered it goes through.
+triggered it goes through. An e-mail that cannot be sent (a requester without an address, a
+desk that sends no mail) is left out with such an event; the rule's other actions are made.
 """
 
 from __future__ import annotations
@@ -23,7 +24,7 @@ from deskterm.db.models import Customer, Event, Ticket, key
 from deskterm.db.types import utcnow
 from deskterm.desk.automation.assignment import assign_by_strategy
 from deskterm.desk.automation.rulebook import RuleSpec
-from deskterm.desk.errors import DeskError, InvalidInput
+from deskterm.desk.errors import DeskError
 from deskterm.desk.mail import outbox
 from deskterm.desk.reads import AgentRead, ref
 from deskterm.desk.tickets import lifecycle, macros
@@ -55,6 +56,8 @@ class Plan:
     macro_body: str | None
     note: str | None
     email: tuple[str, str] | None
+    email_refused: str | None = None
+    """Why the e-mail to the requester is not sent (the rule's other actions still are)."""
 
 
 def _fields(spec: RuleSpec) -> TicketChanges:
@@ -80,7 +83,10 @@ def plan(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | No
     """The rule's actions on ``ticket`` checked and resolved; DeskError if one cannot be made."""
     changes = _fields(spec)
     wanted = None if changes.is_empty() else resolve_changes(session, changes)
-    values = macros.placeholder_values(ticket=summary(session, ticket), agent=actor or TEAM)
+    writes = any(spec.action(name) is not None for name in ("macro", "note", "email_subject"))
+    # The placeholders' values only for a rule that writes something (they cost a read).
+    values = (macros.placeholder_values(ticket=summary(session, ticket), agent=actor or TEAM)
+              if writes else {})
     macro_wanted = macro_body = None
     if spec.action("macro") is not None:
         macro = macros.get_macro(session, name=spec.action("macro"))
@@ -92,45 +98,53 @@ def plan(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | No
                     lifecycle.check_transition(ref(key(ticket)), before, macro_wanted.status)
         macro_body = macros.fill(macro.body, values) if macro.body.strip() else None
     note = spec.action("note")
-    email = None
+    email = refused = None
     if spec.action("email_subject") is not None:
         requester = session.get(Customer, ticket.requester_id)
         if requester is None or not requester.email:
-            raise InvalidInput("e-mail to the requester: they have no e-mail address")
-        if outbox.sending_settings(session) is None:
-            raise InvalidInput("e-mail to the requester: the desk does not send mail "
-                               "(see `deskterm mail settings`)")
-        email = (macros.fill(spec.action("email_subject"), values),
-                 macros.fill(spec.action("email_body"), values))
+            refused = "e-mail to the requester not sent: they have no e-mail address"
+        elif outbox.sending_settings(session) is None:
+            refused = ("e-mail to the requester not sent: the desk does not send mail "
+                       "(see `deskterm mail settings`)")
+        else:
+            email = (macros.fill(spec.action("email_subject"), values),
+                     macros.fill(spec.action("email_body"), values))
     return Plan(wanted=wanted, by_group=spec.action("assign") == BY_GROUP,
                 macro_wanted=macro_wanted, macro_body=macro_body,
-                note=macros.fill(note, values) if note is not None else None, email=email)
+                note=macros.fill(note, values) if note is not None else None, email=email,
+                email_refused=refused)
 
 
 def skipped(session: Session, ticket: Ticket, via: str, reason: str) -> None:
-    """Record in the audit trail that the rule ``via`` fired but could not act, and why."""
+    """Record in the audit trail that the rule ``via`` fired but could not act (or not all of
+    it), and why."""
     session.add(Event(ticket_id=key(ticket), actor_agent_id=None, field="rule",
                       new=f"skipped: {reason}"[:500], version=ticket.version, at=utcnow(),
                       via=via))
     session.flush()
 
 
-def perform(session: Session, ticket: Ticket, spec: RuleSpec,
-            actor: AgentRead | None) -> set[str]:
-    """Make rule ``spec``'s actions on the locked ``ticket``; the fields it changed."""
+Events = list[tuple[str, str | None, str | None]]
+
+
+def perform(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | None,
+            *, tags: frozenset[str] | None = None) -> Events:
+    """Make rule ``spec``'s actions on the locked ``ticket``; the field changes it made
+    (``tags``: the ticket's tags, when the caller knows them: not read again)."""
     via = f"rule:{spec.name}"
     try:
         planned = plan(session, ticket, spec, actor)
     except DeskError as exc:
         skipped(session, ticket, via, str(exc))
-        return set()
+        return []
     change = Change(session, ticket, actor, via=via)
+    known = (lambda _number: tuple(sorted(tags))) if tags is not None else None
     if planned.wanted is not None:
-        apply_changes(change, planned.wanted)
+        apply_changes(change, planned.wanted, tags_of=known)
     if planned.by_group and ticket.assignee_id is None:
         assign_by_strategy(change)
     if planned.macro_wanted is not None:
-        apply_changes(change, planned.macro_wanted)
+        apply_changes(change, planned.macro_wanted)  # (tags read afresh: the first may add)
     if planned.macro_body is not None:
         add_message(change, body=planned.macro_body, public=True)
     if planned.note is not None:
@@ -143,7 +157,9 @@ def perform(session: Session, ticket: Ticket, spec: RuleSpec,
                           to_name=requester.name, subject=subject, body=body, auto=True)
         change.record("email", None, subject)
     change.finish()
-    return {field for field, _, _ in change.events}
+    if planned.email_refused is not None:
+        skipped(session, ticket, via, planned.email_refused)
+    return change.events
 
 
 __all__ = ["BY_GROUP", "Plan", "perform", "plan", "skipped"]

@@ -45,7 +45,8 @@ class Facts:
     """The customer's latest message (the first one, on a new ticket)."""
     requester: str
     domain: str
-    organization: str | None
+    organization_of: Callable[[], str | None]
+    """The requester's organization's name, looked up when a condition first needs it."""
     customer_tier: str
     channel: str
     status: str
@@ -57,28 +58,55 @@ class Facts:
     created_at: datetime
     updated_at: datetime
     now: datetime
-    minutes: MinutesBetween
+    minutes: Callable[[], MinutesBetween]
+    """The desk's business clock, looked up when a condition first needs it."""
     _hours: dict[str, float] = field(default_factory=dict)
+    _tokens: dict[str, frozenset[str]] = field(default_factory=dict)
+    _looked_up: dict[str, str | None] = field(default_factory=dict)
+
+    def tokens(self, where: str) -> frozenset[str]:
+        """The words of the subject, the body or both (``text``), case-folded, read once."""
+        if where not in self._tokens:
+            self._tokens[where] = frozenset(
+                word for text in _texts(self, where) for word in _TOKEN.findall(text.casefold()))
+        return self._tokens[where]
 
     def field(self, name: str) -> Any:
         return getattr(self, name)
 
+    @property
+    def organization(self) -> str | None:
+        if "organization" not in self._looked_up:
+            self._looked_up["organization"] = self.organization_of()
+        return self._looked_up["organization"]
+
     def hours_since(self, which: str) -> float:
         if which not in self._hours:
             start = self.created_at if which == "hours_since_created" else self.updated_at
-            self._hours[which] = self.minutes(start, self.now) / 60
+            self._hours[which] = self.minutes()(start, self.now) / 60
         return self._hours[which]
+
+    def changed(self, session: Session, ticket: Ticket,
+                events: list[tuple[str, str | None, str | None]]) -> None:
+        """Bring the ticket's fields up to date after a rule changed them (``events``): the
+        requester, the body and the times stay; no query unless the group or assignee moved."""
+        self.status, self.type = ticket.status, ticket.type
+        self.priority = lifecycle.priority_name(ticket.priority)
+        fields = {name: new for name, _, new in events}
+        if "group" in fields:
+            self.group = fields["group"]
+        if "assignee" in fields:
+            self.assignee = fields["assignee"]
+        if "tags" in fields:
+            self.tags = frozenset(filter(None, (fields["tags"] or "").split(",")))
+        self.updated_at = ticket.updated_at
 
     @classmethod
     def of(cls, session: Session, ticket: Ticket, *, now: datetime,
-           minutes: MinutesBetween) -> Facts:
+           minutes: Callable[[], MinutesBetween]) -> Facts:
         number = key(ticket)
         customer = session.get(Customer, ticket.requester_id)
         email = (customer.email or "").lower() if customer is not None else ""
-        organization = None
-        if customer is not None and customer.organization_id is not None:
-            org = session.get(Organization, customer.organization_id)
-            organization = org.name if org is not None else None
         group = session.get(Group, ticket.group_id) if ticket.group_id else None
         agent = session.get(Agent, ticket.assignee_id) if ticket.assignee_id else None
         body = session.exec(
@@ -88,7 +116,7 @@ class Facts:
         return cls(
             subject=ticket.subject, body=body or "", requester=email,
             domain=email.rsplit("@", 1)[1] if "@" in email else "",
-            organization=organization,
+            organization_of=lambda: organization_name(session, customer),
             customer_tier=(customer.tier if customer is not None else "").lower(),
             channel=ticket.channel, status=ticket.status,
             priority=lifecycle.priority_name(ticket.priority), type=ticket.type,
@@ -99,7 +127,16 @@ class Facts:
             minutes=minutes)
 
 
+def organization_name(session: Session, customer: Customer | None) -> str | None:
+    """The name of ``customer``'s organization (None: none)."""
+    if customer is None or customer.organization_id is None:
+        return None
+    org = session.get(Organization, customer.organization_id)
+    return org.name if org is not None else None
+
+
 Check = Callable[[Facts], tuple[bool, str]]
+_TOKEN = regex.compile(r"\w+")
 
 
 def _words_pattern(words: list[str]) -> Any:
@@ -118,23 +155,33 @@ def _texts(facts: Facts, where: str) -> list[str]:
 
 
 def _word_check(key_: str, words: list[str]) -> Check:
+    """Whole words in any case. A plain word is looked up in the text's words (tokenised once
+    per ticket: 50 word-list rules cost a set lookup each); a phrase or a word with
+    punctuation (``e-mail``) is searched for as a pattern."""
     where, how = key_.split("_")
-    if how == "any":
-        pattern = _words_pattern(words)
+    plain = frozenset(word for word in words if _TOKEN.fullmatch(word))
+    patterns = [(word, _words_pattern([word])) for word in words if word not in plain]
 
+    def found(facts: Facts, word: str, pattern: Any) -> bool:
+        if pattern is None:
+            return word in facts.tokens(where)
+        return any(pattern.search(text) for text in _texts(facts, where))
+
+    if how == "any":
         def any_word(facts: Facts) -> tuple[bool, str]:
-            for text in _texts(facts, where):
-                found = pattern.search(text)
-                if found:
-                    return True, f"has '{found.group(0)}'"
+            hits = plain & facts.tokens(where)
+            if hits:
+                return True, f"has '{sorted(hits)[0]}'"
+            for word, pattern in patterns:
+                if found(facts, word, pattern):
+                    return True, f"has '{word}'"
             return False, f"has none of {', '.join(words)}"
 
         return any_word
-    patterns = [(word, _words_pattern([word])) for word in words]
+    checks = [(word, None) for word in sorted(plain)] + patterns
 
     def all_words(facts: Facts) -> tuple[bool, str]:
-        texts = _texts(facts, where)
-        missing = [word for word, p in patterns if not any(p.search(t) for t in texts)]
+        missing = [word for word, pattern in checks if not found(facts, word, pattern)]
         return (not missing,
                 f"has all of {', '.join(words)}" if not missing
                 else f"lacks {', '.join(missing)}")

@@ -20,17 +20,18 @@ counter, raised by every ``rules load``): a change on a desk without rules costs
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import Counter, Event, Group, Rule, Ticket, key
+from deskterm.db.models import Counter, Customer, Event, Group, Rule, Ticket, key
 from deskterm.db.types import utcnow
 from deskterm.desk.automation import actions
 from deskterm.desk.automation.assignment import assign_by_strategy
-from deskterm.desk.automation.clock import minutes_counter
-from deskterm.desk.automation.conditions import CompiledRule, Facts
+from deskterm.desk.automation.clock import MinutesBetween, minutes_counter
+from deskterm.desk.automation.conditions import CompiledRule, Facts, organization_name
 from deskterm.desk.automation.rulebook import spec_from_row
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.tickets import lifecycle
@@ -72,51 +73,85 @@ def active_rules(session: Session) -> tuple[CompiledRule, ...]:
 
 @dataclass
 class Run:
-    """One triggering change's run of the rules."""
+    """One triggering change's run of the rules on ticket ``number``."""
 
     session: Session
-    ticket: Ticket
+    number: int
     actor: AgentRead | None
     landed: bool
     """The ticket was filed into a group or moved to one: assign it by the group's strategy."""
-    fired: set[int]
     now: datetime
+    fired: set[int] = field(default_factory=set)
     stopped: bool = False
     """A rule with ``stop = true`` fired: no more rules for this change."""
+    _ticket: Ticket | None = None
+    _facts: Facts | None = None
+    upto: int = 1 << 30
+    """The next pass looks at the rules before this one (the last that changed the ticket)."""
+
+    @property
+    def ticket(self) -> Ticket:
+        """The ticket, read when a rule first acts on it (a ticket just filed is not read when
+        no rule matches it)."""
+        if self._ticket is None:
+            self._ticket = self.session.get(Ticket, self.number)
+            assert self._ticket is not None  # locked or just written by the caller
+        return self._ticket
+
+    def minutes(self) -> Callable[[], MinutesBetween]:
+        clock: list[MinutesBetween] = []
+
+        def counter() -> MinutesBetween:
+            if not clock:
+                clock.append(minutes_counter(self.session))
+            return clock[0]
+
+        return counter
 
     def facts(self) -> Facts:
-        return Facts.of(self.session, self.ticket, now=self.now,
-                        minutes=minutes_counter(self.session))
+        """What the rules see, read once per run and kept up to date as rules change it."""
+        if self._facts is None:
+            self._facts = Facts.of(self.session, self.ticket, now=self.now,
+                                   minutes=self.minutes())
+        return self._facts
 
     def one_pass(self, rules: tuple[CompiledRule, ...], trigger: str) -> bool:
-        """Every rule not fired yet, in order; whether any changed the ticket."""
+        """Every rule not fired yet, in order (after the first pass, only those before the
+        last rule that changed the ticket: those after it saw it as it is); whether any
+        changed the ticket."""
         changed = False
-        facts: Facts | None = None
-        for rule in rules:
+        upto, self.upto = self.upto, 0
+        for index, rule in enumerate(rules):
+            if index >= upto:
+                break
             if rule.id in self.fired or trigger not in rule.spec.on:
                 continue
-            if self.ticket.status == "closed":
+            facts = self.facts()
+            if facts.status == "closed":
                 break
-            facts = facts or self.facts()
             if not rule.matches(facts):
                 continue
             self.fired.add(rule.id)
-            events = actions.perform(self.session, self.ticket, rule.spec, self.actor)
+            events = actions.perform(self.session, self.ticket, rule.spec, self.actor,
+                                     tags=facts.tags)
             if events:
                 changed = True
-                facts = None
-                self.landed = self.landed or "group" in events
+                self.upto = index
+                facts.changed(self.session, self.ticket, events)
+                self.landed = self.landed or any(name == "group" for name, _, _ in events)
             if rule.spec.stop:
                 self.stopped = True
                 break
         return changed
 
     def assign(self) -> bool:
-        ticket = self.ticket
-        if not self.landed or ticket.assignee_id is not None or ticket.group_id is None \
-                or ticket.status not in lifecycle.UNSOLVED:
+        if not self.landed:
             return False
         self.landed = False
+        ticket = self.ticket
+        if ticket.assignee_id is not None or ticket.group_id is None \
+                or ticket.status not in lifecycle.UNSOLVED:
+            return False
         group = self.session.get(Group, ticket.group_id)
         if group is None or group.assignment == "manual":
             return False
@@ -124,31 +159,32 @@ class Run:
         if assign_by_strategy(change) is None:
             return False
         change.finish()
+        if self._facts is not None:
+            self._facts.changed(self.session, ticket, change.events)
+        self.upto = 1 << 30  # every rule saw the ticket before it was assigned
         return True
 
 
-def _run(session: Session, ticket: Ticket, actor: AgentRead | None, trigger: str,
-         *, landed: bool) -> bool:
+def _run(run: Run, trigger: str) -> bool:
     """Whether the rules or the assignment changed the ticket."""
+    session = run.session
     if session.info.get(_BUSY):
         return False  # a rule's own change: the run that made it goes on with another pass
     rules = active_rules(session)
-    if not rules and not landed:
+    if not rules and not run.landed:
         return False
     session.info[_BUSY] = True
-    version = ticket.version
     try:
-        run = Run(session, ticket, actor, landed, set(), utcnow())
         for _ in range(MAX_PASSES):
             changed = run.one_pass(rules, trigger) if rules and not run.stopped else False
             changed = run.assign() or changed
             if not changed:
                 break
         else:
-            _note_depth(session, ticket)
+            _note_depth(session, run.ticket)
     finally:
         session.info.pop(_BUSY, None)
-    return ticket.version != version or bool(run.fired)
+    return bool(run.fired) or run._ticket is not None
 
 
 def _note_depth(session: Session, ticket: Ticket) -> None:
@@ -163,27 +199,35 @@ def after_change(change: Change) -> None:
     """Run the rules after ``change`` was written (its ``trigger``: updated, customer_reply)."""
     if change.via is not None and change.via.startswith(("rule:", "assignment:")):
         return
-    _run(change.session, change.ticket, change.actor, change.trigger,
-         landed=any(field == "group" for field, _, _ in change.events))
+    run = Run(change.session, key(change.ticket), change.actor,
+              landed=any(field == "group" for field, _, _ in change.events), now=utcnow(),
+              _ticket=change.ticket)
+    _run(run, change.trigger)
 
 
-def after_filing(session: Session, number: int, actor: AgentRead | None,
-                 *, group_id: int | None) -> bool:
+def after_filing(session: Session, number: int, actor: AgentRead | None, *,
+                 requester: Customer, subject: str, body: str, channel: str, status: str,
+                 priority: int, ticket_type: str, group: Group | None, assignee: str | None,
+                 tags: tuple[str, ...], at: datetime) -> bool:
     """Run the ``created`` rules on the ticket just filed (and assign it if it landed in a
-    group); whether they changed it."""
+    group); whether they may have changed it. What the rules see is what was filed: nothing is
+    read back unless a rule matches."""
     if session.info.get(_BUSY):
         return False
-    if rules_version(session) == 0 and (group_id is None or not _assigns(session, group_id)):
+    landed = group is not None and group.assignment != "manual"
+    if rules_version(session) == 0 and not landed:
         return False
-    ticket = session.get(Ticket, number)
-    if ticket is None:
-        return False
-    return _run(session, ticket, actor, "created", landed=group_id is not None)
-
-
-def _assigns(session: Session, group_id: int) -> bool:
-    group = session.get(Group, group_id)
-    return group is not None and group.assignment != "manual"
+    run = Run(session, number, actor, landed=landed, now=utcnow())
+    email = (requester.email or "").lower()
+    run._facts = Facts(
+        subject=subject, body=body, requester=email,
+        domain=email.rsplit("@", 1)[1] if "@" in email else "",
+        organization_of=lambda: organization_name(session, requester),
+        customer_tier=requester.tier.lower(), channel=channel, status=status,
+        priority=lifecycle.priority_name(priority), type=ticket_type,
+        group=group.name if group is not None else None, assignee=assignee,
+        tags=frozenset(tags), created_at=at, updated_at=at, now=run.now, minutes=run.minutes())
+    return _run(run, "created")
 
 
 def forget_cache() -> None:

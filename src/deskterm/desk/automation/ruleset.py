@@ -166,7 +166,7 @@ def test_rules(session: Session, *, number: int, trigger: str,
     ticket = session.get(Ticket, number) if in_range(number) else None
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
-    facts = Facts.of(session, ticket, now=utcnow(), minutes=minutes_counter(session))
+    facts = Facts.of(session, ticket, now=utcnow(), minutes=lambda: minutes_counter(session))
     out: list[RuleTest] = []
     stopped_by: str | None = None
     for rule in list_rules(session):
@@ -183,7 +183,9 @@ def test_rules(session: Session, *, number: int, trigger: str,
             fires = True
             outcome = "fires"
             try:
-                plan(session, ticket, rule.spec, actor)
+                planned = plan(session, ticket, rule.spec, actor)
+                if planned.email_refused:
+                    outcome = f"fires; {planned.email_refused}"
             except DeskError as exc:
                 outcome = f"fires, but is skipped: {exc}"
             if rule.spec.stop:

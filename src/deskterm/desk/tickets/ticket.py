@@ -197,8 +197,11 @@ def file_ticket(
                  field="created", old=None, new=channel, version=1, at=now)
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    if firing.after_filing(session, number, actor,
-                           group_id=group_row.id if group_row else None) or tag_names:
+    if firing.after_filing(
+            session, number, actor, requester=requester, subject=subject, body=body,
+            channel=channel, status=status, priority=rank, ticket_type=ticket_type,
+            group=group_row, assignee=assignee_agent.username if assignee_agent else None,
+            tags=tag_names, at=now) or tag_names:
         # Rules changed it, or tags come back in the database's order of names: read it back.
         ticket = session.get(Ticket, number)
         assert ticket is not None  # just written

@@ -293,7 +293,7 @@ class _Writer:
                             None, row.external_id))
             if row.body:
                 messages.append((next(next_message), number, None, requester, True, row.body,
-                                 created, None, None))
+                                 created, None, None, None))
             tags.extend((number, names.tags[tag]) for tag in row.tags)
         load.insert("tickets", tickets)
         load.insert("messages", messages)

@@ -242,9 +242,13 @@ def parse_ticket(line: int, text: str) -> _Ticket:
     for position, message in enumerate(_list(obj, "messages"), start=1):
         try:
             agent, customer = _agent(message, "agent"), _customer(message, "customer")
-            if (agent is None) == (customer is None):
-                raise _Bad("a message has an agent or a customer as its author, not both")
-            fields = {"public": _bool(message, "public"),
+            via = (_text(message, "via", optional=True, limit=120)
+                   if isinstance(message, dict) and "via" in message else None)
+            if (agent is None) == (customer is None) and not (
+                    via and agent is None and customer is None):
+                raise _Bad("a message has an agent or a customer as its author, not both "
+                           "(or neither, and 'via' naming the rule that wrote it)")
+            fields = {"public": _bool(message, "public"), "via": via,
                       "body": _text(message, "body", limit=MAX_BODY),
                       "created_at": _stamp(message, "created_at", optional=False),
                       "source_message_id": _text(message, "source_message_id", optional=True,
@@ -405,7 +409,7 @@ def _write(desk: _Desk, batch: list[_Ticket]) -> None:
             messages.append((message, number, desk.agent(agent),
                              desk.customer(customer) if customer else None, fields["public"],
                              fields["body"], v(fields["created_at"]),
-                             fields["source_message_id"], fields["minutes"]))
+                             fields["source_message_id"], fields["minutes"], fields["via"]))
             for meta, content in files:
                 attachments.append((next(attachment_ids), message, meta["filename"],
                                     meta["content_type"], meta["size"], meta["sha256"],

@@ -172,6 +172,7 @@ def tickets_as_json(session: Session, numbers: Sequence[int]) -> Iterable[dict[s
                     "created_at": stamp(message.created_at),
                     "source_message_id": message.source_message_id,
                     "minutes": message.minutes,
+                    **({"via": message.via} if message.via is not None else {}),
                     "attachments": [{
                         "filename": a.filename, "content_type": a.content_type,
                         "size": a.size, "sha256": a.sha256,
