@@ -952,10 +952,10 @@ def test_downgrade_to_0013_drops_a_rule_s_messages_and_mail_and_restores_the_che
 
 
 def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
-    migrate.upgrade(empty_store, "0013")
+    migrate.upgrade(empty_store, "0017")
 
     def a_ticket(session):
-        setup.ensure_first_admin(session, username="ada")
+        _first_admin_in_sql(session)
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
@@ -975,7 +975,7 @@ def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
 
 def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
     migrate.upgrade(empty_store)
-    migrate.downgrade(empty_store, "0013")
+    migrate.downgrade(empty_store, "0017")
     assert "missed_searches" not in _tables(empty_store)
     with empty_store.engine.connect() as connection:
         indexes = {index["name"] for index in inspect(connection).get_indexes("tickets")}
