@@ -11,10 +11,16 @@ import time
 import pytest
 from sqlmodel import func, select
 
-from deskterm.db.models import Ticket
+from deskterm.db.models import OutboxMail, Ticket
 from deskterm.paths import config_file
 
 from .mail_samples import mail
+
+
+def _all_sent(store) -> bool:
+    with store.read() as session:
+        states = session.exec(select(OutboxMail.state)).all()
+    return bool(states) and all(state == "sent" for state in states)
 
 PASSWORD_VARIABLE = "TEST_DESK_IMAP_PASSWORD"
 
@@ -176,6 +182,9 @@ def test_watch_sends_the_acknowledgement_of_what_it_filed(store, admin, imap_ser
         try:
             deadline = time.monotonic() + 20
             while not smtp.received and time.monotonic() < deadline:
+                time.sleep(0.1)
+            # The server has the mail before the sender marks it sent and says so: wait for that.
+            while not _all_sent(store) and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert process.poll() is None  # still watching
         finally:

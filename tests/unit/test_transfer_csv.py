@@ -538,11 +538,11 @@ def test_updates_after_inserts_into_an_empty_desk_keep_the_search_index_whole(de
                                                         (second, "Mouse lost"))])
         ids = load.new_ids("messages", 2)
         load.insert("messages", [(ids[0], first, None, customer, True, "paper everywhere", now,
-                                  None, None)])
+                                  None, None, None)])
         load.update_tickets([("Scanner fixed", "open", 2, "question", "web", customer, None,
                               None, now, now, None, None, first)])
         load.insert("messages", [(ids[1], second, None, customer, True, "under the desk", now,
-                                  None, None)])
+                                  None, None, None)])
         load.commit()
 
     def found(words: str) -> list[int]:
