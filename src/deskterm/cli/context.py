@@ -6,6 +6,7 @@ import gc
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 import typer
@@ -14,6 +15,7 @@ from deskterm.cli import lazy
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import MAX_READ
 from deskterm.desk.people import identity
+from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
     from deskterm.config import Settings
@@ -107,6 +109,27 @@ def read_body(body: str) -> str:
                                "at most 1,000,000); nothing was done")
         return text
     return body
+
+
+def read_text_file(path: Path, *, kind: str) -> str:
+    """The UTF-8 text of ``path`` (a ``kind`` such as "a rules file"), at most
+    :data:`MAX_READ` bytes; any problem is one line naming the file."""
+    shown = clean_line(str(path))
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(MAX_READ + 1)
+    except FileNotFoundError:
+        raise InvalidInput(f"{shown}: no such file") from None
+    except IsADirectoryError:
+        raise InvalidInput(f"{shown}: is a directory, not {kind}") from None
+    except OSError as exc:
+        raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
+    if len(data) > MAX_READ:
+        raise InvalidInput(f"{shown}: larger than {MAX_READ:,} bytes, not {kind}")
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InvalidInput(f"{shown}: not UTF-8 text") from None
 
 
 def split_list(value: str | None) -> tuple[str, ...]:

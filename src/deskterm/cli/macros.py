@@ -14,10 +14,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli import lazy
-from deskterm.cli.context import ctx_obj, read_body
+from deskterm.cli.context import ctx_obj, read_body, read_text_file
 from deskterm.cli.output import echo, echo_text, print_json, print_table
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.limits import MAX_READ
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
@@ -38,22 +37,8 @@ FileArg = Annotated[Path, typer.Argument(metavar="FILE",
 
 def _read_file(path: Path) -> MacroFile:
     """The macro in ``path``; any problem is one line naming the file (and the line)."""
+    text = read_text_file(path, kind="a macro file")
     shown = clean_line(str(path))
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_READ + 1)
-    except FileNotFoundError:
-        raise InvalidInput(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{shown}: is a directory, not a macro file") from None
-    except OSError as exc:
-        raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_READ:
-        raise InvalidInput(f"{shown}: larger than {MAX_READ:,} bytes, not a macro file")
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{shown}: not UTF-8 text") from None
     try:
         return macros.parse_macro_toml(text)
     except InvalidInput as exc:

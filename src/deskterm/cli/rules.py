@@ -13,10 +13,9 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from deskterm.cli import lazy
-from deskterm.cli.context import ctx_obj
+from deskterm.cli.context import ctx_obj, read_text_file
 from deskterm.cli.output import echo, echo_text, error, print_json, print_table
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.limits import MAX_READ
 from deskterm.desk.safe_text import clean_line
 
 if TYPE_CHECKING:
@@ -35,22 +34,7 @@ TRIGGERS = ("created", "updated", "customer_reply")
 
 
 def _read_text(path: Path) -> str:
-    shown = clean_line(str(path))
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_READ + 1)
-    except FileNotFoundError:
-        raise InvalidInput(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{shown}: is a directory, not a rules file") from None
-    except OSError as exc:
-        raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_READ:
-        raise InvalidInput(f"{shown}: larger than {MAX_READ:,} bytes, not a rules file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{shown}: not UTF-8 text") from None
+    return read_text_file(path, kind="a rules file")
 
 
 @app.command()

@@ -12,10 +12,9 @@ from typing import Annotated, Any
 import typer
 
 from deskterm.cli import lazy
-from deskterm.cli.context import ctx_obj
+from deskterm.cli.context import ctx_obj, read_text_file
 from deskterm.cli.output import echo, print_json, print_table
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.limits import MAX_READ
 from deskterm.desk.safe_text import clean_line
 
 policies = lazy.module("deskterm.desk.sla.policies")
@@ -28,22 +27,7 @@ JsonOpt = Annotated[bool, typer.Option("--json", help="Print JSON.")]
 
 
 def _read_file(path: Path) -> str:
-    shown = clean_line(str(path))
-    try:
-        with path.open("rb") as handle:
-            data = handle.read(MAX_READ + 1)
-    except FileNotFoundError:
-        raise InvalidInput(f"{shown}: no such file") from None
-    except IsADirectoryError:
-        raise InvalidInput(f"{shown}: is a directory, not an SLA file") from None
-    except OSError as exc:
-        raise InvalidInput(f"{shown}: cannot be read ({exc.strerror or exc})") from None
-    if len(data) > MAX_READ:
-        raise InvalidInput(f"{shown}: larger than {MAX_READ:,} bytes, not an SLA file")
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise InvalidInput(f"{shown}: not UTF-8 text") from None
+    return read_text_file(path, kind="an SLA file")
 
 
 @app.command()
