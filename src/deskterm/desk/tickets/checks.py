@@ -8,6 +8,7 @@ from collections.abc import Iterable
 
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import INT_MAX, check_int, check_name, check_text, shown_number
+from deskterm.desk.safe_text import clean_line
 
 _TAG = re.compile(r"[\w][\w.:/+-]{0,63}")
 _REF = re.compile(r"#?([0-9]+)")
@@ -45,8 +46,8 @@ def normalize_tags(tags: Iterable[str], *, where: str = "tags") -> tuple[str, ..
             continue
         if not _TAG.fullmatch(tag):
             raise InvalidInput(
-                f"{where}: '{raw}' is not a tag (letters, digits, '_', '-', '.', ':', '/', '+'; "
-                "no spaces; at most 64)"
+                f"{where}: '{clean_line(raw)[:80]}' is not a tag (letters, digits, '_', '-', "
+                "'.', ':', '/', '+'; no spaces; at most 64)"
             )
         cleaned.add(tag)
     return tuple(sorted(cleaned))
