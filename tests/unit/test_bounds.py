@@ -255,3 +255,14 @@ def test_a_client_killed_mid_query_leaves_no_query_running(store):
         client.send_signal(signal.SIGKILL)
         client.wait()
     assert wait_for(lambda: running_marker(url) == 0)
+
+
+def test_a_refused_tag_is_named_on_one_clean_line():
+    from deskterm.desk.errors import InvalidInput
+    from deskterm.desk.tickets.checks import normalize_tags
+
+    with pytest.raises(InvalidInput) as refused:
+        normalize_tags(["\x1b]52;c;SGVsbG8=\x07\r\n" + "x" * 500])
+    message = str(refused.value)
+    assert "\n" not in message and "\r" not in message and "\x1b" not in message
+    assert "is not a tag" in message and len(message) < 250
