@@ -169,7 +169,7 @@ class BusinessCalendar:
                 try:
                     found = holidays.country_holidays(
                         self.holidays_country, subdiv=self.holidays_subdivision, years=year)
-                except NotImplementedError as error:
+                except NotImplementedError as error:  # how `holidays` says "no such country"
                     raise CalendarError(f"holidays: {error}") from None
                 days = frozenset(found.keys())
             self._public[year] = days
