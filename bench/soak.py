@@ -156,7 +156,9 @@ class Report:
 
 
 def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
-               results: Any, seed_value: int) -> None:
+               results: Any, seed_value: int, ready: Any = None) -> None:
+    """One agent's writes for ``seconds`` after ``start``; ``ready`` (a semaphore) is
+    released once the desk is open and the agent waits only for ``start``."""
     report = Report(name)
     rng = random.Random(seed_value)
     try:
@@ -165,6 +167,8 @@ def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
         tags = {number: desk.open_ticket(number).ticket.tags for number in hot}
         own = {number: field_tag in tags[number] for number in hot}  # only we toggle them
         bulk_on = bulk_tag in tags[hot[0]]
+        if ready is not None:
+            ready.release()
         start.wait()
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
@@ -356,18 +360,22 @@ def kill_phase(ctx: Any, plan: Plan,
     """Kill a writer holding a transaction while two agents wait to write; what failed."""
     holding = ctx.Event()
     numbers = plan.hot + plan.background
+    # The writers start with the victim (each process pays for its imports at the same time)
+    # and are let go only once all are ready and the victim holds its transaction: they are
+    # then waiting on its lock when it dies.
+    waiting = ctx.Queue()
+    start, ready = ctx.Event(), ctx.Semaphore(0)
+    writers = [ctx.Process(target=agent_loop, args=(plan.url, name, plan.hot, seconds, start,
+                                                    waiting, 1000 + index, ready))
+               for index, name in enumerate(plan.agents[:2])]
     proc = ctx.Process(target=victim, args=(plan.url, numbers, holding))
     proc.start()
-    if not holding.wait(120):
-        proc.kill()
-        return ["the victim never opened its transaction"], [], 0.0
-    waiting = ctx.Queue()
-    start = ctx.Event()
-    writers = [ctx.Process(target=agent_loop, args=(plan.url, name, plan.hot, seconds, start,
-                                                    waiting, 1000 + index))
-               for index, name in enumerate(plan.agents[:2])]
     for writer in writers:
         writer.start()
+    if not holding.wait(120) or not all(ready.acquire(timeout=120) for _ in writers):
+        for each in (proc, *writers):
+            each.kill()
+        return ["the victim never opened its transaction or a writer never started"], [], 0.0
     start.set()
     time.sleep(min(1.0, seconds / 2))  # the agents now wait on the victim's lock
     killed_at = time.perf_counter()

@@ -45,12 +45,26 @@ RULES_COUNTER = "rules"
 """The counter raised by every change of the rule set (it keys the cache)."""
 
 _BUSY = "deskterm.rules.running"
+_VERSION = "deskterm.rules.version"
 _CACHE: dict[str, tuple[int, tuple[CompiledRule, ...]]] = {}
 
 
 def rules_version(session: Session) -> int:
-    counter = session.get(Counter, RULES_COUNTER)
-    return counter.value if counter is not None else 0
+    """The rule set's version, read once per session (a write transaction): a transaction
+    filing many mails (deskterm.db.batch) asked for it once a mail, and a desk without rules
+    has no counter row for the session's identity map to keep. A rule set replaced in the
+    same session is seen at once (:func:`forget_version`); one replaced by another process
+    takes effect with this process's next transaction."""
+    version = session.info.get(_VERSION)
+    if version is None:
+        counter = session.get(Counter, RULES_COUNTER)
+        version = session.info[_VERSION] = counter.value if counter is not None else 0
+    return int(version)
+
+
+def forget_version(session: Session) -> None:
+    """The rule set changed in this session: read its version again."""
+    session.info.pop(_VERSION, None)
 
 
 def active_rules(session: Session) -> tuple[CompiledRule, ...]:

@@ -16,7 +16,7 @@ from deskterm.desk.automation import rulebook
 from deskterm.desk.automation.actions import BY_GROUP, plan
 from deskterm.desk.automation.clock import minutes_counter
 from deskterm.desk.automation.conditions import CompiledRule, Facts
-from deskterm.desk.automation.firing import RULES_COUNTER
+from deskterm.desk.automation.firing import RULES_COUNTER, forget_version
 from deskterm.desk.automation.rulebook import RuleSpec
 from deskterm.desk.errors import DeskError, NotFound
 from deskterm.desk.people.directory import (
@@ -116,6 +116,7 @@ def replace_rules(session: Session, specs: list[RuleSpec]) -> list[RuleRead]:
     upsert(session, Counter, {"name": RULES_COUNTER,
                               "value": (counter.value if counter is not None else 0) + 1},
            keys=("name",), update=("value",))
+    forget_version(session)
     session.expire_all()
     return list_rules(session)
 
