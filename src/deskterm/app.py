@@ -401,6 +401,11 @@ class DeskApp(App[None]):
 
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key) and not event.is_forwarded:
+            split = escape_then_key(event, typing=self._types_into_focus(event))
+            if split is not None:
+                for key in split:
+                    await self.on_event(key)
+                return
             self._arrived += 1
             if not self._waiting:
                 if self._types_into_focus(event):
@@ -736,6 +741,31 @@ class DeskApp(App[None]):
         else:
             self.notify(f"{type(error).__name__}: {error}", title="Something went wrong",
                         severity="error", timeout=12)
+
+
+_OPTION_DIGITS = dict(zip("¡™£¢∞§¶•ªº–≠", "1234567890-=", strict=True))
+"""What Textual makes of escape and a digit, ``-`` or ``=`` read together (the characters
+macOS types with Option and that key): ``\x1b3`` is ``£``."""
+
+
+def escape_then_key(event: events.Key, *, typing: bool) -> tuple[events.Key, events.Key] | None:
+    """``escape`` and the key after it, when a terminal read them together and Textual made one
+    key of them: ``escape`` then ``3`` typed fast (a burst, a paste, a laggy SSH link) arrives
+    as ``\x1b3``, which Textual reads as Alt (Option) and the key, ``£`` here, ``alt+j`` for
+    ``j``. deskterm binds nothing to Alt, so the agent meant both keys: leave the ticket,
+    then show the reports. A ``£`` typed into a text field (``typing``) is kept as it is.
+    None when ``event`` is one key."""
+    key, character = event.key, event.character
+    if key.startswith("alt+") and character is not None and len(character) == 1 \
+            and character.isprintable():
+        base = events.Key(key.removeprefix("alt+"), character)
+    elif not typing and character in _OPTION_DIGITS:
+        digit = _OPTION_DIGITS[character]
+        base = events.Key(digit if digit.isdigit() else {"-": "minus", "=": "equals_sign"}[digit],
+                          digit)
+    else:
+        return None
+    return events.Key("escape", "\x1b"), base
 
 
 def _one_line(text: str) -> str:

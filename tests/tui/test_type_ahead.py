@@ -207,3 +207,38 @@ async def test_a_burst_of_reply_text_and_ctrl_s_sends_the_whole_text(desk_store)
 def _messages(store, number: int):
     with store.read() as session:
         return get_ticket(session, number=number).messages
+
+
+async def test_escape_and_a_key_read_together_are_both_keys(desk_store):
+    """``escape`` then ``3`` in one write reaches Textual as ``\\x1b3``, which it reads as one
+    key, Option+3 (``£``); ``escape`` then ``j`` as ``alt+j`` (both seen in tmux). The agent
+    meant both: back to the queue, then the reports (or the next row)."""
+    from deskterm.screens.reports import ReportsScreen
+
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_first(pilot)
+        app.post_message(events.Key("pound_sign", "£"))
+        await until(pilot, lambda: isinstance(app.screen, ReportsScreen), what="the reports")
+        await pilot.press("1")
+        await settle(pilot)
+        queue = app.screen
+        assert isinstance(queue, QueueScreen)
+        first = queue.table.cursor_row.number
+        await open_first(pilot)
+        app.post_message(events.Key("alt+j", "j"))
+        await until(pilot, lambda: app.screen is queue, what="the queue")
+        await settle(pilot)
+        assert queue.table.cursor_row.number != first
+
+
+async def test_a_pound_sign_typed_into_the_filter_stays_a_pound_sign(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("slash")
+        await settle(pilot)
+        app.post_message(events.Key("pound_sign", "£"))
+        await settle(pilot)
+        assert isinstance(app.focused, SafeInput)
+        assert app.focused.value.endswith("£")
