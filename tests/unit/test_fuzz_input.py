@@ -31,6 +31,7 @@ from deskterm.db.models import (
     Tag,
     Ticket,
 )
+from deskterm.desk.automation import rulebook
 from deskterm.desk.errors import DeskError
 from deskterm.desk.kb import render
 from deskterm.desk.kb.files import parse_article
@@ -285,3 +286,65 @@ def test_an_article_import_is_whole_or_refused_with_nothing_written(desk, text):
         assert counts(desk) == before
         return
     assert counts(desk)["Article"] - before["Article"] == len(result.created)
+
+
+# --- rules files ----------------------------------------------------------------------------------
+
+RULE_VALUES = st.one_of(
+    TEXT.map(json.dumps), st.integers(-5, 10**12).map(str), st.sampled_from([
+        "true", "[]", '["billing", "vpn"]', '"(?:a+)+$"', '"["', '"@group"', '"ada"', '"Billing"',
+        '"urgent"', '">= 2"', '"< 1"', '"created"', '["created", "nope"]', "1.5", "{}",
+        "[" * 200 + "]" * 200, '"\\u001b]52;c;SGVsbG8=\\u0007"', '"' + "x" * 5000 + '"']))
+TRIGGERS = ['["created"]', '["updated", "customer_reply"]', "[]", '"x"']
+RULE_KEYS = st.sampled_from([*rulebook.CONDITIONS, *rulebook.ACTIONS, "nope", "name", "on"])
+
+
+@st.composite
+def rules_files(draw) -> str:
+    rules = []
+    for _ in range(draw(st.integers(0, 3))):
+        lines = ["[[rule]]"]
+        if draw(st.booleans()):
+            lines.append(f"name = {draw(RULE_VALUES)}")
+        if draw(st.booleans()):
+            lines.append("on = " + draw(st.sampled_from(TRIGGERS)))
+        for part in draw(st.lists(st.sampled_from(["when", "unless", "then", "oops"]),
+                                  max_size=3, unique=True)):
+            lines.append(f"[rule.{part}]")
+            lines += [f"{key} = {value}" for key, value in draw(st.lists(
+                st.tuples(RULE_KEYS, RULE_VALUES), max_size=3, unique_by=lambda kv: kv[0]))]
+        rules.append("\n".join(lines))
+    text = "\n\n".join(rules)
+    return draw(st.one_of(st.just(text), TEXT, st.just(text + draw(TEXT))))
+
+
+@given(text=rules_files())
+@settings(max_examples=150, deadline=None)
+def test_a_rules_file_parses_or_is_one_domain_error(text):
+    try:
+        specs = rulebook.parse_rules(text)
+    except DeskError as exc:
+        _assert_shown_inert(str(exc))
+        return
+    assert all(spec.name for spec in specs)
+
+
+def _assert_shown_inert(message: str) -> None:
+    """A rules file's refusal: a line per problem, none holding a control character."""
+    for line in message.splitlines():
+        assert line and all(ch.isprintable() for ch in line), repr(line)
+
+
+@given(text=rules_files())
+@SLOW
+def test_a_rules_load_replaces_the_set_whole_or_changes_nothing(desk, text):
+    desk.load_rules('[[rule]]\nname = "Keep"\non = ["created"]\n'
+                    '[rule.when]\nsubject_any = ["vpn"]\n[rule.then]\nadd_tags = ["vpn"]\n')
+    before = [rule.name for rule in desk.list_rules()]
+    try:
+        loaded = desk.load_rules(text)
+    except DeskError as exc:
+        _assert_shown_inert(str(exc))
+        assert [rule.name for rule in desk.list_rules()] == before
+        return
+    assert [rule.name for rule in desk.list_rules()] == [rule.name for rule in loaded]
