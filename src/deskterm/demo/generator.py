@@ -49,6 +49,7 @@ from deskterm.db.models import (
 from deskterm.demo import helper as side_helper
 from deskterm.demo import kb as demo_kb
 from deskterm.demo import text
+from deskterm.desk.automation.timers import TimerSettings
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people.directory import add_agent
 
@@ -276,6 +277,8 @@ _STATUS_BY_AGE = (
     (DAYS + 1, (0.2, 1.5, 1, 1.3, 2, 94)),
 )
 _STATUS_NAMES = ("new", "open", "pending", "on_hold", "solved", "closed")
+_CLOSES_SOLVED = TimerSettings().close_solved_after_days * _DAY
+"""Solved tickets close by themselves this long after (the automation's default)."""
 
 _PRIORITY = (20, 57, 19, 4)  # low, normal, high, urgent
 _VIP_PRIORITY = (5, 45, 38, 12)
@@ -790,6 +793,10 @@ class DemoGenerator:
                                  notes[int(rnd() * len(notes))], at))
                 message_id += 1
 
+            if current == "solved" and not closing_delay and now_s - step_s > _CLOSES_SOLVED:
+                # Solved longer ago than the desk's automation waits: it closed the ticket
+                # then (a console opening the demo would otherwise close them all at once).
+                closing_delay = _CLOSES_SOLVED
             updated_at = created_at if step_s == created_s else stamp(step_s)
             closed_at = None
             if closing_delay:
