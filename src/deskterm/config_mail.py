@@ -12,6 +12,7 @@ from __future__ import annotations
 import ipaddress
 import os
 import re
+import ssl
 import stat
 from dataclasses import dataclass
 from pathlib import Path
@@ -81,6 +82,19 @@ class MailServer:
     def address(self) -> str:
         """``host:port`` as messages show it."""
         return f"{self.host}:{self.port}"
+
+    def tls_context(self) -> ssl.SSLContext:
+        """The TLS context to verify this server with: the system's CAs and :attr:`ca_file`;
+        MailConfigError in one line if that file holds no certificates."""
+        context = ssl.create_default_context()
+        if self.ca_file is not None:
+            try:
+                context.load_verify_locations(cafile=str(self.ca_file))
+            except (OSError, ssl.SSLError) as exc:
+                reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+                raise MailConfigError(f"{self.where}: ca_file {self.ca_file}: cannot be read "
+                                      f"as certificates ({reason})") from None
+        return context
 
     def password(self) -> str | None:
         """The password, read now; None when the server takes no login. MailConfigError naming

@@ -105,6 +105,14 @@ def test_untrusted_certificate_and_closed_port(imap_server):
         imap.fetch(closed, Desk())
 
 
+def test_a_ca_file_that_holds_no_certificates_is_one_line(imap_server, tmp_path):
+    user = imap_server.add_user()
+    for bad in (tmp_path / "missing.pem", tmp_path):
+        with pytest.raises(imap.ImapFailure, match="cannot be read as certificates") as refused:
+            imap.fetch(replace(imap_server.settings(user), ca_file=bad), Desk())
+        assert str(bad) in str(refused.value) and "\n" not in str(refused.value)
+
+
 def test_missing_folder_is_named(imap_server):
     user = imap_server.add_user()
     with pytest.raises(imap.ImapFailure, match="folder 'Nope' cannot be opened"):

@@ -442,6 +442,21 @@ def test_mail_goes_out_over_tls_with_the_login_read_when_used(store, admin, desk
     assert report.sent == 1 and len(received) == 1
 
 
+def test_a_ca_file_that_holds_no_certificates_keeps_the_mail_with_one_line(
+        store, admin, desk, mail_on, tmp_path):
+    new_ticket(store, admin)
+    desk.send(1001, body="Hello")
+    (tmp_path / "junk.pem").write_text("not a certificate")
+    with smtp_server(security="starttls") as server:
+        for bad in (tmp_path / "missing.pem", tmp_path / "junk.pem"):
+            report = desk.drain_outbox(server.config(ca_file=bad), retry=True)
+            (row,) = _rows(store)
+            assert (report.retried, row.state) == (1, "queued")
+            assert "cannot be read as certificates" in row.last_error
+            assert str(bad) in row.last_error and "\n" not in row.last_error
+        assert server.received == []
+
+
 def test_a_refused_login_or_an_untrusted_certificate_keeps_the_mail_and_never_shows_the_password(
         store, admin, desk, mail_on, monkeypatch):
     new_ticket(store, admin)

@@ -30,7 +30,7 @@ from typing import Any, Protocol
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
-from deskterm.config_mail import MailServer
+from deskterm.config_mail import MailConfigError, MailServer
 from deskterm.desk.errors import DeskError
 from deskterm.desk.safe_text import message_line
 
@@ -150,25 +150,16 @@ def fetch(server: MailServer, filing: Filing, *, folder: str | None = None,
 # -- the connection ----------------------------------------------------------------------------
 
 
-def _context(server: MailServer, where: str) -> ssl.SSLContext:
-    context = ssl.create_default_context()
-    if server.ca_file is not None:
-        try:
-            context.load_verify_locations(cafile=str(server.ca_file))
-        except (OSError, ssl.SSLError) as exc:
-            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
-            raise ImapFailure(f"{where}: ca_file {server.ca_file}: cannot be read as "
-                              f"certificates ({reason})") from None
-    return context
-
-
 @contextmanager
 def _connected(server: MailServer, where: str) -> Iterator[IMAPClient]:
     """A logged-in client; logged out (quietly) at the end."""
     password = server.password()  # a MailConfigError (unset variable, open file) comes first
     if server.user is None or password is None:
         raise ImapFailure(f"{server.where}: user: is missing (the desk's mailbox login)")
-    context = _context(server, where) if server.security != "none" else None
+    try:
+        context = server.tls_context() if server.security != "none" else None
+    except MailConfigError as exc:
+        raise ImapFailure(f"{where}: {exc}") from None
     try:
         client = IMAPClient(server.host, port=server.port, ssl=server.security == "tls",
                             ssl_context=context, timeout=TIMEOUT)

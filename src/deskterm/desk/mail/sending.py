@@ -194,10 +194,9 @@ def _permanent(exc: BaseException) -> bool:
 def connect(server: MailServer) -> smtplib.SMTP:
     """A logged-in SMTP connection to ``server`` (TLS, STARTTLS or none as configured);
     ServerUnavailable with one line (never the password) if it cannot be had."""
-    context = ssl.create_default_context(
-        cafile=str(server.ca_file) if server.ca_file is not None else None)
     connection: smtplib.SMTP | None = None
     try:
+        context = server.tls_context()
         if server.security == "tls":
             connection = smtplib.SMTP_SSL(server.host, server.port, timeout=TIMEOUT,
                                           context=context)
