@@ -70,7 +70,7 @@ class AutomationCases(DeskCore):
         ratings.check_score(score)
 
         def recording(session, actor) -> ratings.RatingRead:  # type: ignore[no-untyped-def]
-            ticket = change.lock_ticket(session, number)
+            ticket = change.lock_ticket(session, number, actor=actor)
             return ratings.record_rating(session, ticket=ticket, score=score, comment=comment,
                                          agent=actor, at=utcnow())
 
