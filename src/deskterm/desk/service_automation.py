@@ -81,6 +81,8 @@ class AutomationCases(DeskCore):
         with self._reading() as session:
             from deskterm.db.models import Ticket
 
+            self._may_see(session, number)
+
             if session.get(Ticket, number) is None:
                 raise NotFound(f"no ticket {ref(number)}")
             return ratings.rating_of(session, number)

@@ -82,23 +82,16 @@ class TicketCases(DeskCore):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def _seen_by_actor(self, session: Session, number: int) -> AgentRead:
-        """The acting agent, refused ticket ``number`` when its group is restricted from them
-        (before anything about the ticket is read)."""
-        actor = self._acting(session)
-        access.require_ticket_access(session, actor, number)
-        return actor
-
     def open_ticket(self, number: int) -> TicketDetail:
         """A ticket with its thread, audit trail, links and merge pointers."""
         with self._reading() as session:
-            self._seen_by_actor(session, number)
+            self._may_see(session, number)
             return tickets.get_ticket(session, number=number)
 
     def ticket_page(self, number: int) -> TicketPage:
         """The ticket, the requester's other tickets and this agent's draft, in one read."""
         with self._reading() as session:
-            actor = self._seen_by_actor(session, number)
+            actor = self._may_see(session, number)
             detail = tickets.get_ticket(session, number=number)
             draft = drafts.get_draft(session, agent=actor.username, number=number)
             return TicketPage(detail, _others(session, detail, number, actor), draft)
@@ -106,7 +99,7 @@ class TicketCases(DeskCore):
     def ticket_news(self, number: int, shown: thread.TicketStamp) -> TicketNews | None:
         """The ticket again if it changed since ``shown`` (None: it did not)."""
         with self._reading() as session:
-            actor = self._seen_by_actor(session, number)
+            actor = self._may_see(session, number)
             if thread.ticket_stamp(session, number=number) == shown:
                 return None
             detail = tickets.get_ticket(session, number=number)
@@ -140,14 +133,14 @@ class TicketCases(DeskCore):
     def messages_after(self, number: int, after_id: int) -> list[MessageRead]:
         """The messages of ticket ``number`` newer than message ``after_id``."""
         with self._reading() as session:
-            self._seen_by_actor(session, number)
+            self._may_see(session, number)
             return thread.messages_after(session, number=number, after_id=after_id)
 
     def ticket_candidates(self, number: int, *,
                           purpose: ticket_candidates.Purpose) -> list[ticket_candidates.Candidate]:
         """Tickets to offer for linking ticket ``number`` or merging it into."""
         with self._reading() as session:
-            actor = self._seen_by_actor(session, number)
+            actor = self._may_see(session, number)
             return ticket_candidates.ticket_candidates(
                 session, number=number, agent=actor.username, purpose=purpose,
                 hidden=access.hidden_groups(session, actor))
@@ -272,7 +265,7 @@ class TicketCases(DeskCore):
         """Who else has ticket ``number`` open now, writers first."""
         with self._reading() as session:
             return presence.present(session, number=number,
-                                    me=self._seen_by_actor(session, number))
+                                    me=self._may_see(session, number))
 
     def save_draft(self, number: int, *, kind: str, body: str,
                    minutes: int | None = None) -> None:

@@ -88,8 +88,8 @@ def require_group_open(session: Session, actor: AgentRead | None, *, group_id: i
     """PermissionDenied when ``actor`` moves a ticket into ``group``, restricted to members
     they are not one of (admins and the system may)."""
     if group_id in hidden_groups(session, actor):
-        raise PermissionDenied(f"group {clean_line(group)} is restricted to its members: only they or an "
-                               "admin can move a ticket into it")
+        raise PermissionDenied(f"group {clean_line(group)} is restricted to its members: only "
+                               "they or an admin can move a ticket into it")
 
 
 __all__ = ["hidden_groups", "hidden_groups_for", "refusal", "require_group_open",
