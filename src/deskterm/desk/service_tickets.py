@@ -107,6 +107,12 @@ class TicketCases(DeskCore):
             return TicketNews(detail, _others(session, detail, number, actor),
                               thread.display_names(session, actors))
 
+    def require_ticket_access(self, number: int) -> None:
+        """PermissionDenied (one line naming its group) when ticket ``number`` is in a group
+        restricted from this agent; nothing else is checked."""
+        with self._reading() as session:
+            self._may_see(session, number)
+
     def find_tickets(self, numbers: Sequence[int]) -> list[TicketSummary]:
         """The tickets of ``numbers`` that exist and this agent may see, as list rows."""
         with self._reading() as session:
