@@ -256,11 +256,8 @@ class TicketCases(DeskCore):
 
     def heartbeat(self, number: int, *, activity: str = "viewing") -> None:
         """The agent has the ticket open (``writing``: and is writing on it)."""
-        def work(session: Session, actor: AgentRead) -> None:
-            access.require_ticket_access(session, actor, number)
-            presence.heartbeat(session, actor=actor, number=number, activity=activity)
-
-        self._writing(work, quiet=True)
+        self._writing(lambda session, actor: presence.heartbeat(
+            session, actor=actor, number=number, activity=activity), quiet=True)
 
     def leave(self, number: int) -> None:
         """The agent closed ticket ``number``."""
