@@ -8,7 +8,12 @@ from deskterm.screens.queue import QueueScreen
 
 from .pilot import settle, type_text, until
 from .test_ticket import SIZE, make_app
-from .test_ticket_actions import _hits
+
+
+def hits(app) -> list[str]:
+    """The palette's hits, each by its title."""
+    return [str(option.prompt).partition("\n")[0]
+            for option in app.screen.query("CommandList").first().options]
 
 
 async def test_the_palette_refuses_a_restricted_ticket_by_ref_and_the_queue_stays(desk_store):
@@ -23,7 +28,7 @@ async def test_the_palette_refuses_a_restricted_ticket_by_ref_and_the_queue_stay
         await pilot.press("ctrl+p")
         await settle(pilot)
         await type_text(pilot, "#1001")  # in Network (tests/tui/desks.py)
-        await until(pilot, lambda: "Go to ticket #1001" in " ".join(_hits(app)),
+        await until(pilot, lambda: "Go to ticket #1001" in " ".join(hits(app)),
                     what="the go-to hit")
         await pilot.press("enter")
         await until(pilot, lambda: any(n.message.startswith("ticket #1001")
