@@ -24,6 +24,7 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
+from deskterm.db.pg_roles import is_db_role_object
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
 from deskterm.desk.reads import AgentRead
@@ -47,8 +48,9 @@ def _tables(store: Store) -> set[str]:
 
 def _not_search(name, type_, parent_names) -> bool:
     """Search's FTS5 tables and GIN indexes (migration 0003) are not models: the comparison skips
-    them, as ``alembic revision --autogenerate`` does (migrations/env.py)."""
-    return not is_search_object(name)
+    them, as ``alembic revision --autogenerate`` does (migrations/env.py); so are 0021's
+    per-agent roles' tables and column on PostgreSQL."""
+    return not is_search_object(name) and not is_db_role_object(name)
 
 
 def _schema_differences(store: Store) -> list:

@@ -38,9 +38,17 @@ def add(
     json: JsonOpt = False,
 ) -> None:
     """Add an agent (admins only)."""
-    agent = ctx_obj(ctx).desk().add_agent(username, display_name=name, email=email, role=role,
-                                          skills=split_list(skills))
-    print_json(agent) if json else echo(f"added {_describe(agent)}")
+    desk = ctx_obj(ctx).desk()
+    agent = desk.add_agent(username, display_name=name, email=email, role=role,
+                           skills=split_list(skills))
+    if json:
+        print_json(agent)
+        return
+    echo(f"added {_describe(agent)}")
+    db_role = desk.database_role(agent.username)
+    if db_role is not None:
+        echo(f"database role {db_role}: they connect as it (give it a password or a "
+             "pg_ident.conf mapping; see the README)")
 
 
 @app.command("list")

@@ -44,12 +44,15 @@ def refused_value(exc: BaseException) -> str | None:
     # the CLI's error handling (and so ``deskterm --help``) from loading it.
     if "sqlalchemy" not in sys.modules:
         return None
-    from sqlalchemy.exc import DataError, IntegrityError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
     if isinstance(exc, DataError):
         return f"the database refused the value: {_first_line(exc)}"
     if isinstance(exc, IntegrityError):
         return f"the database refused the change: {_first_line(exc)}"
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "42501":
+        # per-agent database roles (deskterm.db.pg_roles): the server's own refusal
+        return f"the database refused: {_first_line(exc)}"
     return None
 
 

@@ -29,10 +29,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from deskterm import lazy
+from deskterm.db import pg_roles
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_automation import AutomationCases
 from deskterm.desk.service_kb import KbCases
@@ -54,7 +59,8 @@ else:  # the console watches and ``init`` sets up; other commands need neither
     changes = lazy.module("deskterm.db.changes")
     setup = lazy.module("deskterm.desk.setup")
 
-__all__ = ["Desk", "QueryStopped", "make_first_admin"]
+__all__ = ["SQLITE_HAS_NO_ROLES", "Desk", "QueryStopped", "enable_per_agent_roles",
+           "make_first_admin"]
 """``QueryStopped``: what a read stopped for its time or size raises (the store's error,
 named here for the screens, which never import the store)."""
 
@@ -82,6 +88,35 @@ class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailO
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def enable_per_agent_roles(store: Store, *, agents_role: str, role_prefix: str
+                           ) -> list[tuple[str, str]]:
+    """Give every active agent of a PostgreSQL desk a database role of their own (``deskterm
+    init --per-agent-roles``, run by the owner): the group role, its grants, one LOGIN role per
+    agent; (username, role) of each. One transaction: refused whole or done whole."""
+    if store.is_sqlite:
+        raise InvalidInput(SQLITE_HAS_NO_ROLES)
+
+    def enabling(session: Session) -> list[tuple[str, str]]:
+        try:
+            pg_roles.enable(session.connection(), agents_role=agents_role,
+                            role_prefix=role_prefix)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        given = []
+        for agent in people.list_agents(session, include_inactive=False):
+            role = pg_roles.give_role(session, agent.id)
+            assert role is not None  # the settings were written just now
+            given.append((agent.username, role))
+        return given
+
+    return store.write(enabling)
+
+
+SQLITE_HAS_NO_ROLES = (
+    "--per-agent-roles needs a PostgreSQL desk: a SQLite desk is one file every agent must be "
+    "able to write, so no database role can hold an agent back (see the README)")
 
 
 def make_first_admin(store: Store, *, username: str, display_name: str | None = None,

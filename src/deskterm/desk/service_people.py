@@ -11,7 +11,11 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from deskterm import lazy
+from deskterm.db import pg_roles
+from deskterm.db.models import key
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
 from deskterm.desk.service_core import DeskCore
@@ -36,10 +40,23 @@ class PeopleCases(DeskCore):
     def add_agent(self, username: str, *, display_name: str | None = None,
                   email: str | None = None, role: str = "agent",
                   skills: Sequence[str] = ()) -> AgentRead:
-        """Add an agent for the operating-system user ``username`` (admins only)."""
-        return self._admin_writing("add agents", lambda session, _actor: people.add_agent(
-            session, username=username, display_name=display_name, email=email, role=role,
-            skills=tuple(skills)))
+        """Add an agent for the operating-system user ``username`` (admins only). On a desk
+        with per-agent database roles (PostgreSQL) the agent's role is made in the same
+        transaction (:meth:`database_role` names it)."""
+
+        def adding(session: Session, _actor: AgentRead) -> AgentRead:
+            agent = people.add_agent(session, username=username, display_name=display_name,
+                                     email=email, role=role, skills=tuple(skills))
+            pg_roles.give_role(session, agent.id)
+            return agent
+
+        return self._admin_writing("add agents", adding)
+
+    def database_role(self, username: str) -> str | None:
+        """The database role agent ``username`` connects as (per-agent roles on PostgreSQL);
+        None when the desk has none for them."""
+        with self._reading() as session:
+            return pg_roles.role_of(session, key(people.find_agent(session, username)))
 
     def change_agent(self, username: str, *, display_name: str | None = None,
                      email: str | None = None, role: str | None = None,
