@@ -11,9 +11,11 @@ resets), ``db backup``/``restore``. ``agent add`` by an admin creates the agent'
 ``deskterm_give_db_role`` (SECURITY DEFINER: the owner's CREATEROLE, for admins only).
 
 The privileges of the group role (``AGENTS_ROLE``): read every table; insert, update and delete
-in every table but those below (the admin-only ones and ``agents`` are guarded by 0021's
-triggers); insert only into ``events`` (append-only: no agent, admin or not, alters or deletes
-one); nothing but read in ``alembic_version`` and the ``db_role_*`` tables.
+in every table but those below (the admin-only ones, ``agents``, ``messages`` and ``macros`` are
+guarded by 0021's triggers); insert only into ``events`` (append-only: no agent, admin or not,
+alters or deletes one); no delete from tickets, messages, customers, organizations and
+attachments (deskterm never deletes them); nothing but read in ``alembic_version`` and the
+``db_role_*`` tables.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ ROLE_PREFIX = "dt_"
 APPEND_ONLY = ("events",)
 """Tables agents may insert into but never change or delete from."""
 READ_ONLY = ("alembic_version", "db_role_agents", "db_role_settings")
+NEVER_DELETED = ("tickets", "messages", "customers", "organizations", "attachments")
+"""Tables deskterm never deletes from (a merge closes a ticket; nothing removes a message)."""
 _ROLE_NAME = re.compile(r"[a-z_][a-z0-9_]{0,39}")
 
 
@@ -106,12 +110,14 @@ def apply_grants(connection: Connection) -> None:
         f"GRANT USAGE ON SCHEMA {schema} TO {group}",
         f"REVOKE ALL ON ALL TABLES IN SCHEMA {schema} FROM {group}",
         f"GRANT SELECT ON ALL TABLES IN SCHEMA {schema} TO {group}",
-        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {schema} TO {group}",
+        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {schema} TO {group}",
         f"GRANT EXECUTE ON FUNCTION deskterm_give_db_role(integer) TO {group}",
     ]
     for table in sorted(tables):
         if table in APPEND_ONLY:
             statements.append(f'GRANT INSERT ON "{table}" TO {group}')
+        elif table in NEVER_DELETED:
+            statements.append(f'GRANT INSERT, UPDATE ON "{table}" TO {group}')
         elif table not in READ_ONLY:
             statements.append(f'GRANT INSERT, UPDATE, DELETE ON "{table}" TO {group}')
     for statement in statements:

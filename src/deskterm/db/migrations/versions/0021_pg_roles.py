@@ -28,7 +28,9 @@ or alter or delete events.
   admin-only tables (groups and their members, rules, SLA policies and calendars, mail and
   automation settings) refuse a non-admin; ``agents`` lets a non-admin change only their own
   ``away``; ``events.actor_agent_id`` and ``messages.author_agent_id`` must be the session's own
-  agent (or none) unless an admin writes. Refusals are SQLSTATE 42501 (insufficient_privilege).
+  agent (or none) unless an admin writes; a message is never rewritten (a merge may move it);
+  a macro is changed by its creator or an admin. Refusals are SQLSTATE 42501
+  (insufficient_privilege). A deactivated agent's role loses LOGIN (reactivated, gets it back).
 
 The names start with ``db_role`` (tables, column) or ``deskterm_`` (functions, triggers): they
 are not models, and the schema comparison leaves them out (``deskterm.db.pg_roles``).
@@ -100,13 +102,42 @@ def _functions(schema: str) -> list[str]:
         f"""CREATE FUNCTION deskterm_messages_guard() RETURNS trigger LANGUAGE plpgsql {path} AS $$
             DECLARE me integer := deskterm_session_agent();
             BEGIN
-              IF me IS NOT NULL AND NOT deskterm_session_admin() AND (
-                   (NEW.author_agent_id IS NOT NULL AND NEW.author_agent_id <> me)
-                   OR (TG_OP = 'UPDATE' AND OLD.author_agent_id IS DISTINCT FROM me)) THEN
+              IF me IS NULL OR deskterm_session_admin() THEN RETURN NEW; END IF;
+              IF TG_OP = 'UPDATE' THEN
+                -- a message is never rewritten; a merge moves it to the other ticket
+                IF (to_jsonb(NEW) - 'ticket_id') <> (to_jsonb(OLD) - 'ticket_id') THEN
+                  RAISE EXCEPTION 'a message is not changed once written'
+                    USING ERRCODE = 'insufficient_privilege';
+                END IF;
+              ELSIF NEW.author_agent_id IS NOT NULL AND NEW.author_agent_id <> me THEN
                 RAISE EXCEPTION 'a message''s author must be the agent who writes it'
                   USING ERRCODE = 'insufficient_privilege';
               END IF;
               RETURN NEW;
+            END $$""",
+        f"""CREATE FUNCTION deskterm_macros_guard() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+            DECLARE me integer := deskterm_session_agent();
+            BEGIN
+              IF me IS NULL OR deskterm_session_admin()
+                 OR ((TG_OP = 'INSERT' OR OLD.created_by_id = me)
+                     AND (TG_OP = 'DELETE' OR NEW.created_by_id = me)) THEN
+                IF TG_OP = 'DELETE' THEN RETURN OLD; END IF;
+                RETURN NEW;
+              END IF;
+              RAISE EXCEPTION 'a macro is changed by its creator or an admin'
+                USING ERRCODE = 'insufficient_privilege';
+            END $$""",
+        # A deactivated agent's role can no longer log in; reactivated, it can again.
+        f"""CREATE FUNCTION deskterm_agents_login() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
+            DECLARE role text;
+            BEGIN
+              SELECT role_name INTO role FROM db_role_agents WHERE agent_id = NEW.id;
+              IF FOUND AND NEW.active IS DISTINCT FROM OLD.active THEN
+                EXECUTE format('ALTER ROLE %I %s', role,
+                               CASE WHEN NEW.active THEN 'LOGIN' ELSE 'NOLOGIN' END);
+              END IF;
+              RETURN NULL;
             END $$""",
         # The owner's CREATEROLE lent to an admin (or the owner) for `deskterm agent add`: the
         # agent's LOGIN role, made a member of the agents' group role, mapped to the agent.
@@ -175,6 +206,10 @@ def upgrade() -> None:
                "FOR EACH ROW EXECUTE FUNCTION deskterm_events_guard()")
     op.execute("CREATE TRIGGER deskterm_messages_guard BEFORE INSERT OR UPDATE ON messages "
                "FOR EACH ROW EXECUTE FUNCTION deskterm_messages_guard()")
+    op.execute("CREATE TRIGGER deskterm_macros_guard BEFORE INSERT OR UPDATE OR DELETE ON macros "
+               "FOR EACH ROW EXECUTE FUNCTION deskterm_macros_guard()")
+    op.execute("CREATE TRIGGER deskterm_agents_login AFTER UPDATE OF active ON agents "
+               "FOR EACH ROW EXECUTE FUNCTION deskterm_agents_login()")
 
 
 def downgrade() -> None:
@@ -185,7 +220,10 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER deskterm_agents_guard ON agents")
     op.execute("DROP TRIGGER deskterm_events_guard ON events")
     op.execute("DROP TRIGGER deskterm_messages_guard ON messages")
-    for function in ("deskterm_give_db_role(integer)", "deskterm_messages_guard()",
+    op.execute("DROP TRIGGER deskterm_macros_guard ON macros")
+    op.execute("DROP TRIGGER deskterm_agents_login ON agents")
+    for function in ("deskterm_give_db_role(integer)", "deskterm_agents_login()",
+                     "deskterm_macros_guard()", "deskterm_messages_guard()",
                      "deskterm_events_guard()", "deskterm_agents_guard()",
                      "deskterm_admin_only()", "deskterm_session_admin()",
                      "deskterm_session_username()", "deskterm_session_agent()"):

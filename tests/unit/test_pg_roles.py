@@ -1,0 +1,259 @@
+"""Per-agent database roles on PostgreSQL (``deskterm init --per-agent-roles``): the app works
+for agents and admins connected as their own roles, and an agent's own SQL session is refused
+every action the app would refuse them (SQLSTATE 42501), by the server.
+
+Roles are the whole server's: each test makes its own (a unique prefix) and drops them after.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import psycopg
+import pytest
+from sqlalchemy.engine import make_url
+from typer.testing import CliRunner
+
+from deskterm.cli import app
+from deskterm.db import opening
+from deskterm.db.engine import Store
+from deskterm.desk import service
+from deskterm.desk.people import directory as people
+from deskterm.desk.service import Desk
+from deskterm.desk.tickets.change import TicketChanges
+
+from .mail_samples import mail
+
+pytestmark = pytest.mark.postgres
+
+RULES = """
+[[rule]]
+name = "Route invoices"
+on = ["created"]
+[rule.when]
+text_any = ["invoice"]
+[rule.then]
+group = "billing"
+add_tags = ["billing"]
+"""
+
+SLA = """
+[[policy]]
+name = "Standard"
+first_response = "1h"
+resolution = "8h"
+"""
+
+
+@dataclass
+class RoleDesk:
+    """A desk with per-agent roles: ada (admin), bert and carl (agents), each a role."""
+
+    name: str
+    owner_url: str
+    prefix: str
+    group: str
+    stores: list[Store]
+
+    def url(self, username: str) -> str:
+        return make_url(self.owner_url).set(username=self.prefix + username).render_as_string(
+            hide_password=False)
+
+    def desk(self, username: str, *, reported: str = "someone-else") -> Desk:
+        """The desk connected as ``username``'s role, the client reporting another user name."""
+        store = Store(self.url(username))
+        self.stores.append(store)
+        return Desk(store, username=reported)
+
+    def sql(self, username: str) -> psycopg.Connection:
+        """An agent's own psql-like session (autocommit)."""
+        return psycopg.connect(self.url(username), autocommit=True)
+
+
+@contextmanager
+def role_desk(server) -> Iterator[RoleDesk]:
+    """A new desk with per-agent roles; its roles dropped after, whatever happens."""
+    server.require()
+    name = server.create()
+    tag = uuid.uuid4().hex[:8]
+    desk = RoleDesk(name=name, owner_url=server.url(name), prefix=f"dtt{tag}_",
+                    group=f"dtt{tag}_agents", stores=[])
+    owner = Store(desk.owner_url)
+    desk.stores.append(owner)
+    try:
+        service.make_first_admin(owner, username="ada")
+        owner.write(lambda s: people.add_agent(s, username="bert"))
+        owner.write(lambda s: people.add_agent(s, username="carl"))
+        given = service.enable_per_agent_roles(owner, agents_role=desk.group,
+                                               role_prefix=desk.prefix)
+        assert sorted(given) == [(u, desk.prefix + u) for u in ("ada", "bert", "carl")]
+        yield desk
+    finally:
+        for store in desk.stores:
+            store.dispose()
+        with psycopg.connect(desk.owner_url, autocommit=True) as conn:
+            conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+                         "WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            made = [r[0] for r in conn.execute(
+                "SELECT rolname FROM pg_roles WHERE rolname LIKE %s", (f"dtt{tag}\\_%",))]
+            for role in made:  # the grants in this database go first, then the roles
+                conn.execute(f'DROP OWNED BY "{role}"')
+            for role in made:
+                conn.execute(f'DROP ROLE "{role}"')
+        server.drop(name)
+
+
+@pytest.fixture
+def roles(postgres_server) -> Iterator[RoleDesk]:
+    with role_desk(postgres_server) as desk:
+        yield desk
+
+
+@pytest.fixture(scope="module")
+def full_desk(postgres_server) -> Iterator[RoleDesk]:
+    """A desk where ada (admin) made a ticket, a group, a macro, rules, an SLA policy and
+    settings: what the refused statements below would change (refused, they change nothing,
+    so the tests share it)."""
+    with role_desk(postgres_server) as desk:
+        ada = desk.desk("ada")
+        _ticket(ada)
+        ada.add_group("billing")
+        ada.add_macro("adas", body="Hello")
+        ada.load_rules(RULES)
+        ada.load_sla(SLA)
+        ada.set_automation_settings(close_solved_after_days=3)
+        ada.set_mail_settings(from_address="help@desk.test")
+        yield desk
+
+
+def _ticket(desk: Desk, subject: str = "Printer jam") -> int:
+    return desk.create_ticket(requester_email="c@acme.test", subject=subject,
+                              body="It jams.").number
+
+
+# --- the app works for agents and admins, as their roles ------------------------------------
+
+
+def test_identity_is_the_database_role_not_the_user_name_the_client_reports(roles):
+    assert roles.desk("bert", reported="ada").actor.username == "bert"
+    with opening.reading(roles.url("bert")) as reader:  # the console's first window
+        assert opening.acting_agent(reader, username="ada", act_as=None)[1] == "bert"
+
+
+def test_an_agent_files_replies_changes_merges_and_marks_themselves_away(roles):
+    bert = roles.desk("bert")
+    first, second = _ticket(bert), _ticket(bert, "Printer jam again")
+    bert.send(first, body="Try turning it off and on.", status="pending")
+    bert.send(first, body="Internal: known model.", kind="note")
+    bert.change(first, TicketChanges(priority="high", assignee="carl", add_tags=("printer",)))
+    bert.merge(second, into=first)
+    bert.add_macro("thanks", body="Thanks!")
+    bert.save_view("mine", query="assignee:me")
+    assert bert.set_away("bert", True).away is True
+    page = bert.open_ticket(first)
+    assert page.ticket.priority == "high" and page.ticket.assignee == "carl"
+    with roles.sql("ada") as conn:  # every event names bert's role, whoever reads it
+        written = {r[0] for r in conn.execute("SELECT db_role FROM events")}
+    assert written == {roles.prefix + "bert"}
+
+
+def test_an_admin_adds_an_agent_who_gets_a_role_and_connects_as_it(roles):
+    ada = roles.desk("ada")
+    ada.add_agent("dora", role="agent")
+    assert ada.database_role("dora") == roles.prefix + "dora"
+    assert roles.desk("dora").actor.username == "dora"
+    ada.change_agent("dora", role="admin")
+    assert roles.desk("dora").actor.is_admin
+
+
+def test_an_admin_changes_groups_rules_sla_and_settings_and_runs_automation(roles):
+    ada = roles.desk("ada")
+    ada.add_group("billing")
+    ada.add_member("billing", "bert")
+    ada.load_rules(RULES)
+    ada.load_sla(SLA)
+    ada.set_automation_settings(close_solved_after_days=3)
+    ada.run_automation(holder="test")
+    # a rule fires in the agent's own transaction (its events have no actor)
+    number = _ticket(roles.desk("bert"), "Invoice is wrong")
+    assert roles.desk("bert").open_ticket(number).ticket.group == "billing"
+
+
+def test_an_agent_role_files_customer_mail(roles):
+    filed = roles.desk("carl").ingest_mail(mail(), source="test#1")
+    assert filed.outcome == "created" and filed.ticket_number is not None
+    with roles.sql("carl") as conn:
+        assert conn.execute("SELECT db_role FROM events WHERE ticket_id = %s",
+                            (filed.ticket_number,)).fetchone()[0] == roles.prefix + "carl"
+
+
+def test_a_deactivated_agents_role_can_no_longer_log_in(roles):
+    roles.desk("ada").deactivate_agent("carl")
+    with pytest.raises(psycopg.OperationalError, match="not permitted to log in"):
+        roles.sql("carl")
+    roles.desk("ada").change_agent("carl", active=True)
+    roles.sql("carl").close()
+
+
+def test_the_app_refuses_an_agent_in_one_line_before_the_server_does(roles):
+    runner = CliRunner()
+    result = runner.invoke(app, ["--db", roles.url("bert"), "agent", "set", "bert", "--role",
+                                 "admin"])
+    assert result.exit_code == 1
+    assert result.stderr.strip() == "deskterm: only an admin can change agents; 'bert' is an agent"
+
+
+def test_agent_add_names_the_new_agents_role(roles):
+    result = CliRunner().invoke(app, ["--db", roles.url("ada"), "agent", "add", "erin"])
+    assert result.exit_code == 0, result.stderr
+    assert f"database role {roles.prefix}erin" in result.stdout
+
+
+# --- an agent's own SQL session is refused what the app refuses -----------------------------
+
+FORBIDDEN = {
+    "make themselves admin": "UPDATE agents SET role = 'admin' WHERE username = 'bert'",
+    "add an agent": "INSERT INTO agents (username, display_name, role, active, skills, "
+                    "created_at, away) VALUES ('mallory', 'm', 'admin', true, '[]', now(), false)",
+    "change another agent": "UPDATE agents SET away = true WHERE username = 'carl'",
+    "reactivate or rename themselves": "UPDATE agents SET display_name = 'Boss' "
+                                       "WHERE username = 'bert'",
+    "map their role to the admin": "UPDATE db_role_agents SET agent_id = 1",
+    "make a role for an agent": "SELECT deskterm_give_db_role(1)",
+    "write an event as someone else": "INSERT INTO events (ticket_id, actor_agent_id, field, "
+                                      "version, at) VALUES (1001, 1, 'status', 1, now())",
+    "delete events": "DELETE FROM events",
+    "alter events": "UPDATE events SET new = 'nothing happened'",
+    "write a message as someone else": "INSERT INTO messages (ticket_id, author_agent_id, "
+                                       "public, body, created_at) VALUES (1001, 1, true, 'x', now())",
+    "rewrite a message": "UPDATE messages SET body = 'something else'",
+    "delete a message": "DELETE FROM messages",
+    "delete a ticket": "DELETE FROM tickets",
+    "add a group": "INSERT INTO agent_groups (name, description, created_at) "
+                   "VALUES ('x', '', now())",
+    "join a group": "INSERT INTO agent_group_members (group_id, agent_id) "
+                    "SELECT id, 2 FROM agent_groups",
+    "change rules": "DELETE FROM rules",
+    "change SLA policies": "UPDATE sla_policies SET name = 'x'",
+    "change mail settings": "UPDATE mail_settings SET id = id",
+    "change automation settings": "UPDATE automation_settings SET id = id",
+    "change another's macro": "UPDATE macros SET body = 'x'",
+    "become the owner": "SET ROLE postgres",
+}
+
+
+@pytest.mark.parametrize("sql", FORBIDDEN.values(), ids=FORBIDDEN.keys())
+def test_an_agents_own_session_is_refused(full_desk, sql):
+    with full_desk.sql("bert") as conn, pytest.raises(psycopg.errors.InsufficientPrivilege):
+        conn.execute(sql)
+
+
+def test_even_an_admins_session_cannot_alter_or_delete_events(full_desk):
+    with full_desk.sql("ada") as conn:
+        for sql in ("DELETE FROM events", "UPDATE events SET actor_agent_id = NULL"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+
