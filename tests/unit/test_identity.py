@@ -8,7 +8,6 @@ import pytest
 from typer.testing import CliRunner
 
 from deskterm.cli import app
-
 from deskterm.desk.errors import IdentityError, InvalidInput, PermissionDenied
 from deskterm.desk.people import auth
 from deskterm.desk.people import directory as people

@@ -20,6 +20,7 @@ from typer.testing import CliRunner
 from deskterm.cli import app
 from deskterm.db import opening
 from deskterm.db.engine import Store
+from deskterm.db.errors import refused_value
 from deskterm.desk import service
 from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
@@ -228,7 +229,8 @@ FORBIDDEN = {
     "delete events": "DELETE FROM events",
     "alter events": "UPDATE events SET new = 'nothing happened'",
     "write a message as someone else": "INSERT INTO messages (ticket_id, author_agent_id, "
-                                       "public, body, created_at) VALUES (1001, 1, true, 'x', now())",
+                                       "public, body, created_at) "
+                                       "VALUES (1001, 1, true, 'x', now())",
     "rewrite a message": "UPDATE messages SET body = 'something else'",
     "delete a message": "DELETE FROM messages",
     "delete a ticket": "DELETE FROM tickets",
@@ -257,3 +259,21 @@ def test_even_an_admins_session_cannot_alter_or_delete_events(full_desk):
             with pytest.raises(psycopg.errors.InsufficientPrivilege):
                 conn.execute(sql)
 
+
+
+def test_an_admin_imports_tickets_as_their_role(roles, tmp_path):
+    path = tmp_path / "tickets.csv"
+    path.write_text("Id,Subject,Description,Status,Requester email,Group,Created at\n"
+                    "101,VPN drops,It drops.,Open,ann@acme.test,Network,2024-03-04T10:15:00Z\n"
+                    "102,Toner,Out of toner.,Solved,bob@acme.test,,2024-03-05T10:15:00Z\n",
+                    encoding="utf-8")
+    result = CliRunner().invoke(app, ["--db", roles.url("ada"), "import", "csv", str(path)])
+    assert result.exit_code == 0, result.stderr
+    assert len(roles.desk("bert").list_tickets().items) == 2
+
+
+def test_a_refusal_by_the_server_is_one_line_for_the_cli(full_desk):
+    with full_desk.sql("bert") as conn, pytest.raises(psycopg.Error) as refused:
+        conn.execute("DELETE FROM events")
+    assert refused_value(refused.value) == ("the database refused: permission denied for "
+                                            "table events")

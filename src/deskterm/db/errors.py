@@ -40,6 +40,8 @@ def refused_value(exc: BaseException) -> str | None:
     through (a driver's ``DataError`` or ``IntegrityError``) by the first line of the database's
     own reason only: the statement and its parameters, which may hold anything, are left out.
     """
+    if getattr(exc, "sqlstate", None) == "42501":  # the driver's own (a raw connection's)
+        return f"the database refused: {(str(exc).strip().splitlines() or ['no reason'])[0][:200]}"
     # Without SQLAlchemy loaded no error can be one of its own; not importing it here keeps
     # the CLI's error handling (and so ``deskterm --help``) from loading it.
     if "sqlalchemy" not in sys.modules:

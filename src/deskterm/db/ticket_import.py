@@ -407,7 +407,12 @@ class TicketLoad:
         tickets, the big tables' indexes dropped until the end (into a desk with tickets they
         stay: rebuilding a big desk's indexes for a small import would cost more)."""
         self._inserting = True
-        rebuild = self.desk_was_empty
+        # Dropping indexes and constraints is the tables' owner's: a role that is not (an
+        # admin's own role on a desk with per-agent roles, deskterm.db.pg_roles) imports
+        # into the indexed tables, as into a desk with tickets.
+        rebuild = self.desk_was_empty and (self.sqlite or bool(self._scalar(
+            "SELECT pg_has_role(current_user, relowner, 'MEMBER') FROM pg_class "
+            "WHERE oid = 'tickets'::regclass")))
         if self.sqlite:
             if rebuild:
                 self._drop_indexes()
