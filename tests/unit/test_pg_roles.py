@@ -18,7 +18,7 @@ from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
 from deskterm.cli import app
-from deskterm.db import opening
+from deskterm.db import migrate, opening
 from deskterm.db.engine import Store
 from deskterm.db.errors import refused_value
 from deskterm.desk import service
@@ -277,3 +277,23 @@ def test_a_refusal_by_the_server_is_one_line_for_the_cli(full_desk):
         conn.execute("DELETE FROM events")
     assert refused_value(refused.value) == ("the database refused: permission denied for "
                                             "table events")
+
+
+def test_db_upgrade_gives_the_agents_a_new_tables_grants(roles):
+    with psycopg.connect(roles.owner_url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE later_feature (id serial PRIMARY KEY, note text)")
+    owner = Store(roles.owner_url)
+    roles.stores.append(owner)
+    migrate.upgrade(owner)
+    with roles.sql("bert") as conn:
+        conn.execute("INSERT INTO later_feature (note) VALUES ('works')")
+    with psycopg.connect(roles.owner_url, autocommit=True) as conn:
+        conn.execute("DROP TABLE later_feature")
+
+
+def test_init_again_with_other_role_names_is_refused_in_one_line(roles):
+    result = CliRunner().invoke(app, ["--db", roles.owner_url, "init", "--per-agent-roles",
+                                      "--agents-role", "other_agents"])
+    assert result.exit_code == 1
+    assert result.stderr == (f"deskterm: this desk's agents already have roles: group role "
+                             f"{roles.group}, prefix {roles.prefix}\n")

@@ -64,8 +64,10 @@ def _postgres(connection: Connection) -> bool:
 
 
 def settings(connection: Connection) -> RoleSettings | None:
-    """The desk's role names; None on SQLite or a desk without per-agent roles."""
-    if not _postgres(connection):
+    """The desk's role names; None on SQLite or a desk without per-agent roles (or migrated
+    only as far as a revision before 0021)."""
+    if not _postgres(connection) or connection.execute(
+            text("SELECT to_regclass('db_role_settings')")).scalar() is None:
         return None
     row = connection.execute(text(
         "SELECT agents_role, role_prefix FROM db_role_settings WHERE id = 1")).first()
