@@ -115,6 +115,14 @@ class TicketLoaded(Message):
 
 
 @dataclass
+class TicketRefused(Message):
+    """The ticket could not be opened (restricted from this agent, or gone): ``text`` is the
+    desk's one line, never the ticket's subject; the screen closes."""
+
+    text: str
+
+
+@dataclass
 class MessagesArrived(Message):
     """Before sending: messages someone else added since the agent opened the ticket."""
 

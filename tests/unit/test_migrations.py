@@ -984,3 +984,24 @@ def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
     assert "ix_tickets_solved" not in indexes
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+
+
+# --- 0019: groups open to all agents or restricted to their members ------------------------------
+
+
+def test_upgrade_to_0019_leaves_existing_groups_open(empty_store):
+    migrate.upgrade(empty_store, "0018")
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO agent_groups (name, description, created_at) "
+            "VALUES ('Billing', '', CURRENT_TIMESTAMP)"))
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT restricted FROM agent_groups WHERE name = 'Billing'")).scalar() in (False, 0)
+    migrate.downgrade(empty_store, "0018")
+    with empty_store.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("agent_groups")}
+        assert connection.execute(text("SELECT count(*) FROM agent_groups")).scalar() == 1
+    assert "restricted" not in columns

@@ -20,11 +20,14 @@ def add(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The group's name.")],
     description: Annotated[str, typer.Option("--description", help="What it handles.")] = "",
+    restricted: Annotated[bool, typer.Option(
+        "--restricted", help="Only its members (and admins) see and change its tickets.")] = False,
     json: JsonOpt = False,
 ) -> None:
-    """Add a group (admins only)."""
-    group = ctx_obj(ctx).desk().add_group(name, description=description)
-    print_json(group) if json else echo(f"added group {group.name}")
+    """Add a group (admins only); open to every agent unless --restricted."""
+    group = ctx_obj(ctx).desk().add_group(name, description=description, restricted=restricted)
+    print_json(group) if json else echo(f"added group {group.name}"
+                                        + (" (restricted to its members)" if restricted else ""))
 
 
 @app.command("list")
@@ -34,8 +37,9 @@ def list_(ctx: typer.Context, json: JsonOpt = False) -> None:
     if json:
         print_json(groups)
         return
-    print_table(["group", "description", "assignment", "members"],
-                [[g.name, g.description, g.assignment, ", ".join(g.members)] for g in groups],
+    print_table(["group", "access", "description", "assignment", "members"],
+                [[g.name, "restricted" if g.restricted else "open", g.description,
+                  g.assignment, ", ".join(g.members)] for g in groups],
                 give_way=["description", "members"])
 
 
@@ -65,14 +69,31 @@ def remove_member(
 def set_(
     ctx: typer.Context,
     name: Annotated[str, typer.Argument(help="The group.")],
-    assignment: Annotated[str, typer.Option(
+    assignment: Annotated[str | None, typer.Option(
         "--assignment", metavar="STRATEGY",
         help="How tickets landing in it unassigned get an assignee: manual, round-robin, "
-             "least-loaded or skills.")],
+             "least-loaded or skills.")] = None,
+    restricted: Annotated[bool | None, typer.Option(
+        "--restricted/--open",
+        help="Restrict its tickets to its members (and admins), or open them to every "
+             "agent.", show_default=False)] = None,
     json: JsonOpt = False,
 ) -> None:
-    """Change how a group assigns its tickets (admins only)."""
-    group = ctx_obj(ctx).desk().set_assignment(name, assignment)
-    print_json(group) if json else echo(f"{group.name} assigns {group.assignment}"
-                                        + (" (tickets wait in its queue)"
-                                           if group.assignment == "manual" else ""))
+    """Change how a group assigns its tickets, or who sees them (admins only)."""
+    if assignment is None and restricted is None:
+        raise typer.BadParameter("give --assignment STRATEGY, --restricted or --open")
+    desk = ctx_obj(ctx).desk()
+    lines = []
+    if assignment is not None:  # first: a bad strategy is refused before anything changes
+        group = desk.set_assignment(name, assignment)
+        lines.append(f"{group.name} assigns {group.assignment}"
+                     + (" (tickets wait in its queue)" if group.assignment == "manual" else ""))
+    if restricted is not None:
+        group = desk.set_group_restricted(name, restricted=restricted)
+        lines.append(f"{group.name} is " + ("restricted to its members" if group.restricted
+                                            else "open to every agent"))
+    if json:
+        print_json(group)
+        return
+    for line in lines:
+        echo(line)

@@ -144,6 +144,9 @@ class Group(SQLModel, table=True):
     the group's queue), ``round-robin``, ``least-loaded``, ``skills`` (migration 0015)."""
     last_assigned_id: int | None = Field(default=None, sa_column=Column(Integer))
     """Round-robin's place: the agent it assigned last (the next is the member after them)."""
+    restricted: bool = Field(default=False, sa_column=Column(Boolean, nullable=False))
+    """Restricted to its members: other agents (not admins) neither see nor change its tickets;
+    open (False) to every agent (migration 0019)."""
 
 
 class GroupMember(SQLModel, table=True):

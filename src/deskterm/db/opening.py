@@ -250,6 +250,17 @@ def acting_agent(reader: Reader, *, username: str, act_as: str | None) -> tuple[
     return agent[0], agent[1]
 
 
+def hidden_group_ids(reader: Reader, agent_id: int) -> tuple[int, ...]:
+    """The restricted groups agent ``agent_id`` is not a member of (none for an admin), as
+    ``deskterm.db.access.hidden_group_ids`` reads them for the store's path."""
+    return tuple(found[0] for found in reader.rows(
+        "SELECT agent_groups.id FROM agent_groups WHERE agent_groups.restricted = ? "
+        "AND NOT EXISTS (SELECT 1 FROM agent_group_members WHERE "
+        "agent_group_members.group_id = agent_groups.id AND agent_group_members.agent_id = ?) "
+        "AND NOT EXISTS (SELECT 1 FROM agents WHERE agents.id = ? AND agents.role = 'admin') "
+        "ORDER BY agent_groups.id", (True, agent_id, agent_id)))
+
+
 def ticket_rows(reader: Reader, numbers: Sequence[int]
                 ) -> tuple[dict[int, TicketRow], dict[int, tuple[str, ...]]]:
     """The rows of tickets ``numbers`` by number (missing ones left out) and their tags, sorted
@@ -272,7 +283,12 @@ def read_first_window(reader: Reader, *, username: str, act_as: str | None,
     ``count`` rows, as ``queue.opening_window`` reads them through the store."""
     me_id, me = acting_agent(reader, username=username, act_as=act_as)
     mine = _MINE.format(me="?", statuses=_marks(len(statuses)))
-    params = (me_id, *statuses)
+    params: tuple[Any, ...] = (me_id, *statuses)
+    hidden = hidden_group_ids(reader, me_id)
+    if hidden:  # group access (deskterm.desk.people.access): as the store's condition
+        mine += (" AND (tickets.group_id IS NULL OR (tickets.group_id NOT IN "
+                 f"({_marks(len(hidden))})))")
+        params = (*params, *hidden)
     counted = reader.one(f"SELECT count(*) FROM tickets WHERE {mine}", params)
     assert counted is not None  # count(*) is one row
     total = counted[0]

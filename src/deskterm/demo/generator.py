@@ -50,7 +50,7 @@ from deskterm.demo import helper as side_helper
 from deskterm.demo import kb as demo_kb
 from deskterm.demo import text
 from deskterm.desk.errors import InvalidInput
-from deskterm.desk.people.directory import add_agent
+from deskterm.desk.people.directory import add_agent, set_restricted
 
 DAYS = 90
 """Tickets are spread over this many days up to now."""
@@ -203,6 +203,7 @@ def seed_demo(
     # (PostgreSQL) index the articles for search and suggestions.
     knowledge = store.write(lambda session: demo_kb.write_knowledge_base(
         session, seed=seed, now=now, admin=admin))
+    store.write(_restrict_groups)
     return DemoResult(
         tickets=counts["tickets"],
         messages=counts["messages"],
@@ -214,6 +215,11 @@ def seed_demo(
         articles=knowledge.articles,
         macros=knowledge.macros,
     )
+
+
+def _restrict_groups(session: Session) -> None:
+    for name in text.RESTRICTED_GROUPS:
+        set_restricted(session, group=name, restricted=True)
 
 
 # --- text helpers -----------------------------------------------------------------------------

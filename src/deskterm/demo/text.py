@@ -53,6 +53,10 @@ AGENTS = (
 ADMIN_GROUPS = (LEVEL_2, "Billing")
 """The person running the demo works these queues too, so "my tickets" is never empty."""
 
+RESTRICTED_GROUPS = ("Billing",)
+"""Groups restricted to their members (group access): invoices and payments are for the
+billing team's eyes; every other agent's queue, search and reports leave them out."""
+
 OWN_COMPANY = ("Lumen Systems Ltd", "lumen-systems.example")
 """The desk's own company: its employees are the internal customers."""
 

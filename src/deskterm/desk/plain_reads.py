@@ -20,7 +20,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from deskterm.db.opening import NotCovered, acting_agent, reading
+from deskterm.db.opening import NotCovered, Reader, acting_agent, hidden_group_ids, reading
 from deskterm.db.plain_reads import LinkRow, TicketRecord, read_newest, read_ticket
 from deskterm.desk.filter.cursors import encode_cursor, is_int32, unpack_cursor
 from deskterm.desk.opening import ticket_summary
@@ -48,11 +48,19 @@ def ticket_detail(url: str, *, number: int, username: str, act_as: str | None) -
     """Ticket ``number`` at ``url`` as ``tickets.ticket.get_ticket`` reads it, the agent checked
     as the CLI's store path checks it; :class:`NotCovered` when only that path can tell."""
     with reading(url) as reader:
-        acting_agent(reader, username=username, act_as=act_as)
+        _open_to_all(reader, username=username, act_as=act_as)
         record = read_ticket(reader, number)
     if record is None:
         raise NotCovered(f"no ticket {number} (the store's path says so)")
     return _detail(number, record)
+
+
+def _open_to_all(reader: Reader, *, username: str, act_as: str | None) -> None:
+    """The agent checked; :class:`NotCovered` when a group is restricted from them (the
+    store's path leaves its tickets out, or words the refusal)."""
+    agent_id, _ = acting_agent(reader, username=username, act_as=act_as)
+    if hidden_group_ids(reader, agent_id):
+        raise NotCovered("a group restricted from the agent (the store's path applies it)")
 
 
 def _detail(number: int, record: TicketRecord) -> TicketDetail:
@@ -115,7 +123,7 @@ def newest_tickets(url: str, *, username: str, act_as: str | None, limit: int,
         raise NotCovered(f"limit {limit}: the store's path refuses it")
     bound = _after(after) if after else None  # an empty cursor is none, as for the store
     with reading(url) as reader:
-        acting_agent(reader, username=username, act_as=act_as)
+        _open_to_all(reader, username=username, act_as=act_as)
         numbers, rows, tags = read_newest(reader, limit=limit, after=bound)
     items = tuple(ticket_summary(rows[n], tags.get(n, ())) for n in numbers[:limit] if n in rows)
     next_cursor = None

@@ -68,6 +68,8 @@ class GroupRead:
     members: tuple[str, ...]
     assignment: str = "manual"
     """manual, round-robin, least-loaded or skills."""
+    restricted: bool = False
+    """Its tickets are seen and changed by its members (and admins) only; else by everyone."""
 
 
 @dataclass(frozen=True)

@@ -70,7 +70,7 @@ class AutomationCases(DeskCore):
         ratings.check_score(score)
 
         def recording(session, actor) -> ratings.RatingRead:  # type: ignore[no-untyped-def]
-            ticket = change.lock_ticket(session, number)
+            ticket = change.lock_ticket(session, number, actor=actor)
             return ratings.record_rating(session, ticket=ticket, score=score, comment=comment,
                                          agent=actor, at=utcnow())
 
@@ -80,6 +80,8 @@ class AutomationCases(DeskCore):
         """Ticket ``number``'s rating (None: not rated)."""
         with self._reading() as session:
             from deskterm.db.models import Ticket
+
+            self._may_see(session, number)
 
             if session.get(Ticket, number) is None:
                 raise NotFound(f"no ticket {ref(number)}")

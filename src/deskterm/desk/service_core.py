@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from deskterm.db.engine import Store
+from deskterm.desk.people import access
 from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.reads import AgentRead
@@ -59,6 +60,13 @@ class DeskCore:
             assert self._username is not None
             self._actor = resolve_actor(session, username=self._username, act_as=self._act_as)
         return self._actor
+
+    def _may_see(self, session: Session, number: int) -> AgentRead:
+        """The acting agent, refused ticket ``number`` (PermissionDenied, one line naming its
+        group) when its group is restricted from them: called before anything of it is read."""
+        actor = self._acting(session)
+        access.require_ticket_access(session, actor, number)
+        return actor
 
     @contextmanager
     def _reading(self) -> Iterator[Session]:

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 
 from deskterm import lazy
+from deskterm.desk.people import access
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_core import DeskCore
 
@@ -87,11 +88,13 @@ class KbCases(DeskCore):
     def suggest_articles(self, number: int) -> list[kb_search.SearchHit]:
         """The published articles that best match ticket ``number``."""
         with self._reading() as session:
+            self._may_see(session, number)
             return kb_suggestions.suggest_for_ticket(session, number=number)
 
     def article_draft(self, number: int) -> kb_suggestions.ArticleDraft:
         """A new article's title and text from the solved ticket ``number`` (nothing saved)."""
         with self._reading() as session:
+            self._may_see(session, number)
             return kb_suggestions.draft_from_ticket(session, number=number)
 
     def export_articles(self) -> list[kb_articles.ArticleFields]:
@@ -151,6 +154,7 @@ class KbCases(DeskCore):
         stored article decides, and the use is counted and linked to the ticket."""
 
         def work(session: Session, actor: AgentRead) -> ArticleUse:
+            access.require_ticket_access(session, actor, number)
             found = kb_articles.get_article(session, article=article)
             text = kb_reply.inserted_text(found, how, public=public, help_center=help_center,
                                           confirmed=confirmed)

@@ -51,9 +51,11 @@ class MailFetchCases(DeskCore):
     def ticket_attachments(self, number: int) -> list[AttachmentRead]:
         """The files that came with ticket ``number``'s mail (names, types, sizes)."""
         with self._reading() as session:
+            self._may_see(session, number)
             return files.ticket_attachments(session, number=number)
 
     def attachment_data(self, number: int, attachment_id: int) -> bytes:
         """The bytes of one file of ticket ``number``."""
         with self._reading() as session:
+            self._may_see(session, number)
             return files.attachment_data(session, number=number, attachment_id=attachment_id)

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from deskterm import lazy
 from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import access
 from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.service_core import DeskCore
 
@@ -62,8 +63,9 @@ class MailOutCases(DeskCore):
                limit: int = OUTBOX_LISTED) -> list[mail_outbox.OutboxRead]:
         """The outbox's mails, newest first (``failed_only``: those that failed)."""
         with self._reading() as session:
-            return mail_outbox.list_outbox(session, states=("failed",) if failed_only else (),
-                                      limit=limit)
+            return mail_outbox.list_outbox(
+                session, states=("failed",) if failed_only else (), limit=limit,
+                hidden=access.hidden_groups(session, self._acting(session)))
 
     def outbox_waiting(self, *, failed_too: bool = False) -> int:
         """How many mails are not sent yet (``failed_too``: and failed ones that can be)."""

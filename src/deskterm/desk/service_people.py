@@ -80,10 +80,17 @@ class PeopleCases(DeskCore):
         with self._reading() as session:
             return people.list_groups(session)
 
-    def add_group(self, name: str, *, description: str = "") -> GroupRead:
-        """A new group (admins only)."""
+    def add_group(self, name: str, *, description: str = "",
+                  restricted: bool = False) -> GroupRead:
+        """A new group (admins only); ``restricted``: to its members (group access)."""
         return self._admin_writing("add groups", lambda session, _actor: people.add_group(
-            session, name=name, description=description))
+            session, name=name, description=description, restricted=restricted))
+
+    def set_group_restricted(self, group: str, *, restricted: bool) -> GroupRead:
+        """Restrict a group's tickets to its members, or open them to all (admins only)."""
+        return self._admin_writing("change groups", lambda session, _actor:
+                                   people.set_restricted(session, group=group,
+                                                         restricted=restricted))
 
     def add_member(self, group: str, username: str) -> GroupRead:
         """Put an agent in a group (admins only)."""

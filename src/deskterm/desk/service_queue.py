@@ -16,7 +16,9 @@ from sqlmodel import Session
 
 from deskterm import lazy
 from deskterm.db.errors import QueryStopped
-from deskterm.desk.reads import TicketSummary
+from deskterm.desk.people import access
+from deskterm.desk.people import directory as people
+from deskterm.desk.reads import GroupRead, TicketSummary
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
@@ -173,6 +175,13 @@ class QueueCases(DeskCore):
         """The agents one can assign a ticket to."""
         with self._reading() as session:
             return queue.agent_choices(session)
+
+    def group_choices(self) -> list[GroupRead]:
+        """The groups this agent may put a ticket in: every group for an admin; for an agent,
+        those open to them (a restricted group's members only)."""
+        with self._reading() as session:
+            hidden = access.hidden_groups(session, self._acting(session))
+            return [group for group in people.list_groups(session) if group.id not in hidden]
 
     def tag_names(self) -> list[str]:
         """The tags in use, most used first."""

@@ -9,6 +9,7 @@ import functools
 from typing import TYPE_CHECKING
 
 from deskterm import lazy
+from deskterm.desk.people import access
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
@@ -29,15 +30,17 @@ class ReportCases(DeskCore):
         """The report for ``span`` (its filters in the filter language; a bad term is a
         ``QueryError`` pointing at it). Answered from the cache while the desk is unchanged."""
         with self._reading() as session:
-            me = self._acting(session).username
+            actor = self._acting(session)
+            me = actor.username
             return self._reports.get(  # type: ignore[no-any-return]
-                session, ("report", span, me),
+                session, ("report", span, me, access.hidden_groups(session, actor)),
                 lambda: report_build.make_report(session, span, me=me))
 
     def report_headline(self, span: ReportRange) -> Headline:
         """The headline numbers of :meth:`report` alone (a fraction of its reads)."""
         with self._reading() as session:
-            me = self._acting(session).username
+            actor = self._acting(session)
+            me = actor.username
             return self._reports.get(  # type: ignore[no-any-return]
-                session, ("headline", span, me),
+                session, ("headline", span, me, access.hidden_groups(session, actor)),
                 lambda: report_build.headline(session, span, me=me))

@@ -49,6 +49,7 @@ class RulesCases(DeskCore):
         """Which rules would fire on ticket ``number`` for a ``trigger`` change, and why;
         changes nothing."""
         with self._reading() as session:
+            self._may_see(session, number)
             return ruleset.test_rules(session, number=number, trigger=trigger,
                                       actor=self._acting(session))
 

@@ -16,6 +16,7 @@ from sqlmodel import Session
 from deskterm import lazy
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.ticket_filter import TicketFilter
+from deskterm.desk.people import access
 from deskterm.desk.reads import (
     AgentRead,
     MessageRead,
@@ -68,9 +69,11 @@ class TicketNews:
     names: dict[str, str]
 
 
-def _others(session: Session, detail: TicketDetail, number: int) -> list[TicketSummary]:
+def _others(session: Session, detail: TicketDetail, number: int,
+            actor: AgentRead) -> list[TicketSummary]:
     history = ticket_reads.customer_history(session, customer_id=detail.requester.id,
-                                            limit=HISTORY_SHOWN)
+                                            limit=HISTORY_SHOWN,
+                                            hidden=access.hidden_groups(session, actor))
     return [t for t in history if t.number != number]
 
 
@@ -82,30 +85,39 @@ class TicketCases(DeskCore):
     def open_ticket(self, number: int) -> TicketDetail:
         """A ticket with its thread, audit trail, links and merge pointers."""
         with self._reading() as session:
+            self._may_see(session, number)
             return tickets.get_ticket(session, number=number)
 
     def ticket_page(self, number: int) -> TicketPage:
         """The ticket, the requester's other tickets and this agent's draft, in one read."""
         with self._reading() as session:
+            actor = self._may_see(session, number)
             detail = tickets.get_ticket(session, number=number)
-            draft = drafts.get_draft(session, agent=self._acting(session).username,
-                                     number=number)
-            return TicketPage(detail, _others(session, detail, number), draft)
+            draft = drafts.get_draft(session, agent=actor.username, number=number)
+            return TicketPage(detail, _others(session, detail, number, actor), draft)
 
     def ticket_news(self, number: int, shown: thread.TicketStamp) -> TicketNews | None:
         """The ticket again if it changed since ``shown`` (None: it did not)."""
         with self._reading() as session:
+            actor = self._may_see(session, number)
             if thread.ticket_stamp(session, number=number) == shown:
                 return None
             detail = tickets.get_ticket(session, number=number)
             actors = (e.actor for e in detail.events if e.version > shown.version and e.actor)
-            return TicketNews(detail, _others(session, detail, number),
+            return TicketNews(detail, _others(session, detail, number, actor),
                               thread.display_names(session, actors))
 
-    def find_tickets(self, numbers: Sequence[int]) -> list[TicketSummary]:
-        """The tickets of ``numbers`` that exist, as list rows."""
+    def require_ticket_access(self, number: int) -> None:
+        """PermissionDenied (one line naming its group) when ticket ``number`` is in a group
+        restricted from this agent; nothing else is checked."""
         with self._reading() as session:
-            return ticket_reads.rows_of(session, list(numbers))
+            self._may_see(session, number)
+
+    def find_tickets(self, numbers: Sequence[int]) -> list[TicketSummary]:
+        """The tickets of ``numbers`` that exist and this agent may see, as list rows."""
+        with self._reading() as session:
+            visible = access.visible_numbers(session, self._acting(session), list(numbers))
+            return ticket_reads.rows_of(session, [n for n in numbers if n in visible])
 
     def list_tickets(self, *, where: TicketFilter | None = None,
                      sort: str = "-updated", limit: int = 50,
@@ -127,14 +139,17 @@ class TicketCases(DeskCore):
     def messages_after(self, number: int, after_id: int) -> list[MessageRead]:
         """The messages of ticket ``number`` newer than message ``after_id``."""
         with self._reading() as session:
+            self._may_see(session, number)
             return thread.messages_after(session, number=number, after_id=after_id)
 
     def ticket_candidates(self, number: int, *,
                           purpose: ticket_candidates.Purpose) -> list[ticket_candidates.Candidate]:
         """Tickets to offer for linking ticket ``number`` or merging it into."""
         with self._reading() as session:
-            return ticket_candidates.ticket_candidates(session, number=number,
-                                     agent=self._acting(session).username, purpose=purpose)
+            actor = self._may_see(session, number)
+            return ticket_candidates.ticket_candidates(
+                session, number=number, agent=actor.username, purpose=purpose,
+                hidden=access.hidden_groups(session, actor))
 
     # --- filing and answering --------------------------------------------------------------
 
@@ -200,8 +215,11 @@ class TicketCases(DeskCore):
 
     def mark_seen(self, number: int) -> None:
         """The agent has read ticket ``number`` as it is now."""
-        self._writing(lambda session, actor: tickets.mark_seen(
-            session, agent=actor.username, number=number), quiet=True)
+        def work(session: Session, actor: AgentRead) -> None:
+            access.require_ticket_access(session, actor, number)
+            tickets.mark_seen(session, agent=actor.username, number=number)
+
+        self._writing(work, quiet=True)
 
     # --- changing ----------------------------------------------------------------------------
 
@@ -238,8 +256,11 @@ class TicketCases(DeskCore):
 
     def heartbeat(self, number: int, *, activity: str = "viewing") -> None:
         """The agent has the ticket open (``writing``: and is writing on it)."""
-        self._writing(lambda session, actor: presence.heartbeat(
-            session, actor=actor, number=number, activity=activity), quiet=True)
+        def work(session: Session, actor: AgentRead) -> None:
+            access.require_ticket_access(session, actor, number)
+            presence.heartbeat(session, actor=actor, number=number, activity=activity)
+
+        self._writing(work, quiet=True)
 
     def leave(self, number: int) -> None:
         """The agent closed ticket ``number``."""
@@ -249,14 +270,18 @@ class TicketCases(DeskCore):
     def present(self, number: int) -> list[presence.Present]:
         """Who else has ticket ``number`` open now, writers first."""
         with self._reading() as session:
-            return presence.present(session, number=number, me=self._acting(session))
+            return presence.present(session, number=number,
+                                    me=self._may_see(session, number))
 
     def save_draft(self, number: int, *, kind: str, body: str,
                    minutes: int | None = None) -> None:
         """Keep what the agent is writing on the ticket (an empty text drops the draft)."""
-        self._writing(lambda session, actor: drafts.save_draft(
-            session, actor=actor, number=number, kind=kind, body=body, minutes=minutes),
-            quiet=True)
+        def work(session: Session, actor: AgentRead) -> None:
+            access.require_ticket_access(session, actor, number)
+            drafts.save_draft(session, actor=actor, number=number, kind=kind, body=body,
+                              minutes=minutes)
+
+        self._writing(work, quiet=True)
 
 
 __all__ = ["SEND_KINDS", "SendKind", "TicketCases", "TicketNews", "TicketPage"]

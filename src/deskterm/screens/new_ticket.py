@@ -286,7 +286,7 @@ class NewTicketForm(ReportsWorkerErrors, ModalScreen[int | None]):
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def _load_groups(self) -> None:
-        groups = [g.name for g in self.desk.list_groups()]
+        groups = [g.name for g in self.desk.group_choices()]
         self.post_message(ChoicesLoaded("groups", groups))
 
     def on_choices_loaded(self, message: ChoicesLoaded) -> None:

@@ -24,7 +24,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 from textual.worker import get_current_worker
 
-from deskterm.desk.errors import StaleTicket
+from deskterm.desk.errors import NotFound, PermissionDenied, StaleTicket
 from deskterm.desk.reads import TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import cell_line
 from deskterm.desk.service import Desk
@@ -41,6 +41,7 @@ from deskterm.messages import (
     PresenceChanged,
     TicketLoaded,
     TicketMerged,
+    TicketRefused,
     TicketSent,
     TicketStale,
     TicketWritten,
@@ -600,9 +601,19 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
     @work(thread=True, exclusive=True, group="ticket", exit_on_error=False)
     def load(self) -> None:
         number = self.number
-        page = self.desk.ticket_page(number)
+        try:
+            page = self.desk.ticket_page(number)
+        except (PermissionDenied, NotFound) as refused:
+            if self.detail is not None:
+                raise
+            self.post_message(TicketRefused(str(refused)))  # nothing to show: the screen goes
+            return
         self.post_message(TicketLoaded(page.detail, page.history, page.draft))
         self.desk.mark_seen(number)
+
+    def on_ticket_refused(self, message: TicketRefused) -> None:
+        self.app.notify(message.text, severity="error", markup=False, timeout=8)
+        self.dismiss(None)
 
     def on_ticket_loaded(self, message: TicketLoaded) -> None:
         self.detail = message.detail
@@ -720,6 +731,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         if number == self.number:
             self.post_message(Notice(f"#{number} is the ticket on screen"))
         elif not self.desk.find_tickets([number]):
+            self.desk.require_ticket_access(number)  # restricted: the refusal's one line
             self.post_message(Notice(f"No ticket #{number}", severity="warning"))
         else:
             self.post_message(OpenScreen(TicketScreen(self.desk, number, clock=self.clock)))
@@ -949,7 +961,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
 
     @work(thread=True, exclusive=True, group="pickers", exit_on_error=False)
     def action_pick_group(self) -> None:
-        groups = self.desk.list_groups()
+        groups = self.desk.group_choices()
         choices = [Choice(g.name, g.name, f"{len(g.members)} agents") for g in groups]
         choices.append(Choice("", "No group", ""))
         self.post_message(OpenScreen(Picker("Group", choices),
@@ -1033,7 +1045,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         if ticket.tier >= 3:
             self.post_message(Notice(f"{ticket.ref} is already at tier 3", severity="warning"))
             return
-        groups = [g.name for g in self.desk.list_groups()]
+        groups = [g.name for g in self.desk.group_choices()]
 
         def escalated(answer: Escalation | None) -> None:
             if answer is not None:

@@ -44,6 +44,7 @@ from deskterm.desk.filter.ticket_filter import (
     TimeRange,
 )
 from deskterm.desk.limits import storable
+from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     find_agent_any_case,
     find_customer,
@@ -109,6 +110,9 @@ class ResolvedQuery:
     now: datetime | None = None
     query_text: str | None = None
     total: int | None = field(default=None, compare=False)
+    hidden_groups: tuple[int, ...] = ()
+    """The groups whose tickets ``me`` may not see (:mod:`deskterm.desk.people.access`):
+    every statement run for this query leaves them out."""
 
     def with_total(self, total: int) -> ResolvedQuery:
         """The same query, knowing how many tickets it matches."""
@@ -345,7 +349,8 @@ def resolve_filter(session: Session, flt: TicketFilter, *, me: str | None = None
                                    clause.negated)
                     for clause in given)
     text = tuple(resolver.text(match.text, match.negated) for match in flt.text)
-    return ResolvedQuery(where=flt, clauses=clauses, text=text, sort=sort, me=me)
+    return ResolvedQuery(where=flt, clauses=clauses, text=text, sort=sort, me=me,
+                         hidden_groups=access.hidden_groups_for(session, me))
 
 
 def _term_clause(resolver: _Resolver, parsed: ParsedQuery, term: FieldTerm,
@@ -389,4 +394,4 @@ def resolve_query(
                     for term, clause in zip(parsed.field_terms, flt.clauses, strict=True))
     words = tuple(resolver.text(match.text, match.negated) for match in flt.text)
     return ResolvedQuery(where=flt, clauses=clauses, text=words, sort=sort, me=me, now=now,
-                         query_text=text)
+                         query_text=text, hidden_groups=access.hidden_groups_for(session, me))

@@ -47,6 +47,7 @@ from deskterm.desk.filter.resolved import (
 )
 from deskterm.desk.filter.ticket_filter import RELEVANCE, SORT_NAMES, NumberRange, TimeRange
 from deskterm.desk.limits import storable
+from deskterm.desk.people import access
 from deskterm.desk.reads import TicketSummary
 from deskterm.desk.tickets import lifecycle
 
@@ -196,6 +197,9 @@ def conditions(resolved: ResolvedQuery) -> list[ColumnElement[bool]]:
     """The SQL conditions of a resolved filter (all must hold); nothing is read to make them."""
     found = [clause_sql(clause) for clause in resolved.clauses]
     found.extend(search.term_condition(term.plan, negated=term.negated) for term in resolved.text)
+    visible = access.visible_condition(resolved.hidden_groups)
+    if visible is not None:  # the groups restricted from the agent it was resolved for
+        found.append(visible)
     return found
 
 

@@ -22,6 +22,7 @@ from sqlmodel import Session, col, func, select
 from deskterm import lazy
 from deskterm.db.models import Customer, MailSettings, Message, OutboxMail, Ticket, key
 from deskterm.db.types import utcnow
+from deskterm.desk.people import access
 from deskterm.desk.reads import MailMark, ref
 
 if TYPE_CHECKING:
@@ -177,9 +178,14 @@ class OutboxRead:
     sent_at: datetime | None
 
 
-def list_outbox(session: Session, *, states: tuple[str, ...], limit: int) -> list[OutboxRead]:
-    """The mails in ``states`` (all when empty), newest first."""
+def list_outbox(session: Session, *, states: tuple[str, ...], limit: int,
+                hidden: tuple[int, ...] = ()) -> list[OutboxRead]:
+    """The mails in ``states`` (all when empty), newest first; none of a ticket in the
+    ``hidden`` groups (restricted from the agent asking)."""
     query = select(OutboxMail).order_by(col(OutboxMail.id).desc()).limit(limit)
+    visible = access.visible_condition(hidden)
+    if visible is not None:
+        query = query.join(Ticket, col(Ticket.id) == col(OutboxMail.ticket_id)).where(visible)
     if states:
         query = query.where(col(OutboxMail.state).in_(states))
     return [OutboxRead(id=key(row), ticket=row.ticket_id, kind=row.kind,

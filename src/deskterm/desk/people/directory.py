@@ -235,11 +235,14 @@ def group_read(session: Session, group: Group) -> GroupRead:
         .order_by(Agent.username)
     ).all()
     return GroupRead(id=key(group), name=group.name, description=group.description,
-                     members=tuple(members), assignment=group.assignment)
+                     members=tuple(members), assignment=group.assignment,
+                     restricted=group.restricted)
 
 
-def add_group(session: Session, *, name: str, description: str = "") -> GroupRead:
-    """A new group; its name is one line, unique whatever its case (``Network``/``network``)."""
+def add_group(session: Session, *, name: str, description: str = "",
+              restricted: bool = False) -> GroupRead:
+    """A new group; its name is one line, unique whatever its case (``Network``/``network``);
+    ``restricted``: its tickets are its members' (and admins') alone."""
     name = check_name(name, field="group name", max_length=MAX_GROUP_NAME)
     description = check_text(description, field="group description").strip()
     lock_for_unique_names(session, Group.__tablename__)
@@ -248,10 +251,19 @@ def add_group(session: Session, *, name: str, description: str = "") -> GroupRea
         raise InvalidInput(f"group '{taken}' already exists" if taken == name else
                            f"group name '{name}': group '{taken}' already exists (names "
                            "differing only in case are the same name)")
-    group = Group(name=name, description=description)
+    group = Group(name=name, description=description, restricted=restricted)
     session.add(group)
     session.flush()
     return group_read(session, group)
+
+
+def set_restricted(session: Session, *, group: str, restricted: bool) -> GroupRead:
+    """Restrict group ``group`` to its members, or open it to every agent."""
+    found = find_group(session, group)
+    found.restricted = restricted
+    session.add(found)
+    session.flush()
+    return group_read(session, found)
 
 
 def list_groups(session: Session) -> list[GroupRead]:

@@ -105,7 +105,8 @@ def count_matching(session: Session, query: QueueQuery | ResolvedQuery, *,
     ``tickets``.
     """
     resolved = _resolved(session, query, me)
-    if not resolved.clauses and len(resolved.text) == 1 and not resolved.text[0].negated:
+    if (not resolved.clauses and len(resolved.text) == 1 and not resolved.text[0].negated
+            and not resolved.hidden_groups):
         counted = search.count_matching_tickets(session, resolved.text[0].plan)
         if counted is not None:
             return counted

@@ -18,6 +18,7 @@ from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.resolved import resolve_query
 from deskterm.desk.filter.sql import conditions
+from deskterm.desk.people import access
 from deskterm.desk.reports.model import (
     TRENDING_MIN,
     TRENDING_RATIO,
@@ -56,9 +57,10 @@ def check_range(span: ReportRange) -> None:
 
 
 def scope(session: Session, span: ReportRange, *, me: str | None) -> list[Any]:
-    """The SQL conditions of the report's filters (a QueryError pointing at a bad term)."""
+    """The SQL conditions of the report's filters (a QueryError pointing at a bad term), and
+    of group access: an agent's report counts only the tickets they may see."""
     if not span.query.strip():
-        return []
+        return access.visible_conditions(session, me)
     return conditions(resolve_query(session, span.query, me=me))
 
 

@@ -3,7 +3,8 @@
 The change goes through the same rules and audit trail as a single ticket's
 (:func:`deskterm.desk.tickets.ticket.update_ticket`, through :mod:`deskterm.desk.tickets.change`):
 every changed ticket gets a new version and one event per changed field. A ticket that cannot
-take the change (closed, or a status it may not move to) is skipped and reported; the rest is
+take the change (closed, a status it may not move to, or in a group restricted from the
+agent: :mod:`deskterm.desk.people.access`) is skipped and reported; the rest is
 changed. Everything happens in the caller's one transaction (``Store.write``), so an unexpected
 error leaves every ticket as it was.
 
@@ -27,7 +28,9 @@ from sqlmodel import Session, col, select
 
 from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag, key
 from deskterm.desk.errors import InvalidInput, TransitionRefused
+from deskterm.desk.people import access
 from deskterm.desk.reads import AgentRead, ref
+from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.change import (
     NONE,
@@ -207,6 +210,20 @@ class _BatchedTags:
             )
 
 
+def restricted_from(session: Session, actor: AgentRead | None,
+                    tickets: dict[int, Ticket]) -> dict[int, str]:
+    """The tickets (by number) in a group restricted from ``actor``, each with the reason it
+    is skipped: its group, never its subject (as :func:`~deskterm.desk.people.access.refusal`)."""
+    hidden = access.hidden_groups(session, actor)
+    if not hidden:
+        return {}
+    names = {key(group): group.name for group in session.exec(
+        select(Group).where(col(Group.id).in_(hidden))).all()}
+    return {number: f"in group {clean_line(names.get(ticket.group_id, '?'))}, restricted to "
+                    "its members"
+            for number, ticket in tickets.items() if ticket.group_id in hidden}
+
+
 def why_refused(ticket: Ticket, status: str | None) -> str | None:
     """Why ``ticket`` cannot take the change, or None if it can."""
     if ticket.status == "closed":
@@ -240,6 +257,7 @@ def apply_bulk(
     # (which keeps only weak references), not a query (and an autoflush) per ticket.
     people = (session.exec(select(Agent)).all(), session.exec(select(Group)).all())
     tags = _BatchedTags(session, sorted(tickets)) if wanted.touches_tags else None
+    restricted = restricted_from(session, actor, tickets)
 
     events: list[dict[str, Any]] = []
     changed: list[int] = []
@@ -249,6 +267,9 @@ def apply_bulk(
         ticket = tickets.get(number)
         if ticket is None:
             skipped.append((number, "not found"))
+            continue
+        if number in restricted:
+            skipped.append((number, restricted[number]))
             continue
         reason = why_refused(ticket, wanted.status)
         if reason is not None:
@@ -275,4 +296,4 @@ def apply_bulk(
                       skipped=tuple(skipped), description=change.describe())
 
 
-__all__ = ["BULK_CONFIRM_OVER", "BulkChange", "BulkResult", "apply_bulk"]
+__all__ = ["BULK_CONFIRM_OVER", "BulkChange", "BulkResult", "apply_bulk", "restricted_from"]

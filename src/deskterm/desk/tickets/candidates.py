@@ -21,6 +21,7 @@ from sqlmodel.sql.expression import SelectOfScalar
 
 from deskterm.db.models import Agent, Ticket
 from deskterm.desk.errors import NotFound
+from deskterm.desk.people import access
 from deskterm.desk.reads import TicketSummary, ref
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.reads import rows_of
@@ -42,9 +43,10 @@ _Ids = SelectOfScalar[int] | SelectOfScalar[None]
 """A query of ticket ids, as sqlmodel types ``select(Ticket.id)`` (its id is optional)."""
 
 def ticket_candidates(session: Session, *, number: int, agent: str,
-                      purpose: Purpose) -> list[Candidate]:
+                      purpose: Purpose, hidden: tuple[int, ...] = ()) -> list[Candidate]:
     """Tickets to offer for linking (``purpose="link"``) or merging ticket ``number`` into,
-    for ``agent`` (a username); ``number`` itself is never among them."""
+    for ``agent`` (a username); ``number`` itself is never among them, nor a ticket of the
+    ``hidden`` groups (restricted from the agent)."""
     ticket = session.get(Ticket, number)
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
@@ -71,8 +73,11 @@ def ticket_candidates(session: Session, *, number: int, agent: str,
     sources.append(("same requester", requesters(
         col(Ticket.status).not_in(unsolved) if purpose == "link"
         else col(Ticket.status) == "solved")))
+    visible = access.visible_condition(hidden)
     why: dict[int, str] = {}
     for reason, query in sources:
+        if visible is not None:
+            query = query.where(visible)
         for found in session.exec(query.limit(EACH)).all():
             if found is not None:  # (a stored ticket's id never is)
                 why.setdefault(found, reason)

@@ -42,6 +42,7 @@ from deskterm.db.upsert import upsert
 from deskterm.desk.csat import confirm
 from deskterm.desk.errors import InvalidInput, NotFound, PermissionDenied, StaleTicket
 from deskterm.desk.mail import outbox
+from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     find_agent,
     find_group,
@@ -62,8 +63,13 @@ else:
     firing = lazy.module("deskterm.desk.automation.firing")
 
 
-def lock_ticket(session: Session, number: int) -> Ticket:
-    """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none."""
+def lock_ticket(session: Session, number: int, *, actor: AgentRead | None = None) -> Ticket:
+    """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none.
+
+    ``actor``: the agent changing it, refused (PermissionDenied, before anything else about the
+    ticket is said) when its group is restricted from them; None is the system (rules, SLAs,
+    timers, mail), which may change every ticket.
+    """
     if not in_range(number):
         raise NotFound(f"no ticket {ref(number)}")
     ticket = session.exec(
@@ -74,6 +80,11 @@ def lock_ticket(session: Session, number: int) -> Ticket:
     ).first()
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
+    if actor is not None and ticket.group_id is not None:
+        hidden = access.hidden_groups(session, actor)
+        if ticket.group_id in hidden:
+            group = session.get(Group, ticket.group_id)
+            raise access.refusal(number, group.name if group is not None else "?")
     return ticket
 
 
@@ -417,6 +428,9 @@ def apply_changes(
         group = wanted.group
         new_group = group.id if group else None
         if new_group != ticket.group_id:
+            if group is not None and change.via is None:
+                access.require_group_open(session, change.actor, group_id=key(group),
+                                          group=group.name)
             old_group = session.get(Group, ticket.group_id) if ticket.group_id else None
             old = old_group.name if old_group is not None else None
             change.record("group", old, group.name if group else None)

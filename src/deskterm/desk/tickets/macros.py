@@ -77,6 +77,7 @@ from deskterm.desk.tickets.bulk import (
     BulkResult,
     as_ticket_changes,
     lock_tickets,
+    restricted_from,
     unique_numbers,
     why_refused,
 )
@@ -563,7 +564,7 @@ def apply_macro(
     macro = get_macro(session, name=macro_name)
     minutes = check_minutes(minutes)
     wanted = _wanted(session, macro, actor, send_as)
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     refuse_if_closed(ticket, f"apply macro '{macro.name}'")
     refuse_if_stale(session, ticket, expected_version)
     if body is None:
@@ -596,6 +597,7 @@ def apply_macro_bulk(
     status = wanted.status if wanted is not None else None
     numbers = unique_numbers(numbers)
     tickets: dict[int, Ticket] = lock_tickets(session, numbers)
+    restricted = restricted_from(session, actor, tickets)
     changed: list[int] = []
     skipped: list[tuple[int, str]] = []
     for number in numbers:
@@ -603,7 +605,7 @@ def apply_macro_bulk(
         if ticket is None:
             skipped.append((number, "not found"))
             continue
-        reason = why_refused(ticket, status)
+        reason = restricted.get(number) or why_refused(ticket, status)
         if reason is not None:
             skipped.append((number, reason))
             continue

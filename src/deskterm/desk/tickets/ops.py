@@ -57,9 +57,11 @@ from deskterm.desk.tickets.ticket import add_reply
 MAX_TIER = 3
 
 
-def _lock_in_order(session: Session, *numbers: int) -> dict[int, Ticket]:
-    """Lock several tickets, lowest number first (no deadlocks between writers)."""
-    return {number: lock_ticket(session, number) for number in sorted(set(numbers))}
+def _lock_in_order(session: Session, *numbers: int,
+                   actor: AgentRead | None) -> dict[int, Ticket]:
+    """Lock several tickets, lowest number first (no deadlocks between writers); each one
+    ``actor`` may change (:func:`lock_ticket`)."""
+    return {number: lock_ticket(session, number, actor=actor) for number in sorted(set(numbers))}
 
 
 # --- Escalate -----------------------------------------------------------------------------------
@@ -82,7 +84,7 @@ def escalate(
     ``expected_version``.
     """
     reason = check_body(reason.strip(), where="escalation reason")
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     refuse_if_closed(ticket, "escalate it")
     refuse_if_stale(session, ticket, expected_version)
     if ticket.tier >= MAX_TIER:
@@ -114,7 +116,7 @@ def merge(session: Session, *, actor: AgentRead, source: int, target: int) -> Ti
     """
     if source == target:
         raise InvalidInput(f"cannot merge {ref(source)} into itself")
-    locked = _lock_in_order(session, source, target)
+    locked = _lock_in_order(session, source, target, actor=actor)
     src, dst = locked[source], locked[target]
     if src.merged_into_id is not None:
         raise InvalidInput(f"{ref(source)} was already merged into {ref(src.merged_into_id)}")
@@ -217,7 +219,7 @@ def link(
         raise InvalidInput(f"link kind '{kind}' is not one of: {', '.join(LINK_KINDS)}")
     if number == other:
         raise InvalidInput(f"cannot link {ref(number)} to itself")
-    locked = _lock_in_order(session, number, other)
+    locked = _lock_in_order(session, number, other, actor=actor)
     _refuse_if_both_closed(locked, "link")
     existing = _link_rows(session, number, other)
     if kind == "related":
@@ -257,7 +259,7 @@ def link(
 def unlink(session: Session, *, actor: AgentRead, number: int, other: int) -> TicketLinks:
     """Remove the link between tickets ``number`` and ``other`` (whichever kind and direction);
     returns ``number``'s links."""
-    locked = _lock_in_order(session, number, other)
+    locked = _lock_in_order(session, number, other, actor=actor)
     rows = _link_rows(session, number, other)
     if not rows:
         raise NotFound(f"{ref(number)} and {ref(other)} are not linked")
@@ -284,7 +286,7 @@ def solve_problem(
     unsolved incidents with the same reply (placeholders such as ``{{requester.first_name}}``
     filled in per ticket). Returns the numbers solved, the problem first."""
     check_template(check_body(body, where="reply"))
-    problem = lock_ticket(session, number)
+    problem = lock_ticket(session, number, actor=actor)
     if problem.type != "problem":
         raise InvalidInput(f"{ref(number)} is a {problem.type}, not a problem")
     refuse_if_closed(problem, "solve it")
@@ -298,7 +300,7 @@ def solve_problem(
             .order_by(col(Ticket.id))
         ).all()
         incidents = [incident for incident in found if incident is not None]  # (never None)
-    _lock_in_order(session, number, *incidents)
+    _lock_in_order(session, number, *incidents, actor=actor)
     solved = []
     for ticket_number in [number, *incidents]:
         ticket = session.get(Ticket, ticket_number)

@@ -35,6 +35,7 @@ from deskterm.desk.filter.sql import (
     sort_value,
 )
 from deskterm.desk.filter.ticket_filter import RELEVANCE, TicketFilter
+from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     find_customer,
     find_organization,
@@ -240,13 +241,14 @@ def _list_by_relevance(session: Session, where: ResolvedQuery, limit: int,
 
 
 def _history(session: Session, condition: ColumnElement[bool],
-             limit: int) -> list[TicketSummary]:
+             limit: int, hidden: tuple[int, ...] = ()) -> list[TicketSummary]:
     unsolved_first = case(
         (col(Ticket.status).in_(sorted(lifecycle.UNSOLVED)), 0), else_=1
     )
+    visible = access.visible_condition(hidden)
     rows = session.exec(
         rows_query()
-        .where(condition)
+        .where(condition, *([] if visible is None else [visible]))
         .order_by(unsolved_first, col(Ticket.updated_at).desc(), col(Ticket.id).desc())
         .limit(limit)
     ).all()
@@ -259,10 +261,11 @@ def requester_history(session: Session, *, email: str, limit: int = 200) -> list
     return _history(session, col(Ticket.requester_id) == customer.id, limit)
 
 
-def customer_history(session: Session, *, customer_id: int,
-                     limit: int = 200) -> list[TicketSummary]:
-    """:func:`requester_history` by the customer's id (a requester may have no address)."""
-    return _history(session, col(Ticket.requester_id) == customer_id, limit)
+def customer_history(session: Session, *, customer_id: int, limit: int = 200,
+                     hidden: tuple[int, ...] = ()) -> list[TicketSummary]:
+    """:func:`requester_history` by the customer's id (a requester may have no address),
+    without the tickets of the ``hidden`` groups."""
+    return _history(session, col(Ticket.requester_id) == customer_id, limit, hidden)
 
 
 def organization_history(session: Session, *, name: str, limit: int = 200) -> list[TicketSummary]:

@@ -37,6 +37,7 @@ from deskterm.desk.csat.ratings import (
     record_rating,
 )
 from deskterm.desk.errors import InvalidInput, NotFound
+from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     customer_read,
     find_agent,
@@ -171,6 +172,8 @@ def file_ticket(
     tag_names = normalize_tags(tags)
     assignee_agent = active_agent(session, assignee) if assignee else None
     group_row = find_group(session, group) if group else None
+    if group_row is not None:
+        access.require_group_open(session, actor, group_id=key(group_row), group=group_row.name)
     if requester_id is not None:
         requester = session.get(Customer, requester_id)
         if requester is None:
@@ -233,7 +236,7 @@ def add_reply(
     """
     body = check_body(body, where="reply")
     minutes = check_minutes(minutes)
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     refuse_if_closed(ticket, "reply")
     refuse_if_stale(session, ticket, expected_version)
     change = Change(session, ticket, actor)
@@ -252,7 +255,7 @@ def add_note(session: Session, *, actor: AgentRead, number: int, body: str,
     """An internal note: seen by the team, never sent to the requester."""
     body = check_body(body, where="note")
     minutes = check_minutes(minutes)
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     refuse_if_closed(ticket, "add a note")
     change = Change(session, ticket, actor)
     add_message(change, body=body, public=False, minutes=minutes)
@@ -318,7 +321,7 @@ def _customer_message(
     """The follow-up ticket (or None), the ticket written to, the new message's id."""
     body = check_body(body)
     source_message_id = check_message_id(source_message_id)
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     if actor is not None:
         refuse_if_closed(ticket, "add the customer's message; file a new ticket for it")
     if email is None:
@@ -376,7 +379,7 @@ def update_ticket(
     """
     # Validate everything before touching the ticket, so nothing is half-applied.
     wanted = resolve_changes(session, changes)
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=actor)
     refuse_if_closed(ticket, "change it")
     refuse_if_stale(session, ticket, expected_version)
     change = Change(session, ticket, actor)
