@@ -982,3 +982,19 @@ def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
     assert "ix_tickets_solved" not in indexes
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+# --- 0020: the audit log of the desk's setup ---------------------------------------------------
+
+
+def test_upgrade_to_0020_adds_the_audit_log_and_downgrade_drops_it(empty_store):
+    migrate.upgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO audit_log (at, kind, object, field, old, new) "
+            "VALUES (CURRENT_TIMESTAMP, 'rule', 'Route billing', 'enabled', 'true', 'false')"))
+        indexes = {index["name"] for index in inspect(connection).get_indexes("audit_log")}
+    assert {"ix_audit_log_kind_at", "ix_audit_log_actor_at"} <= indexes
+    migrate.downgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)
