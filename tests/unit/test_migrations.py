@@ -1005,3 +1005,21 @@ def test_upgrade_to_0019_leaves_existing_groups_open(empty_store):
         columns = {c["name"] for c in inspect(connection).get_columns("agent_groups")}
         assert connection.execute(text("SELECT count(*) FROM agent_groups")).scalar() == 1
     assert "restricted" not in columns
+
+
+# --- 0020: the audit log of the desk's setup ---------------------------------------------------
+
+
+def test_upgrade_to_0020_adds_the_audit_log_and_downgrade_drops_it(empty_store):
+    migrate.upgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO audit_log (at, kind, object, field, old, new) "
+            "VALUES (CURRENT_TIMESTAMP, 'rule', 'Route billing', 'enabled', 'true', 'false')"))
+        indexes = {index["name"] for index in inspect(connection).get_indexes("audit_log")}
+    assert {"ix_audit_log_kind_at", "ix_audit_log_actor_at"} <= indexes
+    migrate.downgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)

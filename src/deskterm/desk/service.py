@@ -22,6 +22,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_automation`: the timers (escalation, reminders, auto-close)
   and CSAT ratings
 - :mod:`deskterm.desk.service_reports`: the reports, the log of searches that found nothing
+- :mod:`deskterm.desk.service_audit`: the audit trail (tickets' events and the setup's log)
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -39,6 +40,7 @@ from deskterm.db.migrate import require_current_schema
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
+from deskterm.desk.service_audit import AuditCases
 from deskterm.desk.service_automation import AutomationCases
 from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_mail import MailCases
@@ -66,7 +68,8 @@ named here for the screens, which never import the store)."""
 
 
 class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases,
-           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases, ReportCases):
+           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases, ReportCases,
+           AuditCases):
     """A connection to a desk as one agent."""
 
     @classmethod

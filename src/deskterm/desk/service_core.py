@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from deskterm.db.engine import Store
+from deskterm.desk.audit import log as audit_log
 from deskterm.desk.people import access
 from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.people.permissions import require_admin
@@ -90,6 +91,25 @@ class DeskCore:
             return work(session, actor)
 
         return self._writing(checked)
+
+    def _audited(self, snapshot: Callable[[Session, T | None], audit_log.Snapshot],
+                 work: Callable[[Session, AgentRead], T], *, admin: str | None = None) -> T:
+        """A write whose every change to the desk's setup is logged (:mod:`deskterm.desk.audit`)
+        in its own transaction: ``snapshot(session, None)`` before ``work``,
+        ``snapshot(session, result)`` after, and a row per difference. ``admin``: what only an
+        admin may do, refused for an agent as :meth:`_admin_writing` does."""
+
+        def audited(session: Session, actor: AgentRead) -> T:
+            if admin is not None:
+                require_admin(actor, admin)
+            before = snapshot(session, None)
+            result = work(session, actor)
+            session.flush()
+            audit_log.record(session, actor_id=actor.id, before=before,
+                             after=snapshot(session, result))
+            return result
+
+        return self._writing(audited)
 
     def record_search_miss(self, kind: str, text: str) -> None:
         """Log a search (``kb`` or ``queue``) that found nothing, for the reports. A log of

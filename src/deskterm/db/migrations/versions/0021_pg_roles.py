@@ -1,7 +1,7 @@
 """pg roles: per-agent database roles on PostgreSQL (a no-op on SQLite)
 
 Revision ID: 0021
-Revises: 0019
+Revises: 0020
 Create Date: 2026-12-07
 
 What a PostgreSQL desk needs so that each agent may connect as a database role of their own
@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0021'
-down_revision: str | None = '0019'
+down_revision: str | None = '0020'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
