@@ -297,3 +297,72 @@ def test_init_again_with_other_role_names_is_refused_in_one_line(roles):
     assert result.exit_code == 1
     assert result.stderr == (f"deskterm: this desk's agents already have roles: group role "
                              f"{roles.group}, prefix {roles.prefix}\n")
+
+
+# --- group access (0019) held by the server: row-level security --------------------------------
+
+BILLING_RULE = RULES.replace('group = "billing"', 'group = "Billing"')
+
+
+@pytest.fixture
+def restricted(roles) -> tuple[RoleDesk, int]:
+    """Ticket in the restricted group Billing (members: carl), with a reply; bert is outside."""
+    ada = roles.desk("ada")
+    ada.add_group("Billing", restricted=True)
+    ada.add_member("Billing", "carl")
+    number = ada.create_ticket(requester_email="c@acme.test", subject="Refund",
+                               body="Card charged twice.", group="Billing").number
+    ada.send(number, body="Refund on its way.")
+    return roles, number
+
+
+@pytest.mark.parametrize("table", ["tickets", "messages", "events"])
+def test_a_restricted_groups_ticket_is_invisible_to_an_outsiders_session(restricted, table):
+    roles, number = restricted
+    column = "id" if table == "tickets" else "ticket_id"
+    counts = {}
+    for who in ("bert", "carl", "ada"):
+        with roles.sql(who) as conn:
+            counts[who] = conn.execute(f"SELECT count(*) FROM {table} WHERE {column} = %s",
+                                       (number,)).fetchone()[0]
+    assert counts["bert"] == 0 and counts["carl"] > 0 and counts["ada"] == counts["carl"]
+
+
+def test_an_outsiders_session_cannot_write_to_a_restricted_ticket(restricted):
+    roles, number = restricted
+    with roles.sql("bert") as conn:
+        assert conn.execute("UPDATE tickets SET subject = 'mine' WHERE id = %s",
+                            (number,)).rowcount == 0
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("INSERT INTO messages (ticket_id, author_agent_id, public, body, "
+                         "created_at) VALUES (%s, 2, false, 'peek', now())", (number,))
+    with roles.sql("ada") as conn:
+        assert conn.execute("SELECT subject FROM tickets WHERE id = %s",
+                            (number,)).fetchone()[0] == "Refund"
+
+
+def test_an_agents_new_ticket_a_rule_routes_into_a_group_they_cannot_see_is_filed(restricted):
+    roles, _ = restricted
+    roles.desk("ada").load_rules(BILLING_RULE)
+    filed = roles.desk("bert").create_ticket(requester_email="d@acme.test",
+                                             subject="Invoice 7 is wrong", body="Please fix.")
+    with roles.sql("carl") as conn:  # the member sees it in Billing
+        assert conn.execute("SELECT g.name FROM tickets t JOIN agent_groups g "
+                            "ON g.id = t.group_id WHERE t.id = %s",
+                            (filed.number,)).fetchone()[0] == "Billing"
+    with roles.sql("bert") as conn:
+        assert conn.execute("SELECT count(*) FROM tickets WHERE id = %s",
+                            (filed.number,)).fetchone()[0] == 0
+
+
+def test_the_audit_log_is_append_only_and_its_actor_checked(roles):
+    roles.desk("ada").add_group("Network")  # an audit_log row
+    with roles.sql("bert") as conn:
+        for sql in ("UPDATE audit_log SET new = 'x'", "DELETE FROM audit_log",
+                    "INSERT INTO audit_log (at, actor_agent_id, kind, object, field) "
+                    "VALUES (now(), 1, 'group', 'Network', 'name')"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql)
+    with roles.sql("ada") as conn:
+        assert conn.execute("SELECT db_role FROM audit_log LIMIT 1").fetchone()[0] == \
+            roles.prefix + "ada"

@@ -12,8 +12,8 @@ resets), ``db backup``/``restore``. ``agent add`` by an admin creates the agent'
 
 The privileges of the group role (``AGENTS_ROLE``): read every table; insert, update and delete
 in every table but those below (the admin-only ones, ``agents``, ``messages`` and ``macros`` are
-guarded by 0021's triggers); insert only into ``events`` (append-only: no agent, admin or not,
-alters or deletes one); no delete from tickets, messages, customers, organizations and
+guarded by 0021's triggers); insert only into ``events`` and ``audit_log`` (append-only: no
+agent, admin or not, alters or deletes one); no delete from tickets, messages, customers, organizations and
 attachments (deskterm never deletes them); nothing but read in ``alembic_version`` and the
 ``db_role_*`` tables.
 """
@@ -32,7 +32,7 @@ PREFIX = "db_role"
 
 AGENTS_ROLE = "deskterm_agents"
 ROLE_PREFIX = "dt_"
-APPEND_ONLY = ("events",)
+APPEND_ONLY = ("events", "audit_log")
 """Tables agents may insert into but never change or delete from."""
 READ_ONLY = ("alembic_version", "db_role_agents", "db_role_settings")
 NEVER_DELETED = ("tickets", "messages", "customers", "organizations", "attachments")

@@ -127,6 +127,24 @@ def _functions(schema: str) -> list[str]:
               RAISE EXCEPTION 'a macro is changed by its creator or an admin'
                 USING ERRCODE = 'insufficient_privilege';
             END $$""",
+        # Group access (0019) held by the server too: the restricted groups the session's agent
+        # is not a member of (none for an admin, or a role that is no agent's).
+        f"""CREATE FUNCTION deskterm_hidden_groups() RETURNS integer[]
+            LANGUAGE sql STABLE SECURITY DEFINER {path} AS
+            $$ SELECT coalesce(array_agg(g.id), '{{}}') FROM agent_groups g
+               WHERE g.restricted AND deskterm_session_agent() IS NOT NULL
+                 AND NOT deskterm_session_admin()
+                 AND NOT EXISTS (SELECT 1 FROM agent_group_members m
+                                 WHERE m.group_id = g.id
+                                   AND m.agent_id = deskterm_session_agent()) $$""",
+        # The transaction that last wrote a ticket: a ticket this transaction wrote stays
+        # visible to it (a rule may move the agent's new ticket into a group they cannot see,
+        # and the app reads it back). Set here, never by the writer.
+        f"""CREATE FUNCTION deskterm_tickets_xact() RETURNS trigger LANGUAGE plpgsql {path} AS $$
+            BEGIN
+              NEW.db_role_xact := pg_current_xact_id();
+              RETURN NEW;
+            END $$""",
         # A deactivated agent's role can no longer log in; reactivated, it can again.
         f"""CREATE FUNCTION deskterm_agents_login() RETURNS trigger
             LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
@@ -210,11 +228,50 @@ def upgrade() -> None:
                "FOR EACH ROW EXECUTE FUNCTION deskterm_macros_guard()")
     op.execute("CREATE TRIGGER deskterm_agents_login AFTER UPDATE OF active ON agents "
                "FOR EACH ROW EXECUTE FUNCTION deskterm_agents_login()")
+    # the setup's audit log (0020): append-only for agents' roles, its actor checked as events'
+    op.execute("ALTER TABLE audit_log ADD COLUMN db_role text")
+    op.execute("CREATE TRIGGER deskterm_audit_guard BEFORE INSERT ON audit_log "
+               "FOR EACH ROW EXECUTE FUNCTION deskterm_events_guard()")
+    # Row-level security: a ticket in a restricted group, its messages and its events are
+    # invisible to an agent outside the group. The owner (and a superuser) bypass it.
+    op.execute("ALTER TABLE tickets ADD COLUMN db_role_xact xid8")
+    op.execute("CREATE TRIGGER deskterm_tickets_xact BEFORE INSERT OR UPDATE ON tickets "
+               "FOR EACH ROW EXECUTE FUNCTION deskterm_tickets_xact()")
+    visible = ("(group_id IS NULL OR group_id <> ALL ((SELECT deskterm_hidden_groups())::integer[]) "
+               "OR db_role_xact = pg_current_xact_id_if_assigned())")
+    op.execute("ALTER TABLE tickets ENABLE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY deskterm_see ON tickets FOR SELECT USING {visible}")
+    op.execute("CREATE POLICY deskterm_add ON tickets FOR INSERT WITH CHECK (true)")
+    op.execute(f"CREATE POLICY deskterm_change ON tickets FOR UPDATE USING {visible} "
+               "WITH CHECK (true)")
+    of_visible_ticket = ("(EXISTS (SELECT 1 FROM tickets t "
+                         "WHERE t.id = {table}.ticket_id))")
+    for table, commands in (("messages", ("SELECT", "INSERT", "UPDATE")),
+                            ("events", ("SELECT", "INSERT"))):
+        condition = of_visible_ticket.format(table=table)
+        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
+        for command in commands:
+            using = "" if command == "INSERT" else f" USING {condition}"
+            check = "" if command == "SELECT" else f" WITH CHECK {condition}"
+            op.execute(f"CREATE POLICY deskterm_{command.lower()} ON {table} FOR {command}"
+                       f"{using}{check}")
 
 
 def downgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
+    for table, commands in (("messages", ("select", "insert", "update")),
+                            ("events", ("select", "insert"))):
+        for command in commands:
+            op.execute(f"DROP POLICY deskterm_{command} ON {table}")
+        op.execute(f"ALTER TABLE {table} DISABLE ROW LEVEL SECURITY")
+    for policy in ("see", "add", "change"):
+        op.execute(f"DROP POLICY deskterm_{policy} ON tickets")
+    op.execute("ALTER TABLE tickets DISABLE ROW LEVEL SECURITY")
+    op.execute("DROP TRIGGER deskterm_tickets_xact ON tickets")
+    op.execute("ALTER TABLE tickets DROP COLUMN db_role_xact")
+    op.execute("DROP TRIGGER deskterm_audit_guard ON audit_log")
+    op.execute("ALTER TABLE audit_log DROP COLUMN db_role")
     for table in ADMIN_ONLY_TABLES:
         op.execute(f"DROP TRIGGER deskterm_admin_only ON {table}")
     op.execute("DROP TRIGGER deskterm_agents_guard ON agents")
@@ -223,6 +280,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER deskterm_macros_guard ON macros")
     op.execute("DROP TRIGGER deskterm_agents_login ON agents")
     for function in ("deskterm_give_db_role(integer)", "deskterm_agents_login()",
+                     "deskterm_tickets_xact()", "deskterm_hidden_groups()",
                      "deskterm_macros_guard()", "deskterm_messages_guard()",
                      "deskterm_events_guard()", "deskterm_agents_guard()",
                      "deskterm_admin_only()", "deskterm_session_admin()",
