@@ -28,7 +28,8 @@ or alter or delete events.
   admin-only tables (groups and their members, rules, SLA policies and calendars, mail and
   automation settings) refuse a non-admin; ``agents`` lets a non-admin change only their own
   ``away``; ``events.actor_agent_id`` and ``messages.author_agent_id`` must be the session's own
-  agent (or none) unless an admin writes; a message is never rewritten (a merge may move it);
+  agent (or none) unless an admin writes; a message is never rewritten (a merge may move it, a reply mailed
+  out gets its Message-ID once);
   a macro is changed by its creator or an admin. Refusals are SQLSTATE 42501
   (insufficient_privilege). A deactivated agent's role loses LOGIN (reactivated, gets it back).
 
@@ -104,8 +105,12 @@ def _functions(schema: str) -> list[str]:
             BEGIN
               IF me IS NULL OR deskterm_session_admin() THEN RETURN NEW; END IF;
               IF TG_OP = 'UPDATE' THEN
-                -- a message is never rewritten; a merge moves it to the other ticket
-                IF (to_jsonb(NEW) - 'ticket_id') <> (to_jsonb(OLD) - 'ticket_id') THEN
+                -- a message is never rewritten; a merge moves it to the other ticket, and a
+                -- reply mailed out gets its Message-ID once
+                IF (to_jsonb(NEW) - 'ticket_id' - 'source_message_id')
+                     <> (to_jsonb(OLD) - 'ticket_id' - 'source_message_id')
+                   OR (OLD.source_message_id IS NOT NULL
+                       AND NEW.source_message_id IS DISTINCT FROM OLD.source_message_id) THEN
                   RAISE EXCEPTION 'a message is not changed once written'
                     USING ERRCODE = 'insufficient_privilege';
                 END IF;
