@@ -10,12 +10,13 @@ CREATEROLE), ``db upgrade``/migrations, ``demo`` and other bulk loads (``ANALYZE
 resets), ``db backup``/``restore``. ``agent add`` by an admin creates the agent's role through
 ``deskterm_give_db_role`` (SECURITY DEFINER: the owner's CREATEROLE, for admins only).
 
-The privileges of the group role (``AGENTS_ROLE``): read every table; insert, update and delete
-in every table but those below (the admin-only ones, ``agents``, ``messages`` and ``macros`` are
-guarded by 0021's triggers); insert only into ``events`` and ``audit_log`` (append-only: no
-agent, admin or not, alters or deletes one); no delete from tickets, messages, customers, organizations and
-attachments (deskterm never deletes them); nothing but read in ``alembic_version`` and the
-``db_role_*`` tables.
+The privileges of the group role (``AGENTS_ROLE``): read every table (row-level security hides
+a restricted group's tickets, their messages and events from an agent outside it); insert,
+update and delete in every table but those below (the admin-only ones, ``agents``,
+``messages`` and ``macros`` are guarded by 0021's triggers); insert only into ``events`` and
+``audit_log`` (append-only: no agent, admin or not, alters or deletes one); no delete from
+tickets, messages, customers, organizations and attachments (deskterm never deletes them);
+nothing but read in ``alembic_version`` and the ``db_role_*`` tables.
 """
 
 from __future__ import annotations

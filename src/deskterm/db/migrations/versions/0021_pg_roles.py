@@ -33,7 +33,17 @@ or alter or delete events.
   a macro is changed by its creator or an admin. Refusals are SQLSTATE 42501
   (insufficient_privilege). A deactivated agent's role loses LOGIN (reactivated, gets it back).
 
-The names start with ``db_role`` (tables, column) or ``deskterm_`` (functions, triggers): they
+- The setup's audit log (``audit_log``, 0020): its actor checked and its writing role recorded
+  (``audit_log.db_role``) as events'; agents' roles may only insert into it (the grants).
+- Row-level security for group access (0019): a ticket in a restricted group, its messages and
+  its events are invisible to an agent's role outside the group (``deskterm_hidden_groups()``:
+  none for an admin or a role that is no agent's; the owner bypasses row-level security), and
+  cannot be changed or written to by it. ``tickets.db_role_xact``, set by a trigger to the
+  writing transaction, keeps a ticket the session's own transaction wrote visible to it: a
+  rule may route an agent's new ticket into a group they cannot see, and the app reads it back
+  in the same transaction.
+
+The names start with ``db_role`` (tables, columns) or ``deskterm_`` (functions, triggers): they
 are not models, and the schema comparison leaves them out (``deskterm.db.pg_roles``).
 """
 
