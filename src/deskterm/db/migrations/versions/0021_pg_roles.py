@@ -157,7 +157,7 @@ def _functions(schema: str) -> list[str]:
         # and the app reads it back). Set here, never by the writer.
         f"""CREATE FUNCTION deskterm_tickets_xact() RETURNS trigger LANGUAGE plpgsql {path} AS $$
             BEGIN
-              NEW.db_role_xact := pg_current_xact_id();
+              NEW.db_role_xact := pg_current_xact_id()::text::bigint;
               RETURN NEW;
             END $$""",
         # A deactivated agent's role can no longer log in; reactivated, it can again.
@@ -249,11 +249,11 @@ def upgrade() -> None:
                "FOR EACH ROW EXECUTE FUNCTION deskterm_events_guard()")
     # Row-level security: a ticket in a restricted group, its messages and its events are
     # invisible to an agent outside the group. The owner (and a superuser) bypass it.
-    op.execute("ALTER TABLE tickets ADD COLUMN db_role_xact xid8")
+    op.execute("ALTER TABLE tickets ADD COLUMN db_role_xact bigint")
     op.execute("CREATE TRIGGER deskterm_tickets_xact BEFORE INSERT OR UPDATE ON tickets "
                "FOR EACH ROW EXECUTE FUNCTION deskterm_tickets_xact()")
     visible = ("(group_id IS NULL OR group_id <> ALL ((SELECT deskterm_hidden_groups())::integer[]) "
-               "OR db_role_xact = pg_current_xact_id_if_assigned())")
+               "OR db_role_xact = pg_current_xact_id_if_assigned()::text::bigint)")
     op.execute("ALTER TABLE tickets ENABLE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY deskterm_see ON tickets FOR SELECT USING {visible}")
     op.execute("CREATE POLICY deskterm_add ON tickets FOR INSERT WITH CHECK (true)")
