@@ -357,3 +357,16 @@ def test_the_audit_log_is_append_only_and_its_actor_checked(roles):
     with roles.sql("ada") as conn:
         assert {r[0] for r in conn.execute(  # the fixture's setup, through ada's role
             "SELECT db_role FROM audit_log WHERE object = 'Finance'")} == {roles.prefix + "ada"}
+
+
+def test_init_with_a_role_name_deskterm_does_not_write_is_refused_before_anything(roles):
+    result = CliRunner().invoke(app, ["--db", roles.owner_url, "init", "--per-agent-roles",
+                                      "--agents-role", "Bad Name"])
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr.startswith("deskterm: --agents-role 'Bad Name' must be lower-case")
+
+
+def test_doctor_names_the_agent_of_the_role_and_checks_every_agent_has_one(roles):
+    result = CliRunner().invoke(app, ["--db", roles.url("carl"), "doctor"])
+    assert "ok  agent: you (carl) are agent carl (agent)" in result.stdout
+    assert f"ok  roles: per-agent database roles (group role {roles.group}" in result.stdout

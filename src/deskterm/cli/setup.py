@@ -50,6 +50,9 @@ def init(
     if per_agent_roles and obj.database_url().startswith("sqlite"):
         raise InvalidInput(service.SQLITE_HAS_NO_ROLES)  # before any file is made
     store = obj.store(check_schema=False, create=True, shared_group=shared_group)
+    agents_role, role_prefix = agents_role or "deskterm_agents", role_prefix or "dt_"
+    if per_agent_roles:  # refused before the desk is made
+        service.check_per_agent_roles(store, agents_role=agents_role, role_prefix=role_prefix)
     bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
     if state.empty:
@@ -67,8 +70,8 @@ def init(
         echo(f"shared with group {shared_group}: add each agent to it (`usermod -aG "
              f"{shared_group} USER`) and to the desk (`deskterm agent add USER`)")
     if per_agent_roles:
-        given = service.enable_per_agent_roles(
-            store, agents_role=agents_role or "deskterm_agents", role_prefix=role_prefix or "dt_")
+        given = service.enable_per_agent_roles(store, agents_role=agents_role,
+                                               role_prefix=role_prefix)
         roles = ", ".join(f"{username} as {role}" for username, role in given)
         echo(f"per-agent database roles: {roles}; `deskterm agent add` gives each new agent "
              "one; give each a password or a pg_ident.conf mapping (see the README)")

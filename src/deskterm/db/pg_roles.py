@@ -75,6 +75,12 @@ def settings(connection: Connection) -> RoleSettings | None:
     return None if row is None else RoleSettings(row[0], row[1])
 
 
+def can_create_roles(connection: Connection) -> bool:
+    """Whether the connection's role may create roles (CREATEROLE, or a superuser)."""
+    return bool(connection.execute(text(
+        "SELECT rolcreaterole OR rolsuper FROM pg_roles WHERE rolname = current_user")).scalar())
+
+
 def enable(connection: Connection, *, agents_role: str, role_prefix: str) -> RoleSettings:
     """Turn per-agent roles on (the owner, in one transaction): the group role, the settings,
     the grants. A desk that has them already keeps its names; others are refused."""
@@ -154,6 +160,7 @@ def session_username(session: Session) -> str | None:
     return None if found is None else str(found)
 
 
-__all__ = ["AGENTS_ROLE", "ROLE_PREFIX", "RoleSettings", "apply_grants", "check_role_name",
+__all__ = ["AGENTS_ROLE", "ROLE_PREFIX", "RoleSettings", "apply_grants", "can_create_roles",
+           "check_role_name",
            "enable", "give_role", "is_db_role_object", "role_of", "session_username",
            "settings"]

@@ -61,7 +61,8 @@ else:  # the console watches and ``init`` sets up; other commands need neither
     changes = lazy.module("deskterm.db.changes")
     setup = lazy.module("deskterm.desk.setup")
 
-__all__ = ["SQLITE_HAS_NO_ROLES", "Desk", "QueryStopped", "enable_per_agent_roles",
+__all__ = ["SQLITE_HAS_NO_ROLES", "Desk", "QueryStopped", "check_per_agent_roles",
+           "enable_per_agent_roles",
            "make_first_admin"]
 """``QueryStopped``: what a read stopped for its time or size raises (the store's error,
 named here for the screens, which never import the store)."""
@@ -91,6 +92,23 @@ class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailO
 
     def close(self) -> None:
         self.store.dispose()
+
+
+def check_per_agent_roles(store: Store, *, agents_role: str, role_prefix: str) -> None:
+    """Refuse ``init --per-agent-roles`` before it changes anything: SQLite, a name deskterm
+    does not write, a role that may not create roles."""
+    if store.is_sqlite:
+        raise InvalidInput(SQLITE_HAS_NO_ROLES)
+    try:
+        pg_roles.check_role_name(agents_role, what="--agents-role")
+        pg_roles.check_role_name(role_prefix, what="--role-prefix")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    with store.engine.connect() as connection:
+        if not pg_roles.can_create_roles(connection):
+            raise InvalidInput(f"--per-agent-roles: the database role of {store.display_url} "
+                               "may not create roles: run it as the desk's owner with "
+                               "CREATEROLE (ALTER ROLE ... CREATEROLE)")
 
 
 def enable_per_agent_roles(store: Store, *, agents_role: str, role_prefix: str
