@@ -41,7 +41,10 @@ or alter or delete events.
   cannot be changed or written to by it. ``tickets.db_role_xact``, set by a trigger to the
   writing transaction, keeps a ticket the session's own transaction wrote visible to it: a
   rule may route an agent's new ticket into a group they cannot see, and the app reads it back
-  in the same transaction.
+  in the same transaction. Row-level security is switched on for the three tables only while
+  a group is restricted (a trigger on ``agent_groups``): under it an agent's full-text search
+  cannot use the indexes (``@@`` is not leakproof), so a desk without restricted groups keeps
+  its search speed.
 
 The names start with ``db_role`` (tables, columns) or ``deskterm_`` (functions, triggers): they
 are not models, and the schema comparison leaves them out (``deskterm.db.pg_roles``).
@@ -160,6 +163,24 @@ def _functions(schema: str) -> list[str]:
               NEW.db_role_xact := pg_current_xact_id()::text::bigint;
               RETURN NEW;
             END $$""",
+        # Row-level security is on only while some group is restricted: under it the planner
+        # cannot use the full-text indexes for an agent's search (@@ is not leakproof): 150 ms
+        # instead of 1 ms on 20,000 tickets. A desk without restricted groups pays nothing.
+        f"""CREATE FUNCTION deskterm_sync_rls() RETURNS trigger
+            LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
+            DECLARE
+              wanted boolean := EXISTS (SELECT 1 FROM agent_groups WHERE restricted);
+              t text;
+            BEGIN
+              FOREACH t IN ARRAY ARRAY['tickets', 'messages', 'events'] LOOP
+                IF (SELECT relrowsecurity FROM pg_class WHERE oid = t::regclass)
+                   IS DISTINCT FROM wanted THEN
+                  EXECUTE format('ALTER TABLE %I %s ROW LEVEL SECURITY', t,
+                                 CASE WHEN wanted THEN 'ENABLE' ELSE 'DISABLE' END);
+                END IF;
+              END LOOP;
+              RETURN NULL;
+            END $$""",
         # A deactivated agent's role can no longer log in; reactivated, it can again.
         f"""CREATE FUNCTION deskterm_agents_login() RETURNS trigger
             LANGUAGE plpgsql SECURITY DEFINER {path} AS $$
@@ -254,7 +275,6 @@ def upgrade() -> None:
                "FOR EACH ROW EXECUTE FUNCTION deskterm_tickets_xact()")
     visible = ("(group_id IS NULL OR group_id <> ALL ((SELECT deskterm_hidden_groups())::integer[]) "
                "OR db_role_xact = pg_current_xact_id_if_assigned()::text::bigint)")
-    op.execute("ALTER TABLE tickets ENABLE ROW LEVEL SECURITY")
     op.execute(f"CREATE POLICY deskterm_see ON tickets FOR SELECT USING {visible}")
     op.execute("CREATE POLICY deskterm_add ON tickets FOR INSERT WITH CHECK (true)")
     op.execute(f"CREATE POLICY deskterm_change ON tickets FOR UPDATE USING {visible} "
@@ -264,12 +284,14 @@ def upgrade() -> None:
     for table, commands in (("messages", ("SELECT", "INSERT", "UPDATE")),
                             ("events", ("SELECT", "INSERT"))):
         condition = of_visible_ticket.format(table=table)
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
         for command in commands:
             using = "" if command == "INSERT" else f" USING {condition}"
             check = "" if command == "SELECT" else f" WITH CHECK {condition}"
             op.execute(f"CREATE POLICY deskterm_{command.lower()} ON {table} FOR {command}"
                        f"{using}{check}")
+    op.execute("CREATE TRIGGER deskterm_sync_rls AFTER INSERT OR UPDATE OF restricted OR DELETE "
+               "ON agent_groups FOR EACH STATEMENT EXECUTE FUNCTION deskterm_sync_rls()")
+    op.execute("UPDATE agent_groups SET restricted = restricted WHERE false")  # fires it once
 
 
 def downgrade() -> None:
@@ -283,6 +305,7 @@ def downgrade() -> None:
     for policy in ("see", "add", "change"):
         op.execute(f"DROP POLICY deskterm_{policy} ON tickets")
     op.execute("ALTER TABLE tickets DISABLE ROW LEVEL SECURITY")
+    op.execute("DROP TRIGGER deskterm_sync_rls ON agent_groups")
     op.execute("DROP TRIGGER deskterm_tickets_xact ON tickets")
     op.execute("ALTER TABLE tickets DROP COLUMN db_role_xact")
     op.execute("DROP TRIGGER deskterm_audit_guard ON audit_log")
@@ -296,6 +319,7 @@ def downgrade() -> None:
     op.execute("DROP TRIGGER deskterm_agents_login ON agents")
     for function in ("deskterm_give_db_role(integer)", "deskterm_agents_login()",
                      "deskterm_tickets_xact()", "deskterm_hidden_groups()",
+                     "deskterm_sync_rls()",
                      "deskterm_macros_guard()", "deskterm_messages_guard()",
                      "deskterm_events_guard()", "deskterm_agents_guard()",
                      "deskterm_admin_only()", "deskterm_session_admin()",
