@@ -370,3 +370,29 @@ def test_doctor_names_the_agent_of_the_role_and_checks_every_agent_has_one(roles
     result = CliRunner().invoke(app, ["--db", roles.url("carl"), "doctor"])
     assert "ok  agent: you (carl) are agent carl (agent)" in result.stdout
     assert f"ok  roles: per-agent database roles (group role {roles.group}" in result.stdout
+
+
+def test_a_backup_restored_into_a_new_database_keeps_the_agents_roles(roles, postgres_server,
+                                                                      tmp_path):
+    backup = tmp_path / "desk.dump"
+    runner = CliRunner()
+    assert runner.invoke(app, ["--db", roles.owner_url, "db", "backup", str(backup)]).exit_code == 0
+    name = postgres_server.create(migrated=False)
+    try:
+        url = postgres_server.url(name)
+        result = runner.invoke(app, ["--db", url, "db", "restore", str(backup)])
+        assert result.exit_code == 0, result.stderr
+        bert_url = make_url(url).set(username=roles.prefix + "bert").render_as_string(
+            hide_password=False)
+        store = Store(bert_url)
+        roles.stores.append(store)
+        desk = Desk(store, username="ada")
+        assert desk.actor.username == "bert"
+        assert _ticket(desk, "After the restore") > 1001
+        with psycopg.connect(bert_url, autocommit=True) as conn, \
+                pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("DELETE FROM events")
+    finally:
+        for store in roles.stores[-1:]:
+            store.dispose()
+        postgres_server.drop(name)

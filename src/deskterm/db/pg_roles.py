@@ -87,18 +87,18 @@ def enable(connection: Connection, *, agents_role: str, role_prefix: str) -> Rol
     check_role_name(agents_role, what="--agents-role")
     check_role_name(role_prefix, what="--role-prefix")
     current = settings(connection)
-    if current is not None:
-        if current != RoleSettings(agents_role, role_prefix):
-            raise ValueError(f"this desk's agents already have roles: group role "
-                             f"{current.agents_role}, prefix {current.role_prefix}")
-    else:
-        exists = connection.execute(text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :r"),
-                                    {"r": agents_role}).first()
-        if exists is None:
-            connection.execute(text(f'CREATE ROLE "{agents_role}" NOLOGIN'))
-        elif exists[0]:
-            raise ValueError(f"role {agents_role} exists and can log in: the agents' group "
-                             "role must be one of its own (give --agents-role another name)")
+    if current is not None and current != RoleSettings(agents_role, role_prefix):
+        raise ValueError(f"this desk's agents already have roles: group role "
+                         f"{current.agents_role}, prefix {current.role_prefix}")
+    # (made again when missing: a desk restored on another server)
+    exists = connection.execute(text("SELECT rolcanlogin FROM pg_roles WHERE rolname = :r"),
+                                {"r": agents_role}).first()
+    if exists is None:
+        connection.execute(text(f'CREATE ROLE "{agents_role}" NOLOGIN'))
+    elif exists[0]:
+        raise ValueError(f"role {agents_role} exists and can log in: the agents' group "
+                         "role must be one of its own (give --agents-role another name)")
+    if current is None:
         connection.execute(text("INSERT INTO db_role_settings (id, agents_role, role_prefix) "
                                 "VALUES (1, :g, :p)"), {"g": agents_role, "p": role_prefix})
     apply_grants(connection)
@@ -109,8 +109,9 @@ def apply_grants(connection: Connection) -> None:
     """(Re)grant the group role its privileges on every table of the desk (after init and after
     every upgrade); nothing on a desk without per-agent roles."""
     found = settings(connection)
-    if found is None:
-        return
+    if found is None or connection.execute(text(
+            "SELECT 1 FROM pg_roles WHERE rolname = :r"), {"r": found.agents_role}).first() is None:
+        return  # (no group role: a desk restored on another server, until init makes it)
     group = f'"{found.agents_role}"'
     schema = connection.execute(text("SELECT quote_ident(current_schema())")).scalar()
     tables = connection.execute(text(

@@ -210,7 +210,14 @@ def _functions(schema: str) -> list[str]:
               SELECT * INTO settings FROM db_role_settings WHERE id = 1;
               IF NOT FOUND THEN RETURN NULL; END IF;
               SELECT role_name INTO have FROM db_role_agents WHERE agent_id = agent;
-              IF FOUND THEN RETURN have; END IF;
+              IF FOUND THEN
+                IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = have) THEN
+                  -- a desk restored on another server: the role is made again
+                  EXECUTE format('CREATE ROLE %I LOGIN', have);
+                  EXECUTE format('GRANT %I TO %I', settings.agents_role, have);
+                END IF;
+                RETURN have;
+              END IF;
               SELECT settings.role_prefix || lower(username) INTO wanted FROM agents
                 WHERE id = agent;
               IF wanted IS NULL THEN
