@@ -396,3 +396,11 @@ def test_a_backup_restored_into_a_new_database_keeps_the_agents_roles(roles, pos
         for store in roles.stores[-1:]:
             store.dispose()
         postgres_server.drop(name)
+
+
+def test_an_agent_whose_role_name_is_too_long_is_not_added(roles):
+    name = "a" * 60
+    result = CliRunner().invoke(app, ["--db", roles.url("ada"), "agent", "add", name])
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"deskterm: agent '{name}' not added: database role name")
+    assert name not in {a.username for a in roles.desk("ada").list_agents()}

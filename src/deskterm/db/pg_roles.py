@@ -26,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, text
+from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session
 
 PREFIX = "db_role"
@@ -136,10 +137,18 @@ def apply_grants(connection: Connection) -> None:
 
 def give_role(session: Session, agent_id: int) -> str | None:
     """The database role of agent ``agent_id``, made now if it has none; None on a desk
-    without per-agent roles (and on SQLite)."""
+    without per-agent roles (and on SQLite). ValueError (one line) when it cannot be made."""
     if session.get_bind().dialect.name != "postgresql":
         return None
-    role = session.execute(text("SELECT deskterm_give_db_role(:a)"), {"a": agent_id}).scalar()
+    try:
+        role = session.execute(text("SELECT deskterm_give_db_role(:a)"),
+                               {"a": agent_id}).scalar()
+    except DBAPIError as exc:
+        # a name too long for a role, or another program's role of that name: the caller
+        # refuses the whole change in one line
+        if getattr(exc.orig, "sqlstate", None) in ("42622", "42710"):
+            raise ValueError(str(exc.orig).strip().splitlines()[0]) from None
+        raise
     return None if role is None else str(role)
 
 

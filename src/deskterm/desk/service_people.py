@@ -16,6 +16,7 @@ from sqlmodel import Session
 from deskterm import lazy
 from deskterm.db import pg_roles
 from deskterm.db.models import key
+from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead, CustomerRead, GroupRead
 from deskterm.desk.service_core import DeskCore
@@ -51,7 +52,10 @@ class PeopleCases(DeskCore):
         def adding(session: Session, _actor: AgentRead) -> AgentRead:
             agent = people.add_agent(session, username=username, display_name=display_name,
                                      email=email, role=role, skills=tuple(skills))
-            pg_roles.give_role(session, agent.id)
+            try:
+                pg_roles.give_role(session, agent.id)
+            except ValueError as exc:
+                raise InvalidInput(f"agent '{username}' not added: {exc}") from None
             return agent
 
         return self._audited(snapshots.agents, adding, admin="add agents")
