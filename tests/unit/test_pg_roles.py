@@ -23,6 +23,7 @@ from deskterm.db import migrate, opening
 from deskterm.db.engine import Store
 from deskterm.db.errors import refused_value
 from deskterm.desk import service
+from deskterm.desk.errors import PermissionDenied
 from deskterm.desk.people import directory as people
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets.change import TicketChanges
@@ -146,6 +147,13 @@ def test_identity_is_the_database_role_not_the_user_name_the_client_reports(role
     assert roles.desk("bert", reported="ada").actor.username == "bert"
     with opening.reading(roles.url("bert")) as reader:  # the console's first window
         assert opening.acting_agent(reader, username="ada", act_as=None)[1] == "bert"
+
+
+def test_an_admins_role_acts_as_another_agent_and_an_agents_role_may_not(roles):
+    ada = Desk(roles.desk("ada").store, username="nobody", act_as="bert")
+    assert ada.actor.username == "bert"
+    with pytest.raises(PermissionDenied, match="--as is for admins only"):
+        Desk(roles.desk("bert").store, username="ada", act_as="carl").actor  # noqa: B018
 
 
 def test_an_agent_files_replies_changes_merges_and_marks_themselves_away(roles):
