@@ -76,7 +76,8 @@ def test_agents_and_groups_list_as_json(desk):
     assert bert["groups"] == ["Network"]
     groups = json.loads(desk("group", "list", "--json").stdout)
     assert groups == [{"id": groups[0]["id"], "name": "Network", "description": "VPN and Wi-Fi",
-                       "members": ["bert"], "assignment": "manual"}]
+                       "members": ["bert"], "assignment": "manual",
+                       "restricted": False}]
 
 
 def test_agent_set_and_deactivate(desk):

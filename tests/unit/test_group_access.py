@@ -227,3 +227,11 @@ def test_the_cli_adds_restricts_opens_and_lists_groups(team, cli):
     assert rows == {"Billing": "open", "Legal": "restricted", "Network": "restricted"}
     nothing = cli("group", "set", "Network")
     assert nothing.exit_code == 2 and "--restricted or --open" in nothing.stderr
+
+
+def test_a_visible_tickets_link_to_a_restricted_one_is_not_shown(team):
+    team.ada.link(team.network, team.billing)
+    assert team.bert.open_ticket(team.network).links.related == ()
+    assert team.bert.ticket_page(team.network).detail.links.is_empty()
+    assert [t.number for t in team.cleo.open_ticket(team.network).links.related] == [
+        team.billing]

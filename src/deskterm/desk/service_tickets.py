@@ -7,7 +7,7 @@ Each method is one transaction the console and the CLI share (:class:`TicketCase
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Literal
 
@@ -77,6 +77,25 @@ def _others(session: Session, detail: TicketDetail, number: int,
     return [t for t in history if t.number != number]
 
 
+def _visible_links(session: Session, actor: AgentRead, links: TicketLinks) -> TicketLinks:
+    """``links`` without the linked tickets of groups restricted from ``actor`` (a visible
+    ticket may be linked to one: its subject is not shown)."""
+    linked = [t.number for t in (*links.related, *links.incidents,
+                                 *((links.problem,) if links.problem else ()))]
+    visible = access.visible_numbers(session, actor, linked)
+    if len(visible) == len(set(linked)):
+        return links
+    problem = links.problem if links.problem and links.problem.number in visible else None
+    return TicketLinks(related=tuple(t for t in links.related if t.number in visible),
+                       incidents=tuple(t for t in links.incidents if t.number in visible),
+                       problem=problem)
+
+
+def _visible_detail(session: Session, actor: AgentRead, detail: TicketDetail) -> TicketDetail:
+    links = _visible_links(session, actor, detail.links)
+    return detail if links is detail.links else replace(detail, links=links)
+
+
 class TicketCases(DeskCore):
     """Reading and working tickets."""
 
@@ -85,14 +104,14 @@ class TicketCases(DeskCore):
     def open_ticket(self, number: int) -> TicketDetail:
         """A ticket with its thread, audit trail, links and merge pointers."""
         with self._reading() as session:
-            self._may_see(session, number)
-            return tickets.get_ticket(session, number=number)
+            actor = self._may_see(session, number)
+            return _visible_detail(session, actor, tickets.get_ticket(session, number=number))
 
     def ticket_page(self, number: int) -> TicketPage:
         """The ticket, the requester's other tickets and this agent's draft, in one read."""
         with self._reading() as session:
             actor = self._may_see(session, number)
-            detail = tickets.get_ticket(session, number=number)
+            detail = _visible_detail(session, actor, tickets.get_ticket(session, number=number))
             draft = drafts.get_draft(session, agent=actor.username, number=number)
             return TicketPage(detail, _others(session, detail, number, actor), draft)
 
@@ -102,7 +121,7 @@ class TicketCases(DeskCore):
             actor = self._may_see(session, number)
             if thread.ticket_stamp(session, number=number) == shown:
                 return None
-            detail = tickets.get_ticket(session, number=number)
+            detail = _visible_detail(session, actor, tickets.get_ticket(session, number=number))
             actors = (e.actor for e in detail.events if e.version > shown.version and e.actor)
             return TicketNews(detail, _others(session, detail, number, actor),
                               thread.display_names(session, actors))
@@ -244,23 +263,20 @@ class TicketCases(DeskCore):
 
     def link(self, number: int, other: int, *, kind: str = "related") -> TicketLinks:
         """Link two tickets as related, or ``number`` as an incident of the problem ``other``."""
-        return self._writing(lambda session, actor: ticket_ops.link(
-            session, actor=actor, number=number, other=other, kind=kind))
+        return self._writing(lambda session, actor: _visible_links(session, actor, ticket_ops.link(
+            session, actor=actor, number=number, other=other, kind=kind)))
 
     def unlink(self, number: int, other: int) -> TicketLinks:
         """Remove the link between two tickets."""
-        return self._writing(lambda session, actor: ticket_ops.unlink(
-            session, actor=actor, number=number, other=other))
+        return self._writing(lambda session, actor: _visible_links(
+            session, actor, ticket_ops.unlink(session, actor=actor, number=number, other=other)))
 
     # --- presence and drafts -----------------------------------------------------------------
 
     def heartbeat(self, number: int, *, activity: str = "viewing") -> None:
         """The agent has the ticket open (``writing``: and is writing on it)."""
-        def work(session: Session, actor: AgentRead) -> None:
-            access.require_ticket_access(session, actor, number)
-            presence.heartbeat(session, actor=actor, number=number, activity=activity)
-
-        self._writing(work, quiet=True)
+        self._writing(lambda session, actor: presence.heartbeat(
+            session, actor=actor, number=number, activity=activity), quiet=True)
 
     def leave(self, number: int) -> None:
         """The agent closed ticket ``number``."""

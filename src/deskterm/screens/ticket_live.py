@@ -26,10 +26,11 @@ from textual.timer import Timer
 from textual.widgets import Static
 from textual.worker import get_current_worker
 
+from deskterm.desk.errors import PermissionDenied
 from deskterm.desk.reads import EventRead, MessageRead, TicketDetail, TicketLinks, TicketSummary
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.tickets.thread import TicketStamp, stamp_of
-from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed
+from deskterm.messages import DeskChanged, TicketLoaded, TicketRefreshed, TicketRefused
 from deskterm.screens.ticket_host import TicketScreenPart
 from deskterm.timefmt import next_change
 from deskterm.widgets.thread import ThreadView, message_kind
@@ -152,7 +153,11 @@ class LiveTicket(TicketScreenPart):
 
     @work(thread=True, exclusive=True, group="ticket-live", exit_on_error=False)
     def _follow(self, number: int, shown: TicketStamp) -> None:
-        news = self.desk.ticket_news(number, shown)  # None: another ticket changed
+        try:
+            news = self.desk.ticket_news(number, shown)  # None: another ticket changed
+        except PermissionDenied as refused:  # moved into a group restricted from the agent
+            self.post_message(TicketRefused(str(refused)))
+            return
         if news is not None and not get_current_worker().is_cancelled:
             self.post_message(TicketRefreshed(news.detail, news.history, news.names))
 

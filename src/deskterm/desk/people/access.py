@@ -30,6 +30,7 @@ from deskterm.desk.safe_text import clean_line
 
 _HIDDEN = "deskterm.hidden_groups"
 """Where a session keeps the hidden groups it read, by agent id."""
+_HIDDEN_BY_NAME = "deskterm.hidden_groups_by_name"
 
 
 def hidden_groups(session: Session, actor: AgentRead | None) -> tuple[int, ...]:
@@ -49,7 +50,10 @@ def hidden_groups_for(session: Session, me: str | None) -> tuple[int, ...]:
     None is the system)."""
     if me is None:
         return ()
-    return access.hidden_group_ids_for(session, username=me)
+    known: dict[str, tuple[int, ...]] = session.info.setdefault(_HIDDEN_BY_NAME, {})
+    if me not in known:  # the status bar's counts resolve eight filters in one read
+        known[me] = access.hidden_group_ids_for(session, username=me)
+    return known[me]
 
 
 def visible_condition(hidden: tuple[int, ...]) -> ColumnElement[bool] | None:
