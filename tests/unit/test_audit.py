@@ -266,3 +266,14 @@ def test_a_deactivated_agent_is_skipped_by_assignment_and_reactivated_with_set_a
     assert {new_ticket(team, ada, group="billing").assignee for _ in range(3)} == {"bob", "cat"}
     assert team_cli("agent", "set", "ann", "--active").exit_code == 0
     assert changed(team, "agent")[-1] == ("ann", "active", "false", "true")
+
+
+def test_a_desk_left_open_refuses_its_agent_once_deactivated(store, ada, agent, monkeypatch):
+    from deskterm.desk import service_core
+    from deskterm.desk.errors import IdentityError
+
+    bert = Desk(store, agent)
+    ada.deactivate_agent("bert")
+    monkeypatch.setattr(service_core, "RECHECK_SECONDS", 0.0)
+    with pytest.raises(IdentityError, match="'bert' is deactivated"):
+        bert.set_away("bert", False)
