@@ -277,3 +277,13 @@ def test_a_desk_left_open_refuses_its_agent_once_deactivated(store, ada, agent, 
     monkeypatch.setattr(service_core, "RECHECK_SECONDS", 0.0)
     with pytest.raises(IdentityError, match="'bert' is deactivated"):
         bert.set_away("bert", False)
+
+
+def test_init_starts_the_trail_with_the_first_admin_made_by_themselves(store):
+    from deskterm.desk.service import make_first_admin
+
+    make_first_admin(store, username="ada")
+    assert make_first_admin(store, username="eve") is None  # a desk with agents: nothing
+    ((who, kind, name, field, old, new),) = log(store)
+    assert (who, kind, name, field, old) == ("ada", "agent", "ada", "created", None)
+    assert json.loads(new)["role"] == "admin"
