@@ -191,6 +191,15 @@ def test_times_are_days_moments_or_ages_and_anything_else_is_one_line():
         parse_when("yesterday\x1b[2J", now=now)
 
 
+def test_cli_audit_limit_is_checked_as_usage_and_kept_in_step_with_the_desk(cli, admin):
+    from deskterm.cli.audit import MOST as CLI_MOST
+    from deskterm.desk.audit.trail import MOST
+
+    assert CLI_MOST == MOST
+    refused = cli("audit", "--limit", "0")
+    assert refused.exit_code == 2 and "--limit" in refused.stderr
+
+
 def test_cli_audit_cleans_hostile_text_and_prints_json(cli, store, admin):
     Desk(store, admin).save_article(title="Evil", body="Hi\x1b]0;owned\x07\x1b[31m[red]x",
                                     category=None, tags=(), visibility="internal")
