@@ -296,3 +296,15 @@ def test_init_starts_the_trail_with_the_first_admin_made_by_themselves(store):
     ((who, kind, name, field, old, new),) = log(store)
     assert (who, kind, name, field, old) == ("ada", "agent", "ada", "created", None)
     assert json.loads(new)["role"] == "admin"
+
+
+def test_an_article_import_logs_each_article_however_many(store, ada, monkeypatch):
+    from deskterm.desk.audit import snapshots
+    from deskterm.desk.kb.articles import ArticleFields
+
+    ada.import_articles([ArticleFields(slug="a", title="A", body="One.")])
+    monkeypatch.setattr(snapshots, "MANY", 1)  # past it, the snapshot reads them all
+    ada.import_articles([ArticleFields(slug="a", title="A", body="Two."),
+                         ArticleFields(slug="b", title="B", body="New.")])
+    assert [(r[2], r[3]) for r in log(store, "article")] == [
+        ("a", "created"), ("a", "body"), ("b", "created")]
