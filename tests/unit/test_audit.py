@@ -191,6 +191,15 @@ def test_times_are_days_moments_or_ages_and_anything_else_is_one_line():
         parse_when("yesterday\x1b[2J", now=now)
 
 
+def test_cli_audit_limit_is_checked_as_usage_and_kept_in_step_with_the_desk(cli, admin):
+    from deskterm.cli.audit import MOST as CLI_MOST
+    from deskterm.desk.audit.trail import MOST
+
+    assert CLI_MOST == MOST
+    refused = cli("audit", "--limit", "0")
+    assert refused.exit_code == 2 and "--limit" in refused.stderr
+
+
 def test_cli_audit_cleans_hostile_text_and_prints_json(cli, store, admin):
     Desk(store, admin).save_article(title="Evil", body="Hi\x1b]0;owned\x07\x1b[31m[red]x",
                                     category=None, tags=(), visibility="internal")
@@ -266,3 +275,36 @@ def test_a_deactivated_agent_is_skipped_by_assignment_and_reactivated_with_set_a
     assert {new_ticket(team, ada, group="billing").assignee for _ in range(3)} == {"bob", "cat"}
     assert team_cli("agent", "set", "ann", "--active").exit_code == 0
     assert changed(team, "agent")[-1] == ("ann", "active", "false", "true")
+
+
+def test_a_desk_left_open_refuses_its_agent_once_deactivated(store, ada, agent, monkeypatch):
+    from deskterm.desk import service_core
+    from deskterm.desk.errors import IdentityError
+
+    bert = Desk(store, agent)
+    ada.deactivate_agent("bert")
+    monkeypatch.setattr(service_core, "RECHECK_SECONDS", 0.0)
+    with pytest.raises(IdentityError, match="'bert' is deactivated"):
+        bert.set_away("bert", False)
+
+
+def test_init_starts_the_trail_with_the_first_admin_made_by_themselves(store):
+    from deskterm.desk.service import make_first_admin
+
+    make_first_admin(store, username="ada")
+    assert make_first_admin(store, username="eve") is None  # a desk with agents: nothing
+    ((who, kind, name, field, old, new),) = log(store)
+    assert (who, kind, name, field, old) == ("ada", "agent", "ada", "created", None)
+    assert json.loads(new)["role"] == "admin"
+
+
+def test_an_article_import_logs_each_article_however_many(store, ada, monkeypatch):
+    from deskterm.desk.audit import snapshots
+    from deskterm.desk.kb.articles import ArticleFields
+
+    ada.import_articles([ArticleFields(slug="a", title="A", body="One.")])
+    monkeypatch.setattr(snapshots, "MANY", 1)  # past it, the snapshot reads them all
+    ada.import_articles([ArticleFields(slug="a", title="A", body="Two."),
+                         ArticleFields(slug="b", title="B", body="New.")])
+    assert [(r[2], r[3]) for r in log(store, "article")] == [
+        ("a", "created"), ("a", "body"), ("b", "created")]

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 else:
     trail = lazy.module("deskterm.desk.audit.trail")
 
+MOST = 10_000
+"""As ``deskterm.desk.audit.trail.MOST`` (not imported: ``--help`` loads no desk code)."""
 SHOWN = 120
 """Most characters of a value in the table (``--json`` gives them whole)."""
 KINDS_HELP = "ticket, agent, group, rule, macro, sla, calendar, article, category, automation, mail"
@@ -42,7 +44,8 @@ def audit(
     kind: Annotated[str | None, typer.Option(
         "--kind", metavar="KIND[,KIND]", help=f"Only these kinds: {KINDS_HELP}.")] = None,
     limit: Annotated[int, typer.Option(
-        "--limit", metavar="N", help=f"At most N changes (1 to {10_000:,}).")] = 50,
+        "--limit", metavar="N", min=1, max=MOST, help=f"At most N changes (1 to {MOST:,}).")
+    ] = 50,
     json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Who changed what, newest first: tickets, agents, groups, rules, macros, SLAs,

@@ -55,6 +55,8 @@ from deskterm.desk.service_tickets import TicketCases
 from deskterm.desk.service_transfer import TransferCases
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from deskterm.db import changes
     from deskterm.desk import setup
 else:  # the console watches and ``init`` sets up; other commands need neither
@@ -144,5 +146,16 @@ def make_first_admin(store: Store, *, username: str, display_name: str | None = 
                      email: str | None = None) -> AgentRead | None:
     """Make ``username`` the admin of a desk that has no agents yet (``deskterm init``: there
     is no one to act as before it); None if the desk has agents already."""
-    return store.write(lambda session: setup.ensure_first_admin(
-        session, username=username, display_name=display_name, email=email))
+    from deskterm.desk.audit import log as audit_log
+    from deskterm.desk.audit import snapshots
+
+    def first(session: Session) -> AgentRead | None:
+        made = setup.ensure_first_admin(session, username=username,
+                                        display_name=display_name, email=email)
+        if made is not None:  # the audit trail starts with them, made by themselves
+            session.flush()
+            audit_log.record(session, actor_id=made.id, before={},
+                             after=snapshots.agents(session, usernames=[made.username]))
+        return made
+
+    return store.write(first)

@@ -9,6 +9,7 @@ transaction resolve it (in that same transaction: a command pays for no extra ro
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -23,6 +24,10 @@ from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")
+RECHECK_SECONDS = 30.0
+"""How long a desk that stays open (the console, ``--watch`` loops) acts as the agent it resolved
+before resolving them again in its next transaction: an agent deactivated (or no longer an
+admin) meanwhile is refused from then on, for one indexed read every half minute."""
 MISS_LENGTH = 200
 """Most characters of a search kept in the log of searches that found nothing."""
 _log = logging.getLogger(__name__)
@@ -40,6 +45,7 @@ class DeskCore:
         self._actor = actor
         self._username = username
         self._act_as = act_as
+        self._resolved_at = time.monotonic()
         self.label: str | None = None
         """How the console names this desk (default: its URL without a password)."""
 
@@ -57,9 +63,13 @@ class DeskCore:
         return self.label or self.store.display_url
 
     def _acting(self, session: Session) -> AgentRead:
-        if self._actor is None:
-            assert self._username is not None
-            self._actor = resolve_actor(session, username=self._username, act_as=self._act_as)
+        if self._actor is None or time.monotonic() - self._resolved_at > RECHECK_SECONDS:
+            username = self._username
+            if username is None:  # made with the agent itself: resolved again by their name
+                assert self._actor is not None
+                username = self._actor.username
+            self._actor = resolve_actor(session, username=username, act_as=self._act_as)
+            self._resolved_at = time.monotonic()
         return self._actor
 
     def _may_see(self, session: Session, number: int) -> AgentRead:

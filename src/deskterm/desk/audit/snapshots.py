@@ -39,6 +39,8 @@ BOOKKEEPING = frozenset({
 """Columns that change with use or are the store's own, not a setting anyone chose."""
 
 FRESH = {"populate_existing": True}
+MANY = 500
+"""Most articles a snapshot names in its statement; more are found among all of them."""
 
 
 def _fields(row: SQLModel, *, skip: Collection[str] = ()) -> dict[str, Any]:
@@ -125,8 +127,14 @@ def articles(session: Session, refs: Collection[int | str]) -> Snapshot:
     and author's names; and every category (writing an article may make one)."""
     ids = [r for r in refs if isinstance(r, int)]
     slugs = [r for r in refs if isinstance(r, str)]
-    rows = session.exec(select(Article).execution_options(**FRESH).where(
-        col(Article.id).in_(ids) | col(Article.slug).in_(slugs))).all() if refs else []
+    query = select(Article).execution_options(**FRESH)
+    if len(refs) <= MANY:
+        rows = session.exec(query.where(col(Article.id).in_(ids) | col(Article.slug).in_(slugs))
+                            ).all() if refs else []
+    else:  # an import of thousands: past what one statement may bind (SQLite 32,766)
+        wanted_ids, wanted_slugs = set(ids), set(slugs)
+        rows = [row for row in session.exec(query).all()
+                if row.id in wanted_ids or row.slug in wanted_slugs]
     cats = _names(session, KbCategory, (row.category_id for row in rows))
     authors = _names(session, Agent, (row.author_id for row in rows))
     seen = categories(session)
