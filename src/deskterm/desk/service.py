@@ -55,8 +55,6 @@ from deskterm.desk.service_tickets import TicketCases
 from deskterm.desk.service_transfer import TransferCases
 
 if TYPE_CHECKING:
-    from sqlmodel import Session
-
     from deskterm.db import changes
     from deskterm.desk import setup
 else:  # the console watches and ``init`` sets up; other commands need neither
