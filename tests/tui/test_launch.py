@@ -13,6 +13,7 @@ import pytest
 from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.desk import setup
+from deskterm.desk.people import directory as people
 from deskterm.desk.people.auth import os_username
 from deskterm.desk.tickets import ticket as tickets
 from deskterm.launch import console_args
@@ -125,4 +126,23 @@ def test_a_url_that_looks_like_an_option_is_refused_by_the_console_in_one_line(t
         text = "".join(term.screen.display)
     assert code == 1
     assert "deskterm: not a database URL: -x (use sqlite:///FILE or postgresql://" in text
+    assert "Traceback" not in text
+
+
+def test_a_deactivated_agent_is_refused_by_the_console_in_one_line(tmp_path):
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    _seed(url)
+    store = Store(url)
+    try:
+        store.write(lambda s: people.add_agent(s, username="gone", display_name="Gone"))
+        store.write(lambda s: people.set_agent(s, username="gone", active=False))
+    finally:
+        store.dispose()
+    with _console(url, "--as", "gone") as term:
+        code = term.wait_exit(timeout=60)
+        term.pump(0.2)
+        text = "".join(term.screen.display)
+    assert code == 1
+    assert ("deskterm: agent 'gone' is deactivated: an admin can reactivate it with "
+            "`deskterm agent set gone --active`") in text
     assert "Traceback" not in text

@@ -191,7 +191,8 @@ def test_without_pg_dump_on_path_backup_prints_the_command_to_run(stores, cli, t
     line = _one_line(cli("db", "backup", str(tmp_path / "b.dump")))
 
     assert "pg_dump is not on PATH" in line
-    assert f"pg_dump --format=custom --no-owner --file={tmp_path / 'b.dump'} --dbname=" in line
+    assert (f"pg_dump --format=custom --no-owner --no-privileges --file={tmp_path / 'b.dump'} "
+            "--dbname=") in line
     assert not (tmp_path / "b.dump").exists()
     dump = tmp_path / "b.dump"
     dump.write_bytes(b"PGDMP" + bytes(100))

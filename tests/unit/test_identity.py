@@ -5,7 +5,9 @@ from __future__ import annotations
 import threading
 
 import pytest
+from typer.testing import CliRunner
 
+from deskterm.cli import app
 from deskterm.desk.errors import IdentityError, InvalidInput, PermissionDenied
 from deskterm.desk.people import auth
 from deskterm.desk.people import directory as people
@@ -95,3 +97,12 @@ def test_one_name_added_in_two_cases_at_once_is_refused_the_second_time(store, a
     first.join(10)
     racer.join(10)
     assert "differing only in case" in second["result"]
+
+
+def test_per_agent_roles_on_sqlite_is_one_line_and_makes_no_file(tmp_path):
+    path = tmp_path / "desk.sqlite3"
+    result = CliRunner().invoke(app, ["--db", f"sqlite:///{path}", "init", "--per-agent-roles"])
+    assert result.exit_code == 1
+    assert result.stderr.startswith("deskterm: --per-agent-roles needs a PostgreSQL desk")
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert not path.exists()

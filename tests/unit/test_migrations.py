@@ -24,6 +24,7 @@ from deskterm.db import migrate
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.models import Counter
+from deskterm.db.pg_roles import is_db_role_object
 from deskterm.db.search import is_search_object
 from deskterm.desk import setup
 from deskterm.desk.reads import AgentRead
@@ -47,8 +48,9 @@ def _tables(store: Store) -> set[str]:
 
 def _not_search(name, type_, parent_names) -> bool:
     """Search's FTS5 tables and GIN indexes (migration 0003) are not models: the comparison skips
-    them, as ``alembic revision --autogenerate`` does (migrations/env.py)."""
-    return not is_search_object(name)
+    them, as ``alembic revision --autogenerate`` does (migrations/env.py); so are 0021's
+    per-agent roles' tables and column on PostgreSQL."""
+    return not is_search_object(name) and not is_db_role_object(name)
 
 
 def _schema_differences(store: Store) -> list:
@@ -1003,3 +1005,21 @@ def test_upgrade_to_0019_leaves_existing_groups_open(empty_store):
         columns = {c["name"] for c in inspect(connection).get_columns("agent_groups")}
         assert connection.execute(text("SELECT count(*) FROM agent_groups")).scalar() == 1
     assert "restricted" not in columns
+
+
+# --- 0020: the audit log of the desk's setup ---------------------------------------------------
+
+
+def test_upgrade_to_0020_adds_the_audit_log_and_downgrade_drops_it(empty_store):
+    migrate.upgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO audit_log (at, kind, object, field, old, new) "
+            "VALUES (CURRENT_TIMESTAMP, 'rule', 'Route billing', 'enabled', 'true', 'false')"))
+        indexes = {index["name"] for index in inspect(connection).get_indexes("audit_log")}
+    assert {"ix_audit_log_kind_at", "ix_audit_log_actor_at"} <= indexes
+    migrate.downgrade(empty_store, "0018")
+    assert "audit_log" not in _tables(empty_store)

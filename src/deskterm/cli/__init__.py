@@ -85,6 +85,8 @@ COMMANDS: dict[str, Listed] = {
     "report": Listed("deskterm.cli.report", "report", "The desk's numbers for a range of "
                      "days: volume, backlog, speed, reopens, time logged,\nagents, groups, "
                      "tags, articles, searches that found nothing."),
+    "audit": Listed("deskterm.cli.audit", "audit", "Who changed what, newest first: tickets, "
+                    "agents, groups, rules, macros, SLAs,\narticles, settings (admins only)."),
 }
 """The root's commands in the order ``--help`` lists them. Each module is imported only when its
 command is run (or its help asked for): a command module brings the desk and the store."""

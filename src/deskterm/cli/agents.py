@@ -38,9 +38,17 @@ def add(
     json: JsonOpt = False,
 ) -> None:
     """Add an agent (admins only)."""
-    agent = ctx_obj(ctx).desk().add_agent(username, display_name=name, email=email, role=role,
-                                          skills=split_list(skills))
-    print_json(agent) if json else echo(f"added {_describe(agent)}")
+    desk = ctx_obj(ctx).desk()
+    agent = desk.add_agent(username, display_name=name, email=email, role=role,
+                           skills=split_list(skills))
+    if json:
+        print_json(agent)
+        return
+    echo(f"added {_describe(agent)}")
+    db_role = desk.database_role(agent.username)
+    if db_role is not None:
+        echo(f"database role {db_role}: they connect as it (give it a password or a "
+             "pg_ident.conf mapping; see the README)")
 
 
 @app.command("list")
@@ -122,8 +130,20 @@ def _capacity(text: str) -> int | None:
 def deactivate(
     ctx: typer.Context,
     username: Annotated[str, typer.Argument(help="The agent to deactivate.")],
+    reassign_to: Annotated[str | None, typer.Option(
+        "--reassign-to", metavar="AGENT",
+        help="First give their unsolved tickets to this agent (each an event; all or "
+             "nothing).")] = None,
+    json: JsonOpt = False,
 ) -> None:
-    """Deactivate an agent: they can no longer use deskterm or be assigned (admins only)."""
-    agent = ctx_obj(ctx).desk().deactivate_agent(username)
-    echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
-               "reassigned")
+    """Deactivate an agent: they can no longer use deskterm or be assigned (admins only).
+    `deskterm agent set NAME --active` reactivates them."""
+    agent, moved = ctx_obj(ctx).desk().deactivate_agent(username, reassign_to=reassign_to)
+    if json:
+        print_json({"agent": agent, "reassigned": moved})
+    elif reassign_to is not None:
+        echo(f"deactivated {agent.username}; {len(moved)} unsolved ticket"
+             f"{'' if len(moved) == 1 else 's'} reassigned to {reassign_to}")
+    else:
+        echo(f"deactivated {agent.username}; their tickets stay assigned to them until "
+             "reassigned (or use --reassign-to)")

@@ -9,6 +9,7 @@ import typer
 from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj
 from deskterm.cli.output import echo, stdout_is_terminal
+from deskterm.desk.errors import InvalidInput
 
 # The store's and the desk's modules: loaded when a command first uses them.
 bulk = lazy.module("deskterm.db.bulk")
@@ -28,10 +29,30 @@ def init(
     name: Annotated[str | None, typer.Option("--name", help="Your display name.")] = None,
     email: Annotated[str | None, typer.Option("--email", help="Your e-mail address.")] = None,
     shared_group: SharedGroupOpt = None,
+    per_agent_roles: Annotated[bool, typer.Option(
+        "--per-agent-roles",
+        help="PostgreSQL only, run as the database's owner (with CREATEROLE): give every agent "
+             "a database role of their own (and each agent added later), so the server holds "
+             "them to what deskterm lets them do.")] = False,
+    agents_role: Annotated[str | None, typer.Option(
+        "--agents-role", metavar="NAME",
+        help="With --per-agent-roles: the agents' NOLOGIN group role (default "
+             "deskterm_agents; one per desk on a server).")] = None,
+    role_prefix: Annotated[str | None, typer.Option(
+        "--role-prefix", metavar="PREFIX",
+        help="With --per-agent-roles: each agent's role is PREFIX + their user name "
+             "(default dt_).")] = None,
 ) -> None:
     """Create the desk's schema and make you (the operating-system user) its first admin."""
     obj = ctx_obj(ctx)
+    if not per_agent_roles and (agents_role is not None or role_prefix is not None):
+        raise typer.BadParameter("--agents-role and --role-prefix go with --per-agent-roles")
+    if per_agent_roles and obj.database_url().startswith("sqlite"):
+        raise InvalidInput(service.SQLITE_HAS_NO_ROLES)  # before any file is made
     store = obj.store(check_schema=False, create=True, shared_group=shared_group)
+    agents_role, role_prefix = agents_role or "deskterm_agents", role_prefix or "dt_"
+    if per_agent_roles:  # refused before the desk is made
+        service.check_per_agent_roles(store, agents_role=agents_role, role_prefix=role_prefix)
     bulk.remove_stale_side_files(store)
     state = migrate.schema_state(store)
     if state.empty:
@@ -48,6 +69,12 @@ def init(
     if shared_group is not None:
         echo(f"shared with group {shared_group}: add each agent to it (`usermod -aG "
              f"{shared_group} USER`) and to the desk (`deskterm agent add USER`)")
+    if per_agent_roles:
+        given = service.enable_per_agent_roles(store, agents_role=agents_role,
+                                               role_prefix=role_prefix)
+        roles = ", ".join(f"{username} as {role}" for username, role in given)
+        echo(f"per-agent database roles: {roles}; `deskterm agent add` gives each new agent "
+             "one; give each a password or a pg_ident.conf mapping (see the README)")
 
 
 def demo(

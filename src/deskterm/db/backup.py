@@ -37,7 +37,7 @@ from urllib.parse import quote
 
 from sqlalchemy.engine import URL
 
-from deskterm.db import desk_files, migrate
+from deskterm.db import desk_files, migrate, pg_roles
 from deskterm.db.engine import Store
 from deskterm.db.errors import StoreError, StoreUnavailable
 from deskterm.redact import mask_secrets
@@ -195,6 +195,8 @@ def restore(store: Store, source: Path, *, force: bool = False,
         raise BackupError(f"{source} is a SQLite desk: restore it into a SQLite desk "
                           "(--db sqlite:///FILE), or move it with `deskterm export`/`import`")
     _pg_restore(store, source, plain=not header.startswith(PG_DUMP_HEADER), clean=not state.empty)
+    with store.engine.begin() as connection:  # a desk with per-agent roles: grants again
+        pg_roles.apply_grants(connection)
     return BackupResult(path=source, tickets=None, revision=None, bytes=source.stat().st_size)
 
 
@@ -283,7 +285,10 @@ def _run(tool: str, arguments: list[str], store: Store, *, file: Path, shown_fil
 
 
 def _pg_dump(store: Store, scratch: Path, target: Path) -> None:
-    _run("pg_dump", ["--format=custom", "--no-owner", "--file={file}", "--dbname={url}"],
+    # --no-privileges: per-agent roles' grants name roles of this server; a restore makes
+    # them again (deskterm.db.pg_roles), so the backup restores on any server
+    _run("pg_dump", ["--format=custom", "--no-owner", "--no-privileges", "--file={file}",
+                     "--dbname={url}"],
          store, file=scratch, shown_file=target)
     if scratch.stat().st_size == 0:
         raise BackupError(f"pg_dump wrote nothing to {target}")

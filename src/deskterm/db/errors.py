@@ -40,16 +40,21 @@ def refused_value(exc: BaseException) -> str | None:
     through (a driver's ``DataError`` or ``IntegrityError``) by the first line of the database's
     own reason only: the statement and its parameters, which may hold anything, are left out.
     """
+    if getattr(exc, "sqlstate", None) == "42501":  # the driver's own (a raw connection's)
+        return f"the database refused: {(str(exc).strip().splitlines() or ['no reason'])[0][:200]}"
     # Without SQLAlchemy loaded no error can be one of its own; not importing it here keeps
     # the CLI's error handling (and so ``deskterm --help``) from loading it.
     if "sqlalchemy" not in sys.modules:
         return None
-    from sqlalchemy.exc import DataError, IntegrityError
+    from sqlalchemy.exc import DataError, DBAPIError, IntegrityError
 
     if isinstance(exc, DataError):
         return f"the database refused the value: {_first_line(exc)}"
     if isinstance(exc, IntegrityError):
         return f"the database refused the change: {_first_line(exc)}"
+    if isinstance(exc, DBAPIError) and getattr(exc.orig, "sqlstate", None) == "42501":
+        # per-agent database roles (deskterm.db.pg_roles): the server's own refusal
+        return f"the database refused: {_first_line(exc)}"
     return None
 
 

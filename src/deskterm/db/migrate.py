@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import inspect, text
 from sqlalchemy.exc import DBAPIError
 
+from deskterm.db import pg_roles
 from deskterm.db.engine import Store
 from deskterm.db.errors import SchemaNotReady, StoreUnavailable
 from deskterm.db.opening import SCHEMA_HEAD
@@ -201,6 +202,9 @@ def upgrade(store: Store, revision: str = "head") -> SchemaState:
         with store.engine.begin() as connection:
             config.attributes["connection"] = connection
             command.upgrade(config, revision)
+            # per-agent roles (PostgreSQL): a new table gets the agents' grants in this same
+            # transaction (the grants name roles chosen at init: see deskterm.db.pg_roles)
+            pg_roles.apply_grants(connection)
     except DBAPIError as exc:
         # A read-only file or folder, a full disk, a user without CREATE rights, another init
         # that got there first.

@@ -868,3 +868,36 @@ class SearchMiss(SQLModel, table=True):
     """What was searched for, whitespace folded, at most 200 characters."""
     agent_id: int | None = Field(default=None, sa_column=Column(
         Integer, ForeignKey("agents.id", ondelete="SET NULL")))
+
+
+# --- Audit --------------------------------------------------------------------------------------
+
+
+class AuditEntry(SQLModel, table=True):
+    """One changed field of the desk's setup (migration 0020): a rule, macro, SLA policy or
+    calendar, article or category, agent, group, automation or mail settings. Ticket changes
+    have their own trail in :class:`Event`; ``deskterm audit`` lists both. Never updated."""
+
+    __tablename__ = "audit_log"
+    __table_args__ = (
+        Index("ix_audit_log_kind_at", "kind", "at"),
+        Index("ix_audit_log_actor_at", "actor_agent_id", "at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    at: datetime = Field(default_factory=utcnow, sa_type=UTCDateTime, nullable=False)
+    actor_agent_id: int | None = Field(default=None, sa_column=Column(Integer,
+                                                                      ForeignKey("agents.id")))
+    """The agent who made the change (None: nobody did, e.g. an automatic one)."""
+    via: str | None = Field(default=None, sa_column=Column(String(120)))
+    """What made an automatic change (``automation:...``), as ``Event.via``."""
+    kind: str = Field(sa_column=Column(String(32), nullable=False))
+    """What sort of thing changed: ``rule``, ``macro``, ``sla``, ``calendar``, ``article``,
+    ``category``, ``agent``, ``group``, ``automation``, ``mail``."""
+    object: str = Field(sa_column=Column(String(200), nullable=False))
+    """Its name: the rule's, the macro's, the agent's user name ..."""
+    field: str = Field(sa_column=Column(String(64), nullable=False))
+    old: str | None = Field(default=None, sa_column=Column(Text))
+    """The value before (None: there was none, as on a creation)."""
+    new: str | None = Field(default=None, sa_column=Column(Text))
+    """The value after (None: there is none, as on a deletion)."""

@@ -37,7 +37,7 @@ from deskterm import db_password
 from deskterm.db import desk_files
 from deskterm.redact import mask_url
 
-SCHEMA_HEAD = "0019"
+SCHEMA_HEAD = "0021"
 """The newest revision in migrations/versions (``deskterm.db.migrate.HEAD``; a test keeps it
 equal to Alembic's head, so a new migration cannot leave it behind)."""
 
@@ -233,6 +233,9 @@ def acting_agent(reader: Reader, *, username: str, act_as: str | None) -> tuple[
     revision = reader.one("SELECT alembic_version.version_num FROM alembic_version")
     if revision is None or revision[0] != SCHEMA_HEAD:
         raise NotCovered(f"schema {revision and revision[0]!r}, not {SCHEMA_HEAD}")
+    if not reader.sqlite:  # per-agent roles (deskterm.db.pg_roles): the role decides
+        mapped = reader.one("SELECT deskterm_session_username()", ())
+        username = mapped[0] if mapped is not None and mapped[0] is not None else username
     if not all(_storable(name) for name in (username, act_as or "")):
         raise NotCovered("a user name the store refuses")
     agent = _agent(reader, username)

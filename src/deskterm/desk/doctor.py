@@ -14,7 +14,7 @@ import pwd
 from dataclasses import dataclass
 from pathlib import Path
 
-from deskterm.db import desk_files, migrate
+from deskterm.db import desk_files, migrate, pg_roles
 from deskterm.db.engine import Store, sqlite_desk_path
 from deskterm.db.errors import SchemaNotReady, StoreError
 from deskterm.desk.people import directory
@@ -102,7 +102,14 @@ def _store_checks(store: Store, *, username: str, path: Path | None,
         return checks
     with store.read() as session:
         agents = directory.list_agents(session, include_inactive=False)
+        # per-agent roles (PostgreSQL): the connection's role is who you are
+        username = pg_roles.session_username(session) or username
+        roles = pg_roles.settings(session.connection())
+        without_role = [agent.username for agent in agents
+                        if roles is not None and pg_roles.role_of(session, agent.id) is None]
     checks.append(_me_check(agents, username))
+    if roles is not None:
+        checks.append(_roles_check(roles, without_role))
     group_id = None
     if path is not None and desk_files.is_shared_folder(path.parent):
         group_id = path.parent.stat().st_gid
@@ -131,6 +138,16 @@ def _me_check(agents: list[AgentRead], username: str) -> Check:
     return Check("agent", False, f"you ({username}) are not an active agent of this desk",
                  f"an admin runs `deskterm agent add {username}` (or `deskterm agent set "
                  f"{username} --active`)")
+
+
+def _roles_check(roles: pg_roles.RoleSettings, without_role: list[str]) -> Check:
+    if without_role:
+        return Check("roles", False, f"agents without a database role of their own: "
+                     f"{', '.join(without_role)}",
+                     "the owner runs `deskterm init --per-agent-roles` again (with the same "
+                     "--agents-role and --role-prefix)")
+    return Check("roles", True, f"per-agent database roles (group role {roles.agents_role}, "
+                 f"{roles.role_prefix}<username>): every active agent has one")
 
 
 def _os_user(name: str) -> pwd.struct_passwd | None:

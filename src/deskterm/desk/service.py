@@ -22,6 +22,7 @@ pass a function over a session. The methods live by capability in sibling module
 - :mod:`deskterm.desk.service_automation`: the timers (escalation, reminders, auto-close)
   and CSAT ratings
 - :mod:`deskterm.desk.service_reports`: the reports, the log of searches that found nothing
+- :mod:`deskterm.desk.service_audit`: the audit trail (tickets' events and the setup's log)
 - :mod:`deskterm.desk.service_core`: the store, the actor, one transaction per use case
 """
 
@@ -29,11 +30,17 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from sqlmodel import Session
+
 from deskterm import lazy
+from deskterm.db import pg_roles
 from deskterm.db.engine import Store
 from deskterm.db.errors import QueryStopped
 from deskterm.db.migrate import require_current_schema
+from deskterm.desk.errors import InvalidInput
+from deskterm.desk.people import directory as people
 from deskterm.desk.reads import AgentRead
+from deskterm.desk.service_audit import AuditCases
 from deskterm.desk.service_automation import AutomationCases
 from deskterm.desk.service_kb import KbCases
 from deskterm.desk.service_mail import MailCases
@@ -54,13 +61,16 @@ else:  # the console watches and ``init`` sets up; other commands need neither
     changes = lazy.module("deskterm.db.changes")
     setup = lazy.module("deskterm.desk.setup")
 
-__all__ = ["Desk", "QueryStopped", "make_first_admin"]
+__all__ = ["SQLITE_HAS_NO_ROLES", "Desk", "QueryStopped", "check_per_agent_roles",
+           "enable_per_agent_roles",
+           "make_first_admin"]
 """``QueryStopped``: what a read stopped for its time or size raises (the store's error,
 named here for the screens, which never import the store)."""
 
 
 class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailOutCases,
-           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases, ReportCases):
+           MailCases, MailFetchCases, TransferCases, RulesCases, SlaCases, ReportCases,
+           AuditCases):
     """A connection to a desk as one agent."""
 
     @classmethod
@@ -84,9 +94,66 @@ class Desk(AutomationCases, TicketCases, QueueCases, KbCases, PeopleCases, MailO
         self.store.dispose()
 
 
+def check_per_agent_roles(store: Store, *, agents_role: str, role_prefix: str) -> None:
+    """Refuse ``init --per-agent-roles`` before it changes anything: SQLite, a name deskterm
+    does not write, a role that may not create roles."""
+    if store.is_sqlite:
+        raise InvalidInput(SQLITE_HAS_NO_ROLES)
+    try:
+        pg_roles.check_role_name(agents_role, what="--agents-role")
+        pg_roles.check_role_name(role_prefix, what="--role-prefix")
+    except ValueError as exc:
+        raise InvalidInput(str(exc)) from None
+    with store.engine.connect() as connection:
+        if not pg_roles.can_create_roles(connection):
+            raise InvalidInput(f"--per-agent-roles: the database role of {store.display_url} "
+                               "may not create roles: run it as the desk's owner with "
+                               "CREATEROLE (ALTER ROLE ... CREATEROLE)")
+
+
+def enable_per_agent_roles(store: Store, *, agents_role: str, role_prefix: str
+                           ) -> list[tuple[str, str]]:
+    """Give every active agent of a PostgreSQL desk a database role of their own (``deskterm
+    init --per-agent-roles``, run by the owner): the group role, its grants, one LOGIN role per
+    agent; (username, role) of each. One transaction: refused whole or done whole."""
+    if store.is_sqlite:
+        raise InvalidInput(SQLITE_HAS_NO_ROLES)
+
+    def enabling(session: Session) -> list[tuple[str, str]]:
+        try:
+            pg_roles.enable(session.connection(), agents_role=agents_role,
+                            role_prefix=role_prefix)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+        given = []
+        for agent in people.list_agents(session, include_inactive=False):
+            role = pg_roles.give_role(session, agent.id)
+            assert role is not None  # the settings were written just now
+            given.append((agent.username, role))
+        return given
+
+    return store.write(enabling)
+
+
+SQLITE_HAS_NO_ROLES = (
+    "--per-agent-roles needs a PostgreSQL desk: a SQLite desk is one file every agent must be "
+    "able to write, so no database role can hold an agent back (see the README)")
+
+
 def make_first_admin(store: Store, *, username: str, display_name: str | None = None,
                      email: str | None = None) -> AgentRead | None:
     """Make ``username`` the admin of a desk that has no agents yet (``deskterm init``: there
     is no one to act as before it); None if the desk has agents already."""
-    return store.write(lambda session: setup.ensure_first_admin(
-        session, username=username, display_name=display_name, email=email))
+    from deskterm.desk.audit import log as audit_log
+    from deskterm.desk.audit import snapshots
+
+    def first(session: Session) -> AgentRead | None:
+        made = setup.ensure_first_admin(session, username=username,
+                                        display_name=display_name, email=email)
+        if made is not None:  # the audit trail starts with them, made by themselves
+            session.flush()
+            audit_log.record(session, actor_id=made.id, before={},
+                             after=snapshots.agents(session, usernames=[made.username]))
+        return made
+
+    return store.write(first)

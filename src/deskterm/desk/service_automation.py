@@ -14,11 +14,13 @@ from deskterm.desk.reads import ref
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
+    from deskterm.desk.audit import snapshots
     from deskterm.desk.automation import lease, runner, timers
     from deskterm.desk.csat import ratings
     from deskterm.desk.tickets import change
 else:  # loaded on a use case's first call
     lease = lazy.module("deskterm.desk.automation.lease")
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
     runner = lazy.module("deskterm.desk.automation.runner")
     timers = lazy.module("deskterm.desk.automation.timers")
     ratings = lazy.module("deskterm.desk.csat.ratings")
@@ -57,11 +59,10 @@ class AutomationCases(DeskCore):
                                 every_seconds: int | None = None,
                                 batch: int | None = None) -> timers.TimerSettings:
         """Change the timers' settings (admins only)."""
-        return self._admin_writing("change the automation settings", lambda session, _actor:
-                                   timers.update_settings(
-                                       session, close_solved_after_days=close_solved_after_days,
-                                       remind_pending_after_days=remind_pending_after_days,
-                                       every_seconds=every_seconds, batch=batch))
+        return self._audited(snapshots.automation, lambda session, _actor: timers.update_settings(
+            session, close_solved_after_days=close_solved_after_days,
+            remind_pending_after_days=remind_pending_after_days, every_seconds=every_seconds,
+            batch=batch), admin="change the automation settings")
 
     def record_rating(self, number: int, *, score: int,
                       comment: str = "") -> ratings.RatingRead:

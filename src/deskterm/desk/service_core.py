@@ -9,6 +9,7 @@ transaction resolve it (in that same transaction: a command pays for no extra ro
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import TypeVar
@@ -16,12 +17,17 @@ from typing import TypeVar
 from sqlmodel import Session
 
 from deskterm.db.engine import Store
+from deskterm.desk.audit import log as audit_log
 from deskterm.desk.people import access
 from deskterm.desk.people.auth import resolve_actor
 from deskterm.desk.people.permissions import require_admin
 from deskterm.desk.reads import AgentRead
 
 T = TypeVar("T")
+RECHECK_SECONDS = 30.0
+"""How long a desk that stays open (the console, ``--watch`` loops) acts as the agent it resolved
+before resolving them again in its next transaction: an agent deactivated (or no longer an
+admin) meanwhile is refused from then on, for one indexed read every half minute."""
 MISS_LENGTH = 200
 """Most characters of a search kept in the log of searches that found nothing."""
 _log = logging.getLogger(__name__)
@@ -39,6 +45,7 @@ class DeskCore:
         self._actor = actor
         self._username = username
         self._act_as = act_as
+        self._resolved_at = time.monotonic()
         self.label: str | None = None
         """How the console names this desk (default: its URL without a password)."""
 
@@ -56,9 +63,13 @@ class DeskCore:
         return self.label or self.store.display_url
 
     def _acting(self, session: Session) -> AgentRead:
-        if self._actor is None:
-            assert self._username is not None
-            self._actor = resolve_actor(session, username=self._username, act_as=self._act_as)
+        if self._actor is None or time.monotonic() - self._resolved_at > RECHECK_SECONDS:
+            username = self._username
+            if username is None:  # made with the agent itself: resolved again by their name
+                assert self._actor is not None
+                username = self._actor.username
+            self._actor = resolve_actor(session, username=username, act_as=self._act_as)
+            self._resolved_at = time.monotonic()
         return self._actor
 
     def _may_see(self, session: Session, number: int) -> AgentRead:
@@ -90,6 +101,25 @@ class DeskCore:
             return work(session, actor)
 
         return self._writing(checked)
+
+    def _audited(self, snapshot: Callable[[Session, T | None], audit_log.Snapshot],
+                 work: Callable[[Session, AgentRead], T], *, admin: str | None = None) -> T:
+        """A write whose every change to the desk's setup is logged (:mod:`deskterm.desk.audit`)
+        in its own transaction: ``snapshot(session, None)`` before ``work``,
+        ``snapshot(session, result)`` after, and a row per difference. ``admin``: what only an
+        admin may do, refused for an agent as :meth:`_admin_writing` does."""
+
+        def audited(session: Session, actor: AgentRead) -> T:
+            if admin is not None:
+                require_admin(actor, admin)
+            before = snapshot(session, None)
+            result = work(session, actor)
+            session.flush()
+            audit_log.record(session, actor_id=actor.id, before=before,
+                             after=snapshot(session, result))
+            return result
+
+        return self._writing(audited)
 
     def record_search_miss(self, kind: str, text: str) -> None:
         """Log a search (``kb`` or ``queue``) that found nothing, for the reports. A log of

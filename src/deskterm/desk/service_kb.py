@@ -16,6 +16,8 @@ from deskterm.desk.reads import AgentRead
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
+    from deskterm.desk.audit import snapshots
+    from deskterm.desk.audit.log import Snapshot
     from deskterm.desk.kb import articles as kb_articles
     from deskterm.desk.kb import categories as kb_categories
     from deskterm.desk.kb import reply as kb_reply
@@ -25,6 +27,7 @@ if TYPE_CHECKING:
 else:
     # Loaded on a use case's first call (deskterm.lazy): a CLI command pays only for its own.
     kb_articles = lazy.module("deskterm.desk.kb.articles")
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
     kb_categories = lazy.module("deskterm.desk.kb.categories")
     kb_reply = lazy.module("deskterm.desk.kb.reply")
     kb_search = lazy.module("deskterm.desk.kb.search")
@@ -112,10 +115,10 @@ class KbCases(DeskCore):
         linked), or article ``article`` changed (``category=""`` takes it out of its category;
         a stale ``expected_version``: ``StaleArticle``)."""
         if article is None:
-            return self._writing(lambda session, actor: kb_articles.create_article(
+            return self._audited(_articles(), lambda session, actor: kb_articles.create_article(
                 session, actor=actor, title=title, body=body, category=category or None,
                 tags=tags, visibility=visibility, from_ticket=from_ticket))
-        return self._writing(lambda session, actor: kb_articles.update_article(
+        return self._audited(_articles(article), lambda session, actor: kb_articles.update_article(
             session, actor=actor, article=article, title=title, body=body, category=category,
             tags=tags, visibility=visibility, expected_version=expected_version))
 
@@ -123,29 +126,32 @@ class KbCases(DeskCore):
                 expected_version: int | None = None) -> kb_articles.ArticleRead:
         """Publish an article (``published=False``: make it a draft again)."""
         change = kb_articles.publish_article if published else kb_articles.unpublish_article
-        return self._writing(lambda session, actor: change(
+        return self._audited(_articles(article), lambda session, actor: change(
             session, actor=actor, article=article, expected_version=expected_version))
 
     def delete_article(self, article: int | str) -> kb_articles.ArticleSummary:
         """Delete an article (its author or an admin)."""
-        return self._writing(lambda session, actor: kb_articles.delete_article(
-            session, actor=actor, article=article))
+        return self._audited(_articles(article), lambda session, actor:
+                             kb_articles.delete_article(session, actor=actor, article=article))
 
     def rename_category(self, category_id: int, *, name: str) -> kb_categories.CategoryRead:
         """Rename a category (admins only)."""
-        return self._writing(lambda session, actor: kb_categories.rename_category(
-            session, actor=actor, category_id=category_id, name=name))
+        return self._audited(snapshots.categories, lambda session, actor:
+                             kb_categories.rename_category(session, actor=actor,
+                                                           category_id=category_id, name=name))
 
     def delete_category(self, category_id: int) -> kb_categories.CategoryRead:
         """Delete an empty category (admins only)."""
-        return self._writing(lambda session, actor: kb_categories.delete_category(
-            session, actor=actor, category_id=category_id))
+        return self._audited(snapshots.categories, lambda session, actor:
+                             kb_categories.delete_category(session, actor=actor,
+                                                           category_id=category_id))
 
     def import_articles(self, articles: Sequence[kb_articles.ArticleFields], *,
                         progress: Callable[[int], None] | None = None) -> kb_transfer.ImportResult:
         """Create or update articles by slug, all in one transaction or none."""
-        return self._writing(lambda session, actor: kb_transfer.import_articles(
-            session, actor=actor, articles=articles, progress=progress))
+        return self._audited(_articles(*(a.slug for a in articles)), lambda session, actor:
+                             kb_transfer.import_articles(session, actor=actor, articles=articles,
+                                                         progress=progress))
 
     def use_article(self, article: int, *, number: int, how: str, public: bool,
                     help_center: str | None, confirmed: bool = False) -> ArticleUse:
@@ -162,6 +168,21 @@ class KbCases(DeskCore):
             return ArticleUse(found, text)
 
         return self._writing(work)
+
+
+def _articles(*refs: int | str) -> Callable[[Session, object], Snapshot]:
+    """The audit snapshot of the articles ``refs`` (ids or slugs) and of the categories; after
+    the change, of the article it returned too (the one it made)."""
+
+    def seen(session: Session, done: object) -> Snapshot:
+        found: list[int | str] = [*refs, *(int(r) for r in refs
+                                           if isinstance(r, str) and r.isascii() and r.isdigit())]
+        number = getattr(done, "id", None)
+        if isinstance(number, int):
+            found.append(number)
+        return snapshots.articles(session, found)
+
+    return seen
 
 
 __all__ = ["ArticleUse", "KbCases"]

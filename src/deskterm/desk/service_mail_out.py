@@ -20,11 +20,13 @@ from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
     from deskterm.config_mail import MailServer
+    from deskterm.desk.audit import snapshots
     from deskterm.desk.mail import outbox as mail_outbox
     from deskterm.desk.mail import sending as mail_sending
     from deskterm.desk.mail import settings as mail_prefs
 else:
     mail_outbox = lazy.module("deskterm.desk.mail.outbox")
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
     mail_sending = lazy.module("deskterm.desk.mail.sending")
     mail_prefs = lazy.module("deskterm.desk.mail.settings")
 
@@ -53,11 +55,9 @@ class MailOutCases(DeskCore):
         if (from_address, from_name, enabled, acknowledge, template) == (None,) * 5:
             raise InvalidInput("nothing to change: give --from, --from-name, --on/--off, "
                                "--ack/--no-ack or --ack-template (or --show)")
-        return self._admin_writing("change the mail settings", lambda session, _actor:
-                                   mail_prefs.update_settings(
-                                       session, from_address=from_address, from_name=from_name,
-                                       enabled=enabled, acknowledge=acknowledge,
-                                       ack_template=template))
+        return self._audited(snapshots.mail, lambda session, _actor: mail_prefs.update_settings(
+            session, from_address=from_address, from_name=from_name, enabled=enabled,
+            acknowledge=acknowledge, ack_template=template), admin="change the mail settings")
 
     def outbox(self, *, failed_only: bool = False,
                limit: int = OUTBOX_LISTED) -> list[mail_outbox.OutboxRead]:

@@ -14,11 +14,13 @@ from deskterm.desk.reads import AgentRead, GroupRead
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
+    from deskterm.desk.audit import snapshots
     from deskterm.desk.automation import ruleset
     from deskterm.desk.people import availability
 else:
     ruleset = lazy.module("deskterm.desk.automation.ruleset")
     availability = lazy.module("deskterm.desk.people.availability")
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
 
 
 class RulesCases(DeskCore):
@@ -27,8 +29,8 @@ class RulesCases(DeskCore):
     def load_rules(self, text: str) -> list[ruleset.RuleRead]:
         """Check every rule of the rules file ``text`` and, if all are right, make them the
         desk's rule set in one transaction (admins only); RulesFileError lists every problem."""
-        return self._admin_writing("load rules", lambda session, _actor: ruleset.replace_rules(
-            session, ruleset.check_file(session, text)))
+        return self._audited(snapshots.rules, lambda session, _actor: ruleset.replace_rules(
+            session, ruleset.check_file(session, text)), admin="load rules")
 
     def list_rules(self) -> list[ruleset.RuleRead]:
         """The rules in the order they run."""
@@ -55,9 +57,9 @@ class RulesCases(DeskCore):
 
     def set_assignment(self, group: str, strategy: str) -> GroupRead:
         """How tickets landing in ``group`` get an assignee (admins only)."""
-        return self._admin_writing("change groups", lambda session, _actor:
-                                   availability.set_assignment(session, group=group,
-                                                               strategy=strategy))
+        return self._audited(snapshots.groups, lambda session, _actor:
+                             availability.set_assignment(session, group=group, strategy=strategy),
+                             admin="change groups")
 
     def set_away(self, username: str, away: bool) -> AgentRead:
         """Mark an agent away (automatic assignment skips them) or back: an agent marks
@@ -69,14 +71,15 @@ class RulesCases(DeskCore):
                     f"only an admin can mark another agent {'away' if away else 'back'}")
             return availability.set_away(session, username=username, away=away)
 
-        return self._writing(work)
+        return self._audited(snapshots.agents, work)
 
     def set_capacity(self, username: str, capacity: int | None) -> AgentRead:
         """The most unsolved tickets automatic assignment gives an agent (None: no limit;
         admins only)."""
-        return self._admin_writing("change agents", lambda session, _actor:
-                                   availability.set_capacity(session, username=username,
-                                                             capacity=capacity))
+        return self._audited(snapshots.agents, lambda session, _actor:
+                             availability.set_capacity(session, username=username,
+                                                       capacity=capacity),
+                             admin="change agents")
 
 
 __all__ = ["RulesCases"]

@@ -10,8 +10,10 @@ from deskterm import lazy
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
+    from deskterm.desk.audit import snapshots
     from deskterm.desk.sla import clock, due, policies, recompute
 else:  # loaded on a use case's first call: a CLI command pays only for its own
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
     clock = lazy.module("deskterm.desk.sla.clock")
     due = lazy.module("deskterm.desk.sla.due")
     policies = lazy.module("deskterm.desk.sla.policies")
@@ -44,7 +46,7 @@ class SlaCases(DeskCore):
                              open_tickets=done.open_tickets, changed=done.changed,
                              with_policy=done.with_policy)
 
-        return self._admin_writing("load SLA policies", loading)
+        return self._audited(snapshots.sla, loading, admin="load SLA policies")
 
     def sla_policies(self) -> list[policies.PolicyRead]:
         with self._reading() as session:

@@ -8,6 +8,7 @@ from sqlalchemy import Connection, create_engine
 from sqlmodel import SQLModel
 
 import deskterm.db.models  # noqa: F401  (registers the tables on SQLModel.metadata)
+from deskterm.db.pg_roles import is_db_role_object
 from deskterm.db.search import is_search_object
 from deskterm.db.types import UTCDateTime
 
@@ -25,8 +26,9 @@ def render_item(type_: str, obj: Any, autogen_context: AutogenContext,
 
 def include_name(name: str | None, type_: str, parent_names: Any) -> bool:
     """Leave search's FTS5 tables and GIN indexes (``search_*``, made by revision 0003 and not
-    models) out of autogenerate's comparison, or it would offer to drop them."""
-    return not is_search_object(name)
+    models) out of autogenerate's comparison, or it would offer to drop them; and likewise the
+    per-agent roles' tables and column (``db_role*``, revision 0021, PostgreSQL only)."""
+    return not is_search_object(name) and not is_db_role_object(name)
 
 
 def run_migrations(connection: Connection) -> None:

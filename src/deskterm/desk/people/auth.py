@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from deskterm.db import pg_roles
 from deskterm.db.models import Agent
 from deskterm.desk.errors import IdentityError, PermissionDenied
 from deskterm.desk.limits import storable
@@ -16,7 +17,16 @@ from deskterm.desk.reads import AgentRead
 
 
 def resolve_actor(session: Session, *, username: str, act_as: str | None = None) -> AgentRead:
-    """The agent acting: ``username``'s agent, or with ``act_as`` (admins only) that agent."""
+    """The agent acting: ``username``'s agent, or with ``act_as`` (admins only) that agent.
+
+    On a PostgreSQL desk with per-agent roles the connection's role decides, not ``username``:
+    an agent connected as their own role is that agent whatever user name the client reports
+    (:mod:`deskterm.db.pg_roles`)."""
+    return _resolve(session, username=pg_roles.session_username(session) or username,
+                    act_as=act_as)
+
+
+def _resolve(session: Session, *, username: str, act_as: str | None) -> AgentRead:
     agent = (session.exec(select(Agent).where(Agent.username == username)).first()
              if storable(username) else None)
     if agent is None:
@@ -36,4 +46,4 @@ def resolve_actor(session: Session, *, username: str, act_as: str | None = None)
         return actor
     if not actor.is_admin:
         raise PermissionDenied(f"--as is for admins only, and '{username}' is an agent")
-    return resolve_actor(session, username=act_as)
+    return _resolve(session, username=act_as, act_as=None)
