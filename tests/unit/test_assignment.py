@@ -110,7 +110,7 @@ def test_assign_by_strategy_is_the_public_seam(team, ada):
     ticket = new_ticket(team, ada, group="billing")
 
     def assign(session):
-        step = kernel.Change(session, kernel.lock_ticket(session, ticket.number), None,
+        step = kernel.Change(session, kernel.lock_ticket(session, ticket.number, actor=None), None,
                              via="sla:Urgent")
         name = assign_by_strategy(step)
         step.finish()
@@ -170,7 +170,7 @@ def test_round_robin_is_fair_with_two_runners_at_once(stores):
 
     def assign(session, batch: list[int]) -> None:
         for number in batch:
-            step = kernel.Change(session, kernel.lock_ticket(session, number), None,
+            step = kernel.Change(session, kernel.lock_ticket(session, number, actor=None), None,
                                  via="automation:test")
             assert assign_by_strategy(step) is not None
             step.finish()

@@ -14,7 +14,7 @@ from .helpers import change, detail, new_ticket
 
 def _automatic_priority(store, number: int, *, actor=None, via="rule:Urgent words") -> None:
     def write(session):
-        ticket = kernel.lock_ticket(session, number)
+        ticket = kernel.lock_ticket(session, number, actor=None)
         step = kernel.Change(session, ticket, actor, via=via)
         step.record("priority", ticket.priority, 3)
         ticket.priority = 3

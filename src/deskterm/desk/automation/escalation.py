@@ -155,7 +155,7 @@ def default_note(policy: str, target: str, due_at: datetime, now: datetime) -> s
 def escalate(session: Session, candidate: Candidate, *, now: datetime) -> bool:
     """Escalate the ticket of ``candidate`` if it still needs it (it is locked and looked at
     afresh); False when it no longer does (answered, solved, already escalated meanwhile)."""
-    ticket = lock_ticket(session, candidate.number)
+    ticket = lock_ticket(session, candidate.number, actor=None)
     policy = session.get(SlaPolicy, candidate.policy_id)
     if policy is None or not policy.escalation or ticket.status not in OPEN_STATUSES \
             or ticket.sla_policy_id != candidate.policy_id:

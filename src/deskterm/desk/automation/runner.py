@@ -91,7 +91,7 @@ def pending_to_remind(session: Session, *, now: datetime, days: int, limit: int)
 
 def close_solved(session: Session, number: int, *, now: datetime, days: int) -> bool:
     """Close ticket ``number`` if it is still solved since ``days`` days before ``now``."""
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=None)
     if ticket.status != "solved" or ticket.solved_at is None or \
             ticket.solved_at > now - timedelta(days=days):
         return False
@@ -115,7 +115,7 @@ def remind_pending(session: Session, number: int, *, now: datetime, days: int) -
     """Remind on ticket ``number`` if it is still pending and unchanged for ``days`` days: an
     internal note says so and the requester is e-mailed (when the desk sends mail and knows
     their address)."""
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=None)
     if ticket.status != "pending" or ticket.updated_at > now - timedelta(days=days):
         return False
     requester = session.get(Customer, ticket.requester_id)

@@ -268,7 +268,7 @@ def _machine_message(session: Session, number: int, mail: ParsedMail,
     on a closed ticket, which takes nothing more). Like a note it is insert-only: the ticket's
     status, version and the customer's last answer stay as they were, so no agent's change
     in progress is refused for it."""
-    ticket = lock_ticket(session, number)
+    ticket = lock_ticket(session, number, actor=None)
     if ticket.status == "closed":
         return None
     sender = get_or_create_customer(session, email=mail.sender_email,

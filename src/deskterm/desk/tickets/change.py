@@ -63,12 +63,13 @@ else:
     firing = lazy.module("deskterm.desk.automation.firing")
 
 
-def lock_ticket(session: Session, number: int, *, actor: AgentRead | None = None) -> Ticket:
+def lock_ticket(session: Session, number: int, *, actor: AgentRead | None) -> Ticket:
     """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none.
 
-    ``actor``: the agent changing it, refused (PermissionDenied, before anything else about the
-    ticket is said) when its group is restricted from them; None is the system (rules, SLAs,
-    timers, mail), which may change every ticket.
+    ``actor`` (always named, so no new caller forgets it): the agent changing it, refused
+    (PermissionDenied, before anything else about the ticket is said) when its group is
+    restricted from them; None is the system (rules, SLAs, timers, mail), which may change
+    every ticket.
     """
     if not in_range(number):
         raise NotFound(f"no ticket {ref(number)}")
