@@ -87,7 +87,7 @@ def test_a_file_with_three_errors_lists_each_on_its_line_and_changes_nothing(cli
     (("rules", "test", "1001", "--on", "later"), 2, "'later' is not one of created"),
     (("rules", "show", "nope"), 1, "no rule named 'nope'"),
     (("group", "set", "billing", "--assignment", "random"), 1, "not one of manual"),
-    (("group", "set", "billing"), 2, "Missing option '--assignment'"),
+    (("group", "set", "billing"), 2, "give --assignment STRATEGY, --restricted or --open"),
     (("agent", "set", "bert", "--capacity", "lots"), 2, "not a number of tickets"),
 ])
 def test_bad_input_is_one_line_with_its_exit_code(cli, billing, args, code, says):
