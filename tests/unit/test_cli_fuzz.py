@@ -67,6 +67,10 @@ def _value(param) -> st.SearchStrategy[str]:
     return TEXT
 
 
+UNTIL_STOPPED = {"--watch"}
+"""Options that keep a command running until it is stopped (automate run, mail fetch)."""
+
+
 @st.composite
 def command_lines(draw, path: tuple[str, ...], command) -> list[str]:
     """A command line for ``command``: each parameter present or not, with a value or garbage."""
@@ -80,6 +84,8 @@ def command_lines(draw, path: tuple[str, ...], command) -> list[str]:
         if not (param.required or draw(st.integers(0, 2)) == 0):
             continue
         names = [*param.opts, *param.secondary_opts]
+        if UNTIL_STOPPED & set(names):
+            continue
         if getattr(param, "is_flag", False):
             argv.append(draw(st.sampled_from(names)))
         else:
