@@ -208,7 +208,8 @@ def breaching_now(session: Session, scope: Scope, now: datetime) -> int:
     """Tickets in scope with a target running past its due time now (``sla:breached``), by
     ``ix_tickets_sla_due``."""
     return int(session.execute(select(func.count()).select_from(Ticket).where(
-        col(Ticket.sla_due_at) < now, *kept(scope))).scalar_one())
+        col(Ticket.sla_due_at) <= now, col(Ticket.sla_policy_id).is_not(None),
+        *kept(scope))).scalar_one())
 
 
 def csat_cube(session: Session, scope: Scope, since: datetime, until: datetime) -> Cube:
