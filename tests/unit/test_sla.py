@@ -400,3 +400,47 @@ def test_the_console_countdown_counts_business_time():
     assert clock.state(None, friday) is None
     assert [describe_left(m) for m in (0, 59, 60, 61, 600, -90)] == [
         "0m", "59m", "1h", "1h 1m", "10h", "-1h 30m"]
+
+
+def test_the_first_reply_and_the_solve_leave_business_minutes_for_the_reports(store, admin):
+    load(store, POLICIES.replace('name = "Everyone"\n', 'name = "Everyone"\ncalendar = "office"\n'))
+    ticket = new_ticket(store, admin)
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 6, day, hour, 0, tzinfo=UTC)
+
+    def step(status: str, now: datetime, **fields) -> Ticket:
+        def write(session):
+            from deskterm.desk.sla import due
+            stored = session.get(Ticket, ticket.number)
+            stored.status = status
+            for name, value in fields.items():
+                setattr(stored, name, value)
+            due.refresh(session, stored, now)
+        store.write(write)
+        return row(store, ticket.number)
+
+    # Filed Friday 16:00 in Berlin, answered Monday 10:00: 1 h on Friday, 1 h on Monday.
+    answered = step("open", at(15, 8), created_at=at(12, 14), first_response_at=at(15, 8))
+    assert (answered.first_response_business_minutes,
+            answered.resolution_business_minutes) == (120, None)
+    # Solved Tuesday 09:00 Berlin: Friday's hour and Monday's eight.
+    solved = step("solved", at(16, 7), solved_at=at(16, 7))
+    assert (solved.first_response_business_minutes, solved.resolution_business_minutes) == (
+        120, 540)
+    # Reopened, the resolution is forgotten until the next solve; the first reply stays.
+    reopened = step("open", at(16, 8))
+    assert (reopened.first_response_business_minutes,
+            reopened.resolution_business_minutes) == (120, None)
+    assert step("solved", at(17, 7), solved_at=at(17, 7)).resolution_business_minutes == 1020
+
+
+def test_a_policy_without_a_calendar_leaves_the_reports_the_wall_clock(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Done",
+                                    status="solved"))
+    stored = row(store, ticket.number)
+    assert stored.first_response_at is not None and stored.solved_at is not None
+    assert (stored.first_response_business_minutes, stored.resolution_business_minutes) == (
+        None, None)
