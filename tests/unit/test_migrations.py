@@ -1000,8 +1000,17 @@ def test_upgrade_to_0022_keeps_one_index_of_solved_tickets_and_the_tickets(empty
         _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
 
     empty_store.write(a_ticket)
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO sla_outcomes (ticket_id, policy_name, target, outcome, started_at, "
+            "due_at, ended_at) SELECT id, 'Std', 'first_response', 'breached', created_at, "
+            "created_at, created_at FROM tickets"))
     migrate.upgrade(empty_store)
     assert _schema_differences(empty_store) == []
+    with empty_store.engine.connect() as connection:  # how its target ended, from the outcome
+        assert connection.execute(text(
+            "SELECT first_response_sla_met, resolution_sla_met FROM tickets")).one() == (
+            False, None)
     indexes = _ticket_indexes(empty_store)
     assert "ix_tickets_solved" not in indexes
     assert indexes["ix_tickets_status_solved"][:3] == ["status", "solved_at", "merged_into_id"]

@@ -162,6 +162,7 @@ def test_a_late_first_response_is_recorded_breached(store, admin):
         outcome = session.exec(select(SlaOutcome)).one()
         assert outcome.met_at is not None and outcome.met_at > outcome.due_at
         assert outcome.policy_name == "Everyone"
+    assert row(store, ticket.number).first_response_sla_met is False  # for the reports
 
 
 def test_a_follow_up_starts_the_next_response_and_the_reply_meets_it(store, admin):
@@ -232,9 +233,11 @@ def test_solving_meets_the_resolution_and_stops_every_target(store, admin):
     assert (stored.sla_due_at, stored.resolution_due_at, stored.first_response_due_at) == (
         None, None, None)
     assert outcomes(store, ticket.number) == [("first_response", "met"), ("resolution", "met")]
+    assert (stored.first_response_sla_met, stored.resolution_sla_met) == (True, True)
     # The requester writes back: reopened, the resolution runs again (against the same due).
     store.write(lambda s: add_customer_message(s, number=ticket.number, body="Not fixed"))
     reopened = row(store, ticket.number)
+    assert (reopened.first_response_sla_met, reopened.resolution_sla_met) == (True, None)
     assert reopened.resolution_due_at == reopened.created_at + timedelta(hours=24)
     assert reopened.next_response_due_at is not None
 

@@ -253,6 +253,13 @@ class Ticket(SQLModel, table=True):
     resolution_business_minutes: int | None = Field(default=None, sa_column=Column(Integer))
     """Business minutes from filing to the (last) solve; None where no calendar applies, and
     while a reopened ticket is unsolved."""
+    first_response_sla_met: bool | None = Field(default=None, sa_column=Column(Boolean))
+    """How the first-response target ended (as its :class:`SlaOutcome`): met in time or not;
+    None while it runs or where no policy set one. The reports count SLA compliance from it
+    by the tickets' own index (an outcome per ticket read through a join was 1.5 s a month
+    on a 1M desk)."""
+    resolution_sla_met: bool | None = Field(default=None, sa_column=Column(Boolean))
+    """How the resolution target ended at the (last) solve; None while it runs."""
 
 
 class TicketTag(SQLModel, table=True):
@@ -778,9 +785,10 @@ REPORT_COLUMNS = ("merged_into_id", "assignee_id", "group_id", "priority", "chan
 _TICKET_COLUMNS = Ticket.__table__.c  # type: ignore[attr-defined]
 Index("ix_tickets_status_solved", *(_TICKET_COLUMNS[name] for name in (
     "status", "solved_at", *REPORT_COLUMNS, "created_at", "reopens",
-    "resolution_business_minutes")))
+    "resolution_business_minutes", "resolution_sla_met")))
 Index("ix_tickets_created_report", *(_TICKET_COLUMNS[name] for name in (
-    "created_at", *REPORT_COLUMNS, "first_response_at", "first_response_business_minutes")))
+    "created_at", *REPORT_COLUMNS, "first_response_at", "first_response_business_minutes",
+    "first_response_sla_met")))
 
 
 class AutomationLease(SQLModel, table=True):

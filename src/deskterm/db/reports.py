@@ -39,7 +39,6 @@ from deskterm.db.models import (
 
 Scope = Sequence[ColumnElement[bool]]
 UNSOLVED = ("new", "open", "pending", "on_hold")
-SLA_TARGETS = ("first_response", "next_response", "resolution")
 DONE = ("solved", "closed")
 
 def kept(scope: Scope) -> list[ColumnElement[bool]]:
@@ -73,23 +72,32 @@ Cube = list[tuple[Any, ...]]
 most, whatever the number of tickets."""
 
 
+def _met(column: Any) -> tuple[ColumnElement[Any], ColumnElement[Any]]:
+    """How many of the rows had an SLA target end met (``column`` true), and how many had one
+    end at all (not NULL)."""
+    return (func.sum(case((col(column).is_(True), 1), else_=0)), func.count(col(column)))
+
+
 def created_cube(session: Session, scope: Scope, since: datetime) -> Cube:
-    """``(day, assignee, group, created, answered)`` for the tickets created since ``since``
-    (to now: the days after a range give the backlog at its start, see :func:`open_before`)."""
+    """``(day, assignee, group, created, answered, first response met, first response ended)``
+    for the tickets created since ``since`` (to now: the days after a range give the backlog
+    at its start, see :func:`open_before`)."""
     day = utc_day(col(Ticket.created_at))
     keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
     return [tuple(row) for row in session.execute(
-        select(*keys, func.count(), func.count(col(Ticket.first_response_at)))
+        select(*keys, func.count(), func.count(col(Ticket.first_response_at)),
+               *_met(Ticket.first_response_sla_met))
         .where(*kept(scope), col(Ticket.created_at) >= since).group_by(*keys))]
 
 
 def solved_cube(session: Session, scope: Scope, since: datetime) -> Cube:
-    """``(day, assignee, group, solved, reopened)`` for the tickets solved (and not reopened
-    since) from ``since`` to now."""
+    """``(day, assignee, group, solved, reopened, resolution met, resolution ended)`` for the
+    tickets solved (and not reopened since) from ``since`` to now."""
     day = utc_day(col(Ticket.solved_at))
     keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
     return [tuple(row) for row in session.execute(
-        select(*keys, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)))
+        select(*keys, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)),
+               *_met(Ticket.resolution_sla_met))
         .where(*kept(scope), col(Ticket.solved_at) >= since, col(Ticket.status).in_(DONE))
         .group_by(*keys))]
 
@@ -189,17 +197,19 @@ def times_histogram(session: Session, later: Any, business: Any, where: Scope, *
         select(*keys, func.count(), func.sum(times.c.touch)).group_by(*keys))]
 
 
-def sla_cube(session: Session, scope: Scope, since: datetime, until: datetime) -> Cube:
-    """``(target, assignee, group, met, ended)`` of the SLA targets that ended in the range
-    (:class:`~deskterm.db.models.SlaOutcome`: met in time, or breached) on the tickets in
-    scope, read by ``ix_sla_outcomes_target_ended``. Targets still running past due are not
-    in it (:func:`breaching_now`)."""
-    keys = (col(SlaOutcome.target), col(Ticket.assignee_id), col(Ticket.group_id))
+def next_response_cube(session: Session, scope: Scope, since: datetime, until: datetime
+                       ) -> Cube:
+    """``(assignee, group, met, ended)`` of the next-response targets that ended in the range
+    (:class:`~deskterm.db.models.SlaOutcome`: a ticket may have many, so they are counted from
+    the outcomes, by ``ix_sla_outcomes_target_ended``) on the tickets in scope. The first
+    response and the resolution are counted with the tickets (:func:`created_cube`,
+    :func:`solved_cube`)."""
+    keys = (col(Ticket.assignee_id), col(Ticket.group_id))
     met = func.sum(case((col(SlaOutcome.outcome) == "met", 1), else_=0))
     return [tuple(row) for row in session.execute(
         select(*keys, met, func.count())
         .select_from(SlaOutcome).join(Ticket, col(Ticket.id) == col(SlaOutcome.ticket_id))
-        .where(col(SlaOutcome.target).in_(SLA_TARGETS), col(SlaOutcome.ended_at) >= since,
+        .where(col(SlaOutcome.target) == "next_response", col(SlaOutcome.ended_at) >= since,
                col(SlaOutcome.ended_at) < until, *kept(scope))
         .group_by(*keys))]
 

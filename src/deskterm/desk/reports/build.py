@@ -200,7 +200,8 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
         [*kept, sql.solved_in(span.since, span.until)], one_touch=True)
     minutes = sql.minutes_logged(session, where, span.since, span.until)
     moment = now or utcnow()
-    sla_rows = sql.sla_cube(session, where, span.since, span.until)
+    sla_rows = _sla_rows(span, counts, sql.next_response_cube(
+        session, where, span.since, span.until))
     head = _headline(span, counts, one_touch=sum(int(row[5] or 0) for row in resolution_rows),
                      minutes=sum(minutes.values()), first=_by(first_rows, -1).get(None, []),
                      resolution=_by(resolution_rows, -1).get(None, []))
@@ -267,6 +268,20 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
         searches_without_results=tuple(SearchMissRow(*row) for row in sql.missed_searches(
             session, span.since, span.until, limit=TOP)),
     )
+
+
+def _sla_rows(span: ReportRange, counts: _Counts, next_rows: list[tuple[Any, ...]]
+              ) -> list[tuple[Any, ...]]:
+    """``(target, assignee, group, met, ended)``: the first responses of the tickets created in
+    the range and the resolutions of those solved in it (from the count cubes' last two
+    columns), and the next responses that ended in it."""
+    since, until = _days(span)
+    found: list[tuple[Any, ...]] = []
+    for target, rows in (("first_response", counts.created), ("resolution", counts.solved)):
+        found.extend((target, row[1], row[2], int(row[5] or 0), int(row[6] or 0))
+                     for row in rows if since <= row[0] < until and row[6])
+    found.extend(("next_response", *row) for row in next_rows)
+    return found
 
 
 def _sla_targets(rows: list[tuple[Any, ...]]) -> tuple[SlaTarget, ...]:

@@ -162,6 +162,10 @@ def _outcome(session: Session, ticket: Ticket, policy_id: int | None, target: st
              now: datetime) -> None:
     policy = session.get(SlaPolicy, policy_id) if policy_id is not None else None
     met = met_at is not None and met_at <= due_at
+    if target == "first_response":
+        ticket.first_response_sla_met = met
+    elif target == "resolution":
+        ticket.resolution_sla_met = met
     session.add(SlaOutcome(
         ticket_id=key(ticket), policy_id=policy.id if policy else None,
         policy_name=policy.name if policy else "", target=target,
@@ -176,6 +180,7 @@ def _business_times(ticket: Ticket, policy: Policy | None) -> None:
     calendar = policy.calendar if policy is not None else None
     if ticket.status not in DONE:
         ticket.resolution_business_minutes = None
+        ticket.resolution_sla_met = None
     if calendar is None:
         return
     if ticket.first_response_at is not None and ticket.first_response_business_minutes is None:
