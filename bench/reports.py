@@ -21,8 +21,9 @@ work: compare the ratios across runs, not the seconds).
 Never writes to the desk (a report only reads; the search log is not touched), except with
 ``--fill`` (use it on a copy): the demo desk has no SLA outcomes and no ratings, so that the
 reports' SLA and CSAT reads count something, it first writes in SQL, once, an SLA outcome per
-answered ticket (first response) and per solved one (resolution), 80% met, and a rating for
-every third solved ticket (scores 1-5 in turn).
+answered ticket (first response) and per solved one (resolution), 80% met (and the same on the
+tickets, as the SLA kernel keeps it), and a rating for every third solved ticket (scores 1-5 in
+turn). No next-response outcomes: the demo has no follow-ups after a first reply to time.
 """
 
 from __future__ import annotations
@@ -95,6 +96,10 @@ FILL = (
     "CASE WHEN id % 5 = 1 THEN 'breached' ELSE 'met' END, created_at, created_at, "
     "solved_at, solved_at FROM tickets WHERE solved_at IS NOT NULL "
     "AND status IN ('solved', 'closed')",
+    "UPDATE tickets SET first_response_sla_met = (id % 5 <> 0) "
+    "WHERE first_response_at IS NOT NULL",
+    "UPDATE tickets SET resolution_sla_met = (id % 5 <> 1) "
+    "WHERE solved_at IS NOT NULL AND status IN ('solved', 'closed')",
     "INSERT INTO satisfaction_ratings (ticket_id, customer_id, score, comment, rated_at) "
     "SELECT id, requester_id, id % 5 + 1, '', solved_at FROM tickets "
     "WHERE solved_at IS NOT NULL AND status IN ('solved', 'closed') AND id % 3 = 0",

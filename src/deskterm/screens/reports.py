@@ -51,13 +51,12 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
         ("unanswered", "Unanswered", "…" if head.answered is None else
          f"{head.created - head.answered:,}"),
         ("frt_median", "First response, median", _taken(head, head.first_response.median)),
+        ("frt_business", "  in business hours", _taken(head, head.first_response_business.median)),
         ("frt_p90", "First response, p90", _taken(head, head.first_response.p90)),
         ("resolution_median", "Resolution, median", _taken(head, head.resolution.median)),
-        ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
-        ("frt_business", "First response, median (business h)",
-         _taken(head, head.first_response_business.median)),
-        ("resolution_business", "Resolution, median (business h)",
+        ("resolution_business", "  in business hours",
          _taken(head, head.resolution_business.median)),
+        ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
         ("sla", "SLA met", "…" if head.sla is None else
          f"{percent(head.sla_percent)} ({sum(t.ended for t in head.sla):,})"),
         ("sla_now", "SLA breaching now", "…" if head.sla_breaching_now is None else
@@ -91,6 +90,7 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
         "one_touch": lambda: drill.one_touch(span),
         "merged": lambda: drill.merged(span),
         "sla_now": lambda: drill.breaching_now(span),
+
     }
     make = found.get(key)
     return make() if make is not None else None
@@ -101,6 +101,9 @@ NO_DRILL = {
     "sla": "SLA compliance counts targets that ended; sla:breached lists those late now",
     "csat": "The ratings are not a filter yet: see the ticket's rating on it",
     "csat_rate": "The ratings are not a filter yet: see the ticket's rating on it",
+    "frt_business": "Business hours are not a filter yet: enter on the wall clock's median",
+    "resolution_business": "Business hours are not a filter yet: enter on the wall clock's "
+                           "median",
 }
 """Why ``enter`` on a headline number opens no queue."""
 
