@@ -32,7 +32,7 @@ class ReportCases(DeskCore):
             me = self._acting(session).username
             return self._reports.get(  # type: ignore[no-any-return]
                 session, ("report", span, me),
-                lambda: report_build.make_report(session, span, me=me))
+                lambda: report_build.make_report(session, span, me=me, side=self.store.read))
 
     def report_headline(self, span: ReportRange) -> Headline:
         """The headline numbers of :meth:`report` alone (a fraction of its reads)."""

@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 from collections import Counter, OrderedDict
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
+from contextlib import AbstractContextManager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -185,23 +187,65 @@ def headline(session: Session, span: ReportRange, *, me: str | None) -> Headline
                     minutes_logged=None, first_response=Duration(), resolution=Duration())
 
 
+Reading = Callable[[], AbstractContextManager[Session]]
+"""Opens another read session of the same store (``Store.read``)."""
+
+
+@dataclass
+class _Side:
+    """The reads a second session makes while the first makes the rest."""
+
+    resolution: list[tuple[Any, ...]]
+    tags: tuple[TagRow, ...]
+
+
+def _side_reads(session: Session, span: ReportRange, where: list[Any]) -> _Side:
+    return _Side(
+        resolution=sql.times_histogram(
+            session, Ticket.solved_at, Ticket.resolution_business_minutes,
+            [*sql.kept(where), sql.solved_in(span.since, span.until)], one_touch=True),
+        tags=_tags(session, span, where))
+
+
 def make_report(session: Session, span: ReportRange, *, me: str | None,
-                now: datetime | None = None) -> Report:
-    """The whole report for ``span``."""
+                now: datetime | None = None, side: Reading | None = None) -> Report:
+    """The whole report for ``span``. With ``side``, the resolution times and the tags (a
+    third of the work on a 1M desk) are read in a second session on another thread while this
+    one reads the rest: SQLite lets go of the GIL while it steps a statement, and PostgreSQL
+    runs each session in its own process, so a second core halves the wait."""
     check_range(span)
     where = scope(session, span, me=me)
+    pending: Future[_Side] | None = None
+    pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") if side else None
+    try:
+        if pool is not None and side is not None:
+            opened = side
+
+            def reads() -> _Side:
+                with opened() as other:
+                    return _side_reads(other, span, where)
+
+            pending = pool.submit(reads)
+        found = _make_report(session, span, where, now=now, pending=pending)
+    finally:
+        if pool is not None:
+            pool.shutdown(wait=True, cancel_futures=True)
+    return found
+
+
+def _make_report(session: Session, span: ReportRange, where: list[Any], *,
+                 now: datetime | None, pending: Future[_Side] | None) -> Report:
     counts = _counts(session, span, where)
     kept = sql.kept(where)
     first_rows = sql.times_histogram(
         session, Ticket.first_response_at, Ticket.first_response_business_minutes,
         [*kept, sql.created_in(span.since, span.until)])
-    resolution_rows = sql.times_histogram(
-        session, Ticket.solved_at, Ticket.resolution_business_minutes,
-        [*kept, sql.solved_in(span.since, span.until)], one_touch=True)
     minutes = sql.minutes_logged(session, where, span.since, span.until)
     moment = now or utcnow()
     sla_rows = _sla_rows(span, counts, sql.next_response_cube(
         session, where, span.since, span.until))
+    side = pending.result() if pending is not None else _side_reads(session, span, where)
+    resolution_rows = side.resolution
     head = _headline(span, counts, one_touch=sum(int(row[5] or 0) for row in resolution_rows),
                      minutes=sum(minutes.values()), first=_by(first_rows, -1).get(None, []),
                      resolution=_by(resolution_rows, -1).get(None, []))
@@ -262,7 +306,7 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
         for group in group_ids), key=lambda row: (-row.created, row.name))
     return Report(
         range=span, made_at=moment, headline=head, days=tuple(days),
-        agents=tuple(agents), groups=tuple(groups), tags=_tags(session, span, where),
+        agents=tuple(agents), groups=tuple(groups), tags=side.tags,
         articles=tuple(ArticleRow(*row) for row in sql.articles_used(
             session, where, span.since, span.until, limit=TOP)),
         searches_without_results=tuple(SearchMissRow(*row) for row in sql.missed_searches(
