@@ -780,15 +780,16 @@ class SlaOutcome(SQLModel, table=True):
 #
 # Both report indexes (migration 0022) carry the columns the reports group and filter by, so a
 # month of a 1M desk (a third of a million tickets) is counted from the index alone, without
-# reading a ticket row (bench/reports.py).
+# reading a ticket row (bench/reports.py). The id last: PostgreSQL's index-only scan needs it
+# for the joins (tags, ratings, one-touch replies); SQLite keeps the rowid in every index anyway.
 REPORT_COLUMNS = ("merged_into_id", "assignee_id", "group_id", "priority", "channel")
 _TICKET_COLUMNS = Ticket.__table__.c  # type: ignore[attr-defined]
 Index("ix_tickets_status_solved", *(_TICKET_COLUMNS[name] for name in (
     "status", "solved_at", *REPORT_COLUMNS, "created_at", "reopens",
-    "resolution_business_minutes", "resolution_sla_met")))
+    "resolution_business_minutes", "resolution_sla_met", "id")))
 Index("ix_tickets_created_report", *(_TICKET_COLUMNS[name] for name in (
     "created_at", *REPORT_COLUMNS, "first_response_at", "first_response_business_minutes",
-    "first_response_sla_met")))
+    "first_response_sla_met", "id")))
 
 
 class AutomationLease(SQLModel, table=True):

@@ -200,6 +200,7 @@ class _Side:
 
 
 def _side_reads(session: Session, span: ReportRange, where: list[Any]) -> _Side:
+    sql.prepare(session)
     return _Side(
         resolution=sql.times_histogram(
             session, Ticket.solved_at, Ticket.resolution_business_minutes,
@@ -214,6 +215,7 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
     one reads the rest: SQLite lets go of the GIL while it steps a statement, and PostgreSQL
     runs each session in its own process, so a second core halves the wait."""
     check_range(span)
+    sql.prepare(session)
     where = scope(session, span, me=me)
     pending: Future[_Side] | None = None
     pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="report") if side else None
