@@ -7,9 +7,11 @@ here loops over tickets in Python: each answer is one statement whose result has
 day, agent, group, tag or article at most.
 
 The counts come as small cubes (by day, assignee and group: a few thousand rows, one pass over
-the range's tickets each) that :mod:`deskterm.desk.reports.build` adds up every way the report
-shows them; percentiles come from histograms of the times taken (:func:`bucket`), read
-nearest-rank (the value at rank ``ceil(p * n)``; the median of 4 values is the 2nd).
+the range's tickets each, index-only through the covering indexes of migration 0022, with the
+SLA kernel's first-response and resolution flags) that :mod:`deskterm.desk.reports.build`
+adds up every way the report shows them; percentiles come from histograms of the times taken
+(:func:`bucket`), read nearest-rank (the value at rank ``ceil(p * n)``; the median of 4
+values is the 2nd).
 """
 
 from __future__ import annotations

@@ -48,8 +48,9 @@ class Duration:
 
 @dataclass(frozen=True)
 class SlaTarget:
-    """One SLA target's compliance over the targets that ended in the range (met in time or
-    breached: :class:`~deskterm.db.models.SlaOutcome`)."""
+    """One SLA target's compliance: of the tickets created in the range (first response) or
+    solved in it (resolution) whose target ended, or of the next responses that ended in it,
+    how many were met in time (the rest breached: late, or ended unmet)."""
 
     target: str
     met: int
