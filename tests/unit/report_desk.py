@@ -19,6 +19,28 @@ ticket    created          group    who    what happened
 ========  ===============  =======  =====  ======================================================
 
 Article ``vpn-reset`` was used on #1001 (Mon) and #1002 (Fri).
+
+SLA (policy "Standard", calendar "office": 09:00-18:00 UTC, Monday to Friday): the business
+minutes and how the first response and the resolution ended, as the kernel would have stored
+them on the ticket (#1001 has no business minutes: no calendar applied, the wall clock counts),
+and the targets that ended:
+
+========  ===========================  =============================================
+ticket    business minutes             targets ended (outcome, when)
+========  ===========================  =============================================
+#1002     first response 60 (Fri        first response breached Mon 11-09 (after the
+          17-18, Mon from 09:00)        week); breaching nothing now (no due time)
+#1003     first response 30,            first response met Tue, next response met Thu,
+          resolution 1080 (Tue 10-18,   resolution breached Thu
+          Wed 9 h, Thu 09-10)
+#1001     -                             first response met Mon, resolution met Mon
+#1004     -                             due Wed 12:00, still running: breaching now
+#1005     -                             first response breached Wed (merged: left out)
+#1007     resolution 1800 (Thu 12-18,   first response met Thu 10-29 (before the
+          Fri, Mon, Tue 09-15: 30 h)    week), resolution breached Tue
+========  ===========================  =============================================
+
+CSAT: #1001 rated 5, #1007 rated 2 (both solved in the week; #1003 not rated).
 """
 
 from __future__ import annotations
@@ -30,10 +52,14 @@ from deskterm.db.models import (
     Agent,
     Article,
     ArticleTicket,
+    BusinessCalendar,
     Customer,
     Group,
     Message,
     Organization,
+    SatisfactionRating,
+    SlaOutcome,
+    SlaPolicy,
     Tag,
     Ticket,
     TicketTag,
@@ -74,6 +100,15 @@ def seed_report_desk(store: Store) -> None:
             session.add(Message(ticket_id=number, author_agent_id=agent, public=public,
                                 body="Answer", created_at=when, minutes=minutes))
 
+        office = BusinessCalendar(name="office", timezone="UTC", hours={
+            day: [["09:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")})
+        session.add(office)
+        session.flush()
+        standard = SlaPolicy(name="Standard", calendar_id=office.id, first_response_minutes=240,
+                             next_response_minutes=240, resolution_minutes=960)
+        session.add(standard)
+        session.flush()
+
         ticket(1001, at(11, 2, 9), billing, ada.id, "solved",
                first_response_at=at(11, 2, 10), solved_at=at(11, 2, 12))
         reply(1001, at(11, 2, 10), ada.id, 15)
@@ -92,6 +127,44 @@ def seed_report_desk(store: Store) -> None:
         ticket(1007, at(10, 29, 12), network, bert.id, "solved",
                first_response_at=at(10, 29, 13), solved_at=at(11, 3, 15))
         reply(1007, at(10, 29, 13), bert.id)
+        def business(number, **minutes):
+            row = session.get(Ticket, number)
+            for name, value in minutes.items():
+                setattr(row, f"{name}_business_minutes", value)
+            session.add(row)
+
+        business(1002, first_response=60)
+        business(1003, first_response=30, resolution=1080)
+        business(1007, resolution=1800)
+        for number, due in ((1004, at(11, 4, 12)), (1006, datetime(2099, 1, 1, tzinfo=UTC))):
+            row = session.get(Ticket, number)
+            row.sla_policy_id, row.sla_due_at = standard.id, due
+            session.add(row)
+
+        def ended(number, target, outcome, when):
+            row = session.get(Ticket, number)  # as the SLA kernel keeps it on the ticket
+            if target != "next_response":
+                setattr(row, f"{target}_sla_met", outcome == "met")
+                session.add(row)
+            session.add(SlaOutcome(ticket_id=number, policy_id=standard.id,
+                                   policy_name="Standard", target=target, outcome=outcome,
+                                   started_at=when, due_at=when,
+                                   met_at=when if outcome == "met" else None, ended_at=when))
+
+        ended(1001, "first_response", "met", at(11, 2, 10))
+        ended(1001, "resolution", "met", at(11, 2, 12))
+        ended(1002, "first_response", "breached", at(11, 9, 9))
+        ended(1003, "first_response", "met", at(11, 3, 10, 30))
+        ended(1003, "next_response", "met", at(11, 5, 9, 30))
+        ended(1003, "resolution", "breached", at(11, 5, 10))
+        ended(1005, "first_response", "breached", at(11, 4, 9, 30))
+        ended(1007, "first_response", "met", at(10, 29, 13))
+        ended(1007, "resolution", "breached", at(11, 3, 15))
+        session.add_all([
+            SatisfactionRating(ticket_id=1001, customer_id=customer.id, score=5,
+                               rated_at=at(11, 2, 14)),
+            SatisfactionRating(ticket_id=1007, customer_id=customer.id, score=2,
+                               rated_at=at(11, 10, 9))])
         session.add_all([TicketTag(ticket_id=n, tag_id=vpn.id) for n in (1001, 1002, 1007)])
         session.add(TicketTag(ticket_id=1003, tag_id=printer.id))
         article = Article(slug="vpn-reset", title="Resetting the VPN", body="Steps",

@@ -962,8 +962,7 @@ def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
 
     empty_store.write(a_ticket)
     assert "missed_searches" not in _tables(empty_store)
-    migrate.upgrade(empty_store)
-    assert _schema_differences(empty_store) == []
+    migrate.upgrade(empty_store, "0018")
     with empty_store.engine.begin() as connection:
         connection.execute(text(
             "INSERT INTO missed_searches (at, kind, query) VALUES (CURRENT_TIMESTAMP, 'kb', 'x')"))
@@ -976,7 +975,7 @@ def test_upgrade_to_0018_adds_the_search_log_and_keeps_tickets(empty_store):
 
 
 def test_downgrade_from_0018_drops_the_search_log_and_the_index(empty_store):
-    migrate.upgrade(empty_store)
+    migrate.upgrade(empty_store, "0018")
     migrate.downgrade(empty_store, "0017")
     assert "missed_searches" not in _tables(empty_store)
     with empty_store.engine.connect() as connection:
@@ -1023,3 +1022,53 @@ def test_upgrade_to_0020_adds_the_audit_log_and_downgrade_drops_it(empty_store):
     assert {"ix_audit_log_kind_at", "ix_audit_log_actor_at"} <= indexes
     migrate.downgrade(empty_store, "0018")
     assert "audit_log" not in _tables(empty_store)
+# --- 0022: business minutes for the reports, their covering indexes, one index of solved ------
+
+
+def _ticket_indexes(store) -> dict[str, list[str]]:
+    with store.engine.connect() as connection:
+        return {index["name"]: index["column_names"]
+                for index in inspect(connection).get_indexes("tickets")}
+
+
+def test_upgrade_to_0022_keeps_one_index_of_solved_tickets_and_the_tickets(empty_store):
+    migrate.upgrade(empty_store, "0018")
+
+    def a_ticket(session):
+        _first_admin_in_sql(session)
+        _file_ticket_in_old_schema(session, email="c@acme.test", subject="VPN", body="It drops.")
+
+    empty_store.write(a_ticket)
+    with empty_store.engine.begin() as connection:
+        connection.execute(text(
+            "INSERT INTO sla_outcomes (ticket_id, policy_name, target, outcome, started_at, "
+            "due_at, ended_at) SELECT id, 'Std', 'first_response', 'breached', created_at, "
+            "created_at, created_at FROM tickets"))
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []
+    with empty_store.engine.connect() as connection:  # how its target ended, from the outcome
+        assert connection.execute(text(
+            "SELECT first_response_sla_met, resolution_sla_met FROM tickets")).one() == (
+            False, None)
+    indexes = _ticket_indexes(empty_store)
+    assert "ix_tickets_solved" not in indexes
+    assert indexes["ix_tickets_status_solved"][:3] == ["status", "solved_at", "merged_into_id"]
+    assert indexes["ix_tickets_created_report"][0] == "created_at"
+    with empty_store.engine.connect() as connection:
+        assert connection.execute(text(
+            "SELECT count(*), count(first_response_business_minutes), "
+            "count(resolution_business_minutes) FROM tickets")).one() == (1, 0, 0)
+
+
+def test_downgrade_from_0022_gives_0018_its_indexes_back(empty_store):
+    migrate.upgrade(empty_store)
+    migrate.downgrade(empty_store, "0018")
+    indexes = _ticket_indexes(empty_store)
+    assert indexes["ix_tickets_solved"] == ["solved_at", "id"]
+    assert indexes["ix_tickets_status_solved"] == ["status", "solved_at"]
+    assert "ix_tickets_created_report" not in indexes
+    with empty_store.engine.connect() as connection:
+        columns = {c["name"] for c in inspect(connection).get_columns("tickets")}
+    assert "first_response_business_minutes" not in columns
+    migrate.upgrade(empty_store)
+    assert _schema_differences(empty_store) == []

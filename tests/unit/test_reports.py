@@ -47,6 +47,58 @@ def test_first_response_and_resolution_median_and_p90(desk):
             head.resolution.p90) == (3, pytest.approx(48 * HOUR), pytest.approx(123 * HOUR))
 
 
+def test_first_response_and_resolution_in_business_hours_where_a_calendar_applies(desk):
+    head = desk.report(WEEK).headline
+    # #1002's 64 h across the weekend are 1 business hour (Friday 17-18); #1003's 30 min;
+    # #1001 had no calendar: its wall-clock hour counts
+    assert (head.first_response_business.count, head.first_response_business.median,
+            head.first_response_business.p90) == (3, pytest.approx(HOUR), pytest.approx(HOUR))
+    # resolutions: #1001 3 h (wall clock), #1003 18 business hours, #1007 30
+    assert (head.resolution_business.median, head.resolution_business.p90) == (
+        pytest.approx(18 * HOUR), pytest.approx(30 * HOUR))
+
+
+def test_sla_compliance_per_target(desk):
+    head = desk.report(WEEK).headline
+    assert head.sla is not None
+    # first response, of the tickets created in the week: #1001, #1003 met, #1002 late (#1004
+    # still running, #1005 merged); resolution, of those solved in it: #1001 met, #1003 and
+    # #1007 late; next response, of those that ended in it: #1003's met
+    assert [(t.target, t.met, t.breached, t.percent) for t in head.sla] == [
+        ("first_response", 2, 1, pytest.approx(2 / 3)), ("next_response", 1, 0, 1.0),
+        ("resolution", 1, 2, pytest.approx(1 / 3))]
+    assert head.sla_percent == pytest.approx(4 / 7)
+    assert head.sla_breaching_now == 1  # #1004, due Wednesday, still unanswered
+
+
+def test_csat_average_distribution_and_response_rate(desk):
+    csat = desk.report(WEEK).headline.csat
+    assert csat is not None
+    # solved in the week: #1001 (rated 5), #1003 (not rated), #1007 (rated 2)
+    assert (csat.solved, csat.distribution, csat.ratings) == (3, (0, 1, 0, 0, 1), 2)
+    assert (csat.average, csat.response_rate, csat.satisfied) == (
+        pytest.approx(3.5), pytest.approx(2 / 3), pytest.approx(0.5))
+
+
+def test_sla_and_csat_per_agent_and_per_group(desk):
+    found = desk.report(WEEK)
+    # ada: #1001 and #1003, 4 of 5 targets met; bert: #1002's first response and #1007's
+    # resolution late
+    assert [(a.username, a.sla_percent, a.csat_average, a.csat_ratings)
+            for a in found.agents] == [("ada", pytest.approx(0.8), 5.0, 1),
+                                       ("bert", 0.0, 2.0, 1)]
+    assert [(g.name, g.sla_percent, g.csat_average) for g in found.groups] == [
+        ("billing", pytest.approx(0.8), 5.0), ("(none)", None, None), ("network", 0.0, 2.0)]
+
+
+def test_filters_narrow_sla_and_csat(desk):
+    network = desk.report(ReportRange(WEEK.since, WEEK.until, "group:network")).headline
+    assert network.sla is not None and network.csat is not None
+    assert [(t.met, t.ended) for t in network.sla] == [(0, 1), (0, 0), (0, 1)]
+    assert (network.csat.solved, network.csat.distribution) == (1, (0, 1, 0, 0, 0))
+    assert network.sla_breaching_now == 0
+
+
 def test_backlog_at_each_days_end(desk):
     days = desk.report(WEEK).days
     # open at the start: #1006 and #1007; then +#1001 -#1001, +#1003 -#1007, +#1004, -#1003,
@@ -110,6 +162,7 @@ def test_a_bad_filter_is_refused_at_its_term(desk):
     (drill.group(WEEK, None), [1004]),
     (drill.day(WEEK, "2026-11-04"), [1004]),
     (drill.tag(WEEK, "vpn"), [1001, 1002]),
+    (drill.breaching_now(WEEK), [1004]),
 ])
 def test_the_queue_filter_behind_a_number_lists_exactly_its_tickets(desk, query, expected):
     window = desk.queue_window(f"{query} sort:number", start=0, count=50,
@@ -142,9 +195,15 @@ def test_json_csv_and_html_carry_the_same_numbers(desk):
     assert shape["headline"]["created"] == 4
     assert shape["headline"]["first_response_seconds"] == {"count": 3, "median": 3600.0,
                                                            "p90": 230400.0}
-    assert shape["headline"]["sla"] is None and "sla" in shape["pending"]
+    assert shape["headline"]["sla"]["targets"]["resolution"] == {
+        "met": 1, "breached": 2, "percent": 0.333}
+    assert shape["headline"]["csat"]["distribution"] == {"1": 0, "2": 1, "3": 0, "4": 0, "5": 1}
+    assert shape["headline"]["resolution_business_seconds"]["median"] == 18 * HOUR
+    assert "pending" not in shape
     assert shape["days"][-1] == {"day": "2026-11-08", "created": 0, "solved": 0, "backlog": 3}
     assert "Headline,Created,4" in csv_text(found).splitlines()
+    assert "Headline,SLA resolution,33.3% (1 of 3)" in csv_text(found).splitlines()
+    assert "Headline,CSAT 1/2/3/4/5,0/1/0/0/1" in csv_text(found).splitlines()
     page = html_page(found)
     assert page.count("<svg") == 2 and "<script" not in page and "http" not in page.replace(
         'xmlns="http://www.w3.org/2000/svg"', "")

@@ -162,6 +162,7 @@ def test_a_late_first_response_is_recorded_breached(store, admin):
         outcome = session.exec(select(SlaOutcome)).one()
         assert outcome.met_at is not None and outcome.met_at > outcome.due_at
         assert outcome.policy_name == "Everyone"
+    assert row(store, ticket.number).first_response_sla_met is False  # for the reports
 
 
 def test_a_follow_up_starts_the_next_response_and_the_reply_meets_it(store, admin):
@@ -232,9 +233,11 @@ def test_solving_meets_the_resolution_and_stops_every_target(store, admin):
     assert (stored.sla_due_at, stored.resolution_due_at, stored.first_response_due_at) == (
         None, None, None)
     assert outcomes(store, ticket.number) == [("first_response", "met"), ("resolution", "met")]
+    assert (stored.first_response_sla_met, stored.resolution_sla_met) == (True, True)
     # The requester writes back: reopened, the resolution runs again (against the same due).
     store.write(lambda s: add_customer_message(s, number=ticket.number, body="Not fixed"))
     reopened = row(store, ticket.number)
+    assert (reopened.first_response_sla_met, reopened.resolution_sla_met) == (True, None)
     assert reopened.resolution_due_at == reopened.created_at + timedelta(hours=24)
     assert reopened.next_response_due_at is not None
 
@@ -400,3 +403,47 @@ def test_the_console_countdown_counts_business_time():
     assert clock.state(None, friday) is None
     assert [describe_left(m) for m in (0, 59, 60, 61, 600, -90)] == [
         "0m", "59m", "1h", "1h 1m", "10h", "-1h 30m"]
+
+
+def test_the_first_reply_and_the_solve_leave_business_minutes_for_the_reports(store, admin):
+    load(store, POLICIES.replace('name = "Everyone"\n', 'name = "Everyone"\ncalendar = "office"\n'))
+    ticket = new_ticket(store, admin)
+
+    def at(day: int, hour: int) -> datetime:
+        return datetime(2026, 6, day, hour, 0, tzinfo=UTC)
+
+    def step(status: str, now: datetime, **fields) -> Ticket:
+        def write(session):
+            from deskterm.desk.sla import due
+            stored = session.get(Ticket, ticket.number)
+            stored.status = status
+            for name, value in fields.items():
+                setattr(stored, name, value)
+            due.refresh(session, stored, now)
+        store.write(write)
+        return row(store, ticket.number)
+
+    # Filed Friday 16:00 in Berlin, answered Monday 10:00: 1 h on Friday, 1 h on Monday.
+    answered = step("open", at(15, 8), created_at=at(12, 14), first_response_at=at(15, 8))
+    assert (answered.first_response_business_minutes,
+            answered.resolution_business_minutes) == (120, None)
+    # Solved Tuesday 09:00 Berlin: Friday's hour and Monday's eight.
+    solved = step("solved", at(16, 7), solved_at=at(16, 7))
+    assert (solved.first_response_business_minutes, solved.resolution_business_minutes) == (
+        120, 540)
+    # Reopened, the resolution is forgotten until the next solve; the first reply stays.
+    reopened = step("open", at(16, 8))
+    assert (reopened.first_response_business_minutes,
+            reopened.resolution_business_minutes) == (120, None)
+    assert step("solved", at(17, 7), solved_at=at(17, 7)).resolution_business_minutes == 1020
+
+
+def test_a_policy_without_a_calendar_leaves_the_reports_the_wall_clock(store, admin):
+    load(store)
+    ticket = new_ticket(store, admin)
+    store.write(lambda s: add_reply(s, actor=admin, number=ticket.number, body="Done",
+                                    status="solved"))
+    stored = row(store, ticket.number)
+    assert stored.first_response_at is not None and stored.solved_at is not None
+    assert (stored.first_response_business_minutes, stored.resolution_business_minutes) == (
+        None, None)

@@ -192,8 +192,6 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_external_id", "external_id", unique=True),
         # sla:breached, sla:<1h, sort:sla (migration 0016).
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
-        # The reports' tickets solved in a range (migration 0018).
-        Index("ix_tickets_solved", "solved_at", "id"),
         # Partial (migration 0018: merged tickets only; the condition is not repeated here, as
         # for uq_saved_views_shared_name below).
         Index("ix_tickets_merged", "closed_at"),
@@ -251,6 +249,20 @@ class Ticket(SQLModel, table=True):
     next_response_paused_minutes: int = Field(default=0, sa_column=Column(
         Integer, nullable=False, server_default="0"))
     """Business minutes paused since ``next_response_started_at``."""
+    # --- Reports (migration 0022): written by ``deskterm.desk.sla.due.refresh`` ------------------
+    first_response_business_minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    """Business minutes (its SLA policy's calendar) from filing to the first public reply; None
+    where no calendar applies (the reports count the wall clock then)."""
+    resolution_business_minutes: int | None = Field(default=None, sa_column=Column(Integer))
+    """Business minutes from filing to the (last) solve; None where no calendar applies, and
+    while a reopened ticket is unsolved."""
+    first_response_sla_met: bool | None = Field(default=None, sa_column=Column(Boolean))
+    """How the first-response target ended (as its :class:`SlaOutcome`): met in time or not;
+    None while it runs or where no policy set one. The reports count SLA compliance from it
+    by the tickets' own index (an outcome per ticket read through a join was 1.5 s a month
+    on a 1M desk)."""
+    resolution_sla_met: bool | None = Field(default=None, sa_column=Column(Boolean))
+    """How the resolution target ended at the (last) solve; None while it runs."""
 
 
 class TicketTag(SQLModel, table=True):
@@ -766,9 +778,21 @@ class SlaOutcome(SQLModel, table=True):
 # --- Automation and CSAT (migration 0017) -------------------------------------------------------
 
 # Auto-close looks for solved tickets by when they were solved: without this index a pass over a
-# 1M desk reads every solved ticket.
-Index("ix_tickets_status_solved", Ticket.__table__.c.status,  # type: ignore[attr-defined]
-      Ticket.__table__.c.solved_at)  # type: ignore[attr-defined]
+# 1M desk reads every solved ticket. The reports' "solved in a range" (status solved or closed)
+# reads it too (migration 0022 dropped 0018's ix_tickets_solved, which it made redundant).
+#
+# Both report indexes (migration 0022) carry the columns the reports group and filter by, so a
+# month of a 1M desk (a third of a million tickets) is counted from the index alone, without
+# reading a ticket row (bench/reports.py). The id last: PostgreSQL's index-only scan needs it
+# for the joins (tags, ratings, one-touch replies); SQLite keeps the rowid in every index anyway.
+REPORT_COLUMNS = ("merged_into_id", "assignee_id", "group_id", "priority", "channel")
+_TICKET_COLUMNS = Ticket.__table__.c  # type: ignore[attr-defined]
+Index("ix_tickets_status_solved", *(_TICKET_COLUMNS[name] for name in (
+    "status", "solved_at", *REPORT_COLUMNS, "created_at", "reopens",
+    "resolution_business_minutes", "resolution_sla_met", "id")))
+Index("ix_tickets_created_report", *(_TICKET_COLUMNS[name] for name in (
+    "created_at", *REPORT_COLUMNS, "first_response_at", "first_response_business_minutes",
+    "first_response_sla_met", "id")))
 
 
 class AutomationLease(SQLModel, table=True):

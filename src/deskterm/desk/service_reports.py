@@ -34,7 +34,7 @@ class ReportCases(DeskCore):
             me = actor.username
             return self._reports.get(  # type: ignore[no-any-return]
                 session, ("report", span, me, access.hidden_groups(session, actor)),
-                lambda: report_build.make_report(session, span, me=me))
+                lambda: report_build.make_report(session, span, me=me, side=self.store.read))
 
     def report_headline(self, span: ReportRange) -> Headline:
         """The headline numbers of :meth:`report` alone (a fraction of its reads)."""

@@ -24,7 +24,7 @@ from textual.widgets import DataTable, Sparkline, Static
 from deskterm.desk.filter.language import QueryError
 from deskterm.desk.reports import drill
 from deskterm.desk.reports.model import Headline, Report, ReportRange
-from deskterm.desk.reports.render import hours_logged, percent, taken
+from deskterm.desk.reports.render import average, hours_logged, percent, taken
 from deskterm.desk.safe_text import clean_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import DeskChanged, ReportHeadlineRead, ReportRead, ReportRefused
@@ -51,9 +51,20 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
         ("unanswered", "Unanswered", "…" if head.answered is None else
          f"{head.created - head.answered:,}"),
         ("frt_median", "First response, median", _taken(head, head.first_response.median)),
+        ("frt_business", "  in business hours", _taken(head, head.first_response_business.median)),
         ("frt_p90", "First response, p90", _taken(head, head.first_response.p90)),
         ("resolution_median", "Resolution, median", _taken(head, head.resolution.median)),
+        ("resolution_business", "  in business hours",
+         _taken(head, head.resolution_business.median)),
         ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
+        ("sla", "SLA met", "…" if head.sla is None else
+         f"{percent(head.sla_percent)} ({sum(t.ended for t in head.sla):,})"),
+        ("sla_now", "SLA breaching now", "…" if head.sla_breaching_now is None else
+         f"{head.sla_breaching_now:,}"),
+        ("csat", "CSAT average", "…" if head.csat is None else
+         f"{average(head.csat.average)} ({head.csat.ratings:,})"),
+        ("csat_rate", "CSAT response rate", "…" if head.csat is None else
+         percent(head.csat.response_rate)),
         ("reopened", "Reopen rate", "…" if head.reopened is None else
          f"{percent(head.reopen_rate)} ({head.reopened:,})"),
         ("one_touch", "One-touch", "…" if head.one_touch is None else
@@ -64,7 +75,8 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
 
 
 def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
-    """The queue filter behind a headline number (None: time logged, which is no ticket set)."""
+    """The queue filter behind a headline number (None: time logged, SLA compliance and the
+    CSAT numbers, which the filter language cannot name yet)."""
     found: dict[str, Callable[[], str]] = {
         "created": lambda: drill.created(span),
         "solved": lambda: drill.solved(span),
@@ -77,9 +89,23 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
         "reopened": lambda: drill.reopened(span),
         "one_touch": lambda: drill.one_touch(span),
         "merged": lambda: drill.merged(span),
+        "sla_now": lambda: drill.breaching_now(span),
+
     }
     make = found.get(key)
     return make() if make is not None else None
+
+
+NO_DRILL = {
+    "logged": "Time logged is minutes on replies and notes, not a set of tickets",
+    "sla": "SLA compliance counts targets that ended; sla:breached lists those late now",
+    "csat": "The ratings are not a filter yet: see the ticket's rating on it",
+    "csat_rate": "The ratings are not a filter yet: see the ticket's rating on it",
+    "frt_business": "Business hours are not a filter yet: enter on the wall clock's median",
+    "resolution_business": "Business hours are not a filter yet: enter on the wall clock's "
+                           "median",
+}
+"""Why ``enter`` on a headline number opens no queue."""
 
 
 class ReportsScreen(ReportsWorkerErrors, SizeClasses):
@@ -143,9 +169,11 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         headline = self.query_one("#report-headline", DataTable)
         headline.add_columns("number", "value")
         self.query_one("#report-agents", DataTable).add_columns(
-            "agent", "solved", "reopened", "first response", "open now", "time logged")
+            "agent", "solved", "reopened", "first response", "SLA met", "CSAT", "open now",
+            "time logged")
         self.query_one("#report-groups", DataTable).add_columns(
-            "group", "created", "solved", "open now", "first response", "resolution")
+            "group", "created", "solved", "open now", "first response", "resolution",
+            "SLA met", "CSAT")
         self._show_title()
         self.load()
 
@@ -207,7 +235,8 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         agents.clear()
         for agent in report.agents:
             agents.add_row(Text(clean_line(agent.name)), str(agent.solved), str(agent.reopened),
-                           taken(agent.first_response_median), str(agent.open_now),
+                           taken(agent.first_response_median), percent(agent.sla_percent),
+                           average(agent.csat_average), str(agent.open_now),
                            hours_logged(agent.minutes_logged), key=agent.username)
         if 0 <= keep < agents.row_count:
             agents.move_cursor(row=keep)
@@ -217,7 +246,8 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         for group in report.groups:
             groups.add_row(Text(clean_line(group.name)), str(group.created), str(group.solved),
                            str(group.open_now), taken(group.first_response_median),
-                           taken(group.resolution_median),
+                           taken(group.resolution_median), percent(group.sla_percent),
+                           average(group.csat_average),
                            key="" if group.name == "(none)" else f"={group.name}")
         if 0 <= keep < groups.row_count:
             groups.move_cursor(row=keep)
@@ -283,7 +313,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         elif event.data_table.id == "report-groups":
             query = drill.group(self.span, key[1:] if key else None)
         if query is None:
-            self.notify("Time logged is minutes on replies and notes, not a set of tickets",
+            self.notify(NO_DRILL.get(key, "This number is not a set of tickets"),
                         severity="information")
             return
         if self.open_query is not None:

@@ -53,6 +53,11 @@ def open_now(span: ReportRange) -> str:
     return _join(span.query, UNSOLVED, "merged:no")
 
 
+def breaching_now(span: ReportRange) -> str:
+    """The tickets with an SLA target running past its due time now."""
+    return _join(span.query, "sla:breached", "merged:no")
+
+
 def reopened(span: ReportRange) -> str:
     return _join(solved(span), "reopened:yes")
 

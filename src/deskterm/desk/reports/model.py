@@ -3,7 +3,7 @@ documents for ``deskterm report --format json``)."""
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
@@ -11,9 +11,8 @@ TRENDING_RATIO = 2
 """A tag trends when this period has at least twice the tickets of the one before..."""
 TRENDING_MIN = 10
 """...and at least this many."""
-PENDING = ("sla", "csat", "business_hours")
-"""Parts of the report waiting for the SLA policies and CSAT ratings (issue 14): null in the
-JSON, left out of the screen and the tables until those tables exist."""
+SLA_TARGETS = ("first_response", "next_response", "resolution")
+"""The SLA targets compliance is counted for, in the order the report shows them."""
 
 
 @dataclass(frozen=True)
@@ -48,6 +47,64 @@ class Duration:
 
 
 @dataclass(frozen=True)
+class SlaTarget:
+    """One SLA target's compliance: of the tickets created in the range (first response) or
+    solved in it (resolution) whose target ended, or of the next responses that ended in it,
+    how many were met in time (the rest breached: late, or ended unmet)."""
+
+    target: str
+    met: int
+    ended: int
+
+    @property
+    def breached(self) -> int:
+        return self.ended - self.met
+
+    @property
+    def percent(self) -> float | None:
+        """Met as a share (0..1) of those that ended; None when none ended."""
+        return self.met / self.ended if self.ended else None
+
+
+def compliance(met: int, ended: int) -> float | None:
+    return met / ended if ended else None
+
+
+@dataclass(frozen=True)
+class Csat:
+    """The ratings (1-5) of the tickets solved in the range, whenever they came."""
+
+    solved: int
+    """Tickets solved in the range: each was asked (the confirmation mail carries the
+    question; an agent can record a phone rating)."""
+    distribution: tuple[int, int, int, int, int]
+    """Ratings of 1, 2, 3, 4 and 5."""
+
+    @property
+    def ratings(self) -> int:
+        return sum(self.distribution)
+
+    @property
+    def average(self) -> float | None:
+        total = sum(score * count for score, count in enumerate(self.distribution, start=1))
+        return total / self.ratings if self.ratings else None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Ratings per solved ticket asked."""
+        return self.ratings / self.solved if self.solved else None
+
+    @property
+    def satisfied(self) -> float | None:
+        """The share of ratings of 4 or 5 (the usual "CSAT score")."""
+        return (self.distribution[3] + self.distribution[4]) / self.ratings \
+            if self.ratings else None
+
+
+NO_CSAT = Csat(0, (0, 0, 0, 0, 0))
+
+
+@dataclass(frozen=True)
 class Headline:
     created: int
     solved: int
@@ -67,6 +124,24 @@ class Headline:
     """None in the headline read alone."""
     first_response: Duration
     resolution: Duration
+    first_response_business: Duration = Duration()
+    """As ``first_response``, in business hours where the ticket's SLA policy has a calendar
+    (on the wall clock elsewhere)."""
+    resolution_business: Duration = Duration()
+    sla: tuple[SlaTarget, ...] | None = None
+    """Compliance per target, in :data:`SLA_TARGETS` order (None in the headline read
+    alone)."""
+    sla_breaching_now: int | None = None
+    """Tickets with a target running past its due time now."""
+    csat: Csat | None = None
+    """None in the headline read alone."""
+
+    @property
+    def sla_percent(self) -> float | None:
+        """Every target's compliance together."""
+        if not self.sla:
+            return None
+        return compliance(sum(t.met for t in self.sla), sum(t.ended for t in self.sla))
 
     @property
     def reopen_rate(self) -> float | None:
@@ -99,9 +174,10 @@ class AgentRow:
     first_response_median: float | None
     minutes_logged: int
     sla_percent: float | None = None
-    """Waiting for the SLA policies (issue 14)."""
+    """SLA targets met of those that ended in the range on the agent's tickets (0..1)."""
     csat_average: float | None = None
-    """Waiting for the CSAT ratings (issue 14)."""
+    """The average rating of the tickets the agent solved in the range."""
+    csat_ratings: int = 0
 
 
 @dataclass(frozen=True)
@@ -113,6 +189,9 @@ class GroupRow:
     open_now: int
     first_response_median: float | None
     resolution_median: float | None
+    sla_percent: float | None = None
+    csat_average: float | None = None
+    csat_ratings: int = 0
 
 
 @dataclass(frozen=True)
@@ -156,7 +235,6 @@ class Report:
     tags: tuple[TagRow, ...]
     articles: tuple[ArticleRow, ...]
     searches_without_results: tuple[SearchMissRow, ...]
-    pending: tuple[str, ...] = field(default=PENDING)
 
 
 def _plain(value: Any) -> Any:
@@ -186,7 +264,18 @@ def as_json(report: Report) -> dict[str, Any]:
             "minutes_logged": head.minutes_logged,
             "first_response_seconds": asdict(head.first_response),
             "resolution_seconds": asdict(head.resolution),
-            "sla": None, "csat": None, "first_response_business_seconds": None,
+            "first_response_business_seconds": asdict(head.first_response_business),
+            "resolution_business_seconds": asdict(head.resolution_business),
+            "sla": None if head.sla is None else {
+                "percent": head.sla_percent, "breaching_now": head.sla_breaching_now,
+                "targets": {t.target: {"met": t.met, "breached": t.breached,
+                                       "percent": t.percent} for t in head.sla}},
+            "csat": None if head.csat is None else {
+                "average": head.csat.average, "ratings": head.csat.ratings,
+                "solved": head.csat.solved, "response_rate": head.csat.response_rate,
+                "satisfied": head.csat.satisfied,
+                "distribution": {str(score): count for score, count
+                                 in enumerate(head.csat.distribution, start=1)}},
         },
         "days": [asdict(day) for day in report.days],
         "agents": [asdict(row) for row in report.agents],
@@ -194,6 +283,5 @@ def as_json(report: Report) -> dict[str, Any]:
         "tags": [asdict(row) for row in report.tags],
         "articles": [asdict(row) for row in report.articles],
         "searches_without_results": [asdict(row) for row in report.searches_without_results],
-        "pending": list(report.pending),
     })
     return shape

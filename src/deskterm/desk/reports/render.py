@@ -57,10 +57,60 @@ def headline_rows(report: Report) -> list[tuple[str, str]]:
         ("First response, p90", taken(head.first_response.p90)),
         ("Resolution, median", taken(head.resolution.median)),
         ("Resolution, p90", taken(head.resolution.p90)),
+        *_business_rows(report),
+        *_sla_rows(report),
+        *_csat_rows(report),
         ("Reopen rate", f"{percent(head.reopen_rate)} ({head.reopened or 0:,})"),
         ("One-touch resolution", f"{percent(head.one_touch_rate)} ({head.one_touch or 0:,})"),
         ("Time logged", hours_logged(head.minutes_logged)),
         ("Merged", f"{head.merged:,}"),
+    ]
+
+
+def _business_rows(report: Report) -> list[tuple[str, str]]:
+    """The times in business hours, when any differ from the wall clock's (a calendar
+    applies to some ticket)."""
+    head = report.headline
+    if (head.first_response_business == head.first_response
+            and head.resolution_business == head.resolution):
+        return []
+    return [("First response, median (business hours)",
+             taken(head.first_response_business.median)),
+            ("First response, p90 (business hours)", taken(head.first_response_business.p90)),
+            ("Resolution, median (business hours)", taken(head.resolution_business.median)),
+            ("Resolution, p90 (business hours)", taken(head.resolution_business.p90))]
+
+
+TARGET_NAMES = {"first_response": "first response", "next_response": "next response",
+                "resolution": "resolution"}
+
+
+def _sla_rows(report: Report) -> list[tuple[str, str]]:
+    head = report.headline
+    if head.sla is None:
+        return []
+    rows = [("SLA met", f"{percent(head.sla_percent)} "
+             f"({sum(t.met for t in head.sla):,} of {sum(t.ended for t in head.sla):,})")]
+    rows += [(f"SLA {TARGET_NAMES[t.target]}",
+              f"{percent(t.percent)} ({t.met:,} of {t.ended:,})") for t in head.sla]
+    rows.append(("SLA breaching now", f"{head.sla_breaching_now or 0:,}"))
+    return rows
+
+
+def average(value: float | None) -> str:
+    return "-" if value is None else f"{value:.2f}"
+
+
+def _csat_rows(report: Report) -> list[tuple[str, str]]:
+    csat = report.headline.csat
+    if csat is None:
+        return []
+    return [
+        ("CSAT average", f"{average(csat.average)} ({csat.ratings:,} ratings)"),
+        ("CSAT satisfied (4-5)", percent(csat.satisfied)),
+        ("CSAT response rate", f"{percent(csat.response_rate)} ({csat.ratings:,} of "
+                               f"{csat.solved:,} solved)"),
+        ("CSAT 1/2/3/4/5", "/".join(f"{count:,}" for count in csat.distribution)),
     ]
 
 
@@ -74,14 +124,16 @@ def sections(report: Report) -> list[Section]:
         Section("Per day (UTC)", ("day", "created", "solved", "backlog"),
                 rows(*((d.day, d.created, d.solved, d.backlog) for d in report.days))),
         Section("Agents", ("agent", "name", "solved", "reopened", "first response",
-                           "open now", "time logged"),
+                           "SLA met", "CSAT", "open now", "time logged"),
                 rows(*((a.username, a.name, a.solved, a.reopened,
-                        taken(a.first_response_median), a.open_now,
+                        taken(a.first_response_median), percent(a.sla_percent),
+                        average(a.csat_average), a.open_now,
                         hours_logged(a.minutes_logged)) for a in report.agents))),
         Section("Groups", ("group", "created", "solved", "open now", "first response",
-                           "resolution"),
+                           "resolution", "SLA met", "CSAT"),
                 rows(*((g.name, g.created, g.solved, g.open_now,
-                        taken(g.first_response_median), taken(g.resolution_median))
+                        taken(g.first_response_median), taken(g.resolution_median),
+                        percent(g.sla_percent), average(g.csat_average))
                        for g in report.groups))),
         Section("Tags", ("tag", "tickets", "previous period", "trending"),
                 rows(*((t.tag, t.tickets, t.previous, "yes" if t.trending else "")

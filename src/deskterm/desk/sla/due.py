@@ -18,7 +18,9 @@ pending and on-hold stop it (``sla_paused_at``), and leaving them adds the pause
 minutes to ``sla_paused_minutes`` (and ``next_response_paused_minutes``), which pushes every due
 time by as much. ``sla_due_at`` is the earliest due time of the targets still running (None
 while paused). A target that ends writes an :class:`~deskterm.db.models.SlaOutcome`: met when
-it ended by its due time, breached otherwise.
+it ended by its due time, breached otherwise. Where the policy counts in a calendar, the
+first response and the resolution also leave their business minutes on the ticket (the reports'
+times in business hours).
 """
 
 from __future__ import annotations
@@ -160,11 +162,34 @@ def _outcome(session: Session, ticket: Ticket, policy_id: int | None, target: st
              now: datetime) -> None:
     policy = session.get(SlaPolicy, policy_id) if policy_id is not None else None
     met = met_at is not None and met_at <= due_at
+    if target == "first_response":
+        ticket.first_response_sla_met = met
+    elif target == "resolution":
+        ticket.resolution_sla_met = met
     session.add(SlaOutcome(
         ticket_id=key(ticket), policy_id=policy.id if policy else None,
         policy_name=policy.name if policy else "", target=target,
         outcome="met" if met else "breached", started_at=started_at, due_at=due_at,
         met_at=met_at, ended_at=now))
+
+
+def _business_times(ticket: Ticket, policy: Policy | None) -> None:
+    """The reports' first-response and resolution times in business minutes, where the
+    ticket's policy counts in a calendar: written once when the reply or the solve happens (a
+    reopen forgets the resolution's; the next solve writes it again)."""
+    calendar = policy.calendar if policy is not None else None
+    if ticket.status not in DONE:
+        ticket.resolution_business_minutes = None
+        ticket.resolution_sla_met = None
+    if calendar is None:
+        return
+    if ticket.first_response_at is not None and ticket.first_response_business_minutes is None:
+        ticket.first_response_business_minutes = max(0, business_minutes(
+            calendar, ticket.created_at, ticket.first_response_at))
+    if (ticket.status in DONE and ticket.solved_at is not None
+            and ticket.resolution_business_minutes is None):
+        ticket.resolution_business_minutes = max(0, business_minutes(
+            calendar, ticket.created_at, ticket.solved_at))
 
 
 def refresh(session: Session, ticket: Ticket, now: datetime, *, public_reply: bool = False,
@@ -227,6 +252,7 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, public_reply: bo
         ticket.next_response_started_at = now
         ticket.next_response_paused_minutes = 0
 
+    _business_times(ticket, policies.by_id.get(old_policy or 0) or policy)
     due = compute(policy, status=ticket.status, created_at=ticket.created_at,
                   first_response_at=ticket.first_response_at,
                   next_response_started_at=ticket.next_response_started_at,
