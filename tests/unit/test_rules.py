@@ -276,6 +276,17 @@ def test_a_later_rule_sees_what_an_earlier_one_set(team, ada):
     assert file(team, ada).priority == "urgent"
 
 
+def test_the_rules_matching_in_one_pass_are_one_version_each_event_naming_its_rule(team, ada):
+    load(team, rule("Tag", then='add_tags = ["vip"]')
+         + rule("Prio", then='priority = "urgent"\nnote = "Escalated by rule"'))
+    ticket = file(team, ada)
+    shown = detail(team, ticket.number)
+    assert shown.ticket.version == 2  # filed at 1; both rules' actions are version 2
+    events = {(e.field, e.via, e.version) for e in shown.events if e.field != "created"}
+    assert events == {("tags", "rule:Tag", 2), ("priority", "rule:Prio", 2)}
+    assert shown.messages[-1].author == "rule:Prio"
+
+
 def test_two_rules_undoing_each_other_fire_once_each(team, ada):
     load(team, rule("Up", on='["created", "updated"]', when='priority = ["normal"]',
                     then='priority = "high"')
