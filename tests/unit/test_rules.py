@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from deskterm.db.models import Customer, Event, Message, Organization, OutboxMail, Rule
-from deskterm.desk.automation import rulebook, ruleset
+from deskterm.desk.automation import conditions, rulebook, ruleset
 from deskterm.desk.automation.firing import MAX_PASSES
 from deskterm.desk.mail import settings as mail_settings
 from deskterm.desk.people import availability
@@ -403,3 +403,13 @@ def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
     path.write_bytes(exported)
     assert Desk(target, username="ada").import_jsonl(path).committed
     assert _export(target) == exported
+
+
+def test_a_rule_on_the_text_alone_is_not_looked_at_again_in_a_later_pass():
+    def compiled(when: str) -> bool:
+        spec = rulebook.parse_rules(rule(when=when))[0]
+        return conditions.CompiledRule.of(1, 1, spec).fixed
+
+    assert compiled('text_any = ["vpn"]\nchannel = ["email"]\ndomain = ["acme.test"]')
+    assert not compiled('text_any = ["vpn"]\ntags_any = ["vip"]')
+    assert not compiled('priority = ["urgent"]')

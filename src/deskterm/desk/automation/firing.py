@@ -91,6 +91,7 @@ class Run:
     _facts: Facts | None = None
     upto: int = 1 << 30
     """The next pass looks at the rules before this one (the last that changed the ticket)."""
+    passes: int = 0
 
     @property
     def ticket(self) -> Ticket:
@@ -125,13 +126,15 @@ class Run:
         event names its rule): two matching rules cost one write of the ticket, not two."""
         changed = False
         upto, self.upto = self.upto, 0
+        later = self.passes > 0
+        self.passes += 1
         change: Change | None = None
         skips: list[tuple[str, str]] = []
         for index, rule in enumerate(rules):
             if index >= upto:
                 break
-            if rule.id in self.fired or trigger not in rule.spec.on:
-                continue
+            if rule.id in self.fired or trigger not in rule.spec.on or (later and rule.fixed):
+                continue  # (a fixed rule that did not match in the first pass cannot now)
             facts = self.facts()
             if facts.status == "closed":
                 break
