@@ -400,3 +400,6 @@ def test_the_console_countdown_counts_business_time():
     assert clock.state(None, friday) is None
     assert [describe_left(m) for m in (0, 59, 60, 61, 600, -90)] == [
         "0m", "59m", "1h", "1h 1m", "10h", "-1h 30m"]
+    # past 48 hours, days: "-13d 20h" rather than "-332h"
+    assert [describe_left(m) for m in (48 * 60, 49 * 60, -332 * 60 - 5, 72 * 60)] == [
+        "48h", "2d 1h", "-13d 20h", "3d"]
