@@ -198,7 +198,8 @@ _SET_APPLY = (
     "UPDATE tickets SET sla_policy_id = n.policy, first_response_due_at = n.first_due, "
     "next_response_due_at = n.next_due, resolution_due_at = n.resolution_due, "
     f"sla_due_at = {_EARLIEST}, sla_paused_at = n.paused FROM sla_recomputed AS n "
-    "WHERE tickets.id = n.id AND (tickets.sla_policy_id IS NOT n.policy "
+    "WHERE tickets.id = n.id AND tickets.id >= :low AND tickets.id < :high "
+    "AND (tickets.sla_policy_id IS NOT n.policy "
     "OR tickets.first_response_due_at IS NOT n.first_due "
     "OR tickets.next_response_due_at IS NOT n.next_due "
     "OR tickets.resolution_due_at IS NOT n.resolution_due "
@@ -219,41 +220,56 @@ def _matches(policy: PolicyTargets) -> str:
     return "(" + " AND ".join(terms) + ")"
 
 
-def _select_policy(policy: PolicyTargets, earlier: list[PolicyTargets]) -> str:
-    pid = int(policy.id)
+def _select_all(policies: Sequence[PolicyTargets]) -> str:
+    """One statement staging the new values of the open tickets of a range of ids: the first
+    policy that matches (``CASE``, in order), then its due times (the calendar arithmetic as
+    :data:`_ADD`); a ticket no policy matches only if it still holds SLA values (to clear them).
+    The ticket rows are read once, by the id range (``+t.status``: not through a status index,
+    which would visit every open ticket of the desk for each range)."""
 
-    def add(start: str, minutes: int, paused: str) -> str:
-        return f"{_ADD}({pid}, {start}, {int(minutes)} + coalesce({paused}, 0))"
+    def add(policy: PolicyTargets, start: str, minutes: int, paused: str) -> str:
+        return f"{_ADD}({int(policy.id)}, {start}, {int(minutes)} + coalesce({paused}, 0))"
 
-    first = (f"CASE WHEN t.first_response_at IS NULL THEN "
-             f"{add('t.created_at', policy.first_response, 't.sla_paused_minutes')} END"
-             if policy.first_response is not None else "NULL")
-    following = "NULL"
-    if policy.next_response is not None:
-        due = add("t.next_response_started_at", policy.next_response,
-                  "t.next_response_paused_minutes")
-        following = (f"CASE WHEN t.first_response_at IS NOT NULL AND "
-                     f"t.next_response_started_at IS NOT NULL THEN {due} END")
-    resolution = (add("t.created_at", policy.resolution, "t.sla_paused_minutes")
-                  if policy.resolution is not None else "NULL")
-    not_earlier = "".join(f" AND NOT {_matches(p)}" for p in earlier)
-    return (f"INSERT INTO sla_recomputed SELECT t.id, {pid}, {first}, {following}, "
-            f"{resolution}, CASE WHEN t.status IN {_WAITING} THEN coalesce(t.sla_paused_at, "
-            f":now) END FROM tickets t JOIN customers c ON c.id = t.requester_id "
-            f"WHERE t.id >= :low AND t.id < :high AND t.status IN "
-            f"('new', 'open', 'pending', 'on_hold') AND {_matches(policy)}{not_earlier}")
+    def per_policy(target: Callable[[PolicyTargets], str | None]) -> str:
+        branches = [(p.id, target(p)) for p in policies]
+        cases = " ".join(f"WHEN {int(pid)} THEN {sql}" for pid, sql in branches if sql)
+        return f"CASE s.policy {cases} END" if cases else "NULL"
 
+    def first(p: PolicyTargets) -> str | None:
+        if p.first_response is None:
+            return None
+        return (f"CASE WHEN s.first_response_at IS NULL THEN "
+                f"{add(p, 's.created_at', p.first_response, 's.sla_paused_minutes')} END")
 
-def _select_none(policies: Sequence[PolicyTargets]) -> str:
-    """The open tickets no policy matches that still hold SLA values (to be cleared)."""
-    not_any = "".join(f" AND NOT {_matches(p)}" for p in policies)
-    return ("INSERT INTO sla_recomputed SELECT t.id, NULL, NULL, NULL, NULL, NULL "
-            "FROM tickets t JOIN customers c ON c.id = t.requester_id "
-            "WHERE t.id >= :low AND t.id < :high AND t.status IN "
-            f"('new', 'open', 'pending', 'on_hold'){not_any} AND (t.sla_policy_id IS NOT NULL "
-            "OR t.first_response_due_at IS NOT NULL OR t.next_response_due_at IS NOT NULL "
-            "OR t.resolution_due_at IS NOT NULL OR t.sla_due_at IS NOT NULL "
-            "OR t.sla_paused_at IS NOT NULL)")
+    def following(p: PolicyTargets) -> str | None:
+        if p.next_response is None:
+            return None
+        due = add(p, "s.next_response_started_at", p.next_response,
+                  "s.next_response_paused_minutes")
+        return (f"CASE WHEN s.first_response_at IS NOT NULL AND s.next_response_started_at "
+                f"IS NOT NULL THEN {due} END")
+
+    def resolution(p: PolicyTargets) -> str | None:
+        if p.resolution is None:
+            return None
+        return add(p, "s.created_at", p.resolution, "s.sla_paused_minutes")
+
+    which = ("CASE " + " ".join(f"WHEN {_matches(p)} THEN {int(p.id)}" for p in policies)
+             + " END") if policies else "NULL"
+    return (
+        f"INSERT INTO sla_recomputed SELECT s.id, s.policy, {per_policy(first)}, "
+        f"{per_policy(following)}, {per_policy(resolution)}, CASE WHEN s.policy IS NOT NULL "
+        f"AND s.status IN {_WAITING} THEN coalesce(s.sla_paused_at, :now) END FROM ("
+        f"SELECT t.id, t.status, t.created_at, t.first_response_at, "
+        f"t.next_response_started_at, t.sla_paused_minutes, t.next_response_paused_minutes, "
+        f"t.sla_paused_at, {which} AS policy, t.sla_policy_id IS NOT NULL "
+        "OR t.first_response_due_at IS NOT NULL OR t.next_response_due_at IS NOT NULL "
+        "OR t.resolution_due_at IS NOT NULL OR t.sla_due_at IS NOT NULL "
+        "OR t.sla_paused_at IS NOT NULL AS holds "
+        "FROM tickets t JOIN customers c ON c.id = t.requester_id "
+        "WHERE t.id >= :low AND t.id < :high "
+        "AND +t.status IN ('new', 'open', 'pending', 'on_hold')) AS s "
+        "WHERE s.policy IS NOT NULL OR s.holds")
 
 
 @dataclass
@@ -269,11 +285,10 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     """SQLite: every open ticket's SLA policy and due times, set-based, in the caller's
     transaction.
 
-    Per range of ``chunk`` ids, one ``INSERT ... SELECT`` per policy (in matching order, each
-    leaving out the tickets an earlier one matched) stages the new values, computed inside
-    SQLite: the business-time addition is the policy calendar's own, registered as a SQL
-    function, so no ticket row is read into Python; then one ``UPDATE ... FROM`` writes the
-    tickets whose values changed. The due-time indexes are dropped first and built again after
+    Per range of ``chunk`` ids, one ``INSERT ... SELECT`` (:func:`_select_all`) stages the new
+    values, computed inside SQLite: the business-time addition is the policy calendar's own,
+    registered as a SQL function, so no ticket row is read into Python; then one ``UPDATE ...
+    FROM`` writes the tickets of the range whose values changed. The due-time indexes are dropped first and built again after
     when many tickets are open. ``progress(done, total)`` after each range (ids).
     """
     columns = SlaColumns(session)
@@ -300,27 +315,26 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     now_text = to_text(int((now - _EPOCH) // _US))
     params: dict[str, Any] = {f"tier{p.id}": p.customer_tier for p in policies
                               if p.customer_tier is not None}
-    statements = [_select_policy(p, list(policies[:i])) for i, p in enumerate(policies)]
-    none = _select_none(policies)
+    staging = _select_all(policies)
     cursor = raw.cursor()
     try:
         cursor.execute(_SET_STAGE)
         start = low
         while low is not None and start <= high:
             params.update(low=start, high=start + chunk, now=now_text)
-            for statement in statements:
-                cursor.execute(statement, params)
-                if failure:
-                    raise failure[0]
-                done.with_policy += max(cursor.rowcount, 0)
-            cursor.execute(none, params)
-            cursor.execute(_SET_APPLY)
+            cursor.execute(staging, params)
+            if failure:
+                raise failure[0]
+            cursor.execute(_SET_APPLY, params)
             done.changed += max(cursor.rowcount, 0)
             cursor.execute("DELETE FROM sla_recomputed")
             start += chunk
             if progress is not None:
                 progress(min(start, high + 1) - low, high + 1 - low)
         cursor.execute("DROP TABLE sla_recomputed")
+        done.with_policy = int(columns._cursor_rows(
+            "SELECT count(*) FROM tickets WHERE status IN ('new', 'open', 'pending', 'on_hold') "
+            "AND sla_policy_id IS NOT NULL", ())[0][0])
     finally:
         cursor.close()
         raw.create_function(_ADD, 3, None)
