@@ -325,6 +325,8 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
             cursor.execute(staging, params)
             if failure:
                 raise failure[0]
+            cursor.execute("SELECT count(*) FROM sla_recomputed WHERE policy IS NOT NULL")
+            done.with_policy += int(cursor.fetchone()[0])
             cursor.execute(_SET_APPLY, params)
             done.changed += max(cursor.rowcount, 0)
             cursor.execute("DELETE FROM sla_recomputed")
@@ -332,9 +334,6 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
             if progress is not None:
                 progress(min(start, high + 1) - low, high + 1 - low)
         cursor.execute("DROP TABLE sla_recomputed")
-        done.with_policy = int(columns._cursor_rows(
-            "SELECT count(*) FROM tickets WHERE status IN ('new', 'open', 'pending', 'on_hold') "
-            "AND sla_policy_id IS NOT NULL", ())[0][0])
     finally:
         cursor.close()
         raw.create_function(_ADD, 3, None)
