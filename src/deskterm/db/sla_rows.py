@@ -104,14 +104,17 @@ class SlaColumns:
             ())
         return int(found[0][0])
 
-    def id_range(self) -> tuple[int | None, int | None]:
+    def id_range(self) -> tuple[int, int] | None:
+        """The lowest and highest ticket id (None: no tickets)."""
         bounds = self._cursor_rows("SELECT min(id), max(id) FROM tickets", ())
-        return bounds[0][0], bounds[0][1]
+        low, high = bounds[0]
+        return None if low is None else (int(low), int(high))
 
     def open_rows(self, page: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-        low, high = self.id_range()
-        if low is None:
+        ids = self.id_range()
+        if ids is None:
             return
+        low, high = ids
         us = self.us
         first = low
         while low <= high:
@@ -288,8 +291,9 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     Per range of ``chunk`` ids, one ``INSERT ... SELECT`` (:func:`_select_all`) stages the new
     values, computed inside SQLite: the business-time addition is the policy calendar's own,
     registered as a SQL function, so no ticket row is read into Python; then one ``UPDATE ...
-    FROM`` writes the tickets of the range whose values changed. The due-time indexes are dropped first and built again after
-    when many tickets are open. ``progress(done, total)`` after each range (ids).
+    FROM`` writes the tickets of the range whose values changed. The due-time indexes are
+    dropped first and built again after when many tickets are open. ``progress(done, total)``
+    after each range (ids).
     """
     columns = SlaColumns(session)
     assert columns.sqlite, "recompute_in_sql is SQLite's"
@@ -302,7 +306,9 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
         if start is None or failure:
             return None
         try:
-            return to_text(by_id[policy_id].add_us(from_text(start), minutes))  # type: ignore[no-any-return]
+            start_us = from_text(start)
+            assert start_us is not None
+            return to_text(by_id[policy_id].add_us(start_us, minutes))  # type: ignore[no-any-return]
         except Exception as exc:  # re-raised below, after the statement: SQLite would hide it
             failure.append(exc)
             return None
@@ -311,7 +317,7 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     done = SetRecomputed(open_tickets=columns.open_count())
     if done.open_tickets > REBUILD_OVER:
         columns.drop_due_index()
-    low, high = columns.id_range()
+    low, high = columns.id_range() or (1, 0)
     now_text = to_text(int((now - _EPOCH) // _US))
     params: dict[str, Any] = {f"tier{p.id}": p.customer_tier for p in policies
                               if p.customer_tier is not None}
@@ -320,7 +326,7 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     try:
         cursor.execute(_SET_STAGE)
         start = low
-        while low is not None and start <= high:
+        while start <= high:
             params.update(low=start, high=start + chunk, now=now_text)
             cursor.execute(staging, params)
             if failure:
