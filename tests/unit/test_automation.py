@@ -222,6 +222,27 @@ def test_an_answered_ticket_is_escalated_for_its_next_target_only(store, sla_des
     assert list(targets) == ["resolution"]
 
 
+def test_each_next_response_target_is_escalated_once(store, desk, admin):
+    from deskterm.desk.tickets import ticket as tickets
+
+    store.write(lambda s: people.add_group(s, name="Level 2"))
+    desk.load_sla(SLA.replace('resolution = "8h"', 'next_response = "2h"'))
+    number = new_ticket(store, admin).number
+    store.write(lambda s: tickets.add_reply(s, actor=admin, number=number, body="On it."))
+    escalated = []
+    for round_ in range(2):
+        store.write(lambda s: tickets.add_customer_message(s, number=number, body="Any news?"))
+        due = _ticket(store, number).next_response_due_at
+        assert due is not None, round_
+        # the test's clock: each round hours after the last pass, the ticket changed since it
+        now = due + timedelta(hours=3 * round_)
+        _age(store, number, updated_at=now)
+        escalated += desk.run_automation(holder="t", now=now).escalated
+        assert desk.run_automation(holder="t", now=now + timedelta(hours=1)).escalated == []
+        store.write(lambda s: tickets.add_reply(s, actor=admin, number=number, body="Soon."))
+    assert escalated == [number, number]  # once for each of the two next responses
+
+
 def test_a_pass_with_nothing_to_do_changes_nothing(store, sla_desk, admin):
     number = new_ticket(store, admin).number
     version = _ticket(store, number).version
