@@ -30,8 +30,8 @@ from datetime import datetime
 from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import BusinessCalendar as CalendarRow
 from deskterm.db.models import AutomationMark, Customer, SlaOutcome, SlaPolicy, Ticket, key
+from deskterm.db.models import BusinessCalendar as CalendarRow
 from deskterm.desk.sla.calendar import BusinessCalendar, add_business_minutes, business_minutes
 from deskterm.desk.tickets.summary import SlaTimes
 
