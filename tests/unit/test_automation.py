@@ -174,6 +174,32 @@ def test_a_pending_ticket_gets_one_reminder_per_quiet_period(store, desk, admin)
     assert third.reminded == [number]
 
 
+def test_a_pending_spell_gets_at_most_three_reminders(store, desk, admin):
+    number = new_ticket(store, admin).number
+    change(store, admin, number, status="pending")
+    start = _ticket(store, number).updated_at
+    reminded = [desk.run_automation(holder="t", now=start + timedelta(days=3 * k, hours=k))
+                .reminded for k in range(1, 6)]
+    assert reminded == [[number]] * runner.MAX_REMINDERS + [[], []]
+    with store.read() as session:
+        assert runner.pending_to_remind(session, now=start + timedelta(days=30), days=3,
+                                        limit=10) == []  # capped: not even looked at
+    # back to the agent and pending again: a new spell, reminded again
+    change(store, admin, number, status="open")
+    change(store, admin, number, status="pending")
+    again = start + timedelta(days=20)  # the test's clock: after the passes above
+
+    def later(session):
+        for event in session.exec(select(Event).where(Event.ticket_id == number,
+                                                      Event.field == "status")
+                                  .order_by(col(Event.id))).all()[-2:]:
+            event.at = again
+            session.add(event)
+    store.write(later)
+    _age(store, number, updated_at=again)
+    assert desk.run_automation(holder="t", now=again + timedelta(days=3)).reminded == [number]
+
+
 # --- SLA escalation ------------------------------------------------------------------------------
 
 @pytest.fixture
