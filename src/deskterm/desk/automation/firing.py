@@ -4,9 +4,10 @@ The change kernel calls :func:`after_change` when a change is written (``updated
 customer's message is ``customer_reply``) and :func:`after_filing` when a ticket is filed
 (``created``). The rules then run in order on the ticket as it is now; the actions of the
 rules that match in one pass are one change (one new version of the ticket, each event naming
-its rule: ``via="rule:NAME"``; a later rule sees what an earlier one set). Measured with 100
-rules on created tickets: two matching rules as two changes cost 2.98x filing without rules,
-the second write of the ticket and its SLA refresh most of it. A rule with ``stop = true``
+its rule: ``via="rule:NAME"``; a later rule sees what an earlier one set): one version bump
+and one write of the ticket per pass, however many rules match (bench/automation_rules.py: two
+matching rules cost about what one change does; that one write is most of their cost). A rule
+with ``stop = true``
 ends the run: no later rule runs for this change. When the rules changed the ticket, another
 pass runs (for the same trigger: a new ticket is still being created) over the rules that have
 not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
