@@ -174,6 +174,32 @@ def test_a_pending_ticket_gets_one_reminder_per_quiet_period(store, desk, admin)
     assert third.reminded == [number]
 
 
+def test_a_pending_spell_gets_at_most_three_reminders(store, desk, admin):
+    number = new_ticket(store, admin).number
+    change(store, admin, number, status="pending")
+    start = _ticket(store, number).updated_at
+    reminded = [desk.run_automation(holder="t", now=start + timedelta(days=3 * k, hours=k))
+                .reminded for k in range(1, 6)]
+    assert reminded == [[number]] * runner.MAX_REMINDERS + [[], []]
+    with store.read() as session:
+        assert runner.pending_to_remind(session, now=start + timedelta(days=30), days=3,
+                                        limit=10) == []  # capped: not even looked at
+    # back to the agent and pending again: a new spell, reminded again
+    change(store, admin, number, status="open")
+    change(store, admin, number, status="pending")
+    again = start + timedelta(days=20)  # the test's clock: after the passes above
+
+    def later(session):
+        for event in session.exec(select(Event).where(Event.ticket_id == number,
+                                                      Event.field == "status")
+                                  .order_by(col(Event.id))).all()[-2:]:
+            event.at = again
+            session.add(event)
+    store.write(later)
+    _age(store, number, updated_at=again)
+    assert desk.run_automation(holder="t", now=again + timedelta(days=3)).reminded == [number]
+
+
 # --- SLA escalation ------------------------------------------------------------------------------
 
 @pytest.fixture
@@ -220,6 +246,27 @@ def test_an_answered_ticket_is_escalated_for_its_next_target_only(store, sla_des
         targets = session.exec(select(AutomationMark.target).where(
             AutomationMark.ticket_id == number).order_by(col(AutomationMark.target))).all()
     assert list(targets) == ["resolution"]
+
+
+def test_each_next_response_target_is_escalated_once(store, desk, admin):
+    from deskterm.desk.tickets import ticket as tickets
+
+    store.write(lambda s: people.add_group(s, name="Level 2"))
+    desk.load_sla(SLA.replace('resolution = "8h"', 'next_response = "2h"'))
+    number = new_ticket(store, admin).number
+    store.write(lambda s: tickets.add_reply(s, actor=admin, number=number, body="On it."))
+    escalated = []
+    for round_ in range(2):
+        store.write(lambda s: tickets.add_customer_message(s, number=number, body="Any news?"))
+        due = _ticket(store, number).next_response_due_at
+        assert due is not None, round_
+        # the test's clock: each round hours after the last pass, the ticket changed since it
+        now = due + timedelta(hours=3 * round_)
+        _age(store, number, updated_at=now)
+        escalated += desk.run_automation(holder="t", now=now).escalated
+        assert desk.run_automation(holder="t", now=now + timedelta(hours=1)).escalated == []
+        store.write(lambda s: tickets.add_reply(s, actor=admin, number=number, body="Soon."))
+    assert escalated == [number, number]  # once for each of the two next responses
 
 
 def test_a_pass_with_nothing_to_do_changes_nothing(store, sla_desk, admin):

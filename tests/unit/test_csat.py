@@ -103,6 +103,27 @@ def test_a_rating_reply_is_recorded_and_does_not_reopen(store, desk, admin, mail
     assert any(e.field == "rating" and e.new == "4" for e in shown.events)
 
 
+def test_a_rating_is_not_a_request_no_customer_reply_rule_and_nothing_owed(store, admin):
+    """A rating answers the solved mail's question: the customer-reply rules (which answer and
+    route requests) do not run, no next response is owed and the queue does not show a reply
+    waiting; the rating and its message show on the ticket."""
+    from deskterm.desk.automation import ruleset
+
+    store.write(lambda s: ruleset.replace_rules(s, ruleset.check_file(
+        s, '[[rule]]\nname = "Ack"\non = ["customer_reply"]\n[rule.then]\n'
+           'add_tags = ["replied"]\n')))
+    number = new_ticket(store, admin).number
+    change(store, admin, number, status="solved")
+    store.write(lambda s: tickets.add_customer_message(s, number=number, body="5"))
+    shown = detail(store, number)
+    assert (shown.ticket.tags, shown.ticket.customer_replied_at) == ((), None)
+    assert shown.rating is not None and shown.rating.score == 5
+    store.write(lambda s: tickets.add_customer_message(s, number=number, body="Still broken"))
+    shown = detail(store, number)
+    assert shown.ticket.status == "open" and "replied" in shown.ticket.tags
+    assert shown.ticket.customer_replied_at is not None
+
+
 def test_any_other_reply_reopens(store, admin):
     number = new_ticket(store, admin).number
     change(store, admin, number, status="solved")

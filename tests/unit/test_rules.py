@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import col, select
 
 from deskterm.db.models import Customer, Event, Message, Organization, OutboxMail, Rule
-from deskterm.desk.automation import rulebook, ruleset
+from deskterm.desk.automation import conditions, rulebook, ruleset
 from deskterm.desk.automation.firing import MAX_PASSES
 from deskterm.desk.mail import settings as mail_settings
 from deskterm.desk.people import availability
@@ -276,6 +276,17 @@ def test_a_later_rule_sees_what_an_earlier_one_set(team, ada):
     assert file(team, ada).priority == "urgent"
 
 
+def test_the_rules_matching_in_one_pass_are_one_version_each_event_naming_its_rule(team, ada):
+    load(team, rule("Tag", then='add_tags = ["vip"]')
+         + rule("Prio", then='priority = "urgent"\nnote = "Escalated by rule"'))
+    ticket = file(team, ada)
+    shown = detail(team, ticket.number)
+    assert shown.ticket.version == 2  # filed at 1; both rules' actions are version 2
+    events = {(e.field, e.via, e.version) for e in shown.events if e.field != "created"}
+    assert events == {("tags", "rule:Tag", 2), ("priority", "rule:Prio", 2)}
+    assert shown.messages[-1].author == "rule:Prio"
+
+
 def test_two_rules_undoing_each_other_fire_once_each(team, ada):
     load(team, rule("Up", on='["created", "updated"]', when='priority = ["normal"]',
                     then='priority = "high"')
@@ -392,3 +403,13 @@ def test_a_rule_s_note_survives_a_jsonl_export_and_import(stores, tmp_path):
     path.write_bytes(exported)
     assert Desk(target, username="ada").import_jsonl(path).committed
     assert _export(target) == exported
+
+
+def test_a_rule_on_the_text_alone_is_not_looked_at_again_in_a_later_pass():
+    def compiled(when: str) -> bool:
+        spec = rulebook.parse_rules(rule(when=when))[0]
+        return conditions.CompiledRule.of(1, 1, spec).fixed
+
+    assert compiled('text_any = ["vpn"]\nchannel = ["email"]\ndomain = ["acme.test"]')
+    assert not compiled('text_any = ["vpn"]\ntags_any = ["vip"]')
+    assert not compiled('priority = ["urgent"]')

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlmodel import select
 
-from deskterm.db.models import Organization, SlaOutcome, Ticket
+from deskterm.db.models import Customer, Organization, SlaOutcome, Ticket
 from deskterm.desk.sla import policies, recompute
 from deskterm.desk.tickets import ticket as tickets
 from deskterm.desk.tickets.ticket import add_customer_message, add_reply
@@ -403,6 +403,9 @@ def test_the_console_countdown_counts_business_time():
     assert clock.state(None, friday) is None
     assert [describe_left(m) for m in (0, 59, 60, 61, 600, -90)] == [
         "0m", "59m", "1h", "1h 1m", "10h", "-1h 30m"]
+    # past 48 hours, days: "-13d 20h" rather than "-332h"
+    assert [describe_left(m) for m in (48 * 60, 49 * 60, -332 * 60 - 5, 72 * 60)] == [
+        "48h", "2d 1h", "-13d 20h", "3d"]
 
 
 def test_the_first_reply_and_the_solve_leave_business_minutes_for_the_reports(store, admin):
@@ -447,3 +450,64 @@ def test_a_policy_without_a_calendar_leaves_the_reports_the_wall_clock(store, ad
     assert stored.first_response_at is not None and stored.solved_at is not None
     assert (stored.first_response_business_minutes, stored.resolution_business_minutes) == (
         None, None)
+
+
+
+CALENDARED = POLICIES.replace('name = "VIP"\n', 'name = "VIP"\ncalendar = "office"\n') \
+    .replace('name = "Everyone"\n', 'name = "Everyone"\ncalendar = "office"\n')
+
+
+def test_a_calendar_change_recomputes_every_open_ticket_as_a_change_would(store, admin):
+    """``sla load`` (set-based SQL on SQLite) writes what the ticket-by-ticket computation of
+    a change gives: each state (new, answered with a next response running, paused, pending,
+    on hold), each policy (tier, organization, priority) and a ticket no policy matches."""
+    from deskterm.desk.people.directory import get_or_create_customer
+    from deskterm.desk.sla import due as sla_due
+
+    load(store)
+
+    def customers(session):
+        org = session.exec(select(Organization).where(Organization.name == "Acme")).one()
+        get_or_create_customer(session, email="v@vip.test", name="V").tier = "vip"
+        get_or_create_customer(session, email="a@acme.test", name="A").organization_id = org.id
+    store.write(customers)
+    made = [new_ticket(store, admin, requester_email=email, priority=priority)
+            for email, priority in (("o@else.test", "normal"), ("a@acme.test", "normal"),
+                                    ("o@else.test", "urgent"), ("o@else.test", "low"),
+                                    ("v@vip.test", "high"), ("o@else.test", "normal"))]
+    answered, pending, on_hold, paused = (t.number for t in made[:4])
+    store.write(lambda s: add_reply(s, actor=admin, number=answered, body="Looking"))
+    store.write(lambda s: add_customer_message(s, number=answered, body="Still broken"))
+    change(store, admin, pending, status="pending")
+    change(store, admin, on_hold, status="on_hold")
+    set_columns(store, paused, sla_paused_minutes=95)
+
+    only_vip_and_urgent = CALENDARED[:CALENDARED.index('[[policy]]\nname = "Acme"')]
+    for text in (CALENDARED, only_vip_and_urgent):
+        done = load(store, text)
+        assert done.open_tickets == len(made)
+        with store.read() as session:
+            policies = sla_due.load_policies(session)
+            for ticket in made:
+                stored = session.get(Ticket, ticket.number)
+                requester = session.get(Customer, stored.requester_id)
+                policy = policies.match(stored.priority, requester.tier,
+                                        requester.organization_id)
+                want = sla_due.compute(
+                    policy, status=stored.status, created_at=stored.created_at,
+                    first_response_at=stored.first_response_at,
+                    next_response_started_at=stored.next_response_started_at,
+                    paused_minutes=stored.sla_paused_minutes,
+                    next_paused_minutes=stored.next_response_paused_minutes,
+                    paused=stored.sla_paused_at is not None)
+                assert (stored.sla_policy_id, stored.first_response_due_at,
+                        stored.next_response_due_at, stored.resolution_due_at,
+                        stored.sla_due_at) == (
+                    policy.id if policy else None, want.first_response, want.next_response,
+                    want.resolution, want.earliest), (ticket.number, text[-40:])
+                waiting = stored.status in ("pending", "on_hold") and policy is not None
+                assert (stored.sla_paused_at is not None) == waiting
+        assert load(store, text).changed == 0  # the same file again writes nothing
+        running = row(store, answered).next_response_due_at is not None
+        assert running == (text == CALENDARED)  # under "Everyone", then under no policy
+    assert row(store, made[5].number).sla_policy_id is None

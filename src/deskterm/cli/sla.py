@@ -13,7 +13,7 @@ import typer
 
 from deskterm.cli import lazy
 from deskterm.cli.context import ctx_obj, read_text_file
-from deskterm.cli.output import echo, print_json, print_table
+from deskterm.cli.output import echo, print_json, print_table, with_growing_progress
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.safe_text import clean_line
 
@@ -42,7 +42,9 @@ def load(
     text = _read_file(file)
     shown = clean_line(str(file))
     try:
-        loaded = ctx_obj(ctx).desk().load_sla(text)
+        desk = ctx_obj(ctx).desk()
+        loaded = with_growing_progress("recomputing due times",
+                                       lambda progress: desk.load_sla(text, progress=progress))
     except InvalidInput as exc:
         lines = str(exc).splitlines() or [""]
         if len(lines) == 1:

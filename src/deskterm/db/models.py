@@ -61,8 +61,10 @@ PARTIAL_INDEXES: dict[str, dict[str, str]] = {
                             "postgresql": "minutes IS NOT NULL"},
     "ix_messages_public_replies": {"sqlite": "public = 1 AND author_agent_id IS NOT NULL",
                                    "postgresql": "public AND author_agent_id IS NOT NULL"},
+    "ix_tickets_sla_policy_due": {"sqlite": "sla_due_at IS NOT NULL",
+                                  "postgresql": "sla_due_at IS NOT NULL"},
 }
-"""The conditions of the partial indexes of migration 0018, by dialect. Not given to the
+"""The conditions of the partial indexes of migrations 0018 and 0023, by dialect. Not given to the
 ``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every command's
 start): whatever rebuilds an index from the models (bulk loads, imports) appends them through
 :func:`create_index_sql`."""
@@ -192,6 +194,9 @@ class Ticket(SQLModel, table=True):
         Index("ix_tickets_external_id", "external_id", unique=True),
         # sla:breached, sla:<1h, sort:sla (migration 0016).
         Index("ix_tickets_sla_due", "sla_due_at", "id"),
+        # The SLA escalation's tickets due by a time under one policy, partial: running due
+        # times only (migration 0023; the condition is in PARTIAL_INDEXES).
+        Index("ix_tickets_sla_policy_due", "sla_policy_id", "sla_due_at", "id"),
         # Partial (migration 0018: merged tickets only; the condition is not repeated here, as
         # for uq_saved_views_shared_name below).
         Index("ix_tickets_merged", "closed_at"),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -34,14 +35,16 @@ class SlaLoaded:
 class SlaCases(DeskCore):
     """SLA policies and business calendars."""
 
-    def load_sla(self, text: str) -> SlaLoaded:
+    def load_sla(self, text: str, *,
+                 progress: Callable[[int, int], None] | None = None) -> SlaLoaded:
         """Replace the calendars and policies with an SLA file's (admins only), then recompute
-        every open ticket's due times: all in one transaction, or nothing."""
+        every open ticket's due times: all in one transaction, or nothing. ``progress(done,
+        total)`` as the recompute goes."""
         sla = policies.parse_sla_toml(text)
 
         def loading(session, _actor) -> SlaLoaded:  # type: ignore[no-untyped-def]
             policies.replace(session, text, sla)
-            done = recompute.recompute_open(session)
+            done = recompute.recompute_open(session, progress=progress)
             return SlaLoaded(calendars=len(sla.calendars), policies=len(sla.policies),
                              open_tickets=done.open_tickets, changed=done.changed,
                              with_policy=done.with_policy)

@@ -128,16 +128,35 @@ Events = list[tuple[str, str | None, str | None]]
 
 
 def perform(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | None,
-            *, tags: frozenset[str] | None = None) -> Events:
+            *, tags: frozenset[str] | None = None, change: Change | None = None,
+            skips: list[tuple[str, str]] | None = None) -> Events:
     """Make rule ``spec``'s actions on the locked ``ticket``; the field changes it made
-    (``tags``: the ticket's tags, when the caller knows them: not read again)."""
+    (``tags``: the ticket's tags, when the caller knows them: not read again).
+
+    With ``change`` (the rules' pass collecting its rules' actions) they are added to it, their
+    events naming this rule, and the caller finishes it, then writes the ``skips`` (``(via,
+    reason)``: what could not be done, recorded after the change so the trail reads in order);
+    without, they are a change of their own.
+    """
     via = f"rule:{spec.name}"
+
+    def skip(reason: str) -> None:
+        if skips is not None:
+            skips.append((via, reason))
+        else:
+            skipped(session, ticket, via, reason)
+
     try:
         planned = plan(session, ticket, spec, actor)
     except DeskError as exc:
-        skipped(session, ticket, via, str(exc))
+        skip(str(exc))
         return []
-    change = Change(session, ticket, actor, via=via)
+    own = change is None
+    if change is None:
+        change = Change(session, ticket, actor, via=via)
+    else:
+        change.via = via
+    start = len(change.events)
     known = (lambda _number: tuple(sorted(tags))) if tags is not None else None
     if planned.wanted is not None:
         apply_changes(change, planned.wanted, tags_of=known)
@@ -156,10 +175,11 @@ def perform(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead |
         outbox.queue_mail(session, number=key(ticket), kind="rule", to_address=requester.email,
                           to_name=requester.name, subject=subject, body=body, auto=True)
         change.record("email", None, subject)
-    change.finish()
+    if own:
+        change.finish()
     if planned.email_refused is not None:
-        skipped(session, ticket, via, planned.email_refused)
-    return change.events
+        skip(planned.email_refused)
+    return change.events[start:]
 
 
 __all__ = ["BY_GROUP", "Plan", "perform", "plan", "skipped"]

@@ -136,6 +136,12 @@ def organization_name(session: Session, customer: Customer | None) -> str | None
 
 
 Check = Callable[[Facts], tuple[bool, str]]
+
+FIXED_FACTS = frozenset((*WORD_CONDITIONS, *REGEX_CONDITIONS, "requester", "domain",
+                         "organization", "customer_tier", "channel", "hours_since_created"))
+"""Conditions on what no rule's action changes (the text, the requester, the channel, the time
+since the ticket was created): a rule made only of them that did not match in a run's first pass
+cannot match in a later one."""
 _TOKEN = regex.compile(r"\w+")
 
 
@@ -270,13 +276,16 @@ class CompiledRule:
     spec: RuleSpec
     when: tuple[tuple[str, Check], ...]
     unless: tuple[tuple[str, Check], ...]
+    fixed: bool = False
+    """Every condition is on :data:`FIXED_FACTS` (a later pass need not look at it again)."""
 
     @classmethod
     def of(cls, rule_id: int, position: int, spec: RuleSpec) -> CompiledRule:
         return cls(rule_id, position, spec,
                    tuple((f"{k} {_shown(v)}", compile_condition(k, v)) for k, v in spec.when),
                    tuple((f"unless {k} {_shown(v)}", compile_condition(k, v))
-                         for k, v in spec.unless))
+                         for k, v in spec.unless),
+                   fixed=all(k in FIXED_FACTS for k, _ in (*spec.when, *spec.unless)))
 
     @property
     def name(self) -> str:

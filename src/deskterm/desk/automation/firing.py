@@ -2,8 +2,12 @@
 
 The change kernel calls :func:`after_change` when a change is written (``updated``; a
 customer's message is ``customer_reply``) and :func:`after_filing` when a ticket is filed
-(``created``). The rules then run in order on the ticket as it is now; each rule that matches
-makes its actions as one change of its own (``via="rule:NAME"``). A rule with ``stop = true``
+(``created``). The rules then run in order on the ticket as it is now; the actions of the
+rules that match in one pass are one change (one new version of the ticket, each event naming
+its rule: ``via="rule:NAME"``; a later rule sees what an earlier one set): one version bump
+and one write of the ticket per pass, however many rules match (bench/automation_rules.py: two
+matching rules cost about what one change does; that one write is most of their cost). A rule
+with ``stop = true``
 ends the run: no later rule runs for this change. When the rules changed the ticket, another
 pass runs (for the same trigger: a new ticket is still being created) over the rules that have
 not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
@@ -102,6 +106,7 @@ class Run:
     _facts: Facts | None = None
     upto: int = 1 << 30
     """The next pass looks at the rules before this one (the last that changed the ticket)."""
+    passes: int = 0
 
     @property
     def ticket(self) -> Ticket:
@@ -132,22 +137,30 @@ class Run:
     def one_pass(self, rules: tuple[CompiledRule, ...], trigger: str) -> bool:
         """Every rule not fired yet, in order (after the first pass, only those before the
         last rule that changed the ticket: those after it saw it as it is); whether any
-        changed the ticket."""
+        changed the ticket. The matching rules' actions are one change (one new version; each
+        event names its rule): two matching rules cost one write of the ticket, not two."""
         changed = False
         upto, self.upto = self.upto, 0
+        later = self.passes > 0
+        self.passes += 1
+        change: Change | None = None
+        skips: list[tuple[str, str]] = []
         for index, rule in enumerate(rules):
             if index >= upto:
                 break
-            if rule.id in self.fired or trigger not in rule.spec.on:
-                continue
+            if rule.id in self.fired or trigger not in rule.spec.on or (later and rule.fixed):
+                continue  # (a fixed rule that did not match in the first pass cannot now)
             facts = self.facts()
             if facts.status == "closed":
                 break
             if not rule.matches(facts):
                 continue
             self.fired.add(rule.id)
+            if change is None:
+                change = Change(self.session, self.ticket, self.actor,
+                                via=f"rule:{rule.spec.name}")
             events = actions.perform(self.session, self.ticket, rule.spec, self.actor,
-                                     tags=facts.tags)
+                                     tags=facts.tags, change=change, skips=skips)
             if events:
                 changed = True
                 self.upto = index
@@ -156,6 +169,12 @@ class Run:
             if rule.spec.stop:
                 self.stopped = True
                 break
+        if change is not None and (change.events or change.wrote_message):
+            change.finish()
+            if change.events:
+                self.facts().updated_at = self.ticket.updated_at
+        for via, reason in skips:
+            actions.skipped(self.session, self.ticket, via, reason)
         return changed
 
     def assign(self) -> bool:

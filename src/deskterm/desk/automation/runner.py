@@ -24,11 +24,13 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import TypeVar
 
+from sqlalchemy import exists, func
 from sqlmodel import Session, col, select
 
 from deskterm.db.engine import Store
-from deskterm.db.models import Customer, Ticket, key
+from deskterm.db.models import AutomationMark, Customer, Event, Message, Ticket, key
 from deskterm.db.types import utcnow
+from deskterm.db.upsert import upsert
 from deskterm.desk.automation import escalation, lease, timers
 from deskterm.desk.errors import DeskError
 from deskterm.desk.mail import outbox
@@ -42,6 +44,13 @@ BUDGET = 4.0
 desk that comes back after days of no runner catches up over several passes, each short)."""
 CLOSE_VIA = "automation:close-solved"
 REMIND_VIA = "automation:pending-reminder"
+MAX_REMINDERS = 3
+"""Reminders one pending spell gets at most (from the change that made the ticket pending):
+a customer who did not answer three does not want a fourth; the ticket waits for its agent."""
+CAPPED = ("reminder", "capped")
+"""The mark (``automation_marks`` kind, target) of a ticket that had its reminders: its ``at``
+is the reminder pass that found the cap reached; the ticket is not looked at again until it
+changes (``updated_at`` past the mark)."""
 
 T = TypeVar("T")
 
@@ -82,9 +91,27 @@ def pending_to_remind(session: Session, *, now: datetime, days: int, limit: int)
     if days <= 0:
         return []
     cutoff = now - timedelta(days=days)
+    capped = exists().where(
+        col(AutomationMark.ticket_id) == col(Ticket.id), col(AutomationMark.kind) == CAPPED[0],
+        col(AutomationMark.target) == CAPPED[1],
+        col(AutomationMark.at) >= col(Ticket.updated_at))
     return [n for n in session.exec(
-        select(Ticket.id).where(Ticket.status == "pending", col(Ticket.updated_at) <= cutoff)
+        select(Ticket.id).where(Ticket.status == "pending", col(Ticket.updated_at) <= cutoff,
+                                ~capped)
         .order_by(col(Ticket.updated_at), col(Ticket.id)).limit(limit)).all() if n is not None]
+
+
+def reminders_this_spell(session: Session, number: int) -> int:
+    """Reminders ticket ``number`` had since it was last made pending."""
+    began = session.exec(
+        select(Event.at).where(Event.ticket_id == number, Event.field == "status",
+                               Event.new == "pending")
+        .order_by(col(Event.id).desc()).limit(1)).first()
+    query = select(func.count()).select_from(Message).where(
+        Message.ticket_id == number, Message.via == REMIND_VIA)
+    if began is not None:
+        query = query.where(col(Message.created_at) >= began)
+    return int(session.exec(query).one())
 
 
 # --- the work on one ticket --------------------------------------------------------------------
@@ -117,6 +144,11 @@ def remind_pending(session: Session, number: int, *, now: datetime, days: int) -
     their address)."""
     ticket = lock_ticket(session, number, actor=None)
     if ticket.status != "pending" or ticket.updated_at > now - timedelta(days=days):
+        return False
+    if reminders_this_spell(session, number) >= MAX_REMINDERS:
+        upsert(session, AutomationMark, {"ticket_id": number, "kind": CAPPED[0],
+                                         "target": CAPPED[1], "at": now},
+               keys=("ticket_id", "kind", "target"), update=("at",))
         return False
     requester = session.get(Customer, ticket.requester_id)
     mailed = None

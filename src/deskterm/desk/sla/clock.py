@@ -92,12 +92,17 @@ def _target(sla: SlaTimes, policy: PolicyClock | None) -> tuple[str | None, int 
 
 
 def describe_left(minutes: int) -> str:
-    """Business minutes as the SLA cell shows them: ``35m``, ``2h 10m``, ``41h``, ``-35m``."""
+    """Business minutes as the SLA cell shows them: ``35m``, ``2h 10m``, ``41h``, ``-35m``;
+    past 48 hours in days of 24 hours (``-13d 20h``, not ``-332h``: read at a glance, and as
+    narrow as ``41h``)."""
     sign = "-" if minutes < 0 else ""
     minutes = abs(minutes)
     if minutes < 60:
         return f"{sign}{minutes}m"
     hours, rest = divmod(minutes, 60)
+    if hours > 48:
+        days, hours = divmod(hours, 24)
+        return f"{sign}{days}d {hours}h" if hours else f"{sign}{days}d"
     if hours >= 10 or not rest:
         return f"{sign}{hours}h"
     return f"{sign}{hours}h {rest}m"

@@ -29,11 +29,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 from sqlmodel import Session, col, select
 
+from deskterm.db.models import AutomationMark, Customer, SlaOutcome, SlaPolicy, Ticket, key
 from deskterm.db.models import BusinessCalendar as CalendarRow
-from deskterm.db.models import Customer, SlaOutcome, SlaPolicy, Ticket, key
 from deskterm.desk.sla.calendar import BusinessCalendar, add_business_minutes, business_minutes
 from deskterm.desk.tickets.summary import SlaTimes
 
@@ -251,6 +251,11 @@ def refresh(session: Session, ticket: Ticket, now: datetime, *, public_reply: bo
           and ticket.next_response_started_at is None):
         ticket.next_response_started_at = now
         ticket.next_response_paused_minutes = 0
+        # A new next-response target: the runner may escalate it as it did the one before
+        # (its mark is per target, kind "escalation": see desk.automation.escalation).
+        session.execute(delete(AutomationMark).where(
+            col(AutomationMark.ticket_id) == key(ticket), col(AutomationMark.kind) == "escalation",
+            col(AutomationMark.target) == "next_response"))
 
     _business_times(ticket, policies.by_id.get(old_policy or 0) or policy)
     due = compute(policy, status=ticket.status, created_at=ticket.created_at,

@@ -156,6 +156,9 @@ class Change:
         """What made the change when it is automatic (``rule:NAME``, ``sla:NAME``): every event
         names it."""
         self.events: list[tuple[str, str | None, str | None]] = []
+        self.event_vias: list[str | None] = []
+        """The ``via`` of each event, as it was when the event was recorded: the rules' pass
+        makes every matching rule's actions one change, each event naming its own rule."""
         self.now = utcnow()
         self.solved = False
         """The ticket became solved in this change: its requester is sent the confirmation
@@ -170,6 +173,7 @@ class Change:
 
     def record(self, field: str, old: object, new: object) -> None:
         self.events.append((field, _as_text(old), _as_text(new)))
+        self.event_vias.append(self.via)
 
     def set_status(self, new: str) -> None:
         ticket = self.ticket
@@ -218,8 +222,8 @@ class Change:
         actor_id = self.actor.id if self.actor else None
         return [
             {"ticket_id": ticket.id, "actor_agent_id": actor_id, "field": field, "old": old,
-             "new": new, "version": ticket.version, "at": self.now, "via": self.via}
-            for field, old, new in self.events
+             "new": new, "version": ticket.version, "at": self.now, "via": via}
+            for (field, old, new), via in zip(self.events, self.event_vias, strict=True)
         ]
 
     def finish(self) -> Ticket:
