@@ -34,7 +34,7 @@ import regex
 from deskterm.db.models import RULE_TRIGGERS
 from deskterm.desk.errors import DeskError, InvalidInput
 from deskterm.desk.limits import check_name
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import clean_line, message_line
 from deskterm.desk.tickets import lifecycle
 from deskterm.desk.tickets.checks import check_body, normalize_tags
 from deskterm.desk.tickets.macros import check_template
@@ -84,6 +84,10 @@ class RulesFileError(DeskError):
     """A rules file with problems: every one of them, each ``line N: ...`` where known."""
 
     problems: list[str] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # A problem may quote what the file holds (a value a check refused): one clean line.
+        self.problems = [message_line(problem) for problem in self.problems]
 
     def __str__(self) -> str:
         count = len(self.problems)
