@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 from sqlmodel import Session, col, select
 
@@ -120,16 +121,23 @@ def _events(session: Session, query: AuditQuery, actor_id: int | None) -> list[A
                  .outerjoin(Agent, col(Agent.id) == col(Event.actor_agent_id)))
     if query.ticket is not None:
         statement = statement.where(Event.ticket_id == query.ticket)
-    if actor_id is not None:
-        statement = statement.where(Event.actor_agent_id == actor_id)
-    if query.since is not None:
-        statement = statement.where(col(Event.at) >= query.since)
-    if query.until is not None:
-        statement = statement.where(col(Event.at) < query.until)
+    statement = _who_and_when(statement, Event, query, actor_id)
     rows = session.exec(statement.order_by(col(Event.id).desc()).limit(query.limit)).all()
     return [AuditRead(at=event.at, actor=username, via=event.via, kind=TICKET,
                       object=ref(event.ticket_id), field=event.field, old=event.old,
                       new=event.new, ticket=event.ticket_id) for event, username in rows]
+
+
+def _who_and_when(statement: Any, table: type[Event] | type[AuditEntry], query: AuditQuery,
+                  actor_id: int | None) -> Any:
+    """``statement`` kept to rows of ``table`` by ``actor_id`` and in the query's time range."""
+    if actor_id is not None:
+        statement = statement.where(col(table.actor_agent_id) == actor_id)
+    if query.since is not None:
+        statement = statement.where(col(table.at) >= query.since)
+    if query.until is not None:
+        statement = statement.where(col(table.at) < query.until)
+    return statement
 
 
 def _setup(session: Session, query: AuditQuery, actor_id: int | None,
@@ -138,12 +146,7 @@ def _setup(session: Session, query: AuditQuery, actor_id: int | None,
                  .outerjoin(Agent, col(Agent.id) == col(AuditEntry.actor_agent_id)))
     if kinds:
         statement = statement.where(col(AuditEntry.kind).in_(kinds))
-    if actor_id is not None:
-        statement = statement.where(AuditEntry.actor_agent_id == actor_id)
-    if query.since is not None:
-        statement = statement.where(col(AuditEntry.at) >= query.since)
-    if query.until is not None:
-        statement = statement.where(col(AuditEntry.at) < query.until)
+    statement = _who_and_when(statement, AuditEntry, query, actor_id)
     rows = session.exec(statement.order_by(col(AuditEntry.id).desc()).limit(query.limit)).all()
     return [AuditRead(at=entry.at, actor=username, via=entry.via, kind=entry.kind,
                       object=entry.object, field=entry.field, old=entry.old, new=entry.new)
