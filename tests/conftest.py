@@ -19,6 +19,8 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import typer
+import typer.testing
 from typer.testing import CliRunner
 
 from deskterm.cli import app
@@ -31,6 +33,27 @@ from deskterm.desk.reads import AgentRead
 
 from .imap_server import imap_server  # noqa: F401  (a real IMAP server: tests/imap_server.py)
 from .pg_databases import PostgresServer
+
+
+def _build_each_app_once() -> None:
+    """Typer's test runner builds the Click command tree of the app it invokes again on every
+    call, reading every command function's signature (a third of a CLI test's time: ~40 ms a
+    call, and the CLI tests make thousands). An app's tree never changes within a test process,
+    so each is built once. ``typer.testing`` names ``typer.main.get_command`` privately: if that
+    moves, this fails loudly (AttributeError), not slowly."""
+    build = typer.main.get_command
+    built: dict[int, tuple[typer.Typer, object]] = {}
+
+    def get_command(app: typer.Typer):
+        if id(app) not in built:
+            built[id(app)] = (app, build(app))  # the app is kept: its id stays its own
+        return built[id(app)][1]
+
+    assert typer.testing._get_command is build
+    setattr(typer.testing, "_get_command", get_command)  # noqa: B010
+
+
+_build_each_app_once()
 
 PG_ADMIN_URL = os.environ.get("DESKTERM_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

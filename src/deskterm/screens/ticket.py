@@ -409,8 +409,10 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
     """The screen's actions that still work while the editor is open (it takes every letter)."""
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
-        composers = self.query(Composer)
-        writing = bool(composers) and composers.first().display
+        # Asked once per key binding whenever the bindings change: no DOM query here (a query
+        # walks every message of the thread, and a 500-message thread made each change slow).
+        composer = self._composer
+        writing = composer is not None and composer.display
         if action == "send":
             return writing
         if action in PANE_ACTIONS:
@@ -436,6 +438,7 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
         self._draft_timing = DraftTimer()
         self.drafts = DraftWriter(self._write_draft)
         self._draft_timer: Timer | None = None
+        self._composer: Composer | None = None
 
     def compose(self) -> ComposeResult:
         with Vertical(id="ticket-header"):
@@ -453,11 +456,12 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
                 yield OptionList(id="kb-suggestions")
                 yield Static("Other tickets", id="history-title")
                 yield OptionList(id="history")
-        yield Composer()
+        self._composer = Composer()
+        yield self._composer
         yield KeysFooter()
 
     def on_mount(self) -> None:
-        self.query_one(Composer).display = False
+        self.composer.display = False
         self.query_one("#ticket-presence").display = False
         self.query_one("#kb-suggest-title").display = False
         self.query_one("#kb-suggestions").display = False
@@ -582,7 +586,8 @@ class TicketScreen(CustomerMessages, LiveTicket, TicketKnowledge, TicketFiles, T
 
     @property
     def composer(self) -> Composer:
-        return self.query_one(Composer)
+        assert self._composer is not None, "composed"
+        return self._composer
 
     def ticket_screen(self, number: int) -> TicketScreen:
         """A screen like this one (its desk, its clock) for ticket ``number``."""
