@@ -103,6 +103,18 @@ expression (``to_tsvector`` of every sampled body: 85% of ``ANALYZE messages``, 
 50,000 tickets; the subjects' is cheap enough to keep)."""
 
 
+def _analyzed_later(cursor: Any, table: str) -> bool:
+    """Whether autovacuum will analyze ``table`` of its own accord (on for the server, which
+    counts changes, and not turned off for the table)."""
+    cursor.execute(
+        "SELECT current_setting('autovacuum')::bool AND current_setting('track_counts')::bool "
+        "AND COALESCE((SELECT option_value FROM pg_options_to_table(c.reloptions) WHERE "
+        "option_name = 'autovacuum_enabled'), 'on')::bool FROM pg_class c "
+        "WHERE c.oid = %s::regclass", (table,))
+    row = cursor.fetchone()
+    return bool(row and row[0])
+
+
 def postgres_analyze(store: Store) -> None:
     """``ANALYZE`` the tables an import into an empty desk filled, once it has committed, the
     groups of :data:`ANALYZED_TABLES` on connections of their own at the same time.
@@ -114,7 +126,8 @@ def postgres_analyze(store: Store) -> None:
     ``messages``), and their expressions' statistics are left to autovacuum, which analyzes the
     table whole within a minute or so (such a partial ``ANALYZE`` leaves the count of changed
     rows as it was, so the table is still due). Until then a search's ``@@`` on bodies is
-    estimated with the planner's default selectivity, as before any statistics. Only
+    estimated with the planner's default selectivity, as before any statistics. Where
+    autovacuum is off (for the server or the table) the table is analyzed whole, as before. Only
     statistics are written (the import's rows were committed before): should one fail, the
     import stands and autovacuum analyzes the tables later.
     """
@@ -128,7 +141,7 @@ def postgres_analyze(store: Store) -> None:
                 connection: Any = raw.driver_connection
                 with connection.cursor() as cursor:
                     for table in tables:
-                        if table in PLAIN_ANALYZED:
+                        if table in PLAIN_ANALYZED and _analyzed_later(cursor, table):
                             cursor.execute(
                                 "SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) "
                                 "FROM pg_attribute WHERE attrelid = %s::regclass "
