@@ -251,12 +251,12 @@ def parse_date(value: str, *, zone: tzinfo, order: str | None) -> datetime:
         # (The most common form, a UTC time without a zone, in one step: the general way
         # below, with its replace and astimezone, took four times as long.)
         try:
-            parsed = datetime.fromisoformat(text + "Z")
+            quick = datetime.fromisoformat(text + "Z")
         except ValueError:
             pass
         else:
-            if 1900 <= parsed.year <= 2999:
-                return parsed
+            if 1900 <= quick.year <= 2999:
+                return quick
     if text.isdigit() and 9 <= len(text) <= 10:
         return datetime.fromtimestamp(int(text), UTC)
     try:

@@ -287,9 +287,13 @@ class RowChecker:
             "tags": lambda value: normalize_tags(split_tags(value), where="tag"),
             **dict.fromkeys(_DATES, date),
         }
-        self.checks = [(field, position, self.header[position], checks[field],
-                        {} if field in _REPEATING else None)
-                       for field, position in self.positions.items()]
+        # (field, its column's position and name, its check, what the check made of each
+        # cell seen before: columns of _REPEATING only)
+        self.checks: list[tuple[str, int, str, Callable[[str], object],
+                                dict[str, object] | None]] = [
+            (field, position, self.header[position], checks[field],
+             {} if field in _REPEATING else None)
+            for field, position in self.positions.items()]
 
     def check(self, raw: RawRow) -> TicketRow | list[Problem]:
         cells = raw.cells
