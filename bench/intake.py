@@ -56,7 +56,7 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.ticket_import import COLUMNS, postgres_analyze
+from deskterm.db.ticket_import import COLUMNS, postgres_analyze, sqlite_pragmas
 from deskterm.desk import setup
 from deskterm.desk.transfer.csv_import import import_csv
 from deskterm.desk.transfer.csv_in import CsvFile, Options
@@ -151,8 +151,10 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
         connection: Any = raw.driver_connection
         started = time.perf_counter()
         if store.is_sqlite:
-            connection.execute("PRAGMA foreign_keys = OFF")  # as the import's connection
-            connection.execute("PRAGMA threads = 2")
+            # The import's connection's settings (its page cache, CHECK constraints skipped for
+            # its checked rows ...), so that only the work differs.
+            for pragma, (value, _after) in sqlite_pragmas(checked=True).items():
+                connection.execute(f"PRAGMA {pragma} = {value}")
             connection.execute("BEGIN IMMEDIATE")
             triggers = search.sqlite_suspend(connection)
             for index in indexes:

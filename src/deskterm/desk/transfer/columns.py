@@ -247,6 +247,16 @@ def parse_date(value: str, *, zone: tzinfo, order: str | None) -> datetime:
     zone is in ``zone``.
     """
     text = value.strip()
+    if zone is UTC and len(text) == 19 and text[10] in " T":
+        # (The most common form, a UTC time without a zone, in one step: the general way
+        # below, with its replace and astimezone, took four times as long.)
+        try:
+            quick = datetime.fromisoformat(text + "Z")
+        except ValueError:
+            pass
+        else:
+            if 1900 <= quick.year <= 2999:
+                return quick
     if text.isdigit() and 9 <= len(text) <= 10:
         return datetime.fromtimestamp(int(text), UTC)
     try:
@@ -264,7 +274,7 @@ def parse_date(value: str, *, zone: tzinfo, order: str | None) -> datetime:
         parsed = parsed.replace(tzinfo=zone)
     if not 1900 <= parsed.year <= 2999:
         raise InvalidInput(f"'{text[:40]}': the year {parsed.year} is out of range")
-    return parsed.astimezone(UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def _slashed(text: str, order: str | None) -> datetime:

@@ -227,7 +227,14 @@ def _dates(row: TicketRow, now: datetime) -> tuple[datetime, datetime, datetime 
         solved = row.solved_at or row.closed_at or row.updated_at or created
         if row.status == "closed":
             closed = row.closed_at or row.updated_at or solved
-    updated = max(x for x in (row.updated_at, created, solved, closed) if x is not None)
+    # (The latest of them, compared one by one: max() of a generator cost more than the rest.)
+    updated = row.updated_at
+    if updated is None or updated < created:
+        updated = created
+    if solved is not None and solved > updated:
+        updated = solved
+    if closed is not None and closed > updated:
+        updated = closed
     return created, updated, solved, closed
 
 
@@ -238,7 +245,8 @@ def stored_dates(value: Callable[[datetime | None], object],
 
     def dates(row: TicketRow) -> tuple[object, object, object, object]:
         created, updated, solved, closed = _dates(row, now)
-        return value(created), value(updated), value(solved), value(closed)
+        return (value(created), value(updated), None if solved is None else value(solved),
+                None if closed is None else value(closed))
 
     return dates
 

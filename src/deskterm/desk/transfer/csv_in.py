@@ -14,6 +14,7 @@ import contextlib
 import csv
 import io
 import multiprocessing
+import operator
 import pickle
 import sys
 from collections.abc import Callable, Iterator, Mapping
@@ -21,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from email.utils import parseaddr
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import check_name, check_text
@@ -96,8 +97,10 @@ class Problem:
         return f"{where}: {self.reason}"
 
 
-@dataclass(frozen=True)
-class RawRow:
+class RawRow(NamedTuple):
+    """A row of the file as read: the line it starts on, its cells. (A named tuple: made twice
+    for every row, and a frozen dataclass's ``__init__`` took ten times as long.)"""
+
     line: int
     cells: list[str]
 
@@ -215,7 +218,7 @@ class CsvFile:
                 next(reader)
                 line = reader.line_num + 1
                 for cells in reader:
-                    if cells and any(cell.strip() for cell in cells):
+                    if cells and "".join(cells).strip():  # (not only spaces)
                         yield RawRow(line, cells)
                     line = reader.line_num + 1
             except csv.Error as exc:
@@ -242,29 +245,11 @@ _DATES = ("created_at", "updated_at", "solved_at", "closed_at")
 _REPEATING = frozenset({"status", "priority", "type", "channel", "requester_email",
                         "requester_name", "organization", "assignee", "group", "tags"})
 """Columns whose cells repeat down a file (a requester has many tickets, a desk a few groups):
-their checks remember what they made of each cell (:func:`_remembered`)."""
+their checks remember what they made of each cell, as it was (a check is a pure function whose
+results are never changed: strings, numbers, tuples; a refused cell is checked again each time,
+so every row gets its own problem)."""
 _REMEMBERED = 50_000
 """Most cells a check remembers (it forgets them all and starts again past that)."""
-
-
-def _remembered(check: Callable[[str], object]) -> Callable[[str], object]:
-    """``check``, remembering what it made of each value it accepted (a pure function whose
-    results are never changed: strings, numbers, tuples). A value it refuses is checked again
-    each time, so every row gets its own problem."""
-    known: dict[str, object] = {}
-
-    def remembered(value: str) -> object:
-        try:
-            return known[value]
-        except KeyError:
-            pass
-        result = check(value)
-        if len(known) >= _REMEMBERED:
-            known.clear()
-        known[value] = result
-        return result
-
-    return remembered
 
 
 class RowChecker:
@@ -304,9 +289,13 @@ class RowChecker:
             "tags": lambda value: normalize_tags(split_tags(value), where="tag"),
             **dict.fromkeys(_DATES, date),
         }
-        self.checks = [(field, position, self.header[position],
-                        _remembered(checks[field]) if field in _REPEATING else checks[field])
-                       for field, position in self.positions.items()]
+        # (field, its column's position and name, its check, what the check made of each
+        # cell seen before: columns of _REPEATING only)
+        self.checks: list[tuple[str, int, str, Callable[[str], object],
+                                dict[str, object] | None]] = [
+            (field, position, self.header[position], checks[field],
+             {} if field in _REPEATING else None)
+            for field, position in self.positions.items()]
 
     def check(self, raw: RawRow) -> TicketRow | list[Problem]:
         cells = raw.cells
@@ -315,9 +304,14 @@ class RowChecker:
                             "(a cell with an unquoted separator, or a wrong delimiter?)")]
         problems: list[Problem] = []
         found: dict[str, object] = {}
-        for field, position, column, check in self.checks:
+        for field, position, column, check, known in self.checks:
             value = cells[position]
-            if value[:1] == "'":  # (inline: this loop runs for every cell of the file)
+            if known is not None and value in known:
+                # (A cell seen before, as it was: what its check made of it. Inline, as the
+                # rest of this loop: it runs for every cell of the file.)
+                found[field] = known[value]
+                continue
+            if value[:1] == "'":
                 value = from_spreadsheet_safe(value)
             stripped = value.strip()
             if field != "body":  # a body keeps its own spaces and lines
@@ -327,9 +321,14 @@ class RowChecker:
                     problems.append(Problem(raw.line, column, "empty: a ticket needs a subject"))
                 continue
             try:
-                found[field] = check(value)
+                result = found[field] = check(value)
             except InvalidInput as exc:
                 problems.append(Problem(raw.line, column, str(exc)))
+                continue
+            if known is not None:
+                if len(known) >= _REMEMBERED:
+                    known.clear()
+                known[cells[position]] = result
         kind = found.get("type")
         if isinstance(kind, tuple):  # (type, the channel it tells, if any)
             found["type"] = kind[0]
@@ -394,6 +393,8 @@ _PIPE_BYTES = 1024 * 1024
 _F_SETPIPE_SZ = 1031
 _FIELDS = TicketRow.__slots__
 _DATE_AT = tuple(_FIELDS.index(name) for name in _DATES)
+_VALUES = operator.attrgetter(*_FIELDS)
+"""A row's values in the order of its fields (one call, not one ``getattr`` per field)."""
 
 
 def _reader(source: CsvFile, checker: RowChecker, cells_of_accepted: bool, out: Any) -> None:
@@ -409,7 +410,7 @@ def _reader(source: CsvFile, checker: RowChecker, cells_of_accepted: bool, out: 
             again = checked.external_id in seen  # (a duplicate id: refused by the caller)
             if checked.external_id is not None:
                 seen.add(checked.external_id)
-            values = [getattr(checked, f) for f in _FIELDS]
+            values = list(_VALUES(checked))
             if checked.extra is not None:
                 # The dates travel as the store takes them, in ``extra`` (made by the check's
                 # ``extra``): their datetimes stay here (pickling them both ways was a tenth
