@@ -40,3 +40,32 @@ def _quick_idle_checks(monkeypatch):
     waits = importlib.import_module("textual._wait")  # private to Textual: deliberate, see above
     monkeypatch.setattr(waits, "SLEEP_GRANULARITY", 0.005)
     monkeypatch.setattr(waits, "SLEEP_IDLE", 0.005 / 20)
+
+
+_PARSED_CSS: dict[tuple, list] = {}
+"""Rule sets parsed from a piece of CSS with a set of variables, shared by every app of a test
+process (see :func:`_css_parsed_once`)."""
+
+
+@pytest.fixture(autouse=True)
+def _css_parsed_once(monkeypatch):
+    """Each app parses its stylesheet (the app's, every widget's default CSS) anew: a quarter of
+    an app's start-up, and the console tests start hundreds. Textual keeps what it parsed per
+    stylesheet, keyed by the CSS and where it came from, and reuses it on a reparse (the rule
+    sets are not changed after parsing); this keeps it per process, with the variables (the
+    theme) in the key. ``Stylesheet._parse_rules`` is private to Textual: if it moves, this
+    fails loudly (AttributeError), not slowly."""
+    from textual.css.stylesheet import Stylesheet
+
+    parse = Stylesheet._parse_rules
+
+    def parse_rules(self, css, read_from, is_default_rules=False, tie_breaker=0, scope=""):
+        key = (css, read_from, is_default_rules, tie_breaker, scope,
+               tuple(sorted(self._variables.items())))
+        rules = _PARSED_CSS.get(key)
+        if rules is None:
+            rules = parse(self, css, read_from, is_default_rules, tie_breaker, scope)
+            _PARSED_CSS[key] = rules
+        return rules
+
+    monkeypatch.setattr(Stylesheet, "_parse_rules", parse_rules)
