@@ -49,7 +49,7 @@ class TransferCases(DeskCore):
         require_admin(self.actor, "import tickets")
         return csv_import.import_csv(self.store, source, dry_run=dry_run,
                                      skip_invalid=skip_invalid, create_agents=create_agents,
-                                     reject=reject, progress=progress)
+                                     reject=reject, progress=progress, actor_id=self.actor.id)
 
     def import_jsonl(self, path: Path, *, dry_run: bool = False,
                      progress: Callable[[int], None] | None = None) -> jsonl_in.JsonlReport:

@@ -28,6 +28,7 @@ from deskterm.db.models import (
     MailSettings,
     Organization,
     Rule,
+    SavedView,
     SlaPolicy,
 )
 from deskterm.desk.audit.log import Seen, Snapshot
@@ -158,5 +159,18 @@ def mail(session: Session, _done: object = None) -> Snapshot:
     return {("mail", 1): Seen("mail", "settings", _fields(row or MailSettings()))}
 
 
+def views(session: Session, _done: object = None) -> Snapshot:
+    """Every saved view, by id, named ``owner/name`` (two agents may each have one of a name);
+    its owner by user name."""
+    rows = session.exec(select(SavedView).execution_options(**FRESH)).all()
+    owners = _names(session, Agent, (row.owner_agent_id for row in rows))
+    out: Snapshot = {}
+    for row in rows:
+        owner = owners.get(row.owner_agent_id, "?")
+        fields = {**_fields(row, skip=("owner_agent_id",)), "owner": owner}
+        out[("view", row.id)] = Seen("view", f"{owner}/{row.name}", fields)
+    return out
+
+
 __all__ = ["BOOKKEEPING", "agents", "articles", "automation", "categories", "groups", "macros",
-           "mail", "people", "rules", "sla"]
+           "mail", "people", "rules", "sla", "views"]
