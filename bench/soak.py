@@ -36,6 +36,7 @@ sys.path[:] = [p for p in sys.path
                if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 import argparse
+import itertools
 import multiprocessing
 import random
 import shutil
@@ -179,9 +180,11 @@ class LockTrace:
 
             def timed_take(info: dict[str, Any]) -> None:
                 asked = time.perf_counter()
+                had = "deskterm_write_turn" in info
                 take(info)
                 self.turn_wait += time.perf_counter() - asked
-                self._turn_got = time.perf_counter()
+                if not had and "deskterm_write_turn" in info:  # (else: none taken)
+                    self._turn_got = time.perf_counter()
 
             def timed_give_back(info: Any) -> None:
                 give_back(info)
@@ -557,7 +560,7 @@ def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
                              if row[0] == "import"])
                 held = sorted(span for report in reports for span in report.held)
                 if len(held) > 1:
-                    gaps = [max(0.0, b[0] - a[1]) * 1000 for a, b in zip(held, held[1:])]
+                    gaps = [max(0.0, b[0] - a[1]) * 1000 for a, b in itertools.pairwise(held)]
                     busy = sum(b - a for a, b in held)
                     print(f"  the write lock: held {busy / (held[-1][1] - held[0][0]):.0%} of "
                           f"the time, {len(held)} turns; between two: p50 "

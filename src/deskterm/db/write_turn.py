@@ -48,12 +48,13 @@ class WriteTurns:
     def take(self, info: dict[str, Any]) -> None:
         """Wait for the turn and keep it in ``info`` (a pooled connection's) until
         :meth:`give_back`; nothing if this thread already holds one or ``info`` does."""
-        if _TURN in info or getattr(self._mine, "held", 0):
+        held: int = getattr(self._mine, "held", 0)
+        if held or _TURN in info:
             return
         fd = self._wait()
         if fd is not None:
             info[_TURN] = fd
-            self._mine.held = getattr(self._mine, "held", 0) + 1
+            self._mine.held = held + 1
 
     def give_back(self, info: dict[str, Any] | None) -> None:
         fd = info.pop(_TURN, None) if info is not None else None

@@ -107,5 +107,5 @@ def require_group_open(session: Session, actor: AgentRead | None, *, group_id: i
 
 
 __all__ = ["hidden_groups", "hidden_groups_for", "refusal", "require_group_open",
-           "require_ticket_access", "searches_visible_condition", "visible_condition", "visible_conditions",
-           "visible_numbers"]
+           "require_ticket_access", "searches_visible_condition", "visible_condition",
+           "visible_conditions", "visible_numbers"]
