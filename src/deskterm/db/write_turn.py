@@ -26,8 +26,6 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -43,34 +41,33 @@ class WriteTurns:
         self.path = path
         self.timeout = timeout
         self._mine = threading.local()
-        """``held``: how many turns this thread holds now."""
+        """``held``: how many turns this thread holds now (see :meth:`_held`)."""
 
     def take(self, info: dict[str, Any]) -> None:
         """Wait for the turn and keep it in ``info`` (a pooled connection's) until
         :meth:`give_back`; nothing if this thread already holds one or ``info`` does."""
-        held: int = getattr(self._mine, "held", 0)
-        if held or _TURN in info:
+        held = self._held()
+        if held[0] or _TURN in info:
             return
         fd = self._wait()
         if fd is not None:
-            info[_TURN] = fd
-            self._mine.held = held + 1
+            info[_TURN] = (fd, held)
+            held[0] += 1
 
     def give_back(self, info: dict[str, Any] | None) -> None:
-        fd = info.pop(_TURN, None) if info is not None else None
-        if fd is not None:
+        """Let the next writer in (from any thread: the count is the taker's)."""
+        taken = info.pop(_TURN, None) if info is not None else None
+        if taken is not None:
+            fd, held = taken
+            held[0] -= 1
             os.close(fd)  # lets go of the flock
-            self._mine.held = max(0, getattr(self._mine, "held", 1) - 1)
 
-    @contextmanager
-    def turn(self) -> Iterator[None]:
-        """Hold the turn for a block (a write on a raw connection)."""
-        info: dict[str, Any] = {}
-        self.take(info)
-        try:
-            yield
-        finally:
-            self.give_back(info)
+    def _held(self) -> list[int]:
+        """This thread's count of turns held (a list: given back from any thread)."""
+        held: list[int] | None = getattr(self._mine, "held", None)
+        if held is None:
+            held = self._mine.held = [0]
+        return held
 
     def _wait(self) -> int | None:
         """A new descriptor of the file holding the flock, or None (no turn: SQLite's wait)."""
