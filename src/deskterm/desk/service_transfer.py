@@ -56,7 +56,8 @@ class TransferCases(DeskCore):
         """Import the tickets of a ``deskterm export jsonl`` file (admins only), keeping their
         numbers, all or nothing; raises ``ImportRefused`` listing every problem."""
         require_admin(self.actor, "import tickets")
-        return jsonl_in.import_jsonl(self.store, path, dry_run=dry_run, progress=progress)
+        return jsonl_in.import_jsonl(self.store, path, dry_run=dry_run, progress=progress,
+                                     actor_id=self.actor.id)
 
     def _export_query(self, session: Session, query: str | None) -> ResolvedQuery | None:
         actor = self._acting(session)

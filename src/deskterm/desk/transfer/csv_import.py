@@ -35,6 +35,7 @@ from deskterm.db.engine import Store
 from deskterm.db.ticket_import import TicketLoad, timestamp_value
 from deskterm.db.types import utcnow
 from deskterm.desk.audit import log as audit_log
+from deskterm.desk.audit import snapshots
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.transfer.csv_in import (
     CheckedRows,
@@ -191,10 +192,7 @@ class _Names:
         ids = load.new_ids("agent_groups", len(new_groups))
         load.insert("agent_groups", [(i, name, "", now) for i, name in zip(ids, new_groups,
                                                                              strict=True)])
-        self._audit([audit_log.Seen("group", name, {
-            "name": name, "description": "", "assignment": "manual", "restricted": False,
-            "members": []})
-            for name in new_groups])
+        self._audit([snapshots.new_group(name) for name in new_groups])
         self.groups.update((_folded(n), i) for i, n in zip(ids, new_groups, strict=True))
         self.report.groups += len(new_groups)
         new_agents = list({_folded(name): name for name in _distinct(row.assignee
@@ -208,10 +206,8 @@ class _Names:
                            else name, address, "agent", True, [], now))
             self.agents[_folded(name)] = number
         load.insert("agents", agents)
-        self._audit([audit_log.Seen("agent", str(row[1]), {
-            "username": row[1], "display_name": row[2], "email": row[3], "role": row[4],
-            "active": row[5], "skills": row[6], "away": False, "capacity": None})
-            for row in agents])
+        self._audit([snapshots.new_agent(str(row[1]), str(row[2]), row[3])  # type: ignore[arg-type]
+                     for row in agents])
         self.report.agents += len(agents)
         known_tags = self.tags
         wanted = {tag for row in rows for tag in row.tags if tag not in known_tags}
