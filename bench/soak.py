@@ -36,6 +36,7 @@ sys.path[:] = [p for p in sys.path
                if os.path.realpath(p or ".") != os.path.dirname(os.path.realpath(__file__))]
 
 import argparse
+import itertools
 import multiprocessing
 import random
 import shutil
@@ -153,16 +154,83 @@ class Report:
     import_ms: list[float] = field(default_factory=list)
     stale: int = 0
     errors: list[str] = field(default_factory=list)
+    trace: list[tuple[str, float, float, float, int]] = field(default_factory=list)
+    held: list[tuple[float, float]] = field(default_factory=list)
+    """--trace: (operation, total ms, ms waiting for the write lock, ms holding it, BEGINs)."""
+
+
+class LockTrace:
+    """--trace: per write, the time spent waiting for the write lock (SQLite: the writers' turn,
+    deskterm.db.write_turn, and ``BEGIN IMMEDIATE``), the time it was held (from the lock to
+    the commit or rollback), and the number of transactions begun (1 + retries)."""
+
+    def __init__(self, store: Store) -> None:
+        from sqlalchemy import event
+        self.reset()
+        self.held: list[tuple[float, float]] = []
+        """(got, let go) of every turn (perf_counter: one clock for all processes)."""
+        engine = store.engine
+        event.listen(engine, "before_cursor_execute", self._asking)
+        event.listen(engine, "after_cursor_execute", self._got)
+        event.listen(engine, "commit", self._ended)
+        event.listen(engine, "rollback", self._ended)
+        turns = store.write_turns
+        if turns is not None:  # wrapped: the importer's raw transaction has no events
+            take, give_back = turns.take, turns.give_back
+
+            def timed_take(info: dict[str, Any]) -> None:
+                asked = time.perf_counter()
+                had = "deskterm_write_turn" in info
+                take(info)
+                self.turn_wait += time.perf_counter() - asked
+                if not had and "deskterm_write_turn" in info:  # (else: none taken)
+                    self._turn_got = time.perf_counter()
+
+            def timed_give_back(info: Any) -> None:
+                give_back(info)
+                if self._turn_got is not None:
+                    self.turn_hold += time.perf_counter() - self._turn_got
+                    self.held.append((self._turn_got, time.perf_counter()))
+                    self._turn_got = None
+
+            turns.take, turns.give_back = timed_take, timed_give_back  # type: ignore[method-assign]
+
+    def reset(self) -> None:
+        self.wait = self.hold = self.turn_wait = self.turn_hold = 0.0
+        self.begins = 0
+        self._asked: float | None = None
+        self._locked: float | None = None
+        self._turn_got: float | None = None
+
+    def _asking(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN"):
+            self._asked = time.perf_counter()
+
+    def _got(self, _conn: Any, _cursor: Any, statement: str, *_args: Any) -> None:
+        if statement.startswith("BEGIN") and self._asked is not None:
+            now = time.perf_counter()
+            self.wait += now - self._asked
+            self._locked, self.begins, self._asked = now, self.begins + 1, None
+
+    def _ended(self, _conn: Any) -> None:
+        if self._locked is not None:
+            self.hold += time.perf_counter() - self._locked
+            self._locked = None
+
+    def row(self, op: str, total_ms: float) -> tuple[str, float, float, float, int]:
+        return (op, total_ms, (self.wait + self.turn_wait) * 1000,
+                max(self.hold, self.turn_hold) * 1000, self.begins)
 
 
 def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
-               results: Any, seed_value: int, ready: Any = None) -> None:
+               results: Any, seed_value: int, ready: Any = None, trace: bool = False) -> None:
     """One agent's writes for ``seconds`` after ``start``; ``ready`` (a semaphore) is
     released once the desk is open and the agent waits only for ``start``."""
     report = Report(name)
     rng = random.Random(seed_value)
     try:
         desk = Desk.open(url, username=name)
+        tracer = LockTrace(desk.store) if trace else None
         field_tag, bulk_tag = f"{name}-field", f"{name}-bulk"
         tags = {number: desk.open_ticket(number).ticket.tags for number in hot}
         own = {number: field_tag in tags[number] for number in hot}  # only we toggle them
@@ -183,7 +251,11 @@ def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
                     report.ops["read"] += 1
                     continue
                 began = time.perf_counter()
+                if tracer is not None:
+                    tracer.reset()
+                op = "bulk"
                 if roll < 0.70:
+                    op = "change"
                     toggle = (("remove_tags" if own[number] else "add_tags"), (field_tag,))
                     changes = TicketChanges(**{toggle[0]: toggle[1]},
                                             priority=rng.choice(("low", "normal", "high")))
@@ -191,6 +263,8 @@ def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
                     if rng.random() < 0.3:  # as an agent who looked first: may be stale
                         expected = desk.open_ticket(number).ticket.version
                         began = time.perf_counter()
+                        if tracer is not None:
+                            tracer.reset()
                     try:
                         desk.change(number, changes, expected_version=expected)
                     except StaleTicket:
@@ -201,7 +275,7 @@ def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
                     report.toggles[(number, field_tag)] += 1
                     report.ops["change"] += 1
                 elif roll < 0.92:
-                    kind = "note" if rng.random() < 0.5 else "reply"
+                    kind = op = "note" if rng.random() < 0.5 else "reply"
                     desk.send(number, body=f"{kind} from {name}: try the other tray", kind=kind)
                     report.sent[number] += 1
                     report.ops[kind] += 1
@@ -217,19 +291,25 @@ def agent_loop(url: str, name: str, hot: list[int], seconds: float, start: Any,
                         report.toggles[(ticket, bulk_tag)] += 1
                     report.ops["bulk"] += 1
                 report.write_ms.append((time.perf_counter() - began) * 1000)
+                if tracer is not None:
+                    report.trace.append(tracer.row(op, report.write_ms[-1]))
             except Exception as exc:  # every other error is a failure of the soak
                 report.errors.append(f"{type(exc).__name__}: {exc}")
         desk.close()
+        if tracer is not None:
+            report.held = tracer.held
     except Exception:
         report.errors.append(traceback.format_exc())
     results.put(report)
 
 
-def importer_loop(url: str, workdir: str, seconds: float, start: Any, results: Any) -> None:
+def importer_loop(url: str, workdir: str, seconds: float, start: Any, results: Any,
+                  trace: bool = False) -> None:
     """Load a CSV file of 20 new tickets every second."""
     report = Report("importer")
     try:
         desk = Desk.open(url, username=ADMIN)
+        tracer = LockTrace(desk.store) if trace else None
         start.wait()
         deadline = time.monotonic() + seconds
         batch = 0
@@ -239,15 +319,21 @@ def importer_loop(url: str, workdir: str, seconds: float, start: Any, results: A
                            f"buyer{i}@import.example\n" for i in range(20))
             path.write_text("Subject,Description,Requester email\n" + rows, encoding="utf-8")
             began = time.perf_counter()
+            if tracer is not None:
+                tracer.reset()
             try:
                 made = desk.import_csv(desk.open_csv(path, csv_in.Options(overrides={})))
                 report.imported += made.created
                 report.import_ms.append((time.perf_counter() - began) * 1000)
+                if tracer is not None:
+                    report.trace.append(tracer.row("import", report.import_ms[-1]))
             except Exception as exc:
                 report.errors.append(f"import: {type(exc).__name__}: {exc}")
             batch += 1
             time.sleep(max(0.0, 1.0 - (time.perf_counter() - began)))
         desk.close()
+        if tracer is not None:
+            report.held = tracer.held
     except Exception:
         report.errors.append(traceback.format_exc())
     results.put(report)
@@ -286,15 +372,15 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def run_agents(ctx: Any, plan: Plan, seconds: float, workdir: str | None,
-               *, agents: list[str]) -> list[Report]:
+               *, agents: list[str], trace: bool = False) -> list[Report]:
     results = ctx.Queue()
     start = ctx.Event()
     procs = [ctx.Process(target=agent_loop, args=(plan.url, name, plan.hot, seconds, start,
-                                                  results, index))
+                                                  results, index, None, trace))
              for index, name in enumerate(agents)]
     if workdir is not None:
         procs.append(ctx.Process(target=importer_loop,
-                                 args=(plan.url, workdir, seconds, start, results)))
+                                 args=(plan.url, workdir, seconds, start, results, trace)))
     for proc in procs:
         proc.start()
     time.sleep(0.5)
@@ -303,6 +389,24 @@ def run_agents(ctx: Any, plan: Plan, seconds: float, workdir: str | None,
     for proc in procs:
         proc.join(30)
     return reports
+
+
+def print_trace(rows: list[tuple[str, float, float, float, int]]) -> None:
+    """What the slowest 1 % of the writes were, and where their time went."""
+    if not rows:
+        return
+    rows = sorted(rows, key=lambda row: row[1])
+    cut = rows[int(0.99 * len(rows)):]
+    print(f"  slowest 1 % ({len(cut)} writes, from {cut[0][1]:.0f} ms):")
+    for kind in sorted({row[0] for row in rows}):
+        mine = [row for row in rows if row[0] == kind]
+        slow = [row for row in cut if row[0] == kind]
+        print(f"    {kind:6} all {len(mine):5}: p50 {percentile([r[1] for r in mine], .5):6.0f} ms"
+              f" (wait {percentile([r[2] for r in mine], .5):5.0f}, hold "
+              f"{percentile([r[3] for r in mine], .5):5.0f}); in the slowest 1 %: {len(slow)}")
+    for op, total, wait, hold, begins in cut[-12:]:
+        print(f"    {op:6} {total:7.0f} ms: waited {wait:7.0f} ms for the lock, held it "
+              f"{hold:5.0f} ms, {begins} BEGINs, {total - wait - hold:5.0f} ms else")
 
 
 def check_counters(plan: Plan, before: dict, after: dict, reports: list[Report]) -> list[str]:
@@ -405,7 +509,8 @@ def kill_phase(ctx: Any, plan: Plan,
 
 
 def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
-         kill: bool = True, background: int = 200, kill_seconds: float = 3.0) -> bool:
+         kill: bool = True, background: int = 200, kill_seconds: float = 3.0,
+         trace: bool = False) -> bool:
     """Run the soak on the empty desk at ``url``; True if every check holds. ``seconds`` 0:
     only the kill (the test suite's quick version)."""
     ctx = multiprocessing.get_context("spawn")
@@ -424,7 +529,7 @@ def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
             before = snapshot(url, plan.hot)
             started = time.perf_counter()
             reports = run_agents(ctx, plan, seconds, workdir if importer else None,
-                                 agents=plan.agents)
+                                 agents=plan.agents, trace=trace)
             wall = time.perf_counter() - started
             problems += check_counters(plan, before, snapshot(url, plan.hot), reports)
             imported = sum(report.imported for report in reports)
@@ -448,6 +553,18 @@ def soak(url: str, *, seconds: float, agents: int, hot: int, importer: bool,
             print(f"  writes: {len(writes):,} ({len(writes) / seconds:,.0f}/s), "
                   f"p50 {percentile(writes, 0.5):.1f} ms, p99 {percentile(writes, 0.99):.1f} ms, "
                   f"max {max(writes, default=float('nan')):.1f} ms (goal p99 <= 500 ms)")
+            if trace and url.startswith("sqlite"):  # (PostgreSQL waits on row locks)
+                print_trace([row for report in reports for row in report.trace
+                             if row[0] != "import"])
+                print_trace([row for report in reports for row in report.trace
+                             if row[0] == "import"])
+                held = sorted(span for report in reports for span in report.held)
+                if len(held) > 1:
+                    gaps = [max(0.0, b[0] - a[1]) * 1000 for a, b in itertools.pairwise(held)]
+                    busy = sum(b - a for a, b in held)
+                    print(f"  the write lock: held {busy / (held[-1][1] - held[0][0]):.0%} of "
+                          f"the time, {len(held)} turns; between two: p50 "
+                          f"{percentile(gaps, .5):.1f} ms, p90 {percentile(gaps, .9):.1f} ms")
             if imports:
                 print(f"  imports of 20 rows: p50 {statistics.median(imports):.0f} ms, "
                       f"max {max(imports):.0f} ms")
@@ -488,6 +605,10 @@ def main(argv: list[str] | None = None) -> int:
                         help="a PostgreSQL URL allowed to create and drop a database")
     parser.add_argument("--db", default=None, help="run on this desk instead (new or migrated, "
                         "with no agents yet): the suite's quick test")
+    parser.add_argument("--trace", action="store_true",
+                        help="SQLite: time each write's wait for the lock and its transaction; "
+                        "print where the slowest 1 %% spent it")
+    parser.add_argument("--no-kill", action="store_true", help="leave the killed writer out")
     parser.add_argument("--kill-only", action="store_true",
                         help="only the killed writer and the checks after it (a few seconds)")
     args = parser.parse_args(argv)
@@ -502,7 +623,8 @@ def main(argv: list[str] | None = None) -> int:
             folder = Path(tempfile.mkdtemp(prefix="deskterm-soak-desk-"))
             try:
                 ok &= soak(f"sqlite:///{folder / 'desk.sqlite3'}", seconds=args.seconds,
-                           agents=args.agents, hot=args.hot, importer=not args.no_importer)
+                           agents=args.agents, hot=args.hot, importer=not args.no_importer,
+                           kill=not args.no_kill, trace=args.trace)
             finally:
                 shutil.rmtree(folder, ignore_errors=True)
         elif kind == "postgresql":
@@ -513,7 +635,8 @@ def main(argv: list[str] | None = None) -> int:
             url = admin.url.set(database=name).render_as_string(hide_password=False)
             try:
                 ok &= soak(url, seconds=args.seconds, agents=args.agents, hot=args.hot,
-                           importer=not args.no_importer)
+                           importer=not args.no_importer, kill=not args.no_kill,
+                           trace=args.trace)
             finally:
                 with admin.connect() as conn:
                     conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

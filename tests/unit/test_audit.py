@@ -148,6 +148,26 @@ def test_automation_and_mail_settings_log_against_their_defaults(store, ada):
                                       ("settings", "from_address", None, "help@desk.test")]
 
 
+def test_saved_views_log_saving_a_change_and_deleting(store, ada, agent):
+    bert = Desk(store, agent)
+    bert.save_view("mine", query="status:open")
+    bert.save_view("mine", query="status:open priority:high")
+    ada.save_view("team", query="-assignee:*", shared=True)
+    bert.delete_view("mine")
+    with pytest.raises(PermissionDenied):
+        bert.delete_view("team")  # refused: no row
+    rows = log(store, "view")
+    assert [(who, name, field) for who, _, name, field, _, _ in rows] == [
+        ("bert", "bert/mine", "created"), ("bert", "bert/mine", "query"),
+        ("ada", "ada/team", "created"), ("bert", "bert/mine", "deleted")]
+    assert json.loads(rows[0][5]) == {"name": "mine", "owner": "bert", "query": "status:open",
+                                      "shared": False, "sort": "-updated"}
+    assert rows[1][4:] == ("status:open", "status:open priority:high")
+    assert json.loads(rows[3][4])["query"] == "status:open priority:high"
+    assert [c.object for c in ada.audit_trail(AuditQuery(kinds=("view",)))] == [
+        "bert/mine", "ada/team", "bert/mine", "bert/mine"]
+
+
 def test_a_refused_or_failed_change_writes_no_row(store, ada, agent):
     with pytest.raises(PermissionDenied):
         Desk(store, agent).add_agent("eve")

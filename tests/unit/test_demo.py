@@ -15,6 +15,7 @@ from deskterm.db.models import (
     PRIORITIES,
     STATUSES,
     Agent,
+    AuditEntry,
     Customer,
     Event,
     Group,
@@ -351,6 +352,22 @@ def test_an_existing_desk_without_tickets_keeps_its_agents(store, admin):
         assert mia.display_name == "Mia Original"
         assert len(session.exec(select(Agent).where(col(Agent.username) == "ada")).all()) == 1
     assert result.tickets == 40
+
+
+def test_the_demos_agents_and_groups_are_in_the_audit_log_as_the_admins(store, admin):
+    store.write(lambda s: people.add_agent(s, username="mia", display_name="Mia Original"))
+    seed_demo(store, tickets=40, seed=3, admin="ada", now=NOW)
+    with store.read() as session:
+        rows = session.exec(select(AuditEntry).where(col(AuditEntry.via) == "demo")).all()
+        agents = {a.username for a in session.exec(select(Agent)).all()}
+        groups = {g.name for g in session.exec(select(Group)).all()}
+    created = {(row.kind, row.object) for row in rows if row.field == "created"}
+    assert created == ({("agent", name) for name in agents - {"ada", "mia"}}
+                       | {("group", name) for name in groups})
+    assert {row.actor_agent_id for row in rows} == {admin.id}
+    restricted = [row for row in rows if row.kind == "group" and row.field == "created"
+                  and '"restricted": true' in (row.new or "")]
+    assert {row.object for row in restricted} == set(demo_text.RESTRICTED_GROUPS)
 
 
 def _snapshot(store):

@@ -235,3 +235,22 @@ def test_a_visible_tickets_link_to_a_restricted_one_is_not_shown(team):
     assert team.bert.ticket_page(team.network).detail.links.is_empty()
     assert [t.number for t in team.cleo.open_ticket(team.network).links.related] == [
         team.billing]
+
+
+def test_searches_that_found_nothing_are_shown_only_to_who_sees_what_the_searcher_sees(team):
+    """Words typed by a member of a restricted group (or an admin) may name its tickets: an
+    agent outside it does not get them in the report's missed searches; members and admins
+    get them all."""
+    team.cleo.record_search_miss("queue", f"{SECRET} jane")
+    team.ada.record_search_miss("kb", "payroll dispute")
+    team.bert.record_search_miss("queue", "printer toner")
+    today = datetime.now(UTC).date()
+    span = ReportRange.days(today, today)
+
+    def missed(desk: Desk) -> set[str]:
+        return {row.query for row in desk.report(span).searches_without_results}
+
+    assert missed(team.bert) == {"printer toner"}
+    everything = {SECRET.lower() + " jane", "payroll dispute", "printer toner"}
+    assert missed(team.cleo) == everything
+    assert missed(team.ada) == everything

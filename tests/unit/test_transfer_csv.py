@@ -5,6 +5,7 @@ and every kind of malformed file refused by line and column with nothing half-ap
 from __future__ import annotations
 
 import gc
+import json
 from pathlib import Path
 
 import pytest
@@ -231,6 +232,24 @@ def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, sto
     assert made.exit_code == 0, made.stderr
     assert "1 new agent(s)" in made.stdout
     assert "zed.agent" in desk("agent", "list").stdout
+
+
+def test_the_agents_and_groups_an_import_makes_are_in_the_audit_log(desk, store, tmp_path):
+    path = _csv(tmp_path, "Subject,Email,Assignee,Group\nHelp,e@x.io,Zed Agent,Returns\n")
+    refused = desk("import", "csv", str(path), "--dry-run", "--create-agents")
+    assert refused.exit_code == 0, refused.stderr
+    assert _count(store, "audit_log") == 0  # a dry run writes nothing, its log neither
+
+    made = desk("import", "csv", str(path), "--create-agents")
+    assert made.exit_code == 0, made.stderr
+    trail = desk("audit", "--json")
+    assert trail.exit_code == 0, trail.stderr
+    rows = {(row["kind"], row["object"]): row for row in json.loads(trail.stdout)
+            if row["kind"] in ("agent", "group")}
+    agent, group = rows[("agent", "zed.agent")], rows[("group", "Returns")]
+    assert (agent["actor"], agent["field"], agent["via"]) == ("ada", "created", "import csv")
+    assert json.loads(agent["new"])["display_name"] == "Zed Agent"
+    assert (group["actor"], group["field"]) == ("ada", "created")
 
 
 def test_an_agent_may_not_import(cli, agent, as_user, store, tmp_path):

@@ -149,6 +149,26 @@ def test_sqlite_to_postgresql_to_sqlite_gives_the_same_bytes(tmp_path, postgres_
         postgres_server.drop(name)
 
 
+def test_the_agents_and_groups_an_import_makes_are_in_the_audit_log(stores, tmp_path, cli,
+                                                                    admin):
+    source = stores.store()
+    _fill(source)
+    path = tmp_path / "desk.jsonl"
+    path.write_bytes(_export(source))
+
+    assert cli("import", "jsonl", str(path), "--dry-run").exit_code == 0
+    assert json.loads(cli("audit", "--json", "--kind", "agent,group").stdout) == []
+
+    result = cli("import", "jsonl", str(path))
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(cli("audit", "--json", "--kind", "agent,group").stdout)
+    assert {(r["kind"], r["object"], r["field"], r["actor"], r["via"]) for r in rows} == {
+        ("agent", "bert", "created", "ada", "import jsonl"),
+        ("group", "Network", "created", "ada", "import jsonl")}
+    bert = next(r for r in rows if r["object"] == "bert")
+    assert json.loads(bert["new"])["display_name"] == "Bert Agent"
+
+
 def test_an_imported_desk_is_searchable_and_numbers_continue(stores, tmp_path, cli, admin):
     source = stores.store()
     _fill(source)

@@ -21,7 +21,8 @@ MOST = 10_000
 """As ``deskterm.desk.audit.trail.MOST`` (not imported: ``--help`` loads no desk code)."""
 SHOWN = 120
 """Most characters of a value in the table (``--json`` gives them whole)."""
-KINDS_HELP = "ticket, agent, group, rule, macro, sla, calendar, article, category, automation, mail"
+KINDS_HELP = ("ticket, agent, group, rule, macro, sla, calendar, article, category, automation, "
+              "mail, view")
 
 
 def _cut(value: str | None) -> str:

@@ -72,6 +72,17 @@ def visible_numbers(session: Session, numbers: list[int],
     return {number for number in numbers if number not in hidden_numbers}
 
 
+def sees_no_more_condition(hidden: tuple[int, ...],
+                           agent_id: ColumnElement[int | None]) -> ColumnElement[bool] | None:
+    """Rows by an agent (``agent_id``) who may see none of the ``hidden`` groups either: not an
+    admin and a member of none of them. None when nothing is hidden."""
+    if not hidden:
+        return None
+    member = exists().where(col(GroupMember.agent_id) == col(Agent.id),
+                            col(GroupMember.group_id).in_(hidden))
+    return agent_id.in_(select(Agent.id).where(col(Agent.role) != "admin", ~member))
+
+
 def is_restricted_for(session: Session, *, group_id: int, agent_id: int) -> bool:
     """Whether group ``group_id`` is restricted and agent ``agent_id`` is not its member."""
     return group_id in hidden_group_ids(session, agent_id=agent_id)

@@ -451,6 +451,8 @@ def _load_sqlite(store: Store, batches: Iterable[Batch], side: SideLoad | None) 
         for pragma, (during, _after) in _SQLITE_LOAD_PRAGMAS.items():
             connection.execute(f"PRAGMA {pragma} = {during}")
         try:
+            if store.write_turns is not None:  # given back when raw is closed
+                store.write_turns.take(raw.info)
             try:
                 connection.execute("BEGIN IMMEDIATE")
             except sqlite3.OperationalError as exc:

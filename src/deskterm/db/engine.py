@@ -53,6 +53,7 @@ from deskterm.db.errors import (
     WriteConflict,
 )
 from deskterm.db.opening import display_url
+from deskterm.db.write_turn import WriteTurns
 from deskterm.redact import mask_secrets, mask_url
 
 T = TypeVar("T")
@@ -139,7 +140,7 @@ def sqlite_desk_path(url: str) -> Path | None:
     return Path(database).expanduser()
 
 
-def _sqlite_setup(engine: Engine) -> None:
+def _sqlite_setup(engine: Engine, turns: WriteTurns | None) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # Take transaction control from the driver: deskterm emits BEGIN itself below.
@@ -154,7 +155,16 @@ def _sqlite_setup(engine: Engine) -> None:
     @event.listens_for(engine, "begin")
     def _on_begin(connection: Connection) -> None:
         write = connection.get_execution_options().get(_WRITE_OPTION, False)
+        if write and turns is not None:
+            turns.take(connection.info)  # given back at check-in (below)
         connection.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
+
+    if turns is not None:
+        def _give_back(_dbapi_connection: Any, record: Any, *_args: Any) -> None:
+            turns.give_back(record.info if record is not None else None)
+
+        for name in ("checkin", "invalidate", "soft_invalidate", "detach"):
+            event.listen(engine, name, _give_back)
 
 
 def _postgres_setup(engine: Engine, read_timeout: Callable[[], float]) -> None:
@@ -247,6 +257,9 @@ class Store:
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.sqlite_path: Path | None = None
         """The SQLite desk's file (None: PostgreSQL, or a database in memory)."""
+        self.write_turns: WriteTurns | None = None
+        """SQLite in a file: the writers' turns (:mod:`deskterm.db.write_turn`), taken by
+        every write transaction before ``BEGIN IMMEDIATE``."""
         self._new_file: Path | None = None
         """A SQLite file to make before the first connection (see :meth:`_make_new_file`)."""
         if shared_group is not None and not self._plain_sqlite_file():
@@ -272,7 +285,9 @@ class Store:
             self.engine = create_engine(
                 self.url, echo=echo, connect_args={"check_same_thread": False, "timeout": 30}
             )
-            _sqlite_setup(self.engine)
+            if self.sqlite_path is not None:
+                self.write_turns = WriteTurns(self.sqlite_path)
+            _sqlite_setup(self.engine, self.write_turns)
             self._make_new_file()
         else:
             connect_args: dict[str, Any] = {}

@@ -16,7 +16,7 @@ values is the 2nd).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -332,14 +332,17 @@ def articles_used(session: Session, scope: Scope, since: datetime, until: dateti
             for slug, title, n, inserts, links, views in rows]
 
 
-def missed_searches(session: Session, since: datetime, until: datetime, *, limit: int
-                  ) -> list[tuple[str, str, int, datetime]]:
+def missed_searches(session: Session, since: datetime, until: datetime, *, limit: int,
+                    visible: Callable[[Any], list[Any]] = lambda _agent: []
+                    ) -> list[tuple[str, str, int, datetime]]:
     """The searches that found nothing in the range, most frequent first: ``(kind, query,
-    times, last)``. Not scoped by the ticket filters: a search has no ticket."""
+    times, last)``. Not scoped by the ticket filters: a search has no ticket; ``visible``
+    gives the conditions on the searching agent's id column (group access)."""
     times = func.count()
     rows = session.execute(
         select(col(SearchMiss.kind), col(SearchMiss.query), times, func.max(SearchMiss.at))
-        .where(col(SearchMiss.at) >= since, col(SearchMiss.at) < until)
+        .where(col(SearchMiss.at) >= since, col(SearchMiss.at) < until,
+               *visible(col(SearchMiss.agent_id)))
         .group_by(SearchMiss.kind, SearchMiss.query)
         .order_by(times.desc(), SearchMiss.query).limit(limit)).all()
     return [(kind, query, int(n), last) for kind, query, n, last in rows]

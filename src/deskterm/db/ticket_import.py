@@ -49,6 +49,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "events": (*bulk.COLUMNS["events"], "via"),
     "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
     "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),
+    "audit_log": ("at", "actor_agent_id", "via", "kind", "object", "field", "old", "new"),
 }
 """The tables an import writes, and the order of the values in each row tuple."""
 
@@ -214,6 +215,8 @@ class TicketLoad:
                 # PRAGMA foreign_keys is ignored inside a transaction: set before BEGIN.
                 for pragma, (during, _after) in self._pragmas.items():
                     self.connection.execute(f"PRAGMA {pragma} = {during}")
+                if self.store.write_turns is not None:  # given back when _raw is closed
+                    self.store.write_turns.take(self._raw.info)
                 try:
                     self.connection.execute("BEGIN IMMEDIATE")
                 except Exception as exc:

@@ -49,6 +49,8 @@ from deskterm.db.models import (
 from deskterm.demo import helper as side_helper
 from deskterm.demo import kb as demo_kb
 from deskterm.demo import text
+from deskterm.desk.audit import log as audit_log
+from deskterm.desk.audit import snapshots
 from deskterm.desk.automation.timers import TimerSettings
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people.directory import add_agent, set_restricted
@@ -178,6 +180,8 @@ def seed_demo(
     if tickets < 1:
         raise InvalidInput("demo: --tickets must be at least 1")
     started = time.perf_counter()
+    with store.read() as session:  # who and which groups were there before the demo
+        people_before = snapshots.people(session)
     start = prepare(store, admin=admin)
     now = now or datetime.now(UTC)
     generator = DemoGenerator(start, tickets=tickets, seed=seed, now=now,
@@ -204,7 +208,8 @@ def seed_demo(
     # (PostgreSQL) index the articles for search and suggestions.
     knowledge = store.write(lambda session: demo_kb.write_knowledge_base(
         session, seed=seed, now=now, admin=admin))
-    store.write(_restrict_groups)
+    store.write(lambda session: _restrict_groups(session, admin_id=start.admin_id,
+                                                 before=people_before))
     return DemoResult(
         tickets=counts["tickets"],
         messages=counts["messages"],
@@ -218,9 +223,14 @@ def seed_demo(
     )
 
 
-def _restrict_groups(session: Session) -> None:
+def _restrict_groups(session: Session, *, admin_id: int, before: audit_log.Snapshot) -> None:
+    """Restrict the demo's confidential groups, and log the agents and groups the demo made
+    (and changed) in the audit log, as the admin's, via ``demo``."""
     for name in text.RESTRICTED_GROUPS:
         set_restricted(session, group=name, restricted=True)
+    session.flush()
+    audit_log.record(session, actor_id=admin_id, before=before,
+                     after=snapshots.people(session), via="demo")
 
 
 # --- text helpers -----------------------------------------------------------------------------

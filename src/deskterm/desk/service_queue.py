@@ -22,6 +22,7 @@ from deskterm.desk.reads import GroupRead, TicketSummary
 from deskterm.desk.service_core import DeskCore
 
 if TYPE_CHECKING:
+    from deskterm.desk.audit import snapshots
     from deskterm.desk.filter import language as filter_language
     from deskterm.desk.filter.resolved import ResolvedQuery
     from deskterm.desk.queue import builtin as queue_views
@@ -37,6 +38,7 @@ else:
     queue = lazy.module("deskterm.desk.queue.windows")
     queue_views = lazy.module("deskterm.desk.queue.builtin")
     views = lazy.module("deskterm.desk.queue.views")
+    snapshots = lazy.module("deskterm.desk.audit.snapshots")
 
 
 @functools.cache
@@ -199,12 +201,13 @@ class QueueCases(DeskCore):
         """Save the filter ``query`` (its sort with it) as view ``name``; ``shared``: for the
         whole team (replacing a teammate's shared view is an admin's)."""
         sort = filter_language.parse_query(query).sort
-        return self._writing(lambda session, actor: views.save_view(
+        return self._audited(snapshots.views, lambda session, actor: views.save_view(
             session, actor=actor, name=name, query=query, sort=sort, shared=shared))
 
     def delete_view(self, name: str) -> None:
         """Delete this agent's view ``name``, or the shared one (its owner or an admin)."""
-        self._writing(lambda session, actor: views.delete_view(session, actor=actor, name=name))
+        self._audited(snapshots.views,
+                      lambda session, actor: views.delete_view(session, actor=actor, name=name))
 
 
 __all__ = ["QueueCases", "QueueWindow"]

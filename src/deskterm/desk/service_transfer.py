@@ -49,14 +49,15 @@ class TransferCases(DeskCore):
         require_admin(self.actor, "import tickets")
         return csv_import.import_csv(self.store, source, dry_run=dry_run,
                                      skip_invalid=skip_invalid, create_agents=create_agents,
-                                     reject=reject, progress=progress)
+                                     reject=reject, progress=progress, actor_id=self.actor.id)
 
     def import_jsonl(self, path: Path, *, dry_run: bool = False,
                      progress: Callable[[int], None] | None = None) -> jsonl_in.JsonlReport:
         """Import the tickets of a ``deskterm export jsonl`` file (admins only), keeping their
         numbers, all or nothing; raises ``ImportRefused`` listing every problem."""
         require_admin(self.actor, "import tickets")
-        return jsonl_in.import_jsonl(self.store, path, dry_run=dry_run, progress=progress)
+        return jsonl_in.import_jsonl(self.store, path, dry_run=dry_run, progress=progress,
+                                     actor_id=self.actor.id)
 
     def _export_query(self, session: Session, query: str | None) -> ResolvedQuery | None:
         actor = self._acting(session)

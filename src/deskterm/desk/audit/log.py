@@ -21,7 +21,7 @@ from deskterm.db.models import AuditEntry
 from deskterm.db.types import utcnow
 
 KINDS = ("agent", "group", "rule", "macro", "sla", "calendar", "article", "category",
-         "automation", "mail")
+         "automation", "mail", "view")
 """The kinds of object the log records (``ticket`` is the events table's)."""
 
 CREATED = "created"
@@ -92,6 +92,15 @@ def record(session: Session, *, actor_id: int | None, before: Snapshot, after: S
     return len(rows)
 
 
+def created_rows(*, at: Any, actor_id: int | None, via: str | None, seen: list[Seen]
+                 ) -> list[tuple[Any, ...]]:
+    """The ``created`` rows of objects made below the ORM (an import's agents and groups),
+    as tuples of ``(at, actor_agent_id, via, kind, object, field, old, new)``, worded as
+    :func:`record` words them."""
+    return [(at, actor_id, via[:VIA_LENGTH] if via else None, one.kind,
+             one.name[:OBJECT_LENGTH], CREATED, None, _whole(one.fields)) for one in seen]
+
+
 def record_one(session: Session, *, actor_id: int | None, kind: str, name: str, field: str,
                old: Any, new: Any, via: str | None = None) -> None:
     """One change that no snapshot covers."""
@@ -101,5 +110,5 @@ def record_one(session: Session, *, actor_id: int | None, kind: str, name: str, 
            after={(kind, name): seen_after}, via=via)
 
 
-__all__ = ["CREATED", "DELETED", "KINDS", "Seen", "Snapshot", "as_text", "record",
+__all__ = ["CREATED", "DELETED", "KINDS", "Seen", "Snapshot", "as_text", "created_rows", "record",
            "record_one"]

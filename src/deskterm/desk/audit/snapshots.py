@@ -28,6 +28,7 @@ from deskterm.db.models import (
     MailSettings,
     Organization,
     Rule,
+    SavedView,
     SlaPolicy,
 )
 from deskterm.desk.audit.log import Seen, Snapshot
@@ -158,5 +159,32 @@ def mail(session: Session, _done: object = None) -> Snapshot:
     return {("mail", 1): Seen("mail", "settings", _fields(row or MailSettings()))}
 
 
+def new_agent(username: str, display_name: str, email: str | None, *, role: str = "agent",
+              skills: Collection[str] = ()) -> Seen:
+    """An agent made below the ORM (an import), as :func:`agents` would have seen it."""
+    return Seen("agent", username, {
+        "username": username, "display_name": display_name, "email": email, "role": role,
+        "active": True, "skills": sorted(skills), "away": False, "capacity": None})
+
+
+def new_group(name: str, description: str = "") -> Seen:
+    """A group made below the ORM (an import), as :func:`groups` would have seen it."""
+    return Seen("group", name, {"name": name, "description": description,
+                                "assignment": "manual", "restricted": False, "members": []})
+
+
+def views(session: Session, _done: object = None) -> Snapshot:
+    """Every saved view, by id, named ``owner/name`` (two agents may each have one of a name);
+    its owner by user name."""
+    rows = session.exec(select(SavedView).execution_options(**FRESH)).all()
+    owners = _names(session, Agent, (row.owner_agent_id for row in rows))
+    out: Snapshot = {}
+    for row in rows:
+        owner = owners.get(row.owner_agent_id, "?")
+        fields = {**_fields(row, skip=("owner_agent_id",)), "owner": owner}
+        out[("view", row.id)] = Seen("view", f"{owner}/{row.name}", fields)
+    return out
+
+
 __all__ = ["BOOKKEEPING", "agents", "articles", "automation", "categories", "groups", "macros",
-           "mail", "people", "rules", "sla"]
+           "mail", "new_agent", "new_group", "people", "rules", "sla", "views"]

@@ -67,6 +67,16 @@ def visible_conditions(session: Session, me: str | None) -> list[ColumnElement[b
     return [] if condition is None else [condition]
 
 
+def searches_visible_condition(session: Session, me: str | None,
+                               agent_id: ColumnElement[int | None]) -> list[ColumnElement[bool]]:
+    """The conditions (zero or one) keeping rows written by agents (a search that found
+    nothing, by ``agent_id``) to those ``me`` may see: words typed by an agent who sees a group
+    hidden from ``me`` (a member of it, an admin) may name its tickets, so they are shown only
+    to those who see it too. A row whose agent is gone is kept from a restricted agent."""
+    condition = access.sees_no_more_condition(hidden_groups_for(session, me), agent_id)
+    return [] if condition is None else [condition]
+
+
 def refusal(number: int, group: str) -> PermissionDenied:
     """The one line an agent gets for a ticket they may not see: its group, never its subject."""
     return PermissionDenied(f"ticket {ref(number)} is in group {clean_line(group)}, restricted to "
@@ -97,5 +107,5 @@ def require_group_open(session: Session, actor: AgentRead | None, *, group_id: i
 
 
 __all__ = ["hidden_groups", "hidden_groups_for", "refusal", "require_group_open",
-           "require_ticket_access", "visible_condition", "visible_conditions",
-           "visible_numbers"]
+           "require_ticket_access", "searches_visible_condition", "visible_condition",
+           "visible_conditions", "visible_numbers"]

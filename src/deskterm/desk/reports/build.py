@@ -230,7 +230,7 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
                     return _side_reads(other, span, where)
 
             pending = pool.submit(reads)
-        found = _make_report(session, span, where, now=now, pending=pending)
+        found = _make_report(session, span, where, now=now, pending=pending, me=me)
     finally:
         if pool is not None:
             pool.shutdown(wait=True, cancel_futures=True)
@@ -238,7 +238,8 @@ def make_report(session: Session, span: ReportRange, *, me: str | None,
 
 
 def _make_report(session: Session, span: ReportRange, where: list[Any], *,
-                 now: datetime | None, pending: Future[_Side] | None) -> Report:
+                 now: datetime | None, pending: Future[_Side] | None,
+                 me: str | None) -> Report:
     counts = _counts(session, span, where)
     kept = sql.kept(where)
     first_rows = sql.times_histogram(
@@ -314,7 +315,8 @@ def _make_report(session: Session, span: ReportRange, where: list[Any], *,
         articles=tuple(ArticleRow(*row) for row in sql.articles_used(
             session, where, span.since, span.until, limit=TOP)),
         searches_without_results=tuple(SearchMissRow(*row) for row in sql.missed_searches(
-            session, span.since, span.until, limit=TOP)),
+            session, span.since, span.until, limit=TOP,
+            visible=lambda agent: access.searches_visible_condition(session, me, agent))),
     )
 
 

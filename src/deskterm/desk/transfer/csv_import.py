@@ -34,6 +34,8 @@ from datetime import datetime
 from deskterm.db.engine import Store
 from deskterm.db.ticket_import import TicketLoad, timestamp_value
 from deskterm.db.types import utcnow
+from deskterm.desk.audit import log as audit_log
+from deskterm.desk.audit import snapshots
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.transfer.csv_in import (
     CheckedRows,
@@ -46,6 +48,8 @@ from deskterm.desk.transfer.csv_in import (
 )
 
 BATCH = 2_000
+AUDIT_VIA = "import csv"
+"""The audit log's ``via`` of the agents and groups an import makes."""
 """Rows checked and written together (their names looked up in one query each)."""
 
 
@@ -93,11 +97,13 @@ class _Names:
     """The desk's names and the ids they have (or get) in this import."""
 
     def __init__(self, load: TicketLoad, report: ImportReport, *, create_agents: bool,
-                 now: datetime) -> None:
+                 now: datetime, actor_id: int | None = None) -> None:
         self.load = load
         self.report = report
         self.create_agents = create_agents
         self.now = now
+        self.actor_id = actor_id
+        """Who imports: the audit log's actor for the agents and groups the import makes."""
         self.organizations: dict[str, int] = {}
         self.domains: dict[str, int] = {}
         for number, name, domain in load.organizations():
@@ -115,6 +121,12 @@ class _Names:
         self.by_email: dict[str, int] = {}
         self.by_name: dict[str, int] = {}
         self.tags: dict[str, int] = {}
+
+    def _audit(self, seen: list[audit_log.Seen]) -> None:
+        """The audit log's ``created`` rows for the agents or groups just inserted, in the
+        import's transaction (rolled back with it)."""
+        self.load.insert("audit_log", audit_log.created_rows(
+            at=self.load.value(self.now), actor_id=self.actor_id, via=AUDIT_VIA, seen=seen))
 
     def unknown_agent(self, assignee: str) -> bool:
         return not self.create_agents and _folded(assignee) not in self.agents
@@ -180,6 +192,7 @@ class _Names:
         ids = load.new_ids("agent_groups", len(new_groups))
         load.insert("agent_groups", [(i, name, "", now) for i, name in zip(ids, new_groups,
                                                                              strict=True)])
+        self._audit([snapshots.new_group(name) for name in new_groups])
         self.groups.update((_folded(n), i) for i, n in zip(ids, new_groups, strict=True))
         self.report.groups += len(new_groups)
         new_agents = list({_folded(name): name for name in _distinct(row.assignee
@@ -193,6 +206,8 @@ class _Names:
                            else name, address, "agent", True, [], now))
             self.agents[_folded(name)] = number
         load.insert("agents", agents)
+        self._audit([snapshots.new_agent(str(row[1]), str(row[2]), row[3])  # type: ignore[arg-type]
+                     for row in agents])
         self.report.agents += len(agents)
         known_tags = self.tags
         wanted = {tag for row in rows for tag in row.tags if tag not in known_tags}
@@ -336,13 +351,14 @@ def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
                skip_invalid: bool = False, create_agents: bool = False,
                reject: Reject | None = None,
                progress: Callable[[int], None] | None = None,
-               parallel: bool | None = None) -> ImportReport:
+               parallel: bool | None = None, actor_id: int | None = None) -> ImportReport:
     """Import the tickets of ``source`` into ``store`` (see the module's docstring).
 
     Raises :class:`ImportRefused` (nothing written) when a row has a problem and
     ``skip_invalid`` is false; ``reject`` is told each row left out otherwise. ``progress``:
     the bytes of the file read so far. ``parallel``: read and check the file in a helper
-    process (None: if it is big; see :func:`deskterm.desk.transfer.csv_in.checked_rows`)."""
+    process (None: if it is big; see :func:`deskterm.desk.transfer.csv_in.checked_rows`).
+    ``actor_id``: who imports, the audit log's actor for the agents and groups it makes."""
     report = ImportReport()
     now = utcnow()
     checker = RowChecker(source, extra=stored_dates(timestamp_value(store.is_sqlite), now))
@@ -352,7 +368,7 @@ def import_csv(store: Store, source: CsvFile, *, dry_run: bool = False,
         try:
             return _import(store, rows, source, checker, report, now, dry_run=dry_run,
                            skip_invalid=skip_invalid, create_agents=create_agents,
-                           reject=reject, progress=progress)
+                           reject=reject, progress=progress, actor_id=actor_id)
         finally:
             rows.close()
 
@@ -377,9 +393,9 @@ def _no_cycle_collection() -> Iterator[None]:
 def _import(store: Store, rows: CheckedRows, source: CsvFile, checker: RowChecker,
             report: ImportReport, now: datetime, *, dry_run: bool, skip_invalid: bool,
             create_agents: bool, reject: Reject | None,
-            progress: Callable[[int], None] | None) -> ImportReport:
+            progress: Callable[[int], None] | None, actor_id: int | None) -> ImportReport:
     with TicketLoad(store, checked=True) as load:
-        names = _Names(load, report, create_agents=create_agents, now=now)
+        names = _Names(load, report, create_agents=create_agents, now=now, actor_id=actor_id)
         writer = _Writer(load, names, report, now)
         batch: list[TicketRow] = []
 

@@ -29,6 +29,8 @@ from typing import Any
 from deskterm.db.engine import Store
 from deskterm.db.ticket_import import TicketLoad
 from deskterm.db.types import utcnow
+from deskterm.desk.audit import log as audit_log
+from deskterm.desk.audit import snapshots
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.limits import INT_MAX, check_text
 from deskterm.desk.safe_text import clean_line
@@ -44,6 +46,8 @@ from deskterm.desk.transfer.csv_in import Problem
 from deskterm.desk.transfer.jsonl_out import FORMAT
 
 BATCH = 500
+AUDIT_VIA = "import jsonl"
+"""The audit log's ``via`` of the agents and groups an import makes."""
 MAX_LINE = 128 * 1024 * 1024
 """Most characters of one line (a ticket with its attachments in base64): a longer one is a
 problem of its line, read past in pieces, never held whole."""
@@ -301,9 +305,12 @@ def _folded(name: str) -> str:
 class _Desk:
     """Names on the desk and the ids they have (or get) in this import."""
 
-    def __init__(self, load: TicketLoad, report: JsonlReport, now: datetime) -> None:
+    def __init__(self, load: TicketLoad, report: JsonlReport, now: datetime,
+                 actor_id: int | None = None) -> None:
         self.load, self.report = load, report
         self.now = load.value(now)
+        self.actor_id = actor_id
+        """Who imports: the audit log's actor for the agents and groups the import makes."""
         self.organizations = {_folded(n): i for i, n, _d in load.organizations()}
         self.groups = {_folded(n): i for i, n in load.groups()}
         self.agents = {u.casefold(): i for i, u, _n, _e, _a in load.agents()}
@@ -354,9 +361,16 @@ class _Desk:
             (number,) = self.load.new_ids("agents", 1)
             self.load.insert("agents", [(number, agent.username, agent.name, agent.email,
                                          "agent", True, [], self.now)])
+            self._audit(snapshots.new_agent(agent.username, agent.name, agent.email))
             self.agents[key] = number
             self.report.agents += 1
         return self.agents[key]
+
+    def _audit(self, seen: audit_log.Seen) -> None:
+        """The audit log's ``created`` row of an agent or group just inserted, in the
+        import's transaction."""
+        self.load.insert("audit_log", audit_log.created_rows(
+            at=self.now, actor_id=self.actor_id, via=AUDIT_VIA, seen=[seen]))
 
     def group(self, name: str | None) -> int | None:
         if name is None:
@@ -365,6 +379,7 @@ class _Desk:
         if key not in self.groups:
             (number,) = self.load.new_ids("agent_groups", 1)
             self.load.insert("agent_groups", [(number, name, "", self.now)])
+            self._audit(snapshots.new_group(name))
             self.groups[key] = number
             self.report.groups += 1
         return self.groups[key]
@@ -431,8 +446,10 @@ def _write(desk: _Desk, batch: list[_Ticket]) -> None:
 
 
 def import_jsonl(store: Store, path: Path, *, dry_run: bool = False,
-                 progress: Callable[[int], None] | None = None) -> JsonlReport:
-    """Import the tickets of the JSONL file at ``path`` (see the module's docstring)."""
+                 progress: Callable[[int], None] | None = None,
+                 actor_id: int | None = None) -> JsonlReport:
+    """Import the tickets of the JSONL file at ``path`` (see the module's docstring);
+    ``actor_id``: who imports, the audit log's actor for the agents and groups it makes."""
     shown = clean_line(str(path))
     try:
         binary = open(path, "rb")  # noqa: SIM115  (closed with its text wrapper below)
@@ -441,7 +458,7 @@ def import_jsonl(store: Store, path: Path, *, dry_run: bool = False,
     handle = io.TextIOWrapper(binary, encoding="utf-8", errors="surrogateescape")
     report = JsonlReport()
     with handle, TicketLoad(store) as load:
-        desk = _Desk(load, report, utcnow())
+        desk = _Desk(load, report, utcnow(), actor_id=actor_id)
         batch: list[_Ticket] = []
         lines_of: dict[int, int] = {}
         links: list[tuple[int, int, str, _Agent | None, datetime | None]] = []
