@@ -32,6 +32,13 @@ _ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at", "via")})
+_INSERT_FIRST_MESSAGE = _INSERT_MESSAGE.add_cte(insert(Event).values(
+    {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
+     "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
+     "at": bindparam("created_at"), "via": None}).cte("created_event"))
+"""PostgreSQL: a new ticket's first message and its ``created`` event in one statement (a
+data-modifying ``WITH``; the ticket's row was written by the statement before, so the
+foreign keys and the row-level security of both see it)."""
 
 
 def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
@@ -67,6 +74,29 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at, "via": via})
 
 
+def insert_first_message(session: Session, *, ticket_id: int, author_customer_id: int,
+                         body: str, at: datetime, source_message_id: str | None,
+                         actor_agent_id: int | None, channel: str) -> int:
+    """A new ticket's first message (public, the requester's) and its ``created`` event
+    (version 1); returns the message's id. One round trip on PostgreSQL, two on SQLite
+    (which has no data-modifying ``WITH``; its statements cost no round trip)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        message_id = insert_message(session, ticket_id=ticket_id, body=body, public=True,
+                                    at=at, author_customer_id=author_customer_id,
+                                    source_message_id=source_message_id)
+        insert_event(session, ticket_id=ticket_id, actor_agent_id=actor_agent_id,
+                     field="created", old=None, new=channel, version=1, at=at)
+        return message_id
+    new_id: int | None = connection.execute(_INSERT_FIRST_MESSAGE, {
+        "ticket_id": ticket_id, "author_agent_id": None,
+        "author_customer_id": author_customer_id, "public": True, "body": body,
+        "created_at": at, "source_message_id": source_message_id, "minutes": None,
+        "actor_agent_id": actor_agent_id, "channel": channel}).scalar_one()
+    assert new_id is not None  # the database numbers every row it inserts
+    return new_id
+
+
 def organization_name(session: Session, organization_id: int | None) -> str | None:
     """The name of organization ``organization_id`` (None for none), read once per session:
     a transaction filing many mails (deskterm.db.batch) names the same few organizations
@@ -80,4 +110,4 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_event", "insert_message", "insert_ticket", "organization_name"]
+__all__ = ["insert_event", "insert_first_message", "insert_message", "insert_ticket", "organization_name"]
