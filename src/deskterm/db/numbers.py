@@ -30,8 +30,8 @@ _ALLOCATE = (update(Counter)
              .returning(col(Counter.value)))
 """Built once (building it cost more than running it), the count bound per call."""
 _GIVE_BACK = (update(Counter)
-              .where(col(Counter.name) == "ticket_number", col(Counter.value) == bindparam("top"))
-              .values(value=bindparam("used")))
+              .where(col(Counter.name) == "ticket_number", col(Counter.value) == bindparam("end"))
+              .values(value=bindparam("next")))
 """The unused end of the last block, given back (only if nothing else moved the counter)."""
 
 MAX_BLOCK = 64
@@ -47,8 +47,8 @@ class _Reserved:
 
     next: int
     """The next number to hand out."""
-    top: int
-    """The counter's value in this transaction: the last number reserved."""
+    end: int
+    """The counter's value in this transaction: one past the last number reserved."""
     block: int
     """How many the last reservation took."""
 
@@ -56,21 +56,21 @@ class _Reserved:
 def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
     """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction."""
     held: _Reserved | None = session.info.get(_RESERVED)
-    if held is not None and held.next + count - 1 <= held.top:
+    if held is not None and held.next + count <= held.end:
         first = held.next
         held.next += count
         return range(first, first + count)
     # The first block of a transaction: exactly what is asked; later ones grow.
-    block = count if held is None else max(count - (held.top - held.next + 1),
+    block = count if held is None else max(count - (held.end - held.next),
                                            min(2 * held.block, MAX_BLOCK))
     # On the session's connection, not through the ORM (its bulk-update path cost as much as
     # the rest of filing a ticket's rows).
-    top: int = session.connection().execute(_ALLOCATE, {"count": block}).scalar_one()
-    if held is None or top != held.top + block:
+    end: int = session.connection().execute(_ALLOCATE, {"count": block}).scalar_one()
+    if held is None or end != held.end + block:
         # A new transaction (or the counter moved by other SQL of this one): start afresh.
-        held = session.info[_RESERVED] = _Reserved(next=top - block + 1, top=top, block=block)
+        held = session.info[_RESERVED] = _Reserved(next=end - block, end=end, block=block)
     else:
-        held.top, held.block = top, block
+        held.end, held.block = end, block
     first = held.next
     held.next += count
     return range(first, first + count)
@@ -86,7 +86,7 @@ def _savepoint_begun(session: OrmSession, transaction: SessionTransaction) -> No
         held = session.info.get(_RESERVED)
         if held is not None:
             session.info.setdefault(_SAVED, {})[transaction] = _Reserved(
-                next=held.next, top=held.top, block=held.block)
+                next=held.next, end=held.end, block=held.block)
     elif transaction.parent is None:
         session.info.pop(_RESERVED, None)
         session.info.pop(_SAVED, None)
@@ -115,8 +115,8 @@ def _give_back(session: OrmSession) -> None:
         return
     session.info.pop(_RESERVED, None)
     session.info.pop(_SAVED, None)
-    if held.next <= held.top:
-        session.connection().execute(_GIVE_BACK, {"top": held.top, "used": held.next - 1})
+    if held.next < held.end:
+        session.connection().execute(_GIVE_BACK, {"end": held.end, "next": held.next})
 
 
 @event.listens_for(OrmSession, "after_transaction_end")

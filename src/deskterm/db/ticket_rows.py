@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import bindparam, insert, literal, select
 from sqlmodel import Session, col
 
-from deskterm.db.models import Event, Message, Organization, Ticket
+from deskterm.db.models import Customer, Event, Message, Organization, Ticket
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
                    "assignee_id", "group_id", "tier", "created_at", "updated_at")
@@ -32,6 +32,22 @@ _ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at", "via")})
+_REQUESTER = select(Customer.id, Customer.name, Customer.email, Customer.organization_id,
+                    Customer.tier).where(col(Customer.email) == bindparam("email")).cte("requester")
+_INSERT_TICKET_OF = select(*_REQUESTER.c).add_cte(insert(Ticket).from_select(
+    [*_TICKET_COLUMNS, "first_response_at", "solved_at", "closed_at", "reopens", "version",
+     "merged_into_id", "customer_replied_at", "external_id"],
+    select(*[_REQUESTER.c.id if name == "requester_id"
+             else bindparam(name, type_=Ticket.__table__.c[name].type)
+             for name in _TICKET_COLUMNS],
+           *[literal(value, Ticket.__table__.c[name].type) for name, value in (
+               ("first_response_at", None), ("solved_at", None), ("closed_at", None),
+               ("reopens", 0), ("version", 1), ("merged_into_id", None),
+               ("customer_replied_at", None), ("external_id", None))])
+    .select_from(_REQUESTER)).cte("ticket"))
+"""PostgreSQL: a new ticket's row for the customer writing from ``email``, found in the same
+statement (a data-modifying ``WITH``), which returns that customer (no row, nothing
+inserted: no customer has that address)."""
 _INSERT_FIRST_MESSAGE = _INSERT_MESSAGE.add_cte(insert(Event).values(
     {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
      "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
@@ -50,6 +66,26 @@ def insert_ticket(session: Session, *, number: int, subject: str, status: str, p
         "type": type, "channel": channel, "requester_id": requester_id,
         "assignee_id": assignee_id, "group_id": group_id, "tier": tier, "created_at": at,
         "updated_at": at})
+
+
+def insert_ticket_of(session: Session, *, email: str, number: int, subject: str, status: str,
+                     priority: int, type: str, channel: str, assignee_id: int | None,
+                     group_id: int | None, tier: int, at: datetime) -> Customer | None:
+    """:func:`insert_ticket` for the requester writing from ``email`` (normalized), found in
+    the same round trip on PostgreSQL; returns that customer (detached: not in the session)
+    or None, and then nothing was written (no customer has that address, or SQLite, where a
+    look-up costs no round trip: the caller looks the customer up and calls
+    :func:`insert_ticket`)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return None
+    row = connection.execute(_INSERT_TICKET_OF, {
+        "email": email, "id": number, "subject": subject, "status": status,
+        "priority": priority, "type": type, "channel": channel, "assignee_id": assignee_id,
+        "group_id": group_id, "tier": tier, "created_at": at, "updated_at": at}).first()
+    if row is None:
+        return None
+    return Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3], tier=row[4])
 
 
 def insert_message(session: Session, *, ticket_id: int, body: str, public: bool, at: datetime,
@@ -110,4 +146,5 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_event", "insert_first_message", "insert_message", "insert_ticket", "organization_name"]
+__all__ = ["insert_event", "insert_first_message", "insert_message", "insert_ticket",
+           "insert_ticket_of", "organization_name"]

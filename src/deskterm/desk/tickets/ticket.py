@@ -26,6 +26,7 @@ from deskterm.db.ticket_rows import (
     insert_first_message,
     insert_message,
     insert_ticket,
+    insert_ticket_of,
     organization_name,
 )
 from deskterm.db.types import utcnow
@@ -220,15 +221,31 @@ def _file(
     elif requester_email is None:
         raise InvalidInput("requester: give an e-mail address")
     else:
-        requester = get_or_create_customer(session, email=requester_email, name=requester_name)
+        requester = None
+        requester_email = normalize_email(requester_email, where="requester")
     now = utcnow()
     (number,) = allocate_ticket_numbers(session, 1)
     # A ticket someone already owns is being worked on.
     status = "open" if assignee_agent else "new"
-    insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
-                  type=ticket_type, channel=channel, requester_id=key(requester),
-                  assignee_id=assignee_agent.id if assignee_agent else None,
-                  group_id=group_row.id if group_row else None, tier=tier, at=now)
+    assignee_id = assignee_agent.id if assignee_agent else None
+    group_id = group_row.id if group_row else None
+    if requester is None:
+        # PostgreSQL: the requester found in the ticket's own INSERT (a round trip fewer).
+        requester = insert_ticket_of(
+            session, email=requester_email, number=number, subject=subject, status=status,
+            priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
+            group_id=group_id, tier=tier, at=now)
+        if requester is None:
+            requester = get_or_create_customer(session, email=requester_email,
+                                               name=requester_name)
+            insert_ticket(session, number=number, subject=subject, status=status,
+                          priority=rank, type=ticket_type, channel=channel,
+                          requester_id=key(requester), assignee_id=assignee_id,
+                          group_id=group_id, tier=tier, at=now)
+    else:
+        insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
+                      type=ticket_type, channel=channel, requester_id=key(requester),
+                      assignee_id=assignee_id, group_id=group_id, tier=tier, at=now)
     sla = sla_due.start(session, number=number, priority=rank, requester=requester,
                         created_at=now)
     message_id = insert_first_message(
