@@ -68,18 +68,20 @@ def insert_ticket(session: Session, *, number: int, subject: str, status: str, p
         "updated_at": at})
 
 
+def writes_together(session: Session) -> bool:
+    """Whether the store takes several writes in one statement (PostgreSQL's data-modifying
+    ``WITH``): each statement is a round trip to the server there. SQLite has no such
+    ``WITH``, and its statements cost no round trip."""
+    return session.connection().dialect.name == "postgresql"
+
+
 def insert_ticket_of(session: Session, *, email: str, number: int, subject: str, status: str,
                      priority: int, type: str, channel: str, assignee_id: int | None,
                      group_id: int | None, tier: int, at: datetime) -> Customer | None:
     """:func:`insert_ticket` for the requester writing from ``email`` (normalized), found in
-    the same round trip on PostgreSQL; returns that customer (detached: not in the session)
-    or None, and then nothing was written (no customer has that address, or SQLite, where a
-    look-up costs no round trip: the caller looks the customer up and calls
-    :func:`insert_ticket`)."""
-    connection = session.connection()
-    if connection.dialect.name != "postgresql":
-        return None
-    row = connection.execute(_INSERT_TICKET_OF, {
+    the same statement (only where :func:`writes_together`); returns that customer (detached:
+    not in the session) or None, and then nothing was written: no customer has that address."""
+    row = session.connection().execute(_INSERT_TICKET_OF, {
         "email": email, "id": number, "subject": subject, "status": status,
         "priority": priority, "type": type, "channel": channel, "assignee_id": assignee_id,
         "group_id": group_id, "tier": tier, "created_at": at, "updated_at": at}).first()
@@ -114,8 +116,8 @@ def insert_first_message(session: Session, *, ticket_id: int, author_customer_id
                          body: str, at: datetime, source_message_id: str | None,
                          actor_agent_id: int | None, channel: str) -> int:
     """A new ticket's first message (public, the requester's) and its ``created`` event
-    (version 1); returns the message's id. One round trip on PostgreSQL, two on SQLite
-    (which has no data-modifying ``WITH``; its statements cost no round trip)."""
+    (version 1); returns the message's id: one statement where :func:`writes_together`,
+    else two."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         message_id = insert_message(session, ticket_id=ticket_id, body=body, public=True,
@@ -147,4 +149,4 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
 
 
 __all__ = ["insert_event", "insert_first_message", "insert_message", "insert_ticket",
-           "insert_ticket_of", "organization_name"]
+           "insert_ticket_of", "organization_name", "writes_together"]

@@ -390,6 +390,12 @@ def get_or_create_customer(session: Session, *, email: str, name: str | None = N
     customer = session.exec(_CUSTOMER_BY_EMAIL, params={"email": email}).first()
     if customer is not None:
         return customer
+    return new_customer(session, email=email, name=name)
+
+
+def new_customer(session: Session, *, email: str, name: str | None = None) -> Customer:
+    """A new customer writing from ``email`` (normalized; the caller found no customer with
+    it in this transaction), in the organization of its domain."""
     domain = email.rsplit("@", 1)[1]
     organization = session.exec(_ORGANIZATION_BY_DOMAIN, params={"domain": domain}).first()
     # A customer's name comes from outside (a mail header, an import): its control characters

@@ -28,6 +28,7 @@ from deskterm.db.ticket_rows import (
     insert_ticket,
     insert_ticket_of,
     organization_name,
+    writes_together,
 )
 from deskterm.db.types import utcnow
 from deskterm.desk.csat.parse import parse_rating
@@ -44,6 +45,7 @@ from deskterm.desk.people.directory import (
     find_agent,
     find_group,
     get_or_create_customer,
+    new_customer,
     normalize_email,
 )
 from deskterm.desk.reads import (
@@ -231,13 +233,15 @@ def _file(
     group_id = group_row.id if group_row else None
     if requester is None:
         # PostgreSQL: the requester found in the ticket's own INSERT (a round trip fewer).
+        together = writes_together(session)
         requester = insert_ticket_of(
             session, email=requester_email, number=number, subject=subject, status=status,
             priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
-            group_id=group_id, tier=tier, at=now)
+            group_id=group_id, tier=tier, at=now) if together else None
         if requester is None:
-            requester = get_or_create_customer(session, email=requester_email,
-                                               name=requester_name)
+            requester = new_customer(session, email=requester_email, name=requester_name) \
+                if together else get_or_create_customer(session, email=requester_email,
+                                                        name=requester_name)
             insert_ticket(session, number=number, subject=subject, status=status,
                           priority=rank, type=ticket_type, channel=channel,
                           requester_id=key(requester), assignee_id=assignee_id,
