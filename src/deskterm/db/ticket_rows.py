@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, literal, select
+from sqlalchemy import Table, bindparam, insert, literal, select
 from sqlmodel import Session, col
 
 from deskterm.db.models import Customer, Event, Message, Organization, Ticket
@@ -32,15 +32,17 @@ _ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at", "via")})
-_REQUESTER = select(Customer.id, Customer.name, Customer.email, Customer.organization_id,
-                    Customer.tier).where(col(Customer.email) == bindparam("email")).cte("requester")
+_REQUESTER = select(col(Customer.id), col(Customer.name), col(Customer.email),
+                    col(Customer.organization_id), col(Customer.tier)).where(
+    col(Customer.email) == bindparam("email")).cte("requester")
+_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
 _INSERT_TICKET_OF = select(*_REQUESTER.c).add_cte(insert(Ticket).from_select(
     [*_TICKET_COLUMNS, "first_response_at", "solved_at", "closed_at", "reopens", "version",
      "merged_into_id", "customer_replied_at", "external_id"],
     select(*[_REQUESTER.c.id if name == "requester_id"
-             else bindparam(name, type_=Ticket.__table__.c[name].type)
+             else bindparam(name, type_=_TICKETS.c[name].type)
              for name in _TICKET_COLUMNS],
-           *[literal(value, Ticket.__table__.c[name].type) for name, value in (
+           *[literal(value, _TICKETS.c[name].type) for name, value in (
                ("first_response_at", None), ("solved_at", None), ("closed_at", None),
                ("reopens", 0), ("version", 1), ("merged_into_id", None),
                ("customer_replied_at", None), ("external_id", None))])

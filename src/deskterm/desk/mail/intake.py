@@ -36,6 +36,7 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as rows_of  # (SQLModel's select types at most 4 columns)
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Attachment, Customer, Message, Organization, Ticket, key
@@ -62,8 +63,9 @@ MAX_MERGE_HOPS = 50
 
 
 # Built once, the values bound per call (building a statement costs more than a look-up).
-_KNOWN_IDS = select(Message.source_message_id, Message.ticket_id, Ticket.merged_into_id,
-                    Ticket.requester_id, Customer.email).join(
+_KNOWN_IDS = rows_of(col(Message.source_message_id), col(Message.ticket_id),
+                     col(Ticket.merged_into_id), col(Ticket.requester_id),
+                     col(Customer.email)).join(
     Ticket, col(Ticket.id) == col(Message.ticket_id)).join(
     Customer, col(Customer.id) == col(Ticket.requester_id)).where(
     col(Message.source_message_id).in_(bindparam("ids", expanding=True)))

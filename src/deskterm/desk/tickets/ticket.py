@@ -224,7 +224,7 @@ def _file(
         raise InvalidInput("requester: give an e-mail address")
     else:
         requester = None
-        requester_email = normalize_email(requester_email, where="requester")
+        email = normalize_email(requester_email, where="requester")
     now = utcnow()
     (number,) = allocate_ticket_numbers(session, 1)
     # A ticket someone already owns is being worked on.
@@ -235,12 +235,12 @@ def _file(
         # PostgreSQL: the requester found in the ticket's own INSERT (a round trip fewer).
         together = writes_together(session)
         requester = insert_ticket_of(
-            session, email=requester_email, number=number, subject=subject, status=status,
+            session, email=email, number=number, subject=subject, status=status,
             priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
             group_id=group_id, tier=tier, at=now) if together else None
         if requester is None:
-            requester = new_customer(session, email=requester_email, name=requester_name) \
-                if together else get_or_create_customer(session, email=requester_email,
+            requester = new_customer(session, email=email, name=requester_name) \
+                if together else get_or_create_customer(session, email=email,
                                                         name=requester_name)
             insert_ticket(session, number=number, subject=subject, status=status,
                           priority=rank, type=ticket_type, channel=channel,
