@@ -50,6 +50,13 @@ _INSERT_TICKET_OF = select(*_REQUESTER.c).add_cte(insert(Ticket).from_select(
 """PostgreSQL: a new ticket's row for the customer writing from ``email``, found in the same
 statement (a data-modifying ``WITH``), which returns that customer (no row, nothing
 inserted: no customer has that address)."""
+_INSERT_CUSTOMER = insert(Customer).values(
+    name=bindparam("name"), email=bindparam("email"),
+    organization_id=select(col(Organization.id)).where(
+        col(Organization.domain) == bindparam("domain")).order_by(col(Organization.id))
+    .limit(1).scalar_subquery(),
+    internal=False, tier="standard", created_at=bindparam("created_at"),
+).returning(col(Customer.id), col(Customer.organization_id))
 _INSERT_FIRST_MESSAGE = _INSERT_MESSAGE.add_cte(insert(Event).values(
     {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
      "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
@@ -114,6 +121,18 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at, "via": via})
 
 
+def insert_customer(session: Session, *, name: str, email: str, at: datetime) -> Customer:
+    """A new customer (``email`` normalized, ``name`` cleaned) in the organization whose
+    domain is that of ``email`` (the lowest-numbered, if several), found in the same
+    statement; returned detached (not in the session). An address already taken raises
+    :class:`~sqlalchemy.exc.IntegrityError`."""
+    row = session.connection().execute(_INSERT_CUSTOMER, {
+        "name": name, "email": email, "domain": email.rsplit("@", 1)[1],
+        "created_at": at}).one()
+    return Customer(id=row[0], name=name, email=email, organization_id=row[1], internal=False,
+                    tier="standard", created_at=at)
+
+
 def insert_first_message(session: Session, *, ticket_id: int, author_customer_id: int,
                          body: str, at: datetime, source_message_id: str | None,
                          actor_agent_id: int | None, channel: str) -> int:
@@ -150,5 +169,5 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_event", "insert_first_message", "insert_message", "insert_ticket",
-           "insert_ticket_of", "organization_name", "writes_together"]
+__all__ = ["insert_customer", "insert_event", "insert_first_message", "insert_message",
+           "insert_ticket", "insert_ticket_of", "organization_name", "writes_together"]

@@ -45,7 +45,7 @@ from deskterm.desk.people.directory import (
     find_agent,
     find_group,
     get_or_create_customer,
-    new_customer,
+    new_customer_row,
     normalize_email,
 )
 from deskterm.desk.reads import (
@@ -239,7 +239,7 @@ def _file(
             priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
             group_id=group_id, tier=tier, at=now) if together else None
         if requester is None:
-            requester = new_customer(session, email=email, name=requester_name) \
+            requester = new_customer_row(session, email=email, name=requester_name) \
                 if together else get_or_create_customer(session, email=email,
                                                         name=requester_name)
             insert_ticket(session, number=number, subject=subject, status=status,
