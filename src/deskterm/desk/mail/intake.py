@@ -33,8 +33,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 
 from sqlalchemy import bindparam
+from sqlalchemy import select as rows_of  # (SQLModel's select types at most 4 columns)
 from sqlmodel import Session, col, select
 
 from deskterm.db.models import Attachment, Customer, Message, Organization, Ticket, key
@@ -51,7 +53,7 @@ from deskterm.desk.mail.parse import (
 from deskterm.desk.people.directory import get_or_create_customer
 from deskterm.desk.tickets.change import lock_ticket
 from deskterm.desk.tickets.checks import MAX_BODY, MAX_SUBJECT
-from deskterm.desk.tickets.ticket import file_customer_message, file_ticket
+from deskterm.desk.tickets.ticket import file_customer_message, file_mail_ticket
 
 OUTCOMES = ("created", "appended", "duplicate", "auto-reply-appended", "auto-reply-skipped",
             "quarantined", "already-quarantined")
@@ -61,8 +63,11 @@ MAX_MERGE_HOPS = 50
 
 
 # Built once, the values bound per call (building a statement costs more than a look-up).
-_KNOWN_IDS = select(Message.source_message_id, Message.ticket_id, Ticket.merged_into_id).join(
-    Ticket, col(Ticket.id) == col(Message.ticket_id)).where(
+_KNOWN_IDS = rows_of(col(Message.source_message_id), col(Message.ticket_id),
+                     col(Ticket.merged_into_id), col(Ticket.requester_id),
+                     col(Customer.email)).join(
+    Ticket, col(Ticket.id) == col(Message.ticket_id)).join(
+    Customer, col(Customer.id) == col(Ticket.requester_id)).where(
     col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
 _MESSAGE_BY_ID = select(Message.id).where(col(Message.source_message_id) == bindparam("id"))
 _FILED = select(Message.id, Message.ticket_id).where(
@@ -70,6 +75,15 @@ _FILED = select(Message.id, Message.ticket_id).where(
 _FILED_MANY = select(Message.source_message_id, Message.id, Message.ticket_id).where(
     col(Message.source_message_id).in_(bindparam("ids", expanding=True)))
 _MERGED_INTO = select(Ticket.merged_into_id).where(col(Ticket.id) == bindparam("number"))
+
+
+class _Known(NamedTuple):
+    """A stored message that a mail names (its own Message-ID, or one it answers)."""
+
+    ticket: int
+    merged_into: int | None
+    requester_id: int
+    requester_email: str | None
 
 
 @dataclass(frozen=True)
@@ -103,11 +117,11 @@ def file_mail(session: Session, mail: ParsedMail, *, checked_id: str | None = No
     # machinery cost more than the query); nothing is pending in the session yet.
     ids = [mail.message_id, *mail.replying_to] if mail.message_id != checked_id \
         else list(mail.replying_to)
-    known: dict[str | None, tuple[int, int | None]] = {
-        row[0]: (row[1], row[2]) for row in session.connection().execute(
+    known: dict[str | None, _Known] = {
+        row[0]: _Known(row[1], row[2], row[3], row[4]) for row in session.connection().execute(
             _KNOWN_IDS, {"ids": ids})} if ids else {}
     if mail.message_id in known:
-        return Ingested("duplicate", known[mail.message_id][0], _message_of(session, mail),
+        return Ingested("duplicate", known[mail.message_id].ticket, _message_of(session, mail),
                         acknowledge=False)
     number = _thread(session, mail, known)
     body, files = _body(mail)
@@ -125,16 +139,20 @@ def file_mail(session: Session, mail: ParsedMail, *, checked_id: str | None = No
     if mail.sender_email.rsplit("@", 1)[1].count(".") > 1:  # a parent domain may have an org
         _requester(session, mail)
     if number is None:
-        ticket, message_id = file_ticket(
-            session, actor=None, requester_email=mail.sender_email,
-            requester_name=mail.sender_name or None, subject=_subject(mail.subject), body=body,
-            channel="email", source_message_id=mail.message_id)
-        filed_in = ticket.number
+        filed_in, message_id = file_mail_ticket(
+            session, requester_email=mail.sender_email, requester_name=mail.sender_name or None,
+            subject=_subject(mail.subject), body=body, source_message_id=mail.message_id)
         outcome = "created"
     else:
+        # The answer's sender is most often the ticket's requester, whom the thread look-up
+        # named: no look-up of the sender by address.
+        answered = next((known[i] for i in mail.replying_to if i in known), None)
+        author = answered.requester_id if answered is not None and answered.ticket == number \
+            and answered.requester_email == mail.sender_email.lower() else None
         filed_in, message_id = file_customer_message(
             session, number=number, body=body, email=mail.sender_email,
-            name=mail.sender_name or None, source_message_id=mail.message_id, channel="email")
+            name=mail.sender_name or None, source_message_id=mail.message_id, channel="email",
+            author_id=author)
         outcome = "appended" if filed_in == number else "created"  # a follow-up
     _store_files(session, message_id, files)
     return Ingested(outcome, filed_in, message_id, acknowledge=outcome == "created")
@@ -191,14 +209,13 @@ def _body(mail: ParsedMail) -> tuple[str, list[MailFile]]:
     return body, files
 
 
-def _thread(session: Session, mail: ParsedMail,
-            known: dict[str | None, tuple[int, int | None]]) -> int | None:
+def _thread(session: Session, mail: ParsedMail, known: dict[str | None, _Known]) -> int | None:
     """The ticket ``mail`` answers, or None (see the module's docstring); ``known``: the
     tickets (and the ticket each was merged into) of the stored Message-IDs it names."""
     answered = next((known[i] for i in mail.replying_to if i in known), None)
     if answered is not None:
-        number, merged_into = answered
-        return number if merged_into is None else _merged_target(session, merged_into)
+        return answered.ticket if answered.merged_into is None \
+            else _merged_target(session, answered.merged_into)
     by_subject = _by_subject(session, mail) if "[#" in mail.subject else None
     return _merged_target(session, by_subject) if by_subject is not None else None
 

@@ -6,7 +6,7 @@ version the agent saw is checked, and each changed field is one audit event.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import TYPE_CHECKING
 
@@ -23,10 +23,12 @@ from deskterm.db.models import (
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
-    insert_event,
+    insert_first_message,
     insert_message,
     insert_ticket,
+    insert_ticket_of,
     organization_name,
+    writes_together,
 )
 from deskterm.db.types import utcnow
 from deskterm.desk.csat.parse import parse_rating
@@ -43,6 +45,8 @@ from deskterm.desk.people.directory import (
     find_agent,
     find_group,
     get_or_create_customer,
+    new_customer_row,
+    normalize_email,
 )
 from deskterm.desk.reads import (
     AgentRead,
@@ -162,6 +166,44 @@ def file_ticket(
     The rows are written by statements built once (the ticket, its first message, its
     ``created`` event) and the summary is made from what was written, not read back: for a
     ticket filed from mail, the ORM's flushes and read-backs had cost more than the writes."""
+    _number, message_id, summarize = _file(
+        session, actor=actor, requester_email=requester_email, subject=subject, body=body,
+        requester_name=requester_name, channel=channel, priority=priority,
+        ticket_type=ticket_type, assignee=assignee, group=group, tags=tags, tier=tier,
+        source_message_id=source_message_id, requester_id=requester_id)
+    return summarize(), message_id
+
+
+def file_mail_ticket(session: Session, *, requester_email: str, requester_name: str | None,
+                     subject: str, body: str, source_message_id: str | None) -> tuple[int, int]:
+    """:func:`file_ticket` for a customer's mail (channel ``email``, no acting agent), without
+    the summary: the new ticket's number and its first message's id. Filing a mail needs no
+    more, and the summary names the requester's organization (a read)."""
+    number, message_id, _summarize = _file(
+        session, actor=None, requester_email=requester_email, requester_name=requester_name,
+        subject=subject, body=body, channel="email", source_message_id=source_message_id)
+    return number, message_id
+
+
+def _file(
+    session: Session,
+    *,
+    actor: AgentRead | None,
+    requester_email: str | None,
+    subject: str,
+    body: str,
+    requester_name: str | None = None,
+    channel: str = "cli",
+    priority: str = "normal",
+    ticket_type: str = "question",
+    assignee: str | None = None,
+    group: str | None = None,
+    tags: Iterable[str] = (),
+    tier: int = 1,
+    source_message_id: str | None = None,
+    requester_id: int | None = None,
+) -> tuple[int, int, Callable[[], TicketSummary]]:
+    """The new ticket's number, its first message's id, and how to make its summary."""
     subject = check_subject(subject)
     body = check_body(body)
     channel = lifecycle.check_channel(channel)
@@ -181,23 +223,40 @@ def file_ticket(
     elif requester_email is None:
         raise InvalidInput("requester: give an e-mail address")
     else:
-        requester = get_or_create_customer(session, email=requester_email, name=requester_name)
+        requester = None
+        email = normalize_email(requester_email, where="requester")
     now = utcnow()
     (number,) = allocate_ticket_numbers(session, 1)
     # A ticket someone already owns is being worked on.
     status = "open" if assignee_agent else "new"
-    insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
-                  type=ticket_type, channel=channel, requester_id=key(requester),
-                  assignee_id=assignee_agent.id if assignee_agent else None,
-                  group_id=group_row.id if group_row else None, tier=tier, at=now)
+    assignee_id = assignee_agent.id if assignee_agent else None
+    group_id = group_row.id if group_row else None
+    if requester is None:
+        # PostgreSQL: the requester found in the ticket's own INSERT (a round trip fewer).
+        together = writes_together(session)
+        requester = insert_ticket_of(
+            session, email=email, number=number, subject=subject, status=status,
+            priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
+            group_id=group_id, tier=tier, at=now) if together else None
+        if requester is None:
+            requester = new_customer_row(session, email=email, name=requester_name) \
+                if together else get_or_create_customer(session, email=email,
+                                                        name=requester_name)
+            insert_ticket(session, number=number, subject=subject, status=status,
+                          priority=rank, type=ticket_type, channel=channel,
+                          requester_id=key(requester), assignee_id=assignee_id,
+                          group_id=group_id, tier=tier, at=now)
+    else:
+        insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
+                      type=ticket_type, channel=channel, requester_id=key(requester),
+                      assignee_id=assignee_id, group_id=group_id, tier=tier, at=now)
     sla = sla_due.start(session, number=number, priority=rank, requester=requester,
                         created_at=now)
-    message_id = insert_message(session, ticket_id=number, author_customer_id=key(requester),
-                                public=True, body=body, at=now,
-                                source_message_id=source_message_id)
+    message_id = insert_first_message(
+        session, ticket_id=number, author_customer_id=key(requester), body=body, at=now,
+        source_message_id=source_message_id, actor_agent_id=actor.id if actor else None,
+        channel=channel)
     replace_ticket_tags(session, number, (), tag_names)
-    insert_event(session, ticket_id=number, actor_agent_id=actor.id if actor else None,
-                 field="created", old=None, new=channel, version=1, at=now)
     if actor is not None:
         record_seen(session, number, actor.id, now)
     if firing.after_filing(
@@ -206,18 +265,25 @@ def file_ticket(
             group=group_row, assignee=assignee_agent.username if assignee_agent else None,
             tags=tag_names, at=now) or tag_names:
         # Rules changed it, or tags come back in the database's order of names: read it back.
-        ticket = session.get(Ticket, number)
-        assert ticket is not None  # just written
-        return summary(session, ticket), message_id
-    return TicketSummary(
-        number=number, subject=subject, status=status, priority=lifecycle.priority_name(rank),
-        type=ticket_type, channel=channel, tier=tier, requester_name=requester.name,
-        requester_email=requester.email,
-        organization=organization_name(session, requester.organization_id),
-        assignee=assignee_agent.username if assignee_agent else None,
-        group=group_row.name if group_row else None, tags=(), created_at=now,
-        updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
-        customer_replied_at=None, unseen_reply=False, sla=sla), message_id
+        def read_back() -> TicketSummary:
+            ticket = session.get(Ticket, number)
+            assert ticket is not None  # just written
+            return summary(session, ticket)
+
+        return number, message_id, read_back
+
+    def made() -> TicketSummary:
+        return TicketSummary(
+            number=number, subject=subject, status=status,
+            priority=lifecycle.priority_name(rank), type=ticket_type, channel=channel,
+            tier=tier, requester_name=requester.name, requester_email=requester.email,
+            organization=organization_name(session, requester.organization_id),
+            assignee=assignee_agent.username if assignee_agent else None,
+            group=group_row.name if group_row else None, tags=(), created_at=now,
+            updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
+            customer_replied_at=None, unseen_reply=False, sla=sla)
+
+    return number, message_id, made
 
 
 def add_reply(
@@ -303,20 +369,24 @@ def file_customer_message(
     name: str | None = None,
     source_message_id: str | None = None,
     channel: str = "email",
+    author_id: int | None = None,
 ) -> tuple[int, int]:
     """:func:`add_customer_message` from mail (no acting agent), without the summary: the
     number of the ticket the message went to (a follow-up's, for a closed ticket) and the
     message's id. Filing a mail needs no more, and reading the summary back (its tags, its
-    row) cost three round trips a mail on PostgreSQL (bench/intake_mail.py)."""
+    row) cost three round trips a mail on PostgreSQL (bench/intake_mail.py). ``author_id``:
+    the ticket's requester, known (by the caller's own look-up, in this transaction) to
+    write from ``email``: not looked up again while the ticket's requester is still them."""
     follow_up, ticket, message_id = _customer_message(
         session, number=number, body=body, email=email, name=name,
-        source_message_id=source_message_id, channel=channel, actor=None)
+        source_message_id=source_message_id, channel=channel, actor=None, author_id=author_id)
     return (follow_up.number if follow_up is not None else key(ticket)), message_id
 
 
 def _customer_message(
     session: Session, *, number: int, body: str, email: str | None, name: str | None,
     source_message_id: str | None, channel: str, actor: AgentRead | None,
+    author_id: int | None = None,
 ) -> tuple[TicketSummary | None, Ticket, int]:
     """The follow-up ticket (or None), the ticket written to, the new message's id."""
     body = check_body(body)
@@ -324,15 +394,21 @@ def _customer_message(
     ticket = lock_ticket(session, number, actor=actor)
     if actor is not None:
         refuse_if_closed(ticket, "add the customer's message; file a new ticket for it")
+    customer_id: int
+    customer_email: str | None
     if email is None:
         customer = requester_row(session, ticket)
+        customer_id, customer_email = key(customer), customer.email
+    elif author_id is not None and author_id == ticket.requester_id:
+        customer_id, customer_email = author_id, normalize_email(email, where="requester")
     else:
         customer = get_or_create_customer(session, email=email, name=name)
+        customer_id, customer_email = key(customer), customer.email
     now = utcnow()
     rating = parse_rating(body) if ticket.status in RATED_STATUSES else None
     if ticket.status == "closed" and rating is None:
         follow_up, message_id = file_ticket(
-            session, actor=None, requester_email=customer.email, requester_id=key(customer),
+            session, actor=None, requester_email=customer_email, requester_id=customer_id,
             subject=ticket.subject,
             body=f"(follow-up to {ref(key(ticket))})\n\n{body}", channel=channel,
             priority=lifecycle.priority_name(ticket.priority), ticket_type=ticket.type,
@@ -340,14 +416,14 @@ def _customer_message(
             tier=ticket.tier, source_message_id=source_message_id,
         )
         return follow_up, ticket, message_id
-    message_id = insert_message(session, ticket_id=number, author_customer_id=key(customer),
+    message_id = insert_message(session, ticket_id=number, author_customer_id=customer_id,
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
     if rating is not None:
         # The answer to the solved mail's rating question: recorded, and the ticket stays
         # solved (or closed); anything else the customer writes reopens it.
         record_rating(session, ticket=ticket, score=rating.score, comment=rating.comment,
-                      customer_id=key(customer), message_id=message_id, agent=actor, at=now)
+                      customer_id=customer_id, message_id=message_id, agent=actor, at=now)
         return None, ticket, message_id
     change = Change(session, ticket, actor)
     change.now = now
