@@ -1,4 +1,4 @@
-"""SQLite writers take turns at the desk file (deskterm.db.write_turn): a waiter is let in as
+"""SQLite writers take turns at the desk's folder (deskterm.db.write_turn): a waiter is let in as
 soon as the turn is given back, a turn dies with its process, a turn not had in time leaves
 the writer to SQLite's own wait, and one thread never waits for itself."""
 

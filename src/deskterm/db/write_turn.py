@@ -8,8 +8,12 @@ writes wait 2.5-4.7 s for the lock while no transaction held it more than 80 ms,
 give up after the busy timeout.
 
 So every write transaction of a SQLite desk in a file first takes the writers' turn: an
-exclusive ``flock()`` on the desk file (advisory, independent of SQLite's own POSIX locks on
-Linux, released by the kernel when its process dies, even by SIGKILL). A waiter sleeps in the
+exclusive ``flock()`` on the desk's folder (advisory, independent of SQLite's POSIX locks,
+released by the kernel when its process dies, even by SIGKILL). The folder, not the database
+file: closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
+included (its shared lock on the database, which tells another process closing the desk that
+the write-ahead log is still in use; two OS users of one shared desk saw "vtable constructor
+failed" when one deleted the log under the other). Desks in one folder share their turns. A waiter sleeps in the
 kernel and is woken the moment the turn is let go, whatever it has waited, and only then asks
 for SQLite's lock (``BEGIN IMMEDIATE``), which is then free. A turn is given back when the
 connection returns to the pool (after its commit or rollback).
@@ -18,7 +22,7 @@ The turn is an addition, not a replacement: a writer that does not take it (an o
 deskterm, the ``sqlite3`` shell) is still kept out by SQLite's lock, and a turn not had within
 :data:`TURN_TIMEOUT` (a transaction held open that long) or a file system without ``flock``
 leaves the writer to SQLite's busy handler, as before. One thread that already holds a turn
-takes none for a second connection (it would wait for itself).
+of a folder takes none for a second connection (it would wait for itself).
 """
 
 from __future__ import annotations
@@ -32,16 +36,17 @@ from typing import Any
 TURN_TIMEOUT = 5.0
 """Seconds a writer waits for its turn before it asks SQLite's lock anyway."""
 _TURN = "deskterm_write_turn"
+_THREADS = threading.local()
+"""``held``: per folder, how many turns this thread holds now (see :meth:`WriteTurns._held`)."""
 
 
 class WriteTurns:
-    """The turns of one desk file (one per :class:`~deskterm.db.engine.Store`)."""
+    """The turns of one desk file's folder (one per :class:`~deskterm.db.engine.Store`)."""
 
     def __init__(self, path: Path, *, timeout: float = TURN_TIMEOUT) -> None:
         self.path = path
+        self.folder = os.path.realpath(path.parent)
         self.timeout = timeout
-        self._mine = threading.local()
-        """``held``: how many turns this thread holds now (see :meth:`_held`)."""
 
     def take(self, info: dict[str, Any]) -> None:
         """Wait for the turn and keep it in ``info`` (a pooled connection's) until
@@ -63,16 +68,18 @@ class WriteTurns:
             os.close(fd)  # lets go of the flock
 
     def _held(self) -> list[int]:
-        """This thread's count of turns held (a list: given back from any thread)."""
-        held: list[int] | None = getattr(self._mine, "held", None)
-        if held is None:
-            held = self._mine.held = [0]
-        return held
+        """This thread's count of turns of the folder held (a list: given back from any
+        thread)."""
+        counts: dict[str, list[int]] | None = getattr(_THREADS, "held", None)
+        if counts is None:
+            counts = _THREADS.held = {}
+        return counts.setdefault(self.folder, [0])
 
     def _wait(self) -> int | None:
-        """A new descriptor of the file holding the flock, or None (no turn: SQLite's wait)."""
+        """A new descriptor of the folder holding the flock, or None (no turn: SQLite's
+        wait)."""
         try:
-            fd = os.open(self.path, os.O_RDONLY | os.O_CLOEXEC)
+            fd = os.open(self.folder, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except OSError:
             return None
         try:
