@@ -17,11 +17,11 @@ from sqlmodel import Session, col
 from deskterm.db.models import Event, Message, Organization, Ticket
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
-                   "assignee_id", "group_id", "tier", "created_at", "updated_at")
+                   "assignee_id", "group_id", "tier", "created_at", "updated_at", "version")
 _INSERT_TICKET = insert(Ticket).values(
     {name: bindparam(name) for name in _TICKET_COLUMNS}
     | {"first_response_at": None, "solved_at": None, "closed_at": None, "reopens": 0,
-       "version": 1, "merged_into_id": None, "customer_replied_at": None,
+       "merged_into_id": None, "customer_replied_at": None,
        "external_id": None})
 _INSERT_MESSAGE = insert(Message).values(
     {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
@@ -36,13 +36,14 @@ _INSERT_EVENT = insert(Event).values(
 
 def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
                   type: str, channel: str, requester_id: int, assignee_id: int | None,
-                  group_id: int | None, tier: int, at: datetime) -> None:
-    """A new ticket row at version 1 (nothing answered, solved or merged yet)."""
+                  group_id: int | None, tier: int, at: datetime, version: int = 1) -> None:
+    """A new ticket row (nothing answered, solved or merged yet), at version 1 unless the
+    rules' change is written with it (version 2)."""
     session.connection().execute(_INSERT_TICKET, {
         "id": number, "subject": subject, "status": status, "priority": priority,
         "type": type, "channel": channel, "requester_id": requester_id,
         "assignee_id": assignee_id, "group_id": group_id, "tier": tier, "created_at": at,
-        "updated_at": at})
+        "updated_at": at, "version": version})
 
 
 def insert_message(session: Session, *, ticket_id: int, body: str, public: bool, at: datetime,
@@ -67,6 +68,12 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at, "via": via})
 
 
+def insert_events(session: Session, rows: list[dict[str, object]]) -> None:
+    """Audit events in one statement (each row has :func:`insert_event`'s keys)."""
+    if rows:
+        session.connection().execute(_INSERT_EVENT, rows)
+
+
 def organization_name(session: Session, organization_id: int | None) -> str | None:
     """The name of organization ``organization_id`` (None for none), read once per session:
     a transaction filing many mails (deskterm.db.batch) names the same few organizations
@@ -80,4 +87,4 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_event", "insert_message", "insert_ticket", "organization_name"]
+__all__ = ["insert_event", "insert_events", "insert_message", "insert_ticket", "organization_name"]

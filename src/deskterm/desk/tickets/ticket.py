@@ -24,6 +24,7 @@ from deskterm.db.models import (
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
     insert_event,
+    insert_events,
     insert_message,
     insert_ticket,
     organization_name,
@@ -65,6 +66,7 @@ from deskterm.desk.tickets.change import (
     refuse_if_stale,
     replace_ticket_tags,
     resolve_changes,
+    ticket_tags,
 )
 from deskterm.desk.tickets.checks import (
     check_body,
@@ -186,38 +188,51 @@ def file_ticket(
     (number,) = allocate_ticket_numbers(session, 1)
     # A ticket someone already owns is being worked on.
     status = "open" if assignee_agent else "new"
-    insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
-                  type=ticket_type, channel=channel, requester_id=key(requester),
+    # The ``created`` rules that only set fields are made on the values before they are
+    # written (see firing.before_filing): the row is written once, as they left it.
+    filing = firing.before_filing(
+        session, number, actor, requester=requester, subject=subject, body=body,
+        channel=channel, status=status, priority=rank, ticket_type=ticket_type,
+        group=group_row, assignee=assignee_agent, tags=tag_names, tier=tier, at=now)
+    filed = filing.ticket
+    insert_ticket(session, number=number, subject=subject, status=status,
+                  priority=filed.priority, type=filed.type, channel=channel,
+                  requester_id=key(requester),
                   assignee_id=assignee_agent.id if assignee_agent else None,
-                  group_id=group_row.id if group_row else None, tier=tier, at=now)
-    sla = sla_due.start(session, number=number, priority=rank, requester=requester,
+                  group_id=filed.group_id, tier=filed.tier, at=now, version=filing.version)
+    sla = sla_due.start(session, number=number, priority=filed.priority, requester=requester,
                         created_at=now)
     message_id = insert_message(session, ticket_id=number, author_customer_id=key(requester),
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
-    replace_ticket_tags(session, number, (), tag_names)
-    insert_event(session, ticket_id=number, actor_agent_id=actor.id if actor else None,
+    replace_ticket_tags(session, number, (), filing.tags)
+    actor_id = actor.id if actor else None
+    insert_event(session, ticket_id=number, actor_agent_id=actor_id,
                  field="created", old=None, new=channel, version=1, at=now)
+    insert_events(session, [
+        {"ticket_id": number, "actor_agent_id": actor_id, "field": name, "old": old,
+         "new": new, "version": filing.version, "at": now, "via": via}
+        for name, old, new, via in filing.events])
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    if firing.after_filing(
-            session, number, actor, requester=requester, subject=subject, body=body,
-            channel=channel, status=status, priority=rank, ticket_type=ticket_type,
-            group=group_row, assignee=assignee_agent.username if assignee_agent else None,
-            tags=tag_names, at=now) or tag_names:
-        # Rules changed it, or tags come back in the database's order of names: read it back.
+    if firing.after_filing(session, filing):
+        # The rules changed the written row: read it back.
         ticket = session.get(Ticket, number)
         assert ticket is not None  # just written
         return summary(session, ticket), message_id
+    group_row = filing.group
     return TicketSummary(
-        number=number, subject=subject, status=status, priority=lifecycle.priority_name(rank),
-        type=ticket_type, channel=channel, tier=tier, requester_name=requester.name,
-        requester_email=requester.email,
+        number=number, subject=subject, status=status,
+        priority=lifecycle.priority_name(filed.priority), type=filed.type, channel=channel,
+        tier=filed.tier, requester_name=requester.name, requester_email=requester.email,
         organization=organization_name(session, requester.organization_id),
         assignee=assignee_agent.username if assignee_agent else None,
-        group=group_row.name if group_row else None, tags=(), created_at=now,
-        updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
-        customer_replied_at=None, unseen_reply=False, sla=sla), message_id
+        group=group_row.name if group_row else None,
+        # (in the database's order of names, as every read of a ticket gives them)
+        tags=ticket_tags(session, number) if filing.tags else (), created_at=now,
+        updated_at=now, first_response_at=None, solved_at=None, reopens=0,
+        version=filing.version, customer_replied_at=None, unseen_reply=False,
+        sla=sla), message_id
 
 
 def add_reply(
