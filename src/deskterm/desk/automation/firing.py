@@ -1,20 +1,21 @@
 """When rules run: inside the transaction of the change that triggered them, right after it.
 
 The change kernel calls :func:`after_change` when a change is written (``updated``; a
-customer's message is ``customer_reply``); filing a ticket calls :func:`before_filing` before its
-row is written and :func:`after_filing` after (``created``: when every rule that matches in the
-first pass only sets fields, that pass is made on the values to be written, so the row is
-written once as the rules left it, with the same version and audit trail). The rules then run in order on the ticket as it is now; the actions of the
-rules that match in one pass are one change (one new version of the ticket, each event naming
-its rule: ``via="rule:NAME"``; a later rule sees what an earlier one set): one version bump
-and one write of the ticket per pass, however many rules match (bench/automation_rules.py: two
-matching rules cost about what one change does; that one write is most of their cost). A rule
-with ``stop = true``
-ends the run: no later rule runs for this change. When the rules changed the ticket, another
-pass runs (for the same trigger: a new ticket is still being created) over the rules that have
-not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
-change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing
-each other fire once each and stop).
+customer's message is ``customer_reply``); filing a ticket calls :func:`before_filing` before
+its row is written and :func:`after_filing` after (``created``). The rules then run in order on
+the ticket as it is now; the actions of the rules that match in one pass are one change (one
+new version of the ticket, each event naming its rule: ``via="rule:NAME"``; a later rule sees
+what an earlier one set): one version bump and one write of the ticket per pass, however many
+rules match. On a new ticket, when every rule that matches in the first pass only sets fields
+(group, type, priority, tier, tags), that pass is made on the values before the row is
+written: the row is written once as the rules left it (version 2, the rules' events at
+version 2 after the ``created`` one, as if made after) and not read back, so two such rules
+add only their tags' and events' statements (bench/automation_rules.py). A rule with
+``stop = true`` ends the run: no later rule runs for this change. When the rules changed the
+ticket, another pass runs (for the same trigger: a new ticket is still being created) over the
+rules that have not fired yet, since an earlier rule may match now; no rule fires twice for
+one triggering change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two
+rules undoing each other fire once each and stop).
 
 A ticket that lands unassigned in a group (filed into it, or moved to it by anyone, a rule
 included) is assigned by the group's strategy (:mod:`.assignment`) after the rules' pass, as a
