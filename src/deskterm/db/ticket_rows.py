@@ -11,10 +11,10 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import Integer, bindparam, insert, select
 from sqlmodel import Session, col
 
-from deskterm.db.models import Event, Message, Organization, Ticket
+from deskterm.db.models import Event, Message, Organization, Tag, Ticket, TicketTag
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
                    "assignee_id", "group_id", "tier", "created_at", "updated_at", "version")
@@ -27,6 +27,15 @@ _INSERT_MESSAGE = insert(Message).values(
     {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
                                         "public", "body", "created_at", "source_message_id",
                                         "minutes")}).returning(col(Message.id))
+_INSERT_TICKET_TAG = insert(TicketTag).values(
+    {name: bindparam(name) for name in ("ticket_id", "tag_id")})
+_TAG_IDS = select(col(Tag.name), col(Tag.id)).where(
+    col(Tag.name).in_(bindparam("names", expanding=True)))
+_LINK_TAGS = insert(TicketTag).from_select(
+    ["ticket_id", "tag_id"],
+    select(bindparam("number", type_=Integer), col(Tag.id))
+    .where(col(Tag.name).in_(bindparam("names", expanding=True)))
+).returning(col(TicketTag.tag_id))
 _ORGANIZATION_NAME = select(col(Organization.name)).where(col(Organization.id) == bindparam("id"))
 _ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
@@ -68,6 +77,28 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at, "via": via})
 
 
+def known_tag_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """The ids of those of the tags ``names`` that exist (one statement built once: every
+    change of a ticket's tags asks)."""
+    return {name: tag_id for name, tag_id in
+            session.connection().execute(_TAG_IDS, {"names": names}).all()
+            if tag_id is not None}
+
+
+def link_existing_tags(session: Session, number: int, names: list[str]) -> set[int]:
+    """Link the new ticket ``number`` to those of the tags ``names`` that exist, in one
+    statement; returns their ids (fewer than ``names``: some are new)."""
+    return {tag_id for (tag_id,) in session.connection().execute(
+        _LINK_TAGS, {"number": number, "names": names}).all()}
+
+
+def insert_ticket_tags(session: Session, number: int, tag_ids: list[int]) -> None:
+    """The tags ``tag_ids`` of the new ticket ``number``, in one statement."""
+    if tag_ids:
+        session.connection().execute(_INSERT_TICKET_TAG,
+                                     [{"ticket_id": number, "tag_id": i} for i in tag_ids])
+
+
 def insert_events(session: Session, rows: list[dict[str, object]]) -> None:
     """Audit events in one statement (each row has :func:`insert_event`'s keys)."""
     if rows:
@@ -87,4 +118,5 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_event", "insert_events", "insert_message", "insert_ticket", "organization_name"]
+__all__ = ["insert_event", "insert_events", "insert_message", "insert_ticket",
+           "insert_ticket_tags", "known_tag_ids", "link_existing_tags", "organization_name"]

@@ -252,10 +252,10 @@ class Filing:
     (the ``created`` rules' first pass made on them when it could be) and the run of the rules
     that goes on once the row is written (:func:`after_filing`)."""
 
-    ticket: Ticket
-    """The values of the row to write (an object no session holds: the row is written by
-    SQL)."""
+    priority: int
+    type: str
     group: Group | None
+    tier: int
     tags: tuple[str, ...]
     events: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
     """The rules' changes made before the row was written: ``(field, old, new, via)``, one
@@ -285,12 +285,7 @@ def before_filing(session: Session, number: int, actor: AgentRead | None, *,
     runs on the written row. A rule that matches and does more (assigns, applies a macro,
     writes, e-mails), or cannot act, leaves the whole pass to run on the written row as
     before. What the rules see is what was filed: nothing is read back."""
-    ticket = Ticket(id=number, subject=subject, status=status, priority=priority,
-                    type=ticket_type, channel=channel, requester_id=key(requester),
-                    assignee_id=key(assignee) if assignee is not None else None,
-                    group_id=key(group) if group is not None else None, tier=tier,
-                    created_at=at, updated_at=at, version=1)
-    filing = Filing(ticket=ticket, group=group, tags=tags)
+    filing = Filing(priority=priority, type=ticket_type, group=group, tier=tier, tags=tags)
     if session.info.get(_BUSY):
         return filing
     landed = group is not None and group.assignment != "manual"
@@ -313,27 +308,33 @@ def before_filing(session: Session, number: int, actor: AgentRead | None, *,
             minutes=run.minutes())
         return run
 
+    def unwritten() -> Ticket:
+        # (an object no session holds, made only when a rule matches: the row is written by
+        # SQL with its values)
+        return Ticket(id=number, subject=subject, status=status, priority=priority,
+                      type=ticket_type, channel=channel, requester_id=key(requester),
+                      assignee_id=key(assignee) if assignee is not None else None,
+                      group_id=key(group) if group is not None else None, tier=tier,
+                      created_at=at, updated_at=at, version=1)
+
     rules = active_rules(session)
     run = fresh_run()
-    if rules and _first_pass_before_writing(run, rules, filing):
+    if rules and _first_pass_before_writing(run, rules, filing, unwritten):
         filing.first_pass = bool(filing.events)
     else:
-        # (the attempt may have changed what the run and the values say: start again)
-        ticket.priority, ticket.type, ticket.tier = priority, ticket_type, tier
-        ticket.group_id = key(group) if group is not None else None
-        filing.group, filing.tags, filing.events = group, tags, []
-        run = fresh_run()
+        run = fresh_run()  # (the attempt may have changed what the run sees: start again)
     filing.run = run
     return filing
 
 
-def _first_pass_before_writing(run: Run, rules: tuple[CompiledRule, ...],
-                               filing: Filing) -> bool:
-    """:meth:`Run.one_pass` on the values of a ticket not written yet; False (and the caller
-    forgets what it did) when a rule that matches cannot be made on them."""
-    session, ticket = run.session, filing.ticket
+def _first_pass_before_writing(run: Run, rules: tuple[CompiledRule, ...], filing: Filing,
+                               unwritten: Callable[[], Ticket]) -> bool:
+    """:meth:`Run.one_pass` on the values of a ticket not written yet (``filing``'s, changed
+    in place); False, and nothing changed, when a rule that matches cannot be made on them."""
+    session = run.session
     facts = run.facts()
-    change = Change(session, ticket, run.actor)
+    ticket: Ticket | None = None
+    change: Change | None = None
     current = filing.tags
 
     def set_tags(_number: int, _old: tuple[str, ...], new: tuple[str, ...]) -> None:
@@ -355,6 +356,9 @@ def _first_pass_before_writing(run: Run, rules: tuple[CompiledRule, ...],
                 wanted = resolve_changes(session, changes)
             except DeskError:
                 return False  # (skipped with its reason in the trail by the pass after writing)
+            if ticket is None or change is None:
+                ticket = unwritten()
+                change = Change(session, ticket, run.actor)
             change.via = f"rule:{rule.spec.name}"
             start = len(change.events)
             apply_changes(change, wanted, tags_of=lambda _number: current, set_tags=set_tags)
@@ -368,9 +372,12 @@ def _first_pass_before_writing(run: Run, rules: tuple[CompiledRule, ...],
             break
     run.fired.update(fired)
     run.passes, run.upto, run.landed, run.stopped = 1, upto, landed, stopped
+    if ticket is None or change is None:
+        return True
     filing.events = [(name, old, new, via) for (name, old, new), via
                      in zip(change.events, change.event_vias, strict=True)]
-    filing.tags = current
+    filing.priority, filing.type, filing.tier, filing.tags = (
+        ticket.priority, ticket.type, ticket.tier, current)
     if ticket.group_id != (key(filing.group) if filing.group is not None else None):
         filing.group = session.get(Group, ticket.group_id) if ticket.group_id else None
     return True

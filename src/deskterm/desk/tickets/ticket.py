@@ -23,7 +23,6 @@ from deskterm.db.models import (
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
-    insert_event,
     insert_events,
     insert_message,
     insert_ticket,
@@ -60,11 +59,11 @@ from deskterm.desk.tickets.change import (
     active_agent,
     add_message,
     apply_changes,
+    link_new_ticket_tags,
     lock_ticket,
     record_seen,
     refuse_if_closed,
     refuse_if_stale,
-    replace_ticket_tags,
     resolve_changes,
     ticket_tags,
 )
@@ -194,25 +193,27 @@ def file_ticket(
         session, number, actor, requester=requester, subject=subject, body=body,
         channel=channel, status=status, priority=rank, ticket_type=ticket_type,
         group=group_row, assignee=assignee_agent, tags=tag_names, tier=tier, at=now)
-    filed = filing.ticket
     insert_ticket(session, number=number, subject=subject, status=status,
-                  priority=filed.priority, type=filed.type, channel=channel,
+                  priority=filing.priority, type=filing.type, channel=channel,
                   requester_id=key(requester),
                   assignee_id=assignee_agent.id if assignee_agent else None,
-                  group_id=filed.group_id, tier=filed.tier, at=now, version=filing.version)
-    sla = sla_due.start(session, number=number, priority=filed.priority, requester=requester,
+                  group_id=key(filing.group) if filing.group else None, tier=filing.tier,
+                  at=now, version=filing.version)
+    sla = sla_due.start(session, number=number, priority=filing.priority, requester=requester,
                         created_at=now)
     message_id = insert_message(session, ticket_id=number, author_customer_id=key(requester),
                                 public=True, body=body, at=now,
                                 source_message_id=source_message_id)
-    replace_ticket_tags(session, number, (), filing.tags)
+    link_new_ticket_tags(session, number, filing.tags)
+    # Its ``created`` event, and the rules' events when they were made before it was written,
+    # in one statement.
     actor_id = actor.id if actor else None
-    insert_event(session, ticket_id=number, actor_agent_id=actor_id,
-                 field="created", old=None, new=channel, version=1, at=now)
     insert_events(session, [
         {"ticket_id": number, "actor_agent_id": actor_id, "field": name, "old": old,
-         "new": new, "version": filing.version, "at": now, "via": via}
-        for name, old, new, via in filing.events])
+         "new": new, "version": version, "at": now, "via": via}
+        for name, old, new, version, via in (
+            ("created", None, channel, 1, None),
+            *((name, old, new, filing.version, via) for name, old, new, via in filing.events))])
     if actor is not None:
         record_seen(session, number, actor.id, now)
     if firing.after_filing(session, filing):
@@ -223,13 +224,14 @@ def file_ticket(
     group_row = filing.group
     return TicketSummary(
         number=number, subject=subject, status=status,
-        priority=lifecycle.priority_name(filed.priority), type=filed.type, channel=channel,
-        tier=filed.tier, requester_name=requester.name, requester_email=requester.email,
+        priority=lifecycle.priority_name(filing.priority), type=filing.type, channel=channel,
+        tier=filing.tier, requester_name=requester.name, requester_email=requester.email,
         organization=organization_name(session, requester.organization_id),
         assignee=assignee_agent.username if assignee_agent else None,
         group=group_row.name if group_row else None,
         # (in the database's order of names, as every read of a ticket gives them)
-        tags=ticket_tags(session, number) if filing.tags else (), created_at=now,
+        tags=ticket_tags(session, number) if len(filing.tags) > 1 else filing.tags,
+        created_at=now,
         updated_at=now, first_response_at=None, solved_at=None, reopens=0,
         version=filing.version, customer_replied_at=None, unseen_reply=False,
         sla=sla), message_id
