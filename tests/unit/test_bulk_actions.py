@@ -322,3 +322,58 @@ def test_a_few_hundred_tickets_in_one_go(store, admin, agent):
     assert len(result.changed) == 300
     assert len(_events(store, numbers)) == 300 * 4
     assert {detail(store, n).ticket.tags for n in numbers[::50]} == {("l2",)}
+
+
+# --- rules and assignment after a bulk change ---------------------------------------------------
+
+
+def _rules(store, text: str) -> None:
+    from deskterm.desk.automation import ruleset
+
+    store.write(lambda s: ruleset.replace_rules(s, ruleset.check_file(s, text)))
+
+
+def test_updated_rules_run_on_every_changed_ticket_as_after_one_change(store, admin, agent):
+    """A bulk change sets off the ``updated`` rules on each ticket it changed (an agent's
+    change would: a help desk's triggers fire on bulk updates too), each a change of its own
+    naming the rule; a ticket the bulk action skipped or left unchanged sets off nothing."""
+    _rules(store, '[[rule]]\nname = "Urgent to level 2"\non = ["updated"]\n'
+                  '[rule.when]\npriority = ["urgent"]\n[rule.then]\ntier = 2\n'
+                  'add_tags = ["escalated"]\n')
+    numbers = _file(store, admin, 3)
+    already = _file(store, admin, 1, priority="urgent")
+    closed = _file(store, admin, 1)
+    for status in ("solved", "closed"):
+        change(store, admin, closed[0], status=status)
+    result = _bulk(store, admin, numbers + already + closed, priority="urgent")
+    assert (result.changed, result.unchanged) == (tuple(numbers), tuple(already))
+    rows = _rows(store, numbers + already + closed)
+    assert [(rows[n].tier, rows[n].version) for n in numbers] == [(2, 3)] * 3
+    assert (rows[already[0]].tier, rows[already[0]].version) == (1, 1)
+    assert rows[closed[0]].tier == 1
+    for number in numbers:
+        trail = [(e.field, e.version, e.via, e.actor) for e in detail(store, number).events]
+        assert trail[1:] == [("priority", 2, None, "ada"),
+                             ("tier", 3, "rule:Urgent to level 2", "ada"),
+                             ("tags", 3, "rule:Urgent to level 2", "ada")]
+
+
+def test_tickets_moved_in_bulk_into_a_round_robin_group_are_shared_out(store, admin, agent):
+    from deskterm.desk.people import availability
+
+    def team(session):
+        people.add_group(session, name="billing")
+        for name in ("ann", "bob"):
+            people.add_agent(session, username=name, display_name=name.title())
+            people.add_member(session, group="billing", username=name)
+        availability.set_assignment(session, group="billing", strategy="round-robin")
+
+    store.write(team)
+    numbers = _file(store, admin, 4)
+    result = _bulk(store, admin, numbers, group="billing")
+    assert result.changed == tuple(numbers)
+    rows = _rows(store, numbers)
+    assert [rows[n].assignee_id is not None for n in numbers] == [True] * 4
+    assert Counter(rows[n].assignee_id for n in numbers).most_common()[0][1] == 2
+    assert {(e.field, e.via) for e in detail(store, numbers[0]).events if e.version == 3} == {
+        ("assignee", "assignment:billing"), ("status", "assignment:billing")}

@@ -6,6 +6,7 @@ from __future__ import annotations
 import time
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import col, select
 
 from deskterm.db.models import Customer, Event, Message, Organization, OutboxMail, Rule
@@ -413,3 +414,84 @@ def test_a_rule_on_the_text_alone_is_not_looked_at_again_in_a_later_pass():
     assert compiled('text_any = ["vpn"]\nchannel = ["email"]\ndomain = ["acme.test"]')
     assert not compiled('text_any = ["vpn"]\ntags_any = ["vip"]')
     assert not compiled('priority = ["urgent"]')
+
+
+# --- created rules written with the ticket ------------------------------------------------------
+
+
+def _trail(store, number: int) -> list[tuple]:
+    return [(e.field, e.old, e.new, e.version, e.via, e.actor)
+            for e in detail(store, number).events]
+
+
+def _statements(store, write) -> list[str]:
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(" ".join(statement.split()))
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        store.write(write)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)
+    return seen
+
+
+FIELD_RULES = (rule("Kind", when='text_any = ["help"]', then='type = "incident"')
+               + rule("Seen", when='text_any = ["help"]', then='add_tags = ["seen"]'))
+NOT_MATCHING = "".join(rule(f"Quiet {i}", when=f'text_any = ["unheard{i}"]',
+                            then='priority = "urgent"') for i in range(5))
+
+
+def test_field_rules_on_a_new_ticket_cost_no_write_nor_read_of_its_row(team, ada):
+    """Two matching rules that only set fields (the type, a tag) add one statement to filing
+    a ticket (linking the tag; the rules' events go with the ``created`` one): the row is
+    written once, already as the rules left it, and never read back."""
+
+    def filing(session):
+        tickets.create_ticket(session, actor=None, requester_email="pat@acme.test",
+                              subject="Need help", body="help please")
+
+    load(team, NOT_MATCHING)
+    team.write(filing)  # (the customer, the cached rules)
+    quiet = _statements(team, filing)
+    load(team, NOT_MATCHING + FIELD_RULES)
+    team.write(filing)  # (the tag, the cached rules)
+    ruled = _statements(team, filing)
+    assert len(ruled) - len(quiet) == 1, ruled
+    assert not [s for s in ruled if s.startswith("UPDATE tickets")
+                or (s.startswith("SELECT tickets.") and " FROM tickets" in s)]
+
+
+def test_field_rules_made_before_writing_leave_the_trail_of_rules_made_after(team, ada):
+    """The same two rules, once alone (made on the values before the row is written) and once
+    with a third that writes a note (the whole pass made on the written row): the same
+    ticket and the same audit trail."""
+    load(team, FIELD_RULES)
+    early = file(team, ada, subject="Need help", tags=["x"])
+    load(team, FIELD_RULES + rule("Note", when='text_any = ["help"]', then='note = "Seen."'))
+    late = file(team, ada, subject="Need help", tags=["x"])
+    assert detail(team, late.number).messages[-1].author == "rule:Note"
+    assert _trail(team, early.number) == _trail(team, late.number) == [
+        ("created", None, "cli", 1, None, "ada"),
+        ("type", "question", "incident", 2, "rule:Kind", "ada"),
+        ("tags", "x", "seen,x", 2, "rule:Seen", "ada")]
+    fields = ("type", "tags", "version", "status", "priority", "tier")
+    assert [getattr(early, f) for f in fields] == [getattr(late, f) for f in fields] == [
+        "incident", ("seen", "x"), 2, "new", "normal", 1]
+    assert early == detail(team, early.number).ticket  # what was returned is what is stored
+
+
+def test_a_group_set_before_writing_is_then_assigned_and_a_later_pass_still_runs(team, ada):
+    team.write(lambda s: availability.set_assignment(s, group="billing", strategy="round-robin"))
+    load(team, rule("Urgent VIP", when='tags_any = ["vip"]', then='priority = "urgent"')
+         + rule("Route", then='group = "billing"\ntier = 2\nadd_tags = ["vip"]'))
+    ticket = file(team, None)
+    assert (ticket.group, ticket.assignee, ticket.status, ticket.priority, ticket.tier,
+            ticket.version) == ("billing", "ann", "open", "urgent", 2, 4)
+    assert [(f, v, via) for f, _, _, v, via, _ in _trail(team, ticket.number)] == [
+        ("created", 1, None), ("group", 2, "rule:Route"), ("tier", 2, "rule:Route"),
+        ("tags", 2, "rule:Route"), ("assignee", 3, "assignment:billing"),
+        ("status", 3, "assignment:billing"), ("priority", 4, "rule:Urgent VIP")]
+    assert ticket == detail(team, ticket.number).ticket

@@ -281,3 +281,37 @@ def test_a_helper_whose_seed_was_killed_stops_and_its_file_is_then_removed(store
     _swept_until_gone(store)
 
     assert _leftovers(store) == []
+
+
+def _segments(store) -> list[int]:
+    with sqlite3.connect(store.url.database) as connection:
+        return [connection.execute(f"SELECT count(DISTINCT segid) FROM {table}_idx").fetchone()[0]
+                for table in search_load.TABLES]
+
+
+@stores_sqlite
+def test_a_seed_leaves_one_index_segment_so_the_first_write_merges_nothing(stores, monkeypatch):
+    """A build cuts a segment per 'hashsize' of terms (a 4 KiB hash here: a dozen and more,
+    as the 1M demo's 128 MiB does); left so, a desk's first small write would merge them all
+    inside it once FTS5's first level held 16. The load merges them: one segment per table,
+    and a write after it adds one of its own and merges nothing."""
+    monkeypatch.setattr(search_load, "BULK_HASH_BYTES", 4096)
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 10**9)
+    desk = stores.store()
+    seed_demo(desk, tickets=TICKETS, seed=3, admin="ada", now=NOW)
+    assert _segments(desk) == [1, 1]
+    with sqlite3.connect(desk.url.database) as connection:
+        for table in search_load.TABLES:
+            assert connection.execute(f"SELECT v FROM {table}_config WHERE k = 'hashsize'"
+                                      ).fetchone() == (search_load.DEFAULT_HASH_BYTES,)
+        connection.execute("INSERT INTO search_text(rowid, text) VALUES (?, 'printer jam')",
+                           (10**6 << 32,))
+        connection.execute("INSERT INTO search_cjk(rowid, text) VALUES (?, '打印机')",
+                           (10**6 << 32,))
+    assert _segments(desk) == [2, 2]
+    with desk.engine.begin() as connection:
+        for table in search_load.TABLES:
+            connection.execute(text(f"INSERT INTO {table}({table}, rank) "
+                                    "VALUES ('integrity-check', 1)"))
+        assert connection.execute(text(
+            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar() > 1

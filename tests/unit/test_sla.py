@@ -511,3 +511,57 @@ def test_a_calendar_change_recomputes_every_open_ticket_as_a_change_would(store,
         running = row(store, answered).next_response_due_at is not None
         assert running == (text == CALENDARED)  # under "Everyone", then under no policy
     assert row(store, made[5].number).sla_policy_id is None
+
+
+def test_a_recompute_across_dst_holidays_and_pauses_matches_each_ticket_s_own_computation(
+        store, admin):
+    """``sla load``'s set-based recompute (SQL on both stores: on PostgreSQL the calendar's
+    intervals looked up in a table) gives what :func:`sla_due.compute` gives ticket by
+    ticket, for tickets filed on every kind of moment: before, inside and after business
+    hours, on weekends, around both DST changes, on public and extra holidays, with paused
+    minutes and next responses running."""
+    import random
+
+    from deskterm.desk.sla import due as sla_due
+
+    text = CALENDARED.replace(
+        'timezone = "Europe/Berlin"\n',
+        'timezone = "Europe/Berlin"\nholidays = { country = "DE", subdivision = "BY" }\n'
+        'extra_holidays = ["2026-12-24"]\n')
+    load(store)
+    chance = random.Random(14)
+    base = [datetime(2026, 3, 27, 7, tzinfo=UTC), datetime(2026, 10, 23, 15, tzinfo=UTC),
+            datetime(2026, 12, 23, 16, 30, tzinfo=UTC), datetime(2026, 5, 29, 12, tzinfo=UTC)]
+    made = []
+    for i in range(24):
+        ticket = new_ticket(store, admin, priority=("urgent", "normal", "high")[i % 3])
+        created = base[i % 4] + timedelta(minutes=chance.randrange(0, 4 * 24 * 60))
+        answered = created + timedelta(minutes=chance.randrange(1, 600)) if i % 2 else None
+        set_columns(store, ticket.number, created_at=created, first_response_at=answered,
+                    next_response_started_at=(answered + timedelta(minutes=30)
+                                              if answered and i % 4 == 1 else None),
+                    sla_paused_minutes=chance.choice((0, 0, 17, 600, 5000)),
+                    next_response_paused_minutes=chance.choice((0, 45)))
+        made.append(ticket.number)
+    done = load(store, text)
+    assert done.open_tickets == len(made) and done.with_policy == len(made)
+    calendared: list[bool] = []
+    with store.read() as session:
+        known = sla_due.load_policies(session)
+        for number in made:
+            stored = session.get(Ticket, number)
+            policy = known.match(stored.priority, None, None)
+            want = sla_due.compute(
+                policy, status=stored.status, created_at=stored.created_at,
+                first_response_at=stored.first_response_at,
+                next_response_started_at=stored.next_response_started_at,
+                paused_minutes=stored.sla_paused_minutes,
+                next_paused_minutes=stored.next_response_paused_minutes, paused=False)
+            assert policy is not None
+            calendared.append(policy.calendar is not None)
+            assert (stored.sla_policy_id, stored.first_response_due_at,
+                    stored.next_response_due_at, stored.resolution_due_at,
+                    stored.sla_due_at) == (policy.id, want.first_response, want.next_response,
+                                           want.resolution, want.earliest), number
+    assert calendared.count(True) == 16  # normal and high in the office's hours, urgent 24x7
+    assert load(store, text).changed == 0

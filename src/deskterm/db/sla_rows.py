@@ -1,23 +1,24 @@
-"""The open tickets' SLA columns, read and written in bulk (``deskterm sla load`` recomputes
-every open ticket's due times after a calendar or policy change: a million on a big desk).
+"""The open tickets' SLA columns recomputed in bulk, set-based (``deskterm sla load``
+recomputes every open ticket's due times after a calendar or policy change: a million on a big
+desk).
 
-Both go through the DBAPI connection of the session's transaction: reading a million rows
-through the ORM, or even through SQLAlchemy's result processing, costs more than the business
-arithmetic itself. The tickets are read in ranges of ids (one pass over the table, whatever the
-share of open ones), their timestamps as microseconds since the epoch. Writing many rows drops
-the due-time index first and builds it again after (one sort instead of a B-tree update per
-row); the new values are staged in a temporary table and written by one ``UPDATE ... FROM``;
-all inside the caller's transaction.
+No ticket row comes into Python: per range of ids one ``INSERT ... SELECT`` stages each open
+ticket's new values, computed by the database, and one ``UPDATE ... FROM`` writes those that
+changed; many open tickets drop the due-time indexes first and build them again after (one sort
+instead of a B-tree update per row); all inside the caller's transaction. The business-time
+arithmetic is the policy calendar's own: on SQLite registered as a SQL function
+(:func:`recompute_in_sql`), on PostgreSQL looked up in its interval table, copied into a
+temporary table (:func:`recompute_in_postgres`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Index
+from sqlalchemy import Index, text
 from sqlalchemy.schema import DropIndex
 from sqlmodel import Session
 
@@ -28,22 +29,6 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _NAIVE_EPOCH = datetime(1970, 1, 1)
 _US = timedelta(microseconds=1)
 
-_READ = (
-    "SELECT t.id, t.status, t.priority, t.created_at, t.first_response_at, "
-    "t.next_response_started_at, t.sla_paused_minutes, t.next_response_paused_minutes, "
-    "t.sla_paused_at, c.tier, c.organization_id, t.sla_policy_id, t.first_response_due_at, "
-    "t.next_response_due_at, t.resolution_due_at, t.sla_due_at "
-    "FROM tickets t JOIN customers c ON c.id = t.requester_id "
-    "WHERE t.id >= {p} AND t.id < {p} AND t.status IN ('new', 'open', 'pending', 'on_hold')")
-
-_STAGE = ("CREATE TEMPORARY TABLE sla_recomputed (policy INTEGER, first_due {t}, next_due {t}, "
-          "resolution_due {t}, earliest {t}, paused {t}, id INTEGER PRIMARY KEY)")
-_STAGE_ROW = "INSERT INTO sla_recomputed VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p})"
-_APPLY = ("UPDATE tickets SET sla_policy_id = n.policy, first_response_due_at = n.first_due, "
-          "next_response_due_at = n.next_due, resolution_due_at = n.resolution_due, "
-          "sla_due_at = n.earliest, sla_paused_at = n.paused FROM sla_recomputed AS n "
-          "WHERE tickets.id = n.id")
-
 DUE_INDEXES = ("ix_tickets_sla_due", "ix_tickets_sla_policy_due")
 """The indexes on the due times (the second partial: see :data:`~.models.PARTIAL_INDEXES`)."""
 REBUILD_OVER = 50_000
@@ -51,26 +36,15 @@ REBUILD_OVER = 50_000
 
 
 class SlaColumns:
-    """Reads the open tickets by ranges of ids and writes their SLA columns.
-
-    A row is ``(id, status, priority, created, first_response_at is set, next response started,
-    paused minutes, next paused minutes, paused at, tier, organization id, stored)`` with the
-    instants as microseconds since the epoch (None when empty) and ``stored`` the six values
-    :meth:`write` takes, as the store holds them (unchanged tickets are not written).
-    """
+    """What both recomputes share: the open tickets counted, the range of ids, the due-time
+    indexes dropped and built again, timestamps to and from microseconds since the epoch."""
 
     def __init__(self, session: Session) -> None:
         connection = session.connection()
         self.session = session
         self.sqlite = connection.dialect.name == "sqlite"
         self.raw: Any = connection.connection.dbapi_connection
-        mark = "?" if self.sqlite else "%s"
-        self._read = _READ.format(p=mark)
-        self._stage_row = _STAGE_ROW.format(p=mark)
         self._dropped = False
-        self._staged = 0
-        self.progress = (0, 0)
-        """How far :meth:`open_rows` is: (ids done, ids in all)."""
 
     def us(self, value: Any) -> int | None:
         """A stored timestamp as microseconds since the epoch."""
@@ -110,54 +84,14 @@ class SlaColumns:
         low, high = bounds[0]
         return None if low is None else (int(low), int(high))
 
-    def open_rows(self, page: int = 50_000) -> Iterator[list[tuple[Any, ...]]]:
-        ids = self.id_range()
-        if ids is None:
-            return
-        low, high = ids
-        us = self.us
-        first = low
-        while low <= high:
-            rows = self._cursor_rows(self._read, (low, low + page))
-            low += page
-            self.progress = (min(low, high + 1) - first, high + 1 - first)
-            if rows:
-                yield [(r[0], r[1], r[2], us(r[3]), r[4] is not None, us(r[5]), r[6] or 0,
-                        r[7] or 0, us(r[8]), r[9], r[10], (r[11], r[12], r[13], r[14], r[15],
-                                                          r[8]))
-                       for r in rows]
-
     def drop_due_index(self) -> None:
         """Before writing many rows: the due-time indexes go (built again by :meth:`finish`)."""
         for index in _due_indexes():
             self.session.connection().execute(DropIndex(index))
         self._dropped = True
 
-    def write(self, values: Sequence[tuple[Any, ...]]) -> None:
-        """``(policy, first, next, resolution, earliest, paused_at, id)`` per ticket, the
-        timestamps from :meth:`stored`: staged in a temporary table, written to the tickets by
-        :meth:`finish` in one statement."""
-        if not values:
-            return
-        cursor = self.raw.cursor()
-        try:
-            if not self._staged:
-                cursor.execute(_STAGE.format(t="TEXT" if self.sqlite else "TIMESTAMPTZ"))
-            cursor.executemany(self._stage_row, values)
-        finally:
-            cursor.close()
-        self._staged += len(values)
-
     def finish(self) -> None:
-        """The staged values into the tickets; the due-time index built again if dropped."""
-        if self._staged:
-            cursor = self.raw.cursor()
-            try:
-                cursor.execute(_APPLY)
-                cursor.execute("DROP TABLE sla_recomputed")
-            finally:
-                cursor.close()
-            self._staged = 0
+        """The due-time indexes built again if :meth:`drop_due_index` dropped them."""
         if self._dropped:
             connection = self.session.connection()
             for index in _due_indexes():
@@ -187,6 +121,10 @@ class PolicyTargets:
     next_response: int | None
     resolution: int | None
     add_us: Callable[[int, int], int]
+    intervals: Callable[[int, int, int], Sequence[tuple[int, int, int]]] | None = None
+    """``intervals(first_us, last_us, minutes)``: its calendar's business intervals ``(start,
+    end, business time before)`` covering every addition of up to ``minutes`` to an instant
+    between the two (None: around the clock); the PostgreSQL recompute looks them up."""
 
 
 _WAITING = "('pending', 'on_hold')"
@@ -343,5 +281,179 @@ def recompute_in_sql(session: Session, policies: Sequence[PolicyTargets], *, now
     finally:
         cursor.close()
         raw.create_function(_ADD, 3, None)
+    columns.finish()
+    return done
+
+
+# --- PostgreSQL ---------------------------------------------------------------------------------
+
+_PG_INTERVALS = ("CREATE TEMPORARY TABLE sla_intervals (policy INTEGER, start_us BIGINT, "
+                 "end_us BIGINT, before_us BIGINT, through_us BIGINT, "
+                 "PRIMARY KEY (policy, start_us))")
+_PG_INTERVALS_THROUGH = "CREATE INDEX ON sla_intervals (policy, through_us)"
+_PG_STAGE = ("CREATE TEMPORARY TABLE sla_recomputed (id INTEGER PRIMARY KEY, policy INTEGER, "
+             "first_due TIMESTAMPTZ, next_due TIMESTAMPTZ, resolution_due TIMESTAMPTZ, "
+             "paused TIMESTAMPTZ)")
+_PG_EARLIEST = ("CASE WHEN n.policy IS NULL OR tickets.status IN " + _WAITING + " THEN NULL "
+                "ELSE least(n.first_due, n.next_due, n.resolution_due) END")
+_PG_APPLY = (
+    "UPDATE tickets SET sla_policy_id = n.policy, first_response_due_at = n.first_due, "
+    "next_response_due_at = n.next_due, resolution_due_at = n.resolution_due, "
+    f"sla_due_at = {_PG_EARLIEST}, sla_paused_at = n.paused FROM sla_recomputed AS n "
+    "WHERE tickets.id = n.id "
+    "AND (tickets.sla_policy_id IS DISTINCT FROM n.policy "
+    "OR tickets.first_response_due_at IS DISTINCT FROM n.first_due "
+    "OR tickets.next_response_due_at IS DISTINCT FROM n.next_due "
+    "OR tickets.resolution_due_at IS DISTINCT FROM n.resolution_due "
+    f"OR tickets.sla_due_at IS DISTINCT FROM {_PG_EARLIEST} "
+    "OR tickets.sla_paused_at IS DISTINCT FROM n.paused)")
+_PG_SPAN = (
+    "SELECT (extract(epoch FROM min(created_at)) * 1000000)::bigint, "
+    "(extract(epoch FROM max(greatest(created_at, next_response_started_at))) * 1000000)::bigint, "
+    "max(greatest(sla_paused_minutes, next_response_paused_minutes)) "
+    "FROM tickets WHERE status IN ('new', 'open', 'pending', 'on_hold')")
+_MINUTE = "60000000::bigint"
+
+
+def _pg_us(column: str) -> str:
+    return f"(extract(epoch FROM {column}) * 1000000)::bigint"
+
+
+def _pg_select_all(policies: Sequence[PolicyTargets], calendared: set[int]) -> str:
+    """:func:`_select_all` for PostgreSQL: the business-time addition looked up in the
+    ``sla_intervals`` table (the policies' calendars' interval tables): the business time
+    elapsed at the start (the interval it is in or after), then the first interval whose
+    business time through its end reaches that plus the target, as
+    :meth:`~deskterm.desk.sla.calendar.BusinessCalendar.add_business_us` bisects its own."""
+
+    def elapsed(start: str) -> str:
+        cases = " ".join(
+            f"WHEN {int(p.id)} THEN coalesce((SELECT i.before_us + least(s.{start}, i.end_us) "
+            f"- i.start_us FROM sla_intervals i WHERE i.policy = {int(p.id)} AND i.start_us <= "
+            f"s.{start} ORDER BY i.start_us DESC LIMIT 1), 0)"
+            for p in policies if p.id in calendared)
+        return f"CASE s.policy {cases} END" if cases else "NULL"
+
+    def add(p: PolicyTargets, start: str, minutes: int, paused: str) -> str:
+        span = f"({int(minutes)} + coalesce(e.{paused}, 0)) * {_MINUTE}"
+        if p.id not in calendared:
+            return f"e.{start} + {span}"
+        target = f"e.{start}_e + {span}"
+        return (f"CASE WHEN {span} = 0 THEN e.{start} ELSE (SELECT i.start_us + {target} - "
+                f"i.before_us FROM sla_intervals i WHERE i.policy = {int(p.id)} AND "
+                f"i.through_us >= {target} ORDER BY i.through_us LIMIT 1) END")
+
+    def per_policy(target: Callable[[PolicyTargets], str | None]) -> str:
+        cases = " ".join(f"WHEN {int(p.id)} THEN {sql}" for p in policies
+                         if (sql := target(p)))
+        if not cases:
+            return "NULL::timestamptz"
+        return (f"timestamptz 'epoch' + (CASE e.policy {cases} END) "
+                "* interval '1 microsecond'")
+
+    def first(p: PolicyTargets) -> str | None:
+        if p.first_response is None:
+            return None
+        return (f"CASE WHEN e.first_response_at IS NULL THEN "
+                f"{add(p, 'created_us', p.first_response, 'sla_paused_minutes')} END")
+
+    def following(p: PolicyTargets) -> str | None:
+        if p.next_response is None:
+            return None
+        due = add(p, "next_us", p.next_response, "next_response_paused_minutes")
+        return (f"CASE WHEN e.first_response_at IS NOT NULL AND e.next_us IS NOT NULL "
+                f"THEN {due} END")
+
+    def resolution(p: PolicyTargets) -> str | None:
+        if p.resolution is None:
+            return None
+        return add(p, "created_us", p.resolution, "sla_paused_minutes")
+
+    def matches(p: PolicyTargets) -> str:
+        terms = ["true"]
+        if p.priority is not None:
+            terms.append(f"t.priority = {int(p.priority)}")
+        if p.customer_tier is not None:
+            terms.append(f"c.tier = :tier{int(p.id)}")
+        if p.organization_id is not None:
+            terms.append(f"c.organization_id = {int(p.organization_id)}")
+        return "(" + " AND ".join(terms) + ")"
+
+    which = ("CASE " + " ".join(f"WHEN {matches(p)} THEN {int(p.id)}" for p in policies)
+             + " END") if policies else "NULL::integer"
+    # (OFFSET 0 keeps each layer's values computed once a ticket, not pulled up into every
+    # expression that uses them)
+    return (
+        f"INSERT INTO sla_recomputed SELECT e.id, e.policy, {per_policy(first)}, "
+        f"{per_policy(following)}, {per_policy(resolution)}, CASE WHEN e.policy IS NOT NULL "
+        f"AND e.status IN {_WAITING} THEN coalesce(e.sla_paused_at, :now) END FROM ("
+        f"SELECT s.*, {elapsed('created_us')} AS created_us_e, "
+        f"CASE WHEN s.next_us IS NOT NULL THEN {elapsed('next_us')} END AS next_us_e FROM ("
+        f"SELECT t.id, t.status, {_pg_us('t.created_at')} AS created_us, t.first_response_at, "
+        f"{_pg_us('t.next_response_started_at')} AS next_us, t.sla_paused_minutes, "
+        f"t.next_response_paused_minutes, t.sla_paused_at, {which} AS policy, "
+        "t.sla_policy_id IS NOT NULL OR t.first_response_due_at IS NOT NULL "
+        "OR t.next_response_due_at IS NOT NULL OR t.resolution_due_at IS NOT NULL "
+        "OR t.sla_due_at IS NOT NULL OR t.sla_paused_at IS NOT NULL AS holds "
+        "FROM tickets t JOIN customers c ON c.id = t.requester_id "
+        "WHERE t.id >= :low AND t.id < :high "
+        "AND t.status IN ('new', 'open', 'pending', 'on_hold') OFFSET 0) AS s "
+        "WHERE s.policy IS NOT NULL OR s.holds OFFSET 0) AS e")
+
+
+def recompute_in_postgres(session: Session, policies: Sequence[PolicyTargets], *,
+                          now: datetime, chunk: int = 100_000,
+                          progress: Callable[[int, int], None] | None = None) -> SetRecomputed:
+    """PostgreSQL: :func:`recompute_in_sql`'s work, set-based, in the caller's transaction.
+
+    The policies' calendars' interval tables (as far as the open tickets' instants and the
+    longest target with its pauses reach) go into a temporary table; per range of ``chunk``
+    ids one ``INSERT ... SELECT`` (:func:`_pg_select_all`) stages the new values, the
+    business-time additions two index look-ups in it each, then one ``UPDATE ... FROM``
+    writes the tickets whose values changed. No ticket row comes into Python."""
+    columns = SlaColumns(session)
+    assert not columns.sqlite, "recompute_in_postgres is PostgreSQL's"
+    connection = session.connection()
+    done = SetRecomputed(open_tickets=columns.open_count())
+    if done.open_tickets > REBUILD_OVER:
+        columns.drop_due_index()
+    calendared: set[int] = set()
+    connection.exec_driver_sql(_PG_INTERVALS)
+    first_us, last_us, paused = connection.exec_driver_sql(_PG_SPAN).one()
+    if first_us is not None:
+        for policy in policies:
+            if policy.intervals is None:
+                continue
+            longest = max(m for m in (policy.first_response, policy.next_response,
+                                      policy.resolution, 0) if m is not None)
+            rows = [{"policy": policy.id, "start_us": start, "end_us": end, "before_us": before,
+                     "through_us": before + end - start}
+                    for start, end, before in policy.intervals(
+                        int(first_us), int(last_us), longest + int(paused or 0))]
+            if rows:
+                connection.execute(text(
+                    "INSERT INTO sla_intervals VALUES (:policy, :start_us, :end_us, "
+                    ":before_us, :through_us)"), rows)
+            calendared.add(policy.id)
+    connection.exec_driver_sql(_PG_INTERVALS_THROUGH)
+    connection.exec_driver_sql("ANALYZE sla_intervals")
+    connection.exec_driver_sql(_PG_STAGE)
+    staging = text(_pg_select_all(policies, calendared))
+    params: dict[str, Any] = {f"tier{p.id}": p.customer_tier for p in policies
+                              if p.customer_tier is not None}
+    low, high = columns.id_range() or (1, 0)
+    start = low
+    while start <= high:
+        params.update(low=start, high=start + chunk, now=now)
+        connection.execute(staging, params)
+        done.with_policy += int(connection.exec_driver_sql(
+            "SELECT count(*) FROM sla_recomputed WHERE policy IS NOT NULL").scalar_one())
+        done.changed += max(connection.exec_driver_sql(_PG_APPLY).rowcount, 0)
+        connection.exec_driver_sql("TRUNCATE sla_recomputed")
+        start += chunk
+        if progress is not None:
+            progress(min(start, high + 1) - low, high + 1 - low)
+    connection.exec_driver_sql("DROP TABLE sla_recomputed")
+    connection.exec_driver_sql("DROP TABLE sla_intervals")
     columns.finish()
     return done

@@ -11,45 +11,36 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Table, bindparam, insert, literal, select
+from sqlalchemy import Integer, bindparam, insert, select
 from sqlmodel import Session, col
 
-from deskterm.db.models import Customer, Event, Message, Organization, Ticket
+from deskterm.db.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
-                   "assignee_id", "group_id", "tier", "created_at", "updated_at")
+                   "assignee_id", "group_id", "tier", "created_at", "updated_at", "version")
 _INSERT_TICKET = insert(Ticket).values(
     {name: bindparam(name) for name in _TICKET_COLUMNS}
     | {"first_response_at": None, "solved_at": None, "closed_at": None, "reopens": 0,
-       "version": 1, "merged_into_id": None, "customer_replied_at": None,
+       "merged_into_id": None, "customer_replied_at": None,
        "external_id": None})
 _INSERT_MESSAGE = insert(Message).values(
     {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
                                         "public", "body", "created_at", "source_message_id",
                                         "minutes")}).returning(col(Message.id))
+_INSERT_TICKET_TAG = insert(TicketTag).values(
+    {name: bindparam(name) for name in ("ticket_id", "tag_id")})
+_TAG_IDS = select(col(Tag.name), col(Tag.id)).where(
+    col(Tag.name).in_(bindparam("names", expanding=True)))
+_LINK_TAGS = insert(TicketTag).from_select(
+    ["ticket_id", "tag_id"],
+    select(bindparam("number", type_=Integer), col(Tag.id))
+    .where(col(Tag.name).in_(bindparam("names", expanding=True)))
+).returning(col(TicketTag.tag_id))
 _ORGANIZATION_NAME = select(col(Organization.name)).where(col(Organization.id) == bindparam("id"))
 _ORGANIZATION_NAMES = "deskterm.organization_names"
 _INSERT_EVENT = insert(Event).values(
     {name: bindparam(name) for name in ("ticket_id", "actor_agent_id", "field", "old", "new",
                                         "version", "at", "via")})
-_REQUESTER = select(col(Customer.id), col(Customer.name), col(Customer.email),
-                    col(Customer.organization_id), col(Customer.tier)).where(
-    col(Customer.email) == bindparam("email")).cte("requester")
-_TICKETS: Table = Ticket.__table__  # type: ignore[attr-defined]
-_INSERT_TICKET_OF = select(*_REQUESTER.c).add_cte(insert(Ticket).from_select(
-    [*_TICKET_COLUMNS, "first_response_at", "solved_at", "closed_at", "reopens", "version",
-     "merged_into_id", "customer_replied_at", "external_id"],
-    select(*[_REQUESTER.c.id if name == "requester_id"
-             else bindparam(name, type_=_TICKETS.c[name].type)
-             for name in _TICKET_COLUMNS],
-           *[literal(value, _TICKETS.c[name].type) for name, value in (
-               ("first_response_at", None), ("solved_at", None), ("closed_at", None),
-               ("reopens", 0), ("version", 1), ("merged_into_id", None),
-               ("customer_replied_at", None), ("external_id", None))])
-    .select_from(_REQUESTER)).cte("ticket"))
-"""PostgreSQL: a new ticket's row for the customer writing from ``email``, found in the same
-statement (a data-modifying ``WITH``), which returns that customer (no row, nothing
-inserted: no customer has that address)."""
 _INSERT_CUSTOMER = insert(Customer).values(
     name=bindparam("name"), email=bindparam("email"),
     organization_id=select(col(Organization.id)).where(
@@ -68,13 +59,14 @@ foreign keys and the row-level security of both see it)."""
 
 def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
                   type: str, channel: str, requester_id: int, assignee_id: int | None,
-                  group_id: int | None, tier: int, at: datetime) -> None:
-    """A new ticket row at version 1 (nothing answered, solved or merged yet)."""
+                  group_id: int | None, tier: int, at: datetime, version: int = 1) -> None:
+    """A new ticket row (nothing answered, solved or merged yet), at version 1 unless the
+    rules' change is written with it (version 2)."""
     session.connection().execute(_INSERT_TICKET, {
         "id": number, "subject": subject, "status": status, "priority": priority,
         "type": type, "channel": channel, "requester_id": requester_id,
         "assignee_id": assignee_id, "group_id": group_id, "tier": tier, "created_at": at,
-        "updated_at": at})
+        "updated_at": at, "version": version})
 
 
 def writes_together(session: Session) -> bool:
@@ -82,21 +74,6 @@ def writes_together(session: Session) -> bool:
     ``WITH``): each statement is a round trip to the server there. SQLite has no such
     ``WITH``, and its statements cost no round trip."""
     return session.connection().dialect.name == "postgresql"
-
-
-def insert_ticket_of(session: Session, *, email: str, number: int, subject: str, status: str,
-                     priority: int, type: str, channel: str, assignee_id: int | None,
-                     group_id: int | None, tier: int, at: datetime) -> Customer | None:
-    """:func:`insert_ticket` for the requester writing from ``email`` (normalized), found in
-    the same statement (only where :func:`writes_together`); returns that customer (detached:
-    not in the session) or None, and then nothing was written: no customer has that address."""
-    row = session.connection().execute(_INSERT_TICKET_OF, {
-        "email": email, "id": number, "subject": subject, "status": status,
-        "priority": priority, "type": type, "channel": channel, "assignee_id": assignee_id,
-        "group_id": group_id, "tier": tier, "created_at": at, "updated_at": at}).first()
-    if row is None:
-        return None
-    return Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3], tier=row[4])
 
 
 def insert_message(session: Session, *, ticket_id: int, body: str, public: bool, at: datetime,
@@ -156,6 +133,34 @@ def insert_first_message(session: Session, *, ticket_id: int, author_customer_id
     return new_id
 
 
+def known_tag_ids(session: Session, names: list[str]) -> dict[str, int]:
+    """The ids of those of the tags ``names`` that exist (one statement built once: every
+    change of a ticket's tags asks)."""
+    return {name: tag_id for name, tag_id in
+            session.connection().execute(_TAG_IDS, {"names": names}).all()
+            if tag_id is not None}
+
+
+def link_existing_tags(session: Session, number: int, names: list[str]) -> set[int]:
+    """Link the new ticket ``number`` to those of the tags ``names`` that exist, in one
+    statement; returns their ids (fewer than ``names``: some are new)."""
+    return {tag_id for (tag_id,) in session.connection().execute(
+        _LINK_TAGS, {"number": number, "names": names}).all()}
+
+
+def insert_ticket_tags(session: Session, number: int, tag_ids: list[int]) -> None:
+    """The tags ``tag_ids`` of the new ticket ``number``, in one statement."""
+    if tag_ids:
+        session.connection().execute(_INSERT_TICKET_TAG,
+                                     [{"ticket_id": number, "tag_id": i} for i in tag_ids])
+
+
+def insert_events(session: Session, rows: list[dict[str, object]]) -> None:
+    """Audit events in one statement (each row has :func:`insert_event`'s keys)."""
+    if rows:
+        session.connection().execute(_INSERT_EVENT, rows)
+
+
 def organization_name(session: Session, organization_id: int | None) -> str | None:
     """The name of organization ``organization_id`` (None for none), read once per session:
     a transaction filing many mails (deskterm.db.batch) names the same few organizations
@@ -169,5 +174,6 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["insert_customer", "insert_event", "insert_first_message", "insert_message",
-           "insert_ticket", "insert_ticket_of", "organization_name", "writes_together"]
+__all__ = ["insert_customer", "insert_event", "insert_events", "insert_first_message",
+           "insert_message", "insert_ticket", "insert_ticket_tags", "known_tag_ids",
+           "link_existing_tags", "organization_name", "writes_together"]

@@ -13,10 +13,10 @@ released by the kernel when its process dies, even by SIGKILL). The folder, not 
 file: closing any descriptor of a file drops every POSIX lock the process holds on it, SQLite's
 included (its shared lock on the database, which tells another process closing the desk that
 the write-ahead log is still in use; two OS users of one shared desk saw "vtable constructor
-failed" when one deleted the log under the other). Desks in one folder share their turns. A waiter sleeps in the
-kernel and is woken the moment the turn is let go, whatever it has waited, and only then asks
-for SQLite's lock (``BEGIN IMMEDIATE``), which is then free. A turn is given back when the
-connection returns to the pool (after its commit or rollback).
+failed" when one deleted the log under the other). Desks in one folder share their turns.
+A waiter sleeps in the kernel and is woken the moment the turn is let go, whatever it has
+waited, and only then asks for SQLite's lock (``BEGIN IMMEDIATE``), which is then free. A
+turn is given back when the connection returns to the pool (after its commit or rollback).
 
 The turn is an addition, not a replacement: a writer that does not take it (an older
 deskterm, the ``sqlite3`` shell) is still kept out by SQLite's lock, and a turn not had within

@@ -60,7 +60,13 @@ class Plan:
     """Why the e-mail to the requester is not sent (the rule's other actions still are)."""
 
 
-def _fields(spec: RuleSpec) -> TicketChanges:
+FIELD_ACTIONS = frozenset({"group", "type", "priority", "tier", "add_tags", "remove_tags"})
+"""The actions that only set the ticket's fields (a rule with no other can be made on a new
+ticket before its row is written: :func:`deskterm.desk.automation.firing.before_filing`)."""
+
+
+def field_changes(spec: RuleSpec) -> TicketChanges:
+    """The fields rule ``spec`` sets (its group, type, priority, tier, tags and assignee)."""
     tier = spec.action("tier")
     assign = spec.action("assign")
     return TicketChanges(
@@ -81,7 +87,7 @@ def _macro_changes(macro: macros.MacroRead, actor: AgentRead | None) -> TicketCh
 
 def plan(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead | None) -> Plan:
     """The rule's actions on ``ticket`` checked and resolved; DeskError if one cannot be made."""
-    changes = _fields(spec)
+    changes = field_changes(spec)
     wanted = None if changes.is_empty() else resolve_changes(session, changes)
     writes = any(spec.action(name) is not None for name in ("macro", "note", "email_subject"))
     # The placeholders' values only for a rule that writes something (they cost a read).
@@ -182,4 +188,4 @@ def perform(session: Session, ticket: Ticket, spec: RuleSpec, actor: AgentRead |
     return change.events[start:]
 
 
-__all__ = ["BY_GROUP", "Plan", "perform", "plan", "skipped"]
+__all__ = ["BY_GROUP", "FIELD_ACTIONS", "Plan", "field_changes", "perform", "plan", "skipped"]

@@ -1,18 +1,21 @@
 """When rules run: inside the transaction of the change that triggered them, right after it.
 
 The change kernel calls :func:`after_change` when a change is written (``updated``; a
-customer's message is ``customer_reply``) and :func:`after_filing` when a ticket is filed
-(``created``). The rules then run in order on the ticket as it is now; the actions of the
-rules that match in one pass are one change (one new version of the ticket, each event naming
-its rule: ``via="rule:NAME"``; a later rule sees what an earlier one set): one version bump
-and one write of the ticket per pass, however many rules match (bench/automation_rules.py: two
-matching rules cost about what one change does; that one write is most of their cost). A rule
-with ``stop = true``
-ends the run: no later rule runs for this change. When the rules changed the ticket, another
-pass runs (for the same trigger: a new ticket is still being created) over the rules that have
-not fired yet, since an earlier rule may match now; no rule fires twice for one triggering
-change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two rules undoing
-each other fire once each and stop).
+customer's message is ``customer_reply``); filing a ticket calls :func:`before_filing` before
+its row is written and :func:`after_filing` after (``created``). The rules then run in order on
+the ticket as it is now; the actions of the rules that match in one pass are one change (one
+new version of the ticket, each event naming its rule: ``via="rule:NAME"``; a later rule sees
+what an earlier one set): one version bump and one write of the ticket per pass, however many
+rules match. On a new ticket, when every rule that matches in the first pass only sets fields
+(group, type, priority, tier, tags), that pass is made on the values before the row is
+written: the row is written once as the rules left it (version 2, the rules' events at
+version 2 after the ``created`` one, as if made after) and not read back, so two such rules
+add only their tags' and events' statements (bench/automation_rules.py). A rule with
+``stop = true`` ends the run: no later rule runs for this change. When the rules changed the
+ticket, another pass runs (for the same trigger: a new ticket is still being created) over the
+rules that have not fired yet, since an earlier rule may match now; no rule fires twice for
+one triggering change, and at most :data:`MAX_PASSES` passes run, so rules cannot loop (two
+rules undoing each other fire once each and stop).
 
 A ticket that lands unassigned in a group (filed into it, or moved to it by anyone, a rule
 included) is assigned by the group's strategy (:mod:`.assignment`) after the rules' pass, as a
@@ -30,16 +33,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import Counter, Customer, Event, Group, Rule, Ticket, key
+from deskterm.db.models import Agent, Counter, Customer, Event, Group, Rule, Ticket, key
 from deskterm.db.types import utcnow
 from deskterm.desk.automation import actions
 from deskterm.desk.automation.assignment import assign_by_strategy
 from deskterm.desk.automation.clock import MinutesBetween, minutes_counter
 from deskterm.desk.automation.conditions import CompiledRule, Facts, organization_name
 from deskterm.desk.automation.rulebook import spec_from_row
+from deskterm.desk.errors import DeskError
 from deskterm.desk.reads import AgentRead
 from deskterm.desk.tickets import lifecycle
-from deskterm.desk.tickets.change import Change
+from deskterm.desk.tickets.change import Change, apply_changes, resolve_changes
 
 MAX_PASSES = 4
 """Passes of the rules over one triggering change (the first, and up to three for what the
@@ -198,8 +202,9 @@ class Run:
         return True
 
 
-def _run(run: Run, trigger: str) -> bool:
-    """Whether the rules or the assignment changed the ticket."""
+def _run(run: Run, trigger: str, *, first: bool | None = None) -> bool:
+    """Whether the rules or the assignment changed the ticket (``first``: whether the first
+    pass, already made, changed it; None: make it)."""
     session = run.session
     if session.info.get(_BUSY):
         return False  # a rule's own change: the run that made it goes on with another pass
@@ -208,8 +213,11 @@ def _run(run: Run, trigger: str) -> bool:
         return False
     session.info[_BUSY] = True
     try:
-        for _ in range(MAX_PASSES):
-            changed = run.one_pass(rules, trigger) if rules and not run.stopped else False
+        for number in range(MAX_PASSES):
+            if number == 0 and first is not None:
+                changed = first
+            else:
+                changed = run.one_pass(rules, trigger) if rules and not run.stopped else False
             changed = run.assign() or changed
             if not changed:
                 break
@@ -238,29 +246,152 @@ def after_change(change: Change) -> None:
     _run(run, change.trigger)
 
 
-def after_filing(session: Session, number: int, actor: AgentRead | None, *,
-                 requester: Customer, subject: str, body: str, channel: str, status: str,
-                 priority: int, ticket_type: str, group: Group | None, assignee: str | None,
-                 tags: tuple[str, ...], at: datetime) -> bool:
-    """Run the ``created`` rules on the ticket just filed (and assign it if it landed in a
-    group); whether they may have changed it. What the rules see is what was filed: nothing is
-    read back unless a rule matches."""
+@dataclass
+class Filing:
+    """A ticket about to be filed, as :func:`before_filing` leaves it: the values to write
+    (the ``created`` rules' first pass made on them when it could be) and the run of the rules
+    that goes on once the row is written (:func:`after_filing`)."""
+
+    priority: int
+    type: str
+    group: Group | None
+    tier: int
+    tags: tuple[str, ...]
+    events: list[tuple[str, str | None, str | None, str | None]] = field(default_factory=list)
+    """The rules' changes made before the row was written: ``(field, old, new, via)``, one
+    event each at version 2 (the rules' change after the ``created`` one, as when they are made
+    on the written row)."""
+    run: Run | None = None
+    first_pass: bool | None = None
+    """Whether the first pass (made before the row was written) changed the ticket; None when
+    it runs on the written row."""
+
+    @property
+    def version(self) -> int:
+        return 2 if self.events else 1
+
+
+def before_filing(session: Session, number: int, actor: AgentRead | None, *,
+                  requester: Customer, subject: str, body: str, channel: str, status: str,
+                  priority: int, ticket_type: str, group: Group | None, assignee: Agent | None,
+                  tags: tuple[str, ...], tier: int, at: datetime) -> Filing:
+    """What ticket ``number`` is filed as, before its row is written.
+
+    When every ``created`` rule that matches only sets fields (group, type, priority, tier,
+    tags: :data:`~.actions.FIELD_ACTIONS`), the rules' first pass is made on the values to be
+    written, so the row is written once as the rules left it: no second write of the ticket,
+    no read back, but the same audit trail (the ``created`` event at version 1, each rule's
+    change an event naming it at version 2) and the same ticket (version 2) as when the pass
+    runs on the written row. A rule that matches and does more (assigns, applies a macro,
+    writes, e-mails), or cannot act, leaves the whole pass to run on the written row as
+    before. What the rules see is what was filed: nothing is read back."""
+    filing = Filing(priority=priority, type=ticket_type, group=group, tier=tier, tags=tags)
     if session.info.get(_BUSY):
-        return False
+        return filing
     landed = group is not None and group.assignment != "manual"
     if rules_version(session) == 0 and not landed:
+        return filing
+    now = utcnow()
+
+    def fresh_run() -> Run:
+        run = Run(session, number, actor, landed=landed, now=now)
+        email = (requester.email or "").lower()
+        run._facts = Facts(
+            subject=subject, body=body, requester=email,
+            domain=email.rsplit("@", 1)[1] if "@" in email else "",
+            organization_of=lambda: organization_name(session, requester),
+            customer_tier=requester.tier.lower(), channel=channel, status=status,
+            priority=lifecycle.priority_name(priority), type=ticket_type,
+            group=group.name if group is not None else None,
+            assignee=assignee.username if assignee is not None else None,
+            tags=frozenset(tags), created_at=at, updated_at=at, now=now,
+            minutes=run.minutes())
+        return run
+
+    def unwritten() -> Ticket:
+        # (an object no session holds, made only when a rule matches: the row is written by
+        # SQL with its values)
+        return Ticket(id=number, subject=subject, status=status, priority=priority,
+                      type=ticket_type, channel=channel, requester_id=key(requester),
+                      assignee_id=key(assignee) if assignee is not None else None,
+                      group_id=key(group) if group is not None else None, tier=tier,
+                      created_at=at, updated_at=at, version=1)
+
+    rules = active_rules(session)
+    run = fresh_run()
+    if rules and _first_pass_before_writing(run, rules, filing, unwritten):
+        filing.first_pass = bool(filing.events)
+    else:
+        run = fresh_run()  # (the attempt may have changed what the run sees: start again)
+    filing.run = run
+    return filing
+
+
+def _first_pass_before_writing(run: Run, rules: tuple[CompiledRule, ...], filing: Filing,
+                               unwritten: Callable[[], Ticket]) -> bool:
+    """:meth:`Run.one_pass` on the values of a ticket not written yet (``filing``'s, changed
+    in place); False, and nothing changed, when a rule that matches cannot be made on them."""
+    session = run.session
+    facts = run.facts()
+    ticket: Ticket | None = None
+    change: Change | None = None
+    current = filing.tags
+
+    def set_tags(_number: int, _old: tuple[str, ...], new: tuple[str, ...]) -> None:
+        nonlocal current
+        current = new
+
+    fired: set[int] = set()
+    upto = 1 << 30
+    landed, stopped = run.landed, False
+    for index, rule in enumerate(rules):
+        if "created" not in rule.spec.on or not rule.matches(facts):
+            continue
+        if not actions.FIELD_ACTIONS.issuperset(name for name, _ in rule.spec.then):
+            return False
+        fired.add(rule.id)
+        changes = actions.field_changes(rule.spec)
+        if not changes.is_empty():
+            try:
+                wanted = resolve_changes(session, changes)
+            except DeskError:
+                return False  # (skipped with its reason in the trail by the pass after writing)
+            if ticket is None or change is None:
+                ticket = unwritten()
+                change = Change(session, ticket, run.actor)
+            change.via = f"rule:{rule.spec.name}"
+            start = len(change.events)
+            apply_changes(change, wanted, tags_of=lambda _number: current, set_tags=set_tags)
+            events = change.events[start:]
+            if events:
+                upto = index
+                facts.changed(session, ticket, events)
+                landed = landed or any(name == "group" for name, _, _ in events)
+        if rule.spec.stop:
+            stopped = True
+            break
+    run.fired.update(fired)
+    run.passes, run.upto, run.landed, run.stopped = 1, upto, landed, stopped
+    if ticket is None or change is None:
+        return True
+    filing.events = [(name, old, new, via) for (name, old, new), via
+                     in zip(change.events, change.event_vias, strict=True)]
+    filing.priority, filing.type, filing.tier, filing.tags = (
+        ticket.priority, ticket.type, ticket.tier, current)
+    if ticket.group_id != (key(filing.group) if filing.group is not None else None):
+        filing.group = session.get(Group, ticket.group_id) if ticket.group_id else None
+    return True
+
+
+def after_filing(session: Session, filing: Filing) -> bool:
+    """Run the rest of the ``created`` rules on the ticket just filed (the first pass too,
+    unless it was made before the row was written) and assign it if it landed in a group;
+    whether they changed the written row (the caller reads it back)."""
+    run = filing.run
+    if run is None:
         return False
-    run = Run(session, number, actor, landed=landed, now=utcnow())
-    email = (requester.email or "").lower()
-    run._facts = Facts(
-        subject=subject, body=body, requester=email,
-        domain=email.rsplit("@", 1)[1] if "@" in email else "",
-        organization_of=lambda: organization_name(session, requester),
-        customer_tier=requester.tier.lower(), channel=channel, status=status,
-        priority=lifecycle.priority_name(priority), type=ticket_type,
-        group=group.name if group is not None else None, assignee=assignee,
-        tags=frozenset(tags), created_at=at, updated_at=at, now=run.now, minutes=run.minutes())
-    return _run(run, "created")
+    _run(run, "created", first=filing.first_pass)
+    return run._ticket is not None
 
 
 def forget_cache() -> None:

@@ -302,6 +302,14 @@ class BusinessCalendar:
         j = bisect.bisect_left(self._through, target)
         return self._starts[j] + target - self._before[j]
 
+    def intervals(self, first_us: int, last_us: int, minutes: int) -> list[tuple[int, int, int]]:
+        """The interval table as ``(start, end, business time before it)`` (microseconds),
+        from before ``first_us`` to far enough past ``last_us`` that adding ``minutes`` to any
+        instant between ends inside it (the PostgreSQL recompute looks the answers up in it)."""
+        self._cover(first_us, last_us)
+        self.add_business_us(last_us, max(minutes, 1))  # (builds the table as far as needed)
+        return list(zip(self._starts, self._ends, self._before, strict=True))
+
 
 def business_minutes(calendar: BusinessCalendar | None, start: datetime, end: datetime) -> int:
     """As :meth:`BusinessCalendar.business_minutes`; ``None`` is around the clock."""

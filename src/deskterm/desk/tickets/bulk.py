@@ -12,6 +12,12 @@ Bulk actions apply to the tickets as they are now, so they carry no expected ver
 raise the versions, so an agent still editing one of the tickets from before is told it moved
 on. They do not mark the tickets seen: nobody read them.
 
+After the change, the ``updated`` rules run on every changed ticket and a ticket moved
+unassigned into a group is assigned by its strategy, exactly as after one agent's change (a
+help desk's triggers fire on bulk updates too: Zendesk's do); each is a change of its own,
+naming the rule or the group. A desk without rules on ``updated`` pays nothing for it; with
+some, each changed ticket's facts are read once (a few queries a ticket).
+
 For speed the tickets are locked and read a thousand at a time, their tags read and written in
 batches, and all events written in one flush: a few thousand tickets take a few seconds.
 """
@@ -21,11 +27,12 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import delete, insert, tuple_
 from sqlmodel import Session, col, select
 
+from deskterm import lazy
 from deskterm.db.models import Agent, Event, Group, Tag, Ticket, TicketTag, key
 from deskterm.desk.errors import InvalidInput, TransitionRefused
 from deskterm.desk.people import access
@@ -42,6 +49,11 @@ from deskterm.desk.tickets.change import (
     tag_ids,
 )
 from deskterm.desk.tickets.checks import normalize_tags
+
+if TYPE_CHECKING:
+    from deskterm.desk.automation import firing
+else:
+    firing = lazy.module("deskterm.desk.automation.firing")  # it imports this package
 
 BULK_CONFIRM_OVER = 50
 """The console asks for confirmation before changing more tickets than this."""
@@ -260,6 +272,7 @@ def apply_bulk(
     restricted = restricted_from(session, actor, tickets)
 
     events: list[dict[str, Any]] = []
+    made: list[Change] = []
     changed: list[int] = []
     unchanged: list[int] = []
     skipped: list[tuple[int, str]] = []
@@ -283,6 +296,7 @@ def apply_bulk(
         rows = ticket_change.bump()
         if rows:
             events.extend(rows)
+            made.append(ticket_change)
             changed.append(number)
         else:
             unchanged.append(number)
@@ -291,6 +305,11 @@ def apply_bulk(
     session.flush()  # the tickets' new versions
     if events:
         session.execute(insert(Event), events)
+    # Then, as after any agent's change, the ``updated`` rules on each changed ticket, and the
+    # group's strategy on one moved unassigned into a group (in ticket order; each its own
+    # change naming the rule or the group, at the ticket's next version).
+    for ticket_change in made:
+        firing.after_change(ticket_change)
     del people
     return BulkResult(changed=tuple(changed), unchanged=tuple(unchanged),
                       skipped=tuple(skipped), description=change.describe())

@@ -37,6 +37,7 @@ from deskterm.db.models import (
     TicketTag,
     key,
 )
+from deskterm.db.ticket_rows import insert_ticket_tags, known_tag_ids, link_existing_tags
 from deskterm.db.types import utcnow
 from deskterm.db.upsert import upsert
 from deskterm.desk.csat import confirm
@@ -94,8 +95,7 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     names = list(names)
     if not names:
         return {}
-    found = {name: tag_id for name, tag_id in session.exec(
-        select(Tag.name, Tag.id).where(col(Tag.name).in_(names))).all() if tag_id is not None}
+    found = known_tag_ids(session, names)
     for name in names:
         if name not in found:
             tag = Tag(name=name)
@@ -107,6 +107,17 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
                 raise WriteConflict(f"tag {name} was created concurrently") from exc
             found[name] = key(tag)
     return found
+
+
+def link_new_ticket_tags(session: Session, number: int, names: tuple[str, ...]) -> None:
+    """The tags ``names`` of ticket ``number``, just filed (made where missing): one
+    statement when they all exist."""
+    if not names:
+        return
+    linked = link_existing_tags(session, number, list(names))
+    if len(linked) < len(names):
+        insert_ticket_tags(session, number, [tag_id for tag_id in tag_ids(session, names).values()
+                                             if tag_id not in linked])
 
 
 def ticket_tags(session: Session, number: int) -> tuple[str, ...]:

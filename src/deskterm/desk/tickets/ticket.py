@@ -23,10 +23,10 @@ from deskterm.db.models import (
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
+    insert_events,
     insert_first_message,
     insert_message,
     insert_ticket,
-    insert_ticket_of,
     organization_name,
     writes_together,
 )
@@ -42,6 +42,7 @@ from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     customer_read,
+    customer_writing_from,
     find_agent,
     find_group,
     get_or_create_customer,
@@ -63,12 +64,13 @@ from deskterm.desk.tickets.change import (
     active_agent,
     add_message,
     apply_changes,
+    link_new_ticket_tags,
     lock_ticket,
     record_seen,
     refuse_if_closed,
     refuse_if_stale,
-    replace_ticket_tags,
     resolve_changes,
+    ticket_tags,
 )
 from deskterm.desk.tickets.checks import (
     check_body,
@@ -230,58 +232,73 @@ def _file(
     # A ticket someone already owns is being worked on.
     status = "open" if assignee_agent else "new"
     assignee_id = assignee_agent.id if assignee_agent else None
-    group_id = group_row.id if group_row else None
     if requester is None:
-        # PostgreSQL: the requester found in the ticket's own INSERT (a round trip fewer).
-        together = writes_together(session)
-        requester = insert_ticket_of(
-            session, email=email, number=number, subject=subject, status=status,
-            priority=rank, type=ticket_type, channel=channel, assignee_id=assignee_id,
-            group_id=group_id, tier=tier, at=now) if together else None
-        if requester is None:
-            requester = new_customer_row(session, email=email, name=requester_name) \
-                if together else get_or_create_customer(session, email=email,
-                                                        name=requester_name)
-            insert_ticket(session, number=number, subject=subject, status=status,
-                          priority=rank, type=ticket_type, channel=channel,
-                          requester_id=key(requester), assignee_id=assignee_id,
-                          group_id=group_id, tier=tier, at=now)
-    else:
-        insert_ticket(session, number=number, subject=subject, status=status, priority=rank,
-                      type=ticket_type, channel=channel, requester_id=key(requester),
-                      assignee_id=assignee_id, group_id=group_id, tier=tier, at=now)
-    sla = sla_due.start(session, number=number, priority=rank, requester=requester,
+        # The rules below see the requester before the ticket is written: found (or made, in
+        # one statement on PostgreSQL) first.
+        requester = get_or_create_customer(session, email=email, name=requester_name) \
+            if not writes_together(session) else (
+                customer_writing_from(session, email) or new_customer_row(
+                    session, email=email, name=requester_name))
+    # The ``created`` rules that only set fields are made on the values before they are
+    # written (see firing.before_filing): the row is written once, as they left it.
+    filing = firing.before_filing(
+        session, number, actor, requester=requester, subject=subject, body=body,
+        channel=channel, status=status, priority=rank, ticket_type=ticket_type,
+        group=group_row, assignee=assignee_agent, tags=tag_names, tier=tier, at=now)
+    insert_ticket(session, number=number, subject=subject, status=status,
+                  priority=filing.priority, type=filing.type, channel=channel,
+                  requester_id=key(requester), assignee_id=assignee_id,
+                  group_id=key(filing.group) if filing.group else None, tier=filing.tier,
+                  at=now, version=filing.version)
+    sla = sla_due.start(session, number=number, priority=filing.priority, requester=requester,
                         created_at=now)
-    message_id = insert_first_message(
-        session, ticket_id=number, author_customer_id=key(requester), body=body, at=now,
-        source_message_id=source_message_id, actor_agent_id=actor.id if actor else None,
-        channel=channel)
-    replace_ticket_tags(session, number, (), tag_names)
+    actor_id = actor.id if actor else None
+    if not filing.events:
+        # Its first message and ``created`` event (one statement on PostgreSQL).
+        message_id = insert_first_message(
+            session, ticket_id=number, author_customer_id=key(requester), body=body, at=now,
+            source_message_id=source_message_id, actor_agent_id=actor_id, channel=channel)
+    else:
+        message_id = insert_message(session, ticket_id=number,
+                                    author_customer_id=key(requester), public=True, body=body,
+                                    at=now, source_message_id=source_message_id)
+        # Its ``created`` event and the rules' events made before it was written, in one
+        # statement.
+        insert_events(session, [
+            {"ticket_id": number, "actor_agent_id": actor_id, "field": name, "old": old,
+             "new": new, "version": version, "at": now, "via": via}
+            for name, old, new, version, via in (
+                ("created", None, channel, 1, None),
+                *((name, old, new, filing.version, via)
+                  for name, old, new, via in filing.events))])
+    link_new_ticket_tags(session, number, filing.tags)
     if actor is not None:
         record_seen(session, number, actor.id, now)
-    if firing.after_filing(
-            session, number, actor, requester=requester, subject=subject, body=body,
-            channel=channel, status=status, priority=rank, ticket_type=ticket_type,
-            group=group_row, assignee=assignee_agent.username if assignee_agent else None,
-            tags=tag_names, at=now) or tag_names:
-        # Rules changed it, or tags come back in the database's order of names: read it back.
+    if firing.after_filing(session, filing):
+        # The rules changed the written row: read it back.
         def read_back() -> TicketSummary:
             ticket = session.get(Ticket, number)
             assert ticket is not None  # just written
             return summary(session, ticket)
 
         return number, message_id, read_back
+    filed_requester = requester
+    group_row = filing.group
 
     def made() -> TicketSummary:
         return TicketSummary(
             number=number, subject=subject, status=status,
-            priority=lifecycle.priority_name(rank), type=ticket_type, channel=channel,
-            tier=tier, requester_name=requester.name, requester_email=requester.email,
-            organization=organization_name(session, requester.organization_id),
+            priority=lifecycle.priority_name(filing.priority), type=filing.type,
+            channel=channel, tier=filing.tier, requester_name=filed_requester.name,
+            requester_email=filed_requester.email,
+            organization=organization_name(session, filed_requester.organization_id),
             assignee=assignee_agent.username if assignee_agent else None,
-            group=group_row.name if group_row else None, tags=(), created_at=now,
-            updated_at=now, first_response_at=None, solved_at=None, reopens=0, version=1,
-            customer_replied_at=None, unseen_reply=False, sla=sla)
+            group=group_row.name if group_row else None,
+            # (in the database's order of names, as every read of a ticket gives them)
+            tags=ticket_tags(session, number) if len(filing.tags) > 1 else filing.tags,
+            created_at=now, updated_at=now, first_response_at=None, solved_at=None,
+            reopens=0, version=filing.version, customer_replied_at=None, unseen_reply=False,
+            sla=sla)
 
     return number, message_id, made
 
