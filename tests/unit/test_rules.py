@@ -459,7 +459,10 @@ def test_field_rules_on_a_new_ticket_cost_no_write_nor_read_of_its_row(team, ada
     load(team, NOT_MATCHING + FIELD_RULES)
     team.write(filing)  # (the tag, the cached rules)
     ruled = _statements(team, filing)
-    assert len(ruled) - len(quiet) == 1, ruled
+    # The tag's link; on PostgreSQL the first message too, which without the rules' events
+    # shares one statement with the created event.
+    kind = team.url.get_backend_name()
+    assert len(ruled) - len(quiet) == (2 if kind == "postgresql" else 1), ruled
     assert not [s for s in ruled if s.startswith("UPDATE tickets")
                 or (s.startswith("SELECT tickets.") and " FROM tickets" in s)]
 
