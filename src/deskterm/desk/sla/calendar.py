@@ -262,9 +262,12 @@ class BusinessCalendar:
     def business_minutes(self, start: datetime, end: datetime) -> int:
         """Whole business minutes from ``start`` to ``end`` (negative when ``end`` is earlier:
         how far past a due time ``now`` is)."""
-        a, b = _us(start), _us(end)
+        return self.business_minutes_us(_us(start), _us(end))
+
+    def business_minutes_us(self, a: int, b: int) -> int:
+        """:meth:`business_minutes` on microseconds since the epoch."""
         if b < a:
-            return -self.business_minutes(end, start)
+            return -self.business_minutes_us(b, a)
         self._cover(a, b)
         return (self._elapsed(b) - self._elapsed(a)) // _MINUTE_US
 
