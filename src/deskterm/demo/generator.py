@@ -242,6 +242,7 @@ def seed_demo(
     if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
         helper = side_helper.SideHelper(store, start, chunk=CHUNK, tickets=tickets, seed=seed,
                                         now=now)
+        generator.left_out = frozenset(helper.side.tables)
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))
@@ -420,6 +421,9 @@ class DemoGenerator:
         # The SLA clocks, ratings and logged time draw from their own generator, so the rest of
         # the desk is what the seed made before they were added.
         self.extra = Random(f"{seed}:reports")
+        self.left_out: frozenset[str] = frozenset()
+        """Tables another process makes (:mod:`.helper`): their rows are not worth making here
+        where it costs (the SLA outcomes)."""
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
 
     # -- people ---------------------------------------------------------------------------------
@@ -731,6 +735,7 @@ class DemoGenerator:
         outcome_id = self.next_ids["sla_outcomes"]
         rating_id = self.next_ids["satisfaction_ratings"]
         comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
+        outcomes_elsewhere = "sla_outcomes" in self.left_out
 
         ticket_rows: list[tuple] = []
         message_rows: list[tuple] = []
@@ -803,7 +808,7 @@ class DemoGenerator:
             signature = signatures[customer]
             first_lines = openings[language][topic]
             subject, opening = first_lines[int(rnd() * len(first_lines))]
-            timeline: list[tuple[int, str, str]] = []
+            timeline: list[tuple[int, str, str, object]] = []
             solved_s = 0
             hostile_k = hostile.get(index)
             if hostile_k is not None:
@@ -836,7 +841,7 @@ class DemoGenerator:
                         event_id += 1
                         current = "open"
                     if step:
-                        timeline.append((step_s, "C", current))
+                        timeline.append((step_s, "C", current, at))
                     continue
                 target = sets[step]
                 changed = False
@@ -881,7 +886,7 @@ class DemoGenerator:
                     add_message((message_id, number, assignee, None, False,
                                  notes[int(rnd() * len(notes))], at, minutes))
                 message_id += 1
-                timeline.append((step_s, role, current))
+                timeline.append((step_s, role, current, at))
 
             if current == "solved" and not closing_delay and now_s - step_s > _CLOSES_SOLVED:
                 # Solved longer ago than the desk's automation waits: it closed the ticket
@@ -896,7 +901,7 @@ class DemoGenerator:
                            closed_at))
                 event_id += 1
                 current = "closed"
-                timeline.append((step_s + closing_delay, "X", "closed"))
+                timeline.append((step_s + closing_delay, "X", "closed", closed_at))
             priority = (vip_priorities if vips[customer] else priorities)[int(rnd() * 1000)]
             replied_at = stamp(replied_s) if replied_s else None
             policy = demo_sla.match(policies, priority, "vip" if vips[customer] else "standard",
@@ -905,13 +910,20 @@ class DemoGenerator:
                 clock_columns: tuple = _NO_SLA
                 resolution_met = None
             else:
-                sla = demo_sla.replay(clocks[policy.id], instant(created_s),
-                                      [(instant(when), who, after)
-                                       for when, who, after in timeline])
+                created_us = instant(created_s)
+                steps = [(instant(when), who, after) for when, who, after, _ in timeline]
+                sla = demo_sla.replay(clocks[policy.id], created_us, steps)
                 resolution_met = sla.resolution_met
+                # The steps' instants are stored as the steps' own stamps (made above).
+                known = {created_us: created_at}
+                for (us, _, _), (_, _, _, value) in zip(steps, timeline, strict=True):
+                    known[us] = value
 
-                def at_us(us: int | None) -> object:
-                    return None if us is None else stored(us)
+                def at_us(us: int | None, known: dict[int, object] = known) -> object:
+                    if us is None:
+                        return None
+                    found = known.get(us)
+                    return found if found is not None else stored(us)
 
                 clock_columns = (
                     policy.id, at_us(sla.first_due), at_us(sla.next_due),
@@ -919,11 +931,11 @@ class DemoGenerator:
                     sla.paused_minutes, at_us(sla.next_started), sla.next_paused_minutes,
                     sla.first_business, sla.resolution_business, sla.first_met,
                     sla.resolution_met)
-                for ended in sla.ended:
+                for ended in () if outcomes_elsewhere else sla.ended:
                     outcome_rows.append((
                         outcome_id, number, policy.id, policy.name, ended.target,
-                        "met" if ended.met else "breached", stored(ended.started),
-                        stored(ended.due), at_us(ended.met_at), stored(ended.ended)))
+                        "met" if ended.met else "breached", at_us(ended.started),
+                        stored(ended.due), at_us(ended.met_at), at_us(ended.ended)))
                     outcome_id += 1
             add_ticket((number, subject, current, priority, types[offset], channel, customer_id,
                         assignee, group_ids[group] if group else None, tier, created_at,

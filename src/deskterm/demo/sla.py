@@ -62,7 +62,7 @@ class DemoPolicy:
     resolution: int | None
 
 
-@dataclass
+@dataclass(slots=True)
 class Ended:
     """One target that ended (a ``sla_outcomes`` row)."""
 
@@ -74,7 +74,7 @@ class Ended:
     ended: int
 
 
-@dataclass
+@dataclass(slots=True)
 class TicketSla:
     """A ticket's SLA columns after its last step (instants in microseconds since the epoch)."""
 
@@ -92,6 +92,8 @@ class TicketSla:
     first_met: bool | None = None
     resolution_met: bool | None = None
     ended: list[Ended] = field(default_factory=list)
+    memo: dict[tuple[object, ...], int] = field(default_factory=dict)
+    """Due times worked out, by what they depend on."""
 
 
 class Clock:
@@ -201,18 +203,36 @@ def replay(clock: Clock, created: int, steps: list[Step]) -> TicketSla:
 
 def _due(sla: TicketSla, clock: Clock, created: int, first_response: int | None,
          status: str) -> None:
-    """The due times after a step, as ``due.compute``."""
+    """The due times after a step, as ``due.compute`` (each worked out again only when what it
+    depends on changed: most steps change none of them)."""
     policy = clock.policy
     if status in DONE:
         sla.first_due = sla.next_due = sla.resolution_due = sla.due = None
         return
     paused = sla.paused_minutes
-    sla.first_due = (clock.add(created, policy.first_response + paused)
-                     if policy.first_response is not None and first_response is None else None)
-    sla.next_due = (clock.add(sla.next_started, policy.next_response + sla.next_paused_minutes)
-                    if policy.next_response is not None and sla.next_started is not None
-                    and first_response is not None else None)
-    sla.resolution_due = (clock.add(created, policy.resolution + paused)
-                          if policy.resolution is not None else None)
+    memo = sla.memo
+    if policy.first_response is not None and first_response is None:
+        key = ("first", paused)
+        if key not in memo:
+            memo[key] = clock.add(created, policy.first_response + paused)
+        sla.first_due = memo[key]
+    else:
+        sla.first_due = None
+    if (policy.next_response is not None and sla.next_started is not None
+            and first_response is not None):
+        key = ("next", sla.next_started, sla.next_paused_minutes)
+        if key not in memo:
+            memo[key] = clock.add(sla.next_started,
+                                  policy.next_response + sla.next_paused_minutes)
+        sla.next_due = memo[key]
+    else:
+        sla.next_due = None
+    if policy.resolution is not None:
+        key = ("resolution", paused)
+        if key not in memo:
+            memo[key] = clock.add(created, policy.resolution + paused)
+        sla.resolution_due = memo[key]
+    else:
+        sla.resolution_due = None
     running = [d for d in (sla.first_due, sla.next_due, sla.resolution_due) if d is not None]
     sla.due = None if sla.paused_at is not None or not running else min(running)
