@@ -242,7 +242,6 @@ def seed_demo(
     if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
         helper = side_helper.SideHelper(store, start, chunk=CHUNK, tickets=tickets, seed=seed,
                                         now=now)
-        generator.left_out = frozenset(helper.side.tables)
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))
@@ -421,9 +420,6 @@ class DemoGenerator:
         # The SLA clocks, ratings and logged time draw from their own generator, so the rest of
         # the desk is what the seed made before they were added.
         self.extra = Random(f"{seed}:reports")
-        self.left_out: frozenset[str] = frozenset()
-        """Tables another process makes (:mod:`.helper`): their rows are not worth making here
-        where it costs (the SLA outcomes)."""
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
 
     # -- people ---------------------------------------------------------------------------------
@@ -735,7 +731,6 @@ class DemoGenerator:
         outcome_id = self.next_ids["sla_outcomes"]
         rating_id = self.next_ids["satisfaction_ratings"]
         comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
-        outcomes_elsewhere = "sla_outcomes" in self.left_out
 
         ticket_rows: list[tuple] = []
         message_rows: list[tuple] = []
@@ -931,7 +926,7 @@ class DemoGenerator:
                     sla.paused_minutes, at_us(sla.next_started), sla.next_paused_minutes,
                     sla.first_business, sla.resolution_business, sla.first_met,
                     sla.resolution_met)
-                for ended in () if outcomes_elsewhere else sla.ended:
+                for ended in sla.ended:
                     outcome_rows.append((
                         outcome_id, number, policy.id, policy.name, ended.target,
                         "met" if ended.met else "breached", at_us(ended.started),
