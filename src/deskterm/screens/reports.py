@@ -50,7 +50,7 @@ SLA_ROWS = (("first_response", "first response"), ("next_response", "next respon
 def _target(head: Headline, target: str) -> str:
     """A target's compliance and how many ended missed (what ``enter`` on it opens)."""
     found = next((t for t in head.sla or () if t.target == target), None)
-    if found is None:
+    if found is None or not found.ended:
         return "-"
     return f"{percent(found.percent)} · {found.breached:,} missed"
 
