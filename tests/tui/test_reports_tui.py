@@ -12,7 +12,6 @@ from textual.widgets import DataTable, Sparkline
 from deskterm.app import DeskApp
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.reports import ReportsScreen
-
 from tests.unit.report_desk import seed_report_desk
 
 from .desks import NOW, open_desk

@@ -187,7 +187,9 @@ def _ensure_policies(session: Session) -> None:
     calendar = session.exec(select(CalendarRow).where(
         CalendarRow.name == demo_sla.CALENDAR["name"])).first()
     if calendar is None:
-        calendar = CalendarRow(**demo_sla.CALENDAR)
+        spec = demo_sla.CALENDAR
+        calendar = CalendarRow(name=spec["name"], timezone=spec["timezone"],
+                               hours=spec["hours"], holidays_country=spec["holidays_country"])
         session.add(calendar)
         session.flush()
     for position, (name, priority, tier, office, first, following, resolution) in enumerate(
@@ -906,12 +908,12 @@ class DemoGenerator:
                 resolution_met = None
             else:
                 created_us = instant(created_s)
-                steps = [(instant(when), who, after) for when, who, after, _ in timeline]
-                sla = demo_sla.replay(clocks[policy.id], created_us, steps)
+                sla_steps = [(instant(when), who, after) for when, who, after, _ in timeline]
+                sla = demo_sla.replay(clocks[policy.id], created_us, sla_steps)
                 resolution_met = sla.resolution_met
                 # The steps' instants are stored as the steps' own stamps (made above).
                 known = {created_us: created_at}
-                for (us, _, _), (_, _, _, value) in zip(steps, timeline, strict=True):
+                for (us, _, _), (_, _, _, value) in zip(sla_steps, timeline, strict=True):
                     known[us] = value
 
                 def at_us(us: int | None, known: dict[int, object] = known) -> object:
@@ -944,9 +946,9 @@ class DemoGenerator:
                 score = weights[int(extra() * len(weights))]
                 comment = ""
                 if extra() < 0.4:
-                    pool = comments[language]["good" if score >= 4 else
+                    said = comments[language]["good" if score >= 4 else
                                               "fair" if score == 3 else "bad"]
-                    comment = pool[int(extra() * len(pool))]
+                    comment = said[int(extra() * len(said))]
                 rating_rows.append((rating_id, number, customer_id, score, comment, None,
                                     assignee if channel == "phone" else None,
                                     stamp(max(rated_s, solved_s))))

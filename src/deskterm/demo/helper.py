@@ -72,8 +72,8 @@ class SideHelper:
             assert stdin is not None  # Popen(stdin=PIPE)
             # Without the SLA policies: its tables do not depend on the SLA clocks (drawn
             # apart from the rest, deskterm.demo.sla), so it need not work them out again.
-            pickle.dump((os.getpid(), replace(start, policies=()), tickets, seed, now, store.is_sqlite, chunk,
-                         path, statements, SIDE_TABLES), stdin,
+            pickle.dump((os.getpid(), replace(start, policies=()), tickets, seed, now,
+                         store.is_sqlite, chunk, path, statements, SIDE_TABLES), stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             stdin.close()
         except BrokenPipeError:

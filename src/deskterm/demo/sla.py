@@ -26,7 +26,7 @@ MINUTE_US = 60_000_000
 WAITING = ("pending", "on_hold")
 DONE = ("solved", "closed")
 
-CALENDAR = {
+CALENDAR: dict[str, Any] = {
     "name": "office",
     "timezone": "Europe/Amsterdam",
     "hours": {day: [["08:00", "18:00"]] for day in ("mon", "tue", "wed", "thu", "fri")},
@@ -211,6 +211,7 @@ def _due(sla: TicketSla, clock: Clock, created: int, first_response: int | None,
         return
     paused = sla.paused_minutes
     memo = sla.memo
+    key: tuple[object, ...]
     if policy.first_response is not None and first_response is None:
         key = ("first", paused)
         if key not in memo:

@@ -92,6 +92,10 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
     ]
 
 
+def _rated(span: ReportRange, score: int) -> Callable[[], str | None]:
+    return lambda: drill.rated_score(span, score)
+
+
 def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
     """The queue filter behind a headline number (None: time logged, the SLA compliance of
     every target together and of the next responses, which count replies, not tickets)."""
@@ -116,8 +120,7 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
         "sla_resolution": lambda: drill.sla_missed(span, "resolution"),
         "csat": lambda: drill.rated(span),
         "csat_rate": lambda: drill.rated(span),
-        **{f"csat_{score}": (lambda score=score: drill.rated_score(span, score))
-           for score in (1, 2, 3, 4, 5)},
+        **{f"csat_{score}": _rated(span, score) for score in (1, 2, 3, 4, 5)},
     }
     make = found.get(key)
     return make() if make is not None else None

@@ -17,7 +17,7 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Float, ColumnElement, and_, case, false, func, literal, not_, or_
+from sqlalchemy import ColumnElement, Float, and_, case, false, func, literal, not_, or_
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
