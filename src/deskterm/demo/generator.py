@@ -83,6 +83,7 @@ RATED_SHARE = 0.3
 _SCORES = (5,) * 62 + (4,) * 22 + (3,) * 8 + (2,) * 4 + (1,) * 4
 _SCORES_LATE = (5,) * 30 + (4,) * 25 + (3,) * 18 + (2,) * 12 + (1,) * 15
 """Ratings (picked evenly): after a resolution in time, and after a late one."""
+_UNMATCHED = demo_sla.DemoPolicy(0, "", None, None, None, None, None, None, None)
 _NO_SLA = (None, None, None, None, None, None, 0, None, 0, None, None, None, None)
 _SOLVED_OR_WAITING = frozenset({"pending", "on_hold", "solved"})
 
@@ -417,6 +418,8 @@ class DemoGenerator:
         self.instant, self.stored = bulk.instant_encoder(sqlite, origin,
                                                          days=self.now_s // _DAY + 366)
         self.clocks = {policy.id: demo_sla.Clock(policy) for policy in start.policies}
+        self.policy_of: dict[tuple[int, bool, int | None], demo_sla.DemoPolicy | None] = {}
+        """The policy of each (priority, VIP, organization) met so far."""
         self.next_ids = {table: start.next_ids.get(table, 1)
                          for table in ("sla_outcomes", "satisfaction_ratings")}
         # The SLA clocks, ratings and logged time draw from their own generator, so the rest of
@@ -728,6 +731,7 @@ class DemoGenerator:
         policies, clocks = self.start.policies, self.clocks
         instant, stored = self.instant, self.stored
         organizations = self.customer_organization
+        policy_of = self.policy_of
         outcome_rows: list[tuple] = []
         rating_rows: list[tuple] = []
         outcome_id = self.next_ids["sla_outcomes"]
@@ -901,8 +905,12 @@ class DemoGenerator:
                 timeline.append((step_s + closing_delay, "X", "closed", closed_at))
             priority = (vip_priorities if vips[customer] else priorities)[int(rnd() * 1000)]
             replied_at = stamp(replied_s) if replied_s else None
-            policy = demo_sla.match(policies, priority, "vip" if vips[customer] else "standard",
-                                    organizations[customer]) if policies else None
+            matched = (priority, vips[customer], organizations[customer])
+            policy = policy_of.get(matched, _UNMATCHED)
+            if policy is _UNMATCHED:
+                policy = policy_of[matched] = demo_sla.match(
+                    policies, priority, "vip" if vips[customer] else "standard",
+                    organizations[customer])
             if policy is None:
                 clock_columns: tuple = _NO_SLA
                 resolution_met = None

@@ -268,7 +268,8 @@ class BusinessCalendar:
         """:meth:`business_minutes` on microseconds since the epoch."""
         if b < a:
             return -self.business_minutes_us(b, a)
-        self._cover(a, b)
+        if not (self._covered_from <= a and b < self._covered_to):
+            self._cover(a, b)
         return (self._elapsed(b) - self._elapsed(a)) // _MINUTE_US
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
