@@ -4,11 +4,15 @@ range and filters change what is counted, and a bad filter is refused where it i
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
+import pytest
 from textual.widgets import DataTable, Sparkline
 
 from deskterm.app import DeskApp
 from deskterm.screens.queue import QueueScreen
 from deskterm.screens.reports import ReportsScreen
+from tests.unit.report_desk import seed_report_desk
 
 from .desks import NOW, open_desk
 from .pilot import settle, type_text, until
@@ -89,3 +93,61 @@ async def test_filters_and_range_change_the_numbers_and_a_bad_one_is_refused(des
         await pilot.press("r")  # 90 days
         await settle(pilot)
         assert screen.days == 90
+
+
+REPORT_WEEK_END = datetime(2026, 11, 8, 12, 0, tzinfo=UTC)
+"""Sunday of tests/unit/report_desk.py's week: its 30 days hold every ticket of that desk."""
+
+
+@pytest.fixture
+def report_store(stores):
+    """The reports' small fixed desk (SLA outcomes, business minutes, ratings), both stores."""
+    return stores.store(seeded=seed_report_desk)
+
+
+def _shown_count(value: str) -> int:
+    """The count a headline cell shows: ``1``, ``67% · 1 missed``, ``3.5 (2)``,
+    ``67% (2 of 3)``."""
+    if "(" in value:
+        value = value.split("(")[1]
+    return int(value.split("·")[-1].split()[0].strip(")").replace(",", ""))
+
+
+@pytest.mark.parametrize("key", ["sla_first_response", "sla_resolution", "csat", "csat_5",
+                                 "csat_2", "csat_rate"])
+async def test_enter_on_sla_and_csat_rows_opens_as_many_tickets_as_shown(report_store, key):
+    app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        assert isinstance(screen, ReportsScreen)
+        await until(pilot, lambda: screen.report is not None, what="the whole report")
+        table = screen.query_one("#report-headline", DataTable)
+        row = table.get_row_index(key)
+        value = str(table.get_row_at(row)[1])
+        shown = _shown_count(value)
+        assert shown > 0, value
+        table.move_cursor(row=row)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: app.screen.table.total == shown, what=f"{shown} tickets")
+
+
+async def test_enter_on_a_business_hours_median_opens_the_slower_tickets(report_store):
+    app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        await until(pilot, lambda: screen.report is not None, what="the whole report")
+        table = screen.query_one("#report-headline", DataTable)
+        table.move_cursor(row=table.get_row_index("frt_business"))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert "bfrt:>=" in app.screen.query_text
+        await until(pilot, lambda: (app.screen.table.total or 0) >= 1, what="the tickets")

@@ -21,6 +21,8 @@ from deskterm.db.models import (
     Group,
     Message,
     Organization,
+    SatisfactionRating,
+    SlaOutcome,
     Tag,
     Ticket,
     TicketSeen,
@@ -39,6 +41,7 @@ from deskterm.desk.kb import categories
 from deskterm.desk.kb import search as kb_search
 from deskterm.desk.kb import suggestions as kb_suggestions
 from deskterm.desk.people import directory as people
+from deskterm.desk.service import Desk
 from deskterm.desk.tickets import macros
 from deskterm.desk.tickets import ticket as tickets
 from deskterm.desk.tickets.reads import list_tickets
@@ -375,13 +378,23 @@ def _snapshot(store):
         ticket_rows = [
             (t.id, t.subject, t.status, t.priority, t.type, t.channel, t.requester_id,
              t.assignee_id, t.group_id, t.tier, t.created_at, t.updated_at, t.first_response_at,
-             t.solved_at, t.closed_at, t.reopens, t.version)
+             t.solved_at, t.closed_at, t.reopens, t.version, t.sla_policy_id, t.sla_due_at,
+             t.sla_paused_minutes, t.first_response_sla_met, t.resolution_sla_met,
+             t.resolution_business_minutes)
             for t in session.exec(select(Ticket).order_by(col(Ticket.id))).all()
         ]
         message_rows = [
-            (m.ticket_id, m.author_agent_id, m.author_customer_id, m.public, m.body, m.created_at)
+            (m.ticket_id, m.author_agent_id, m.author_customer_id, m.public, m.body, m.created_at,
+             m.minutes)
             for m in session.exec(select(Message).order_by(col(Message.id))).all()
         ]
+        message_rows.extend(session.exec(
+            select(SatisfactionRating.ticket_id, SatisfactionRating.score,
+                   SatisfactionRating.comment, SatisfactionRating.rated_at)
+            .order_by(col(SatisfactionRating.id))).all())
+        message_rows.extend(session.exec(
+            select(SlaOutcome.ticket_id, SlaOutcome.target, SlaOutcome.outcome,
+                   SlaOutcome.due_at, SlaOutcome.ended_at).order_by(col(SlaOutcome.id))).all())
         customers = session.exec(select(Customer.name, Customer.email)
                                  .order_by(col(Customer.id))).all()
         tags = session.exec(select(TicketTag.ticket_id, TicketTag.tag_id)
@@ -535,3 +548,119 @@ def test_cli_finds_demo_articles_and_macros_right_after_the_demo(cli, store):
     assert search.exit_code == 0 and "VPN disconnects every few minutes" in search.stdout
     listed = cli("macro", "list")
     assert listed.exit_code == 0 and "Escalate to Level 2" in listed.stdout
+
+
+# --- SLA, ratings and logged time ---------------------------------------------------------------
+
+
+def test_the_demo_has_sla_policies_ratings_and_logged_time(store, seeded):
+    from deskterm.desk.reports.model import ReportRange
+
+    head = Desk(store, username="ada").report(ReportRange.days(
+        (NOW - timedelta(days=29)).date(), NOW.date())).headline
+    assert head.sla is not None and head.csat is not None
+    assert all(target.ended for target in head.sla)
+    assert 0.3 < (head.sla_percent or 0) < 1
+    ratings = head.csat.ratings
+    assert 0.15 < (head.csat.response_rate or 0) < 0.45 and ratings
+    assert head.csat.distribution[4] > head.csat.distribution[0]  # mostly happy
+    assert head.minutes_logged and head.minutes_logged > 0
+    # business hours count less than the wall clock where the office calendar applies
+    assert head.first_response_business.median < head.first_response.median
+    with store.read() as session:
+        comments = session.exec(select(SatisfactionRating.comment)).all()
+        scores = set(session.exec(select(SatisfactionRating.score)).all())
+        rated = session.exec(select(Ticket.status, SatisfactionRating.rated_at, Ticket.solved_at)
+                             .join(SatisfactionRating,
+                                   col(SatisfactionRating.ticket_id) == col(Ticket.id))).all()
+    assert any(NON_LATIN["cyrillic"].search(c) or NON_LATIN["cjk"].search(c) or
+               NON_LATIN["hebrew"].search(c) or GERMAN_OR_POLISH.search(c) for c in comments)
+    assert scores == {1, 2, 3, 4, 5}
+    assert all(status in ("solved", "closed") and solved <= at <= NOW
+               for status, at, solved in rated)
+
+
+def _status_pauses(events, ticket_id, calendar, business_minutes):
+    """Business minutes a ticket stood in pending or on hold, from its status events."""
+    total, since = 0, None
+    for event in events.get(ticket_id, ()):
+        if event.new in ("pending", "on_hold") and since is None:
+            since = event.at
+        elif event.new not in ("pending", "on_hold") and since is not None:
+            total += max(0, business_minutes(calendar, since, event.at))
+            since = None
+    return total
+
+
+def test_the_demos_sla_columns_are_what_the_sla_kernel_computes(store, seeded):
+    """The demo replays each ticket's thread on plain integers (deskterm.demo.sla); here the
+    kernel's own functions work the same columns out again from the stored rows."""
+    from deskterm.desk.sla.calendar import add_business_minutes, business_minutes
+    from deskterm.desk.sla.due import DONE, load_policies
+    from deskterm.desk.sla.recompute import recompute_open
+
+    # Every open ticket's policy and due times: recomputing them (deskterm sla load) changes
+    # nothing.
+    assert store.write(lambda session: recompute_open(session, now=NOW)).changed == 0
+    with store.read() as session:
+        policies = load_policies(session)
+        assert [p.name for p in policies.ordered] == [
+            "Urgent, around the clock", "VIP customers", "High priority", "Standard"]
+        rows = session.exec(select(Ticket, Customer).join(
+            Customer, col(Customer.id) == col(Ticket.requester_id))).all()
+        outcomes: dict[int, list[SlaOutcome]] = defaultdict(list)
+        for outcome in session.exec(select(SlaOutcome).order_by(col(SlaOutcome.id))).all():
+            outcomes[outcome.ticket_id].append(outcome)
+        events: dict[int, list[Event]] = defaultdict(list)
+        for event in session.exec(select(Event).where(col(Event.field) == "status")
+                                  .order_by(col(Event.id))).all():
+            events[event.ticket_id].append(event)
+    checked = Counter()
+    for ticket, customer in rows:
+        policy = policies.match(ticket.priority, customer.tier, customer.organization_id)
+        assert policy is not None and ticket.sla_policy_id == policy.id
+        calendar = policy.calendar
+        ended = outcomes[ticket.id]
+        for outcome in ended:
+            assert outcome.outcome == ("met" if outcome.met_at is not None
+                                       and outcome.met_at <= outcome.due_at else "breached")
+        assert ticket.sla_paused_minutes == _status_pauses(events, ticket.id, calendar,
+                                                           business_minutes)
+        firsts = [o for o in ended if o.target == "first_response"]
+        if ticket.first_response_at is not None:
+            due = add_business_minutes(calendar, ticket.created_at, policy.first_response)
+            assert [(o.due_at, o.met_at) for o in firsts] == [(due, ticket.first_response_at)]
+            assert ticket.first_response_sla_met is (ticket.first_response_at <= due)
+            assert ticket.first_response_business_minutes == (
+                None if calendar is None
+                else max(0, business_minutes(calendar, ticket.created_at,
+                                             ticket.first_response_at)))
+            checked["first response"] += 1
+        else:
+            assert not firsts and ticket.first_response_sla_met is None
+        for outcome in (o for o in ended if o.target == "next_response"):
+            assert outcome.due_at >= add_business_minutes(calendar, outcome.started_at,
+                                                          policy.next_response)
+            checked["next response"] += 1
+        resolutions = [o for o in ended if o.target == "resolution"]
+        if ticket.status in DONE:
+            last = resolutions[-1]
+            # judged against the due time of the step before the solve: at the least the
+            # target after the pauses before it, at the most after every pause
+            assert (add_business_minutes(calendar, ticket.created_at, policy.resolution)
+                    <= last.due_at <= add_business_minutes(
+                        calendar, ticket.created_at,
+                        policy.resolution + ticket.sla_paused_minutes))
+            assert last.met_at == ticket.solved_at
+            assert ticket.resolution_sla_met is (last.outcome == "met")
+            assert ticket.resolution_business_minutes == (
+                None if calendar is None
+                else max(0, business_minutes(calendar, ticket.created_at, ticket.solved_at)))
+            assert ticket.sla_due_at is None and ticket.sla_paused_at is None
+            checked["resolution"] += 1
+        else:
+            assert ticket.resolution_sla_met is None
+            assert len(resolutions) == ticket.reopens  # each solve before a reopen ended one
+            assert (ticket.sla_paused_at is not None) is (ticket.status in ("pending",
+                                                                           "on_hold"))
+    assert min(checked.values()) >= 5 and len(checked) == 3, checked

@@ -163,11 +163,80 @@ def test_a_bad_filter_is_refused_at_its_term(desk):
     (drill.day(WEEK, "2026-11-04"), [1004]),
     (drill.tag(WEEK, "vpn"), [1001, 1002]),
     (drill.breaching_now(WEEK), [1004]),
+    # business time where a calendar applied: #1001's wall-clock hour, #1002's one business
+    # hour across the weekend (#1003's 30 min are under the median)
+    (drill.slow_first_response_business(WEEK, HOUR), [1001, 1002]),
+    (drill.slow_resolution_business(WEEK, 18 * HOUR), [1003, 1007]),
+    (drill.sla_missed(WEEK, "first_response"), [1002]),
+    (drill.sla_missed(WEEK, "resolution"), [1003, 1007]),
+    (drill.rated(WEEK), [1001, 1007]),
+    (drill.rated_score(WEEK, 5), [1001]),
+    (drill.rated_score(WEEK, 2), [1007]),
+    (drill.rated_score(WEEK, 3), []),
+    ("sla_met:first_response", [1001, 1003, 1007]),
+    ("sla_met:first-response merged:no created:>=2026-11-02", [1001, 1003]),
+    ("sla_missed:first_response", [1002, 1005]),
+    ("-sla_missed:first_response status:open,new", [1004, 1006]),
+    ("sla_met:resolution", [1001]),
+    ("sla_met:next_response", [1003]),
+    ("sla_missed:next_response", []),
+    ("sla_missed:first_response,resolution", [1002, 1003, 1005, 1007]),
+    ("csat:<3", [1007]),
+    ("csat:>=3", [1001]),
+    ("csat:none status:solved", [1003]),
+    ("rated:no status:solved", [1003]),
+    ("-rated:yes status:solved", [1003]),
+    ("bfrt:none", [1004, 1005, 1006]),
+    ("bfrt:<=30m", [1003]),
+    ("frt_business:>1h", []),
+    ("bresolution:>24h", [1007]),
+    ("resolution_business:<=3h", [1001]),
 ])
 def test_the_queue_filter_behind_a_number_lists_exactly_its_tickets(desk, query, expected):
     window = desk.queue_window(f"{query} sort:number", start=0, count=50,
                                now=datetime(2026, 12, 1, tzinfo=UTC))
     assert [row.number for row in window.rows] == expected
+
+
+@pytest.mark.parametrize("query", ["", "group:network", "assignee:ada", "tag:vpn"])
+def test_enter_on_each_number_opens_as_many_tickets_as_it_shows(desk, query):
+    """Every headline number that counts tickets: the queue behind it holds that many."""
+    from deskterm.screens.reports import drill_query
+
+    span = ReportRange(WEEK.since, WEEK.until, query)
+    head = desk.report(span).headline
+    assert head.sla is not None and head.csat is not None
+    target = {t.target: t for t in head.sla}
+    shown = {
+        "created": head.created, "solved": head.solved, "open_now": head.open_now,
+        "merged": head.merged, "reopened": head.reopened, "one_touch": head.one_touch,
+        "sla_first_response": target["first_response"].breached,
+        "sla_resolution": target["resolution"].breached,
+        "sla_now": head.sla_breaching_now,
+        "csat": head.csat.ratings, "csat_rate": head.csat.ratings,
+        **{f"csat_{score}": head.csat.distribution[score - 1] for score in range(1, 6)},
+    }
+    for key, count in shown.items():
+        found = drill_query(span, head, key)
+        assert found is not None, key
+        window = desk.queue_window(found, start=0, count=50, now=datetime(2026, 12, 1,
+                                                                            tzinfo=UTC))
+        assert window.total == count, (key, found)
+
+
+def test_enter_on_a_business_median_opens_the_tickets_at_or_above_it(desk):
+    """The business-hours medians' queues: the tickets taking at least the median, in the
+    same business time the report counts (half of them or more, by the median's meaning)."""
+    from deskterm.screens.reports import drill_query
+
+    head = desk.report(WEEK).headline
+    for key, what in (("frt_business", head.first_response_business),
+                      ("resolution_business", head.resolution_business)):
+        found = drill_query(WEEK, head, key)
+        assert found is not None
+        total = desk.queue_window(found, start=0, count=50,
+                                  now=datetime(2026, 12, 1, tzinfo=UTC)).total
+        assert what.count / 2 <= total <= what.count, key
 
 
 def test_a_cached_report_is_made_again_when_a_ticket_changes(desk):
@@ -232,12 +301,19 @@ def test_a_range_that_ends_before_it_starts_is_refused(desk):
     ("resolution:none", "bad time 'none'"),
     ("solved:yesterday", "bad date or age"),
     ("merged:>yes", "takes no comparison"),
+    ("csat:6", "not a rating 1-5"),
+    ("csat:>none", "takes no comparison"),
+    ("rated:>yes", "takes no comparison"),
+    ("sla_missed:everything", "unknown SLA target 'everything'"),
+    ("sla_met:<resolution", "takes no comparison"),
+    ("bfrt:soon", "bad time 'soon'"),
+    ("bresolution:none", "bad time 'none'"),
 ])
 def test_the_new_filter_terms_refuse_a_bad_value_at_the_term(query, problem):
-    from deskterm.desk.filter.language import parse_query
+    from deskterm.desk.filter.language import parse_query, to_filter
 
     with pytest.raises(QueryError, match=problem):
-        parse_query(query)
+        to_filter(parse_query(query), now=datetime(2026, 12, 1, tzinfo=UTC))
 
 
 def test_cli_report_prints_json_csv_html_and_refuses_bad_input(stores, cli, as_user, tmp_path):

@@ -29,7 +29,7 @@ import sqlite3
 import tempfile
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -56,7 +56,7 @@ try:
 except ImportError:  # Windows: scratch files of killed seeds are not swept
     fcntl = None
 
-COLUMNS: dict[str, tuple[str, ...]] = {
+BASE_COLUMNS: dict[str, tuple[str, ...]] = {
     "organizations": ("id", "name", "domain", "created_at"),
     "customers": ("id", "name", "email", "organization_id", "internal", "tier", "created_at"),
     "agents": ("id", "username", "display_name", "email", "role", "active", "skills",
@@ -74,13 +74,34 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "ticket_tags": ("ticket_id", "tag_id"),
     "ticket_seen": ("ticket_id", "agent_id", "seen_at"),
 }
+"""The columns every loader fills (an import adds its own: :mod:`deskterm.db.ticket_import`)."""
+
+TICKET_SLA_COLUMNS = (
+    "sla_policy_id", "first_response_due_at", "next_response_due_at", "resolution_due_at",
+    "sla_due_at", "sla_paused_at", "sla_paused_minutes", "next_response_started_at",
+    "next_response_paused_minutes", "first_response_business_minutes",
+    "resolution_business_minutes", "first_response_sla_met", "resolution_sla_met")
+"""A ticket's SLA clock and how its targets ended, as ``deskterm.desk.sla.due`` keeps them."""
+
+COLUMNS: dict[str, tuple[str, ...]] = {
+    **BASE_COLUMNS,
+    "tickets": (*BASE_COLUMNS["tickets"], *TICKET_SLA_COLUMNS),
+    "messages": (*BASE_COLUMNS["messages"], "minutes"),
+    "sla_outcomes": ("id", "ticket_id", "policy_id", "policy_name", "target", "outcome",
+                     "started_at", "due_at", "met_at", "ended_at"),
+    "satisfaction_ratings": ("id", "ticket_id", "customer_id", "score", "comment",
+                             "message_id", "recorded_by_id", "rated_at"),
+}
 """The tables a bulk load may fill, and the order of the values in each row tuple."""
 
 REBUILT_TABLES = ("tickets", "messages", "events", "ticket_tags")
-"""Tables whose secondary indexes are dropped for the load and rebuilt after it."""
+"""Tables whose secondary indexes are dropped for the load and rebuilt after it (and for an
+import's, :mod:`deskterm.db.ticket_import`)."""
+_LOAD_REBUILT = (*REBUILT_TABLES, "sla_outcomes", "satisfaction_ratings")
+"""The same for a bulk load (a demo's millions of SLA outcomes)."""
 
 _SERIAL_TABLES = ("organizations", "customers", "agents", "agent_groups", "tags", "messages",
-                  "events")
+                  "events", "sla_outcomes", "satisfaction_ratings")
 """Tables whose ids come from a sequence on PostgreSQL (tickets are numbered by a counter)."""
 
 
@@ -132,9 +153,50 @@ def timestamp_encoder(sqlite: bool, origin: datetime, *, days: int) -> Callable[
     return text
 
 
+def instant_encoder(sqlite: bool, origin: datetime, *, days: int
+                    ) -> tuple[Callable[[int], int], Callable[[int], object]]:
+    """Two functions: from whole seconds after ``origin`` to the instant
+    :func:`timestamp_encoder` stores for them, in microseconds since the epoch; and from any
+    such instant (a due time worked out from them) to a column value, as the store keeps it."""
+    origin_us = (origin - _EPOCH) // timedelta(microseconds=1)
+
+    def micros(second_of_day: int) -> int:  # as timestamp_encoder's
+        return (second_of_day * 7_919) % 1_000_000
+
+    def instant(seconds: int) -> int:
+        return origin_us + seconds * 1_000_000 + micros(seconds % 86_400)
+
+    if not sqlite:
+        def aware(us: int) -> object:
+            return origin + timedelta(microseconds=us - origin_us)
+
+        return instant, aware
+
+    day_texts = [sqlite_timestamp(origin + timedelta(days=day))[:11] for day in range(days)]
+    clock_texts: list[str] = []
+
+    def text(us: int) -> object:
+        if not clock_texts:
+            clock_texts.extend(f"{s // 3600:02d}:{s // 60 % 60:02d}:{s % 60:02d}."
+                               for s in range(86_400))
+        offset = us - origin_us
+        if offset < 0:
+            raise ValueError(f"instant {us} is before the origin")
+        day, rest = divmod(offset, 86_400_000_000)
+        if day >= len(day_texts):  # a due time past the table: rare, made the slow way
+            return sqlite_timestamp(origin + timedelta(microseconds=offset))
+        second, micro = divmod(rest, 1_000_000)
+        return f"{day_texts[day]}{clock_texts[second]}{micro:06d}"
+
+    return instant, text
+
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def _indexes() -> list[Index]:
     found = []
-    for name in REBUILT_TABLES:
+    for name in _LOAD_REBUILT:
         found.extend(sorted(SQLModel.metadata.tables[name].indexes, key=lambda ix: str(ix.name)))
     return found
 

@@ -43,10 +43,10 @@ from deskterm.db.models import create_index_sql
 from deskterm.db.search_load import SqliteSearchLoad, ThreadedSearchLoad, table_statements
 
 COLUMNS: dict[str, tuple[str, ...]] = {
-    **bulk.COLUMNS,
-    "tickets": (*bulk.COLUMNS["tickets"], "merged_into_id", "external_id"),
-    "messages": (*bulk.COLUMNS["messages"], "source_message_id", "minutes", "via"),
-    "events": (*bulk.COLUMNS["events"], "via"),
+    **bulk.BASE_COLUMNS,
+    "tickets": (*bulk.BASE_COLUMNS["tickets"], "merged_into_id", "external_id"),
+    "messages": (*bulk.BASE_COLUMNS["messages"], "source_message_id", "minutes", "via"),
+    "events": (*bulk.BASE_COLUMNS["events"], "via"),
     "ticket_links": ("ticket_id", "other_id", "kind", "created_by_id", "created_at"),
     "attachments": ("id", "message_id", "filename", "content_type", "size", "sha256", "data"),
     "audit_log": ("at", "actor_agent_id", "via", "kind", "object", "field", "old", "new"),

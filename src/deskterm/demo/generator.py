@@ -43,11 +43,16 @@ from deskterm.db.models import (
     GroupMember,
     Message,
     Organization,
+    SatisfactionRating,
+    SlaOutcome,
+    SlaPolicy,
     Tag,
     Ticket,
 )
+from deskterm.db.models import BusinessCalendar as CalendarRow
 from deskterm.demo import helper as side_helper
 from deskterm.demo import kb as demo_kb
+from deskterm.demo import sla as demo_sla
 from deskterm.demo import text
 from deskterm.desk.audit import log as audit_log
 from deskterm.desk.audit import snapshots
@@ -73,6 +78,15 @@ HOSTILE_EVERY = 10_000
 """One ticket in this many carries hostile text; a small desk still gets each sample once."""
 
 _DAY = 86_400
+_LOGGED = (2, 3, 5, 5, 5, 8, 10, 10, 12, 15, 15, 20, 25, 30, 45, 60)
+"""Minutes an agent logs on a reply or a note (picked evenly)."""
+RATED_SHARE = 0.3
+"""Of the solved tickets, those whose requester rated them."""
+_SCORES = (5,) * 62 + (4,) * 22 + (3,) * 8 + (2,) * 4 + (1,) * 4
+_SCORES_LATE = (5,) * 30 + (4,) * 25 + (3,) * 18 + (2,) * 12 + (1,) * 15
+"""Ratings (picked evenly): after a resolution in time, and after a late one."""
+_UNMATCHED = demo_sla.DemoPolicy(0, "", None, None, None, None, None, None, None)
+_NO_SLA = (None, None, None, None, None, None, 0, None, 0, None, None, None, None)
 _SOLVED_OR_WAITING = frozenset({"pending", "on_hold", "solved"})
 
 
@@ -105,6 +119,9 @@ class DemoStart:
     tags: dict[str, int]
     organizations: dict[str, int]
     emails: frozenset[str]
+    policies: tuple[demo_sla.DemoPolicy, ...] = ()
+    """The desk's active SLA policies in matching order (the demo's own, :data:`.sla.
+    POLICIES`, on a desk that had none)."""
 
 
 
@@ -131,6 +148,7 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
             add_agent(session, username=admin, role="admin")
 
     store.write(ensure_admin)
+    store.write(_ensure_policies)
     with store.read() as session:
         def next_id(model) -> int:
             return (session.exec(select(func.max(model.id))).one() or 0) + 1
@@ -147,6 +165,8 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
                 "tags": next_id(Tag),
                 "messages": next_id(Message),
                 "events": next_id(Event),
+                "sla_outcomes": next_id(SlaOutcome),
+                "satisfaction_ratings": next_id(SatisfactionRating),
             },
             admin_id=agents[admin],
             admin_username=admin,
@@ -159,7 +179,45 @@ def prepare(store: Store, *, admin: str) -> DemoStart:
                 select(Organization.name, Organization.id)).all()),
             emails=frozenset(email for email in session.exec(select(Customer.email)).all()
                              if email is not None),
+            policies=_policies(session),
         )
+
+
+def _ensure_policies(session: Session) -> None:
+    """The demo's calendar and SLA policies (:mod:`.sla`), on a desk that has no policy."""
+    if session.exec(select(func.count()).select_from(SlaPolicy)).one():
+        return
+    calendar = session.exec(select(CalendarRow).where(
+        CalendarRow.name == demo_sla.CALENDAR["name"])).first()
+    if calendar is None:
+        spec = demo_sla.CALENDAR
+        calendar = CalendarRow(name=spec["name"], timezone=spec["timezone"],
+                               hours=spec["hours"], holidays_country=spec["holidays_country"])
+        session.add(calendar)
+        session.flush()
+    for position, (name, priority, tier, office, first, following, resolution) in enumerate(
+            demo_sla.POLICIES):
+        session.add(SlaPolicy(name=name, position=position, priority=priority,
+                              customer_tier=tier, calendar_id=calendar.id if office else None,
+                              first_response_minutes=first, next_response_minutes=following,
+                              resolution_minutes=resolution))
+
+
+def _policies(session: Session) -> tuple[demo_sla.DemoPolicy, ...]:
+    """The active policies in matching order, as plain data (see ``due.load_policies``)."""
+    calendars = {row.id: {"name": row.name, "timezone": row.timezone, "hours": row.hours,
+                          "holidays_country": row.holidays_country,
+                          "holidays_subdivision": row.holidays_subdivision,
+                          "extra_holidays": list(row.extra_holidays or ())}
+                 for row in session.exec(select(CalendarRow)).all()}
+    rows = session.exec(select(SlaPolicy).where(SlaPolicy.active)
+                        .order_by(SlaPolicy.position, SlaPolicy.id)).all()  # type: ignore[arg-type]
+    return tuple(demo_sla.DemoPolicy(
+        id=row.id, name=row.name, priority=row.priority, customer_tier=row.customer_tier,
+        organization_id=row.organization_id,
+        calendar=calendars.get(row.calendar_id) if row.calendar_id else None,
+        first_response=row.first_response_minutes, next_response=row.next_response_minutes,
+        resolution=row.resolution_minutes) for row in rows if row.id is not None)
 
 
 def seed_demo(
@@ -366,6 +424,17 @@ class DemoGenerator:
         self.window_s = self.now_s - DAYS * _DAY
         self.origin = origin
         self.stamp = bulk.timestamp_encoder(sqlite, origin, days=self.now_s // _DAY + 1)
+        # Due times run past now: the instants' table reaches a year further.
+        self.instant, self.stored = bulk.instant_encoder(sqlite, origin,
+                                                         days=self.now_s // _DAY + 366)
+        self.clocks = {policy.id: demo_sla.Clock(policy) for policy in start.policies}
+        self.policy_of: dict[tuple[int, bool, int | None], demo_sla.DemoPolicy | None] = {}
+        """The policy of each (priority, VIP, organization) met so far."""
+        self.next_ids = {table: start.next_ids.get(table, 1)
+                         for table in ("sla_outcomes", "satisfaction_ratings")}
+        # The SLA clocks, ratings and logged time draw from their own generator, so the rest of
+        # the desk is what the seed made before they were added.
+        self.extra = Random(f"{seed}:reports")
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
 
     # -- people ---------------------------------------------------------------------------------
@@ -494,6 +563,7 @@ class DemoGenerator:
         taken_emails = set(start.emails)
         self.customer_language: list[int] = []
         self.customer_vip: list[bool] = []
+        self.customer_organization: list[int | None] = []
         self.customer_signatures: list[str] = []
         first_customer = self.start.next_ids["customers"]
         for number, index in enumerate(languages):
@@ -527,6 +597,7 @@ class DemoGenerator:
                 name = text.HOSTILE_NAME  # one requester whose name is markup
             customer_rows.append((first_customer + number, name, email, organization, internal,
                                   "vip" if vip else "standard", self._before_window()))
+            self.customer_organization.append(organization)
             new_id("customers")
             self.customer_language.append(index)
             self.customer_vip.append(vip)
@@ -665,6 +736,17 @@ class DemoGenerator:
         followups, replies, notes = self.followups, self.replies, self.notes
         tag_combos = self.tag_combos
         message_id, event_id = self.next_message, self.next_event
+        extra = self.extra.random
+        logged = _LOGGED
+        policies, clocks = self.start.policies, self.clocks
+        instant, stored = self.instant, self.stored
+        organizations = self.customer_organization
+        policy_of = self.policy_of
+        outcome_rows: list[tuple] = []
+        rating_rows: list[tuple] = []
+        outcome_id = self.next_ids["sla_outcomes"]
+        rating_id = self.next_ids["satisfaction_ratings"]
+        comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
 
         ticket_rows: list[tuple] = []
         message_rows: list[tuple] = []
@@ -737,6 +819,8 @@ class DemoGenerator:
             signature = signatures[customer]
             first_lines = openings[language][topic]
             subject, opening = first_lines[int(rnd() * len(first_lines))]
+            timeline: list[tuple[int, str, str, object]] = []
+            solved_s = 0
             hostile_k = hostile.get(index)
             if hostile_k is not None:
                 subject = text.HOSTILE_SUBJECTS[hostile_k % len(text.HOSTILE_SUBJECTS)]
@@ -755,7 +839,7 @@ class DemoGenerator:
                         ]
                         body = pool[int(rnd() * len(pool))]
                     add_message((message_id, number, None, customer_id, True,
-                                 body + signature, at))
+                                 body + signature, at, None))
                     message_id += 1
                     if step:
                         replied_s = step_s
@@ -767,6 +851,8 @@ class DemoGenerator:
                                    version, at))
                         event_id += 1
                         current = "open"
+                    if step:
+                        timeline.append((step_s, "C", current, at))
                     continue
                 target = sets[step]
                 changed = False
@@ -796,18 +882,22 @@ class DemoGenerator:
                     event_id += 1
                     current = target
                     if target == "solved":
-                        solved = at
+                        solved, solved_s = at, step_s
+                # Time logged: on most replies, on half the notes.
+                minutes = (logged[int(extra() * len(logged))]
+                           if extra() < (0.7 if role == "A" else 0.5) else None)
                 if role == "A":
                     pool = replies[language][target or "open"]
                     add_message((message_id, number, assignee, None, True,
                                  pool[int(rnd() * len(pool))] + agent_signatures[assignee],
-                                 at))
+                                 at, minutes))
                     if first_response is None:
                         first_response = at
                 else:
                     add_message((message_id, number, assignee, None, False,
-                                 notes[int(rnd() * len(notes))], at))
+                                 notes[int(rnd() * len(notes))], at, minutes))
                 message_id += 1
+                timeline.append((step_s, role, current, at))
 
             if current == "solved" and not closing_delay and now_s - step_s > _CLOSES_SOLVED:
                 # Solved longer ago than the desk's automation waits: it closed the ticket
@@ -822,12 +912,65 @@ class DemoGenerator:
                            closed_at))
                 event_id += 1
                 current = "closed"
+                timeline.append((step_s + closing_delay, "X", "closed", closed_at))
             priority = (vip_priorities if vips[customer] else priorities)[int(rnd() * 1000)]
             replied_at = stamp(replied_s) if replied_s else None
+            matched = (priority, vips[customer], organizations[customer])
+            policy = policy_of.get(matched, _UNMATCHED)
+            if policy is _UNMATCHED:
+                policy = policy_of[matched] = demo_sla.match(
+                    policies, priority, "vip" if vips[customer] else "standard",
+                    organizations[customer])
+            if policy is None:
+                clock_columns: tuple = _NO_SLA
+                resolution_met = None
+            else:
+                created_us = instant(created_s)
+                sla_steps = [(instant(when), who, after) for when, who, after, _ in timeline]
+                sla = demo_sla.replay(clocks[policy.id], created_us, sla_steps)
+                resolution_met = sla.resolution_met
+                # The steps' instants are stored as the steps' own stamps (made above).
+                known = {created_us: created_at}
+                for (us, _, _), (_, _, _, value) in zip(sla_steps, timeline, strict=True):
+                    known[us] = value
+
+                def at_us(us: int | None, known: dict[int, object] = known) -> object:
+                    if us is None:
+                        return None
+                    found = known.get(us)
+                    return found if found is not None else stored(us)
+
+                clock_columns = (
+                    policy.id, at_us(sla.first_due), at_us(sla.next_due),
+                    at_us(sla.resolution_due), at_us(sla.due), at_us(sla.paused_at),
+                    sla.paused_minutes, at_us(sla.next_started), sla.next_paused_minutes,
+                    sla.first_business, sla.resolution_business, sla.first_met,
+                    sla.resolution_met)
+                for ended in sla.ended:
+                    outcome_rows.append((
+                        outcome_id, number, policy.id, policy.name, ended.target,
+                        "met" if ended.met else "breached", at_us(ended.started),
+                        stored(ended.due), at_us(ended.met_at), at_us(ended.ended)))
+                    outcome_id += 1
             add_ticket((number, subject, current, priority, types[offset], channel, customer_id,
                         assignee, group_ids[group] if group else None, tier, created_at,
                         updated_at, first_response, solved, closed_at, reopens, version,
-                        replied_at))
+                        replied_at, *clock_columns))
+            if current in ("solved", "closed") and solved_s and extra() < RATED_SHARE:
+                # The requester answered the rating question (a third do), a while after the
+                # solve; happier when the resolution came in time.
+                rated_s = min(solved_s + 600 + int(extra() * 2 * _DAY), now_s - 1)
+                weights = _SCORES_LATE if resolution_met is False else _SCORES
+                score = weights[int(extra() * len(weights))]
+                comment = ""
+                if extra() < 0.4:
+                    said = comments[language]["good" if score >= 4 else
+                                              "fair" if score == 3 else "bad"]
+                    comment = said[int(extra() * len(said))]
+                rating_rows.append((rating_id, number, customer_id, score, comment, None,
+                                    assignee if channel == "phone" else None,
+                                    stamp(max(rated_s, solved_s))))
+                rating_id += 1
             if worked_s and assignee is not None:
                 seen_s = worked_s
                 if replied_s > worked_s:
@@ -842,6 +985,10 @@ class DemoGenerator:
                 add_tag((number, tag_id))
 
         self.next_message, self.next_event = message_id, event_id
+        self.next_ids["sla_outcomes"], self.next_ids["satisfaction_ratings"] = (
+            outcome_id, rating_id)
+        self.counts["sla_outcomes"] += len(outcome_rows)
+        self.counts["satisfaction_ratings"] += len(rating_rows)
         self.counts["tickets"] += len(ticket_rows)
         self.counts["messages"] += len(message_rows)
         self.counts["events"] += len(event_rows)
@@ -852,3 +999,5 @@ class DemoGenerator:
         yield "events", event_rows
         yield "ticket_tags", tag_rows
         yield "ticket_seen", seen_rows
+        yield "sla_outcomes", outcome_rows
+        yield "satisfaction_ratings", rating_rows

@@ -843,3 +843,50 @@ CHINESE = Language(
 )
 
 LANGUAGES = (ENGLISH, GERMAN, POLISH, RUSSIAN, HEBREW, PERSIAN, CHINESE)
+
+# --- Satisfaction ratings -------------------------------------------------------------------
+
+CSAT_COMMENTS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {
+        "good": ("Quick and friendly, thank you!", "Solved on the first try. Great service.",
+                 "Thanks for the clear instructions.", "Very helpful, much appreciated.",
+                 "Fast answer, everything works again."),
+        "fair": ("It works now, but it took a while.", "OK in the end.",
+                 "Had to explain the problem twice."),
+        "bad": ("Took far too long to get an answer.", "The problem is not really solved.",
+                "Nobody told me what was going on for days."),
+    },
+    "de": {
+        "good": ("Schnell und freundlich, danke!", "Gleich beim ersten Mal gelöst. Top!",
+                 "Vielen Dank für die klare Anleitung."),
+        "fair": ("Funktioniert jetzt, hat aber gedauert.", "Am Ende in Ordnung."),
+        "bad": ("Viel zu lange auf eine Antwort gewartet.", "Das Problem ist nicht gelöst."),
+    },
+    "pl": {
+        "good": ("Szybko i uprzejmie, dziękuję!", "Rozwiązane od razu. Świetna obsługa."),
+        "fair": ("Działa, ale trwało to długo.", "W końcu w porządku."),
+        "bad": ("Za długo czekałem na odpowiedź.", "Problem nadal nie jest rozwiązany."),
+    },
+    "ru": {
+        "good": ("Быстро и вежливо, спасибо!", "Всё решили с первого раза."),
+        "fair": ("Работает, но ждать пришлось долго.", "В итоге нормально."),
+        "bad": ("Слишком долго ждал ответа.", "Проблема так и не решена."),
+    },
+    "he": {
+        "good": ("מהיר ואדיב, תודה רבה!", "נפתר כבר בפעם הראשונה."),
+        "fair": ("עובד עכשיו, אבל זה לקח זמן.", "בסוף בסדר."),
+        "bad": ("חיכיתי יותר מדי זמן לתשובה.", "הבעיה לא באמת נפתרה."),
+    },
+    "fa": {
+        "good": ("سریع و مودبانه، ممنونم!", "همان بار اول حل شد."),
+        "fair": ("الان کار می‌کند، ولی طول کشید.", "در نهایت خوب بود."),
+        "bad": ("خیلی طول کشید تا جواب بگیرم.", "مشکل واقعاً حل نشد."),
+    },
+    "zh": {
+        "good": ("回复很快，态度很好，谢谢！", "第一次就解决了，非常满意。"),
+        "fair": ("现在可以用了，但是花了不少时间。", "最后还行。"),
+        "bad": ("等回复等了太久。", "问题并没有真正解决。"),
+    },
+}
+"""What requesters write with a rating, by language code: ``good`` (4-5), ``fair`` (3),
+``bad`` (1-2)."""

@@ -42,6 +42,19 @@ def _taken(head: Headline, seconds: float | None) -> str:
     return "…" if head.one_touch is None else taken(seconds)
 
 
+SLA_ROWS = (("first_response", "first response"), ("next_response", "next response"),
+            ("resolution", "resolution"))
+"""The headline's row of each SLA target (:data:`~deskterm.desk.reports.model.SLA_TARGETS`)."""
+
+
+def _target(head: Headline, target: str) -> str:
+    """A target's compliance and how many ended missed (what ``enter`` on it opens)."""
+    found = next((t for t in head.sla or () if t.target == target), None)
+    if found is None or not found.ended:
+        return "-"
+    return f"{percent(found.percent)} · {found.breached:,} missed"
+
+
 def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
     """(key, what, value) for each headline number; the key names its drill-down."""
     return [
@@ -59,12 +72,17 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
         ("resolution_p90", "Resolution, p90", _taken(head, head.resolution.p90)),
         ("sla", "SLA met", "…" if head.sla is None else
          f"{percent(head.sla_percent)} ({sum(t.ended for t in head.sla):,})"),
+        *((f"sla_{target}", f"  {what}", "…" if head.sla is None else _target(head, target))
+          for target, what in SLA_ROWS),
         ("sla_now", "SLA breaching now", "…" if head.sla_breaching_now is None else
          f"{head.sla_breaching_now:,}"),
         ("csat", "CSAT average", "…" if head.csat is None else
          f"{average(head.csat.average)} ({head.csat.ratings:,})"),
+        *((f"csat_{score}", f"  rated {score}", "…" if head.csat is None else
+           f"{head.csat.distribution[score - 1]:,}") for score in (5, 4, 3, 2, 1)),
         ("csat_rate", "CSAT response rate", "…" if head.csat is None else
-         percent(head.csat.response_rate)),
+         f"{percent(head.csat.response_rate)} ({head.csat.ratings:,} of "
+         f"{head.csat.solved:,})"),
         ("reopened", "Reopen rate", "…" if head.reopened is None else
          f"{percent(head.reopen_rate)} ({head.reopened:,})"),
         ("one_touch", "One-touch", "…" if head.one_touch is None else
@@ -74,10 +92,14 @@ def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
     ]
 
 
+def _rated(span: ReportRange, score: int) -> Callable[[], str | None]:
+    return lambda: drill.rated_score(span, score)
+
+
 def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
-    """The queue filter behind a headline number (None: time logged, SLA compliance and the
-    CSAT numbers, which the filter language cannot name yet)."""
-    found: dict[str, Callable[[], str]] = {
+    """The queue filter behind a headline number (None: time logged, the SLA compliance of
+    every target together and of the next responses, which count replies, not tickets)."""
+    found: dict[str, Callable[[], str | None]] = {
         "created": lambda: drill.created(span),
         "solved": lambda: drill.solved(span),
         "open_now": lambda: drill.open_now(span),
@@ -90,7 +112,15 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
         "one_touch": lambda: drill.one_touch(span),
         "merged": lambda: drill.merged(span),
         "sla_now": lambda: drill.breaching_now(span),
-
+        "frt_business": lambda: drill.slow_first_response_business(
+            span, head.first_response_business.median or 0),
+        "resolution_business": lambda: drill.slow_resolution_business(
+            span, head.resolution_business.median or 0),
+        "sla_first_response": lambda: drill.sla_missed(span, "first_response"),
+        "sla_resolution": lambda: drill.sla_missed(span, "resolution"),
+        "csat": lambda: drill.rated(span),
+        "csat_rate": lambda: drill.rated(span),
+        **{f"csat_{score}": _rated(span, score) for score in (1, 2, 3, 4, 5)},
     }
     make = found.get(key)
     return make() if make is not None else None
@@ -98,12 +128,10 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
 
 NO_DRILL = {
     "logged": "Time logged is minutes on replies and notes, not a set of tickets",
-    "sla": "SLA compliance counts targets that ended; sla:breached lists those late now",
-    "csat": "The ratings are not a filter yet: see the ticket's rating on it",
-    "csat_rate": "The ratings are not a filter yet: see the ticket's rating on it",
-    "frt_business": "Business hours are not a filter yet: enter on the wall clock's median",
-    "resolution_business": "Business hours are not a filter yet: enter on the wall clock's "
-                           "median",
+    "sla": "SLA compliance counts targets that ended: enter on a target's row for the tickets "
+           "that missed it; sla:breached lists those late now",
+    "sla_next_response": "Next responses are counted per reply, not per ticket: "
+                         "sla_missed:next_response lists the tickets that missed one",
 }
 """Why ``enter`` on a headline number opens no queue."""
 

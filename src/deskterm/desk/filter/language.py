@@ -49,6 +49,18 @@ Fields:
   solve): a time taken (``4h``; units m, h, d, w), optionally compared: ``frt:>4h`` took more
   than 4 hours, ``frt:<=30m`` at most 30 minutes, a bare ``frt:4h`` between 4 and 5 hours;
   ``frt:none`` has no public reply yet
+- ``bfrt``, ``bresolution`` (also ``frt_business``, ``resolution_business``): as ``frt`` and
+  ``resolution``, in business time where the ticket's SLA policy has a calendar (the minutes
+  the SLA kernel stored when the reply or the solve came), on the wall clock elsewhere:
+  ``bfrt:>4h`` took more than 4 business hours (``1d`` is 24 of them); ``bfrt:none`` has no
+  public reply yet
+- ``sla_met``, ``sla_missed``: SLA targets (``first_response``, ``next_response``,
+  ``resolution``; ``first-response`` works too) that ended met in time, or missed (late, or
+  ended unmet): ``sla_missed:resolution``; for ``next_response`` (a ticket may have many),
+  ``sla_missed`` is any one missed and ``sla_met`` every one that ended met. A target still
+  running is neither (``sla:breached`` finds those late now)
+- ``csat``: the requester's rating (1-5), optionally compared (``csat:<3``, ``csat:5``);
+  ``csat:none`` is not rated; ``rated``: ``yes`` or ``no``
 - ``replies``: how many public replies agents wrote (``replies:1`` answered in one touch,
   ``replies:>=3``); ``reopened``, ``merged``: ``yes`` or ``no``
 - ``sort``: one of updated, created, priority, number, status, subject, requester, organization,
@@ -94,6 +106,9 @@ from deskterm.desk.filter.ticket_filter import (
 _T = TypeVar("_T")
 DEFAULT_SORT = "-updated"
 SLA_STATES = ("breached", "at_risk", "none")
+SLA_TARGET_NAMES = ("first_response", "next_response", "resolution")
+"""The targets ``sla_met:`` and ``sla_missed:`` name (as the SLA kernel does)."""
+SCORES = (1, 2, 3, 4, 5)
 YES_NO = ("yes", "no")
 TIERS = (1, 2, 3)
 MAX_AGE = timedelta(days=36_525)
@@ -404,6 +419,16 @@ def _count(text: str) -> int:
     return int(cleaned)
 
 
+def _score(text: str) -> int | str:
+    """A CSAT rating 1-5, or ``none`` (not rated)."""
+    cleaned = text.strip().lower()
+    if cleaned == "none":
+        return cleaned
+    if cleaned not in ("1", "2", "3", "4", "5"):
+        raise _Bad(f"csat '{_shorten(text)}' is not a rating 1-5 or none")
+    return int(cleaned)
+
+
 def _sort_order(text: str) -> str:
     cleaned = text.strip().lower()
     if cleaned == RELEVANCE:  # best match of the words first; it has no other direction
@@ -439,13 +464,20 @@ FIELDS: dict[str, _Field] = {
     "closed": _Field(_when, compares=True),
     "frt": _Field(_taken_or_none, compares=True),
     "resolution": _Field(_taken, compares=True),
+    "bfrt": _Field(_taken_or_none, compares=True),
+    "bresolution": _Field(_taken, compares=True),
+    "sla_met": _Field(_choice("SLA target", SLA_TARGET_NAMES)),
+    "sla_missed": _Field(_choice("SLA target", SLA_TARGET_NAMES)),
+    "csat": _Field(_score, compares=True),
+    "rated": _Field(_choice("rated", YES_NO)),
     "replies": _Field(_count, compares=True),
     "reopened": _Field(_choice("reopened", YES_NO)),
     "merged": _Field(_choice("merged", YES_NO)),
     "sort": _Field(_sort_order),
 }
 """Every field the language knows and how its values are read."""
-ALIASES = {"organization": "org", "organisation": "org"}
+ALIASES = {"organization": "org", "organisation": "org", "frt_business": "bfrt",
+           "resolution_business": "bresolution"}
 
 
 # --- Parsing -----------------------------------------------------------------------------------
@@ -495,7 +527,9 @@ _EXAMPLES = {
     "sla": "sla:breached", "sort": "sort:-priority", "solved": "solved:<7d",
     "closed": "closed:<7d",
     "frt": "frt:>4h", "resolution": "resolution:<2d", "replies": "replies:1",
-    "reopened": "reopened:yes", "merged": "merged:no",
+    "reopened": "reopened:yes", "merged": "merged:no", "bfrt": "bfrt:>4h",
+    "bresolution": "bresolution:<2d", "sla_met": "sla_met:first_response",
+    "sla_missed": "sla_missed:resolution", "csat": "csat:<3", "rated": "rated:yes",
 }
 """What a missing value of each field could look like."""
 
@@ -689,6 +723,23 @@ def _taken_range(value: Value) -> NumberRange | str:
     return _number_range(taken.delta.total_seconds(), taken.unit.total_seconds(), value.op)
 
 
+def _scores(parsed: ParsedQuery, term: FieldTerm) -> tuple[ClauseValue, ...]:
+    """The ratings ``csat:`` admits, in order (``<3``: 1, 2), and ``none`` (not rated)."""
+    found: list[ClauseValue] = []
+    for value in term.values:
+        if value.meaning == "none":
+            if value.op:
+                raise term_error(parsed.text, term.position, term.position + term.length,
+                                 f"csat:none takes no comparison '{value.op}'",
+                                 at=(value.position, value.position + value.length))
+            found.append("none")
+        else:
+            found.extend(score for score in SCORES
+                         if _COMPARE[value.op](score, cast(int, value.meaning))
+                         and score not in found)
+    return tuple(found)
+
+
 def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
     values: tuple[ClauseValue, ...]
     if term.field == "sla":
@@ -709,8 +760,10 @@ def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
         values = _compared(TIERS, term.values)
     elif term.field in ("created", "updated", "solved", "closed"):
         values = tuple(_time_range(value, now) for value in term.values)
-    elif term.field in ("frt", "resolution"):
+    elif term.field in ("frt", "resolution", "bfrt", "bresolution"):
         values = tuple(_taken_range(value) for value in term.values)
+    elif term.field == "csat":
+        values = _scores(parsed, term)
     elif term.field == "replies":
         values = tuple(_number_range(cast(int, value.meaning), 1, value.op)
                        for value in term.values)

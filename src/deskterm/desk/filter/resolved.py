@@ -315,6 +315,12 @@ _FIELDS: dict[str, Callable[[_Resolver, Sequence[ClauseValue]], tuple[ResolvedVa
     "replies": _Resolver.as_given,
     "reopened": _Resolver.as_given,
     "merged": _Resolver.as_given,
+    "bfrt": _Resolver.as_given,
+    "bresolution": _Resolver.as_given,
+    "sla_met": _Resolver.as_given,
+    "sla_missed": _Resolver.as_given,
+    "csat": _Resolver.as_given,
+    "rated": _Resolver.as_given,
 }
 
 

@@ -17,7 +17,8 @@ from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, not_, or_
+from sqlalchemy import ColumnElement, Float, and_, case, false, func, literal, not_, or_
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import aliased
 from sqlmodel import col, select
 from sqlmodel.sql.expression import Select
@@ -31,6 +32,8 @@ from deskterm.db.models import (
     Group,
     Message,
     Organization,
+    SatisfactionRating,
+    SlaOutcome,
     Ticket,
     TicketSeen,
     TicketTag,
@@ -330,6 +333,69 @@ def _yes_no(yes: ColumnElement[bool], no: ColumnElement[bool]) -> ClauseBuilder:
     return build
 
 
+def _business(later: Any, minutes: Any) -> Any:
+    """The seconds from a ticket's creation to ``later`` in business time where the SLA kernel
+    stored the business ``minutes`` (a calendar applied), on the wall clock elsewhere: what the
+    reports' business-hours medians count (:func:`deskterm.db.reports.times_histogram`)."""
+    wall = seconds_between(col(later), col(Ticket.created_at))
+    return func.coalesce(sql_cast(col(minutes), Float) * 60, wall)
+
+
+def _business_taken(later: Any, minutes: Any, *, none: bool = False) -> ClauseBuilder:
+    taken = _taken(_business(later, minutes),
+                   none=col(later).is_(None) if none else None)
+
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+        return and_(col(later).is_not(None), taken(values)) if "none" not in values \
+            else taken(values)
+
+    return build
+
+
+def _next_responses(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    """The ticket has a next-response target that ended (``where``: how)."""
+    return (select(SlaOutcome.id)
+            .where(col(SlaOutcome.ticket_id) == col(Ticket.id),
+                   col(SlaOutcome.target) == "next_response", *where)
+            .correlate(Ticket).exists())
+
+
+_SLA_ENDED = {
+    # (met, missed) of each target: the first response and the resolution as the SLA kernel
+    # keeps them on the ticket (IS TRUE / IS FALSE: never NULL, so a negation keeps the tickets
+    # whose target has not ended); a ticket may have many next responses, read from the outcomes
+    "first_response": (col(Ticket.first_response_sla_met).is_(True),
+                       col(Ticket.first_response_sla_met).is_(False)),
+    "resolution": (col(Ticket.resolution_sla_met).is_(True),
+                   col(Ticket.resolution_sla_met).is_(False)),
+    "next_response": (and_(_next_responses(), not_(_next_responses(
+                          col(SlaOutcome.outcome) != "met"))),
+                      _next_responses(col(SlaOutcome.outcome) != "met")),
+}
+
+
+def _sla_ended(missed: bool) -> ClauseBuilder:
+    def build(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+        return _any([_SLA_ENDED[str(value)][1 if missed else 0] for value in values])
+
+    return build
+
+
+def _rating(*where: ColumnElement[bool]) -> ColumnElement[bool]:
+    return (select(SatisfactionRating.id)
+            .where(col(SatisfactionRating.ticket_id) == col(Ticket.id), *where)
+            .correlate(Ticket).exists())
+
+
+def _csat(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+    """Rated any of these scores, or (``none``) not rated."""
+    scores = [value for value in values if isinstance(value, int)]
+    options = [_rating(col(SatisfactionRating.score).in_(scores))] if scores else []
+    if "none" in values:
+        options.append(not_(_rating()))
+    return _any(options)
+
+
 _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "status": _column_in(Ticket.status),
     "priority": _column_in(Ticket.priority),
@@ -353,6 +419,13 @@ _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "reopened": _yes_no(col(Ticket.reopens) > 0, col(Ticket.reopens) == 0),
     "merged": _yes_no(col(Ticket.merged_into_id).is_not(None),
                       col(Ticket.merged_into_id).is_(None)),
+    "bfrt": _business_taken(Ticket.first_response_at, Ticket.first_response_business_minutes,
+                            none=True),
+    "bresolution": _business_taken(Ticket.solved_at, Ticket.resolution_business_minutes),
+    "sla_met": _sla_ended(missed=False),
+    "sla_missed": _sla_ended(missed=True),
+    "csat": _csat,
+    "rated": _yes_no(_rating(), not_(_rating())),
 }
 """How each resolved clause becomes SQL; every value reaches the database as a bound parameter."""
 

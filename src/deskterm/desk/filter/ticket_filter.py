@@ -67,7 +67,11 @@ class Clause:
     - ``sla``: ``breached``, ``at_risk``, ``none`` or :class:`SlaWithin` values
     - ``frt`` (first response), ``resolution``: :class:`NumberRange` values in seconds, and
       ``none`` (no first response yet); ``replies`` (public replies by agents): NumberRange
-    - ``reopened``, ``merged``: ``yes`` or ``no``
+    - ``bfrt``, ``bresolution``: as ``frt`` and ``resolution``, in business time where a
+      calendar applied (the wall clock elsewhere)
+    - ``sla_met``, ``sla_missed``: SLA target names (first_response, next_response, resolution)
+    - ``csat``: ratings (ints 1-5) and ``none`` (not rated)
+    - ``reopened``, ``merged``, ``rated``: ``yes`` or ``no``
 
     A negated clause on a field that may be empty (assignee, group) keeps the tickets where it is
     empty: ``-assignee:bert`` lists unassigned tickets too.

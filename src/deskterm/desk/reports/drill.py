@@ -101,3 +101,33 @@ def group(span: ReportRange, name: str | None) -> str:
 
 def tag(span: ReportRange, name: str) -> str:
     return _join(created(span), f"tag:{quoted(name)}")
+
+
+def slow_first_response_business(span: ReportRange, seconds: float) -> str:
+    """As :func:`slow_first_response`, in business time where a calendar applies."""
+    return _join(created(span), f"bfrt:>={minutes_up(seconds)}m")
+
+
+def slow_resolution_business(span: ReportRange, seconds: float) -> str:
+    return _join(solved(span), f"bresolution:>={minutes_up(seconds)}m")
+
+
+def sla_missed(span: ReportRange, target: str) -> str | None:
+    """The tickets whose ``target`` ended missed among those its compliance counts: the first
+    response of the tickets created in the range, the resolution of those solved in it. None
+    for the next response: those are counted per reply (ended in the range), not per ticket."""
+    if target == "first_response":
+        return _join(created(span), "sla_missed:first_response")
+    if target == "resolution":
+        return _join(solved(span), "sla_missed:resolution")
+    return None
+
+
+def rated(span: ReportRange) -> str:
+    """The tickets solved in the range that were rated (whenever the rating came)."""
+    return _join(solved(span), "rated:yes")
+
+
+def rated_score(span: ReportRange, score: int) -> str:
+    """The tickets solved in the range rated ``score`` (1-5)."""
+    return _join(solved(span), f"csat:{score}")

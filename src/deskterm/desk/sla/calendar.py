@@ -262,10 +262,14 @@ class BusinessCalendar:
     def business_minutes(self, start: datetime, end: datetime) -> int:
         """Whole business minutes from ``start`` to ``end`` (negative when ``end`` is earlier:
         how far past a due time ``now`` is)."""
-        a, b = _us(start), _us(end)
+        return self.business_minutes_us(_us(start), _us(end))
+
+    def business_minutes_us(self, a: int, b: int) -> int:
+        """:meth:`business_minutes` on microseconds since the epoch."""
         if b < a:
-            return -self.business_minutes(end, start)
-        self._cover(a, b)
+            return -self.business_minutes_us(b, a)
+        if not (self._covered_from <= a and b < self._covered_to):
+            self._cover(a, b)
         return (self._elapsed(b) - self._elapsed(a)) // _MINUTE_US
 
     def add_business_minutes(self, start: datetime, minutes: int) -> datetime:
