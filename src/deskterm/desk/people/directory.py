@@ -386,11 +386,6 @@ _ORGANIZATION_BY_DOMAIN = select(Organization).where(
     col(Organization.domain) == bindparam("domain"))
 
 
-def customer_writing_from(session: Session, email: str) -> Customer | None:
-    """The customer writing from ``email`` (normalized), if there is one."""
-    return session.exec(_CUSTOMER_BY_EMAIL, params={"email": email}).first()
-
-
 def get_or_create_customer(session: Session, *, email: str, name: str | None = None) -> Customer:
     """The customer writing from ``email``; a new one joins the organization of its domain."""
     email = normalize_email(email, where="requester")

@@ -23,6 +23,7 @@ from deskterm.db.models import (
 )
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
+    customer_row,
     insert_events,
     insert_first_message,
     insert_message,
@@ -42,7 +43,6 @@ from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.people import access
 from deskterm.desk.people.directory import (
     customer_read,
-    customer_writing_from,
     find_agent,
     find_group,
     get_or_create_customer,
@@ -237,7 +237,7 @@ def _file(
         # one statement on PostgreSQL) first.
         requester = get_or_create_customer(session, email=email, name=requester_name) \
             if not writes_together(session) else (
-                customer_writing_from(session, email) or new_customer_row(
+                customer_row(session, email) or new_customer_row(
                     session, email=email, name=requester_name))
     # The ``created`` rules that only set fields are made on the values before they are
     # written (see firing.before_filing): the row is written once, as they left it.
