@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from sqlalchemy import event
+
 from deskterm.db.engine import Store
 from deskterm.desk.reads import AgentRead, TicketSummary
 from deskterm.desk.tickets import change as tickets_change
@@ -29,3 +34,18 @@ def change(store: Store, actor: AgentRead, number: int, expected_version: int | 
 def detail(store: Store, number: int):
     with store.read() as session:
         return tickets.get_ticket(session, number=number)
+
+
+@contextmanager
+def statements(store: Store) -> Iterator[list[str]]:
+    """Every statement the store runs inside the block."""
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany):
+        seen.append(statement)
+
+    event.listen(store.engine, "before_cursor_execute", record)
+    try:
+        yield seen
+    finally:
+        event.remove(store.engine, "before_cursor_execute", record)

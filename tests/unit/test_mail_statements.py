@@ -6,11 +6,7 @@ consecutive through savepoints and transactions rolled back."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from contextlib import contextmanager
-
 import pytest
-from sqlalchemy import event
 from sqlmodel import col, select
 
 from deskterm.db.batch import WriteBatch
@@ -19,6 +15,7 @@ from deskterm.desk.errors import InvalidInput
 from deskterm.desk.service import Desk
 from deskterm.desk.tickets.ticket import create_ticket
 
+from .helpers import statements
 from .mail_samples import mail
 
 # Once a transaction is under way (its first mail read the rules' version, the SLA policies,
@@ -32,18 +29,6 @@ ANSWER = 4
 the ticket locked, the message, the ticket's update."""
 
 
-@contextmanager
-def statements(store) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many) -> None:
-        seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", count)
 
 
 def counter_statements(seen: list[str]) -> int:

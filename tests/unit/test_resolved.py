@@ -6,14 +6,10 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import replace
 
 import pytest
-from sqlalchemy import event
 
-from deskterm.db.engine import Store
 from deskterm.desk.filter import language
 from deskterm.desk.filter.language import QueryError
 from deskterm.desk.filter.resolved import ResolvedQuery, resolve_filter, resolve_query
@@ -21,6 +17,7 @@ from deskterm.desk.filter.ticket_filter import TextMatch, TicketFilter
 from deskterm.desk.queue import windows as queue
 from deskterm.desk.tickets.reads import list_tickets
 
+from .helpers import statements
 from .test_query import NOW, NUMBERS, Desk, build_desk
 
 NAME_TABLES = ("agents", "agent_groups", "organizations", "customers", "tags")
@@ -37,19 +34,6 @@ def desk(stores) -> Desk:
     return Desk(stores.store(seeded=build_desk), NUMBERS)
 
 
-@contextmanager
-def statements(store: Store) -> Iterator[list[str]]:
-    """Every statement the store runs inside the block."""
-    seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    event.listen(store.engine, "before_cursor_execute", record)
-    try:
-        yield seen
-    finally:
-        event.remove(store.engine, "before_cursor_execute", record)
 
 
 def name_reads(seen: list[str]) -> Counter:
