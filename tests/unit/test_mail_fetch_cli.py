@@ -191,17 +191,25 @@ def test_watch_sends_the_acknowledgement_of_what_it_filed(store, admin, imap_ser
              store.url.render_as_string(hide_password=False), "mail", "fetch", "--watch",
              "--interval", "1"], env=dict(os.environ), stdout=subprocess.PIPE,
             stderr=subprocess.PIPE, text=True)
+        # Its lines are read as they come: the sender says "sent" after the commit that marks
+        # the mail sent, so the desk knows a moment before the line is written.
+        said: list[str] = []
+        reader = threading.Thread(target=lambda: said.extend(iter(process.stdout.readline, "")),
+                                  daemon=True)
+        reader.start()
         try:
             deadline = time.monotonic() + 20
             while not smtp.received and time.monotonic() < deadline:
                 time.sleep(0.1)
-            # The server has the mail before the sender marks it sent and says so: wait for that.
-            while not _all_sent(store) and time.monotonic() < deadline:
+            while not (_all_sent(store) and any("sent 1 mail" in line for line in list(said))) \
+                    and time.monotonic() < deadline:
                 time.sleep(0.1)
             assert process.poll() is None  # still watching
         finally:
             process.terminate()
-            out, err = process.communicate(timeout=10)
+            process.wait(timeout=10)
+            reader.join(timeout=10)
+        out, err = "".join(said), process.stderr.read()
         assert len(smtp.received) == 1, (out, err)
         acknowledgement = smtp.received[0]
     assert b"[#" in acknowledgement.data and b"Auto-Submitted: auto-replied" in acknowledgement.data
