@@ -148,17 +148,53 @@ _SET_APPLY = (
 _ADD = "deskterm_sla_add"
 
 
-def _matches(policy: PolicyTargets) -> str:
-    """The SQL condition of ``policy`` matching a ticket ``t`` of requester ``c`` (null-safe:
-    a requester without a tier matches no tier)."""
-    terms = ["1"]
+def _matches(policy: PolicyTargets, *, true: str = "1", equals: str = "IS") -> str:
+    """The SQL condition of ``policy`` matching a ticket ``t`` of requester ``c`` (a requester
+    without a tier matches no tier). SQLite's defaults; PostgreSQL's ``true`` and ``=``."""
+    terms = [true]
     if policy.priority is not None:
         terms.append(f"t.priority = {int(policy.priority)}")
     if policy.customer_tier is not None:
-        terms.append(f"c.tier IS :tier{policy.id}")
+        terms.append(f"c.tier {equals} :tier{int(policy.id)}")
     if policy.organization_id is not None:
-        terms.append(f"c.organization_id IS {int(policy.organization_id)}")
+        terms.append(f"c.organization_id {equals} {int(policy.organization_id)}")
     return "(" + " AND ".join(terms) + ")"
+
+
+def _due_columns(policies: Sequence[PolicyTargets], *, row: str, created: str, started: str,
+                 add: Callable[[PolicyTargets, str, int, str], str],
+                 wrap: Callable[[str | None], str]) -> str:
+    """The staged first-response, next-response and resolution due times (SQL, comma
+    separated) of the rows ``row`` (with ``policy``, ``first_response_at`` and the columns
+    ``created`` and ``started``, the next response's start): which target runs when is the
+    same on both stores; ``add(policy, start, minutes, paused column)`` is each store's
+    business-time addition, ``wrap`` turns the ``CASE`` over the policies (None: no policy has
+    the target) into the column's value."""
+
+    def per_policy(target: Callable[[PolicyTargets], str | None]) -> str:
+        cases = " ".join(f"WHEN {int(p.id)} THEN {sql}" for p in policies
+                         if (sql := target(p)))
+        return wrap(f"CASE {row}.policy {cases} END" if cases else None)
+
+    def first(p: PolicyTargets) -> str | None:
+        if p.first_response is None:
+            return None
+        return (f"CASE WHEN {row}.first_response_at IS NULL THEN "
+                f"{add(p, created, p.first_response, 'sla_paused_minutes')} END")
+
+    def following(p: PolicyTargets) -> str | None:
+        if p.next_response is None:
+            return None
+        due = add(p, started, p.next_response, "next_response_paused_minutes")
+        return (f"CASE WHEN {row}.first_response_at IS NOT NULL AND {row}.{started} "
+                f"IS NOT NULL THEN {due} END")
+
+    def resolution(p: PolicyTargets) -> str | None:
+        if p.resolution is None:
+            return None
+        return add(p, created, p.resolution, "sla_paused_minutes")
+
+    return ", ".join(per_policy(target) for target in (first, following, resolution))
 
 
 def _select_all(policies: Sequence[PolicyTargets]) -> str:
@@ -169,37 +205,15 @@ def _select_all(policies: Sequence[PolicyTargets]) -> str:
     which would visit every open ticket of the desk for each range)."""
 
     def add(policy: PolicyTargets, start: str, minutes: int, paused: str) -> str:
-        return f"{_ADD}({int(policy.id)}, {start}, {int(minutes)} + coalesce({paused}, 0))"
+        return f"{_ADD}({int(policy.id)}, s.{start}, {int(minutes)} + coalesce(s.{paused}, 0))"
 
-    def per_policy(target: Callable[[PolicyTargets], str | None]) -> str:
-        branches = [(p.id, target(p)) for p in policies]
-        cases = " ".join(f"WHEN {int(pid)} THEN {sql}" for pid, sql in branches if sql)
-        return f"CASE s.policy {cases} END" if cases else "NULL"
-
-    def first(p: PolicyTargets) -> str | None:
-        if p.first_response is None:
-            return None
-        return (f"CASE WHEN s.first_response_at IS NULL THEN "
-                f"{add(p, 's.created_at', p.first_response, 's.sla_paused_minutes')} END")
-
-    def following(p: PolicyTargets) -> str | None:
-        if p.next_response is None:
-            return None
-        due = add(p, "s.next_response_started_at", p.next_response,
-                  "s.next_response_paused_minutes")
-        return (f"CASE WHEN s.first_response_at IS NOT NULL AND s.next_response_started_at "
-                f"IS NOT NULL THEN {due} END")
-
-    def resolution(p: PolicyTargets) -> str | None:
-        if p.resolution is None:
-            return None
-        return add(p, "s.created_at", p.resolution, "s.sla_paused_minutes")
-
+    dues = _due_columns(policies, row="s", created="created_at",
+                        started="next_response_started_at", add=add,
+                        wrap=lambda case: case or "NULL")
     which = ("CASE " + " ".join(f"WHEN {_matches(p)} THEN {int(p.id)}" for p in policies)
              + " END") if policies else "NULL"
     return (
-        f"INSERT INTO sla_recomputed SELECT s.id, s.policy, {per_policy(first)}, "
-        f"{per_policy(following)}, {per_policy(resolution)}, CASE WHEN s.policy IS NOT NULL "
+        f"INSERT INTO sla_recomputed SELECT s.id, s.policy, {dues}, CASE WHEN s.policy IS NOT NULL "
         f"AND s.status IN {_WAITING} THEN coalesce(s.sla_paused_at, :now) END FROM ("
         f"SELECT t.id, t.status, t.created_at, t.first_response_at, "
         f"t.next_response_started_at, t.sla_paused_minutes, t.next_response_paused_minutes, "
@@ -343,49 +357,20 @@ def _pg_select_all(policies: Sequence[PolicyTargets], calendared: set[int]) -> s
                 f"i.before_us FROM sla_intervals i WHERE i.policy = {int(p.id)} AND "
                 f"i.through_us >= {target} ORDER BY i.through_us LIMIT 1) END")
 
-    def per_policy(target: Callable[[PolicyTargets], str | None]) -> str:
-        cases = " ".join(f"WHEN {int(p.id)} THEN {sql}" for p in policies
-                         if (sql := target(p)))
-        if not cases:
+    def microseconds(case: str | None) -> str:
+        if case is None:
             return "NULL::timestamptz"
-        return (f"timestamptz 'epoch' + (CASE e.policy {cases} END) "
-                "* interval '1 microsecond'")
+        return f"timestamptz 'epoch' + ({case}) * interval '1 microsecond'"
 
-    def first(p: PolicyTargets) -> str | None:
-        if p.first_response is None:
-            return None
-        return (f"CASE WHEN e.first_response_at IS NULL THEN "
-                f"{add(p, 'created_us', p.first_response, 'sla_paused_minutes')} END")
-
-    def following(p: PolicyTargets) -> str | None:
-        if p.next_response is None:
-            return None
-        due = add(p, "next_us", p.next_response, "next_response_paused_minutes")
-        return (f"CASE WHEN e.first_response_at IS NOT NULL AND e.next_us IS NOT NULL "
-                f"THEN {due} END")
-
-    def resolution(p: PolicyTargets) -> str | None:
-        if p.resolution is None:
-            return None
-        return add(p, "created_us", p.resolution, "sla_paused_minutes")
-
-    def matches(p: PolicyTargets) -> str:
-        terms = ["true"]
-        if p.priority is not None:
-            terms.append(f"t.priority = {int(p.priority)}")
-        if p.customer_tier is not None:
-            terms.append(f"c.tier = :tier{int(p.id)}")
-        if p.organization_id is not None:
-            terms.append(f"c.organization_id = {int(p.organization_id)}")
-        return "(" + " AND ".join(terms) + ")"
-
-    which = ("CASE " + " ".join(f"WHEN {matches(p)} THEN {int(p.id)}" for p in policies)
+    dues = _due_columns(policies, row="e", created="created_us", started="next_us", add=add,
+                        wrap=microseconds)
+    which = ("CASE " + " ".join(f"WHEN {_matches(p, true='true', equals='=')} THEN {int(p.id)}"
+                                for p in policies)
              + " END") if policies else "NULL::integer"
     # (OFFSET 0 keeps each layer's values computed once a ticket, not pulled up into every
     # expression that uses them)
     return (
-        f"INSERT INTO sla_recomputed SELECT e.id, e.policy, {per_policy(first)}, "
-        f"{per_policy(following)}, {per_policy(resolution)}, CASE WHEN e.policy IS NOT NULL "
+        f"INSERT INTO sla_recomputed SELECT e.id, e.policy, {dues}, CASE WHEN e.policy IS NOT NULL "
         f"AND e.status IN {_WAITING} THEN coalesce(e.sla_paused_at, :now) END FROM ("
         f"SELECT s.*, {elapsed('created_us')} AS created_us_e, "
         f"CASE WHEN s.next_us IS NOT NULL THEN {elapsed('next_us')} END AS next_us_e FROM ("
