@@ -211,29 +211,19 @@ def _due(sla: TicketSla, clock: Clock, created: int, first_response: int | None,
         return
     paused = sla.paused_minutes
     memo = sla.memo
-    key: tuple[object, ...]
-    if policy.first_response is not None and first_response is None:
-        key = ("first", paused)
+
+    def added(key: tuple[object, ...], start: int, minutes: int) -> int:
         if key not in memo:
-            memo[key] = clock.add(created, policy.first_response + paused)
-        sla.first_due = memo[key]
-    else:
-        sla.first_due = None
-    if (policy.next_response is not None and sla.next_started is not None
-            and first_response is not None):
-        key = ("next", sla.next_started, sla.next_paused_minutes)
-        if key not in memo:
-            memo[key] = clock.add(sla.next_started,
-                                  policy.next_response + sla.next_paused_minutes)
-        sla.next_due = memo[key]
-    else:
-        sla.next_due = None
-    if policy.resolution is not None:
-        key = ("resolution", paused)
-        if key not in memo:
-            memo[key] = clock.add(created, policy.resolution + paused)
-        sla.resolution_due = memo[key]
-    else:
-        sla.resolution_due = None
+            memo[key] = clock.add(start, minutes)
+        return memo[key]
+
+    sla.first_due = added(("first", paused), created, policy.first_response + paused) \
+        if policy.first_response is not None and first_response is None else None
+    sla.next_due = added(("next", sla.next_started, sla.next_paused_minutes),
+                         sla.next_started, policy.next_response + sla.next_paused_minutes) \
+        if (policy.next_response is not None and sla.next_started is not None
+            and first_response is not None) else None
+    sla.resolution_due = added(("resolution", paused), created, policy.resolution + paused) \
+        if policy.resolution is not None else None
     running = [d for d in (sla.first_due, sla.next_due, sla.resolution_due) if d is not None]
     sla.due = None if sla.paused_at is not None or not running else min(running)
