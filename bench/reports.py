@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--query", default="group:Billing")
     parser.add_argument("--fill", action="store_true",
                         help="First write SLA outcomes and ratings in SQL (on a copy).")
+    parser.add_argument("--statements", action="store_true",
+                        help="Only time the full report statement by statement (one session, "
+                             "no second thread): wall and CPU seconds of each.")
     args = parser.parse_args()
 
     store = Store(args.db, create=False, read_timeout=600)
@@ -172,6 +175,10 @@ def main() -> None:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     yard = statistics.median(_yardstick() for _ in range(5))
     print(f"yardstick (fixed Python loop) p50 {yard:.3f} s")
+    if args.statements:
+        statements(store, admin, span, args.runs)
+        store.dispose()
+        return
     baseline = _timed(args.runs, bare_counts)
     base = statistics.median(baseline)
     _line("baseline: the bare counts", baseline, base, None)
@@ -187,6 +194,44 @@ def main() -> None:
           f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"({datetime.now(UTC):%H:%M} UTC)")
     store.dispose()
+
+
+def statements(store: Store, admin: str, span: ReportRange, runs: int) -> None:
+    """The full report's statements one by one, in one session on this thread (``--statements``):
+    the p50 over ``runs`` of each one's wall and CPU seconds (the CPU of this thread: on SQLite
+    the statement's work), most CPU first."""
+    from sqlalchemy import event
+
+    from deskterm.desk.reports.build import make_report
+
+    found: dict[str, list[tuple[float, float]]] = {}
+    started: list[tuple[float, float]] = []
+
+    def before(*_args: object) -> None:
+        started.append((time.perf_counter(), time.thread_time()))
+
+    def after(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        wall, cpu = started.pop()
+        name = " ".join(statement.split())[:110]
+        found.setdefault(name, []).append((time.perf_counter() - wall,
+                                           time.thread_time() - cpu))
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    event.listen(store.engine, "after_cursor_execute", after)
+    try:
+        for _ in range(runs):
+            with store.read() as session:
+                make_report(session, span, me=admin)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+        event.remove(store.engine, "after_cursor_execute", after)
+    rows = sorted(((statistics.median(c for _, c in times), statistics.median(w for w, _ in times),
+                    len(times) // runs, name) for name, times in found.items()), reverse=True)
+    print(f"statement by statement ({runs} runs, p50 per run; cpu: this thread's):")
+    for cpu, wall, each, name in rows:
+        if wall >= 0.005:
+            print(f"  cpu {cpu:6.3f} s  wall {wall:6.3f} s  x{each}  {name}")
+    print(f"  total cpu {sum(row[0] * row[2] for row in rows):.3f} s")
 
 
 if __name__ == "__main__":

@@ -191,18 +191,26 @@ def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
                 else_=floor_to(seconds, 3600))
 
 
+WALL_CLOCK, BUSINESS_CLOCK = "wall", "business"
+"""The first column of :func:`times_histogram`'s rows: which clock the bucket counts."""
+
+
 def times_histogram(session: Session, later: Any, business: Any, where: Scope, *,
                     one_touch: bool = False) -> Cube:
-    """``(assignee, group, bucket, business bucket, tickets, one_touch)`` of the time from a
-    ticket's creation to ``later`` (first reply, solve) over the tickets ``where`` holds (those
-    without one left out), and the same in business hours (``business``: the minutes the SLA
-    kernel stored where a calendar applies; the wall clock elsewhere).
+    """``(clock, assignee, group, bucket, tickets, one_touch)`` of the time from a ticket's
+    creation to ``later`` (first reply, solve) over the tickets ``where`` holds (those without
+    one left out): by assignee and group on the wall clock (``clock`` "wall"), and over all of
+    them in business hours ("business", assignee and group NULL; ``business``: the minutes
+    the SLA kernel stored where a calendar applies, the wall clock elsewhere) — the report
+    shows business hours for the whole range only.
 
     One pass for both clocks, the time taken computed once a ticket in a materialized CTE
     (:func:`bucket` evaluates its argument once per branch, and a plain subquery is flattened
-    into the outer one: over the 336,000 tickets of a month on a 1M desk that was 1.1 s of
-    CPU, 0.5 s this way on SQLite, bench/reports.py). ``one_touch``: count the tickets with a
-    single public reply too (the resolution's pass), else 0."""
+    into the outer one), then grouped twice. Grouped once by both buckets together (the cross
+    product) a month on a 1M desk was 141,000 rows for Python to add up again (2-3 s of CPU
+    with the rest of the report's Python); grouped apart it is under 20,000 (bench/reports.py).
+    ``one_touch``: count the tickets with a single public reply too (the resolution's pass),
+    else 0."""
     # As a double: PostgreSQL's EXTRACT(EPOCH ...) is numeric, and numeric arithmetic over a
     # month of tickets was a third of the pass.
     seconds = cast(seconds_between(col(later), col(Ticket.created_at)), Float)
@@ -215,9 +223,15 @@ def times_histogram(session: Session, later: Any, business: Any, where: Scope, *
              .cte("times").prefix_with("MATERIALIZED"))
     wall = bucket(times.c.taken)
     on_calendar = bucket(func.coalesce(times.c.business * 60, times.c.taken))
-    keys = (times.c.agent, times.c.team, wall, on_calendar)
-    return [tuple(row) for row in session.execute(
-        select(*keys, func.count(), func.sum(times.c.touch)).group_by(*keys))]
+    nothing = literal_column("NULL")
+    by_wall = (select(literal_column(f"'{WALL_CLOCK}'").label("clock"), times.c.agent,
+                      times.c.team, wall.label("bucket"), func.count().label("tickets"),
+                      func.sum(times.c.touch).label("touch"))
+               .group_by(times.c.agent, times.c.team, wall))
+    by_calendar = (select(literal_column(f"'{BUSINESS_CLOCK}'"), nothing, nothing,
+                          on_calendar, func.count(), func.sum(times.c.touch))
+                   .group_by(on_calendar))
+    return [tuple(row) for row in session.execute(by_wall.union_all(by_calendar))]
 
 
 def next_response_cube(session: Session, scope: Scope, since: datetime, until: datetime
@@ -259,15 +273,17 @@ def csat_cube(session: Session, scope: Scope, since: datetime, until: datetime) 
 def minutes_logged(session: Session, scope: Scope, since: datetime, until: datetime
                    ) -> dict[int, int]:
     """``{agent id: minutes}`` the agents logged on replies and notes written in the range,
-    on the tickets in scope (merged ones too: their time was spent). Read through the partial
-    index ``ix_messages_minutes`` (only messages with minutes are in it)."""
+    on the tickets in scope (merged ones too: their time was spent). Read from the partial,
+    covering index ``ix_messages_minutes`` (only messages with minutes are in it, migration
+    0024): without filters the index alone answers; with filters each message's ticket is
+    joined by the id the index holds."""
     author = col(Message.author_agent_id)
-    rows = session.execute(
-        select(author, func.sum(col(Message.minutes)))
-        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-        .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
-               col(Message.created_at) < until, author.is_not(None), *scope)
-        .group_by(author)).all()
+    query = (select(author, func.sum(col(Message.minutes)))
+             .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
+                    col(Message.created_at) < until, author.is_not(None)))
+    if scope:
+        query = query.join(Ticket, col(Ticket.id) == col(Message.ticket_id)).where(*scope)
+    rows = session.execute(query.group_by(author)).all()
     return {agent: int(total) for agent, total in rows}
 
 
