@@ -177,6 +177,7 @@ def main() -> None:
     print(f"yardstick (fixed Python loop) p50 {yard:.3f} s")
     if args.statements:
         statements(store, admin, span, args.runs)
+        statements(store, admin, ReportRange(span.since, span.until, args.query), args.runs)
         store.dispose()
         return
     baseline = _timed(args.runs, bare_counts)
@@ -227,7 +228,8 @@ def statements(store: Store, admin: str, span: ReportRange, runs: int) -> None:
         event.remove(store.engine, "after_cursor_execute", after)
     rows = sorted(((statistics.median(c for _, c in times), statistics.median(w for w, _ in times),
                     len(times) // runs, name) for name, times in found.items()), reverse=True)
-    print(f"statement by statement ({runs} runs, p50 per run; cpu: this thread's):")
+    print(f"statement by statement, {span.query or 'no filters'} ({runs} runs, p50 per run; "
+          f"cpu: this thread's, to the first row):")
     for cpu, wall, each, name in rows:
         if wall >= 0.005:
             print(f"  cpu {cpu:6.3f} s  wall {wall:6.3f} s  x{each}  {name}")

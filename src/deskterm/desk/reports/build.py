@@ -208,7 +208,8 @@ def _side_reads(session: Session, span: ReportRange, where: list[Any]) -> _Side:
     return _Side(
         resolution=sql.times_histogram(
             session, Ticket.solved_at, Ticket.resolution_business_minutes,
-            [*sql.kept(where), sql.solved_in(span.since, span.until)], one_touch=True),
+            [*sql.kept(where), sql.solved_in(span.since, span.until)], index=sql.SOLVED_INDEX,
+            one_touch=True),
         tags=_tags(session, span, where))
 
 
@@ -246,7 +247,7 @@ def _make_report(session: Session, span: ReportRange, where: list[Any], *,
     kept = sql.kept(where)
     first_rows = sql.times_histogram(
         session, Ticket.first_response_at, Ticket.first_response_business_minutes,
-        [*kept, sql.created_in(span.since, span.until)])
+        [*kept, sql.created_in(span.since, span.until)], index=sql.CREATED_INDEX)
     minutes = sql.minutes_logged(session, where, span.since, span.until)
     moment = now or utcnow()
     sla_rows = _sla_rows(span, counts, sql.next_response_cube(
