@@ -56,12 +56,16 @@ UNSOLVED = ("new", "open", "pending", "on_hold")
 DONE = ("solved", "closed")
 
 def prepare(session: Session) -> None:
-    """Ready a read session for the reports' statements. PostgreSQL: no JIT compilation in
-    this transaction — each pass over a month of a 1M desk crosses the planner's JIT cost
+    """Ready a read session for the reports' statements. PostgreSQL: more working memory, and
+    no JIT compilation in this transaction — each pass over a month of a 1M desk crosses the planner's JIT cost
     threshold, and compiling took 0.5-0.6 s of a 4 s statement (EXPLAIN ANALYZE), more than
     it saved."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+        # The month's times (a materialized CTE of 300,000 rows) and the tags' hash join of
+        # two months spilled to temporary files at the default 4 MB (EXPLAIN ANALYZE: 8
+        # batches): a report's session may take more, for its own statements only.
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
 
 
 def _sqlite_from_hint(_compiler: SQLiteCompiler, _table: Any, hint: str | None) -> str | None:
