@@ -128,7 +128,7 @@ AGENT, GROUP, ALL = 1, 2, -1
 
 def _by(rows: list[tuple[Any, ...]], key: int, clock: str = sql.WALL_CLOCK
         ) -> dict[Any, Histogram]:
-    """Histogram rows (clock, assignee, group, bucket, count, one-touch) of one clock by
+    """Histogram rows (clock, assignee, group, bucket, count) of one clock by
     assignee, group or in all (business hours: in all only)."""
     found: dict[Any, Histogram] = {}
     for row in rows:  # a row per (assignee, group, bucket): never a row per ticket
@@ -254,8 +254,8 @@ def _make_report(session: Session, span: ReportRange, where: list[Any], *,
         session, where, span.since, span.until))
     side = pending.result() if pending is not None else _side_reads(session, span, where)
     resolution_rows = side.resolution
-    head = _headline(span, counts, one_touch=sum(int(row[5] or 0) for row in resolution_rows
-                                                  if row[0] == sql.WALL_CLOCK),
+    head = _headline(span, counts, one_touch=sum(int(row[4] or 0) for row in resolution_rows
+                                                  if row[0] == sql.ONE_TOUCH),
                      minutes=sum(minutes.values()), first=_by(first_rows, ALL).get(None, []),
                      resolution=_by(resolution_rows, ALL).get(None, []))
     head = replace(
