@@ -64,7 +64,13 @@ of a report's work, and less sensitive than the wall clock to the other engineer
 SERVER: list[float] = []
 """PostgreSQL: the CPU seconds of the desk database's server backends (``/proc``, a server on
 this machine) during each run of the last :func:`_timed`; the statements' work is there."""
-SERVER_CPU: Callable[[], float | None] = lambda: None
+
+
+def _no_server_cpu() -> float | None:
+    return None
+
+
+SERVER_CPU: Callable[[], float | None] = _no_server_cpu
 
 
 def backends_cpu(store: Store) -> Callable[[], float | None]:
@@ -72,7 +78,7 @@ def backends_cpu(store: Store) -> Callable[[], float | None]:
     the desk's database (PostgreSQL on this machine; None elsewhere). Backends that come and
     go within a run are missed: the pool keeps its connections."""
     if store.url.get_backend_name() != "postgresql":
-        return lambda: None
+        return _no_server_cpu
     tick = os.sysconf("SC_CLK_TCK")
 
     def read() -> float | None:

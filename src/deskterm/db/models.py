@@ -64,10 +64,10 @@ PARTIAL_INDEXES: dict[str, dict[str, str]] = {
     "ix_tickets_sla_policy_due": {"sqlite": "sla_due_at IS NOT NULL",
                                   "postgresql": "sla_due_at IS NOT NULL"},
 }
-"""The conditions of the partial indexes of migrations 0018, 0023 and 0024, by dialect. Not given to the
-``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every command's
-start): whatever rebuilds an index from the models (bulk loads, imports) appends them through
-:func:`create_index_sql`."""
+"""The conditions of the partial indexes of migrations 0018, 0023 and 0024, by dialect. Not
+given to the ``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every
+command's start): whatever rebuilds an index from the models (bulk loads, imports) appends them
+through :func:`create_index_sql`."""
 
 
 def create_index_sql(index: Index, dialect: Any) -> str:

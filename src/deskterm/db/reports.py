@@ -23,7 +23,6 @@ from typing import Any, TypeVar
 from sqlalchemy import (
     ColumnElement,
     Float,
-    Select,
     and_,
     case,
     cast,
@@ -58,9 +57,9 @@ DONE = ("solved", "closed")
 
 def prepare(session: Session) -> None:
     """Ready a read session for the reports' statements. PostgreSQL: more working memory, and
-    no JIT compilation in this transaction — each pass over a month of a 1M desk crosses the planner's JIT cost
-    threshold, and compiling took 0.5-0.6 s of a 4 s statement (EXPLAIN ANALYZE), more than
-    it saved."""
+    no JIT compilation in this transaction — each pass over a month of a 1M desk crosses the
+    planner's JIT cost threshold, and compiling took 0.5-0.6 s of a 4 s statement (EXPLAIN
+    ANALYZE), more than it saved."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
         # The month's times (a materialized CTE of 300,000 rows) and the tags' hash join of
@@ -75,9 +74,10 @@ def _sqlite_from_hint(_compiler: SQLiteCompiler, _table: Any, hint: str | None) 
 
 # SQLAlchemy's SQLite compiler leaves a table's hint out (it has no syntax of its own for one);
 # SQLite's is ``FROM tickets INDEXED BY ix_...``. Only these reports give SQLite hints.
-SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign]
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign, assignment]
 
-Query = TypeVar("Query", bound=Select[Any])
+Query = TypeVar("Query", bound=Any)
+"""A ``Select`` of any columns."""
 
 
 def on_index(query: Query, table: Any, index: str) -> Query:
@@ -89,7 +89,9 @@ def on_index(query: Query, table: Any, index: str) -> Query:
     report's covering index (the created cube 0.21 s of CPU against 0.07 s, the merged count
     0.11 s against nothing, on the 1M desk). Through the range's index a filter costs at most
     what the report without it does."""
-    return query.with_hint(table.__table__, f"INDEXED BY {index}", dialect_name="sqlite")
+    hinted: Query = query.with_hint(table.__table__, f"INDEXED BY {index}",
+                                    dialect_name="sqlite")
+    return hinted
 
 
 CREATED_INDEX, SOLVED_INDEX = "ix_tickets_created_report", "ix_tickets_status_solved"
@@ -268,7 +270,7 @@ def times_histogram(session: Session, later: Any, business: Any, where: Scope, *
     ).cte("times").prefix_with("MATERIALIZED")
     wall = bucket(times.c.taken)
     on_calendar = bucket(func.coalesce(times.c.business * 60, times.c.taken))
-    nothing = literal_column("NULL")
+    nothing: ColumnElement[Any] = literal_column("NULL")
     by_wall = (select(literal_column(f"'{WALL_CLOCK}'").label("clock"), times.c.agent,
                       times.c.team, wall.label("bucket"), func.count().label("tickets"))
                .group_by(times.c.agent, times.c.team, wall))
@@ -283,12 +285,12 @@ def times_histogram(session: Session, later: Any, business: Any, where: Scope, *
     return [tuple(row) for row in session.execute(union_all(*parts))]
 
 
-def _one_touch_pg(times: Any) -> Select[Any]:
+def _one_touch_pg(times: Any) -> Any:
     """``('one_touch', NULL, NULL, NULL, tickets)``: how many of ``times``' tickets have
     exactly one public reply by an agent — the replies of the tickets' id span, read in
     ticket order from ``ix_messages_public_replies`` and grouped as they come, joined by a hash
     to the tickets (PostgreSQL; SQLite probes per ticket)."""
-    nothing = literal_column("NULL")
+    nothing: ColumnElement[Any] = literal_column("NULL")
     span = select(func.min(times.c.id)).scalar_subquery(), select(
         func.max(times.c.id)).scalar_subquery()
     single = (select(col(Message.ticket_id).label("ticket_id"))

@@ -134,6 +134,9 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
     """The desk's numbers: headline, charts, agents and groups, for a range and filters."""
 
     AUTO_FOCUS = "#report-headline"
+    NARROW_BELOW = 80
+    """The headline (46 columns) and the charts stay side by side down to 80 columns: stacked,
+    the charts went below the 21 lines of the headline, off an 80x24 terminal."""
     BINDINGS = [
         Binding("escape", "back", "Back", id="reports.back"),
         Binding("r", "next_range", "Range", id="reports.range"),
@@ -246,12 +249,12 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         last = days[-1] if days else None
         top = max((d.created for d in days), default=0)
         self.query_one("#report-created-title", Static).update(
-            Text(f"Created per day · max {top:,}" + (f" · today {last.created:,}" if last
-                                                     else "")))
+            Text(f"Created/day · max {top:,}" + (f" · today {last.created:,}" if last
+                                                 else "")))
         self.query_one("#report-solved-title", Static).update(
-            Text(f"Solved per day · max {max((d.solved for d in days), default=0):,}"))
+            Text(f"Solved/day · max {max((d.solved for d in days), default=0):,}"))
         self.query_one("#report-backlog-title", Static).update(
-            Text(f"Backlog at each day's end · now {last.backlog:,}" if last else "Backlog"))
+            Text(f"Backlog at day's end · now {last.backlog:,}" if last else "Backlog"))
         agents = self.query_one("#report-agents", DataTable)
         keep = agents.cursor_row
         agents.clear()

@@ -42,13 +42,13 @@ from deskterm.db.types import UTCDateTime
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.cursors import is_int32 as _is_int32
 from deskterm.desk.filter.cursors import unpack_cursor
+from deskterm.desk.filter.language import ONE_ROW_TIMES
 from deskterm.desk.filter.resolved import (
     ResolvedClause,
     ResolvedQuery,
     ResolvedValue,
     SlaCondition,
 )
-from deskterm.desk.filter.language import ONE_ROW_TIMES
 from deskterm.desk.filter.ticket_filter import RELEVANCE, SORT_NAMES, NumberRange, TimeRange
 from deskterm.desk.limits import storable
 from deskterm.desk.people import access
