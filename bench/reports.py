@@ -61,6 +61,43 @@ CPU: list[float] = []
 of a report's work, and less sensitive than the wall clock to the other engineers' load."""
 
 
+SERVER: list[float] = []
+"""PostgreSQL: the CPU seconds of the desk database's server backends (``/proc``, a server on
+this machine) during each run of the last :func:`_timed`; the statements' work is there."""
+
+
+def _no_server_cpu() -> float | None:
+    return None
+
+
+SERVER_CPU: Callable[[], float | None] = _no_server_cpu
+
+
+def backends_cpu(store: Store) -> Callable[[], float | None]:
+    """A reader of the CPU seconds (user + system) used so far by the server processes of
+    the desk's database (PostgreSQL on this machine; None elsewhere). Backends that come and
+    go within a run are missed: the pool keeps its connections."""
+    if store.url.get_backend_name() != "postgresql":
+        return _no_server_cpu
+    tick = os.sysconf("SC_CLK_TCK")
+
+    def read() -> float | None:
+        with store.engine.connect() as connection:
+            pids = connection.execute(text(
+                "SELECT pid FROM pg_stat_activity WHERE datname = current_database()")).scalars()
+            total = 0.0
+            for pid in pids:
+                try:
+                    with open(f"/proc/{pid}/stat") as stat:
+                        fields = stat.read().rsplit(")", 1)[1].split()
+                except OSError:
+                    return None
+                total += (int(fields[11]) + int(fields[12])) / tick
+        return total
+
+    return read
+
+
 def _timed(runs: int, work: Callable[[], object], before: Callable[[], None] | None = None
            ) -> list[float]:
     if before:
@@ -68,13 +105,18 @@ def _timed(runs: int, work: Callable[[], object], before: Callable[[], None] | N
     work()  # warm-up: the pages the statements read come into memory
     found = []
     CPU.clear()
+    SERVER.clear()
     for _ in range(runs):
         if before:
             before()
+        server = SERVER_CPU()
         start, cpu = time.perf_counter(), time.process_time()
         work()
         found.append(time.perf_counter() - start)
         CPU.append(time.process_time() - cpu)
+        after = SERVER_CPU()
+        if server is not None and after is not None:
+            SERVER.append(after - server)
     return found
 
 
@@ -93,7 +135,9 @@ def _line(name: str, seconds: list[float], baseline: float, target: float | None
     if target is not None:
         verdict = f"  target <= {target:.1f} s  {'PASS' if p50 <= target else 'FAIL'}"
     print(f"{name:<34} p50 {p50:7.3f} s  worst {max(seconds):7.3f} s  "
-          f"cpu p50 {statistics.median(CPU):6.3f} s  ratio {p50 / baseline:6.1f}x{verdict}")
+          f"cpu p50 {statistics.median(CPU):6.3f} s  "
+          + (f"server cpu p50 {statistics.median(SERVER):6.3f} s  " if SERVER else "")
+          + f"ratio {p50 / baseline:6.1f}x{verdict}")
 
 
 FILL = (
@@ -143,9 +187,14 @@ def main() -> None:
     parser.add_argument("--query", default="group:Billing")
     parser.add_argument("--fill", action="store_true",
                         help="First write SLA outcomes and ratings in SQL (on a copy).")
+    parser.add_argument("--statements", action="store_true",
+                        help="Only time the full report statement by statement (one session, "
+                             "no second thread): wall and CPU seconds of each.")
     args = parser.parse_args()
 
     store = Store(args.db, create=False, read_timeout=600)
+    global SERVER_CPU
+    SERVER_CPU = backends_cpu(store)
     if args.fill:
         fill(store)
     with store.read() as session:
@@ -172,6 +221,11 @@ def main() -> None:
           f"{' '.join(f'{x:.1f}' for x in os.getloadavg())} on {os.cpu_count()} CPUs")
     yard = statistics.median(_yardstick() for _ in range(5))
     print(f"yardstick (fixed Python loop) p50 {yard:.3f} s")
+    if args.statements:
+        statements(store, admin, span, args.runs)
+        statements(store, admin, ReportRange(span.since, span.until, args.query), args.runs)
+        store.dispose()
+        return
     baseline = _timed(args.runs, bare_counts)
     base = statistics.median(baseline)
     _line("baseline: the bare counts", baseline, base, None)
@@ -187,6 +241,45 @@ def main() -> None:
           f"load average after: {' '.join(f'{x:.1f}' for x in os.getloadavg())} "
           f"({datetime.now(UTC):%H:%M} UTC)")
     store.dispose()
+
+
+def statements(store: Store, admin: str, span: ReportRange, runs: int) -> None:
+    """The full report's statements one by one, in one session on this thread (``--statements``):
+    the p50 over ``runs`` of each one's wall and CPU seconds (the CPU of this thread: on SQLite
+    the statement's work), most CPU first."""
+    from sqlalchemy import event
+
+    from deskterm.desk.reports.build import make_report
+
+    found: dict[str, list[tuple[float, float]]] = {}
+    started: list[tuple[float, float]] = []
+
+    def before(*_args: object) -> None:
+        started.append((time.perf_counter(), time.thread_time()))
+
+    def after(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        wall, cpu = started.pop()
+        name = " ".join(statement.split())[:110]
+        found.setdefault(name, []).append((time.perf_counter() - wall,
+                                           time.thread_time() - cpu))
+
+    event.listen(store.engine, "before_cursor_execute", before)
+    event.listen(store.engine, "after_cursor_execute", after)
+    try:
+        for _ in range(runs):
+            with store.read() as session:
+                make_report(session, span, me=admin)
+    finally:
+        event.remove(store.engine, "before_cursor_execute", before)
+        event.remove(store.engine, "after_cursor_execute", after)
+    rows = sorted(((statistics.median(c for _, c in times), statistics.median(w for w, _ in times),
+                    len(times) // runs, name) for name, times in found.items()), reverse=True)
+    print(f"statement by statement, {span.query or 'no filters'} ({runs} runs, p50 per run; "
+          f"cpu: this thread's, to the first row):")
+    for cpu, wall, each, name in rows:
+        if wall >= 0.005:
+            print(f"  cpu {cpu:6.3f} s  wall {wall:6.3f} s  x{each}  {name}")
+    print(f"  total cpu {sum(row[0] * row[2] for row in rows):.3f} s")
 
 
 if __name__ == "__main__":

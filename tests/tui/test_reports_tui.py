@@ -151,3 +151,29 @@ async def test_enter_on_a_business_hours_median_opens_the_slower_tickets(report_
         assert isinstance(app.screen, QueueScreen)
         assert "bfrt:>=" in app.screen.query_text
         await until(pilot, lambda: (app.screen.table.total or 0) >= 1, what="the tickets")
+
+
+@pytest.mark.parametrize(("key", "tickets", "term"), [
+    # every target together: #1002's first response, #1003's and #1007's resolutions missed
+    ("sla", 3, "missed:>="),
+    # #1003's one next response was met: none to list
+    ("sla_next_response", 0, "nr_missed:>="),
+    # minutes on #1001, #1003 (twice) and #1006 (a note); #1002's came after the range
+    ("logged", 3, "logged:>="),
+])
+async def test_enter_on_sla_met_next_response_and_time_logged_opens_their_tickets(
+        report_store, key, tickets, term):
+    app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
+    async with app.run_test(size=(120, 50)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        screen = app.screen
+        await until(pilot, lambda: screen.report is not None, what="the whole report")
+        table = screen.query_one("#report-headline", DataTable)
+        table.move_cursor(row=table.get_row_index(key))
+        await pilot.press("enter")
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        assert term in app.screen.query_text
+        await until(pilot, lambda: app.screen.table.total == tickets, what=f"{tickets} tickets")

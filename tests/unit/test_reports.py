@@ -169,6 +169,12 @@ def test_a_bad_filter_is_refused_at_its_term(desk):
     (drill.slow_resolution_business(WEEK, 18 * HOUR), [1003, 1007]),
     (drill.sla_missed(WEEK, "first_response"), [1002]),
     (drill.sla_missed(WEEK, "resolution"), [1003, 1007]),
+    # next responses that ended missed in the week: none (#1003's was met)
+    (drill.sla_missed(WEEK, "next_response"), []),
+    # SLA met, 4 of 7: #1002's first response, #1003's and #1007's resolutions missed
+    (drill.sla_any_missed(WEEK), [1002, 1003, 1007]),
+    # time logged in the week: #1001 15, #1003 10 + 20, #1006 5 (a note); #1002's after it
+    (drill.logged(WEEK), [1001, 1003, 1006]),
     (drill.rated(WEEK), [1001, 1007]),
     (drill.rated_score(WEEK, 5), [1001]),
     (drill.rated_score(WEEK, 2), [1007]),
@@ -181,6 +187,21 @@ def test_a_bad_filter_is_refused_at_its_term(desk):
     ("sla_met:next_response", [1003]),
     ("sla_missed:next_response", []),
     ("sla_missed:first_response,resolution", [1002, 1003, 1005, 1007]),
+    # logged:, missed:, nr_missed: terms speak of one message or target together: #1003 has
+    # minutes logged on the 3rd and on the 5th, none before the 4th and after the 5th at once
+    ("logged:<2026-11-04 logged:>=2026-11-05", []),
+    ("logged:>=2026-11-03 logged:<2026-11-04", [1003]),
+    ("logged:2026-11-09", [1002]),
+    ("-logged:<2026-12-01 status:solved", [1007]),
+    # a missed first response is dated by the ticket's creation (#1002: Friday, though it
+    # ended Monday; #1005 merged, Wednesday), a resolution by the solve
+    ("missed:2026-11-06", [1002]),
+    ("missed:2026-11-09", []),
+    ("missed:2026-11-04", [1005]),
+    ("missed:>=2026-11-05 missed:<2026-11-06", [1003]),
+    ("missed:<2026-11-04 missed:>=2026-11-05", []),
+    ("nr_missed:<2026-12-01", []),
+    ("-nr_missed:<2026-12-01 status:solved", [1001, 1003, 1007]),
     ("csat:<3", [1007]),
     ("csat:>=3", [1001]),
     ("csat:none status:solved", [1003]),

@@ -64,10 +64,10 @@ PARTIAL_INDEXES: dict[str, dict[str, str]] = {
     "ix_tickets_sla_policy_due": {"sqlite": "sla_due_at IS NOT NULL",
                                   "postgresql": "sla_due_at IS NOT NULL"},
 }
-"""The conditions of the partial indexes of migrations 0018 and 0023, by dialect. Not given to the
-``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every command's
-start): whatever rebuilds an index from the models (bulk loads, imports) appends them through
-:func:`create_index_sql`."""
+"""The conditions of the partial indexes of migrations 0018, 0023 and 0024, by dialect. Not
+given to the ``Index`` objects (a PostgreSQL-only option loads that dialect, some 30 ms of every
+command's start): whatever rebuilds an index from the models (bulk loads, imports) appends them
+through :func:`create_index_sql`."""
 
 
 def create_index_sql(index: Index, dialect: Any) -> str:
@@ -300,7 +300,8 @@ class Message(SQLModel, table=True):
         UniqueConstraint("source_message_id"),
         # Partial (migration 0018: only messages with minutes; only agents' public replies).
         # The conditions are not repeated here, as for uq_saved_views_shared_name below.
-        Index("ix_messages_minutes", "created_at"),
+        # ix_messages_minutes covers the reports' time logged (migration 0024).
+        Index("ix_messages_minutes", "created_at", "author_agent_id", "minutes", "ticket_id"),
         Index("ix_messages_public_replies", "ticket_id", "public", "author_agent_id"),
     )
 

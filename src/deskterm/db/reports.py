@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
@@ -30,7 +30,9 @@ from sqlalchemy import (
     literal_column,
     select,
     text,
+    union_all,
 )
+from sqlalchemy.dialects.sqlite.base import SQLiteCompiler
 from sqlalchemy.orm import aliased
 from sqlmodel import Session, col
 
@@ -54,12 +56,46 @@ UNSOLVED = ("new", "open", "pending", "on_hold")
 DONE = ("solved", "closed")
 
 def prepare(session: Session) -> None:
-    """Ready a read session for the reports' statements. PostgreSQL: no JIT compilation in
-    this transaction — each pass over a month of a 1M desk crosses the planner's JIT cost
-    threshold, and compiling took 0.5-0.6 s of a 4 s statement (EXPLAIN ANALYZE), more than
-    it saved."""
+    """Ready a read session for the reports' statements. PostgreSQL: more working memory, and
+    no JIT compilation in this transaction — each pass over a month of a 1M desk crosses the
+    planner's JIT cost threshold, and compiling took 0.5-0.6 s of a 4 s statement (EXPLAIN
+    ANALYZE), more than it saved."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text("SET LOCAL jit = off"))
+        # The month's times (a materialized CTE of 300,000 rows) and the tags' hash join of
+        # two months spilled to temporary files at the default 4 MB (EXPLAIN ANALYZE: 8
+        # batches): a report's session may take more, for its own statements only.
+        session.execute(text("SET LOCAL work_mem = '32MB'"))
+
+
+def _sqlite_from_hint(_compiler: SQLiteCompiler, _table: Any, hint: str | None) -> str | None:
+    return hint
+
+
+# SQLAlchemy's SQLite compiler leaves a table's hint out (it has no syntax of its own for one);
+# SQLite's is ``FROM tickets INDEXED BY ix_...``. Only these reports give SQLite hints.
+SQLiteCompiler.get_from_hint_text = _sqlite_from_hint  # type: ignore[method-assign, assignment]
+
+Query = TypeVar("Query", bound=Any)
+"""A ``Select`` of any columns."""
+
+
+def on_index(query: Query, table: Any, index: str) -> Query:
+    """``query`` reading ``table`` through ``index`` on SQLite (``INDEXED BY``; PostgreSQL
+    plans by its statistics). SQLite has none (no ``ANALYZE`` is run on a desk) and takes an
+    equality on any indexed column for about ten rows: with a filter such as ``group:Billing``
+    it read all of the group's tickets since the desk began through
+    ``ix_tickets_group_status_updated``, row by row, instead of the range's entries of the
+    report's covering index (the created cube 0.21 s of CPU against 0.07 s, the merged count
+    0.11 s against nothing, on the 1M desk). Through the range's index a filter costs at most
+    what the report without it does."""
+    hinted: Query = query.with_hint(table.__table__, f"INDEXED BY {index}",
+                                    dialect_name="sqlite")
+    return hinted
+
+
+CREATED_INDEX, SOLVED_INDEX = "ix_tickets_created_report", "ix_tickets_status_solved"
+"""The covering indexes of migration 0022 the reports' passes read."""
 
 
 def kept(scope: Scope) -> list[ColumnElement[bool]]:
@@ -105,10 +141,11 @@ def created_cube(session: Session, scope: Scope, since: datetime) -> Cube:
     at its start, see :func:`open_before`)."""
     day = utc_day(col(Ticket.created_at))
     keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
-    return [tuple(row) for row in session.execute(
+    return [tuple(row) for row in session.execute(on_index(
         select(*keys, func.count(), func.count(col(Ticket.first_response_at)),
                *_met(Ticket.first_response_sla_met))
-        .where(*kept(scope), col(Ticket.created_at) >= since).group_by(*keys))]
+        .where(*kept(scope), col(Ticket.created_at) >= since).group_by(*keys),
+        Ticket, CREATED_INDEX))]
 
 
 def solved_cube(session: Session, scope: Scope, since: datetime) -> Cube:
@@ -116,11 +153,11 @@ def solved_cube(session: Session, scope: Scope, since: datetime) -> Cube:
     tickets solved (and not reopened since) from ``since`` to now."""
     day = utc_day(col(Ticket.solved_at))
     keys = (day, col(Ticket.assignee_id), col(Ticket.group_id))
-    return [tuple(row) for row in session.execute(
+    return [tuple(row) for row in session.execute(on_index(
         select(*keys, func.count(), func.sum(case((col(Ticket.reopens) > 0, 1), else_=0)),
                *_met(Ticket.resolution_sla_met))
         .where(*kept(scope), col(Ticket.solved_at) >= since, col(Ticket.status).in_(DONE))
-        .group_by(*keys))]
+        .group_by(*keys), Ticket, SOLVED_INDEX))]
 
 
 def open_cube(session: Session, scope: Scope) -> Cube:
@@ -177,9 +214,10 @@ def open_before(open_now: int, created_since: int, solved_since: int) -> int:
 def merged_count(session: Session, scope: Scope, since: datetime, until: datetime) -> int:
     """Tickets merged into another in the range (through the partial index ``ix_tickets_merged``
     of migration 0018, which holds merged tickets alone)."""
-    return int(session.execute(select(func.count()).where(
+    return int(session.execute(on_index(select(func.count()).select_from(Ticket).where(
         col(Ticket.merged_into_id).is_not(None), *scope,
-        col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until)).scalar_one())
+        col(Ticket.closed_at) >= since, col(Ticket.closed_at) < until),
+        Ticket, "ix_tickets_merged")).scalar_one())
 
 
 def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
@@ -191,33 +229,76 @@ def bucket(seconds: ColumnElement[Any]) -> ColumnElement[Any]:
                 else_=floor_to(seconds, 3600))
 
 
+WALL_CLOCK, BUSINESS_CLOCK, ONE_TOUCH = "wall", "business", "one_touch"
+"""The first column of :func:`times_histogram`'s rows: which clock the bucket counts (or, for
+``one_touch``, the one row of the tickets solved with a single public reply)."""
+
+
 def times_histogram(session: Session, later: Any, business: Any, where: Scope, *,
-                    one_touch: bool = False) -> Cube:
-    """``(assignee, group, bucket, business bucket, tickets, one_touch)`` of the time from a
-    ticket's creation to ``later`` (first reply, solve) over the tickets ``where`` holds (those
-    without one left out), and the same in business hours (``business``: the minutes the SLA
-    kernel stored where a calendar applies; the wall clock elsewhere).
+                    index: str, one_touch: bool = False) -> Cube:
+    """``(clock, assignee, group, bucket, tickets)`` of the time from a ticket's
+    creation to ``later`` (first reply, solve) over the tickets ``where`` holds (those without
+    one left out): by assignee and group on the wall clock (``clock`` "wall"), and over all of
+    them in business hours ("business", assignee and group NULL; ``business``: the minutes
+    the SLA kernel stored where a calendar applies, the wall clock elsewhere) — the report
+    shows business hours for the whole range only.
 
     One pass for both clocks, the time taken computed once a ticket in a materialized CTE
     (:func:`bucket` evaluates its argument once per branch, and a plain subquery is flattened
-    into the outer one: over the 336,000 tickets of a month on a 1M desk that was 1.1 s of
-    CPU, 0.5 s this way on SQLite, bench/reports.py). ``one_touch``: count the tickets with a
-    single public reply too (the resolution's pass), else 0."""
+    into the outer one), then grouped twice. Grouped once by both buckets together (the cross
+    product) a month on a 1M desk was 141,000 rows for Python to add up again (2-3 s of CPU
+    with the rest of the report's Python); grouped apart it is under 20,000 (bench/reports.py).
+    ``index``: the covering index of the range (:func:`on_index`). ``one_touch``: one more
+    row, ``('one_touch', NULL, NULL, NULL, tickets)``, of the tickets with a single public
+    reply by an agent (the resolution's pass)."""
     # As a double: PostgreSQL's EXTRACT(EPOCH ...) is numeric, and numeric arithmetic over a
     # month of tickets was a third of the pass.
     seconds = cast(seconds_between(col(later), col(Ticket.created_at)), Float)
-    touch = (case((_public_replies() == 1, 1), else_=0) if one_touch
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    # One-touch on SQLite: a probe of ix_messages_public_replies per ticket (0.15 s for a
+    # month); on PostgreSQL the same 283,000 probes were 1.7-1.9 s of a 2.8 s pass (EXPLAIN
+    # ANALYZE), and the replies of the tickets' id span read in order, grouped and hash-joined
+    # to them 0.9 s (see one_touch_pg below).
+    touch = (case((_public_replies() == 1, 1), else_=0) if one_touch and not postgresql
              else literal_column("0"))
-    times = (select(col(Ticket.assignee_id).label("agent"), col(Ticket.group_id).label("team"),
-                    floor_to(seconds, 60).label("taken"), col(business).label("business"),
-                    touch.label("touch"))
-             .where(*where, col(later).is_not(None))
-             .cte("times").prefix_with("MATERIALIZED"))
+    times = on_index(
+        select(col(Ticket.id).label("id"), col(Ticket.assignee_id).label("agent"),
+               col(Ticket.group_id).label("team"),
+               floor_to(seconds, 60).label("taken"), col(business).label("business"),
+               touch.label("touch"))
+        .where(*where, col(later).is_not(None)), Ticket, index,
+    ).cte("times").prefix_with("MATERIALIZED")
     wall = bucket(times.c.taken)
     on_calendar = bucket(func.coalesce(times.c.business * 60, times.c.taken))
-    keys = (times.c.agent, times.c.team, wall, on_calendar)
-    return [tuple(row) for row in session.execute(
-        select(*keys, func.count(), func.sum(times.c.touch)).group_by(*keys))]
+    nothing: ColumnElement[Any] = literal_column("NULL")
+    by_wall = (select(literal_column(f"'{WALL_CLOCK}'").label("clock"), times.c.agent,
+                      times.c.team, wall.label("bucket"), func.count().label("tickets"))
+               .group_by(times.c.agent, times.c.team, wall))
+    by_calendar = (select(literal_column(f"'{BUSINESS_CLOCK}'"), nothing, nothing,
+                          on_calendar, func.count())
+                   .group_by(on_calendar))
+    parts = [by_wall, by_calendar]
+    if one_touch:
+        parts.append(_one_touch_pg(times) if postgresql else
+                     select(literal_column(f"'{ONE_TOUCH}'"), nothing, nothing, nothing,
+                            func.sum(times.c.touch)))
+    return [tuple(row) for row in session.execute(union_all(*parts))]
+
+
+def _one_touch_pg(times: Any) -> Any:
+    """``('one_touch', NULL, NULL, NULL, tickets)``: how many of ``times``' tickets have
+    exactly one public reply by an agent — the replies of the tickets' id span, read in
+    ticket order from ``ix_messages_public_replies`` and grouped as they come, joined by a hash
+    to the tickets (PostgreSQL; SQLite probes per ticket)."""
+    nothing: ColumnElement[Any] = literal_column("NULL")
+    span = select(func.min(times.c.id)).scalar_subquery(), select(
+        func.max(times.c.id)).scalar_subquery()
+    single = (select(col(Message.ticket_id).label("ticket_id"))
+              .where(col(Message.public), col(Message.author_agent_id).is_not(None),
+                     col(Message.ticket_id) >= span[0], col(Message.ticket_id) <= span[1])
+              .group_by(col(Message.ticket_id)).having(func.count() == 1).subquery("single"))
+    return (select(literal_column(f"'{ONE_TOUCH}'"), nothing, nothing, nothing, func.count())
+            .select_from(times.join(single, single.c.ticket_id == times.c.id)))
 
 
 def next_response_cube(session: Session, scope: Scope, since: datetime, until: datetime
@@ -240,9 +321,9 @@ def next_response_cube(session: Session, scope: Scope, since: datetime, until: d
 def breaching_now(session: Session, scope: Scope, now: datetime) -> int:
     """Tickets in scope with a target running past its due time now (``sla:breached``), by
     ``ix_tickets_sla_due``."""
-    return int(session.execute(select(func.count()).select_from(Ticket).where(
+    return int(session.execute(on_index(select(func.count()).select_from(Ticket).where(
         col(Ticket.sla_due_at) <= now, col(Ticket.sla_policy_id).is_not(None),
-        *kept(scope))).scalar_one())
+        *kept(scope)), Ticket, "ix_tickets_sla_due")).scalar_one())
 
 
 def csat_cube(session: Session, scope: Scope, since: datetime, until: datetime) -> Cube:
@@ -259,15 +340,18 @@ def csat_cube(session: Session, scope: Scope, since: datetime, until: datetime) 
 def minutes_logged(session: Session, scope: Scope, since: datetime, until: datetime
                    ) -> dict[int, int]:
     """``{agent id: minutes}`` the agents logged on replies and notes written in the range,
-    on the tickets in scope (merged ones too: their time was spent). Read through the partial
-    index ``ix_messages_minutes`` (only messages with minutes are in it)."""
+    on the tickets in scope (merged ones too: their time was spent). Read from the partial,
+    covering index ``ix_messages_minutes`` (only messages with minutes are in it, migration
+    0024): without filters the index alone answers; with filters each message's ticket is
+    joined by the id the index holds."""
     author = col(Message.author_agent_id)
-    rows = session.execute(
-        select(author, func.sum(col(Message.minutes)))
-        .join(Ticket, col(Ticket.id) == col(Message.ticket_id))
-        .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
-               col(Message.created_at) < until, author.is_not(None), *scope)
-        .group_by(author)).all()
+    query = (select(author, func.sum(col(Message.minutes)))
+             .where(col(Message.minutes).is_not(None), col(Message.created_at) >= since,
+                    col(Message.created_at) < until, author.is_not(None)))
+    if scope:
+        query = on_index(query.join(Ticket, col(Ticket.id) == col(Message.ticket_id))
+                         .where(*scope), Message, "ix_messages_minutes")
+    rows = session.execute(query.group_by(author)).all()
     return {agent: int(total) for agent, total in rows}
 
 
@@ -298,14 +382,14 @@ def tag_counts(session: Session, scope: Scope, since: datetime, until: datetime,
     after (a name per tag, not per ticket)."""
     base = kept(scope)
     carried = aliased(TicketTag)  # the scope's own tag:... subquery names ticket_tags too
-    counts = (select(col(carried.tag_id).label("tag_id"),
+    counts = on_index(select(col(carried.tag_id).label("tag_id"),
                      func.sum(case((col(Ticket.created_at) >= since, 1), else_=0))
                      .label("now_period"),
                      func.sum(case((col(Ticket.created_at) < since, 1), else_=0))
                      .label("then_period"))
               .select_from(Ticket).join(carried, col(carried.ticket_id) == col(Ticket.id))
               .where(*base, col(Ticket.created_at) >= before, col(Ticket.created_at) < until)
-              .group_by(col(carried.tag_id)).subquery())
+              .group_by(col(carried.tag_id)), Ticket, CREATED_INDEX).subquery()
     rows = session.execute(
         select(col(Tag.name), counts.c.now_period, counts.c.then_period)
         .join(counts, counts.c.tag_id == col(Tag.id))

@@ -97,8 +97,7 @@ def _rated(span: ReportRange, score: int) -> Callable[[], str | None]:
 
 
 def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
-    """The queue filter behind a headline number (None: time logged, the SLA compliance of
-    every target together and of the next responses, which count replies, not tickets)."""
+    """The queue filter behind a headline number (None: a key that names none)."""
     found: dict[str, Callable[[], str | None]] = {
         "created": lambda: drill.created(span),
         "solved": lambda: drill.solved(span),
@@ -116,7 +115,10 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
             span, head.first_response_business.median or 0),
         "resolution_business": lambda: drill.slow_resolution_business(
             span, head.resolution_business.median or 0),
+        "sla": lambda: drill.sla_any_missed(span),
         "sla_first_response": lambda: drill.sla_missed(span, "first_response"),
+        "sla_next_response": lambda: drill.sla_missed(span, "next_response"),
+        "logged": lambda: drill.logged(span),
         "sla_resolution": lambda: drill.sla_missed(span, "resolution"),
         "csat": lambda: drill.rated(span),
         "csat_rate": lambda: drill.rated(span),
@@ -126,20 +128,15 @@ def drill_query(span: ReportRange, head: Headline, key: str) -> str | None:
     return make() if make is not None else None
 
 
-NO_DRILL = {
-    "logged": "Time logged is minutes on replies and notes, not a set of tickets",
-    "sla": "SLA compliance counts targets that ended: enter on a target's row for the tickets "
-           "that missed it; sla:breached lists those late now",
-    "sla_next_response": "Next responses are counted per reply, not per ticket: "
-                         "sla_missed:next_response lists the tickets that missed one",
-}
-"""Why ``enter`` on a headline number opens no queue."""
 
 
 class ReportsScreen(ReportsWorkerErrors, SizeClasses):
     """The desk's numbers: headline, charts, agents and groups, for a range and filters."""
 
     AUTO_FOCUS = "#report-headline"
+    NARROW_BELOW = 80
+    """The headline (46 columns) and the charts stay side by side down to 80 columns: stacked,
+    the charts went below the 21 lines of the headline, off an 80x24 terminal."""
     BINDINGS = [
         Binding("escape", "back", "Back", id="reports.back"),
         Binding("r", "next_range", "Range", id="reports.range"),
@@ -252,12 +249,12 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         last = days[-1] if days else None
         top = max((d.created for d in days), default=0)
         self.query_one("#report-created-title", Static).update(
-            Text(f"Created per day · max {top:,}" + (f" · today {last.created:,}" if last
-                                                     else "")))
+            Text(f"Created/day · max {top:,}" + (f" · today {last.created:,}" if last
+                                                 else "")))
         self.query_one("#report-solved-title", Static).update(
-            Text(f"Solved per day · max {max((d.solved for d in days), default=0):,}"))
+            Text(f"Solved/day · max {max((d.solved for d in days), default=0):,}"))
         self.query_one("#report-backlog-title", Static).update(
-            Text(f"Backlog at each day's end · now {last.backlog:,}" if last else "Backlog"))
+            Text(f"Backlog at day's end · now {last.backlog:,}" if last else "Backlog"))
         agents = self.query_one("#report-agents", DataTable)
         keep = agents.cursor_row
         agents.clear()
@@ -341,8 +338,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         elif event.data_table.id == "report-groups":
             query = drill.group(self.span, key[1:] if key else None)
         if query is None:
-            self.notify(NO_DRILL.get(key, "This number is not a set of tickets"),
-                        severity="information")
+            self.notify("This number is not a set of tickets", severity="information")
             return
         if self.open_query is not None:
             self.open_query(query)

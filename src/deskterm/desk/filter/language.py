@@ -59,6 +59,14 @@ Fields:
   ended unmet): ``sla_missed:resolution``; for ``next_response`` (a ticket may have many),
   ``sla_missed`` is any one missed and ``sla_met`` every one that ended met. A target still
   running is neither (``sla:breached`` finds those late now)
+- ``logged``: when time was logged on the ticket (a reply or note by an agent with minutes),
+  as ``created``: ``logged:>=2026-11-01 logged:<2026-12-01`` had minutes logged in November
+- ``missed``: when the ticket missed an SLA target, dated as the reports count it — the first
+  response by the ticket's creation, the resolution by its last solve (still solved or
+  closed), a next response by when it ended; ``nr_missed``: when a next response ended
+  missed. The terms of each of ``logged``, ``missed`` and ``nr_missed`` (not negated) speak
+  of one and the same reply or target: ``nr_missed:>=2026-11-01 nr_missed:<2026-12-01`` is a
+  next response missed in November, not one before December and another after October
 - ``csat``: the requester's rating (1-5), optionally compared (``csat:<3``, ``csat:5``);
   ``csat:none`` is not rated; ``rated``: ``yes`` or ``no``
 - ``replies``: how many public replies agents wrote (``replies:1`` answered in one touch,
@@ -108,6 +116,9 @@ DEFAULT_SORT = "-updated"
 SLA_STATES = ("breached", "at_risk", "none")
 SLA_TARGET_NAMES = ("first_response", "next_response", "resolution")
 """The targets ``sla_met:`` and ``sla_missed:`` name (as the SLA kernel does)."""
+ONE_ROW_TIMES = ("logged", "missed", "nr_missed")
+"""Time fields whose terms (those not negated) all speak of one row (a message with minutes, an
+SLA target that ended): their ranges are intersected, not matched one by one."""
 SCORES = (1, 2, 3, 4, 5)
 YES_NO = ("yes", "no")
 TIERS = (1, 2, 3)
@@ -462,6 +473,9 @@ FIELDS: dict[str, _Field] = {
     "sla": _Field(_sla, compares=True),
     "solved": _Field(_when, compares=True),
     "closed": _Field(_when, compares=True),
+    "logged": _Field(_when, compares=True),
+    "missed": _Field(_when, compares=True),
+    "nr_missed": _Field(_when, compares=True),
     "frt": _Field(_taken_or_none, compares=True),
     "resolution": _Field(_taken, compares=True),
     "bfrt": _Field(_taken_or_none, compares=True),
@@ -525,7 +539,8 @@ _EXAMPLES = {
     "group": "group:billing", "tag": "tag:vpn", "requester": "requester:acme.com",
     "org": 'org:"Acme Corp"', "created": "created:<7d", "updated": "updated:>2026-01-01",
     "sla": "sla:breached", "sort": "sort:-priority", "solved": "solved:<7d",
-    "closed": "closed:<7d",
+    "closed": "closed:<7d", "logged": "logged:<7d", "missed": "missed:<7d",
+    "nr_missed": "nr_missed:<7d",
     "frt": "frt:>4h", "resolution": "resolution:<2d", "replies": "replies:1",
     "reopened": "reopened:yes", "merged": "merged:no", "bfrt": "bfrt:>4h",
     "bresolution": "bresolution:<2d", "sla_met": "sla_met:first_response",
@@ -758,7 +773,7 @@ def _clause(parsed: ParsedQuery, term: FieldTerm, now: datetime) -> Clause:
         values = _compared(PRIORITIES, term.values)
     elif term.field == "tier":
         values = _compared(TIERS, term.values)
-    elif term.field in ("created", "updated", "solved", "closed"):
+    elif term.field in ("created", "updated", "solved", "closed", *ONE_ROW_TIMES):
         values = tuple(_time_range(value, now) for value in term.values)
     elif term.field in ("frt", "resolution", "bfrt", "bresolution"):
         values = tuple(_taken_range(value) for value in term.values)

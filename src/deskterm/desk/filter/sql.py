@@ -42,6 +42,7 @@ from deskterm.db.types import UTCDateTime
 from deskterm.desk.errors import InvalidInput
 from deskterm.desk.filter.cursors import is_int32 as _is_int32
 from deskterm.desk.filter.cursors import unpack_cursor
+from deskterm.desk.filter.language import ONE_ROW_TIMES
 from deskterm.desk.filter.resolved import (
     ResolvedClause,
     ResolvedQuery,
@@ -197,8 +198,19 @@ def decode_cursor(cursor: str, sort: str) -> tuple[object, int]:
 
 
 def conditions(resolved: ResolvedQuery) -> list[ColumnElement[bool]]:
-    """The SQL conditions of a resolved filter (all must hold); nothing is read to make them."""
-    found = [clause_sql(clause) for clause in resolved.clauses]
+    """The SQL conditions of a resolved filter (all must hold); nothing is read to make them.
+    The clauses of a field of :data:`ONE_ROW_TIMES` that are not negated speak of one row
+    together (``logged:>=2026-11-01 logged:<2026-12-01``: one message logged in November):
+    their ranges are intersected into one condition."""
+    found: list[ColumnElement[bool]] = []
+    together: dict[str, list[ResolvedClause]] = {}
+    for clause in resolved.clauses:
+        if clause.field in ONE_ROW_TIMES and not clause.negated:
+            together.setdefault(clause.field, []).append(clause)
+        else:
+            found.append(clause_sql(clause))
+    for field, clauses in together.items():
+        found.append(_CLAUSE_SQL[field](_intersected([clause.values for clause in clauses])))
     found.extend(search.term_condition(term.plan, negated=term.negated) for term in resolved.text)
     visible = access.visible_condition(resolved.hidden_groups)
     if visible is not None:  # the groups restricted from the agent it was resolved for
@@ -381,6 +393,55 @@ def _sla_ended(missed: bool) -> ClauseBuilder:
     return build
 
 
+def _intersected(clauses: Sequence[Sequence[ResolvedValue]]) -> list[ResolvedValue]:
+    """The time ranges every one of ``clauses`` admits (each clause: any of its ranges)."""
+    found: list[TimeRange] = [TimeRange()]
+    for values in clauses:
+        found = [both for have in found for value in values
+                 if isinstance(value, TimeRange) and (both := _both(have, value)) is not None]
+    return list(found)
+
+
+def _both(one: TimeRange, other: TimeRange) -> TimeRange | None:
+    """The span of time within both ranges (None: none)."""
+    start, start_in = one.start, one.start_inclusive
+    if other.start is not None and (start is None or (other.start, not other.start_inclusive)
+                                    > (start, not start_in)):
+        start, start_in = other.start, other.start_inclusive
+    end, end_in = one.end, one.end_inclusive
+    if other.end is not None and (end is None or (other.end, other.end_inclusive)
+                                  < (end, end_in)):
+        end, end_in = other.end, other.end_inclusive
+    if start is not None and end is not None and (
+            start > end or (start == end and not (start_in and end_in))):
+        return None
+    return TimeRange(start, end, start_in, end_in)
+
+
+def _logged(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+    """An agent logged minutes on a reply or note written within any of the ranges (what the
+    reports' time logged sums, through ``ix_messages_minutes``)."""
+    return _any([select(Message.id).where(
+        col(Message.ticket_id) == col(Ticket.id), col(Message.minutes).is_not(None),
+        col(Message.author_agent_id).is_not(None), _within(Message.created_at, span))
+        .correlate(Ticket).exists() for span in values])
+
+
+def _next_missed(span: ResolvedValue) -> ColumnElement[bool]:
+    return _next_responses(col(SlaOutcome.outcome) != "met", _within(SlaOutcome.ended_at, span))
+
+
+def _missed(values: Sequence[ResolvedValue]) -> ColumnElement[bool]:
+    """An SLA target missed within any of the ranges, dated as the reports count it: the first
+    response by the ticket's creation, the resolution by its last solve (still solved), a next
+    response by its end."""
+    return _any([or_(
+        and_(_within(Ticket.created_at, span), col(Ticket.first_response_sla_met).is_(False)),
+        and_(_within(Ticket.solved_at, span), col(Ticket.status).in_(("solved", "closed")),
+             col(Ticket.resolution_sla_met).is_(False)),
+        _next_missed(span)) for span in values])
+
+
 def _rating(*where: ColumnElement[bool]) -> ColumnElement[bool]:
     return (select(SatisfactionRating.id)
             .where(col(SatisfactionRating.ticket_id) == col(Ticket.id), *where)
@@ -412,6 +473,9 @@ _CLAUSE_SQL: dict[str, ClauseBuilder] = {
     "sla": lambda values: _any([_sla(value) for value in values]),
     "solved": _time_in(Ticket.solved_at),
     "closed": _time_in(Ticket.closed_at),
+    "logged": _logged,
+    "missed": _missed,
+    "nr_missed": lambda values: _any([_next_missed(span) for span in values]),
     "frt": _taken(seconds_between(col(Ticket.first_response_at), col(Ticket.created_at)),
                   none=col(Ticket.first_response_at).is_(None)),
     "resolution": _taken(seconds_between(col(Ticket.solved_at), col(Ticket.created_at))),

@@ -63,7 +63,10 @@ class Clause:
     - ``group``: group names or ``none``; ``org``: organization names
     - ``tag``: tag names (carries any of them)
     - ``requester``: e-mail addresses, or domains (``acme.com``) for everyone writing from one
-    - ``created``, ``updated``, ``solved``, ``closed``: :class:`TimeRange` values
+    - ``created``, ``updated``, ``solved``, ``closed``: :class:`TimeRange` values; so are
+      ``logged`` (time logged then), ``missed`` (an SLA target missed, dated as the reports
+      count it) and ``nr_missed`` (a next response ended missed then), whose clauses that are
+      not negated speak of one row together
     - ``sla``: ``breached``, ``at_risk``, ``none`` or :class:`SlaWithin` values
     - ``frt`` (first response), ``resolution``: :class:`NumberRange` values in seconds, and
       ``none`` (no first response yet); ``replies`` (public replies by agents): NumberRange

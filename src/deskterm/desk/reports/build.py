@@ -121,17 +121,19 @@ def _sum(rows: list[tuple[Any, ...]], column: int, *, since: str, until: str) ->
     return found
 
 
-WALL, BUSINESS = 2, 3
-"""Columns of :func:`deskterm.db.reports.times_histogram`'s rows: the bucket of the time on
-the wall clock, and in business hours."""
+AGENT, GROUP, ALL = 1, 2, -1
+"""What :func:`_by` adds a histogram up by: the assignee and group columns of
+:func:`deskterm.db.reports.times_histogram`'s rows, or all of them together."""
 
 
-def _by(rows: list[tuple[Any, ...]], key: int, clock: int = WALL) -> dict[Any, Histogram]:
-    """Histogram rows (assignee, group, bucket, business bucket, count, ...) by assignee (0),
-    group (1) or in all (-1), on the wall clock or in business hours."""
+def _by(rows: list[tuple[Any, ...]], key: int, clock: str = sql.WALL_CLOCK
+        ) -> dict[Any, Histogram]:
+    """Histogram rows (clock, assignee, group, bucket, count) of one clock by
+    assignee, group or in all (business hours: in all only)."""
     found: dict[Any, Histogram] = {}
-    for row in rows:  # a row per (assignee, group, buckets): never a row per ticket
-        found.setdefault(row[key] if key >= 0 else None, []).append((row[clock], int(row[4])))
+    for row in rows:  # a row per (assignee, group, bucket): never a row per ticket
+        if row[0] == clock:
+            found.setdefault(row[key] if key >= 0 else None, []).append((row[3], int(row[4])))
     return found
 
 
@@ -206,7 +208,8 @@ def _side_reads(session: Session, span: ReportRange, where: list[Any]) -> _Side:
     return _Side(
         resolution=sql.times_histogram(
             session, Ticket.solved_at, Ticket.resolution_business_minutes,
-            [*sql.kept(where), sql.solved_in(span.since, span.until)], one_touch=True),
+            [*sql.kept(where), sql.solved_in(span.since, span.until)], index=sql.SOLVED_INDEX,
+            one_touch=True),
         tags=_tags(session, span, where))
 
 
@@ -244,20 +247,23 @@ def _make_report(session: Session, span: ReportRange, where: list[Any], *,
     kept = sql.kept(where)
     first_rows = sql.times_histogram(
         session, Ticket.first_response_at, Ticket.first_response_business_minutes,
-        [*kept, sql.created_in(span.since, span.until)])
+        [*kept, sql.created_in(span.since, span.until)], index=sql.CREATED_INDEX)
     minutes = sql.minutes_logged(session, where, span.since, span.until)
     moment = now or utcnow()
     sla_rows = _sla_rows(span, counts, sql.next_response_cube(
         session, where, span.since, span.until))
     side = pending.result() if pending is not None else _side_reads(session, span, where)
     resolution_rows = side.resolution
-    head = _headline(span, counts, one_touch=sum(int(row[5] or 0) for row in resolution_rows),
-                     minutes=sum(minutes.values()), first=_by(first_rows, -1).get(None, []),
-                     resolution=_by(resolution_rows, -1).get(None, []))
+    head = _headline(span, counts, one_touch=sum(int(row[4] or 0) for row in resolution_rows
+                                                  if row[0] == sql.ONE_TOUCH),
+                     minutes=sum(minutes.values()), first=_by(first_rows, ALL).get(None, []),
+                     resolution=_by(resolution_rows, ALL).get(None, []))
     head = replace(
         head,
-        first_response_business=duration(_by(first_rows, -1, BUSINESS).get(None, [])),
-        resolution_business=duration(_by(resolution_rows, -1, BUSINESS).get(None, [])),
+        first_response_business=duration(
+            _by(first_rows, ALL, sql.BUSINESS_CLOCK).get(None, [])),
+        resolution_business=duration(
+            _by(resolution_rows, ALL, sql.BUSINESS_CLOCK).get(None, [])),
         sla=_sla_targets(sla_rows),
         sla_breaching_now=sql.breaching_now(session, where, moment),
         csat=_csat(csat_rows := sql.csat_cube(session, where, span.since, span.until),
@@ -284,8 +290,8 @@ def _make_report(session: Session, span: ReportRange, where: list[Any], *,
         days.append(Day(key, created.by_day[key], solved.by_day[key], backlog))
         day += timedelta(days=1)
 
-    first_agent, first_group = _by(first_rows, 0), _by(first_rows, 1)
-    resolution_group = _by(resolution_rows, 1)
+    first_agent, first_group = _by(first_rows, AGENT), _by(first_rows, GROUP)
+    resolution_group = _by(resolution_rows, GROUP)
     agent_ids = sorted(key for key in {*solved.by_agent, *open_agent, *minutes, *first_agent,
                                        *sla_by[0]} if key is not None)
     people = sql.agent_names(session, agent_ids)
