@@ -29,7 +29,8 @@ from deskterm.demo.generator import seed_demo
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300
 TABLES = ("organizations", "customers", "agent_groups", "agent_group_members", "tags",
-          "tickets", "messages", "events", "ticket_tags", "ticket_seen")
+          "tickets", "messages", "events", "ticket_tags", "ticket_seen", "sla_outcomes",
+          "satisfaction_ratings")
 
 
 @pytest.fixture
@@ -81,6 +82,7 @@ def test_with_a_helper_the_desk_and_its_search_index_are_the_same(stores, monkey
     assert set(shadow) == {f"{t}_{s}" for t in ("search_text", "search_cjk")
                            for s in ("config", "data", "docsize", "idx")} | {"search_cjk_content"}
     assert _rows(helped, (*TABLES, *shadow)) == _rows(alone, (*TABLES, *shadow))
+    assert all(_rows(helped, ("sla_outcomes", "satisfaction_ratings")).values())
     assert sum(len(rows) for rows in _rows(helped, shadow).values()) > TICKETS * 3
     with helped.engine.begin() as connection:
         for table in search_load.TABLES:  # FTS5's own consistency check
