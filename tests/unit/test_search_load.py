@@ -29,7 +29,8 @@ from deskterm.demo.generator import seed_demo
 NOW = datetime(2026, 3, 14, 15, 9, 26, tzinfo=UTC)
 TICKETS = 300
 TABLES = ("organizations", "customers", "agent_groups", "agent_group_members", "tags",
-          "tickets", "messages", "events", "ticket_tags", "ticket_seen")
+          "tickets", "messages", "events", "ticket_tags", "ticket_seen", "sla_outcomes",
+          "satisfaction_ratings")
 
 
 @pytest.fixture
@@ -81,6 +82,7 @@ def test_with_a_helper_the_desk_and_its_search_index_are_the_same(stores, monkey
     assert set(shadow) == {f"{t}_{s}" for t in ("search_text", "search_cjk")
                            for s in ("config", "data", "docsize", "idx")} | {"search_cjk_content"}
     assert _rows(helped, (*TABLES, *shadow)) == _rows(alone, (*TABLES, *shadow))
+    assert all(_rows(helped, ("sla_outcomes", "satisfaction_ratings")).values())
     assert sum(len(rows) for rows in _rows(helped, shadow).values()) > TICKETS * 3
     with helped.engine.begin() as connection:
         for table in search_load.TABLES:  # FTS5's own consistency check
@@ -315,3 +317,49 @@ def test_a_seed_leaves_one_index_segment_so_the_first_write_merges_nothing(store
                                     "VALUES ('integrity-check', 1)"))
         assert connection.execute(text(
             "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar() > 1
+
+
+@stores_sqlite
+def test_the_seeds_index_segment_sits_on_the_level_of_its_size_and_later_writes_leave_it(
+        stores, monkeypatch):
+    """'optimize' leaves its one segment on level 1 (or 0), where FTS5 merges it with the
+    desk's first dozen small writes, rewriting the whole index inside one of them (14 s in the
+    first ``automate run`` after a 1M seed). The load lifts it to the level its size belongs
+    on; a hundred one-document transactions after it merge among themselves, never with it
+    (the small ``search_cjk`` one, 4 pages, sits on level 1 and may well be merged)."""
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 10**9)
+    desk = stores.store()
+    seed_demo(desk, tickets=TICKETS, seed=3, admin="ada", now=NOW)
+    with sqlite3.connect(desk.url.database, isolation_level=None) as connection:
+        lone = {}
+        for table in search_load.TABLES:
+            levels = search_load.structure(connection, table)
+            (at, (segment, first, last)), = [(at, s) for at, level in enumerate(levels)
+                                             for s in level]
+            assert at == search_load.lone_segment_level(last - first + 1)
+            lone[table] = segment
+        assert len(search_load.structure(connection, "search_text")) - 1 >= 3
+        for i in range(100):
+            connection.execute("INSERT INTO search_text(rowid, text) VALUES (?, 'printer jam')",
+                               ((10**6 + i) << 32,))
+            connection.execute("INSERT INTO search_cjk(rowid, text) VALUES (?, '打印机')",
+                               ((10**6 + i) << 32,))
+        levels = search_load.structure(connection, "search_text")
+        assert lone["search_text"] in [s[0] for s in levels[-1]], levels
+        assert sum(map(len, levels)) > 1
+    with desk.engine.begin() as connection:
+        for table in search_load.TABLES:
+            connection.execute(text(f"INSERT INTO {table}({table}, rank) "
+                                    "VALUES ('integrity-check', 1)"))
+        assert connection.execute(text(
+            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar() > 100
+
+
+def test_a_structure_record_reads_back_as_written():
+    record = search_load._encode(b"\x00\x00\x00\x07", 17_807,
+                                 [[], [(5, 1, 117_198)], [(2, 1, 3), (300, 4, 20_000)]])
+    assert search_load._decode(record) == (b"\x00\x00\x00\x07", 17_807,
+                                           [[], [(5, 1, 117_198)], [(2, 1, 3), (300, 4, 20_000)]])
+    assert [search_load.lone_segment_level(pages) for pages in (1, 4, 5, 117_198)] == [0, 1, 2, 9]
+    with pytest.raises(ValueError):
+        search_load._decode(b"\x00\x00\x00\x07\xff\x00\x00\x01\x00")

@@ -111,7 +111,8 @@ class SqliteSearchLoad:
 
 
 def _merge(connection: sqlite3.Connection) -> None:
-    """Merge each FTS5 table's segments into one ('optimize').
+    """Merge each FTS5 table's segments into one ('optimize'), then lift it to the level its
+    size belongs on (:func:`_lift`).
 
     A build leaves one segment per 'hashsize' of terms, all on FTS5's first level (a million
     tickets: a dozen and more). The desk's first small write adds one more there, and once a
@@ -121,6 +122,128 @@ def _merge(connection: sqlite3.Connection) -> None:
     one segment costs nothing to "merge"."""
     for table in TABLES:
         connection.execute(f"INSERT INTO {table}({table}) VALUES ('optimize')")
+        _lift(connection, table)
+
+
+STRUCTURE_ROWID = 10
+"""The ``%_data`` row holding an FTS5 index's structure record (its segments, by level)."""
+MAX_LEVEL = 63
+"""FTS5 keeps at most 64 levels (``FTS5_MAX_LEVEL``)."""
+
+
+def _varint(data: bytes, at: int) -> tuple[int, int]:
+    """SQLite's varint at ``data[at:]`` (big-endian, 7 bits a byte, the ninth byte whole):
+    its value and where the next one starts."""
+    value = 0
+    for i in range(9):
+        byte = data[at + i]
+        if i == 8:
+            return (value << 8) | byte, at + 9
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            return value, at + i + 1
+    raise AssertionError("unreachable")
+
+
+def _put_varint(value: int) -> bytes:
+    """:func:`_varint`'s inverse, for values below 2^56 (every count in a structure record)."""
+    if value < 0 or value >= 1 << 56:
+        raise ValueError(f"varint out of range: {value}")
+    out = [value & 0x7F]
+    value >>= 7
+    while value:
+        out.append(0x80 | (value & 0x7F))
+        value >>= 7
+    return bytes(reversed(out))
+
+
+def lone_segment_level(pages: int, *, automerge: int = DEFAULT_AUTOMERGE) -> int:
+    """The level FTS5's own merging would have brought a segment of ``pages`` leaf pages to:
+    each level's segments are ``automerge`` times the size of the level's below, from single
+    pages written one small transaction at a time."""
+    level = 0
+    while automerge ** level < pages and level < MAX_LEVEL:
+        level += 1
+    return level
+
+
+def structure(connection: sqlite3.Connection, table: str) -> list[list[tuple[int, int, int]]]:
+    """The segments of FTS5 ``table`` by level: ``(segment id, first page, last page)``. Reads
+    the legacy structure record, the one every table without ``contentless_delete`` writes;
+    raises ValueError for anything else."""
+    (record,) = connection.execute(
+        f"SELECT block FROM {table}_data WHERE id = ?", (STRUCTURE_ROWID,)).fetchone()
+    return _decode(bytes(record))[2]
+
+
+def _decode(record: bytes) -> tuple[bytes, int, list[list[tuple[int, int, int]]]]:
+    """(cookie, write counter, segments by level) of a legacy structure record."""
+    if len(record) < 5 or record[4:8] == b"\xff\x00\x00\x01":  # FTS5_STRUCTURE_V2
+        raise ValueError("not a legacy FTS5 structure record")
+    cookie = record[:4]
+    levels_count, at = _varint(record, 4)
+    segments_count, at = _varint(record, at)
+    written, at = _varint(record, at)
+    levels: list[list[tuple[int, int, int]]] = []
+    for _ in range(levels_count):
+        merging, at = _varint(record, at)
+        count, at = _varint(record, at)
+        if merging:
+            raise ValueError("an FTS5 merge is under way")
+        level = []
+        for _ in range(count):
+            segment, at = _varint(record, at)
+            first, at = _varint(record, at)
+            last, at = _varint(record, at)
+            level.append((segment, first, last))
+        levels.append(level)
+    if at != len(record) or sum(map(len, levels)) != segments_count:
+        raise ValueError("not a legacy FTS5 structure record")
+    return cookie, written, levels
+
+
+def _encode(cookie: bytes, written: int,
+            levels: Sequence[Sequence[tuple[int, int, int]]]) -> bytes:
+    out = [cookie, _put_varint(len(levels)),
+           _put_varint(sum(map(len, levels))), _put_varint(written)]
+    for level in levels:
+        out += [_put_varint(0), _put_varint(len(level))]
+        for segment, first, last in level:
+            out += [_put_varint(segment), _put_varint(first), _put_varint(last)]
+    return b"".join(out)
+
+
+def _lift(connection: sqlite3.Connection, table: str) -> None:
+    """Move the lone segment 'optimize' left in ``table`` up to the level of its size.
+
+    'optimize' writes its one segment just above the levels there were: after a build (every
+    segment on level 0) on level 1, whatever its size (the 1M demo's ``search_text``: 117,000
+    pages). Each later write adds a segment of a page or two on level 0; FTS5 merges a level
+    once it holds 'automerge' (4) segments into the level above, so within a few dozen writes
+    level 1 held four, the big one among them, and FTS5 rewrote the whole index, most of it
+    inside one write (14 s in the first ``automate run`` after a 1M seed; the pass's 300-500
+    reminders took 10-14 s instead of 0.2 s). Grown one write at a time, a segment that size
+    would sit on a level of its own size (:func:`lone_segment_level`, 9 here), where the small
+    ones reach it only after hundreds of thousands of writes, and merge with it then as
+    FTS5 merges segments of like size. The levels are only the structure record's bookkeeping:
+    the segment's pages stay where they are (its id names them), only the record changes."""
+    try:
+        (record,) = connection.execute(
+            f"SELECT block FROM {table}_data WHERE id = ?", (STRUCTURE_ROWID,)).fetchone()
+        cookie, written, levels = _decode(bytes(record))
+    except ValueError:
+        return  # a format this code does not know: left as FTS5 wrote it
+    segments = [(at, segment) for at, level in enumerate(levels) for segment in level]
+    if len(segments) != 1:
+        return
+    now, (segment, first, last) = segments[0]
+    level = lone_segment_level(last - first + 1)
+    if level <= now:
+        return
+    lifted: list[list[tuple[int, int, int]]] = [[] for _ in range(level)]
+    lifted.append([(segment, first, last)])
+    connection.execute(f"UPDATE {table}_data SET block = ? WHERE id = ?",
+                       (_encode(cookie, written, lifted), STRUCTURE_ROWID))
 
 
 def _shadow_tables(connection: sqlite3.Connection, schema: str = "main") -> list[str]:

@@ -747,6 +747,14 @@ class DemoGenerator:
         outcome_id = self.next_ids["sla_outcomes"]
         rating_id = self.next_ids["satisfaction_ratings"]
         comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
+        known: dict[int, object] = {}  # the current ticket's steps' stamps, by microsecond
+
+        def at_us(us: int | None) -> object:
+            """An instant of the current ticket as stored: its step's own stamp if it is one."""
+            if us is None:
+                return None
+            found = known.get(us)
+            return found if found is not None else stored(us)
 
         ticket_rows: list[tuple] = []
         message_rows: list[tuple] = []
@@ -926,19 +934,16 @@ class DemoGenerator:
                 resolution_met = None
             else:
                 created_us = instant(created_s)
-                sla_steps = [(instant(when), who, after) for when, who, after, _ in timeline]
+                # The steps' instants are stored as the steps' own stamps (made above).
+                known.clear()
+                known[created_us] = created_at
+                sla_steps = []
+                for when, who, after, value in timeline:
+                    us = instant(when)
+                    sla_steps.append((us, who, after))
+                    known[us] = value
                 sla = demo_sla.replay(clocks[policy.id], created_us, sla_steps)
                 resolution_met = sla.resolution_met
-                # The steps' instants are stored as the steps' own stamps (made above).
-                known = {created_us: created_at}
-                for (us, _, _), (_, _, _, value) in zip(sla_steps, timeline, strict=True):
-                    known[us] = value
-
-                def at_us(us: int | None, known: dict[int, object] = known) -> object:
-                    if us is None:
-                        return None
-                    found = known.get(us)
-                    return found if found is not None else stored(us)
 
                 clock_columns = (
                     policy.id, at_us(sla.first_due), at_us(sla.next_due),

@@ -17,6 +17,7 @@ compares.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -92,8 +93,6 @@ class TicketSla:
     first_met: bool | None = None
     resolution_met: bool | None = None
     ended: list[Ended] = field(default_factory=list)
-    memo: dict[tuple[object, ...], int] = field(default_factory=dict)
-    """Due times worked out, by what they depend on."""
 
 
 class Clock:
@@ -107,6 +106,12 @@ class Clock:
             holidays_country=row.get("holidays_country"),
             holidays_subdivision=row.get("holidays_subdivision"),
             extra_holidays=row.get("extra_holidays") or (), name=row.get("name", ""))
+        # What replay calls, a few million times in a big seed: one call deep, not two.
+        self.add_us: Callable[[int, int], int] = self.add
+        self.minutes_us: Callable[[int, int], int] = self.minutes
+        if self.calendar is not None:
+            self.add_us = self.calendar.add_business_us
+            self.minutes_us = _minutes(self.calendar)
 
     def add(self, start: int, minutes: int) -> int:
         if self.calendar is None:
@@ -120,6 +125,16 @@ class Clock:
         if self.calendar is None:
             return (end - start) // MINUTE_US
         return self.calendar.business_minutes_us(start, end)
+
+
+def _minutes(calendar: BusinessCalendar) -> Callable[[int, int], int]:
+    """:meth:`Clock.minutes` of a business calendar, one call less deep."""
+    between = calendar.business_minutes_us
+
+    def minutes(start: int, end: int) -> int:
+        return between(start, end) if end > start else 0
+
+    return minutes
 
 
 def match(policies: tuple[DemoPolicy, ...], priority: int, tier: str | None,
@@ -140,90 +155,111 @@ reply, ``N`` an internal note, ``X`` a change without a message (the automation 
 
 
 def replay(clock: Clock, created: int, steps: list[Step]) -> TicketSla:
-    """The SLA columns of a ticket filed at ``created`` whose later steps were ``steps``."""
+    """The SLA columns of a ticket filed at ``created`` whose later steps were ``steps``.
+
+    A million tickets go through here, so it works on local variables, and the due times
+    between steps are kept as what they depend on (the standing minutes so far; for the next
+    response when its clock started), worked out only when a step ends a target or the last
+    step leaves them running: a due time is a pure function of those (``due.compute``), so this
+    gives what working each one out after every step would."""
     policy = clock.policy
-    sla = TicketSla(policy=policy.id)
+    first_target = policy.first_response
+    next_target = policy.next_response
+    resolution_target = policy.resolution
+    add, minutes = clock.add_us, clock.minutes_us
+    business = clock.calendar is not None
+    ended: list[Ended] = []
+    append = ended.append
     first_response: int | None = None
     solved_at: int | None = None
-    _due(sla, clock, created, first_response, "new")
+    paused_at: int | None = None
+    paused = 0
+    next_started: int | None = None
+    next_paused = 0
+    first_business: int | None = None
+    resolution_business: int | None = None
+    first_met: bool | None = None
+    resolution_met: bool | None = None
+    # The due times the step before left, as the minutes each adds (None: not running).
+    first_due: int | None = None if first_target is None else first_target
+    next_due: int | None = None
+    next_due_from = 0
+    resolution_due: int | None = None if resolution_target is None else resolution_target
     for when, role, status in steps:
-        waiting = status in WAITING
-        if sla.paused_at is not None and not waiting:
-            sla.paused_minutes += clock.minutes(sla.paused_at, when)
-            if sla.next_started is not None:
-                sla.next_paused_minutes += clock.minutes(max(sla.paused_at, sla.next_started),
-                                                         when)
-            sla.paused_at = None
-        elif waiting and sla.paused_at is None:
-            sla.paused_at = when
+        waiting = status == "pending" or status == "on_hold"
+        done = status == "solved" or status == "closed"
+        if paused_at is not None and not waiting:
+            paused += minutes(paused_at, when)
+            if next_started is not None:
+                next_paused += minutes(paused_at if paused_at > next_started else next_started,
+                                       when)
+            paused_at = None
+        elif waiting and paused_at is None:
+            paused_at = when
         public_reply = role == "A"
         if public_reply and first_response is None:
             first_response = when
         if status == "solved" and role != "C":
             solved_at = when
-        if first_response is not None and sla.first_due is not None:
-            met = first_response <= sla.first_due
-            sla.ended.append(Ended("first_response", met, created, sla.first_due,
-                                   first_response, when))
-            sla.first_met = met
-            sla.first_due = None
-        if public_reply and sla.next_started is not None:
-            if sla.next_due is not None:
-                sla.ended.append(Ended("next_response", when <= sla.next_due, sla.next_started,
-                                       sla.next_due, when, when))
-            sla.next_started, sla.next_paused_minutes, sla.next_due = None, 0, None
-        if status in DONE:
-            if sla.resolution_due is not None:
+        if first_response is not None and first_due is not None:
+            due = add(created, first_due)
+            met = first_response <= due
+            append(Ended("first_response", met, created, due, first_response, when))
+            first_met = met
+            first_due = None
+        if public_reply and next_started is not None:
+            if next_due is not None:
+                due = add(next_due_from, next_due)
+                append(Ended("next_response", when <= due, next_started, due, when, when))
+            next_started, next_paused, next_due = None, 0, None
+        if done:
+            if resolution_due is not None:
+                due = add(created, resolution_due)
                 solve = solved_at if solved_at is not None else when
-                met = solve <= sla.resolution_due
-                sla.ended.append(Ended("resolution", met, created, sla.resolution_due, solve,
-                                       when))
-                sla.resolution_met = met
-            for target, ended_due, started in (("first_response", sla.first_due, created),
-                                               ("next_response", sla.next_due,
-                                                sla.next_started)):
-                if ended_due is not None and started is not None and ended_due < when:
-                    sla.ended.append(Ended(target, False, started, ended_due, None, when))
-                    if target == "first_response":
-                        sla.first_met = False
-            sla.next_started, sla.next_paused_minutes, sla.paused_at = None, 0, None
-        elif role == "C" and first_response is not None and sla.next_started is None:
-            sla.next_started, sla.next_paused_minutes = when, 0
-        if status not in DONE:
-            sla.resolution_business = None
-            sla.resolution_met = None
-        if clock.calendar is not None:
-            if first_response is not None and sla.first_business is None:
-                sla.first_business = clock.minutes(created, first_response)
-            if status in DONE and solved_at is not None and sla.resolution_business is None:
-                sla.resolution_business = clock.minutes(created, solved_at)
-        _due(sla, clock, created, first_response, status)
+                met = solve <= due
+                append(Ended("resolution", met, created, due, solve, when))
+                resolution_met = met
+            if first_due is not None:
+                due = add(created, first_due)
+                if due < when:
+                    append(Ended("first_response", False, created, due, None, when))
+                    first_met = False
+            if next_due is not None and next_started is not None:
+                due = add(next_due_from, next_due)
+                if due < when:
+                    append(Ended("next_response", False, next_started, due, None, when))
+            next_started, next_paused, paused_at = None, 0, None
+            if business and solved_at is not None and resolution_business is None:
+                resolution_business = minutes(created, solved_at)
+            first_due = next_due = resolution_due = None
+        else:
+            if role == "C" and first_response is not None and next_started is None:
+                next_started, next_paused = when, 0
+            resolution_business = None
+            resolution_met = None
+            first_due = first_target + paused \
+                if first_target is not None and first_response is None else None
+            if next_target is not None and next_started is not None and \
+                    first_response is not None:
+                next_due, next_due_from = next_target + next_paused, next_started
+            else:
+                next_due = None
+            resolution_due = None if resolution_target is None else resolution_target + paused
+        if business and first_response is not None and first_business is None:
+            first_business = minutes(created, first_response)
+    sla = TicketSla(policy=policy.id, paused_at=paused_at, paused_minutes=paused,
+                    next_started=next_started, next_paused_minutes=next_paused,
+                    first_business=first_business, resolution_business=resolution_business,
+                    first_met=first_met, resolution_met=resolution_met, ended=ended)
+    running = []
+    if first_due is not None:
+        sla.first_due = add(created, first_due)
+        running.append(sla.first_due)
+    if next_due is not None:
+        sla.next_due = add(next_due_from, next_due)
+        running.append(sla.next_due)
+    if resolution_due is not None:
+        sla.resolution_due = add(created, resolution_due)
+        running.append(sla.resolution_due)
+    sla.due = None if paused_at is not None or not running else min(running)
     return sla
-
-
-def _due(sla: TicketSla, clock: Clock, created: int, first_response: int | None,
-         status: str) -> None:
-    """The due times after a step, as ``due.compute`` (each worked out again only when what it
-    depends on changed: most steps change none of them)."""
-    policy = clock.policy
-    if status in DONE:
-        sla.first_due = sla.next_due = sla.resolution_due = sla.due = None
-        return
-    paused = sla.paused_minutes
-    memo = sla.memo
-
-    def added(key: tuple[object, ...], start: int, minutes: int) -> int:
-        if key not in memo:
-            memo[key] = clock.add(start, minutes)
-        return memo[key]
-
-    sla.first_due = added(("first", paused), created, policy.first_response + paused) \
-        if policy.first_response is not None and first_response is None else None
-    sla.next_due = added(("next", sla.next_started, sla.next_paused_minutes),
-                         sla.next_started, policy.next_response + sla.next_paused_minutes) \
-        if (policy.next_response is not None and sla.next_started is not None
-            and first_response is not None) else None
-    sla.resolution_due = added(("resolution", paused), created, policy.resolution + paused) \
-        if policy.resolution is not None else None
-    running = [d for d in (sla.first_due, sla.next_due, sla.resolution_due) if d is not None]
-    sla.due = None if sla.paused_at is not None or not running else min(running)

@@ -255,7 +255,8 @@ class BusinessCalendar:
         i = bisect.bisect_right(self._starts, moment_us) - 1
         if i < 0:
             return 0
-        return self._before[i] + min(moment_us, self._ends[i]) - self._starts[i]
+        end = self._ends[i]  # (not min(): this runs a few million times in a demo seed)
+        return self._before[i] + (moment_us if moment_us < end else end) - self._starts[i]
 
     # --- the contract -----------------------------------------------------------------------
 
