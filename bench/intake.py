@@ -12,9 +12,9 @@
    messages, ticket tags) are read back and inserted into another fresh desk by the driver
    alone, in one transaction, leaving the desk as the import does: the big tables' secondary
    indexes and the search triggers (SQLite) or indexes and foreign keys (PostgreSQL) dropped,
-   the rows in by ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), the indexes and the
-   search index built once at the end with the same code (PostgreSQL: and the same
-   ``ANALYZE``). Making those rows is not timed.
+   the rows in by ``executemany`` (SQLite) or binary ``COPY`` (PostgreSQL, as the import),
+   the indexes and the search index built once at the end with the same code (PostgreSQL: and
+   the same ``ANALYZE``). Making those rows is not timed.
 
 Each store is measured ``--runs`` times; prints every run, the median tickets/s of both, and the
 ratio import rate / raw rate (goal: at least 0.5).
@@ -56,7 +56,12 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.ticket_import import COLUMNS, postgres_analyze, sqlite_pragmas
+from deskterm.db.ticket_import import (
+    COLUMNS,
+    postgres_analyze,
+    postgres_copy_types,
+    sqlite_pragmas,
+)
 from deskterm.desk import setup
 from deskterm.desk.transfer.csv_import import import_csv
 from deskterm.desk.transfer.csv_in import CsvFile, Options
@@ -100,13 +105,14 @@ def fresh_sqlite(folder: Path, template: Path) -> Store:
 
 
 class Postgres:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
         self.url = url
+        self.prefix = prefix
         self.made: list[str] = []
 
     def fresh(self) -> Store:
-        name = f"deskterm_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
         with self.admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {name}"))
         self.made.append(name)
@@ -188,7 +194,10 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
                     cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
                 for table in TABLES:
                     quoted = ", ".join(f'"{c}"' for c in COLUMNS[table])
-                    with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+                    types = postgres_copy_types(connection, table)
+                    with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN (FORMAT BINARY)'
+                                     ) as copy:
+                        copy.set_types([types[name] for name in COLUMNS[table]])
                         for row in rows[table]:
                             copy.write_row(row)
                 for index in indexes:
@@ -306,6 +315,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", metavar="URL", default=PG_URL,
                         help="An admin URL ('none': SQLite only).")
+    parser.add_argument("--pg-prefix", default="deskterm_bench", metavar="NAME",
+                        help="The PostgreSQL databases' names start so (dropped at the end).")
     parser.add_argument("--only", choices=("SQLite", "PostgreSQL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only is None:
@@ -328,7 +339,7 @@ def main() -> None:
         print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end")
         return
     folder = Path(tempfile.mkdtemp(prefix="deskterm-intake-"))
-    pg = Postgres(args.postgres) if args.only == "PostgreSQL" else None
+    pg = Postgres(args.postgres, args.pg_prefix) if args.only == "PostgreSQL" else None
     try:
         if pg is None:
             template = folder / "template.sqlite3"
