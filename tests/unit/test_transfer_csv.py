@@ -232,6 +232,10 @@ def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, sto
     assert made.exit_code == 0, made.stderr
     assert "1 new agent(s)" in made.stdout
     assert "zed.agent" in desk("agent", "list").stdout
+    with store.engine.connect() as connection:  # (a json column, by binary COPY on PostgreSQL)
+        skills = connection.execute(text(
+            "SELECT CAST(skills AS TEXT) FROM agents WHERE username = 'zed.agent'")).scalar()
+    assert json.loads(skills) == []
 
 
 def test_the_agents_and_groups_an_import_makes_are_in_the_audit_log(desk, store, tmp_path):
@@ -605,6 +609,16 @@ def test_a_utc_time_without_a_zone_reads_as_the_general_way_does():
     # The year's range holds on the shortcut too.
     with pytest.raises(InvalidInput, match="out of range"):
         parse_date("1800-01-01 00:00:00", zone=UTC, order=None)
+    # ISO in UTC with its "Z" (the other shortcut): whatever the zone asked for rows without.
+    for zone in (UTC, plus_two):
+        for text_ in ("2024-03-05T12:34:56Z", "2024-03-05 12:34:56Z"):
+            parsed = parse_date(text_, zone=zone, order=None)
+            assert parsed == datetime(2024, 3, 5, 12, 34, 56, tzinfo=UTC)
+            assert parsed.tzinfo is UTC
+    with pytest.raises(InvalidInput, match="out of range"):
+        parse_date("1800-01-01T00:00:00Z", zone=UTC, order=None)
+    with pytest.raises(InvalidInput, match="not a date"):
+        parse_date("2024-13-05T12:34:56Z", zone=UTC, order=None)
     assert parse_date("2024-03-04T10:15:00+01:00", zone=UTC, order=None) == datetime(
         2024, 3, 4, 9, 15, tzinfo=UTC)
 
