@@ -12,12 +12,13 @@
    messages, ticket tags) are read back and inserted into another fresh desk by the driver
    alone, in one transaction, leaving the desk as the import does: the big tables' secondary
    indexes and the search triggers (SQLite) or indexes and foreign keys (PostgreSQL) dropped,
-   the rows in by ``executemany`` (SQLite) or ``COPY`` (PostgreSQL), the indexes and the
-   search index built once at the end with the same code (PostgreSQL: and the same
-   ``ANALYZE``). Making those rows is not timed.
+   the rows in by ``executemany`` (SQLite) or binary ``COPY`` (PostgreSQL, as the import),
+   the indexes and the search index built once at the end with the same code (PostgreSQL: and
+   the same ``ANALYZE``). Making those rows is not timed.
 
-Each store is measured ``--runs`` times; prints every run, the median tickets/s of both, and the
-ratio import rate / raw rate (goal: at least 0.5).
+Each store is measured ``--runs`` times; prints every run (with the wall and CPU seconds of the
+raw baseline's steps: rows in, indexes, search index, foreign keys, commit, ANALYZE), the median
+tickets/s of both, and the ratio import rate / raw rate (goal: at least 0.5).
 
     .venv/bin/python bench/intake.py                      # SQLite 100,000, PostgreSQL 50,000
     .venv/bin/python bench/intake.py --runs 5 --tickets 100000 --pg-tickets 100000
@@ -56,7 +57,12 @@ from sqlmodel import SQLModel
 from deskterm.db import bulk, migrate, search
 from deskterm.db.engine import Store
 from deskterm.db.search_load import SqliteSearchLoad
-from deskterm.db.ticket_import import COLUMNS, postgres_analyze, sqlite_pragmas
+from deskterm.db.ticket_import import (
+    COLUMNS,
+    postgres_analyze,
+    postgres_copy_types,
+    sqlite_pragmas,
+)
 from deskterm.desk import setup
 from deskterm.desk.transfer.csv_import import import_csv
 from deskterm.desk.transfer.csv_in import CsvFile, Options
@@ -100,13 +106,14 @@ def fresh_sqlite(folder: Path, template: Path) -> Store:
 
 
 class Postgres:
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, prefix: str) -> None:
         self.admin = create_engine(url, isolation_level="AUTOCOMMIT")
         self.url = url
+        self.prefix = prefix
         self.made: list[str] = []
 
     def fresh(self) -> Store:
-        name = f"deskterm_bench_{uuid.uuid4().hex[:8]}"
+        name = f"{self.prefix}_{uuid.uuid4().hex[:8]}"
         with self.admin.connect() as connection:
             connection.execute(text(f"CREATE DATABASE {name}"))
         self.made.append(name)
@@ -143,13 +150,55 @@ def _secondary_indexes() -> list[Any]:
                                 key=lambda ix: str(ix.name)) if not index.unique]
 
 
-def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
+def _process_ticks(pid: int) -> int:
+    """The CPU clock ticks process ``pid`` used so far (utime + stime; 0: not readable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0
+    return int(fields[11]) + int(fields[12])
+
+
+class Steps:
+    """The wall and CPU seconds of each step of the raw baseline: CPU of this process (with
+    its threads: SQLite sorts on two) or, given ``server``, of that PostgreSQL backend."""
+
+    def __init__(self, server: int | None = None) -> None:
+        self.server = server
+        self.taken: dict[str, list[float]] = {}
+        self._last = self._now()
+
+    def _now(self) -> tuple[float, float]:
+        if self.server is None:
+            return time.perf_counter(), time.process_time()
+        return time.perf_counter(), _process_ticks(self.server) / os.sysconf("SC_CLK_TCK")
+
+    def __call__(self, name: str) -> None:
+        now = self._now()
+        wall, cpu = self.taken.setdefault(name, [0.0, 0.0])
+        self.taken[name] = [wall + now[0] - self._last[0], cpu + now[1] - self._last[1]]
+        self._last = now
+
+    def __str__(self) -> str:
+        return ", ".join(f"{name} {wall:.2f}/{cpu:.2f}" for name, (wall, cpu)
+                         in self.taken.items())
+
+
+def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> tuple[float, Steps]:
+    """The raw baseline's seconds, and the seconds of its steps."""
     raw = store.engine.raw_connection()
     dialect = store.engine.dialect
     indexes = _secondary_indexes()
     try:
         connection: Any = raw.driver_connection
+        if store.is_sqlite:
+            step = Steps()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute("SELECT pg_backend_pid()")
+                step = Steps(cursor.fetchone()[0])
         started = time.perf_counter()
+        step._last = step._now()
         if store.is_sqlite:
             # The import's connection's settings (its page cache, CHECK constraints skipped for
             # its checked rows ...), so that only the work differs.
@@ -160,19 +209,25 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
             for index in indexes:
                 connection.execute(str(DropIndex(index).compile(dialect=dialect)))
             load = SqliteSearchLoad(connection)
+            step("setup")
             for table in TABLES:
                 quoted = ", ".join(f'"{c}"' for c in COLUMNS[table])
                 marks = ", ".join("?" * len(COLUMNS[table]))
                 connection.executemany(f'INSERT INTO "{table}" ({quoted}) VALUES ({marks})',
                                        rows[table])
+                step("inserts")
                 load.add(table, COLUMNS[table], rows[table])
             for index in indexes:
                 connection.execute(str(CreateIndex(index).compile(dialect=dialect)))
+            step("indexes")
             load.finish()
+            step("search")
             for sql in triggers:
                 connection.execute(sql)
             connection.execute("COMMIT")
+            step("commit")
             connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            step("checkpoint")
         else:
             with connection.cursor() as cursor:
                 for index in indexes:
@@ -186,19 +241,29 @@ def raw_insert(store: Store, rows: dict[str, list[tuple[Any, ...]]]) -> float:
                 keys = cursor.fetchall()
                 for table, name, _definition in keys:
                     cursor.execute(f'ALTER TABLE "{table}" DROP CONSTRAINT "{name}"')
+                step("setup")
                 for table in TABLES:
                     quoted = ", ".join(f'"{c}"' for c in COLUMNS[table])
-                    with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN') as copy:
+                    types = postgres_copy_types(connection, table)
+                    with cursor.copy(f'COPY "{table}" ({quoted}) FROM STDIN (FORMAT BINARY)'
+                                     ) as copy:
+                        copy.set_types([types[name] for name in COLUMNS[table]])
                         for row in rows[table]:
                             copy.write_row(row)
+                    step("COPY")
                 for index in indexes:
                     cursor.execute(str(CreateIndex(index).compile(dialect=dialect)))
+                step("indexes")
                 search.postgres_rebuild(cursor, saved)
+                step("search")
                 for table, name, definition in keys:
                     cursor.execute(f'ALTER TABLE "{table}" ADD CONSTRAINT "{name}" {definition}')
+                step("keys")
             connection.commit()
+            step("commit")
             postgres_analyze(store)  # (as the import: after the commit, two at a time)
-        return time.perf_counter() - started
+            step("ANALYZE (other backends: wall only)")
+        return time.perf_counter() - started, step
     finally:
         raw.close()
 
@@ -211,14 +276,7 @@ def _server_ticks(store: Store) -> dict[int, int]:
     with store.engine.connect() as connection:
         pids = connection.execute(text("SELECT pid FROM pg_stat_activity "
                                         "WHERE datname = current_database()")).scalars().all()
-    ticks = {}
-    for pid in pids:
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        ticks[pid] = int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks
+    return {pid: _process_ticks(pid) for pid in pids}
 
 
 class Cpu:
@@ -274,7 +332,7 @@ def measure(name: str, tickets: int, runs: int, folder: Path,
         desk.dispose()
         baseline = fresh()
         cpu.start(baseline)
-        raw = raw_insert(baseline, rows)
+        raw, steps = raw_insert(baseline, rows)
         raw_used = cpu.stop()
         baseline.dispose()
         del rows
@@ -286,6 +344,8 @@ def measure(name: str, tickets: int, runs: int, folder: Path,
               f"{raw:.2f} s, {tickets / raw:,.0f} tickets/s; ratio {raw / took:.2f}; load "
               f"{load:.1f}; CPU s import {used[0]:.2f} + helper {used[1]:.2f} + server "
               f"{used[2]:.2f}, raw {raw_used[0]:.2f} + server {raw_used[2]:.2f}", flush=True)
+        whose = "this process" if desk.is_sqlite else "its server backend"
+        print(f"    raw steps, wall/CPU s ({whose}): {steps}", flush=True)
     fast, base = statistics.median(imports), statistics.median(raws)
     print(f"  median: import {fast:,.0f} tickets/s ({report.customers:,} requesters, "
           f"{report.groups} groups, {report.tags} tags created), raw {base:,.0f} tickets/s, "
@@ -306,6 +366,8 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--postgres", metavar="URL", default=PG_URL,
                         help="An admin URL ('none': SQLite only).")
+    parser.add_argument("--pg-prefix", default="deskterm_bench", metavar="NAME",
+                        help="The PostgreSQL databases' names start so (dropped at the end).")
     parser.add_argument("--only", choices=("SQLite", "PostgreSQL"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.only is None:
@@ -328,7 +390,7 @@ def main() -> None:
         print(f"load average {load[0]:.1f} {load[1]:.1f} {load[2]:.1f} at the end")
         return
     folder = Path(tempfile.mkdtemp(prefix="deskterm-intake-"))
-    pg = Postgres(args.postgres) if args.only == "PostgreSQL" else None
+    pg = Postgres(args.postgres, args.pg_prefix) if args.only == "PostgreSQL" else None
     try:
         if pg is None:
             template = folder / "template.sqlite3"

@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import gc
 import json
+import signal
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -232,6 +235,10 @@ def test_an_unknown_assignee_is_a_problem_unless_agents_may_be_created(desk, sto
     assert made.exit_code == 0, made.stderr
     assert "1 new agent(s)" in made.stdout
     assert "zed.agent" in desk("agent", "list").stdout
+    with store.engine.connect() as connection:  # (a json column, by binary COPY on PostgreSQL)
+        skills = connection.execute(text(
+            "SELECT CAST(skills AS TEXT) FROM agents WHERE username = 'zed.agent'")).scalar()
+    assert json.loads(skills) == []
 
 
 def test_the_agents_and_groups_an_import_makes_are_in_the_audit_log(desk, store, tmp_path):
@@ -453,6 +460,57 @@ def test_an_import_into_an_empty_desk_leaves_every_constraint_and_index_in_place
         connection.execute(text("UPDATE tickets SET status = 'exploded' WHERE id = 1001"))
 
 
+def test_an_import_killed_halfway_leaves_the_desk_as_it_was(desk, store, tmp_path):
+    """``kill -9`` in the middle of a first import (batches written by COPY or executemany,
+    the big tables' indexes, foreign keys and search triggers dropped, the search index half
+    built beside the desk, the reading helper at work): nothing of it is in the desk, whose
+    schema is whole, and the same file imports in full afterwards."""
+    def schema() -> set[tuple]:
+        with store.engine.connect() as connection:
+            if store.is_sqlite:
+                return set(connection.execute(text(
+                    "SELECT type, name, sql FROM sqlite_master WHERE type IN "
+                    "('table', 'index', 'trigger')")).all())
+            return set(connection.execute(text(
+                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+                "UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes "
+                "WHERE schemaname = current_schema()")).all())
+
+    tickets = 5 * csv_import.BATCH
+    path = _csv(tmp_path, "Id,Subject,Description,Requester email,Created at\n" + "".join(
+        f"k-{n},Printer {n} jams,Paper stuck {n},p{n % 50}@example.com,2024-03-05T12:34:56Z\n"
+        for n in range(tickets)))
+    before, customers = schema(), _count(store, "customers")
+    url = store.url.render_as_string(hide_password=False)
+    killed = subprocess.run([sys.executable, "-c", (
+        "import os, signal\n"
+        "from pathlib import Path\n"
+        "from deskterm.db.engine import Store\n"
+        "from deskterm.desk.transfer.csv_import import import_csv\n"
+        "from deskterm.desk.transfer.csv_in import CsvFile, Options\n"
+        "batches = []\n"
+        "def progress(read):\n"
+        "    batches.append(read)\n"
+        "    if len(batches) == 3:\n"
+        "        os.kill(os.getpid(), signal.SIGKILL)\n"
+        f"import_csv(Store({url!r}), CsvFile(Path({str(path)!r}), Options(overrides={{}})), "
+        "progress=progress, parallel=True)\n")], capture_output=True, text=True, timeout=120)
+
+    assert killed.returncode == -signal.SIGKILL, killed.stderr
+    assert (_count(store, "tickets"), _count(store, "messages"), _count(store, "customers")) \
+        == (0, 0, customers)
+    assert schema() == before
+    if store.is_sqlite:
+        with store.engine.connect() as connection:
+            assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
+    result = desk("import", "csv", str(path))
+    assert result.exit_code == 0, result.stderr
+    assert _count(store, "tickets") == tickets
+    assert "Printer 7777 jams" in desk("ticket", "list", "--query", "7777").stdout  # searched
+    assert schema() == before
+
+
 def test_the_connection_of_an_import_checks_constraints_again_after_it(store, admin):
     from deskterm.db.ticket_import import TicketLoad
 
@@ -605,6 +663,16 @@ def test_a_utc_time_without_a_zone_reads_as_the_general_way_does():
     # The year's range holds on the shortcut too.
     with pytest.raises(InvalidInput, match="out of range"):
         parse_date("1800-01-01 00:00:00", zone=UTC, order=None)
+    # ISO in UTC with its "Z" (the other shortcut): whatever the zone asked for rows without.
+    for zone in (UTC, plus_two):
+        for text_ in ("2024-03-05T12:34:56Z", "2024-03-05 12:34:56Z"):
+            parsed = parse_date(text_, zone=zone, order=None)
+            assert parsed == datetime(2024, 3, 5, 12, 34, 56, tzinfo=UTC)
+            assert parsed.tzinfo is UTC
+    with pytest.raises(InvalidInput, match="out of range"):
+        parse_date("1800-01-01T00:00:00Z", zone=UTC, order=None)
+    with pytest.raises(InvalidInput, match="not a date"):
+        parse_date("2024-13-05T12:34:56Z", zone=UTC, order=None)
     assert parse_date("2024-03-04T10:15:00+01:00", zone=UTC, order=None) == datetime(
         2024, 3, 4, 9, 15, tzinfo=UTC)
 

@@ -257,6 +257,16 @@ def parse_date(value: str, *, zone: tzinfo, order: str | None) -> datetime:
         else:
             if 1900 <= quick.year <= 2999:
                 return quick
+    elif len(text) == 20 and text[19] == "Z" and text[10] in " T":
+        # (The other common form, an ISO time in UTC, ``2024-03-05T12:34:56Z``: its zone is
+        # its own, and it needs none of the rewriting below.)
+        try:
+            quick = datetime.fromisoformat(text)
+        except ValueError:
+            pass
+        else:
+            if 1900 <= quick.year <= 2999:
+                return quick
     if text.isdigit() and 9 <= len(text) <= 10:
         return datetime.fromtimestamp(int(text), UTC)
     try:
