@@ -248,6 +248,15 @@ class PostgresServer:
         with psycopg.connect(self.admin_url, autocommit=True, connect_timeout=3) as conn:
             conn.execute(query)
 
+    def _create(self, name: str, template: str | None = None) -> None:
+        """``CREATE DATABASE name`` (from ``template``) whose sessions do not wait for the disk
+        at commit (``synchronous_commit = off``, the database's own setting: a crash of the
+        server could lose the last commits of a throw-away database, nothing else). A commit
+        that waits for its WAL to be flushed took 4-6 ms on the shared 2-core machine, against
+        0.1-0.2 ms: the PostgreSQL tests commit thousands of times."""
+        self.admin(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
+        self.admin(f'ALTER DATABASE "{name}" SET synchronous_commit = off')
+
     def _connect(self, database: str) -> psycopg.Connection:
         return psycopg.connect(self.url(database), autocommit=True, connect_timeout=3)
 
@@ -261,7 +270,7 @@ class PostgresServer:
     def _template(self) -> str:
         if self.template is None:
             name = f"deskterm_tmpl_{uuid.uuid4().hex[:12]}"
-            self.admin(f'CREATE DATABASE "{name}"')
+            self._create(name)
             store = Store(self.url(name))
             migrate.upgrade(store)
             store.dispose()
@@ -278,14 +287,14 @@ class PostgresServer:
         name = f"deskterm_test_{uuid.uuid4().hex[:12]}"
         if not migrated:
             if not self._take_spare(name, self._empties):
-                self.admin(f'CREATE DATABASE "{name}"')
+                self._create(name)
                 if self._empty_fingerprint is None:
                     with self._connect(name) as conn:
                         self._empty_fingerprint = conn.execute(SCHEMA_FINGERPRINT).fetchone()[0]
             return name
         self._template()
         if not self._take_spare(name, self._spares):
-            self.admin(f'CREATE DATABASE "{name}" TEMPLATE "{self.template}"')
+            self._create(name, self.template)
         self._lent[name] = self._clean
         if seeded is not None:
             self._seed(name, seeded)

@@ -330,6 +330,77 @@ def test_a_restricted_groups_ticket_is_invisible_to_an_outsiders_session(roles, 
     assert counts["bert"] == 0 and counts["carl"] > 0 and counts["ada"] == counts["carl"]
 
 
+@pytest.fixture(scope="module")
+def restricted_contents(roles) -> dict[str, str]:
+    """Everything else that belongs to the restricted ticket (0028), one row or more in each
+    table, written by its member carl and the owner (a rating is for a solved ticket; this one
+    stays open): {table: the WHERE that finds its rows}."""
+    number, carl = roles.restricted, roles.desk("carl")
+    other = carl.create_ticket(requester_email="c@acme.test", subject="Refund 2",
+                               body="Again.", group="Finance").number
+    carl.change(number, TicketChanges(add_tags=("refund",)))
+    carl.link(number, other)
+    carl.save_draft(number, kind="reply", body="Dear customer, your card ...")
+    carl.mark_seen(number)
+    carl.heartbeat(number)
+    with psycopg.connect(roles.owner_url, autocommit=True) as conn:
+        message = conn.execute("SELECT min(id) FROM messages WHERE ticket_id = %s",
+                               (number,)).fetchone()[0]
+        conn.execute("INSERT INTO attachments (message_id, filename, content_type, size, sha256,"
+                     " data) VALUES (%s, 'card.png', 'image/png', 1, 'x', '\\x00')", (message,))
+        conn.execute("INSERT INTO satisfaction_ratings (ticket_id, customer_id, score, comment,"
+                     " rated_at) SELECT id, requester_id, 2, 'Slow, my card number is in here', "
+                     "now() FROM tickets WHERE id = %s", (number,))
+        conn.execute("INSERT INTO outbox (ticket_id, kind, to_address, subject, state, attempts,"
+                     " next_attempt_at, created_at) VALUES (%s, 'reply', 'c@acme.test', "
+                     "'Re: Refund', 'queued', 0, now(), now())", (number,))
+        conn.execute("INSERT INTO sla_outcomes (ticket_id, policy_name, target, outcome, "
+                     "started_at, due_at, ended_at) VALUES (%s, 'Standard', 'first_response', "
+                     "'met', now(), now(), now())", (number,))
+        conn.execute("INSERT INTO automation_marks (ticket_id, kind, target, at) "
+                     "VALUES (%s, 'escalation', 'resolution', now())", (number,))
+        article = conn.execute("SELECT min(id) FROM kb_articles").fetchone()[0]
+        if article is None:
+            article = roles.desk("ada").save_article(
+                title="Refunds", body="How to refund.", category=None, tags=(),
+                visibility="internal").id
+        conn.execute("INSERT INTO kb_article_tickets (article_id, ticket_id, linked_at) "
+                     "VALUES (%s, %s, now())", (article, number))
+    of_ticket = f"ticket_id = {number}"
+    return {"ticket_tags": of_ticket, "ticket_links": of_ticket,
+            "satisfaction_ratings": of_ticket, "drafts": of_ticket, "ticket_seen": of_ticket,
+            "presence": of_ticket, "outbox": of_ticket, "sla_outcomes": of_ticket,
+            "automation_marks": of_ticket, "kb_article_tickets": of_ticket,
+            "attachments": f"message_id IN (SELECT id FROM messages WHERE {of_ticket})"}
+
+
+@pytest.mark.parametrize("table", ["ticket_tags", "ticket_links", "satisfaction_ratings",
+                                   "drafts", "ticket_seen", "presence", "outbox", "sla_outcomes",
+                                   "automation_marks", "kb_article_tickets", "attachments"])
+def test_what_belongs_to_a_restricted_ticket_is_invisible_to_an_outsiders_session(
+        roles, restricted_contents, table):
+    where = restricted_contents[table]
+    counts = {}
+    for who in ("bert", "carl", "ada"):
+        with roles.sql(who) as conn:
+            counts[who] = conn.execute(f"SELECT count(*) FROM {table} WHERE {where}").fetchone()[0]
+            if who == "bert" and table != "attachments":  # (never deleted: no grant)
+                assert conn.execute(f"DELETE FROM {table} WHERE {where}").rowcount == 0
+    assert counts["bert"] == 0 and counts["carl"] > 0 and counts["ada"] == counts["carl"]
+
+
+def test_an_outsider_cannot_tag_link_or_rate_a_restricted_ticket(roles, restricted_contents):
+    number = roles.restricted
+    with roles.sql("bert") as conn:
+        for sql in ("INSERT INTO ticket_tags (ticket_id, tag_id) SELECT %s, min(id) FROM tags",
+                    "INSERT INTO ticket_links (ticket_id, other_id, kind, created_at) "
+                    "VALUES (1001, %s, 'related', now())",
+                    "INSERT INTO satisfaction_ratings (ticket_id, customer_id, score, comment, "
+                    "rated_at) VALUES (%s, 1, 5, 'forged', now())"):
+            with pytest.raises(psycopg.errors.InsufficientPrivilege):
+                conn.execute(sql, (number,))
+
+
 def test_an_outsiders_session_cannot_write_to_a_restricted_ticket(roles):
     number = roles.restricted
     with roles.sql("bert") as conn:

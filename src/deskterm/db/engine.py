@@ -496,3 +496,7 @@ class Store:
             except Exception:  # a connection already gone has nothing to stop
                 continue
         self.engine.dispose()
+        # The compiled statements too: the ORM's mappers (global) keep the last hundred
+        # dialects in their own caches, and this engine's dialect holds its listeners, so a
+        # disposed store's whole cache of compiled SQL stayed reachable.
+        self.engine.clear_compiled_cache()
