@@ -332,7 +332,7 @@ def test_a_restricted_groups_ticket_is_invisible_to_an_outsiders_session(roles, 
 
 @pytest.fixture(scope="module")
 def restricted_contents(roles) -> dict[str, str]:
-    """Everything else that belongs to the restricted ticket (0028), one row or more in each
+    """Everything else that belongs to the restricted ticket (0025), one row or more in each
     table, written by its member carl and the owner (a rating is for a solved ticket; this one
     stays open): {table: the WHERE that finds its rows}."""
     number, carl = roles.restricted, roles.desk("carl")

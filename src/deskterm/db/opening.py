@@ -37,7 +37,7 @@ from deskterm import db_password
 from deskterm.db import desk_files
 from deskterm.redact import mask_url
 
-SCHEMA_HEAD = "0028"
+SCHEMA_HEAD = "0025"
 """The newest revision in migrations/versions (``deskterm.db.migrate.HEAD``; a test keeps it
 equal to Alembic's head, so a new migration cannot leave it behind)."""
 

@@ -1,6 +1,6 @@
 """pg rls: a restricted ticket's tags, links, ratings, SLA outcomes, outbox and attachments too
 
-Revision ID: 0028
+Revision ID: 0025
 Revises: 0024
 Create Date: 2026-12-08
 
@@ -20,7 +20,7 @@ from collections.abc import Sequence
 
 from alembic import op
 
-revision: str = '0028'
+revision: str = '0025'
 down_revision: str | None = "0024"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
