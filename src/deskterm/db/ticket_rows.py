@@ -11,7 +11,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Integer, bindparam, insert, select
+from collections.abc import Sequence
+
+from sqlalchemy import Insert, Integer, bindparam, func, insert, null, select
 from sqlmodel import Session, col
 
 from deskterm.db.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
@@ -51,13 +53,47 @@ _INSERT_CUSTOMER = insert(Customer).values(
     .limit(1).scalar_subquery(),
     internal=False, tier="standard", created_at=bindparam("created_at"),
 ).returning(col(Customer.id), col(Customer.organization_id))
-_INSERT_FIRST_MESSAGE = _INSERT_MESSAGE.add_cte(insert(Event).values(
-    {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
-     "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
-     "at": bindparam("created_at"), "via": None}).cte("created_event"))
-"""PostgreSQL: a new ticket's first message and its ``created`` event in one statement (a
-data-modifying ``WITH``; the ticket's row was written by the statement before, so the
-foreign keys and the row-level security of both see it)."""
+_EVENT_KEYS = ("ticket_id", "actor_agent_id", "field", "old", "new", "version", "at", "via")
+_FILINGS: dict[tuple[int, bool], Insert] = {}
+
+
+def _filing_statement(extra_events: int, tags: bool) -> Insert:
+    """PostgreSQL: a new ticket's first message, its ``created`` event, ``extra_events`` more
+    events (the ``created`` rules' change made before the row was written) and, with
+    ``tags``, its links to the tags that exist, in one statement (a data-modifying ``WITH``;
+    the ticket's row was written by the statement before, so the foreign keys and the
+    row-level security of all of them see it). It returns the message's id and the ids of the
+    tags linked. Built once for each shape (a few: the rules' events are one or two)."""
+    shape = (extra_events, tags)
+    statement = _FILINGS.get(shape)
+    if statement is not None:
+        return statement
+    rows: list[dict[str, object]] = [
+        {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
+         "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
+         "at": bindparam("created_at"), "via": None}]
+    rows += [{name: bindparam(f"{name}_{n}") for name in _EVENT_KEYS}
+             for n in range(extra_events)]
+    events = insert(Event).values(rows).cte("filed_events")
+    linked = None
+    if tags:
+        linked = insert(TicketTag).from_select(
+            ["ticket_id", "tag_id"],
+            select(bindparam("ticket_id", type_=Integer), col(Tag.id))
+            .where(col(Tag.name).in_(bindparam("tag_names", expanding=True)))
+        ).returning(col(TicketTag.tag_id)).cte("linked_tags")
+    statement = insert(Message).values(
+        {name: bindparam(name) for name in ("ticket_id", "author_agent_id", "author_customer_id",
+                                            "public", "body", "created_at", "source_message_id",
+                                            "minutes")}).add_cte(events)
+    returning: Insert
+    if linked is None:
+        returning = statement.returning(col(Message.id), null())
+    else:
+        returning = statement.add_cte(linked).returning(
+            col(Message.id), select(func.array_agg(linked.c.tag_id)).scalar_subquery())
+    _FILINGS[shape] = returning
+    return returning
 
 
 def insert_ticket(session: Session, *, number: int, subject: str, status: str, priority: int,
@@ -125,25 +161,37 @@ def insert_customer(session: Session, *, name: str, email: str, at: datetime) ->
 
 def insert_first_message(session: Session, *, ticket_id: int, author_customer_id: int,
                          body: str, at: datetime, source_message_id: str | None,
-                         actor_agent_id: int | None, channel: str) -> int:
-    """A new ticket's first message (public, the requester's) and its ``created`` event
-    (version 1); returns the message's id: one statement where :func:`writes_together`,
+                         actor_agent_id: int | None, channel: str,
+                         events: Sequence[dict[str, object]] = (),
+                         tags: Sequence[str] = ()) -> tuple[int, set[int] | None]:
+    """A new ticket's first message (public, the requester's), its ``created`` event
+    (version 1) and ``events`` (more of its events, each with :func:`insert_event`'s keys);
+    with ``tags``, where :func:`writes_together`, its links to those of them that exist.
+    Returns the message's id and the ids of the tags linked (None: none were, the caller
+    links them: see :func:`link_existing_tags`). One statement where :func:`writes_together`,
     else two."""
     connection = session.connection()
     if connection.dialect.name != "postgresql":
         message_id = insert_message(session, ticket_id=ticket_id, body=body, public=True,
                                     at=at, author_customer_id=author_customer_id,
                                     source_message_id=source_message_id)
-        insert_event(session, ticket_id=ticket_id, actor_agent_id=actor_agent_id,
-                     field="created", old=None, new=channel, version=1, at=at)
-        return message_id
-    new_id: int | None = connection.execute(_INSERT_FIRST_MESSAGE, {
+        insert_events(session, [
+            {"ticket_id": ticket_id, "actor_agent_id": actor_agent_id, "field": "created",
+             "old": None, "new": channel, "version": 1, "at": at, "via": None}, *events])
+        return message_id, None
+    values: dict[str, object] = {
         "ticket_id": ticket_id, "author_agent_id": None,
         "author_customer_id": author_customer_id, "public": True, "body": body,
         "created_at": at, "source_message_id": source_message_id, "minutes": None,
-        "actor_agent_id": actor_agent_id, "channel": channel}).scalar_one()
+        "actor_agent_id": actor_agent_id, "channel": channel}
+    for n, event in enumerate(events):
+        values |= {f"{name}_{n}": event[name] for name in _EVENT_KEYS}
+    if tags:
+        values["tag_names"] = list(tags)
+    row = connection.execute(_filing_statement(len(events), bool(tags)), values).one()
+    new_id: int | None = row[0]
     assert new_id is not None  # the database numbers every row it inserts
-    return new_id
+    return new_id, (set(row[1] or ()) if tags else None)
 
 
 def known_tag_ids(session: Session, names: list[str]) -> dict[str, int]:

@@ -70,6 +70,18 @@ def rules_version(session: Session) -> int:
     return int(version)
 
 
+def version_unread(session: Session) -> bool:
+    """Whether this session has not read the rule set's version yet (a caller about to send a
+    statement anyway reads it there: :func:`note_version`)."""
+    return _VERSION not in session.info
+
+
+def note_version(session: Session, value: int | None) -> None:
+    """The rule set's version, read by the caller's own statement (None: no counter row, a
+    desk that never had rules); :func:`rules_version` then asks nothing."""
+    session.info[_VERSION] = value or 0
+
+
 def forget_version(session: Session) -> None:
     """The rule set changed in this session: read its version again."""
     session.info.pop(_VERSION, None)

@@ -109,12 +109,16 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def link_new_ticket_tags(session: Session, number: int, names: tuple[str, ...]) -> None:
+def link_new_ticket_tags(session: Session, number: int, names: tuple[str, ...], *,
+                         linked: set[int] | None = None) -> None:
     """The tags ``names`` of ticket ``number``, just filed (made where missing): one
-    statement when they all exist."""
+    statement when they all exist. ``linked``: the ids of those already linked (by the
+    statement that wrote the ticket's first message, on PostgreSQL); nothing more is sent
+    when that is all of them."""
     if not names:
         return
-    linked = link_existing_tags(session, number, list(names))
+    if linked is None:
+        linked = link_existing_tags(session, number, list(names))
     if len(linked) < len(names):
         insert_ticket_tags(session, number, [tag_id for tag_id in tag_ids(session, names).values()
                                              if tag_id not in linked])
