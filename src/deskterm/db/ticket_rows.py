@@ -13,7 +13,10 @@ from datetime import datetime
 
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, Integer, bindparam, func, insert, null, select
+from sqlalchemy import Insert, Integer, bindparam, event, func, insert, null, select
+from sqlalchemy.dialects import postgresql
+from sqlalchemy.orm import Session as OrmSession
+from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
 from deskterm.db.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
@@ -46,13 +49,22 @@ _INSERT_EVENT = insert(Event).values(
 _CUSTOMER_BY_EMAIL = select(col(Customer.id), col(Customer.name), col(Customer.email),
                             col(Customer.organization_id), col(Customer.tier)).where(
     col(Customer.email) == bindparam("email"))
-_INSERT_CUSTOMER = insert(Customer).values(
+_CUSTOMERS_BY_EMAIL = select(col(Customer.id), col(Customer.name), col(Customer.email),
+                             col(Customer.organization_id), col(Customer.tier)).where(
+    col(Customer.email).in_(bindparam("emails", expanding=True)))
+_KNOWN_CUSTOMERS = "deskterm.known_customers"
+_CUSTOMER_VALUES = dict(
     name=bindparam("name"), email=bindparam("email"),
     organization_id=select(col(Organization.id)).where(
         col(Organization.domain) == bindparam("domain")).order_by(col(Organization.id))
     .limit(1).scalar_subquery(),
-    internal=False, tier="standard", created_at=bindparam("created_at"),
-).returning(col(Customer.id), col(Customer.organization_id))
+    internal=False, tier="standard", created_at=bindparam("created_at"))
+_INSERT_CUSTOMER = insert(Customer).values(_CUSTOMER_VALUES).returning(
+    col(Customer.id), col(Customer.organization_id))
+_INSERT_NEW_CUSTOMER = postgresql.insert(Customer).values(_CUSTOMER_VALUES) \
+    .on_conflict_do_nothing().returning(col(Customer.id), col(Customer.organization_id))
+"""PostgreSQL: the same, inserting nothing (no row returned) when the address is taken: by
+another writer since it was looked up, or looked up before this transaction made it."""
 _EVENT_KEYS = ("ticket_id", "actor_agent_id", "field", "old", "new", "version", "at", "via")
 _FILINGS: dict[tuple[int, bool], Insert] = {}
 
@@ -137,24 +149,65 @@ def insert_event(session: Session, *, ticket_id: int, actor_agent_id: int | None
         "new": new, "version": version, "at": at, "via": via})
 
 
+def customer_rows(session: Session, emails: Sequence[str]) -> dict[str, Customer | None]:
+    """The customers writing from ``emails`` (normalized), by address (None: no such
+    customer), returned detached as :func:`customer_row` returns them, in one statement (the
+    senders of the next mails to file: :func:`know_customers`)."""
+    if not emails:
+        return {}
+    found: dict[str, Customer | None] = dict.fromkeys(emails)
+    for row in session.connection().execute(_CUSTOMERS_BY_EMAIL, {"emails": list(emails)}):
+        found[row[2]] = Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3],
+                                 tier=row[4])
+    return found
+
+
+def know_customers(session: Session, known: dict[str, Customer | None]) -> None:
+    """:func:`customer_row` answers from ``known`` (:func:`customer_rows`, in this transaction
+    or one committed since) for its addresses, without asking; :func:`insert_customer` drops
+    the address it makes. Any rollback in the session (a savepoint's too) empties ``known``:
+    a customer found may have been made by what was rolled back."""
+    session.info[_KNOWN_CUSTOMERS] = known
+
+
+@event.listens_for(OrmSession, "after_soft_rollback")
+def _forget_known_customers(session: OrmSession, _previous: SessionTransaction) -> None:
+    known: dict[str, Customer | None] | None = session.info.get(_KNOWN_CUSTOMERS)
+    if known:
+        known.clear()
+
+
 def customer_row(session: Session, email: str) -> Customer | None:
     """The customer writing from ``email`` (normalized), returned detached (not in the
     session: only to read; a new ticket's requester): one plain statement, without the ORM's
-    loading (which cost a filed mail more than its writes)."""
+    loading (which cost a filed mail more than its writes), or none when the caller looked it
+    up already (:func:`know_customers`)."""
+    known: dict[str, Customer | None] | None = session.info.get(_KNOWN_CUSTOMERS)
+    if known is not None and email in known:
+        return known[email]  # (None: new, as far as the look-up knew: insert_customer)
     row = session.connection().execute(_CUSTOMER_BY_EMAIL, {"email": email}).first()
     if row is None:
         return None
     return Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3], tier=row[4])
 
 
-def insert_customer(session: Session, *, name: str, email: str, at: datetime) -> Customer:
+def insert_customer(session: Session, *, name: str, email: str,
+                    at: datetime) -> Customer | None:
     """A new customer (``email`` normalized, ``name`` cleaned) in the organization whose
     domain is that of ``email`` (the lowest-numbered, if several), found in the same
-    statement; returned detached (not in the session). An address already taken raises
+    statement; returned detached (not in the session). An address already taken: on
+    PostgreSQL None (nothing inserted, the transaction goes on), elsewhere
     :class:`~sqlalchemy.exc.IntegrityError`."""
-    row = session.connection().execute(_INSERT_CUSTOMER, {
-        "name": name, "email": email, "domain": email.rsplit("@", 1)[1],
-        "created_at": at}).one()
+    connection = session.connection()
+    row = connection.execute(
+        _INSERT_NEW_CUSTOMER if connection.dialect.name == "postgresql" else _INSERT_CUSTOMER,
+        {"name": name, "email": email, "domain": email.rsplit("@", 1)[1],
+         "created_at": at}).first()
+    known: dict[str, Customer | None] | None = session.info.get(_KNOWN_CUSTOMERS)
+    if known is not None:
+        known.pop(email, None)  # (looked up before it was made: ask again)
+    if row is None:
+        return None
     return Customer(id=row[0], name=name, email=email, organization_id=row[1], internal=False,
                     tier="standard", created_at=at)
 
@@ -235,6 +288,6 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["customer_row", "insert_customer", "insert_event", "insert_events",
+__all__ = ["customer_row", "customer_rows", "know_customers", "insert_customer", "insert_event", "insert_events",
            "insert_first_message", "insert_message", "insert_ticket", "insert_ticket_tags",
            "known_tag_ids", "link_existing_tags", "organization_name", "writes_together"]
