@@ -13,7 +13,19 @@ from datetime import datetime
 
 from collections.abc import Sequence
 
-from sqlalchemy import Insert, Integer, bindparam, event, func, insert, null, select
+from sqlalchemy import (
+    BindParameter,
+    Insert,
+    Integer,
+    bindparam,
+    event,
+    func,
+    insert,
+    literal,
+    null,
+    select,
+    union_all,
+)
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
@@ -80,13 +92,23 @@ def _filing_statement(extra_events: int, tags: bool) -> Insert:
     statement = _FILINGS.get(shape)
     if statement is not None:
         return statement
-    rows: list[dict[str, object]] = [
-        {"ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
-         "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
-         "at": bindparam("created_at"), "via": None}]
-    rows += [{name: bindparam(f"{name}_{n}") for name in _EVENT_KEYS}
-             for n in range(extra_events)]
-    events = insert(Event).values(rows).cte("filed_events")
+    created: dict[str, object] = {
+        "ticket_id": bindparam("ticket_id"), "actor_agent_id": bindparam("actor_agent_id"),
+        "field": "created", "old": None, "new": bindparam("channel"), "version": 1,
+        "at": bindparam("created_at"), "via": None}
+    if not extra_events:
+        events = insert(Event).values(created).cte("filed_events")
+    else:
+        # (INSERT ... SELECT ... UNION ALL, in this order: a multi-row VALUES is compiled
+        # again at every call, SQLAlchemy keeping no cache of it)
+        columns = Event.__table__.c  # type: ignore[attr-defined]
+        rows = [select(*(bindparam(value.key, type_=columns[name].type) if isinstance(
+            value, BindParameter) else literal(value, columns[name].type)
+            for name, value in created.items()))]
+        rows += [select(*(bindparam(f"{name}_{n}", type_=columns[name].type)
+                          for name in _EVENT_KEYS)) for n in range(extra_events)]
+        events = insert(Event).from_select(list(_EVENT_KEYS), union_all(*rows)).cte(
+            "filed_events")
     linked = None
     if tags:
         linked = insert(TicketTag).from_select(
