@@ -31,7 +31,16 @@ from sqlalchemy.orm import Session as OrmSession
 from sqlalchemy.orm import SessionTransaction
 from sqlmodel import Session, col
 
-from deskterm.db.models import Customer, Event, Message, Organization, Tag, Ticket, TicketTag
+from deskterm.db.models import (
+    Customer,
+    Event,
+    Message,
+    Organization,
+    Tag,
+    Ticket,
+    TicketTag,
+    detached_row,
+)
 
 _TICKET_COLUMNS = ("id", "subject", "status", "priority", "type", "channel", "requester_id",
                    "assignee_id", "group_id", "tier", "created_at", "updated_at", "version")
@@ -179,8 +188,8 @@ def customer_rows(session: Session, emails: Sequence[str]) -> dict[str, Customer
         return {}
     found: dict[str, Customer | None] = dict.fromkeys(emails)
     for row in session.connection().execute(_CUSTOMERS_BY_EMAIL, {"emails": list(emails)}):
-        found[row[2]] = Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3],
-                                 tier=row[4])
+        found[row[2]] = detached_row(Customer, id=row[0], name=row[1], email=row[2],
+                                     organization_id=row[3], tier=row[4])
     return found
 
 
@@ -210,7 +219,8 @@ def customer_row(session: Session, email: str) -> Customer | None:
     row = session.connection().execute(_CUSTOMER_BY_EMAIL, {"email": email}).first()
     if row is None:
         return None
-    return Customer(id=row[0], name=row[1], email=row[2], organization_id=row[3], tier=row[4])
+    return detached_row(Customer, id=row[0], name=row[1], email=row[2], organization_id=row[3],
+                        tier=row[4])
 
 
 def insert_customer(session: Session, *, name: str, email: str,
@@ -230,8 +240,8 @@ def insert_customer(session: Session, *, name: str, email: str,
         known.pop(email, None)  # (looked up before it was made: ask again)
     if row is None:
         return None
-    return Customer(id=row[0], name=name, email=email, organization_id=row[1], internal=False,
-                    tier="standard", created_at=at)
+    return detached_row(Customer, id=row[0], name=name, email=email, organization_id=row[1],
+                        internal=False, tier="standard", created_at=at)
 
 
 def insert_first_message(session: Session, *, ticket_id: int, author_customer_id: int,
