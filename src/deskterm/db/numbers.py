@@ -19,9 +19,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import bindparam, event, select, update
-from sqlalchemy.orm import aliased
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import SessionTransaction, aliased
 from sqlmodel import Session, col
 
 from deskterm.db.models import Counter

@@ -9,9 +9,8 @@ transaction like everything else; the rows are not in the session's identity map
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from collections.abc import Sequence
+from datetime import datetime
 
 from sqlalchemy import (
     BindParameter,
@@ -188,8 +187,8 @@ def customer_rows(session: Session, emails: Sequence[str]) -> dict[str, Customer
         return {}
     found: dict[str, Customer | None] = dict.fromkeys(emails)
     for row in session.connection().execute(_CUSTOMERS_BY_EMAIL, {"emails": list(emails)}):
-        found[row[2]] = detached_row(Customer, id=row[0], name=row[1], email=row[2],
-                                     organization_id=row[3], tier=row[4])
+        found[str(row[2])] = detached_row(Customer, id=row[0], name=row[1], email=row[2],
+                                          organization_id=row[3], tier=row[4])
     return found
 
 
@@ -269,8 +268,8 @@ def insert_first_message(session: Session, *, ticket_id: int, author_customer_id
         "author_customer_id": author_customer_id, "public": True, "body": body,
         "created_at": at, "source_message_id": source_message_id, "minutes": None,
         "actor_agent_id": actor_agent_id, "channel": channel}
-    for n, event in enumerate(events):
-        values |= {f"{name}_{n}": event[name] for name in _EVENT_KEYS}
+    for n, event_row in enumerate(events):
+        values |= {f"{name}_{n}": event_row[name] for name in _EVENT_KEYS}
     if tags:
         values["tag_names"] = list(tags)
     row = connection.execute(_filing_statement(len(events), bool(tags)), values).one()
@@ -320,6 +319,19 @@ def organization_name(session: Session, organization_id: int | None) -> str | No
     return names[organization_id]
 
 
-__all__ = ["customer_row", "customer_rows", "know_customers", "insert_customer", "insert_event", "insert_events",
-           "insert_first_message", "insert_message", "insert_ticket", "insert_ticket_tags",
-           "known_tag_ids", "link_existing_tags", "organization_name", "writes_together"]
+__all__ = [
+    "customer_row",
+    "customer_rows",
+    "insert_customer",
+    "insert_event",
+    "insert_events",
+    "insert_first_message",
+    "insert_message",
+    "insert_ticket",
+    "insert_ticket_tags",
+    "know_customers",
+    "known_tag_ids",
+    "link_existing_tags",
+    "organization_name",
+    "writes_together",
+]

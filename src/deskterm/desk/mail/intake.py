@@ -42,6 +42,7 @@ from sqlmodel import Session, col, select
 from deskterm.db.models import Attachment, Customer, Message, Organization, Ticket, key
 from deskterm.db.ticket_rows import customer_rows, writes_together
 from deskterm.db.types import utcnow
+from deskterm.desk.errors import InvalidInput
 from deskterm.desk.mail.parse import (
     DEFAULT_CAPS,
     MailCaps,
@@ -52,7 +53,6 @@ from deskterm.desk.mail.parse import (
     header_sender,
     parse_mail,
 )
-from deskterm.desk.errors import InvalidInput
 from deskterm.desk.people.directory import get_or_create_customer, normalize_email
 from deskterm.desk.tickets.change import lock_ticket
 from deskterm.desk.tickets.checks import MAX_BODY, MAX_SUBJECT
