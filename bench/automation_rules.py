@@ -11,10 +11,13 @@ and body, 15 regular expressions, 15 on the requester's domain or organization, 
 match: the first sets the type, the others add a tag; rules that only set fields are made on the
 new ticket's values before its row is written), all on ``created``.
 By default two runs: none matching (what evaluating 100 rules costs) and 2 matching. The load
-average is printed with each figure.
+average is printed with each figure, and the CPU a ticket of this process and of the
+PostgreSQL server's backends (medians of the rounds; less bent by a busy machine than the
+clock). ``BENCH_DB_TAG`` goes into the name of the PostgreSQL database it makes.
 
     .venv/bin/python bench/automation_rules.py
     .venv/bin/python bench/automation_rules.py --tickets 500 --rounds 5 --no-postgres
+    .venv/bin/python bench/automation_rules.py --matching 2 --no-sqlite
 """
 
 # ruff: noqa: E402
@@ -33,6 +36,8 @@ import statistics
 import tempfile
 import time
 import uuid
+
+from sqlmodel import text
 
 from deskterm.db import migrate
 from deskterm.db.engine import Store
@@ -89,15 +94,45 @@ def desk(url: str) -> Store:
     return store
 
 
-def file_tickets(store: Store, count: int) -> float:
+def server_cpu(store: Store) -> float | None:
+    """CPU seconds the PostgreSQL backends serving this database have used so far (from
+    /proc: the server runs on this machine), or None (SQLite, or not readable)."""
+    if store.is_sqlite:
+        return None
+    with store.read() as session:
+        pids = session.exec(text("SELECT pid FROM pg_stat_activity "
+                                 "WHERE datname = current_database()")).all()
+    total = 0.0
+    for (pid,) in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            return None
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+CPU: dict[str, list[float]] = {}
+"""Per-ticket CPU seconds of each :func:`file_tickets` call, by label: this process's and
+the server backends' (PostgreSQL), the figure less bent by a busy machine than the clock."""
+
+
+def file_tickets(store: Store, count: int, label: str = "") -> float:
     """Seconds per ticket filed, one transaction each."""
-    started = time.perf_counter()
+    server = server_cpu(store)
+    started, cpu = time.perf_counter(), time.process_time()
     for i in range(count):
         store.write(lambda s, i=i: tickets.create_ticket(
             s, actor=None, requester_email=f"user{i % 50}@acme.test",
             subject=f"Need help with my account {i}",
             body="Hello, I need help: the page shows an error when I log in. Thanks"))
-    return (time.perf_counter() - started) / count
+    wall, cpu = time.perf_counter() - started, time.process_time() - cpu
+    after = server_cpu(store)
+    if label:
+        CPU.setdefault(f"{label} client", []).append(cpu / count)
+        if server is not None and after is not None:
+            CPU.setdefault(f"{label} server", []).append((after - server) / count)
+    return wall / count
 
 
 def set_rules(store: Store, text: str) -> None:
@@ -108,11 +143,12 @@ def measure(name: str, store: Store, count: int, rounds: int, matching: int) -> 
     rules = hundred_rules(matching)
     file_tickets(store, 50)  # warm up: caches, the first statements prepared
     without, with_rules = [], []
+    CPU.clear()
     for _ in range(rounds):
         set_rules(store, "")
-        without.append(file_tickets(store, count))
+        without.append(file_tickets(store, count, "without"))
         set_rules(store, rules)
-        with_rules.append(file_tickets(store, count))
+        with_rules.append(file_tickets(store, count, "with"))
     firing.forget_cache()
     base, ruled = statistics.median(without) * 1000, statistics.median(with_rules) * 1000
     added = statistics.median(w - b for w, b in zip(with_rules, without, strict=True)) * 1000
@@ -122,6 +158,13 @@ def measure(name: str, store: Store, count: int, rounds: int, matching: int) -> 
           f"with 100 rules ({matching} matching) {ruled:.2f} ms/ticket: +{added:.2f} ms "
           f"(target <= {TARGET_MS} ms) {verdict}, ratio {ruled / base:.2f}; "
           f"load average {load}", flush=True)
+    cpu = {name: statistics.median(values) * 1000 for name, values in CPU.items()}
+    print(f"  CPU a ticket (medians): this process {cpu['without client']:.2f} ms without rules, "
+          f"{cpu['with client']:.2f} ms with (+{cpu['with client'] - cpu['without client']:.2f})"
+          + (f"; the server's backends {cpu['without server']:.2f} ms without, "
+             f"{cpu['with server']:.2f} ms with "
+             f"(+{cpu['with server'] - cpu['without server']:.2f})"
+             if "with server" in cpu and "without server" in cpu else ""), flush=True)
 
 
 def main() -> int:
@@ -131,11 +174,12 @@ def main() -> int:
     parser.add_argument("--matching", type=int, nargs="+", default=[0, 2],
                         help="How many of the 100 rules match each ticket (each a run).")
     parser.add_argument("--no-postgres", action="store_true")
+    parser.add_argument("--no-sqlite", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="deskterm-bench-rules-") as folder:
         store = desk(f"sqlite:///{Path(folder) / 'desk.sqlite3'}")
         try:
-            for matching in args.matching:
+            for matching in [] if args.no_sqlite else args.matching:
                 measure("SQLite", store, args.tickets, args.rounds, matching)
         finally:
             store.dispose()
@@ -143,7 +187,7 @@ def main() -> int:
         return 0
     import sqlalchemy as sa
 
-    name = f"deskterm_bench_rules_{uuid.uuid4().hex[:8]}"
+    name = f"deskterm_bench_rules_{os.environ.get('BENCH_DB_TAG', '')}{uuid.uuid4().hex[:8]}"
     admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
     try:
         with admin.connect() as connection:

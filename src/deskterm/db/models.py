@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from sqlalchemy import (
     JSON,
@@ -19,7 +19,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.orm import deferred
+from sqlalchemy.orm import class_mapper, deferred
 from sqlmodel import Field, SQLModel
 
 from deskterm.db.choices import CHANNELS as CHANNELS  # re-exported: the models name them
@@ -36,6 +36,21 @@ class Stored(Protocol):
     """A table's row: its ``id`` is None until the session has inserted it."""
 
     id: int | None
+
+
+Row = TypeVar("Row", bound=SQLModel)
+
+
+def detached_row(model: type[Row], **values: Any) -> Row:
+    """A row object of ``model`` with ``values`` (the others their defaults) that no session
+    holds: written or read by plain SQL, only to read and to change in memory (a new ticket's
+    requester, the ticket the ``created`` rules see before its row is written). Made without
+    the model's ``__init__`` (each field set through the ORM's instrumentation: about 100 us
+    for a ticket, 17 us this way; filing a ticket made two), with the same values and ORM
+    state as one it makes. Nothing is validated: the caller passes the values of a row."""
+    row = model.model_construct(**values)
+    class_mapper(model).class_manager.setup_instance(row)
+    return row
 
 
 def key(row: Stored) -> int:

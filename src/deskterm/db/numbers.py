@@ -14,12 +14,13 @@ database rolled back too), a transaction rolled back forgets it.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import bindparam, event, update
+from sqlalchemy import bindparam, event, select, update
 from sqlalchemy.orm import Session as OrmSession
-from sqlalchemy.orm import SessionTransaction
+from sqlalchemy.orm import SessionTransaction, aliased
 from sqlmodel import Session, col
 
 from deskterm.db.models import Counter
@@ -29,6 +30,14 @@ _ALLOCATE = (update(Counter)
              .values(value=col(Counter.value) + bindparam("count"))
              .returning(col(Counter.value)))
 """Built once (building it cost more than running it), the count bound per call."""
+_OTHER = aliased(Counter)
+_ALLOCATE_READING = (update(Counter)
+                     .where(col(Counter.name) == "ticket_number")
+                     .values(value=col(Counter.value) + bindparam("count"))
+                     .returning(col(Counter.value), select(col(_OTHER.value))
+                                .where(col(_OTHER.name) == bindparam("other"))
+                                .scalar_subquery()))
+"""The same, reading another counter's value (None: no such row) in the same statement."""
 _GIVE_BACK = (update(Counter)
               .where(col(Counter.name) == "ticket_number", col(Counter.value) == bindparam("end"))
               .values(value=bindparam("next")))
@@ -53,8 +62,13 @@ class _Reserved:
     """How many the last reservation took."""
 
 
-def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
-    """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction."""
+def allocate_ticket_numbers(session: Session, count: int = 1, *, reading: str | None = None,
+                            seen: Callable[[int | None], None] | None = None) -> range:
+    """Reserve ``count`` consecutive ticket numbers inside the caller's write transaction.
+
+    ``reading``: the name of another counter whose value is handed to ``seen`` (None: no such
+    row) when a statement is sent for the numbers, read by that statement: a transaction
+    filing one ticket asked for the rules' version in a round trip of its own."""
     held: _Reserved | None = session.info.get(_RESERVED)
     if held is not None and held.next + count <= held.end:
         first = held.next
@@ -65,7 +79,13 @@ def allocate_ticket_numbers(session: Session, count: int = 1) -> range:
                                            min(2 * held.block, MAX_BLOCK))
     # On the session's connection, not through the ORM (its bulk-update path cost as much as
     # the rest of filing a ticket's rows).
-    end: int = session.connection().execute(_ALLOCATE, {"count": block}).scalar_one()
+    if reading is None or seen is None:
+        end: int = session.connection().execute(_ALLOCATE, {"count": block}).scalar_one()
+    else:
+        row = session.connection().execute(_ALLOCATE_READING,
+                                           {"count": block, "other": reading}).one()
+        end = row[0]
+        seen(row[1])
     if held is None or end != held.end + block:
         # A new transaction (or the counter moved by other SQL of this one): start afresh.
         held = session.info[_RESERVED] = _Reserved(next=end - block, end=end, block=block)

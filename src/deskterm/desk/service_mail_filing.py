@@ -34,12 +34,13 @@ from sqlalchemy.exc import DataError, IntegrityError
 from sqlmodel import Session
 
 from deskterm import lazy
+from deskterm.db import ticket_rows
 from deskterm.db.batch import WriteBatch
 from deskterm.db.engine import is_retryable
 from deskterm.desk.errors import DeskError
 
 if TYPE_CHECKING:
-    from deskterm.db.models import MailSettings
+    from deskterm.db.models import Customer, MailSettings
     from deskterm.desk.mail import intake, outbox
     from deskterm.desk.mail import parse as mail_parse
     from deskterm.desk.mail import quarantine as mail_quarantine
@@ -96,6 +97,9 @@ class MailFiling:
         """Message-IDs :meth:`look_ahead` found stored."""
         self._not_stored: set[str] = set()
         """Message-IDs :meth:`look_ahead` found nowhere, and not filed since."""
+        self._senders: dict[str, Customer | None] = {}
+        """The customers :meth:`look_ahead` found (or not) writing from the next mails'
+        senders (emptied by any rollback: see deskterm.db.ticket_rows.know_customers)."""
         self.mails = mails
         self.seconds = seconds
         self.size = size
@@ -104,10 +108,18 @@ class MailFiling:
         """Look up, in one statement, whether the next mails to be filed are stored already
         (:meth:`file` then asks nothing for each: a round trip a mail fewer)."""
         ids = {found for raw in raws if (found := intake.header_message_id(raw)) is not None}
-        self._stored, self._not_stored = {}, set()
+        senders = {found for raw in raws if (found := intake.header_sender(raw)) is not None}
+        self._stored, self._not_stored, self._senders = {}, set(), {}
+
+        def ahead(session: Session) -> dict[str, Ingested]:
+            # On PostgreSQL also who the senders are (a new ticket's requester is then not
+            # looked up: a round trip a mail fewer).
+            self._senders = intake.senders_among(session, sorted(senders))
+            ticket_rows.know_customers(session, self._senders)
+            return intake.filed_among(session, sorted(ids))
+
         try:
-            self._stored = self._batch.read(
-                lambda session: intake.filed_among(session, sorted(ids)))
+            self._stored = self._batch.read(ahead)
         except Exception as exc:
             if not is_retryable(exc) or self._held:
                 raise
@@ -196,6 +208,7 @@ class MailFiling:
                 if seen is not None:
                     raise AlreadyFiled(seen)
             outbox.use_settings(session, self._settings)
+            ticket_rows.know_customers(session, self._senders)
             parsed = mail if not isinstance(mail, bytes) else mail_parse.parse_mail(
                 mail, caps=self._caps)
             ingested = intake.file_mail(session, parsed, checked_id=checked_id)

@@ -33,7 +33,17 @@ from datetime import datetime
 
 from sqlmodel import Session, col, select
 
-from deskterm.db.models import Agent, Counter, Customer, Event, Group, Rule, Ticket, key
+from deskterm.db.models import (
+    Agent,
+    Counter,
+    Customer,
+    Event,
+    Group,
+    Rule,
+    Ticket,
+    detached_row,
+    key,
+)
 from deskterm.db.types import utcnow
 from deskterm.desk.automation import actions
 from deskterm.desk.automation.assignment import assign_by_strategy
@@ -68,6 +78,18 @@ def rules_version(session: Session) -> int:
         counter = session.get(Counter, RULES_COUNTER)
         version = session.info[_VERSION] = counter.value if counter is not None else 0
     return int(version)
+
+
+def version_unread(session: Session) -> bool:
+    """Whether this session has not read the rule set's version yet (a caller about to send a
+    statement anyway reads it there: :func:`note_version`)."""
+    return _VERSION not in session.info
+
+
+def note_version(session: Session, value: int | None) -> None:
+    """The rule set's version, read by the caller's own statement (None: no counter row, a
+    desk that never had rules); :func:`rules_version` then asks nothing."""
+    session.info[_VERSION] = value or 0
 
 
 def forget_version(session: Session) -> None:
@@ -311,11 +333,12 @@ def before_filing(session: Session, number: int, actor: AgentRead | None, *,
     def unwritten() -> Ticket:
         # (an object no session holds, made only when a rule matches: the row is written by
         # SQL with its values)
-        return Ticket(id=number, subject=subject, status=status, priority=priority,
-                      type=ticket_type, channel=channel, requester_id=key(requester),
-                      assignee_id=key(assignee) if assignee is not None else None,
-                      group_id=key(group) if group is not None else None, tier=tier,
-                      created_at=at, updated_at=at, version=1)
+        return detached_row(
+            Ticket, id=number, subject=subject, status=status, priority=priority,
+            type=ticket_type, channel=channel, requester_id=key(requester),
+            assignee_id=key(assignee) if assignee is not None else None,
+            group_id=key(group) if group is not None else None, tier=tier, created_at=at,
+            updated_at=at, version=1)
 
     rules = active_rules(session)
     run = fresh_run()

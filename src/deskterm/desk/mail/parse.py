@@ -243,6 +243,33 @@ def header_message_id(raw: bytes, caps: MailCaps = DEFAULT_CAPS) -> str | None:
     return _id_from(found.group(1) if found else b"", raw)
 
 
+_FROM_FIELD = re.compile(rb"^from[ \t]*:(.*(?:\r?\n[ \t].*)*)", re.IGNORECASE | re.MULTILINE)
+_ADDRESS_IN_BRACKETS = re.compile(rb"<([^<>@\s]+@[^<>@\s]+)>\s*$")
+_BARE_ADDRESS = re.compile(rb"^\s*([^<>@\s\"(),;:]+@[^<>@\s\"(),;:]+)\s*$")
+
+
+def header_sender(raw: bytes, caps: MailCaps = DEFAULT_CAPS) -> str | None:
+    """The address of a plain ``From: Name <address>`` (or ``From: address``) header, read
+    from the header's bytes alone (no parse), lower-cased: a hint only, for looking up the
+    senders of many mails in one statement (the parse decides who wrote; None when the
+    header is anything less plain)."""
+    try:
+        header = _header_block(raw, caps)
+    except Unparsable:
+        return None
+    found = _FROM_FIELD.search(header)
+    if found is None:
+        return None
+    value = found.group(1)
+    address = _ADDRESS_IN_BRACKETS.search(value) or _BARE_ADDRESS.match(value)
+    if address is None:
+        return None
+    try:
+        return address.group(1).decode("ascii").lower()
+    except UnicodeDecodeError:
+        return None
+
+
 def _id_from(value: bytes, raw: bytes) -> str:
     found = _ID_IN_BRACKETS.search(value)
     if found is not None:
@@ -528,6 +555,7 @@ __all__ = [
     "check_caps",
     "decode_bytes",
     "header_message_id",
+    "header_sender",
     "parse_mail",
     "readable",
 ]

@@ -13,7 +13,7 @@ from sqlmodel import Session, col, select
 from deskterm.db.engine import lock_for_unique_names
 from deskterm.db.errors import WriteConflict
 from deskterm.db.models import ROLES, Agent, Customer, Group, GroupMember, Organization, key
-from deskterm.db.ticket_rows import insert_customer
+from deskterm.db.ticket_rows import customer_row, insert_customer
 from deskterm.db.types import utcnow
 from deskterm.desk.errors import InvalidInput, NotFound
 from deskterm.desk.limits import check_name, check_text, storable
@@ -407,10 +407,15 @@ def new_customer_row(session: Session, *, email: str, name: str | None = None) -
     read; a new ticket's requester). The ORM's unit of work and the organization's look-up
     had cost a filed mail from someone new two round trips and more than the rest of it."""
     try:
-        return insert_customer(session, name=_display_name(email, name), email=email,
+        made = insert_customer(session, name=_display_name(email, name), email=email,
                                at=utcnow())
     except IntegrityError as exc:
         raise WriteConflict(f"customer {email} was created concurrently") from exc
+    if made is None:  # (PostgreSQL: made since it was looked up; the transaction goes on)
+        made = customer_row(session, email)
+        if made is None:
+            raise WriteConflict(f"customer {email} was created concurrently")
+    return made
 
 
 def new_customer(session: Session, *, email: str, name: str | None = None) -> Customer:

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import bindparam
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -64,6 +65,12 @@ else:
     firing = lazy.module("deskterm.desk.automation.firing")
 
 
+_LOCK_TICKET = (select(Ticket).where(col(Ticket.id) == bindparam("number")).with_for_update()
+                .execution_options(populate_existing=True))
+"""Built once (every customer's answer by mail locks its ticket: building the query cost
+about a quarter of running it), the number bound per call."""
+
+
 def lock_ticket(session: Session, number: int, *, actor: AgentRead | None) -> Ticket:
     """Ticket ``number``, locked for this transaction and read afresh; NotFound if there is none.
 
@@ -74,12 +81,7 @@ def lock_ticket(session: Session, number: int, *, actor: AgentRead | None) -> Ti
     """
     if not in_range(number):
         raise NotFound(f"no ticket {ref(number)}")
-    ticket = session.exec(
-        select(Ticket)
-        .where(Ticket.id == number)
-        .with_for_update()
-        .execution_options(populate_existing=True)
-    ).first()
+    ticket = session.exec(_LOCK_TICKET, params={"number": number}).first()
     if ticket is None:
         raise NotFound(f"no ticket {ref(number)}")
     if actor is not None and ticket.group_id is not None:
@@ -109,12 +111,16 @@ def tag_ids(session: Session, names: Iterable[str]) -> dict[str, int]:
     return found
 
 
-def link_new_ticket_tags(session: Session, number: int, names: tuple[str, ...]) -> None:
+def link_new_ticket_tags(session: Session, number: int, names: tuple[str, ...], *,
+                         linked: set[int] | None = None) -> None:
     """The tags ``names`` of ticket ``number``, just filed (made where missing): one
-    statement when they all exist."""
+    statement when they all exist. ``linked``: the ids of those already linked (by the
+    statement that wrote the ticket's first message, on PostgreSQL); nothing more is sent
+    when that is all of them."""
     if not names:
         return
-    linked = link_existing_tags(session, number, list(names))
+    if linked is None:
+        linked = link_existing_tags(session, number, list(names))
     if len(linked) < len(names):
         insert_ticket_tags(session, number, [tag_id for tag_id in tag_ids(session, names).values()
                                              if tag_id not in linked])

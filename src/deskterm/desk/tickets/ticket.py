@@ -24,7 +24,6 @@ from deskterm.db.models import (
 from deskterm.db.numbers import allocate_ticket_numbers
 from deskterm.db.ticket_rows import (
     customer_row,
-    insert_events,
     insert_first_message,
     insert_message,
     insert_ticket,
@@ -228,7 +227,10 @@ def _file(
         requester = None
         email = normalize_email(requester_email, where="requester")
     now = utcnow()
-    (number,) = allocate_ticket_numbers(session, 1)
+    # (the rule set's version read by the same statement, when this session has not yet)
+    (number,) = allocate_ticket_numbers(
+        session, 1, reading=firing.RULES_COUNTER if firing.version_unread(session) else None,
+        seen=lambda value: firing.note_version(session, value))
     # A ticket someone already owns is being worked on.
     status = "open" if assignee_agent else "new"
     assignee_id = assignee_agent.id if assignee_agent else None
@@ -253,25 +255,16 @@ def _file(
     sla = sla_due.start(session, number=number, priority=filing.priority, requester=requester,
                         created_at=now)
     actor_id = actor.id if actor else None
-    if not filing.events:
-        # Its first message and ``created`` event (one statement on PostgreSQL).
-        message_id = insert_first_message(
-            session, ticket_id=number, author_customer_id=key(requester), body=body, at=now,
-            source_message_id=source_message_id, actor_agent_id=actor_id, channel=channel)
-    else:
-        message_id = insert_message(session, ticket_id=number,
-                                    author_customer_id=key(requester), public=True, body=body,
-                                    at=now, source_message_id=source_message_id)
-        # Its ``created`` event and the rules' events made before it was written, in one
-        # statement.
-        insert_events(session, [
-            {"ticket_id": number, "actor_agent_id": actor_id, "field": name, "old": old,
-             "new": new, "version": version, "at": now, "via": via}
-            for name, old, new, version, via in (
-                ("created", None, channel, 1, None),
-                *((name, old, new, filing.version, via)
-                  for name, old, new, via in filing.events))])
-    link_new_ticket_tags(session, number, filing.tags)
+    # Its first message, its ``created`` event, the rules' events made before it was written
+    # and its links to the tags that exist: one statement on PostgreSQL.
+    message_id, linked = insert_first_message(
+        session, ticket_id=number, author_customer_id=key(requester), body=body, at=now,
+        source_message_id=source_message_id, actor_agent_id=actor_id, channel=channel,
+        events=[{"ticket_id": number, "actor_agent_id": actor_id, "field": name, "old": old,
+                 "new": new, "version": filing.version, "at": now, "via": via}
+                for name, old, new, via in filing.events],
+        tags=filing.tags)
+    link_new_ticket_tags(session, number, filing.tags, linked=linked)
     if actor is not None:
         record_seen(session, number, actor.id, now)
     if firing.after_filing(session, filing):
