@@ -191,8 +191,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
     def on_mount(self) -> None:
         super().on_mount()
         self.query_one("#report-error").display = False
-        headline = self.query_one("#report-headline", DataTable)
-        headline.add_columns("number", "value")
+        self.query_one("#report-headline", DataTable).add_columns("number", "value")
         self.query_one("#report-agents", DataTable).add_columns(
             "agent", "solved", "reopened", "first response", "SLA met", "CSAT", "open now",
             "time logged")
@@ -230,7 +229,11 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         self.headline = head
         table = self.query_one("#report-headline", DataTable)
         row = table.cursor_row
-        table.clear()
+        # The columns made anew each time: a DataTable's columns only ever widen, so their
+        # widths (and the rendered cells) would depend on which numbers came first, the
+        # headline's or the whole report's, and that on timing.
+        table.clear(columns=True)
+        table.add_columns("number", "value")
         for key, what, value in headline_cells(head):
             table.add_row(Text(what), Text(value, justify="right"), key=key)
         if 0 <= row < table.row_count:
