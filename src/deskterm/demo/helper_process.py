@@ -14,7 +14,7 @@ import pickle
 import sys
 
 from deskterm.db import bulk
-from deskterm.demo import generator
+from deskterm.demo import generator, helper
 
 
 def main() -> None:
@@ -27,11 +27,18 @@ def main() -> None:
         if os.getppid() != seed_process:
             sys.exit(3)
 
+    # Standard output carries the tickets' SLA columns to the seed; nothing else may go there.
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr
     stop_if_orphaned()
     demo = generator.DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
     writer = bulk.SideWriter(path, statements, tables)
+    first = 0
     for table, rows in demo.batches():
         stop_if_orphaned()
+        if table == "tickets":
+            helper.send_sla_columns(out, first, rows)
+            first += len(rows)
         writer.add(table, rows)
     writer.finish()
 
