@@ -249,7 +249,7 @@ def seed_demo(
     if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
         helper = side_helper.SideHelper(store, start, chunk=CHUNK, tickets=tickets, seed=seed,
                                         now=now)
-        generator.sla_feed = helper.sla_columns
+        generator.sla_feed = helper.sla
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))
@@ -437,11 +437,11 @@ class DemoGenerator:
         # the desk is what the seed made before they were added.
         self.extra = Random(f"{seed}:reports")
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
-        self.sla_feed: Callable[[int], Sequence[tuple]] | None = None
-        """Where the tickets' SLA columns come from, chunk by chunk (given the chunk's first
-        ticket's index: one tuple of :data:`bulk.TICKET_SLA_COLUMNS` values a ticket), instead of
-        replaying the clocks here; the ``sla_outcomes`` are then made there too, not here. The
-        seed's helper process works them out (:class:`.helper.SideHelper`)."""
+        self.sla_feed: Callable[[int], tuple[Sequence[tuple], list[tuple]]] | None = None
+        """Where the tickets' SLA columns and outcomes come from, chunk by chunk (given the
+        chunk's first ticket's index: one tuple of :data:`bulk.TICKET_SLA_COLUMNS` values a
+        ticket, and the chunk's ``sla_outcomes`` rows), instead of replaying the clocks here.
+        The seed's helper process works them out (:class:`.helper.SideHelper`)."""
 
     # -- people ---------------------------------------------------------------------------------
 
@@ -753,7 +753,10 @@ class DemoGenerator:
         outcome_id = self.next_ids["sla_outcomes"]
         rating_id = self.next_ids["satisfaction_ratings"]
         comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
-        given = self.sla_feed(first) if self.sla_feed is not None else None
+        given: Sequence[tuple] | None = None
+        if self.sla_feed is not None:
+            given, outcome_rows = self.sla_feed(first)
+            outcome_id += len(outcome_rows)
         known: dict[int, object] = {}  # the current ticket's steps' stamps, by microsecond
 
         def at_us(us: int | None) -> object:

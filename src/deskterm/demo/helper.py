@@ -37,16 +37,20 @@ if TYPE_CHECKING:
     from deskterm.db.engine import Store
     from deskterm.demo.generator import DemoStart
 
-SIDE_TABLES = ("ticket_tags", "ticket_seen", "sla_outcomes")
+SIDE_TABLES = ("ticket_tags", "ticket_seen")
 """The tables the helper writes (with the search index): chosen so both cores have about as
-much to do on a 1M desk (here: making rows, tickets, messages, events, ratings; there: making
-rows, replaying the SLA clocks, tags, seen marks, SLA outcomes, the search index). The helper
-also hands each chunk's tickets' SLA columns over (:meth:`SideHelper.sla_columns`), so this
-process replays no clock: it only fills them into the tickets it writes, whose indexes need
-not wait for the helper."""
+much to do on a 1M desk (here: making rows, tickets, messages, events, ratings, SLA outcomes;
+there: making rows, replaying the SLA clocks, tags, seen marks, the search index). The helper
+also hands each chunk's tickets' SLA columns and SLA outcomes over (:meth:`SideHelper.sla`),
+so this process replays no clock: it fills them into the tickets it writes and writes the
+outcomes, and those tables' indexes need not wait for the helper. (Writing the outcomes in the
+helper too made its share the bigger one.)"""
+
+LAST_OF_CHUNK = "satisfaction_ratings"
+"""The generator's last batch of a chunk of tickets (its first is ``tickets``)."""
 
 _FRAME = struct.Struct("<QQ")
-"""Before each chunk's SLA columns on the helper's standard output: the index of the chunk's
+"""Before each chunk's SLA data on the helper's standard output: the index of the chunk's
 first ticket, and the length of the ``marshal`` bytes that follow."""
 
 
@@ -54,11 +58,12 @@ class DemoHelperFailed(DeskError):
     """The process making half of the demo desk stopped before it had finished."""
 
 
-def send_sla_columns(out: IO[bytes], first: int, tickets: Sequence[tuple]) -> None:
-    """The helper's half of :meth:`SideHelper.sla_columns`: one chunk's tickets' SLA columns
-    (the rows' last :data:`deskterm.db.bulk.TICKET_SLA_COLUMNS` values)."""
+def send_sla(out: IO[bytes], first: int, tickets: Sequence[tuple],
+             outcomes: Sequence[tuple]) -> None:
+    """The helper's half of :meth:`SideHelper.sla`: one chunk's tickets' SLA columns (the
+    rows' last :data:`deskterm.db.bulk.TICKET_SLA_COLUMNS` values) and SLA outcomes."""
     width = len(bulk.TICKET_SLA_COLUMNS)
-    body = marshal.dumps([row[-width:] for row in tickets])
+    body = marshal.dumps(([row[-width:] for row in tickets], list(outcomes)))
     out.write(_FRAME.pack(first, len(body)))
     out.write(body)
     out.flush()
@@ -121,10 +126,10 @@ class SideHelper:
         finally:
             self._chunks.put(None)
 
-    def sla_columns(self, first: int) -> Sequence[tuple]:
+    def sla(self, first: int) -> tuple[Sequence[tuple], list[tuple]]:
         """The SLA columns of the chunk of tickets from index ``first`` on, one tuple a ticket
-        (:data:`deskterm.db.bulk.TICKET_SLA_COLUMNS`), as the helper worked them out; waits
-        for them if it has not got that far yet."""
+        (:data:`deskterm.db.bulk.TICKET_SLA_COLUMNS`), and its ``sla_outcomes`` rows, as the
+        helper worked them out; waits for them if it has not got that far yet."""
         got = self._chunks.get()
         if got is None:
             self.wait()  # raises: it stopped early
@@ -134,8 +139,8 @@ class SideHelper:
         if sent_first != first:
             raise DemoHelperFailed(f"the demo's helper process handed over the tickets from "
                                    f"{sent_first} on where {first} were due; nothing was loaded")
-        columns: Sequence[tuple] = marshal.loads(body)
-        return columns
+        columns, outcomes = marshal.loads(body)
+        return columns, outcomes
 
     def wait(self) -> None:
         code = self.process.wait()
