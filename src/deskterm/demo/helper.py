@@ -7,7 +7,9 @@ rows too: :class:`SideHelper` runs ``python -m deskterm.demo.helper_process``, w
 every row again and writes :data:`SIDE_TABLES` and the search index into a scratch file beside
 the desk (:class:`deskterm.db.bulk.SideWriter`), while this process inserts the other tables;
 the bulk load copies the helper's tables in before it builds the indexes, in its one
-transaction (:class:`deskterm.db.bulk.SideLoad`). No row crosses between the processes.
+transaction (:class:`deskterm.db.bulk.SideLoad`). The helper also replays the SLA clocks and
+hands each chunk's tickets' SLA columns and SLA outcomes over on its standard output
+(:meth:`SideHelper.sla`); no other row crosses between the processes.
 
 The helper reads its arguments as one pickle on its standard input. If it fails, the load
 raises :class:`DemoHelperFailed` and rolls back; :meth:`SideHelper.close` stops it if the load
