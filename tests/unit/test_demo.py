@@ -423,6 +423,37 @@ def test_progress_is_reported_chunk_by_chunk(store, monkeypatch, helper):
     assert done == [40, 80, 100]
 
 
+def _bulk_rows(store) -> dict[str, list]:
+    """Every row of every table a seed loads in bulk, in id (or key) order."""
+    found = {}
+    with store.read() as session:
+        for table, columns in bulk.COLUMNS.items():
+            names = ", ".join(f'"{name}"' for name in columns)
+            found[table] = session.execute(text(
+                f'SELECT {names} FROM "{table}" ORDER BY {names}')).all()
+    return found
+
+
+def test_the_helper_process_makes_the_same_desk(stores, monkeypatch):
+    """With a helper (SQLite: it replays the SLA clocks and writes some tables) or without,
+    the same seed gives the same rows, SLA columns, outcomes and ratings included."""
+    alone, helped = stores.store(), stores.store()
+    if not bulk.can_side_load(helped):
+        pytest.skip("the helper process is for SQLite desks in a file")
+    monkeypatch.setattr(demo, "CHUNK", 70)
+    seed_demo(alone, tickets=250, seed=3, admin="ada", now=NOW)
+    monkeypatch.setattr(demo, "HELPER_TICKETS", 100)
+    seed_demo(helped, tickets=250, seed=3, admin="ada", now=NOW)
+    first, second = _bulk_rows(alone), _bulk_rows(helped)
+    assert len(first["sla_outcomes"]) > 250 and first["satisfaction_ratings"]
+    assert any(row[-1] is not None for row in first["tickets"])  # resolution_sla_met
+    for table in bulk.COLUMNS:
+        if table == "agents":  # the admin (made as you seed, now) aside
+            first[table] = [row for row in first[table] if row[1] != "ada"]
+            second[table] = [row for row in second[table] if row[1] != "ada"]
+        assert first[table] == second[table], table
+
+
 def test_cli_demo_seeds_and_makes_the_user_admin(cli, store):
     result = cli("demo", "--tickets", "50")
     assert result.exit_code == 0, result.stderr

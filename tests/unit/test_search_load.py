@@ -180,21 +180,26 @@ def _killed_seed_leaves_a_scratch_file(store) -> str:
 
 
 @pytest.fixture
-def seed_killed_while_its_helper_runs(store):
+def seed_killed_while_its_helper_runs(store, tmp_path):
     """A seed (with its helper) killed with SIGKILL while the helper still runs: the helper's
     pid is yielded; it is killed at the end."""
     url = store.url.render_as_string(hide_password=False)
-    helper = ("import os, sys, time; sys.stdin.buffer.read(); print(os.getpid(), flush=True); "
-              "time.sleep(120)")
+    # (The helper's standard output is a pipe to the seed: it tells its pid through a file.)
+    said = tmp_path / "helper.pid"
+    helper = (f"import os, sys, time; sys.stdin.buffer.read(); "
+              f"open({str(said) + '.new'!r}, 'w').write(str(os.getpid())); "
+              f"os.rename({str(said) + '.new'!r}, {str(said)!r}); time.sleep(120)")
     seed = subprocess.Popen([sys.executable, "-c", (
         "import sys\n"
         "from deskterm.db.engine import Store\n"
         "from deskterm.demo import generator as demo, helper as demo_worker\n"
         "demo.HELPER_TICKETS = 1\n"
         f"demo_worker._helper_command = lambda: [sys.executable, '-c', {helper!r}]\n"
-        f"demo.seed_demo(Store({url!r}), tickets=20, seed=1, admin='ada')\n")],
-        stdout=subprocess.PIPE, text=True)
-    helper_pid = int(seed.stdout.readline())
+        f"demo.seed_demo(Store({url!r}), tickets=20, seed=1, admin='ada')\n")])
+    deadline = time.monotonic() + 60
+    while not said.exists() and time.monotonic() < deadline:
+        time.sleep(0.05)
+    helper_pid = int(said.read_text())
     seed.kill()
     seed.wait()
     yield helper_pid

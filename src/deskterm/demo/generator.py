@@ -23,7 +23,7 @@ import itertools
 import re
 import time
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from random import Random
@@ -249,6 +249,7 @@ def seed_demo(
     if tickets >= HELPER_TICKETS and bulk.can_side_load(store):
         helper = side_helper.SideHelper(store, start, chunk=CHUNK, tickets=tickets, seed=seed,
                                         now=now)
+        generator.sla_feed = helper.sla
     try:
         if helper is None:
             bulk.load(store, generator.batches(progress))
@@ -436,6 +437,11 @@ class DemoGenerator:
         # the desk is what the seed made before they were added.
         self.extra = Random(f"{seed}:reports")
         self.counts = dict.fromkeys(bulk.COLUMNS, 0)
+        self.sla_feed: Callable[[int], tuple[Sequence[tuple], list[tuple]]] | None = None
+        """Where the tickets' SLA columns and outcomes come from, chunk by chunk (given the
+        chunk's first ticket's index: one tuple of :data:`bulk.TICKET_SLA_COLUMNS` values a
+        ticket, and the chunk's ``sla_outcomes`` rows), instead of replaying the clocks here.
+        The seed's helper process works them out (:class:`.helper.SideHelper`)."""
 
     # -- people ---------------------------------------------------------------------------------
 
@@ -747,6 +753,10 @@ class DemoGenerator:
         outcome_id = self.next_ids["sla_outcomes"]
         rating_id = self.next_ids["satisfaction_ratings"]
         comments = [text.CSAT_COMMENTS[language.code] for language in text.LANGUAGES]
+        given: Sequence[tuple] | None = None
+        if self.sla_feed is not None:
+            given, outcome_rows = self.sla_feed(first)
+            outcome_id += len(outcome_rows)
         known: dict[int, object] = {}  # the current ticket's steps' stamps, by microsecond
 
         def at_us(us: int | None) -> object:
@@ -923,40 +933,44 @@ class DemoGenerator:
                 timeline.append((step_s + closing_delay, "X", "closed", closed_at))
             priority = (vip_priorities if vips[customer] else priorities)[int(rnd() * 1000)]
             replied_at = stamp(replied_s) if replied_s else None
-            matched = (priority, vips[customer], organizations[customer])
-            policy = policy_of.get(matched, _UNMATCHED)
-            if policy is _UNMATCHED:
-                policy = policy_of[matched] = demo_sla.match(
-                    policies, priority, "vip" if vips[customer] else "standard",
-                    organizations[customer])
-            if policy is None:
-                clock_columns: tuple = _NO_SLA
-                resolution_met = None
+            if given is not None:  # worked out by the helper process
+                clock_columns = given[offset]
+                resolution_met = clock_columns[-1]
             else:
-                created_us = instant(created_s)
-                # The steps' instants are stored as the steps' own stamps (made above).
-                known.clear()
-                known[created_us] = created_at
-                sla_steps = []
-                for when, who, after, value in timeline:
-                    us = instant(when)
-                    sla_steps.append((us, who, after))
-                    known[us] = value
-                sla = demo_sla.replay(clocks[policy.id], created_us, sla_steps)
-                resolution_met = sla.resolution_met
+                matched = (priority, vips[customer], organizations[customer])
+                policy = policy_of.get(matched, _UNMATCHED)
+                if policy is _UNMATCHED:
+                    policy = policy_of[matched] = demo_sla.match(
+                        policies, priority, "vip" if vips[customer] else "standard",
+                        organizations[customer])
+                if policy is None:
+                    clock_columns = _NO_SLA
+                    resolution_met = None
+                else:
+                    created_us = instant(created_s)
+                    # The steps' instants are stored as the steps' own stamps (made above).
+                    known.clear()
+                    known[created_us] = created_at
+                    sla_steps = []
+                    for when, who, after, value in timeline:
+                        us = instant(when)
+                        sla_steps.append((us, who, after))
+                        known[us] = value
+                    sla = demo_sla.replay(clocks[policy.id], created_us, sla_steps)
+                    resolution_met = sla.resolution_met
 
-                clock_columns = (
-                    policy.id, at_us(sla.first_due), at_us(sla.next_due),
-                    at_us(sla.resolution_due), at_us(sla.due), at_us(sla.paused_at),
-                    sla.paused_minutes, at_us(sla.next_started), sla.next_paused_minutes,
-                    sla.first_business, sla.resolution_business, sla.first_met,
-                    sla.resolution_met)
-                for ended in sla.ended:
-                    outcome_rows.append((
-                        outcome_id, number, policy.id, policy.name, ended.target,
-                        "met" if ended.met else "breached", at_us(ended.started),
-                        stored(ended.due), at_us(ended.met_at), at_us(ended.ended)))
-                    outcome_id += 1
+                    clock_columns = (
+                        policy.id, at_us(sla.first_due), at_us(sla.next_due),
+                        at_us(sla.resolution_due), at_us(sla.due), at_us(sla.paused_at),
+                        sla.paused_minutes, at_us(sla.next_started), sla.next_paused_minutes,
+                        sla.first_business, sla.resolution_business, sla.first_met,
+                        sla.resolution_met)
+                    for ended in sla.ended:
+                        outcome_rows.append((
+                            outcome_id, number, policy.id, policy.name, ended.target,
+                            "met" if ended.met else "breached", at_us(ended.started),
+                            stored(ended.due), at_us(ended.met_at), at_us(ended.ended)))
+                        outcome_id += 1
             add_ticket((number, subject, current, priority, types[offset], channel, customer_id,
                         assignee, group_ids[group] if group else None, tier, created_at,
                         updated_at, first_response, solved, closed_at, reopens, version,

@@ -7,7 +7,9 @@ rows too: :class:`SideHelper` runs ``python -m deskterm.demo.helper_process``, w
 every row again and writes :data:`SIDE_TABLES` and the search index into a scratch file beside
 the desk (:class:`deskterm.db.bulk.SideWriter`), while this process inserts the other tables;
 the bulk load copies the helper's tables in before it builds the indexes, in its one
-transaction (:class:`deskterm.db.bulk.SideLoad`). No row crosses between the processes.
+transaction (:class:`deskterm.db.bulk.SideLoad`). The helper also replays the SLA clocks and
+hands each chunk's tickets' SLA columns and SLA outcomes over on its standard output
+(:meth:`SideHelper.sla`); no other row crosses between the processes.
 
 The helper reads its arguments as one pickle on its standard input. If it fails, the load
 raises :class:`DemoHelperFailed` and rolls back; :meth:`SideHelper.close` stops it if the load
@@ -18,13 +20,17 @@ next seed's (or ``deskterm init``'s) start removes it, once no process holds its
 
 from __future__ import annotations
 
+import marshal
 import os
 import pickle
+import queue
+import struct
 import subprocess
 import sys
-from dataclasses import replace
+import threading
+from collections.abc import Sequence
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING
 
 from deskterm.db import bulk
 from deskterm.desk.errors import DeskError
@@ -35,14 +41,34 @@ if TYPE_CHECKING:
 
 SIDE_TABLES = ("ticket_tags", "ticket_seen")
 """The tables the helper writes (with the search index): chosen so both cores have about as
-much to do on a 1M desk (here: making rows, tickets, messages, events; there: making rows,
-tags, seen marks, the search index). The SLA outcomes and the rest the demo's SLA clocks give
-are made here too: moving them, or the events, to the helper left this process's time as it
-was (the rows a helper writes are copied in by this one) and doubled the clocks' work."""
+much to do on a 1M desk (here: making rows, tickets, messages, events, ratings, SLA outcomes;
+there: making rows, replaying the SLA clocks, tags, seen marks, the search index). The helper
+also hands each chunk's tickets' SLA columns and SLA outcomes over (:meth:`SideHelper.sla`),
+so this process replays no clock: it fills them into the tickets it writes and writes the
+outcomes, and those tables' indexes need not wait for the helper. (Writing the outcomes in the
+helper too made its share the bigger one.)"""
+
+LAST_OF_CHUNK = "satisfaction_ratings"
+"""The generator's last batch of a chunk of tickets (its first is ``tickets``)."""
+
+_FRAME = struct.Struct("<QQ")
+"""Before each chunk's SLA data on the helper's standard output: the index of the chunk's
+first ticket, and the length of the ``marshal`` bytes that follow."""
 
 
 class DemoHelperFailed(DeskError):
     """The process making half of the demo desk stopped before it had finished."""
+
+
+def send_sla(out: IO[bytes], first: int, tickets: Sequence[tuple],
+             outcomes: Sequence[tuple]) -> None:
+    """The helper's half of :meth:`SideHelper.sla`: one chunk's tickets' SLA columns (the
+    rows' last :data:`deskterm.db.bulk.TICKET_SLA_COLUMNS` values) and SLA outcomes."""
+    width = len(bulk.TICKET_SLA_COLUMNS)
+    body = marshal.dumps(([row[-width:] for row in tickets], list(outcomes)))
+    out.write(_FRAME.pack(first, len(body)))
+    out.write(body)
+    out.flush()
 
 
 def _helper_command() -> list[str]:
@@ -61,7 +87,7 @@ class SideHelper:
             # The helper holds the scratch file's lock too: a seed killed while its helper
             # still writes does not have its file taken for a dead one's.
             self.process = subprocess.Popen(
-                _helper_command(), stdin=subprocess.PIPE,
+                _helper_command(), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                 pass_fds=(self.scratch.fd,) if os.name == "posix" else ())
         except BaseException:
             self.scratch.remove()
@@ -70,15 +96,53 @@ class SideHelper:
             # the chunk size shapes the rows: the helper's is the seed's
             stdin = self.process.stdin
             assert stdin is not None  # Popen(stdin=PIPE)
-            # Without the SLA policies: its tables do not depend on the SLA clocks (drawn
-            # apart from the rest, deskterm.demo.sla), so it need not work them out again.
-            pickle.dump((os.getpid(), replace(start, policies=()), tickets, seed, now,
+            # With the SLA policies: it replays the clocks (this process does not).
+            pickle.dump((os.getpid(), start, tickets, seed, now,
                          store.is_sqlite, chunk, path, statements, SIDE_TABLES), stdin,
                         protocol=pickle.HIGHEST_PROTOCOL)
             stdin.close()
         except BrokenPipeError:
             pass  # it stopped already; wait() says so
         self.side = bulk.SideLoad(path=path, tables=SIDE_TABLES, search=True, wait=self.wait)
+        # A thread drains the helper's output as it comes (the helper never blocks on a full
+        # pipe while this process is busy; reading releases the GIL); the chunks queue here.
+        self._chunks: queue.Queue[tuple[int, bytes] | None] = queue.Queue()
+        stdout = self.process.stdout
+        assert stdout is not None  # Popen(stdout=PIPE)
+        threading.Thread(target=self._read, args=(stdout,), daemon=True,
+                         name="demo-helper-sla").start()
+
+    def _read(self, stdout: IO[bytes]) -> None:
+        try:
+            while True:
+                head = stdout.read(_FRAME.size)
+                if len(head) < _FRAME.size:
+                    break
+                first, size = _FRAME.unpack(head)
+                body = stdout.read(size)
+                if len(body) < size:
+                    break
+                self._chunks.put((first, body))
+        except (OSError, ValueError):  # closed under it (close)
+            pass
+        finally:
+            self._chunks.put(None)
+
+    def sla(self, first: int) -> tuple[Sequence[tuple], list[tuple]]:
+        """The SLA columns of the chunk of tickets from index ``first`` on, one tuple a ticket
+        (:data:`deskterm.db.bulk.TICKET_SLA_COLUMNS`), and its ``sla_outcomes`` rows, as the
+        helper worked them out; waits for them if it has not got that far yet."""
+        got = self._chunks.get()
+        if got is None:
+            self.wait()  # raises: it stopped early
+            raise DemoHelperFailed("making half of the demo desk stopped (its helper process "
+                                   "handed over too few tickets); nothing was loaded")
+        sent_first, body = got
+        if sent_first != first:
+            raise DemoHelperFailed(f"the demo's helper process handed over the tickets from "
+                                   f"{sent_first} on where {first} were due; nothing was loaded")
+        columns, outcomes = marshal.loads(body)
+        return columns, outcomes
 
     def wait(self) -> None:
         code = self.process.wait()

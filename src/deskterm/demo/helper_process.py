@@ -12,9 +12,10 @@ from __future__ import annotations
 import os
 import pickle
 import sys
+from collections.abc import Sequence
 
 from deskterm.db import bulk
-from deskterm.demo import generator
+from deskterm.demo import generator, helper
 
 
 def main() -> None:
@@ -27,11 +28,28 @@ def main() -> None:
         if os.getppid() != seed_process:
             sys.exit(3)
 
+    # Standard output carries the tickets' SLA columns to the seed; nothing else may go there.
+    out = sys.stdout.buffer
+    sys.stdout = sys.stderr
     stop_if_orphaned()
     demo = generator.DemoGenerator(start, tickets=tickets, seed=seed, now=now, sqlite=sqlite)
     writer = bulk.SideWriter(path, statements, tables)
+    first = 0
+    chunk: dict[str, Sequence[tuple]] = {}
     for table, rows in demo.batches():
         stop_if_orphaned()
+        if table == "tickets" or chunk:
+            # A chunk of tickets is made whole before its first batch comes: hand its SLA
+            # columns and outcomes over first, then index and write it.
+            chunk[table] = rows
+            if table != helper.LAST_OF_CHUNK:
+                continue
+            helper.send_sla(out, first, chunk["tickets"], chunk["sla_outcomes"])
+            first += len(chunk["tickets"])
+            for name, batch in chunk.items():
+                writer.add(name, batch)
+            chunk = {}
+            continue
         writer.add(table, rows)
     writer.finish()
 
