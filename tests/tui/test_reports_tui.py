@@ -56,6 +56,23 @@ async def test_enter_on_a_number_opens_the_queue_with_exactly_its_tickets(desk_s
         assert "solved:>=2026-10-22" in app.screen.query_text
 
 
+async def test_j_k_g_and_G_move_a_reports_table_as_they_move_the_queue(desk_store):
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        table = app.screen.query_one("#report-headline", DataTable)
+        await pilot.press("G")
+        assert table.cursor_row == table.row_count - 1
+        await pilot.press("g", "j", "j", "k")
+        assert table.cursor_row == 1
+        await pilot.press("enter")  # Solved, where the keys left the cursor
+        await settle(pilot)
+        assert isinstance(app.screen, QueueScreen)
+        await until(pilot, lambda: app.screen.table.total == 17, what="the solved tickets")
+
+
 async def test_enter_on_an_agent_opens_what_they_solved(desk_store):
     app = make_app(desk_store)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -55,6 +55,18 @@ def _target(head: Headline, target: str) -> str:
     return f"{percent(found.percent)} · {found.breached:,} missed"
 
 
+class ReportTable(DataTable):  # type: ignore[type-arg]
+    """A report's table, moved as the queue is: j/k as well as the arrows, g/G as home/end
+    (``enter`` after a burst of j's must open the row the j's reached, not the first)."""
+
+    BINDINGS = [
+        Binding("j", "cursor_down", "Down", show=False, id="reports.down"),
+        Binding("k", "cursor_up", "Up", show=False, id="reports.up"),
+        Binding("g", "scroll_top", "Top", show=False, id="reports.top"),
+        Binding("G", "scroll_bottom", "Bottom", show=False, id="reports.bottom"),
+    ]
+
+
 def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
     """(key, what, value) for each headline number; the key names its drill-down."""
     return [
@@ -171,7 +183,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         yield Static(id="report-error")
         with VerticalScroll(id="report-body"):
             with Horizontal(id="report-top"):
-                yield DataTable(id="report-headline", cursor_type="row", zebra_stripes=True)
+                yield ReportTable(id="report-headline", cursor_type="row", zebra_stripes=True)
                 with Vertical(id="report-charts"):
                     yield Static("Created per day", classes="report-chart-title",
                                  id="report-created-title")
@@ -183,9 +195,9 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
                                  id="report-backlog-title")
                     yield Sparkline([], id="report-backlog")
             yield Static("Agents · enter: what they solved", classes="report-table-title")
-            yield DataTable(id="report-agents", cursor_type="row", zebra_stripes=True)
+            yield ReportTable(id="report-agents", cursor_type="row", zebra_stripes=True)
             yield Static("Groups · enter: what they got", classes="report-table-title")
-            yield DataTable(id="report-groups", cursor_type="row", zebra_stripes=True)
+            yield ReportTable(id="report-groups", cursor_type="row", zebra_stripes=True)
         yield KeysFooter()
 
     def on_mount(self) -> None:
