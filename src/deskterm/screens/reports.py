@@ -55,7 +55,7 @@ def _target(head: Headline, target: str) -> str:
     return f"{percent(found.percent)} · {found.breached:,} missed"
 
 
-class ReportTable(DataTable):  # type: ignore[type-arg]
+class ReportTable(DataTable):
     """A report's table, moved as the queue is: j/k as well as the arrows, g/G as home/end
     (``enter`` after a burst of j's must open the row the j's reached, not the first)."""
 
