@@ -36,7 +36,8 @@ lint: $(STAMP)
 # with PYTHONDONTWRITEBYTECODE set (as on some CI machines) each would compile it again.
 # Three test processes on two cores: a third of a worker's time is spent waiting on PostgreSQL,
 # a pseudo-terminal or a `deskterm` subprocess (3 workers: 6 min 1 s against 6 min 33 s for 2 on
-# the 2-core machine). The lint runs beside them, in the CPU they leave idle; either failing fails.
+# the 2-core machine; 4 workers: 6 min 28 s against 6 min 16 s for 3, more CPU lost to switching).
+# The lint runs beside them, in the CPU they leave idle; either failing fails.
 test: $(STAMP)
 	$(BIN)/python -m compileall -q src >/dev/null
 	@$(MAKE) --no-print-directory lint > .lint.log 2>&1 & lint=$$!; \
