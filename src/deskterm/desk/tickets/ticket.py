@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from sqlmodel import Session, col, select
 
@@ -84,6 +84,8 @@ from deskterm.desk.tickets.reads import summary
 from deskterm.desk.tickets.thread import messages_after
 
 if TYPE_CHECKING:
+    from typing_extensions import Unpack
+
     from deskterm.desk.automation import firing
 else:
     firing = lazy.module("deskterm.desk.automation.firing")  # it imports this package
@@ -115,53 +117,35 @@ def mark_seen(session: Session, *, agent: str, number: int, at: datetime | None 
     record_seen(session, number, key(find_agent(session, agent)), at or utcnow())
 
 
-def create_ticket(
-    session: Session,
-    *,
-    actor: AgentRead | None,
-    requester_email: str | None,
-    subject: str,
-    body: str,
-    requester_name: str | None = None,
-    channel: str = "cli",
-    priority: str = "normal",
-    ticket_type: str = "question",
-    assignee: str | None = None,
-    group: str | None = None,
-    tags: Iterable[str] = (),
-    tier: int = 1,
-    source_message_id: str | None = None,
-    requester_id: int | None = None,
-) -> TicketSummary:
+class TicketFields(TypedDict, total=False):
+    """What a new ticket may be given beyond its requester, subject and body (the defaults
+    are :func:`_file`'s)."""
+
+    requester_name: str | None
+    channel: str
+    priority: str
+    ticket_type: str
+    assignee: str | None
+    group: str | None
+    tags: Iterable[str]
+    tier: int
+    source_message_id: str | None
+    requester_id: int | None
+
+
+def create_ticket(session: Session, *, actor: AgentRead | None, requester_email: str | None,
+                  subject: str, body: str, **fields: Unpack[TicketFields]) -> TicketSummary:
     """File a new ticket with the requester's first message; returns it with its number.
 
     The requester is the customer ``requester_id`` when given (someone known only by name),
     else the one writing from ``requester_email`` (created if new)."""
-    return file_ticket(
-        session, actor=actor, requester_email=requester_email, subject=subject, body=body,
-        requester_name=requester_name, channel=channel, priority=priority,
-        ticket_type=ticket_type, assignee=assignee, group=group, tags=tags, tier=tier,
-        source_message_id=source_message_id, requester_id=requester_id)[0]
+    return file_ticket(session, actor=actor, requester_email=requester_email, subject=subject,
+                       body=body, **fields)[0]
 
 
-def file_ticket(
-    session: Session,
-    *,
-    actor: AgentRead | None,
-    requester_email: str | None,
-    subject: str,
-    body: str,
-    requester_name: str | None = None,
-    channel: str = "cli",
-    priority: str = "normal",
-    ticket_type: str = "question",
-    assignee: str | None = None,
-    group: str | None = None,
-    tags: Iterable[str] = (),
-    tier: int = 1,
-    source_message_id: str | None = None,
-    requester_id: int | None = None,
-) -> tuple[TicketSummary, int]:
+def file_ticket(session: Session, *, actor: AgentRead | None, requester_email: str | None,
+                subject: str, body: str,
+                **fields: Unpack[TicketFields]) -> tuple[TicketSummary, int]:
     """:func:`create_ticket`, with the id of the ticket's first message.
 
     The rows are written by statements built once (the ticket, its first message, its
@@ -169,9 +153,7 @@ def file_ticket(
     ticket filed from mail, the ORM's flushes and read-backs had cost more than the writes."""
     _number, message_id, summarize = _file(
         session, actor=actor, requester_email=requester_email, subject=subject, body=body,
-        requester_name=requester_name, channel=channel, priority=priority,
-        ticket_type=ticket_type, assignee=assignee, group=group, tags=tags, tier=tier,
-        source_message_id=source_message_id, requester_id=requester_id)
+        **fields)
     return summarize(), message_id
 
 
