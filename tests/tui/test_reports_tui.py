@@ -130,42 +130,42 @@ def _shown_count(value: str) -> int:
     return int(value.split("·")[-1].split()[0].strip(")").replace(",", ""))
 
 
+async def _whole_report(pilot) -> DataTable:
+    """``3``, then the whole report in: its headline table."""
+    await settle(pilot)
+    await pilot.press("3")
+    await settle(pilot)
+    screen = pilot.app.screen
+    assert isinstance(screen, ReportsScreen)
+    await until(pilot, lambda: screen.report is not None, what="the whole report")
+    return screen.query_one("#report-headline", DataTable)
+
+
+async def _enter_on(pilot, table: DataTable, key: str) -> None:
+    """``enter`` on the headline row ``key``: the queue it opens."""
+    table.move_cursor(row=table.get_row_index(key))
+    await pilot.press("enter")
+    await settle(pilot)
+    assert isinstance(pilot.app.screen, QueueScreen)
+
+
 @pytest.mark.parametrize("key", ["sla_first_response", "sla_resolution", "csat", "csat_5",
                                  "csat_2", "csat_rate"])
 async def test_enter_on_sla_and_csat_rows_opens_as_many_tickets_as_shown(report_store, key):
     app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
     async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        screen = app.screen
-        assert isinstance(screen, ReportsScreen)
-        await until(pilot, lambda: screen.report is not None, what="the whole report")
-        table = screen.query_one("#report-headline", DataTable)
-        row = table.get_row_index(key)
-        value = str(table.get_row_at(row)[1])
+        table = await _whole_report(pilot)
+        value = str(table.get_row_at(table.get_row_index(key))[1])
         shown = _shown_count(value)
         assert shown > 0, value
-        table.move_cursor(row=row)
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, QueueScreen)
+        await _enter_on(pilot, table, key)
         await until(pilot, lambda: app.screen.table.total == shown, what=f"{shown} tickets")
 
 
 async def test_enter_on_a_business_hours_median_opens_the_slower_tickets(report_store):
     app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
     async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the whole report")
-        table = screen.query_one("#report-headline", DataTable)
-        table.move_cursor(row=table.get_row_index("frt_business"))
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, QueueScreen)
+        await _enter_on(pilot, await _whole_report(pilot), "frt_business")
         assert "bfrt:>=" in app.screen.query_text
         await until(pilot, lambda: (app.screen.table.total or 0) >= 1, what="the tickets")
 
@@ -182,15 +182,6 @@ async def test_enter_on_sla_met_next_response_and_time_logged_opens_their_ticket
         report_store, key, tickets, term):
     app = DeskApp(open_desk(report_store), clock=lambda: REPORT_WEEK_END, watch=False)
     async with app.run_test(size=(120, 50)) as pilot:
-        await settle(pilot)
-        await pilot.press("3")
-        await settle(pilot)
-        screen = app.screen
-        await until(pilot, lambda: screen.report is not None, what="the whole report")
-        table = screen.query_one("#report-headline", DataTable)
-        table.move_cursor(row=table.get_row_index(key))
-        await pilot.press("enter")
-        await settle(pilot)
-        assert isinstance(app.screen, QueueScreen)
+        await _enter_on(pilot, await _whole_report(pilot), key)
         assert term in app.screen.query_text
         await until(pilot, lambda: app.screen.table.total == tickets, what=f"{tickets} tickets")
