@@ -433,25 +433,28 @@ def test_a_requester_without_an_address_is_found_and_shown(desk, store, tmp_path
     assert [(c.name, c.email) for c in found] == [("Bob Caller", None)]
 
 
+def _schema(store, sqlite_types: str = "'table', 'index', 'trigger'") -> set[tuple]:
+    """The desk's constraints and indexes (SQLite: its ``sqlite_master`` entries of those
+    types), to compare before and after."""
+    with store.engine.connect() as connection:
+        if store.is_sqlite:
+            return set(connection.execute(text(
+                "SELECT type, name, sql FROM sqlite_master WHERE type IN "
+                f"({sqlite_types})")).all())
+        return set(connection.execute(text(
+            "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
+            "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
+            "UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes "
+            "WHERE schemaname = current_schema()")).all())
+
+
 def test_an_import_into_an_empty_desk_leaves_every_constraint_and_index_in_place(desk, store,
                                                                                  tmp_path):
-    def schema() -> set[tuple]:
-        with store.engine.connect() as connection:
-            if store.is_sqlite:
-                return set(connection.execute(text(
-                    "SELECT type, name, sql FROM sqlite_master WHERE type IN "
-                    "('index', 'trigger')")).all())
-            return set(connection.execute(text(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
-                "UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes "
-                "WHERE schemaname = current_schema()")).all())
-
-    before = schema()
+    before = _schema(store, "'index', 'trigger'")
     result = desk("import", "csv", str(_csv(tmp_path, ZENDESK)))
 
     assert result.exit_code == 0, result.stderr
-    assert schema() == before
+    assert _schema(store, "'index', 'trigger'") == before
     with pytest.raises(IntegrityError, match=r"(?i)foreign key"), \
             store.engine.begin() as connection:  # and they hold again
         connection.execute(text("INSERT INTO ticket_tags (ticket_id, tag_id) "
@@ -465,23 +468,11 @@ def test_an_import_killed_halfway_leaves_the_desk_as_it_was(desk, store, tmp_pat
     the big tables' indexes, foreign keys and search triggers dropped, the search index half
     built beside the desk, the reading helper at work): nothing of it is in the desk, whose
     schema is whole, and the same file imports in full afterwards."""
-    def schema() -> set[tuple]:
-        with store.engine.connect() as connection:
-            if store.is_sqlite:
-                return set(connection.execute(text(
-                    "SELECT type, name, sql FROM sqlite_master WHERE type IN "
-                    "('table', 'index', 'trigger')")).all())
-            return set(connection.execute(text(
-                "SELECT conrelid::regclass::text, conname, pg_get_constraintdef(oid) "
-                "FROM pg_constraint WHERE connamespace = current_schema()::regnamespace "
-                "UNION ALL SELECT tablename, indexname, indexdef FROM pg_indexes "
-                "WHERE schemaname = current_schema()")).all())
-
     tickets = 5 * csv_import.BATCH
     path = _csv(tmp_path, "Id,Subject,Description,Requester email,Created at\n" + "".join(
         f"k-{n},Printer {n} jams,Paper stuck {n},p{n % 50}@example.com,2024-03-05T12:34:56Z\n"
         for n in range(tickets)))
-    before, customers = schema(), _count(store, "customers")
+    before, customers = _schema(store), _count(store, "customers")
     url = store.url.render_as_string(hide_password=False)
     killed = subprocess.run([sys.executable, "-c", (
         "import os, signal\n"
@@ -500,7 +491,7 @@ def test_an_import_killed_halfway_leaves_the_desk_as_it_was(desk, store, tmp_pat
     assert killed.returncode == -signal.SIGKILL, killed.stderr
     assert (_count(store, "tickets"), _count(store, "messages"), _count(store, "customers")) \
         == (0, 0, customers)
-    assert schema() == before
+    assert _schema(store) == before
     if store.is_sqlite:
         with store.engine.connect() as connection:
             assert connection.execute(text("PRAGMA integrity_check")).scalar() == "ok"
@@ -508,7 +499,7 @@ def test_an_import_killed_halfway_leaves_the_desk_as_it_was(desk, store, tmp_pat
     assert result.exit_code == 0, result.stderr
     assert _count(store, "tickets") == tickets
     assert "Printer 7777 jams" in desk("ticket", "list", "--query", "7777").stdout  # searched
-    assert schema() == before
+    assert _schema(store) == before
 
 
 def test_the_connection_of_an_import_checks_constraints_again_after_it(store, admin):
