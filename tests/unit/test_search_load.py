@@ -296,6 +296,17 @@ def _segments(store) -> list[int]:
                 for table in search_load.TABLES]
 
 
+def _checked_printers(desk) -> int:
+    """FTS5's integrity check of every search table (it raises if one fails), then how many
+    documents match 'printer'."""
+    with desk.engine.begin() as connection:
+        for table in search_load.TABLES:
+            connection.execute(text(f"INSERT INTO {table}({table}, rank) "
+                                    "VALUES ('integrity-check', 1)"))
+        return connection.execute(text(
+            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar()
+
+
 @stores_sqlite
 def test_a_seed_leaves_one_index_segment_so_the_first_write_merges_nothing(stores, monkeypatch):
     """A build cuts a segment per 'hashsize' of terms (a 4 KiB hash here: a dozen and more,
@@ -316,12 +327,7 @@ def test_a_seed_leaves_one_index_segment_so_the_first_write_merges_nothing(store
         connection.execute("INSERT INTO search_cjk(rowid, text) VALUES (?, '打印机')",
                            (10**6 << 32,))
     assert _segments(desk) == [2, 2]
-    with desk.engine.begin() as connection:
-        for table in search_load.TABLES:
-            connection.execute(text(f"INSERT INTO {table}({table}, rank) "
-                                    "VALUES ('integrity-check', 1)"))
-        assert connection.execute(text(
-            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar() > 1
+    assert _checked_printers(desk) > 1
 
 
 @stores_sqlite
@@ -352,12 +358,7 @@ def test_the_seeds_index_segment_sits_on_the_level_of_its_size_and_later_writes_
         levels = search_load.structure(connection, "search_text")
         assert lone["search_text"] in [s[0] for s in levels[-1]], levels
         assert sum(map(len, levels)) > 1
-    with desk.engine.begin() as connection:
-        for table in search_load.TABLES:
-            connection.execute(text(f"INSERT INTO {table}({table}, rank) "
-                                    "VALUES ('integrity-check', 1)"))
-        assert connection.execute(text(
-            "SELECT count(*) FROM search_text WHERE search_text MATCH 'printer'")).scalar() > 100
+    assert _checked_printers(desk) > 100
 
 
 def test_a_structure_record_reads_back_as_written():
