@@ -73,6 +73,23 @@ async def test_j_k_g_and_G_move_a_reports_table_as_they_move_the_queue(desk_stor
         await until(pilot, lambda: app.screen.table.total == 17, what="the solved tickets")
 
 
+async def test_a_long_hostile_agent_name_is_cut_clean_and_the_numbers_stay_in_view(desk_store):
+    hostile = "\x1b[31mRED\x1b]0;pwned\x07 [bold]x[/bold] \u202eevil z\u200bw " + "W" * 60
+    with desk_store.engine.begin() as connection:  # as an import could have written it
+        connection.exec_driver_sql("UPDATE agents SET display_name = ? WHERE username = 'ada'",
+                                   (hostile,))
+    app = make_app(desk_store)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        await pilot.press("3")
+        await settle(pilot)
+        table = app.screen.query_one("#report-agents", DataTable)
+        names = [str(table.get_row_at(row)[0]) for row in range(table.row_count)]
+        name = next(n for n in names if "RED" in n)
+        assert name == "RED [bold]x[/bold] evil zw WW…"  # 30 cells, markup as typed
+        assert table.columns[next(iter(table.columns))].get_render_width(table) <= 32
+
+
 async def test_enter_on_an_agent_opens_what_they_solved(desk_store):
     app = make_app(desk_store)
     async with app.run_test(size=(120, 40)) as pilot:

@@ -25,7 +25,7 @@ from deskterm.desk.filter.language import QueryError
 from deskterm.desk.reports import drill
 from deskterm.desk.reports.model import Headline, Report, ReportRange
 from deskterm.desk.reports.render import average, hours_logged, percent, taken
-from deskterm.desk.safe_text import clean_line
+from deskterm.desk.safe_text import cell_line, clean_line
 from deskterm.desk.service import Desk, QueryStopped
 from deskterm.messages import DeskChanged, ReportHeadlineRead, ReportRead, ReportRefused
 from deskterm.screens.reporting import ReportsWorkerErrors
@@ -65,6 +65,20 @@ class ReportTable(DataTable):
         Binding("g", "scroll_top", "Top", show=False, id="reports.top"),
         Binding("G", "scroll_bottom", "Bottom", show=False, id="reports.bottom"),
     ]
+
+
+NAME_CELLS = 30
+"""The most cells an agent's or group's name takes in the report's tables (cut with an
+ellipsis): a name written by an import can be any length, and the numbers after it must stay
+on the screen."""
+
+
+def name_cell(name: str) -> Text:
+    """An agent's or group's name for a table cell: one clean line, at most :data:`NAME_CELLS`
+    wide; never markup."""
+    cell = Text(cell_line(name), no_wrap=True, end="")
+    cell.truncate(NAME_CELLS, overflow="ellipsis")
+    return cell
 
 
 def headline_cells(head: Headline) -> list[tuple[str, str, str]]:
@@ -274,7 +288,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         keep = agents.cursor_row
         agents.clear()
         for agent in report.agents:
-            agents.add_row(Text(clean_line(agent.name)), str(agent.solved), str(agent.reopened),
+            agents.add_row(name_cell(agent.name), str(agent.solved), str(agent.reopened),
                            taken(agent.first_response_median), percent(agent.sla_percent),
                            average(agent.csat_average), str(agent.open_now),
                            hours_logged(agent.minutes_logged), key=agent.username)
@@ -284,7 +298,7 @@ class ReportsScreen(ReportsWorkerErrors, SizeClasses):
         keep = groups.cursor_row
         groups.clear()
         for group in report.groups:
-            groups.add_row(Text(clean_line(group.name)), str(group.created), str(group.solved),
+            groups.add_row(name_cell(group.name), str(group.created), str(group.solved),
                            str(group.open_now), taken(group.first_response_median),
                            taken(group.resolution_median), percent(group.sla_percent),
                            average(group.csat_average),
